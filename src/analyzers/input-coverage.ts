@@ -1,0 +1,39 @@
+// What could not be assessed. A missing input or a missing stat means "unknown", never "healthy":
+// Envoy Gateway >= 1.8 creates cluster stats lazily, and EnvoyProxy telemetry matches or stats inclusion
+// lists can drop whole families (envoyproxy/gateway api/v1alpha1/envoyproxy_metric_types.go;
+// envoy api/envoy/config/metrics/v3/stats.proto StatsMatcher).
+
+import type { Finding } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { hasEntityStats } from '../model/stats-view.ts';
+import { webSocketClusters } from '../model/topology.ts';
+import { type AnalyzerMeta, finding } from './analyzer.ts';
+
+export const meta: AnalyzerMeta = {
+  id: 'input-coverage',
+  title: 'Inputs and stats that were missing',
+  reads: ['config', 'stats', 'stats-later'],
+  emits: ['input-missing', 'entity-stats-missing'],
+  docs: 'docs/analyzers/input-coverage.md',
+};
+
+export function analyze(s: Snapshot): Finding[] {
+  const proxy = { kind: 'proxy' as const, name: s.id };
+  const findings: Finding[] = [];
+  if (!s.inputs.configDump) {
+    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'config-dump', consequence: 'buffer limits, keepalive and routing' }));
+  }
+  if (!s.inputs.stats) {
+    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'stats', consequence: 'flow control, buffered bytes and close patterns' }));
+  } else if (!s.inputs.statsLater) {
+    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'stats-later', consequence: 'what changed during a window' }));
+  }
+  if (s.stats) {
+    for (const { cluster } of webSocketClusters(s)) {
+      if (!hasEntityStats(s, 'cluster', cluster.statName)) {
+        findings.push(finding(s, 'entity-stats-missing', 'info', { kind: 'cluster', name: cluster.name }, { entityKind: 'cluster', entityName: cluster.statName }));
+      }
+    }
+  }
+  return findings;
+}

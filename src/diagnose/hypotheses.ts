@@ -1,0 +1,89 @@
+// Checks of competing explanations, so a root cause can say what was ruled out and by which numbers.
+// A check is ruled out only by stats that are present and zero; absent stats make it unknown.
+// Timeouts: envoy docs/root/faq/configuration/timeouts.rst; circuit breakers:
+// docs/root/intro/arch_overview/upstream/circuit_breaking.rst; upgrades: arch_overview/http/upgrades.rst.
+
+import type { EntityRef, EvidenceValue, HypothesisCheck } from '../model/finding.ts';
+import type { Cluster, Snapshot } from '../model/snapshot.ts';
+import { stat, type StatScope } from '../model/stats-view.ts';
+import type { PlacedConnectionManager } from '../model/topology.ts';
+
+interface StatProbe {
+  scope: StatScope;
+  entity: string;
+  stat: string;
+  /** Evidence key the value is reported under. */
+  key: string;
+}
+
+/** Rules a hypothesis out when every probed counter is present and zero. */
+function zeroCheck(
+  s: Snapshot,
+  hypothesis: string,
+  entity: EntityRef,
+  probes: StatProbe[],
+  config: Record<string, EvidenceValue> = {},
+): HypothesisCheck {
+  const evidence: Record<string, EvidenceValue> = { ...config };
+  const missing: string[] = [];
+  let positive = false;
+  for (const p of probes) {
+    const v = stat(s, p.scope, p.entity, p.stat);
+    if (v === undefined) missing.push(`${p.scope === 'http' ? 'http' : p.scope}.${p.entity}.${p.stat}`);
+    else {
+      evidence[p.key] = (typeof evidence[p.key] === 'number' ? (evidence[p.key] as number) : 0) + v;
+      if (v > 0) positive = true;
+    }
+  }
+  if (positive) return { hypothesis, verdict: 'possible', entity, evidence };
+  if (missing.length > 0) return { hypothesis, verdict: 'unknown', entity, evidence, missing };
+  return { hypothesis, verdict: 'ruled-out', entity, evidence };
+}
+
+function prefixes(managers: PlacedConnectionManager[]): string[] {
+  return [...new Set(managers.map((m) => m.connectionManager.statPrefix))];
+}
+
+/** The competing explanations for streams on `cluster` ending early. */
+export function longLivedStreamChecks(s: Snapshot, cluster: Cluster, managers: PlacedConnectionManager[]): HypothesisCheck[] {
+  const entity: EntityRef = { kind: 'cluster', name: cluster.name };
+  const name = cluster.statName;
+  const hcm = prefixes(managers);
+  const streamIdle = managers.map((m) => m.connectionManager.streamIdleTimeoutMs.value);
+  const maxDurations = [
+    cluster.maxConnectionDurationMs,
+    ...managers.flatMap((m) => [m.connectionManager.maxConnectionDurationMs, m.connectionManager.maxStreamDurationMs]),
+  ].filter((v): v is number => v !== undefined && v > 0);
+  return [
+    zeroCheck(
+      s,
+      'stream-idle-timeout',
+      entity,
+      hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: 'downstream_rq_idle_timeout', key: 'downstreamRqIdleTimeout' })),
+      streamIdle.length > 0 ? { streamIdleTimeoutMs: Math.min(...streamIdle) } : {},
+    ),
+    zeroCheck(s, 'route-timeout-on-upgrade', entity, [{ scope: 'cluster', entity: name, stat: 'upstream_rq_timeout', key: 'upstreamRqTimeout' }]),
+    zeroCheck(
+      s,
+      'connection-max-duration',
+      entity,
+      [
+        { scope: 'cluster', entity: name, stat: 'upstream_cx_max_duration_reached', key: 'upstreamCxMaxDurationReached' },
+        ...hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: 'downstream_cx_max_duration_reached', key: 'downstreamCxMaxDurationReached' })),
+      ],
+      { maxDurationMs: maxDurations.length > 0 ? Math.min(...maxDurations) : null },
+    ),
+    zeroCheck(s, 'circuit-breaker-saturation', entity, [
+      { scope: 'cluster', entity: name, stat: 'circuit_breakers_default_cx_open', key: 'cxOpen' },
+      { scope: 'cluster', entity: name, stat: 'circuit_breakers_default_rq_open', key: 'rqOpen' },
+      { scope: 'cluster', entity: name, stat: 'upstream_cx_overflow', key: 'upstreamCxOverflow' },
+      { scope: 'cluster', entity: name, stat: 'upstream_rq_pending_overflow', key: 'upstreamRqPendingOverflow' },
+    ]),
+    zeroCheck(
+      s,
+      'websocket-upgrade-disabled',
+      entity,
+      hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: 'downstream_rq_ws_on_non_ws_route', key: 'wsOnNonWsRoute' })),
+    ),
+  ];
+}

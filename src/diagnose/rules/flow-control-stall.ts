@@ -1,0 +1,114 @@
+// flow-control-stall: a slow client's connection fills its write buffer (the listener's
+// per_connection_buffer_limit_bytes), Envoy pauses reading from the upstream
+// (source/common/router/upstream_request.cc, DownstreamWatermarkManager), the upstream's send queue fills, its
+// heartbeat never leaves, and it closes the connection with the request active (UC). Evidence, strongest first:
+// pauses without resumes during a window, buffered bytes worth as many full buffers as connections paused,
+// upstream closes with an active request, a small buffer limit, clients giving up (DC).
+
+import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { managersForCluster } from '../../model/topology.ts';
+import { longLivedStreamChecks } from '../hypotheses.ts';
+import { confidenceOf, type DiagnosisRule, type Diagnosed, findingsAbout, proposedBufferLimit } from './rule.ts';
+
+function num(f: Finding | undefined, key: string): number | undefined {
+  const v = f?.evidence[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export const rule: DiagnosisRule = {
+  id: 'flow-control-stall',
+  uses: [
+    'upstream-reads-paused',
+    'upstream-bytes-buffered',
+    'upstream-close-with-active-request',
+    'websocket-buffer-limit-low',
+    'downstream-reads-paused',
+    'downstream-close-with-active-request',
+  ],
+  diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
+    const out: Diagnosed[] = [];
+    for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused')) {
+      const cluster = [...s.clusters.values()].find((c) => c.statName === paused.entity.name || c.name === paused.entity.name);
+      const clusterName = cluster?.name ?? paused.entity.name;
+      const about = (code: string): Finding | undefined => findingsAbout(findings, code, 'cluster', [clusterName])[0];
+      const buffered = about('upstream-bytes-buffered');
+      const upstreamCloses = about('upstream-close-with-active-request');
+      const lowLimit = about('websocket-buffer-limit-low');
+      const managers = cluster ? managersForCluster(s, cluster.name) : [];
+      const prefixes = new Set(managers.map((m) => m.connectionManager.statPrefix));
+      const downstreamPaused = findingsAbout(findings, 'downstream-reads-paused', 'connection-manager', prefixes);
+      const clientCloses = findings.filter(
+        (f) =>
+          f.code === 'downstream-close-with-active-request' &&
+          f.severity !== 'info' &&
+          (f.entity.kind === 'user-agent' ? prefixes.has(String(f.evidence.connectionManager)) : prefixes.has(f.entity.name)),
+      );
+
+      const upper = num(paused, 'pausedNowUpperBound') ?? 0;
+      const explains: Explanation[] = [];
+      const evidence: Finding[] = [paused];
+      let score = paused.severity === 'info' ? 0.15 : 0.35;
+      if (paused.severity === 'error') {
+        score += 0.25;
+        explains.push({
+          code: 'pauses-in-window',
+          values: { windowPaused: paused.evidence.windowPaused ?? null, windowResumed: paused.evidence.windowResumed ?? null, windowSeconds: paused.evidence.windowSeconds ?? null },
+        });
+      }
+      const fullBuffers = num(buffered, 'fullBuffers');
+      if (buffered && fullBuffers !== undefined && fullBuffers >= Math.max(1, upper * 0.5)) {
+        score += 0.2;
+        evidence.push(buffered);
+        explains.push({
+          code: 'buffers-full-at-limit',
+          values: { bufferedBytes: buffered.evidence.bufferedBytes ?? null, fullBuffers, limitBytes: buffered.evidence.limitBytes ?? null, pausedNowUpperBound: upper },
+        });
+      }
+      if (upstreamCloses && upstreamCloses.severity !== 'info') {
+        score += 0.15;
+        evidence.push(upstreamCloses);
+        explains.push({ code: 'upstream-closes-active', values: { count: upstreamCloses.evidence.count ?? null, share: upstreamCloses.evidence.share ?? null } });
+      }
+      if (lowLimit) {
+        score += 0.05;
+        evidence.push(lowLimit);
+      }
+      if (clientCloses.length > 0) {
+        score += 0.05;
+        evidence.push(...clientCloses);
+        for (const c of clientCloses.filter((f) => f.entity.kind === 'user-agent')) {
+          explains.push({ code: 'client-closes-active', values: { agent: c.evidence.agent ?? null, count: c.evidence.count ?? null } });
+        }
+      }
+      evidence.push(...downstreamPaused);
+      explains.unshift({
+        code: 'heartbeat-behind-paused-reads',
+        values: { pausedNowUpperBound: upper, bufferedBytes: buffered?.evidence.bufferedBytes ?? null },
+      });
+      score = Math.min(1, Math.round(score * 100) / 100);
+      const confidence = confidenceOf(score);
+
+      const entities: EntityRef[] = [{ kind: 'cluster', name: clusterName }];
+      const changes: FixChange[] = [];
+      if (cluster) changes.push({ kind: 'cluster-buffer-limit', cluster: cluster.name, bytes: proposedBufferLimit(cluster.bufferLimitBytes.value) });
+      for (const listener of new Set(managers.map((m) => m.listener))) {
+        entities.push({ kind: 'listener', name: listener.name });
+        changes.push({ kind: 'listener-buffer-limit', listener: listener.name, bytes: proposedBufferLimit(listener.bufferLimitBytes.value) });
+      }
+      out.push({
+        id: 'flow-control-stall',
+        severity: confidence === 'low' ? 'warning' : 'error',
+        confidence,
+        score,
+        snapshot: s.id,
+        entities,
+        evidence,
+        explains,
+        checks: cluster ? longLivedStreamChecks(s, cluster, managers) : [],
+        changes,
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,27 @@
+// Rendering the fixes of a snapshot's root causes: all changes are merged per target object first, so the
+// policy for one route carries every field any root cause needs and two outputs never conflict.
+
+import type { RenderedFix, RootCause } from '../model/finding.ts';
+import type { Flavor, Snapshot } from '../model/snapshot.ts';
+import type { Diagnosed } from '../diagnose/rules/rule.ts';
+import { envoyRenderer } from './envoy.ts';
+import { envoyGatewayRenderer } from './envoy-gateway.ts';
+import { istioRenderer } from './istio.ts';
+import type { FixRenderer } from './renderer.ts';
+
+/** Renderers used for a snapshot of each flavor: its control plane's objects first, then plain Envoy fields. */
+const RENDERERS: Record<Flavor, FixRenderer[]> = {
+  'envoy-gateway': [envoyGatewayRenderer, envoyRenderer],
+  istio: [istioRenderer, envoyRenderer],
+  envoy: [envoyRenderer],
+};
+
+/** Attaches rendered fixes to one snapshot's root causes. */
+export function attachFixes(s: Snapshot, diagnosed: Diagnosed[]): RootCause[] {
+  const all = diagnosed.flatMap((d) => d.changes);
+  const rendered = RENDERERS[s.flavor].flatMap((r) => r.render(s, all));
+  return diagnosed.map((d) => {
+    const fixes: RenderedFix[] = rendered.filter((r) => r.changes.some((c) => d.changes.includes(c))).map((r) => r.fix);
+    return { ...d, fixes };
+  });
+}

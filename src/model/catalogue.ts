@@ -1,0 +1,148 @@
+// The one catalogue of finding and root-cause ids. Ids are stable and never reused: a retired id stays
+// here with status `retired`. Titles and message templates live here so every reporter says the same thing;
+// `{name}` placeholders are filled from a finding's evidence.
+
+/** A catalogue entry's kind. */
+export type EntryKind = 'finding' | 'root-cause' | 'explanation' | 'note';
+
+/** One catalogue entry. */
+export interface CatalogueEntry {
+  id: string;
+  kind: EntryKind;
+  /** `active` ships now, `reserved` is promised to a later release, `retired` must never be reused. */
+  status: 'active' | 'reserved' | 'retired';
+  title: string;
+  /** One-sentence template with `{evidenceKey}` placeholders. */
+  message?: string;
+  /** Docs page, relative to the repository root. */
+  docs?: string;
+}
+
+const finding = (id: string, title: string, message: string): CatalogueEntry => ({
+  id,
+  kind: 'finding',
+  status: 'active',
+  title,
+  message,
+  docs: `docs/findings/${id}.md`,
+});
+const rootCause = (id: string, title: string, message: string): CatalogueEntry => ({
+  id,
+  kind: 'root-cause',
+  status: 'active',
+  title,
+  message,
+  docs: `docs/findings/${id}.md`,
+});
+const reserved = (id: string, title: string): CatalogueEntry => ({ id, kind: 'root-cause', status: 'reserved', title });
+const explanation = (id: string, message: string): CatalogueEntry => ({ id, kind: 'explanation', status: 'active', title: id, message });
+const note = (id: string, message: string): CatalogueEntry => ({ id, kind: 'note', status: 'active', title: id, message });
+
+/** Every id envoy-doctor has ever shipped or reserved. */
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  // Findings
+  finding(
+    'upstream-reads-paused',
+    'Upstream reads paused by flow control',
+    'reads from upstream paused {paused} times, resumed {resumed}: up to {pausedNowUpperBound} connections may be paused now',
+  ),
+  finding(
+    'downstream-reads-paused',
+    'Downstream reads paused by flow control',
+    'reads from clients paused {paused} times, resumed {resumed}: up to {pausedNowUpperBound} connections may be paused now',
+  ),
+  finding(
+    'upstream-bytes-buffered',
+    'Bytes buffered on upstream connections',
+    '{bufferedBytes} buffered over {activeConnections} connections, {fullBuffers} full buffers of {limitBytes}',
+  ),
+  finding(
+    'downstream-bytes-buffered',
+    'Bytes buffered on client connections',
+    '{bufferedBytes} buffered over {activeConnections} connections, {fullBuffers} full buffers of {limitBytes}',
+  ),
+  finding(
+    'upstream-close-with-active-request',
+    'Upstream closed connections with a request active (UC)',
+    '{count} of {totalCloses} upstream connection closes came from the upstream with a request active ({share})',
+  ),
+  finding(
+    'envoy-close-with-active-request',
+    'Envoy closed upstream connections with a request active',
+    '{count} of {totalCloses} upstream connection closes were Envoy-side with a request active ({share})',
+  ),
+  finding(
+    'downstream-close-with-active-request',
+    'Clients closed connections with a request active (DC)',
+    '{count} of {totalCloses} client connection closes came from the client with a request active ({share})',
+  ),
+  finding(
+    'websocket-buffer-limit-low',
+    'Buffer limit below 1 MiB where WebSockets are served',
+    'per_connection_buffer_limit_bytes is {limitBytes} ({limitSource}) on {websocketRoutes} WebSocket-capable routes',
+  ),
+  finding(
+    'cluster-tcp-keepalive-missing',
+    'No TCP keepalive towards a WebSocket backend',
+    'no upstream_connection_options.tcp_keepalive on a cluster behind {websocketRoutes} WebSocket-capable routes',
+  ),
+  finding(
+    'listener-tcp-keepalive-missing',
+    'No TCP keepalive on a listener serving WebSockets',
+    'no SO_KEEPALIVE socket option on a listener serving {websocketRoutes} WebSocket-capable routes',
+  ),
+  finding('input-missing', 'An input was not given', 'no {input}: {consequence} cannot be assessed'),
+  finding('entity-stats-missing', 'Stats absent for an entity', 'no stats for {entityKind} {entityName}; missing means unknown, not healthy'),
+  // Root causes shipped now
+  rootCause(
+    'flow-control-stall',
+    'Flow-control stall: slow clients pause upstream reads and long-lived streams starve',
+    'a slow reader filled the {limitBytes} buffer, Envoy paused reads from the upstream, and the upstream closed connections it could no longer write to',
+  ),
+  rootCause(
+    'missing-tcp-keepalive',
+    'Long-lived connections without TCP keepalive',
+    'quiet WebSocket connections have no TCP keepalive, so dead peers and idle middleboxes go unnoticed',
+  ),
+  // Reserved for later releases (never reuse these ids for anything else)
+  reserved('stream-idle-timeout', 'Stream idle timeout ends quiet long-lived streams'),
+  reserved('route-timeout-on-upgrade', 'Route timeout applied to upgraded connections'),
+  reserved('connection-max-duration', 'Maximum connection or stream duration ends long-lived connections'),
+  reserved('upstream-http2-websocket', 'WebSocket sent to an HTTP/2 upstream'),
+  reserved('alpn-h2-websocket', 'HTTP/2 offered first to WebSocket clients without extended CONNECT'),
+  reserved('websocket-upgrade-disabled', 'WebSocket upgrades not enabled on the route'),
+  reserved('circuit-breaker-saturation', 'Circuit breakers saturated by long-lived connections'),
+  reserved('policy-overridden', 'A gateway-level policy is overridden for the route'),
+  reserved('passthrough-idle-timeout', 'TLS passthrough tunnels end on the idle timeout'),
+  reserved('listener-drain', 'Listener drains close upgraded connections'),
+  reserved('request-buffer-blocks-upgrade', 'Request buffering blocks the WebSocket upgrade'),
+  reserved('config-drift', 'Live policies differ from the manifests'),
+  reserved('stats-unavailable', 'The stats a diagnosis needs are not available'),
+  // What root causes explain
+  explanation(
+    'heartbeat-behind-paused-reads',
+    'a backend that pings every N seconds and closes after N more without an answer closes at about 2N: its ping sat in a send queue Envoy had stopped reading ({pausedNowUpperBound} connections paused, {bufferedBytes} buffered)',
+  ),
+  explanation(
+    'buffers-full-at-limit',
+    '{bufferedBytes} buffered is {fullBuffers} full buffers of {limitBytes}, matching the {pausedNowUpperBound} connections paused now',
+  ),
+  explanation('upstream-closes-active', '{count} upstream closes with a request active ({share} of closes): the UC pattern'),
+  explanation('client-closes-active', '{count} closes by {agent} clients with a request active: the DC pattern of clients giving up'),
+  explanation('pauses-in-window', '{windowPaused} pauses and {windowResumed} resumes in {windowSeconds}s: streams are pausing now and not recovering'),
+  explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
+  // Notes on rendered fixes
+  note('policy-may-be-overridden', 'a route-level BackendTrafficPolicy replaces a gateway-level one completely: merge these fields into the existing route-level policy if one targets {route}'),
+  note('listener-limit-pauses-upstream', "the listener's buffer limit is the downstream write watermark that pauses upstream reads"),
+  note('envoyfilter-add-workload-selector', 'without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload\'s labels to narrow it'),
+  note('no-source-object', 'no Envoy Gateway resource is known for {entity}; set the field on the object that generates it'),
+];
+
+const byId = new Map(CATALOGUE.map((e) => [e.id, e]));
+
+/** The catalogue entry for an id; throws for an unknown id, which is a programming error. */
+export function entry(id: string): CatalogueEntry {
+  const e = byId.get(id);
+  if (!e) throw new Error(`unknown catalogue id ${id}`);
+  return e;
+}

@@ -1,0 +1,90 @@
+// Findings and root causes are data: codes from the catalogue, entities and numbers. Reporters turn them into text.
+
+/** How bad a finding or root cause is; `--fail-on` compares against this. */
+export type Severity = 'info' | 'warning' | 'error';
+
+/** Severities from least to most severe. */
+export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error'];
+
+/** Numeric rank of a severity (info 0, warning 1, error 2). */
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+/** The Envoy object a finding is about. */
+export interface EntityRef {
+  kind: 'proxy' | 'cluster' | 'listener' | 'connection-manager' | 'route' | 'user-agent';
+  name: string;
+}
+
+/** Evidence values: numbers wherever possible, so they can be compared and charted. */
+export type EvidenceValue = number | string | boolean | null;
+
+/** One observation by one analyzer. */
+export interface Finding {
+  /** Catalogue id of the finding. */
+  code: string;
+  severity: Severity;
+  /** Snapshot (proxy) id. */
+  snapshot: string;
+  entity: EntityRef;
+  evidence: Record<string, EvidenceValue>;
+}
+
+/** How sure a diagnosis is. */
+export type Confidence = 'high' | 'medium' | 'low';
+
+/** A hypothesis that was checked and what the check found. */
+export interface HypothesisCheck {
+  /** Catalogue id of the root cause that was considered. */
+  hypothesis: string;
+  verdict: 'ruled-out' | 'possible' | 'unknown';
+  entity: EntityRef;
+  evidence: Record<string, EvidenceValue>;
+  /** Stats or inputs that were missing, for `unknown`. */
+  missing?: string[];
+}
+
+/** What a root cause accounts for, as a coded statement with its numbers. */
+export interface Explanation {
+  code: string;
+  values: Record<string, EvidenceValue>;
+}
+
+/** A configuration change, independent of how a control plane expresses it. */
+export type FixChange =
+  | { kind: 'cluster-buffer-limit'; cluster: string; bytes: number }
+  | { kind: 'listener-buffer-limit'; listener: string; bytes: number }
+  | { kind: 'cluster-tcp-keepalive'; cluster: string; probes: number; timeSeconds: number; intervalSeconds: number }
+  | { kind: 'listener-tcp-keepalive'; listener: string; probes: number; timeSeconds: number; intervalSeconds: number };
+
+/** A fix rendered for one flavor: an object or fragment that can be applied as it is. */
+export interface RenderedFix {
+  flavor: 'envoy-gateway' | 'envoy' | 'istio';
+  /** What the text is, e.g. `BackendTrafficPolicy home/home-assistant-app-connection` or `cluster <name>`. */
+  target: string;
+  /** `kubectl apply` for Kubernetes objects; `envoy-config` for fields to merge into Envoy's config. */
+  apply: 'kubectl-apply' | 'envoy-config';
+  format: 'yaml';
+  text: string;
+  /** Coded remarks about the fix (e.g. which policy it must not conflict with). */
+  notes: Explanation[];
+}
+
+/** A named root cause with its evidence, what it explains, what was ruled out, and the fix. */
+export interface RootCause {
+  /** Catalogue id. */
+  id: string;
+  severity: Severity;
+  confidence: Confidence;
+  /** 0..1, used for ranking within a confidence. */
+  score: number;
+  snapshot: string;
+  entities: EntityRef[];
+  /** The findings this root cause rests on. */
+  evidence: Finding[];
+  explains: Explanation[];
+  checks: HypothesisCheck[];
+  changes: FixChange[];
+  fixes: RenderedFix[];
+}

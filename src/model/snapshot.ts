@@ -1,0 +1,187 @@
+// The format-independent model of one Envoy proxy: what the analyzers read.
+// Field meanings follow Envoy's v3 API (api/envoy/config/{cluster,listener,route}/v3) and
+// Envoy Gateway's translator (internal/xds/translator) for defaults and names.
+
+/** Which control plane produced the configuration. */
+export type Flavor = 'envoy-gateway' | 'istio' | 'envoy';
+
+/** A value as configured, with where it came from: the config itself or a default. */
+export interface Sourced<T> {
+  value: T;
+  source: 'explicit' | 'envoy-default' | 'envoy-gateway-default';
+}
+
+/** TCP keepalive settings (cluster `upstream_connection_options.tcp_keepalive` or listener socket options). */
+export interface TcpKeepalive {
+  probes?: number;
+  timeSeconds?: number;
+  intervalSeconds?: number;
+}
+
+/** How a cluster talks HTTP upstream (`HttpProtocolOptions.upstream_protocol_options`). */
+export type UpstreamProtocol = 'http1' | 'http2' | 'http3' | 'downstream' | 'auto';
+
+/** One circuit-breaker threshold set (`circuit_breakers.thresholds[]`, defaults applied). */
+export interface CircuitBreaker {
+  priority: 'default' | 'high';
+  maxConnections: number;
+  maxPendingRequests: number;
+  maxRequests: number;
+  maxRetries: number;
+}
+
+/** The Kubernetes object a generated Envoy resource stands for (Envoy Gateway or Istio names and metadata). */
+export interface SourceObject {
+  kind: string;
+  namespace: string;
+  name: string;
+  sectionName?: string;
+  /** Index of the rule within an xRoute, when known. */
+  rule?: number;
+}
+
+/** An upstream cluster. */
+export interface Cluster {
+  name: string;
+  /** Name its stats are published under (`alt_stat_name`, or the name). */
+  statName: string;
+  bufferLimitBytes: Sourced<number>;
+  tcpKeepalive?: TcpKeepalive;
+  upstreamProtocol: UpstreamProtocol;
+  /** ALPN offered upstream by the cluster's TLS transport socket; empty without TLS or ALPN. */
+  upstreamAlpn: string[];
+  upstreamTls: boolean;
+  circuitBreakers: CircuitBreaker[];
+  /** `common_http_protocol_options.idle_timeout` in ms; undefined means Envoy's 1 h default. */
+  idleTimeoutMs?: number;
+  /** `common_http_protocol_options.max_connection_duration` in ms; undefined means unlimited. */
+  maxConnectionDurationMs?: number;
+  /** Objects this cluster was generated from (e.g. the HTTPRoute rule). */
+  sources: SourceObject[];
+  origin: 'static' | 'dynamic';
+}
+
+/** HTTP connection manager settings of one filter chain. */
+export interface ConnectionManager {
+  statPrefix: string;
+  /** RDS route configuration name, or the inline route configuration's name. */
+  routeConfigName?: string;
+  /** Upgrade types enabled on the connection manager (`upgrade_configs`). */
+  upgradeTypes: string[];
+  /** `stream_idle_timeout` in ms; Envoy's default is 300000, 0 disables. */
+  streamIdleTimeoutMs: Sourced<number>;
+  /** `request_timeout` in ms (0 or absent: disabled). */
+  requestTimeoutMs?: number;
+  /** `common_http_protocol_options.idle_timeout` in ms; undefined means Envoy's 1 h default. */
+  idleTimeoutMs?: number;
+  maxConnectionDurationMs?: number;
+  maxStreamDurationMs?: number;
+  /** `http2_protocol_options.allow_connect` (RFC 8441 WebSockets over HTTP/2). */
+  http2AllowConnect: boolean;
+  codecType: string;
+  /** Names of the HTTP filters in order. */
+  httpFilters: string[];
+  addUserAgent: boolean;
+}
+
+/** TCP proxy settings of one filter chain (`envoy.filters.network.tcp_proxy`). */
+export interface TcpProxy {
+  statPrefix: string;
+  cluster?: string;
+  /** `idle_timeout` in ms; Envoy's default is 1 h, 0 disables. */
+  idleTimeoutMs: Sourced<number>;
+}
+
+/** One filter chain of a listener. */
+export interface FilterChain {
+  name: string;
+  /** ALPN protocols offered to clients, in the server's order of preference. */
+  alpn: string[];
+  tls: boolean;
+  serverNames: string[];
+  connectionManager?: ConnectionManager;
+  tcpProxy?: TcpProxy;
+}
+
+/** A listener. */
+export interface Listener {
+  name: string;
+  /** Address as Envoy names it in stats: `0.0.0.0_10443`. */
+  address: string;
+  bufferLimitBytes: Sourced<number>;
+  /** TCP keepalive from listener `socket_options`; undefined when SO_KEEPALIVE is not set. */
+  tcpKeepalive?: TcpKeepalive;
+  filterChains: FilterChain[];
+  state: 'active' | 'warming' | 'draining';
+  sources: SourceObject[];
+  origin: 'static' | 'dynamic';
+}
+
+/** A route inside a route configuration. */
+export interface Route {
+  name: string;
+  routeConfigName: string;
+  virtualHost: string;
+  domains: string[];
+  /** Target cluster names (one, or several for weighted clusters). */
+  clusters: string[];
+  /** Route `timeout` in ms; Envoy's default 15 s applies when absent, 0 disables. */
+  timeoutMs: Sourced<number>;
+  /** Route `idle_timeout` in ms; overrides the connection manager's stream idle timeout. */
+  idleTimeoutMs?: number;
+  /** Upgrade settings on the route: type to enabled (absent means inherit from the connection manager). */
+  upgrades: Record<string, boolean>;
+  /** Names of per-route filter configs (e.g. `envoy.filters.http.buffer`). */
+  perFilterConfig: string[];
+  sources: SourceObject[];
+}
+
+/** One stats sample from `/stats`, keyed by the entity each stat describes. */
+export interface StatsSample {
+  /** When the sample was taken, if known. */
+  takenAt?: Date;
+  format: 'text' | 'json' | 'prometheus';
+  clusters: Map<string, Map<string, number>>;
+  connectionManagers: Map<string, Map<string, number>>;
+  /** Connection manager prefix -> user agent (ios, android) -> stat -> value. */
+  userAgents: Map<string, Map<string, Map<string, number>>>;
+  listeners: Map<string, Map<string, number>>;
+  tcpProxies: Map<string, Map<string, number>>;
+  /** Everything else by its full Envoy name (`server.uptime`). */
+  other: Map<string, number>;
+  histograms: Map<string, Histogram>;
+  /** Total number of stat values read (counters, gauges and histograms). */
+  count: number;
+}
+
+/** A histogram as Envoy reports it: quantiles (text, JSON) or cumulative buckets (Prometheus). */
+export interface Histogram {
+  quantiles: Array<{ quantile: number; interval: number | null; cumulative: number | null }>;
+  buckets: Array<{ le: number; count: number }>;
+  sum?: number;
+  count?: number;
+}
+
+/** Which inputs a snapshot had; missing inputs make findings unknown, never healthy. */
+export interface SnapshotInputs {
+  configDump?: string;
+  stats?: string;
+  statsLater?: string;
+}
+
+/** One proxy, fully parsed. */
+export interface Snapshot {
+  /** Pod name, or the input's name. */
+  id: string;
+  namespace?: string;
+  flavor: Flavor;
+  envoyVersion?: string;
+  inputs: SnapshotInputs;
+  clusters: Map<string, Cluster>;
+  listeners: Listener[];
+  routes: Route[];
+  stats?: StatsSample;
+  statsLater?: StatsSample;
+  /** Seconds between the two stats samples. */
+  intervalSeconds?: number;
+}

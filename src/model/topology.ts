@@ -1,0 +1,138 @@
+// Derived relations between listeners, routes and clusters: which traffic can be upgraded (WebSocket)
+// and where it enters and leaves. Route `upgrade_configs` override the connection manager's
+// (docs/root/intro/arch_overview/http/upgrades.rst).
+
+import type { Cluster, ConnectionManager, Listener, Route, Snapshot } from './snapshot.ts';
+import { stat } from './stats-view.ts';
+
+/** A connection manager together with the listener that holds it. */
+export interface PlacedConnectionManager {
+  listener: Listener;
+  connectionManager: ConnectionManager;
+}
+
+/** Every HTTP connection manager of the snapshot's active listeners. */
+export function connectionManagers(s: Snapshot): PlacedConnectionManager[] {
+  const out: PlacedConnectionManager[] = [];
+  for (const listener of s.listeners) {
+    if (listener.state !== 'active') continue;
+    for (const chain of listener.filterChains) {
+      if (chain.connectionManager) out.push({ listener, connectionManager: chain.connectionManager });
+    }
+  }
+  return out;
+}
+
+/** True when `upgradeType` requests are accepted on `route` given the connection manager's settings. */
+export function routeAllowsUpgrade(route: Route, cm: ConnectionManager | undefined, upgradeType = 'websocket'): boolean {
+  const own = route.upgrades[upgradeType];
+  if (own !== undefined) return own;
+  return cm?.upgradeTypes.includes(upgradeType) ?? false;
+}
+
+/** Connection managers serving a route configuration. */
+export function managersForRouteConfig(s: Snapshot, routeConfigName: string): PlacedConnectionManager[] {
+  return connectionManagers(s).filter((p) => p.connectionManager.routeConfigName === routeConfigName);
+}
+
+/** A route and where it is served. */
+export interface ServedRoute {
+  route: Route;
+  managers: PlacedConnectionManager[];
+  websocket: boolean;
+}
+
+const servedCache = new WeakMap<Snapshot, ServedRoute[]>();
+
+/** All routes with the connection managers serving them and whether they accept WebSocket upgrades. */
+export function servedRoutes(s: Snapshot): ServedRoute[] {
+  const cached = servedCache.get(s);
+  if (cached) return cached;
+  const byConfig = new Map<string, PlacedConnectionManager[]>();
+  for (const p of connectionManagers(s)) {
+    const name = p.connectionManager.routeConfigName;
+    if (name === undefined) continue;
+    const list = byConfig.get(name) ?? [];
+    list.push(p);
+    byConfig.set(name, list);
+  }
+  const served = s.routes.map((route) => {
+    const managers = byConfig.get(route.routeConfigName) ?? [];
+    const websocket = managers.length > 0 ? managers.some((m) => routeAllowsUpgrade(route, m.connectionManager)) : routeAllowsUpgrade(route, undefined);
+    return { route, managers, websocket };
+  });
+  servedCache.set(s, served);
+  return served;
+}
+
+/** Clusters reached by WebSocket-capable routes, with those routes and connection managers. */
+export interface WebSocketCluster {
+  cluster: Cluster;
+  routes: Route[];
+  managers: PlacedConnectionManager[];
+}
+
+/** Clusters that carry WebSocket-capable routes. */
+export function webSocketClusters(s: Snapshot): WebSocketCluster[] {
+  const byCluster = new Map<string, WebSocketCluster>();
+  for (const served of servedRoutes(s)) {
+    if (!served.websocket) continue;
+    for (const name of served.route.clusters) {
+      const cluster = s.clusters.get(name);
+      if (!cluster) continue;
+      let entry = byCluster.get(name);
+      if (!entry) {
+        entry = { cluster, routes: [], managers: [] };
+        byCluster.set(name, entry);
+      }
+      entry.routes.push(served.route);
+      for (const m of served.managers) if (!entry.managers.includes(m)) entry.managers.push(m);
+    }
+  }
+  return [...byCluster.values()];
+}
+
+/** A listener serving WebSocket-capable routes, with those routes and its connection managers. */
+export interface WebSocketListener {
+  listener: Listener;
+  routes: Route[];
+  managers: PlacedConnectionManager[];
+}
+
+/** Listeners whose connection managers serve at least one WebSocket-capable route. */
+export function webSocketListeners(s: Snapshot): WebSocketListener[] {
+  const byListener = new Map<Listener, WebSocketListener>();
+  for (const served of servedRoutes(s)) {
+    if (!served.websocket) continue;
+    for (const m of served.managers) {
+      let entry = byListener.get(m.listener);
+      if (!entry) {
+        entry = { listener: m.listener, routes: [], managers: [] };
+        byListener.set(m.listener, entry);
+      }
+      if (!entry.routes.includes(served.route)) entry.routes.push(served.route);
+      if (!entry.managers.includes(m)) entry.managers.push(m);
+    }
+  }
+  return [...byListener.values()];
+}
+
+/** Upgrades counted on the connection managers (`downstream_cx_upgrades_total`); undefined when no stats say. */
+export function upgradesOn(s: Snapshot, managers: PlacedConnectionManager[]): number | undefined {
+  let total: number | undefined;
+  for (const prefix of new Set(managers.map((m) => m.connectionManager.statPrefix))) {
+    const v = stat(s, 'http', prefix, 'downstream_cx_upgrades_total');
+    if (v !== undefined) total = (total ?? 0) + v;
+  }
+  return total;
+}
+
+/** Connection managers (with listeners) that route to a cluster. */
+export function managersForCluster(s: Snapshot, clusterName: string): PlacedConnectionManager[] {
+  const out: PlacedConnectionManager[] = [];
+  for (const served of servedRoutes(s)) {
+    if (!served.route.clusters.includes(clusterName)) continue;
+    for (const m of served.managers) if (!out.includes(m)) out.push(m);
+  }
+  return out;
+}

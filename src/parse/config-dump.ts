@@ -1,0 +1,555 @@
+// Envoy /config_dump (api/envoy/admin/v3/config_dump*.proto) into the model's clusters, listeners and routes.
+// Accepts Envoy's snake_case, egctl's camelCase wrapped per pod, YAML, and plain lists of xDS resources
+// (istioctl proxy-config -o yaml, Envoy Gateway golden files). Secrets are never read.
+// Defaults: api/envoy/config/cluster/v3/cluster.proto, listener/v3/listener.proto, route/v3/route_components.proto,
+// extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto.
+
+import type {
+  CircuitBreaker,
+  Cluster,
+  ConnectionManager,
+  FilterChain,
+  Flavor,
+  Listener,
+  Route,
+  SourceObject,
+  Sourced,
+  TcpKeepalive,
+  TcpProxy,
+  UpstreamProtocol,
+} from '../model/snapshot.ts';
+import { protoDurationMs } from './durations.ts';
+import { InputError } from './input-error.ts';
+import { arr, bool, field, isObj, num, obj, type Obj, str, typeName } from './proto-json.ts';
+
+/** Envoy's default `per_connection_buffer_limit_bytes` for clusters and listeners (1 MiB). */
+export const ENVOY_DEFAULT_BUFFER_LIMIT = 1_048_576;
+/** The value Envoy Gateway writes on every cluster and listener unless a policy sets `connection.bufferLimit`. */
+export const ENVOY_GATEWAY_DEFAULT_BUFFER_LIMIT = 32_768;
+/** Envoy's default route timeout (docs/root/faq/configuration/timeouts.rst). */
+export const ENVOY_DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
+/** Envoy's default HTTP connection manager stream idle timeout. */
+export const ENVOY_DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
+/** Envoy's default tcp_proxy idle timeout. */
+export const ENVOY_DEFAULT_TCP_PROXY_IDLE_TIMEOUT_MS = 3_600_000;
+
+/** The configuration part of one proxy, before stats are attached. */
+export interface ParsedConfig {
+  id: string;
+  namespace?: string;
+  flavor: Flavor;
+  envoyVersion?: string;
+  clusters: Map<string, Cluster>;
+  listeners: Listener[];
+  routes: Route[];
+}
+
+/** One proxy's raw dump inside a document, with the name it was filed under. */
+export interface RawDump {
+  id: string;
+  namespace?: string;
+  /** `configs[]` entries, or xDS resources when the document was a plain resource list. */
+  configs: unknown[];
+}
+
+/**
+ * Splits a parsed document into per-proxy dumps: a single `/config_dump`, egctl's
+ * `{namespace: {pod: dump}}` or `{"xds": {name: dump}}`, or a list of xDS resources.
+ */
+export function splitDocument(doc: unknown, source: string, fallbackId: string): RawDump[] {
+  if (isObj(doc) && Array.isArray(doc.configs)) return [{ id: fallbackId, configs: doc.configs }];
+  if (Array.isArray(doc)) {
+    if (doc.length > 0 && doc.every(isObj)) return [{ id: fallbackId, configs: doc }];
+  } else if (isObj(doc)) {
+    const dumps: RawDump[] = [];
+    for (const [outerKey, outer] of Object.entries(doc)) {
+      if (!isObj(outer)) continue;
+      for (const [innerKey, inner] of Object.entries(outer)) {
+        if (isObj(inner) && Array.isArray(inner.configs)) {
+          dumps.push(
+            outerKey === 'xds'
+              ? { id: innerKey, configs: inner.configs }
+              : { id: innerKey, namespace: outerKey, configs: inner.configs },
+          );
+        }
+      }
+      if (Array.isArray(outer.configs)) dumps.push({ id: outerKey, configs: outer.configs });
+    }
+    if (dumps.length > 0) return dumps;
+  }
+  throw new InputError(
+    source,
+    'not an Envoy config dump; expected /config_dump JSON or YAML (an object with configs[]), ' +
+      "egctl's {namespace: {pod: {configs}}} output, or a list of clusters, listeners or route configurations",
+  );
+}
+
+interface Collected {
+  bootstrap?: Obj;
+  clusters: Array<{ cluster: Obj; origin: 'static' | 'dynamic' }>;
+  listeners: Array<{ listener: Obj; origin: 'static' | 'dynamic'; state: Listener['state'] }>;
+  routeConfigs: Obj[];
+}
+
+/** Sorts a dump's entries (or bare xDS resources) into bootstrap, clusters, listeners and route configs. */
+function collect(configs: unknown[]): Collected {
+  const out: Collected = { clusters: [], listeners: [], routeConfigs: [] };
+  for (const entry of configs) {
+    if (!isObj(entry)) continue;
+    const type = typeName(entry);
+    switch (type) {
+      case 'BootstrapConfigDump':
+        out.bootstrap = obj(entry, 'bootstrap');
+        break;
+      case 'ClustersConfigDump':
+        for (const c of arr(entry, 'static_clusters')) pushObj(out.clusters, field(c, 'cluster'), 'static');
+        for (const c of arr(entry, 'dynamic_active_clusters')) pushObj(out.clusters, field(c, 'cluster'), 'dynamic');
+        break;
+      case 'ListenersConfigDump':
+        for (const l of arr(entry, 'static_listeners')) {
+          const listener = obj(l, 'listener');
+          if (listener) out.listeners.push({ listener, origin: 'static', state: 'active' });
+        }
+        for (const l of arr(entry, 'dynamic_listeners')) {
+          for (const [key, state] of [
+            ['active_state', 'active'],
+            ['warming_state', 'warming'],
+            ['draining_state', 'draining'],
+          ] as const) {
+            const listener = obj(l, key, 'listener');
+            if (listener) out.listeners.push({ listener, origin: 'dynamic', state });
+          }
+        }
+        break;
+      case 'RoutesConfigDump':
+        for (const r of [...arr(entry, 'static_route_configs'), ...arr(entry, 'dynamic_route_configs')]) {
+          const rc = obj(r, 'route_config');
+          if (rc) out.routeConfigs.push(rc);
+        }
+        break;
+      case 'Cluster':
+        out.clusters.push({ cluster: entry, origin: 'dynamic' });
+        break;
+      case 'Listener':
+        out.listeners.push({ listener: entry, origin: 'dynamic', state: 'active' });
+        break;
+      case 'RouteConfiguration':
+        out.routeConfigs.push(entry);
+        break;
+      default:
+        if (type === '') classifyBareResource(entry, out);
+    }
+  }
+  return out;
+}
+
+function pushObj(list: Collected['clusters'], value: unknown, origin: 'static' | 'dynamic'): void {
+  if (isObj(value)) list.push({ cluster: value, origin });
+}
+
+/** Resource lists without `@type` (golden files, proxy-config YAML): recognised by their fields. */
+function classifyBareResource(entry: Obj, out: Collected): void {
+  if (field(entry, 'virtual_hosts') !== undefined) out.routeConfigs.push(entry);
+  else if (field(entry, 'filter_chains') !== undefined || field(entry, 'default_filter_chain') !== undefined || field(entry, 'address') !== undefined && field(entry, 'connect_timeout') === undefined) {
+    out.listeners.push({ listener: entry, origin: 'dynamic', state: 'active' });
+  } else if (
+    ['connect_timeout', 'type', 'lb_policy', 'eds_cluster_config', 'load_assignment', 'per_connection_buffer_limit_bytes', 'cluster_type'].some(
+      (k) => field(entry, k) !== undefined,
+    )
+  ) {
+    out.clusters.push({ cluster: entry, origin: 'dynamic' });
+  }
+}
+
+/** Parses one proxy's dump into the model. */
+export function parseConfigDump(raw: RawDump, source: string): ParsedConfig {
+  const collected = collect(raw.configs);
+  if (!collected.bootstrap && collected.clusters.length === 0 && collected.listeners.length === 0 && collected.routeConfigs.length === 0) {
+    throw new InputError(
+      source,
+      'holds no bootstrap, clusters, listeners or routes; expected an Envoy /config_dump with ClustersConfigDump, ListenersConfigDump or RoutesConfigDump entries',
+    );
+  }
+  const flavor = detectFlavor(collected, raw);
+  const clusters = new Map<string, Cluster>();
+  for (const { cluster, origin } of collected.clusters) {
+    const c = parseCluster(cluster, origin, flavor);
+    if (c) clusters.set(c.name, c);
+  }
+  const listeners: Listener[] = [];
+  const inlineRouteConfigs: Obj[] = [];
+  for (const { listener, origin, state } of collected.listeners) {
+    const l = parseListener(listener, origin, state, flavor, inlineRouteConfigs);
+    if (l) listeners.push(l);
+  }
+  const routes: Route[] = [];
+  for (const rc of [...collected.routeConfigs, ...inlineRouteConfigs]) routes.push(...parseRouteConfig(rc));
+  const result: ParsedConfig = { id: raw.id, flavor, clusters, listeners, routes };
+  if (raw.namespace !== undefined) result.namespace = raw.namespace;
+  const version = collected.bootstrap ? envoyVersion(collected.bootstrap) : undefined;
+  if (version) result.envoyVersion = version;
+  return result;
+}
+
+/** Envoy's version from the bootstrap node (`user_agent_build_version`). */
+function envoyVersion(bootstrap: Obj): string | undefined {
+  const v = obj(bootstrap, 'node', 'user_agent_build_version', 'version');
+  if (!v) return undefined;
+  return `${num(v, 'major_number') ?? 0}.${num(v, 'minor_number') ?? 0}.${num(v, 'patch') ?? 0}`;
+}
+
+const GATEWAY_ROUTE_CLUSTER = /^(httproute|grpcroute|tcproute|tlsroute|udproute)\/([^/]+)\/([^/]+)\/rule\/(\d+)/;
+
+/** Envoy Gateway, Istio or plain Envoy, from the node and the resources' names and metadata. */
+function detectFlavor(c: Collected, raw: RawDump): Flavor {
+  const node = obj(c.bootstrap, 'node');
+  const nodeId = str(node, 'id') ?? '';
+  const metadata = obj(node, 'metadata');
+  if (metadata && (metadata.ISTIO_VERSION !== undefined || metadata.MESH_ID !== undefined)) return 'istio';
+  if (/^(sidecar|router|waypoint|ztunnel)~/.test(nodeId)) return 'istio';
+  const names = c.clusters.map((x) => str(x.cluster, 'name') ?? '');
+  if (c.clusters.some((x) => obj(x.cluster, 'metadata', 'filter_metadata', 'envoy-gateway'))) return 'envoy-gateway';
+  if (names.some((n) => GATEWAY_ROUTE_CLUSTER.test(n))) return 'envoy-gateway';
+  if (raw.namespace === 'envoy-gateway-system' || /envoy-gateway/.test(str(node, 'cluster') ?? '')) return 'envoy-gateway';
+  if (c.clusters.some((x) => str(x.cluster, 'name') === 'xds_cluster' && xdsServerHosts(x.cluster).some((h) => h.startsWith('envoy-gateway')))) {
+    return 'envoy-gateway';
+  }
+  if (names.some((n) => /^(outbound|inbound|inbound-vip)\|/.test(n) || n === 'BlackHoleCluster' || n === 'PassthroughCluster')) return 'istio';
+  return 'envoy';
+}
+
+/** Hosts of a cluster's static endpoints (the xDS server of a bootstrap). */
+function xdsServerHosts(cluster: Obj): string[] {
+  const hosts: string[] = [];
+  for (const e of arr(cluster, 'load_assignment', 'endpoints')) {
+    for (const lb of arr(e, 'lb_endpoints')) {
+      const host = str(lb, 'endpoint', 'address', 'socket_address', 'address');
+      if (host) hosts.push(host);
+    }
+  }
+  return hosts;
+}
+
+function sourcedBufferLimit(value: number | undefined, flavor: Flavor): Sourced<number> {
+  if (value === undefined) return { value: ENVOY_DEFAULT_BUFFER_LIMIT, source: 'envoy-default' };
+  if (flavor === 'envoy-gateway' && value === ENVOY_GATEWAY_DEFAULT_BUFFER_LIMIT) {
+    return { value, source: 'envoy-gateway-default' };
+  }
+  return { value, source: 'explicit' };
+}
+
+/** Objects named in `filter_metadata["envoy-gateway"].resources` (Envoy Gateway >= 1.1). */
+function gatewayResources(resource: Obj): SourceObject[] {
+  const out: SourceObject[] = [];
+  for (const r of arr(resource, 'metadata', 'filter_metadata', 'envoy-gateway', 'resources')) {
+    const kind = str(r, 'kind');
+    const name = str(r, 'name');
+    if (!kind || !name) continue;
+    const s: SourceObject = { kind, name, namespace: str(r, 'namespace') ?? '' };
+    const section = str(r, 'sectionName') ?? str(r, 'section_name');
+    if (section) s.sectionName = section;
+    out.push(s);
+  }
+  return out;
+}
+
+const ROUTE_KINDS: Record<string, string> = {
+  httproute: 'HTTPRoute',
+  grpcroute: 'GRPCRoute',
+  tcproute: 'TCPRoute',
+  tlsroute: 'TLSRoute',
+  udproute: 'UDPRoute',
+};
+
+/** The xRoute rule an Envoy Gateway cluster or route name stands for (`httproute/<ns>/<name>/rule/<i>`). */
+export function routeRuleFromName(name: string): SourceObject | undefined {
+  const m = GATEWAY_ROUTE_CLUSTER.exec(name);
+  if (!m) return undefined;
+  return { kind: ROUTE_KINDS[m[1] as string] as string, namespace: m[2] as string, name: m[3] as string, rule: Number(m[4]) };
+}
+
+function sourcesFor(resource: Obj, name: string): SourceObject[] {
+  const fromName = routeRuleFromName(name);
+  const fromMetadata = gatewayResources(resource);
+  if (fromName) {
+    const same = fromMetadata.find((s) => s.kind === fromName.kind && s.name === fromName.name && s.namespace === fromName.namespace);
+    if (same) same.rule = fromName.rule as number;
+    else fromMetadata.unshift(fromName);
+  }
+  return fromMetadata;
+}
+
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+function parseCluster(c: Obj, origin: 'static' | 'dynamic', flavor: Flavor): Cluster | undefined {
+  const name = str(c, 'name');
+  if (!name) return undefined;
+  const protocolOptions = obj(c, 'typed_extension_protocol_options', HTTP_PROTOCOL_OPTIONS);
+  const common = obj(protocolOptions, 'common_http_protocol_options') ?? obj(c, 'common_http_protocol_options');
+  const tls = upstreamTls(c);
+  const cluster: Cluster = {
+    name,
+    statName: str(c, 'alt_stat_name') ?? name,
+    bufferLimitBytes: sourcedBufferLimit(num(c, 'per_connection_buffer_limit_bytes'), flavor),
+    upstreamProtocol: upstreamProtocol(c, protocolOptions),
+    upstreamAlpn: tls ? arr(tls, 'common_tls_context', 'alpn_protocols').filter((x): x is string => typeof x === 'string') : [],
+    upstreamTls: tls !== undefined,
+    circuitBreakers: circuitBreakers(c),
+    sources: sourcesFor(c, name),
+    origin,
+  };
+  const keepalive = obj(c, 'upstream_connection_options', 'tcp_keepalive');
+  if (keepalive) cluster.tcpKeepalive = keepaliveFromProto(keepalive);
+  const idle = protoDurationMs(field(common, 'idle_timeout'));
+  if (idle !== undefined) cluster.idleTimeoutMs = idle;
+  const maxDuration = protoDurationMs(field(common, 'max_connection_duration'));
+  if (maxDuration !== undefined) cluster.maxConnectionDurationMs = maxDuration;
+  return cluster;
+}
+
+function keepaliveFromProto(k: Obj): TcpKeepalive {
+  const out: TcpKeepalive = {};
+  const probes = num(k, 'keepalive_probes');
+  const time = num(k, 'keepalive_time');
+  const interval = num(k, 'keepalive_interval');
+  if (probes !== undefined) out.probes = probes;
+  if (time !== undefined) out.timeSeconds = time;
+  if (interval !== undefined) out.intervalSeconds = interval;
+  return out;
+}
+
+function upstreamTls(c: Obj): Obj | undefined {
+  const candidates = [obj(c, 'transport_socket'), ...arr(c, 'transport_socket_matches').map((m) => obj(m, 'transport_socket'))];
+  for (const ts of candidates) {
+    const typed = obj(ts, 'typed_config');
+    if (typed && /UpstreamTlsContext$/.test(typeName(typed))) return typed;
+    if (str(ts, 'name') === 'envoy.transport_sockets.tls') return typed ?? {};
+  }
+  return undefined;
+}
+
+function upstreamProtocol(c: Obj, options: Obj | undefined): UpstreamProtocol {
+  if (options) {
+    const explicit = obj(options, 'explicit_http_config');
+    if (explicit) {
+      if (field(explicit, 'http2_protocol_options') !== undefined) return 'http2';
+      if (field(explicit, 'http3_protocol_options') !== undefined) return 'http3';
+      return 'http1';
+    }
+    if (field(options, 'use_downstream_protocol_config') !== undefined) return 'downstream';
+    if (field(options, 'auto_config') !== undefined) return 'auto';
+  }
+  if (str(c, 'protocol_selection') === 'USE_DOWNSTREAM_PROTOCOL') return 'downstream';
+  if (field(c, 'http2_protocol_options') !== undefined) return 'http2';
+  return 'http1';
+}
+
+function circuitBreakers(c: Obj): CircuitBreaker[] {
+  const byPriority = new Map<string, CircuitBreaker>();
+  for (const t of arr(c, 'circuit_breakers', 'thresholds')) {
+    const priority = str(t, 'priority') === 'HIGH' ? 'high' : 'default';
+    byPriority.set(priority, {
+      priority,
+      maxConnections: num(t, 'max_connections') ?? 1024,
+      maxPendingRequests: num(t, 'max_pending_requests') ?? 1024,
+      maxRequests: num(t, 'max_requests') ?? 1024,
+      maxRetries: num(t, 'max_retries') ?? 3,
+    });
+  }
+  if (!byPriority.has('default')) {
+    byPriority.set('default', { priority: 'default', maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 });
+  }
+  return [...byPriority.values()];
+}
+
+/** Listener address as it appears in `listener.<address>.` stats (`0.0.0.0_10443`, `[__]_443`). */
+function listenerAddress(l: Obj): string {
+  const statPrefix = str(l, 'stat_prefix');
+  if (statPrefix) return statPrefix;
+  const sa = obj(l, 'address', 'socket_address');
+  if (sa) {
+    const ip = str(sa, 'address') ?? '';
+    const port = num(sa, 'port_value') ?? 0;
+    const host = ip.includes(':') ? `[${ip}]` : ip;
+    return `${host}:${port}`.replace(/:/g, '_');
+  }
+  const pipe = str(l, 'address', 'pipe', 'path');
+  if (pipe) return pipe;
+  return str(l, 'name') ?? '';
+}
+
+const SOCKET_OPTION = { SO_KEEPALIVE: '1/9', TCP_KEEPIDLE: '6/4', TCP_KEEPINTVL: '6/5', TCP_KEEPCNT: '6/6' } as const;
+
+/** TCP keepalive from listener `socket_options` (Linux levels and names). */
+function listenerKeepalive(l: Obj): TcpKeepalive | undefined {
+  const values = new Map<string, number>();
+  for (const o of arr(l, 'socket_options')) {
+    const key = `${num(o, 'level') ?? ''}/${num(o, 'name') ?? ''}`;
+    const v = num(o, 'int_value');
+    if (v !== undefined) values.set(key, v);
+  }
+  if (!values.get(SOCKET_OPTION.SO_KEEPALIVE)) return undefined;
+  const out: TcpKeepalive = {};
+  const idle = values.get(SOCKET_OPTION.TCP_KEEPIDLE);
+  const interval = values.get(SOCKET_OPTION.TCP_KEEPINTVL);
+  const probes = values.get(SOCKET_OPTION.TCP_KEEPCNT);
+  if (idle !== undefined) out.timeSeconds = idle;
+  if (interval !== undefined) out.intervalSeconds = interval;
+  if (probes !== undefined) out.probes = probes;
+  return out;
+}
+
+/** Envoy Gateway listener names are `<gateway-namespace>/<gateway>/<listener>`. */
+function listenerSources(l: Obj, name: string, flavor: Flavor): SourceObject[] {
+  const fromMetadata = gatewayResources(l);
+  if (fromMetadata.length > 0 || flavor !== 'envoy-gateway') return fromMetadata;
+  const parts = name.split('/');
+  if (parts.length === 3 && parts.every((p) => p !== '')) {
+    return [{ kind: 'Gateway', namespace: parts[0] as string, name: parts[1] as string, sectionName: parts[2] as string }];
+  }
+  return [];
+}
+
+function parseListener(
+  l: Obj,
+  origin: 'static' | 'dynamic',
+  state: Listener['state'],
+  flavor: Flavor,
+  inlineRouteConfigs: Obj[],
+): Listener | undefined {
+  const name = str(l, 'name');
+  if (!name) return undefined;
+  const chains = [...arr(l, 'filter_chains'), ...(obj(l, 'default_filter_chain') ? [obj(l, 'default_filter_chain')] : [])];
+  const filterChains: FilterChain[] = [];
+  for (const chain of chains) {
+    if (isObj(chain)) filterChains.push(parseFilterChain(chain, inlineRouteConfigs));
+  }
+  const listener: Listener = {
+    name,
+    address: listenerAddress(l),
+    bufferLimitBytes: sourcedBufferLimit(num(l, 'per_connection_buffer_limit_bytes'), flavor),
+    filterChains,
+    state,
+    sources: listenerSources(l, name, flavor),
+    origin,
+  };
+  const keepalive = listenerKeepalive(l);
+  if (keepalive) listener.tcpKeepalive = keepalive;
+  return listener;
+}
+
+function parseFilterChain(chain: Obj, inlineRouteConfigs: Obj[]): FilterChain {
+  const tlsContext = obj(chain, 'transport_socket', 'typed_config');
+  const tls = tlsContext !== undefined && /DownstreamTlsContext$/.test(typeName(tlsContext));
+  const fc: FilterChain = {
+    name: str(chain, 'name') ?? '',
+    alpn: tls ? arr(tlsContext, 'common_tls_context', 'alpn_protocols').filter((x): x is string => typeof x === 'string') : [],
+    tls,
+    serverNames: arr(chain, 'filter_chain_match', 'server_names').filter((x): x is string => typeof x === 'string'),
+  };
+  for (const filter of arr(chain, 'filters')) {
+    const typed = obj(filter, 'typed_config');
+    const type = typeName(typed);
+    const filterName = str(filter, 'name') ?? '';
+    if (type === 'HttpConnectionManager' || filterName === 'envoy.filters.network.http_connection_manager') {
+      fc.connectionManager = parseConnectionManager(typed ?? {}, inlineRouteConfigs);
+    } else if (type === 'TcpProxy' || filterName === 'envoy.filters.network.tcp_proxy') {
+      fc.tcpProxy = parseTcpProxy(typed ?? {});
+    }
+  }
+  return fc;
+}
+
+function upgradeTypes(list: unknown[]): string[] {
+  const out: string[] = [];
+  for (const u of list) {
+    const type = str(u, 'upgrade_type');
+    if (type && bool(u, 'enabled') !== false) out.push(type.toLowerCase());
+  }
+  return out;
+}
+
+function parseConnectionManager(hcm: Obj, inlineRouteConfigs: Obj[]): ConnectionManager {
+  const common = obj(hcm, 'common_http_protocol_options');
+  const streamIdle = protoDurationMs(field(hcm, 'stream_idle_timeout'));
+  const cm: ConnectionManager = {
+    statPrefix: str(hcm, 'stat_prefix') ?? '',
+    upgradeTypes: upgradeTypes(arr(hcm, 'upgrade_configs')),
+    streamIdleTimeoutMs:
+      streamIdle === undefined ? { value: ENVOY_DEFAULT_STREAM_IDLE_TIMEOUT_MS, source: 'envoy-default' } : { value: streamIdle, source: 'explicit' },
+    http2AllowConnect: bool(hcm, 'http2_protocol_options', 'allow_connect') ?? false,
+    codecType: str(hcm, 'codec_type') ?? 'AUTO',
+    httpFilters: arr(hcm, 'http_filters').map((f) => str(f, 'name') ?? '').filter((n) => n !== ''),
+    addUserAgent: bool(hcm, 'add_user_agent') ?? false,
+  };
+  const rdsName = str(hcm, 'rds', 'route_config_name');
+  const inline = obj(hcm, 'route_config');
+  if (rdsName) cm.routeConfigName = rdsName;
+  else if (inline) {
+    const inlineName = str(inline, 'name') ?? `inline:${cm.statPrefix}`;
+    cm.routeConfigName = inlineName;
+    inlineRouteConfigs.push({ ...inline, name: inlineName });
+  }
+  const requestTimeout = protoDurationMs(field(hcm, 'request_timeout'));
+  if (requestTimeout !== undefined) cm.requestTimeoutMs = requestTimeout;
+  const idle = protoDurationMs(field(common, 'idle_timeout'));
+  if (idle !== undefined) cm.idleTimeoutMs = idle;
+  const maxConnection = protoDurationMs(field(common, 'max_connection_duration'));
+  if (maxConnection !== undefined) cm.maxConnectionDurationMs = maxConnection;
+  const maxStream = protoDurationMs(field(common, 'max_stream_duration'));
+  if (maxStream !== undefined) cm.maxStreamDurationMs = maxStream;
+  return cm;
+}
+
+function parseTcpProxy(tp: Obj): TcpProxy {
+  const idle = protoDurationMs(field(tp, 'idle_timeout'));
+  const out: TcpProxy = {
+    statPrefix: str(tp, 'stat_prefix') ?? '',
+    idleTimeoutMs: idle === undefined ? { value: ENVOY_DEFAULT_TCP_PROXY_IDLE_TIMEOUT_MS, source: 'envoy-default' } : { value: idle, source: 'explicit' },
+  };
+  const cluster = str(tp, 'cluster');
+  if (cluster) out.cluster = cluster;
+  return out;
+}
+
+function parseRouteConfig(rc: Obj): Route[] {
+  const routeConfigName = str(rc, 'name') ?? '';
+  const routes: Route[] = [];
+  for (const vh of arr(rc, 'virtual_hosts')) {
+    const virtualHost = str(vh, 'name') ?? '';
+    const domains = arr(vh, 'domains').filter((d): d is string => typeof d === 'string');
+    arr(vh, 'routes').forEach((r, index) => {
+      if (!isObj(r)) return;
+      const action = obj(r, 'route');
+      const name = str(r, 'name') ?? `${virtualHost}/routes/${index}`;
+      const clusters: string[] = [];
+      const direct = str(action, 'cluster');
+      if (direct) clusters.push(direct);
+      for (const wc of arr(action, 'weighted_clusters', 'clusters')) {
+        const n = str(wc, 'name');
+        if (n) clusters.push(n);
+      }
+      const timeout = protoDurationMs(field(action, 'timeout'));
+      const upgrades: Record<string, boolean> = {};
+      for (const u of arr(action, 'upgrade_configs')) {
+        const type = str(u, 'upgrade_type');
+        if (type) upgrades[type.toLowerCase()] = bool(u, 'enabled') !== false;
+      }
+      const route: Route = {
+        name,
+        routeConfigName,
+        virtualHost,
+        domains,
+        clusters,
+        timeoutMs: timeout === undefined ? { value: ENVOY_DEFAULT_ROUTE_TIMEOUT_MS, source: 'envoy-default' } : { value: timeout, source: 'explicit' },
+        upgrades,
+        perFilterConfig: Object.keys(obj(r, 'typed_per_filter_config') ?? {}),
+        sources: sourcesFor(r, name),
+      };
+      const idle = protoDurationMs(field(action, 'idle_timeout'));
+      if (idle !== undefined) route.idleTimeoutMs = idle;
+      routes.push(route);
+    });
+  }
+  return routes;
+}

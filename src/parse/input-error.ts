@@ -1,0 +1,19 @@
+// Errors about what the user gave us: they name the input and what was expected, and map to exit code 65.
+
+/** Bad or unrecognised input. The message is one line: `<source>: <what was wrong>; expected <what>`. */
+export class InputError extends Error {
+  readonly source: string;
+  constructor(source: string, problem: string) {
+    super(`${source}: ${problem}`);
+    this.name = 'InputError';
+    this.source = source;
+  }
+}
+
+/** A command line that cannot be run as given; maps to exit code 64. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,103 @@
+// Accumulates stats from any of Envoy's three /stats formats into one entity-keyed sample.
+
+import type { Histogram, StatsSample } from '../model/snapshot.ts';
+import { type KnownEntities, type StatEntityKind, splitStatName, statKey } from './stat-names.ts';
+
+/** Key of a histogram in `StatsSample.histograms`: `<kind>|<entity>|<stat>`, or `other|<full name>`. */
+export function histogramKey(kind: StatEntityKind | 'other', entity: string, stat: string): string {
+  return `${kind}|${entity}|${stat}`;
+}
+
+function entityMap(sample: StatsSample, kind: StatEntityKind): Map<string, Map<string, number>> {
+  switch (kind) {
+    case 'cluster':
+      return sample.clusters;
+    case 'http':
+      return sample.connectionManagers;
+    case 'listener':
+      return sample.listeners;
+    case 'tcp':
+      return sample.tcpProxies;
+  }
+}
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = make();
+    map.set(key, v);
+  }
+  return v;
+}
+
+/** Builds a `StatsSample` one stat at a time. */
+export class StatsBuilder {
+  readonly sample: StatsSample;
+  private readonly known: KnownEntities;
+
+  constructor(format: StatsSample['format'], known: KnownEntities = {}) {
+    this.known = known;
+    this.sample = {
+      format,
+      clusters: new Map(),
+      connectionManagers: new Map(),
+      userAgents: new Map(),
+      listeners: new Map(),
+      tcpProxies: new Map(),
+      other: new Map(),
+      histograms: new Map(),
+      count: 0,
+    };
+  }
+
+  /** Adds a counter or gauge by its full Envoy name (text and JSON formats). */
+  addNamed(name: string, value: number): void {
+    this.sample.count++;
+    const split = splitStatName(name, this.known);
+    if (!split) {
+      this.sample.other.set(name, value);
+      return;
+    }
+    if (split.kind === 'http' && split.stat.startsWith('user_agent_')) {
+      const m = /^user_agent_([^_]+)_(.+)$/.exec(split.stat);
+      if (m) {
+        this.addUserAgent(split.entity, m[1] as string, m[2] as string, value);
+        return;
+      }
+    }
+    this.addEntity(split.kind, split.entity, split.stat, value);
+  }
+
+  /** Adds a stat already split by entity (Prometheus labels). */
+  addEntity(kind: StatEntityKind, entity: string, stat: string, value: number): void {
+    getOrCreate(entityMap(this.sample, kind), entity, () => new Map()).set(stat, value);
+  }
+
+  /** Adds a per-user-agent connection manager stat (`http.<prefix>.user_agent.<ua>.<stat>`). */
+  addUserAgent(prefix: string, agent: string, stat: string, value: number): void {
+    const agents = getOrCreate(this.sample.userAgents, prefix, () => new Map<string, Map<string, number>>());
+    getOrCreate(agents, agent, () => new Map()).set(stat, value);
+  }
+
+  /** Adds a stat that belongs to no entity the analyzers read, by a canonical name. */
+  addOther(name: string, value: number): void {
+    this.sample.other.set(name, value);
+  }
+
+  /** Adds a histogram by its full Envoy name. */
+  addHistogramNamed(name: string, histogram: Histogram): void {
+    this.sample.count++;
+    const split = splitStatName(name, this.known);
+    this.sample.histograms.set(split ? histogramKey(split.kind, split.entity, split.stat) : histogramKey('other', '', statKey(name)), histogram);
+  }
+
+  /** Adds a histogram already split by entity. */
+  addHistogram(key: string, histogram: Histogram): void {
+    this.sample.histograms.set(key, histogram);
+  }
+
+  /** Counts one stat value read (used by formats that add through addEntity). */
+  countValue(): void {
+    this.sample.count++;
+  }
+}

@@ -1,0 +1,154 @@
+// Envoy's /stats/prometheus (source/server/admin/prometheus_stats.cc): `envoy_` + the tag-extracted name with
+// dots as underscores, tags as labels (`envoy_cluster_name`, `envoy_http_conn_manager_prefix`, ...). Istio's
+// Prometheus merge renames the labels without the `envoy_` prefix (`cluster_name`).
+
+import type { Histogram } from '../model/snapshot.ts';
+import { histogramKey, type StatsBuilder } from './stats-builder.ts';
+import type { StatEntityKind } from './stat-names.ts';
+
+const ENTITY_FAMILIES: Array<{ prefix: string; kind: StatEntityKind; labels: string[] }> = [
+  { prefix: 'envoy_cluster_', kind: 'cluster', labels: ['envoy_cluster_name', 'cluster_name'] },
+  { prefix: 'envoy_http_', kind: 'http', labels: ['envoy_http_conn_manager_prefix', 'http_conn_manager_prefix'] },
+  { prefix: 'envoy_listener_', kind: 'listener', labels: ['envoy_listener_address', 'listener_address'] },
+  { prefix: 'envoy_tcp_', kind: 'tcp', labels: ['envoy_tcp_prefix', 'tcp_prefix'] },
+];
+const USER_AGENT_LABELS = ['envoy_http_user_agent', 'http_user_agent'];
+
+/** Parses `{a="x",b="y"}` label sets with Prometheus escapes; undefined when malformed. */
+export function parseLabels(text: string): Map<string, string> | undefined {
+  const labels = new Map<string, string>();
+  let i = 0;
+  while (i < text.length) {
+    while (text[i] === ' ' || text[i] === ',') i++;
+    if (i >= text.length) break;
+    const eq = text.indexOf('=', i);
+    if (eq < 0 || text[eq + 1] !== '"') return undefined;
+    const key = text.slice(i, eq).trim();
+    let value = '';
+    let j = eq + 2;
+    for (; j < text.length && text[j] !== '"'; j++) {
+      if (text[j] === '\\' && j + 1 < text.length) {
+        j++;
+        value += text[j] === 'n' ? '\n' : text[j];
+      } else value += text[j];
+    }
+    if (j >= text.length) return undefined;
+    labels.set(key, value);
+    i = j + 1;
+  }
+  return labels;
+}
+
+function promNumber(text: string): number {
+  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
+/** The stat key for labels beyond the entity's: response codes fold back into Envoy's names. */
+function withExtraLabels(stat: string, extra: Map<string, string>): string {
+  let out = stat;
+  const rest: string[] = [];
+  for (const [k, v] of [...extra].sort(([a], [b]) => a.localeCompare(b))) {
+    if (k === 'envoy_response_code' || k === 'response_code') out += `_${v}`;
+    else if (k === 'envoy_response_code_class' || k === 'response_code_class') out += `_${v}xx`;
+    else rest.push(`${k}=${v}`);
+  }
+  return rest.length > 0 ? `${out}{${rest.join(',')}}` : out;
+}
+
+interface Located {
+  kind: StatEntityKind | 'other';
+  entity: string;
+  stat: string;
+  agent?: string;
+}
+
+function locate(name: string, labels: Map<string, string>): Located {
+  for (const family of ENTITY_FAMILIES) {
+    if (!name.startsWith(family.prefix)) continue;
+    const label = family.labels.find((l) => labels.has(l));
+    if (!label) continue;
+    const extra = new Map(labels);
+    extra.delete(label);
+    const located: Located = { kind: family.kind, entity: labels.get(label) as string, stat: name.slice(family.prefix.length) };
+    const agentLabel = family.kind === 'http' ? USER_AGENT_LABELS.find((l) => extra.has(l)) : undefined;
+    if (agentLabel && located.stat.startsWith('user_agent_')) {
+      located.agent = extra.get(agentLabel) as string;
+      located.stat = located.stat.slice('user_agent_'.length);
+      extra.delete(agentLabel);
+    }
+    located.stat = withExtraLabels(located.stat, extra);
+    return located;
+  }
+  const labelText = [...labels].map(([k, v]) => `${k}="${v}"`).join(',');
+  return { kind: 'other', entity: '', stat: labelText ? `${name}{${labelText}}` : name };
+}
+
+/** Streaming parser for Prometheus text exposition. */
+export class PrometheusStatsParser {
+  private readonly types = new Map<string, string>();
+  private readonly histograms = new Map<string, Histogram>();
+  private readonly into: StatsBuilder;
+
+  constructor(into: StatsBuilder) {
+    this.into = into;
+  }
+
+  /** Parses one line; false when the line is neither a comment nor a sample. */
+  line(raw: string): boolean {
+    const line = raw.trim();
+    if (line === '') return true;
+    if (line.startsWith('#')) {
+      const m = /^#\s*TYPE\s+(\S+)\s+(\S+)/.exec(line);
+      if (m) this.types.set(m[1] as string, m[2] as string);
+      return true;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?$/.exec(line);
+    if (!m) return false;
+    const name = m[1] as string;
+    const labels = m[2] === undefined ? new Map<string, string>() : parseLabels(m[2]);
+    if (!labels) return false;
+    const value = promNumber(m[3] as string);
+    if (Number.isNaN(value) && !/^nan$/i.test(m[3] as string)) return false;
+    const histogramPart = this.histogramPart(name);
+    if (histogramPart) {
+      this.addHistogramPart(histogramPart.base, histogramPart.part, labels, value);
+      return true;
+    }
+    const located = locate(name, labels);
+    this.into.countValue();
+    if (located.kind === 'other') this.into.addOther(located.stat, value);
+    else if (located.agent !== undefined) this.into.addUserAgent(located.entity, located.agent, located.stat, value);
+    else this.into.addEntity(located.kind, located.entity, located.stat, value);
+    return true;
+  }
+
+  private histogramPart(name: string): { base: string; part: 'bucket' | 'sum' | 'count' } | undefined {
+    for (const part of ['bucket', 'sum', 'count'] as const) {
+      const suffix = `_${part}`;
+      if (name.endsWith(suffix)) {
+        const base = name.slice(0, -suffix.length);
+        if (this.types.get(base) === 'histogram') return { base, part };
+      }
+    }
+    return undefined;
+  }
+
+  private addHistogramPart(base: string, part: 'bucket' | 'sum' | 'count', labels: Map<string, string>, value: number): void {
+    const le = labels.get('le');
+    labels.delete('le');
+    const located = locate(base, labels);
+    const key = histogramKey(located.kind, located.entity, located.stat);
+    let h = this.histograms.get(key);
+    if (!h) {
+      h = { quantiles: [], buckets: [] };
+      this.histograms.set(key, h);
+      this.into.addHistogram(key, h);
+      this.into.countValue();
+    }
+    if (part === 'bucket' && le !== undefined) h.buckets.push({ le: promNumber(le), count: value });
+    else if (part === 'sum') h.sum = value;
+    else if (part === 'count') h.count = value;
+  }
+}

@@ -1,0 +1,88 @@
+// Reading a /stats capture in any of Envoy's three formats, detected from its content.
+
+import type { StatsSample } from '../model/snapshot.ts';
+import { InputError } from './input-error.ts';
+import { detectKind, kindName } from './detect.ts';
+import { lines } from './lines.ts';
+import { StatsBuilder } from './stats-builder.ts';
+import { jsonStats } from './stats-json.ts';
+import type { KnownEntities } from './stat-names.ts';
+import { PrometheusStatsParser } from './stats-prometheus.ts';
+import { textStatLine } from './stats-text.ts';
+
+const EXPECTED = 'expected Envoy /stats output (text, ?format=json or /stats/prometheus)';
+const HEAD_BYTES = 64 * 1024;
+
+/** Re-yields a stream after peeking at its first bytes. */
+async function peek(chunks: AsyncIterable<Buffer>): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const seen: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < HEAD_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    seen.push(next.value);
+    size += next.value.length;
+  }
+  const head = Buffer.concat(seen).subarray(0, HEAD_BYTES);
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* seen;
+    if (done) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return { head, rest: rest() };
+}
+
+async function collectText(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of chunks) parts.push(c);
+  return Buffer.concat(parts).toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** Parses a stats capture from a byte stream; throws InputError naming `source` when it is not stats. */
+export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, known: KnownEntities = {}): Promise<StatsSample> {
+  const { head, rest } = await peek(chunks);
+  const kind = detectKind(head);
+  if (kind === 'json') {
+    const builder = new StatsBuilder('json', known);
+    let doc: unknown;
+    const text = await collectText(rest);
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new InputError(source, `invalid JSON (${(err as Error).message}); ${EXPECTED}`);
+    }
+    jsonStats(doc, builder, source);
+    return builder.sample;
+  }
+  if (kind !== 'stats-text' && kind !== 'stats-prometheus') {
+    throw new InputError(source, `${kindName(kind)}; ${EXPECTED}`);
+  }
+  const builder = new StatsBuilder(kind === 'stats-text' ? 'text' : 'prometheus', known);
+  const prometheus = kind === 'stats-prometheus' ? new PrometheusStatsParser(builder) : undefined;
+  let parsed = 0;
+  let rejected = 0;
+  for await (const line of lines(rest, source)) {
+    if (line === '') continue;
+    const ok = prometheus ? prometheus.line(line) : textStatLine(line, builder);
+    if (ok) parsed++;
+    else rejected++;
+  }
+  if (parsed === 0 || builder.sample.count === 0) throw new InputError(source, `no stats found; ${EXPECTED}`);
+  if (rejected > parsed) {
+    throw new InputError(source, `${rejected} of ${parsed + rejected} lines are not stats; ${EXPECTED}`);
+  }
+  return builder.sample;
+}
+
+/** Parses stats held in a string (tests, small captures). */
+export function parseStatsString(text: string, source: string, known: KnownEntities = {}): Promise<StatsSample> {
+  async function* one(): AsyncGenerator<Buffer> {
+    yield Buffer.from(text, 'utf8');
+  }
+  return parseStats(one(), source, known);
+}

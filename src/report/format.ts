@@ -1,0 +1,71 @@
+// Turning evidence numbers into what a person reads: sizes, durations, shares, counts. Units come from
+// evidence key suffixes (…Bytes, …Ms, …Seconds, share…), so analyzers stay free of text.
+
+import { formatDuration, intervalToDuration } from 'date-fns';
+import { entry } from '../model/catalogue.ts';
+import type { EntityRef, EvidenceValue } from '../model/finding.ts';
+
+/** A byte count as people read it: `32 KiB`, `442.4 KiB`, `1 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (Math.abs(bytes) < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let unit = 'B';
+  for (const u of units) {
+    if (Math.abs(v) < 1024) break;
+    v /= 1024;
+    unit = u;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${unit}`;
+}
+
+/** A duration in milliseconds, compact: `5m`, `1m 50s`, `250ms`, `1h`. */
+export function formatMs(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const d = intervalToDuration({ start: 0, end: ms });
+  const text = formatDuration(d, { format: ['days', 'hours', 'minutes', 'seconds'], delimiter: ' ' });
+  return text.replace(/ days?/, 'd').replace(/ hours?/, 'h').replace(/ minutes?/, 'm').replace(/ seconds?/, 's');
+}
+
+/** A 0..1 share as a percentage. */
+export function formatShare(share: number): string {
+  const pct = share * 100;
+  return `${pct >= 10 || pct === 0 ? pct.toFixed(0) : pct.toFixed(1)}%`;
+}
+
+const SOURCE_NAMES: Record<string, string> = {
+  explicit: 'set explicitly',
+  'envoy-default': "Envoy's default",
+  'envoy-gateway-default': "Envoy Gateway's default",
+};
+
+/** One evidence value, formatted by the unit its key names. */
+export function formatValue(key: string, value: EvidenceValue): string {
+  if (value === null) return 'unknown';
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'string') return SOURCE_NAMES[value] ?? value;
+  if (/Bytes$/.test(key)) return formatBytes(value);
+  if (/Ms$/.test(key)) return formatMs(value);
+  if (/Seconds$/.test(key)) return formatMs(value * 1000);
+  if (/^share|Share/.test(key)) return formatShare(value);
+  return Number.isInteger(value) ? value.toLocaleString('en-US') : String(Math.round(value * 100) / 100);
+}
+
+/** Fills a catalogue message template from values; unknown placeholders read `unknown`. */
+export function fillMessage(id: string, values: Record<string, EvidenceValue>): string {
+  const template = entry(id).message ?? entry(id).title;
+  return template.replace(/\{(\w+)\}/g, (_m, key: string) => formatValue(key, key in values ? (values[key] as EvidenceValue) : null));
+}
+
+/** An entity as `cluster httproute/home/app/rule/0`. */
+export function formatEntity(e: EntityRef): string {
+  return `${e.kind} ${e.name}`;
+}
+
+/** Evidence as `key=value` pairs in a stable order, for compact display. */
+export function formatEvidence(values: Record<string, EvidenceValue>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${formatValue(k, v)}`)
+    .join(', ');
+}

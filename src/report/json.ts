@@ -1,0 +1,63 @@
+// The machine-readable report. Its shape is versioned (schemaVersion) and described by docs/json-schema.json;
+// fields are only ever added within a major schema version.
+
+import { entry } from '../model/catalogue.ts';
+import type { Diagnosis } from '../diagnose/diagnose.ts';
+import type { Finding } from '../model/finding.ts';
+import { exitCodeFor, type ExitPolicy } from './outcome.ts';
+
+/** The JSON report's schema version. */
+export const JSON_SCHEMA_VERSION = 1;
+
+function findingJson(f: Finding) {
+  return { code: f.code, title: entry(f.code).title, severity: f.severity, snapshot: f.snapshot, entity: f.entity, evidence: f.evidence, docs: entry(f.code).docs ?? null };
+}
+
+/** Builds the JSON report object. */
+export function jsonReport(d: Diagnosis, tool: { name: string; version: string }, policy: ExitPolicy): unknown {
+  return {
+    schemaVersion: JSON_SCHEMA_VERSION,
+    tool,
+    snapshots: d.snapshots.map((s) => ({
+      id: s.id,
+      namespace: s.namespace ?? null,
+      flavor: s.flavor,
+      envoyVersion: s.envoyVersion ?? null,
+      inputs: { configDump: s.inputs.configDump ?? null, stats: s.inputs.stats ?? null, statsLater: s.inputs.statsLater ?? null },
+      intervalSeconds: s.intervalSeconds ?? null,
+      counts: { clusters: s.clusters.size, listeners: s.listeners.length, routes: s.routes.length, stats: s.statsLater?.count ?? s.stats?.count ?? 0 },
+    })),
+    findings: d.findings.map(findingJson),
+    rootCauses: d.rootCauses.map((r) => ({
+      id: r.id,
+      title: entry(r.id).title,
+      severity: r.severity,
+      confidence: r.confidence,
+      score: r.score,
+      snapshot: r.snapshot,
+      entities: r.entities,
+      evidence: r.evidence.map(findingJson),
+      explains: r.explains,
+      ruledOut: r.checks.filter((c) => c.verdict === 'ruled-out').map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence })),
+      alsoPossible: r.checks.filter((c) => c.verdict === 'possible').map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence })),
+      unknown: r.checks.filter((c) => c.verdict === 'unknown').map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, missing: c.missing ?? [] })),
+      fixes: r.fixes,
+      docs: entry(r.id).docs ?? null,
+    })),
+    summary: {
+      rootCauses: d.rootCauses.length,
+      findings: { error: count(d.findings, 'error'), warning: count(d.findings, 'warning'), info: count(d.findings, 'info') },
+      failOn: policy.failOn,
+      exitCode: exitCodeFor(d, policy),
+    },
+  };
+}
+
+function count(findings: Finding[], severity: Finding['severity']): number {
+  return findings.filter((f) => f.severity === severity).length;
+}
+
+/** Renders the JSON report as text. */
+export function renderJson(d: Diagnosis, tool: { name: string; version: string }, policy: ExitPolicy): string {
+  return `${JSON.stringify(jsonReport(d, tool, policy), null, 2)}\n`;
+}

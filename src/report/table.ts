@@ -1,0 +1,142 @@
+// The report for people: root causes first (evidence, what they explain, what was ruled out, the fix), then
+// every finding in a table. Fits 100 columns; colour only when the caller says the terminal wants it.
+
+import Table from 'cli-table3';
+import { entry } from '../model/catalogue.ts';
+import type { Diagnosis } from '../diagnose/diagnose.ts';
+import type { Finding, RootCause, Severity } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { fillMessage, formatEntity, formatEvidence, formatMs } from './format.ts';
+
+/** Options for the table report. */
+export interface TableOptions {
+  color: boolean;
+  width?: number;
+}
+
+const ANSI = { red: 31, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
+
+function painter(enabled: boolean) {
+  return (style: keyof typeof ANSI, text: string): string => (enabled ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text);
+}
+
+const FLAVOR_NAMES = { 'envoy-gateway': 'Envoy Gateway', istio: 'Istio', envoy: 'plain Envoy' } as const;
+
+function wrap(text: string, width: number, indent: string): string {
+  const words = text.split(/\s+/);
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line !== '' && indent.length + line.length + 1 + w.length > width) {
+      lines.push(indent + line);
+      line = w;
+    } else line = line === '' ? w : `${line} ${w}`;
+  }
+  if (line !== '') lines.push(indent + line);
+  return lines.join('\n');
+}
+
+function snapshotLine(s: Snapshot): string {
+  const parts = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, FLAVOR_NAMES[s.flavor]];
+  if (s.envoyVersion) parts.push(`Envoy ${s.envoyVersion}`);
+  parts.push(`${s.clusters.size} clusters, ${s.listeners.length} listeners, ${s.routes.length} routes`);
+  if (s.statsLater && s.intervalSeconds !== undefined) parts.push(`stats: 2 samples ${formatMs(s.intervalSeconds * 1000)} apart`);
+  else if (s.stats) parts.push('stats: 1 sample');
+  else parts.push('no stats');
+  return parts.join(' · ');
+}
+
+function severityLabel(sev: Severity, paint: ReturnType<typeof painter>): string {
+  const label = sev.toUpperCase();
+  return sev === 'error' ? paint('red', label) : sev === 'warning' ? paint('yellow', label) : paint('cyan', label);
+}
+
+function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, number>, opts: Required<TableOptions>): string {
+  const paint = painter(opts.color);
+  const w = opts.width;
+  const out: string[] = [];
+  out.push(`${paint('bold', `${index}.`)} ${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · proxy ${r.snapshot}`);
+  out.push(wrap(entry(r.id).title, w, '   '));
+  out.push(wrap(`on ${r.entities.map(formatEntity).join(', ')}`, w, '   '));
+  out.push(`   ${paint('bold', 'Evidence')}`);
+  for (const f of r.evidence) out.push(wrap(`- ${f.code} (${formatEntity(f.entity)}): ${fillMessage(f.code, f.evidence)}`, w, '     ').replace(/^ {5}- /, '   - '));
+  if (r.explains.length > 0) {
+    out.push(`   ${paint('bold', 'Explains')}`);
+    for (const e of r.explains) out.push(wrap(`- ${fillMessage(e.code, e.values)}`, w, '     ').replace(/^ {5}- /, '   - '));
+  }
+  const ruledOut = r.checks.filter((c) => c.verdict === 'ruled-out');
+  const possible = r.checks.filter((c) => c.verdict === 'possible');
+  const unknown = r.checks.filter((c) => c.verdict === 'unknown');
+  if (ruledOut.length > 0) {
+    out.push(`   ${paint('bold', 'Ruled out')}`);
+    for (const c of ruledOut) out.push(wrap(`- ${c.hypothesis}: ${formatEvidence(c.evidence)}`, w, '     ').replace(/^ {5}- /, '   - '));
+  }
+  if (possible.length > 0) {
+    out.push(`   ${paint('bold', 'Also possible')}`);
+    for (const c of possible) out.push(wrap(`- ${c.hypothesis}: ${formatEvidence(c.evidence)}`, w, '     ').replace(/^ {5}- /, '   - '));
+  }
+  if (unknown.length > 0) {
+    out.push(`   ${paint('bold', 'Not assessed')}`);
+    for (const c of unknown) out.push(wrap(`- ${c.hypothesis}: missing ${(c.missing ?? []).join(', ')}`, w, '     ').replace(/^ {5}- /, '   - '));
+  }
+  for (const fix of r.fixes) {
+    const key = `${fix.flavor}|${fix.target}|${fix.text}`;
+    const earlier = printedFixes.get(key);
+    out.push(`   ${paint('bold', `Fix (${FLAVOR_NAMES[fix.flavor]})`)}: ${fix.target}${fix.apply === 'kubectl-apply' ? ' · kubectl apply -f -' : ' · merge into the Envoy config'}`);
+    if (earlier !== undefined) {
+      out.push(`     same object as in root cause ${earlier} above`);
+      continue;
+    }
+    printedFixes.set(key, index);
+    for (const line of fix.text.trimEnd().split('\n')) out.push(`     ${paint('dim', '|')} ${line}`);
+    for (const n of fix.notes) out.push(wrap(`note: ${fillMessage(n.code, n.values)}`, w, '     '));
+  }
+  const docs = entry(r.id).docs;
+  if (docs) out.push(`   Docs: ${docs}`);
+  return out.join('\n');
+}
+
+function findingsTable(findings: Finding[], opts: Required<TableOptions>): string {
+  const paint = painter(opts.color);
+  const widths = [9, 26, 28, Math.max(20, opts.width - 9 - 26 - 28 - 5)];
+  const table = new Table({
+    head: ['severity', 'finding', 'entity', 'numbers'],
+    colWidths: widths,
+    wordWrap: true,
+    wrapOnWordBoundary: false,
+    style: opts.color ? { head: ['bold'], border: ['grey'] } : { head: [], border: [] },
+  });
+  for (const f of findings) {
+    table.push([severityLabel(f.severity, paint), f.code, formatEntity(f.entity), fillMessage(f.code, f.evidence)]);
+  }
+  return table.toString();
+}
+
+/** Renders the whole table report. */
+export function renderTable(d: Diagnosis, options: TableOptions): string {
+  const opts: Required<TableOptions> = { width: 100, ...options };
+  const paint = painter(opts.color);
+  const out: string[] = [];
+  for (const s of d.snapshots) out.push(snapshotLine(s));
+  out.push('');
+  if (d.rootCauses.length === 0) {
+    const missing = d.findings.filter((f) => f.code === 'input-missing' && f.evidence.input !== 'stats-later');
+    out.push(paint('bold', 'No root cause found.'));
+    if (missing.length > 0) {
+      out.push(wrap(`Not assessed for lack of input: ${missing.map((f) => fillMessage(f.code, f.evidence)).join('; ')}.`, opts.width, ''));
+    }
+  } else {
+    out.push(paint('bold', `ROOT CAUSES (${d.rootCauses.length})`));
+    const printed = new Map<string, number>();
+    d.rootCauses.forEach((r, i) => {
+      out.push(rootCauseBlock(r, i + 1, printed, opts));
+      out.push('');
+    });
+  }
+  if (d.findings.length > 0) {
+    out.push('');
+    out.push(paint('bold', `FINDINGS (${d.findings.length})`));
+    out.push(findingsTable(d.findings, opts));
+  }
+  return `${out.join('\n')}\n`;
+}
