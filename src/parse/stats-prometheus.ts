@@ -50,7 +50,9 @@ function withExtraLabels(stat: string, extra: Map<string, string>): string {
   let out = stat;
   const rest: string[] = [];
   for (const [k, v] of [...extra].sort(([a], [b]) => a.localeCompare(b))) {
-    if (k === 'envoy_response_code' || k === 'response_code') out += `_${v}`;
+    // Envoy Gateway >= 1.7 tags circuit breaker gauges with their priority: fold it back to Envoy's name.
+    if (k === 'priority' && out.startsWith('circuit_breakers_')) out = `circuit_breakers_${v}_${out.slice('circuit_breakers_'.length)}`;
+    else if (k === 'envoy_response_code' || k === 'response_code') out += `_${v}`;
     else if (k === 'envoy_response_code_class' || k === 'response_code_class') out += `_${v}xx`;
     else rest.push(`${k}=${v}`);
   }

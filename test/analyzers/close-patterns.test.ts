@@ -1,0 +1,42 @@
+import { describe, it } from 'node:test';
+import { analyze } from '../../src/analyzers/close-patterns.ts';
+import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
+import { clusterStats, fixture, httpStats } from '../helpers/snapshot.ts';
+
+const C = 'httproute/home/app/rule/0';
+
+describe('close-patterns analyzer', () => {
+  const cases: Array<{ name: string; stats: Record<string, number>; want: ExpectedFinding[] }> = [
+    {
+      name: 'the incident: UC and Envoy-side closes as shares of all closes',
+      stats: clusterStats(C, { upstream_cx_destroy: 900, upstream_cx_destroy_remote_with_active_rq: 152, upstream_cx_destroy_local_with_active_rq: 265 }),
+      want: [
+        { code: 'upstream-close-with-active-request', entity: C, severity: 'warning', evidence: { count: 152, totalCloses: 900, share: 0.1689 } },
+        { code: 'envoy-close-with-active-request', entity: C, severity: 'warning', evidence: { count: 265, share: 0.2944 } },
+      ],
+    },
+    {
+      name: 'a small share is info',
+      stats: clusterStats(C, { upstream_cx_destroy: 10000, upstream_cx_destroy_remote_with_active_rq: 12, upstream_cx_destroy_local_with_active_rq: 0 }),
+      want: [{ code: 'upstream-close-with-active-request', entity: C, severity: 'info', evidence: { share: 0.0012 } }],
+    },
+    {
+      name: 'fewer than ten closes is noise',
+      stats: clusterStats(C, { upstream_cx_destroy: 10, upstream_cx_destroy_remote_with_active_rq: 9 }),
+      want: [],
+    },
+    {
+      name: 'iOS clients closing with a request active (DC) per user agent',
+      stats: {
+        ...httpStats('https-10443', { downstream_cx_destroy: 5000, downstream_cx_destroy_remote_active_rq: 1700 }),
+        'http.https-10443.user_agent.ios.downstream_cx_destroy_remote_active_rq': 1436,
+        'http.https-10443.user_agent.ios.downstream_cx_total': 2000,
+      },
+      want: [
+        { code: 'downstream-close-with-active-request', entity: 'https-10443', severity: 'warning', evidence: { count: 1700, share: 0.34 } },
+        { code: 'downstream-close-with-active-request', entity: 'https-10443/ios', severity: 'warning', evidence: { agent: 'ios', count: 1436, shareOfAgentConnections: 0.718 } },
+      ],
+    },
+  ];
+  for (const c of cases) it(c.name, () => expectFindings(analyze(fixture({ stats: c.stats })), c.want));
+});

@@ -1,0 +1,27 @@
+import { describe, it } from 'node:test';
+import { analyze } from '../../src/analyzers/input-coverage.ts';
+import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
+import { type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
+
+const C = 'httproute/home/app/rule/0';
+const config = { clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig('home/eg/https', [C])] };
+
+describe('input-coverage analyzer', () => {
+  const cases: Array<{ name: string; spec: FixtureSpec; want: ExpectedFinding[] }> = [
+    { name: 'config only: stats missing', spec: config, want: [{ code: 'input-missing', entity: 'proxy-0', evidence: { input: 'stats' } }] },
+    {
+      name: 'stats only: config missing, and no second sample',
+      spec: { stats: httpStats('https-10443', { downstream_cx_active: 1 }) },
+      want: [
+        { code: 'input-missing', entity: 'proxy-0', evidence: { input: 'config-dump' } },
+        { code: 'input-missing', entity: 'proxy-0', evidence: { input: 'stats-later' } },
+      ],
+    },
+    {
+      name: 'a WebSocket cluster with no stats at all (lazily created or filtered) is unknown',
+      spec: { ...config, stats: httpStats('https-10443', { downstream_cx_active: 1 }), statsLater: httpStats('https-10443', { downstream_cx_active: 1 }), intervalSeconds: 30 },
+      want: [{ code: 'entity-stats-missing', entity: C, evidence: { entityKind: 'cluster', entityName: C } }],
+    },
+  ];
+  for (const c of cases) it(c.name, () => expectFindings(analyze(fixture(c.spec)), c.want));
+});
