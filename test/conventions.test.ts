@@ -1,0 +1,85 @@
+// The house rules, checked: every analyzer registered with a unique id, a test and a docs page; every catalogue
+// id unique and documented; every shipped root cause has a rule; every finding code an analyzer emits is catalogued.
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { analyzerFiles, loadAnalyzers } from '../src/analyzers/index.ts';
+import { RULES } from '../src/diagnose/rules/index.ts';
+import { CATALOGUE } from '../src/model/catalogue.ts';
+
+const root = new URL('../', import.meta.url);
+const exists = (path: string) => existsSync(new URL(path, root));
+
+describe('analyzer conventions', async () => {
+  const analyzers = await loadAnalyzers();
+  it('every analyzer file is loaded, and its id is its file name', () => {
+    assert.deepEqual(analyzers.map((a) => a.meta.id).sort(), analyzerFiles());
+  });
+  it('analyzer ids are unique', () => {
+    const ids = analyzers.map((a) => a.meta.id);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+  for (const a of analyzers) {
+    it(`${a.meta.id}: has a test, a docs page, and emits only active catalogue findings`, () => {
+      assert.ok(exists(`test/analyzers/${a.meta.id}.test.ts`), `test/analyzers/${a.meta.id}.test.ts`);
+      assert.ok(exists(a.meta.docs), a.meta.docs);
+      assert.ok(a.meta.emits.length > 0);
+      for (const code of a.meta.emits) {
+        const e = CATALOGUE.find((x) => x.id === code);
+        assert.equal(e?.kind, 'finding', `${code} is a catalogued finding`);
+        assert.equal(e?.status, 'active', `${code} is active`);
+      }
+    });
+    it(`${a.meta.id}: cites its Envoy source at the top of its file`, () => {
+      const text = readFileSync(new URL(`src/analyzers/${a.meta.id}.ts`, root), 'utf8');
+      const header = text.split('\n').filter((l) => l.startsWith('//')).join('\n');
+      assert.match(header, /(source\/|api\/|docs\/|\.proto|\.cc|\.h\b|\.rst|envoyproxy\/)/);
+    });
+  }
+});
+
+describe('catalogue conventions', () => {
+  it('ids are unique and kebab-case', () => {
+    const ids = CATALOGUE.map((e) => e.id);
+    assert.equal(new Set(ids).size, ids.length);
+    for (const id of ids) assert.match(id, /^[a-z0-9]+(-[a-z0-9]+)*$/);
+  });
+  it('every active finding is emitted by some analyzer', async () => {
+    const emitted = new Set((await loadAnalyzers()).flatMap((a) => a.meta.emits));
+    for (const e of CATALOGUE.filter((x) => x.kind === 'finding' && x.status === 'active')) assert.ok(emitted.has(e.id), e.id);
+  });
+  it('every active root cause has exactly one rule, and every rule names an active root cause', () => {
+    const active = CATALOGUE.filter((x) => x.kind === 'root-cause' && x.status === 'active').map((x) => x.id).sort();
+    assert.deepEqual(RULES.map((r) => r.id).sort(), active);
+  });
+  it('every active finding and root cause has its docs page', () => {
+    for (const e of CATALOGUE.filter((x) => (x.kind === 'finding' || x.kind === 'root-cause') && x.status === 'active')) {
+      assert.equal(e.docs, `docs/findings/${e.id}.md`);
+      assert.ok(exists(e.docs as string), e.docs);
+    }
+  });
+  it('the ids reserved for coming root causes stay reserved', () => {
+    const reserved = [
+      'stream-idle-timeout',
+      'route-timeout-on-upgrade',
+      'connection-max-duration',
+      'upstream-http2-websocket',
+      'alpn-h2-websocket',
+      'websocket-upgrade-disabled',
+      'circuit-breaker-saturation',
+      'policy-overridden',
+      'passthrough-idle-timeout',
+      'listener-drain',
+      'request-buffer-blocks-upgrade',
+      'config-drift',
+      'stats-unavailable',
+    ];
+    for (const id of reserved) assert.equal(CATALOGUE.find((e) => e.id === id)?.kind, 'root-cause', id);
+  });
+  it('message placeholders of rule-produced explanations are all filled by the rules', () => {
+    for (const e of CATALOGUE) {
+      if (e.message) assert.doesNotMatch(e.message, /\{[^}]*\s[^}]*\}/, `${e.id}: placeholders are single words`);
+    }
+  });
+});
