@@ -6,7 +6,8 @@ import type { Snapshot, StatsSample } from './snapshot.ts';
 /** The entity families stats are keyed by. */
 export type StatScope = 'cluster' | 'http' | 'listener' | 'tcp';
 
-function scopeMap(sample: StatsSample, scope: StatScope): Map<string, Map<string, number>> {
+/** The per-entity stats of one family in a sample. */
+export function entityStats(sample: StatsSample, scope: StatScope): Map<string, Map<string, number>> {
   switch (scope) {
     case 'cluster':
       return sample.clusters;
@@ -21,7 +22,7 @@ function scopeMap(sample: StatsSample, scope: StatScope): Map<string, Map<string
 
 /** A stat's value in one sample, or undefined when the sample lacks it. */
 export function statIn(sample: StatsSample | undefined, scope: StatScope, entity: string, stat: string): number | undefined {
-  const v = sample ? scopeMap(sample, scope).get(entity)?.get(stat) : undefined;
+  const v = sample ? entityStats(sample, scope).get(entity)?.get(stat) : undefined;
   return v !== undefined && Number.isFinite(v) ? v : undefined;
 }
 
@@ -53,5 +54,5 @@ export function userAgentStat(s: Snapshot, prefix: string, agent: string, name: 
 /** True when the snapshot has stats for the entity at all. */
 export function hasEntityStats(s: Snapshot, scope: StatScope, entity: string): boolean {
   const sample = latestSample(s);
-  return sample !== undefined && scopeMap(sample, scope).has(entity);
+  return sample !== undefined && entityStats(sample, scope).has(entity);
 }

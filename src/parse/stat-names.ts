@@ -5,8 +5,10 @@
 // source/server/listener_stats.h (listener), source/common/tcp_proxy/tcp_proxy.h (tcp);
 // tag extraction: source/common/config/well_known_names.cc.
 
+import type { StatScope } from '../model/stats-view.ts';
+
 /** The kinds of entity whose stats analyzers read. */
-export type StatEntityKind = 'cluster' | 'http' | 'listener' | 'tcp';
+export type StatEntityKind = StatScope;
 
 /** Names already known from the config, used to split stat names exactly. */
 export interface KnownEntities {

@@ -1,24 +1,12 @@
 // Accumulates stats from any of Envoy's three /stats formats into one entity-keyed sample.
 
 import type { Histogram, StatsSample } from '../model/snapshot.ts';
+import { entityStats } from '../model/stats-view.ts';
 import { type KnownEntities, type StatEntityKind, splitStatName, statKey } from './stat-names.ts';
 
 /** Key of a histogram in `StatsSample.histograms`: `<kind>|<entity>|<stat>`, or `other|<full name>`. */
 export function histogramKey(kind: StatEntityKind | 'other', entity: string, stat: string): string {
   return `${kind}|${entity}|${stat}`;
-}
-
-function entityMap(sample: StatsSample, kind: StatEntityKind): Map<string, Map<string, number>> {
-  switch (kind) {
-    case 'cluster':
-      return sample.clusters;
-    case 'http':
-      return sample.connectionManagers;
-    case 'listener':
-      return sample.listeners;
-    case 'tcp':
-      return sample.tcpProxies;
-  }
 }
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
@@ -70,7 +58,7 @@ export class StatsBuilder {
 
   /** Adds a stat already split by entity (Prometheus labels). */
   addEntity(kind: StatEntityKind, entity: string, stat: string, value: number): void {
-    getOrCreate(entityMap(this.sample, kind), entity, () => new Map()).set(stat, value);
+    getOrCreate(entityStats(this.sample, kind), entity, () => new Map()).set(stat, value);
   }
 
   /** Adds a per-user-agent connection manager stat (`http.<prefix>.user_agent.<ua>.<stat>`). */

@@ -36,6 +36,11 @@ function wrap(text: string, width: number, indent: string): string {
   return lines.join('\n');
 }
 
+/** A `- ` bullet at three spaces, its continuation lines at five. */
+function bullet(text: string, width: number): string {
+  return wrap(`- ${text}`, width, '     ').replace(/^ {5}/, '   ');
+}
+
 function snapshotLine(s: Snapshot): string {
   const parts = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, FLAVOR_NAMES[s.flavor]];
   if (s.envoyVersion) parts.push(`Envoy ${s.envoyVersion}`);
@@ -59,25 +64,25 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   out.push(wrap(entry(r.id).title, w, '   '));
   out.push(wrap(`on ${r.entities.map(formatEntity).join(', ')}`, w, '   '));
   out.push(`   ${paint('bold', 'Evidence')}`);
-  for (const f of r.evidence) out.push(wrap(`- ${f.code} (${formatEntity(f.entity)}): ${fillMessage(f.code, f.evidence)}`, w, '     ').replace(/^ {5}- /, '   - '));
+  for (const f of r.evidence) out.push(bullet(`${f.code} (${formatEntity(f.entity)}): ${fillMessage(f.code, f.evidence)}`, w));
   if (r.explains.length > 0) {
     out.push(`   ${paint('bold', 'Explains')}`);
-    for (const e of r.explains) out.push(wrap(`- ${fillMessage(e.code, e.values)}`, w, '     ').replace(/^ {5}- /, '   - '));
+    for (const e of r.explains) out.push(bullet(`${fillMessage(e.code, e.values)}`, w));
   }
   const ruledOut = r.checks.filter((c) => c.verdict === 'ruled-out');
   const possible = r.checks.filter((c) => c.verdict === 'possible');
   const unknown = r.checks.filter((c) => c.verdict === 'unknown');
   if (ruledOut.length > 0) {
     out.push(`   ${paint('bold', 'Ruled out')}`);
-    for (const c of ruledOut) out.push(wrap(`- ${c.hypothesis}: ${formatEvidence(c.evidence)}`, w, '     ').replace(/^ {5}- /, '   - '));
+    for (const c of ruledOut) out.push(bullet(`${c.hypothesis}: ${formatEvidence(c.evidence)}`, w));
   }
   if (possible.length > 0) {
     out.push(`   ${paint('bold', 'Also possible')}`);
-    for (const c of possible) out.push(wrap(`- ${c.hypothesis}: ${formatEvidence(c.evidence)}`, w, '     ').replace(/^ {5}- /, '   - '));
+    for (const c of possible) out.push(bullet(`${c.hypothesis}: ${formatEvidence(c.evidence)}`, w));
   }
   if (unknown.length > 0) {
     out.push(`   ${paint('bold', 'Not assessed')}`);
-    for (const c of unknown) out.push(wrap(`- ${c.hypothesis}: missing ${(c.missing ?? []).join(', ')}`, w, '     ').replace(/^ {5}- /, '   - '));
+    for (const c of unknown) out.push(bullet(`${c.hypothesis}: missing ${(c.missing ?? []).join(', ')}`, w));
   }
   for (const fix of r.fixes) {
     const key = `${fix.flavor}|${fix.target}|${fix.text}`;
