@@ -64,7 +64,7 @@ export function analyze(s: Snapshot): Finding[] {
       findings.push(
         finding(s, 'downstream-close-with-active-request', severity, { kind: 'connection-manager', name: prefix }, {
           count,
-          totalCloses: total,
+          connections: total,
           share,
           windowCount: delta(s, 'http', prefix, 'downstream_cx_destroy_remote_active_rq'),
         }),
@@ -75,9 +75,9 @@ export function analyze(s: Snapshot): Finding[] {
     for (const agent of agents.keys()) {
       const count = userAgentStat(s, prefix, agent, 'downstream_cx_destroy_remote_active_rq');
       if (count === undefined) continue;
-      const total = stat(s, 'http', prefix, 'downstream_cx_destroy');
+      // Per-agent stats have no close total; the agent's connections (closed and open) stand in for it.
       const agentConnections = userAgentStat(s, prefix, agent, 'downstream_cx_total');
-      const share = ratio(count, total);
+      const share = ratio(count, agentConnections);
       const severity = severityOf(count, share);
       if (!severity) continue;
       findings.push(
@@ -85,10 +85,8 @@ export function analyze(s: Snapshot): Finding[] {
           agent,
           connectionManager: prefix,
           count,
-          totalCloses: total,
+          connections: agentConnections,
           share,
-          agentConnections,
-          shareOfAgentConnections: ratio(count, agentConnections),
         }),
       );
     }

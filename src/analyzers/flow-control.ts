@@ -52,10 +52,13 @@ function entityNames(s: Snapshot, scope: StatScope): string[] {
   return [...(scope === 'cluster' ? sample.clusters : sample.connectionManagers).keys()];
 }
 
+/** Pauses left unresumed during a window from which the stall is ongoing rather than noise. */
+const UNMATCHED_IN_WINDOW = 3;
+
 /** Severity: unmatched pauses during the window are the strongest sign; stale totals alone are weak. */
 function severityOf(windowPaused: number | undefined, windowResumed: number | undefined): Severity {
   if (windowPaused === undefined || windowResumed === undefined) return 'warning';
-  if (windowPaused > windowResumed) return 'error';
+  if (windowPaused - windowResumed >= UNMATCHED_IN_WINDOW) return 'error';
   if (windowPaused > 0) return 'warning';
   return 'info';
 }

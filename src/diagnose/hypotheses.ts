@@ -71,7 +71,7 @@ export function longLivedStreamChecks(s: Snapshot, cluster: Cluster, managers: P
         { scope: 'cluster', entity: name, stat: 'upstream_cx_max_duration_reached', key: 'upstreamCxMaxDurationReached' },
         ...hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: 'downstream_cx_max_duration_reached', key: 'downstreamCxMaxDurationReached' })),
       ],
-      { maxDurationMs: maxDurations.length > 0 ? Math.min(...maxDurations) : null },
+      maxDurations.length > 0 ? { maxDurationMs: Math.min(...maxDurations) } : { maxDurationConfigured: false },
     ),
     zeroCheck(s, 'circuit-breaker-saturation', entity, [
       { scope: 'cluster', entity: name, stat: 'circuit_breakers_default_cx_open', key: 'cxOpen' },

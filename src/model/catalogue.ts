@@ -74,22 +74,22 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'downstream-close-with-active-request',
     'Clients closed connections with a request active (DC)',
-    '{count} of {totalCloses} client connection closes came from the client with a request active ({share})',
+    '{count} of {connections} client connections were closed by the client with a request active ({share})',
   ),
   finding(
     'websocket-buffer-limit-low',
     'Buffer limit below 1 MiB where WebSockets are served',
-    'per_connection_buffer_limit_bytes is {limitBytes} ({limitSource}) on {websocketRoutes} WebSocket-capable routes',
+    'per_connection_buffer_limit_bytes is {limitBytes} ({limitSource}) where WebSocket-capable routes are served ({websocketRoutes})',
   ),
   finding(
     'cluster-tcp-keepalive-missing',
     'No TCP keepalive towards a WebSocket backend',
-    'no upstream_connection_options.tcp_keepalive on a cluster behind {websocketRoutes} WebSocket-capable routes',
+    'no upstream_connection_options.tcp_keepalive on a cluster behind WebSocket-capable routes ({websocketRoutes})',
   ),
   finding(
     'listener-tcp-keepalive-missing',
     'No TCP keepalive on a listener serving WebSockets',
-    'no SO_KEEPALIVE socket option on a listener serving {websocketRoutes} WebSocket-capable routes',
+    'no SO_KEEPALIVE socket option on a listener serving WebSocket-capable routes ({websocketRoutes})',
   ),
   finding('input-missing', 'An input was not given', 'no {input}: {consequence} cannot be assessed'),
   finding('entity-stats-missing', 'Stats absent for an entity', 'no stats for {entityKind} {entityName}; missing means unknown, not healthy'),
@@ -129,7 +129,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   explanation('upstream-closes-active', '{count} upstream closes with a request active ({share} of closes): the UC pattern'),
   explanation('client-closes-active', '{count} closes by {agent} clients with a request active: the DC pattern of clients giving up'),
-  explanation('pauses-in-window', '{windowPaused} pauses and {windowResumed} resumes in {windowSeconds}s: streams are pausing now and not recovering'),
+  explanation('pauses-in-window', '{windowPaused} pauses and {windowResumed} resumes in {windowSeconds}: streams are pausing now and not recovering'),
   explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
   // Notes on rendered fixes
   note('policy-may-be-overridden', 'a route-level BackendTrafficPolicy replaces a gateway-level one completely: merge these fields into the existing route-level policy if one targets {route}'),

@@ -53,7 +53,7 @@ function withExtraLabels(stat: string, extra: Map<string, string>): string {
     // Envoy Gateway >= 1.7 tags circuit breaker gauges with their priority: fold it back to Envoy's name.
     if (k === 'priority' && out.startsWith('circuit_breakers_')) out = `circuit_breakers_${v}_${out.slice('circuit_breakers_'.length)}`;
     else if (k === 'envoy_response_code' || k === 'response_code') out += `_${v}`;
-    else if (k === 'envoy_response_code_class' || k === 'response_code_class') out += `_${v}xx`;
+    else if (k === 'envoy_response_code_class' || k === 'response_code_class') out += v.endsWith('xx') ? `_${v}` : `_${v}xx`;
     else rest.push(`${k}=${v}`);
   }
   return rest.length > 0 ? `${out}{${rest.join(',')}}` : out;
@@ -79,6 +79,13 @@ function locate(name: string, labels: Map<string, string>): Located {
       located.agent = extra.get(agentLabel) as string;
       located.stat = located.stat.slice('user_agent_'.length);
       extra.delete(agentLabel);
+    } else if (family.kind === 'http') {
+      // Istio's tag rules keep the agent in the name: envoy_http_user_agent_ios_downstream_cx_total.
+      const m = /^user_agent_(ios|android)_(.+)$/.exec(located.stat);
+      if (m) {
+        located.agent = m[1] as string;
+        located.stat = m[2] as string;
+      }
     }
     located.stat = withExtraLabels(located.stat, extra);
     return located;

@@ -41,14 +41,14 @@ function bullet(text: string, width: number): string {
   return wrap(`- ${text}`, width, '     ').replace(/^ {5}/, '   ');
 }
 
-function snapshotLine(s: Snapshot): string {
-  const parts = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, FLAVOR_NAMES[s.flavor]];
-  if (s.envoyVersion) parts.push(`Envoy ${s.envoyVersion}`);
-  parts.push(`${s.clusters.size} clusters, ${s.listeners.length} listeners, ${s.routes.length} routes`);
-  if (s.statsLater && s.intervalSeconds !== undefined) parts.push(`stats: 2 samples ${formatMs(s.intervalSeconds * 1000)} apart`);
-  else if (s.stats) parts.push('stats: 1 sample');
-  else parts.push('no stats');
-  return parts.join(' · ');
+function snapshotLines(s: Snapshot): string[] {
+  const head = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, FLAVOR_NAMES[s.flavor]];
+  if (s.envoyVersion) head.push(`Envoy ${s.envoyVersion}`);
+  const detail = [`${s.clusters.size} clusters, ${s.listeners.length} listeners, ${s.routes.length} routes`];
+  if (s.statsLater && s.intervalSeconds !== undefined) detail.push(`stats: 2 samples ${formatMs(s.intervalSeconds * 1000)} apart`);
+  else if (s.stats) detail.push('stats: 1 sample');
+  else detail.push('no stats');
+  return [head.join(' · '), `  ${detail.join(' · ')}`];
 }
 
 function severityLabel(sev: Severity, paint: ReturnType<typeof painter>): string {
@@ -103,7 +103,7 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
 
 function findingsTable(findings: Finding[], opts: Required<TableOptions>): string {
   const paint = painter(opts.color);
-  const widths = [9, 26, 28, Math.max(20, opts.width - 9 - 26 - 28 - 5)];
+  const widths = [10, 26, 28, Math.max(20, opts.width - 10 - 26 - 28 - 5)];
   const table = new Table({
     head: ['severity', 'finding', 'entity', 'numbers'],
     colWidths: widths,
@@ -122,7 +122,7 @@ export function renderTable(d: Diagnosis, options: TableOptions): string {
   const opts: Required<TableOptions> = { width: 100, ...options };
   const paint = painter(opts.color);
   const out: string[] = [];
-  for (const s of d.snapshots) out.push(snapshotLine(s));
+  for (const s of d.snapshots) out.push(...snapshotLines(s));
   out.push('');
   if (d.rootCauses.length === 0) {
     const missing = d.findings.filter((f) => f.code === 'input-missing' && f.evidence.input !== 'stats-later');

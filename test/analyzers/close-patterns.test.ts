@@ -34,7 +34,7 @@ describe('close-patterns analyzer', () => {
       },
       want: [
         { code: 'downstream-close-with-active-request', entity: 'https-10443', severity: 'warning', evidence: { count: 1700, share: 0.34 } },
-        { code: 'downstream-close-with-active-request', entity: 'https-10443/ios', severity: 'warning', evidence: { agent: 'ios', count: 1436, shareOfAgentConnections: 0.718 } },
+        { code: 'downstream-close-with-active-request', entity: 'https-10443/ios', severity: 'warning', evidence: { agent: 'ios', count: 1436, connections: 2000, share: 0.718 } },
       ],
     },
   ];
