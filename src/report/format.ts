@@ -63,9 +63,25 @@ export function formatEntity(e: EntityRef): string {
   return `${e.kind} ${e.name}`;
 }
 
-/** Evidence as `key=value` pairs in a stable order, for compact display. */
+/** Names people know for evidence keys: Envoy's stat and field names. */
+const EVIDENCE_LABELS: Record<string, string> = {
+  streamIdleTimeoutMs: 'stream_idle_timeout',
+  downstreamRqIdleTimeout: 'downstream_rq_idle_timeout',
+  upstreamRqTimeout: 'upstream_rq_timeout',
+  maxDurationMs: 'shortest max duration',
+  maxDurationConfigured: 'max duration configured',
+  upstreamCxMaxDurationReached: 'upstream_cx_max_duration_reached',
+  downstreamCxMaxDurationReached: 'downstream_cx_max_duration_reached',
+  cxOpen: 'circuit_breakers.default.cx_open',
+  rqOpen: 'circuit_breakers.default.rq_open',
+  upstreamCxOverflow: 'upstream_cx_overflow',
+  upstreamRqPendingOverflow: 'upstream_rq_pending_overflow',
+  wsOnNonWsRoute: 'downstream_rq_ws_on_non_ws_route',
+};
+
+/** Evidence as `name value` pairs in a stable order, for compact display. */
 export function formatEvidence(values: Record<string, EvidenceValue>): string {
   return Object.entries(values)
-    .map(([k, v]) => `${k}=${formatValue(k, v)}`)
+    .map(([k, v]) => `${EVIDENCE_LABELS[k] ?? k} ${formatValue(k, v)}`)
     .join(', ');
 }

