@@ -35,7 +35,7 @@ function assess(
   active: number | undefined,
   limit: { value: number; source: string },
 ): Finding | undefined {
-  if (rx === undefined && tx === undefined) return undefined;
+  if ((rx === undefined && tx === undefined) || limit.value <= 0) return undefined;
   const buffered = (rx ?? 0) + (tx ?? 0);
   const fullBuffers = Math.round((buffered / limit.value) * 100) / 100;
   if (fullBuffers < FULL_BUFFERS_REPORTED) return undefined;

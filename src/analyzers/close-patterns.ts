@@ -7,6 +7,7 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, latestSample, stat, userAgentStat } from '../model/stats-view.ts';
+import { clusterNameOfStat } from '../model/topology.ts';
 import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {
@@ -33,18 +34,20 @@ export function analyze(s: Snapshot): Finding[] {
   if (!sample) return [];
   const findings: Finding[] = [];
   for (const name of sample.clusters.keys()) {
-    const total = stat(s, 'cluster', name, 'upstream_cx_destroy');
+    const destroyed = stat(s, 'cluster', name, 'upstream_cx_destroy');
     for (const [code, statName] of [
       ['upstream-close-with-active-request', 'upstream_cx_destroy_remote_with_active_rq'],
       ['envoy-close-with-active-request', 'upstream_cx_destroy_local_with_active_rq'],
     ] as const) {
       const count = stat(s, 'cluster', name, statName);
       if (count === undefined) continue;
+      // A total below its own part (edited or reset captures) is no total at all.
+      const total = destroyed !== undefined && destroyed >= count ? destroyed : undefined;
       const share = ratio(count, total);
       const severity = severityOf(count, share);
       if (!severity) continue;
       findings.push(
-        finding(s, code, severity, { kind: 'cluster', name }, {
+        finding(s, code, severity, { kind: 'cluster', name: clusterNameOfStat(s, name) }, {
           count,
           totalCloses: total,
           share,
@@ -56,15 +59,17 @@ export function analyze(s: Snapshot): Finding[] {
   }
   for (const prefix of sample.connectionManagers.keys()) {
     const count = stat(s, 'http', prefix, 'downstream_cx_destroy_remote_active_rq');
-    const total = stat(s, 'http', prefix, 'downstream_cx_destroy');
+    const destroyed = stat(s, 'http', prefix, 'downstream_cx_destroy');
     if (count === undefined) continue;
+    const total = destroyed !== undefined && destroyed >= count ? destroyed : undefined;
     const share = ratio(count, total);
     const severity = severityOf(count, share);
     if (severity) {
       findings.push(
         finding(s, 'downstream-close-with-active-request', severity, { kind: 'connection-manager', name: prefix }, {
           count,
-          connections: total,
+          basisCount: total,
+          basis: 'closed client connections',
           share,
           windowCount: delta(s, 'http', prefix, 'downstream_cx_destroy_remote_active_rq'),
         }),
@@ -85,7 +90,8 @@ export function analyze(s: Snapshot): Finding[] {
           agent,
           connectionManager: prefix,
           count,
-          connections: agentConnections,
+          basisCount: agentConnections,
+          basis: `${agent} client connections`,
           share,
         }),
       );

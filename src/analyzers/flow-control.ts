@@ -8,6 +8,7 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, latestSample, stat, type StatScope } from '../model/stats-view.ts';
+import { clusterNameOfStat } from '../model/topology.ts';
 import { type Analyzer, type AnalyzerMeta, finding } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {
@@ -78,7 +79,7 @@ export function analyze(s: Snapshot): Finding[] {
       const active = stat(s, side.scope, name, side.active);
       const upper = active === undefined ? Math.max(outstanding, 0) : Math.min(Math.max(outstanding, 0), active);
       findings.push(
-        finding(s, side.code, severityOf(windowPaused, windowResumed), { kind: side.entityKind, name }, {
+        finding(s, side.code, severityOf(windowPaused, windowResumed), { kind: side.entityKind, name: side.scope === 'cluster' ? clusterNameOfStat(s, name) : name }, {
           paused,
           resumed,
           outstanding,

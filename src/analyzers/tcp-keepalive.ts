@@ -3,6 +3,7 @@
 // upstream_connection_options.tcp_keepalive (api/envoy/config/cluster/v3/cluster.proto, core/v3/address.proto
 // TcpKeepalive); listeners need SO_KEEPALIVE in socket_options (level 1, name 9), which Envoy Gateway's
 // ClientTrafficPolicy tcpKeepalive writes. Linux defaults once enabled: 9 probes, 7200 s idle, 75 s interval.
+// Internal listeners and `bind_to_port: false` listeners own no socket, so they are not judged.
 
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -30,7 +31,7 @@ export function analyze(s: Snapshot): Finding[] {
     );
   }
   for (const { listener, routes, managers } of webSocketListeners(s)) {
-    if (listener.tcpKeepalive) continue;
+    if (listener.tcpKeepalive || !listener.bindsSocket) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
       finding(s, 'listener-tcp-keepalive-missing', upgrades !== undefined && upgrades > 0 ? 'warning' : 'info', { kind: 'listener', name: listener.name }, {

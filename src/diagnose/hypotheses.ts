@@ -7,14 +7,18 @@ import type { EntityRef, EvidenceValue, HypothesisCheck } from '../model/finding
 import type { Cluster, Snapshot } from '../model/snapshot.ts';
 import { stat, type StatScope } from '../model/stats-view.ts';
 import type { PlacedConnectionManager } from '../model/topology.ts';
+import { statKey } from '../parse/stat-names.ts';
 
 interface StatProbe {
   scope: StatScope;
   entity: string;
+  /** The stat as Envoy names it within the entity (`circuit_breakers.default.cx_open`). */
   stat: string;
   /** Evidence key the value is reported under. */
   key: string;
 }
+
+const SCOPE_PREFIX: Record<StatScope, string> = { cluster: 'cluster', http: 'http', listener: 'listener', tcp: 'tcp' };
 
 /** Rules a hypothesis out when every probed counter is present and zero. */
 function zeroCheck(
@@ -25,11 +29,12 @@ function zeroCheck(
   config: Record<string, EvidenceValue> = {},
 ): HypothesisCheck {
   const evidence: Record<string, EvidenceValue> = { ...config };
+  if (probes.length === 0) return { hypothesis, verdict: 'unknown', entity, evidence, missing: ['a connection manager routing to this cluster'] };
   const missing: string[] = [];
   let positive = false;
   for (const p of probes) {
-    const v = stat(s, p.scope, p.entity, p.stat);
-    if (v === undefined) missing.push(`${p.scope === 'http' ? 'http' : p.scope}.${p.entity}.${p.stat}`);
+    const v = stat(s, p.scope, p.entity, statKey(p.stat));
+    if (v === undefined) missing.push(`${SCOPE_PREFIX[p.scope]}.${p.entity}.${p.stat}`);
     else {
       evidence[p.key] = (typeof evidence[p.key] === 'number' ? (evidence[p.key] as number) : 0) + v;
       if (v > 0) positive = true;
@@ -69,13 +74,17 @@ export function longLivedStreamChecks(s: Snapshot, cluster: Cluster, managers: P
       entity,
       [
         { scope: 'cluster', entity: name, stat: 'upstream_cx_max_duration_reached', key: 'upstreamCxMaxDurationReached' },
-        ...hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: 'downstream_cx_max_duration_reached', key: 'downstreamCxMaxDurationReached' })),
+        { scope: 'cluster', entity: name, stat: 'upstream_rq_max_duration_reached', key: 'upstreamRqMaxDurationReached' },
+        ...hcm.flatMap((p) => [
+          { scope: 'http' as const, entity: p, stat: 'downstream_cx_max_duration_reached', key: 'downstreamCxMaxDurationReached' },
+          { scope: 'http' as const, entity: p, stat: 'downstream_rq_max_duration_reached', key: 'downstreamRqMaxDurationReached' },
+        ]),
       ],
       maxDurations.length > 0 ? { maxDurationMs: Math.min(...maxDurations) } : { maxDurationConfigured: false },
     ),
     zeroCheck(s, 'circuit-breaker-saturation', entity, [
-      { scope: 'cluster', entity: name, stat: 'circuit_breakers_default_cx_open', key: 'cxOpen' },
-      { scope: 'cluster', entity: name, stat: 'circuit_breakers_default_rq_open', key: 'rqOpen' },
+      { scope: 'cluster', entity: name, stat: 'circuit_breakers.default.cx_open', key: 'cxOpen' },
+      { scope: 'cluster', entity: name, stat: 'circuit_breakers.default.rq_open', key: 'rqOpen' },
       { scope: 'cluster', entity: name, stat: 'upstream_cx_overflow', key: 'upstreamCxOverflow' },
       { scope: 'cluster', entity: name, stat: 'upstream_rq_pending_overflow', key: 'upstreamRqPendingOverflow' },
     ]),

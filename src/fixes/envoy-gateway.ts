@@ -2,7 +2,8 @@
 // BackendTrafficPolicy `connection.bufferLimit` and `tcpKeepalive` for the xRoute behind a cluster
 // (internal/gatewayapi/clustersettings.go), ClientTrafficPolicy `connection.bufferLimit` and `tcpKeepalive`
 // for a Gateway listener via targetRefs[].sectionName (internal/gatewayapi/clienttrafficpolicy.go).
-// A route-level BackendTrafficPolicy replaces a gateway-level one outright unless it sets mergeType.
+// A route-level BackendTrafficPolicy replaces a gateway-level one outright unless it sets mergeType
+// (StrategicMerge, Envoy Gateway >= 1.4, route targets only), so the policies rendered here set it.
 
 import { stringify } from 'yaml';
 import type { FixChange, RenderedFix } from '../model/finding.ts';
@@ -58,13 +59,13 @@ function specFields(settings: PolicySettings): Record<string, unknown> {
   return spec;
 }
 
-function policy(kind: string, name: string, namespace: string, targetRef: Record<string, string>, settings: PolicySettings): string {
+function policy(kind: string, name: string, namespace: string, targetRef: Record<string, string>, settings: PolicySettings, merge: boolean): string {
   return stringify(
     {
       apiVersion: 'gateway.envoyproxy.io/v1alpha1',
       kind,
       metadata: { name, namespace },
-      spec: { targetRefs: [targetRef], ...specFields(settings) },
+      spec: { targetRefs: [targetRef], ...(merge ? { mergeType: 'StrategicMerge' } : {}), ...specFields(settings) },
     },
     { lineWidth: 0 },
   );
@@ -88,7 +89,7 @@ export const envoyGatewayRenderer: FixRenderer = {
         target: `BackendTrafficPolicy ${namespace}/${objectName(name, 'connection')}`,
         apply: 'kubectl-apply',
         format: 'yaml',
-        text: policy('BackendTrafficPolicy', objectName(name, 'connection'), namespace, { group: 'gateway.networking.k8s.io', kind, name }, settingsOf(group)),
+        text: policy('BackendTrafficPolicy', objectName(name, 'connection'), namespace, { group: 'gateway.networking.k8s.io', kind, name }, settingsOf(group), true),
         notes: [{ code: 'policy-may-be-overridden', values: { route: `${namespace}/${name}` } }],
       };
       out.push({ fix, changes: group });
@@ -106,8 +107,11 @@ export const envoyGatewayRenderer: FixRenderer = {
         target: `ClientTrafficPolicy ${namespace}/${name}`,
         apply: 'kubectl-apply',
         format: 'yaml',
-        text: policy('ClientTrafficPolicy', name, namespace, { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway, sectionName: section }, settingsOf(group)),
-        notes: group.some((c) => c.kind === 'listener-buffer-limit') ? [{ code: 'listener-limit-pauses-upstream', values: {} }] : [],
+        text: policy('ClientTrafficPolicy', name, namespace, { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway, sectionName: section }, settingsOf(group), false),
+        notes: [
+          ...(group.some((c) => c.kind === 'listener-buffer-limit') ? [{ code: 'listener-limit-pauses-upstream', values: {} }] : []),
+          { code: 'client-policy-may-be-overridden', values: { gateway: `${namespace}/${gateway}`, listener: section } },
+        ],
       };
       out.push({ fix, changes: group });
     }

@@ -74,7 +74,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'downstream-close-with-active-request',
     'Clients closed connections with a request active (DC)',
-    '{count} of {connections} client connections were closed by the client with a request active ({share})',
+    '{count} client connections were closed by the client with a request active: {share} of {basisCount} {basis}',
   ),
   finding(
     'websocket-buffer-limit-low',
@@ -132,10 +132,16 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   explanation('pauses-in-window', '{windowPaused} pauses and {windowResumed} resumes in {windowSeconds}: streams are pausing now and not recovering'),
   explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
   // Notes on rendered fixes
-  note('policy-may-be-overridden', 'a route-level BackendTrafficPolicy replaces a gateway-level one completely: merge these fields into the existing route-level policy if one targets {route}'),
+  note(
+    'policy-may-be-overridden',
+    'mergeType: StrategicMerge keeps the fields of a gateway-level policy (Envoy Gateway >= 1.4); if a route-level BackendTrafficPolicy already targets {route}, add these fields to it instead of applying a second one',
+  ),
+  note(
+    'client-policy-may-be-overridden',
+    'a ClientTrafficPolicy for listener {listener} wins over one for the whole Gateway {gateway}: copy any fields the Gateway-wide policy sets into this one, or add these fields there if one already targets the listener',
+  ),
   note('listener-limit-pauses-upstream', "the listener's buffer limit is the downstream write watermark that pauses upstream reads"),
   note('envoyfilter-add-workload-selector', 'without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload\'s labels to narrow it'),
-  note('no-source-object', 'no Envoy Gateway resource is known for {entity}; set the field on the object that generates it'),
 ];
 
 const byId = new Map(CATALOGUE.map((e) => [e.id, e]));

@@ -113,6 +113,8 @@ export interface Listener {
   tcpKeepalive?: TcpKeepalive;
   filterChains: FilterChain[];
   state: 'active' | 'warming' | 'draining';
+  /** False for internal listeners and `bind_to_port: false` ones, which own no socket of their own. */
+  bindsSocket: boolean;
   sources: SourceObject[];
   origin: 'static' | 'dynamic';
 }

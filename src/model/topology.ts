@@ -127,6 +127,18 @@ export function upgradesOn(s: Snapshot, managers: PlacedConnectionManager[]): nu
   return total;
 }
 
+const byStatName = new WeakMap<Snapshot, Map<string, string>>();
+
+/** The cluster name behind a stats name (`alt_stat_name` differs from the name); the stats name itself when unknown. */
+export function clusterNameOfStat(s: Snapshot, statName: string): string {
+  let map = byStatName.get(s);
+  if (!map) {
+    map = new Map([...s.clusters.values()].filter((c) => c.statName !== c.name).map((c) => [c.statName, c.name]));
+    byStatName.set(s, map);
+  }
+  return map.get(statName) ?? statName;
+}
+
 /** Connection managers (with listeners) that route to a cluster. */
 export function managersForCluster(s: Snapshot, clusterName: string): PlacedConnectionManager[] {
   const out: PlacedConnectionManager[] = [];

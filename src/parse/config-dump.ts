@@ -127,6 +127,23 @@ function collect(configs: unknown[]): Collected {
           if (rc) out.routeConfigs.push(rc);
         }
         break;
+      // /config_dump?resource=... prints one entry per resource.
+      case 'StaticCluster':
+      case 'DynamicCluster':
+        pushObj(out.clusters, field(entry, 'cluster'), type === 'StaticCluster' ? 'static' : 'dynamic');
+        break;
+      case 'StaticListener':
+      case 'DynamicListener': {
+        const listener = obj(entry, 'listener') ?? obj(entry, 'active_state', 'listener');
+        if (listener) out.listeners.push({ listener, origin: type === 'StaticListener' ? 'static' : 'dynamic', state: 'active' });
+        break;
+      }
+      case 'StaticRouteConfig':
+      case 'DynamicRouteConfig': {
+        const rc = obj(entry, 'route_config');
+        if (rc) out.routeConfigs.push(rc);
+        break;
+      }
       case 'Cluster':
         out.clusters.push({ cluster: entry, origin: 'dynamic' });
         break;
@@ -185,10 +202,18 @@ export function parseConfigDump(raw: RawDump, source: string): ParsedConfig {
   const routes: Route[] = [];
   for (const rc of [...collected.routeConfigs, ...inlineRouteConfigs]) routes.push(...parseRouteConfig(rc));
   const result: ParsedConfig = { id: raw.id, flavor, clusters, listeners, routes };
-  if (raw.namespace !== undefined) result.namespace = raw.namespace;
+  const namespace = raw.namespace ?? istioNamespace(collected.bootstrap);
+  if (namespace !== undefined) result.namespace = namespace;
   const version = collected.bootstrap ? envoyVersion(collected.bootstrap) : undefined;
   if (version) result.envoyVersion = version;
   return result;
+}
+
+/** The namespace in an Istio node id: `sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local`. */
+function istioNamespace(bootstrap: Obj | undefined): string | undefined {
+  const id = str(bootstrap, 'node', 'id') ?? '';
+  const m = /^(?:sidecar|router|waypoint)~[^~]*~[^~.]+\.([^~]+)~/.exec(id);
+  return m?.[1] ?? (str(bootstrap, 'node', 'metadata', 'NAMESPACE') || undefined);
 }
 
 /** Envoy's version from the bootstrap node (`user_agent_build_version`). */
@@ -430,6 +455,7 @@ function parseListener(
     bufferLimitBytes: sourcedBufferLimit(num(l, 'per_connection_buffer_limit_bytes'), flavor),
     filterChains,
     state,
+    bindsSocket: field(l, 'internal_listener') === undefined && bool(l, 'bind_to_port') !== false && obj(l, 'address', 'envoy_internal_address') === undefined,
     sources: listenerSources(l, name, flavor),
     origin,
   };

@@ -72,6 +72,8 @@ const EVIDENCE_LABELS: Record<string, string> = {
   maxDurationConfigured: 'max duration configured',
   upstreamCxMaxDurationReached: 'upstream_cx_max_duration_reached',
   downstreamCxMaxDurationReached: 'downstream_cx_max_duration_reached',
+  upstreamRqMaxDurationReached: 'upstream_rq_max_duration_reached',
+  downstreamRqMaxDurationReached: 'downstream_rq_max_duration_reached',
   cxOpen: 'circuit_breakers.default.cx_open',
   rqOpen: 'circuit_breakers.default.rq_open',
   upstreamCxOverflow: 'upstream_cx_overflow',

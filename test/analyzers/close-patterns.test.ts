@@ -21,6 +21,11 @@ describe('close-patterns analyzer', () => {
       want: [{ code: 'upstream-close-with-active-request', entity: C, severity: 'info', evidence: { share: 0.0012 } }],
     },
     {
+      name: 'a total below its own part (edited captures) is unknown, not a share above 100%',
+      stats: clusterStats(C, { upstream_cx_destroy: 0, upstream_cx_destroy_remote_with_active_rq: 122 }),
+      want: [{ code: 'upstream-close-with-active-request', entity: C, severity: 'info', evidence: { count: 122, share: null } }],
+    },
+    {
       name: 'fewer than ten closes is noise',
       stats: clusterStats(C, { upstream_cx_destroy: 10, upstream_cx_destroy_remote_with_active_rq: 9 }),
       want: [],
@@ -33,8 +38,8 @@ describe('close-patterns analyzer', () => {
         'http.https-10443.user_agent.ios.downstream_cx_total': 2000,
       },
       want: [
-        { code: 'downstream-close-with-active-request', entity: 'https-10443', severity: 'warning', evidence: { count: 1700, share: 0.34 } },
-        { code: 'downstream-close-with-active-request', entity: 'https-10443/ios', severity: 'warning', evidence: { agent: 'ios', count: 1436, connections: 2000, share: 0.718 } },
+        { code: 'downstream-close-with-active-request', entity: 'https-10443', severity: 'warning', evidence: { count: 1700, basisCount: 5000, share: 0.34 } },
+        { code: 'downstream-close-with-active-request', entity: 'https-10443/ios', severity: 'warning', evidence: { agent: 'ios', count: 1436, basisCount: 2000, share: 0.718 } },
       ],
     },
   ];

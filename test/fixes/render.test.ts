@@ -43,6 +43,7 @@ describe('fixes for Envoy Gateway', () => {
       metadata: { name: 'home-assistant-app-connection', namespace: 'home' },
       spec: {
         targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'home-assistant-app' }],
+        mergeType: 'StrategicMerge',
         connection: { bufferLimit: '1Mi' },
         tcpKeepalive: { probes: 3, idleTime: '60s', interval: '20s' },
       },
@@ -62,7 +63,7 @@ describe('fixes for Envoy Gateway', () => {
         connection: { bufferLimit: '1Mi' },
       },
     });
-    assert.deepEqual(ctp?.notes.map((n) => n.code), ['listener-limit-pauses-upstream']);
+    assert.deepEqual(ctp?.notes.map((n) => n.code), ['listener-limit-pauses-upstream', 'client-policy-may-be-overridden']);
   });
 
   it('plain Envoy fields at their exact paths', () => {

@@ -141,9 +141,19 @@ describe('config dump formats', () => {
     const wrapped = { 'envoy-gateway-system': { 'envoy-home-eg-a': camel(DUMP) } };
     check(parseConfigDocument(Buffer.from(stringify(wrapped)), 'egctl.yaml', 'x'), 'envoy-home-eg-a');
   });
-  it('Istio is recognised from the node', () => {
+  it('Istio is recognised from the node, and the namespace read from its id', () => {
     const istio = { configs: [{ '@type': `${T}.BootstrapConfigDump`, bootstrap: { node: { id: 'sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local', metadata: { ISTIO_VERSION: '1.24.0' } } } }] };
-    assert.equal(parseConfigDocument(Buffer.from(JSON.stringify(istio)), 'istio.json', 'x')[0]?.flavor, 'istio');
+    const [c] = parseConfigDocument(Buffer.from(JSON.stringify(istio)), 'istio.json', 'x');
+    assert.equal(c?.flavor, 'istio');
+    assert.equal(c?.namespace, 'shop');
+  });
+  it('/config_dump?resource=... prints one entry per resource', () => {
+    const clusters = DUMP.configs[1] as { dynamic_active_clusters: Array<{ cluster: object }> };
+    const perResource = {
+      configs: clusters.dynamic_active_clusters.map((c) => ({ '@type': `${T}.ClustersConfigDump.DynamicCluster`, ...c })),
+    };
+    const [c] = parseConfigDocument(Buffer.from(JSON.stringify(perResource)), 'resource.json', 'x');
+    assert.deepEqual([...(c?.clusters.keys() ?? [])], ['httproute/home/ha/rule/0']);
   });
   it('a plain list of clusters (istioctl proxy-config cluster -o yaml)', () => {
     const list = [{ name: 'outbound|80||web.shop.svc.cluster.local', type: 'EDS', connect_timeout: '10s', upstream_connection_options: { tcp_keepalive: { keepalive_time: 300 } } }];

@@ -28,8 +28,9 @@ export const rule: DiagnosisRule = {
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
-    for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused')) {
-      const cluster = [...s.clusters.values()].find((c) => c.statName === paused.entity.name || c.name === paused.entity.name);
+    // Totals that did not move during a window are history, not a stall now.
+    for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused' && f.severity !== 'info')) {
+      const cluster = s.clusters.get(paused.entity.name);
       const clusterName = cluster?.name ?? paused.entity.name;
       const about = (code: string): Finding | undefined => findingsAbout(findings, code, 'cluster', [clusterName])[0];
       const buffered = about('upstream-bytes-buffered');
@@ -48,7 +49,7 @@ export const rule: DiagnosisRule = {
       const upper = num(paused, 'pausedNowUpperBound') ?? 0;
       const explains: Explanation[] = [];
       const evidence: Finding[] = [paused];
-      let score = paused.severity === 'info' ? 0.15 : 0.35;
+      let score = 0.35;
       if (paused.severity === 'error') {
         score += 0.25;
         explains.push({
