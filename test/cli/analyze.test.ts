@@ -188,3 +188,21 @@ describe('the README', () => {
     }
   });
 });
+
+describe('a config dump too large to hold as one document', () => {
+  it('exits 65 naming the file and its size instead of running out of memory', async () => {
+    const { mkdtemp, rm, truncate, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/envoy-doctor-`);
+    const path = `${dir}/config_dump.json`;
+    try {
+      await writeFile(path, '{"configs": [');
+      await truncate(path, 600 * 1024 * 1024);
+      const r = await run(['analyze', '--config-dump', path]);
+      assert.equal(r.code, 65);
+      assert.match(r.stderr, new RegExp(`^envoy-doctor: ${path}: 600 MiB is more than the 500 MiB a single JSON or YAML document can be read in; expected a smaller dump`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
