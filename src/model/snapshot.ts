@@ -1,4 +1,7 @@
 // The format-independent model of one Envoy proxy: what the analyzers read.
+import type { AccessLog } from './access-log.ts';
+import type { KubernetesObjects } from './kubernetes.ts';
+
 // Field meanings follow Envoy's v3 API (api/envoy/config/{cluster,listener,route}/v3) and
 // Envoy Gateway's translator (internal/xds/translator) for defaults and names.
 
@@ -169,6 +172,8 @@ export interface SnapshotInputs {
   configDump?: string;
   stats?: string;
   statsLater?: string;
+  accessLog?: string;
+  kubernetes?: string;
 }
 
 /** One proxy, fully parsed. */
@@ -186,4 +191,8 @@ export interface Snapshot {
   statsLater?: StatsSample;
   /** Seconds between the two stats samples. */
   intervalSeconds?: number;
+  /** Access log of the proxy, when read. */
+  accessLog?: AccessLog;
+  /** Kubernetes objects that configure the proxy (Envoy Gateway), when read. */
+  kubernetes?: KubernetesObjects;
 }
