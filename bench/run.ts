@@ -1,0 +1,234 @@
+// `npm run bench`: generates the synthetic mesh into bench/out/ (fresh, from a fixed seed), measures every case in
+// fresh child processes (bench/measure.ts) three times, and prints the median time, the peak RSS and the ratio to
+// the matching floor (bare JSON.parse or line split of the same input). Also writes bench/out/results.{json,md}.
+
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BenchInputs, generateBenchInputs } from './generate.ts';
+import type { MeasureCase, MeasureResult } from './measure.ts';
+
+/** Runs per case; the median time is reported. */
+const RUNS = 3;
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const OUT_DIR = join(BENCH_DIR, 'out');
+const MEASURE = join(BENCH_DIR, 'measure.ts');
+const MIB = 1024 * 1024;
+
+/** One row of the table: a measured case on given inputs, and the floors it is compared with. */
+interface Case {
+  key: string;
+  title: string;
+  measure: MeasureCase;
+  files: string[];
+  bytes: number;
+  /** Keys of the cases whose summed median time is this case's floor. */
+  floors: string[];
+}
+
+/** A case with its runs and the figures derived from them. */
+interface Row {
+  case: Case;
+  runs: MeasureResult[];
+  medianMs: number;
+  peakRssMiB: number;
+  floorMs?: number;
+  ratio?: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function casesFor(inputs: BenchInputs): Case[] {
+  const dump = inputs.configDump;
+  const statsFiles = [
+    { ...inputs.stats.text, floor: 'floor-lines' as const },
+    { ...inputs.stats.json, floor: 'floor-json' as const },
+    { ...inputs.stats.prometheus, floor: 'floor-lines' as const },
+  ];
+  const key = (measure: MeasureCase, files: string[]): string => `${measure}:${files.map((f) => basename(f)).join('+')}`;
+  const cases: Case[] = [
+    { key: 'baseline', title: 'baseline (node + modules)', measure: 'baseline', files: [], bytes: 0, floors: [] },
+    { key: key('floor-json', [dump.path]), title: 'floor: JSON.parse', measure: 'floor-json', files: [dump.path], bytes: dump.bytes, floors: [] },
+    { key: key('parse-config', [dump.path]), title: 'parse config', measure: 'parse-config', files: [dump.path], bytes: dump.bytes, floors: [key('floor-json', [dump.path])] },
+  ];
+  for (const s of statsFiles) {
+    cases.push({
+      key: key(s.floor, [s.path]),
+      title: s.floor === 'floor-json' ? 'floor: JSON.parse' : 'floor: read + split lines',
+      measure: s.floor,
+      files: [s.path],
+      bytes: s.bytes,
+      floors: [],
+    });
+  }
+  for (const s of statsFiles) {
+    cases.push({
+      key: key('end-to-end', [dump.path, s.path]),
+      title: 'parse + stats + diagnose',
+      measure: 'end-to-end',
+      files: [dump.path, s.path],
+      bytes: dump.bytes + s.bytes,
+      floors: [key('floor-json', [dump.path]), key(s.floor, [s.path])],
+    });
+  }
+  return cases;
+}
+
+/** Runs one case in a fresh Node process and returns what it printed. */
+function runChild(c: Case): MeasureResult {
+  const child = spawnSync(process.execPath, ['--expose-gc', MEASURE, c.measure, ...c.files], { encoding: 'utf8', maxBuffer: 16 * MIB });
+  if (child.status !== 0) {
+    throw new Error(`${c.key}: measure.ts exited with ${child.status ?? child.signal}\n${child.stderr}`);
+  }
+  return JSON.parse(child.stdout) as MeasureResult;
+}
+
+function fixed(value: number | undefined, digits: number): string {
+  return value === undefined ? '-' : value.toFixed(digits);
+}
+
+function msText(value: number | undefined): string {
+  if (value === undefined) return '-';
+  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+}
+
+/** Lays a table out as aligned text, or as Markdown. */
+function table(headers: string[], rows: string[][], markdown: boolean): string {
+  const numeric = headers.map((_, i) => rows.every((r) => /^[-\d.,×x ]*$/.test(r[i] ?? '')));
+  if (markdown) {
+    const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+    return [line(headers), line(numeric.map((n) => (n ? '---:' : '---'))), ...rows.map(line)].join('\n');
+  }
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function mainTable(rows: Row[], markdown: boolean): string {
+  const byKey = new Map(rows.map((r) => [r.case.key, r]));
+  const headers = ['case', 'input', 'size MiB', 'median ms', 'min-max ms', 'peak RSS MiB', 'floor', 'floor ms', 'time / floor'];
+  const range = (r: Row) => `${msText(Math.min(...r.runs.map((x) => x.ms)))}-${msText(Math.max(...r.runs.map((x) => x.ms)))}`;
+  return table(
+    headers,
+    rows.map((r) => [
+      r.case.title,
+      r.case.files.map((f) => basename(f)).join(' + ') || '-',
+      r.case.bytes > 0 ? fixed(r.case.bytes / MIB, 1) : '-',
+      msText(r.medianMs),
+      r.case.measure === 'baseline' ? '-' : range(r),
+      fixed(r.peakRssMiB, 0),
+      r.case.floors.map((k) => `${byKey.get(k)?.case.title.replace('floor: ', '')} ${byKey.get(k)?.case.files.map((f) => basename(f)).join('')}`).join(' + ') || '-',
+      msText(r.floorMs),
+      r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}×`,
+    ]),
+    markdown,
+  );
+}
+
+function phaseTable(rows: Row[], markdown: boolean): string {
+  const byKey = new Map(rows.map((r) => [r.case.key, r]));
+  const e2e = rows.filter((r) => r.case.measure === 'end-to-end');
+  const phase = (r: Row, name: string) => median(r.runs.map((run) => run.phases?.[name] ?? 0));
+  const headers = ['stats input', 'config ms', 'known ms', 'stats ms', 'stats floor ms', 'stats / floor', 'assemble ms', 'diagnose ms', 'stat values', 'findings', 'root causes', 'fixes'];
+  return table(
+    headers,
+    e2e.map((r) => {
+      const statsFloor = byKey.get(r.case.floors[1] ?? '')?.medianMs;
+      const stats = phase(r, 'stats');
+      const check = r.runs[0]?.check ?? {};
+      return [
+        basename(r.case.files[1] ?? ''),
+        msText(phase(r, 'config')),
+        msText(phase(r, 'known')),
+        msText(stats),
+        msText(statsFloor),
+        statsFloor ? `${(stats / statsFloor).toFixed(2)}×` : '-',
+        msText(phase(r, 'assemble')),
+        msText(phase(r, 'diagnose')),
+        String(check.statValues ?? '-'),
+        String(check.findings ?? '-'),
+        String(check.rootCauses ?? '-'),
+        String(check.fixes ?? '-'),
+      ];
+    }),
+    markdown,
+  );
+}
+
+/** The commit measured, marked `+changes` when the working tree differs from it; `unknown` outside git. */
+function revision(): string {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: BENCH_DIR, encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return 'unknown';
+  const dirty = git('status', '--porcelain', '--', '../src').stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? '+changes' : ''}`;
+}
+
+function machine(): Record<string, string> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: String(availableParallelism()),
+    memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    node: process.version,
+    revision: revision(),
+  };
+}
+
+function main(): void {
+  const started = performance.now();
+  process.stderr.write(`generating the mesh into ${relative(process.cwd(), OUT_DIR)}/ ...\n`);
+  const inputs = generateBenchInputs(OUT_DIR);
+  const { spec, configDump, stats } = inputs;
+  const generated = [
+    `mesh: seed ${spec.seed}, ${spec.clusters} clusters, ${spec.listeners} listeners, ${spec.listeners} route configurations, ${configDump.endpoints} endpoints`,
+    `config_dump.json ${(configDump.bytes / MIB).toFixed(1)} MiB; stats.txt ${(stats.text.bytes / MIB).toFixed(1)} MiB, ` +
+      `stats.json ${(stats.json.bytes / MIB).toFixed(1)} MiB, stats.prom ${(stats.prometheus.bytes / MIB).toFixed(1)} MiB ` +
+      `(${stats.values} stat values each); generated in ${(inputs.ms / 1000).toFixed(1)} s`,
+  ];
+  process.stderr.write(`${generated.join('\n')}\n`);
+  // The generator's garbage is the parent's; drop it so the children have the machine to themselves.
+  (globalThis as { gc?: () => void }).gc?.();
+
+  const cases = casesFor(inputs);
+  const runs = new Map<string, MeasureResult[]>(cases.map((c) => [c.key, []]));
+  // Runs are interleaved (every case once, then again) so a slow moment of the machine hits all cases alike.
+  for (let run = 1; run <= RUNS; run++) {
+    for (const c of cases) {
+      const result = runChild(c);
+      runs.get(c.key)?.push(result);
+      process.stderr.write(`run ${run}/${RUNS} ${c.title} ${c.files.map((f) => basename(f)).join(' + ')}: ${msText(result.ms)} ms, ${result.peakRssMiB.toFixed(0)} MiB\n`);
+    }
+  }
+
+  const rows: Row[] = cases.map((c) => {
+    const results = runs.get(c.key) ?? [];
+    return { case: c, runs: results, medianMs: median(results.map((r) => r.ms)), peakRssMiB: Math.max(...results.map((r) => r.peakRssMiB)) };
+  });
+  const byKey = new Map(rows.map((r) => [r.case.key, r]));
+  for (const r of rows) {
+    if (r.case.floors.length === 0) continue;
+    r.floorMs = r.case.floors.reduce((sum, k) => sum + (byKey.get(k)?.medianMs ?? Number.NaN), 0);
+    r.ratio = r.medianMs / r.floorMs;
+  }
+
+  const env = machine();
+  const header =
+    `envoy-doctor ${env.revision}, Node ${env.node} on ${env.cores} × ${env.cpu}, ${env.memory}; ` +
+    `median of ${RUNS} runs, each in a fresh process; peak RSS is the highest of the runs`;
+  process.stdout.write(`\n${header}\n${generated.join('\n')}\n\n${mainTable(rows, false)}\n\nend-to-end by step (median ms):\n\n${phaseTable(rows, false)}\n`);
+  process.stdout.write(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${relative(process.cwd(), OUT_DIR)}/results.{json,md}\n`);
+
+  writeFileSync(join(OUT_DIR, 'results.md'), `${header}\n\n${generated.join('\n\n')}\n\n${mainTable(rows, true)}\n\n${phaseTable(rows, true)}\n`);
+  writeFileSync(
+    join(OUT_DIR, 'results.json'),
+    `${JSON.stringify({ machine: env, inputs, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => basename(f)) } })) }, null, 2)}\n`,
+  );
+}
+
+main();
