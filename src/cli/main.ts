@@ -1,44 +1,39 @@
-// The envoy-doctor command line. Maps every failure to a documented exit code with a one-line message.
+// The envoy-doctor command line: `analyze` saved output, `diagnose` live proxies, `collect` a bundle.
+// Every failure maps to a documented exit code with a one-line message.
 
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadOfflineSnapshots, type OfflineInputs } from '../collect/files.ts';
-import { diagnose } from '../diagnose/diagnose.ts';
-import type { Severity } from '../model/finding.ts';
-import { parseDurationMs } from '../parse/durations.ts';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { archiveBundle } from '../collect/bundle.ts';
+import { snapshotsOfOutcomes, writeBundle } from '../collect/capture.ts';
+import { loadOffline, type OfflineInputs } from '../collect/files.ts';
+import { type Diagnosis, diagnose } from '../diagnose/diagnose.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { renderJson } from '../report/json.ts';
 import { EXIT, exitCodeFor } from '../report/outcome.ts';
 import { renderTable } from '../report/table.ts';
+import { type CliIO, TOOL } from './io.ts';
+import { runLive } from './live.ts';
+import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
 
-/** Where the CLI writes; tests pass their own. */
-export interface CliIO {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  isTTY: boolean;
-  env: NodeJS.ProcessEnv;
+export type { CliIO } from './io.ts';
+export { TOOL } from './io.ts';
+
+function report(d: Diagnosis, o: ReportOptions, io: CliIO): number {
+  const policy = { failOn: o.failOn };
+  if (o.output === 'json') io.stdout(renderJson(d, TOOL, policy));
+  else io.stdout(renderTable(d, { color: (o.color ?? io.isTTY) && io.env.NO_COLOR === undefined }));
+  return exitCodeFor(d, policy);
 }
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-
-/** The tool's name and version, as reports state them. */
-export const TOOL = { name: pkg.name, version: pkg.version };
-
-function durationArg(value: string): number {
-  const ms = parseDurationMs(value);
-  if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 30s, 1m or 1m30s');
-  return ms;
-}
-
-interface AnalyzeOptions {
+interface AnalyzeOptions extends ReportOptions {
   configDump?: string;
   stats?: string;
   statsLater?: string;
+  accessLog?: string;
   interval?: number;
   pod?: string;
-  output: 'table' | 'json';
-  failOn: Severity | 'none';
-  color?: boolean;
 }
 
 async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: CliIO): Promise<number> {
@@ -47,17 +42,42 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   if (o.configDump !== undefined) inputs.configDump = o.configDump;
   if (o.stats !== undefined) inputs.stats = o.stats;
   if (o.statsLater !== undefined) inputs.statsLater = o.statsLater;
+  if (o.accessLog !== undefined) inputs.accessLog = o.accessLog;
   if (o.interval !== undefined) inputs.intervalMs = o.interval;
   if (o.pod !== undefined) inputs.pod = o.pod;
-  const snapshots = await loadOfflineSnapshots(inputs);
-  const diagnosis = await diagnose(snapshots);
-  const policy = { failOn: o.failOn };
-  if (o.output === 'json') io.stdout(renderJson(diagnosis, TOOL, policy));
-  else {
-    const color = o.color ?? (io.isTTY && io.env.NO_COLOR === undefined);
-    io.stdout(renderTable(diagnosis, { color: color && io.env.NO_COLOR === undefined }));
+  const { snapshots, notCollected } = await loadOffline(inputs);
+  return report(await diagnose(snapshots, notCollected), o, io);
+}
+
+async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions, io: CliIO): Promise<number> {
+  const live = await runLive(targets, o, io);
+  const { snapshots, notCollected } = await snapshotsOfOutcomes(live.outcomes, live.kubernetes);
+  return report(await diagnose(snapshots, notCollected), o, io);
+}
+
+async function runCollect(targets: string[], o: LiveCliOptions & { out: string }, io: CliIO): Promise<number> {
+  const archive = /\.(tar\.gz|tgz)$/.test(o.out);
+  if (!archive) {
+    const existing = await stat(o.out).catch(() => undefined);
+    if (existing) throw new UsageError(`-o ${o.out}: already exists; collect writes a new directory or .tar.gz`);
   }
-  return exitCodeFor(diagnosis, policy);
+  const live = await runLive(targets, o, io);
+  const dir = archive ? await mkdtemp(join(tmpdir(), 'envoy-doctor-collect-')) : o.out;
+  try {
+    const manifest = await writeBundle(dir, live.outcomes, {
+      tool: TOOL,
+      source: live.source,
+      intervalSeconds: o.interval / 1000,
+      ...(live.kubernetes ? { kubernetes: live.kubernetes } : {}),
+    });
+    if (archive) await archiveBundle(dir, o.out);
+    const collected = manifest.proxies.filter((p) => p.collected).length;
+    io.stderr(`envoy-doctor: collected ${collected} of ${manifest.proxies.length} proxies into ${o.out}\n`);
+    for (const p of manifest.proxies.filter((x) => !x.collected)) io.stderr(`envoy-doctor: not collected: ${p.namespace ? `${p.namespace}/` : ''}${p.id}: ${p.reason}\n`);
+    return collected === manifest.proxies.length ? EXIT.ok : EXIT.unavailable;
+  } finally {
+    if (archive) await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function program(io: CliIO, result: { code: number }): Command {
@@ -67,21 +87,29 @@ function program(io: CliIO, result: { code: number }): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
     .showSuggestionAfterError();
-  cmd
-    .command('analyze')
-    .description('Diagnose saved admin output: a bundle directory, or files given with the options below')
-    .argument('[bundle]', 'directory holding config_dump.json, stats.(txt|json|prom), stats.later.* (docs/bundle.md)')
-    .option('--config-dump <file>', 'Envoy /config_dump (JSON or YAML, egctl output too); - reads standard input')
-    .option('--stats <file>', 'Envoy /stats (text, ?format=json or /stats/prometheus); - reads standard input')
-    .option('--stats-later <file>', 'a second /stats sample of the same proxy, taken --interval after --stats')
-    .option('--interval <duration>', 'time between the two stats samples (e.g. 30s)', durationArg)
-    .option('--pod <name>', 'with a multi-pod config dump: the proxy the stats belong to')
-    .addOption(new Option('-o, --output <format>', 'report format').choices(['table', 'json']).default('table'))
-    .addOption(new Option('--fail-on <severity>', 'exit 79 when anything is at or above this severity').choices(['error', 'warning', 'info', 'none']).default('error'))
-    .option('--color', 'force colour')
-    .option('--no-color', 'never colour (NO_COLOR is honoured too)')
-    .action(async (bundle: string | undefined, o: AnalyzeOptions) => {
-      result.code = await runAnalyze(bundle, o, io);
+  withReportOptions(
+    cmd
+      .command('analyze')
+      .description('Diagnose saved admin output: a bundle (directory or .tar.gz), or files given with the options below')
+      .argument('[bundle]', 'a bundle from envoy-doctor collect, or a directory holding config_dump.json, stats.*, stats.later.* (docs/bundle.md)')
+      .option('--config-dump <file>', 'Envoy /config_dump (JSON or YAML, egctl output too); - reads standard input')
+      .option('--stats <file>', 'Envoy /stats (text, ?format=json or /stats/prometheus); - reads standard input')
+      .option('--stats-later <file>', 'a second /stats sample of the same proxy, taken --interval after --stats')
+      .option('--access-log <file>', "the proxy's access log (Envoy Gateway JSON or Envoy's text format)")
+      .option('--interval <duration>', 'time between the two stats samples (e.g. 30s)', durationArg)
+      .option('--pod <name>', 'with a multi-pod config dump: the proxy the stats belong to'),
+  ).action(async (bundle: string | undefined, o: AnalyzeOptions) => {
+    result.code = await runAnalyze(bundle, o, io);
+  });
+  withReportOptions(withLiveOptions(cmd.command('diagnose').description('Diagnose live proxies: through Kubernetes port-forwards, or admin URLs'))).action(
+    async (targets: string[], o: LiveCliOptions & ReportOptions) => {
+      result.code = await runDiagnose(targets, o, io);
+    },
+  );
+  withLiveOptions(cmd.command('collect').description('Save what diagnose reads as a bundle that analyze diagnoses later, anywhere'))
+    .requiredOption('-o, --out <path>', 'bundle to write: a new directory, or FILE.tar.gz')
+    .action(async (targets: string[], o: LiveCliOptions & { out: string }) => {
+      result.code = await runCollect(targets, o, io);
     });
   return cmd;
 }
@@ -104,6 +132,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (err instanceof InputError) {
       io.stderr(`envoy-doctor: ${err.message}\n`);
       return EXIT.input;
+    }
+    if ((err as Error).name === 'KubeError') {
+      io.stderr(`envoy-doctor: ${(err as Error).message}\n`);
+      return EXIT.unavailable;
     }
     io.stderr(`envoy-doctor: internal error: ${(err as Error).message ?? String(err)} (please report it with the input that caused it)\n`);
     if (io.env.ENVOY_DOCTOR_DEBUG) io.stderr(`${(err as Error).stack ?? ''}\n`);

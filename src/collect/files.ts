@@ -1,14 +1,17 @@
-// Offline inputs: saved admin output given as files, standard input, or a bundle directory
-// (layout in docs/bundle.md). Files are recognised by content; names only say which role a file plays.
+// Offline inputs: saved admin output given as files, standard input, a proxy directory, or a bundle written by
+// `envoy-doctor collect` (directory or .tar.gz). Layout in docs/bundle.md. Files are recognised by content;
+// names only say which role a file plays.
 
 import { readdir, readFile, stat as statPath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { assembleSnapshot, knownEntities } from '../model/assemble.ts';
-import type { Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
+import type { KubernetesObjects } from '../model/kubernetes.ts';
+import type { NotCollected, Snapshot } from '../model/snapshot.ts';
+import { parseAccessLog } from '../parse/access-log.ts';
 import type { ParsedConfig } from '../parse/config-dump.ts';
 import { parseConfigDocument } from '../parse/config-document.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
-import { parseStats } from '../parse/stats.ts';
+import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
+import { BUNDLE_KIND, type BundleManifest, extractBundleArchive, type ProxyManifest } from './bundle.ts';
 import { inputChunks, inputName, readDocument } from './read-input.ts';
 
 /** What the user pointed `analyze` at. */
@@ -17,22 +20,25 @@ export interface OfflineInputs {
   configDump?: string;
   stats?: string;
   statsLater?: string;
+  accessLog?: string;
   /** Milliseconds between the stats samples (`--interval`). */
   intervalMs?: number;
   /** Which proxy of a multi-pod config dump the stats belong to. */
   pod?: string;
 }
 
-const BUNDLE_ROLES = {
+/** Snapshots read from offline inputs, and the proxies a bundle could not collect. */
+export interface OfflineResult {
+  snapshots: Snapshot[];
+  notCollected: NotCollected[];
+}
+
+const ROLE_FILES = {
   configDump: ['config_dump.json', 'config_dump.yaml', 'config_dump.yml'],
   stats: ['stats.txt', 'stats.json', 'stats.prom'],
   statsLater: ['stats.later.txt', 'stats.later.json', 'stats.later.prom'],
+  accessLog: ['access.log'],
 } as const;
-
-interface Manifest {
-  stats?: { takenAt?: string };
-  statsLater?: { takenAt?: string };
-}
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
@@ -42,8 +48,7 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-async function readManifest(dir: string): Promise<Manifest | undefined> {
-  const path = join(dir, 'manifest.json');
+async function readJson<T>(path: string, expected: string): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -51,35 +56,32 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
     return undefined;
   }
   try {
-    return JSON.parse(text) as Manifest;
+    return JSON.parse(text) as T;
   } catch (err) {
-    throw new InputError(path, `invalid JSON (${(err as Error).message}); expected the bundle manifest described in docs/bundle.md`);
+    throw new InputError(path, `invalid JSON (${(err as Error).message}); expected ${expected}`);
   }
-}
-
-/** Fills the inputs a bundle directory provides, keeping anything given explicitly. */
-async function fromBundle(inputs: OfflineInputs): Promise<{ inputs: OfflineInputs; manifest?: Manifest }> {
-  const dir = inputs.bundle as string;
-  if (!(await isDirectory(dir))) throw new InputError(dir, 'no such directory; expected a bundle directory (docs/bundle.md)');
-  const present = new Set(await readdir(dir));
-  const out: OfflineInputs = { ...inputs };
-  for (const role of ['configDump', 'stats', 'statsLater'] as const) {
-    if (out[role] !== undefined) continue;
-    const found = BUNDLE_ROLES[role].filter((n) => present.has(n));
-    if (found.length > 1) throw new InputError(dir, `holds ${found.join(' and ')}; expected one file per role`);
-    if (found[0]) out[role] = join(dir, found[0]);
-  }
-  if (out.configDump === undefined && out.stats === undefined) {
-    throw new InputError(dir, `holds neither ${BUNDLE_ROLES.configDump.join('|')} nor ${BUNDLE_ROLES.stats.join('|')}; expected a bundle directory (docs/bundle.md)`);
-  }
-  const manifest = await readManifest(dir);
-  return manifest ? { inputs: out, manifest } : { inputs: out };
 }
 
 function sampleTime(text: string | undefined): Date | undefined {
   if (!text) return undefined;
   const d = new Date(text);
   return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** Fills the roles a proxy directory provides, keeping anything given explicitly. */
+async function rolesInDirectory(dir: string, given: OfflineInputs): Promise<OfflineInputs> {
+  const present = new Set(await readdir(dir));
+  const out: OfflineInputs = { ...given };
+  for (const role of ['configDump', 'stats', 'statsLater', 'accessLog'] as const) {
+    if (out[role] !== undefined) continue;
+    const found = ROLE_FILES[role].filter((n) => present.has(n));
+    if (found.length > 1) throw new InputError(dir, `holds ${found.join(' and ')}; expected one file per role`);
+    if (found[0]) out[role] = join(dir, found[0]);
+  }
+  if (out.configDump === undefined && out.stats === undefined) {
+    throw new InputError(dir, `holds neither ${ROLE_FILES.configDump.join('|')} nor ${ROLE_FILES.stats.join('|')}; expected a bundle directory (docs/bundle.md)`);
+  }
+  return out;
 }
 
 function pickConfig(configs: ParsedConfig[], pod: string | undefined, source: string, needsOne: boolean): ParsedConfig[] {
@@ -94,16 +96,13 @@ function pickConfig(configs: ParsedConfig[], pod: string | undefined, source: st
   return configs;
 }
 
-/** Reads every offline input and returns one snapshot per proxy. */
-export async function loadOfflineSnapshots(given: OfflineInputs): Promise<Snapshot[]> {
-  const stdinUsers = (['configDump', 'stats', 'statsLater'] as const).filter((r) => given[r] === '-');
-  if (stdinUsers.length > 1) throw new UsageError('only one input can be read from standard input (-)');
-  const { inputs, manifest } = given.bundle !== undefined ? await fromBundle(given) : { inputs: given, manifest: undefined };
+/** Reads one proxy's files (explicit or from a proxy directory) into snapshots. */
+async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefined, kubernetes?: { objects: KubernetesObjects; source: string }): Promise<Snapshot[]> {
   if (inputs.configDump === undefined && inputs.stats === undefined) {
     throw new UsageError('nothing to analyze: give a bundle directory, --config-dump FILE or --stats FILE');
   }
   if (inputs.statsLater !== undefined && inputs.stats === undefined) throw new UsageError('--stats-later needs --stats (the earlier sample)');
-  const fallbackId = inputs.bundle !== undefined ? basename(inputs.bundle) : basename(inputs.configDump ?? inputs.stats ?? 'proxy');
+  const fallbackId = manifest?.id ?? (inputs.bundle !== undefined ? basename(inputs.bundle) : basename(inputs.configDump ?? inputs.stats ?? 'proxy'));
 
   let configs: ParsedConfig[] = [];
   if (inputs.configDump !== undefined) {
@@ -111,31 +110,88 @@ export async function loadOfflineSnapshots(given: OfflineInputs): Promise<Snapsh
     configs = parseConfigDocument(await readDocument(inputs.configDump), source, fallbackId);
     configs = pickConfig(configs, inputs.pod, source, inputs.stats !== undefined);
   }
-  const known = knownEntities(configs[0]);
-  let stats: StatsSample | undefined;
-  let statsLater: StatsSample | undefined;
-  if (inputs.stats !== undefined) stats = await parseStats(inputChunks(inputs.stats), inputName(inputs.stats), known);
-  if (inputs.statsLater !== undefined) statsLater = await parseStats(inputChunks(inputs.statsLater), inputName(inputs.statsLater), known);
-
   const earlier = sampleTime(manifest?.stats?.takenAt);
   const later = sampleTime(manifest?.statsLater?.takenAt);
-  if (stats && earlier) stats.takenAt = earlier;
-  if (statsLater && later) statsLater.takenAt = later;
   let intervalSeconds: number | undefined;
   if (inputs.intervalMs !== undefined) intervalSeconds = inputs.intervalMs / 1000;
   else if (earlier && later) intervalSeconds = (later.getTime() - earlier.getTime()) / 1000;
-  if (statsLater && (intervalSeconds === undefined || intervalSeconds <= 0)) {
+  if (inputs.statsLater !== undefined && (intervalSeconds === undefined || intervalSeconds <= 0)) {
     throw new UsageError('--stats-later needs --interval DURATION (the time between the samples), or a bundle manifest with both sample times');
   }
+  const accessLog =
+    inputs.accessLog !== undefined ? parseAccessLog((await readDocument(inputs.accessLog)).toString('utf8'), inputName(inputs.accessLog)) : undefined;
 
-  const inputsOf = (): SnapshotInputs => {
-    const i: SnapshotInputs = {};
-    if (inputs.configDump !== undefined) i.configDump = inputName(inputs.configDump);
-    if (inputs.stats !== undefined) i.stats = inputName(inputs.stats);
-    if (inputs.statsLater !== undefined) i.statsLater = inputName(inputs.statsLater);
-    return i;
+  const capture = (config: ParsedConfig | undefined): ProxyCapture => {
+    const c: ProxyCapture = { id: config?.id ?? fallbackId };
+    const namespace = config?.namespace ?? manifest?.namespace;
+    if (namespace !== undefined) c.namespace = namespace;
+    if (manifest?.owner !== undefined) c.owner = manifest.owner;
+    if (config) {
+      c.config = config;
+      c.configSource = inputName(inputs.configDump as string);
+    }
+    if (inputs.stats !== undefined) c.stats = { chunks: inputChunks(inputs.stats), source: inputName(inputs.stats), ...(earlier ? { takenAt: earlier } : {}) };
+    if (inputs.statsLater !== undefined) {
+      c.statsLater = { chunks: inputChunks(inputs.statsLater), source: inputName(inputs.statsLater), ...(later ? { takenAt: later } : {}) };
+    }
+    if (intervalSeconds !== undefined) c.intervalSeconds = intervalSeconds;
+    if (accessLog) c.accessLog = accessLog;
+    if (kubernetes) {
+      c.kubernetes = kubernetes.objects;
+      c.kubernetesSource = kubernetes.source;
+    }
+    return c;
   };
-  const withStats = { ...(stats ? { stats } : {}), ...(statsLater ? { statsLater } : {}), ...(intervalSeconds !== undefined && statsLater ? { intervalSeconds } : {}) };
-  if (configs.length === 0) return [assembleSnapshot({ id: fallbackId, inputs: inputsOf(), ...withStats })];
-  return configs.map((config) => assembleSnapshot({ id: config.id, config, inputs: inputsOf(), ...withStats }));
+  if (configs.length === 0) return [await snapshotFromCapture(capture(undefined))];
+  const out: Snapshot[] = [];
+  for (const config of configs) out.push(await snapshotFromCapture(capture(config)));
+  return out;
+}
+
+/** Reads a multi-proxy bundle written by `envoy-doctor collect`. */
+async function loadBundle(dir: string, manifest: BundleManifest): Promise<OfflineResult> {
+  let kubernetes: { objects: KubernetesObjects; source: string } | undefined;
+  if (manifest.kubernetes?.file) {
+    const path = join(dir, manifest.kubernetes.file);
+    const objects = await readJson<KubernetesObjects>(path, 'the Kubernetes objects of an envoy-doctor bundle');
+    if (objects) kubernetes = { objects, source: path };
+  }
+  const snapshots: Snapshot[] = [];
+  const notCollected: NotCollected[] = [];
+  for (const proxy of manifest.proxies) {
+    if (!proxy.collected || !proxy.dir) {
+      notCollected.push({ id: proxy.id, ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}), reason: proxy.reason ?? 'not collected' });
+      continue;
+    }
+    const proxyDir = join(dir, proxy.dir);
+    const proxyManifest = await readJson<ProxyManifest>(join(proxyDir, 'manifest.json'), 'a proxy manifest (docs/bundle.md)');
+    const inputs = await rolesInDirectory(proxyDir, { bundle: proxyDir });
+    snapshots.push(...(await loadProxy(inputs, { ...proxyManifest, id: proxy.id, ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}), ...(proxy.owner !== undefined ? { owner: proxy.owner } : {}) }, kubernetes)));
+  }
+  return { snapshots, notCollected };
+}
+
+/** Reads every offline input and returns one snapshot per proxy, and what a bundle could not collect. */
+export async function loadOffline(given: OfflineInputs): Promise<OfflineResult> {
+  const stdinUsers = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] === '-');
+  if (stdinUsers.length > 1) throw new UsageError('only one input can be read from standard input (-)');
+  if (given.bundle === undefined) return { snapshots: await loadProxy(given, undefined), notCollected: [] };
+
+  let dir = given.bundle;
+  if (!(await isDirectory(dir))) {
+    try {
+      await statPath(dir);
+    } catch {
+      throw new InputError(dir, 'no such directory or file; expected a bundle directory or .tar.gz (docs/bundle.md)');
+    }
+    dir = await extractBundleArchive(dir);
+  }
+  const manifest = await readJson<BundleManifest & ProxyManifest>(join(dir, 'manifest.json'), 'the bundle manifest described in docs/bundle.md');
+  if (manifest && (manifest as BundleManifest).kind === BUNDLE_KIND) {
+    const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
+    if (explicit.length > 0) throw new UsageError(`a collected bundle cannot be combined with --${explicit[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    return loadBundle(dir, manifest as BundleManifest);
+  }
+  const inputs = await rolesInDirectory(dir, { ...given, bundle: dir });
+  return { snapshots: await loadProxy(inputs, manifest), notCollected: [] };
 }

@@ -22,6 +22,6 @@ export function attachFixes(s: Snapshot, diagnosed: Diagnosed[]): RootCause[] {
   const rendered = RENDERERS[s.flavor].flatMap((r) => r.render(s, all));
   return diagnosed.map((d) => {
     const fixes: RenderedFix[] = rendered.filter((r) => r.changes.some((c) => d.changes.includes(c))).map((r) => r.fix);
-    return { ...d, fixes };
+    return { ...d, seenOn: [d.snapshot], fixes };
   });
 }

@@ -93,6 +93,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   finding('input-missing', 'An input was not given', 'no {input}: {consequence} cannot be assessed'),
   finding('entity-stats-missing', 'Stats absent for an entity', 'no stats for {entityKind} {entityName}; missing means unknown, not healthy'),
+  finding(
+    'upgraded-sessions-end-together',
+    'Upgraded sessions end together',
+    '{count} upgraded sessions of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route; best-matching timer {timer} ({timerMs})',
+  ),
   // Root causes shipped now
   rootCause(
     'flow-control-stall',
@@ -130,6 +135,10 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   explanation('upstream-closes-active', '{count} upstream closes with a request active ({share} of closes): the UC pattern'),
   explanation('client-closes-active', '{count} closes by {agent} clients with a request active: the DC pattern of clients giving up'),
   explanation('pauses-in-window', '{windowPaused} pauses and {windowResumed} resumes in {windowSeconds}: streams are pausing now and not recovering'),
+  explanation(
+    'upstream-closes-after-missed-heartbeat',
+    '{count} upgraded sessions were closed by the upstream (UC) between {lowMs} and {highMs} (median {medianMs}): a backend that pings every {heartbeatMs} and closes half a heartbeat after an unanswered ping, whose ping or pong sat behind paused reads',
+  ),
   explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
   // Notes on rendered fixes
   note(

@@ -80,6 +80,8 @@ export interface RootCause {
   /** 0..1, used for ranking within a confidence. */
   score: number;
   snapshot: string;
+  /** Every proxy it was found on (proxies of one deployment or gateway merge into one root cause). */
+  seenOn: string[];
   entities: EntityRef[];
   /** The findings this root cause rests on. */
   evidence: Finding[];

@@ -1,9 +1,9 @@
 // The format-independent model of one Envoy proxy: what the analyzers read.
-import type { AccessLog } from './access-log.ts';
-import type { KubernetesObjects } from './kubernetes.ts';
-
 // Field meanings follow Envoy's v3 API (api/envoy/config/{cluster,listener,route}/v3) and
 // Envoy Gateway's translator (internal/xds/translator) for defaults and names.
+
+import type { AccessLog } from './access-log.ts';
+import type { KubernetesObjects } from './kubernetes.ts';
 
 /** Which control plane produced the configuration. */
 export type Flavor = 'envoy-gateway' | 'istio' | 'envoy';
@@ -176,11 +176,20 @@ export interface SnapshotInputs {
   kubernetes?: string;
 }
 
+/** A proxy that was meant to be diagnosed but could not be collected, and why. */
+export interface NotCollected {
+  id: string;
+  namespace?: string;
+  reason: string;
+}
+
 /** One proxy, fully parsed. */
 export interface Snapshot {
   /** Pod name, or the input's name. */
   id: string;
   namespace?: string;
+  /** What runs the proxy (`deployment envoy-gateway-system/envoy-home-eg`), so findings on its pods merge. */
+  owner?: string;
   flavor: Flavor;
   envoyVersion?: string;
   inputs: SnapshotInputs;

@@ -139,12 +139,21 @@ export function clusterNameOfStat(s: Snapshot, statName: string): string {
   return map.get(statName) ?? statName;
 }
 
+const managersByCluster = new WeakMap<Snapshot, Map<string, PlacedConnectionManager[]>>();
+
 /** Connection managers (with listeners) that route to a cluster. */
 export function managersForCluster(s: Snapshot, clusterName: string): PlacedConnectionManager[] {
-  const out: PlacedConnectionManager[] = [];
-  for (const served of servedRoutes(s)) {
-    if (!served.route.clusters.includes(clusterName)) continue;
-    for (const m of served.managers) if (!out.includes(m)) out.push(m);
+  let index = managersByCluster.get(s);
+  if (!index) {
+    index = new Map();
+    for (const served of servedRoutes(s)) {
+      for (const name of served.route.clusters) {
+        const list = index.get(name) ?? [];
+        for (const m of served.managers) if (!list.includes(m)) list.push(m);
+        index.set(name, list);
+      }
+    }
+    managersByCluster.set(s, index);
   }
-  return out;
+  return index.get(clusterName) ?? [];
 }

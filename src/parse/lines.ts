@@ -1,46 +1,49 @@
 // Splitting a byte stream into text lines with a bound on line length, so a file that is one
-// enormous line fails fast with a clear error instead of exhausting memory.
+// enormous line fails fast with a clear error instead of exhausting memory. Lines come in batches
+// (one per chunk read) to keep per-line overhead out of multi-million-line inputs.
 
 import { InputError } from './input-error.ts';
 
 /** Longest line accepted in line-oriented inputs (stats text and Prometheus). */
 export const MAX_LINE_BYTES = 1_048_576;
 
-/** Yields the lines of a chunked UTF-8 stream (LF or CRLF), without a leading byte-order mark. */
-export async function* lines(chunks: AsyncIterable<Buffer>, source: string, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<string> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+/** Yields batches of the lines of a chunked UTF-8 stream (LF or CRLF), without a leading byte-order mark. */
+export async function* lineBatches(chunks: AsyncIterable<Buffer>, source: string, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<string[]> {
+  let pending: Buffer = Buffer.alloc(0);
   let lineNumber = 0;
   let first = true;
-  const emit = (buf: Buffer): string => {
-    lineNumber++;
-    let end = buf.length;
-    if (end > 0 && buf[end - 1] === 13) end--;
-    let start = 0;
-    if (first) {
-      first = false;
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
-    }
-    return buf.toString('utf8', start, end);
-  };
   const tooLong = (): InputError =>
     new InputError(source, `line ${lineNumber + 1} is longer than ${maxLineBytes} bytes; expected Envoy /stats output, one stat per line`);
   for await (const chunk of chunks) {
-    let start = 0;
-    for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
-      if (pendingBytes + nl - start > maxLineBytes) throw tooLong();
-      const piece = chunk.subarray(start, nl);
-      const line = pending.length > 0 ? Buffer.concat([...pending, piece]) : piece;
-      pending = [];
-      pendingBytes = 0;
-      yield emit(line);
-      start = nl + 1;
+    const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    const lastNewline = data.lastIndexOf(10);
+    if (lastNewline < 0) {
+      if (data.length > maxLineBytes) throw tooLong();
+      pending = data;
+      continue;
     }
-    if (start < chunk.length) {
-      pending.push(chunk.subarray(start));
-      pendingBytes += chunk.length - start;
-      if (pendingBytes > maxLineBytes) throw tooLong();
+    let text = data.toString('utf8', 0, lastNewline);
+    if (first) {
+      first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
+    const batch = text.split('\n');
+    for (let i = 0; i < batch.length; i++) {
+      const line = batch[i] as string;
+      if (line.length > maxLineBytes && Buffer.byteLength(line) > maxLineBytes) {
+        lineNumber += i;
+        throw tooLong();
+      }
+      if (line.endsWith('\r')) batch[i] = line.slice(0, -1);
+    }
+    lineNumber += batch.length;
+    pending = data.subarray(lastNewline + 1);
+    if (pending.length > maxLineBytes) throw tooLong();
+    yield batch;
   }
-  if (pendingBytes > 0) yield emit(Buffer.concat(pending));
+  if (pending.length > 0) {
+    let text = pending.toString('utf8');
+    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    yield [text.endsWith('\r') ? text.slice(0, -1) : text];
+  }
 }

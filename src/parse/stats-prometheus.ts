@@ -17,6 +17,17 @@ const USER_AGENT_LABELS = ['envoy_http_user_agent', 'http_user_agent'];
 /** Parses `{a="x",b="y"}` label sets with Prometheus escapes; undefined when malformed. */
 export function parseLabels(text: string): Map<string, string> | undefined {
   const labels = new Map<string, string>();
+  if (!text.includes('\\')) {
+    // Fast path: no escapes, so every value runs to the next quote.
+    const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"\s*,?/y;
+    let at = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      labels.set(m[1] as string, m[2] as string);
+      at = re.lastIndex;
+    }
+    if (text.slice(at).trim() === '') return labels;
+    labels.clear();
+  }
   let i = 0;
   while (i < text.length) {
     while (text[i] === ' ' || text[i] === ',') i++;
@@ -47,6 +58,7 @@ function promNumber(text: string): number {
 
 /** The stat key for labels beyond the entity's: response codes fold back into Envoy's names. */
 function withExtraLabels(stat: string, extra: Map<string, string>): string {
+  if (extra.size === 0) return stat;
   let out = stat;
   const rest: string[] = [];
   for (const [k, v] of [...extra].sort(([a], [b]) => a.localeCompare(b))) {
@@ -71,7 +83,7 @@ function locate(name: string, labels: Map<string, string>): Located {
     if (!name.startsWith(family.prefix)) continue;
     const label = family.labels.find((l) => labels.has(l));
     if (!label) continue;
-    const extra = new Map(labels);
+    const extra = labels.size > 1 ? new Map(labels) : new Map<string, string>();
     extra.delete(label);
     const located: Located = { kind: family.kind, entity: labels.get(label) as string, stat: name.slice(family.prefix.length) };
     const agentLabel = family.kind === 'http' ? USER_AGENT_LABELS.find((l) => extra.has(l)) : undefined;
@@ -94,9 +106,16 @@ function locate(name: string, labels: Map<string, string>): Located {
   return { kind: 'other', entity: '', stat: labelText ? `${name}{${labelText}}` : name };
 }
 
+const HISTOGRAM_SUFFIXES = [
+  ['bucket', '_bucket'],
+  ['sum', '_sum'],
+  ['count', '_count'],
+] as const;
+
 /** Streaming parser for Prometheus text exposition. */
 export class PrometheusStatsParser {
   private readonly types = new Map<string, string>();
+  private histogramTypes = 0;
   private readonly histograms = new Map<string, Histogram>();
   private readonly into: StatsBuilder;
 
@@ -110,7 +129,10 @@ export class PrometheusStatsParser {
     if (line === '') return true;
     if (line.startsWith('#')) {
       const m = /^#\s*TYPE\s+(\S+)\s+(\S+)/.exec(line);
-      if (m) this.types.set(m[1] as string, m[2] as string);
+      if (m) {
+        this.types.set(m[1] as string, m[2] as string);
+        if (m[2] === 'histogram') this.histogramTypes++;
+      }
       return true;
     }
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?$/.exec(line);
@@ -134,8 +156,8 @@ export class PrometheusStatsParser {
   }
 
   private histogramPart(name: string): { base: string; part: 'bucket' | 'sum' | 'count' } | undefined {
-    for (const part of ['bucket', 'sum', 'count'] as const) {
-      const suffix = `_${part}`;
+    if (this.histogramTypes === 0) return undefined;
+    for (const [part, suffix] of HISTOGRAM_SUFFIXES) {
       if (name.endsWith(suffix)) {
         const base = name.slice(0, -suffix.length);
         if (this.types.get(base) === 'histogram') return { base, part };

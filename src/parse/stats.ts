@@ -3,7 +3,7 @@
 import type { StatsSample } from '../model/snapshot.ts';
 import { InputError } from './input-error.ts';
 import { detectKind, kindName } from './detect.ts';
-import { lines } from './lines.ts';
+import { lineBatches } from './lines.ts';
 import { StatsBuilder } from './stats-builder.ts';
 import { jsonStats } from './stats-json.ts';
 import type { KnownEntities } from './stat-names.ts';
@@ -66,11 +66,13 @@ export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, 
   const prometheus = kind === 'stats-prometheus' ? new PrometheusStatsParser(builder) : undefined;
   let parsed = 0;
   let rejected = 0;
-  for await (const line of lines(rest, source)) {
-    if (line === '') continue;
-    const ok = prometheus ? prometheus.line(line) : textStatLine(line, builder);
-    if (ok) parsed++;
-    else rejected++;
+  for await (const batch of lineBatches(rest, source)) {
+    for (const line of batch) {
+      if (line === '') continue;
+      const ok = prometheus ? prometheus.line(line) : textStatLine(line, builder);
+      if (ok) parsed++;
+      else rejected++;
+    }
   }
   if (parsed === 0 || builder.sample.count === 0) throw new InputError(source, `no stats found; ${EXPECTED}`);
   if (rejected > parsed) {

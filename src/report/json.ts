@@ -21,12 +21,14 @@ export function jsonReport(d: Diagnosis, tool: { name: string; version: string }
     snapshots: d.snapshots.map((s) => ({
       id: s.id,
       namespace: s.namespace ?? null,
+      owner: s.owner ?? null,
       flavor: s.flavor,
       envoyVersion: s.envoyVersion ?? null,
       inputs: { configDump: s.inputs.configDump ?? null, stats: s.inputs.stats ?? null, statsLater: s.inputs.statsLater ?? null },
       intervalSeconds: s.intervalSeconds ?? null,
       counts: { clusters: s.clusters.size, listeners: s.listeners.length, routes: s.routes.length, stats: s.statsLater?.count ?? s.stats?.count ?? 0 },
     })),
+    notCollected: d.notCollected.map((n) => ({ id: n.id, namespace: n.namespace ?? null, reason: n.reason })),
     findings: d.findings.map(findingJson),
     rootCauses: d.rootCauses.map((r) => ({
       id: r.id,
@@ -35,6 +37,7 @@ export function jsonReport(d: Diagnosis, tool: { name: string; version: string }
       confidence: r.confidence,
       score: r.score,
       snapshot: r.snapshot,
+      seenOn: r.seenOn,
       entities: r.entities,
       evidence: r.evidence.map(findingJson),
       explains: r.explains,

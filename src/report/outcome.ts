@@ -1,11 +1,12 @@
-// Exit codes, documented in the README: 0 nothing at or above --fail-on, 79 something is, 64 usage error,
-// 65 unreadable or unrecognised input, 1 internal error.
+// Exit codes, documented in the README: 0 nothing at or above --fail-on, 79 something is, 69 some proxies
+// could not be collected (and nothing reached --fail-on), 64 usage error, 65 unreadable or unrecognised input,
+// 1 internal error.
 
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { type Severity, severityRank } from '../model/finding.ts';
 
 /** Process exit codes. */
-export const EXIT = { ok: 0, internal: 1, usage: 64, input: 65, findings: 79 } as const;
+export const EXIT = { ok: 0, internal: 1, usage: 64, input: 65, unavailable: 69, findings: 79 } as const;
 
 /** What makes a run fail. */
 export interface ExitPolicy {
@@ -21,9 +22,10 @@ export function highestSeverity(d: Diagnosis): Severity | undefined {
   return best;
 }
 
-/** 79 when a root cause or finding is at or above --fail-on, else 0. */
+/** 79 when something is at or above --fail-on; else 69 when some proxies were not collected; else 0. */
 export function exitCodeFor(d: Diagnosis, policy: ExitPolicy): number {
-  if (policy.failOn === 'none') return EXIT.ok;
+  if (d.snapshots.length === 0 && d.notCollected.length > 0) return EXIT.unavailable;
   const worst = highestSeverity(d);
-  return worst !== undefined && severityRank(worst) >= severityRank(policy.failOn) ? EXIT.findings : EXIT.ok;
+  if (policy.failOn !== 'none' && worst !== undefined && severityRank(worst) >= severityRank(policy.failOn)) return EXIT.findings;
+  return d.notCollected.length > 0 ? EXIT.unavailable : EXIT.ok;
 }

@@ -60,7 +60,9 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   const paint = painter(opts.color);
   const w = opts.width;
   const out: string[] = [];
-  out.push(`${paint('bold', `${index}.`)} ${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · proxy ${r.snapshot}`);
+  const where = r.seenOn.length > 1 ? `seen on ${r.seenOn.length} proxies` : `proxy ${r.snapshot}`;
+  out.push(`${paint('bold', `${index}.`)} ${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · ${where}`);
+  if (r.seenOn.length > 1) out.push(wrap(`proxies: ${r.seenOn.join(', ')}`, w, '   '));
   out.push(wrap(entry(r.id).title, w, '   '));
   out.push(wrap(`on ${r.entities.map(formatEntity).join(', ')}`, w, '   '));
   out.push(`   ${paint('bold', 'Evidence')}`);
@@ -123,6 +125,11 @@ export function renderTable(d: Diagnosis, options: TableOptions): string {
   const paint = painter(opts.color);
   const out: string[] = [];
   for (const s of d.snapshots) out.push(...snapshotLines(s));
+  if (d.notCollected.length > 0) {
+    out.push('');
+    out.push(paint('bold', `NOT COLLECTED (${d.notCollected.length}): diagnosed without them`));
+    for (const n of d.notCollected) out.push(bullet(`${n.namespace ? `${n.namespace}/` : ''}${n.id}: ${n.reason}`, opts.width));
+  }
   out.push('');
   if (d.rootCauses.length === 0) {
     const missing = d.findings.filter((f) => f.code === 'input-missing' && f.evidence.input !== 'stats-later');

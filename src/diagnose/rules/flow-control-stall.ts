@@ -28,6 +28,7 @@ export const rule: DiagnosisRule = {
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
+    const agentCloses = findings.filter((f) => f.code === 'downstream-close-with-active-request' && f.entity.kind === 'user-agent');
     // Totals that did not move during a window are history, not a stall now.
     for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused' && f.severity !== 'info')) {
       const cluster = s.clusters.get(paused.entity.name);
@@ -39,12 +40,10 @@ export const rule: DiagnosisRule = {
       const managers = cluster ? managersForCluster(s, cluster.name) : [];
       const prefixes = new Set(managers.map((m) => m.connectionManager.statPrefix));
       const downstreamPaused = findingsAbout(findings, 'downstream-reads-paused', 'connection-manager', prefixes);
-      const clientCloses = findings.filter(
-        (f) =>
-          f.code === 'downstream-close-with-active-request' &&
-          f.severity !== 'info' &&
-          (f.entity.kind === 'user-agent' ? prefixes.has(String(f.evidence.connectionManager)) : prefixes.has(f.entity.name)),
-      );
+      const clientCloses = [
+        ...findingsAbout(findings, 'downstream-close-with-active-request', 'connection-manager', prefixes),
+        ...agentCloses.filter((f) => prefixes.has(String(f.evidence.connectionManager))),
+      ].filter((f) => f.severity !== 'info');
 
       const upper = num(paused, 'pausedNowUpperBound') ?? 0;
       const explains: Explanation[] = [];

@@ -4,7 +4,7 @@ import type { Finding, RootCause } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 
 /** A root cause before its fixes are rendered. */
-export type Diagnosed = Omit<RootCause, 'fixes'>;
+export type Diagnosed = Omit<RootCause, 'fixes' | 'seenOn'>;
 
 /** A diagnosis rule. */
 export interface DiagnosisRule {
@@ -22,10 +22,24 @@ export function confidenceOf(score: number): RootCause['confidence'] {
   return 'low';
 }
 
-/** Findings with a code about an entity. */
+const indexes = new WeakMap<Finding[], Map<string, Finding[]>>();
+
+/** Findings with a code about entities of a kind, looked up through an index built once per findings list. */
 export function findingsAbout(findings: Finding[], code: string, kind: Finding['entity']['kind'], names: Iterable<string>): Finding[] {
-  const wanted = new Set(names);
-  return findings.filter((f) => f.code === code && f.entity.kind === kind && wanted.has(f.entity.name));
+  let index = indexes.get(findings);
+  if (!index) {
+    index = new Map();
+    for (const f of findings) {
+      const key = `${f.code}|${f.entity.kind}|${f.entity.name}`;
+      const list = index.get(key);
+      if (list) list.push(f);
+      else index.set(key, [f]);
+    }
+    indexes.set(findings, index);
+  }
+  const out: Finding[] = [];
+  for (const name of names) out.push(...(index.get(`${code}|${kind}|${name}`) ?? []));
+  return out;
 }
 
 /** A buffer limit to propose: at least 1 MiB, else twice the current one. */

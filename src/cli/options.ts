@@ -1,0 +1,85 @@
+// Option parsers and option groups shared by the commands.
+
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Severity } from '../model/finding.ts';
+import { parseDurationMs } from '../parse/durations.ts';
+
+/** Parses `30s`, `1m30s`, `250ms`, `0`. */
+export function durationArg(value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 30s, 1m or 1m30s');
+  return ms;
+}
+
+/** Parses a positive whole number. */
+export function countArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+/** Parses a port number. */
+export function portArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
+  return n;
+}
+
+/** Collects a repeatable option's values. */
+export function repeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Report options every diagnosing command takes. */
+export interface ReportOptions {
+  output: 'table' | 'json';
+  failOn: Severity | 'none';
+  color?: boolean;
+}
+
+/** Adds the report options. */
+export function withReportOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-o, --output <format>', 'report format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--fail-on <severity>', 'exit 79 when anything is at or above this severity').choices(['error', 'warning', 'info', 'none']).default('error'))
+    .option('--color', 'force colour')
+    .option('--no-color', 'never colour (NO_COLOR is honoured too)');
+}
+
+/** Options for reaching live proxies. */
+export interface LiveCliOptions {
+  admin?: string[];
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+  selector?: string;
+  adminPort?: number;
+  interval: number;
+  concurrency: number;
+  timeout: number;
+  retries: number;
+  since: number;
+  logs: boolean;
+  objects: boolean;
+}
+
+/** Adds the options for reaching live proxies. */
+export function withLiveOptions(cmd: Command): Command {
+  return cmd
+    .argument('[targets...]', 'pod/NAME[.NAMESPACE] or deployment/NAME[.NAMESPACE]; default: discover Envoy Gateway proxies and Istio sidecars')
+    .option('--admin <url>', 'an Envoy admin URL to read directly (repeatable), e.g. http://127.0.0.1:9901', repeatable)
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('-n, --namespace <namespace>', 'namespace to look in (default: envoy-gateway-system)')
+    .option('-A, --all-namespaces', 'look in every namespace')
+    .option('-l, --selector <selector>', 'label selector for the proxy pods')
+    .option('--admin-port <port>', 'admin port in the pods (default: 19000 for Envoy Gateway, 15000 for Istio)', portArg)
+    .option('--interval <duration>', 'time between the two /stats samples; 0 takes one', durationArg, 30_000)
+    .option('--concurrency <n>', 'proxies collected at once', countArg, 8)
+    .option('--timeout <duration>', 'deadline for each read from a proxy', durationArg, 15_000)
+    .option('--retries <n>', 'extra attempts for a read that failed in a way that may pass', (v) => Number(v), 2)
+    .option('--since <duration>', 'how far back to read the proxies\' access logs', durationArg, 3_600_000)
+    .option('--no-logs', 'do not read the proxies\' logs')
+    .option('--no-objects', 'do not read the Envoy Gateway objects');
+}

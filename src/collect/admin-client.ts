@@ -1,0 +1,156 @@
+// A read-only client for Envoy's admin interface (docs/root/operations/admin.rst). It can only send GET,
+// only to the paths and query parameters on the allowlist below: every admin endpoint that changes a proxy
+// (/quitquitquit, /healthcheck/fail, /logging, /runtime_modify, /reset_counters, /drain_listeners, ...) is
+// unreachable through it by construction. Secrets are never requested: config dumps are asked for by resource.
+
+import { Agent, type Dispatcher, errors, request } from 'undici';
+
+/** Admin paths envoy-doctor may read, with the query parameters each accepts. */
+export const ADMIN_ALLOWLIST: Readonly<Record<string, readonly string[]>> = {
+  '/server_info': [],
+  '/config_dump': ['resource', 'mask', 'name_regex', 'include_eds'],
+  '/stats': ['format', 'filter', 'usedonly', 'type', 'histogram_buckets'],
+  '/stats/prometheus': ['usedonly', 'filter'],
+  '/clusters': ['format'],
+  '/listeners': ['format'],
+  '/ready': [],
+};
+
+/** Config dump resources that together make the model; SecretsConfigDump is never among them. */
+export const CONFIG_DUMP_RESOURCES = [
+  'static_clusters',
+  'dynamic_active_clusters',
+  'static_listeners',
+  'dynamic_listeners',
+  'static_route_configs',
+  'dynamic_route_configs',
+] as const;
+
+/** A read that failed, with a one-line reason a person can act on. */
+export class AdminError extends Error {
+  readonly endpoint: string;
+  readonly reason: string;
+  constructor(endpoint: string, reason: string) {
+    super(`${endpoint}: ${reason}`);
+    this.name = 'AdminError';
+    this.endpoint = endpoint;
+    this.reason = reason;
+  }
+}
+
+/** Limits of one admin read. */
+export interface AdminClientOptions {
+  /** Deadline for one request, headers and body together (`--timeout`). */
+  timeoutMs: number;
+  /** Extra attempts after a failure that may pass (connection errors, 5xx, timeouts). */
+  retries: number;
+  /** Largest body accepted. */
+  maxBodyBytes: number;
+  /** Connection pool to use (a port-forward's local endpoint, or a shared agent). */
+  dispatcher?: Dispatcher;
+}
+
+/** Default limits. */
+export const DEFAULT_ADMIN_OPTIONS: AdminClientOptions = { timeoutMs: 15_000, retries: 2, maxBodyBytes: 512 * 1024 * 1024 };
+
+/** Builds an allowlisted admin URL; throws for anything not on the list (a programming error). */
+export function adminUrl(base: string, path: string, query: Record<string, string | true> = {}): URL {
+  const allowed = ADMIN_ALLOWLIST[path];
+  if (!allowed) throw new Error(`admin path ${path} is not on the read-only allowlist`);
+  const url = new URL(`${base.replace(/\/$/, '')}${path}`);
+  for (const [k, v] of Object.entries(query)) {
+    if (!allowed.includes(k)) throw new Error(`query parameter ${k} is not allowed on ${path}`);
+    url.searchParams.append(k, v === true ? '' : v);
+  }
+  return url;
+}
+
+function describe(err: unknown, timeoutMs: number): { reason: string; retry: boolean } {
+  const code = (err as { code?: string }).code ?? '';
+  if (err instanceof AdminError) return { reason: err.reason, retry: /^HTTP 5|truncated/.test(err.reason) };
+  if (code === 'ECONNREFUSED') return { reason: 'connection refused', retry: true };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { reason: 'connection reset', retry: true };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { reason: 'host not found', retry: false };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_ABORTED' || (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') {
+    return { reason: `no complete answer within ${timeoutMs / 1000}s`, retry: true };
+  }
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') return { reason: 'body truncated', retry: true };
+  if (err instanceof errors.UndiciError) return { reason: (err as Error).message, retry: true };
+  return { reason: (err as Error).message ?? String(err), retry: false };
+}
+
+/** Reads admin endpoints of one proxy. */
+export class AdminClient {
+  readonly base: string;
+  private readonly options: AdminClientOptions;
+  private readonly ownAgent: Agent | undefined;
+
+  constructor(base: string, options: Partial<AdminClientOptions> = {}) {
+    this.base = base.replace(/\/$/, '');
+    this.options = { ...DEFAULT_ADMIN_OPTIONS, ...options };
+    this.ownAgent = options.dispatcher ? undefined : new Agent({ connections: 2, keepAliveTimeout: 10_000 });
+  }
+
+  /** GETs an allowlisted endpoint and returns its body; retries failures that may pass, with backoff. */
+  async get(path: string, query: Record<string, string | true> = {}): Promise<Buffer> {
+    const url = adminUrl(this.base, path, query);
+    const endpoint = `${url.pathname}${url.search}`;
+    let first: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(url);
+      } catch (err) {
+        const { reason, retry } = describe(err, this.options.timeoutMs);
+        // The first failure says most; later attempts often only meet the connection it broke.
+        first ??= reason;
+        if (!retry || attempt >= this.options.retries) throw new AdminError(`${this.base}${endpoint}`, first);
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async once(url: URL): Promise<Buffer> {
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    const res = await request(url, {
+      method: 'GET',
+      signal,
+      dispatcher: this.options.dispatcher ?? (this.ownAgent as Agent),
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+      headers: { accept: 'application/json, text/plain;q=0.9, */*;q=0.1', 'accept-encoding': 'identity' },
+    });
+    const endpoint = `${url.pathname}${url.search}`;
+    if (res.statusCode !== 200) {
+      await res.body.dump().catch(() => undefined);
+      throw new AdminError(endpoint, `HTTP ${res.statusCode}`);
+    }
+    const declared = Number(res.headers['content-length'] ?? Number.NaN);
+    if (Number.isFinite(declared) && declared > this.options.maxBodyBytes) {
+      res.body.destroy();
+      throw new AdminError(endpoint, `body of ${declared} bytes is over the ${this.options.maxBodyBytes}-byte limit`);
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.options.maxBodyBytes) {
+          res.body.destroy();
+          throw new AdminError(endpoint, `body over the ${this.options.maxBodyBytes}-byte limit`);
+        }
+        parts.push(chunk as Buffer);
+      }
+    } catch (err) {
+      if (err instanceof AdminError || signal.aborted) throw err;
+      const of = Number.isFinite(declared) ? ` of ${declared}` : '';
+      throw new AdminError(endpoint, `body truncated: the connection closed after ${size}${of} bytes`);
+    }
+    if (Number.isFinite(declared) && size !== declared) throw new AdminError(endpoint, `body truncated (${size} of ${declared} bytes)`);
+    return Buffer.concat(parts);
+  }
+
+  /** Closes the connection pool this client made. */
+  async close(): Promise<void> {
+    await this.ownAgent?.close();
+  }
+}

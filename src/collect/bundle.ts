@@ -1,0 +1,93 @@
+// Bundles: what `envoy-doctor collect` writes and `envoy-doctor analyze` reads back (docs/bundle.md).
+// A bundle is a directory (or a .tar.gz of one) with a manifest, one directory per proxy in the single-proxy
+// layout, and the Kubernetes objects. Archives are extracted only as plain files and directories inside a
+// fresh temporary directory: absolute paths, `..` and links are refused.
+
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { create as createTar, extract as extractTar } from 'tar';
+import { InputError } from '../parse/input-error.ts';
+
+/** The `kind` that marks a multi-proxy bundle manifest. */
+export const BUNDLE_KIND = 'envoy-doctor-bundle';
+
+/** One proxy's manifest (also the single-proxy directory manifest of docs/bundle.md). */
+export interface ProxyManifest {
+  id?: string;
+  namespace?: string;
+  owner?: string;
+  /** Where the admin interface was reached: a URL, or `pod <ns>/<name> port 19000`. */
+  admin?: string;
+  stats?: { file?: string; takenAt?: string };
+  statsLater?: { file?: string; takenAt?: string };
+  /** Reads that failed for this proxy without stopping its diagnosis (e.g. its logs). */
+  warnings?: string[];
+}
+
+/** One proxy as the bundle manifest lists it. */
+export interface BundledProxy {
+  id: string;
+  namespace?: string;
+  owner?: string;
+  collected: boolean;
+  /** Directory of its files, relative to the bundle. */
+  dir?: string;
+  reason?: string;
+}
+
+/** The manifest of a multi-proxy bundle. */
+export interface BundleManifest {
+  kind: typeof BUNDLE_KIND;
+  schemaVersion: 1;
+  tool: { name: string; version: string };
+  createdAt: string;
+  source: Record<string, string | string[] | number | boolean>;
+  intervalSeconds: number;
+  proxies: BundledProxy[];
+  kubernetes?: { file?: string; unavailable: string[] };
+}
+
+/** A path segment safe to use as a directory name. */
+export function safeSegment(text: string): string {
+  const s = text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_');
+  return s === '' ? '_' : s.slice(0, 200);
+}
+
+/** Writes a file inside the bundle, creating its directory. */
+export async function writeBundleFile(root: string, relative: string, data: string | Buffer): Promise<void> {
+  const path = join(root, relative);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, data);
+}
+
+/** Packs a bundle directory into a .tar.gz. */
+export async function archiveBundle(dir: string, archive: string): Promise<void> {
+  await createTar({ gzip: true, file: archive, cwd: dir, portable: true }, ['.']);
+}
+
+/** Extracts a bundle archive into a new temporary directory and returns that directory. */
+export async function extractBundleArchive(archive: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-bundle-'));
+  const refused: string[] = [];
+  try {
+    await extractTar({
+      file: archive,
+      cwd: dir,
+      strict: true,
+      filter: (path, entry) => {
+        const type = 'type' in entry ? entry.type : 'File';
+        const clean = normalize(path);
+        const ok = (type === 'File' || type === 'Directory' || type === 'OldFile') && !isAbsolute(path) && !clean.split(sep).includes('..');
+        if (!ok) refused.push(`${path} (${type})`);
+        return ok;
+      },
+    });
+  } catch (err) {
+    throw new InputError(archive, `not a readable .tar.gz (${(err as Error).message}); expected a bundle written by envoy-doctor collect`);
+  }
+  if (refused.length > 0) {
+    throw new InputError(archive, `holds entries outside plain files and directories (${refused.slice(0, 3).join(', ')}); expected a bundle written by envoy-doctor collect`);
+  }
+  return dir;
+}

@@ -1,0 +1,310 @@
+// Reaching Envoy in Kubernetes through @kubernetes/client-node: find the proxy pods, port-forward to their admin
+// port (Envoy Gateway binds admin to 127.0.0.1:19000, so a forward is the only way in; Istio sidecars serve it on
+// 15000), read their logs, and read the Envoy Gateway objects that configure them.
+// Labels: envoyproxy/gateway internal/infrastructure/kubernetes/proxy (app.kubernetes.io/name=envoy,
+// app.kubernetes.io/component=proxy, app.kubernetes.io/managed-by=envoy-gateway, gateway.envoyproxy.io/owning-gateway-*).
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PortForward, type V1Pod } from '@kubernetes/client-node';
+import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
+import { UsageError } from '../parse/input-error.ts';
+import type { AdminEndpoint, LiveTarget } from './live.ts';
+
+/** Where Envoy Gateway runs its proxies by default. */
+export const ENVOY_GATEWAY_NAMESPACE = 'envoy-gateway-system';
+/** Envoy Gateway's admin port (bound to 127.0.0.1 in the pod). */
+export const ENVOY_GATEWAY_ADMIN_PORT = 19000;
+/** Istio sidecar admin port. */
+export const ISTIO_ADMIN_PORT = 15000;
+
+/** How to find proxies. */
+export interface KubeOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  allNamespaces: boolean;
+  selector?: string;
+  adminPort?: number;
+  /** Explicit targets: `pod/NAME[.NS]`, `deployment/NAME[.NS]`. */
+  targets: string[];
+  /** How far back to read logs, in seconds; 0 reads none. */
+  logsSinceSeconds: number;
+}
+
+/** A Kubernetes read that failed, with the verb and resource that was refused. */
+export class KubeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeError';
+  }
+}
+
+/** Loads the kubeconfig (file, KUBECONFIG, ~/.kube/config, or the in-cluster service account). */
+export function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'context'>): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new UsageError(`cannot load kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (opts.context) {
+    if (!kc.getContexts().some((c) => c.name === opts.context)) throw new UsageError(`--context ${opts.context}: no such context in the kubeconfig`);
+    kc.setCurrentContext(opts.context);
+  }
+  if (!kc.getCurrentCluster()) throw new UsageError('no Kubernetes cluster configured: give --kubeconfig, set KUBECONFIG, or run in a pod');
+  return kc;
+}
+
+/** Turns an API error into one line naming the verb and resource: `forbidden: list pods in home`. */
+export function kubeFailure(err: unknown, verb: string, resource: string, namespace?: string): KubeError {
+  const code = (err as { code?: number }).code;
+  const where = namespace ? ` in ${namespace}` : ' cluster-wide';
+  if (code === 403) return new KubeError(`forbidden: ${verb} ${resource}${where} (RBAC: see docs/rbac.md)`);
+  if (code === 404) return new KubeError(`not found: ${verb} ${resource}${where}`);
+  if (code === 401) return new KubeError(`unauthorized: ${verb} ${resource}${where}: the credentials were refused`);
+  const message = (err as Error).message?.split('\n')[0] ?? String(err);
+  return new KubeError(`${verb} ${resource}${where}: ${message}`);
+}
+
+/** What kind of Envoy a pod runs, and where its admin interface listens. */
+interface EnvoyContainer {
+  container: string;
+  port: number;
+  owner?: string;
+}
+
+function ownerOf(pod: V1Pod): string | undefined {
+  const labels = pod.metadata?.labels ?? {};
+  const gwName = labels['gateway.envoyproxy.io/owning-gateway-name'];
+  const gwNamespace = labels['gateway.envoyproxy.io/owning-gateway-namespace'];
+  if (gwName && gwNamespace) return `gateway ${gwNamespace}/${gwName}`;
+  const rs = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet');
+  const hash = labels['pod-template-hash'];
+  if (rs && hash && rs.name.endsWith(`-${hash}`)) return `deployment ${pod.metadata?.namespace}/${rs.name.slice(0, -hash.length - 1)}`;
+  const other = pod.metadata?.ownerReferences?.[0];
+  return other ? `${other.kind.toLowerCase()} ${pod.metadata?.namespace}/${other.name}` : undefined;
+}
+
+/** Recognises Envoy Gateway proxies and Istio sidecars; `adminPort` makes any pod a candidate. */
+export function envoyContainerOf(pod: V1Pod, adminPort?: number): EnvoyContainer | undefined {
+  const labels = pod.metadata?.labels ?? {};
+  const containers = pod.spec?.containers ?? [];
+  const owner = ownerOf(pod);
+  const withOwner = (c: EnvoyContainer): EnvoyContainer => (owner ? { ...c, owner } : c);
+  if (labels['app.kubernetes.io/component'] === 'proxy' && labels['app.kubernetes.io/managed-by'] === 'envoy-gateway') {
+    const envoy = containers.find((c) => c.name === 'envoy') ?? containers[0];
+    if (envoy) return withOwner({ container: envoy.name, port: adminPort ?? ENVOY_GATEWAY_ADMIN_PORT });
+  }
+  const sidecar = containers.find((c) => c.name === 'istio-proxy');
+  if (sidecar) return withOwner({ container: sidecar.name, port: adminPort ?? ISTIO_ADMIN_PORT });
+  if (adminPort !== undefined) {
+    const envoy = containers.find((c) => /envoy/.test(c.image ?? '') || c.name === 'envoy') ?? containers[0];
+    if (envoy) return withOwner({ container: envoy.name, port: adminPort });
+  }
+  return undefined;
+}
+
+/** Splits `kind/NAME[.NS]`. */
+function parseTarget(text: string, defaultNamespace: string): { kind: 'pod' | 'deployment'; name: string; namespace: string } {
+  const m = /^(pod|po|pods|deployment|deploy|deployments)\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.([a-z0-9]([-a-z0-9]*[a-z0-9])?))?$/.exec(text);
+  if (!m) throw new UsageError(`target ${text}: expected pod/NAME[.NAMESPACE] or deployment/NAME[.NAMESPACE]`);
+  return { kind: (m[1] as string).startsWith('po') ? 'pod' : 'deployment', name: m[2] as string, namespace: m[4] ?? defaultNamespace };
+}
+
+function selectorOf(matchLabels: Record<string, string> | undefined): string {
+  return Object.entries(matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** The pods to diagnose, from explicit targets or discovery. */
+async function findPods(kc: KubeConfig, opts: KubeOptions, namespace: string): Promise<V1Pod[]> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  if (opts.targets.length > 0) {
+    const pods: V1Pod[] = [];
+    for (const text of opts.targets) {
+      const t = parseTarget(text, namespace);
+      if (t.kind === 'pod') {
+        try {
+          pods.push(await core.readNamespacedPod({ name: t.name, namespace: t.namespace }));
+        } catch (err) {
+          throw kubeFailure(err, 'get', `pods/${t.name}`, t.namespace);
+        }
+      } else {
+        let selector: string;
+        try {
+          const d = await apps.readNamespacedDeployment({ name: t.name, namespace: t.namespace });
+          selector = selectorOf(d.spec?.selector?.matchLabels);
+        } catch (err) {
+          throw kubeFailure(err, 'get', `deployments/${t.name}`, t.namespace);
+        }
+        try {
+          pods.push(...(await core.listNamespacedPod({ namespace: t.namespace, labelSelector: selector })).items);
+        } catch (err) {
+          throw kubeFailure(err, 'list', 'pods', t.namespace);
+        }
+      }
+    }
+    return pods;
+  }
+  try {
+    const labelSelector = opts.selector ? { labelSelector: opts.selector } : {};
+    return opts.allNamespaces
+      ? (await core.listPodForAllNamespaces(labelSelector)).items
+      : (await core.listNamespacedPod({ namespace, ...labelSelector })).items;
+  } catch (err) {
+    throw kubeFailure(err, 'list', 'pods', opts.allNamespaces ? undefined : namespace);
+  }
+}
+
+/** Collects the error text kubelet writes on a forward's error channel. */
+class ErrorText extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString('utf8');
+    done();
+  }
+}
+
+/** Opens a port-forward to one pod port, served on a local 127.0.0.1 port for the admin client. */
+export async function openPortForward(kc: KubeConfig, namespace: string, pod: string, port: number): Promise<AdminEndpoint> {
+  const forward = new PortForward(kc);
+  const sockets = new Set<Socket>();
+  const forwards: Array<{ close(): void }> = [];
+  let failure: string | undefined;
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const errors = new ErrorText();
+    errors.on('finish', () => undefined);
+    forward
+      .portForward(namespace, pod, [port], socket, errors, socket)
+      .then((ws) => {
+        const socketOf = typeof ws === 'function' ? ws() : ws;
+        if (socketOf) {
+          forwards.push(socketOf);
+          socketOf.on('close', () => {
+            if (errors.text) failure = `port-forward to ${namespace}/${pod}:${port}: ${errors.text.trim().split('\n')[0]}`;
+            socket.end();
+          });
+        }
+      })
+      .catch((err: unknown) => {
+        const message = (err as { message?: string }).message ?? String(err);
+        const status = /(\d{3})/.exec(message)?.[1];
+        failure =
+          status === '403'
+            ? `forbidden: create pods/portforward in ${namespace} (RBAC: see docs/rbac.md)`
+            : `port-forward to ${namespace}/${pod}:${port} failed: ${message}`;
+        socket.destroy();
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const localPort = typeof address === 'object' && address ? address.port : 0;
+  return {
+    base: `http://127.0.0.1:${localPort}`,
+    failure: () => failure,
+    close: async () => {
+      for (const ws of forwards) ws.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Discovers proxy pods and turns them into collection targets. */
+export async function kubernetesTargets(kc: KubeConfig, opts: KubeOptions): Promise<LiveTarget[]> {
+  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  const namespace = opts.namespace ?? (opts.targets.length > 0 ? (contextNamespace ?? 'default') : ENVOY_GATEWAY_NAMESPACE);
+  const pods = await findPods(kc, opts, namespace);
+  const core = kc.makeApiClient(CoreV1Api);
+  const targets: LiveTarget[] = [];
+  for (const pod of pods) {
+    const name = pod.metadata?.name ?? '';
+    const ns = pod.metadata?.namespace ?? namespace;
+    const envoy = envoyContainerOf(pod, opts.adminPort);
+    if (!envoy) {
+      if (opts.targets.length > 0 || opts.selector) {
+        targets.push({ id: name, namespace: ns, admin: 'unknown', skip: 'no Envoy container recognised (give --admin-port)', open: () => Promise.reject(new Error('skipped')) });
+      }
+      continue;
+    }
+    const phase = pod.status?.phase ?? 'Unknown';
+    const ready = pod.status?.containerStatuses?.find((c) => c.name === envoy.container)?.ready;
+    const target: LiveTarget = {
+      id: name,
+      namespace: ns,
+      admin: `pod ${ns}/${name} port ${envoy.port}`,
+      open: () => openPortForward(kc, ns, name, envoy.port),
+    };
+    if (envoy.owner) target.owner = envoy.owner;
+    if (phase !== 'Running') target.skip = `pod is ${phase}, not Running`;
+    else if (ready === false) target.skip = `container ${envoy.container} is not ready`;
+    if (opts.logsSinceSeconds > 0) {
+      target.logs = async () => {
+        try {
+          return await core.readNamespacedPodLog({ name, namespace: ns, container: envoy.container, sinceSeconds: opts.logsSinceSeconds, timestamps: true });
+        } catch (err) {
+          throw kubeFailure(err, 'get', 'pods/log', ns);
+        }
+      };
+    }
+    targets.push(target);
+  }
+  if (targets.length === 0) {
+    const where = opts.allNamespaces ? 'any namespace' : `namespace ${namespace}`;
+    throw new UsageError(`no Envoy proxies found in ${where}${opts.selector ? ` with selector ${opts.selector}` : ''}; try -n NAMESPACE, -A, -l SELECTOR or pod/NAME`);
+  }
+  return targets;
+}
+
+const GATEWAY_API = { group: 'gateway.networking.k8s.io', version: 'v1' };
+const ENVOY_GATEWAY_API = { group: 'gateway.envoyproxy.io', version: 'v1alpha1' };
+
+/** The kinds read for Envoy Gateway, with where they go in the model. */
+const OBJECT_KINDS: Array<{ key: keyof Omit<KubernetesObjects, 'unavailable'>; api: { group: string; version: string }; plural: string }> = [
+  { key: 'gateways', api: GATEWAY_API, plural: 'gateways' },
+  { key: 'httpRoutes', api: GATEWAY_API, plural: 'httproutes' },
+  { key: 'backendTrafficPolicies', api: ENVOY_GATEWAY_API, plural: 'backendtrafficpolicies' },
+  { key: 'clientTrafficPolicies', api: ENVOY_GATEWAY_API, plural: 'clienttrafficpolicies' },
+  { key: 'envoyProxies', api: ENVOY_GATEWAY_API, plural: 'envoyproxies' },
+];
+
+/**
+ * Reads the Envoy Gateway objects with their status: cluster-wide when allowed, else in the given namespaces.
+ * Refused reads are recorded, never fatal.
+ */
+export async function readGatewayObjects(kc: KubeConfig, namespaces: string[]): Promise<KubernetesObjects> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const out: KubernetesObjects = { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [] };
+  for (const kind of OBJECT_KINDS) {
+    const resource = `${kind.plural}.${kind.api.group}`;
+    try {
+      const list = (await api.listClusterCustomObject({ ...kind.api, plural: kind.plural })) as { items?: KubeObject[] };
+      out[kind.key].push(...(list.items ?? []));
+      continue;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 403) {
+        out.unavailable.push(kubeFailure(err, 'list', resource).message);
+        continue;
+      }
+    }
+    for (const namespace of namespaces) {
+      try {
+        const list = (await api.listNamespacedCustomObject({ ...kind.api, namespace, plural: kind.plural })) as { items?: KubeObject[] };
+        out[kind.key].push(...(list.items ?? []));
+      } catch (err) {
+        out.unavailable.push(kubeFailure(err, 'list', resource, namespace).message);
+      }
+    }
+  }
+  return out;
+}

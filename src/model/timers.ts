@@ -1,0 +1,286 @@
+// Timers that end long-lived connections, as data, each with where its value was read. Envoy's defaults are from
+// envoyproxy/data-plane-api (84e8436, 2026-01-29): HttpConnectionManager.stream_idle_timeout "defaults to 5 minutes"
+// (envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto), RouteAction.timeout
+// "the default is 15s" (envoy/config/route/v3/route_components.proto), HttpProtocolOptions.idle_timeout "defaults to
+// 1 hour", counted only while no request is active (envoy/config/core/v3/protocol.proto), TcpProxy.idle_timeout "the
+// default idle timeout is 1 hour" (envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto). The flags Envoy
+// logs for its own timers are from docs/root/configuration/observability/access_log/usage.rst (SI, UT, DT).
+// An idle timer of T or a heartbeat closes a session no earlier than T after it opened (sooner only if the peer
+// never spoke), so a timer explains a band of closes whose lower edge sits at T.
+
+import type { Snapshot, Sourced } from './snapshot.ts';
+import { managersForRouteConfig } from './topology.ts';
+
+/** Who runs a timer: the backend behind Envoy, a box in front of or behind it, or Envoy itself. */
+export type TimerOwner = 'backend' | 'middlebox' | 'envoy';
+
+/** A timer that can end a long-lived connection. */
+export interface Timer {
+  /** Stable id (`aiohttp-heartbeat-home-assistant`, `envoy-stream-idle-timeout`, `route-timeout`). */
+  id: string;
+  /** What people call it, with its setting: `aiohttp heartbeat=55 (Home Assistant)`. */
+  name: string;
+  owner: TimerOwner;
+  /** When it closes a session whose peer stays silent from the start, in ms. */
+  ms: number;
+  /** Response flags Envoy logs when this timer ends an upgraded session; empty when not known. */
+  flags: string[];
+  /** True when it fires only while no request is active, so it cannot end an open upgraded session. */
+  idleOnly: boolean;
+  /** For heartbeats: the ping interval behind `ms`. */
+  heartbeatMs?: number;
+  /** `well-known` for this table, else where the configured value came from. */
+  origin: 'well-known' | Sourced<number>['source'];
+  /** Where the value was read: a document's address, or a config field. */
+  source: string;
+}
+
+/**
+ * aiohttp's server WebSocket (`aiohttp/web_ws.py`, `WebSocketResponse`): with `heartbeat=h` it pings `h` seconds
+ * after the last frame it received and closes the connection when no pong came `h / 2` seconds later
+ * (`self._pong_heartbeat = heartbeat / 2.0`, `_pong_not_received`): 1.5 h after the client last spoke.
+ */
+export const AIOHTTP_CLOSE_FACTOR = 1.5;
+
+/** The timers every diagnosis knows; Envoy's defaults are replaced by the configured values when a config is read. */
+export const WELL_KNOWN_TIMERS: readonly Timer[] = [
+  {
+    id: 'aiohttp-heartbeat-home-assistant',
+    name: 'aiohttp heartbeat=55 (Home Assistant)',
+    owner: 'backend',
+    ms: 55_000 * AIOHTTP_CLOSE_FACTOR,
+    heartbeatMs: 55_000,
+    flags: ['UC'],
+    idleOnly: false,
+    origin: 'well-known',
+    source:
+      'home-assistant/core homeassistant/components/websocket_api/http.py (web.WebSocketResponse(heartbeat=55)); aio-libs/aiohttp aiohttp/web_ws.py (_pong_heartbeat = heartbeat / 2.0)',
+  },
+  {
+    id: 'cloudflare-proxy-read-timeout',
+    name: 'Cloudflare proxy read timeout (100 s)',
+    owner: 'middlebox',
+    ms: 100_000,
+    flags: ['DC', 'UC'],
+    idleOnly: false,
+    origin: 'well-known',
+    source: 'https://developers.cloudflare.com/fundamentals/reference/connection-limits/ (Proxy Read Timeout 100 s); https://community.cloudflare.com/t/cloudflare-websocket-timeout/5865',
+  },
+  {
+    id: 'aws-alb-idle-timeout',
+    name: 'AWS Application Load Balancer idle timeout (default 60 s)',
+    owner: 'middlebox',
+    ms: 60_000,
+    flags: ['DC', 'UC'],
+    idleOnly: false,
+    origin: 'well-known',
+    source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html (connection idle timeout, default 60 s)',
+  },
+  {
+    id: 'aws-nlb-tcp-idle-timeout',
+    name: 'AWS Network Load Balancer TCP idle timeout (default 350 s)',
+    owner: 'middlebox',
+    ms: 350_000,
+    flags: ['DC', 'UC'],
+    idleOnly: false,
+    origin: 'well-known',
+    source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html (TCP idle timeout, default 350 s)',
+  },
+  {
+    id: 'gcp-backend-service-timeout',
+    name: 'Google Cloud external Application Load Balancer backend service timeout (default 30 s, a WebSocket lifetime)',
+    owner: 'middlebox',
+    ms: 30_000,
+    flags: ['DC', 'UC'],
+    idleOnly: false,
+    origin: 'well-known',
+    source:
+      'Compute Engine API BackendService.timeoutSec ("The default is 30 seconds"); kubernetes/ingress-gce examples/websocket/README.md ("not an idle timeout - it\'s a timeout on the connection lifetime")',
+  },
+  {
+    id: 'azure-lb-idle-timeout',
+    name: 'Azure Load Balancer idle timeout (default 4 min)',
+    owner: 'middlebox',
+    ms: 240_000,
+    flags: ['DC', 'UC'],
+    idleOnly: false,
+    origin: 'well-known',
+    source: 'https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-idle-timeout ("The default setting is 4 minutes"); flows are dropped silently unless TCP reset is enabled (load-balancer-tcp-reset)',
+  },
+  {
+    id: 'nginx-proxy-read-timeout',
+    name: 'nginx proxy_read_timeout (default 60 s)',
+    owner: 'middlebox',
+    ms: 60_000,
+    flags: ['DC', 'UC'],
+    idleOnly: false,
+    origin: 'well-known',
+    source: 'https://nginx.org/en/docs/http/websocket.html ("closed if the proxied server does not transmit any data within 60 seconds"); ngx_http_proxy_module proxy_read_timeout',
+  },
+  {
+    id: 'envoy-stream-idle-timeout',
+    name: "Envoy's stream_idle_timeout (default 5 min)",
+    owner: 'envoy',
+    ms: 300_000,
+    flags: ['SI'],
+    idleOnly: false,
+    origin: 'well-known',
+    source: 'envoyproxy/data-plane-api envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto (stream_idle_timeout)',
+  },
+  {
+    id: 'envoy-route-timeout',
+    name: "Envoy's route timeout (default 15 s)",
+    owner: 'envoy',
+    ms: 15_000,
+    flags: ['UT'],
+    idleOnly: false,
+    origin: 'well-known',
+    source: 'envoyproxy/data-plane-api envoy/config/route/v3/route_components.proto (RouteAction.timeout)',
+  },
+  {
+    id: 'envoy-connection-idle-timeout',
+    name: "Envoy's connection idle_timeout (default 1 h, only without active requests)",
+    owner: 'envoy',
+    ms: 3_600_000,
+    flags: [],
+    idleOnly: true,
+    origin: 'well-known',
+    source: 'envoyproxy/data-plane-api envoy/config/core/v3/protocol.proto (HttpProtocolOptions.idle_timeout)',
+  },
+  {
+    id: 'envoy-tcp-proxy-idle-timeout',
+    name: "Envoy's tcp_proxy idle_timeout (default 1 h)",
+    owner: 'envoy',
+    ms: 3_600_000,
+    flags: [],
+    idleOnly: false,
+    origin: 'well-known',
+    source: 'envoyproxy/data-plane-api envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto (idle_timeout)',
+  },
+];
+
+/** Timers matched against a band when lowMs is within this share of the timer's value... */
+export const TIMER_TOLERANCE_SHARE = 0.1;
+/** ...or within this many ms, whichever is larger (timers fire on event-loop ticks and whole seconds). */
+export const TIMER_TOLERANCE_MIN_MS = 1000;
+
+/** A band of session durations: the shortest and longest in ms, and the flag the sessions ended with. */
+export interface DurationBand {
+  lowMs: number;
+  highMs: number;
+  /** Response flag (`UC`, `DC`, ..., `-` for none); timers whose known flags exclude it do not match. */
+  flag?: string;
+}
+
+/** A timer that explains a band, with how far its value lies from the band's lower edge. */
+export interface TimerMatch {
+  timer: Timer;
+  /** timer.ms - band.lowMs */
+  deltaMs: number;
+}
+
+/** How far from a timer's value a band's lower edge may lie and still match it. */
+export function timerTolerance(ms: number): number {
+  return Math.max(TIMER_TOLERANCE_MIN_MS, ms * TIMER_TOLERANCE_SHARE);
+}
+
+/**
+ * Timers that explain a band, best first: the timer's value lies within tolerance of the band's lower edge and no
+ * higher than its upper edge plus tolerance, it can end an open session, and its known flags include the band's.
+ */
+export function matchTimers(band: DurationBand, timers: readonly Timer[] = WELL_KNOWN_TIMERS): TimerMatch[] {
+  const out: TimerMatch[] = [];
+  for (const timer of timers) {
+    if (timer.idleOnly || timer.ms <= 0) continue;
+    if (band.flag !== undefined && timer.flags.length > 0 && !timer.flags.includes(band.flag)) continue;
+    const tol = timerTolerance(timer.ms);
+    const deltaMs = timer.ms - band.lowMs;
+    if (Math.abs(deltaMs) > tol || timer.ms > band.highMs + tol) continue;
+    out.push({ timer, deltaMs });
+  }
+  return out.sort((a, b) => Math.abs(a.deltaMs) - Math.abs(b.deltaMs) || a.timer.id.localeCompare(b.timer.id));
+}
+
+/** Where configured timers are looked for: a route by name, a cluster by name, or both. */
+export interface TimerScope {
+  route?: string;
+  cluster?: string;
+}
+
+function configured(id: string, name: string, ms: number, source: Timer['origin'], field: string, flags: string[], idleOnly = false): Timer {
+  return { id, name, owner: 'envoy', ms, flags, idleOnly, origin: source, source: field };
+}
+
+/**
+ * The snapshot's own timers on the way of a route or cluster: the route's `timeout` and `idle_timeout`, the
+ * `stream_idle_timeout` of the connection managers serving it (unless the route's `idle_timeout` overrides it), their
+ * `common_http_protocol_options` idle_timeout, max_connection_duration and max_stream_duration, and the cluster's
+ * idle_timeout and max_connection_duration. Disabled timers (0) are left out; defaults are marked as such.
+ */
+export function configuredTimers(s: Snapshot, scope: TimerScope): Timer[] {
+  const out: Timer[] = [];
+  const route = scope.route !== undefined ? s.routes.find((r) => r.name === scope.route) : undefined;
+  if (route) {
+    const where = `route ${route.name}`;
+    if (route.timeoutMs.value > 0) {
+      out.push(configured('route-timeout', `route timeout ${route.timeoutMs.value} ms`, route.timeoutMs.value, route.timeoutMs.source, `${where} RouteAction.timeout`, ['UT']));
+    }
+    if (route.idleTimeoutMs !== undefined && route.idleTimeoutMs > 0) {
+      out.push(configured('route-idle-timeout', `route idle_timeout ${route.idleTimeoutMs} ms`, route.idleTimeoutMs, 'explicit', `${where} RouteAction.idle_timeout`, ['SI']));
+    }
+    const seen = new Set<string>();
+    for (const { connectionManager: cm } of managersForRouteConfig(s, route.routeConfigName)) {
+      if (seen.has(cm.statPrefix)) continue;
+      seen.add(cm.statPrefix);
+      const hcm = `connection manager ${cm.statPrefix}`;
+      const sit = cm.streamIdleTimeoutMs;
+      if (route.idleTimeoutMs === undefined && sit.value > 0) {
+        out.push(configured('stream-idle-timeout', `stream_idle_timeout ${sit.value} ms`, sit.value, sit.source, `${hcm} stream_idle_timeout`, ['SI']));
+      }
+      const idle = cm.idleTimeoutMs ?? 3_600_000;
+      if (idle > 0) {
+        out.push(
+          configured('hcm-idle-timeout', `connection idle_timeout ${idle} ms`, idle, cm.idleTimeoutMs === undefined ? 'envoy-default' : 'explicit', `${hcm} common_http_protocol_options.idle_timeout`, [], true),
+        );
+      }
+      if (cm.maxConnectionDurationMs !== undefined && cm.maxConnectionDurationMs > 0) {
+        out.push(
+          configured('hcm-max-connection-duration', `max_connection_duration ${cm.maxConnectionDurationMs} ms`, cm.maxConnectionDurationMs, 'explicit', `${hcm} common_http_protocol_options.max_connection_duration`, ['DT']),
+        );
+      }
+      if (cm.maxStreamDurationMs !== undefined && cm.maxStreamDurationMs > 0) {
+        out.push(
+          configured('hcm-max-stream-duration', `max_stream_duration ${cm.maxStreamDurationMs} ms`, cm.maxStreamDurationMs, 'explicit', `${hcm} common_http_protocol_options.max_stream_duration`, []),
+        );
+      }
+    }
+  }
+  const clusterName = scope.cluster ?? (route?.clusters.length === 1 ? route.clusters[0] : undefined);
+  const cluster = clusterName !== undefined ? s.clusters.get(clusterName) : undefined;
+  if (cluster) {
+    const where = `cluster ${cluster.name}`;
+    const idle = cluster.idleTimeoutMs ?? 3_600_000;
+    if (idle > 0) {
+      out.push(
+        configured('cluster-idle-timeout', `cluster idle_timeout ${idle} ms`, idle, cluster.idleTimeoutMs === undefined ? 'envoy-default' : 'explicit', `${where} common_http_protocol_options.idle_timeout`, [], true),
+      );
+    }
+    if (cluster.maxConnectionDurationMs !== undefined && cluster.maxConnectionDurationMs > 0) {
+      out.push(
+        configured('cluster-max-connection-duration', `cluster max_connection_duration ${cluster.maxConnectionDurationMs} ms`, cluster.maxConnectionDurationMs, 'explicit', `${where} common_http_protocol_options.max_connection_duration`, []),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Every timer worth matching for a route or cluster: its configured timers and the well-known ones, where Envoy's
+ * well-known defaults give way to the configured values once the route was found in the config.
+ */
+export function candidateTimers(s: Snapshot, scope: TimerScope): Timer[] {
+  const own = configuredTimers(s, scope);
+  const routeKnown = scope.route !== undefined && s.routes.some((r) => r.name === scope.route);
+  const external = WELL_KNOWN_TIMERS.filter((t) => !routeKnown || t.owner !== 'envoy');
+  return [...own, ...external];
+}

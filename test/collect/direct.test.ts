@@ -1,0 +1,160 @@
+// Live diagnosis against real HTTP admin servers on 127.0.0.1: read-only, partial failures reported, and a
+// collected bundle diagnosed later to the same result.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AdminClient, adminUrl } from '../../src/collect/admin-client.ts';
+import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
+import { run } from '../helpers/cli.ts';
+
+const INCIDENT = 'samples/home-assistant-websocket-drops';
+const HEALTHY = 'samples/healthy';
+const HA = 'httproute/home/home-assistant-app/rule/0';
+
+interface Report {
+  rootCauses: Array<{ id: string; entities: Array<{ name: string }>; seenOn: string[] }>;
+  notCollected: Array<{ id: string; reason: string }>;
+  snapshots: Array<{ id: string; intervalSeconds: number | null }>;
+}
+
+async function diagnoseJson(args: string[]): Promise<{ code: number; report: Report; stderr: string }> {
+  const r = await run(['diagnose', ...args, '-o', 'json']);
+  return { code: r.code, report: JSON.parse(r.stdout || '{}') as Report, stderr: r.stderr };
+}
+
+describe('diagnose --admin: direct reads', () => {
+  let incident: AdminServer;
+  before(async () => {
+    incident = await startAdminServer({ dir: INCIDENT });
+  });
+  after(async () => incident.close());
+
+  it('samples /stats twice and names the incident, reading only allowlisted paths with GET and never secrets', async () => {
+    const { code, report } = await diagnoseJson(['--admin', incident.url, '--interval', '200ms']);
+    assert.equal(code, 79);
+    assert.equal(report.rootCauses[0]?.id, 'flow-control-stall');
+    assert.equal(report.rootCauses[0]?.entities[0]?.name, HA);
+    assert.ok((report.snapshots[0]?.intervalSeconds ?? 0) >= 0.2);
+    assert.deepEqual(incident.violations, []);
+    assert.ok(incident.requests.every((r) => r.method === 'GET'));
+    const dumps = incident.requests.filter((r) => r.url.startsWith('/config_dump'));
+    assert.ok(dumps.length > 0 && dumps.every((r) => /[?&]resource=/.test(r.url)), 'config dumps only by resource, so secrets are never asked for');
+    assert.equal(incident.requests.filter((r) => r.url === '/stats').length, 2);
+  });
+
+  it('--interval 0 takes one sample', async () => {
+    const before = incident.requests.length;
+    const { report } = await diagnoseJson(['--admin', incident.url, '--interval', '0']);
+    assert.equal(incident.requests.slice(before).filter((r) => r.url === '/stats').length, 1);
+    assert.equal(report.snapshots[0]?.intervalSeconds, null);
+  });
+});
+
+describe('diagnose --admin: broken proxies', () => {
+  const faults: Array<[string, string, Fault, RegExp]> = [
+    ['an admin 5xx', '/stats', 'http503', /\/stats: HTTP 503/],
+    ['an HTML error page', '/server_info', 'html', /never/],
+    ['a hang', '/config_dump', 'hang', /no complete answer within 0\.5s/],
+    ['a reset', '/stats', 'reset', /connection reset|other side closed|socket/],
+    ['a truncated body', '/stats', 'truncate', /truncated|other side closed|socket/],
+    ['an endless body', '/stats', 'endless', /no complete answer within 0\.5s|over the/],
+    ['a slowloris answer', '/stats', 'slowloris', /no complete answer within 0\.5s/],
+  ];
+  for (const [name, path, fault, reason] of faults) {
+    it(`${name}: that proxy is listed as not collected with the reason, the other is diagnosed`, async () => {
+      const good = await startAdminServer({ dir: HEALTHY });
+      const bad = await startAdminServer({ dir: INCIDENT, faults: { [path]: fault } });
+      try {
+        const { code, report } = await diagnoseJson(['--admin', good.url, '--admin', bad.url, '--interval', '0', '--timeout', '500ms', '--retries', '1']);
+        if (fault === 'html') {
+          // /server_info is optional: its failure is a warning and the proxy is still diagnosed.
+          assert.equal(report.notCollected.length, 0);
+          assert.equal(code, 79);
+          return;
+        }
+        assert.equal(code, 69, 'partial run');
+        assert.deepEqual(report.notCollected.map((n) => n.id), [new URL(bad.url).host]);
+        assert.match(report.notCollected[0]?.reason ?? '', reason);
+        assert.deepEqual(report.snapshots.map((s) => s.id), [new URL(good.url).host]);
+      } finally {
+        await good.close();
+        await bad.close();
+      }
+    });
+  }
+
+  it('79 still wins over a partial run when something reached --fail-on', async () => {
+    const good = await startAdminServer({ dir: INCIDENT });
+    const bad = await startAdminServer({ dir: INCIDENT, faults: { '/stats': 'http503' } });
+    try {
+      const { code, report } = await diagnoseJson(['--admin', good.url, '--admin', bad.url, '--interval', '0', '--retries', '0']);
+      assert.equal(code, 79);
+      assert.equal(report.notCollected.length, 1);
+    } finally {
+      await good.close();
+      await bad.close();
+    }
+  });
+
+  it('nothing collected: exit 69 and no diagnosis', async () => {
+    const bad = await startAdminServer({ dir: INCIDENT, faults: { '/config_dump': 'http503' } });
+    try {
+      const { code, report } = await diagnoseJson(['--admin', bad.url, '--interval', '0', '--retries', '0']);
+      assert.equal(code, 69);
+      assert.deepEqual(report.rootCauses, []);
+      assert.deepEqual(report.snapshots, []);
+    } finally {
+      await bad.close();
+    }
+  });
+});
+
+describe('collect, then analyze the bundle', () => {
+  let server: AdminServer;
+  let dir = '';
+  before(async () => {
+    server = await startAdminServer({ dir: INCIDENT });
+    dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-test-'));
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  for (const out of ['bundle', 'bundle.tar.gz']) {
+    it(`${out}: analyze gives the same root causes as the live run`, async () => {
+      const live = await diagnoseJson(['--admin', server.url, '--interval', '200ms']);
+      const path = join(dir, out);
+      const collected = await run(['collect', '--admin', server.url, '--interval', '200ms', '-o', path]);
+      assert.equal(collected.code, 0, collected.stderr);
+      const later = await run(['analyze', path, '-o', 'json']);
+      const report = JSON.parse(later.stdout) as Report;
+      assert.equal(later.code, live.code);
+      assert.deepEqual(
+        report.rootCauses.map((r) => [r.id, r.entities.map((e) => e.name)]),
+        live.report.rootCauses.map((r) => [r.id, r.entities.map((e) => e.name)]),
+      );
+    });
+  }
+});
+
+describe('the admin client', () => {
+  it('refuses paths and parameters off the read-only allowlist', () => {
+    assert.throws(() => adminUrl('http://127.0.0.1:9901', '/quitquitquit'), /not on the read-only allowlist/);
+    assert.throws(() => adminUrl('http://127.0.0.1:9901', '/healthcheck/fail'), /not on the read-only allowlist/);
+    assert.throws(() => adminUrl('http://127.0.0.1:9901', '/stats', { reset: '1' }), /not allowed/);
+    assert.equal(adminUrl('http://127.0.0.1:9901/', '/config_dump', { resource: 'dynamic_active_clusters' }).href, 'http://127.0.0.1:9901/config_dump?resource=dynamic_active_clusters');
+  });
+  it('stops reading a body over its size limit', async () => {
+    const server = await startAdminServer({ dir: INCIDENT, faults: { '/stats': 'endless' } });
+    const client = new AdminClient(server.url, { maxBodyBytes: 1 << 20, retries: 0, timeoutMs: 10_000 });
+    try {
+      await assert.rejects(client.get('/stats'), /over the 1048576-byte limit/);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
