@@ -4,7 +4,7 @@ import type { EntityRef, EvidenceValue, Finding, Severity } from '../model/findi
 import type { Snapshot } from '../model/snapshot.ts';
 
 /** What an analyzer reads from a snapshot. */
-export type AnalyzerInput = 'config' | 'stats' | 'stats-later';
+export type AnalyzerInput = 'config' | 'stats' | 'stats-later' | 'access-log' | 'kubernetes';
 
 /** Describes an analyzer. */
 export interface AnalyzerMeta {

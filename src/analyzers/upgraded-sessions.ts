@@ -14,11 +14,12 @@ import type { Snapshot } from '../model/snapshot.ts';
 import { AIOHTTP_CLOSE_FACTOR, candidateTimers, matchTimers } from '../model/timers.ts';
 import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
 
+/** What this analyzer is and emits. */
 export const meta: AnalyzerMeta = {
   id: 'upgraded-sessions',
   title: 'Upgraded sessions (WebSockets) that end together',
   // Reads snapshot.accessLog first of all; AnalyzerInput has no 'access-log' value yet. Config gives the timers.
-  reads: ['config'],
+  reads: ['access-log', 'config'],
   emits: ['upgraded-sessions-end-together'],
   docs: 'docs/analyzers/upgraded-sessions.md',
 };
@@ -207,6 +208,7 @@ function severityOf(agentShare: number | null): Severity {
   return agentShare !== null && agentShare >= WARN_AGENT_SHARE ? 'warning' : 'info';
 }
 
+/** One finding per band of upgraded sessions that end together, per route, flag and agent class; none without an access log. */
 export function analyze(s: Snapshot): Finding[] {
   if (!s.accessLog) return [];
   const sessions = upgradedSessions(s.accessLog);

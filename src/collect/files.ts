@@ -21,6 +21,8 @@ export interface OfflineInputs {
   stats?: string;
   statsLater?: string;
   accessLog?: string;
+  /** Kubernetes objects saved with the proxy (`kubernetes.json`). */
+  kubernetes?: string;
   /** Milliseconds between the stats samples (`--interval`). */
   intervalMs?: number;
   /** Which proxy of a multi-pod config dump the stats belong to. */
@@ -38,6 +40,7 @@ const ROLE_FILES = {
   stats: ['stats.txt', 'stats.json', 'stats.prom'],
   statsLater: ['stats.later.txt', 'stats.later.json', 'stats.later.prom'],
   accessLog: ['access.log'],
+  kubernetes: ['kubernetes.json'],
 } as const;
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -72,7 +75,7 @@ function sampleTime(text: string | undefined): Date | undefined {
 async function rolesInDirectory(dir: string, given: OfflineInputs): Promise<OfflineInputs> {
   const present = new Set(await readdir(dir));
   const out: OfflineInputs = { ...given };
-  for (const role of ['configDump', 'stats', 'statsLater', 'accessLog'] as const) {
+  for (const role of ['configDump', 'stats', 'statsLater', 'accessLog', 'kubernetes'] as const) {
     if (out[role] !== undefined) continue;
     const found = ROLE_FILES[role].filter((n) => present.has(n));
     if (found.length > 1) throw new InputError(dir, `holds ${found.join(' and ')}; expected one file per role`);
@@ -97,7 +100,12 @@ function pickConfig(configs: ParsedConfig[], pod: string | undefined, source: st
 }
 
 /** Reads one proxy's files (explicit or from a proxy directory) into snapshots. */
-async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefined, kubernetes?: { objects: KubernetesObjects; source: string }): Promise<Snapshot[]> {
+async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefined, bundleObjects?: { objects: KubernetesObjects; source: string }): Promise<Snapshot[]> {
+  let kubernetes = bundleObjects;
+  if (!kubernetes && inputs.kubernetes !== undefined) {
+    const objects = await readJson<Partial<KubernetesObjects>>(inputs.kubernetes, 'Kubernetes objects as envoy-doctor collect saves them (docs/bundle.md)');
+    if (objects) kubernetes = { objects: { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [], ...objects }, source: inputs.kubernetes };
+  }
   if (inputs.configDump === undefined && inputs.stats === undefined) {
     throw new UsageError('nothing to analyze: give a bundle directory, --config-dump FILE or --stats FILE');
   }

@@ -7,10 +7,11 @@
 
 import { stringify } from 'yaml';
 import type { FixChange, RenderedFix } from '../model/finding.ts';
+import { type KubeObject, policyTargets, routeBackendPolicies } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { gatewayDuration } from '../parse/durations.ts';
 import { quantity } from './quantity.ts';
-import { type FixRenderer, groupBy, type RenderedChangeSet } from './renderer.ts';
+import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
 
@@ -41,7 +42,7 @@ function settingsOf(changes: FixChange[]): PolicySettings {
   const out: PolicySettings = {};
   for (const c of changes) {
     if (c.kind === 'cluster-buffer-limit' || c.kind === 'listener-buffer-limit') out.bufferBytes = Math.max(out.bufferBytes ?? 0, c.bytes);
-    else out.keepalive = { probes: c.probes, timeSeconds: c.timeSeconds, intervalSeconds: c.intervalSeconds };
+    else if (c.kind === 'cluster-tcp-keepalive' || c.kind === 'listener-tcp-keepalive') out.keepalive = { probes: c.probes, timeSeconds: c.timeSeconds, intervalSeconds: c.intervalSeconds };
   }
   return out;
 }
@@ -59,62 +60,111 @@ function specFields(settings: PolicySettings): Record<string, unknown> {
   return spec;
 }
 
-function policy(kind: string, name: string, namespace: string, targetRef: Record<string, string>, settings: PolicySettings, merge: boolean): string {
-  return stringify(
-    {
-      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
-      kind,
-      metadata: { name, namespace },
-      spec: { targetRefs: [targetRef], ...(merge ? { mergeType: 'StrategicMerge' } : {}), ...specFields(settings) },
-    },
-    { lineWidth: 0 },
+/** The object a group of changes lands in: an existing policy to patch, or a new one. */
+interface PolicyTarget {
+  key: string;
+  kind: 'BackendTrafficPolicy' | 'ClientTrafficPolicy';
+  namespace: string;
+  name: string;
+  targetRef: Record<string, string>;
+  /** The live object, when the change patches an existing policy. */
+  existing?: KubeObject;
+  route?: string;
+}
+
+function backendTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
+  if (c.kind === 'policy-fields') {
+    const existing = s.kubernetes?.backendTrafficPolicies.find((p) => p.metadata.namespace === c.policy.namespace && p.metadata.name === c.policy.name);
+    if (!existing) return undefined;
+    return { key: `BackendTrafficPolicy|${c.policy.namespace}|${c.policy.name}`, kind: 'BackendTrafficPolicy', namespace: c.policy.namespace, name: c.policy.name, targetRef: {}, existing };
+  }
+  if (c.kind !== 'cluster-buffer-limit' && c.kind !== 'cluster-tcp-keepalive') return undefined;
+  const route = routeOf(s, c.cluster);
+  if (!route) return undefined;
+  // Patch the route-level policy that already wins for this route, instead of adding a second one that would conflict.
+  const existing = s.kubernetes ? routeBackendPolicies(s.kubernetes, route.kind, route.namespace, route.name)[0] : undefined;
+  if (existing) {
+    const namespace = existing.metadata.namespace ?? route.namespace;
+    return { key: `BackendTrafficPolicy|${namespace}|${existing.metadata.name}`, kind: 'BackendTrafficPolicy', namespace, name: existing.metadata.name, targetRef: {}, existing, route: `${route.namespace}/${route.name}` };
+  }
+  const name = objectName(route.name, 'connection');
+  return {
+    key: `BackendTrafficPolicy|${route.namespace}|${name}`,
+    kind: 'BackendTrafficPolicy',
+    namespace: route.namespace,
+    name,
+    targetRef: { group: 'gateway.networking.k8s.io', kind: route.kind, name: route.name },
+    route: `${route.namespace}/${route.name}`,
+  };
+}
+
+function clientTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
+  if (c.kind !== 'listener-buffer-limit' && c.kind !== 'listener-tcp-keepalive') return undefined;
+  const gw = gatewayListenerOf(s, c.listener);
+  if (!gw) return undefined;
+  const sectionName = gw.sectionName as string;
+  const existing = s.kubernetes?.clientTrafficPolicies.find(
+    (p) => p.metadata.namespace === gw.namespace && policyTargets(p).some((t) => t.kind === 'Gateway' && t.name === gw.name && t.sectionName === sectionName),
   );
+  if (existing) {
+    return { key: `ClientTrafficPolicy|${gw.namespace}|${existing.metadata.name}`, kind: 'ClientTrafficPolicy', namespace: gw.namespace, name: existing.metadata.name, targetRef: {}, existing };
+  }
+  const name = objectName(gw.name, sectionName, 'connection');
+  return {
+    key: `ClientTrafficPolicy|${gw.namespace}|${name}`,
+    kind: 'ClientTrafficPolicy',
+    namespace: gw.namespace,
+    name,
+    targetRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gw.name, sectionName },
+  };
+}
+
+/** The policy object: the live one with its fields kept (status and server-set metadata dropped), or a new one. */
+function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unknown> {
+  const settings = specFields(settingsOf(changes.filter((c) => c.kind !== 'policy-fields')));
+  const copied = Object.assign({}, ...changes.filter((c) => c.kind === 'policy-fields').map((c) => c.fields)) as Record<string, unknown>;
+  if (t.existing) {
+    const metadata: Record<string, unknown> = { name: t.existing.metadata.name, namespace: t.namespace };
+    if (t.existing.metadata.labels) metadata.labels = t.existing.metadata.labels;
+    return {
+      apiVersion: t.existing.apiVersion,
+      kind: t.kind,
+      metadata,
+      spec: { ...(t.existing.spec ?? {}), ...settings, ...copied },
+    };
+  }
+  const merge = t.kind === 'BackendTrafficPolicy' ? { mergeType: 'StrategicMerge' } : {};
+  return { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: t.kind, metadata: { name: t.name, namespace: t.namespace }, spec: { targetRefs: [t.targetRef], ...merge, ...settings, ...copied } };
 }
 
 export const envoyGatewayRenderer: FixRenderer = {
   flavor: 'envoy-gateway',
   render(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
-    const out: RenderedChangeSet[] = [];
-    const clusterChanges = changes.filter((c) => c.kind === 'cluster-buffer-limit' || c.kind === 'cluster-tcp-keepalive');
-    const listenerChanges = changes.filter((c) => c.kind === 'listener-buffer-limit' || c.kind === 'listener-tcp-keepalive');
-    const byRoute = groupBy(clusterChanges, (c) => {
-      const route = 'cluster' in c ? routeOf(s, c.cluster) : undefined;
-      return route ? `${route.kind}|${route.namespace}|${route.name}` : undefined;
-    });
-    for (const [key, group] of byRoute) {
-      if (key === undefined) continue;
-      const [kind, namespace, name] = key.split('|') as [string, string, string];
+    const targets = new Map<string, { target: PolicyTarget; changes: FixChange[] }>();
+    for (const c of changes) {
+      const t = backendTarget(s, c) ?? clientTarget(s, c);
+      if (!t) continue;
+      const entry = targets.get(t.key) ?? { target: t, changes: [] };
+      entry.changes.push(c);
+      targets.set(t.key, entry);
+    }
+    return [...targets.values()].map(({ target: t, changes: group }) => {
+      const notes: RenderedFix['notes'] = [];
+      if (t.existing) notes.push({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
+      else if (t.kind === 'BackendTrafficPolicy') notes.push({ code: 'policy-may-be-overridden', values: { route: t.route ?? '' } });
+      if (t.kind === 'ClientTrafficPolicy') {
+        if (group.some((c) => c.kind === 'listener-buffer-limit')) notes.push({ code: 'listener-limit-pauses-upstream', values: {} });
+        if (!t.existing) notes.push({ code: 'client-policy-may-be-overridden', values: { gateway: `${t.namespace}/${String(t.targetRef.name)}`, listener: String(t.targetRef.sectionName) } });
+      }
       const fix: RenderedFix = {
         flavor: 'envoy-gateway',
-        target: `BackendTrafficPolicy ${namespace}/${objectName(name, 'connection')}`,
+        target: `${t.kind} ${t.namespace}/${t.name}`,
         apply: 'kubectl-apply',
         format: 'yaml',
-        text: policy('BackendTrafficPolicy', objectName(name, 'connection'), namespace, { group: 'gateway.networking.k8s.io', kind, name }, settingsOf(group), true),
-        notes: [{ code: 'policy-may-be-overridden', values: { route: `${namespace}/${name}` } }],
+        text: stringify(policyObject(t, group), { lineWidth: 0 }),
+        notes,
       };
-      out.push({ fix, changes: group });
-    }
-    const byListener = groupBy(listenerChanges, (c) => {
-      const gw = 'listener' in c ? gatewayListenerOf(s, c.listener) : undefined;
-      return gw ? `${gw.namespace}|${gw.name}|${gw.sectionName}` : undefined;
+      return { fix, changes: group };
     });
-    for (const [key, group] of byListener) {
-      if (key === undefined) continue;
-      const [namespace, gateway, section] = key.split('|') as [string, string, string];
-      const name = objectName(gateway, section, 'connection');
-      const fix: RenderedFix = {
-        flavor: 'envoy-gateway',
-        target: `ClientTrafficPolicy ${namespace}/${name}`,
-        apply: 'kubectl-apply',
-        format: 'yaml',
-        text: policy('ClientTrafficPolicy', name, namespace, { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway, sectionName: section }, settingsOf(group), false),
-        notes: [
-          ...(group.some((c) => c.kind === 'listener-buffer-limit') ? [{ code: 'listener-limit-pauses-upstream', values: {} }] : []),
-          { code: 'client-policy-may-be-overridden', values: { gateway: `${namespace}/${gateway}`, listener: section } },
-        ],
-      };
-      out.push({ fix, changes: group });
-    }
-    return out;
   },
 };

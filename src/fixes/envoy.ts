@@ -48,9 +48,11 @@ export const envoyRenderer: FixRenderer = {
   flavor: 'envoy',
   render(_s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
     const out: RenderedChangeSet[] = [];
-    const byTarget = groupBy(changes, (c) => ('cluster' in c ? `cluster|${c.cluster}` : `listener|${c.listener}`));
+    // Policy field copies are Envoy Gateway objects; plain Envoy has no counterpart.
+    const byTarget = groupBy(changes, (c) => ('cluster' in c ? `cluster|${c.cluster}` : 'listener' in c ? `listener|${c.listener}` : undefined));
     for (const [key, group] of byTarget) {
-      const [kind, ...rest] = (key as string).split('|');
+      if (key === undefined) continue;
+      const [kind, ...rest] = key.split('|');
       const name = rest.join('|');
       const fragment = kind === 'cluster' ? clusterFragment(name, group) : listenerFragment(name, group);
       out.push({

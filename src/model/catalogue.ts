@@ -91,6 +91,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'No TCP keepalive on a listener serving WebSockets',
     'no SO_KEEPALIVE socket option on a listener serving WebSocket-capable routes ({websocketRoutes})',
   ),
+  finding(
+    'gateway-policy-overridden',
+    'A gateway-level policy is replaced for a route',
+    '{winningPolicy} replaces {gatewayPolicy} for the route, so its {lostFields} are not in effect',
+  ),
   finding('input-missing', 'An input was not given', 'no {input}: {consequence} cannot be assessed'),
   finding('entity-stats-missing', 'Stats absent for an entity', 'no stats for {entityKind} {entityName}; missing means unknown, not healthy'),
   finding(
@@ -109,6 +114,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'Long-lived connections without TCP keepalive',
     'quiet WebSocket connections have no TCP keepalive, so dead peers and idle middleboxes go unnoticed',
   ),
+  rootCause(
+    'policy-overridden',
+    'A gateway-level policy is overridden for the route',
+    'a route-level BackendTrafficPolicy replaces the gateway-level one, so {lostFields} are not in effect for {route}',
+  ),
   // Reserved for later releases (never reuse these ids for anything else)
   reserved('stream-idle-timeout', 'Stream idle timeout ends quiet long-lived streams'),
   reserved('route-timeout-on-upgrade', 'Route timeout applied to upgraded connections'),
@@ -117,7 +127,6 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   reserved('alpn-h2-websocket', 'HTTP/2 offered first to WebSocket clients without extended CONNECT'),
   reserved('websocket-upgrade-disabled', 'WebSocket upgrades not enabled on the route'),
   reserved('circuit-breaker-saturation', 'Circuit breakers saturated by long-lived connections'),
-  reserved('policy-overridden', 'A gateway-level policy is overridden for the route'),
   reserved('passthrough-idle-timeout', 'TLS passthrough tunnels end on the idle timeout'),
   reserved('listener-drain', 'Listener drains close upgraded connections'),
   reserved('request-buffer-blocks-upgrade', 'Request buffering blocks the WebSocket upgrade'),
@@ -126,7 +135,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   // What root causes explain
   explanation(
     'heartbeat-behind-paused-reads',
-    'a backend that pings every N seconds and closes after N more without an answer closes at about 2N: its ping sat in a send queue Envoy had stopped reading ({pausedNowUpperBound} connections paused, {bufferedBytes} buffered)',
+    'a backend that pings N seconds after the last frame it received and gives up N/2 later (aiohttp: 82.5 s at heartbeat=55) closes its WebSockets while its ping or the pong sits behind reads Envoy paused ({pausedNowUpperBound} connections paused, {bufferedBytes} buffered)',
   ),
   explanation(
     'buffers-full-at-limit',
@@ -139,6 +148,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'upstream-closes-after-missed-heartbeat',
     '{count} upgraded sessions were closed by the upstream (UC) between {lowMs} and {highMs} (median {medianMs}): a backend that pings every {heartbeatMs} and closes half a heartbeat after an unanswered ping, whose ping or pong sat behind paused reads',
   ),
+  explanation('policy-fields-not-in-effect', '{lostFields} set on the Gateway do not reach {route}: the route-level policy wins outright'),
   explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
   // Notes on rendered fixes
   note(
@@ -149,6 +159,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'client-policy-may-be-overridden',
     'a ClientTrafficPolicy for listener {listener} wins over one for the whole Gateway {gateway}: copy any fields the Gateway-wide policy sets into this one, or add these fields there if one already targets the listener',
   ),
+  note('patches-winning-policy', 'this is the live {policy} with the fields added and everything it already sets kept: it is the policy that wins for the route'),
   note('listener-limit-pauses-upstream', "the listener's buffer limit is the downstream write watermark that pauses upstream reads"),
   note('envoyfilter-add-workload-selector', 'without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload\'s labels to narrow it'),
 ];

@@ -13,7 +13,7 @@ export function severityRank(s: Severity): number {
 
 /** The Envoy object a finding is about. */
 export interface EntityRef {
-  kind: 'proxy' | 'cluster' | 'listener' | 'connection-manager' | 'route' | 'user-agent';
+  kind: 'proxy' | 'cluster' | 'listener' | 'connection-manager' | 'route' | 'user-agent' | 'policy';
   name: string;
 }
 
@@ -56,7 +56,8 @@ export type FixChange =
   | { kind: 'cluster-buffer-limit'; cluster: string; bytes: number }
   | { kind: 'listener-buffer-limit'; listener: string; bytes: number }
   | { kind: 'cluster-tcp-keepalive'; cluster: string; probes: number; timeSeconds: number; intervalSeconds: number }
-  | { kind: 'listener-tcp-keepalive'; listener: string; probes: number; timeSeconds: number; intervalSeconds: number };
+  | { kind: 'listener-tcp-keepalive'; listener: string; probes: number; timeSeconds: number; intervalSeconds: number }
+  | { kind: 'policy-fields'; policy: { kind: string; namespace: string; name: string }; fields: Record<string, unknown> };
 
 /** A fix rendered for one flavor: an object or fragment that can be applied as it is. */
 export interface RenderedFix {

@@ -21,3 +21,34 @@ export interface KubernetesObjects {
   /** Reads that were refused or failed: `list backendtrafficpolicies.gateway.envoyproxy.io in home: forbidden`. */
   unavailable: string[];
 }
+
+/** A policy's target reference (`targetRef` or `targetRefs[]`). */
+export interface TargetRef {
+  group: string;
+  kind: string;
+  name: string;
+  sectionName?: string;
+}
+
+/** The targets of an Envoy Gateway policy (`spec.targetRef` and `spec.targetRefs`). */
+export function policyTargets(policy: KubeObject): TargetRef[] {
+  const spec = policy.spec ?? {};
+  const refs = [...(Array.isArray(spec.targetRefs) ? spec.targetRefs : []), ...(spec.targetRef ? [spec.targetRef] : [])] as Array<Partial<TargetRef>>;
+  return refs.filter((r) => typeof r.kind === 'string' && typeof r.name === 'string').map((r) => ({ group: r.group ?? '', kind: r.kind as string, name: r.name as string, ...(r.sectionName ? { sectionName: r.sectionName } : {}) }));
+}
+
+/** `Overridden` conditions a policy carries in `status.ancestors[].conditions[]`, with their messages. */
+export function overriddenConditions(policy: KubeObject): string[] {
+  const ancestors = (policy.status?.ancestors ?? []) as Array<{ conditions?: Array<{ type?: string; status?: string; message?: string }> }>;
+  return ancestors.flatMap((a) => (a.conditions ?? []).filter((c) => c.type === 'Overridden' && c.status === 'True').map((c) => c.message ?? ''));
+}
+
+/** The `<namespace>/<name>` of an object. */
+export function objectKey(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+/** BackendTrafficPolicies that target a route directly. */
+export function routeBackendPolicies(k: KubernetesObjects, kind: string, namespace: string, name: string): KubeObject[] {
+  return k.backendTrafficPolicies.filter((p) => p.metadata.namespace === namespace && policyTargets(p).some((t) => t.kind === kind && t.name === name));
+}

@@ -42,6 +42,8 @@ describe('analyze: the reference incident', () => {
     assert.equal(first?.confidence, 'high');
     assert.deepEqual(first?.entities[0], { kind: 'cluster', name: HA });
     assert.ok(report.rootCauses.some((r) => r.id === 'missing-tcp-keepalive'));
+    const overridden = report.rootCauses.find((r) => r.id === 'policy-overridden');
+    assert.deepEqual(overridden?.entities.map((e) => e.name), ['home/home-assistant-app', 'BackendTrafficPolicy home/gateway-defaults', 'BackendTrafficPolicy home/home-assistant-timeouts']);
   });
 
   it('rules out the competing timers and limits with the numbers that rule them out', async () => {
@@ -53,13 +55,16 @@ describe('analyze: the reference incident', () => {
     assert.equal(ruledOut['circuit-breaker-saturation']?.cxOpen, 0);
   });
 
-  it('prints both policies: the route BackendTrafficPolicy and the listener ClientTrafficPolicy', async () => {
+  it('prints both policies: it patches the route-level BackendTrafficPolicy that wins, and adds a ClientTrafficPolicy', async () => {
     const { report } = await json(['analyze', INCIDENT]);
     const fixes = report.rootCauses[0]?.fixes ?? [];
-    const btp = parse(fixes.find((f) => f.target.startsWith('BackendTrafficPolicy'))?.text ?? '{}');
+    const btpFix = fixes.find((f) => f.target.startsWith('BackendTrafficPolicy'));
+    assert.equal(btpFix?.target, 'BackendTrafficPolicy home/home-assistant-timeouts', 'the existing winner, not a second policy');
+    const btp = parse(btpFix?.text ?? '{}');
     assert.equal(btp.kind, 'BackendTrafficPolicy');
     assert.deepEqual(btp.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'home-assistant-app' }]);
     assert.equal(btp.metadata.namespace, 'home');
+    assert.deepEqual(btp.spec.timeout, { http: { requestTimeout: '0s' } }, 'its own fields kept');
     assert.equal(btp.spec.connection.bufferLimit, '1Mi');
     assert.deepEqual(btp.spec.tcpKeepalive, { probes: 3, idleTime: '60s', interval: '20s' });
     const ctp = parse(fixes.find((f) => f.target.startsWith('ClientTrafficPolicy'))?.text ?? '{}');

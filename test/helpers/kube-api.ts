@@ -156,6 +156,8 @@ export interface ContextSpec {
   user?: string;
   token?: string;
   server?: string;
+  /** The server does not know this context's token: every request from it gets 401 Unauthorized. */
+  rejectToken?: boolean;
 }
 
 /** Options for `startKubeApi`. */
@@ -505,7 +507,7 @@ const boolParam = (params: URLSearchParams, name: string) => params.get(name) ==
 
 /** The log text kubelet would return for these query parameters. */
 function selectLog(text: string, params: URLSearchParams, now: Date): string {
-  let lines = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  let lines: string[] = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
   const tail = intParam(params, 'tailLines');
   if (tail !== undefined && tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail);
   const sinceSeconds = intParam(params, 'sinceSeconds');
@@ -874,24 +876,14 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
   const dir = mkdtempSync(join(tmpdir(), 'kube-api-'));
   const supported = options.portForwardProtocols ?? KUBELET_PROTOCOLS;
 
-  const mainContext: ContextSpec = { name: options.context ?? 'fake', namespace: options.namespace ?? 'default', token: 'fake-token-default' };
-  const contexts: ContextSpec[] = [mainContext, ...(options.contexts ?? [])];
-  const users = new Map<string, string>(); // token -> user
-  for (const c of contexts) {
-    c.token ??= `fake-token-${c.name}`;
-    if (c !== mainContext && c.user !== undefined) users.set(c.token, c.user);
-  }
-  const userOf = (token: string): string | undefined => {
-    if (token === mainContext.token) return cluster.user ?? DEFAULT_USER;
-    if (users.has(token)) return users.get(token);
-    const ctx = contexts.find((c) => c.token === token && c.server === undefined);
-    return ctx ? (cluster.user ?? DEFAULT_USER) : undefined;
-  };
+  const mainContext: ContextSpec = { name: options.context ?? 'fake', namespace: options.namespace ?? 'default' };
+  const contexts: ContextSpec[] = [mainContext, ...(options.contexts ?? []).map((c) => ({ ...c }))];
+  for (const c of contexts) c.token ??= `fake-token-${c.name}`;
   const authenticate = (req: IncomingMessage): string => {
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    const user = m ? userOf(m[1] as string) : undefined;
-    if (user === undefined) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
-    return user;
+    const ctx = m ? contexts.find((c) => c.token === m[1] && !c.rejectToken) : undefined;
+    if (!ctx) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
+    return ctx.user ?? cluster.user ?? DEFAULT_USER;
   };
   const authorize = (a: Attributes) => {
     if (denied(cluster.deny, a)) {
@@ -921,6 +913,7 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
     return { apiVersion: copy.apiVersion ?? apiVersion, kind: copy.kind ?? kind, ...copy } as KubeObject;
   };
 
+  const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
   const list = (rp: ResourcePath, store: NonNullable<ReturnType<typeof storeOf>>, params: URLSearchParams) => {
     if (boolParam(params, 'watch')) throw badRequest('watch is not supported by the fake API server');
     const labelText = params.get('labelSelector') ?? '';
@@ -931,7 +924,10 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
       throw badRequest((err as Error).message);
     }
     const fields = fieldFilter(params.get('fieldSelector') ?? '', `${rp.group}/${rp.resource}`);
-    let items = store.objects.filter((o) => (!rp.namespace || o.metadata.namespace === rp.namespace) && matchesLabels(reqs, o.metadata.labels) && fields(o));
+    // etcd order: by namespace, then name.
+    let items = store.objects
+      .filter((o) => (!rp.namespace || o.metadata.namespace === rp.namespace) && matchesLabels(reqs, o.metadata.labels) && fields(o))
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     const limit = intParam(params, 'limit');
     const token = params.get('continue');
     let offset = 0;
@@ -1047,11 +1043,18 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
 
   const record = (req: IncomingMessage, upgrade: boolean): { rec: RecordedRequest; url: URL; segments: string[] } => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const decode = (s: string) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    };
     const segments = url.pathname
       .split('/')
       .filter((s) => s.length > 0)
-      .map((s) => decodeURIComponent(s));
-    const rec: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.search.replace(/^\?/, ''), params: url.searchParams, upgrade };
+      .map(decode);
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path: decode(url.pathname), query: url.search.replace(/^\?/, ''), params: url.searchParams, upgrade };
     requests.push(rec);
     return { rec, url, segments };
   };

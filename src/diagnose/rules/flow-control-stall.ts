@@ -25,9 +25,11 @@ export const rule: DiagnosisRule = {
     'websocket-buffer-limit-low',
     'downstream-reads-paused',
     'downstream-close-with-active-request',
+    'upgraded-sessions-end-together',
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
+    const upstreamBands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'UC' && typeof f.evidence.heartbeatMs === 'number');
     const agentCloses = findings.filter((f) => f.code === 'downstream-close-with-active-request' && f.entity.kind === 'user-agent');
     // Totals that did not move during a window are history, not a stall now.
     for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused' && f.severity !== 'info')) {
@@ -80,6 +82,22 @@ export const rule: DiagnosisRule = {
         for (const c of clientCloses.filter((f) => f.entity.kind === 'user-agent')) {
           explains.push({ code: 'client-closes-active', values: { agent: c.evidence.agent ?? null, count: c.evidence.count ?? null } });
         }
+      }
+      // Access logs: upgraded sessions the upstream closed together, at a time a missed heartbeat explains.
+      const heartbeat = upstreamBands.find((f) => f.evidence.cluster === clusterName);
+      if (heartbeat) {
+        score += 0.1;
+        evidence.push(heartbeat);
+        explains.push({
+          code: 'upstream-closes-after-missed-heartbeat',
+          values: {
+            count: heartbeat.evidence.count ?? null,
+            lowMs: heartbeat.evidence.lowMs ?? null,
+            highMs: heartbeat.evidence.highMs ?? null,
+            medianMs: heartbeat.evidence.medianMs ?? null,
+            heartbeatMs: heartbeat.evidence.heartbeatMs ?? null,
+          },
+        });
       }
       evidence.push(...downstreamPaused);
       explains.unshift({
