@@ -8,6 +8,8 @@ import { Command, CommanderError } from 'commander';
 import { archiveBundle } from '../collect/bundle.ts';
 import { snapshotsOfOutcomes, writeBundle } from '../collect/capture.ts';
 import { loadOffline, type OfflineInputs } from '../collect/files.ts';
+import { readManifests } from '../collect/manifests.ts';
+import type { Snapshot } from '../model/snapshot.ts';
 import { type Diagnosis, diagnose } from '../diagnose/diagnose.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { renderJson } from '../report/json.ts';
@@ -27,7 +29,19 @@ function report(d: Diagnosis, o: ReportOptions, io: CliIO): number {
   return exitCodeFor(d, policy);
 }
 
+/** Attaches `--manifests DIR` to the snapshots that have live objects to compare with. */
+async function withManifests(snapshots: Snapshot[], dir: string | undefined): Promise<void> {
+  if (dir === undefined) return;
+  const manifests = await readManifests(dir);
+  const comparable = snapshots.filter((s) => s.kubernetes);
+  if (snapshots.length > 0 && comparable.length === 0) {
+    throw new UsageError('--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them');
+  }
+  for (const s of comparable) s.manifests = manifests;
+}
+
 interface AnalyzeOptions extends ReportOptions {
+  manifests?: string;
   configDump?: string;
   stats?: string;
   statsLater?: string;
@@ -46,12 +60,14 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   if (o.interval !== undefined) inputs.intervalMs = o.interval;
   if (o.pod !== undefined) inputs.pod = o.pod;
   const { snapshots, notCollected } = await loadOffline(inputs);
+  await withManifests(snapshots, o.manifests);
   return report(await diagnose(snapshots, notCollected), o, io);
 }
 
-async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions, io: CliIO): Promise<number> {
+async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions & { manifests?: string }, io: CliIO): Promise<number> {
   const live = await runLive(targets, o, io);
   const { snapshots, notCollected } = await snapshotsOfOutcomes(live.outcomes, live.kubernetes);
+  await withManifests(snapshots, o.manifests);
   return report(await diagnose(snapshots, notCollected), o, io);
 }
 
@@ -97,15 +113,16 @@ function program(io: CliIO, result: { code: number }): Command {
       .option('--stats-later <file>', 'a second /stats sample of the same proxy, taken --interval after --stats')
       .option('--access-log <file>', "the proxy's access log (Envoy Gateway JSON or Envoy's text format)")
       .option('--interval <duration>', 'time between the two stats samples (e.g. 30s)', durationArg)
-      .option('--pod <name>', 'with a multi-pod config dump: the proxy the stats belong to'),
+      .option('--pod <name>', 'with a multi-pod config dump: the proxy the stats belong to')
+      .option('--manifests <dir>', 'a Git checkout of the Envoy Gateway objects: report where the live ones differ'),
   ).action(async (bundle: string | undefined, o: AnalyzeOptions) => {
     result.code = await runAnalyze(bundle, o, io);
   });
-  withReportOptions(withLiveOptions(cmd.command('diagnose').description('Diagnose live proxies: through Kubernetes port-forwards, or admin URLs'))).action(
-    async (targets: string[], o: LiveCliOptions & ReportOptions) => {
+  withReportOptions(withLiveOptions(cmd.command('diagnose').description('Diagnose live proxies: through Kubernetes port-forwards, or admin URLs')))
+    .option('--manifests <dir>', 'a Git checkout of the Envoy Gateway objects: report where the live ones differ')
+    .action(async (targets: string[], o: LiveCliOptions & ReportOptions & { manifests?: string }) => {
       result.code = await runDiagnose(targets, o, io);
-    },
-  );
+    });
   withLiveOptions(cmd.command('collect').description('Save what diagnose reads as a bundle that analyze diagnoses later, anywhere'))
     .requiredOption('-o, --out <path>', 'bundle to write: a new directory, or FILE.tar.gz')
     .action(async (targets: string[], o: LiveCliOptions & { out: string }) => {

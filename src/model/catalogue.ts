@@ -96,6 +96,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'A gateway-level policy is replaced for a route',
     '{winningPolicy} replaces {gatewayPolicy} for the route, so its {lostFields} are not in effect',
   ),
+  finding('manifest-drift', 'A live object differs from its manifest', '{changedCount} fields differ from {manifests}: {changedFields}'),
+  finding('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster'),
   finding('input-missing', 'An input was not given', 'no {input}: {consequence} cannot be assessed'),
   finding('entity-stats-missing', 'Stats absent for an entity', 'no stats for {entityKind} {entityName}; missing means unknown, not healthy'),
   finding(
@@ -119,6 +121,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'A gateway-level policy is overridden for the route',
     'a route-level BackendTrafficPolicy replaces the gateway-level one, so {lostFields} are not in effect for {route}',
   ),
+  rootCause('config-drift', 'Live policies differ from the manifests', '{objects} objects differ from {manifests} in {fields} fields'),
   // Reserved for later releases (never reuse these ids for anything else)
   reserved('stream-idle-timeout', 'Stream idle timeout ends quiet long-lived streams'),
   reserved('route-timeout-on-upgrade', 'Route timeout applied to upgraded connections'),
@@ -130,7 +133,6 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   reserved('passthrough-idle-timeout', 'TLS passthrough tunnels end on the idle timeout'),
   reserved('listener-drain', 'Listener drains close upgraded connections'),
   reserved('request-buffer-blocks-upgrade', 'Request buffering blocks the WebSocket upgrade'),
-  reserved('config-drift', 'Live policies differ from the manifests'),
   reserved('stats-unavailable', 'The stats a diagnosis needs are not available'),
   // What root causes explain
   explanation(
@@ -149,6 +151,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     '{count} upgraded sessions were closed by the upstream (UC) between {lowMs} and {highMs} (median {medianMs}): a backend that pings every {heartbeatMs} and closes half a heartbeat after an unanswered ping, whose ping or pong sat behind paused reads',
   ),
   explanation('policy-fields-not-in-effect', '{lostFields} set on the Gateway do not reach {route}: the route-level policy wins outright'),
+  explanation('live-differs-from-git', '{objects} objects in the cluster are not what {manifests} declares ({fields} fields differ): the settings diagnosed are the live ones'),
   explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
   // Notes on rendered fixes
   note(

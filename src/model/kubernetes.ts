@@ -11,6 +11,13 @@ export interface KubeObject {
   status?: Record<string, unknown>;
 }
 
+/** Objects as a Git checkout declares them (`--manifests DIR`). */
+export interface Manifests {
+  /** The directory they were read from. */
+  source: string;
+  objects: KubeObject[];
+}
+
 /** The objects read for one gateway, and what could not be read. */
 export interface KubernetesObjects {
   gateways: KubeObject[];

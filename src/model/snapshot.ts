@@ -3,7 +3,7 @@
 // Envoy Gateway's translator (internal/xds/translator) for defaults and names.
 
 import type { AccessLog } from './access-log.ts';
-import type { KubernetesObjects } from './kubernetes.ts';
+import type { KubernetesObjects, Manifests } from './kubernetes.ts';
 
 /** Which control plane produced the configuration. */
 export type Flavor = 'envoy-gateway' | 'istio' | 'envoy';
@@ -204,4 +204,6 @@ export interface Snapshot {
   accessLog?: AccessLog;
   /** Kubernetes objects that configure the proxy (Envoy Gateway), when read. */
   kubernetes?: KubernetesObjects;
+  /** The same objects as the user's manifests declare them, to compare with the live ones. */
+  manifests?: Manifests;
 }
