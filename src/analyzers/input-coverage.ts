@@ -28,6 +28,9 @@ export function analyze(s: Snapshot): Finding[] {
   } else if (!s.inputs.statsLater) {
     findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'stats-later', consequence: 'what changed during a window' }));
   }
+  for (const refused of s.kubernetes?.unavailable ?? []) {
+    findings.push(finding(s, 'input-missing', 'info', proxy, { input: refused, consequence: 'policy precedence and drift' }));
+  }
   if (s.stats) {
     for (const { cluster } of webSocketClusters(s)) {
       if (!hasEntityStats(s, 'cluster', cluster.statName)) {

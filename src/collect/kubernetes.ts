@@ -173,8 +173,9 @@ class ErrorText extends Writable {
 export async function openPortForward(kc: KubeConfig, namespace: string, pod: string, port: number): Promise<AdminEndpoint> {
   const forward = new PortForward(kc);
   const sockets = new Set<Socket>();
-  const forwards: Array<{ close(): void }> = [];
+  const forwards: Array<{ readyState: number; close(): void; terminate(): void; once(event: 'close', cb: () => void): unknown }> = [];
   let failure: string | undefined;
+  let closed = false;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -187,6 +188,7 @@ export async function openPortForward(kc: KubeConfig, namespace: string, pod: st
         const socketOf = typeof ws === 'function' ? ws() : ws;
         if (socketOf) {
           forwards.push(socketOf);
+          if (closed) socketOf.close();
           socketOf.on('close', () => {
             if (errors.text) failure = `port-forward to ${namespace}/${pod}:${port}: ${errors.text.trim().split('\n')[0]}`;
             socket.end();
@@ -213,8 +215,26 @@ export async function openPortForward(kc: KubeConfig, namespace: string, pod: st
     base: `http://127.0.0.1:${localPort}`,
     failure: () => failure,
     close: async () => {
-      for (const ws of forwards) ws.close();
+      closed = true;
       for (const s of sockets) s.destroy();
+      // Close every WebSocket and wait for the close handshakes (terminating any that hang), so no forward outlives the run.
+      await Promise.all(
+        forwards.map(
+          (ws) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === 3) return resolve();
+              const timer = setTimeout(() => {
+                ws.terminate();
+                resolve();
+              }, 1000);
+              ws.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              ws.close();
+            }),
+        ),
+      );
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
