@@ -45,6 +45,14 @@ describe('diagnose --admin: direct reads', () => {
     assert.equal(incident.requests.filter((r) => r.url === '/stats').length, 2);
   });
 
+  it('shows progress on standard error only when it is a terminal', async () => {
+    const quiet = await run(['diagnose', '--admin', incident.url, '--interval', '0', '-o', 'json']);
+    assert.equal(quiet.stderr, '');
+    const shown = await run(['diagnose', '--admin', incident.url, '--interval', '0', '-o', 'json'], { stderrIsTTY: true });
+    assert.match(shown.stderr, /0\/1 proxies · 127\.0\.0\.1:\d+: config dump/);
+    assert.match(shown.stderr, /1\/1 proxies · 127\.0\.0\.1:\d+: done/);
+  });
+
   it('--interval 0 takes one sample', async () => {
     const before = incident.requests.length;
     const { report } = await diagnoseJson(['--admin', incident.url, '--interval', '0']);

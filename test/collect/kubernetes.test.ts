@@ -220,3 +220,37 @@ describe('collect through Kubernetes', () => {
     );
   });
 });
+
+describe('docs/rbac.md', () => {
+  /** The (group, resource, verb) the API server authorises for a request, as RBAC sees it. */
+  function authorised(path: string, upgrade: boolean): Array<[string, string, string]> {
+    const core = /^\/api\/v1\/(?:namespaces\/[^/]+\/)?([a-z]+)(?:\/([^/]+))?(?:\/([a-z]+))?$/.exec(path);
+    const named = /^\/apis\/([^/]+)\/[^/]+\/(?:namespaces\/[^/]+\/)?([a-z]+)(?:\/([^/]+))?(?:\/([a-z]+))?$/.exec(path);
+    if (core) {
+      const [, resource, name, sub] = core as unknown as [string, string, string | undefined, string | undefined];
+      if (sub === 'portforward' || upgrade) return [['', `${resource}/portforward`, 'get'], ['', `${resource}/portforward`, 'create']];
+      if (sub) return [['', `${resource}/${sub}`, 'get']];
+      return [['', resource, name ? 'get' : 'list']];
+    }
+    if (named) {
+      const [, group, resource, name] = named as unknown as [string, string, string, string | undefined];
+      return [[group, resource, name ? 'get' : 'list']];
+    }
+    return [];
+  }
+
+  it('grants every call the live mode makes, and nothing that writes', async () => {
+    const setup = await gateway();
+    await diagnose(setup, [`deployment/envoy-home-eg-5f7d9c.${NS}`]);
+    await diagnose(setup);
+    const needed = new Set(setup.api.requests.flatMap((r) => authorised(r.path, r.upgrade)).map((t) => t.join(' ')));
+    const doc = readFileSync(join(ROOT, 'docs/rbac.md'), 'utf8');
+    const block = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const { parseAllDocuments } = await import('yaml');
+    const role = parseAllDocuments(block).map((d) => d.toJSON() as { kind?: string; rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }).find((d) => d.kind === 'ClusterRole');
+    assert.ok(role?.rules, 'docs/rbac.md has a ClusterRole');
+    const granted = new Set(role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g} ${res} ${v}`)))));
+    for (const n of needed) assert.ok(granted.has(n), `docs/rbac.md grants ${n}`);
+    for (const g of granted) assert.doesNotMatch(g, / (update|patch|delete|deletecollection|\*)$/, `read-only: ${g}`);
+  });
+});

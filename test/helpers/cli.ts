@@ -12,7 +12,7 @@ export interface CliResult {
 }
 
 /** Runs `envoy-doctor ...args` in this process. */
-export async function run(args: string[], opts: { isTTY?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function run(args: string[], opts: { isTTY?: boolean; stderrIsTTY?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(['node', 'envoy-doctor', ...args], {
@@ -23,6 +23,7 @@ export async function run(args: string[], opts: { isTTY?: boolean; env?: NodeJS.
       stderr += t;
     },
     isTTY: opts.isTTY ?? false,
+    stderrIsTTY: opts.stderrIsTTY ?? false,
     env: opts.env ?? {},
   });
   return { code, stdout, stderr };
