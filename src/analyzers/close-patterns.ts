@@ -69,7 +69,7 @@ export function analyze(s: Snapshot): Finding[] {
         finding(s, 'downstream-close-with-active-request', severity, { kind: 'connection-manager', name: prefix }, {
           count,
           basisCount: total,
-          basis: 'closed client connections',
+          basis: 'closed-connections',
           share,
           windowCount: delta(s, 'http', prefix, 'downstream_cx_destroy_remote_active_rq'),
         }),
@@ -91,7 +91,7 @@ export function analyze(s: Snapshot): Finding[] {
           connectionManager: prefix,
           count,
           basisCount: agentConnections,
-          basis: `${agent} client connections`,
+          basis: 'agent-connections',
           share,
         }),
       );

@@ -13,7 +13,7 @@ export const meta: AnalyzerMeta = {
   id: 'input-coverage',
   title: 'Inputs and stats that were missing',
   reads: ['config', 'stats', 'stats-later'],
-  emits: ['input-missing', 'entity-stats-missing'],
+  emits: ['input-missing', 'entity-stats-missing', 'kubernetes-read-refused'],
   docs: 'docs/analyzers/input-coverage.md',
 };
 
@@ -21,15 +21,15 @@ export function analyze(s: Snapshot): Finding[] {
   const proxy = { kind: 'proxy' as const, name: s.id };
   const findings: Finding[] = [];
   if (!s.inputs.configDump) {
-    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'config-dump', consequence: 'buffer limits, keepalive and routing' }));
+    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'config-dump' }));
   }
   if (!s.inputs.stats) {
-    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'stats', consequence: 'flow control, buffered bytes and close patterns' }));
+    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'stats' }));
   } else if (!s.inputs.statsLater) {
-    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'stats-later', consequence: 'what changed during a window' }));
+    findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'stats-later' }));
   }
   for (const refused of s.kubernetes?.unavailable ?? []) {
-    findings.push(finding(s, 'input-missing', 'info', proxy, { input: refused, consequence: 'policy precedence and drift' }));
+    findings.push(finding(s, 'kubernetes-read-refused', 'info', proxy, { refused }));
   }
   if (s.stats) {
     for (const { cluster } of webSocketClusters(s)) {

@@ -98,7 +98,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   finding('manifest-drift', 'A live object differs from its manifest', '{changedCount} fields differ from {manifests}: {changedFields}'),
   finding('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster'),
-  finding('input-missing', 'An input was not given', 'no {input}: {consequence} cannot be assessed'),
+  finding('input-missing', 'An input was not given', 'no {input}: what it feeds cannot be assessed ({input} is unknown, not healthy)'),
+  finding('kubernetes-read-refused', 'A Kubernetes read was refused', '{refused}: what it feeds cannot be assessed'),
   finding('entity-stats-missing', 'Stats absent for an entity', 'no stats for {entityKind} {entityName}; missing means unknown, not healthy'),
   finding(
     'upgraded-sessions-end-together',

@@ -34,17 +34,23 @@ export function formatShare(share: number): string {
   return `${pct >= 10 || pct === 0 ? pct.toFixed(0) : pct.toFixed(1)}%`;
 }
 
-const SOURCE_NAMES: Record<string, string> = {
+/** How coded evidence strings read. */
+const CODE_NAMES: Record<string, string> = {
   explicit: 'set explicitly',
   'envoy-default': "Envoy's default",
   'envoy-gateway-default': "Envoy Gateway's default",
+  'closed-connections': 'closed client connections',
+  'agent-connections': 'connections of that agent',
+  'config-dump': 'config dump (buffer limits, keepalive, routing)',
+  stats: 'stats (flow control, buffered bytes, close patterns)',
+  'stats-later': 'second stats sample (what changed during a window)',
 };
 
 /** One evidence value, formatted by the unit its key names. */
 export function formatValue(key: string, value: EvidenceValue): string {
   if (value === null) return 'unknown';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (typeof value === 'string') return SOURCE_NAMES[value] ?? value;
+  if (typeof value === 'string') return CODE_NAMES[value] ?? value;
   if (/Bytes$/.test(key)) return formatBytes(value);
   if (/Ms$/.test(key)) return formatMs(value);
   if (/Seconds$/.test(key)) return formatMs(value * 1000);

@@ -24,4 +24,20 @@ describe('input-coverage analyzer', () => {
     },
   ];
   for (const c of cases) it(c.name, () => expectFindings(analyze(fixture(c.spec)), c.want));
+  it('Kubernetes reads that were refused are named, one finding each', () => {
+    const s = fixture(config);
+    s.inputs.stats = 'stats.txt';
+    s.inputs.statsLater = 'stats.later.txt';
+    s.kubernetes = {
+      gateways: [],
+      httpRoutes: [],
+      backendTrafficPolicies: [],
+      clientTrafficPolicies: [],
+      envoyProxies: [],
+      unavailable: ['forbidden: list backendtrafficpolicies.gateway.envoyproxy.io in home (RBAC: see docs/rbac.md)'],
+    };
+    expectFindings(analyze(s), [
+      { code: 'kubernetes-read-refused', entity: 'proxy-0', evidence: { refused: 'forbidden: list backendtrafficpolicies.gateway.envoyproxy.io in home (RBAC: see docs/rbac.md)' } },
+    ]);
+  });
 });

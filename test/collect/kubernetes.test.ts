@@ -190,7 +190,7 @@ describe('diagnose through Kubernetes: RBAC', () => {
     assert.equal(code, 79);
     assert.equal(report.rootCauses[0]?.id, 'flow-control-stall');
     assert.ok(!report.rootCauses.some((r) => r.id === 'policy-overridden'));
-    const notes = report.findings.filter((f) => f.code === 'input-missing').map((f) => String(f.evidence.input));
+    const notes = report.findings.filter((f) => f.code === 'kubernetes-read-refused').map((f) => String(f.evidence.refused));
     assert.ok(notes.some((n) => /^forbidden: list backendtrafficpolicies\.gateway\.envoyproxy\.io/.test(n)), notes.join('; '));
   });
 });
