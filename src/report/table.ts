@@ -124,7 +124,9 @@ export function renderTable(d: Diagnosis, options: TableOptions): string {
   const opts: Required<TableOptions> = { width: 100, ...options };
   const paint = painter(opts.color);
   const out: string[] = [];
-  for (const s of d.snapshots) out.push(...snapshotLines(s));
+  const shown = d.snapshots.length > 6 ? d.snapshots.slice(0, 4) : d.snapshots;
+  for (const s of shown) out.push(...snapshotLines(s));
+  if (shown.length < d.snapshots.length) out.push(`... and ${d.snapshots.length - shown.length} more proxies (-o json lists them all)`);
   if (d.notCollected.length > 0) {
     out.push('');
     out.push(paint('bold', `NOT COLLECTED (${d.notCollected.length}): diagnosed without them`));
