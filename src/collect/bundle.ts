@@ -1,13 +1,15 @@
 // Bundles: what `envoy-doctor collect` writes and `envoy-doctor analyze` reads back (docs/bundle.md).
 // A bundle is a directory (or a .tar.gz of one) with a manifest, one directory per proxy in the single-proxy
 // layout, and the Kubernetes objects. Archives are extracted only as plain files and directories inside a
-// fresh temporary directory: absolute paths, `..` and links are refused.
+// fresh temporary directory: absolute paths and `..` are refused, links are never extracted (and refused, except the
+// log links of an egctl support bundle).
 
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { create as createTar, extract as extractTar } from 'tar';
 import { InputError } from '../parse/input-error.ts';
+import { egctlRoot } from './egctl-bundle.ts';
 
 /** The `kind` that marks a multi-proxy bundle manifest. */
 export const BUNDLE_KIND = 'envoy-doctor-bundle';
@@ -70,6 +72,7 @@ export async function archiveBundle(dir: string, archive: string): Promise<void>
 export async function extractBundleArchive(archive: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-bundle-'));
   const refused: string[] = [];
+  const links: string[] = [];
   try {
     await extractTar({
       file: archive,
@@ -78,14 +81,20 @@ export async function extractBundleArchive(archive: string): Promise<string> {
       filter: (path, entry) => {
         const type = 'type' in entry ? entry.type : 'File';
         const clean = normalize(path);
-        const ok = (type === 'File' || type === 'Directory' || type === 'OldFile') && !isAbsolute(path) && !clean.split(sep).includes('..');
-        if (!ok) refused.push(`${path} (${type})`);
-        return ok;
+        if (isAbsolute(path) || clean.split(sep).includes('..')) {
+          refused.push(`${path} (outside the bundle)`);
+          return false;
+        }
+        if (type === 'File' || type === 'Directory' || type === 'OldFile') return true;
+        // Links are never extracted; egctl's support bundles hold some (pod-logs/), which nothing here needs.
+        links.push(path);
+        return false;
       },
     });
   } catch (err) {
     throw new InputError(archive, `not a readable .tar.gz (${(err as Error).message}); expected a bundle written by envoy-doctor collect`);
   }
+  if (links.length > 0 && !(await egctlRoot(dir))) refused.push(...links.map((l) => `${l} (link)`));
   if (refused.length > 0) {
     throw new InputError(archive, `holds entries outside plain files and directories (${refused.slice(0, 3).join(', ')}); expected a bundle written by envoy-doctor collect`);
   }

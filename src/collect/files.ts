@@ -12,6 +12,7 @@ import { parseConfigDocument } from '../parse/config-document.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, extractBundleArchive, type ProxyManifest } from './bundle.ts';
+import { egctlRoot, loadEgctlBundle } from './egctl-bundle.ts';
 import { inputChunks, inputName, readDocument } from './read-input.ts';
 
 /** What the user pointed `analyze` at. */
@@ -193,6 +194,12 @@ export async function loadOffline(given: OfflineInputs): Promise<OfflineResult> 
       throw new InputError(dir, 'no such directory or file; expected a bundle directory or .tar.gz (docs/bundle.md)');
     }
     dir = await extractBundleArchive(dir);
+  }
+  const egctl = await egctlRoot(dir);
+  if (egctl) {
+    const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
+    if (explicit.length > 0) throw new UsageError('an egctl x collect bundle cannot be combined with files given one by one');
+    return loadEgctlBundle(egctl);
   }
   const manifest = await readJson<BundleManifest & ProxyManifest>(join(dir, 'manifest.json'), 'the bundle manifest described in docs/bundle.md');
   if (manifest && (manifest as BundleManifest).kind === BUNDLE_KIND) {

@@ -1,0 +1,134 @@
+// Reading the support bundle of Envoy Gateway's `egctl x collect` (envoyproxy/gateway internal/cmd/egctl/collect.go,
+// internal/troubleshoot/): per proxy pod its /config_dump (camelCase, secrets removed by default), one Prometheus
+// scrape, the container logs, and the Gateway API and Envoy Gateway objects of the collected namespaces.
+// What is used and how faithfully: docs/bundle.md.
+
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
+import type { NotCollected, Snapshot } from '../model/snapshot.ts';
+import { parseAccessLog } from '../parse/access-log.ts';
+import { parseConfigDocument } from '../parse/config-document.ts';
+import { InputError } from '../parse/input-error.ts';
+import { bufferChunks, type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
+
+/** Where the egctl bundle's files live, below its top-level directory. */
+const CONFIG_DUMPS = 'config-dumps';
+const METRICS = 'prometheus-metrics';
+const RESOURCES = 'cluster-resources';
+
+const OBJECT_LISTS: Array<[keyof Omit<KubernetesObjects, 'unavailable'>, string]> = [
+  ['gateways', 'gateways.gateway.networking.k8s.io'],
+  ['httpRoutes', 'httproutes.gateway.networking.k8s.io'],
+  ['backendTrafficPolicies', 'backendtrafficpolicies.gateway.envoyproxy.io'],
+  ['clientTrafficPolicies', 'clienttrafficpolicies.gateway.envoyproxy.io'],
+  ['envoyProxies', 'envoyproxies.gateway.envoyproxy.io'],
+];
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function entries(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => [] as string[]);
+}
+
+/** The directory holding `config-dumps/` (the bundle root, or its one top-level directory); undefined if none. */
+export async function egctlRoot(dir: string): Promise<string | undefined> {
+  if (await exists(join(dir, CONFIG_DUMPS))) return dir;
+  const top = await entries(dir);
+  if (top.length === 1 && (await exists(join(dir, top[0] as string, CONFIG_DUMPS)))) return join(dir, top[0] as string);
+  return undefined;
+}
+
+async function readYamlList(path: string): Promise<KubeObject[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: KubeObject[] = [];
+  for (const doc of parseAllDocuments(text, { uniqueKeys: false })) {
+    const value = doc.toJSON() as { items?: KubeObject[]; kind?: string } | null;
+    if (!value) continue;
+    if (Array.isArray(value.items)) out.push(...value.items);
+    else if (value.kind) out.push(value as KubeObject);
+  }
+  return out;
+}
+
+async function objectsOf(root: string): Promise<KubernetesObjects> {
+  const k: KubernetesObjects = { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [] };
+  for (const [key, dir] of OBJECT_LISTS) {
+    for (const file of await entries(join(root, RESOURCES, dir))) {
+      if (file.endsWith('.yaml')) k[key].push(...(await readYamlList(join(root, RESOURCES, dir, file))));
+    }
+  }
+  try {
+    const errors = JSON.parse(await readFile(join(root, RESOURCES, 'custom-resources-errors.json'), 'utf8')) as unknown;
+    if (Array.isArray(errors)) for (const e of errors) k.unavailable.push(typeof e === 'string' ? e : JSON.stringify(e));
+  } catch {
+    // no errors recorded
+  }
+  return k;
+}
+
+function ownerOf(pod: KubeObject | undefined): string | undefined {
+  const labels = pod?.metadata.labels ?? {};
+  const name = labels['gateway.envoyproxy.io/owning-gateway-name'];
+  const namespace = labels['gateway.envoyproxy.io/owning-gateway-namespace'];
+  return name && namespace ? `gateway ${namespace}/${name}` : undefined;
+}
+
+/** Reads an egctl support bundle extracted at `root`: one snapshot per proxy with a config dump. */
+export async function loadEgctlBundle(root: string): Promise<{ snapshots: Snapshot[]; notCollected: NotCollected[] }> {
+  const kubernetes = await objectsOf(root);
+  const snapshots: Snapshot[] = [];
+  const notCollected: NotCollected[] = [];
+  for (const namespace of (await entries(join(root, CONFIG_DUMPS))).sort()) {
+    const nsDir = join(root, CONFIG_DUMPS, namespace);
+    if (!(await stat(nsDir)).isDirectory()) continue;
+    const pods = await readYamlList(join(root, RESOURCES, 'pods', `${namespace}.yaml`));
+    for (const file of (await entries(nsDir)).filter((f) => f.endsWith('.json')).sort()) {
+      const pod = file.slice(0, -'.json'.length);
+      const dumpPath = join(nsDir, file);
+      const [config] = parseConfigDocument(await readFile(dumpPath), dumpPath, pod);
+      const capture: ProxyCapture = { id: pod, namespace, configSource: dumpPath };
+      if (config) capture.config = { ...config, id: pod, namespace };
+      const owner = ownerOf(pods.find((p) => p.metadata.name === pod));
+      if (owner) capture.owner = owner;
+      const metricsPath = join(root, METRICS, namespace, `${pod}.prom`);
+      if (await exists(metricsPath)) capture.stats = { chunks: bufferChunks(await readFile(metricsPath)), source: metricsPath };
+      const logPath = join(root, RESOURCES, 'pods', 'logs', namespace, pod, 'envoy.log');
+      if (await exists(logPath)) {
+        try {
+          capture.accessLog = parseAccessLog(await readFile(logPath, 'utf8'), logPath);
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+        }
+      }
+      capture.kubernetes = kubernetes;
+      capture.kubernetesSource = join(root, RESOURCES);
+      snapshots.push(await snapshotFromCapture(capture));
+    }
+  }
+  // errors.log is a JSON array of strings: "failed to get config dump for pod <ns>/<name>: <error>".
+  let errors: unknown = [];
+  try {
+    errors = JSON.parse(await readFile(join(root, CONFIG_DUMPS, 'errors.log'), 'utf8'));
+  } catch {
+    // no dump errors recorded
+  }
+  const collected = new Set(snapshots.map((x) => `${x.namespace}/${x.id}`));
+  for (const line of Array.isArray(errors) ? errors : []) {
+    const m = /pod ([^/\s]+)\/([^:\s]+): (.*)$/.exec(String(line));
+    if (!m || collected.has(`${m[1]}/${m[2]}`)) continue;
+    notCollected.push({ id: m[2] as string, namespace: m[1] as string, reason: `egctl x collect: ${m[3]}` });
+  }
+  return { snapshots, notCollected };
+}

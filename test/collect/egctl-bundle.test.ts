@@ -1,0 +1,100 @@
+// An `egctl x collect` support bundle, laid out as Envoy Gateway writes it (internal/troubleshoot/collect), read by
+// `analyze`; and archives that try to escape their directory, refused.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { create as createTar } from 'tar';
+import { stringify } from 'yaml';
+import { ROOT, run } from '../helpers/cli.ts';
+
+const POD = 'envoy-home-eg-5f7d9c-abcde';
+const NS = 'envoy-gateway-system';
+const INCIDENT = join(ROOT, 'samples/home-assistant-websocket-drops');
+
+async function put(root: string, path: string, data: string | Buffer): Promise<void> {
+  await mkdir(dirname(join(root, path)), { recursive: true });
+  await writeFile(join(root, path), data);
+}
+
+interface Report {
+  snapshots: Array<{ id: string; namespace: string | null; owner: string | null }>;
+  rootCauses: Array<{ id: string }>;
+  notCollected: Array<{ id: string; namespace: string | null; reason: string }>;
+  findings: Array<{ code: string; evidence: Record<string, unknown> }>;
+}
+
+describe('egctl x collect bundles', () => {
+  let dir = '';
+  let archive = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-egctl-'));
+    const top = join(dir, 'src', 'envoy-gateway-2026-11-20T21_14_05');
+    const egctl = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/formats/home-assistant.egctl.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    const dump = Object.values(Object.values(egctl)[0] ?? {})[0];
+    await put(top, `config-dumps/${NS}/${POD}.json`, JSON.stringify(dump, null, 4));
+    await put(top, 'config-dumps/errors.log', JSON.stringify([`failed to get config dump for pod ${NS}/envoy-home-eg-5f7d9c-fghij: connection refused`], null, 2));
+    await put(top, `prometheus-metrics/${NS}/${POD}.prom`, readFileSync(join(ROOT, 'test/fixtures/formats/home-assistant.stats.prom')));
+    const log = readFileSync(join(INCIDENT, 'access.log'), 'utf8').replace(/^\S+Z /gm, '');
+    await put(top, `cluster-resources/pods/logs/${NS}/${POD}/envoy.log`, log);
+    await mkdir(join(top, 'pod-logs', POD), { recursive: true });
+    await symlink(`../../cluster-resources/pods/logs/${NS}/${POD}/envoy.log`, join(top, 'pod-logs', POD, 'envoy.log'));
+    const objects = JSON.parse(readFileSync(join(INCIDENT, 'kubernetes.json'), 'utf8')) as Record<string, unknown[]>;
+    const list = (items: unknown[]) => stringify({ apiVersion: 'v1', kind: 'List', items });
+    await put(top, 'cluster-resources/backendtrafficpolicies.gateway.envoyproxy.io/home.yaml', list(objects.backendTrafficPolicies ?? []));
+    await put(top, 'cluster-resources/httproutes.gateway.networking.k8s.io/home.yaml', list(objects.httpRoutes ?? []));
+    await put(top, 'cluster-resources/gateways.gateway.networking.k8s.io/home.yaml', list(objects.gateways ?? []));
+    await put(
+      top,
+      `cluster-resources/pods/${NS}.yaml`,
+      list([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: NS, labels: { 'gateway.envoyproxy.io/owning-gateway-name': 'eg', 'gateway.envoyproxy.io/owning-gateway-namespace': 'home' } } }]),
+    );
+    archive = join(dir, 'envoy-gateway-2026-11-20T21_14_05.tar.gz');
+    await createTar({ gzip: true, file: archive, cwd: join(dir, 'src'), portable: true }, ['envoy-gateway-2026-11-20T21_14_05']);
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('analyze reads its config dump, metrics, logs and objects, and lists the pod it could not dump', async () => {
+    const r = await run(['analyze', archive, '-o', 'json']);
+    assert.equal(r.stderr, '');
+    assert.equal(r.code, 79);
+    const report = JSON.parse(r.stdout) as Report;
+    assert.deepEqual(report.snapshots.map((s) => [s.namespace, s.id, s.owner]), [[NS, POD, 'gateway home/eg']]);
+    assert.equal(report.rootCauses[0]?.id, 'flow-control-stall');
+    assert.ok(report.rootCauses.some((c) => c.id === 'policy-overridden'), 'objects read');
+    assert.ok(report.findings.some((f) => f.code === 'upgraded-sessions-end-together'), 'logs read');
+    assert.ok(report.findings.some((f) => f.code === 'input-missing' && f.evidence.input === 'stats-later'), 'one scrape: no window');
+    assert.deepEqual(report.notCollected, [{ id: 'envoy-home-eg-5f7d9c-fghij', namespace: NS, reason: 'egctl x collect: connection refused' }]);
+  });
+});
+
+describe('archives that do not hold a bundle safely', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-evil-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('a link inside an envoy-doctor bundle is refused with a one-line error', async () => {
+    const src = join(dir, 'linked');
+    await put(src, 'manifest.json', '{}');
+    await put(src, 'config_dump.json', readFileSync(join(INCIDENT, 'config_dump.json')));
+    await symlink('/etc/passwd', join(src, 'stats.txt'));
+    const archive = join(dir, 'linked.tar.gz');
+    await createTar({ gzip: true, file: archive, cwd: src, portable: true }, ['.']);
+    const r = await run(['analyze', archive]);
+    assert.equal(r.code, 65);
+    assert.match(r.stderr, /linked\.tar\.gz: holds entries outside plain files and directories \(\.\/stats\.txt \(link\)\)/);
+  });
+
+  it('a file that is not an archive is refused', async () => {
+    const path = join(dir, 'notes.tar.gz');
+    await writeFile(path, 'not a tar file');
+    const r = await run(['analyze', path]);
+    assert.equal(r.code, 65);
+    assert.match(r.stderr, /notes\.tar\.gz: not a readable \.tar\.gz/);
+  });
+});
