@@ -13,7 +13,7 @@ export const meta: AnalyzerMeta = {
   id: 'input-coverage',
   title: 'Inputs and stats that were missing',
   reads: ['config', 'stats', 'stats-later'],
-  emits: ['input-missing', 'entity-stats-missing', 'kubernetes-read-refused'],
+  emits: ['input-missing', 'entity-stats-missing', 'kubernetes-read-refused', 'optional-read-failed'],
   docs: 'docs/analyzers/input-coverage.md',
 };
 
@@ -28,6 +28,7 @@ export function analyze(s: Snapshot): Finding[] {
   } else if (!s.inputs.statsLater) {
     findings.push(finding(s, 'input-missing', 'info', proxy, { input: 'stats-later' }));
   }
+  for (const read of s.warnings ?? []) findings.push(finding(s, 'optional-read-failed', 'info', proxy, { read }));
   for (const refused of s.kubernetes?.unavailable ?? []) {
     findings.push(finding(s, 'kubernetes-read-refused', 'info', proxy, { refused }));
   }

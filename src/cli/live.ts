@@ -15,7 +15,7 @@ export interface LiveRun {
 }
 
 function directTargets(urls: string[]): LiveTarget[] {
-  return urls.map((raw) => {
+  return [...new Set(urls)].map((raw) => {
     let url: URL;
     try {
       url = new URL(raw);

@@ -18,6 +18,20 @@ export function countArg(value: string): number {
   return n;
 }
 
+/** Parses a whole number of zero or more. */
+export function retriesArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 10) throw new InvalidArgumentError('expected a whole number from 0 to 10');
+  return n;
+}
+
+/** Parses a duration that must be above zero. */
+export function positiveDurationArg(value: string): number {
+  const ms = durationArg(value);
+  if (ms <= 0) throw new InvalidArgumentError('expected a duration above zero, such as 15s');
+  return ms;
+}
+
 /** Parses a port number. */
 export function portArg(value: string): number {
   const n = Number(value);
@@ -77,8 +91,8 @@ export function withLiveOptions(cmd: Command): Command {
     .option('--admin-port <port>', 'admin port in the pods (default: 19000 for Envoy Gateway, 15000 for Istio)', portArg)
     .option('--interval <duration>', 'time between the two /stats samples; 0 takes one', durationArg, 30_000)
     .option('--concurrency <n>', 'proxies collected at once', countArg, 8)
-    .option('--timeout <duration>', 'deadline for each read from a proxy', durationArg, 15_000)
-    .option('--retries <n>', 'extra attempts for a read that failed in a way that may pass', (v) => Number(v), 2)
+    .option('--timeout <duration>', 'deadline for each read from a proxy', positiveDurationArg, 15_000)
+    .option('--retries <n>', 'extra attempts for a read that failed in a way that may pass', retriesArg, 2)
     .option('--since <duration>', 'how far back to read the proxies\' access logs', durationArg, 3_600_000)
     .option('--no-logs', 'do not read the proxies\' logs')
     .option('--no-objects', 'do not read the Envoy Gateway objects');

@@ -4,9 +4,9 @@
 // fresh temporary directory: absolute paths and `..` are refused, links are never extracted (and refused, except the
 // log links of an egctl support bundle).
 
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { create as createTar, extract as extractTar } from 'tar';
 import { InputError } from '../parse/input-error.ts';
 import { egctlRoot } from './egctl-bundle.ts';
@@ -68,8 +68,25 @@ export async function archiveBundle(dir: string, archive: string): Promise<void>
   await createTar({ gzip: true, file: archive, cwd: dir, portable: true }, ['.']);
 }
 
-/** Extracts a bundle archive into a new temporary directory and returns that directory. */
-export async function extractBundleArchive(archive: string): Promise<string> {
+/** An extracted archive: where the bundle is, and how to remove the copy. */
+export interface ExtractedBundle {
+  root: string;
+  /** The bundle's own name: its top-level directory, or the archive's name. */
+  name: string;
+  cleanup(): Promise<void>;
+}
+
+/** A path a manifest names, resolved inside the bundle; refuses absolute paths and `..`. */
+export function insideBundle(root: string, relative: string, manifest: string): string {
+  const clean = normalize(relative);
+  if (isAbsolute(relative) || clean.split(sep).includes('..')) {
+    throw new InputError(manifest, `names ${relative}, outside the bundle; expected paths relative to the bundle directory`);
+  }
+  return join(root, clean);
+}
+
+/** Extracts a bundle archive into a new temporary directory. */
+export async function extractBundleArchive(archive: string): Promise<ExtractedBundle> {
   const dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-bundle-'));
   const refused: string[] = [];
   const links: string[] = [];
@@ -92,11 +109,17 @@ export async function extractBundleArchive(archive: string): Promise<string> {
       },
     });
   } catch (err) {
+    await rm(dir, { recursive: true, force: true });
     throw new InputError(archive, `not a readable .tar.gz (${(err as Error).message}); expected a bundle written by envoy-doctor collect`);
   }
   if (links.length > 0 && !(await egctlRoot(dir))) refused.push(...links.map((l) => `${l} (link)`));
   if (refused.length > 0) {
+    await rm(dir, { recursive: true, force: true });
     throw new InputError(archive, `holds entries outside plain files and directories (${refused.slice(0, 3).join(', ')}); expected a bundle written by envoy-doctor collect`);
   }
-  return dir;
+  // `tar czf b.tar.gz bundle/` puts everything under one directory: the bundle is that directory.
+  const top = await readdir(dir, { withFileTypes: true });
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  if (top.length === 1 && top[0]?.isDirectory()) return { root: join(dir, top[0].name), name: top[0].name, cleanup };
+  return { root: dir, name: basename(archive).replace(/\.(tar\.gz|tgz)$/, ''), cleanup };
 }

@@ -46,6 +46,7 @@ export async function snapshotOfCollected(target: LiveTarget, proxy: CollectedPr
     capture.kubernetes = kubernetes;
     capture.kubernetesSource = 'Kubernetes API';
   }
+  if (proxy.warnings.length > 0) capture.warnings = proxy.warnings;
   return snapshotFromCapture(capture);
 }
 

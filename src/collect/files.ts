@@ -11,7 +11,7 @@ import type { ParsedConfig } from '../parse/config-dump.ts';
 import { parseConfigDocument } from '../parse/config-document.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
-import { BUNDLE_KIND, type BundleManifest, extractBundleArchive, type ProxyManifest } from './bundle.ts';
+import { BUNDLE_KIND, type BundleManifest, extractBundleArchive, insideBundle, type ProxyManifest } from './bundle.ts';
 import { egctlRoot, loadEgctlBundle } from './egctl-bundle.ts';
 import { inputChunks, inputName, readDocument } from './read-input.ts';
 
@@ -145,6 +145,7 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
     }
     if (intervalSeconds !== undefined) c.intervalSeconds = intervalSeconds;
     if (accessLog) c.accessLog = accessLog;
+    if (manifest?.warnings && manifest.warnings.length > 0) c.warnings = manifest.warnings;
     if (kubernetes) {
       c.kubernetes = kubernetes.objects;
       c.kubernetesSource = kubernetes.source;
@@ -160,8 +161,9 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
 /** Reads a multi-proxy bundle written by `envoy-doctor collect`. */
 async function loadBundle(dir: string, manifest: BundleManifest): Promise<OfflineResult> {
   let kubernetes: { objects: KubernetesObjects; source: string } | undefined;
+  const manifestPath = join(dir, 'manifest.json');
   if (manifest.kubernetes?.file) {
-    const path = join(dir, manifest.kubernetes.file);
+    const path = insideBundle(dir, manifest.kubernetes.file, manifestPath);
     const objects = await readJson<KubernetesObjects>(path, 'the Kubernetes objects of an envoy-doctor bundle');
     if (objects) kubernetes = { objects, source: path };
   }
@@ -172,7 +174,8 @@ async function loadBundle(dir: string, manifest: BundleManifest): Promise<Offlin
       notCollected.push({ id: proxy.id, ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}), reason: proxy.reason ?? 'not collected' });
       continue;
     }
-    const proxyDir = join(dir, proxy.dir);
+    const proxyDir = insideBundle(dir, proxy.dir, manifestPath);
+    if (!(await isDirectory(proxyDir))) throw new InputError(manifestPath, `lists ${proxy.dir}, which is not in the bundle; expected every collected proxy's directory`);
     const proxyManifest = await readJson<ProxyManifest>(join(proxyDir, 'manifest.json'), 'a proxy manifest (docs/bundle.md)');
     const inputs = await rolesInDirectory(proxyDir, { bundle: proxyDir });
     snapshots.push(...(await loadProxy(inputs, { ...proxyManifest, id: proxy.id, ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}), ...(proxy.owner !== undefined ? { owner: proxy.owner } : {}) }, kubernetes)));
@@ -187,14 +190,29 @@ export async function loadOffline(given: OfflineInputs): Promise<OfflineResult> 
   if (given.bundle === undefined) return { snapshots: await loadProxy(given, undefined), notCollected: [] };
 
   let dir = given.bundle;
+  let cleanup: (() => Promise<void>) | undefined;
+  let name = basename(dir);
   if (!(await isDirectory(dir))) {
     try {
       await statPath(dir);
     } catch {
       throw new InputError(dir, 'no such directory or file; expected a bundle directory or .tar.gz (docs/bundle.md)');
     }
-    dir = await extractBundleArchive(dir);
+    const extracted = await extractBundleArchive(dir);
+    dir = extracted.root;
+    name = extracted.name;
+    cleanup = extracted.cleanup;
   }
+  try {
+    return await loadBundleDirectory(dir, name, given);
+  } finally {
+    // Everything is parsed by now (stats streams are consumed while snapshots are built): the copy can go.
+    await cleanup?.();
+  }
+}
+
+/** Reads a bundle directory: envoy-doctor's own, egctl's support bundle, or one proxy's files. */
+async function loadBundleDirectory(dir: string, name: string, given: OfflineInputs): Promise<OfflineResult> {
   const egctl = await egctlRoot(dir);
   if (egctl) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
@@ -208,5 +226,6 @@ export async function loadOffline(given: OfflineInputs): Promise<OfflineResult> 
     return loadBundle(dir, manifest as BundleManifest);
   }
   const inputs = await rolesInDirectory(dir, { ...given, bundle: dir });
-  return { snapshots: await loadProxy(inputs, manifest), notCollected: [] };
+  // Name the proxy after the bundle the user gave, never after a temporary copy.
+  return { snapshots: await loadProxy(inputs, { ...manifest, id: manifest?.id ?? name }), notCollected: [] };
 }

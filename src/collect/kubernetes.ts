@@ -53,7 +53,11 @@ export function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'context'>
     if (!kc.getContexts().some((c) => c.name === opts.context)) throw new UsageError(`--context ${opts.context}: no such context in the kubeconfig`);
     kc.setCurrentContext(opts.context);
   }
-  if (!kc.getCurrentCluster()) throw new UsageError('no Kubernetes cluster configured: give --kubeconfig, set KUBECONFIG, or run in a pod');
+  // With nothing to load, the client falls back to a made-up cluster at http://localhost:8080: that is no configuration.
+  const cluster = kc.getCurrentCluster();
+  if (!cluster || kc.getContexts().length === 0 || (!opts.kubeconfig && cluster.name === 'cluster' && cluster.server === 'http://localhost:8080')) {
+    throw new UsageError('no Kubernetes cluster configured: give --kubeconfig, set KUBECONFIG, run in a pod, or read a proxy directly with --admin URL');
+  }
   return kc;
 }
 
@@ -317,6 +321,7 @@ export async function readGatewayObjects(kc: KubeConfig, namespaces: string[]): 
         continue;
       }
     }
+    out.unavailable.push(`forbidden: list ${resource} cluster-wide; read only in ${namespaces.join(', ')}`);
     for (const namespace of namespaces) {
       try {
         const list = (await api.listNamespacedCustomObject({ ...kind.api, namespace, plural: kind.plural })) as { items?: KubeObject[] };

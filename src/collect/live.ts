@@ -178,12 +178,17 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions): P
           step(target, `waiting ${options.intervalMs / 1000}s for the second sample`);
           const wait = first.stats.takenAt.getTime() + options.intervalMs - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          statsLater = await slots.run(() =>
-            withEndpoint(target, options, async (client) => {
-              step(target, 'stats (second sample)');
-              return { takenAt: new Date(), body: await client.get('/stats') };
-            }),
-          );
+          try {
+            statsLater = await slots.run(() =>
+              withEndpoint(target, options, async (client) => {
+                step(target, 'stats (second sample)');
+                return { takenAt: new Date(), body: await client.get('/stats') };
+              }),
+            );
+          } catch (err) {
+            // The first sample still diagnoses; only what changed during the window is lost.
+            warnings.push(`second stats sample: ${(err as Error).message}`);
+          }
         }
         step(target, 'logs');
         const accessLog = await readLogs(target, warnings);

@@ -99,6 +99,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding('manifest-drift', 'A live object differs from its manifest', '{changedCount} fields differ from {manifests}: {changedFields}'),
   finding('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster'),
   finding('input-missing', 'An input was not given', 'no {input}: what it feeds cannot be assessed ({input} is unknown, not healthy)'),
+  finding('optional-read-failed', 'An optional read failed', '{read}: diagnosed without it'),
   finding('kubernetes-read-refused', 'A Kubernetes read was refused', '{refused}: what it feeds cannot be assessed'),
   finding('entity-stats-missing', 'Stats absent for an entity', 'no stats for {entityKind} {entityName}; missing means unknown, not healthy'),
   finding(

@@ -206,4 +206,6 @@ export interface Snapshot {
   kubernetes?: KubernetesObjects;
   /** The same objects as the user's manifests declare them, to compare with the live ones. */
   manifests?: Manifests;
+  /** Optional reads that failed while collecting (logs, /server_info, a second stats sample). */
+  warnings?: string[];
 }

@@ -29,6 +29,8 @@ export interface ProxyCapture {
   accessLog?: AccessLog;
   kubernetes?: KubernetesObjects;
   kubernetesSource?: string;
+  /** Optional reads that failed while collecting. */
+  warnings?: string[];
 }
 
 /** Parses a capture's stats (split by the config's entity names) and assembles the snapshot. */
@@ -64,6 +66,7 @@ export async function snapshotFromCapture(c: ProxyCapture): Promise<Snapshot> {
   if (c.owner !== undefined) snapshot.owner = c.owner;
   if (c.accessLog) snapshot.accessLog = c.accessLog;
   if (c.kubernetes) snapshot.kubernetes = c.kubernetes;
+  if (c.warnings && c.warnings.length > 0) snapshot.warnings = c.warnings;
   return snapshot;
 }
 

@@ -98,3 +98,41 @@ describe('archives that do not hold a bundle safely', () => {
     assert.match(r.stderr, /notes\.tar\.gz: not a readable \.tar\.gz/);
   });
 });
+
+describe('bundle hardening', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-hard-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('a manifest that points outside the bundle is refused', async () => {
+    const b = join(dir, 'escape');
+    await put(b, 'manifest.json', JSON.stringify({ kind: 'envoy-doctor-bundle', schemaVersion: 1, proxies: [{ id: 'x', collected: true, dir: '../../samples/healthy' }] }));
+    const r = await run(['analyze', b]);
+    assert.equal(r.code, 65);
+    assert.match(r.stderr, /manifest\.json: names \.\.\/\.\.\/samples\/healthy, outside the bundle/);
+  });
+
+  it('a listed proxy directory that is missing is an input error, not a crash', async () => {
+    const b = join(dir, 'missing');
+    await put(b, 'manifest.json', JSON.stringify({ kind: 'envoy-doctor-bundle', schemaVersion: 1, proxies: [{ id: 'x', collected: true, dir: 'proxies/direct/x' }] }));
+    const r = await run(['analyze', b]);
+    assert.equal(r.code, 65);
+    assert.match(r.stderr, /lists proxies\/direct\/x, which is not in the bundle/);
+  });
+
+  it('a .tar.gz of a proxy directory with its top-level folder is read, named after the archive, and leaves no copy behind', async () => {
+    const { readdir: list } = await import('node:fs/promises');
+    const before = (await list(tmpdir())).filter((f) => f.startsWith('envoy-doctor-bundle-')).length;
+    const archive = join(dir, 'incident.tar.gz');
+    await createTar({ gzip: true, file: archive, cwd: join(ROOT, 'samples'), portable: true }, ['home-assistant-websocket-drops']);
+    const r = await run(['analyze', archive, '-o', 'json']);
+    assert.equal(r.code, 79, r.stderr);
+    const report = JSON.parse(r.stdout) as Report;
+    assert.equal(report.snapshots[0]?.id, 'home-assistant-websocket-drops');
+    assert.equal(report.rootCauses[0]?.id, 'flow-control-stall');
+    const afterCount = (await list(tmpdir())).filter((f) => f.startsWith('envoy-doctor-bundle-')).length;
+    assert.equal(afterCount, before);
+  });
+});

@@ -162,6 +162,35 @@ describe('diagnose through Kubernetes: some pods broken', () => {
   });
 });
 
+describe('diagnose through Kubernetes: configuration', () => {
+  it('no kubeconfig at all is a usage error that says what to give', async () => {
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+    process.env.KUBECONFIG = '/nonexistent/kubeconfig';
+    process.env.HOME = '/nonexistent';
+    let r: Awaited<ReturnType<typeof run>>;
+    try {
+      r = await run(['diagnose', '--interval', '0']);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    assert.equal(r.code, 64, r.stderr);
+    assert.match(r.stderr, /^envoy-doctor: (no Kubernetes cluster configured|cannot load kubeconfig)/);
+  });
+  it('malformed retries and timeouts are usage errors', async () => {
+    assert.equal((await run(['diagnose', '--admin', 'http://127.0.0.1:9', '--retries', 'abc'])).code, 64);
+    assert.equal((await run(['diagnose', '--admin', 'http://127.0.0.1:9', '--timeout', '0'])).code, 64);
+  });
+  it('an unknown --context names it', async () => {
+    const setup = await gateway({ replicas: 0 });
+    const r = await run(['diagnose', '--kubeconfig', setup.api.kubeconfigPath, '--context', 'nope']);
+    assert.equal(r.code, 64);
+    assert.equal(r.stderr, 'envoy-doctor: --context nope: no such context in the kubeconfig\n');
+  });
+});
+
 describe('diagnose through Kubernetes: RBAC', () => {
   it('a refused port-forward names the verb and resource; nothing collected is exit 69 with no diagnosis', async () => {
     const setup = await gateway({ deny: [{ verb: 'create', resource: 'pods', subresource: 'portforward', namespace: NS }] });
@@ -192,6 +221,8 @@ describe('diagnose through Kubernetes: RBAC', () => {
     assert.ok(!report.rootCauses.some((r) => r.id === 'policy-overridden'));
     const notes = report.findings.filter((f) => f.code === 'kubernetes-read-refused').map((f) => String(f.evidence.refused));
     assert.ok(notes.some((n) => /^forbidden: list backendtrafficpolicies\.gateway\.envoyproxy\.io/.test(n)), notes.join('; '));
+    const reads = report.findings.filter((f) => f.code === 'optional-read-failed').map((f) => String(f.evidence.read));
+    assert.ok(reads.some((n) => n === `logs: forbidden: get pods/log in ${NS} (RBAC: see docs/rbac.md)`), reads.join('; '));
   });
 });
 
