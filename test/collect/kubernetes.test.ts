@@ -24,7 +24,7 @@ const EG_LABELS = {
 };
 
 interface Report {
-  rootCauses: Array<{ id: string; seenOn: string[]; entities: Array<{ name: string }> }>;
+  rootCauses: Array<{ id: string; severity: string; seenOn: string[]; entities: Array<{ name: string }> }>;
   notCollected: Array<{ id: string; namespace: string | null; reason: string }>;
   snapshots: Array<{ id: string; namespace: string | null; owner: string | null }>;
   findings: Array<{ code: string; evidence: Record<string, unknown> }>;
@@ -283,5 +283,41 @@ describe('docs/rbac.md', () => {
     const granted = new Set(role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g} ${res} ${v}`)))));
     for (const n of needed) assert.ok(granted.has(n), `docs/rbac.md grants ${n}`);
     for (const g of granted) assert.doesNotMatch(g, / (update|patch|delete|deletecollection|\*)$/, `read-only: ${g}`);
+  });
+});
+
+describe('real captures behind the forward', () => {
+  const CORPUS = join(ROOT, '..', 'shared', 'corpus');
+  const present = (() => {
+    try {
+      readFileSync(join(CORPUS, 'SOURCES.md'));
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it('an Istio sidecar replaying public captures is collected and raises no error-level root cause', { skip: present ? false : 'shared/corpus is not beside this checkout' }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-corpus-'));
+    try {
+      const { writeFile: write } = await import('node:fs/promises');
+      await write(join(dir, 'config_dump.json'), readFileSync(join(CORPUS, 'istio/config_dump.json')));
+      await write(join(dir, 'stats.txt'), readFileSync(join(CORPUS, 'datadog/stats-multiple_services.txt')));
+      const sidecar = makePod({ name: 'httpbin-istio-waypoint-0', namespace: 'default', containers: [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.21.0' }] });
+      const admin = await startAdminServer({ dir });
+      const api = await startKubeApi({ pods: [sidecar], forwardTargets: (_n, _p, port) => (port === 15000 ? admin.port : undefined) });
+      try {
+        const r = await run(['diagnose', '--kubeconfig', api.kubeconfigPath, '-n', 'default', '--interval', '0', '-o', 'json']);
+        const report = JSON.parse(r.stdout) as Report;
+        assert.equal(r.stderr, '');
+        assert.deepEqual(report.snapshots.map((s) => s.id), ['httpbin-istio-waypoint-0']);
+        assert.deepEqual(report.rootCauses.filter((c) => c.severity === 'error'), []);
+        assert.deepEqual(admin.violations, []);
+      } finally {
+        await api.close();
+        await admin.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
