@@ -4,7 +4,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { archiveBundle } from '../collect/bundle.ts';
 import { snapshotsOfOutcomes, writeBundle } from '../collect/capture.ts';
 import { loadOffline, type OfflineInputs } from '../collect/files.ts';
@@ -16,6 +16,7 @@ import { renderJson } from '../report/json.ts';
 import { EXIT, exitCodeFor } from '../report/outcome.ts';
 import { renderTable } from '../report/table.ts';
 import { type CliIO, TOOL } from './io.ts';
+import { explain, listCatalogue } from './catalogue.ts';
 import { runLive } from './live.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
 
@@ -127,6 +128,21 @@ function program(io: CliIO, result: { code: number }): Command {
     .requiredOption('-o, --out <path>', 'bundle to write: a new directory, or FILE.tar.gz')
     .action(async (targets: string[], o: LiveCliOptions & { out: string }) => {
       result.code = await runCollect(targets, o, io);
+    });
+  cmd
+    .command('list')
+    .description('List every finding and root cause envoy-doctor can name')
+    .addOption(new Option('-o, --output <format>', 'format').choices(['table', 'json']).default('table'))
+    .option('--all', 'include retired ids')
+    .action((o: { output: 'table' | 'json'; all?: boolean }) => {
+      result.code = listCatalogue(io, o.output, o.all ?? false);
+    });
+  cmd
+    .command('explain')
+    .description('Print the documentation of a finding, root cause or analyzer')
+    .argument('<id>', 'an id from envoy-doctor list, or an analyzer id')
+    .action(async (id: string) => {
+      result.code = await explain(id, io);
     });
   return cmd;
 }

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { CATALOGUE } from '../../src/model/catalogue.ts';
+import { ROOT, run } from '../helpers/cli.ts';
+
+describe('list and explain', () => {
+  it('list -o json names every finding and root cause with its status', async () => {
+    const r = await run(['list', '-o', 'json']);
+    assert.equal(r.code, 0);
+    const ids = (JSON.parse(r.stdout) as Array<{ id: string; status: string }>).map((e) => e.id);
+    const expected = CATALOGUE.filter((e) => e.kind === 'finding' || e.kind === 'root-cause').map((e) => e.id);
+    assert.deepEqual(ids, expected);
+    assert.ok(ids.includes('flow-control-stall') && ids.includes('stream-idle-timeout'));
+  });
+  it('explain prints the docs page of a root cause and of an analyzer', async () => {
+    const r = await run(['explain', 'flow-control-stall']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, readFileSync(`${ROOT}/docs/findings/flow-control-stall.md`, 'utf8'));
+    assert.equal((await run(['explain', 'close-patterns'])).stdout, readFileSync(`${ROOT}/docs/analyzers/close-patterns.md`, 'utf8'));
+  });
+  it('explain of a reserved id says so; of an unknown id, suggests', async () => {
+    const reserved = await run(['explain', 'listener-drain']);
+    assert.equal(reserved.code, 64);
+    assert.match(reserved.stderr, /listener-drain is reserved for a coming release/);
+    const unknown = await run(['explain', 'keepalive']);
+    assert.equal(unknown.code, 64);
+    assert.match(unknown.stderr, /no finding, root cause or analyzer named keepalive; did you mean /);
+    assert.equal((await run(['explain', '../package'])).code, 64);
+  });
+});
