@@ -13,7 +13,7 @@ export function listCatalogue(io: CliIO, output: 'table' | 'json', all: boolean)
     io.stdout(`${JSON.stringify(entries.map((e) => ({ id: e.id, kind: e.kind, status: e.status, title: e.title, docs: e.docs ?? null })), null, 2)}\n`);
     return 0;
   }
-  const table = new Table({ head: ['id', 'kind', 'status', 'title'], colWidths: [34, 12, 10, 41], wordWrap: true, style: { head: [], border: [] } });
+  const table = new Table({ head: ['id', 'kind', 'status', 'title'], colWidths: [34, 12, 10, 41], wordWrap: true, wrapOnWordBoundary: false, style: { head: [], border: [] } });
   for (const e of entries) table.push([e.id, e.kind, e.status, e.title]);
   io.stdout(`${table.toString()}\n`);
   return 0;

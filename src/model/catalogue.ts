@@ -107,6 +107,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'Upgraded sessions end together',
     '{count} upgraded sessions of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route; best-matching timer {timer} ({timerMs})',
   ),
+  // Findings of the long-lived-connection catalogue (timers)
+  // Findings of the long-lived-connection catalogue (limits and protocols)
   // Root causes shipped now
   rootCause(
     'flow-control-stall',
@@ -124,6 +126,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'a route-level BackendTrafficPolicy replaces the gateway-level one, so {lostFields} are not in effect for {route}',
   ),
   rootCause('config-drift', 'Live policies differ from the manifests', '{objects} objects differ from {manifests} in {fields} fields'),
+  // Root causes of the long-lived-connection catalogue (timers)
+  // Root causes of the long-lived-connection catalogue (limits and protocols)
   // Reserved for later releases (never reuse these ids for anything else)
   reserved('stream-idle-timeout', 'Stream idle timeout ends quiet long-lived streams'),
   reserved('route-timeout-on-upgrade', 'Route timeout applied to upgraded connections'),
