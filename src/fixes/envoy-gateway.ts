@@ -11,6 +11,7 @@ import { type KubeObject, policyTargets, routeBackendPolicies } from '../model/k
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { gatewayDuration } from '../parse/durations.ts';
 import { quantity } from './quantity.ts';
+import { changeTarget, deepMerge } from './changes.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
@@ -33,30 +34,42 @@ function objectName(...parts: string[]): string {
     .slice(0, 253);
 }
 
-interface PolicySettings {
-  bufferBytes?: number;
-  keepalive?: { probes: number; timeSeconds: number; intervalSeconds: number };
-}
-
-function settingsOf(changes: FixChange[]): PolicySettings {
-  const out: PolicySettings = {};
-  for (const c of changes) {
-    if (c.kind === 'cluster-buffer-limit' || c.kind === 'listener-buffer-limit') out.bufferBytes = Math.max(out.bufferBytes ?? 0, c.bytes);
-    else if (c.kind === 'cluster-tcp-keepalive' || c.kind === 'listener-tcp-keepalive') out.keepalive = { probes: c.probes, timeSeconds: c.timeSeconds, intervalSeconds: c.intervalSeconds };
+/** The part of a policy's `spec` one change sets (undefined when the policy cannot express it). */
+function specPatch(c: FixChange): Record<string, unknown> | undefined {
+  switch (c.kind) {
+    case 'cluster-buffer-limit':
+    case 'listener-buffer-limit':
+      return { connection: { bufferLimit: quantity(c.bytes) } };
+    case 'cluster-tcp-keepalive':
+    case 'listener-tcp-keepalive':
+      return { tcpKeepalive: { probes: c.probes, idleTime: gatewayDuration(c.timeSeconds * 1000), interval: gatewayDuration(c.intervalSeconds * 1000) } };
+    case 'route-timeout':
+      return { timeout: { http: { requestTimeout: gatewayDuration(c.ms) } } };
+    case 'route-idle-timeout':
+    case 'listener-stream-idle-timeout':
+      return { timeout: { http: { streamIdleTimeout: gatewayDuration(c.ms) } } };
+    case 'cluster-max-connection-duration':
+      // Unset means unlimited; a policy cannot say "none", so a limit to lift is a field to remove (see the note).
+      return c.ms > 0 ? { timeout: { http: { maxConnectionDuration: gatewayDuration(c.ms) } } } : undefined;
+    case 'cluster-circuit-breakers':
+      return { circuitBreaker: { maxConnections: c.maxConnections, maxPendingRequests: c.maxPendingRequests, maxParallelRequests: c.maxRequests } };
+    case 'route-websocket-upgrade':
+      return { httpUpgrade: [{ type: 'websocket' }] };
+    case 'cluster-client-protocol':
+      return { useClientProtocol: true };
+    case 'policy-fields':
+      return c.fields;
   }
-  return out;
 }
 
-function specFields(settings: PolicySettings): Record<string, unknown> {
+/** The spec fields a group of changes sets, merged (copied policy fields last, so a user's own values win). */
+function specFields(changes: FixChange[]): Record<string, unknown> {
   const spec: Record<string, unknown> = {};
-  if (settings.bufferBytes !== undefined) spec.connection = { bufferLimit: quantity(settings.bufferBytes) };
-  if (settings.keepalive) {
-    spec.tcpKeepalive = {
-      probes: settings.keepalive.probes,
-      idleTime: gatewayDuration(settings.keepalive.timeSeconds * 1000),
-      interval: gatewayDuration(settings.keepalive.intervalSeconds * 1000),
-    };
+  for (const c of changes.filter((x) => x.kind !== 'policy-fields')) {
+    const patch = specPatch(c);
+    if (patch) deepMerge(spec, patch);
   }
+  for (const c of changes.filter((x) => x.kind === 'policy-fields')) deepMerge(spec, specPatch(c) ?? {});
   return spec;
 }
 
@@ -78,8 +91,9 @@ function backendTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
     if (!existing) return undefined;
     return { key: `BackendTrafficPolicy|${c.policy.namespace}|${c.policy.name}`, kind: 'BackendTrafficPolicy', namespace: c.policy.namespace, name: c.policy.name, targetRef: {}, existing };
   }
-  if (c.kind !== 'cluster-buffer-limit' && c.kind !== 'cluster-tcp-keepalive') return undefined;
-  const route = routeOf(s, c.cluster);
+  const target = changeTarget(c);
+  if (target.kind !== 'cluster' && target.kind !== 'route') return undefined;
+  const route = target.kind === 'cluster' ? routeOf(s, target.name) : s.routes.find((r) => r.name === target.name)?.sources.find((o) => ROUTE_KINDS.has(o.kind));
   if (!route) return undefined;
   // Patch the route-level policy that already wins for this route, instead of adding a second one that would conflict.
   const existing = s.kubernetes ? routeBackendPolicies(s.kubernetes, route.kind, route.namespace, route.name)[0] : undefined;
@@ -99,8 +113,9 @@ function backendTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
 }
 
 function clientTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
-  if (c.kind !== 'listener-buffer-limit' && c.kind !== 'listener-tcp-keepalive') return undefined;
-  const gw = gatewayListenerOf(s, c.listener);
+  const target = changeTarget(c);
+  if (target.kind !== 'listener') return undefined;
+  const gw = gatewayListenerOf(s, target.name);
   if (!gw) return undefined;
   const sectionName = gw.sectionName as string;
   const existing = s.kubernetes?.clientTrafficPolicies.find(
@@ -121,8 +136,7 @@ function clientTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
 
 /** The policy object: the live one with its fields kept (status and server-set metadata dropped), or a new one. */
 function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unknown> {
-  const settings = specFields(settingsOf(changes.filter((c) => c.kind !== 'policy-fields')));
-  const copied = Object.assign({}, ...changes.filter((c) => c.kind === 'policy-fields').map((c) => c.fields)) as Record<string, unknown>;
+  const fields = specFields(changes);
   if (t.existing) {
     const metadata: Record<string, unknown> = { name: t.existing.metadata.name, namespace: t.namespace };
     if (t.existing.metadata.labels) metadata.labels = t.existing.metadata.labels;
@@ -130,11 +144,11 @@ function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unk
       apiVersion: t.existing.apiVersion,
       kind: t.kind,
       metadata,
-      spec: { ...(t.existing.spec ?? {}), ...settings, ...copied },
+      spec: deepMerge({ ...(t.existing.spec ?? {}) }, fields),
     };
   }
   const merge = t.kind === 'BackendTrafficPolicy' ? { mergeType: 'StrategicMerge' } : {};
-  return { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: t.kind, metadata: { name: t.name, namespace: t.namespace }, spec: { targetRefs: [t.targetRef], ...merge, ...settings, ...copied } };
+  return { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: t.kind, metadata: { name: t.name, namespace: t.namespace }, spec: { targetRefs: [t.targetRef], ...merge, ...fields } };
 }
 
 export const envoyGatewayRenderer: FixRenderer = {
@@ -151,6 +165,9 @@ export const envoyGatewayRenderer: FixRenderer = {
     return [...targets.values()].map(({ target: t, changes: group }) => {
       const notes: RenderedFix['notes'] = [];
       if (t.existing) notes.push({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
+      if (group.some((c) => c.kind === 'cluster-max-connection-duration' && c.ms === 0)) {
+        notes.push({ code: 'remove-policy-field', values: { field: 'timeout.http.maxConnectionDuration' } });
+      }
       else if (t.kind === 'BackendTrafficPolicy') notes.push({ code: 'policy-may-be-overridden', values: { route: t.route ?? '' } });
       if (t.kind === 'ClientTrafficPolicy') {
         if (group.some((c) => c.kind === 'listener-buffer-limit')) notes.push({ code: 'listener-limit-pauses-upstream', values: {} });

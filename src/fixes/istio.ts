@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import type { FixChange, RenderedFix } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { gatewayDuration } from '../parse/durations.ts';
+import { deepMerge, protoDuration } from './changes.ts';
 import { type FixRenderer, type RenderedChangeSet } from './renderer.ts';
 
 interface IstioCluster {
@@ -32,8 +33,69 @@ function yamlOf(o: unknown): string {
   return stringify(o, { lineWidth: 0 });
 }
 
-function keepaliveSpec(c: Extract<FixChange, { kind: 'cluster-tcp-keepalive' }>): Record<string, unknown> {
-  return { time: gatewayDuration(c.timeSeconds * 1000), interval: gatewayDuration(c.intervalSeconds * 1000), probes: c.probes };
+/** DestinationRule connection-pool settings a change sets, when Istio has a first-class field for it. */
+function poolPatch(c: FixChange): Record<string, unknown> | undefined {
+  switch (c.kind) {
+    case 'cluster-tcp-keepalive':
+      return { tcp: { tcpKeepalive: { time: gatewayDuration(c.timeSeconds * 1000), interval: gatewayDuration(c.intervalSeconds * 1000), probes: c.probes } } };
+    case 'cluster-circuit-breakers':
+      return { tcp: { maxConnections: c.maxConnections }, http: { http1MaxPendingRequests: c.maxPendingRequests, http2MaxRequests: c.maxRequests } };
+    case 'cluster-client-protocol':
+      return { http: { useClientProtocol: true } };
+    case 'cluster-max-connection-duration':
+      return c.ms > 0 ? { tcp: { maxConnectionDuration: gatewayDuration(c.ms) } } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** An EnvoyFilter patch for a change with no first-class Istio field. */
+function envoyFilterPatch(c: FixChange): Record<string, unknown> | undefined {
+  const merge = (applyTo: string, match: Record<string, unknown>, value: Record<string, unknown>) => ({ applyTo, match, patch: { operation: 'MERGE', value } });
+  const clusterMatch = (name: string) => {
+    const ic = istioCluster(name);
+    return ic
+      ? { context: ic.direction === 'outbound' ? 'SIDECAR_OUTBOUND' : 'SIDECAR_INBOUND', cluster: { portNumber: ic.port, ...(ic.host ? { service: ic.host } : {}) } }
+      : { cluster: { name } };
+  };
+  switch (c.kind) {
+    case 'cluster-buffer-limit':
+      return merge('CLUSTER', clusterMatch(c.cluster), { per_connection_buffer_limit_bytes: c.bytes });
+    case 'cluster-tcp-keepalive':
+      return merge('CLUSTER', clusterMatch(c.cluster), {
+        upstream_connection_options: { tcp_keepalive: { keepalive_probes: c.probes, keepalive_time: c.timeSeconds, keepalive_interval: c.intervalSeconds } },
+      });
+    case 'listener-buffer-limit':
+      return merge('LISTENER', { listener: { name: c.listener } }, { per_connection_buffer_limit_bytes: c.bytes });
+    case 'listener-tcp-keepalive':
+      return merge('LISTENER', { listener: { name: c.listener } }, {
+        socket_options: [
+          { level: 1, name: 9, int_value: 1, state: 'STATE_PREBIND' },
+          { level: 6, name: 4, int_value: c.timeSeconds, state: 'STATE_PREBIND' },
+          { level: 6, name: 5, int_value: c.intervalSeconds, state: 'STATE_PREBIND' },
+          { level: 6, name: 6, int_value: c.probes, state: 'STATE_PREBIND' },
+        ],
+      });
+    case 'listener-stream-idle-timeout':
+      return merge(
+        'NETWORK_FILTER',
+        { listener: { name: c.listener, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+        { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', stream_idle_timeout: protoDuration(c.ms) } },
+      );
+    case 'route-timeout':
+    case 'route-idle-timeout':
+    case 'route-websocket-upgrade': {
+      const route =
+        c.kind === 'route-timeout'
+          ? { timeout: protoDuration(c.ms) }
+          : c.kind === 'route-idle-timeout'
+            ? { idle_timeout: protoDuration(c.ms) }
+            : { upgrade_configs: [{ upgrade_type: 'websocket' }] };
+      return merge('HTTP_ROUTE', { routeConfiguration: { vhost: { route: { name: c.route } } } }, { route });
+    }
+    default:
+      return undefined;
+  }
 }
 
 export const istioRenderer: FixRenderer = {
@@ -41,57 +103,40 @@ export const istioRenderer: FixRenderer = {
   render(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
     const out: RenderedChangeSet[] = [];
     const namespace = s.namespace ?? 'default';
+    const rules = new Map<string, { host: string; port: number; namespace: string; pool: Record<string, unknown>; changes: FixChange[] }>();
     const patches: Array<{ patch: Record<string, unknown>; change: FixChange }> = [];
     for (const c of changes) {
-      if (c.kind === 'cluster-tcp-keepalive') {
-        const ic = istioCluster(c.cluster);
-        if (ic?.direction === 'outbound') {
-          const ns = hostNamespace(ic.host, namespace);
-          const name = `${ic.host.split('.')[0]}-connection`;
-          const fix: RenderedFix = {
-            flavor: 'istio',
-            target: `DestinationRule ${ns}/${name}`,
-            apply: 'kubectl-apply',
-            format: 'yaml',
-            text: yamlOf({
-              apiVersion: 'networking.istio.io/v1',
-              kind: 'DestinationRule',
-              metadata: { name, namespace: ns },
-              spec: {
-                host: ic.host,
-                trafficPolicy: { portLevelSettings: [{ port: { number: ic.port }, connectionPool: { tcp: { tcpKeepalive: keepaliveSpec(c) } } }] },
-              },
-            }),
-            notes: [],
-          };
-          out.push({ fix, changes: [c] });
-          continue;
-        }
+      const ic = 'cluster' in c ? istioCluster(c.cluster) : undefined;
+      const pool = ic?.direction === 'outbound' ? poolPatch(c) : undefined;
+      if (ic && pool) {
+        const key = `${ic.host}|${ic.port}`;
+        const rule = rules.get(key) ?? { host: ic.host, port: ic.port, namespace: hostNamespace(ic.host, namespace), pool: {}, changes: [] };
+        deepMerge(rule.pool, pool);
+        rule.changes.push(c);
+        rules.set(key, rule);
+        continue;
       }
-      if (c.kind === 'cluster-buffer-limit' || c.kind === 'cluster-tcp-keepalive') {
-        const ic = istioCluster(c.cluster);
-        const value =
-          c.kind === 'cluster-buffer-limit'
-            ? { per_connection_buffer_limit_bytes: c.bytes }
-            : { upstream_connection_options: { tcp_keepalive: { keepalive_probes: c.probes, keepalive_time: c.timeSeconds, keepalive_interval: c.intervalSeconds } } };
-        const match = ic
-          ? { context: ic.direction === 'outbound' ? 'SIDECAR_OUTBOUND' : 'SIDECAR_INBOUND', cluster: { portNumber: ic.port, ...(ic.host ? { service: ic.host } : {}) } }
-          : { cluster: { name: c.cluster } };
-        patches.push({ patch: { applyTo: 'CLUSTER', match, patch: { operation: 'MERGE', value } }, change: c });
-      } else if (c.kind === 'listener-buffer-limit' || c.kind === 'listener-tcp-keepalive') {
-        const value =
-          c.kind === 'listener-buffer-limit'
-            ? { per_connection_buffer_limit_bytes: c.bytes }
-            : {
-                socket_options: [
-                  { level: 1, name: 9, int_value: 1, state: 'STATE_PREBIND' },
-                  { level: 6, name: 4, int_value: c.timeSeconds, state: 'STATE_PREBIND' },
-                  { level: 6, name: 5, int_value: c.intervalSeconds, state: 'STATE_PREBIND' },
-                  { level: 6, name: 6, int_value: c.probes, state: 'STATE_PREBIND' },
-                ],
-              };
-        patches.push({ patch: { applyTo: 'LISTENER', match: { listener: { name: c.listener } }, patch: { operation: 'MERGE', value } }, change: c });
-      }
+      const patch = envoyFilterPatch(c);
+      if (patch) patches.push({ patch, change: c });
+    }
+    for (const r of rules.values()) {
+      const name = `${r.host.split('.')[0]}-connection`;
+      out.push({
+        fix: {
+          flavor: 'istio',
+          target: `DestinationRule ${r.namespace}/${name}`,
+          apply: 'kubectl-apply',
+          format: 'yaml',
+          text: yamlOf({
+            apiVersion: 'networking.istio.io/v1',
+            kind: 'DestinationRule',
+            metadata: { name, namespace: r.namespace },
+            spec: { host: r.host, trafficPolicy: { portLevelSettings: [{ port: { number: r.port }, connectionPool: r.pool }] } },
+          }),
+          notes: [],
+        },
+        changes: r.changes,
+      });
     }
     if (patches.length > 0) {
       const name = `${s.id}-connection`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').slice(0, 253);

@@ -169,6 +169,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'a ClientTrafficPolicy for listener {listener} wins over one for the whole Gateway {gateway}: copy any fields the Gateway-wide policy sets into this one, or add these fields there if one already targets the listener',
   ),
   note('patches-winning-policy', 'this is the live {policy} with the fields added and everything it already sets kept: it is the policy that wins for the route'),
+  note('remove-policy-field', 'the limit to lift is {field}: remove it from the policy that sets it (unset means unlimited)'),
   note('listener-limit-pauses-upstream', "the listener's buffer limit is the downstream write watermark that pauses upstream reads"),
   note('envoyfilter-add-workload-selector', 'without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload\'s labels to narrow it'),
 ];

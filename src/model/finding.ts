@@ -57,7 +57,21 @@ export type FixChange =
   | { kind: 'listener-buffer-limit'; listener: string; bytes: number }
   | { kind: 'cluster-tcp-keepalive'; cluster: string; probes: number; timeSeconds: number; intervalSeconds: number }
   | { kind: 'listener-tcp-keepalive'; listener: string; probes: number; timeSeconds: number; intervalSeconds: number }
-  | { kind: 'policy-fields'; policy: { kind: string; namespace: string; name: string }; fields: Record<string, unknown> };
+  | { kind: 'policy-fields'; policy: { kind: string; namespace: string; name: string }; fields: Record<string, unknown> }
+  /** Route `timeout` (0 disables it). */
+  | { kind: 'route-timeout'; route: string; ms: number }
+  /** Route `idle_timeout`: the stream idle timeout for that route (0 disables it). */
+  | { kind: 'route-idle-timeout'; route: string; ms: number }
+  /** The connection manager's `stream_idle_timeout` on a listener (0 disables it). */
+  | { kind: 'listener-stream-idle-timeout'; listener: string; ms: number }
+  /** Cluster `max_connection_duration` (0 removes the limit). */
+  | { kind: 'cluster-max-connection-duration'; cluster: string; ms: number }
+  /** Cluster circuit-breaker thresholds (default priority). */
+  | { kind: 'cluster-circuit-breakers'; cluster: string; maxConnections: number; maxPendingRequests: number; maxRequests: number }
+  /** WebSocket upgrades enabled on a route. */
+  | { kind: 'route-websocket-upgrade'; route: string }
+  /** Speak the client's protocol upstream (HTTP/1.1 for WebSockets) instead of HTTP/2. */
+  | { kind: 'cluster-client-protocol'; cluster: string };
 
 /** A fix rendered for one flavor: an object or fragment that can be applied as it is. */
 export interface RenderedFix {

@@ -121,3 +121,66 @@ describe('quantities', () => {
     it(`${bytes} -> ${want}`, () => assert.equal(quantity(bytes), want));
   }
 });
+
+describe('fixes for the long-lived-connection catalogue', () => {
+  const R = 'httproute/home/home-assistant-app/rule/0/match/0/ha_example_com';
+  const s = fixture({
+    bootstrap: { node: { cluster: 'home/eg' } },
+    clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 32768 })],
+    listeners: [gatewayListener({ bufferLimit: 32768 })],
+    routeConfigs: [{ name: 'home/eg/https', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ name: R, match: { prefix: '/' }, route: { cluster: C } }] }] }],
+  });
+  const [rc] = attachFixes(s, [
+    diagnosed('x', [
+      { kind: 'route-timeout', route: R, ms: 0 },
+      { kind: 'route-idle-timeout', route: R, ms: 3_600_000 },
+      { kind: 'route-websocket-upgrade', route: R },
+      { kind: 'cluster-circuit-breakers', cluster: C, maxConnections: 4096, maxPendingRequests: 4096, maxRequests: 4096 },
+      { kind: 'cluster-client-protocol', cluster: C },
+      { kind: 'listener-stream-idle-timeout', listener: 'home/eg/https', ms: 3_600_000 },
+    ]),
+  ]);
+  it('route and cluster changes for one HTTPRoute land in one BackendTrafficPolicy', () => {
+    const btp = rc?.fixes.filter((f) => f.target.startsWith('BackendTrafficPolicy')) ?? [];
+    assert.equal(btp.length, 1);
+    assert.deepEqual(parse(btp[0]?.text ?? '').spec, {
+      targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'home-assistant-app' }],
+      mergeType: 'StrategicMerge',
+      timeout: { http: { requestTimeout: '0s', streamIdleTimeout: '3600s' } },
+      httpUpgrade: [{ type: 'websocket' }],
+      circuitBreaker: { maxConnections: 4096, maxPendingRequests: 4096, maxParallelRequests: 4096 },
+      useClientProtocol: true,
+    });
+    const ctp = parse(rc?.fixes.find((f) => f.target.startsWith('ClientTrafficPolicy'))?.text ?? '');
+    assert.deepEqual(ctp.spec.timeout, { http: { streamIdleTimeout: '3600s' } });
+  });
+  it('plain Envoy: the route, the cluster and the connection manager fields at their paths', () => {
+    const route = parse(rc?.fixes.find((f) => f.flavor === 'envoy' && f.target === `route ${R}`)?.text ?? '');
+    assert.deepEqual(route, { name: R, route: { timeout: '0s', idle_timeout: '3600s', upgrade_configs: [{ upgrade_type: 'websocket' }] } });
+    const cluster = parse(rc?.fixes.find((f) => f.flavor === 'envoy' && f.target === `cluster ${C}`)?.text ?? '');
+    assert.deepEqual(cluster.circuit_breakers, { thresholds: [{ priority: 'DEFAULT', max_connections: 4096, max_pending_requests: 4096, max_requests: 4096 }] });
+    assert.deepEqual(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config, { http_protocol_options: {} });
+    const hcm = rc?.fixes.find((f) => f.flavor === 'envoy' && f.target.startsWith('listener home/eg/https: envoy.filters.network.http_connection_manager'));
+    assert.equal(hcm?.target, 'listener home/eg/https: envoy.filters.network.http_connection_manager (stat_prefix https-10443)');
+    assert.deepEqual(parse(hcm?.text ?? ''), { stream_idle_timeout: '3600s' });
+  });
+  it('Istio: one DestinationRule per host and port carries every connection-pool change', () => {
+    const istio = fixture({
+      bootstrap: { node: { id: 'sidecar~10.0.0.1~gw-1.home~home.svc.cluster.local', metadata: { ISTIO_VERSION: '1.24.0' } } },
+      clusters: [gatewayCluster(ISTIO)],
+    });
+    const [r] = attachFixes(istio, [
+      diagnosed('x', [
+        { kind: 'cluster-circuit-breakers', cluster: ISTIO, maxConnections: 4096, maxPendingRequests: 2048, maxRequests: 4096 },
+        { kind: 'cluster-client-protocol', cluster: ISTIO },
+        { kind: 'cluster-tcp-keepalive', cluster: ISTIO, ...keepalive },
+      ]),
+    ]);
+    const rules = r?.fixes.filter((f) => f.target.startsWith('DestinationRule')) ?? [];
+    assert.equal(rules.length, 1);
+    assert.deepEqual(parse(rules[0]?.text ?? '').spec.trafficPolicy.portLevelSettings[0].connectionPool, {
+      tcp: { maxConnections: 4096, tcpKeepalive: { time: '60s', interval: '20s', probes: 3 } },
+      http: { http1MaxPendingRequests: 2048, http2MaxRequests: 4096, useClientProtocol: true },
+    });
+  });
+});
