@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
 import { inputChunks } from '../src/collect/read-input.ts';
 import { diagnose } from '../src/diagnose/diagnose.ts';
-import { assembleSnapshot, knownEntities } from '../src/model/assemble.ts';
+import { assembleSnapshot, knownEntities } from '../src/parse/assemble.ts';
 import { parseConfigDocument } from '../src/parse/config-document.ts';
 import { parseStats } from '../src/parse/stats.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inputChunks } from '../src/collect/read-input.ts';
 import { diagnose } from '../src/diagnose/diagnose.ts';
-import { assembleSnapshot } from '../src/model/assemble.ts';
+import { assembleSnapshot } from '../src/parse/assemble.ts';
 import { parseConfigDocument } from '../src/parse/config-document.ts';
 import { detectKind } from '../src/parse/detect.ts';
 import { parseServerInfo } from '../src/parse/server-info.ts';

@@ -1,9 +1,8 @@
 // Rendering the fixes of a snapshot's root causes: all changes are merged per target object first, so the
 // policy for one route carries every field any root cause needs and two outputs never conflict.
 
-import type { RenderedFix, RootCause } from '../model/finding.ts';
+import type { Diagnosed, RenderedFix, RootCause } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
-import type { Diagnosed } from '../diagnose/rules/rule.ts';
 import { envoyRenderer } from './envoy.ts';
 import { envoyGatewayRenderer } from './envoy-gateway.ts';
 import { istioRenderer } from './istio.ts';

@@ -86,6 +86,9 @@ export interface RenderedFix {
   notes: Explanation[];
 }
 
+/** A root cause as a rule names it, before its fixes are rendered and proxies merged. */
+export type Diagnosed = Omit<RootCause, 'fixes' | 'seenOn'>;
+
 /** A named root cause with its evidence, what it explains, what was ruled out, and the fix. */
 export interface RootCause {
   /** Catalogue id. */

@@ -1,7 +1,7 @@
 // One proxy's captured outputs, in any supported format, parsed into a snapshot. Used alike by saved files,
 // bundles and live collection, so the same capture always gives the same diagnosis.
 
-import { assembleSnapshot, knownEntities } from '../model/assemble.ts';
+import { assembleSnapshot, knownEntities } from './assemble.ts';
 import type { AccessLog } from '../model/access-log.ts';
 import type { KubernetesObjects } from '../model/kubernetes.ts';
 import type { Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';

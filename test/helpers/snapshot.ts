@@ -1,7 +1,7 @@
 // Small partial fixtures for tests: raw xDS resources and stats by their Envoy names, built into a snapshot
 // through the real parsers.
 
-import { assembleSnapshot, knownEntities } from '../../src/model/assemble.ts';
+import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { parseConfigDump } from '../../src/parse/config-dump.ts';
 import { StatsBuilder } from '../../src/parse/stats-builder.ts';

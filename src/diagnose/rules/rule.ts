@@ -1,10 +1,10 @@
 // The shape of a diagnosis rule: it combines one snapshot's findings into root causes of one catalogue id.
 
-import type { Finding, RootCause } from '../../model/finding.ts';
+import type { Diagnosed, Finding, RootCause } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 
 /** A root cause before its fixes are rendered. */
-export type Diagnosed = Omit<RootCause, 'fixes' | 'seenOn'>;
+export type { Diagnosed } from '../../model/finding.ts';
 
 /** A diagnosis rule. */
 export interface DiagnosisRule {

@@ -1,8 +1,8 @@
 // Joining a parsed config and stats samples into one snapshot.
 
-import type { ParsedConfig } from '../parse/config-dump.ts';
-import type { KnownEntities } from '../parse/stat-names.ts';
-import type { Flavor, Snapshot, SnapshotInputs, StatsSample } from './snapshot.ts';
+import type { ParsedConfig } from './config-dump.ts';
+import type { KnownEntities } from './stat-names.ts';
+import type { Flavor, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 
 /** Entity names from a config, so stats names with dots split exactly. */
 export function knownEntities(config: ParsedConfig | undefined): KnownEntities {
