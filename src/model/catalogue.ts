@@ -108,7 +108,47 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     '{count} upgraded sessions of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route; best-matching timer {timer} ({timerMs})',
   ),
   // Findings of the long-lived-connection catalogue (timers)
+  finding(
+    'stream-idle-timeouts-fired',
+    'Stream idle timeouts fire where WebSockets are served',
+    '{idleTimeouts} streams were reset by the stream idle timeout ({effectiveIdleTimeoutMs} on WebSocket routes; stream_idle_timeout {streamIdleTimeoutMs}, {streamIdleTimeoutSource}) on a connection manager with {upgradesTotal} upgrades',
+  ),
+  finding(
+    'upgrade-route-timeouts-fired',
+    'Route timeouts counted behind a route that carries WebSocket upgrades',
+    '{upstreamRqTimeout} upstream request timeouts on {cluster} behind a WebSocket-capable route with timeout {timeoutMs} ({timeoutSource}); what the route timeout covers on upgrades with Envoy {envoyVersion}: {appliesTo}',
+  ),
+  finding(
+    'max-duration-reached',
+    'Maximum stream or connection duration reached where WebSockets are served',
+    '{rqMaxDurationReached} streams reset at their maximum duration and {cxMaxDurationReached} connections drained at max_connection_duration ({side}) where WebSocket-capable routes are served',
+  ),
   // Findings of the long-lived-connection catalogue (limits and protocols)
+  finding(
+    'circuit-breaker-overflow',
+    'Circuit breakers open or overflowing',
+    'circuit breakers at the limit (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}); {cxOverflow} connection overflows and {rqPendingOverflow} requests refused (UO); {activeConnections} of {maxConnections} connections and {activeRequests} of {maxRequests} requests in use',
+  ),
+  finding(
+    'circuit-breaker-near-limit',
+    'Circuit breakers close to their thresholds where WebSockets are served',
+    '{activeConnections} of {maxConnections} connections ({connectionShare}) and {activeRequests} of {maxRequests} requests ({requestShare}) in use behind WebSocket-capable routes ({upgradesActive} upgraded connections active)',
+  ),
+  finding(
+    'upgrade-on-non-websocket-route',
+    'Upgrade requests refused on routes without upgrades',
+    '{refused} upgrade requests were refused with 403 because their route does not enable the upgrade ({windowRefused} in {windowSeconds}); routes served here: {routesDisabled} with websocket disabled, {routesNotConfigured} without it',
+  ),
+  finding(
+    'upgrade-rejected-on-route',
+    'WebSocket handshakes refused on a route',
+    '{refused} of {entries} logged requests on the route were upgrades Envoy refused with 403 upgrade_failed; websocket on this route: {upgradeSetting}',
+  ),
+  finding(
+    'websocket-cluster-speaks-http2',
+    'HTTP/2 upstream behind WebSocket-capable routes',
+    'HTTP/2 upstream ({http2Source}, ALPN {upstreamAlpn}) behind WebSocket-capable routes ({websocketRoutes}): {http2Connections} HTTP/2 connections, {protocolErrors} protocol errors, {rxResets} resets, {logProtocolErrors} protocol-error 502s logged',
+  ),
   // Root causes shipped now
   rootCause(
     'flow-control-stall',
@@ -127,15 +167,39 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   rootCause('config-drift', 'Live policies differ from the manifests', '{objects} objects differ from {manifests} in {fields} fields'),
   // Root causes of the long-lived-connection catalogue (timers)
+  rootCause(
+    'stream-idle-timeout',
+    'Stream idle timeout ends quiet long-lived streams',
+    'WebSockets that stay quiet in both directions longer than the stream idle timeout (stream_idle_timeout, default 5 min, or the route idle_timeout) are reset by Envoy with flag SI',
+  ),
+  rootCause(
+    'route-timeout-on-upgrade',
+    'Route timeout applied to upgraded connections',
+    'the route timeout (default 15 s) covers the wait for the upgrade response on Envoy >= 1.36.0: a backend slower than that to answer 101 fails the WebSocket with 504 (UT)',
+  ),
+  rootCause(
+    'connection-max-duration',
+    'Maximum connection or stream duration ends long-lived connections',
+    'a maximum stream duration (max_stream_duration) resets upgraded sessions at a fixed age however busy they are; max_connection_duration drains their connections',
+  ),
   // Root causes of the long-lived-connection catalogue (limits and protocols)
+  rootCause(
+    'circuit-breaker-saturation',
+    'Circuit breakers saturated by long-lived connections',
+    'each WebSocket holds an upstream connection and a request for its whole life, so the circuit breakers (1024 connections and requests by default) cap concurrent WebSockets: further ones wait, then fail with 503 (UO)',
+  ),
+  rootCause(
+    'websocket-upgrade-disabled',
+    'WebSocket upgrades not enabled on the route',
+    'WebSocket handshakes reach routes that do not enable the upgrade (websocket disabled in the route upgrade_configs, or on neither the route nor the connection manager), and Envoy refuses them with 403 upgrade_failed',
+  ),
+  rootCause(
+    'upstream-http2-websocket',
+    'WebSocket sent to an HTTP/2 upstream',
+    'the cluster speaks HTTP/2 to its backend (configured, or chosen by TLS ALPN), so upgrades leave as extended CONNECT, which a backend without RFC 8441 support resets: 502 with a protocol_error reset',
+  ),
   // Reserved for later releases (never reuse these ids for anything else)
-  reserved('stream-idle-timeout', 'Stream idle timeout ends quiet long-lived streams'),
-  reserved('route-timeout-on-upgrade', 'Route timeout applied to upgraded connections'),
-  reserved('connection-max-duration', 'Maximum connection or stream duration ends long-lived connections'),
-  reserved('upstream-http2-websocket', 'WebSocket sent to an HTTP/2 upstream'),
   reserved('alpn-h2-websocket', 'HTTP/2 offered first to WebSocket clients without extended CONNECT'),
-  reserved('websocket-upgrade-disabled', 'WebSocket upgrades not enabled on the route'),
-  reserved('circuit-breaker-saturation', 'Circuit breakers saturated by long-lived connections'),
   reserved('passthrough-idle-timeout', 'TLS passthrough tunnels end on the idle timeout'),
   reserved('listener-drain', 'Listener drains close upgraded connections'),
   reserved('request-buffer-blocks-upgrade', 'Request buffering blocks the WebSocket upgrade'),
@@ -159,6 +223,60 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   explanation('policy-fields-not-in-effect', '{lostFields} set on the Gateway do not reach {route}: the route-level policy wins outright'),
   explanation('live-differs-from-git', '{objects} objects in the cluster are not what {manifests} declares ({fields} fields differ): the settings diagnosed are the live ones'),
   explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
+  explanation(
+    'idle-timeout-ends-quiet-streams',
+    '{idleTimeouts} streams were reset by the stream idle timeout ({effectiveIdleTimeoutMs}) on a connection manager serving WebSockets ({upgradesTotal} upgrades): a WebSocket quiet in both directions for that long is reset with flag SI',
+  ),
+  explanation('stream-idle-timeouts-in-window', '{windowIdleTimeouts} stream idle timeouts in {windowSeconds}: quiet streams are being reset now'),
+  explanation(
+    'upgraded-sessions-end-at-idle-timeout',
+    '{count} upgraded sessions ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the stream idle timeout of {timerMs}',
+  ),
+  explanation(
+    'route-timeout-fails-upgrade-handshakes',
+    'the route timeout ({timeoutMs}) covers the wait for the upgrade response on Envoy >= 1.36.0 (this proxy: {envoyVersion}): {upstreamRqTimeout} upstream request timeouts on {cluster}; a backend slower than that to answer 101 fails the WebSocket with 504 (UT)',
+  ),
+  explanation('route-timeouts-in-window', '{windowUpstreamRqTimeout} upstream request timeouts on {cluster} in {windowSeconds}: requests and upgrades are timing out now'),
+  explanation('upgraded-sessions-end-at-route-timeout', '{count} upgraded sessions ended with flag UT between {lowMs} and {highMs}, at the route timeout of {timeoutMs}'),
+  explanation(
+    'streams-reset-at-max-duration',
+    '{rqMaxDurationReached} streams were reset at their maximum duration ({maxStreamDurationMs}) where WebSockets are served ({upgradesTotal} upgrades): max_stream_duration ends an upgraded session however busy it is',
+  ),
+  explanation(
+    'upgraded-sessions-end-at-max-duration',
+    '{count} upgraded sessions ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the configured maximum duration of {timerMs}',
+  ),
+  explanation(
+    'connections-drained-at-max-duration',
+    '{cxMaxDurationReached} connections reached max_connection_duration ({maxConnectionDurationMs}) and were drained: no new streams on them, closed once their streams end',
+  ),
+  explanation(
+    'websockets-hold-connections',
+    '{upgradesActive} upgraded connections are open and each holds an upstream connection and a request for its whole life: {activeConnections} of {maxConnections} connections in use',
+  ),
+  explanation(
+    'circuit-breaker-open-now',
+    'circuit breakers open at capture time (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}): new requests to the cluster wait, then fail with 503 UO',
+  ),
+  explanation('overflows-in-window', '{windowCxOverflow} connection overflows and {windowRqPendingOverflow} refused requests in {windowSeconds}: the limit is being hit now'),
+  explanation('active-at-threshold', '{active} active {kind} against a threshold of {threshold}: every new WebSocket waits for one to close'),
+  explanation('upgrades-refused', '{refused} upgrade requests refused on {connectionManager} ({windowRefused} in {windowSeconds}): Envoy answers 403 and closes the connection'),
+  explanation('route-upgrade-disabled', 'route {route} disables websocket in its upgrade_configs (enabled: false): {refused} handshakes refused with 403 upgrade_failed'),
+  explanation('route-upgrade-not-configured', 'neither route {route} nor connection manager {connectionManager} enables websocket: {refused} handshakes refused with 403 upgrade_failed'),
+  explanation('route-upgrades-refused', '{refused} upgrade requests refused with 403 upgrade_failed on route {route}'),
+  explanation(
+    'upstream-http2-explicit',
+    'the cluster is configured for HTTP/2 upstream (explicit_http_config.http2_protocol_options): every upgrade leaves as an extended CONNECT ({http2Connections} HTTP/2 connections)',
+  ),
+  explanation(
+    'upstream-h2-by-alpn',
+    'the cluster lets TLS ALPN choose the upstream protocol (auto_config, ALPN {upstreamAlpn}): a backend that accepts h2 gets upgrades as extended CONNECT ({http2Connections} HTTP/2 connections)',
+  ),
+  explanation('protocol-error-502s', '{logProtocolErrors} requests to the cluster failed with 502 after a protocol_error reset in the access log ({logUpgrades} upgrades succeeded)'),
+  explanation(
+    'upstream-protocol-errors',
+    '{protocolErrors} upstream protocol errors and {rxResets} streams reset by the backend ({windowProtocolErrors} and {windowRxResets} of them in {windowSeconds})',
+  ),
   // Notes on rendered fixes
   note(
     'policy-may-be-overridden',

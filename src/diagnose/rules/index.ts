@@ -1,10 +1,27 @@
 // Every diagnosis rule, one per shipped root-cause id.
 
+import { rule as circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
 import { rule as configDrift } from './config-drift.ts';
+import { rule as connectionMaxDuration } from './connection-max-duration.ts';
 import { rule as flowControlStall } from './flow-control-stall.ts';
 import { rule as missingTcpKeepalive } from './missing-tcp-keepalive.ts';
 import { rule as policyOverridden } from './policy-overridden.ts';
+import { rule as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
+import { rule as streamIdleTimeout } from './stream-idle-timeout.ts';
+import { rule as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
+import { rule as websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 import type { DiagnosisRule } from './rule.ts';
 
 /** The rules, in no particular order (root causes are ranked after diagnosis). */
-export const RULES: readonly DiagnosisRule[] = [flowControlStall, missingTcpKeepalive, policyOverridden, configDrift];
+export const RULES: readonly DiagnosisRule[] = [
+  flowControlStall,
+  missingTcpKeepalive,
+  policyOverridden,
+  configDrift,
+  streamIdleTimeout,
+  routeTimeoutOnUpgrade,
+  connectionMaxDuration,
+  circuitBreakerSaturation,
+  websocketUpgradeDisabled,
+  upstreamHttp2WebSocket,
+];

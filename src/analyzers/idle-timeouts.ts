@@ -1,0 +1,84 @@
+// Stream idle timeouts firing on connection managers that serve WebSocket-capable routes. The connection manager's
+// `stream_idle_timeout` (default 5 min) applies to upgraded streams too, and a route's `idle_timeout` overrides it
+// for that route (envoyproxy/data-plane-api envoy/extensions/filters/network/http_connection_manager/v3/
+// http_connection_manager.proto `stream_idle_timeout`; envoy/config/route/v3/route_components.proto
+// `RouteAction.idle_timeout`; no exemption for upgrades in docs/root/intro/arch_overview/http/upgrades.rst). Each
+// expiry counts `http.<prefix>.downstream_rq_idle_timeout` (source/common/http/conn_manager_impl.cc
+// ActiveStream::onIdleTimeout; docs/root/configuration/http/http_conn_man/stats.rst) and logs flag SI. The counter is
+// per connection manager, so it also counts plain requests that went quiet: the rule weighs it with the upgrades
+// and, when an access log was read, with upgraded sessions that ended with SI.
+
+import type { Finding, Severity } from '../model/finding.ts';
+import type { ConnectionManager, Route, Snapshot } from '../model/snapshot.ts';
+import { delta, stat } from '../model/stats-view.ts';
+import { servedRoutes } from '../model/topology.ts';
+import { type AnalyzerMeta, finding } from './analyzer.ts';
+
+export const meta: AnalyzerMeta = {
+  id: 'idle-timeouts',
+  title: 'Stream idle timeouts firing where WebSockets are served',
+  reads: ['config', 'stats', 'stats-later'],
+  emits: ['stream-idle-timeouts-fired'],
+  docs: 'docs/analyzers/idle-timeouts.md',
+};
+
+/** A connection manager with the WebSocket-capable routes it serves. */
+export interface WebSocketManager {
+  connectionManager: ConnectionManager;
+  listeners: string[];
+  routes: Route[];
+}
+
+/** Connection managers (by stat prefix) serving WebSocket-capable routes. */
+export function webSocketManagers(s: Snapshot): Map<string, WebSocketManager> {
+  const out = new Map<string, WebSocketManager>();
+  for (const served of servedRoutes(s)) {
+    if (!served.websocket) continue;
+    for (const { listener, connectionManager } of served.managers) {
+      let entry = out.get(connectionManager.statPrefix);
+      if (!entry) {
+        entry = { connectionManager, listeners: [], routes: [] };
+        out.set(connectionManager.statPrefix, entry);
+      }
+      if (!entry.listeners.includes(listener.name)) entry.listeners.push(listener.name);
+      if (!entry.routes.includes(served.route)) entry.routes.push(served.route);
+    }
+  }
+  return out;
+}
+
+/** The idle timeout a WebSocket on `route` gets: the route's `idle_timeout`, else the connection manager's (0: none). */
+export function effectiveIdleTimeoutMs(route: Route, cm: ConnectionManager): number {
+  return route.idleTimeoutMs ?? cm.streamIdleTimeoutMs.value;
+}
+
+/** Severity: expiries during the window (or totals with one sample) warn; totals that did not move are history. */
+function severityOf(window: number | undefined): Severity {
+  return window === undefined || window > 0 ? 'warning' : 'info';
+}
+
+export function analyze(s: Snapshot): Finding[] {
+  const findings: Finding[] = [];
+  for (const [prefix, { connectionManager: cm, routes }] of webSocketManagers(s)) {
+    const fired = stat(s, 'http', prefix, 'downstream_rq_idle_timeout');
+    if (fired === undefined || fired <= 0) continue;
+    const window = delta(s, 'http', prefix, 'downstream_rq_idle_timeout');
+    const overrides = routes.map((r) => r.idleTimeoutMs).filter((v): v is number => v !== undefined && v > 0);
+    const effective = routes.map((r) => effectiveIdleTimeoutMs(r, cm)).filter((v) => v > 0);
+    findings.push(
+      finding(s, 'stream-idle-timeouts-fired', severityOf(window), { kind: 'connection-manager', name: prefix }, {
+        idleTimeouts: fired,
+        windowIdleTimeouts: window,
+        windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+        streamIdleTimeoutMs: cm.streamIdleTimeoutMs.value,
+        streamIdleTimeoutSource: cm.streamIdleTimeoutMs.source,
+        routeIdleTimeoutMs: overrides.length > 0 ? Math.min(...overrides) : undefined,
+        effectiveIdleTimeoutMs: effective.length > 0 ? Math.min(...effective) : 0,
+        websocketRoutes: routes.length,
+        upgradesTotal: stat(s, 'http', prefix, 'downstream_cx_upgrades_total'),
+        upgradesActive: stat(s, 'http', prefix, 'downstream_cx_upgrades_active'),
+      }),
+    );
+  }
+  return findings;
+}

@@ -1,0 +1,98 @@
+// Maximum durations reached on the way of WebSocket-capable routes. `max_stream_duration` (HttpProtocolOptions on the
+// connection manager or the cluster, or RouteAction.max_stream_duration) resets a stream "independent of any other
+// timeouts" (envoyproxy/data-plane-api envoy/config/core/v3/protocol.proto), so it ends an upgraded session however
+// busy it is: `http.<prefix>.downstream_rq_max_duration_reached` (source/common/http/conn_manager_impl.cc
+// ActiveStream::onStreamMaxDurationReached) or `cluster.<name>.upstream_rq_max_duration_reached`
+// (source/common/router/upstream_request.cc onStreamMaxDurationReached). `max_connection_duration` only starts a drain:
+// the connection manager closes after `drain_timeout` once no stream is active
+// (ConnectionManagerImpl::onConnectionDurationTimeout, startDrainSequence, checkForDeferredClose) and an upstream
+// pool closes a draining connection when its last stream ends (source/common/conn_pool/conn_pool_base.cc
+// ActiveClient::onConnectionDurationTimeout); `*_cx_max_duration_reached` count those. Connection `idle_timeout`
+// fires only without active streams (protocol.proto), so it cannot end an open session and is not judged here.
+
+import type { Finding, Severity } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { delta, stat, type StatScope } from '../model/stats-view.ts';
+import { upgradesOn, webSocketClusters } from '../model/topology.ts';
+import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { webSocketManagers } from './idle-timeouts.ts';
+
+export const meta: AnalyzerMeta = {
+  id: 'max-durations',
+  title: 'Maximum stream and connection durations reached where WebSockets are served',
+  reads: ['config', 'stats', 'stats-later'],
+  emits: ['max-duration-reached'],
+  docs: 'docs/analyzers/max-durations.md',
+};
+
+interface Counts {
+  cx?: number;
+  rq?: number;
+  windowCx?: number;
+  windowRq?: number;
+}
+
+function counts(s: Snapshot, scope: StatScope, entity: string, cx: string, rq: string): Counts {
+  const out: Counts = {};
+  const a = stat(s, scope, entity, cx);
+  const b = stat(s, scope, entity, rq);
+  const wa = delta(s, scope, entity, cx);
+  const wb = delta(s, scope, entity, rq);
+  if (a !== undefined) out.cx = a;
+  if (b !== undefined) out.rq = b;
+  if (wa !== undefined) out.windowCx = wa;
+  if (wb !== undefined) out.windowRq = wb;
+  return out;
+}
+
+/**
+ * Severity: streams reset at their maximum duration during the window (or in one sample) warn; connections that only
+ * reached max_connection_duration drain without closing open sessions, and totals that did not move are history.
+ */
+function severityOf(c: Counts, hasWindow: boolean): Severity {
+  const rq = hasWindow ? (c.windowRq ?? 0) : (c.rq ?? 0);
+  return rq > 0 ? 'warning' : 'info';
+}
+
+function reached(c: Counts): boolean {
+  return (c.cx ?? 0) > 0 || (c.rq ?? 0) > 0;
+}
+
+export function analyze(s: Snapshot): Finding[] {
+  const findings: Finding[] = [];
+  const hasWindow = s.stats !== undefined && s.statsLater !== undefined;
+  for (const { cluster, managers } of webSocketClusters(s)) {
+    const c = counts(s, 'cluster', cluster.statName, 'upstream_cx_max_duration_reached', 'upstream_rq_max_duration_reached');
+    if (!reached(c)) continue;
+    findings.push(
+      finding(s, 'max-duration-reached', severityOf(c, hasWindow), { kind: 'cluster', name: cluster.name }, {
+        side: 'upstream',
+        cxMaxDurationReached: c.cx,
+        rqMaxDurationReached: c.rq,
+        windowCxMaxDurationReached: c.windowCx,
+        windowRqMaxDurationReached: c.windowRq,
+        windowSeconds: hasWindow ? s.intervalSeconds : undefined,
+        maxConnectionDurationMs: cluster.maxConnectionDurationMs,
+        upgradesTotal: upgradesOn(s, managers),
+      }),
+    );
+  }
+  for (const [prefix, { connectionManager: cm }] of webSocketManagers(s)) {
+    const c = counts(s, 'http', prefix, 'downstream_cx_max_duration_reached', 'downstream_rq_max_duration_reached');
+    if (!reached(c)) continue;
+    findings.push(
+      finding(s, 'max-duration-reached', severityOf(c, hasWindow), { kind: 'connection-manager', name: prefix }, {
+        side: 'downstream',
+        cxMaxDurationReached: c.cx,
+        rqMaxDurationReached: c.rq,
+        windowCxMaxDurationReached: c.windowCx,
+        windowRqMaxDurationReached: c.windowRq,
+        windowSeconds: hasWindow ? s.intervalSeconds : undefined,
+        maxConnectionDurationMs: cm.maxConnectionDurationMs,
+        maxStreamDurationMs: cm.maxStreamDurationMs,
+        upgradesTotal: stat(s, 'http', prefix, 'downstream_cx_upgrades_total'),
+      }),
+    );
+  }
+  return findings;
+}

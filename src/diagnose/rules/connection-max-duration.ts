@@ -1,0 +1,114 @@
+// connection-max-duration: a maximum duration ends long-lived connections on the way of WebSocket-capable routes.
+// `max_stream_duration` (connection manager or cluster HttpProtocolOptions, RouteAction.max_stream_duration) resets a
+// stream independent of any other timeout (envoyproxy/data-plane-api envoy/config/core/v3/protocol.proto), counting
+// `downstream_rq_max_duration_reached` / `upstream_rq_max_duration_reached`; `max_connection_duration` drains the
+// connection (`*_cx_max_duration_reached`, flag DT when Envoy closes it). Evidence, strongest first: upgraded sessions
+// that ended with flag DT or at a configured maximum duration (access log), streams reset at their maximum duration
+// during the window, connections that reached max_connection_duration.
+
+import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { webSocketManagers } from '../../analyzers/idle-timeouts.ts';
+import { checksFor } from './stream-idle-timeout.ts';
+import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+
+/** Timer ids (src/model/timers.ts) that are a maximum duration. */
+const DURATION_TIMERS = new Set(['hcm-max-connection-duration', 'hcm-max-stream-duration', 'cluster-max-connection-duration']);
+
+function num(f: Finding | undefined, key: string): number | undefined {
+  const v = f?.evidence[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export const rule: DiagnosisRule = {
+  id: 'connection-max-duration',
+  uses: ['max-duration-reached', 'upgraded-sessions-end-together'],
+  diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
+    const reached = findings.filter((f) => f.code === 'max-duration-reached');
+    const resets = reached.filter((f) => f.severity !== 'info');
+    const bands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && (f.evidence.flag === 'DT' || DURATION_TIMERS.has(String(f.evidence.timer))));
+    if (resets.length === 0 && bands.length === 0) return [];
+
+    const evidence: Finding[] = [];
+    const explains: Explanation[] = [];
+    let score = 0;
+    for (const band of bands) {
+      evidence.push(band);
+      explains.push({
+        code: 'upgraded-sessions-end-at-max-duration',
+        values: {
+          count: band.evidence.count ?? null,
+          flag: band.evidence.flag ?? null,
+          lowMs: band.evidence.lowMs ?? null,
+          highMs: band.evidence.highMs ?? null,
+          medianMs: band.evidence.medianMs ?? null,
+          timerMs: band.evidence.timerMs ?? null,
+        },
+      });
+    }
+    if (bands.length > 0) score += resets.length > 0 ? 0.3 : 0.55;
+    if (bands.some((b) => DURATION_TIMERS.has(String(b.evidence.timer)))) score += 0.1;
+    for (const f of resets) {
+      evidence.push(f);
+      explains.push({
+        code: 'streams-reset-at-max-duration',
+        values: {
+          rqMaxDurationReached: num(f, 'rqMaxDurationReached') ?? null,
+          maxStreamDurationMs: num(f, 'maxStreamDurationMs') ?? null,
+          upgradesTotal: num(f, 'upgradesTotal') ?? null,
+        },
+      });
+    }
+    if (resets.length > 0) {
+      score += 0.5;
+      if (resets.some((f) => (num(f, 'windowRqMaxDurationReached') ?? 0) > 0)) score += 0.1;
+    }
+    // Connections that reached max_connection_duration drain, and close once their streams end: supporting evidence.
+    for (const f of reached.filter((x) => !resets.includes(x) && (num(x, 'cxMaxDurationReached') ?? 0) > 0)) {
+      evidence.push(f);
+      score += 0.05;
+      explains.push({
+        code: 'connections-drained-at-max-duration',
+        values: { cxMaxDurationReached: num(f, 'cxMaxDurationReached') ?? null, maxConnectionDurationMs: num(f, 'maxConnectionDurationMs') ?? null },
+      });
+    }
+    score = Math.min(1, Math.round(score * 100) / 100);
+    const confidence = confidenceOf(score);
+
+    const entities: EntityRef[] = [];
+    const clusters: string[] = [];
+    const managers = webSocketManagers(s);
+    const add = (e: EntityRef) => {
+      if (!entities.some((x) => x.kind === e.kind && x.name === e.name)) entities.push(e);
+    };
+    for (const f of evidence) {
+      if (f.code === 'upgraded-sessions-end-together') {
+        add({ kind: 'route', name: f.entity.name });
+        clusters.push(...(s.routes.find((r) => r.name === f.entity.name)?.clusters ?? []));
+      } else {
+        add(f.entity);
+        if (f.entity.kind === 'cluster') clusters.push(f.entity.name);
+        const m = f.entity.kind === 'connection-manager' ? managers.get(f.entity.name) : undefined;
+        if (m) {
+          for (const l of m.listeners) add({ kind: 'listener', name: l });
+          clusters.push(...m.routes.flatMap((r) => r.clusters));
+        }
+      }
+    }
+    return [
+      {
+        id: 'connection-max-duration',
+        severity: confidence === 'high' ? 'error' : 'warning',
+        confidence,
+        score,
+        snapshot: s.id,
+        entities,
+        evidence,
+        explains,
+        checks: checksFor(s, clusters, 'connection-max-duration'),
+        // Lifting a limit is removing it (renderers say so where a value cannot express "none").
+        changes: entities.filter((e) => e.kind === 'cluster').map((e): FixChange => ({ kind: 'cluster-max-connection-duration', cluster: e.name, ms: 0 })),
+      },
+    ];
+  },
+};

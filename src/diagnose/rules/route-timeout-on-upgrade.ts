@@ -1,0 +1,98 @@
+// route-timeout-on-upgrade: a non-zero route `timeout` (default 15 s) on a route that carries WebSocket upgrades, where
+// the running Envoy applies it. Since Envoy 1.36.0 the route timeout covers the wait for the upgrade response and is
+// disarmed on 101 (envoyproxy/envoy#41075, changelogs/1.36.0.yaml; source/common/router/upstream_codec_filter.cc), so
+// slow handshakes fail with 504 UT; before 1.36.0 it is never armed for an upgrade (envoyproxy/envoy#41068;
+// source/common/router/router.cc Filter::onRequestComplete). Evidence, strongest first: upgraded sessions that ended
+// with flag UT at the route timeout (access log), and `upstream_rq_timeout` rising on the route's cluster on an Envoy
+// that applies the timeout to upgrades (src/analyzers/upgrade-route-timeouts.ts).
+
+import type { EntityRef, Explanation, Finding } from '../../model/finding.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { timerTolerance } from '../../model/timers.ts';
+import { checksFor } from './stream-idle-timeout.ts';
+import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+
+function num(f: Finding | undefined, key: string): number | undefined {
+  const v = f?.evidence[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+const ROUTE_TIMERS = new Set(['route-timeout', 'envoy-route-timeout']);
+
+export const rule: DiagnosisRule = {
+  id: 'route-timeout-on-upgrade',
+  uses: ['upgrade-route-timeouts-fired', 'upgraded-sessions-end-together'],
+  diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
+    const out: Diagnosed[] = [];
+    const fired = findings.filter((f) => f.code === 'upgrade-route-timeouts-fired' && f.severity !== 'info');
+    const bands = findings.filter((f) => {
+      if (f.code !== 'upgraded-sessions-end-together') return false;
+      if (ROUTE_TIMERS.has(String(f.evidence.timer))) return true;
+      if (f.evidence.flag !== 'UT') return false;
+      const route = s.routes.find((r) => r.name === f.entity.name);
+      const low = num(f, 'lowMs');
+      return route !== undefined && route.timeoutMs.value > 0 && low !== undefined && Math.abs(route.timeoutMs.value - low) <= timerTolerance(route.timeoutMs.value);
+    });
+    const routeNames = [...new Set([...bands.map((b) => b.entity.name), ...fired.map((f) => f.entity.name)])];
+    for (const name of routeNames) {
+      const route = s.routes.find((r) => r.name === name);
+      const own = fired.filter((f) => f.entity.name === name);
+      const here = bands.filter((b) => b.entity.name === name);
+      const evidence: Finding[] = [];
+      const explains: Explanation[] = [];
+      let score = 0;
+      for (const band of here) {
+        evidence.push(band);
+        explains.push({
+          code: 'upgraded-sessions-end-at-route-timeout',
+          values: {
+            count: band.evidence.count ?? null,
+            lowMs: band.evidence.lowMs ?? null,
+            highMs: band.evidence.highMs ?? null,
+            timeoutMs: route?.timeoutMs.value ?? band.evidence.timerMs ?? null,
+          },
+        });
+      }
+      if (here.length > 0) score += ROUTE_TIMERS.has(String(here[0]?.evidence.timer)) ? 0.8 : 0.7;
+      for (const f of own) {
+        evidence.push(f);
+        explains.push({
+          code: 'route-timeout-fails-upgrade-handshakes',
+          values: {
+            envoyVersion: f.evidence.envoyVersion ?? 'unknown',
+            timeoutMs: f.evidence.timeoutMs ?? null,
+            upstreamRqTimeout: f.evidence.upstreamRqTimeout ?? null,
+            cluster: f.evidence.cluster ?? null,
+          },
+        });
+      }
+      const first = own[0];
+      if (first) {
+        score += here.length > 0 ? 0.15 : first.evidence.appliesTo === 'upgrade-handshake' ? 0.5 : 0.35;
+        const window = num(first, 'windowUpstreamRqTimeout');
+        if (window !== undefined && window > 0) {
+          score += 0.1;
+          explains.push({ code: 'route-timeouts-in-window', values: { windowUpstreamRqTimeout: window, windowSeconds: first.evidence.windowSeconds ?? null, cluster: first.evidence.cluster ?? null } });
+        }
+      }
+      score = Math.min(1, Math.round(score * 100) / 100);
+      const confidence = confidenceOf(score);
+      const clusters = route?.clusters ?? own.map((f) => String(f.evidence.cluster));
+      const entities: EntityRef[] = [{ kind: 'route', name }, ...clusters.map((c) => ({ kind: 'cluster' as const, name: c }))];
+      out.push({
+        id: 'route-timeout-on-upgrade',
+        severity: confidence === 'high' ? 'error' : 'warning',
+        confidence,
+        score,
+        snapshot: s.id,
+        entities,
+        evidence,
+        explains,
+        checks: checksFor(s, clusters, 'route-timeout-on-upgrade'),
+        // 0s disables the route timeout: upgraded streams are then bounded by the stream idle timeout alone.
+        changes: [{ kind: 'route-timeout', route: name, ms: 0 }],
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,128 @@
+// stream-idle-timeout: the connection manager's `stream_idle_timeout` (default 5 min) or a route `idle_timeout` resets
+// upgraded streams that stay quiet in both directions for that long (envoyproxy/data-plane-api
+// http_connection_manager.proto `stream_idle_timeout`; route_components.proto `RouteAction.idle_timeout`). Evidence,
+// strongest first: upgraded sessions that ended with flag SI, or at the configured idle timeout (access log), and
+// `downstream_rq_idle_timeout` rising during the window on a connection manager serving WebSockets.
+
+import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { managersForCluster } from '../../model/topology.ts';
+import { webSocketManagers } from '../../analyzers/idle-timeouts.ts';
+import { longLivedStreamChecks } from '../hypotheses.ts';
+import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+
+/** Stream idle timeout proposed for long-lived streams: one hour. */
+export const PROPOSED_STREAM_IDLE_TIMEOUT_MS = 3_600_000;
+
+/** Timer ids (src/model/timers.ts) that are a stream idle timeout. */
+const IDLE_TIMERS = new Set(['stream-idle-timeout', 'route-idle-timeout', 'envoy-stream-idle-timeout']);
+
+function num(f: Finding | undefined, key: string): number | undefined {
+  const v = f?.evidence[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** An upgraded-sessions band a stream idle timeout explains: flag SI, or a matched idle timer. */
+export function isIdleBand(f: Finding): boolean {
+  return f.code === 'upgraded-sessions-end-together' && (f.evidence.flag === 'SI' || IDLE_TIMERS.has(String(f.evidence.timer)));
+}
+
+const VERDICT_RANK: Record<HypothesisCheck['verdict'], number> = { possible: 2, unknown: 1, 'ruled-out': 0 };
+
+/**
+ * The competing hypotheses for the clusters behind some routes, without this root cause's own: one check per
+ * hypothesis, the least settled one across the clusters (possible, then unknown, then ruled out).
+ */
+export function checksFor(s: Snapshot, clusterNames: Iterable<string>, own: string): HypothesisCheck[] {
+  const byHypothesis = new Map<string, HypothesisCheck>();
+  for (const name of new Set(clusterNames)) {
+    const cluster = s.clusters.get(name);
+    if (!cluster) continue;
+    for (const c of longLivedStreamChecks(s, cluster, managersForCluster(s, cluster.name))) {
+      if (c.hypothesis === own) continue;
+      const seen = byHypothesis.get(c.hypothesis);
+      if (!seen || VERDICT_RANK[c.verdict] > VERDICT_RANK[seen.verdict]) byHypothesis.set(c.hypothesis, c);
+    }
+  }
+  return [...byHypothesis.values()];
+}
+
+export const rule: DiagnosisRule = {
+  id: 'stream-idle-timeout',
+  uses: ['stream-idle-timeouts-fired', 'upgraded-sessions-end-together'],
+  diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
+    const out: Diagnosed[] = [];
+    const bands = findings.filter(isIdleBand);
+    for (const [prefix, { routes, listeners, connectionManager }] of webSocketManagers(s)) {
+      const fired = findings.find((f) => f.code === 'stream-idle-timeouts-fired' && f.entity.name === prefix);
+      const routeNames = new Set(routes.map((r) => r.name));
+      const here = bands.filter((b) => routeNames.has(b.entity.name));
+      const counting = fired !== undefined && fired.severity !== 'info';
+      if (!counting && here.length === 0) continue;
+
+      const evidence: Finding[] = [];
+      const explains: Explanation[] = [];
+      let score = 0;
+      if (fired && counting) {
+        score += 0.5;
+        evidence.push(fired);
+        explains.push({
+          code: 'idle-timeout-ends-quiet-streams',
+          values: { idleTimeouts: num(fired, 'idleTimeouts') ?? null, effectiveIdleTimeoutMs: num(fired, 'effectiveIdleTimeoutMs') ?? null, upgradesTotal: num(fired, 'upgradesTotal') ?? null },
+        });
+        const window = num(fired, 'windowIdleTimeouts');
+        if (window !== undefined && window > 0) {
+          score += 0.1;
+          explains.push({ code: 'stream-idle-timeouts-in-window', values: { windowIdleTimeouts: window, windowSeconds: fired.evidence.windowSeconds ?? null } });
+        }
+      }
+      for (const band of here) {
+        evidence.push(band);
+        const effective = band.evidence.timerMs ?? num(fired, 'effectiveIdleTimeoutMs') ?? connectionManager.streamIdleTimeoutMs.value;
+        explains.push({
+          code: 'upgraded-sessions-end-at-idle-timeout',
+          values: {
+            count: band.evidence.count ?? null,
+            flag: band.evidence.flag ?? null,
+            lowMs: band.evidence.lowMs ?? null,
+            highMs: band.evidence.highMs ?? null,
+            medianMs: band.evidence.medianMs ?? null,
+            timerMs: effective,
+          },
+        });
+      }
+      if (here.length > 0) {
+        score += counting ? 0.3 : 0.55;
+        if (here.some((b) => IDLE_TIMERS.has(String(b.evidence.timer)))) score += 0.1;
+      }
+      score = Math.min(1, Math.round(score * 100) / 100);
+      const confidence = confidenceOf(score);
+
+      const entities: EntityRef[] = [{ kind: 'connection-manager', name: prefix }, ...listeners.map((name) => ({ kind: 'listener' as const, name }))];
+      for (const route of routes) {
+        if (route.idleTimeoutMs !== undefined && route.idleTimeoutMs > 0) entities.push({ kind: 'route', name: route.name });
+      }
+      for (const b of here) if (!entities.some((e) => e.kind === 'route' && e.name === b.entity.name)) entities.push({ kind: 'route', name: b.entity.name });
+      out.push({
+        id: 'stream-idle-timeout',
+        severity: confidence === 'high' ? 'error' : 'warning',
+        confidence,
+        score,
+        snapshot: s.id,
+        entities,
+        evidence,
+        explains,
+        checks: checksFor(s, routes.flatMap((r) => r.clusters), 'stream-idle-timeout'),
+        // One hour outlasts application heartbeats while still ending streams whose peers vanished (with keepalive).
+        changes: entities.flatMap((e): FixChange[] =>
+          e.kind === 'listener'
+            ? [{ kind: 'listener-stream-idle-timeout', listener: e.name, ms: PROPOSED_STREAM_IDLE_TIMEOUT_MS }]
+            : e.kind === 'route'
+              ? [{ kind: 'route-idle-timeout', route: e.name, ms: PROPOSED_STREAM_IDLE_TIMEOUT_MS }]
+              : [],
+        ),
+      });
+    }
+    return out;
+  },
+};

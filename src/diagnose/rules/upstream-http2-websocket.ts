@@ -1,0 +1,83 @@
+// upstream-http2-websocket: WebSockets leave Envoy as HTTP/2 towards a backend that cannot take them. Envoy
+// turns an HTTP/1.1 upgrade into an extended CONNECT (RFC 8441) on an HTTP/2 upstream
+// (docs/root/intro/arch_overview/http/upgrades.rst); a backend that negotiated h2 through ALPN but does not
+// support extended CONNECT resets the stream and the client gets 502
+// `upstream_reset_before_response_started{protocol_error}` (envoyproxy/gateway#9121: Envoy Gateway >= 1.6 offers
+// TLS backends ALPN [h2, http/1.1]). Evidence, strongest first: protocol-error 502s in the access log or protocol
+// errors during the window, HTTP/2 connections actually made, protocol errors or resets as totals. Without error
+// evidence (HTTP/2 capable, WebSockets in use) the root cause is named at low confidence.
+
+import type { Explanation, Finding } from '../../model/finding.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { managersForCluster } from '../../model/topology.ts';
+import { longLivedStreamChecks } from '../hypotheses.ts';
+import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+
+function num(f: Finding, key: string): number | undefined {
+  const v = f.evidence[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export const rule: DiagnosisRule = {
+  id: 'upstream-http2-websocket',
+  uses: ['websocket-cluster-speaks-http2'],
+  diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
+    const out: Diagnosed[] = [];
+    for (const f of findings) {
+      if (f.code !== 'websocket-cluster-speaks-http2') continue;
+      const http2Connections = num(f, 'http2Connections');
+      const upgrades = num(f, 'upgradesTotal') ?? 0;
+      const logUpgrades = num(f, 'logUpgrades') ?? 0;
+      // Configuration alone (no sign that WebSockets are used there) names nothing; neither does ALPN that never chose h2.
+      if (f.severity === 'info' && (upgrades + logUpgrades === 0 || (f.evidence.http2Source === 'alpn' && http2Connections === 0))) continue;
+      const explains: Explanation[] = [
+        {
+          code: f.evidence.http2Source === 'explicit' ? 'upstream-http2-explicit' : 'upstream-h2-by-alpn',
+          values: { upstreamAlpn: f.evidence.upstreamAlpn ?? 'h2,http/1.1', http2Connections: http2Connections ?? null },
+        },
+      ];
+      let score = f.severity === 'error' ? 0.6 : f.severity === 'warning' ? 0.45 : 0.3;
+      const logErrors = num(f, 'logProtocolErrors') ?? 0;
+      if (logErrors > 0) {
+        score += 0.25;
+        explains.push({ code: 'protocol-error-502s', values: { logProtocolErrors: logErrors, logUpgrades } });
+      }
+      const windowErrors = num(f, 'windowProtocolErrors') ?? 0;
+      const errors = num(f, 'protocolErrors') ?? 0;
+      const resets = num(f, 'rxResets') ?? 0;
+      const windowResets = num(f, 'windowRxResets') ?? 0;
+      if (windowErrors > 0 || errors > 0 || resets > 0) {
+        score += windowErrors > 0 || windowResets > 0 ? 0.1 : 0.05;
+        explains.push({
+          code: 'upstream-protocol-errors',
+          values: {
+            protocolErrors: errors,
+            windowProtocolErrors: f.evidence.windowProtocolErrors ?? null,
+            rxResets: resets,
+            windowRxResets: f.evidence.windowRxResets ?? null,
+            windowSeconds: f.evidence.windowSeconds ?? null,
+          },
+        });
+      }
+      if (http2Connections !== undefined && http2Connections > 0) score += 0.1;
+      score = Math.min(1, Math.round(score * 100) / 100);
+      const confidence = confidenceOf(score);
+      const cluster = s.clusters.get(f.entity.name);
+      out.push({
+        id: 'upstream-http2-websocket',
+        severity: f.severity === 'error' && confidence !== 'low' ? 'error' : f.severity === 'info' ? 'info' : 'warning',
+        confidence,
+        score,
+        snapshot: s.id,
+        entities: [{ kind: 'cluster', name: f.entity.name }],
+        evidence: [f],
+        explains,
+        checks: cluster
+          ? longLivedStreamChecks(s, cluster, managersForCluster(s, cluster.name)).filter((c) => c.hypothesis === 'websocket-upgrade-disabled' || c.hypothesis === 'circuit-breaker-saturation')
+          : [],
+        changes: [{ kind: 'cluster-client-protocol', cluster: f.entity.name }],
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,74 @@
+// websocket-upgrade-disabled: WebSocket handshakes reach routes that do not enable the upgrade, and the connection
+// manager refuses them with 403 (`upgrade_failed`, `downstream_rq_ws_on_non_ws_route`:
+// source/common/http/conn_manager_impl.cc). A route enables an upgrade through its own `upgrade_configs` or
+// inherits the connection manager's (docs/root/intro/arch_overview/http/upgrades.rst). Envoy Gateway leaves the
+// upgrade off routes with `requestBuffer` and on GRPCRoutes, and `httpUpgrade` replaces its default list; Istio
+// enables `websocket` on every connection manager, so there only an EnvoyFilter turns it off.
+// One root cause per proxy: the connection managers whose counter moved, and the routes the access log names.
+
+import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { servedRoutes } from '../../model/topology.ts';
+import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+
+/** WebSocket upgrades on the routes the log names, else on the connection managers' routes that lack them. */
+function upgradeChanges(s: Snapshot, routes: Finding[], managers: Finding[]): FixChange[] {
+  const names = new Set(routes.map((r) => r.entity.name).filter((n) => s.routes.some((r) => r.name === n)));
+  if (names.size === 0) {
+    const prefixes = new Set(managers.map((m) => m.entity.name));
+    for (const served of servedRoutes(s)) {
+      if (!served.websocket && served.managers.some((m) => prefixes.has(m.connectionManager.statPrefix))) names.add(served.route.name);
+    }
+  }
+  return [...names].map((route) => ({ kind: 'route-websocket-upgrade', route }));
+}
+
+export const rule: DiagnosisRule = {
+  id: 'websocket-upgrade-disabled',
+  uses: ['upgrade-on-non-websocket-route', 'upgrade-rejected-on-route'],
+  diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
+    const managers = findings.filter((f) => f.code === 'upgrade-on-non-websocket-route' && f.severity !== 'info');
+    const routes = findings.filter((f) => f.code === 'upgrade-rejected-on-route' && f.severity !== 'info');
+    if (managers.length === 0 && routes.length === 0) return [];
+    const explains: Explanation[] = [];
+    let score = 0;
+    const inWindow = managers.filter((f) => f.severity === 'error');
+    if (inWindow.length > 0) score += 0.6;
+    else if (managers.length > 0) score += 0.45;
+    for (const m of managers) {
+      explains.push({
+        code: 'upgrades-refused',
+        values: { refused: m.evidence.refused ?? null, windowRefused: m.evidence.windowRefused ?? null, windowSeconds: m.evidence.windowSeconds ?? null, connectionManager: m.entity.name },
+      });
+    }
+    if (routes.length > 0) {
+      // The access log names the routes: Envoy's own 403 upgrade_failed, not a backend's answer.
+      score += managers.length > 0 ? 0.3 : 0.5;
+      for (const r of routes) {
+        const setting = r.evidence.upgradeSetting;
+        explains.push({
+          code: setting === 'disabled' ? 'route-upgrade-disabled' : setting === 'not-configured' ? 'route-upgrade-not-configured' : 'route-upgrades-refused',
+          values: { route: r.entity.name, refused: r.evidence.refused ?? null, connectionManager: r.evidence.connectionManager ?? null },
+        });
+      }
+      if (routes.some((r) => r.evidence.upgradeSetting === 'disabled' || r.evidence.upgradeSetting === 'not-configured')) score += 0.1;
+    }
+    score = Math.min(1, Math.round(score * 100) / 100);
+    const confidence = confidenceOf(score);
+    const entities: EntityRef[] = [...routes.map((r) => r.entity), ...managers.map((m) => m.entity)];
+    return [
+      {
+        id: 'websocket-upgrade-disabled',
+        severity: confidence === 'high' || inWindow.length > 0 ? 'error' : 'warning',
+        confidence,
+        score,
+        snapshot: s.id,
+        entities,
+        evidence: [...routes, ...managers],
+        explains,
+        checks: [],
+        changes: upgradeChanges(s, routes, managers),
+      },
+    ];
+  },
+};

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyze } from '../../src/analyzers/max-durations.ts';
+import type { Finding } from '../../src/model/finding.ts';
+import { rule } from '../../src/diagnose/rules/connection-max-duration.ts';
+import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
+
+const C = 'httproute/home/app/rule/0';
+const R = `${C}/match/0`;
+const P = 'https-10443';
+const listener = () => {
+  const l = gatewayListener() as { filter_chains: Array<{ filters: Array<{ typed_config: Record<string, unknown> }> }> };
+  const tc = l.filter_chains[0]?.filters[0]?.typed_config;
+  if (tc) tc.common_http_protocol_options = { max_stream_duration: '600s' };
+  return l;
+};
+const config = { clusters: [gatewayCluster(C)], listeners: [listener()], routeConfigs: [routeConfig('home/eg/https', [C])] };
+const zeroes = {
+  ...clusterStats(C, { upstream_rq_timeout: 0, upstream_cx_max_duration_reached: 0, upstream_rq_max_duration_reached: 0 }),
+  ...httpStats(P, { downstream_rq_idle_timeout: 0, downstream_cx_max_duration_reached: 0, downstream_cx_upgrades_total: 900 }),
+};
+const dtBand = (timer: string | null): Finding => ({
+  code: 'upgraded-sessions-end-together',
+  severity: 'warning',
+  snapshot: 'proxy-0',
+  entity: { kind: 'route', name: R },
+  evidence: { count: 30, flag: 'DT', agent: 'browser', lowMs: 600100, highMs: 601900, medianMs: 600600, cluster: C, timer, ...(timer ? { timerMs: 600000 } : {}) },
+});
+
+function run(before: number, after: number, extra: Finding[] = [], more: Record<string, number> = {}) {
+  const s = fixture({
+    ...config,
+    stats: { ...zeroes, ...more, [`http.${P}.downstream_rq_max_duration_reached`]: before },
+    statsLater: { ...zeroes, ...more, [`http.${P}.downstream_rq_max_duration_reached`]: after },
+    intervalSeconds: 30,
+  });
+  return rule.diagnose(s, [...analyze(s), ...extra]);
+}
+
+describe('connection-max-duration rule', () => {
+  it('streams reset at max_stream_duration during the window: medium confidence on the connection manager', () => {
+    const [rc, more] = run(140, 146);
+    assert.equal(more, undefined);
+    assert.equal(rc?.id, 'connection-max-duration');
+    assert.equal(rc?.confidence, 'medium');
+    assert.equal(rc?.score, 0.6);
+    assert.equal(rc?.severity, 'warning');
+    assert.deepEqual(rc?.entities, [
+      { kind: 'connection-manager', name: P },
+      { kind: 'listener', name: 'home/eg/https' },
+    ]);
+    assert.deepEqual(rc?.explains[0], { code: 'streams-reset-at-max-duration', values: { rqMaxDurationReached: 146, maxStreamDurationMs: 600000, upgradesTotal: 900 } });
+    assert.deepEqual(
+      rc?.checks.map((c) => `${c.hypothesis}:${c.verdict}`),
+      ['stream-idle-timeout:ruled-out', 'route-timeout-on-upgrade:ruled-out', 'circuit-breaker-saturation:unknown', 'websocket-upgrade-disabled:unknown'],
+    );
+    assert.deepEqual(rc?.changes, []);
+  });
+
+  it('a DT band at the configured duration adds the route and makes it high confidence', () => {
+    const [rc] = run(140, 146, [dtBand('hcm-max-stream-duration')]);
+    assert.equal(rc?.confidence, 'high');
+    assert.equal(rc?.score, 1);
+    assert.equal(rc?.severity, 'error');
+    assert.deepEqual(rc?.entities[0], { kind: 'route', name: R });
+  });
+
+  it('connections that only drained at max_connection_duration are not enough on their own', () => {
+    assert.deepEqual(run(0, 0, [], { [`cluster.${C}.upstream_cx_max_duration_reached`]: 12 }), []);
+  });
+
+  it('resets that did not move and no band: nothing', () => {
+    assert.deepEqual(run(146, 146), []);
+  });
+});
