@@ -10,7 +10,7 @@ import type { EntityRef, Explanation, Finding, FixChange } from '../../model/fin
 import type { Snapshot } from '../../model/snapshot.ts';
 import { webSocketManagers } from '../../analyzers/idle-timeouts.ts';
 import { checksFor } from './stream-idle-timeout.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+import { confidenceOf, type DiagnosisRule, type Diagnosed, evidenceOf } from './rule.ts';
 
 /** Timer ids (src/model/timers.ts) that are a maximum duration. */
 const DURATION_TIMERS = new Set(['hcm-max-connection-duration', 'hcm-max-stream-duration', 'cluster-max-connection-duration']);
@@ -36,14 +36,7 @@ export const rule: DiagnosisRule = {
       evidence.push(band);
       explains.push({
         code: 'upgraded-sessions-end-at-max-duration',
-        values: {
-          count: band.evidence.count ?? null,
-          flag: band.evidence.flag ?? null,
-          lowMs: band.evidence.lowMs ?? null,
-          highMs: band.evidence.highMs ?? null,
-          medianMs: band.evidence.medianMs ?? null,
-          timerMs: band.evidence.timerMs ?? null,
-        },
+        values: evidenceOf(band, ['count', 'flag', 'lowMs', 'highMs', 'medianMs', 'timerMs']),
       });
     }
     if (bands.length > 0) score += resets.length > 0 ? 0.3 : 0.55;

@@ -9,7 +9,7 @@ import type { EntityRef, Explanation, Finding, FixChange } from '../../model/fin
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed, findingsAbout, proposedBufferLimit } from './rule.ts';
+import { confidenceOf, type DiagnosisRule, type Diagnosed, findingsAbout, proposedBufferLimit, evidenceOf } from './rule.ts';
 
 function num(f: Finding | undefined, key: string): number | undefined {
   const v = f?.evidence[key];
@@ -90,13 +90,7 @@ export const rule: DiagnosisRule = {
         evidence.push(heartbeat);
         explains.push({
           code: 'upstream-closes-after-missed-heartbeat',
-          values: {
-            count: heartbeat.evidence.count ?? null,
-            lowMs: heartbeat.evidence.lowMs ?? null,
-            highMs: heartbeat.evidence.highMs ?? null,
-            medianMs: heartbeat.evidence.medianMs ?? null,
-            heartbeatMs: heartbeat.evidence.heartbeatMs ?? null,
-          },
+          values: evidenceOf(heartbeat, ['count', 'lowMs', 'highMs', 'medianMs', 'heartbeatMs']),
         });
       }
       evidence.push(...downstreamPaused);

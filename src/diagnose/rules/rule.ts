@@ -1,6 +1,6 @@
 // The shape of a diagnosis rule: it combines one snapshot's findings into root causes of one catalogue id.
 
-import type { Diagnosed, Finding, RootCause } from '../../model/finding.ts';
+import type { Diagnosed, EvidenceValue, Finding, RootCause } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 
 /** A root cause before its fixes are rendered. */
@@ -45,4 +45,9 @@ export function findingsAbout(findings: Finding[], code: string, kind: Finding['
 /** A buffer limit to propose: at least 1 MiB, else twice the current one. */
 export function proposedBufferLimit(current: number): number {
   return current < 1_048_576 ? 1_048_576 : current * 2;
+}
+
+/** Chosen evidence values of a finding, for an explanation (absent ones are null). */
+export function evidenceOf(f: Finding, keys: string[]): Record<string, EvidenceValue> {
+  return Object.fromEntries(keys.map((k) => [k, f.evidence[k] ?? null]));
 }
