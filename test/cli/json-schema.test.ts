@@ -1,7 +1,7 @@
 // The JSON report matches its published schema (docs/json-schema.json), for real reports and only for them.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ROOT, run } from '../helpers/cli.ts';
@@ -11,8 +11,8 @@ const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile
 
 describe('docs/json-schema.json', () => {
   const inputs: string[][] = [
-    ['samples/home-assistant-websocket-drops'],
-    ['samples/healthy'],
+    ...readdirSync(`${ROOT}/samples`).map((d) => [`samples/${d}`]),
+    ['samples/home-assistant-websocket-drops', '--manifests', 'test/fixtures/manifests'],
     ['--config-dump', 'test/fixtures/formats/two-pods.egctl.json'],
     ['--stats', 'test/fixtures/formats/home-assistant.istio.stats.prom'],
   ];
