@@ -17,6 +17,7 @@ export function changeTarget(c: FixChange): ChangeTarget {
     case 'route-timeout':
     case 'route-idle-timeout':
     case 'route-websocket-upgrade':
+    case 'route-disable-request-buffer':
       return { kind: 'route', name: c.route };
     case 'listener-buffer-limit':
     case 'listener-tcp-keepalive':

@@ -57,6 +57,9 @@ function specPatch(c: FixChange): Record<string, unknown> | undefined {
       return { httpUpgrade: [{ type: 'websocket' }] };
     case 'cluster-client-protocol':
       return { useClientProtocol: true };
+    case 'route-disable-request-buffer':
+      // Removal: handled on the whole object (a patch cannot delete a field).
+      return undefined;
     case 'policy-fields':
       return c.fields;
   }
@@ -139,12 +142,14 @@ function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unk
   const fields = specFields(changes);
   if (t.existing) {
     const metadata: Record<string, unknown> = { name: t.existing.metadata.name, namespace: t.namespace };
+    const spec = deepMerge({ ...(t.existing.spec ?? {}) }, fields);
+    if (changes.some((c) => c.kind === 'route-disable-request-buffer')) delete spec.requestBuffer;
     if (t.existing.metadata.labels) metadata.labels = t.existing.metadata.labels;
     return {
       apiVersion: t.existing.apiVersion,
       kind: t.kind,
       metadata,
-      spec: deepMerge({ ...(t.existing.spec ?? {}) }, fields),
+      spec,
     };
   }
   const merge = t.kind === 'BackendTrafficPolicy' ? { mergeType: 'StrategicMerge' } : {};
@@ -165,6 +170,9 @@ export const envoyGatewayRenderer: FixRenderer = {
     return [...targets.values()].map(({ target: t, changes: group }) => {
       const notes: RenderedFix['notes'] = [];
       if (t.existing) notes.push({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
+      if (!t.existing && group.some((c) => c.kind === 'route-disable-request-buffer')) {
+        notes.push({ code: 'remove-policy-field', values: { field: 'requestBuffer' } });
+      }
       if (group.some((c) => c.kind === 'cluster-max-connection-duration' && c.ms === 0)) {
         notes.push({ code: 'remove-policy-field', values: { field: 'timeout.http.maxConnectionDuration' } });
       }

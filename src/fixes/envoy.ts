@@ -7,11 +7,14 @@
 
 import { stringify } from 'yaml';
 import type { FixChange } from '../model/finding.ts';
+import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { changeTarget, deepMerge, protoDuration } from './changes.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+/** The buffer filter's per-route config (api/envoy/extensions/filters/http/buffer/v3/buffer.proto). */
+export const BUFFER_PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute';
 
 function httpOptions(fields: Record<string, unknown>): Record<string, unknown> {
   return { typed_extension_protocol_options: { [HTTP_PROTOCOL_OPTIONS]: { '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}`, ...fields } } };
@@ -59,6 +62,8 @@ function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Rec
       return { resource: { route: { upgrade_configs: [{ upgrade_type: 'websocket' }] } } };
     case 'listener-stream-idle-timeout':
       return { hcm: { stream_idle_timeout: protoDuration(c.ms) } };
+    case 'route-disable-request-buffer':
+      return { resource: { typed_per_filter_config: { [BUFFER_FILTER]: { '@type': BUFFER_PER_ROUTE, disabled: true } } } };
     case 'policy-fields':
       return {};
   }

@@ -8,6 +8,8 @@ import type { FixChange, RenderedFix } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { gatewayDuration } from '../parse/durations.ts';
 import { deepMerge, protoDuration } from './changes.ts';
+import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
+import { BUFFER_PER_ROUTE } from './envoy.ts';
 import { type FixRenderer, type RenderedChangeSet } from './renderer.ts';
 
 interface IstioCluster {
@@ -82,6 +84,10 @@ function envoyFilterPatch(c: FixChange): Record<string, unknown> | undefined {
         { listener: { name: c.listener, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
         { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', stream_idle_timeout: protoDuration(c.ms) } },
       );
+    case 'route-disable-request-buffer':
+      return merge('HTTP_ROUTE', { routeConfiguration: { vhost: { route: { name: c.route } } } }, {
+        typed_per_filter_config: { [BUFFER_FILTER]: { '@type': BUFFER_PER_ROUTE, disabled: true } },
+      });
     case 'route-timeout':
     case 'route-idle-timeout':
     case 'route-websocket-upgrade': {

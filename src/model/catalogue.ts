@@ -125,6 +125,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   // Findings of the long-lived-connection catalogue (limits and protocols)
   finding(
+    'websocket-route-buffers-requests',
+    'Request buffering on a WebSocket route',
+    'the buffer filter runs on this WebSocket route (turned on by the {enabledBy}, connection manager {connectionManager})',
+  ),
+  finding(
     'circuit-breaker-overflow',
     'Circuit breakers open or overflowing',
     'circuit breakers at the limit (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}); {cxOverflow} connection overflows and {rqPendingOverflow} requests refused (UO); {activeConnections} of {maxConnections} connections and {activeRequests} of {maxRequests} requests in use',
@@ -184,6 +189,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   // Root causes of the long-lived-connection catalogue (limits and protocols)
   rootCause(
+    'request-buffer-blocks-upgrade',
+    'Request buffering blocks the WebSocket upgrade',
+    'the buffer filter holds upgrade requests on {route} for a body that never ends',
+  ),
+  rootCause(
     'circuit-breaker-saturation',
     'Circuit breakers saturated by long-lived connections',
     'each WebSocket holds an upstream connection and a request for its whole life, so the circuit breakers (1024 connections and requests by default) cap concurrent WebSockets: further ones wait, then fail with 503 (UO)',
@@ -202,7 +212,6 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   reserved('alpn-h2-websocket', 'HTTP/2 offered first to WebSocket clients without extended CONNECT'),
   reserved('passthrough-idle-timeout', 'TLS passthrough tunnels end on the idle timeout'),
   reserved('listener-drain', 'Listener drains close upgraded connections'),
-  reserved('request-buffer-blocks-upgrade', 'Request buffering blocks the WebSocket upgrade'),
   reserved('stats-unavailable', 'The stats a diagnosis needs are not available'),
   // What root causes explain
   explanation(
@@ -222,6 +231,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   explanation('policy-fields-not-in-effect', '{lostFields} set on the Gateway do not reach {route}: the route-level policy wins outright'),
   explanation('live-differs-from-git', '{objects} objects in the cluster are not what {manifests} declares ({fields} fields differ): the settings diagnosed are the live ones'),
+  explanation('upgrade-waits-for-body', 'upgrade requests on {route} wait in the buffer filter for a request body that only ends with the connection, so the 101 never comes'),
   explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
   explanation(
     'idle-timeout-ends-quiet-streams',

@@ -71,7 +71,9 @@ export type FixChange =
   /** WebSocket upgrades enabled on a route. */
   | { kind: 'route-websocket-upgrade'; route: string }
   /** Speak the client's protocol upstream (HTTP/1.1 for WebSockets) instead of HTTP/2. */
-  | { kind: 'cluster-client-protocol'; cluster: string };
+  | { kind: 'cluster-client-protocol'; cluster: string }
+  /** Request buffering turned off for a route. */
+  | { kind: 'route-disable-request-buffer'; route: string };
 
 /** A fix rendered for one flavor: an object or fragment that can be applied as it is. */
 export interface RenderedFix {

@@ -84,6 +84,8 @@ export interface ConnectionManager {
   codecType: string;
   /** Names of the HTTP filters in order. */
   httpFilters: string[];
+  /** HTTP filters configured but off unless a route turns them on (`disabled: true`). */
+  disabledHttpFilters: string[];
   addUserAgent: boolean;
 }
 
@@ -138,6 +140,8 @@ export interface Route {
   upgrades: Record<string, boolean>;
   /** Names of per-route filter configs (e.g. `envoy.filters.http.buffer`). */
   perFilterConfig: string[];
+  /** Per-route filter configs that turn their filter off (`disabled: true`, e.g. BufferPerRoute or FilterConfig). */
+  disabledFilters: string[];
   sources: SourceObject[];
 }
 

@@ -506,6 +506,10 @@ function parseConnectionManager(hcm: Obj, inlineRouteConfigs: Obj[]): Connection
     http2AllowConnect: bool(hcm, 'http2_protocol_options', 'allow_connect') ?? false,
     codecType: str(hcm, 'codec_type') ?? 'AUTO',
     httpFilters: arr(hcm, 'http_filters').map((f) => str(f, 'name') ?? '').filter((n) => n !== ''),
+    disabledHttpFilters: arr(hcm, 'http_filters')
+      .filter((f) => bool(f, 'disabled') === true)
+      .map((f) => str(f, 'name') ?? '')
+      .filter((n) => n !== ''),
     addUserAgent: bool(hcm, 'add_user_agent') ?? false,
   };
   const rdsName = str(hcm, 'rds', 'route_config_name');
@@ -570,6 +574,9 @@ function parseRouteConfig(rc: Obj): Route[] {
         timeoutMs: timeout === undefined ? { value: ENVOY_DEFAULT_ROUTE_TIMEOUT_MS, source: 'envoy-default' } : { value: timeout, source: 'explicit' },
         upgrades,
         perFilterConfig: Object.keys(obj(r, 'typed_per_filter_config') ?? {}),
+        disabledFilters: Object.entries(obj(r, 'typed_per_filter_config') ?? {})
+          .filter(([, config]) => bool(config, 'disabled') === true)
+          .map(([name]) => name),
         sources: sourcesFor(r, name),
       };
       const idle = protoDurationMs(field(action, 'idle_timeout'));

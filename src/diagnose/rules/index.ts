@@ -6,6 +6,7 @@ import { rule as connectionMaxDuration } from './connection-max-duration.ts';
 import { rule as flowControlStall } from './flow-control-stall.ts';
 import { rule as missingTcpKeepalive } from './missing-tcp-keepalive.ts';
 import { rule as policyOverridden } from './policy-overridden.ts';
+import { rule as requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
 import { rule as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
 import { rule as streamIdleTimeout } from './stream-idle-timeout.ts';
 import { rule as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
@@ -24,4 +25,5 @@ export const RULES: readonly DiagnosisRule[] = [
   circuitBreakerSaturation,
   websocketUpgradeDisabled,
   upstreamHttp2WebSocket,
+  requestBufferBlocksUpgrade,
 ];

@@ -1,0 +1,47 @@
+// Request buffering on routes that carry WebSocket upgrades. The buffer filter holds a request until its body
+// is complete (or max_request_bytes), but an upgrade request's body only ends when the connection does, so the
+// upgrade never reaches the backend (envoyproxy/gateway#8578; Envoy Gateway >= 1.9 refuses `requestBuffer`
+// together with `httpUpgrade` in BackendTrafficPolicy validation). Filter:
+// api/envoy/extensions/filters/http/buffer/v3/buffer.proto (Buffer, BufferPerRoute.disabled); a filter listed
+// with `disabled: true` runs only on routes whose typed_per_filter_config turns it on
+// (http_connection_manager.proto HttpFilter.disabled).
+
+import type { Finding } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { servedRoutes, upgradesOn } from '../model/topology.ts';
+import { type AnalyzerMeta, finding } from './analyzer.ts';
+
+export const meta: AnalyzerMeta = {
+  id: 'request-buffering',
+  title: 'Request buffering on WebSocket routes',
+  reads: ['config', 'stats'],
+  emits: ['websocket-route-buffers-requests'],
+  docs: 'docs/analyzers/request-buffering.md',
+};
+
+/** Envoy's buffer filter. */
+export const BUFFER_FILTER = 'envoy.filters.http.buffer';
+
+export function analyze(s: Snapshot): Finding[] {
+  const findings: Finding[] = [];
+  for (const { route, managers, websocket } of servedRoutes(s)) {
+    if (!websocket) continue;
+    for (const m of managers) {
+      const cm = m.connectionManager;
+      if (!cm.httpFilters.includes(BUFFER_FILTER) || route.disabledFilters.includes(BUFFER_FILTER)) continue;
+      const offByDefault = cm.disabledHttpFilters.includes(BUFFER_FILTER);
+      const onForRoute = route.perFilterConfig.includes(BUFFER_FILTER);
+      if (offByDefault && !onForRoute) continue;
+      const upgrades = upgradesOn(s, [m]);
+      findings.push(
+        finding(s, 'websocket-route-buffers-requests', 'warning', { kind: 'route', name: route.name }, {
+          connectionManager: cm.statPrefix,
+          enabledBy: onForRoute ? 'route' : 'connection-manager',
+          upgradesTotal: upgrades,
+        }),
+      );
+      break;
+    }
+  }
+  return findings;
+}
