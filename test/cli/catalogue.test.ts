@@ -29,3 +29,12 @@ describe('list and explain', () => {
     assert.equal((await run(['explain', '../package'])).code, 64);
   });
 });
+
+describe('README', () => {
+  it('lists every root cause envoy-doctor names, with its docs page', () => {
+    const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+    for (const e of CATALOGUE.filter((x) => x.kind === 'root-cause' && x.status === 'active')) {
+      assert.ok(readme.includes(`[\`${e.id}\`](docs/findings/${e.id}.md)`), e.id);
+    }
+  });
+});
