@@ -20,6 +20,11 @@ export const meta: AnalyzerMeta = {
 /** Limits below this are flagged on WebSocket paths. */
 export const WEBSOCKET_MIN_BUFFER = 1_048_576;
 
+/** Below 1 MiB, but not 0: a zero limit turns watermarks off (source/common/buffer/watermark_buffer.cc). */
+function isLowLimit(bytes: number): boolean {
+  return bytes > 0 && bytes < WEBSOCKET_MIN_BUFFER;
+}
+
 function severityOf(upgrades: number | undefined): Severity {
   return upgrades !== undefined && upgrades > 0 ? 'warning' : 'info';
 }
@@ -27,7 +32,7 @@ function severityOf(upgrades: number | undefined): Severity {
 export function analyze(s: Snapshot): Finding[] {
   const findings: Finding[] = [];
   for (const { cluster, routes, managers } of webSocketClusters(s)) {
-    if (cluster.bufferLimitBytes.value >= WEBSOCKET_MIN_BUFFER) continue;
+    if (!isLowLimit(cluster.bufferLimitBytes.value)) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
       finding(s, 'websocket-buffer-limit-low', severityOf(upgrades), { kind: 'cluster', name: cluster.name }, {
@@ -39,7 +44,7 @@ export function analyze(s: Snapshot): Finding[] {
     );
   }
   for (const { listener, routes, managers } of webSocketListeners(s)) {
-    if (listener.bufferLimitBytes.value >= WEBSOCKET_MIN_BUFFER) continue;
+    if (!isLowLimit(listener.bufferLimitBytes.value)) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
       finding(s, 'websocket-buffer-limit-low', severityOf(upgrades), { kind: 'listener', name: listener.name }, {

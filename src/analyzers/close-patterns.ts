@@ -81,7 +81,9 @@ export function analyze(s: Snapshot): Finding[] {
       const count = userAgentStat(s, prefix, agent, 'downstream_cx_destroy_remote_active_rq');
       if (count === undefined) continue;
       // Per-agent stats have no close total; the agent's connections (closed and open) stand in for it.
-      const agentConnections = userAgentStat(s, prefix, agent, 'downstream_cx_total');
+      const connections = userAgentStat(s, prefix, agent, 'downstream_cx_total');
+      // As for the totals above: a base smaller than its own part is no base.
+      const agentConnections = connections !== undefined && connections >= count ? connections : undefined;
       const share = ratio(count, agentConnections);
       const severity = severityOf(count, share);
       if (!severity) continue;

@@ -59,6 +59,15 @@ describe('buffer-limits analyzer', () => {
       want: [],
     },
     {
+      name: 'a limit of 0 turns watermarks off: not low',
+      spec: {
+        clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 0 })],
+        listeners: [gatewayListener({ bufferLimit: 0 })],
+        routeConfigs: [routeConfig('home/eg/https', [C])],
+      },
+      want: [],
+    },
+    {
       name: 'limits of 1 MiB and above are fine',
       spec: {
         clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 1048576 })],
