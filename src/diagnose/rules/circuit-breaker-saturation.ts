@@ -10,7 +10,7 @@ import type { Explanation, Finding, FixChange, HypothesisCheck } from '../../mod
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
 
 /** Share of a threshold in use that counts as "at the threshold". */
 export const AT_LIMIT_SHARE = 0.95;
@@ -93,14 +93,9 @@ export const rule: DiagnosisRule = {
           values: { upgradesActive, activeConnections: f.evidence.activeConnections ?? null, maxConnections: f.evidence.maxConnections ?? null },
         });
       }
-      score = Math.min(1, Math.round(score * 100) / 100);
-      const confidence = confidenceOf(score);
       out.push({
         id: 'circuit-breaker-saturation',
-        severity: overflow && f.severity === 'error' && confidence !== 'low' ? 'error' : 'warning',
-        confidence,
-        score,
-        snapshot: s.id,
+        ...scoring(s, score, (confidence) => overflow && f.severity === 'error' && confidence !== 'low' ? 'error' : 'warning'),
         entities: [{ kind: 'cluster', name: f.entity.name }],
         evidence: [f],
         explains,

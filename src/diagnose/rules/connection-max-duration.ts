@@ -10,7 +10,7 @@ import type { EntityRef, Explanation, Finding, FixChange } from '../../model/fin
 import type { Snapshot } from '../../model/snapshot.ts';
 import { webSocketManagers } from '../../analyzers/idle-timeouts.ts';
 import { checksFor } from './stream-idle-timeout.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed, evidenceOf } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from './rule.ts';
 
 /** Timer ids (src/model/timers.ts) that are a maximum duration. */
 const DURATION_TIMERS = new Set(['hcm-max-connection-duration', 'hcm-max-stream-duration', 'cluster-max-connection-duration']);
@@ -65,8 +65,6 @@ export const rule: DiagnosisRule = {
         values: { cxMaxDurationReached: num(f, 'cxMaxDurationReached') ?? null, maxConnectionDurationMs: num(f, 'maxConnectionDurationMs') ?? null },
       });
     }
-    score = Math.min(1, Math.round(score * 100) / 100);
-    const confidence = confidenceOf(score);
 
     const entities: EntityRef[] = [];
     const clusters: string[] = [];
@@ -91,10 +89,7 @@ export const rule: DiagnosisRule = {
     return [
       {
         id: 'connection-max-duration',
-        severity: confidence === 'high' ? 'error' : 'warning',
-        confidence,
-        score,
-        snapshot: s.id,
+        ...scoring(s, score),
         entities,
         evidence,
         explains,

@@ -9,7 +9,7 @@ import type { EntityRef, Explanation, Finding, FixChange } from '../../model/fin
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed, findingsAbout, proposedBufferLimit, evidenceOf } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, evidenceOf, findingsAbout, proposedBufferLimit, scoring } from './rule.ts';
 
 function num(f: Finding | undefined, key: string): number | undefined {
   const v = f?.evidence[key];
@@ -98,8 +98,6 @@ export const rule: DiagnosisRule = {
         code: 'heartbeat-behind-paused-reads',
         values: { pausedNowUpperBound: upper, bufferedBytes: buffered?.evidence.bufferedBytes ?? null },
       });
-      score = Math.min(1, Math.round(score * 100) / 100);
-      const confidence = confidenceOf(score);
 
       const entities: EntityRef[] = [{ kind: 'cluster', name: clusterName }];
       const changes: FixChange[] = [];
@@ -110,10 +108,7 @@ export const rule: DiagnosisRule = {
       }
       out.push({
         id: 'flow-control-stall',
-        severity: confidence === 'low' ? 'warning' : 'error',
-        confidence,
-        score,
-        snapshot: s.id,
+        ...scoring(s, score, (confidence) => confidence === 'low' ? 'warning' : 'error'),
         entities,
         evidence,
         explains,

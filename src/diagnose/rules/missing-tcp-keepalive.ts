@@ -5,7 +5,7 @@
 
 import type { EntityRef, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type DiagnosisRule, type Diagnosed, confidenceOf } from './rule.ts';
+import { type DiagnosisRule, type Diagnosed, scoring } from './rule.ts';
 
 /** Keepalive proposed: first probe after 60 s idle, then every 20 s, 3 probes: a dead peer is found in 2 minutes. */
 export const PROPOSED_KEEPALIVE = { probes: 3, timeSeconds: 60, intervalSeconds: 20 } as const;
@@ -31,10 +31,7 @@ export const rule: DiagnosisRule = {
     return [
       {
         id: 'missing-tcp-keepalive',
-        severity: 'warning',
-        confidence: confidenceOf(score),
-        score,
-        snapshot: s.id,
+        ...scoring(s, score, () => 'warning'),
         entities,
         evidence: [...missing, ...closes],
         explains: [{ code: 'dead-peers-undetected', values: { upgradesTotal: upgrades } }],

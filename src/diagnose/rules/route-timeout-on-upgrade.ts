@@ -10,7 +10,7 @@ import type { EntityRef, Explanation, Finding } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { timerTolerance } from '../../model/timers.ts';
 import { checksFor } from './stream-idle-timeout.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from './rule.ts';
 
 function num(f: Finding | undefined, key: string): number | undefined {
   const v = f?.evidence[key];
@@ -45,12 +45,7 @@ export const rule: DiagnosisRule = {
         evidence.push(band);
         explains.push({
           code: 'upgraded-sessions-end-at-route-timeout',
-          values: {
-            count: band.evidence.count ?? null,
-            lowMs: band.evidence.lowMs ?? null,
-            highMs: band.evidence.highMs ?? null,
-            timeoutMs: route?.timeoutMs.value ?? band.evidence.timerMs ?? null,
-          },
+          values: { ...evidenceOf(band, ['count', 'lowMs', 'highMs']), timeoutMs: route?.timeoutMs.value ?? band.evidence.timerMs ?? null },
         });
       }
       if (here.length > 0) score += ROUTE_TIMERS.has(String(here[0]?.evidence.timer)) ? 0.8 : 0.7;
@@ -75,16 +70,11 @@ export const rule: DiagnosisRule = {
           explains.push({ code: 'route-timeouts-in-window', values: { windowUpstreamRqTimeout: window, windowSeconds: first.evidence.windowSeconds ?? null, cluster: first.evidence.cluster ?? null } });
         }
       }
-      score = Math.min(1, Math.round(score * 100) / 100);
-      const confidence = confidenceOf(score);
       const clusters = route?.clusters ?? own.map((f) => String(f.evidence.cluster));
       const entities: EntityRef[] = [{ kind: 'route', name }, ...clusters.map((c) => ({ kind: 'cluster' as const, name: c }))];
       out.push({
         id: 'route-timeout-on-upgrade',
-        severity: confidence === 'high' ? 'error' : 'warning',
-        confidence,
-        score,
-        snapshot: s.id,
+        ...scoring(s, score),
         entities,
         evidence,
         explains,

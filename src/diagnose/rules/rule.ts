@@ -1,6 +1,6 @@
 // The shape of a diagnosis rule: it combines one snapshot's findings into root causes of one catalogue id.
 
-import type { Diagnosed, EvidenceValue, Finding, RootCause } from '../../model/finding.ts';
+import type { Confidence, Diagnosed, EvidenceValue, Finding, RootCause, Severity } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 
 /** A root cause before its fixes are rendered. */
@@ -50,4 +50,17 @@ export function proposedBufferLimit(current: number): number {
 /** Chosen evidence values of a finding, for an explanation (absent ones are null). */
 export function evidenceOf(f: Finding, keys: string[]): Record<string, EvidenceValue> {
   return Object.fromEntries(keys.map((k) => [k, f.evidence[k] ?? null]));
+}
+
+/** How a rule turns its confidence into a severity. */
+export type SeverityPolicy = (confidence: Confidence) => Severity;
+
+/** The default policy: only a high-confidence root cause is an error. */
+export const HIGH_IS_ERROR: SeverityPolicy = (c) => (c === 'high' ? 'error' : 'warning');
+
+/** The scored fields of a root cause: the score capped at 1 and rounded, and the confidence and severity it gives. */
+export function scoring(s: Snapshot, rawScore: number, severityOf: SeverityPolicy = HIGH_IS_ERROR): Pick<Diagnosed, 'severity' | 'confidence' | 'score' | 'snapshot'> {
+  const score = Math.min(1, Math.round(rawScore * 100) / 100);
+  const confidence = confidenceOf(score);
+  return { severity: severityOf(confidence), confidence, score, snapshot: s.id };
 }

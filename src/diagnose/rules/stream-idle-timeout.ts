@@ -9,7 +9,7 @@ import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { webSocketManagers } from '../../analyzers/idle-timeouts.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
 
 /** Stream idle timeout proposed for long-lived streams: one hour. */
 export const PROPOSED_STREAM_IDLE_TIMEOUT_MS = 3_600_000;
@@ -95,8 +95,6 @@ export const rule: DiagnosisRule = {
         score += counting ? 0.3 : 0.55;
         if (here.some((b) => IDLE_TIMERS.has(String(b.evidence.timer)))) score += 0.1;
       }
-      score = Math.min(1, Math.round(score * 100) / 100);
-      const confidence = confidenceOf(score);
 
       const entities: EntityRef[] = [{ kind: 'connection-manager', name: prefix }, ...listeners.map((name) => ({ kind: 'listener' as const, name }))];
       for (const route of routes) {
@@ -105,10 +103,7 @@ export const rule: DiagnosisRule = {
       for (const b of here) if (!entities.some((e) => e.kind === 'route' && e.name === b.entity.name)) entities.push({ kind: 'route', name: b.entity.name });
       out.push({
         id: 'stream-idle-timeout',
-        severity: confidence === 'high' ? 'error' : 'warning',
-        confidence,
-        score,
-        snapshot: s.id,
+        ...scoring(s, score),
         entities,
         evidence,
         explains,

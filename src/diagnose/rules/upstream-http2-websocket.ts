@@ -11,7 +11,7 @@ import type { Explanation, Finding } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
 
 function num(f: Finding, key: string): number | undefined {
   const v = f.evidence[key];
@@ -60,15 +60,10 @@ export const rule: DiagnosisRule = {
         });
       }
       if (http2Connections !== undefined && http2Connections > 0) score += 0.1;
-      score = Math.min(1, Math.round(score * 100) / 100);
-      const confidence = confidenceOf(score);
       const cluster = s.clusters.get(f.entity.name);
       out.push({
         id: 'upstream-http2-websocket',
-        severity: f.severity === 'error' && confidence !== 'low' ? 'error' : f.severity === 'info' ? 'info' : 'warning',
-        confidence,
-        score,
-        snapshot: s.id,
+        ...scoring(s, score, (confidence) => f.severity === 'error' && confidence !== 'low' ? 'error' : f.severity === 'info' ? 'info' : 'warning'),
         entities: [{ kind: 'cluster', name: f.entity.name }],
         evidence: [f],
         explains,

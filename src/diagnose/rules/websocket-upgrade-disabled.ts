@@ -9,7 +9,7 @@
 import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { servedRoutes } from '../../model/topology.ts';
-import { confidenceOf, type DiagnosisRule, type Diagnosed } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
 
 /** WebSocket upgrades on the routes the log names, else on the connection managers' routes that lack them. */
 function upgradeChanges(s: Snapshot, routes: Finding[], managers: Finding[]): FixChange[] {
@@ -53,16 +53,11 @@ export const rule: DiagnosisRule = {
       }
       if (routes.some((r) => r.evidence.upgradeSetting === 'disabled' || r.evidence.upgradeSetting === 'not-configured')) score += 0.1;
     }
-    score = Math.min(1, Math.round(score * 100) / 100);
-    const confidence = confidenceOf(score);
     const entities: EntityRef[] = [...routes.map((r) => r.entity), ...managers.map((m) => m.entity)];
     return [
       {
         id: 'websocket-upgrade-disabled',
-        severity: confidence === 'high' || inWindow.length > 0 ? 'error' : 'warning',
-        confidence,
-        score,
-        snapshot: s.id,
+        ...scoring(s, score, (confidence) => confidence === 'high' || inWindow.length > 0 ? 'error' : 'warning'),
         entities,
         evidence: [...routes, ...managers],
         explains,
