@@ -18,6 +18,7 @@ import { renderTable } from '../report/table.ts';
 import { type CliIO, TOOL } from './io.ts';
 import { explain, listCatalogue } from './catalogue.ts';
 import { runLive } from './live.ts';
+import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
 
 export type { CliIO } from './io.ts';
@@ -62,14 +63,16 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   if (o.pod !== undefined) inputs.pod = o.pod;
   const { snapshots, notCollected } = await loadOffline(inputs);
   await withManifests(snapshots, o.manifests);
-  return report(await diagnose(snapshots, notCollected), o, io);
+  const d = await diagnose(snapshots, notCollected);
+  return notifyAfterReport(d, o, io, report(d, o, io));
 }
 
 async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions & { manifests?: string }, io: CliIO): Promise<number> {
   const live = await runLive(targets, o, io);
   const { snapshots, notCollected } = await snapshotsOfOutcomes(live.outcomes, live.kubernetes);
   await withManifests(snapshots, o.manifests);
-  return report(await diagnose(snapshots, notCollected), o, io);
+  const d = await diagnose(snapshots, notCollected);
+  return notifyAfterReport(d, o, io, report(d, o, io));
 }
 
 async function runCollect(targets: string[], o: LiveCliOptions & { out: string }, io: CliIO): Promise<number> {
@@ -144,6 +147,7 @@ function program(io: CliIO, result: { code: number }): Command {
     .action(async (id: string) => {
       result.code = await explain(id, io);
     });
+  for (const c of cmd.commands) if (c.name() === 'analyze' || c.name() === 'diagnose') withNotifyOptions(c, io);
   return cmd;
 }
 

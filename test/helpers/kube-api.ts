@@ -1,7 +1,8 @@
 // A Kubernetes API server on 127.0.0.1 for the test suite, shaped to what @kubernetes/client-node (v2) sends:
-// pod, deployment, replica set and custom object reads with label and field selectors, pod logs, RBAC denials with
-// the API server's own Status bodies, SelfSubjectAccessReviews, discovery, and pod port-forward over WebSocket with
-// kubelet's channel protocol, bridged to real TCP servers on 127.0.0.1. Every request is recorded.
+// pod, deployment, replica set and custom object reads with label and field selectors, pod logs, creates (POST) and
+// updates (PUT) of namespaced objects with resourceVersion checks, RBAC denials with the API server's own Status
+// bodies, SelfSubjectAccessReviews, discovery, and pod port-forward over WebSocket with kubelet's channel protocol,
+// bridged to real TCP servers on 127.0.0.1. Every request is recorded.
 //
 // Behaviour copied from the real thing (and what it means for a client):
 // - A WebSocket port-forward is a GET upgrade, authorised as `get pods/portforward`; since Kubernetes 1.35
@@ -17,6 +18,10 @@
 //   the timestamp prefix is removed, as kubelet does. tailLines is applied before the since filter (as kubelet).
 // - A custom resource whose `${group}/${version}/${plural}` key is absent from `customObjects` is a CRD that is
 //   not installed: 404 "the server could not find the requested resource".
+// - Writes follow the registry's rules for ConfigMaps: every write gets the next resourceVersion; a create of an
+//   existing name is 409 AlreadyExists, and a create that sets resourceVersion is 400; an update of a missing
+//   object is 404 (no create on update); an update carrying a resourceVersion other than the stored one is 409
+//   Conflict ("the object has been modified"), one without a resourceVersion is unconditional.
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -145,6 +150,9 @@ export interface FakeCluster {
   now?: () => Date;
   /** `GET /version`. */
   version?: { major: string; minor: string; gitVersion: string };
+  /** Called before a create or update is applied (after authorisation): a test may change the stored objects here,
+   * as another client writing at the same moment would, to provoke a 409. */
+  beforeWrite?: (write: { verb: 'create' | 'update'; group: string; resource: string; namespace: string; name: string }) => void;
 }
 
 /** One context in the kubeconfig. Each gets its own user and token; `server` points it elsewhere (an unreachable
@@ -967,6 +975,51 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
     return o;
   };
 
+  /** A create or update, with the checks the API server's generic registry makes. */
+  const write = (verb: 'create' | 'update', rp: ResourcePath, store: NonNullable<ReturnType<typeof storeOf>>, text: string): KubeObject => {
+    let body: KubeObject;
+    try {
+      body = JSON.parse(text) as KubeObject;
+    } catch {
+      throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+    }
+    if (!body || typeof body !== 'object' || typeof body.metadata !== 'object' || body.metadata === null) throw badRequest('metadata: Required value');
+    const name = body.metadata.name ?? '';
+    if (body.metadata.namespace && body.metadata.namespace !== rp.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const what = qualified(rp.group, rp.resource);
+    const details = { name, ...(rp.group ? { group: rp.group } : {}), kind: rp.resource };
+    if (verb === 'create') {
+      if (!name) throw new HttpError(422, 'Invalid', `${store.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, { kind: store.kind });
+      if (body.metadata.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    } else if (name !== rp.name) {
+      throw badRequest(`the name of the object (${name}) does not match the name on the URL (${rp.name})`);
+    }
+    cluster.beforeWrite?.({ verb, group: rp.group, resource: rp.resource, namespace: rp.namespace, name });
+    const index = store.objects.findIndex((x) => x.metadata.name === name && (x.metadata.namespace ?? '') === rp.namespace);
+    const stored = index >= 0 ? (store.objects[index] as KubeObject) : undefined;
+    if (verb === 'create' && stored) throw new HttpError(409, 'AlreadyExists', `${what} "${name}" already exists`, details);
+    if (verb === 'update') {
+      if (!stored) throw notFound(rp.group, rp.resource, name);
+      const sent = body.metadata.resourceVersion;
+      if (sent && stored.metadata.resourceVersion && sent !== stored.metadata.resourceVersion) {
+        throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${what} "${name}": the object has been modified; please apply your changes to the latest version and try again`, details);
+      }
+    }
+    const object: KubeObject = structuredClone(body);
+    object.metadata = {
+      ...object.metadata,
+      namespace: rp.namespace,
+      uid: stored?.metadata.uid ?? uidFor(`${store.kind}/${rp.namespace}/${name}/${resourceVersion}`),
+      creationTimestamp: stored?.metadata.creationTimestamp ?? (cluster.now?.() ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z'),
+      resourceVersion: String(++resourceVersion),
+    };
+    if (stored) store.objects[index] = object;
+    else store.objects.push(object);
+    return object;
+  };
+
   const podLog = (rp: ResourcePath, params: URLSearchParams): string => {
     const pod = findObject(rp, storeOf('', 'v1', 'pods') as NonNullable<ReturnType<typeof storeOf>>) as FakePod;
     const names = [...(pod.spec.containers ?? []), ...(pod.spec.initContainers ?? [])].map((c) => c.name);
@@ -1115,6 +1168,11 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
       if (!store) throw noSuchPath();
       if (rp.namespace && !store.namespaced) throw noSuchPath();
       if (rp.name && !rp.namespace && store.namespaced) throw noSuchPath();
+      if ((method === 'POST' && !rp.name) || (method === 'PUT' && rp.name && !rp.subresource)) {
+        if (!rp.namespace || !store.namespaced) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        const written = write(method === 'POST' ? 'create' : 'update', rp, store, await readBody(req));
+        return send(method === 'POST' ? 201 : 200, withType(written, apiVersionOf(rp.group, rp.version), store.kind));
+      }
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
       if (!rp.name) return send(200, list(rp, store, params));
       const isPods = rp.group === '' && rp.resource === 'pods';

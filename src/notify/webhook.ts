@@ -1,0 +1,61 @@
+// Generic webhooks: the JSON report (docs/json-schema.md) of the run, plus the event, the root cause it is about
+// and the entries of `rootCauses` it concerns. One POST per event. Described in docs/notifications.md.
+
+import type { Diagnosis } from '../diagnose/diagnose.ts';
+import { entry } from '../model/catalogue.ts';
+import type { EntityRef, Severity } from '../model/finding.ts';
+import type { Sink } from './deliver.ts';
+import type { EventKind, NotifyEvent } from './events.ts';
+
+/** The `notification` object of a webhook body. */
+export interface NotificationJson {
+  fingerprint: string;
+  /** Root-cause catalogue id. */
+  rootCause: string;
+  title: string;
+  severity: Severity;
+  previousSeverity: Severity | null;
+  scope: string | null;
+  entities: EntityRef[];
+  seenOn: string[];
+  openedAt: string;
+  postedAt: string;
+  docs: string | null;
+}
+
+/** The extra fields of a webhook body, added to the JSON report. */
+export interface WebhookFields {
+  event: EventKind;
+  notification: NotificationJson;
+  /** The `rootCauses` entries the event is about (empty for `resolved`). */
+  concerns: unknown[];
+}
+
+/** The body for one event: `report` (the run's JSON report object) with `event`, `notification` and `concerns`. */
+export function webhookBody(e: NotifyEvent, d: Pick<Diagnosis, 'rootCauses'>, report: unknown, now: Date): Record<string, unknown> & WebhookFields {
+  const all = ((report as { rootCauses?: unknown[] }).rootCauses ?? []) as unknown[];
+  const concerns = e.rootCauses.map((r) => all[d.rootCauses.indexOf(r)]).filter((x) => x !== undefined);
+  return {
+    ...(report as Record<string, unknown>),
+    event: e.kind,
+    notification: {
+      fingerprint: e.fingerprint,
+      rootCause: e.id,
+      title: entry(e.id).title,
+      severity: e.severity,
+      previousSeverity: e.previousSeverity,
+      scope: e.scope,
+      entities: e.entities,
+      seenOn: [...new Set(e.rootCauses.flatMap((r) => r.seenOn))].sort(),
+      openedAt: e.openedAt,
+      postedAt: now.toISOString(),
+      docs: entry(e.id).docs ?? null,
+    },
+    concerns,
+  };
+}
+
+/** A generic webhook as a sink. */
+export function webhookSink(url: string, d: Pick<Diagnosis, 'rootCauses'>, report: unknown, now: Date): Sink<NotifyEvent> {
+  return { name: 'webhook', label: 'the webhook at <host redacted>', url, payload: (e) => webhookBody(e, d, report, now) };
+}
