@@ -22,6 +22,10 @@ export function changeTarget(c: FixChange): ChangeTarget {
     case 'listener-buffer-limit':
     case 'listener-tcp-keepalive':
     case 'listener-stream-idle-timeout':
+    case 'listener-max-stream-duration':
+    case 'listener-allow-connect':
+    case 'tcp-proxy-idle-timeout':
+    case 'proxy-drain-time':
       return { kind: 'listener', name: c.listener };
     case 'policy-fields':
       return { kind: 'policy' };

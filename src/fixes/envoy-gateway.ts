@@ -60,6 +60,16 @@ function specPatch(c: FixChange): Record<string, unknown> | undefined {
     case 'route-disable-request-buffer':
       // Removal: handled on the whole object (a patch cannot delete a field).
       return undefined;
+    case 'listener-max-stream-duration':
+      // ClientTrafficPolicy connection.connectionLimit.maxStreamDuration sets the connection manager's limit
+      // (internal/xds/translator/listener.go); lifting it is removing the field.
+      return c.ms > 0 ? { connection: { connectionLimit: { maxStreamDuration: gatewayDuration(c.ms) } } } : undefined;
+    case 'tcp-proxy-idle-timeout':
+      return { timeout: { tcp: { idleTimeout: gatewayDuration(c.ms) } } };
+    case 'listener-allow-connect':
+    case 'proxy-drain-time':
+      // Not policy fields: an EnvoyPatchPolicy and the EnvoyProxy (see otherObjects).
+      return undefined;
     case 'policy-fields':
       return c.fields;
   }
@@ -137,6 +147,18 @@ function clientTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
   };
 }
 
+/** Removes a nested field from a copy-on-write spec, copying the objects on the way. */
+function removeField(spec: Record<string, unknown>, path: string[]): void {
+  let cur = spec;
+  for (const key of path.slice(0, -1)) {
+    const next = cur[key];
+    if (!next || typeof next !== 'object' || Array.isArray(next)) return;
+    cur[key] = { ...(next as Record<string, unknown>) };
+    cur = cur[key] as Record<string, unknown>;
+  }
+  delete cur[path[path.length - 1] as string];
+}
+
 /** The policy object: the live one with its fields kept (status and server-set metadata dropped), or a new one. */
 function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unknown> {
   const fields = specFields(changes);
@@ -144,6 +166,7 @@ function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unk
     const metadata: Record<string, unknown> = { name: t.existing.metadata.name, namespace: t.namespace };
     const spec = deepMerge({ ...(t.existing.spec ?? {}) }, fields);
     if (changes.some((c) => c.kind === 'route-disable-request-buffer')) delete spec.requestBuffer;
+    if (changes.some((c) => c.kind === 'listener-max-stream-duration' && c.ms === 0)) removeField(spec, ['connection', 'connectionLimit', 'maxStreamDuration']);
     if (t.existing.metadata.labels) metadata.labels = t.existing.metadata.labels;
     return {
       apiVersion: t.existing.apiVersion,
@@ -156,18 +179,107 @@ function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unk
   return { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: t.kind, metadata: { name: t.name, namespace: t.namespace }, spec: { targetRefs: [t.targetRef], ...merge, ...fields } };
 }
 
+/** The EnvoyProxy that configures a Gateway's proxies: the one its `infrastructure.parametersRef` names, if read. */
+function envoyProxyOf(s: Snapshot, gateway: SourceObject): KubeObject | undefined {
+  const gw = s.kubernetes?.gateways.find((g) => g.metadata.namespace === gateway.namespace && g.metadata.name === gateway.name);
+  const ref = (gw?.spec?.infrastructure as { parametersRef?: { kind?: string; name?: string } } | undefined)?.parametersRef;
+  if (ref?.kind !== 'EnvoyProxy' || ref.name === undefined) return undefined;
+  return s.kubernetes?.envoyProxies.find((p) => p.metadata.namespace === gateway.namespace && p.metadata.name === ref.name);
+}
+
+/**
+ * Changes no traffic policy can express, per Gateway: `allow_connect` through an EnvoyPatchPolicy (a JSON patch of
+ * the listener's connection manager; Envoy Gateway has no field for it), and the drain time through the EnvoyProxy's
+ * `shutdown.drainTimeout`, which sets `--drain-time-s` (internal/infrastructure/common/proxy_args.go).
+ */
+function proxyObjects(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
+  const out: RenderedChangeSet[] = [];
+  const byGateway = new Map<string, { gateway: SourceObject; connect: FixChange[]; drain: FixChange[] }>();
+  for (const c of changes) {
+    if (c.kind !== 'listener-allow-connect' && c.kind !== 'proxy-drain-time') continue;
+    const gateway = gatewayListenerOf(s, c.listener);
+    if (!gateway) continue;
+    const key = `${gateway.namespace}/${gateway.name}`;
+    const entry = byGateway.get(key) ?? { gateway, connect: [], drain: [] };
+    (c.kind === 'listener-allow-connect' ? entry.connect : entry.drain).push(c);
+    byGateway.set(key, entry);
+  }
+  for (const { gateway, connect, drain } of byGateway.values()) {
+    if (connect.length > 0) {
+      const name = objectName(gateway.name, 'allow-connect');
+      const listeners = [...new Set(connect.map((c) => (c.kind === 'listener-allow-connect' ? c.listener : '')))];
+      const policy = {
+        apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+        kind: 'EnvoyPatchPolicy',
+        metadata: { name, namespace: gateway.namespace },
+        spec: {
+          targetRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway.name },
+          type: 'JSONPatch',
+          jsonPatches: listeners.map((listener) => ({
+            type: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+            name: listener,
+            operation: {
+              op: 'add',
+              jsonPath: "..filters[?(@.name=='envoy.filters.network.http_connection_manager')]",
+              path: '/typed_config/http2_protocol_options/allow_connect',
+              value: true,
+            },
+          })),
+        },
+      };
+      out.push({
+        fix: {
+          flavor: 'envoy-gateway',
+          target: `EnvoyPatchPolicy ${gateway.namespace}/${name}`,
+          apply: 'kubectl-apply',
+          format: 'yaml',
+          text: stringify(policy, { lineWidth: 0 }),
+          notes: [{ code: 'envoy-patch-policy-enable', values: {} }, { code: 'alpn-http11-alternative', values: { gateway: `${gateway.namespace}/${gateway.name}` } }],
+        },
+        changes: connect,
+      });
+    }
+    if (drain.length > 0) {
+      const seconds = Math.max(...drain.map((c) => (c.kind === 'proxy-drain-time' ? c.seconds : 0)));
+      const existing = envoyProxyOf(s, gateway);
+      const name = existing?.metadata.name ?? objectName(gateway.name, 'proxy');
+      const shutdown = { drainTimeout: gatewayDuration(seconds * 1000) };
+      const object = existing
+        ? {
+            apiVersion: existing.apiVersion,
+            kind: 'EnvoyProxy',
+            metadata: { name, namespace: gateway.namespace, ...(existing.metadata.labels ? { labels: existing.metadata.labels } : {}) },
+            spec: deepMerge({ ...(existing.spec ?? {}) }, { shutdown }),
+          }
+        : { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: 'EnvoyProxy', metadata: { name, namespace: gateway.namespace }, spec: { shutdown } };
+      const notes: RenderedFix['notes'] = existing
+        ? [{ code: 'patches-winning-policy', values: { policy: `${gateway.namespace}/${name}` } }]
+        : [{ code: 'envoyproxy-reference', values: { gateway: `${gateway.namespace}/${gateway.name}`, envoyProxy: name } }];
+      notes.push({ code: 'drain-timeout-slows-shutdown', values: { drainSeconds: seconds } });
+      out.push({
+        fix: { flavor: 'envoy-gateway', target: `EnvoyProxy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(object, { lineWidth: 0 }), notes },
+        changes: drain,
+      });
+    }
+  }
+  return out;
+}
+
 export const envoyGatewayRenderer: FixRenderer = {
   flavor: 'envoy-gateway',
   render(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
     const targets = new Map<string, { target: PolicyTarget; changes: FixChange[] }>();
     for (const c of changes) {
+      if (c.kind === 'listener-allow-connect' || c.kind === 'proxy-drain-time') continue;
       const t = backendTarget(s, c) ?? clientTarget(s, c);
       if (!t) continue;
       const entry = targets.get(t.key) ?? { target: t, changes: [] };
       entry.changes.push(c);
       targets.set(t.key, entry);
     }
-    return [...targets.values()].map(({ target: t, changes: group }) => {
+    // A new listener-level ClientTrafficPolicy that sets nothing would still replace a Gateway-wide one: none is rendered.
+    const rendered = [...targets.values()].filter(({ target: t, changes: group }) => t.existing || Object.keys(specFields(group)).length > 0 || t.kind === 'BackendTrafficPolicy');
+    const policies = rendered.map(({ target: t, changes: group }) => {
       const notes: RenderedFix['notes'] = [];
       if (t.existing) notes.push({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
       if (!t.existing && group.some((c) => c.kind === 'route-disable-request-buffer')) {
@@ -178,6 +290,9 @@ export const envoyGatewayRenderer: FixRenderer = {
       }
       else if (t.kind === 'BackendTrafficPolicy') notes.push({ code: 'policy-may-be-overridden', values: { route: t.route ?? '' } });
       if (t.kind === 'ClientTrafficPolicy') {
+        if (!t.existing && group.some((c) => c.kind === 'listener-max-stream-duration' && c.ms === 0)) {
+          notes.push({ code: 'remove-policy-field', values: { field: 'connection.connectionLimit.maxStreamDuration' } });
+        }
         if (group.some((c) => c.kind === 'listener-buffer-limit')) notes.push({ code: 'listener-limit-pauses-upstream', values: {} });
         if (!t.existing) notes.push({ code: 'client-policy-may-be-overridden', values: { gateway: `${t.namespace}/${String(t.targetRef.name)}`, listener: String(t.targetRef.sectionName) } });
       }
@@ -191,5 +306,6 @@ export const envoyGatewayRenderer: FixRenderer = {
       };
       return { fix, changes: group };
     });
+    return [...policies, ...proxyObjects(s, changes)];
   },
 };

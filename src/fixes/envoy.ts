@@ -24,8 +24,8 @@ function socketOption(description: string, level: number, name: number, value: n
   return { description, level, name, int_value: value, state: 'STATE_PREBIND' };
 }
 
-/** The fields one change sets on its resource; `hcm` fields go to the listener's HTTP connection manager. */
-function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Record<string, unknown> } {
+/** The fields one change sets on its resource; `hcm` and `tcp` fields go to the listener's HTTP connection manager or TCP proxy. */
+function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Record<string, unknown>; tcp?: Record<string, unknown> } {
   switch (c.kind) {
     case 'cluster-buffer-limit':
     case 'listener-buffer-limit':
@@ -62,6 +62,16 @@ function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Rec
       return { resource: { route: { upgrade_configs: [{ upgrade_type: 'websocket' }] } } };
     case 'listener-stream-idle-timeout':
       return { hcm: { stream_idle_timeout: protoDuration(c.ms) } };
+    case 'listener-max-stream-duration':
+      // Lifting the limit is removing the field: a fragment cannot say that (the docs page does).
+      return c.ms > 0 ? { hcm: { common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } } } : {};
+    case 'listener-allow-connect':
+      return { hcm: { http2_protocol_options: { allow_connect: true } } };
+    case 'tcp-proxy-idle-timeout':
+      return { tcp: { idle_timeout: protoDuration(c.ms) } };
+    case 'proxy-drain-time':
+      // A command-line flag (--drain-time-s), not configuration.
+      return {};
     case 'route-disable-request-buffer':
       return { resource: { typed_per_filter_config: { [BUFFER_FILTER]: { '@type': BUFFER_PER_ROUTE, disabled: true } } } };
     case 'policy-fields':
@@ -82,12 +92,15 @@ export const envoyRenderer: FixRenderer = {
     for (const c of changes) {
       const t = changeTarget(c);
       if (t.kind === 'policy') continue;
-      const { resource, hcm } = fragment(c);
+      const { resource, hcm, tcp } = fragment(c);
       if (resource) add(`${t.kind}|${t.name}`, `${t.kind} ${t.name}`, { name: t.name, ...resource }, c);
       if (hcm) {
         const prefixes = s.listeners.find((l) => l.name === t.name)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [];
         const where = prefixes.length > 0 ? ` (stat_prefix ${[...new Set(prefixes)].join(', ')})` : '';
         add(`hcm|${t.name}`, `listener ${t.name}: envoy.filters.network.http_connection_manager${where}`, hcm, c);
+      }
+      if (tcp && c.kind === 'tcp-proxy-idle-timeout') {
+        add(`tcp|${t.name}|${c.statPrefix}`, `listener ${t.name}: envoy.filters.network.tcp_proxy (stat_prefix ${c.statPrefix})`, tcp, c);
       }
     }
     return [...groups.values()].map((g) => ({

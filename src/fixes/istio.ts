@@ -12,6 +12,9 @@ import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import { BUFFER_PER_ROUTE } from './envoy.ts';
 import { type FixRenderer, type RenderedChangeSet } from './renderer.ts';
 
+const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+
 interface IstioCluster {
   direction: 'outbound' | 'inbound';
   port: number;
@@ -82,7 +85,19 @@ function envoyFilterPatch(c: FixChange): Record<string, unknown> | undefined {
       return merge(
         'NETWORK_FILTER',
         { listener: { name: c.listener, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
-        { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', stream_idle_timeout: protoDuration(c.ms) } },
+        { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_TYPE, stream_idle_timeout: protoDuration(c.ms) } },
+      );
+    case 'listener-allow-connect':
+      return merge(
+        'NETWORK_FILTER',
+        { listener: { name: c.listener, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+        { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_TYPE, http2_protocol_options: { allow_connect: true } } },
+      );
+    case 'tcp-proxy-idle-timeout':
+      return merge(
+        'NETWORK_FILTER',
+        { listener: { name: c.listener, filterChain: { filter: { name: 'envoy.filters.network.tcp_proxy' } } } },
+        { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY_TYPE, idle_timeout: protoDuration(c.ms) } },
       );
     case 'route-disable-request-buffer':
       return merge('HTTP_ROUTE', { routeConfiguration: { vhost: { route: { name: c.route } } } }, {

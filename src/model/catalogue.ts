@@ -154,6 +154,21 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'HTTP/2 upstream behind WebSocket-capable routes',
     'HTTP/2 upstream ({http2Source}, ALPN {upstreamAlpn}) behind WebSocket-capable routes ({websocketRoutes}): {http2Connections} HTTP/2 connections, {protocolErrors} protocol errors, {rxResets} resets, {logProtocolErrors} protocol-error 502s logged',
   ),
+  finding(
+    'websocket-listener-prefers-h2',
+    'HTTP/2 offered first on a WebSocket listener without extended CONNECT',
+    'ALPN {alpn} offered on a listener serving WebSocket routes ({websocketRoutes}) without allow_connect: {h2Failures} WebSocket handshakes over HTTP/2 failed ({h2Rejected426} answered 426, {h2ConnectRefused} extended CONNECTs refused); {http2Connections} HTTP/2 connections',
+  ),
+  finding(
+    'tunnel-idle-timeouts',
+    'TCP tunnels ended by the idle timeout or left without keepalive',
+    'TCP proxy {statPrefix} to {cluster}: {idleTimeouts} connections closed by idle_timeout {idleTimeoutMs} ({idleTimeoutSource}); keepalive on the listener {listenerKeepalive}, on the cluster {clusterKeepalive}; {logAtIdleTimeout} logged tunnels lasted the idle timeout',
+  ),
+  finding(
+    'listeners-drained',
+    'Listener updates drain connections',
+    '{listenerModified} listener updates, {listenerRemoved} removals and {inPlaceUpdated} filter-chain updates ({windowUpdates} in {windowSeconds}); {listenersDraining} listeners and {filterChainsDraining} filter chains draining now; {logDrainCloses} connections closed by drains in the access log ({logDrainUpgrades} upgraded)',
+  ),
   // Root causes shipped now
   rootCause(
     'flow-control-stall',
@@ -208,10 +223,22 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'WebSocket sent to an HTTP/2 upstream',
     'the cluster speaks HTTP/2 to its backend (configured, or chosen by TLS ALPN), so upgrades leave as extended CONNECT, which a backend without RFC 8441 support resets: 502 with a protocol_error reset',
   ),
+  rootCause(
+    'alpn-h2-websocket',
+    'HTTP/2 offered first to WebSocket clients without extended CONNECT',
+    'the listener offers h2 first and does not accept WebSockets over HTTP/2 (allow_connect off): clients that open the WebSocket on their HTTP/2 connection (Firefox) fail with 426 or a refused CONNECT, clients that fall back to HTTP/1.1 (Chrome, most libraries) connect',
+  ),
+  rootCause(
+    'passthrough-idle-timeout',
+    'TLS passthrough tunnels end on the idle timeout',
+    'quiet TCP tunnels end on the TCP proxy idle timeout, or silently in load balancers and NAT when no TCP keepalive crosses them; Envoy cannot ping inside an encrypted passthrough stream',
+  ),
+  rootCause(
+    'listener-drain',
+    'Listener drains close upgraded connections',
+    'listener updates drain the listener holding the WebSockets; with no next response to close after, each one is closed when the drain time ends (flag DC, filter_chain_is_being_removed)',
+  ),
   // Reserved for later releases (never reuse these ids for anything else)
-  reserved('alpn-h2-websocket', 'HTTP/2 offered first to WebSocket clients without extended CONNECT'),
-  reserved('passthrough-idle-timeout', 'TLS passthrough tunnels end on the idle timeout'),
-  reserved('listener-drain', 'Listener drains close upgraded connections'),
   reserved('stats-unavailable', 'The stats a diagnosis needs are not available'),
   // What root causes explain
   explanation(
@@ -287,6 +314,24 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'upstream-protocol-errors',
     '{protocolErrors} upstream protocol errors and {rxResets} streams reset by the backend ({windowProtocolErrors} and {windowRxResets} of them in {windowSeconds})',
   ),
+  explanation(
+    'h2-handshakes-fail',
+    '{h2Failures} WebSocket handshakes came over HTTP/2 on {listener} (ALPN {alpn}) and failed: {h2Rejected426} answered 426 Upgrade Required, {h2ConnectRefused} extended CONNECTs refused ({http2Connections} HTTP/2 connections)',
+  ),
+  explanation(
+    'tunnels-closed-idle',
+    '{idleTimeouts} tunnels on {statPrefix} were closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application\'s own bytes keep an encrypted tunnel open',
+  ),
+  explanation(
+    'tunnels-without-keepalive',
+    'no TCP keepalive on the listener ({listenerKeepalive}) or towards the backend ({clusterKeepalive}): load balancers and NAT drop quiet tunnels silently ({logAtMiddleboxTimer} logged tunnels ended at {middleboxTimer})',
+  ),
+  explanation('drain-closed-upgrades', '{logDrainUpgrades} upgraded sessions ({logDrainCloses} connections in all) were closed when their listener drained (filter_chain_is_being_removed), after a drain time of {drainSeconds} s'),
+  explanation(
+    'listener-updates-in-window',
+    '{windowUpdates} listener updates in {windowSeconds} with {upgradesActive} upgraded connections open: each drains its listener and closes the WebSockets on it after {drainSeconds} s',
+  ),
+  explanation('listeners-draining-now', '{listenersDraining} listeners and {filterChainsDraining} filter chains draining at capture time ({drainingInConfig} listeners in the config dump), {upgradesActive} upgraded connections open'),
   // Notes on rendered fixes
   note(
     'policy-may-be-overridden',
@@ -299,6 +344,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   note('patches-winning-policy', 'this is the live {policy} with the fields added and everything it already sets kept: it is the policy that wins for the route'),
   note('remove-policy-field', 'the limit to lift is {field}: remove it from the policy that sets it (unset means unlimited)'),
   note('listener-limit-pauses-upstream', "the listener's buffer limit is the downstream write watermark that pauses upstream reads"),
+  note('envoy-patch-policy-enable', 'EnvoyPatchPolicy is applied only when the EnvoyGateway configuration sets extensionApis.enableEnvoyPatchPolicy: true'),
+  note(
+    'alpn-http11-alternative',
+    'without patches: a ClientTrafficPolicy with tls.alpnProtocols [http/1.1] for the listeners of {gateway} makes every client use HTTP/1.1 there, WebSockets included, at the cost of HTTP/2 for pages',
+  ),
+  note('envoyproxy-reference', 'reference EnvoyProxy {envoyProxy} from Gateway {gateway} (spec.infrastructure.parametersRef), or add the field to the EnvoyProxy its GatewayClass already references'),
+  note('drain-timeout-slows-shutdown', 'drainTimeout ({drainSeconds} s) is also how long a proxy pod drains when it stops: keep terminationGracePeriodSeconds above it'),
   note('envoyfilter-add-workload-selector', 'without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload\'s labels to narrow it'),
 ];
 

@@ -73,7 +73,15 @@ export type FixChange =
   /** Speak the client's protocol upstream (HTTP/1.1 for WebSockets) instead of HTTP/2. */
   | { kind: 'cluster-client-protocol'; cluster: string }
   /** Request buffering turned off for a route. */
-  | { kind: 'route-disable-request-buffer'; route: string };
+  | { kind: 'route-disable-request-buffer'; route: string }
+  /** The connection manager's `max_stream_duration` on a listener (0 removes the limit). */
+  | { kind: 'listener-max-stream-duration'; listener: string; ms: number }
+  /** RFC 8441 extended CONNECT accepted on a listener's connection manager (`http2_protocol_options.allow_connect`). */
+  | { kind: 'listener-allow-connect'; listener: string }
+  /** The TCP proxy's `idle_timeout` on a listener's filter chains with that stat prefix (0 disables it). */
+  | { kind: 'tcp-proxy-idle-timeout'; listener: string; statPrefix: string; ms: number }
+  /** The proxy's drain time (`--drain-time-s`): how long draining listeners keep their connections. */
+  | { kind: 'proxy-drain-time'; listener: string; seconds: number };
 
 /** A fix rendered for one flavor: an object or fragment that can be applied as it is. */
 export interface RenderedFix {

@@ -95,7 +95,14 @@ export const rule: DiagnosisRule = {
         explains,
         checks: checksFor(s, clusters, 'connection-max-duration'),
         // Lifting a limit is removing it (renderers say so where a value cannot express "none").
-        changes: entities.filter((e) => e.kind === 'cluster').map((e): FixChange => ({ kind: 'cluster-max-connection-duration', cluster: e.name, ms: 0 })),
+        changes: [
+          ...entities.filter((e) => e.kind === 'cluster').map((e): FixChange => ({ kind: 'cluster-max-connection-duration', cluster: e.name, ms: 0 })),
+          // A connection manager's max_stream_duration resets upgraded streams: lift it on the listeners holding it.
+          ...resets
+            .filter((f) => f.entity.kind === 'connection-manager' && (num(f, 'maxStreamDurationMs') ?? 0) > 0)
+            .flatMap((f) => managers.get(f.entity.name)?.listeners ?? [])
+            .map((listener): FixChange => ({ kind: 'listener-max-stream-duration', listener, ms: 0 })),
+        ],
       },
     ];
   },

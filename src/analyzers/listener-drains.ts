@@ -1,0 +1,95 @@
+// Listener updates that drain connections. A listener update that cannot be applied to its filter chains alone
+// replaces the listener and drains the old one; a filter-chain-only update drains the changed chains
+// (docs/root/intro/arch_overview/listeners/listener_filters.rst "filter chain only update";
+// source/common/listener_manager/listener_manager_impl.cc). Draining HTTP/1.1 connections close after their next
+// response, but an upgraded WebSocket has none: it stays until the drain time (`--drain-time-s`, 600 s in Envoy,
+// 60 s as Envoy Gateway starts Envoy, internal/infrastructure/common/proxy_args.go) ends, then is closed with flag DC
+// and details `filter_chain_is_being_removed` (envoyproxy/gateway#8889, #6716). Stats: `listener_manager.
+// listener_modified`, `listener_removed`, `listener_in_place_updated`, gauges `total_listeners_draining`,
+// `total_filter_chains_draining` (docs/root/configuration/listeners/stats.rst).
+
+import type { Finding, Severity } from '../model/finding.ts';
+import type { Snapshot, StatsSample } from '../model/snapshot.ts';
+import { latestSample, stat } from '../model/stats-view.ts';
+import { connectionManagers, webSocketListeners } from '../model/topology.ts';
+import { type AnalyzerMeta, finding } from './analyzer.ts';
+
+export const meta: AnalyzerMeta = {
+  id: 'listener-drains',
+  title: 'Listener updates that drain long-lived connections',
+  reads: ['config', 'stats', 'stats-later', 'access-log'],
+  emits: ['listeners-drained'],
+  docs: 'docs/analyzers/listener-drains.md',
+};
+
+/** The close details Envoy logs for connections closed when their filter chain is drained away. */
+export const DRAIN_CLOSE_DETAILS = 'filter_chain_is_being_removed';
+
+/** Listener-manager counters that count an update which drains connections. */
+const UPDATE_COUNTERS = ['listener_modified', 'listener_removed', 'listener_in_place_updated'] as const;
+
+function other(sample: StatsSample | undefined, name: string): number | undefined {
+  const v = sample?.other.get(`listener_manager.${name}`);
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
+function windowOf(s: Snapshot, name: string): number | undefined {
+  const before = other(s.stats, name);
+  const after = other(s.statsLater, name);
+  return before !== undefined && after !== undefined ? after - before : undefined;
+}
+
+/** How long draining listeners keep connections by default, by what started Envoy. */
+export function defaultDrainSeconds(s: Snapshot): number {
+  if (s.flavor === 'envoy-gateway') return 60;
+  if (s.flavor === 'istio') return 45;
+  return 600;
+}
+
+export function analyze(s: Snapshot): Finding[] {
+  const sample = latestSample(s);
+  const wsListeners = webSocketListeners(s);
+  const tunnels = s.listeners.some((l) => l.state === 'active' && l.filterChains.some((fc) => fc.tcpProxy && !fc.tls));
+  if (wsListeners.length === 0 && !tunnels) return [];
+  const totals = Object.fromEntries(UPDATE_COUNTERS.map((c) => [c, other(sample, c)]));
+  const windows = s.statsLater ? Object.fromEntries(UPDATE_COUNTERS.map((c) => [c, windowOf(s, c)])) : {};
+  const windowUpdates = s.statsLater && UPDATE_COUNTERS.every((c) => windows[c] !== undefined) ? UPDATE_COUNTERS.reduce((n, c) => n + (windows[c] ?? 0), 0) : undefined;
+  const listenersDraining = other(sample, 'total_listeners_draining');
+  const filterChainsDraining = other(sample, 'total_filter_chains_draining');
+  const drainingInConfig = s.listeners.filter((l) => l.state === 'draining').length;
+  let upgradesActive: number | undefined;
+  for (const prefix of new Set(connectionManagers(s).map((m) => m.connectionManager.statPrefix))) {
+    const v = stat(s, 'http', prefix, 'downstream_cx_upgrades_active');
+    if (v !== undefined) upgradesActive = (upgradesActive ?? 0) + v;
+  }
+  let logDrainCloses: number | undefined;
+  let logDrainUpgrades: number | undefined;
+  if (s.accessLog) {
+    const drained = s.accessLog.entries.filter((e) => `${e.responseCodeDetails ?? ''} ${e.connectionTerminationDetails ?? ''}`.includes(DRAIN_CLOSE_DETAILS));
+    logDrainCloses = drained.length;
+    logDrainUpgrades = drained.filter((e) => e.responseCode === 101).length;
+  }
+  const updates = UPDATE_COUNTERS.reduce((n, c) => n + (totals[c] ?? 0), 0);
+  const drainingNow = (listenersDraining ?? 0) + (filterChainsDraining ?? 0) + drainingInConfig;
+  if (updates === 0 && drainingNow === 0 && (logDrainCloses ?? 0) === 0) return [];
+  let severity: Severity = 'info';
+  if ((logDrainUpgrades ?? 0) > 0 || ((windowUpdates ?? 0) > 0 && (upgradesActive ?? 0) > 0)) severity = 'error';
+  else if ((logDrainCloses ?? 0) > 0 || (drainingNow > 0 && (upgradesActive ?? 0) > 0)) severity = 'warning';
+  return [
+    finding(s, 'listeners-drained', severity, { kind: 'proxy', name: s.id }, {
+      listenerModified: totals.listener_modified,
+      listenerRemoved: totals.listener_removed,
+      inPlaceUpdated: totals.listener_in_place_updated,
+      windowUpdates,
+      windowSeconds: windowUpdates !== undefined ? s.intervalSeconds : undefined,
+      listenersDraining,
+      filterChainsDraining,
+      drainingInConfig,
+      upgradesActive,
+      websocketListeners: wsListeners.map((l) => l.listener.name).join(','),
+      drainSeconds: defaultDrainSeconds(s),
+      logDrainCloses,
+      logDrainUpgrades,
+    }),
+  ];
+}

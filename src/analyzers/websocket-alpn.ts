@@ -1,0 +1,84 @@
+// Listeners that offer HTTP/2 first to TLS clients while serving WebSocket routes, without RFC 8441 extended
+// CONNECT. The server picks the first protocol of its own ALPN list that the client offers
+// (api/envoy/extensions/transport_sockets/tls/v3/common.proto `alpn_protocols`), so browsers get h2. Envoy accepts
+// WebSockets over HTTP/2 only with `http2_protocol_options.allow_connect` on the connection manager
+// (api/envoy/config/core/v3/protocol.proto; docs/root/intro/arch_overview/http/upgrades.rst), which Envoy Gateway
+// never sets. Clients that fall back to a separate HTTP/1.1 connection (Chrome, most libraries) are unaffected; a
+// client that opens the WebSocket on its HTTP/2 connection reaches the backend without `Upgrade`, which answers
+// 426, or has its extended CONNECT refused (kgateway-dev/kgateway#14305: Firefox). So the configuration alone is
+// information; failed handshakes over HTTP/2 in the access log are the evidence.
+
+import type { AccessLogEntry } from '../model/access-log.ts';
+import type { Finding, Severity } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { stat } from '../model/stats-view.ts';
+import { upgradesOn, webSocketListeners } from '../model/topology.ts';
+import { type AnalyzerMeta, finding } from './analyzer.ts';
+
+export const meta: AnalyzerMeta = {
+  id: 'websocket-alpn',
+  title: 'HTTP/2 offered first where WebSockets are served, without extended CONNECT',
+  reads: ['config', 'stats', 'access-log'],
+  emits: ['websocket-listener-prefers-h2'],
+  docs: 'docs/analyzers/websocket-alpn.md',
+};
+
+/** Failed handshakes at or above this count make the finding an error. */
+export const MANY_FAILED_HANDSHAKES = 10;
+
+/** True for an access-log entry carried over HTTP/2. */
+function overHttp2(e: AccessLogEntry): boolean {
+  return e.protocol !== undefined && /^HTTP\/2/i.test(e.protocol);
+}
+
+/** A WebSocket handshake over HTTP/2 that failed: the backend demanded an upgrade (426), or an extended CONNECT was refused. */
+export function failedH2Handshake(e: AccessLogEntry): '426' | 'connect' | undefined {
+  if (!overHttp2(e)) return undefined;
+  if (e.responseCode === 426) return '426';
+  if (e.method === 'CONNECT' && (e.responseCode === undefined || e.responseCode < 200 || e.responseCode >= 300)) return 'connect';
+  return undefined;
+}
+
+export function analyze(s: Snapshot): Finding[] {
+  const findings: Finding[] = [];
+  for (const { listener, routes, managers } of webSocketListeners(s)) {
+    const h2First = listener.filterChains.filter((fc) => fc.tls && fc.alpn[0] === 'h2' && fc.connectionManager !== undefined);
+    if (h2First.length === 0) continue;
+    // With allow_connect on every such chain, extended CONNECT is accepted and converted for HTTP/1.1 backends.
+    const withoutConnect = h2First.filter((fc) => fc.connectionManager?.http2AllowConnect === false && fc.connectionManager.codecType !== 'HTTP1');
+    if (withoutConnect.length === 0) continue;
+    const prefixes = [...new Set(withoutConnect.map((fc) => fc.connectionManager?.statPrefix as string))];
+    let http2Connections: number | undefined;
+    for (const p of prefixes) {
+      const v = stat(s, 'http', p, 'downstream_cx_http2_total');
+      if (v !== undefined) http2Connections = (http2Connections ?? 0) + v;
+    }
+    let rejected426: number | undefined;
+    let connectRefused: number | undefined;
+    let h2Entries: number | undefined;
+    if (s.accessLog) {
+      const routeNames = new Set(routes.map((r) => r.name));
+      const mine = s.accessLog.entries.filter((e) => e.routeName !== undefined && routeNames.has(e.routeName));
+      h2Entries = mine.filter(overHttp2).length;
+      rejected426 = mine.filter((e) => failedH2Handshake(e) === '426').length;
+      connectRefused = mine.filter((e) => failedH2Handshake(e) === 'connect').length;
+    }
+    const failures = (rejected426 ?? 0) + (connectRefused ?? 0);
+    const severity: Severity = failures >= MANY_FAILED_HANDSHAKES ? 'error' : failures > 0 ? 'warning' : 'info';
+    findings.push(
+      finding(s, 'websocket-listener-prefers-h2', severity, { kind: 'listener', name: listener.name }, {
+        alpn: withoutConnect[0]?.alpn.join(',') ?? 'h2',
+        websocketRoutes: routes.length,
+        allowConnect: false,
+        connectionManagers: prefixes.join(','),
+        http2Connections,
+        upgradesTotal: upgradesOn(s, managers),
+        h2LogEntries: h2Entries,
+        h2Failures: s.accessLog ? failures : undefined,
+        h2Rejected426: rejected426,
+        h2ConnectRefused: connectRefused,
+      }),
+    );
+  }
+  return findings;
+}

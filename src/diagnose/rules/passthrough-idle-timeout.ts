@@ -1,0 +1,64 @@
+// passthrough-idle-timeout: TCP tunnels (TLS passthrough or TCP routes) end on the TCP proxy's `idle_timeout`
+// (api/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto, default 1 h), or die quietly in load
+// balancers and NAT when no TCP keepalive crosses them. Envoy cannot inject pings into an encrypted passthrough
+// stream, so the fix is a longer idle timeout plus keepalive on both sides. Evidence, strongest first: idle
+// timeouts during the window or tunnels logged at the idle timeout, idle timeouts as a total, tunnels logged at a
+// known load balancer idle timer without keepalive; keepalive missing alone is informational.
+
+import type { Explanation, Finding, FixChange } from '../../model/finding.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { PROPOSED_KEEPALIVE } from './missing-tcp-keepalive.ts';
+import { type DiagnosisRule, type Diagnosed, evidenceOf, HIGH_IS_ERROR, scoring } from './rule.ts';
+
+/** The TCP proxy's own default idle timeout, the least a fix proposes. */
+const ONE_HOUR_MS = 3_600_000;
+
+function num(f: Finding, key: string): number {
+  const v = f.evidence[key];
+  return typeof v === 'number' ? v : 0;
+}
+
+/** An idle timeout to propose: twice the current one, and at least an hour. */
+export function proposedIdleTimeout(currentMs: number): number {
+  return Math.max(ONE_HOUR_MS, currentMs * 2);
+}
+
+export const rule: DiagnosisRule = {
+  id: 'passthrough-idle-timeout',
+  uses: ['tunnel-idle-timeouts'],
+  diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
+    return findings
+      .filter((f) => f.code === 'tunnel-idle-timeouts')
+      .map((f) => {
+        const explains: Explanation[] = [];
+        const changes: FixChange[] = [];
+        let score = 0.3;
+        const idle = num(f, 'idleTimeouts');
+        const statPrefix = String(f.evidence.statPrefix);
+        if (idle > 0 || num(f, 'logAtIdleTimeout') > 0) {
+          score = 0.55 + (num(f, 'windowIdleTimeouts') > 0 ? 0.2 : 0) + (num(f, 'logAtIdleTimeout') > 0 ? 0.15 : 0);
+          explains.push({ code: 'tunnels-closed-idle', values: evidenceOf(f, ['idleTimeouts', 'statPrefix', 'idleTimeoutMs', 'windowIdleTimeouts', 'windowSeconds', 'logAtIdleTimeout']) });
+          changes.push({ kind: 'tcp-proxy-idle-timeout', listener: f.entity.name, statPrefix, ms: proposedIdleTimeout(num(f, 'idleTimeoutMs')) });
+        }
+        const listenerKeepalive = f.evidence.listenerKeepalive === true;
+        const clusterKeepalive = f.evidence.clusterKeepalive !== false;
+        if (!listenerKeepalive || !clusterKeepalive) {
+          explains.push({ code: 'tunnels-without-keepalive', values: evidenceOf(f, ['listenerKeepalive', 'clusterKeepalive', 'middleboxTimer', 'logAtMiddleboxTimer']) });
+          if (num(f, 'logAtMiddleboxTimer') > 0) score += 0.3;
+          if (!listenerKeepalive) changes.push({ kind: 'listener-tcp-keepalive', listener: f.entity.name, ...PROPOSED_KEEPALIVE });
+          if (!clusterKeepalive && typeof f.evidence.cluster === 'string') changes.push({ kind: 'cluster-tcp-keepalive', cluster: f.evidence.cluster, ...PROPOSED_KEEPALIVE });
+        }
+        const entities: Diagnosed['entities'] = [f.entity];
+        if (typeof f.evidence.cluster === 'string') entities.push({ kind: 'cluster', name: f.evidence.cluster });
+        return {
+          id: 'passthrough-idle-timeout',
+          ...scoring(s, score, (c) => (f.severity === 'info' ? 'info' : HIGH_IS_ERROR(c))),
+          entities,
+          evidence: [f],
+          explains,
+          checks: [],
+          changes,
+        };
+      });
+  },
+};
