@@ -1,0 +1,113 @@
+import { describe, it } from 'node:test';
+import { analyze } from '../../src/analyzers/tcp-tunnels.ts';
+import type { AccessLogEntry } from '../../src/model/access-log.ts';
+import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
+import { type FixtureSpec, fixture, gatewayCluster } from '../helpers/snapshot.ts';
+
+const L = 'home/eg/tls-passthrough';
+const C = 'tlsroute/home/mqtt/rule/-1';
+const PREFIX = 'tls-passthrough-10444';
+const keepaliveOptions = [
+  { level: '1', name: '9', int_value: '1' },
+  { level: '6', name: '4', int_value: '60', state: 'STATE_PREBIND' },
+];
+
+/** A TLS passthrough listener: SNI match, TCP proxy to the TLSRoute's cluster. */
+function passthrough(opts: { idleTimeout?: string; keepalive?: boolean; tls?: boolean } = {}): object {
+  return {
+    name: L,
+    address: { socket_address: { address: '0.0.0.0', port_value: 10444 } },
+    ...(opts.keepalive ? { socket_options: keepaliveOptions } : {}),
+    listener_filters: [{ name: 'envoy.filters.listener.tls_inspector' }],
+    filter_chains: [
+      {
+        filter_chain_match: { server_names: ['mqtt.example.com'] },
+        filters: [
+          {
+            name: 'envoy.filters.network.tcp_proxy',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+              stat_prefix: PREFIX,
+              cluster: C,
+              ...(opts.idleTimeout ? { idle_timeout: opts.idleTimeout } : {}),
+            },
+          },
+        ],
+        ...(opts.tls
+          ? { transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext' } } }
+          : {}),
+      },
+    ],
+  };
+}
+const clusterKeepalive = { upstream_connection_options: { tcp_keepalive: { keepalive_time: 60 } } };
+const tcp = (stats: Record<string, number>) => Object.fromEntries(Object.entries(stats).map(([k, v]) => [`tcp.${PREFIX}.${k}`, v]));
+const spec = (listener: object, cluster: object, before?: Record<string, number>, after?: Record<string, number>): FixtureSpec => ({
+  clusters: [gatewayCluster(C, cluster)],
+  listeners: [listener],
+  ...(before ? { stats: tcp(before) } : {}),
+  ...(after ? { statsLater: tcp(after), intervalSeconds: 30 } : {}),
+});
+const tunnel = (durationMs: number): AccessLogEntry => ({ responseFlags: [], upstreamCluster: C, durationMs });
+const times = <T>(n: number, x: T): T[] => Array.from({ length: n }, () => x);
+
+describe('tcp-tunnels analyzer', () => {
+  const cases: Array<{ name: string; spec: FixtureSpec; log?: AccessLogEntry[]; want: ExpectedFinding[] }> = [
+    {
+      name: 'idle timeouts during the window, no keepalive: error',
+      spec: spec(passthrough({ idleTimeout: '300s' }), {}, { downstream_cx_total: 900, idle_timeout: 410 }, { downstream_cx_total: 930, idle_timeout: 437 }),
+      want: [
+        {
+          code: 'tunnel-idle-timeouts',
+          entity: L,
+          severity: 'error',
+          evidence: {
+            statPrefix: PREFIX,
+            cluster: C,
+            passthrough: true,
+            idleTimeoutMs: 300_000,
+            idleTimeoutSource: 'explicit',
+            idleTimeouts: 437,
+            windowIdleTimeouts: 27,
+            windowSeconds: 30,
+            connections: 930,
+            listenerKeepalive: false,
+            clusterKeepalive: false,
+          },
+        },
+      ],
+    },
+    {
+      name: 'idle timeouts as a total only, keepalive on both sides: warning, default idle timeout',
+      spec: spec(passthrough({ keepalive: true }), clusterKeepalive, { downstream_cx_total: 50, idle_timeout: 4 }),
+      want: [{ code: 'tunnel-idle-timeouts', entity: L, severity: 'warning', evidence: { idleTimeoutMs: 3_600_000, idleTimeoutSource: 'envoy-default', idleTimeouts: 4, listenerKeepalive: true, clusterKeepalive: true } }],
+    },
+    {
+      name: 'logged tunnels end at the idle timeout: error even without the counter',
+      spec: spec(passthrough({ idleTimeout: '300s', keepalive: true }), clusterKeepalive),
+      log: [...times(5, tunnel(300_400)), tunnel(12_000)],
+      want: [{ code: 'tunnel-idle-timeouts', entity: L, severity: 'error', evidence: { logTunnels: 6, logAtIdleTimeout: 5 } }],
+    },
+    {
+      name: 'no keepalive and tunnels ending at the AWS NLB idle timeout: error, timer named',
+      spec: spec(passthrough(), {}, { downstream_cx_total: 80, idle_timeout: 0 }),
+      log: [...times(4, tunnel(351_000)), tunnel(20_000)],
+      want: [{ code: 'tunnel-idle-timeouts', entity: L, severity: 'error', evidence: { idleTimeouts: 0, middleboxTimer: 'aws-nlb-tcp-idle-timeout', logAtMiddleboxTimer: 4, logAtIdleTimeout: 0 } }],
+    },
+    {
+      name: 'no keepalive, nothing ended: info',
+      spec: spec(passthrough(), {}, { downstream_cx_total: 80, idle_timeout: 0 }),
+      want: [{ code: 'tunnel-idle-timeouts', entity: L, severity: 'info', evidence: { idleTimeouts: 0, listenerKeepalive: false, clusterKeepalive: false } }],
+    },
+    { name: 'no keepalive but no tunnel ever opened: nothing', spec: spec(passthrough(), {}, { downstream_cx_total: 0, idle_timeout: 0 }), want: [] },
+    { name: 'keepalive on both sides, no idle timeouts: nothing', spec: spec(passthrough({ keepalive: true }), clusterKeepalive, { downstream_cx_total: 80, idle_timeout: 0 }), want: [] },
+    { name: 'TLS terminated by Envoy: not a tunnel', spec: spec(passthrough({ tls: true }), {}, { downstream_cx_total: 80, idle_timeout: 9 }), want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const s = fixture(c.spec);
+      if (c.log) s.accessLog = { source: 'access.log', entries: c.log, skipped: 0 };
+      expectFindings(analyze(s), c.want);
+    });
+  }
+});
