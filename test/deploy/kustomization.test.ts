@@ -1,0 +1,168 @@
+// deploy/ as `kubectl apply -k deploy/` applies it: the objects, their namespace, the CronJob's schedule policy,
+// resources and security context, and the Slack Secret it mounts, as docs/cronjob.md tells the user to create it.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from '../helpers/cli.ts';
+import { cronJobPod, objectOf, type RbacRule, renderDeploy } from './render.ts';
+
+const NS = 'envoy-doctor';
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+const docs = readFileSync(join(ROOT, 'docs/cronjob.md'), 'utf8');
+
+/** The value following `flag` in the container's args. */
+function argValue(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+describe('deploy/ renders', () => {
+  it('exactly the objects the CronJob needs, and no Secret (the user creates it)', () => {
+    const got = renderDeploy()
+      .map((o) => `${o.kind}/${o.metadata.name}`)
+      .sort();
+    assert.deepEqual(got, [
+      'ClusterRole/envoy-doctor',
+      'ClusterRoleBinding/envoy-doctor',
+      'CronJob/envoy-doctor',
+      'Namespace/envoy-doctor',
+      'Role/envoy-doctor-state',
+      'RoleBinding/envoy-doctor-state',
+      'ServiceAccount/envoy-doctor',
+    ]);
+  });
+
+  it('every namespaced object in envoy-doctor, cluster-scoped ones without a namespace', () => {
+    for (const o of renderDeploy()) {
+      if (CLUSTER_SCOPED.has(o.kind)) assert.equal(o.metadata.namespace, undefined, `${o.kind}/${o.metadata.name}`);
+      else assert.equal(o.metadata.namespace, NS, `${o.kind}/${o.metadata.name}`);
+    }
+  });
+
+  it('the bindings give the roles to the CronJob\'s ServiceAccount', () => {
+    const { pod } = cronJobPod();
+    const sa = objectOf('ServiceAccount', pod.serviceAccountName);
+    for (const [binding, role] of [
+      ['ClusterRoleBinding', 'ClusterRole'],
+      ['RoleBinding', 'Role'],
+    ] as const) {
+      for (const b of renderDeploy().filter((o) => o.kind === binding)) {
+        const ref = (b as unknown as { roleRef: { kind: string; name: string } }).roleRef;
+        assert.equal(ref.kind, role);
+        objectOf(role, ref.name);
+        assert.deepEqual((b as unknown as { subjects: unknown[] }).subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
+      }
+    }
+  });
+
+  it('the roles only read, but for the state ConfigMap, which the Role names', () => {
+    const cluster = (objectOf('ClusterRole', 'envoy-doctor') as unknown as { rules: RbacRule[] }).rules;
+    for (const r of cluster) for (const v of r.verbs) assert.match(v, /^(get|list)$|^create$/, `ClusterRole verb ${v}`);
+    for (const r of cluster.filter((x) => x.verbs.includes('create'))) assert.deepEqual(r.resources, ['pods/portforward'], 'the only create is the port-forward');
+    assert.ok(!cluster.some((r) => r.resources.includes('secrets') || r.resources.includes('configmaps')), 'no Secrets or ConfigMaps cluster-wide');
+    const state = (objectOf('Role', 'envoy-doctor-state') as unknown as { rules: RbacRule[] }).rules;
+    for (const r of state) {
+      assert.deepEqual(r.resources, ['configmaps']);
+      if (r.verbs.some((v) => v !== 'create')) assert.deepEqual(r.resourceNames, ['envoy-doctor-state'], 'get and update only the state ConfigMap');
+    }
+  });
+
+  it('the Namespace enforces the restricted Pod Security Standard', () => {
+    assert.equal(objectOf('Namespace', NS).metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+  });
+});
+
+describe('the CronJob', () => {
+  it('never runs twice at once, skips runs it could not start in time, and keeps a short history', () => {
+    const spec = (cronJobPod().cronJob as unknown as { spec: Record<string, unknown> }).spec;
+    assert.equal(spec.concurrencyPolicy, 'Forbid');
+    assert.ok(Number(spec.startingDeadlineSeconds) > 0, 'startingDeadlineSeconds');
+    assert.ok(Number(spec.successfulJobsHistoryLimit) >= 1, 'successfulJobsHistoryLimit');
+    assert.ok(Number(spec.failedJobsHistoryLimit) >= 1, 'failedJobsHistoryLimit');
+    assert.match(String(spec.schedule), /^\S+ \S+ \S+ \S+ \S+$/, 'a five-field cron schedule');
+    assert.ok(docs.includes(`"${String(spec.schedule)}"`) || docs.includes(`\`${String(spec.schedule)}\``), 'docs/cronjob.md names the schedule');
+    const job = (spec.jobTemplate as { spec: { activeDeadlineSeconds?: number } }).spec;
+    assert.ok(Number(job.activeDeadlineSeconds) > 0, 'a hung run is ended');
+  });
+
+  it('runs the image the kustomization sets, a placeholder docs/cronjob.md tells the user to replace', () => {
+    const { container } = cronJobPod();
+    assert.equal(container.image, 'registry.example.com/envoy-doctor:0.1.0');
+    assert.ok(docs.includes('registry.example.com/envoy-doctor'), 'docs/cronjob.md names the placeholder');
+    assert.ok(docs.includes('kustomize edit set image envoy-doctor='), 'docs/cronjob.md shows how to set the image');
+  });
+
+  it('asks for and is limited in CPU and memory', () => {
+    const { resources } = cronJobPod().container as { resources: Record<'requests' | 'limits', Record<string, string>> };
+    for (const kind of ['requests', 'limits'] as const) for (const r of ['cpu', 'memory']) assert.ok(resources[kind]?.[r], `${kind}.${r}`);
+  });
+
+  it('runs as a non-root user with no privileges, from a read-only root filesystem', () => {
+    const { pod, container } = cronJobPod();
+    const psc = pod.securityContext as Record<string, any>;
+    assert.equal(psc.runAsNonRoot, true);
+    assert.ok(Number.isInteger(psc.runAsUser) && psc.runAsUser > 0, 'a numeric non-root runAsUser');
+    assert.equal(psc.seccompProfile?.type, 'RuntimeDefault');
+    const sc = container.securityContext as Record<string, any>;
+    assert.equal(sc.runAsNonRoot, true);
+    assert.equal(sc.readOnlyRootFilesystem, true);
+    assert.equal(sc.allowPrivilegeEscalation, false);
+    assert.deepEqual(sc.capabilities, { drop: ['ALL'] });
+    assert.equal(sc.seccompProfile?.type, 'RuntimeDefault');
+    assert.equal(sc.privileged ?? false, false);
+    assert.equal(pod.hostNetwork ?? false, false);
+    assert.equal(pod.hostPID ?? false, false);
+  });
+
+  it('can write only to /tmp, an emptyDir, and reaches the API server with its ServiceAccount token', () => {
+    const { pod, container } = cronJobPod();
+    const mounts = container.volumeMounts as Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+    const volumes = pod.volumes as Array<Record<string, any>>;
+    const tmp = mounts.find((m) => m.mountPath === '/tmp');
+    assert.ok(tmp, '/tmp is mounted');
+    assert.ok(volumes.find((v) => v.name === tmp.name)?.emptyDir, '/tmp is an emptyDir');
+    for (const m of mounts.filter((x) => x.mountPath !== '/tmp')) assert.equal(m.readOnly, true, `${m.mountPath} is read-only`);
+    assert.equal(pod.automountServiceAccountToken, true);
+    assert.equal(pod.restartPolicy, 'Never');
+  });
+
+  it('reads the Slack webhook URL from the Secret docs/cronjob.md creates, mounted where --post-url-file points', () => {
+    const { pod, container } = cronJobPod();
+    const volumes = pod.volumes as Array<Record<string, any>>;
+    const secretVolumes = volumes.filter((v) => v.secret);
+    assert.equal(secretVolumes.length, 1);
+    const v = secretVolumes[0] as { name: string; secret: { secretName: string; optional?: boolean; items: Array<{ key: string; path: string }> } };
+    assert.equal(v.secret.secretName, 'envoy-doctor-slack');
+    assert.equal(v.secret.optional, false, 'a missing Secret stops the pod from starting instead of running without a sink');
+    assert.deepEqual(v.secret.items.map((i) => i.key), ['url']);
+    const mount = (container.volumeMounts as Array<{ name: string; mountPath: string }>).find((m) => m.name === v.name);
+    assert.ok(mount, 'the Secret is mounted');
+    const args = container.args as string[];
+    assert.equal(argValue(args, '--post-url-file'), `${mount.mountPath}/${v.secret.items[0]?.path}`);
+    // No URL, token or Secret value in the manifests: only the reference.
+    assert.ok(!JSON.stringify(renderDeploy()).includes('hooks.slack.com'), 'no webhook URL in the manifests');
+    assert.ok(!(container.env as unknown[] | undefined)?.length, 'nothing passed in env');
+    // The command docs/cronjob.md gives creates this Secret, in this namespace, with this key.
+    const create = /kubectl create secret generic (\S+) -n (\S+) --from-(?:literal|file)=(\w+)=/.exec(docs);
+    assert.ok(create, 'docs/cronjob.md creates the Secret with kubectl');
+    assert.deepEqual(create.slice(1), [v.secret.secretName, NS, 'url']);
+  });
+
+  it('posts to Slack, keeps its state in a ConfigMap the Role lets it update, and exits 0 on findings', () => {
+    const args = cronJobPod().container.args as string[];
+    assert.equal(args[0], 'diagnose');
+    assert.ok(args.includes('-A'), 'every namespace');
+    assert.equal(argValue(args, '--post'), 'slack');
+    assert.equal(argValue(args, '--fail-on'), 'error');
+    assert.ok(args.includes('--force-exit-zero'));
+    const state = /^configmap:([^/]+)\/(.+)$/.exec(argValue(args, '--state') ?? '');
+    assert.ok(state, '--state configmap:NS/NAME');
+    assert.equal(state[1], NS);
+    const role = objectOf('Role', 'envoy-doctor-state') as unknown as { metadata: { namespace: string }; rules: RbacRule[] };
+    assert.equal(role.metadata.namespace, state[1]);
+    assert.ok(role.rules.some((r) => r.verbs.includes('update') && r.resourceNames?.includes(state[2] as string)), 'the Role names the state ConfigMap');
+    assert.ok(docs.includes(`kubectl create job --from=cronjob/envoy-doctor envoy-doctor-now -n ${NS}`), 'docs/cronjob.md runs it by hand');
+  });
+});
