@@ -11,6 +11,7 @@ import { deepMerge, protoDuration } from './changes.ts';
 import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import { BUFFER_PER_ROUTE } from './envoy.ts';
 import { type FixRenderer, type RenderedChangeSet } from './renderer.ts';
+import { istioStatsInclusion } from './stats-inclusion.ts';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -87,6 +88,14 @@ function envoyFilterPatch(c: FixChange): Record<string, unknown> | undefined {
         { listener: { name: c.listener, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
         { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_TYPE, stream_idle_timeout: protoDuration(c.ms) } },
       );
+    case 'listener-max-stream-duration':
+      return c.ms > 0
+        ? merge(
+            'NETWORK_FILTER',
+            { listener: { name: c.listener, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+            { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_TYPE, common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } } },
+          )
+        : undefined;
     case 'listener-allow-connect':
       return merge(
         'NETWORK_FILTER',
@@ -178,6 +187,7 @@ export const istioRenderer: FixRenderer = {
         changes: patches.map((p) => p.change),
       });
     }
+    out.push(...istioStatsInclusion(s, changes));
     return out;
   },
 };

@@ -9,6 +9,11 @@ import { type DiagnosisRule, type Diagnosed } from './rule.ts';
 export const rule: DiagnosisRule = {
   id: 'config-drift',
   uses: ['manifest-drift', 'manifest-not-applied'],
+  noFixFor: {
+    'envoy-gateway': 'either side may be right: apply the manifests, or commit the live objects; the fields that differ are the evidence',
+    envoy: 'Envoy Gateway manifests only',
+    istio: 'Envoy Gateway manifests only',
+  },
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const drift = findings.filter((f) => f.code === 'manifest-drift' || f.code === 'manifest-not-applied');
     if (drift.length === 0) return [];

@@ -12,6 +12,9 @@ import { webSocketManagers } from '../../analyzers/idle-timeouts.ts';
 import { checksFor } from './stream-idle-timeout.ts';
 import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from './rule.ts';
 
+/** The maximum stream duration proposed where one resets WebSockets: a day, so a session reconnects at most daily. */
+export const PROPOSED_MAX_STREAM_MS = 86_400_000;
+
 /** Timer ids (src/model/timers.ts) that are a maximum duration. */
 const DURATION_TIMERS = new Set(['hcm-max-connection-duration', 'hcm-max-stream-duration', 'cluster-max-connection-duration']);
 
@@ -97,11 +100,12 @@ export const rule: DiagnosisRule = {
         // Lifting a limit is removing it (renderers say so where a value cannot express "none").
         changes: [
           ...entities.filter((e) => e.kind === 'cluster').map((e): FixChange => ({ kind: 'cluster-max-connection-duration', cluster: e.name, ms: 0 })),
-          // A connection manager's max_stream_duration resets upgraded streams: lift it on the listeners holding it.
+          // A connection manager's max_stream_duration resets upgraded streams: raise it to a day on the listeners
+          // holding it (a zero would not lift it: Envoy reads any set value as a limit).
           ...resets
-            .filter((f) => f.entity.kind === 'connection-manager' && (num(f, 'maxStreamDurationMs') ?? 0) > 0)
+            .filter((f) => f.entity.kind === 'connection-manager' && (num(f, 'maxStreamDurationMs') ?? 0) > 0 && (num(f, 'maxStreamDurationMs') ?? 0) < PROPOSED_MAX_STREAM_MS)
             .flatMap((f) => managers.get(f.entity.name)?.listeners ?? [])
-            .map((listener): FixChange => ({ kind: 'listener-max-stream-duration', listener, ms: 0 })),
+            .map((listener): FixChange => ({ kind: 'listener-max-stream-duration', listener, ms: PROPOSED_MAX_STREAM_MS })),
         ],
       },
     ];

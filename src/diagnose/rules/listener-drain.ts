@@ -21,6 +21,10 @@ function num(f: Finding, key: string): number {
 export const rule: DiagnosisRule = {
   id: 'listener-drain',
   uses: ['listeners-drained'],
+  noFixFor: {
+    envoy: 'the drain time is the command-line flag --drain-time-s, not configuration (docs page)',
+    istio: "the drain time is the pod's proxy.istio.io/config drainDuration annotation, set on the workload (docs page)",
+  },
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const f = findings.find((x) => x.code === 'listeners-drained' && x.severity !== 'info');
     if (!f) return [];

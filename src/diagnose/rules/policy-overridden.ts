@@ -9,6 +9,10 @@ import { type DiagnosisRule, type Diagnosed } from './rule.ts';
 export const rule: DiagnosisRule = {
   id: 'policy-overridden',
   uses: ['gateway-policy-overridden'],
+  noFixFor: {
+    envoy: 'which policy wins is an Envoy Gateway matter: the Envoy fields are in the other root causes\' fixes',
+    istio: 'Envoy Gateway policies only',
+  },
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
     for (const f of findings.filter((x) => x.code === 'gateway-policy-overridden')) {

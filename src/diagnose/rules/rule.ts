@@ -1,7 +1,7 @@
 // The shape of a diagnosis rule: it combines one snapshot's findings into root causes of one catalogue id.
 
 import type { Confidence, Diagnosed, EvidenceValue, Finding, RootCause, Severity } from '../../model/finding.ts';
-import type { Snapshot } from '../../model/snapshot.ts';
+import type { Flavor, Snapshot } from '../../model/snapshot.ts';
 
 /** A root cause before its fixes are rendered. */
 export type { Diagnosed } from '../../model/finding.ts';
@@ -13,6 +13,8 @@ export interface DiagnosisRule {
   /** Finding codes it combines. */
   uses: string[];
   diagnose(snapshot: Snapshot, findings: Finding[]): Diagnosed[];
+  /** Flavors that render no fix for this root cause, each with why (every other flavor must render one). */
+  noFixFor?: Partial<Record<Flavor, string>>;
 }
 
 /** Confidence from a 0..1 score. */
