@@ -147,8 +147,8 @@ function counts(events: NotifyEvent[]): string {
 
 /**
  * After the report: applies `--force-exit-zero`, then posts this run's events to each `--post` sink and saves the
- * state for the events that were posted. Returns the exit code: a failed post or an unsaved state is 69 unless the
- * report's code is 79.
+ * state for the events that were posted. Returns the exit code: a failed post or an unsaved state turns 0 into 69
+ * and leaves any other code as it was.
  */
 export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial<NotifyCliOptions>, io: CliIO, reportCode: number): Promise<number> {
   const code = o.forceExitZero ? forcedExitCode(reportCode, d) : reportCode;
@@ -201,6 +201,5 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
       io.stderr(`envoy-doctor: posted, but the state was not saved: ${(err as Error).message}; the next run posts these events again\n`);
     }
   }
-  if (failed && code !== EXIT.findings) return EXIT.unavailable;
-  return code;
+  return failed && code === EXIT.ok ? EXIT.unavailable : code;
 }
