@@ -1,0 +1,112 @@
+// Every Envoy Gateway and Istio object envoy-doctor renders is valid against those projects' published schemas:
+// @kubernetes-models/envoy-gateway (generated from envoyproxy/gateway api/v1alpha1, published after Envoy Gateway
+// v1.9.0) and @kubernetes-models/istio 3.0.1 (generated from Istio 1.29.2's crd-all.gen.yaml). Those validators
+// check types, patterns and enums but let unknown fields pass, as the API server's pruning would silently drop
+// them; so every field a rendered object sets is also probed: given a value of the wrong type, validation must
+// fail at that field, which proves the schema declares it.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BackendTrafficPolicy, ClientTrafficPolicy, EnvoyPatchPolicy, EnvoyProxy } from '@kubernetes-models/envoy-gateway/gateway.envoyproxy.io/v1alpha1';
+import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
+import { EnvoyFilter } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter';
+import { parse } from 'yaml';
+import type { RenderedFix } from '../../src/model/finding.ts';
+import { diagnoseSamples, renderFor } from '../helpers/fix-coverage.ts';
+
+type Validate = (object: Record<string, unknown>) => void;
+type Model = new (data: never) => { validate(): void };
+
+const model = (M: Model): Validate => (object) => new M(object as never).validate();
+
+/** Validators by apiVersion and kind. */
+const VALIDATORS: Record<string, Validate> = {
+  'gateway.envoyproxy.io/v1alpha1 BackendTrafficPolicy': model(BackendTrafficPolicy as unknown as Model),
+  'gateway.envoyproxy.io/v1alpha1 ClientTrafficPolicy': model(ClientTrafficPolicy as unknown as Model),
+  'gateway.envoyproxy.io/v1alpha1 EnvoyPatchPolicy': model(EnvoyPatchPolicy as unknown as Model),
+  'gateway.envoyproxy.io/v1alpha1 EnvoyProxy': model(EnvoyProxy as unknown as Model),
+  'networking.istio.io/v1 DestinationRule': model(DestinationRule as unknown as Model),
+  'networking.istio.io/v1alpha3 EnvoyFilter': model(EnvoyFilter as unknown as Model),
+};
+
+/** Paths whose content the schemas declare free-form (Envoy's own config inside a patch). */
+const FREE_FORM = [/^spec\.configPatches\.\d+\.patch\.value\./, /^spec\.jsonPatches\.\d+\.operation\.value$/];
+
+/** Every path below `spec` of an object, objects and arrays included. */
+function paths(value: unknown, prefix: string[] = []): string[][] {
+  if (value === null || typeof value !== 'object') return [];
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  return entries.flatMap(([k, v]) => [[...prefix, k], ...paths(v, [...prefix, k])]);
+}
+
+/** A deep copy with the value at `path` replaced by one of the wrong type. */
+function poisoned(object: Record<string, unknown>, path: string[]): Record<string, unknown> {
+  const copy = structuredClone(object);
+  let cur = copy as Record<string, unknown>;
+  for (const k of path.slice(0, -1)) cur = cur[k] as Record<string, unknown>;
+  const last = path[path.length - 1] as string;
+  cur[last] = typeof cur[last] === 'boolean' ? 'not-a-boolean' : true;
+  return copy;
+}
+
+/** Problems with one rendered object: schema errors, and fields the schema does not declare. */
+function problems(fix: RenderedFix): string[] {
+  const object = parse(fix.text) as Record<string, unknown>;
+  const validate = VALIDATORS[`${String(object.apiVersion)} ${String(object.kind)}`];
+  if (!validate) return [`no schema for ${String(object.apiVersion)} ${String(object.kind)}`];
+  try {
+    validate(object);
+  } catch (err) {
+    return [`${fix.target}: ${(err as Error).message}`];
+  }
+  const out: string[] = [];
+  for (const path of paths(object.spec, ['spec'])) {
+    const dotted = path.join('.');
+    if (FREE_FORM.some((re) => re.test(dotted))) continue;
+    try {
+      validate(poisoned(object, path));
+      out.push(`${fix.target}: ${dotted} is not declared by the schema`);
+    } catch {
+      // The schema checked the field: it is known.
+    }
+  }
+  return out;
+}
+
+describe('rendered objects against the published schemas', async () => {
+  const samples = await diagnoseSamples();
+  const fixes: RenderedFix[] = [];
+  for (const sample of samples.values()) {
+    for (const rc of sample.rootCauses) {
+      fixes.push(...rc.fixes.filter((f) => f.apply === 'kubectl-apply'));
+      fixes.push(...renderFor('istio', sample, rc));
+    }
+  }
+  const kinds = [...new Set(fixes.map((f) => f.target.split(' ')[0]))].sort();
+  it('renders every kind of object there is a fix for', () => {
+    for (const kind of ['BackendTrafficPolicy', 'ClientTrafficPolicy', 'DestinationRule', 'EnvoyFilter']) assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(', ')}`);
+  });
+  it('every rendered Envoy Gateway and Istio object is valid and sets only declared fields', () => {
+    const seen = new Set<string>();
+    const all: string[] = [];
+    for (const fix of fixes) {
+      if (seen.has(fix.text)) continue;
+      seen.add(fix.text);
+      all.push(...problems(fix));
+    }
+    assert.deepEqual(all, []);
+  });
+  it('the probe catches an unknown field and a malformed duration', () => {
+    const bad: RenderedFix = {
+      flavor: 'envoy-gateway',
+      target: 'BackendTrafficPolicy home/x',
+      apply: 'kubectl-apply',
+      format: 'yaml',
+      notes: [],
+      text: 'apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: x, namespace: home}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: x}]\n  tcpKeepAlive: {idleTime: 60s}\n',
+    };
+    assert.deepEqual(problems(bad), ['BackendTrafficPolicy home/x: spec.tcpKeepAlive is not declared by the schema', 'BackendTrafficPolicy home/x: spec.tcpKeepAlive.idleTime is not declared by the schema']);
+    const malformed = { ...bad, text: bad.text.replace('tcpKeepAlive: {idleTime: 60s}', 'tcpKeepalive: {idleTime: 60 s}') };
+    assert.match(problems(malformed)[0] ?? '', /idleTime/);
+  });
+});
