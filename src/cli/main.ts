@@ -12,8 +12,12 @@ import { readManifests } from '../collect/manifests.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { type Diagnosis, diagnose } from '../diagnose/diagnose.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
+import { renderHtml } from '../report/html.ts';
 import { renderJson } from '../report/json.ts';
+import { renderMarkdown } from '../report/markdown.ts';
+import { renderMetrics } from '../report/metrics.ts';
 import { EXIT, exitCodeFor } from '../report/outcome.ts';
+import { publishMetricsText } from '../report/publish.ts';
 import { renderTable } from '../report/table.ts';
 import { type CliIO, TOOL } from './io.ts';
 import { explain, listCatalogue } from './catalogue.ts';
@@ -24,11 +28,19 @@ import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, 
 export type { CliIO } from './io.ts';
 export { TOOL } from './io.ts';
 
-function report(d: Diagnosis, o: ReportOptions, io: CliIO): number {
+/** Prints the report, then writes and pushes the metrics if asked; 74 when that failed. */
+async function report(d: Diagnosis, o: ReportOptions, io: CliIO): Promise<number> {
   const policy = { failOn: o.failOn };
+  const ctx = { now: new Date(), tool: TOOL };
   if (o.output === 'json') io.stdout(renderJson(d, TOOL, policy));
-  else io.stdout(renderTable(d, { color: (o.color ?? io.isTTY) && io.env.NO_COLOR === undefined }));
-  return exitCodeFor(d, policy);
+  else if (o.output === 'markdown') io.stdout(renderMarkdown(d, ctx));
+  else if (o.output === 'html') io.stdout(renderHtml(d, ctx));
+  else io.stdout(renderTable(d, { color: (o.color ?? io.isTTY) && io.env.NO_COLOR === undefined, now: ctx.now }));
+  const code = exitCodeFor(d, policy);
+  if (o.metricsFile === undefined && o.push === undefined) return code;
+  const failures = await publishMetricsText(renderMetrics(d, ctx.now), o);
+  for (const f of failures) io.stderr(`envoy-doctor: ${f}\n`);
+  return failures.length > 0 ? EXIT.publish : code;
 }
 
 /** Attaches `--manifests DIR` to the snapshots that have live objects to compare with. */
@@ -64,7 +76,7 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   const { snapshots, notCollected } = await loadOffline(inputs);
   await withManifests(snapshots, o.manifests);
   const d = await diagnose(snapshots, notCollected);
-  return notifyAfterReport(d, o, io, report(d, o, io));
+  return notifyAfterReport(d, o, io, await report(d, o, io));
 }
 
 async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions & { manifests?: string }, io: CliIO): Promise<number> {
@@ -72,7 +84,7 @@ async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions 
   const { snapshots, notCollected } = await snapshotsOfOutcomes(live.outcomes, live.kubernetes);
   await withManifests(snapshots, o.manifests);
   const d = await diagnose(snapshots, notCollected);
-  return notifyAfterReport(d, o, io, report(d, o, io));
+  return notifyAfterReport(d, o, io, await report(d, o, io));
 }
 
 async function runCollect(targets: string[], o: LiveCliOptions & { out: string }, io: CliIO): Promise<number> {

@@ -3,6 +3,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Severity } from '../model/finding.ts';
 import { parseDurationMs } from '../parse/durations.ts';
+import { pushUrl } from '../report/publish.ts';
 
 /** Parses `30s`, `1m30s`, `250ms`, `0`. */
 export function durationArg(value: string): number {
@@ -44,20 +45,40 @@ export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** Report formats `-o` accepts. */
+export const REPORT_FORMATS = ['table', 'json', 'markdown', 'html'] as const;
+
 /** Report options every diagnosing command takes. */
 export interface ReportOptions {
-  output: 'table' | 'json';
+  output: (typeof REPORT_FORMATS)[number];
   failOn: Severity | 'none';
   color?: boolean;
+  /** Write the findings as Prometheus text exposition to this file (atomically). */
+  metricsFile?: string;
+  /** Push the same exposition to this Pushgateway. */
+  push?: string;
+  /** Pushgateway grouping key `instance`. */
+  pushInstance?: string;
+  /** Deadline for the push, in ms. */
+  pushTimeout: number;
 }
 
 /** Adds the report options. */
 export function withReportOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-o, --output <format>', 'report format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('-o, --output <format>', 'report format').choices(REPORT_FORMATS).default('table'))
     .addOption(new Option('--fail-on <severity>', 'exit 79 when anything is at or above this severity').choices(['error', 'warning', 'info', 'none']).default('error'))
     .option('--color', 'force colour')
-    .option('--no-color', 'never colour (NO_COLOR is honoured too)');
+    .option('--no-color', 'never colour (NO_COLOR is honoured too)')
+    .option('--metrics-file <path>', "also write findings and root causes as Prometheus metrics to this file (node-exporter's textfile collector), atomically")
+    .option('--push <url>', 'also push those metrics to this Prometheus Pushgateway (job envoy_doctor)')
+    .option('--push-instance <name>', 'with --push: the instance grouping label (e.g. the cluster name), so pushes of many clusters do not replace each other')
+    .option('--push-timeout <duration>', 'with --push: deadline for the push', positiveDurationArg, 10_000)
+    .hook('preAction', (command) => {
+      // Checked before any proxy is read, and without echoing the URL: it may carry credentials.
+      const o = command.opts<Partial<ReportOptions>>();
+      if (o.push !== undefined) pushUrl(o.push, o.pushInstance);
+    });
 }
 
 /** Options for reaching live proxies. */

@@ -1,7 +1,7 @@
 // Turning evidence numbers into what a person reads: sizes, durations, shares, counts. Units come from
 // evidence key suffixes (…Bytes, …Ms, …Seconds, share…), so analyzers stay free of text.
 
-import { formatDuration, intervalToDuration } from 'date-fns';
+import { formatDistanceStrict, formatDuration, intervalToDuration } from 'date-fns';
 import { entry } from '../model/catalogue.ts';
 import type { EntityRef, EvidenceValue } from '../model/finding.ts';
 
@@ -26,6 +26,16 @@ export function formatMs(ms: number): string {
   const d = intervalToDuration({ start: 0, end: ms });
   const text = formatDuration(d, { format: ['days', 'hours', 'minutes', 'seconds'], delimiter: ' ' });
   return text.replace(/ days?/, 'd').replace(/ hours?/, 'h').replace(/ minutes?/, 'm').replace(/ seconds?/, 's');
+}
+
+/** How long ago a moment was, as people say it: `3 minutes ago`, `2 days ago` (`in 5 seconds` for a clock ahead). */
+export function formatAgo(then: Date, now: Date): string {
+  return formatDistanceStrict(then, now, { addSuffix: true });
+}
+
+/** A moment in UTC to the second: `2026-11-20 21:14:35 UTC`. */
+export function formatUtc(at: Date): string {
+  return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 /** A 0..1 share as a percentage. */
@@ -87,9 +97,14 @@ const EVIDENCE_LABELS: Record<string, string> = {
   wsOnNonWsRoute: 'downstream_rq_ws_on_non_ws_route',
 };
 
+/** The name people know for an evidence key: Envoy's stat or field name where there is one, else the key. */
+export function evidenceLabel(key: string): string {
+  return EVIDENCE_LABELS[key] ?? key;
+}
+
 /** Evidence as `name value` pairs in a stable order, for compact display. */
 export function formatEvidence(values: Record<string, EvidenceValue>): string {
   return Object.entries(values)
-    .map(([k, v]) => `${EVIDENCE_LABELS[k] ?? k} ${formatValue(k, v)}`)
+    .map(([k, v]) => `${evidenceLabel(k)} ${formatValue(k, v)}`)
     .join(', ');
 }

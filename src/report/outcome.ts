@@ -1,12 +1,12 @@
 // Exit codes, documented in the README: 0 nothing at or above --fail-on, 79 something is, 69 some proxies
 // could not be collected (and nothing reached --fail-on), 64 usage error, 65 unreadable or unrecognised input,
-// 1 internal error.
+// 74 the metrics could not be written or pushed (--metrics-file, --push), 1 internal error.
 
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { type Severity, severityRank } from '../model/finding.ts';
 
 /** Process exit codes. */
-export const EXIT = { ok: 0, internal: 1, usage: 64, input: 65, unavailable: 69, findings: 79 } as const;
+export const EXIT = { ok: 0, internal: 1, usage: 64, input: 65, unavailable: 69, publish: 74, findings: 79 } as const;
 
 /** What makes a run fail. */
 export interface ExitPolicy {

@@ -6,12 +6,15 @@ import { entry } from '../model/catalogue.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { fillMessage, formatEntity, formatEvidence, formatMs } from './format.ts';
+import { fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatUtc } from './format.ts';
+import { capturedAt } from './incident.ts';
 
 /** Options for the table report. */
 export interface TableOptions {
   color: boolean;
   width?: number;
+  /** The moment the report is written: capture times read relative to it (`captured 3 minutes ago`). */
+  now?: Date;
 }
 
 const ANSI = { red: 31, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
@@ -41,14 +44,15 @@ function bullet(text: string, width: number): string {
   return wrap(`- ${text}`, width, '     ').replace(/^ {5}/, '   ');
 }
 
-function snapshotLines(s: Snapshot): string[] {
+function snapshotLines(s: Snapshot, now: Date | undefined): string[] {
   const head = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, FLAVOR_NAMES[s.flavor]];
   if (s.envoyVersion) head.push(`Envoy ${s.envoyVersion}`);
   const detail = [`${s.clusters.size} clusters, ${s.listeners.length} listeners, ${s.routes.length} routes`];
   if (s.statsLater && s.intervalSeconds !== undefined) detail.push(`stats: 2 samples ${formatMs(s.intervalSeconds * 1000)} apart`);
   else if (s.stats) detail.push('stats: 1 sample');
   else detail.push('no stats');
-  return [head.join(' · '), `  ${detail.join(' · ')}`];
+  const at = capturedAt(s);
+  return [head.join(' · '), `  ${detail.join(' · ')}`, ...(at && now ? [`  captured ${formatAgo(at, now)} (${formatUtc(at)})`] : [])];
 }
 
 function severityLabel(sev: Severity, paint: ReturnType<typeof painter>): string {
@@ -56,7 +60,7 @@ function severityLabel(sev: Severity, paint: ReturnType<typeof painter>): string
   return sev === 'error' ? paint('red', label) : sev === 'warning' ? paint('yellow', label) : paint('cyan', label);
 }
 
-function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, number>, opts: Required<TableOptions>): string {
+function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, number>, opts: Required<Omit<TableOptions, 'now'>>): string {
   const paint = painter(opts.color);
   const w = opts.width;
   const out: string[] = [];
@@ -103,7 +107,7 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   return out.join('\n');
 }
 
-function findingsTable(findings: Finding[], opts: Required<TableOptions>): string {
+function findingsTable(findings: Finding[], opts: Required<Omit<TableOptions, 'now'>>): string {
   const paint = painter(opts.color);
   const widths = [10, 26, 28, Math.max(20, opts.width - 10 - 26 - 28 - 5)];
   const table = new Table({
@@ -121,11 +125,12 @@ function findingsTable(findings: Finding[], opts: Required<TableOptions>): strin
 
 /** Renders the whole table report. */
 export function renderTable(d: Diagnosis, options: TableOptions): string {
-  const opts: Required<TableOptions> = { width: 100, ...options };
+  const { now, ...rest } = options;
+  const opts: Required<Omit<TableOptions, 'now'>> = { width: 100, ...rest };
   const paint = painter(opts.color);
   const out: string[] = [];
   const shown = d.snapshots.length > 6 ? d.snapshots.slice(0, 4) : d.snapshots;
-  for (const s of shown) out.push(...snapshotLines(s));
+  for (const s of shown) out.push(...snapshotLines(s, now));
   if (shown.length < d.snapshots.length) out.push(`... and ${d.snapshots.length - shown.length} more proxies (-o json lists them all)`);
   if (d.notCollected.length > 0) {
     out.push('');

@@ -1,0 +1,241 @@
+// What an incident write-up says, independent of markup: the headline, the proxies and when they were captured,
+// the symptoms, and per root cause its evidence as rows of numbers, what was ruled out and why, the fix, and how
+// to verify it. The markdown and HTML reports render this; they never compute anything of their own.
+
+import type { Diagnosis } from '../diagnose/diagnose.ts';
+import { entry } from '../model/catalogue.ts';
+import type { EntityRef, EvidenceValue, Finding, RenderedFix, RootCause, Severity } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatUtc, formatValue } from './format.ts';
+import { type VerifyStep, verifySteps } from './verify.ts';
+
+/** When and by what a report is written. */
+export interface ReportContext {
+  /** The moment the report is written; relative times are measured from it. */
+  now: Date;
+  tool: { name: string; version: string };
+}
+
+/** How each flavor is named in reports. */
+export const FLAVOR_NAMES = { 'envoy-gateway': 'Envoy Gateway', istio: 'Istio', envoy: 'plain Envoy' } as const;
+
+/** When a snapshot's stats were captured: the later sample's time, else the only one's; undefined when unknown. */
+export function capturedAt(s: Snapshot): Date | undefined {
+  return s.statsLater?.takenAt ?? s.stats?.takenAt;
+}
+
+/** One row of a proxy table. */
+export interface ProxyRow {
+  proxy: string;
+  flavor: string;
+  envoy: string;
+  /** `2 days ago (2026-11-20 21:14:35 UTC)`, or `unknown`. */
+  captured: string;
+  stats: string;
+}
+
+/** One number of a finding's evidence: its key, the name people know, and the value as read. */
+export interface EvidenceRow {
+  key: string;
+  label: string;
+  value: string;
+}
+
+/** A finding as a titled table of its numbers. */
+export interface EvidenceBlock {
+  code: string;
+  title: string;
+  entity: EntityRef;
+  sentence: string;
+  rows: EvidenceRow[];
+}
+
+/** A hypothesis row: what was considered, where, and the numbers that settled it (or what was missing). */
+export interface CheckRow {
+  hypothesis: string;
+  entity: EntityRef;
+  why: string;
+}
+
+/** A fix, and whether an earlier root cause already printed the same object. */
+export interface FixBlock {
+  fix: RenderedFix;
+  flavorName: string;
+  /** 1-based index of the root cause that printed the same object first, when one did. */
+  sameAs?: number;
+  notes: string[];
+}
+
+/** Everything a write-up says about one root cause. */
+export interface RootCauseSection {
+  index: number;
+  rootCause: RootCause;
+  title: string;
+  sentence: string;
+  where: string;
+  evidence: EvidenceBlock[];
+  explains: string[];
+  ruledOut: CheckRow[];
+  alsoPossible: CheckRow[];
+  unknown: CheckRow[];
+  fixes: FixBlock[];
+  verify: VerifyStep[];
+  docs?: string;
+}
+
+/** The whole incident write-up. */
+export interface Incident {
+  title: string;
+  byline: string;
+  summary: string;
+  proxies: ProxyRow[];
+  notCollected: Array<{ proxy: string; reason: string }>;
+  symptoms: string[];
+  rootCauses: RootCauseSection[];
+  findings: Array<{ severity: Severity; code: string; entity: EntityRef; numbers: string }>;
+  /** When no root cause was named: inputs that were missing, so the reader knows what was not assessed. */
+  notAssessed: string[];
+}
+
+/** Evidence values as rows, in the order the analyzer gave them. */
+export function evidenceRows(values: Record<string, EvidenceValue>): EvidenceRow[] {
+  return Object.entries(values).map(([key, v]) => ({ key, label: evidenceLabel(key), value: formatValue(key, v) }));
+}
+
+/**
+ * The root cause's catalogue sentence filled from its explanations and evidence; its title when a number the
+ * sentence needs was not measured (a sentence reading `unknown` says less than the title).
+ */
+export function rootCauseSentence(r: RootCause): string {
+  const values: Record<string, EvidenceValue> = {};
+  for (const source of [...r.explains.map((e) => e.values), ...r.evidence.map((f) => f.evidence)]) {
+    for (const [k, v] of Object.entries(source)) if (!(k in values) && v !== null) values[k] = v;
+  }
+  const template = entry(r.id).message ?? entry(r.id).title;
+  const needed = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+  return needed.every((k) => k in values) ? fillMessage(r.id, values) : entry(r.id).title;
+}
+
+function proxyName(s: { id: string; namespace?: string }): string {
+  return `${s.namespace ? `${s.namespace}/` : ''}${s.id}`;
+}
+
+/** `2 days ago (2026-11-20 21:14:35 UTC)`, or `unknown` when the capture time was not recorded. */
+export function capturedText(s: Snapshot, now: Date): string {
+  const at = capturedAt(s);
+  return at ? `${formatAgo(at, now)} (${formatUtc(at)})` : 'unknown';
+}
+
+function statsText(s: Snapshot): string {
+  if (s.statsLater && s.intervalSeconds !== undefined) return `2 samples ${formatMs(s.intervalSeconds * 1000)} apart`;
+  return s.stats ? '1 sample' : 'none';
+}
+
+function checkRows(r: RootCause, verdict: 'ruled-out' | 'possible' | 'unknown'): CheckRow[] {
+  return r.checks
+    .filter((c) => c.verdict === verdict)
+    .map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, why: verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence) }));
+}
+
+function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string, number>): RootCauseSection {
+  const snapshot = d.snapshots.find((s) => s.id === r.snapshot);
+  const fixes = r.fixes.map((fix): FixBlock => {
+    const key = `${fix.flavor}|${fix.target}|${fix.text}`;
+    const sameAs = printed.get(key);
+    if (sameAs === undefined) printed.set(key, index);
+    return { fix, flavorName: FLAVOR_NAMES[fix.flavor], ...(sameAs !== undefined ? { sameAs } : {}), notes: fix.notes.map((n) => fillMessage(n.code, n.values)) };
+  });
+  const docs = entry(r.id).docs;
+  return {
+    index,
+    rootCause: r,
+    title: entry(r.id).title,
+    sentence: rootCauseSentence(r),
+    where: r.seenOn.length > 1 ? `seen on ${r.seenOn.length} proxies: ${r.seenOn.join(', ')}` : `proxy ${r.snapshot}`,
+    evidence: r.evidence.map((f) => ({ code: f.code, title: entry(f.code).title, entity: f.entity, sentence: fillMessage(f.code, f.evidence), rows: evidenceRows(f.evidence) })),
+    explains: r.explains.map((e) => fillMessage(e.code, e.values)),
+    ruledOut: checkRows(r, 'ruled-out'),
+    alsoPossible: checkRows(r, 'possible'),
+    unknown: checkRows(r, 'unknown'),
+    fixes,
+    verify: verifySteps(r, snapshot),
+    ...(docs ? { docs } : {}),
+  };
+}
+
+/** Builds the write-up of a diagnosis. */
+export function incident(d: Diagnosis, ctx: ReportContext): Incident {
+  const printed = new Map<string, number>();
+  const sections = d.rootCauses.map((r, i) => section(r, i + 1, d, printed));
+  const first = d.rootCauses[0];
+  const proxies = d.snapshots.length === 1 ? '1 proxy' : `${d.snapshots.length} proxies`;
+  const times = d.snapshots.map(capturedAt).filter((t): t is Date => t !== undefined);
+  const latest = times.length > 0 ? new Date(Math.max(...times.map((t) => t.getTime()))) : undefined;
+  const byline = [
+    `${ctx.tool.name} ${ctx.tool.version}`,
+    proxies,
+    ...(latest ? [`captured ${formatAgo(latest, ctx.now)} (${formatUtc(latest)})`] : []),
+    `written ${formatUtc(ctx.now)}`,
+  ].join(' · ');
+  let summary: string;
+  if (!first) summary = `No root cause found on ${proxies}; ${d.findings.length} findings.`;
+  else {
+    const count = d.rootCauses.length === 1 ? '1 root cause' : `${d.rootCauses.length} root causes`;
+    summary = `${count} on ${proxies}. The most severe, ${first.id} (${first.severity}, confidence ${first.confidence}): ${rootCauseSentence(first)}.`;
+  }
+  const symptoms: string[] = [];
+  for (const s of sections) for (const e of s.explains) if (!symptoms.includes(e)) symptoms.push(e);
+  if (symptoms.length === 0) {
+    for (const f of d.findings.filter((x) => x.severity !== 'info' && x.code !== 'input-missing')) symptoms.push(`${formatEntity(f.entity)}: ${fillMessage(f.code, f.evidence)}`);
+  }
+  return {
+    title: first ? `Incident: ${entry(first.id).title}` : 'Envoy diagnosis: no root cause found',
+    byline,
+    summary,
+    proxies: d.snapshots.map((s) => ({
+      proxy: proxyName(s),
+      flavor: FLAVOR_NAMES[s.flavor],
+      envoy: s.envoyVersion ?? 'unknown',
+      captured: capturedText(s, ctx.now),
+      stats: statsText(s),
+    })),
+    notCollected: d.notCollected.map((n) => ({ proxy: proxyName(n), reason: n.reason })),
+    symptoms,
+    rootCauses: sections,
+    findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence) })),
+    notAssessed: first ? [] : d.findings.filter((f) => f.code === 'input-missing' && f.evidence.input !== 'stats-later').map((f) => fillMessage(f.code, f.evidence)),
+  };
+}
+
+const EXPECTATIONS = {
+  'stops-growing': 'stops growing',
+  matches: 'equals',
+  zero: 'reads 0',
+  falls: 'falls well below one buffer limit per connection',
+  'keeps-growing': 'keeps growing as upgrades succeed',
+  present: 'is set',
+  absent: 'is gone',
+} as const;
+
+/** What a verify step should read after the fix, in words: `stops growing`, `equals cluster.x.resumed`. */
+export function expectationText(step: VerifyStep): string {
+  return step.expect === 'matches' && step.other ? `equals ${step.other}` : EXPECTATIONS[step.expect];
+}
+
+function statValue(name: string, v: number): string {
+  return /bytes_buffered$/.test(name) ? formatBytes(v) : v.toLocaleString('en-US');
+}
+
+/** What the capture read for a verify step: `1,242`, `1,242 vs 1,221`, or empty for settings and unread stats. */
+export function verifyNowText(step: VerifyStep): string {
+  if (step.now === undefined) return step.kind === 'setting' ? 'see the fix' : 'not read';
+  const now = statValue(step.subject, step.now);
+  return step.otherNow !== undefined ? `${now} vs ${statValue(step.subject, step.otherNow)}` : now;
+}
+
+/** The change a verify step's stat saw between the two samples: `+9 in 30s`; empty without two samples. */
+export function verifyWindowText(step: VerifyStep): string {
+  if (!step.window) return '';
+  const c = step.window.change;
+  return `${c > 0 ? '+' : ''}${statValue(step.subject, c)} in ${formatMs(step.window.seconds * 1000)}`;
+}

@@ -1,0 +1,163 @@
+// How to tell a fix worked: per root cause, the stats that should stop moving and the settings that should read
+// differently once the fix is applied. Data keyed by root-cause id; reports fill in the entities a root cause
+// names and the values the last capture read, so the check reads "this counter, now 1,242, rising 9 in 30s,
+// should stop growing". Stat names follow Envoy's (docs/root/configuration/upstream/cluster_manager/cluster_stats.rst,
+// docs/root/configuration/http/http_conn_man/stats.rst).
+
+import type { EntityRef, RootCause } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { delta, stat, type StatScope } from '../model/stats-view.ts';
+
+/** What a verified stat or setting should do after the fix. */
+export type VerifyExpectation =
+  /** A counter: no increase between two samples taken after the fix. */
+  | 'stops-growing'
+  /** A counter that should equal another (`other`): every pause resumed. */
+  | 'matches'
+  /** A gauge that should read 0. */
+  | 'zero'
+  /** A gauge that should fall well below its current value. */
+  | 'falls'
+  /** A counter that should keep rising as the traffic that failed now succeeds. */
+  | 'keeps-growing'
+  /** A setting that should now be present in /config_dump (or the object's status). */
+  | 'present'
+  /** A setting that should now be absent. */
+  | 'absent';
+
+/** One check of a verify entry. `stat` checks read counters or gauges; `setting` checks read the configuration. */
+export type VerifyCheck =
+  | { scope: 'cluster' | 'connection-manager'; stat: string; expect: Exclude<VerifyExpectation, 'present' | 'absent'>; other?: string }
+  | { scope: EntityRef['kind']; setting: string; expect: 'present' | 'absent' };
+
+/** Verification checks per active root-cause id. */
+export const VERIFY: Readonly<Record<string, readonly VerifyCheck[]>> = {
+  'flow-control-stall': [
+    { scope: 'cluster', stat: 'upstream_flow_control_paused_reading_total', expect: 'stops-growing' },
+    { scope: 'cluster', stat: 'upstream_flow_control_paused_reading_total', expect: 'matches', other: 'upstream_flow_control_resumed_reading_total' },
+    { scope: 'cluster', stat: 'upstream_cx_rx_bytes_buffered', expect: 'falls' },
+    { scope: 'cluster', stat: 'upstream_cx_destroy_remote_with_active_rq', expect: 'stops-growing' },
+    { scope: 'connection-manager', stat: 'downstream_flow_control_paused_reading_total', expect: 'matches', other: 'downstream_flow_control_resumed_reading_total' },
+    { scope: 'cluster', setting: 'per_connection_buffer_limit_bytes of at least 1 MiB', expect: 'present' },
+    { scope: 'listener', setting: 'per_connection_buffer_limit_bytes of at least 1 MiB', expect: 'present' },
+  ],
+  'missing-tcp-keepalive': [
+    { scope: 'cluster', setting: 'upstream_connection_options.tcp_keepalive', expect: 'present' },
+    { scope: 'listener', setting: 'socket_options SO_KEEPALIVE (level 1, name 9, value 1)', expect: 'present' },
+  ],
+  'policy-overridden': [
+    { scope: 'policy', setting: 'status condition Overridden on the gateway-level policy for this route', expect: 'absent' },
+    { scope: 'route', setting: 'the gateway-level fields (tcpKeepalive, timeouts) in the route\'s cluster in /config_dump', expect: 'present' },
+  ],
+  'config-drift': [{ scope: 'policy', setting: 'fields that differ from the manifests (envoy-doctor diagnose --manifests reports no manifest-drift)', expect: 'absent' }],
+  'stream-idle-timeout': [
+    { scope: 'connection-manager', stat: 'downstream_rq_idle_timeout', expect: 'stops-growing' },
+    { scope: 'connection-manager', setting: 'stream_idle_timeout above the longest quiet period of the WebSockets (or 0s)', expect: 'present' },
+    { scope: 'route', setting: 'route idle_timeout shorter than the WebSockets stay quiet', expect: 'absent' },
+  ],
+  'route-timeout-on-upgrade': [
+    { scope: 'cluster', stat: 'upstream_rq_timeout', expect: 'stops-growing' },
+    { scope: 'route', setting: 'route timeout 0s on the WebSocket route', expect: 'present' },
+  ],
+  'connection-max-duration': [
+    { scope: 'cluster', stat: 'upstream_cx_max_duration_reached', expect: 'stops-growing' },
+    { scope: 'cluster', stat: 'upstream_rq_max_duration_reached', expect: 'stops-growing' },
+    { scope: 'connection-manager', stat: 'downstream_cx_max_duration_reached', expect: 'stops-growing' },
+    { scope: 'connection-manager', stat: 'downstream_rq_max_duration_reached', expect: 'stops-growing' },
+  ],
+  'request-buffer-blocks-upgrade': [
+    { scope: 'route', setting: 'typed_per_filter_config envoy.filters.http.buffer with disabled: true (or no requestBuffer in the winning policy)', expect: 'present' },
+    { scope: 'connection-manager', stat: 'downstream_cx_upgrades_total', expect: 'keeps-growing' },
+  ],
+  'circuit-breaker-saturation': [
+    { scope: 'cluster', stat: 'circuit_breakers.default.cx_open', expect: 'zero' },
+    { scope: 'cluster', stat: 'circuit_breakers.default.rq_open', expect: 'zero' },
+    { scope: 'cluster', stat: 'upstream_cx_overflow', expect: 'stops-growing' },
+    { scope: 'cluster', stat: 'upstream_rq_pending_overflow', expect: 'stops-growing' },
+  ],
+  'websocket-upgrade-disabled': [
+    { scope: 'connection-manager', stat: 'downstream_rq_ws_on_non_ws_route', expect: 'stops-growing' },
+    { scope: 'connection-manager', stat: 'downstream_cx_upgrades_total', expect: 'keeps-growing' },
+    { scope: 'route', setting: 'upgrade_configs websocket enabled on the route (or on its connection manager)', expect: 'present' },
+  ],
+  'upstream-http2-websocket': [
+    { scope: 'cluster', stat: 'upstream_cx_protocol_error', expect: 'stops-growing' },
+    { scope: 'cluster', stat: 'upstream_rq_rx_reset', expect: 'stops-growing' },
+    { scope: 'cluster', stat: 'upstream_cx_http1_total', expect: 'keeps-growing' },
+  ],
+};
+
+/** One check filled in for a root cause: the full stat name, what the capture read, what it should do. */
+export interface VerifyStep {
+  /** `stat` for counters and gauges, `setting` for configuration. */
+  kind: 'stat' | 'setting';
+  /** The entity the check is about, or undefined when the root cause names none of that kind. */
+  entity?: EntityRef;
+  /** Full Envoy stat name (`cluster.<stat_name>.<stat>`, `http.<stat_prefix>.<stat>`), or the setting. */
+  subject: string;
+  expect: VerifyExpectation;
+  /** For `matches`: the full name of the stat it should equal. */
+  other?: string;
+  /** Latest value read, when the capture had it. */
+  now?: number;
+  /** For `matches`: the other stat's latest value. */
+  otherNow?: number;
+  /** Change between the two samples, with the interval in seconds. */
+  window?: { change: number; seconds: number };
+}
+
+const SCOPES = { cluster: 'cluster', 'connection-manager': 'http' } as const satisfies Record<string, StatScope>;
+
+function statName(scope: 'cluster' | 'connection-manager', entity: string, name: string): string {
+  return `${SCOPES[scope]}.${entity}.${name}`;
+}
+
+/** The entities a root cause names or rests on, of one kind, in order and without repeats. */
+function entitiesOf(r: RootCause, kind: EntityRef['kind']): EntityRef[] {
+  const out: EntityRef[] = [];
+  for (const e of [...r.entities, ...r.evidence.map((f) => f.entity)]) {
+    if (e.kind === kind && !out.some((x) => x.name === e.name)) out.push(e);
+  }
+  return out;
+}
+
+/** The verification steps for a root cause, filled in from its entities and the snapshot's stats. */
+export function verifySteps(r: RootCause, snapshot: Snapshot | undefined): VerifyStep[] {
+  const steps: VerifyStep[] = [];
+  for (const check of VERIFY[r.id] ?? []) {
+    const entities = entitiesOf(r, check.scope);
+    if (!('stat' in check)) {
+      if (entities.length === 0) steps.push({ kind: 'setting', subject: check.setting, expect: check.expect });
+      for (const entity of entities) steps.push({ kind: 'setting', entity, subject: check.setting, expect: check.expect });
+      continue;
+    }
+    if (entities.length === 0) {
+      const placeholder = check.scope === 'cluster' ? '<stat_name>' : '<stat_prefix>';
+      steps.push({
+        kind: 'stat',
+        subject: statName(check.scope, placeholder, check.stat),
+        expect: check.expect,
+        ...(check.other ? { other: statName(check.scope, placeholder, check.other) } : {}),
+      });
+    }
+    for (const entity of entities) {
+      const scope = SCOPES[check.scope];
+      // Cluster stats are published under alt_stat_name when the cluster has one.
+      const key = check.scope === 'cluster' ? (snapshot?.clusters.get(entity.name)?.statName ?? entity.name) : entity.name;
+      const step: VerifyStep = { kind: 'stat', entity, subject: statName(check.scope, key, check.stat), expect: check.expect };
+      if (snapshot) {
+        const now = stat(snapshot, scope, key, check.stat);
+        if (now !== undefined) step.now = now;
+        const change = delta(snapshot, scope, key, check.stat);
+        if (change !== undefined && snapshot.intervalSeconds !== undefined) step.window = { change, seconds: snapshot.intervalSeconds };
+        if (check.other) {
+          step.other = statName(check.scope, key, check.other);
+          const otherNow = stat(snapshot, scope, key, check.other);
+          if (otherNow !== undefined) step.otherNow = otherNow;
+        }
+      } else if (check.other) step.other = statName(check.scope, key, check.other);
+      steps.push(step);
+    }
+  }
+  return steps;
+}
