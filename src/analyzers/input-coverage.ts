@@ -1,19 +1,17 @@
-// What could not be assessed. A missing input or a missing stat means "unknown", never "healthy":
-// Envoy Gateway >= 1.8 creates cluster stats lazily, and EnvoyProxy telemetry matches or stats inclusion
-// lists can drop whole families (envoyproxy/gateway api/v1alpha1/envoyproxy_metric_types.go;
-// envoy api/envoy/config/metrics/v3/stats.proto StatsMatcher).
+// What could not be assessed. A missing input means "unknown", never "healthy". Missing stats of the entities
+// that serve WebSockets, and why (Envoy Gateway >= 1.8 creates cluster stats lazily; EnvoyProxy telemetry matches
+// or stats inclusion lists drop whole families: envoyproxy/gateway api/v1alpha1/envoyproxy_metric_types.go,
+// envoy api/envoy/config/metrics/v3/stats.proto StatsMatcher), are stats-coverage's.
 
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { hasEntityStats } from '../model/stats-view.ts';
-import { webSocketClusters } from '../model/topology.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {
   id: 'input-coverage',
   title: 'Inputs and stats that were missing',
   reads: ['config', 'stats', 'stats-later'],
-  emits: ['input-missing', 'entity-stats-missing', 'kubernetes-read-refused', 'optional-read-failed'],
+  emits: ['input-missing', 'kubernetes-read-refused', 'optional-read-failed'],
   docs: 'docs/analyzers/input-coverage.md',
 };
 
@@ -31,13 +29,6 @@ export function analyze(s: Snapshot): Finding[] {
   for (const read of s.warnings ?? []) findings.push(finding(s, 'optional-read-failed', 'info', proxy, { read }));
   for (const refused of s.kubernetes?.unavailable ?? []) {
     findings.push(finding(s, 'kubernetes-read-refused', 'info', proxy, { refused }));
-  }
-  if (s.stats) {
-    for (const { cluster } of webSocketClusters(s)) {
-      if (!hasEntityStats(s, 'cluster', cluster.statName)) {
-        findings.push(finding(s, 'entity-stats-missing', 'info', { kind: 'cluster', name: cluster.name }, { entityKind: 'cluster', entityName: cluster.statName }));
-      }
-    }
   }
   return findings;
 }

@@ -3,7 +3,7 @@
 import type { FixChange } from '../model/finding.ts';
 
 /** The Envoy resource a change applies to. */
-export type ChangeTarget = { kind: 'cluster'; name: string } | { kind: 'route'; name: string } | { kind: 'listener'; name: string } | { kind: 'policy' };
+export type ChangeTarget = { kind: 'cluster'; name: string } | { kind: 'route'; name: string } | { kind: 'listener'; name: string } | { kind: 'policy' } | { kind: 'proxy' };
 
 /** Where a change lands in Envoy's configuration. */
 export function changeTarget(c: FixChange): ChangeTarget {
@@ -29,6 +29,8 @@ export function changeTarget(c: FixChange): ChangeTarget {
       return { kind: 'listener', name: c.listener };
     case 'policy-fields':
       return { kind: 'policy' };
+    case 'stats-inclusion':
+      return { kind: 'proxy' };
   }
 }
 

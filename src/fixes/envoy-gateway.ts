@@ -13,6 +13,7 @@ import { gatewayDuration } from '../parse/durations.ts';
 import { quantity } from './quantity.ts';
 import { changeTarget, deepMerge } from './changes.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
+import { envoyGatewayStatsInclusion } from './stats-inclusion.ts';
 
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
 
@@ -72,6 +73,9 @@ function specPatch(c: FixChange): Record<string, unknown> | undefined {
       return undefined;
     case 'policy-fields':
       return c.fields;
+    case 'stats-inclusion':
+      // The EnvoyProxy, not a traffic policy: see stats-inclusion.ts.
+      return undefined;
   }
 }
 
@@ -306,6 +310,6 @@ export const envoyGatewayRenderer: FixRenderer = {
       };
       return { fix, changes: group };
     });
-    return [...policies, ...proxyObjects(s, changes)];
+    return [...policies, ...proxyObjects(s, changes), ...envoyGatewayStatsInclusion(s, changes)];
   },
 };

@@ -11,6 +11,7 @@ import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { changeTarget, deepMerge, protoDuration } from './changes.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
+import { envoyStatsInclusion } from './stats-inclusion.ts';
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 /** The buffer filter's per-route config (api/envoy/extensions/filters/http/buffer/v3/buffer.proto). */
@@ -76,6 +77,9 @@ function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Rec
       return { resource: { typed_per_filter_config: { [BUFFER_FILTER]: { '@type': BUFFER_PER_ROUTE, disabled: true } } } };
     case 'policy-fields':
       return {};
+    case 'stats-inclusion':
+      // The bootstrap, not a resource: see stats-inclusion.ts.
+      return {};
   }
 }
 
@@ -91,7 +95,7 @@ export const envoyRenderer: FixRenderer = {
     };
     for (const c of changes) {
       const t = changeTarget(c);
-      if (t.kind === 'policy') continue;
+      if (t.kind === 'policy' || t.kind === 'proxy') continue;
       const { resource, hcm, tcp } = fragment(c);
       if (resource) add(`${t.kind}|${t.name}`, `${t.kind} ${t.name}`, { name: t.name, ...resource }, c);
       if (hcm) {
@@ -103,9 +107,10 @@ export const envoyRenderer: FixRenderer = {
         add(`tcp|${t.name}|${c.statPrefix}`, `listener ${t.name}: envoy.filters.network.tcp_proxy (stat_prefix ${c.statPrefix})`, tcp, c);
       }
     }
-    return [...groups.values()].map((g) => ({
+    const resources: RenderedChangeSet[] = [...groups.values()].map((g) => ({
       fix: { flavor: 'envoy', target: g.target, apply: 'envoy-config', format: 'yaml', text: stringify(g.fields, { lineWidth: 0 }), notes: [] },
       changes: g.changes,
     }));
+    return [...resources, ...envoyStatsInclusion(s, changes)];
   },
 };

@@ -101,7 +101,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding('input-missing', 'An input was not given', 'no {input}: what it feeds cannot be assessed ({input} is unknown, not healthy)'),
   finding('optional-read-failed', 'An optional read failed', '{read}: diagnosed without it'),
   finding('kubernetes-read-refused', 'A Kubernetes read was refused', '{refused}: what it feeds cannot be assessed'),
-  finding('entity-stats-missing', 'Stats absent for an entity', 'no stats for {entityKind} {entityName}; missing means unknown, not healthy'),
+  finding(
+    'entity-stats-missing',
+    'Stats absent for an entity',
+    'no stats at all for {entityKind} {entityName}: {missing} stats the diagnosis needs ({families}) are absent, why: {reason} ({setting}); missing means unknown, not healthy',
+  ),
   finding(
     'upgraded-sessions-end-together',
     'Upgraded sessions end together',
@@ -238,8 +242,46 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'Listener drains close upgraded connections',
     'listener updates drain the listener holding the WebSockets; with no next response to close after, each one is closed when the drain time ends (flag DC, filter_chain_is_being_removed)',
   ),
-  // Reserved for later releases (never reuse these ids for anything else)
-  reserved('stats-unavailable', 'The stats a diagnosis needs are not available'),
+  rootCause(
+    'stats-unavailable',
+    'The stats a diagnosis needs are not available',
+    'the proxy does not publish stats that decide whether WebSockets stall, time out or hit limits where they are served: the root causes those stats decide are unknown, not ruled out',
+  ),
+  // Findings and explanations of stats-unavailable
+  finding(
+    'needed-stats-missing',
+    'Stats the diagnosis needs are absent',
+    '{missing} of {needed} stats the diagnosis needs are absent for {entityKind} {entityName} ({families}), why: {reason} ({setting}); unknown meanwhile: {rootCauses}',
+  ),
+  finding(
+    'stats-matcher-pattern-unsupported',
+    'A stats matcher pattern that cannot be evaluated',
+    'the stats matcher pattern {pattern} cannot be evaluated here (RE2 syntax JavaScript lacks, or a custom matcher): stats only it could decide count as unexplained',
+  ),
+  explanation('stats-rejected-by-matcher', '{missing} needed stats on {entities} entities ({families}) are never created: the stats matcher rejects them ({setting})'),
+  explanation(
+    'stats-deferred-on-quiet-clusters',
+    '{missing} traffic stats on {entities} clusters ({families}) do not exist yet: with deferred creation (enable_deferred_creation_stats) Envoy creates them on the first request, and these clusters have carried none',
+  ),
+  explanation(
+    'stats-under-another-name',
+    '{entities} entities have no stats under their configured name while {unmatchedEntities} stats entities match nothing in the config (e.g. {unmatchedExample}): alt_stat_name, or stats and config dump from different proxies',
+  ),
+  explanation(
+    'stats-absent-unexplained',
+    '{missing} needed stats on {entities} entities ({families}) are absent with no stats matcher or deferred creation to explain it: a capture filtered with usedonly or filter, or an Envoy that lacks them',
+  ),
+  explanation('hypotheses-unknown-without-stats', 'until they are published these root causes cannot be checked here: {rootCauses}'),
+  note(
+    'stats-matches-replace-list',
+    'the list replaces the inclusion list in effect: it keeps its {kept} patterns and adds the prefixes; changing it restarts the proxies',
+  ),
+  note('envoyproxy-parameters-ref', 'reference EnvoyProxy {envoyProxy} from Gateway {gateway} (spec.infrastructure.parametersRef) or its GatewayClass, or add the matches to the EnvoyProxy that already does'),
+  note('bootstrap-needs-restart', 'the stats matcher is read from the bootstrap at start: restart (or hot-restart) Envoy with it'),
+  note(
+    'istio-annotation-rolls-pods',
+    'the sidecar reads proxy.istio.io/config when it starts: this patch rolls the pods of {workload}; merge it with any proxy.istio.io/config they already carry',
+  ),
   // What root causes explain
   explanation(
     'heartbeat-behind-paused-reads',

@@ -81,7 +81,9 @@ export type FixChange =
   /** The TCP proxy's `idle_timeout` on a listener's filter chains with that stat prefix (0 disables it). */
   | { kind: 'tcp-proxy-idle-timeout'; listener: string; statPrefix: string; ms: number }
   /** The proxy's drain time (`--drain-time-s`): how long draining listeners keep their connections. */
-  | { kind: 'proxy-drain-time'; listener: string; seconds: number };
+  | { kind: 'proxy-drain-time'; listener: string; seconds: number }
+  /** Stat-name prefixes (`cluster.<stat name>.`, `http.<stat_prefix>.`) added to the proxy's stats inclusion list. */
+  | { kind: 'stats-inclusion'; prefixes: string[] };
 
 /** A fix rendered for one flavor: an object or fragment that can be applied as it is. */
 export interface RenderedFix {

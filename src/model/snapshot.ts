@@ -4,6 +4,7 @@
 
 import type { AccessLog } from './access-log.ts';
 import type { KubernetesObjects, Manifests } from './kubernetes.ts';
+import type { StatsConfig } from './stats-config.ts';
 
 /** Which control plane produced the configuration. */
 export type Flavor = 'envoy-gateway' | 'istio' | 'envoy';
@@ -212,4 +213,6 @@ export interface Snapshot {
   manifests?: Manifests;
   /** Optional reads that failed while collecting (logs, /server_info, a second stats sample). */
   warnings?: string[];
+  /** What decides which stats exist (the bootstrap's stats matcher, deferred creation); absent without a bootstrap. */
+  statsConfig?: StatsConfig;
 }

@@ -56,6 +56,7 @@ export function assembleSnapshot(parts: SnapshotParts): Snapshot {
   };
   if (config?.namespace !== undefined) snapshot.namespace = config.namespace;
   if (config?.envoyVersion !== undefined) snapshot.envoyVersion = config.envoyVersion;
+  if (config?.statsConfig !== undefined) snapshot.statsConfig = config.statsConfig;
   if (parts.stats) snapshot.stats = parts.stats;
   if (parts.statsLater) snapshot.statsLater = parts.statsLater;
   if (parts.intervalSeconds !== undefined) snapshot.intervalSeconds = parts.intervalSeconds;

@@ -18,9 +18,11 @@ import type {
   TcpProxy,
   UpstreamProtocol,
 } from '../model/snapshot.ts';
+import type { StatsConfig } from '../model/stats-config.ts';
 import { protoDurationMs } from './durations.ts';
 import { InputError } from './input-error.ts';
 import { arr, bool, field, isObj, num, obj, type Obj, str, typeName } from './proto-json.ts';
+import { parseStatsConfig } from './stats-config.ts';
 
 /** Envoy's default `per_connection_buffer_limit_bytes` for clusters and listeners (1 MiB). */
 export const ENVOY_DEFAULT_BUFFER_LIMIT = 1_048_576;
@@ -42,6 +44,8 @@ export interface ParsedConfig {
   clusters: Map<string, Cluster>;
   listeners: Listener[];
   routes: Route[];
+  /** The bootstrap's stats matcher and deferred creation, when the dump had a bootstrap. */
+  statsConfig?: StatsConfig;
 }
 
 /** One proxy's raw dump inside a document, with the name it was filed under. */
@@ -206,6 +210,7 @@ export function parseConfigDump(raw: RawDump, source: string): ParsedConfig {
   if (namespace !== undefined) result.namespace = namespace;
   const version = collected.bootstrap ? envoyVersion(collected.bootstrap) : undefined;
   if (version) result.envoyVersion = version;
+  if (collected.bootstrap) result.statsConfig = parseStatsConfig(collected.bootstrap);
   return result;
 }
 

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { BackendTrafficPolicy, ClientTrafficPolicy, EnvoyPatchPolicy, EnvoyProxy } from '@kubernetes-models/envoy-gateway/gateway.envoyproxy.io/v1alpha1';
 import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
 import { EnvoyFilter } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter';
+import { ObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta';
 import { parse } from 'yaml';
 import type { RenderedFix } from '../../src/model/finding.ts';
 import { diagnoseSamples, renderFor } from '../helpers/fix-coverage.ts';
@@ -27,6 +28,15 @@ const VALIDATORS: Record<string, Validate> = {
   'gateway.envoyproxy.io/v1alpha1 EnvoyProxy': model(EnvoyProxy as unknown as Model),
   'networking.istio.io/v1 DestinationRule': model(DestinationRule as unknown as Model),
   'networking.istio.io/v1alpha3 EnvoyFilter': model(EnvoyFilter as unknown as Model),
+  // A workload patch (the Istio stats-inclusion annotation) that kubectl apply merges into the live object: it may set
+  // only its pod template's metadata, checked against the published ObjectMeta schema.
+  'apps/v1 Deployment': (object) => {
+    const spec = object.spec as { template?: { metadata?: unknown } } | null;
+    const only = (o: unknown, key: string) => typeof o === 'object' && o !== null && Object.keys(o).join() === key;
+    if (!only(spec, 'template') || !only(spec?.template, 'metadata')) throw new Error('spec: only template.metadata');
+    if (typeof spec?.template?.metadata !== 'object' || spec.template.metadata === null) throw new Error('spec.template.metadata: an object');
+    new ObjectMeta(spec?.template?.metadata as never).validate();
+  },
 };
 
 /** Paths whose content the schemas declare free-form (Envoy's own config inside a patch). */

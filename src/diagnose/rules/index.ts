@@ -14,6 +14,7 @@ import { rule as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
 import { rule as streamIdleTimeout } from './stream-idle-timeout.ts';
 import { rule as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
 import { rule as websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
+import { rule as statsUnavailable } from './stats-unavailable.ts';
 import type { DiagnosisRule } from './rule.ts';
 
 /** The rules, in no particular order (root causes are ranked after diagnosis). */
@@ -32,4 +33,5 @@ export const RULES: readonly DiagnosisRule[] = [
   alpnH2WebSocket,
   passthroughIdleTimeout,
   listenerDrain,
+  statsUnavailable,
 ];

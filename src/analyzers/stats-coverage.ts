@@ -1,0 +1,194 @@
+// Stats the diagnosis needs that the proxy does not publish, and why. Every analyzer reads an absent stat as
+// unknown, never as zero; this one says which stats are absent on the clusters and connection managers that serve
+// WebSockets, and what removed them:
+// - `stats-matcher`: the bootstrap's `stats_config.stats_matcher` rejects the stat's full name (reject_all, an
+//   exclusion pattern, or an inclusion list none of whose patterns match: api/envoy/config/metrics/v3/stats.proto;
+//   Envoy Gateway's EnvoyProxy `spec.telemetry.metrics.matches` becomes that inclusion list,
+//   envoyproxy/gateway internal/xds/bootstrap/bootstrap.yaml.tpl; Istio's sidecars carry one by default,
+//   istio tools/packaging/common/envoy_bootstrap.json);
+// - `deferred-creation`: `deferred_stat_options.enable_deferred_creation_stats` (api/envoy/config/bootstrap/v3/bootstrap.proto,
+//   on by default from Envoy Gateway v1.8) creates a cluster's traffic stats (envoy/upstream/upstream.h
+//   ALL_CLUSTER_TRAFFIC_STATS) on first use, so a cluster that never carried a request has none;
+// - `stat-name-differs`: the entity has no stats under its name while the sample holds stats for entities the config
+//   does not name (`alt_stat_name`, api/envoy/config/cluster/v3/cluster.proto; Envoy Gateway `metrics.clusterStatName`);
+// - `unexplained`: none of these (a capture filtered with `usedonly` or `filter`, or an Envoy without the stat).
+// A safe_regex JavaScript cannot compile like RE2 is reported, and stats it alone could decide stay `unexplained`.
+
+import type { Finding, Severity } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { describeMatcher, evaluateMatcher, unevaluablePatterns } from '../model/stats-config.ts';
+import { entityStats, latestSample, type StatScope } from '../model/stats-view.ts';
+import { webSocketClusters, webSocketListeners } from '../model/topology.ts';
+import { statKey } from '../parse/stat-names.ts';
+import { type AnalyzerMeta, finding } from './analyzer.ts';
+
+export const meta: AnalyzerMeta = {
+  id: 'stats-coverage',
+  title: 'Stats the diagnosis needs that the proxy does not publish, and why',
+  reads: ['config', 'stats', 'stats-later'],
+  emits: ['entity-stats-missing', 'needed-stats-missing', 'stats-matcher-pattern-unsupported'],
+  docs: 'docs/analyzers/stats-coverage.md',
+};
+
+/** A family of stats one analyzer reads on WebSocket paths, and the root causes it decides. */
+export interface NeededFamily {
+  family: string;
+  analyzer: string;
+  rootCauses: string[];
+  /** Stats under `cluster.<stat name>.`, as Envoy names them. */
+  cluster: string[];
+  /** Stats under `http.<stat_prefix>.`. */
+  http: string[];
+}
+
+/** The stats the WebSocket analyses need, by family (stat names: envoy/upstream/upstream.h, source/common/http/conn_manager_config.h). */
+export const NEEDED_FAMILIES: readonly NeededFamily[] = [
+  {
+    family: 'flow-control',
+    analyzer: 'flow-control',
+    rootCauses: ['flow-control-stall'],
+    cluster: ['upstream_flow_control_paused_reading_total', 'upstream_flow_control_resumed_reading_total'],
+    http: ['downstream_flow_control_paused_reading_total', 'downstream_flow_control_resumed_reading_total'],
+  },
+  {
+    family: 'buffered-bytes',
+    analyzer: 'buffered-bytes',
+    rootCauses: ['flow-control-stall'],
+    cluster: ['upstream_cx_rx_bytes_buffered', 'upstream_cx_tx_bytes_buffered', 'upstream_cx_active'],
+    http: ['downstream_cx_rx_bytes_buffered', 'downstream_cx_tx_bytes_buffered', 'downstream_cx_active'],
+  },
+  {
+    family: 'close',
+    analyzer: 'close-patterns',
+    rootCauses: ['flow-control-stall'],
+    cluster: ['upstream_cx_destroy', 'upstream_cx_destroy_remote_with_active_rq', 'upstream_cx_destroy_local_with_active_rq'],
+    http: ['downstream_cx_destroy', 'downstream_cx_destroy_remote_active_rq'],
+  },
+  {
+    family: 'circuit-breaker',
+    analyzer: 'circuit-breakers',
+    rootCauses: ['circuit-breaker-saturation'],
+    cluster: ['circuit_breakers.default.cx_open', 'circuit_breakers.default.rq_open', 'circuit_breakers.default.rq_pending_open', 'upstream_cx_overflow', 'upstream_rq_pending_overflow', 'upstream_rq_active'],
+    http: [],
+  },
+  { family: 'idle-timeout', analyzer: 'idle-timeouts', rootCauses: ['stream-idle-timeout'], cluster: [], http: ['downstream_rq_idle_timeout'] },
+  { family: 'route-timeout', analyzer: 'upgrade-route-timeouts', rootCauses: ['route-timeout-on-upgrade'], cluster: ['upstream_rq_timeout'], http: [] },
+  {
+    family: 'max-duration',
+    analyzer: 'max-durations',
+    rootCauses: ['connection-max-duration'],
+    cluster: ['upstream_cx_max_duration_reached', 'upstream_rq_max_duration_reached'],
+    http: ['downstream_cx_max_duration_reached', 'downstream_rq_max_duration_reached'],
+  },
+  {
+    family: 'upgrade',
+    analyzer: 'upgrade-rejections',
+    rootCauses: ['websocket-upgrade-disabled'],
+    cluster: [],
+    http: ['downstream_cx_upgrades_total', 'downstream_cx_upgrades_active', 'downstream_rq_ws_on_non_ws_route'],
+  },
+  {
+    family: 'upstream-protocol',
+    analyzer: 'upstream-protocol',
+    rootCauses: ['upstream-http2-websocket'],
+    cluster: ['upstream_cx_http2_total', 'upstream_cx_protocol_error', 'upstream_rq_rx_reset'],
+    http: [],
+  },
+];
+
+/** Why a needed stat is absent. */
+export type MissingReason = 'stats-matcher' | 'deferred-creation' | 'stat-name-differs' | 'unexplained';
+
+const REASONS: readonly MissingReason[] = ['stats-matcher', 'deferred-creation', 'stat-name-differs', 'unexplained'];
+const SEVERITY: Record<MissingReason, Severity> = { 'stats-matcher': 'warning', 'deferred-creation': 'info', 'stat-name-differs': 'warning', unexplained: 'info' };
+
+/** Cluster traffic stats: created lazily under deferred creation (ALL_CLUSTER_TRAFFIC_STATS; circuit breakers are not). */
+export function isClusterTrafficStat(stat: string): boolean {
+  return /^(upstream_cx_|upstream_rq_|upstream_flow_control_)/.test(stat);
+}
+
+interface Entity {
+  scope: StatScope & ('cluster' | 'http');
+  /** The finding's entity (cluster name, connection manager stat prefix). */
+  name: string;
+  /** The name its stats are published under. */
+  statName: string;
+}
+
+interface Missing {
+  stat: string;
+  family: NeededFamily;
+  reason: MissingReason;
+  setting?: string;
+}
+
+function list(values: Iterable<string>): string {
+  return [...new Set(values)].join(', ');
+}
+
+export function analyze(s: Snapshot): Finding[] {
+  const sample = latestSample(s);
+  const findings: Finding[] = [];
+  const proxy = { kind: 'proxy' as const, name: s.id };
+  const matcher = s.statsConfig?.matcher;
+  for (const p of unevaluablePatterns(matcher)) {
+    findings.push(finding(s, 'stats-matcher-pattern-unsupported', 'info', proxy, { pattern: describeMatcher(p), matcherMode: matcher?.mode }));
+  }
+  if (!sample) return findings;
+
+  const entities: Entity[] = [];
+  for (const { cluster } of webSocketClusters(s)) entities.push({ scope: 'cluster', name: cluster.name, statName: cluster.statName });
+  const prefixes = new Set(webSocketListeners(s).flatMap((l) => l.managers.map((m) => m.connectionManager.statPrefix)));
+  for (const prefix of prefixes) entities.push({ scope: 'http', name: prefix, statName: prefix });
+
+  // Entities in the sample that the config does not name: where stats under another name would be.
+  const configured: Record<'cluster' | 'http', Set<string>> = {
+    cluster: new Set([...s.clusters.values()].map((c) => c.statName)),
+    http: new Set(s.listeners.flatMap((l) => l.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])))),
+  };
+  const unmatched = (scope: 'cluster' | 'http') => [...entityStats(sample, scope).keys()].filter((n) => !configured[scope].has(n));
+
+  for (const e of entities) {
+    const own = entityStats(sample, e.scope).get(e.statName);
+    const present = own?.size ?? 0;
+    const hasTraffic = [...(own?.keys() ?? [])].some(isClusterTrafficStat);
+    const missing: Missing[] = [];
+    let needed = 0;
+    for (const family of NEEDED_FAMILIES) {
+      for (const stat of family[e.scope]) {
+        needed++;
+        if (own?.has(statKey(stat))) continue;
+        const verdict = evaluateMatcher(matcher, `${e.scope}.${e.statName}.${stat}`);
+        if (verdict.verdict === 'rejected') missing.push({ stat, family, reason: 'stats-matcher', setting: verdict.rule });
+        else if (e.scope === 'cluster' && s.statsConfig?.deferredCreation && isClusterTrafficStat(stat) && !hasTraffic) {
+          missing.push({ stat, family, reason: 'deferred-creation', setting: 'deferred_stat_options.enable_deferred_creation_stats' });
+        } else if (present === 0 && unmatched(e.scope).length > 0) {
+          missing.push({ stat, family, reason: 'stat-name-differs', setting: e.scope === 'cluster' ? 'alt_stat_name' : 'stat_prefix' });
+        } else missing.push({ stat, family, reason: 'unexplained', ...(verdict.verdict === 'undetermined' ? { setting: verdict.rule } : {}) });
+      }
+    }
+    for (const reason of REASONS) {
+      const these = missing.filter((m) => m.reason === reason);
+      if (these.length === 0) continue;
+      const others = reason === 'stat-name-differs' ? unmatched(e.scope) : [];
+      findings.push(
+        finding(s, present === 0 ? 'entity-stats-missing' : 'needed-stats-missing', SEVERITY[reason], { kind: e.scope === 'cluster' ? 'cluster' : 'connection-manager', name: e.name }, {
+          entityKind: e.scope === 'cluster' ? 'cluster' : 'connection-manager',
+          entityName: e.statName,
+          statPrefix: `${e.scope}.${e.statName}.`,
+          needed,
+          missing: these.length,
+          present,
+          families: list(these.map((m) => m.family.family)),
+          rootCauses: list(these.flatMap((m) => m.family.rootCauses)),
+          reason,
+          setting: list(these.flatMap((m) => (m.setting ? [m.setting] : []))) || undefined,
+          matcherMode: reason === 'stats-matcher' ? matcher?.mode : undefined,
+          unmatchedEntities: others.length > 0 ? others.length : undefined,
+          unmatchedExample: others[0],
+        }),
+      );
+    }
+  }
+  return findings;
+}
