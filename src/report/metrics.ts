@@ -78,21 +78,36 @@ export function metricFamilies(d: Diagnosis, now: Date): MetricFamily[] {
     type: 'gauge',
     samples: d.rootCauses.map((r) => ({ labels: { id: r.id, ...proxy(r.snapshot), ...(r.entities[0] ? entityLabels(r.entities[0]) : {}) }, value: r.score })),
   };
+  // Several findings can share a code and an entity (two bands of sessions on one route): the findings family
+  // counts them, and evidence series tell them apart by their index among those findings.
+  const findingCounts = new Map<string, { labels: Labels; value: number }>();
+  const evidenceSamples: Array<{ labels: Labels; value: number }> = [];
+  const seen = new Map<string, number>();
+  for (const f of d.findings) {
+    const labels = { code: f.code, severity: f.severity, ...proxy(f.snapshot), ...entityLabels(f.entity) };
+    const key = JSON.stringify(labels);
+    const counted = findingCounts.get(key);
+    if (counted) counted.value += 1;
+    else findingCounts.set(key, { labels, value: 1 });
+    const same = JSON.stringify([f.code, f.snapshot, f.entity.kind, f.entity.name]);
+    const index = seen.get(same) ?? 0;
+    seen.set(same, index + 1);
+    for (const [k, v] of Object.entries(f.evidence)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      evidenceSamples.push({ labels: { code: f.code, ...proxy(f.snapshot), ...entityLabels(f.entity), index: String(index), key: k }, value: v });
+    }
+  }
   const findings: MetricFamily = {
     name: 'envoy_doctor_findings',
-    help: 'A finding of an analyzer, one series per finding code and entity (value 1).',
+    help: 'Findings of the analyzers by code, severity and entity: how many (usually 1).',
     type: 'gauge',
-    samples: d.findings.map((f) => ({ labels: { code: f.code, severity: f.severity, ...proxy(f.snapshot), ...entityLabels(f.entity) }, value: 1 })),
+    samples: [...findingCounts.values()],
   };
   const evidence: MetricFamily = {
     name: 'envoy_doctor_finding_evidence',
-    help: 'The numbers behind a finding (bytes, milliseconds, counts, 0..1 shares), by evidence key.',
+    help: 'The numbers behind a finding (bytes, milliseconds, counts, 0..1 shares), by evidence key; index tells apart findings of one code on one entity.',
     type: 'gauge',
-    samples: d.findings.flatMap((f) =>
-      Object.entries(f.evidence)
-        .filter((kv): kv is [string, number] => typeof kv[1] === 'number' && Number.isFinite(kv[1]))
-        .map(([key, value]) => ({ labels: { code: f.code, ...proxy(f.snapshot), ...entityLabels(f.entity), key }, value })),
-    ),
+    samples: evidenceSamples,
   };
   const severities = ['error', 'warning', 'info'] as const;
   const counts: MetricFamily = {

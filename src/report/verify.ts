@@ -85,6 +85,22 @@ export const VERIFY: Readonly<Record<string, readonly VerifyCheck[]>> = {
     { scope: 'cluster', stat: 'upstream_rq_rx_reset', expect: 'stops-growing' },
     { scope: 'cluster', stat: 'upstream_cx_http1_total', expect: 'keeps-growing' },
   ],
+  'alpn-h2-websocket': [
+    { scope: 'listener', setting: 'http2_protocol_options.allow_connect: true on the connection manager (or http/1.1 offered first in ALPN)', expect: 'present' },
+    { scope: 'listener', setting: 'WebSocket CONNECT requests over HTTP/2 refused or answered 426 in the access log', expect: 'absent' },
+  ],
+  'passthrough-idle-timeout': [
+    { scope: 'listener', setting: 'tcp_proxy idle_timeout longer than the tunnels stay quiet (or 0s with keepalive)', expect: 'present' },
+    { scope: 'listener', setting: 'socket_options SO_KEEPALIVE (level 1, name 9, value 1)', expect: 'present' },
+    { scope: 'cluster', setting: 'upstream_connection_options.tcp_keepalive', expect: 'present' },
+  ],
+  'listener-drain': [
+    { scope: 'proxy', setting: 'drain time (--drain-time-s, or the EnvoyProxy shutdown drainTimeout) longer than the WebSockets need to reconnect elsewhere', expect: 'present' },
+    { scope: 'listener', setting: 'upgraded sessions closed with filter_chain_is_being_removed in the access log', expect: 'absent' },
+  ],
+  'stats-unavailable': [
+    { scope: 'proxy', setting: 'the missing stats in /stats (stats_matcher or the control plane\'s telemetry settings let them through)', expect: 'present' },
+  ],
 };
 
 /** One check filled in for a root cause: the full stat name, what the capture read, what it should do. */
