@@ -54,8 +54,8 @@ export function withNotifyOptions(cmd: Command, io: CliIO): Command {
     .option('--post <sink>', 'post root causes to slack or webhook (repeatable); URLs from ENVOY_DOCTOR_SLACK_WEBHOOK_URL, ENVOY_DOCTOR_WEBHOOK_URL or --post-url-file', (v: string, prev: SinkName[] = []) => [...prev, sinkArg(v, prev)])
     .option('--post-url-file <file>', 'read the URL of the one --post sink from this file (a mounted Secret)')
     .option('--state <where>', 'remember what was posted: a JSON file, or configmap:NAMESPACE/NAME')
-    .option('--renotify <duration>', 'post a reminder for a root cause still open this long after it was last posted; 0 never', durationArg, 24 * 3_600_000)
-    .option('--post-timeout <duration>', 'deadline for each post', positiveDurationArg, 10_000)
+    .addOption(new Option('--renotify <duration>', 'post a reminder for a root cause still open this long after it was last posted; 0 never').argParser(durationArg).default(24 * 3_600_000, '24h'))
+    .addOption(new Option('--post-timeout <duration>', 'deadline for each post').argParser(positiveDurationArg).default(10_000, '10s'))
     .option('--post-retries <n>', 'extra attempts for a post that failed in a way that may pass (network, 429, 5xx)', retriesArg, 3)
     .option('--force-exit-zero', 'exit 0 whatever was found (usage and input errors, failed posts and runs that read no proxy still fail)');
   if (!cmd.options.some((o) => o.long === '--kubeconfig')) cmd.addOption(new Option('--kubeconfig <file>', 'kubeconfig for --state configmap: (default: KUBECONFIG, ~/.kube/config, or in-cluster)'));
