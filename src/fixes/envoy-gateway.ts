@@ -13,7 +13,8 @@ import { gatewayDuration } from '../parse/durations.ts';
 import { quantity } from './quantity.ts';
 import { changeTarget, deepMerge } from './changes.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
-import { envoyGatewayStatsInclusion } from './stats-inclusion.ts';
+import { envoyProxyObjects, type EnvoyProxyPatch, gatewayListenerOf, objectName } from './gateway-objects.ts';
+import { envoyGatewayStatsMatches } from './stats-inclusion.ts';
 
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
 
@@ -21,19 +22,7 @@ function routeOf(s: Snapshot, cluster: string): SourceObject | undefined {
   return s.clusters.get(cluster)?.sources.find((o) => ROUTE_KINDS.has(o.kind));
 }
 
-function gatewayListenerOf(s: Snapshot, listener: string): SourceObject | undefined {
-  return s.listeners.find((l) => l.name === listener)?.sources.find((o) => o.kind === 'Gateway' && o.sectionName !== undefined);
-}
 
-/** Kubernetes object names: lowercase RFC 1123, at most 253 characters. */
-function objectName(...parts: string[]): string {
-  return parts
-    .join('-')
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 253);
-}
 
 /** The part of a policy's `spec` one change sets (undefined when the policy cannot express it). */
 function specPatch(c: FixChange): Record<string, unknown> | undefined {
@@ -183,13 +172,6 @@ function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unk
   return { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: t.kind, metadata: { name: t.name, namespace: t.namespace }, spec: { targetRefs: [t.targetRef], ...merge, ...fields } };
 }
 
-/** The EnvoyProxy that configures a Gateway's proxies: the one its `infrastructure.parametersRef` names, if read. */
-function envoyProxyOf(s: Snapshot, gateway: SourceObject): KubeObject | undefined {
-  const gw = s.kubernetes?.gateways.find((g) => g.metadata.namespace === gateway.namespace && g.metadata.name === gateway.name);
-  const ref = (gw?.spec?.infrastructure as { parametersRef?: { kind?: string; name?: string } } | undefined)?.parametersRef;
-  if (ref?.kind !== 'EnvoyProxy' || ref.name === undefined) return undefined;
-  return s.kubernetes?.envoyProxies.find((p) => p.metadata.namespace === gateway.namespace && p.metadata.name === ref.name);
-}
 
 /**
  * Changes no traffic policy can express, per Gateway: `allow_connect` through an EnvoyPatchPolicy (a JSON patch of
@@ -198,6 +180,7 @@ function envoyProxyOf(s: Snapshot, gateway: SourceObject): KubeObject | undefine
  */
 function proxyObjects(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
   const out: RenderedChangeSet[] = [];
+  const patches: EnvoyProxyPatch[] = [];
   const byGateway = new Map<string, { gateway: SourceObject; connect: FixChange[]; drain: FixChange[] }>();
   for (const c of changes) {
     if (c.kind !== 'listener-allow-connect' && c.kind !== 'proxy-drain-time') continue;
@@ -245,28 +228,12 @@ function proxyObjects(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
     }
     if (drain.length > 0) {
       const seconds = Math.max(...drain.map((c) => (c.kind === 'proxy-drain-time' ? c.seconds : 0)));
-      const existing = envoyProxyOf(s, gateway);
-      const name = existing?.metadata.name ?? objectName(gateway.name, 'proxy');
-      const shutdown = { drainTimeout: gatewayDuration(seconds * 1000) };
-      const object = existing
-        ? {
-            apiVersion: existing.apiVersion,
-            kind: 'EnvoyProxy',
-            metadata: { name, namespace: gateway.namespace, ...(existing.metadata.labels ? { labels: existing.metadata.labels } : {}) },
-            spec: deepMerge({ ...(existing.spec ?? {}) }, { shutdown }),
-          }
-        : { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: 'EnvoyProxy', metadata: { name, namespace: gateway.namespace }, spec: { shutdown } };
-      const notes: RenderedFix['notes'] = existing
-        ? [{ code: 'patches-winning-policy', values: { policy: `${gateway.namespace}/${name}` } }]
-        : [{ code: 'envoyproxy-reference', values: { gateway: `${gateway.namespace}/${gateway.name}`, envoyProxy: name } }];
-      notes.push({ code: 'drain-timeout-slows-shutdown', values: { drainSeconds: seconds } });
-      out.push({
-        fix: { flavor: 'envoy-gateway', target: `EnvoyProxy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(object, { lineWidth: 0 }), notes },
-        changes: drain,
-      });
+      patches.push({ gateway, spec: { shutdown: { drainTimeout: gatewayDuration(seconds * 1000) } }, notes: [{ code: 'drain-timeout-slows-shutdown', values: { drainSeconds: seconds } }], changes: drain });
     }
   }
-  return out;
+  const stats = envoyGatewayStatsMatches(s, changes);
+  if (stats) patches.push(stats);
+  return [...out, ...envoyProxyObjects(s, patches)];
 }
 
 export const envoyGatewayRenderer: FixRenderer = {
@@ -310,6 +277,6 @@ export const envoyGatewayRenderer: FixRenderer = {
       };
       return { fix, changes: group };
     });
-    return [...policies, ...proxyObjects(s, changes), ...envoyGatewayStatsInclusion(s, changes)];
+    return [...policies, ...proxyObjects(s, changes)];
   },
 };

@@ -11,10 +11,9 @@
 
 import { stringify } from 'yaml';
 import type { FixChange, RenderedFix } from '../model/finding.ts';
-import type { KubeObject } from '../model/kubernetes.ts';
-import type { Snapshot, SourceObject } from '../model/snapshot.ts';
+import type { Snapshot } from '../model/snapshot.ts';
 import type { StringMatcher } from '../model/stats-config.ts';
-import { deepMerge } from './changes.ts';
+import { type EnvoyProxyPatch, gatewayOf, liveEnvoyProxy } from './gateway-objects.ts';
 import type { RenderedChangeSet } from './renderer.ts';
 
 /** The prefixes all of a snapshot's stats-inclusion changes add, and those changes. */
@@ -44,61 +43,20 @@ function envoyMatcher(m: StringMatcher): Record<string, unknown> | undefined {
   return { [m.kind]: m.value, ...(m.ignoreCase ? { ignore_case: true } : {}) };
 }
 
-function objectName(...parts: string[]): string {
-  return parts
-    .join('-')
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 253);
-}
 
-/** The Gateway the proxy serves: from its listeners' source objects, or its owner. */
-function gatewayOf(s: Snapshot): SourceObject | undefined {
-  for (const l of s.listeners) {
-    const gw = l.sources.find((o) => o.kind === 'Gateway');
-    if (gw) return gw;
-  }
-  const m = /^gateway ([^/]+)\/(.+)$/.exec(s.owner ?? '');
-  return m ? { kind: 'Gateway', namespace: m[1] as string, name: m[2] as string } : undefined;
-}
 
-/** The EnvoyProxy the Gateway's `infrastructure.parametersRef` names, when it was read. */
-function liveEnvoyProxy(s: Snapshot, gateway: SourceObject): KubeObject | undefined {
-  const gw = s.kubernetes?.gateways.find((g) => g.metadata.namespace === gateway.namespace && g.metadata.name === gateway.name);
-  const ref = (gw?.spec?.infrastructure as { parametersRef?: { kind?: string; name?: string } } | undefined)?.parametersRef;
-  if (ref?.kind !== 'EnvoyProxy' || ref.name === undefined) return undefined;
-  return s.kubernetes?.envoyProxies.find((p) => p.metadata.namespace === gateway.namespace && p.metadata.name === ref.name);
-}
 
-/** Envoy Gateway: the EnvoyProxy with `telemetry.metrics.matches` holding the list in effect plus the prefixes. */
-export function envoyGatewayStatsInclusion(s: Snapshot, all: FixChange[]): RenderedChangeSet[] {
+/** Envoy Gateway: the EnvoyProxy's `telemetry.metrics.matches` holding the list in effect plus the prefixes. */
+export function envoyGatewayStatsMatches(s: Snapshot, all: FixChange[]): EnvoyProxyPatch | undefined {
   const { prefixes, changes } = collectPrefixes(all);
   const gateway = gatewayOf(s);
-  if (prefixes.length === 0 || !gateway) return [];
+  if (prefixes.length === 0 || !gateway) return undefined;
   const live = liveEnvoyProxy(s, gateway);
   const liveMatches = (live?.spec?.telemetry as { metrics?: { matches?: unknown } } | undefined)?.metrics?.matches;
   const kept = Array.isArray(liveMatches) ? (liveMatches as Array<{ type?: string; value: string }>) : keptPatterns(s).flatMap((m) => gatewayMatch(m) ?? []);
   const have = new Set(kept.filter((m) => (m.type ?? 'Exact') === 'Prefix').map((m) => m.value));
   const matches = [...kept, ...prefixes.filter((p) => !have.has(p)).map((value) => ({ type: 'Prefix', value }))];
-  const name = live?.metadata.name ?? objectName(gateway.name, 'proxy');
-  const telemetry = { telemetry: { metrics: { matches } } };
-  const object = live
-    ? {
-        apiVersion: live.apiVersion,
-        kind: 'EnvoyProxy',
-        metadata: { name, namespace: gateway.namespace, ...(live.metadata.labels ? { labels: live.metadata.labels } : {}) },
-        spec: deepMerge({ ...(live.spec ?? {}) }, telemetry),
-      }
-    : { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: 'EnvoyProxy', metadata: { name, namespace: gateway.namespace }, spec: telemetry };
-  const notes: RenderedFix['notes'] = [{ code: 'stats-matches-replace-list', values: { kept: kept.length } }];
-  if (!live) notes.push({ code: 'envoyproxy-parameters-ref', values: { gateway: `${gateway.namespace}/${gateway.name}`, envoyProxy: name } });
-  return [
-    {
-      fix: { flavor: 'envoy-gateway', target: `EnvoyProxy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(object, { lineWidth: 0 }), notes },
-      changes,
-    },
-  ];
+  return { gateway, spec: { telemetry: { metrics: { matches } } }, notes: [{ code: 'stats-matches-replace-list', values: { kept: kept.length } }], changes };
 }
 
 /** Plain Envoy: the bootstrap's `stats_config.stats_matcher.inclusion_list` with the patterns in effect plus the prefixes. */

@@ -276,7 +276,6 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'stats-matches-replace-list',
     'the list replaces the inclusion list in effect: it keeps its {kept} patterns and adds the prefixes; changing it restarts the proxies',
   ),
-  note('envoyproxy-parameters-ref', 'reference EnvoyProxy {envoyProxy} from Gateway {gateway} (spec.infrastructure.parametersRef) or its GatewayClass, or add the matches to the EnvoyProxy that already does'),
   note('bootstrap-needs-restart', 'the stats matcher is read from the bootstrap at start: restart (or hot-restart) Envoy with it'),
   note(
     'istio-annotation-rolls-pods',

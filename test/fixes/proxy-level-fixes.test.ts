@@ -86,3 +86,26 @@ describe('fixes that are not traffic policies', () => {
     assert.deepEqual(texts(envoyGatewayRenderer.render(gateway(), [{ ...change, ms: 0 }])), [], 'a new listener policy that sets nothing is not rendered');
   });
 });
+
+describe('one EnvoyProxy per Gateway', () => {
+  it('the drain time and the stats inclusion list land in the same object', () => {
+    const s = fixture({
+      bootstrap: { node: { cluster: 'home/eg' }, stats_config: { stats_matcher: { inclusion_list: { patterns: [{ prefix: 'server.' }] } } } },
+      clusters: [gatewayCluster(C)],
+      listeners: [gatewayListener()],
+      routeConfigs: [routeConfig(L, [C])],
+    });
+    const rendered = texts(
+      envoyGatewayRenderer.render(s, [
+        { kind: 'proxy-drain-time', listener: L, seconds: 600 },
+        { kind: 'stats-inclusion', prefixes: [`cluster.${C}.`] },
+      ]),
+    );
+    assert.deepEqual(rendered.map((r) => r.target), ['EnvoyProxy home/eg-proxy']);
+    assert.deepEqual(rendered[0]?.object.spec, {
+      shutdown: { drainTimeout: '600s' },
+      telemetry: { metrics: { matches: [{ type: 'Prefix', value: 'server.' }, { type: 'Prefix', value: `cluster.${C}.` }] } },
+    });
+    assert.deepEqual(rendered[0]?.notes, ['envoyproxy-reference', 'drain-timeout-slows-shutdown', 'stats-matches-replace-list']);
+  });
+});
