@@ -112,7 +112,7 @@ export function istioStatsInclusion(s: Snapshot, all: FixChange[]): RenderedChan
       fix: {
         flavor: 'istio',
         target: `${kind} ${w.namespace}/${w.name}`,
-        apply: 'kubectl-apply',
+        apply: 'kubectl-patch',
         format: 'yaml',
         text: stringify(object, { lineWidth: 0 }),
         notes: [{ code: 'istio-annotation-rolls-pods', values: { workload: `${w.namespace}/${w.name}` } }],

@@ -90,8 +90,11 @@ export interface RenderedFix {
   flavor: 'envoy-gateway' | 'envoy' | 'istio';
   /** What the text is, e.g. `BackendTrafficPolicy home/home-assistant-app-connection` or `cluster <name>`. */
   target: string;
-  /** `kubectl apply` for Kubernetes objects; `envoy-config` for fields to merge into Envoy's config. */
-  apply: 'kubectl-apply' | 'envoy-config';
+  /**
+   * `kubectl-apply` for complete Kubernetes objects; `kubectl-patch` for a strategic-merge patch of an existing object
+   * (the target names it); `envoy-config` for fields to merge into Envoy's config.
+   */
+  apply: 'kubectl-apply' | 'kubectl-patch' | 'envoy-config';
   format: 'yaml';
   text: string;
   /** Coded remarks about the fix (e.g. which policy it must not conflict with). */

@@ -5,7 +5,7 @@
 import { entry } from '../model/catalogue.ts';
 import type { RenderedFix } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
-import { fillMessage, formatEntity, formatMs } from '../report/format.ts';
+import { applyCommand, fillMessage, formatEntity, formatMs } from '../report/format.ts';
 import type { Sink } from './deliver.ts';
 import type { NotifyEvent } from './events.ts';
 
@@ -134,7 +134,8 @@ export function slackMessage(e: NotifyEvent, ctx: SlackContext): SlackMessage {
   }
   const fix = e.kind === 'resolved' ? undefined : fixFor(e, ctx.snapshots);
   if (fix) {
-    const how = fix.apply === 'kubectl-apply' ? '`kubectl apply -f -`' : 'merge into the Envoy config';
+    const command = applyCommand(fix);
+    const how = command ? `\`${command}\`` : 'merge into the Envoy config';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeSection(`*Fix (${FLAVOR_NAMES[fix.flavor]})*: ${escapeMrkdwn(fix.target)} · ${how}\n`, fix.text) } });
     const others = (r?.fixes.filter((f) => f.flavor === fix.flavor).length ?? 1) - 1;
     if (others > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `and ${others} more ${FLAVOR_NAMES[fix.flavor]} change${others === 1 ? '' : 's'} in the report` }] });

@@ -3,7 +3,7 @@
 
 import { formatDistanceStrict, formatDuration, intervalToDuration } from 'date-fns';
 import { entry } from '../model/catalogue.ts';
-import type { EntityRef, EvidenceValue } from '../model/finding.ts';
+import type { EntityRef, EvidenceValue, RenderedFix } from '../model/finding.ts';
 
 /** A byte count as people read it: `32 KiB`, `442.4 KiB`, `1 MiB`. */
 export function formatBytes(bytes: number): string {
@@ -107,4 +107,14 @@ export function formatEvidence(values: Record<string, EvidenceValue>): string {
   return Object.entries(values)
     .map(([k, v]) => `${evidenceLabel(k)} ${formatValue(k, v)}`)
     .join(', ');
+}
+
+/** The command that applies a rendered fix, or undefined for fields merged into Envoy's own configuration. */
+export function applyCommand(fix: Pick<RenderedFix, 'apply' | 'target'>): string | undefined {
+  if (fix.apply === 'kubectl-apply') return 'kubectl apply -f -';
+  if (fix.apply === 'kubectl-patch') {
+    const m = /^(\S+) ([^/]+)\/(.+)$/.exec(fix.target);
+    return m ? `kubectl -n ${m[2]} patch ${(m[1] as string).toLowerCase()} ${m[3]} --patch-file FILE` : 'kubectl patch --patch-file FILE';
+  }
+  return undefined;
 }

@@ -8,7 +8,7 @@ import type { Diagnosis } from '../diagnose/diagnose.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { EntityRef, Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { formatBytes, formatMs } from './format.ts';
+import { applyCommand, formatBytes, formatMs } from './format.ts';
 import { type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -261,7 +261,8 @@ function rootCauseHtml(s: RootCauseSection): string {
         out.push(`<p>The same object as in root cause ${f.sameAs} above.</p>`);
         continue;
       }
-      out.push(`<p>${f.fix.apply === 'kubectl-apply' ? 'Apply with <code>kubectl apply -f -</code>:' : 'Merge into the Envoy configuration:'}</p>`);
+      const command = applyCommand(f.fix);
+      out.push(`<p>${command ? `Apply with <code>${esc(command)}</code>:` : 'Merge into the Envoy configuration:'}</p>`);
       out.push(`<pre class="fix" data-flavor="${esc(f.fix.flavor)}"><code>${esc(f.fix.text.trimEnd())}</code></pre>`);
       if (f.notes.length > 0) out.push(`<ul class="notes">${f.notes.map((note) => `<li>Note: ${esc(note)}</li>`).join('')}</ul>`);
     }

@@ -5,6 +5,7 @@
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import type { EntityRef } from '../model/finding.ts';
 import { type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
+import { applyCommand } from './format.ts';
 
 /** Escapes text for Markdown: no HTML, links, emphasis or table breaks can come from it. */
 export function mdText(s: string): string {
@@ -78,7 +79,8 @@ function rootCauseMd(s: RootCauseSection): string[] {
   if (s.fixes.length > 0) {
     out.push('### Fix', '');
     for (const f of s.fixes) {
-      const how = f.fix.apply === 'kubectl-apply' ? 'apply with `kubectl apply -f -`' : 'merge into the Envoy configuration';
+      const command = applyCommand(f.fix);
+      const how = command ? `apply with \`${command}\`` : 'merge into the Envoy configuration';
       out.push(`#### ${mdText(f.flavorName)}: ${mdText(f.fix.target)}`, '');
       if (f.sameAs !== undefined) {
         out.push(`The same object as in root cause ${f.sameAs} above.`, '');

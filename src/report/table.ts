@@ -6,7 +6,7 @@ import { entry } from '../model/catalogue.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatUtc } from './format.ts';
+import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatUtc } from './format.ts';
 import { capturedAt } from './incident.ts';
 
 /** Options for the table report. */
@@ -93,7 +93,7 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   for (const fix of r.fixes) {
     const key = `${fix.flavor}|${fix.target}|${fix.text}`;
     const earlier = printedFixes.get(key);
-    out.push(`   ${paint('bold', `Fix (${FLAVOR_NAMES[fix.flavor]})`)}: ${fix.target}${fix.apply === 'kubectl-apply' ? ' · kubectl apply -f -' : ' · merge into the Envoy config'}`);
+    out.push(`   ${paint('bold', `Fix (${FLAVOR_NAMES[fix.flavor]})`)}: ${fix.target}${` · ${applyCommand(fix) ?? 'merge into the Envoy config'}`}`);
     if (earlier !== undefined) {
       out.push(`     same object as in root cause ${earlier} above`);
       continue;

@@ -87,10 +87,20 @@ describe('stats-inclusion fixes', () => {
     const annotation = parse(o.spec.template.metadata.annotations['proxy.istio.io/config']);
     assert.deepEqual(annotation, { proxyStatsMatcher: { inclusionPrefixes: [`cluster.${C}.`, 'http.https-10443.'] } });
     assert.deepEqual(fix?.notes.map((n) => n.code), ['istio-annotation-rolls-pods']);
+    assert.equal(fix?.apply, 'kubectl-patch');
   });
 
   it('Istio without an owner: the Deployment named after the pod', () => {
     const s = fixture({ id: 'web-7d9f8b6c5-x2k4p', bootstrap: { node: { id: 'sidecar~10.0.0.1~web-7d9f8b6c5-x2k4p.shop~shop.svc.cluster.local' } }, clusters: [{ name: 'outbound|80||web.shop.svc.cluster.local', type: 'EDS' }] });
     assert.equal(fixesOf(s).find((f) => f.flavor === 'istio')?.target, 'Deployment shop/web');
+  });
+});
+
+describe('how a workload patch is applied', () => {
+  it('the Istio annotation is a patch of the existing Deployment, applied with kubectl patch', async () => {
+    const { applyCommand } = await import('../../src/report/format.ts');
+    assert.equal(applyCommand({ apply: 'kubectl-patch', target: 'Deployment shop/web' }), 'kubectl -n shop patch deployment web --patch-file FILE');
+    assert.equal(applyCommand({ apply: 'kubectl-apply', target: 'EnvoyProxy home/eg-proxy' }), 'kubectl apply -f -');
+    assert.equal(applyCommand({ apply: 'envoy-config', target: 'bootstrap stats_config' }), undefined);
   });
 });
