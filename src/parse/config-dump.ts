@@ -204,7 +204,8 @@ export function parseConfigDump(raw: RawDump, source: string): ParsedConfig {
     if (l) listeners.push(l);
   }
   const routes: Route[] = [];
-  for (const rc of [...collected.routeConfigs, ...inlineRouteConfigs]) routes.push(...parseRouteConfig(rc));
+  // One push per route: spreading a route configuration's routes as arguments overflows the stack past ~120,000.
+  for (const rc of [...collected.routeConfigs, ...inlineRouteConfigs]) for (const r of parseRouteConfig(rc)) routes.push(r);
   const result: ParsedConfig = { id: raw.id, flavor, clusters, listeners, routes };
   const namespace = raw.namespace ?? istioNamespace(collected.bootstrap);
   if (namespace !== undefined) result.namespace = namespace;

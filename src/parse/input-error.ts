@@ -4,7 +4,8 @@
 export class InputError extends Error {
   readonly source: string;
   constructor(source: string, problem: string) {
-    super(`${source}: ${problem}`);
+    // Parser messages quote the input (JSON.parse shows the text around the error), which may span lines.
+    super(`${source}: ${problem}`.replace(/\s*[\r\n]+\s*/g, ' '));
     this.name = 'InputError';
     this.source = source;
   }

@@ -58,10 +58,14 @@ export function str(o: unknown, ...names: string[]): string | undefined {
 
 /** A numeric field; proto JSON prints 64-bit integers as strings, and wrappers as numbers. */
 export function num(o: unknown, ...names: string[]): number | undefined {
-  const v = path(o, ...names);
+  return numberOf(path(o, ...names), true);
+}
+
+/** A proto JSON number, string-encoded number or (one level of) wrapper; deeper nesting is not a number. */
+function numberOf(v: unknown, unwrap: boolean): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  if (isObj(v) && 'value' in v) return num(v, 'value');
+  if (unwrap && isObj(v) && 'value' in v) return numberOf(v.value, false);
   return undefined;
 }
 
