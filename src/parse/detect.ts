@@ -12,6 +12,20 @@ export function looksBinary(head: Buffer): boolean {
   return bad > 8 && bad > text.length / 100;
 }
 
+/**
+ * True for an Envoy text stat line, `a.b: value`: a name without whitespace or colons with a dot inside it, before
+ * any `#`. Checked without backtracking: a regular expression with two greedy runs around the dot took time
+ * quadratic in the line's length (seconds for one 64 KiB line of dots).
+ */
+function looksLikeTextStat(line: string): boolean {
+  const m = /^([^\s:]+): \S/.exec(line);
+  if (!m) return false;
+  const name = m[1] as string;
+  const dot = name.indexOf('.', 1);
+  const hash = name.indexOf('#');
+  return dot > 0 && dot < name.length - 1 && (hash < 0 || dot < hash);
+}
+
 /** Classifies the first bytes of an input. */
 export function detectKind(head: Buffer): DetectedKind {
   if (looksBinary(head)) return 'binary';
@@ -26,7 +40,7 @@ export function detectKind(head: Buffer): DetectedKind {
   for (const l of sample) {
     if (/^#\s*(TYPE|HELP)\s/.test(l)) prom += 2;
     else if (!l.includes(': ') && /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?\s+[-+0-9.eEInfNa]+(\s+-?\d+)?$/.test(l)) prom++;
-    else if (/^[^\s:#]+\.[^\s:]+: \S/.test(l)) text_++;
+    else if (looksLikeTextStat(l)) text_++;
     if (/^(-\s|---|[A-Za-z_@"'][\w@".'-]*:(\s|$))/.test(l)) yaml++;
   }
   if (prom > 0 && prom >= text_) return 'stats-prometheus';

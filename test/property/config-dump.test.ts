@@ -12,8 +12,7 @@ import { diagnose } from '../../src/diagnose/diagnose.ts';
 import { assembleSnapshot } from '../../src/parse/assemble.ts';
 import type { ParsedConfig } from '../../src/parse/config-dump.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
-import { ROOT } from '../helpers/cli.ts';
-import { byteDamage, damage, edgeNumberText, hostileName, modelOrInputError, settings } from './harness.ts';
+import { byteDamage, damage, edgeNumberText, hostileName, modelOrInputError, settings, ROOT } from './harness.ts';
 import { mutate, mutation, serialize } from './json-mutation.ts';
 
 const SOURCE = 'dump.json';

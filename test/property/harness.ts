@@ -3,9 +3,13 @@
 // unicode; numbers Envoy and JSON cannot agree on; byte-level damage such as invalid UTF-8, BOMs and CRLF).
 
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { InputError } from '../../src/parse/input-error.ts';
+
+/** The checkout's root directory. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The seed every property runs with, so CI and a developer see the same cases (fast-check prints it on failure). */
 export const SEED = 20_261_122;

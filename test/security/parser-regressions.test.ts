@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
+import { detectKind } from '../../src/parse/detect.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 
 const clusterWith = (limit: string) =>
@@ -49,5 +50,18 @@ describe('config dump parser regressions', () => {
       assert.doesNotMatch(err.message, /[\r\n]/);
       return true;
     });
+  });
+});
+
+describe('content detection regressions', () => {
+  it('a 64 KiB line of dots is classified in linear time (was 3 s: two greedy runs around a dot backtracked)', () => {
+    const line = `${'a.'.repeat(32_000)} 1\n`;
+    const started = performance.now();
+    assert.equal(detectKind(Buffer.from(line)), 'unknown');
+    assert.ok(performance.now() - started < 250, `${performance.now() - started} ms`);
+    assert.equal(detectKind(Buffer.from('cluster.a.upstream_cx_total: 1\nserver.uptime: 5\n')), 'stats-text');
+    assert.equal(detectKind(Buffer.from('#a.b: 1\n')), 'unknown');
+    assert.equal(detectKind(Buffer.from('a#.b: 1\n')), 'unknown');
+    assert.equal(detectKind(Buffer.from('a.b#c: 1\n')), 'stats-text');
   });
 });
