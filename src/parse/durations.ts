@@ -5,13 +5,13 @@
 export function protoDurationMs(value: unknown): number | undefined {
   if (typeof value === 'string') {
     const m = /^(-?\d+(?:\.\d+)?)s$/.exec(value.trim());
-    return m ? Math.round(Number(m[1]) * 1000) : undefined;
+    return m ? finite(Math.round(Number(m[1]) * 1000)) : undefined;
   }
   if (value !== null && typeof value === 'object') {
     const o = value as { seconds?: unknown; nanos?: unknown };
     const seconds = Number(o.seconds ?? 0);
     const nanos = Number(o.nanos ?? 0);
-    if (Number.isFinite(seconds) && Number.isFinite(nanos)) return Math.round(seconds * 1000 + nanos / 1e6);
+    if (Number.isFinite(seconds) && Number.isFinite(nanos)) return finite(Math.round(seconds * 1000 + nanos / 1e6));
   }
   return undefined;
 }
@@ -29,7 +29,12 @@ export function parseDurationMs(text: string): number | undefined {
     total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
     consumed = re.lastIndex;
   }
-  return consumed === trimmed.length && consumed > 0 ? total : undefined;
+  return consumed === trimmed.length && consumed > 0 ? finite(total) : undefined;
+}
+
+/** A number of milliseconds, or undefined when it overflowed (`1e309` seconds is no duration). */
+function finite(ms: number): number | undefined {
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** A Gateway API duration for a number of milliseconds: `600s`, `250ms`. */

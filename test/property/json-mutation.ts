@@ -53,7 +53,7 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
   { maxDepth: 3 },
   fc.jsonValue({ maxDepth: 2 }),
   hostileName,
-  fc.constantFrom(null, true, false, 0, -1, 2 ** 53 + 1, Number.MAX_VALUE, 1e-320, '', '-', '1s', '-5s', '1e400s', 'NaNs', '0.0000001s', '99999999999999999999s', {}, []),
+  fc.constantFrom(null, true, false, 0, -1, 2 ** 53 + 1, Number.MAX_VALUE, 1e-320, '', '-', '1s', '-5s', '1e400s', 'NaNs', '0.0000001s', '99999999999999999999s', `${'9'.repeat(400)}s`, { seconds: '1e305', nanos: 0 }, {}, []),
 );
 
 /** A random mutation. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 import { detectKind } from '../../src/parse/detect.ts';
+import { parseDurationMs, protoDurationMs } from '../../src/parse/durations.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 
 const clusterWith = (limit: string) =>
@@ -63,5 +64,22 @@ describe('content detection regressions', () => {
     assert.equal(detectKind(Buffer.from('#a.b: 1\n')), 'unknown');
     assert.equal(detectKind(Buffer.from('a#.b: 1\n')), 'unknown');
     assert.equal(detectKind(Buffer.from('a.b#c: 1\n')), 'stats-text');
+  });
+});
+
+describe('duration regressions', () => {
+  it('durations that overflow to Infinity are no durations', () => {
+    assert.equal(protoDurationMs({ seconds: '-1.797693134862316e+305', nanos: '0' }), undefined);
+    assert.equal(protoDurationMs(`${'9'.repeat(400)}s`), undefined);
+    assert.equal(parseDurationMs(`${'9'.repeat(400)}h`), undefined);
+    assert.equal(protoDurationMs('1.5s'), 1500);
+    assert.equal(protoDurationMs({ seconds: '2', nanos: 500_000_000 }), 2500);
+    assert.equal(parseDurationMs('1m30s'), 90_000);
+  });
+
+  it('a route timeout of 400 nines seconds leaves the route on the default timeout, never on Infinity', () => {
+    const dump = `{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.RoutesConfigDump","static_route_configs":[{"route_config":{"name":"rc","virtual_hosts":[{"name":"vh","routes":[{"route":{"cluster":"c","timeout":"${'9'.repeat(400)}s"}}]}]}}]}]}`;
+    const [config] = parseConfigDocument(Buffer.from(dump), 'timeout.json', 'p');
+    assert.deepEqual(config?.routes[0]?.timeoutMs, { value: 15_000, source: 'envoy-default' });
   });
 });
