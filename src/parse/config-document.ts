@@ -29,6 +29,8 @@ export function parseConfigDocument(bytes: Buffer, source: string, fallbackId: s
       const first = (err as Error).message.split('\n')[0];
       throw new InputError(source, `invalid YAML (${first}); ${EXPECTED}`);
     }
+  } else if (kind === 'html') {
+    throw new InputError(source, 'expected an Envoy /config_dump, got an HTML page (an error or login page answered with 200)');
   } else {
     throw new InputError(source, `${kindName(kind)}; ${EXPECTED}`);
   }

@@ -1,7 +1,7 @@
 // Recognising what an input is from its content, never from its file name.
 
 /** What a piece of input looks like. */
-export type DetectedKind = 'binary' | 'empty' | 'json' | 'stats-text' | 'stats-prometheus' | 'yaml' | 'unknown';
+export type DetectedKind = 'binary' | 'empty' | 'html' | 'json' | 'stats-text' | 'stats-prometheus' | 'yaml' | 'unknown';
 
 /** True when the bytes are not text (NUL bytes or mostly invalid UTF-8). */
 export function looksBinary(head: Buffer): boolean {
@@ -33,6 +33,8 @@ export function detectKind(head: Buffer): DetectedKind {
   const trimmed = text.trimStart();
   if (trimmed === '') return 'empty';
   if (trimmed[0] === '{' || trimmed[0] === '[') return 'json';
+  // Error and login pages that proxies and gateways in front of the admin port answer with 200.
+  if (/^<(!doctype\s+html|html|head|body|title)[\s>]/i.test(trimmed) || /^<\?xml[^>]*>\s*<(!doctype\s+)?html/i.test(trimmed)) return 'html';
   const sample = trimmed.split('\n', 40).map((l) => l.trim()).filter((l) => l !== '');
   let text_ = 0;
   let prom = 0;
@@ -56,6 +58,8 @@ export function kindName(kind: DetectedKind): string {
       return 'binary data';
     case 'empty':
       return 'an empty input';
+    case 'html':
+      return 'an HTML page';
     case 'json':
       return 'JSON';
     case 'stats-text':

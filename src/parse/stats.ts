@@ -59,6 +59,7 @@ export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, 
     jsonStats(doc, builder, source);
     return builder.sample;
   }
+  if (kind === 'html') throw new InputError(source, 'expected Envoy /stats output, got an HTML page (an error or login page answered with 200)');
   if (kind !== 'stats-text' && kind !== 'stats-prometheus') {
     throw new InputError(source, `${kindName(kind)}; ${EXPECTED}`);
   }
