@@ -1,18 +1,30 @@
-// Running a live collection from command-line options: direct admin URLs or Kubernetes discovery.
+// Running a live collection from command-line options: direct admin URLs or Kubernetes discovery, each proxy
+// diagnosed (`diagnose`) or written into a bundle (`collect`) as soon as it is read.
 
-import { collectAll, type LiveTarget, type ProgressEvent, type TargetOutcome } from '../collect/live.ts';
+import type { BundleManifest } from '../collect/bundle.ts';
+import { bundleSink, diagnosisSink, writeBundleManifest } from '../collect/capture.ts';
 import { kubernetesTargets, loadKubeConfig, readGatewayObjects } from '../collect/kubernetes.ts';
-import type { KubernetesObjects } from '../model/kubernetes.ts';
+import { collectAll, type LiveSink, type LiveTarget, type ProgressEvent, type ReadPlan, type TargetOutcome } from '../collect/live.ts';
+import { readManifests } from '../collect/manifests.ts';
+import { statsFilter } from '../collect/stats-filter.ts';
+import { type Diagnosis, FleetDiagnosis } from '../diagnose/diagnose.ts';
+import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
 import { UsageError } from '../parse/input-error.ts';
 import type { CliIO } from './io.ts';
 import type { LiveCliOptions } from './options.ts';
 
-/** What a live run collected. */
-export interface LiveRun {
-  outcomes: TargetOutcome[];
+/** Whom a live run reads, and what it read before the proxies: the Envoy Gateway objects. */
+export interface LivePlan {
+  targets: LiveTarget[];
   kubernetes?: KubernetesObjects;
   source: Record<string, string | string[] | number | boolean>;
 }
+
+/** What `diagnose` asks each proxy for: /stats filtered to what the analyzers read, no bundle-only reads. */
+export const DIAGNOSE_READS: ReadPlan = { statsQuery: { filter: statsFilter() }, bundleReads: false };
+
+/** What `collect` asks each proxy for: the whole of /stats, and /clusters and /listeners for the bundle. */
+export const COLLECT_READS: ReadPlan = { statsQuery: {}, bundleReads: true };
 
 function directTargets(urls: string[]): LiveTarget[] {
   return [...new Set(urls)].map((raw) => {
@@ -34,18 +46,11 @@ function progressPrinter(io: CliIO): ((e: ProgressEvent) => void) | undefined {
   return (e) => io.stderr(`\r\u001b[2K${e.done}/${e.total} proxies · ${e.target}: ${e.step}`);
 }
 
-/** Collects from the proxies the options name. */
-export async function runLive(targets: string[], o: LiveCliOptions, io: CliIO): Promise<LiveRun> {
-  const settings = { intervalMs: o.interval, concurrency: o.concurrency, timeoutMs: o.timeout, retries: o.retries };
-  const progress = progressPrinter(io);
-  const finish = () => {
-    if (progress) io.stderr('\r\u001b[2K');
-  };
+/** Finds the proxies the options name and, for those of a Gateway, reads the Envoy Gateway objects. */
+export async function planLive(targets: string[], o: LiveCliOptions): Promise<LivePlan> {
   if (o.admin && o.admin.length > 0) {
     if (targets.length > 0 || o.selector || o.namespace || o.allNamespaces) throw new UsageError('--admin reads proxies directly; it cannot be combined with Kubernetes targets, -n, -A or -l');
-    const outcomes = await collectAll(directTargets(o.admin), { ...settings, ...(progress ? { progress } : {}) });
-    finish();
-    return { outcomes, source: { mode: 'admin', admin: o.admin } };
+    return { targets: directTargets(o.admin), source: { mode: 'admin', admin: o.admin } };
   }
   const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
   const live = await kubernetesTargets(kc, {
@@ -58,19 +63,53 @@ export async function runLive(targets: string[], o: LiveCliOptions, io: CliIO): 
     targets,
     logsSinceSeconds: o.logs ? Math.round(o.since / 1000) : 0,
   });
-  const outcomes = await collectAll(live, { ...settings, ...(progress ? { progress } : {}) });
-  finish();
-  let kubernetes: KubernetesObjects | undefined;
   const gatewayNamespaces = new Set<string>();
   for (const t of live) {
     const m = /^gateway ([^/]+)\//.exec(t.owner ?? '');
     if (m) gatewayNamespaces.add(m[1] as string);
   }
-  if (o.objects && gatewayNamespaces.size > 0) kubernetes = await readGatewayObjects(kc, [...gatewayNamespaces]);
-  const source: LiveRun['source'] = { mode: 'kubernetes', context: kc.getCurrentContext() };
+  const source: LivePlan['source'] = { mode: 'kubernetes', context: kc.getCurrentContext() };
   if (o.namespace) source.namespace = o.namespace;
   if (o.allNamespaces) source.allNamespaces = true;
   if (o.selector) source.selector = o.selector;
   if (targets.length > 0) source.targets = targets;
-  return kubernetes ? { outcomes, kubernetes, source } : { outcomes, source };
+  // Read before the proxies, so each proxy is diagnosed with them as soon as it is collected.
+  if (o.objects && gatewayNamespaces.size > 0) return { targets: live, kubernetes: await readGatewayObjects(kc, [...gatewayNamespaces]), source };
+  return { targets: live, source };
+}
+
+/** Collects the planned proxies into `sink`, with progress on a terminal. */
+export async function collectLive(plan: LivePlan, o: LiveCliOptions, io: CliIO, sink: LiveSink, reads: ReadPlan): Promise<TargetOutcome[]> {
+  const progress = progressPrinter(io);
+  const settings = { intervalMs: o.interval, concurrency: o.concurrency, timeoutMs: o.timeout, retries: o.retries, reads };
+  try {
+    return await collectAll(plan.targets, { ...settings, ...(progress ? { progress } : {}) }, sink);
+  } finally {
+    if (progress) io.stderr('\r\u001b[2K');
+  }
+}
+
+/** `diagnose`: every proxy parsed and diagnosed as it is read, only its summary kept; the merged diagnosis. */
+export async function diagnoseLive(targets: string[], o: LiveCliOptions & { manifests?: string }, io: CliIO): Promise<Diagnosis> {
+  const plan = await planLive(targets, o);
+  let manifests: Manifests | undefined;
+  if (o.manifests !== undefined) {
+    if (!plan.kubernetes) throw new UsageError('--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them');
+    manifests = await readManifests(o.manifests);
+  }
+  const run = await FleetDiagnosis.start('summary');
+  const sink = await diagnosisSink(run, { ...(plan.kubernetes ? { kubernetes: plan.kubernetes } : {}), ...(manifests ? { manifests } : {}) });
+  try {
+    await collectLive(plan, o, io, sink, DIAGNOSE_READS);
+  } finally {
+    await sink.close();
+  }
+  return run.result();
+}
+
+/** `collect`: every proxy written into the bundle directory `dir` as it is read, then the bundle's manifest. */
+export async function collectLiveBundle(targets: string[], o: LiveCliOptions, io: CliIO, dir: string, tool: { name: string; version: string }): Promise<BundleManifest> {
+  const plan = await planLive(targets, o);
+  const outcomes = await collectLive(plan, o, io, bundleSink(dir), COLLECT_READS);
+  return writeBundleManifest(dir, outcomes, { tool, source: plan.source, intervalSeconds: o.interval / 1000, ...(plan.kubernetes ? { kubernetes: plan.kubernetes } : {}) });
 }

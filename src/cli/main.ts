@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { archiveBundle } from '../collect/bundle.ts';
-import { snapshotsOfOutcomes, writeBundle } from '../collect/capture.ts';
 import { loadOffline, type OfflineInputs } from '../collect/files.ts';
 import { readManifests } from '../collect/manifests.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -21,7 +20,7 @@ import { publishMetricsText } from '../report/publish.ts';
 import { renderTable } from '../report/table.ts';
 import { type CliIO, TOOL } from './io.ts';
 import { explain, listCatalogue } from './catalogue.ts';
-import { runLive } from './live.ts';
+import { collectLiveBundle, diagnoseLive } from './live.ts';
 import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
 
@@ -80,10 +79,7 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
 }
 
 async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions & { manifests?: string }, io: CliIO): Promise<number> {
-  const live = await runLive(targets, o, io);
-  const { snapshots, notCollected } = await snapshotsOfOutcomes(live.outcomes, live.kubernetes);
-  await withManifests(snapshots, o.manifests);
-  const d = await diagnose(snapshots, notCollected);
+  const d = await diagnoseLive(targets, o, io);
   return notifyAfterReport(d, o, io, await report(d, o, io));
 }
 
@@ -93,15 +89,9 @@ async function runCollect(targets: string[], o: LiveCliOptions & { out: string }
     const existing = await stat(o.out).catch(() => undefined);
     if (existing) throw new UsageError(`-o ${o.out}: already exists; collect writes a new directory or .tar.gz`);
   }
-  const live = await runLive(targets, o, io);
   const dir = archive ? await mkdtemp(join(tmpdir(), 'envoy-doctor-collect-')) : o.out;
   try {
-    const manifest = await writeBundle(dir, live.outcomes, {
-      tool: TOOL,
-      source: live.source,
-      intervalSeconds: o.interval / 1000,
-      ...(live.kubernetes ? { kubernetes: live.kubernetes } : {}),
-    });
+    const manifest = await collectLiveBundle(targets, o, io, dir, TOOL);
     if (archive) await archiveBundle(dir, o.out);
     const collected = manifest.proxies.filter((p) => p.collected).length;
     io.stderr(`envoy-doctor: collected ${collected} of ${manifest.proxies.length} proxies into ${o.out}\n`);

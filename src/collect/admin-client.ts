@@ -38,6 +38,15 @@ export class AdminError extends Error {
   }
 }
 
+/** An error thrown by a body's consumer (a parser, a file), passed through unchanged and never retried. */
+class ConsumerError extends Error {
+  override readonly cause: unknown;
+  constructor(cause: unknown) {
+    super('consumer failed');
+    this.cause = cause;
+  }
+}
+
 /** Limits of one admin read. */
 export interface AdminClientOptions {
   /** Deadline for one request, headers and body together (`--timeout`). */
@@ -65,9 +74,15 @@ export function adminUrl(base: string, path: string, query: Record<string, strin
   return url;
 }
 
+/** An endpoint as errors name it: path and query, long values (the stats filter) shown as `…`. */
+export function endpointName(url: URL): string {
+  const query = [...url.searchParams].map(([k, v]) => (v === '' ? k : `${k}=${v.length > 40 ? '…' : v}`));
+  return `${url.pathname}${query.length > 0 ? `?${query.join('&')}` : ''}`;
+}
+
 function describe(err: unknown, timeoutMs: number): { reason: string; retry: boolean } {
   const code = (err as { code?: string }).code ?? '';
-  if (err instanceof AdminError) return { reason: err.reason, retry: /^HTTP 5|truncated/.test(err.reason) };
+  if (err instanceof AdminError) return { reason: err.reason, retry: /^HTTP 5|truncated|no complete answer/.test(err.reason) };
   if (code === 'ECONNREFUSED') return { reason: 'connection refused', retry: true };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { reason: 'connection reset', retry: true };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { reason: 'host not found', retry: false };
@@ -93,13 +108,27 @@ export class AdminClient {
 
   /** GETs an allowlisted endpoint and returns its body; retries failures that may pass, with backoff. */
   async get(path: string, query: Record<string, string | true> = {}): Promise<Buffer> {
+    return this.stream(path, query, async (chunks) => {
+      const parts: Buffer[] = [];
+      for await (const chunk of chunks) parts.push(chunk);
+      return Buffer.concat(parts);
+    });
+  }
+
+  /**
+   * GETs an allowlisted endpoint and hands its body to `consume` as it arrives, under the same size limit and
+   * deadline (headers, body and consumer together); a failed attempt that may pass is retried with backoff and
+   * `consume` runs again from the start. Errors `consume` throws itself are not retried.
+   */
+  async stream<T>(path: string, query: Record<string, string | true>, consume: (chunks: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
     const url = adminUrl(this.base, path, query);
-    const endpoint = `${url.pathname}${url.search}`;
+    const endpoint = endpointName(url);
     let first: string | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once(url);
+        return await this.once(url, consume);
       } catch (err) {
+        if (err instanceof ConsumerError) throw err.cause;
         const { reason, retry } = describe(err, this.options.timeoutMs);
         // The first failure says most; later attempts often only meet the connection it broke.
         first ??= reason;
@@ -109,7 +138,7 @@ export class AdminClient {
     }
   }
 
-  private async once(url: URL): Promise<Buffer> {
+  private async once<T>(url: URL, consume: (chunks: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     const res = await request(url, {
       method: 'GET',
@@ -119,34 +148,58 @@ export class AdminClient {
       bodyTimeout: this.options.timeoutMs,
       headers: { accept: 'application/json, text/plain;q=0.9, */*;q=0.1', 'accept-encoding': 'identity' },
     });
-    const endpoint = `${url.pathname}${url.search}`;
+    const endpoint = endpointName(url);
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => undefined);
       throw new AdminError(endpoint, `HTTP ${res.statusCode}`);
     }
     const declared = Number(res.headers['content-length'] ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > this.options.maxBodyBytes) {
+    const limit = this.options.maxBodyBytes;
+    if (Number.isFinite(declared) && declared > limit) {
       res.body.destroy();
-      throw new AdminError(endpoint, `body of ${declared} bytes is over the ${this.options.maxBodyBytes}-byte limit`);
+      throw new AdminError(endpoint, `body of ${declared} bytes is over the ${limit}-byte limit`);
     }
-    const parts: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > this.options.maxBodyBytes) {
-          res.body.destroy();
-          throw new AdminError(endpoint, `body over the ${this.options.maxBodyBytes}-byte limit`);
+    const timeoutMs = this.options.timeoutMs;
+    // Failures of the body itself are marked, so they are told apart from the consumer's own errors.
+    let bodyFailure: AdminError | undefined;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      let size = 0;
+      try {
+        for await (const chunk of res.body) {
+          size += (chunk as Buffer).length;
+          if (size > limit) throw new AdminError(endpoint, `body over the ${limit}-byte limit`);
+          yield chunk as Buffer;
         }
-        parts.push(chunk as Buffer);
+      } catch (err) {
+        if (err instanceof AdminError) bodyFailure = err;
+        else if (signal.aborted) bodyFailure = new AdminError(endpoint, `no complete answer within ${timeoutMs / 1000}s`);
+        else bodyFailure = new AdminError(endpoint, `body truncated: the connection closed after ${size}${Number.isFinite(declared) ? ` of ${declared}` : ''} bytes`);
+        throw bodyFailure;
       }
-    } catch (err) {
-      if (err instanceof AdminError || signal.aborted) throw err;
-      const of = Number.isFinite(declared) ? ` of ${declared}` : '';
-      throw new AdminError(endpoint, `body truncated: the connection closed after ${size}${of} bytes`);
+      if (Number.isFinite(declared) && size !== declared) {
+        bodyFailure = new AdminError(endpoint, `body truncated (${size} of ${declared} bytes)`);
+        throw bodyFailure;
+      }
     }
-    if (Number.isFinite(declared) && size !== declared) throw new AdminError(endpoint, `body truncated (${size} of ${declared} bytes)`);
-    return Buffer.concat(parts);
+    let deadline: (() => void) | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      deadline = () => reject(new AdminError(endpoint, `no complete answer within ${timeoutMs / 1000}s`));
+      signal.addEventListener('abort', deadline, { once: true });
+    });
+    expired.catch(() => undefined);
+    try {
+      const work = consume(chunks());
+      // When the deadline wins, the consumer still ends (its body is destroyed below); its failure is not news.
+      work.catch(() => undefined);
+      return await Promise.race([work, expired]);
+    } catch (err) {
+      if (bodyFailure) throw bodyFailure;
+      if (err instanceof AdminError) throw err;
+      throw new ConsumerError(err);
+    } finally {
+      if (deadline) signal.removeEventListener('abort', deadline);
+      if (!res.body.destroyed) res.body.destroy();
+    }
   }
 
   /** Closes the connection pool this client made. */

@@ -1,16 +1,20 @@
-// What live collection read, turned into snapshots for diagnosis or written as a bundle that `analyze`
-// reads back to the same diagnosis.
+// What live collection reads, one proxy at a time: parsed and diagnosed as soon as it is complete (`diagnose`),
+// or written as a bundle that `analyze` reads back to the same diagnosis (`collect`).
 
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FleetDiagnosis } from '../diagnose/diagnose.ts';
 import type { AccessLog } from '../model/access-log.ts';
-import type { KubernetesObjects } from '../model/kubernetes.ts';
-import type { NotCollected, Snapshot } from '../model/snapshot.ts';
+import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
+import type { Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
 import { parseConfigDocument } from '../parse/config-document.ts';
 import { InputError } from '../parse/input-error.ts';
-import { bufferChunks, type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
+import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, type BundledProxy, type ProxyManifest, safeSegment, writeBundleFile } from './bundle.ts';
-import type { CollectedProxy, LiveTarget, TargetOutcome } from './live.ts';
+import type { CollectedProxy, LiveSink, LiveTarget, TargetOutcome } from './live.ts';
 
 /** Parses a proxy's log output; a log with no access log lines is no access log. */
 function accessLogOf(text: string | undefined, source: string): AccessLog | undefined {
@@ -27,90 +31,141 @@ function displayName(t: LiveTarget): string {
   return t.namespace ? `${t.namespace}/${t.id}` : t.id;
 }
 
-/** Parses one collected proxy into a snapshot. */
-export async function snapshotOfCollected(target: LiveTarget, proxy: CollectedProxy, kubernetes?: KubernetesObjects): Promise<Snapshot> {
+/** What live runs add to every proxy's snapshot: the Envoy Gateway objects, and manifests to compare them with. */
+export interface LiveContext {
+  kubernetes?: KubernetesObjects;
+  manifests?: Manifests;
+}
+
+/** Parses one collected proxy into a snapshot; its stats stream from their files into the parser. */
+export async function snapshotOfCollected(target: LiveTarget, proxy: CollectedProxy, context: LiveContext = {}): Promise<Snapshot> {
   const name = displayName(target);
   const [config] = parseConfigDocument(proxy.configDump, `${target.admin} /config_dump`, target.id);
   const capture: ProxyCapture = {
     id: target.id,
     configSource: `${target.admin} /config_dump`,
-    stats: { chunks: bufferChunks(proxy.stats.body), source: `${target.admin} /stats`, takenAt: proxy.stats.takenAt },
+    stats: { chunks: createReadStream(join(proxy.dir, proxy.stats.file)), source: `${target.admin} /stats`, takenAt: proxy.stats.takenAt },
   };
   if (config) capture.config = { ...config, id: target.id };
   if (target.namespace !== undefined) capture.namespace = target.namespace;
   if (target.owner !== undefined) capture.owner = target.owner;
-  if (proxy.statsLater) capture.statsLater = { chunks: bufferChunks(proxy.statsLater.body), source: `${target.admin} /stats (second sample)`, takenAt: proxy.statsLater.takenAt };
+  if (proxy.statsLater) {
+    capture.statsLater = { chunks: createReadStream(join(proxy.dir, proxy.statsLater.file)), source: `${target.admin} /stats (second sample)`, takenAt: proxy.statsLater.takenAt };
+  }
   const accessLog = accessLogOf(proxy.accessLog, `logs of ${name}`);
   if (accessLog) capture.accessLog = accessLog;
-  if (kubernetes) {
-    capture.kubernetes = kubernetes;
+  if (context.kubernetes) {
+    capture.kubernetes = context.kubernetes;
     capture.kubernetesSource = 'Kubernetes API';
   }
   if (proxy.warnings.length > 0) capture.warnings = proxy.warnings;
-  return snapshotFromCapture(capture);
+  const snapshot = await snapshotFromCapture(capture);
+  if (context.manifests && snapshot.kubernetes) snapshot.manifests = context.manifests;
+  return snapshot;
 }
 
-/** Snapshots of the proxies collected, and the ones that could not be. */
-export async function snapshotsOfOutcomes(outcomes: TargetOutcome[], kubernetes?: KubernetesObjects): Promise<{ snapshots: Snapshot[]; notCollected: NotCollected[] }> {
-  const snapshots: Snapshot[] = [];
-  const notCollected: NotCollected[] = [];
-  for (const o of outcomes) {
-    const base = { id: o.target.id, ...(o.target.namespace !== undefined ? { namespace: o.target.namespace } : {}) };
-    if (!o.ok) {
-      notCollected.push({ ...base, reason: o.reason });
-      continue;
-    }
-    try {
-      snapshots.push(await snapshotOfCollected(o.target, o.proxy, kubernetes));
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      notCollected.push({ ...base, reason: err.message });
-    }
-  }
-  return { snapshots, notCollected };
+function notCollected(target: LiveTarget, reason: string) {
+  return { id: target.id, ...(target.namespace !== undefined ? { namespace: target.namespace } : {}), reason };
 }
 
-/** Writes what was collected as a bundle directory (docs/bundle.md). */
-export async function writeBundle(
-  dir: string,
+/** A sink that diagnoses live proxies, with a hook to watch each proxy's parse begin and end. */
+export interface DiagnosisSink extends LiveSink {
+  /** Removes the temporary directory the stats files were streamed to. */
+  close(): Promise<void>;
+}
+
+/**
+ * Diagnoses each proxy as soon as it is read, adding it to `run`, then deletes its files: stats stream to a
+ * private temporary directory (only the first sample waits there for the second) and from it into the parser.
+ * `observe` sees each proxy's parse start (`hold`) and end (`release`).
+ */
+export async function diagnosisSink(run: FleetDiagnosis, context: LiveContext = {}, observe?: (event: 'hold' | 'release', target: LiveTarget) => void): Promise<DiagnosisSink> {
+  const root = await mkdtemp(join(tmpdir(), 'envoy-doctor-live-'));
+  return {
+    async directory(_target, order) {
+      const dir = join(root, String(order));
+      await mkdir(dir, { recursive: true });
+      return dir;
+    },
+    async collected(target, proxy, order) {
+      observe?.('hold', target);
+      try {
+        run.add(await snapshotOfCollected(target, proxy, context), order);
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        run.skip(notCollected(target, err.message), order);
+        return err.message;
+      } finally {
+        observe?.('release', target);
+        await rm(proxy.dir, { recursive: true, force: true });
+      }
+    },
+    async failed(target, reason, order, dir) {
+      run.skip(notCollected(target, reason), order);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+    async close() {
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+function bundleDir(t: LiveTarget): string {
+  return join('proxies', safeSegment(t.namespace ?? 'direct'), safeSegment(t.id));
+}
+
+/**
+ * Writes each proxy into the bundle at `root` as soon as it is read (docs/bundle.md): stats are streamed
+ * straight into the proxy's directory, the rest written next to them; a proxy that fails leaves no directory.
+ */
+export function bundleSink(root: string): LiveSink {
+  return {
+    async directory(target) {
+      const dir = join(root, bundleDir(target));
+      await mkdir(dir, { recursive: true });
+      return dir;
+    },
+    async collected(target, p) {
+      const rel = bundleDir(target);
+      const manifest: ProxyManifest = {
+        id: target.id,
+        admin: target.admin,
+        stats: { file: p.stats.file, takenAt: p.stats.takenAt.toISOString() },
+        warnings: p.warnings,
+      };
+      if (target.namespace !== undefined) manifest.namespace = target.namespace;
+      if (target.owner !== undefined) manifest.owner = target.owner;
+      if (p.statsLater) manifest.statsLater = { file: p.statsLater.file, takenAt: p.statsLater.takenAt.toISOString() };
+      await writeBundleFile(root, join(rel, 'config_dump.json'), p.configDump);
+      if (p.serverInfo) await writeBundleFile(root, join(rel, 'server_info.json'), p.serverInfo);
+      if (p.clusters) await writeBundleFile(root, join(rel, 'clusters.json'), p.clusters);
+      if (p.listeners) await writeBundleFile(root, join(rel, 'listeners.json'), p.listeners);
+      if (p.accessLog !== undefined && accessLogOf(p.accessLog, target.id)) await writeBundleFile(root, join(rel, 'access.log'), p.accessLog);
+      await writeBundleFile(root, join(rel, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      return undefined;
+    },
+    async failed(_target, _reason, _order, dir) {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes a bundle's manifest (and the Kubernetes objects) once every proxy has been written by `bundleSink`. */
+export async function writeBundleManifest(
+  root: string,
   outcomes: TargetOutcome[],
   meta: { tool: { name: string; version: string }; source: BundleManifest['source']; intervalSeconds: number; kubernetes?: KubernetesObjects },
 ): Promise<BundleManifest> {
-  const proxies: BundledProxy[] = [];
-  for (const o of outcomes) {
+  const proxies: BundledProxy[] = outcomes.map((o) => {
     const t = o.target;
     const entry: BundledProxy = { id: t.id, collected: o.ok };
     if (t.namespace !== undefined) entry.namespace = t.namespace;
     if (t.owner !== undefined) entry.owner = t.owner;
-    if (!o.ok) {
-      entry.reason = o.reason;
-      proxies.push(entry);
-      continue;
-    }
-    const rel = join('proxies', safeSegment(t.namespace ?? 'direct'), safeSegment(t.id));
-    entry.dir = rel;
-    const p = o.proxy;
-    const manifest: ProxyManifest = {
-      id: t.id,
-      admin: t.admin,
-      stats: { file: 'stats.txt', takenAt: p.stats.takenAt.toISOString() },
-      warnings: p.warnings,
-    };
-    if (t.namespace !== undefined) manifest.namespace = t.namespace;
-    if (t.owner !== undefined) manifest.owner = t.owner;
-    await writeBundleFile(dir, join(rel, 'config_dump.json'), p.configDump);
-    await writeBundleFile(dir, join(rel, 'stats.txt'), p.stats.body);
-    if (p.statsLater) {
-      manifest.statsLater = { file: 'stats.later.txt', takenAt: p.statsLater.takenAt.toISOString() };
-      await writeBundleFile(dir, join(rel, 'stats.later.txt'), p.statsLater.body);
-    }
-    if (p.serverInfo) await writeBundleFile(dir, join(rel, 'server_info.json'), p.serverInfo);
-    if (p.clusters) await writeBundleFile(dir, join(rel, 'clusters.json'), p.clusters);
-    if (p.listeners) await writeBundleFile(dir, join(rel, 'listeners.json'), p.listeners);
-    if (p.accessLog !== undefined && accessLogOf(p.accessLog, t.id)) await writeBundleFile(dir, join(rel, 'access.log'), p.accessLog);
-    await writeBundleFile(dir, join(rel, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    proxies.push(entry);
-  }
+    if (o.ok) entry.dir = bundleDir(t);
+    else entry.reason = o.reason;
+    return entry;
+  });
   const manifest: BundleManifest = {
     kind: BUNDLE_KIND,
     schemaVersion: 1,
@@ -121,9 +176,9 @@ export async function writeBundle(
     proxies,
   };
   if (meta.kubernetes) {
-    await writeBundleFile(dir, join('kubernetes', 'objects.json'), `${JSON.stringify(meta.kubernetes, null, 2)}\n`);
+    await writeBundleFile(root, join('kubernetes', 'objects.json'), `${JSON.stringify(meta.kubernetes, null, 2)}\n`);
     manifest.kubernetes = { file: 'kubernetes/objects.json', unavailable: meta.kubernetes.unavailable };
   }
-  await writeBundleFile(dir, 'manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeBundleFile(root, 'manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

@@ -1,7 +1,16 @@
 // Live collection from many proxies: bounded concurrency, a deadline per read, bounded retries, and /stats
 // sampled twice `interval` apart (the wait holds no concurrency slot and no connection). A proxy that fails
 // is reported with its reason; the others are collected all the same.
+//
+// Each proxy's reads go to a sink as they complete, inside the proxy's concurrency slot: the sink parses and
+// diagnoses them (`diagnose`) or writes them into a bundle (`collect`), and lets go of them before the slot is
+// freed. Stats bodies are streamed to files in the proxy's directory, never held whole in memory; during the
+// wait between the samples a proxy holds only the file of its first sample. So memory follows `concurrency`,
+// not the number of proxies.
 
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { AdminClient, AdminError, CONFIG_DUMP_RESOURCES } from './admin-client.ts';
 
@@ -29,19 +38,21 @@ export interface LiveTarget {
   logs?(): Promise<string>;
 }
 
-/** A /stats capture and when it was taken. */
-export interface StatsBody {
-  body: Buffer;
+/** A /stats sample written to a file in the proxy's directory, and when it was taken. */
+export interface StatsFile {
+  file: string;
   takenAt: Date;
 }
 
-/** What was read from one proxy. */
+/** What was read from one proxy: small bodies in memory, stats as files in `dir`. */
 export interface CollectedProxy {
+  /** The directory the proxy's stats files were written to. */
+  dir: string;
   serverInfo?: Buffer;
   /** A /config_dump document assembled from per-resource reads (never secrets). */
   configDump: Buffer;
-  stats: StatsBody;
-  statsLater?: StatsBody;
+  stats: StatsFile;
+  statsLater?: StatsFile;
   clusters?: Buffer;
   listeners?: Buffer;
   accessLog?: string;
@@ -49,8 +60,22 @@ export interface CollectedProxy {
   warnings: string[];
 }
 
-/** The outcome for one target. */
-export type TargetOutcome = { target: LiveTarget; ok: true; proxy: CollectedProxy } | { target: LiveTarget; ok: false; reason: string };
+/** How one target ended. */
+export type TargetOutcome = { target: LiveTarget; order: number; ok: true; dir: string } | { target: LiveTarget; order: number; ok: false; reason: string };
+
+/** Where each proxy's reads go. Calls for one proxy come in order; calls for different proxies interleave. */
+export interface LiveSink {
+  /** Creates and returns the directory one proxy's stats files are written to. */
+  directory(target: LiveTarget, order: number): Promise<string>;
+  /**
+   * Takes everything read from one proxy, inside its concurrency slot: what it keeps after returning should be
+   * small (a summary), since the slot is then given to the next proxy. Returning a reason marks the proxy as not
+   * collected (a body that cannot be parsed).
+   */
+  collected(target: LiveTarget, proxy: CollectedProxy, order: number): Promise<string | undefined>;
+  /** A proxy that could not be collected; `dir` is its directory when one was made. */
+  failed(target: LiveTarget, reason: string, order: number, dir: string | undefined): Promise<void>;
+}
 
 /** A progress event, for a person watching a terminal. */
 export interface ProgressEvent {
@@ -60,22 +85,41 @@ export interface ProgressEvent {
   step: string;
 }
 
+/** What each read asks for: `diagnose` filters /stats and skips the reads only bundles keep; `collect` reads all. */
+export interface ReadPlan {
+  /** Query parameters of both /stats reads (`filter`), empty for the whole of /stats. */
+  statsQuery: Record<string, string>;
+  /** Also read /clusters and /listeners (saved in bundles, not diagnosed). */
+  bundleReads: boolean;
+}
+
 /** How to collect. */
 export interface LiveOptions {
   intervalMs: number;
   concurrency: number;
   timeoutMs: number;
   retries: number;
+  reads: ReadPlan;
   progress?: (event: ProgressEvent) => void;
 }
 
+/** A failure of the sink itself, not of the proxy. */
+class SinkFailure extends Error {
+  override readonly cause: unknown;
+  constructor(cause: unknown) {
+    super('sink failed');
+    this.cause = cause;
+  }
+}
+
 /** A counting semaphore. */
-class Slots {
+export class Slots {
   private free: number;
   private readonly waiting: Array<() => void> = [];
   constructor(n: number) {
     this.free = Math.max(1, n);
   }
+  /** Runs `task` once a slot is free, holding it until the task settles. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.free > 0) this.free--;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -125,7 +169,7 @@ async function withEndpoint<T>(target: LiveTarget, options: LiveOptions, work: (
   }
 }
 
-async function optional(warnings: string[], read: () => Promise<Buffer>): Promise<Buffer | undefined> {
+async function optional<T>(warnings: string[], read: () => Promise<T>): Promise<T | undefined> {
   try {
     return await read();
   } catch (err) {
@@ -144,63 +188,103 @@ async function readLogs(target: LiveTarget, warnings: string[]): Promise<string 
   }
 }
 
-/** Collects every target; failures become outcomes, never exceptions. */
-export async function collectAll(targets: LiveTarget[], options: LiveOptions): Promise<TargetOutcome[]> {
+/** Streams one /stats sample into `dir/file`; the time recorded is when it was asked for. */
+async function statsToFile(client: AdminClient, plan: ReadPlan, dir: string, file: string): Promise<StatsFile> {
+  const takenAt = new Date();
+  await client.stream('/stats', plan.statsQuery, (chunks) => pipeline(chunks, createWriteStream(join(dir, file))));
+  return { file, takenAt };
+}
+
+/**
+ * Collects every target into `sink`; failures become outcomes, never exceptions. With an interval, the first
+ * /stats sample is read first (one request), and everything else with the second: /server_info and the config
+ * dump resources in parallel, then /stats again (and, for bundles, /clusters and /listeners), then the logs.
+ */
+export async function collectAll(targets: LiveTarget[], options: LiveOptions, sink: LiveSink): Promise<TargetOutcome[]> {
   const slots = new Slots(options.concurrency);
+  const plan = options.reads;
   let done = 0;
   const step = (target: LiveTarget, s: string) => options.progress?.({ done, total: targets.length, target: target.id, step: s });
   return Promise.all(
-    targets.map(async (target): Promise<TargetOutcome> => {
+    targets.map(async (target, order): Promise<TargetOutcome> => {
+      let dir: string | undefined;
+      const fail = async (reason: string): Promise<TargetOutcome> => {
+        await sink.failed(target, reason, order, dir);
+        return { target, order, ok: false, reason };
+      };
       if (target.skip) {
         done++;
         step(target, 'skipped');
-        return { target, ok: false, reason: target.skip };
+        return fail(target.skip);
       }
       try {
         const warnings: string[] = [];
-        const first = await slots.run(() =>
-          withEndpoint(target, options, async (client) => {
-            step(target, 'server info');
-            const serverInfo = await optional(warnings, () => client.get('/server_info'));
-            step(target, 'config dump');
-            const parts: Buffer[] = [];
-            for (const resource of CONFIG_DUMP_RESOURCES) parts.push(await client.get('/config_dump', { resource }));
-            step(target, 'stats');
-            const stats = { takenAt: new Date(), body: await client.get('/stats') };
-            step(target, 'clusters and listeners');
-            const clusters = await optional(warnings, () => client.get('/clusters', { format: 'json' }));
-            const listeners = await optional(warnings, () => client.get('/listeners', { format: 'json' }));
-            return { serverInfo, configDump: assembleConfigDump(parts, serverInfo), stats, clusters, listeners };
-          }),
-        );
-        let statsLater: StatsBody | undefined;
+        let first: StatsFile | undefined;
         if (options.intervalMs > 0) {
+          first = await slots.run(async () => {
+            dir = await sink.directory(target, order);
+            const into = dir;
+            return withEndpoint(target, options, async (client) => {
+              step(target, 'stats');
+              return statsToFile(client, plan, into, 'stats.txt');
+            });
+          });
           step(target, `waiting ${options.intervalMs / 1000}s for the second sample`);
-          const wait = first.stats.takenAt.getTime() + options.intervalMs - Date.now();
+          const wait = first.takenAt.getTime() + options.intervalMs - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          try {
-            statsLater = await slots.run(() =>
-              withEndpoint(target, options, async (client) => {
-                step(target, 'stats (second sample)');
-                return { takenAt: new Date(), body: await client.get('/stats') };
-              }),
-            );
-          } catch (err) {
-            // The first sample still diagnoses; only what changed during the window is lost.
-            warnings.push(`second stats sample: ${(err as Error).message}`);
-          }
         }
-        step(target, 'logs');
-        const accessLog = await readLogs(target, warnings);
-        const proxy: CollectedProxy = { configDump: first.configDump, stats: first.stats, warnings };
-        if (first.serverInfo) proxy.serverInfo = first.serverInfo;
-        if (first.clusters) proxy.clusters = first.clusters;
-        if (first.listeners) proxy.listeners = first.listeners;
-        if (statsLater) proxy.statsLater = statsLater;
-        if (accessLog !== undefined) proxy.accessLog = accessLog;
-        return { target, ok: true, proxy };
+        const reason = await slots.run(async () => {
+          dir ??= await sink.directory(target, order);
+          const into = dir;
+          const read = await withEndpoint(target, options, async (client) => {
+            step(target, 'server info');
+            const info = optional(warnings, () => client.get('/server_info'));
+            step(target, 'config dump');
+            const parts = Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => client.get('/config_dump', { resource })));
+            // Both settle before either is looked at, so no read is left running unobserved.
+            const [serverInfo, configParts] = await Promise.all([info, parts.then((p) => ({ ok: true as const, p }), (err: unknown) => ({ ok: false as const, err }))]);
+            if (!configParts.ok) throw configParts.err;
+            const configDump = assembleConfigDump(configParts.p, serverInfo);
+            step(target, first ? 'stats (second sample)' : 'stats');
+            let stats: StatsFile;
+            let statsLater: StatsFile | undefined;
+            if (first) {
+              stats = first;
+              try {
+                statsLater = await statsToFile(client, plan, into, 'stats.later.txt');
+              } catch (err) {
+                // The first sample still diagnoses; only what changed during the window is lost.
+                warnings.push(`second stats sample: ${(err as Error).message}`);
+              }
+            } else stats = await statsToFile(client, plan, into, 'stats.txt');
+            const proxy: CollectedProxy = { dir: into, configDump, stats, warnings };
+            if (serverInfo) proxy.serverInfo = serverInfo;
+            if (statsLater) proxy.statsLater = statsLater;
+            if (plan.bundleReads) {
+              step(target, 'clusters and listeners');
+              const clusters = await optional(warnings, () => client.get('/clusters', { format: 'json' }));
+              const listeners = await optional(warnings, () => client.get('/listeners', { format: 'json' }));
+              if (clusters) proxy.clusters = clusters;
+              if (listeners) proxy.listeners = listeners;
+            }
+            return proxy;
+          });
+          step(target, 'logs');
+          const accessLog = await readLogs(target, warnings);
+          if (accessLog !== undefined) read.accessLog = accessLog;
+          step(target, 'diagnosing');
+          try {
+            return await sink.collected(target, read, order);
+          } catch (err) {
+            throw new SinkFailure(err);
+          }
+        });
+        if (reason !== undefined) return await fail(reason);
+        return { target, order, ok: true, dir: dir as string };
       } catch (err) {
-        return { target, ok: false, reason: (err as Error).message };
+        // A sink that fails for another reason than the proxy's input is a fault of its own: the run stops.
+        if (err instanceof SinkFailure) throw err.cause;
+        return fail((err as Error).message);
       } finally {
         done++;
         step(target, 'done');

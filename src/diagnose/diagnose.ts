@@ -4,12 +4,38 @@
 import { loadAnalyzers } from '../analyzers/index.ts';
 import { attachFixes } from '../fixes/plan.ts';
 import { type Finding, type RootCause, severityRank } from '../model/finding.ts';
-import type { NotCollected, Snapshot } from '../model/snapshot.ts';
+import type { AccessLogEntry } from '../model/access-log.ts';
+import type { Cluster, Flavor, NotCollected, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
+import type { Analyzer } from '../analyzers/analyzer.ts';
 import { RULES } from './rules/index.ts';
+
+/**
+ * What reports read about one diagnosed proxy. A full `Snapshot` is one; a live run across many proxies keeps
+ * only this much of each (see `summarizeSnapshot`), so memory follows the proxies read at once, not the fleet.
+ */
+export interface SnapshotSummary {
+  id: string;
+  namespace?: string;
+  owner?: string;
+  flavor: Flavor;
+  envoyVersion?: string;
+  inputs: SnapshotInputs;
+  intervalSeconds?: number;
+  warnings?: string[];
+  /** How many clusters the proxy has, and the ones its root causes name (for their stat names). */
+  clusters: Pick<ReadonlyMap<string, Pick<Cluster, 'statName'>>, 'size' | 'get'>;
+  listeners: { readonly length: number };
+  routes: { readonly length: number };
+  /** Stats samples; in a summary, only the entities its root causes name, with their counters and gauges. */
+  stats?: StatsSample;
+  statsLater?: StatsSample;
+  /** Access log entries; in a summary, only upgraded sessions (101), which the session charts read. */
+  accessLog?: { readonly entries: readonly AccessLogEntry[] };
+}
 
 /** Everything a run found. */
 export interface Diagnosis {
-  snapshots: Snapshot[];
+  snapshots: SnapshotSummary[];
   findings: Finding[];
   rootCauses: RootCause[];
   /** Proxies that were meant to be diagnosed but could not be collected. */
@@ -33,43 +59,170 @@ export function rankFindings(a: Finding, b: Finding): number {
   return severityRank(b.severity) - severityRank(a.severity) || a.code.localeCompare(b.code) || a.entity.name.localeCompare(b.entity.name);
 }
 
+/** Root causes of many proxies, merged per owner as they arrive: one per owner, id and entities. */
+export class RootCauseMerger {
+  private readonly merged = new Map<string, { kept: RootCause; keptOrder: number; seen: Map<string, number> }>();
+  private readonly alone: Array<{ rootCause: RootCause; order: number }> = [];
+
+  /** Adds the root causes of one proxy; `order` is the proxy's place in the run, which breaks ties. */
+  add(rootCauses: RootCause[], owner: string | undefined, order: number): void {
+    for (const r of rootCauses) {
+      if (owner === undefined) {
+        this.alone.push({ rootCause: r, order });
+        continue;
+      }
+      const key = `${owner}|${r.id}|${r.entities.map((e) => `${e.kind}:${e.name}`).sort().join(',')}`;
+      const existing = this.merged.get(key);
+      if (!existing) {
+        this.merged.set(key, { kept: r, keptOrder: order, seen: new Map(r.seenOn.map((id) => [id, order])) });
+        continue;
+      }
+      for (const id of r.seenOn) if (!existing.seen.has(id)) existing.seen.set(id, order);
+      const rank = rankRootCauses(r, existing.kept);
+      // The strongest pod's evidence is kept; the others are only named in seenOn.
+      if (rank < 0 || (rank === 0 && order < existing.keptOrder)) {
+        existing.kept = r;
+        existing.keptOrder = order;
+      }
+    }
+  }
+
+  /** The merged root causes, ranked; seenOn lists the kept pod first, then the others in run order. */
+  result(): RootCause[] {
+    const out: Array<{ rootCause: RootCause; order: number }> = [...this.alone];
+    for (const m of this.merged.values()) {
+      const others = [...m.seen].filter(([id]) => id !== m.kept.snapshot).sort((a, b) => a[1] - b[1]).map(([id]) => id);
+      out.push({ rootCause: { ...m.kept, seenOn: [m.kept.snapshot, ...others] }, order: m.keptOrder });
+    }
+    return out.sort((a, b) => a.order - b.order).map((x) => x.rootCause).sort(rankRootCauses);
+  }
+}
+
 /**
  * Merges root causes that name the same thing on proxies of one owner (the pods of a deployment): one root
  * cause, seen on every pod, keeping the strongest pod's evidence.
  */
-export function mergeAcrossProxies(rootCauses: RootCause[], snapshots: Snapshot[]): RootCause[] {
+export function mergeAcrossProxies(rootCauses: RootCause[], snapshots: Pick<Snapshot, 'id' | 'owner'>[]): RootCause[] {
+  const order = new Map(snapshots.map((s, i) => [s.id, i]));
   const owners = new Map(snapshots.map((s) => [s.id, s.owner]));
-  const merged = new Map<string, RootCause>();
-  const out: RootCause[] = [];
-  for (const r of [...rootCauses].sort(rankRootCauses)) {
-    const owner = owners.get(r.snapshot);
-    if (owner === undefined) {
-      out.push(r);
-      continue;
-    }
-    const key = `${owner}|${r.id}|${r.entities.map((e) => `${e.kind}:${e.name}`).sort().join(',')}`;
-    const existing = merged.get(key);
-    if (existing) {
-      for (const id of r.seenOn) if (!existing.seenOn.includes(id)) existing.seenOn.push(id);
-    } else {
-      const copy = { ...r, seenOn: [...r.seenOn] };
-      merged.set(key, copy);
-      out.push(copy);
+  const merger = new RootCauseMerger();
+  for (const r of rootCauses) merger.add([r], owners.get(r.snapshot), order.get(r.snapshot) ?? snapshots.length);
+  return merger.result();
+}
+
+function slimSample(sample: StatsSample | undefined, clusters: Set<string>, managers: Set<string>): StatsSample | undefined {
+  if (!sample) return undefined;
+  const pick = (from: Map<string, Map<string, number>>, keep: Set<string>) => new Map([...keep].flatMap((k) => (from.has(k) ? [[k, from.get(k) as Map<string, number>] as const] : [])));
+  const slim: StatsSample = {
+    format: sample.format,
+    clusters: pick(sample.clusters, clusters),
+    connectionManagers: pick(sample.connectionManagers, managers),
+    userAgents: new Map(),
+    listeners: new Map(),
+    tcpProxies: new Map(),
+    other: new Map(),
+    histograms: new Map(),
+    count: sample.count,
+  };
+  if (sample.takenAt) slim.takenAt = sample.takenAt;
+  return slim;
+}
+
+/**
+ * What reports need of a diagnosed proxy, and no more: its name, owner, flavor, version, inputs and counts; the
+ * stat names and counters and gauges of the clusters and connection managers its root causes name (for verify
+ * checks); its upgraded sessions (for the session chart). Config, other stats and histograms are let go.
+ */
+export function summarizeSnapshot(s: Snapshot, rootCauses: readonly RootCause[]): SnapshotSummary {
+  const clusterNames = new Set<string>();
+  const managers = new Set<string>();
+  for (const r of rootCauses) {
+    for (const e of [...r.entities, ...r.evidence.map((f) => f.entity)]) {
+      if (e.kind === 'cluster') clusterNames.add(e.name);
+      if (e.kind === 'connection-manager') managers.add(e.name);
     }
   }
-  return out;
+  const named = new Map<string, Pick<Cluster, 'statName'>>();
+  for (const name of clusterNames) named.set(name, { statName: s.clusters.get(name)?.statName ?? name });
+  const statNames = new Set([...named.values()].map((c) => c.statName));
+  const summary: SnapshotSummary = {
+    id: s.id,
+    flavor: s.flavor,
+    inputs: s.inputs,
+    clusters: { size: s.clusters.size, get: (name: string) => named.get(name) },
+    listeners: { length: s.listeners.length },
+    routes: { length: s.routes.length },
+  };
+  if (s.namespace !== undefined) summary.namespace = s.namespace;
+  if (s.owner !== undefined) summary.owner = s.owner;
+  if (s.envoyVersion !== undefined) summary.envoyVersion = s.envoyVersion;
+  if (s.intervalSeconds !== undefined) summary.intervalSeconds = s.intervalSeconds;
+  if (s.warnings) summary.warnings = s.warnings;
+  const stats = slimSample(s.stats, statNames, managers);
+  if (stats) summary.stats = stats;
+  const statsLater = slimSample(s.statsLater, statNames, managers);
+  if (statsLater) summary.statsLater = statsLater;
+  if (s.accessLog) summary.accessLog = { entries: s.accessLog.entries.filter((e) => e.responseCode === 101) };
+  return summary;
+}
+
+/** How much of each snapshot a run keeps: the snapshot itself, or its summary. */
+export type Keep = 'snapshot' | 'summary';
+
+/**
+ * A diagnosis built one proxy at a time: each snapshot is analyzed, its root causes merged with those of the
+ * proxies before it, and only its findings, merged root causes and what `keep` says stay. Results are the same
+ * whatever order proxies arrive in: `order` (the proxy's place in the run) decides ties and the report order.
+ */
+export class FleetDiagnosis {
+  private readonly analyzers: Analyzer[];
+  private readonly keep: Keep;
+  private readonly merger = new RootCauseMerger();
+  private readonly snapshots: Array<{ snapshot: SnapshotSummary; order: number }> = [];
+  private readonly findings: Array<{ finding: Finding; order: number }> = [];
+  private readonly notCollected: Array<{ proxy: NotCollected; order: number }> = [];
+
+  private constructor(analyzers: Analyzer[], keep: Keep) {
+    this.analyzers = analyzers;
+    this.keep = keep;
+  }
+
+  /** Loads the analyzers and starts an empty diagnosis. */
+  static async start(keep: Keep = 'summary'): Promise<FleetDiagnosis> {
+    return new FleetDiagnosis(await loadAnalyzers(), keep);
+  }
+
+  /** Diagnoses one proxy; the caller may let go of the snapshot afterwards. */
+  add(snapshot: Snapshot, order: number): void {
+    const own = this.analyzers.flatMap((a) => a.analyze(snapshot));
+    for (const finding of own) this.findings.push({ finding, order });
+    const diagnosed = RULES.flatMap((rule) => rule.diagnose(snapshot, own));
+    const rootCauses = attachFixes(snapshot, diagnosed);
+    this.merger.add(rootCauses, snapshot.owner, order);
+    this.snapshots.push({ snapshot: this.keep === 'snapshot' ? snapshot : summarizeSnapshot(snapshot, rootCauses), order });
+  }
+
+  /** Records a proxy that could not be collected. */
+  skip(proxy: NotCollected, order: number): void {
+    this.notCollected.push({ proxy, order });
+  }
+
+  /** The diagnosis so far, in run order. */
+  result(): Diagnosis {
+    const inOrder = <T extends { order: number }>(xs: T[]) => [...xs].sort((a, b) => a.order - b.order);
+    return {
+      snapshots: inOrder(this.snapshots).map((x) => x.snapshot),
+      findings: inOrder(this.findings).map((x) => x.finding).sort(rankFindings),
+      rootCauses: this.merger.result(),
+      notCollected: inOrder(this.notCollected).map((x) => x.proxy),
+    };
+  }
 }
 
 /** Diagnoses snapshots. Pure apart from loading the analyzer modules. */
 export async function diagnose(snapshots: Snapshot[], notCollected: NotCollected[] = []): Promise<Diagnosis> {
-  const analyzers = await loadAnalyzers();
-  const findings: Finding[] = [];
-  const rootCauses: RootCause[] = [];
-  for (const snapshot of snapshots) {
-    const own = analyzers.flatMap((a) => a.analyze(snapshot));
-    findings.push(...own);
-    const diagnosed = RULES.flatMap((rule) => rule.diagnose(snapshot, own));
-    rootCauses.push(...attachFixes(snapshot, diagnosed));
-  }
-  return { snapshots, findings: findings.sort(rankFindings), rootCauses: mergeAcrossProxies(rootCauses, snapshots).sort(rankRootCauses), notCollected };
+  const run = await FleetDiagnosis.start('snapshot');
+  snapshots.forEach((s, i) => run.add(s, i));
+  notCollected.forEach((n, i) => run.skip(n, i));
+  return run.result();
 }

@@ -118,3 +118,9 @@ export function applyCommand(fix: Pick<RenderedFix, 'apply' | 'target'>): string
   }
   return undefined;
 }
+
+/** Proxy names for people: all of a short list, else the first `shown` and how many more (`-o json` has them all). */
+export function formatProxyList(ids: readonly string[], shown = 5): string {
+  if (ids.length <= shown + 1) return ids.join(', ');
+  return `${ids.slice(0, shown).join(', ')} and ${ids.length - shown} more`;
+}

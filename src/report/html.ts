@@ -4,10 +4,9 @@
 // durations from the access log with the suspected timer marked. Every string from the input is escaped: names
 // come from config dumps that are not trusted.
 
-import type { Diagnosis } from '../diagnose/diagnose.ts';
+import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { EntityRef, Finding } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
 import { applyCommand, formatBytes, formatMs } from './format.ts';
 import { type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
 
@@ -139,7 +138,7 @@ export function upgradedSessions(entries: readonly AccessLogEntry[]): Array<{ du
 const FLAG_ORDER = ['UC', 'DC', 'other', 'none'] as const;
 
 /** Chart: the distribution of WebSocket session durations, bands of sessions ending together, and their timer. */
-function sessionsChart(s: Snapshot, findings: Finding[]): string {
+function sessionsChart(s: SnapshotSummary, findings: Finding[]): string {
   const sessions = upgradedSessions(s.accessLog?.entries ?? []);
   if (sessions.length === 0) return '';
   const bands = findings.filter((f) => f.snapshot === s.id && f.code === 'upgraded-sessions-end-together');

@@ -2,11 +2,10 @@
 // the symptoms, and per root cause its evidence as rows of numbers, what was ruled out and why, the fix, and how
 // to verify it. The markdown and HTML reports render this; they never compute anything of their own.
 
-import type { Diagnosis } from '../diagnose/diagnose.ts';
+import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from '../model/catalogue.ts';
 import type { EntityRef, EvidenceValue, Finding, RenderedFix, RootCause, Severity } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
-import { evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatUtc, formatValue } from './format.ts';
+import { evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc, formatValue } from './format.ts';
 import { type VerifyStep, verifySteps } from './verify.ts';
 
 /** When and by what a report is written. */
@@ -20,7 +19,7 @@ export interface ReportContext {
 export const FLAVOR_NAMES = { 'envoy-gateway': 'Envoy Gateway', istio: 'Istio', envoy: 'plain Envoy' } as const;
 
 /** When a snapshot's stats were captured: the later sample's time, else the only one's; undefined when unknown. */
-export function capturedAt(s: Snapshot): Date | undefined {
+export function capturedAt(s: Pick<SnapshotSummary, 'stats' | 'statsLater'>): Date | undefined {
   return s.statsLater?.takenAt ?? s.stats?.takenAt;
 }
 
@@ -121,12 +120,12 @@ function proxyName(s: { id: string; namespace?: string }): string {
 }
 
 /** `2 days ago (2026-11-20 21:14:35 UTC)`, or `unknown` when the capture time was not recorded. */
-export function capturedText(s: Snapshot, now: Date): string {
+export function capturedText(s: SnapshotSummary, now: Date): string {
   const at = capturedAt(s);
   return at ? `${formatAgo(at, now)} (${formatUtc(at)})` : 'unknown';
 }
 
-function statsText(s: Snapshot): string {
+function statsText(s: SnapshotSummary): string {
   if (s.statsLater && s.intervalSeconds !== undefined) return `2 samples ${formatMs(s.intervalSeconds * 1000)} apart`;
   return s.stats ? '1 sample' : 'none';
 }
@@ -151,7 +150,7 @@ function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string,
     rootCause: r,
     title: entry(r.id).title,
     sentence: rootCauseSentence(r),
-    where: r.seenOn.length > 1 ? `seen on ${r.seenOn.length} proxies: ${r.seenOn.join(', ')}` : `proxy ${r.snapshot}`,
+    where: r.seenOn.length > 1 ? `seen on ${r.seenOn.length} proxies: ${formatProxyList(r.seenOn)}` : `proxy ${r.snapshot}`,
     evidence: r.evidence.map((f) => ({ code: f.code, title: entry(f.code).title, entity: f.entity, sentence: fillMessage(f.code, f.evidence), rows: evidenceRows(f.evidence) })),
     explains: r.explains.map((e) => fillMessage(e.code, e.values)),
     ruledOut: checkRows(r, 'ruled-out'),

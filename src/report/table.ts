@@ -3,10 +3,9 @@
 
 import Table from 'cli-table3';
 import { entry } from '../model/catalogue.ts';
-import type { Diagnosis } from '../diagnose/diagnose.ts';
+import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
-import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatUtc } from './format.ts';
+import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
 import { capturedAt } from './incident.ts';
 
 /** Options for the table report. */
@@ -44,7 +43,7 @@ function bullet(text: string, width: number): string {
   return wrap(`- ${text}`, width, '     ').replace(/^ {5}/, '   ');
 }
 
-function snapshotLines(s: Snapshot, now: Date | undefined): string[] {
+function snapshotLines(s: SnapshotSummary, now: Date | undefined): string[] {
   const head = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, FLAVOR_NAMES[s.flavor]];
   if (s.envoyVersion) head.push(`Envoy ${s.envoyVersion}`);
   const detail = [`${s.clusters.size} clusters, ${s.listeners.length} listeners, ${s.routes.length} routes`];
@@ -66,7 +65,7 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   const out: string[] = [];
   const where = r.seenOn.length > 1 ? `seen on ${r.seenOn.length} proxies` : `proxy ${r.snapshot}`;
   out.push(`${paint('bold', `${index}.`)} ${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · ${where}`);
-  if (r.seenOn.length > 1) out.push(wrap(`proxies: ${r.seenOn.join(', ')}`, w, '   '));
+  if (r.seenOn.length > 1) out.push(wrap(`proxies: ${formatProxyList(r.seenOn)}`, w, '   '));
   out.push(wrap(entry(r.id).title, w, '   '));
   out.push(wrap(`on ${r.entities.map(formatEntity).join(', ')}`, w, '   '));
   out.push(`   ${paint('bold', 'Evidence')}`);

@@ -5,8 +5,8 @@
 // docs/root/configuration/http/http_conn_man/stats.rst).
 
 import type { EntityRef, RootCause } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
-import { delta, stat, type StatScope } from '../model/stats-view.ts';
+import type { SnapshotSummary } from '../diagnose/diagnose.ts';
+import { type StatScope, statIn } from '../model/stats-view.ts';
 
 /** What a verified stat or setting should do after the fix. */
 export type VerifyExpectation =
@@ -137,8 +137,16 @@ function entitiesOf(r: RootCause, kind: EntityRef['kind']): EntityRef[] {
   return out;
 }
 
+/** A stat's latest value, and its change between the two samples when there are two. */
+function reading(s: SnapshotSummary, scope: StatScope, entity: string, name: string): { now?: number; change?: number } {
+  const now = statIn(s.statsLater ?? s.stats, scope, entity, name);
+  const before = s.statsLater ? statIn(s.stats, scope, entity, name) : undefined;
+  const change = now !== undefined && before !== undefined ? now - before : undefined;
+  return { ...(now !== undefined ? { now } : {}), ...(change !== undefined ? { change } : {}) };
+}
+
 /** The verification steps for a root cause, filled in from its entities and the snapshot's stats. */
-export function verifySteps(r: RootCause, snapshot: Snapshot | undefined): VerifyStep[] {
+export function verifySteps(r: RootCause, snapshot: SnapshotSummary | undefined): VerifyStep[] {
   const steps: VerifyStep[] = [];
   for (const check of VERIFY[r.id] ?? []) {
     const entities = entitiesOf(r, check.scope);
@@ -162,13 +170,12 @@ export function verifySteps(r: RootCause, snapshot: Snapshot | undefined): Verif
       const key = check.scope === 'cluster' ? (snapshot?.clusters.get(entity.name)?.statName ?? entity.name) : entity.name;
       const step: VerifyStep = { kind: 'stat', entity, subject: statName(check.scope, key, check.stat), expect: check.expect };
       if (snapshot) {
-        const now = stat(snapshot, scope, key, check.stat);
+        const { now, change } = reading(snapshot, scope, key, check.stat);
         if (now !== undefined) step.now = now;
-        const change = delta(snapshot, scope, key, check.stat);
         if (change !== undefined && snapshot.intervalSeconds !== undefined) step.window = { change, seconds: snapshot.intervalSeconds };
         if (check.other) {
           step.other = statName(check.scope, key, check.other);
-          const otherNow = stat(snapshot, scope, key, check.other);
+          const otherNow = reading(snapshot, scope, key, check.other).now;
           if (otherNow !== undefined) step.otherNow = otherNow;
         }
       } else if (check.other) step.other = statName(check.scope, key, check.other);

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AdminClient, adminUrl } from '../../src/collect/admin-client.ts';
+import { ADMIN_ALLOWLIST, AdminClient, adminUrl } from '../../src/collect/admin-client.ts';
+import { statsFilter } from '../../src/collect/stats-filter.ts';
 import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
 import { run } from '../helpers/cli.ts';
 
@@ -39,10 +40,18 @@ describe('diagnose --admin: direct reads', () => {
     assert.equal(report.rootCauses[0]?.entities[0]?.name, HA);
     assert.ok((report.snapshots[0]?.intervalSeconds ?? 0) >= 0.2);
     assert.deepEqual(incident.violations, []);
+    assert.deepEqual(offAllowlist(incident.requests), []);
     assert.ok(incident.requests.every((r) => r.method === 'GET'));
     const dumps = incident.requests.filter((r) => r.url.startsWith('/config_dump'));
     assert.ok(dumps.length > 0 && dumps.every((r) => /[?&]resource=/.test(r.url)), 'config dumps only by resource, so secrets are never asked for');
-    assert.equal(incident.requests.filter((r) => r.url === '/stats').length, 2);
+    const stats = incident.requests.filter((r) => r.url.startsWith('/stats'));
+    assert.equal(stats.length, 2);
+    for (const r of stats) {
+      const query = new URL(r.url, 'http://x').searchParams;
+      assert.deepEqual([...query.keys()], ['filter'], 'diagnose filters /stats and never sends usedonly');
+      assert.equal(query.get('filter'), statsFilter());
+    }
+    assert.ok(!incident.requests.some((r) => /^\/(clusters|listeners)/.test(r.url)), 'reads only bundles keep are not made');
   });
 
   it('shows progress on standard error only when it is a terminal', async () => {
@@ -56,14 +65,14 @@ describe('diagnose --admin: direct reads', () => {
   it('--interval 0 takes one sample', async () => {
     const before = incident.requests.length;
     const { report } = await diagnoseJson(['--admin', incident.url, '--interval', '0']);
-    assert.equal(incident.requests.slice(before).filter((r) => r.url === '/stats').length, 1);
+    assert.equal(incident.requests.slice(before).filter((r) => r.url.startsWith('/stats?filter=')).length, 1);
     assert.equal(report.snapshots[0]?.intervalSeconds, null);
   });
 });
 
 describe('diagnose --admin: broken proxies', () => {
   const faults: Array<[string, string, Fault, RegExp]> = [
-    ['an admin 5xx', '/stats', 'http503', /\/stats: HTTP 503/],
+    ['an admin 5xx', '/stats', 'http503', /\/stats\?filter=…: HTTP 503/],
     ['an HTML error page', '/server_info', 'html', /never/],
     ['a hang', '/config_dump', 'hang', /no complete answer within 0\.5s/],
     ['a reset', '/stats', 'reset', /connection reset|other side closed|socket/],
@@ -140,6 +149,9 @@ describe('collect, then analyze the bundle', () => {
       const later = await run(['analyze', path, '-o', 'json']);
       const report = JSON.parse(later.stdout) as Report;
       assert.equal(later.code, live.code);
+      const fromCollect = server.requests.filter((r) => r.url.startsWith('/stats')).slice(-2);
+      assert.deepEqual(fromCollect.map((r) => r.url), ['/stats', '/stats'], 'a bundle holds the whole of /stats');
+      assert.deepEqual(offAllowlist(server.requests), []);
       assert.deepEqual(
         report.rootCauses.map((r) => [r.id, r.entities.map((e) => e.name)]),
         live.report.rootCauses.map((r) => [r.id, r.entities.map((e) => e.name)]),
@@ -147,6 +159,17 @@ describe('collect, then analyze the bundle', () => {
     });
   }
 });
+
+/** Requests that are not a GET of an allowlisted path with allowlisted query parameters. */
+function offAllowlist(requests: Array<{ method: string; url: string }>): string[] {
+  return requests
+    .filter((r) => {
+      const url = new URL(r.url, 'http://127.0.0.1');
+      const allowed = ADMIN_ALLOWLIST[url.pathname];
+      return r.method !== 'GET' || !allowed || [...url.searchParams.keys()].some((k) => !allowed.includes(k));
+    })
+    .map((r) => `${r.method} ${r.url}`);
+}
 
 describe('the admin client', () => {
   it('refuses paths and parameters off the read-only allowlist', () => {

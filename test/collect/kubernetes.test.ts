@@ -136,7 +136,7 @@ describe('diagnose through Kubernetes: some pods broken', () => {
     const { code, report } = await diagnose(setup, ['--retries', '0']);
     assert.equal(code, 69);
     assert.deepEqual(report.notCollected.map((n) => n.id), [setup.pods[1]?.metadata.name]);
-    assert.match(report.notCollected[0]?.reason ?? '', /\/stats: HTTP 503/);
+    assert.match(report.notCollected[0]?.reason ?? '', /\/stats\?filter=…: HTTP 503/);
     assert.equal(report.snapshots.length, 2);
   });
 

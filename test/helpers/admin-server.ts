@@ -30,11 +30,21 @@ const RESOURCES: Record<string, [string, string, string]> = {
   dynamic_route_configs: ['RoutesConfigDump', 'dynamic_route_configs', 'RoutesConfigDump.DynamicRouteConfig'],
 };
 
-/** Options: the proxy directory to serve, faults by path, and extra latency. */
+/** Options: the proxy directory to serve, faults by path, extra latency, and a watcher of requests in flight. */
 export interface AdminServerOptions {
   dir: string;
   faults?: Partial<Record<string, Fault>>;
   latencyMs?: number;
+  /** Told when a request arrives (`start`) and when its answer is finished or abandoned (`end`). */
+  track?: (event: 'start' | 'end', path: string) => void;
+}
+
+/** Keeps the lines of a text /stats body whose stat name matches Envoy's `filter` regex, as Envoy does. */
+export function filterStats(body: Buffer, filter: string | null): Buffer {
+  if (filter === null) return body;
+  const re = new RegExp(filter);
+  const lines = body.toString('utf8').split('\n').filter((line) => line !== '' && re.test(line.slice(0, line.indexOf(':') >>> 0)));
+  return Buffer.from(lines.map((l) => `${l}\n`).join(''));
 }
 
 /** Starts a fake admin server on 127.0.0.1. */
@@ -67,7 +77,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       }
       case '/stats': {
         // Alternates earlier and later samples, so every diagnosis sees the same window.
-        const data = stats[statsServed % stats.length] as Buffer;
+        const data = filterStats(stats[statsServed % stats.length] as Buffer, url.searchParams.get('filter'));
         statsServed++;
         return { type: 'text/plain', data };
       }
@@ -82,6 +92,11 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push({ method: req.method ?? '', url: req.url ?? '' });
+    if (opts.track) {
+      const track = opts.track;
+      track('start', url.pathname);
+      res.once('close', () => track('end', url.pathname));
+    }
     if (req.method !== 'GET' || !READ_PATHS.has(url.pathname)) {
       violations.push(`${req.method} ${req.url}`);
       res.writeHead(405).end();

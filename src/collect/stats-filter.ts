@@ -1,0 +1,80 @@
+// The stats a live `diagnose` asks Envoy for: `/stats?filter=<regex>` restricted to the stats the analyzers, the
+// rules and the verify checks read, so a proxy with thousands of clusters answers a fraction of its /stats.
+// The regex uses only what RE2 (Envoy's engine for `filter`) and ECMAScript read alike: anchors, alternation,
+// escaped dots, `.+` and `[^.]`. `usedonly` is never sent: it drops stats that are still zero, and a zero counter
+// is what rules a hypothesis out. `collect` asks for the whole /stats, so a bundle holds everything.
+// Stat names: envoy/upstream/upstream.h (cluster), source/common/http/conn_manager_config.h (http, user agent),
+// source/common/tcp_proxy/tcp_proxy.h (tcp), source/common/listener_manager/listener_manager_impl.h.
+
+import { NEEDED_FAMILIES } from '../analyzers/stats-coverage.ts';
+import { VERIFY } from '../report/verify.ts';
+
+/** Stats read per entity family, as Envoy names them after the entity (`circuit_breakers.default.cx_open`). */
+export interface NeededStats {
+  /** `cluster.<stat name>.<stat>` */
+  cluster: readonly string[];
+  /** `http.<stat_prefix>.<stat>` */
+  http: readonly string[];
+  /** `http.<stat_prefix>.user_agent.<agent>.<stat>` */
+  userAgent: readonly string[];
+  /** `tcp.<stat_prefix>.<stat>` */
+  tcp: readonly string[];
+  /** Whole families kept by name prefix (`listener_manager.`). */
+  prefixes: readonly string[];
+}
+
+/** Stats read beyond the WebSocket families `stats-coverage` declares and the verify checks. */
+const ALSO_READ: NeededStats = {
+  // upstream-protocol (http1 against http2), close-patterns, buffered-bytes
+  cluster: ['upstream_cx_http1_total', 'upstream_cx_http2_total', 'upstream_cx_active', 'upstream_cx_destroy', 'upstream_cx_rx_bytes_buffered', 'upstream_cx_tx_bytes_buffered'],
+  // websocket-alpn (h2 connections), route and idle timeouts, close-patterns
+  http: ['downstream_cx_http2_total', 'downstream_rq_timeout', 'downstream_cx_active', 'downstream_cx_destroy', 'downstream_cx_destroy_remote_active_rq'],
+  // close-patterns by client kind (ios, android)
+  userAgent: ['downstream_cx_total', 'downstream_cx_destroy_remote_active_rq'],
+  // tcp-tunnels
+  tcp: ['idle_timeout', 'downstream_cx_total'],
+  // listener-drains
+  prefixes: ['listener_manager.'],
+};
+
+function unique(names: Iterable<string>): string[] {
+  return [...new Set(names)].sort();
+}
+
+/** Every stat the diagnosis reads, from the analyzers' declared families, the verify checks and the list above. */
+export function neededStats(): NeededStats {
+  const cluster = [...ALSO_READ.cluster];
+  const http = [...ALSO_READ.http];
+  for (const f of NEEDED_FAMILIES) {
+    cluster.push(...f.cluster);
+    http.push(...f.http);
+  }
+  for (const checks of Object.values(VERIFY)) {
+    for (const c of checks) {
+      if (!('stat' in c)) continue;
+      const list = c.scope === 'cluster' ? cluster : http;
+      list.push(c.stat);
+      if (c.other) list.push(c.other);
+    }
+  }
+  return { cluster: unique(cluster), http: unique(http), userAgent: unique(ALSO_READ.userAgent), tcp: unique(ALSO_READ.tcp), prefixes: unique(ALSO_READ.prefixes) };
+}
+
+function escape(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function tails(names: readonly string[]): string {
+  return `(${names.map(escape).join('|')})`;
+}
+
+/** The `/stats?filter=` regex that keeps every needed stat (entity names may hold dots: `.+` spans them). */
+export function statsFilter(needed: NeededStats = neededStats()): string {
+  return [
+    `^cluster\\..+\\.${tails(needed.cluster)}$`,
+    `^http\\..+\\.${tails(needed.http)}$`,
+    `^http\\..+\\.user_agent\\.[^.]+\\.${tails(needed.userAgent)}$`,
+    `^tcp\\..+\\.${tails(needed.tcp)}$`,
+    ...needed.prefixes.map((p) => `^${escape(p)}`),
+  ].join('|');
+}
