@@ -8,7 +8,7 @@ import type { KubernetesObjects } from '../model/kubernetes.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
 import type { ParsedConfig } from '../parse/config-dump.ts';
-import { parseConfigDocument } from '../parse/config-document.ts';
+import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, extractBundleArchive, insideBundle, type ProxyManifest } from './bundle.ts';
@@ -49,6 +49,17 @@ async function isDirectory(path: string): Promise<boolean> {
     return (await statPath(path)).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** A plain (not gzip) file's size, when it is one. */
+async function fileSize(path: string): Promise<number | undefined> {
+  if (path === '-' || path.endsWith('.gz')) return undefined;
+  try {
+    const s = await statPath(path);
+    return s.isFile() ? s.size : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -116,7 +127,9 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
   let configs: ParsedConfig[] = [];
   if (inputs.configDump !== undefined) {
     const source = inputName(inputs.configDump);
-    configs = parseConfigDocument(await readDocument(inputs.configDump), source, fallbackId);
+    // Streamed: memory follows the model, not the file, and gzip is decompressed on the way.
+    const totalBytes = await fileSize(inputs.configDump);
+    configs = await parseConfigDumpChunks(inputChunks(inputs.configDump), source, fallbackId, totalBytes !== undefined ? { totalBytes } : {});
     configs = pickConfig(configs, inputs.pod, source, inputs.stats !== undefined);
   }
   const earlier = sampleTime(manifest?.stats?.takenAt);

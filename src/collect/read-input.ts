@@ -1,7 +1,9 @@
 // Reading user-supplied inputs: files, or standard input for `-`. The only file I/O of the offline pipeline.
+// gzip-compressed inputs (named .gz, or starting with 1f 8b) are decompressed as they are read, up to a cap.
 
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { maybeGunzip, MAX_GUNZIP_BYTES } from '../parse/gzip.ts';
 import { InputError } from '../parse/input-error.ts';
 
 /** Largest document read whole into memory (V8 strings stop at about 512 MiB). */
@@ -20,8 +22,21 @@ export function inputName(path: string): string {
   return path === '-' ? 'standard input' : path;
 }
 
-/** Streams an input's bytes. */
-export async function* inputChunks(path: string): AsyncGenerator<Buffer> {
+/** Limits applied while reading an input. */
+export interface ReadLimits {
+  /** Largest decompressed size of a gzip input (default 4 GiB). */
+  maxGunzipBytes?: number;
+  /** Largest document read whole (default {@link MAX_DOCUMENT_BYTES}). */
+  maxDocumentBytes?: number;
+}
+
+/** Streams an input's bytes, decompressing gzip (`.gz` or magic bytes 1f 8b) on the way. */
+export function inputChunks(path: string, limits: ReadLimits = {}): AsyncGenerator<Buffer> {
+  return maybeGunzip(rawChunks(path), inputName(path), { maxBytes: limits.maxGunzipBytes ?? MAX_GUNZIP_BYTES, expectGzip: path.endsWith('.gz') });
+}
+
+/** Streams an input's bytes as stored. */
+async function* rawChunks(path: string): AsyncGenerator<Buffer> {
   if (path === '-') {
     for await (const chunk of process.stdin) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
     return;
@@ -47,31 +62,33 @@ async function assertReadableFile(path: string): Promise<number> {
   return size;
 }
 
-/** Reads a whole document (config dumps, JSON stats), refusing sizes that cannot be held as one string. */
-export async function readDocument(path: string): Promise<Buffer> {
-  if (path === '-') {
-    const parts: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of inputChunks('-')) {
-      total += chunk.length;
-      if (total > MAX_DOCUMENT_BYTES) throw tooLarge('-', total);
-      parts.push(chunk);
+/** Reads a whole document (access logs), refusing sizes that cannot be held as one string. */
+export async function readDocument(path: string, limits: ReadLimits = {}): Promise<Buffer> {
+  const max = limits.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
+  if (path !== '-' && !path.endsWith('.gz')) {
+    const size = await assertReadableFile(path);
+    if (size > max) throw tooLarge(path, size, max);
+    try {
+      const bytes = await readFile(path);
+      // Not gzip: done. gzip: read again through the decompressor, with its cap.
+      if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+    } catch (err) {
+      throw new InputError(path, `cannot read: ${describe(err)}`);
     }
-    return Buffer.concat(parts);
   }
-  const size = await assertReadableFile(path);
-  if (size > MAX_DOCUMENT_BYTES) throw tooLarge(path, size);
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new InputError(path, `cannot read: ${describe(err)}`);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of inputChunks(path, limits)) {
+    total += chunk.length;
+    if (total > max) throw tooLarge(path, total, max);
+    parts.push(chunk);
   }
+  return Buffer.concat(parts);
 }
 
-function tooLarge(path: string, size: number): InputError {
+function tooLarge(path: string, size: number, max: number): InputError {
   return new InputError(
     inputName(path),
-    `${(size / 1048576).toFixed(0)} MiB is more than the ${MAX_DOCUMENT_BYTES / 1048576} MiB a single JSON or YAML document can be read in; ` +
-      'expected a smaller dump (ask Envoy for less with /config_dump?resource= or ?mask=)',
+    `${(size / 1048576).toFixed(0)} MiB is more than the ${(max / 1048576).toFixed(0)} MiB a whole document can be read in; expected a smaller file`,
   );
 }

@@ -17,23 +17,35 @@ export function jsonStats(doc: unknown, into: StatsBuilder, source: string): voi
   }
   for (const entry of doc.stats) {
     if (!isObj(entry)) continue;
-    const name = str(entry, 'name');
-    if (name !== undefined) {
-      const value = num(entry, 'value');
-      if (value !== undefined) into.addNamed(name, value);
-      continue;
-    }
+    if (jsonStatEntry(entry, into)) continue;
     const histograms = entry.histograms;
     if (!isObj(histograms)) continue;
-    const quantiles = arr(histograms, 'supported_quantiles').map((q) => Number(q));
-    for (const computed of arr(histograms, 'computed_quantiles')) {
-      const hName = str(computed, 'name');
-      if (!hName) continue;
-      const h: Histogram = { quantiles: [], buckets: [] };
-      arr(computed, 'values').forEach((v, i) => {
-        if (isObj(v)) h.quantiles.push({ quantile: quantiles[i] ?? Number.NaN, interval: nullableNumber(v.interval), cumulative: nullableNumber(v.cumulative) });
-      });
-      into.addHistogramNamed(hName, h);
-    }
+    const quantiles = supportedQuantiles(arr(histograms, 'supported_quantiles'));
+    for (const computed of arr(histograms, 'computed_quantiles')) jsonHistogram(computed, quantiles, into);
   }
+}
+
+/** Adds a `{"name","value"}` entry of `stats[]`; false when the entry has no name (the histograms entry). */
+export function jsonStatEntry(entry: unknown, into: StatsBuilder): boolean {
+  const name = str(entry, 'name');
+  if (name === undefined) return false;
+  const value = num(entry, 'value');
+  if (value !== undefined) into.addNamed(name, value);
+  return true;
+}
+
+/** The quantiles a histograms entry reports (`supported_quantiles`). */
+export function supportedQuantiles(value: unknown): number[] {
+  return Array.isArray(value) ? value.map((q) => Number(q)) : [];
+}
+
+/** Adds one `computed_quantiles` element: `{"name", "values": [{"interval","cumulative"}...]}`. */
+export function jsonHistogram(computed: unknown, quantiles: readonly number[], into: StatsBuilder): void {
+  const hName = str(computed, 'name');
+  if (!hName) return;
+  const h: Histogram = { quantiles: [], buckets: [] };
+  arr(computed, 'values').forEach((v, i) => {
+    if (isObj(v)) h.quantiles.push({ quantile: quantiles[i] ?? Number.NaN, interval: nullableNumber(v.interval), cumulative: nullableNumber(v.cumulative) });
+  });
+  into.addHistogramNamed(hName, h);
 }

@@ -5,7 +5,7 @@ import { InputError } from './input-error.ts';
 import { detectKind, kindName } from './detect.ts';
 import { lineBatches } from './lines.ts';
 import { StatsBuilder } from './stats-builder.ts';
-import { jsonStats } from './stats-json.ts';
+import { jsonStatsChunks } from './stats-json-stream.ts';
 import type { KnownEntities } from './stat-names.ts';
 import { PrometheusStatsParser } from './stats-prometheus.ts';
 import { textStatLine } from './stats-text.ts';
@@ -37,26 +37,14 @@ async function peek(chunks: AsyncIterable<Buffer>): Promise<{ head: Buffer; rest
   return { head, rest: rest() };
 }
 
-async function collectText(chunks: AsyncIterable<Buffer>): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const c of chunks) parts.push(c);
-  return Buffer.concat(parts).toString('utf8').replace(/^\uFEFF/, '');
-}
-
-/** Parses a stats capture from a byte stream; throws InputError naming `source` when it is not stats. */
+/** Parses a stats capture from a byte stream (any format, read as a stream); throws InputError naming `source` when it is not stats. */
 export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, known: KnownEntities = {}): Promise<StatsSample> {
   const { head, rest } = await peek(chunks);
   const kind = detectKind(head);
   if (kind === 'json') {
+    // Streamed: the stats array's elements are parsed in batches, never the whole document at once.
     const builder = new StatsBuilder('json', known);
-    let doc: unknown;
-    const text = await collectText(rest);
-    try {
-      doc = JSON.parse(text);
-    } catch (err) {
-      throw new InputError(source, `invalid JSON (${(err as Error).message}); ${EXPECTED}`);
-    }
-    jsonStats(doc, builder, source);
+    await jsonStatsChunks(rest, builder, source);
     return builder.sample;
   }
   if (kind === 'html') throw new InputError(source, 'expected Envoy /stats output, got an HTML page (an error or login page answered with 200)');

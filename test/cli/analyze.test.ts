@@ -194,18 +194,19 @@ describe('the README', () => {
   });
 });
 
-describe('a config dump too large to hold as one document', () => {
+describe('a YAML config dump too large to hold as one document', () => {
   it('exits 65 naming the file and its size instead of running out of memory', async () => {
     const { mkdtemp, rm, truncate, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(`${tmpdir()}/envoy-doctor-`);
-    const path = `${dir}/config_dump.json`;
+    const path = `${dir}/config_dump.yaml`;
     try {
-      await writeFile(path, '{"configs": [');
+      // Sparse: 600 MiB on paper, 70 KiB of YAML (more than the head content is recognised from) on disk.
+      await writeFile(path, `configs:\n- "@type": type.googleapis.com/envoy.admin.v3.ClustersConfigDump\n${'# padding\n'.repeat(7000)}`);
       await truncate(path, 600 * 1024 * 1024);
       const r = await run(['analyze', '--config-dump', path]);
       assert.equal(r.code, 65);
-      assert.match(r.stderr, new RegExp(`^envoy-doctor: ${path}: 600 MiB is more than the 500 MiB a single JSON or YAML document can be read in; expected a smaller dump`));
+      assert.match(r.stderr, new RegExp(`^envoy-doctor: ${path}: 600 MiB of YAML is more than the 500 MiB a YAML document can be read in; expected a smaller YAML dump, or Envoy /config_dump JSON`));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -129,7 +129,7 @@ describe('inputs that are not stats', () => {
     ['empty file', '', /empty input; expected Envoy \/stats/],
     ['binary data', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00]), /binary data; expected Envoy \/stats/],
     ['JSON that is not stats', '{"configs": []}', /without a stats\[\] array/],
-    ['truncated JSON', '{"stats": [{"name": "a.b", "va', /invalid JSON/],
+    ['truncated JSON', '{"stats": [{"name": "a.b", "va', /truncated JSON: ends inside stats\[0\]/],
     ['prose', 'hello world\nthis is not a stats file\n', /unrecognised text; expected Envoy \/stats/],
   ];
   for (const [name, content, message] of cases) {
