@@ -25,8 +25,12 @@ export const meta: AnalyzerMeta = {
 /** The close details Envoy logs for connections closed when their filter chain is drained away. */
 export const DRAIN_CLOSE_DETAILS = 'filter_chain_is_being_removed';
 
-/** Listener-manager counters that count an update which drains connections. */
-const UPDATE_COUNTERS = ['listener_modified', 'listener_removed', 'listener_in_place_updated'] as const;
+/**
+ * Listener-manager counters that count an update which drains connections. `listener_modified` counts every update,
+ * filter-chain-only ones included (`listener_in_place_updated` is a subset of it, reported on its own), so the two are
+ * never added (source/common/listener_manager/listener_manager_impl.cc addOrUpdateListenerInternal).
+ */
+const UPDATE_COUNTERS = ['listener_modified', 'listener_removed'] as const;
 
 function other(sample: StatsSample | undefined, name: string): number | undefined {
   const v = sample?.other.get(`listener_manager.${name}`);
@@ -52,6 +56,7 @@ export function analyze(s: Snapshot): Finding[] {
   const tunnels = s.listeners.some((l) => l.state === 'active' && l.filterChains.some((fc) => fc.tcpProxy && !fc.tls));
   if (wsListeners.length === 0 && !tunnels) return [];
   const totals = Object.fromEntries(UPDATE_COUNTERS.map((c) => [c, other(sample, c)]));
+  const inPlaceUpdated = other(sample, 'listener_in_place_updated');
   const windows = s.statsLater ? Object.fromEntries(UPDATE_COUNTERS.map((c) => [c, windowOf(s, c)])) : {};
   const windowUpdates = s.statsLater && UPDATE_COUNTERS.every((c) => windows[c] !== undefined) ? UPDATE_COUNTERS.reduce((n, c) => n + (windows[c] ?? 0), 0) : undefined;
   const listenersDraining = other(sample, 'total_listeners_draining');
@@ -79,7 +84,7 @@ export function analyze(s: Snapshot): Finding[] {
     finding(s, 'listeners-drained', severity, { kind: 'proxy', name: s.id }, {
       listenerModified: totals.listener_modified,
       listenerRemoved: totals.listener_removed,
-      inPlaceUpdated: totals.listener_in_place_updated,
+      inPlaceUpdated,
       windowUpdates,
       windowSeconds: windowUpdates !== undefined ? s.intervalSeconds : undefined,
       listenersDraining,

@@ -5,8 +5,9 @@
 // (api/envoy/config/core/v3/protocol.proto; docs/root/intro/arch_overview/http/upgrades.rst), which Envoy Gateway
 // never sets. Clients that fall back to a separate HTTP/1.1 connection (Chrome, most libraries) are unaffected; a
 // client that opens the WebSocket on its HTTP/2 connection reaches the backend without `Upgrade`, which answers
-// 426, or has its extended CONNECT refused (kgateway-dev/kgateway#14305: Firefox). So the configuration alone is
-// information; failed handshakes over HTTP/2 in the access log are the evidence.
+// 426 (aiohttp, which Home Assistant runs on, answers 400 "No WebSocket UPGRADE hdr"), or has its extended CONNECT
+// refused (kgateway-dev/kgateway#14305: Firefox). So the configuration alone is information; failed handshakes over
+// HTTP/2 in the access log are the evidence: a 426, a refused CONNECT, or a 400 on a path that upgrades over HTTP/1.1.
 
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { Finding, Severity } from '../model/finding.ts';
@@ -31,11 +32,15 @@ function overHttp2(e: AccessLogEntry): boolean {
   return e.protocol !== undefined && /^HTTP\/2/i.test(e.protocol);
 }
 
-/** A WebSocket handshake over HTTP/2 that failed: the backend demanded an upgrade (426), or an extended CONNECT was refused. */
-export function failedH2Handshake(e: AccessLogEntry): '426' | 'connect' | undefined {
+/**
+ * A WebSocket handshake over HTTP/2 that failed: the backend demanded an upgrade (426), an extended CONNECT was
+ * refused, or a path that upgrades over HTTP/1.1 (`upgradingPaths`) was answered 400.
+ */
+export function failedH2Handshake(e: AccessLogEntry, upgradingPaths: ReadonlySet<string>): '426' | '400' | 'connect' | undefined {
   if (!overHttp2(e)) return undefined;
   if (e.responseCode === 426) return '426';
   if (e.method === 'CONNECT' && (e.responseCode === undefined || e.responseCode < 200 || e.responseCode >= 300)) return 'connect';
+  if (e.responseCode === 400 && e.path !== undefined && upgradingPaths.has(e.path)) return '400';
   return undefined;
 }
 
@@ -54,16 +59,20 @@ export function analyze(s: Snapshot): Finding[] {
       if (v !== undefined) http2Connections = (http2Connections ?? 0) + v;
     }
     let rejected426: number | undefined;
+    let rejected400: number | undefined;
     let connectRefused: number | undefined;
     let h2Entries: number | undefined;
     if (s.accessLog) {
       const routeNames = new Set(routes.map((r) => r.name));
       const mine = s.accessLog.entries.filter((e) => e.routeName !== undefined && routeNames.has(e.routeName));
+      const upgrading = new Set(mine.filter((e) => e.responseCode === 101 && e.path !== undefined).map((e) => e.path as string));
       h2Entries = mine.filter(overHttp2).length;
-      rejected426 = mine.filter((e) => failedH2Handshake(e) === '426').length;
-      connectRefused = mine.filter((e) => failedH2Handshake(e) === 'connect').length;
+      const failed = mine.map((e) => failedH2Handshake(e, upgrading));
+      rejected426 = failed.filter((x) => x === '426').length;
+      rejected400 = failed.filter((x) => x === '400').length;
+      connectRefused = failed.filter((x) => x === 'connect').length;
     }
-    const failures = (rejected426 ?? 0) + (connectRefused ?? 0);
+    const failures = (rejected426 ?? 0) + (rejected400 ?? 0) + (connectRefused ?? 0);
     const severity: Severity = failures >= MANY_FAILED_HANDSHAKES ? 'error' : failures > 0 ? 'warning' : 'info';
     findings.push(
       finding(s, 'websocket-listener-prefers-h2', severity, { kind: 'listener', name: listener.name }, {
@@ -76,6 +85,7 @@ export function analyze(s: Snapshot): Finding[] {
         h2LogEntries: h2Entries,
         h2Failures: s.accessLog ? failures : undefined,
         h2Rejected426: rejected426,
+        h2Rejected400: rejected400,
         h2ConnectRefused: connectRefused,
       }),
     );

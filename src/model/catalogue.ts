@@ -161,7 +161,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'websocket-listener-prefers-h2',
     'HTTP/2 offered first on a WebSocket listener without extended CONNECT',
-    'ALPN {alpn} offered on a listener serving WebSocket routes ({websocketRoutes}) without allow_connect: {h2Failures} WebSocket handshakes over HTTP/2 failed ({h2Rejected426} answered 426, {h2ConnectRefused} extended CONNECTs refused); {http2Connections} HTTP/2 connections',
+    'ALPN {alpn} offered on a listener serving WebSocket routes ({websocketRoutes}) without allow_connect: {h2Failures} WebSocket handshakes over HTTP/2 failed ({h2Rejected426} answered 426, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} extended CONNECTs refused); {http2Connections} HTTP/2 connections',
   ),
   finding(
     'tunnel-idle-timeouts',
@@ -171,7 +171,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'listeners-drained',
     'Listener updates drain connections',
-    '{listenerModified} listener updates, {listenerRemoved} removals and {inPlaceUpdated} filter-chain updates ({windowUpdates} in {windowSeconds}); {listenersDraining} listeners and {filterChainsDraining} filter chains draining now; {logDrainCloses} connections closed by drains in the access log ({logDrainUpgrades} upgraded)',
+    '{listenerModified} listener updates ({inPlaceUpdated} of them filter-chain only) and {listenerRemoved} removals ({windowUpdates} in {windowSeconds}); {listenersDraining} listeners and {filterChainsDraining} filter chains draining now; {logDrainCloses} connections closed by drains in the access log ({logDrainUpgrades} upgraded)',
   ),
   // Root causes shipped now
   rootCause(
@@ -357,7 +357,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   explanation(
     'h2-handshakes-fail',
-    '{h2Failures} WebSocket handshakes came over HTTP/2 on {listener} (ALPN {alpn}) and failed: {h2Rejected426} answered 426 Upgrade Required, {h2ConnectRefused} extended CONNECTs refused ({http2Connections} HTTP/2 connections)',
+    '{h2Failures} WebSocket handshakes came over HTTP/2 on {listener} (ALPN {alpn}) and failed: {h2Rejected426} answered 426 Upgrade Required, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} extended CONNECTs refused ({http2Connections} HTTP/2 connections)',
   ),
   explanation(
     'tunnels-closed-idle',
@@ -365,12 +365,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   explanation(
     'tunnels-without-keepalive',
-    'no TCP keepalive on the listener ({listenerKeepalive}) or towards the backend ({clusterKeepalive}): load balancers and NAT drop quiet tunnels silently ({logAtMiddleboxTimer} logged tunnels ended at {middleboxTimer})',
+    'no TCP keepalive on the listener ({listenerKeepalive}) or towards the backend ({clusterKeepalive}): load balancers and NAT drop quiet tunnels silently',
   ),
-  explanation('drain-closed-upgrades', '{logDrainUpgrades} upgraded sessions ({logDrainCloses} connections in all) were closed when their listener drained (filter_chain_is_being_removed), after a drain time of {drainSeconds} s'),
+  explanation('tunnels-end-at-middlebox-timer', '{logAtMiddleboxTimer} logged tunnels ended at {middleboxTimer}: a load balancer or NAT in between dropped them when they went quiet'),
+  explanation('drain-closed-upgrades', '{logDrainUpgrades} upgraded sessions ({logDrainCloses} connections in all) were closed when their listener drained (filter_chain_is_being_removed), after a drain time of {drainSeconds}'),
   explanation(
     'listener-updates-in-window',
-    '{windowUpdates} listener updates in {windowSeconds} with {upgradesActive} upgraded connections open: each drains its listener and closes the WebSockets on it after {drainSeconds} s',
+    '{windowUpdates} listener updates in {windowSeconds} with {upgradesActive} upgraded connections open: each drains its listener and closes the WebSockets on it after {drainSeconds}',
   ),
   explanation('listeners-draining-now', '{listenersDraining} listeners and {filterChainsDraining} filter chains draining at capture time ({drainingInConfig} listeners in the config dump), {upgradesActive} upgraded connections open'),
   // Notes on rendered fixes
@@ -391,7 +392,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'without patches: a ClientTrafficPolicy with tls.alpnProtocols [http/1.1] for the listeners of {gateway} makes every client use HTTP/1.1 there, WebSockets included, at the cost of HTTP/2 for pages',
   ),
   note('envoyproxy-reference', 'reference EnvoyProxy {envoyProxy} from Gateway {gateway} (spec.infrastructure.parametersRef), or add the field to the EnvoyProxy its GatewayClass already references'),
-  note('drain-timeout-slows-shutdown', 'drainTimeout ({drainSeconds} s) is also how long a proxy pod drains when it stops: keep terminationGracePeriodSeconds above it'),
+  note('drain-timeout-slows-shutdown', 'drainTimeout ({drainSeconds}) is also how long a proxy pod drains when it stops: keep terminationGracePeriodSeconds above it'),
   note('envoyfilter-add-workload-selector', 'without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload\'s labels to narrow it'),
 ];
 

@@ -30,6 +30,8 @@ export function formatMs(ms: number): string {
 
 /** How long ago a moment was, as people say it: `3 minutes ago`, `2 days ago` (`in 5 seconds` for a clock ahead). */
 export function formatAgo(then: Date, now: Date): string {
+  // A capture time after now is a clock that differs from the one that stamped the capture, not a prophecy.
+  if (then.getTime() - now.getTime() > 60_000) return `${formatDistanceStrict(then, now)} ahead of this machine's clock`;
   return formatDistanceStrict(then, now, { addSuffix: true });
 }
 

@@ -240,3 +240,12 @@ describe('timers', () => {
     assert.equal(candidateTimers(fixture({}), { route: R }).some((t) => t.id === 'envoy-stream-idle-timeout'), true);
   });
 });
+
+describe('upgraded sessions closed by a listener drain', () => {
+  it('are left out of the bands: no timer ended them', () => {
+    const drained = { responseCode: 101, responseFlags: ['DC'], responseCodeDetails: 'downstream_local_disconnect(filter_chain_is_being_removed)', durationMs: 61_000, routeName: 'r' };
+    const timed = { responseCode: 101, responseFlags: ['UC'], durationMs: 83_000, routeName: 'r' };
+    const sessions = upgradedSessions({ source: 'access.log', entries: [drained, drained, timed], skipped: 0 });
+    assert.deepEqual(sessions.map((x) => `${x.flag} ${x.durationMs}`), ['UC 83000']);
+  });
+});

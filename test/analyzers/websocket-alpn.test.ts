@@ -51,6 +51,16 @@ describe('websocket-alpn analyzer', () => {
       ],
     },
     {
+      name: 'aiohttp answers 400 over HTTP/2 on the path that upgrades over HTTP/1.1; a 400 elsewhere is no handshake',
+      spec: spec(tlsListener(['h2', 'http/1.1'])),
+      log: [
+        ...times(4, { ...h2(400), path: '/api/websocket' }),
+        { ...h2(400), path: '/api/config' },
+        ...times(6, { ...h1(101), path: '/api/websocket' }),
+      ],
+      want: [{ code: 'websocket-listener-prefers-h2', entity: 'home/eg/https', severity: 'warning', evidence: { h2Failures: 4, h2Rejected400: 4, h2Rejected426: 0 } }],
+    },
+    {
       name: 'a few failed HTTP/2 handshakes: warning',
       spec: spec(tlsListener(['h2', 'http/1.1'])),
       log: [...times(3, h2(426)), ...times(10, h1(101))],

@@ -19,10 +19,16 @@ describe('list and explain', () => {
     assert.equal(r.stdout, readFileSync(`${ROOT}/docs/findings/flow-control-stall.md`, 'utf8'));
     assert.equal((await run(['explain', 'close-patterns'])).stdout, readFileSync(`${ROOT}/docs/analyzers/close-patterns.md`, 'utf8'));
   });
-  it('explain of a reserved id says so; of an unknown id, suggests', async () => {
-    const reserved = await run(['explain', 'listener-drain']);
-    assert.equal(reserved.code, 64);
-    assert.match(reserved.stderr, /listener-drain is reserved for a coming release/);
+  it('explain of an id not shipped (reserved or retired) says so; of an unknown id, suggests', async () => {
+    for (const e of CATALOGUE.filter((x) => x.status !== 'active')) {
+      const r = await run(['explain', e.id]);
+      assert.equal(r.code, 64, e.id);
+      assert.match(r.stderr, e.status === 'reserved' ? /is reserved for a coming release/ : /is retired/);
+    }
+    // Once reserved, now shipped: its page.
+    const shipped = await run(['explain', 'listener-drain']);
+    assert.equal(shipped.code, 0);
+    assert.equal(shipped.stdout, readFileSync(`${ROOT}/docs/findings/listener-drain.md`, 'utf8'));
     const unknown = await run(['explain', 'keepalive']);
     assert.equal(unknown.code, 64);
     assert.match(unknown.stderr, /no finding, root cause or analyzer named keepalive; did you mean /);

@@ -47,7 +47,7 @@ describe('alpn-h2-websocket rule', () => {
     assert.equal(rc?.score, 0.85);
     assert.deepEqual(rc?.entities, [{ kind: 'listener', name: 'home/eg/https' }]);
     assert.deepEqual(rc?.explains, [
-      { code: 'h2-handshakes-fail', values: { listener: 'home/eg/https', alpn: 'h2,http/1.1', h2Failures: 12, h2Rejected426: 12, h2ConnectRefused: 0, http2Connections: 90 } },
+      { code: 'h2-handshakes-fail', values: { listener: 'home/eg/https', alpn: 'h2,http/1.1', h2Failures: 12, h2Rejected426: 12, h2Rejected400: 0, h2ConnectRefused: 0, http2Connections: 90 } },
     ]);
     assert.deepEqual(rc?.changes, [{ kind: 'listener-allow-connect', listener: 'home/eg/https' }]);
   });

@@ -14,6 +14,7 @@ describe('formatAgo', () => {
     ['2026-11-22T05:40:00Z', '2 hours ago'],
     ['2026-11-20T07:40:00Z', '2 days ago'],
     ['2026-11-22T07:40:05Z', 'in 5 seconds'],
+    ['2026-11-24T20:31:42Z', "3 days ahead of this machine's clock"],
   ];
   for (const [then, want] of cases) it(`${then} → ${want}`, () => assert.equal(formatAgo(new Date(then), NOW), want));
 });

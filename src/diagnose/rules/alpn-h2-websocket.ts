@@ -28,7 +28,7 @@ export const rule: DiagnosisRule = {
         ...scoring(s, score),
         entities: [f.entity],
         evidence: [f],
-        explains: [{ code: 'h2-handshakes-fail', values: { listener: f.entity.name, ...evidenceOf(f, ['alpn', 'h2Failures', 'h2Rejected426', 'h2ConnectRefused', 'http2Connections']) } }],
+        explains: [{ code: 'h2-handshakes-fail', values: { listener: f.entity.name, ...evidenceOf(f, ['alpn', 'h2Failures', 'h2Rejected426', 'h2Rejected400', 'h2ConnectRefused', 'http2Connections']) } }],
         checks: [],
         changes: [{ kind: 'listener-allow-connect', listener: f.entity.name } satisfies FixChange],
       };

@@ -43,8 +43,11 @@ export const rule: DiagnosisRule = {
         const listenerKeepalive = f.evidence.listenerKeepalive === true;
         const clusterKeepalive = f.evidence.clusterKeepalive !== false;
         if (!listenerKeepalive || !clusterKeepalive) {
-          explains.push({ code: 'tunnels-without-keepalive', values: evidenceOf(f, ['listenerKeepalive', 'clusterKeepalive', 'middleboxTimer', 'logAtMiddleboxTimer']) });
-          if (num(f, 'logAtMiddleboxTimer') > 0) score += 0.3;
+          explains.push({ code: 'tunnels-without-keepalive', values: evidenceOf(f, ['listenerKeepalive', 'clusterKeepalive']) });
+          if (num(f, 'logAtMiddleboxTimer') > 0) {
+            score += 0.3;
+            explains.push({ code: 'tunnels-end-at-middlebox-timer', values: evidenceOf(f, ['logAtMiddleboxTimer', 'middleboxTimer']) });
+          }
           if (!listenerKeepalive) changes.push({ kind: 'listener-tcp-keepalive', listener: f.entity.name, ...PROPOSED_KEEPALIVE });
           if (!clusterKeepalive && typeof f.evidence.cluster === 'string') changes.push({ kind: 'cluster-tcp-keepalive', cluster: f.evidence.cluster, ...PROPOSED_KEEPALIVE });
         }
