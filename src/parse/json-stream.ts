@@ -110,8 +110,8 @@ export class JsonStreamScanner {
   private started = false;
   private head: Buffer | undefined;
 
-  // String scanning across chunks: backslashes ending the previous chunk inside a string.
-  private carry = 0;
+  // String scanning across chunks: the previous chunk ended inside a string on a backslash.
+  private escaped = false;
 
   // KEY mode.
   private keyParts: Buffer[] = [];
@@ -216,7 +216,7 @@ export class JsonStreamScanner {
           if (c !== 0x22) throw this.syntax(i, this.state === O_KEY ? 'a key' : "a key or '}'", c);
           this.mode = KEY;
           this.keyParts = [];
-          this.carry = 0;
+          this.escaped = false;
           i++;
           break;
         case O_COLON:
@@ -315,35 +315,30 @@ export class JsonStreamScanner {
     this.afterValue();
   }
 
-  /** Index of the quote closing a string, or -1 (with `carry` set) when the chunk ends inside it. */
-  private stringEnd(buf: Buffer, from: number, carried: number): number {
-    let j = from;
-    for (;;) {
-      const q = buf.indexOf(0x22, j);
-      if (q < 0) {
-        let k = buf.length - 1;
-        let run = 0;
-        while (k >= from && buf[k] === 0x5c) {
-          run++;
-          k--;
-        }
-        this.carry = k < from ? run + carried : run;
+  /**
+   * Index of the quote closing a string, or -1 when the chunk ends inside it (`escaped` then tells whether its
+   * last byte was an unfinished backslash escape). A byte loop: faster than indexOf on a dump's many short strings.
+   */
+  private stringEnd(buf: Buffer, from: number): number {
+    const n = buf.length;
+    let i = from;
+    if (this.escaped) {
+      this.escaped = false;
+      i++;
+    }
+    for (; i < n; i++) {
+      const c = buf[i] as number;
+      if (c === 0x22) return i;
+      if (c === 0x5c && ++i >= n) {
+        this.escaped = true;
         return -1;
       }
-      let k = q - 1;
-      let run = 0;
-      while (k >= from && buf[k] === 0x5c) {
-        run++;
-        k--;
-      }
-      if (k < from) run += carried;
-      if ((run & 1) === 0) return q;
-      j = q + 1;
     }
+    return -1;
   }
 
   private scanKey(buf: Buffer, i: number): number {
-    const end = this.stringEnd(buf, i, this.keyParts.length > 0 ? this.carry : 0);
+    const end = this.stringEnd(buf, i);
     if (end < 0) {
       this.keyParts.push(buf.subarray(i));
       if (this.keyParts.reduce((n, p) => n + p.length, 0) > this.maxValueBytes) throw this.fail(`a key in ${pathText(this.path())} is longer than ${this.maxValueBytes} bytes`);
@@ -395,7 +390,7 @@ export class JsonStreamScanner {
     let depth = this.depth;
     let done = -1;
     if (this.inString) {
-      const e = this.stringEnd(buf, i, this.carry);
+      const e = this.stringEnd(buf, i);
       if (e < 0) i = n;
       else {
         this.inString = false;
@@ -417,7 +412,8 @@ export class JsonStreamScanner {
       for (; i < n; i++) {
         const c = buf[i] as number;
         if (c === 0x22) {
-          const e = this.stringEnd(buf, i + 1, 0);
+          this.escaped = false;
+          const e = this.stringEnd(buf, i + 1);
           if (e < 0) {
             this.inString = true;
             i = n;
@@ -523,10 +519,8 @@ export class JsonStreamScanner {
 
   /** Ends the input: throws an InputError naming where a truncated document stops. */
   end(): void {
-    if (!this.started && this.head) {
-      this.started = true;
-      this.scan(this.head);
-    }
+    // Input that stopped inside a byte-order mark is empty.
+    if (!this.started && this.head) throw this.fail('is empty');
     if (this.mode === VALUE && this.literal) {
       // A literal at the very end of the input ends there.
       this.mode = STRUCT;

@@ -1,0 +1,266 @@
+// The streaming JSON scanner and the streamed config dump reader: chunk boundaries anywhere, escapes, unicode,
+// byte-order marks, truncation, syntax errors, skipped parts never decoded, and the rebuilt document equal to
+// JSON.parse of the whole one minus what is skipped.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfigDocument } from '../../src/parse/config-document.ts';
+import { parseConfigDumpChunks, parseJsonConfigChunks, SKIPPED_CONFIG_KEYS } from '../../src/parse/config-stream.ts';
+import { InputError } from '../../src/parse/input-error.ts';
+import { type Decision, type JsonStreamHandler, type PathPart, scanJsonChunks, type ValueKind } from '../../src/parse/json-stream.ts';
+
+const T = 'type.googleapis.com/envoy.admin.v3';
+
+/** A small dump with the awkward parts: escapes, multi-byte UTF-8, escaped keys, keys out of order, EDS and secrets. */
+const DUMP_TEXT = `\uFEFF{
+ "configs": [
+  {"bootstrap": {"node": {"id": "sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local", "metadata": {"ISTIO_VERSION": "1.29"}}}, "@type": "${T}.BootstrapConfigDump"},
+  {
+   "\\u0040type": "${T}.ClustersConfigDump",
+   "dynamic_active_clusters": [
+    {"cluster": {"name": "outbound|80||caf\u00e9.shop.svc.cluster.local", "per_connection_buffer_limit_bytes": 32768, "alt_stat_name": "q\\"uo\\\\te\\\\\\"d \\ud83d\\ude00 \u{1F600}"}},
+    {"cluster": {"name": "brackets", "description": "[{]}\\\\", "circuit_breakers": {"thresholds": [{"priority": "HIGH", "max_connections": "7"}]}}},
+    {"cluster": {"name": "empty", "x": [], "y": {}, "z": [[], [{}], ""]}}
+   ],
+   "static_clusters": [],
+   "version_info": "v\\"1"
+  },
+  {"dynamic_listeners": [{"name": "l", "active_state": {"listener": {"name": "l", "address": {"socket_address": {"address": "0.0.0.0", "port_value": 8080}},
+    "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+    "stat_prefix": "ingress_\u00fc", "route_config": {"name": "inline", "virtual_hosts": [{"name": "vh", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "brackets", "timeout": "0s"}}]}]}}}]}]}}}],
+   "@type": "${T}.ListenersConfigDump"},
+  {"@type": "${T}.SecretsConfigDump", "dynamic_active_secrets": [{"name": "s", "secret": {"tls_certificate": {"private_key": {"inline_string": "SECRET-MARKER \\" ]}"}}}}], "static_secrets": []},
+  {"@type": "${T}.EndpointsConfigDump", "dynamic_endpoint_configs": [{"endpoint_config": {"cluster_name": "ENDPOINT-MARKER", "endpoints": [{"lb_endpoints": [{"endpoint": {}}]}]}}]},
+  {"@type": "${T}.RoutesConfigDump", "dynamic_route_configs": [{"route_config": {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["a"], "routes": [{"name": "n", "match": {"prefix": "/"}, "route": {"cluster": "empty", "idle_timeout": "1.5s", "upgrade_configs": [{"upgrade_type": "WebSocket"}]}}]}]}}]}
+ ]
+}
+`;
+const DUMP = Buffer.from(DUMP_TEXT, 'utf8');
+
+async function* chunksOf(bytes: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
+  let at = 0;
+  for (const cut of cuts) {
+    yield bytes.subarray(at, cut);
+    at = cut;
+  }
+  yield bytes.subarray(at);
+}
+
+async function* fixedChunks(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+/** JSON.parse of the whole document with the skipped keys of every `configs[]` entry removed. */
+function expectedDocument(bytes: Buffer): unknown {
+  const doc = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')) as { configs: Array<Record<string, unknown>> };
+  for (const entry of doc.configs) for (const key of SKIPPED_CONFIG_KEYS) delete entry[key];
+  return doc;
+}
+
+/** Rebuilds the document the way the config reader does, for comparing documents rather than models. */
+class Rebuild implements JsonStreamHandler {
+  root: unknown;
+  private readonly stack: Array<Record<string, unknown> | unknown[]> = [];
+  private readonly rule: (path: readonly PathPart[], kind: ValueKind) => Decision;
+  constructor(rule: (path: readonly PathPart[], kind: ValueKind) => Decision) {
+    this.rule = rule;
+  }
+  decide(path: readonly PathPart[], kind: ValueKind): Decision {
+    return this.rule(path, kind);
+  }
+  enter(path: readonly PathPart[], kind: 'object' | 'array'): void {
+    const c = kind === 'object' ? {} : [];
+    this.place(path, c);
+    this.stack.push(c);
+  }
+  value(path: readonly PathPart[], value: unknown): void {
+    this.place(path, value);
+  }
+  leave(): void {
+    this.stack.pop();
+  }
+  private place(path: readonly PathPart[], value: unknown): void {
+    const top = this.stack.at(-1);
+    if (top === undefined) this.root = value;
+    else if (Array.isArray(top)) top.push(value);
+    else Object.defineProperty(top, path.at(-1) as string, { value, enumerable: true, writable: true, configurable: true });
+  }
+}
+
+function inputError(source: string, pattern: RegExp): (err: unknown) => boolean {
+  return (err: unknown) => {
+    assert.ok(err instanceof InputError, `expected an InputError, got ${String(err)}`);
+    assert.ok(err.message.startsWith(`${source}: `), err.message);
+    assert.doesNotMatch(err.message, /\n/);
+    assert.match(err.message, pattern);
+    return true;
+  };
+}
+
+describe('the streamed config dump equals the whole-document parse', () => {
+  const whole = parseConfigDocument(DUMP, 'dump.json', 'dump');
+
+  it('holds what the dump holds (the fixture is not trivially empty)', () => {
+    const [c] = whole;
+    assert.equal(c?.flavor, 'istio');
+    assert.deepEqual([...(c?.clusters.keys() ?? [])], ['outbound|80||caf\u00e9.shop.svc.cluster.local', 'brackets', 'empty']);
+    assert.equal(c?.clusters.get('outbound|80||caf\u00e9.shop.svc.cluster.local')?.statName, 'q"uo\\te\\"d \u{1F600} \u{1F600}');
+    assert.equal(c?.listeners[0]?.filterChains[0]?.connectionManager?.statPrefix, 'ingress_\u00fc');
+    assert.equal(c?.routes.length, 2);
+  });
+
+  it('with the input cut in two at every byte', async () => {
+    for (let cut = 0; cut <= DUMP.length; cut++) {
+      const streamed = await parseConfigDumpChunks(chunksOf(DUMP, [cut]), 'dump.json', 'dump');
+      assert.deepEqual(streamed, whole, `cut at byte ${cut}`);
+    }
+  });
+
+  it('with the input in chunks of 1, 2, 3, 7 and 64 bytes', async () => {
+    for (const size of [1, 2, 3, 7, 64]) {
+      assert.deepEqual(await parseConfigDumpChunks(fixedChunks(DUMP, size), 'dump.json', 'dump'), whole, `chunks of ${size}`);
+    }
+  });
+
+  it('rebuilds exactly JSON.parse of the document minus EDS and secrets, cut in three anywhere', async () => {
+    const builder = new Rebuild((path, kind) => {
+      if (path.length <= 1 || path.length === 2) return kind === 'scalar' ? 'emit' : 'descend';
+      if (path.length === 3) return SKIPPED_CONFIG_KEYS.has(path[2] as string) ? 'skip' : kind === 'array' ? 'descend' : 'emit';
+      return 'emit';
+    });
+    const expected = expectedDocument(DUMP);
+    for (let a = 0; a < DUMP.length; a += 13) {
+      for (let b = a; b < DUMP.length; b += 29) {
+        const rebuild = new Rebuild((p, k) => builder.decide(p, k));
+        await scanJsonChunks(chunksOf(DUMP, [a, b]), 'dump.json', rebuild, { expected: 'expected a dump' });
+        assert.deepEqual(rebuild.root, expected, `cuts at ${a} and ${b}`);
+      }
+    }
+  });
+
+  it('reads keys in any order and a __proto__ key as an own property, as JSON.parse does', async () => {
+    const text = `{"other": {"x": 1}, "__proto__": {"polluted": true}, "configs": [{"dynamic_active_clusters": [{"cluster": {"name": "c", "__proto__": {"per_connection_buffer_limit_bytes": 5}}}], "@type": "${T}.ClustersConfigDump"}]}`;
+    const bytes = Buffer.from(text);
+    assert.deepEqual(await parseConfigDumpChunks(fixedChunks(bytes, 5), 'd.json', 'd'), parseConfigDocument(bytes, 'd.json', 'd'));
+    const rebuild = new Rebuild((_p, k) => (k === 'scalar' ? 'emit' : 'descend'));
+    await scanJsonChunks(fixedChunks(bytes, 3), 'd.json', rebuild, { expected: 'x' });
+    assert.deepEqual(rebuild.root, JSON.parse(text));
+    assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+  });
+
+  it('streams egctl-wrapped dumps and plain resource lists too', async () => {
+    const dump = JSON.parse(DUMP_TEXT.slice(1)) as unknown;
+    const wrapped = Buffer.from(JSON.stringify({ 'envoy-gateway-system': { 'envoy-eg-1': dump, 'envoy-eg-2': dump } }));
+    assert.deepEqual(await parseConfigDumpChunks(fixedChunks(wrapped, 100), 'egctl.json', 'x'), parseConfigDocument(wrapped, 'egctl.json', 'x'));
+    const list = Buffer.from(JSON.stringify([{ name: 'c1', connect_timeout: '1s' }, { name: 'l1', address: { socket_address: { address: '::', port_value: 1 } } }]));
+    assert.deepEqual(await parseConfigDumpChunks(fixedChunks(list, 10), 'list.json', 'x'), parseConfigDocument(list, 'list.json', 'x'));
+  });
+
+  it('parses arrays of many elements in batches, in order', async () => {
+    const clusters = Array.from({ length: 6000 }, (_, i) => ({ cluster: { name: `c${i}`, per_connection_buffer_limit_bytes: i, description: 'x'.repeat(300) } }));
+    const bytes = Buffer.from(JSON.stringify({ configs: [{ '@type': `${T}.ClustersConfigDump`, dynamic_active_clusters: clusters }] }));
+    assert.ok(bytes.length > 2 * 1048576);
+    const [c] = await parseConfigDumpChunks(fixedChunks(bytes, 65536), 'big.json', 'big');
+    assert.deepEqual(
+      [...(c?.clusters.values() ?? [])].map((x) => x.bufferLimitBytes.value),
+      clusters.map((_, i) => (i === 0 ? 0 : i)),
+    );
+    assert.deepEqual(c, parseConfigDocument(bytes, 'big.json', 'big')[0]);
+  });
+});
+
+describe('skipped parts are never decoded', () => {
+  it('secrets and endpoints bytes never become strings, and invalid JSON inside them goes unread', async () => {
+    const bad = Buffer.from(DUMP_TEXT.replace('"SECRET-MARKER', 'SECRET-MARKER not json').replace('"ENDPOINT-MARKER"', 'ENDPOINT-MARKER'));
+    assert.throws(() => parseConfigDocument(bad, 'bad.json', 'x'), InputError);
+    const decoded: string[] = [];
+    const parse = JSON.parse;
+    const toString = Buffer.prototype.toString;
+    JSON.parse = ((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
+      decoded.push(text);
+      return parse(text, reviver);
+    }) as typeof JSON.parse;
+    Buffer.prototype.toString = function (this: Buffer, ...args: Parameters<Buffer['toString']>): string {
+      const s = toString.apply(this, args);
+      decoded.push(s);
+      return s;
+    } as Buffer['toString'];
+    let configs;
+    try {
+      configs = await parseConfigDumpChunks(fixedChunks(bad, 16), 'bad.json', 'x');
+    } finally {
+      JSON.parse = parse;
+      Buffer.prototype.toString = toString;
+    }
+    assert.equal(configs[0]?.clusters.size, 3);
+    assert.ok(decoded.length > 10, 'the spies saw the kept parts');
+    // The head (first 64 KiB) is decoded once to recognise the format; nothing after that sees the markers.
+    const afterDetection = decoded.filter((s) => !s.startsWith('\uFEFF{') && !s.startsWith('{\n'));
+    assert.deepEqual(afterDetection.filter((s) => s.includes('SECRET-MARKER') || s.includes('ENDPOINT-MARKER')), []);
+  });
+});
+
+describe('malformed and truncated input', () => {
+  it('every strict prefix of the dump is a one-line InputError naming the file', async () => {
+    const end = DUMP.lastIndexOf('}'.charCodeAt(0));
+    for (let length = 0; length <= end; length++) {
+      await assert.rejects(parseJsonConfigChunks(chunksOf(DUMP.subarray(0, length), [Math.floor(length / 2)]), 'cut.json', 'x'), inputError('cut.json', /truncated JSON: ends inside|is empty/), `prefix of ${length} bytes`);
+    }
+  });
+
+  it('names where a truncated dump stops', async () => {
+    const text = DUMP_TEXT.slice(0, DUMP_TEXT.indexOf('"brackets"') + 3);
+    await assert.rejects(parseJsonConfigChunks(fixedChunks(Buffer.from(text), 10), 'cut.json', 'x'), inputError('cut.json', /ends inside configs\[1\]\.dynamic_active_clusters\[1\] \(in a string\)/));
+    const inSecrets = DUMP_TEXT.slice(0, DUMP_TEXT.indexOf('SECRET-MARKER'));
+    await assert.rejects(parseJsonConfigChunks(fixedChunks(Buffer.from(inSecrets), 10), 'cut.json', 'x'), inputError('cut.json', /ends inside configs\[3\]\.dynamic_active_secrets \(in a string\)/));
+  });
+
+  const cases: Array<[string, string, RegExp]> = [
+    ['mismatched brackets in a skipped array', `{"configs": [{"static_secrets": [{]}]}`, /invalid JSON at byte 34: '\]' where a matching bracket in configs\[0\]\.static_secrets was expected/],
+    ['mismatched brackets at the top', '{"configs": [}', /invalid JSON at byte 13: '\}' where a value was expected/],
+    ['a missing colon', '{"configs" []}', /':' was expected/],
+    ['a missing comma', '{"configs": [] "x": 1}', /',' or '\}' was expected/],
+    ['data after the document', '{"configs": []} {}', /the end of the document was expected/],
+    ['invalid JSON inside a kept element', `{"configs": [{"dynamic_active_clusters": [{"cluster": {"name": nope}}]}]}`, /invalid JSON in configs\[0\]\.dynamic_active_clusters\[0\]/],
+    ['only whitespace', ' \n\t ', /is empty/],
+    ['an unterminated key', '{"configs": [{"dyn', /ends inside a key in configs\[0\]/],
+  ];
+  for (const [name, text, pattern] of cases) {
+    it(`${name}: one-line InputError`, async () => {
+      const run = async (): Promise<void> => {
+        const rebuild = new Rebuild((path, kind) => (SKIPPED_CONFIG_KEYS.has(String(path.at(-1))) ? 'skip' : kind === 'scalar' || path.length >= 4 ? 'emit' : 'descend'));
+        await scanJsonChunks(fixedChunks(Buffer.from(text), 4), 'bad.json', rebuild, { expected: 'expected x' });
+      };
+      await assert.rejects(run(), inputError('bad.json', pattern));
+    });
+  }
+
+  it('refuses one value larger than the limit, naming it', async () => {
+    const bytes = Buffer.from(JSON.stringify({ configs: [{ bootstrap: { node: { id: 'x'.repeat(5000) } } }] }));
+    await assert.rejects(parseJsonConfigChunks(fixedChunks(bytes, 1000), 'big.json', 'x', { maxValueBytes: 4096 }), inputError('big.json', /configs\[0\]\.bootstrap is larger than/));
+  });
+
+  it('skips deep nesting without recursion, and parses it when kept', async () => {
+    const deep = 200_000;
+    const text = `{"configs": [{"@type": "${T}.ClustersConfigDump", "static_secrets": [${'['.repeat(deep)}${']'.repeat(deep)}], "dynamic_active_clusters": [{"cluster": {"name": "c", "x": ${'['.repeat(deep)}${']'.repeat(deep)}}}]}]}`;
+    const [c] = await parseJsonConfigChunks(fixedChunks(Buffer.from(text), 4096), 'deep.json', 'x');
+    assert.deepEqual([...(c?.clusters.keys() ?? [])], ['c']);
+  });
+});
+
+describe('YAML and other content', () => {
+  it('reads YAML whole up to the limit, and refuses it above, naming the file and what is supported', async () => {
+    const yaml = Buffer.from(`configs:\n- "@type": ${T}.ClustersConfigDump\n  static_clusters:\n  - cluster: {name: c, connect_timeout: 1s}\n`);
+    const [c] = await parseConfigDumpChunks(fixedChunks(yaml, 7), 'd.yaml', 'x');
+    assert.deepEqual([...(c?.clusters.keys() ?? [])], ['c']);
+    await assert.rejects(parseConfigDumpChunks(fixedChunks(yaml, 7), 'd.yaml', 'x', { maxYamlBytes: 50 }), inputError('d.yaml', /of YAML is more than the 0 MiB a YAML document can be read in; expected a smaller YAML dump, or Envoy \/config_dump JSON/));
+    await assert.rejects(parseConfigDumpChunks(fixedChunks(yaml, 7), 'd.yaml', 'x', { maxYamlBytes: 1000, totalBytes: 600 * 1048576 }), inputError('d.yaml', /600 MiB of YAML/));
+    // JSON of any size streams: the YAML limit does not apply to it.
+    const json = Buffer.from(JSON.stringify({ configs: [{ '@type': `${T}.ClustersConfigDump`, static_clusters: [{ cluster: { name: 'c', connect_timeout: '1s' } }] }] }));
+    assert.equal((await parseConfigDumpChunks(fixedChunks(json, 7), 'd.json', 'x', { maxYamlBytes: 50, totalBytes: 600 * 1048576 }))[0]?.clusters.size, 1);
+  });
+
+  it('refuses what is neither JSON nor YAML', async () => {
+    await assert.rejects(parseConfigDumpChunks(fixedChunks(Buffer.from([0, 1, 2, 3]), 2), 'bin', 'x'), inputError('bin', /binary data; expected an Envoy \/config_dump/));
+  });
+});
