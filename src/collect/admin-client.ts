@@ -103,7 +103,8 @@ export class AdminClient {
   constructor(base: string, options: Partial<AdminClientOptions> = {}) {
     this.base = base.replace(/\/$/, '');
     this.options = { ...DEFAULT_ADMIN_OPTIONS, ...options };
-    this.ownAgent = options.dispatcher ? undefined : new Agent({ connections: 2, keepAliveTimeout: 10_000 });
+    // Up to 8 reads of one proxy at once: /server_info, the six config dump resources and /stats.
+    this.ownAgent = options.dispatcher ? undefined : new Agent({ connections: 8, keepAliveTimeout: 10_000 });
   }
 
   /** GETs an allowlisted endpoint and returns its body; retries failures that may pass, with backoff. */

@@ -12,6 +12,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
+import { InputError } from '../parse/input-error.ts';
 import { AdminClient, AdminError, CONFIG_DUMP_RESOURCES } from './admin-client.ts';
 
 /** A reachable admin interface, and how to let go of it. */
@@ -133,8 +134,11 @@ export class Slots {
   }
 }
 
-/** Assembles one /config_dump document from per-resource answers, with the node from /server_info. */
-export function assembleConfigDump(parts: Buffer[], serverInfo: Buffer | undefined): Buffer {
+/**
+ * Assembles one /config_dump document from per-resource answers, with the node from /server_info. An answer
+ * that is not JSON is an input error naming its endpoint (`base` and the resource).
+ */
+export function assembleConfigDump(parts: Buffer[], serverInfo: Buffer | undefined, base = ''): Buffer {
   const configs: unknown[] = [];
   if (serverInfo) {
     try {
@@ -144,10 +148,15 @@ export function assembleConfigDump(parts: Buffer[], serverInfo: Buffer | undefin
       // /server_info that is not JSON adds nothing; the resources still make a dump.
     }
   }
-  for (const part of parts) {
-    const doc = JSON.parse(part.toString('utf8')) as { configs?: unknown[] };
-    configs.push(...(doc.configs ?? []));
-  }
+  parts.forEach((part, i) => {
+    let doc: { configs?: unknown[] };
+    try {
+      doc = JSON.parse(part.toString('utf8')) as { configs?: unknown[] };
+    } catch (err) {
+      throw new InputError(`${base}/config_dump?resource=${CONFIG_DUMP_RESOURCES[i] ?? i}`, `not JSON (${(err as Error).message}); expected Envoy's /config_dump`);
+    }
+    configs.push(...(Array.isArray(doc?.configs) ? doc.configs : []));
+  });
   return Buffer.from(JSON.stringify({ configs }));
 }
 
@@ -188,6 +197,21 @@ async function readLogs(target: LiveTarget, warnings: string[]): Promise<string 
   }
 }
 
+/** A promise's outcome, so parallel reads can all settle before any failure is raised. */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+function settled<T>(s: Settled<T>): T {
+  if (!s.ok) throw s.error;
+  return s.value;
+}
+
 /** Streams one /stats sample into `dir/file`; the time recorded is when it was asked for. */
 async function statsToFile(client: AdminClient, plan: ReadPlan, dir: string, file: string): Promise<StatsFile> {
   const takenAt = new Date();
@@ -197,8 +221,8 @@ async function statsToFile(client: AdminClient, plan: ReadPlan, dir: string, fil
 
 /**
  * Collects every target into `sink`; failures become outcomes, never exceptions. With an interval, the first
- * /stats sample is read first (one request), and everything else with the second: /server_info and the config
- * dump resources in parallel, then /stats again (and, for bundles, /clusters and /listeners), then the logs.
+ * /stats sample is read first (one request), and everything else with the second, in parallel: /server_info, the
+ * config dump resources, /stats again (and, for bundles, /clusters and /listeners); then the logs.
  */
 export async function collectAll(targets: LiveTarget[], options: LiveOptions, sink: LiveSink): Promise<TargetOutcome[]> {
   const slots = new Slots(options.concurrency);
@@ -237,36 +261,32 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
           dir ??= await sink.directory(target, order);
           const into = dir;
           const read = await withEndpoint(target, options, async (client) => {
-            step(target, 'server info');
-            const info = optional(warnings, () => client.get('/server_info'));
             step(target, 'config dump');
-            const parts = Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => client.get('/config_dump', { resource })));
-            // Both settle before either is looked at, so no read is left running unobserved.
-            const [serverInfo, configParts] = await Promise.all([info, parts.then((p) => ({ ok: true as const, p }), (err: unknown) => ({ ok: false as const, err }))]);
-            if (!configParts.ok) throw configParts.err;
-            const configDump = assembleConfigDump(configParts.p, serverInfo);
-            step(target, first ? 'stats (second sample)' : 'stats');
-            let stats: StatsFile;
+            // Every read of this contact at once; each settles before any is looked at, so none runs unobserved.
+            const info = settle(optional(warnings, () => client.get('/server_info')));
+            const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => client.get('/config_dump', { resource }))));
+            const stats = settle(statsToFile(client, plan, into, first ? 'stats.later.txt' : 'stats.txt'));
+            const clusters = plan.bundleReads ? settle(optional(warnings, () => client.get('/clusters', { format: 'json' }))) : undefined;
+            const listeners = plan.bundleReads ? settle(optional(warnings, () => client.get('/listeners', { format: 'json' }))) : undefined;
+            const [serverInfo, configParts, sample, clustersBody, listenersBody] = await Promise.all([info, parts, stats, clusters, listeners]);
+            step(target, 'stats');
+            const configDump = assembleConfigDump(settled(configParts), settled(serverInfo), client.base);
             let statsLater: StatsFile | undefined;
+            let statsFirst: StatsFile;
             if (first) {
-              stats = first;
-              try {
-                statsLater = await statsToFile(client, plan, into, 'stats.later.txt');
-              } catch (err) {
-                // The first sample still diagnoses; only what changed during the window is lost.
-                warnings.push(`second stats sample: ${(err as Error).message}`);
-              }
-            } else stats = await statsToFile(client, plan, into, 'stats.txt');
-            const proxy: CollectedProxy = { dir: into, configDump, stats, warnings };
-            if (serverInfo) proxy.serverInfo = serverInfo;
+              statsFirst = first;
+              // A failed second sample leaves the first to diagnose; only what changed during the window is lost.
+              if (sample.ok) statsLater = sample.value;
+              else warnings.push(`second stats sample: ${(sample.error as Error).message}`);
+            } else statsFirst = settled(sample);
+            const proxy: CollectedProxy = { dir: into, configDump, stats: statsFirst, warnings };
+            const serverInfoBody = settled(serverInfo);
+            if (serverInfoBody) proxy.serverInfo = serverInfoBody;
             if (statsLater) proxy.statsLater = statsLater;
-            if (plan.bundleReads) {
-              step(target, 'clusters and listeners');
-              const clusters = await optional(warnings, () => client.get('/clusters', { format: 'json' }));
-              const listeners = await optional(warnings, () => client.get('/listeners', { format: 'json' }));
-              if (clusters) proxy.clusters = clusters;
-              if (listeners) proxy.listeners = listeners;
-            }
+            const clustersJson = clustersBody ? settled(clustersBody) : undefined;
+            const listenersJson = listenersBody ? settled(listenersBody) : undefined;
+            if (clustersJson) proxy.clusters = clustersJson;
+            if (listenersJson) proxy.listeners = listenersJson;
             return proxy;
           });
           step(target, 'logs');

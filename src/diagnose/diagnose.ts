@@ -71,7 +71,8 @@ export class RootCauseMerger {
         this.alone.push({ rootCause: r, order });
         continue;
       }
-      const key = `${owner}|${r.id}|${r.entities.map((e) => `${e.kind}:${e.name}`).sort().join(',')}`;
+      // A proxy entity names the pod itself: on pods of one owner it is the same entity.
+      const key = `${owner}|${r.id}|${r.entities.map((e) => (e.kind === 'proxy' ? 'proxy' : `${e.kind}:${e.name}`)).sort().join(',')}`;
       const existing = this.merged.get(key);
       if (!existing) {
         this.merged.set(key, { kept: r, keptOrder: order, seen: new Map(r.seenOn.map((id) => [id, order])) });
@@ -181,6 +182,7 @@ export class FleetDiagnosis {
   private readonly snapshots: Array<{ snapshot: SnapshotSummary; order: number }> = [];
   private readonly findings: Array<{ finding: Finding; order: number }> = [];
   private readonly notCollected: Array<{ proxy: NotCollected; order: number }> = [];
+  private perProxy = 0;
 
   private constructor(analyzers: Analyzer[], keep: Keep) {
     this.analyzers = analyzers;
@@ -198,8 +200,14 @@ export class FleetDiagnosis {
     for (const finding of own) this.findings.push({ finding, order });
     const diagnosed = RULES.flatMap((rule) => rule.diagnose(snapshot, own));
     const rootCauses = attachFixes(snapshot, diagnosed);
+    this.perProxy += rootCauses.length;
     this.merger.add(rootCauses, snapshot.owner, order);
     this.snapshots.push({ snapshot: this.keep === 'snapshot' ? snapshot : summarizeSnapshot(snapshot, rootCauses), order });
+  }
+
+  /** How many root causes the proxies had before they merged (the sum over proxies). */
+  get unmergedRootCauses(): number {
+    return this.perProxy;
   }
 
   /** Records a proxy that could not be collected. */
