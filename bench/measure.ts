@@ -4,19 +4,26 @@
 //   baseline                  nothing: Node with the modules loaded, for reading the RSS figures
 //   floor-json <file>         JSON.parse(readFileSync(file)): the least any JSON reader can do
 //   floor-lines <file>        readFileSync(file) split into lines: the least any line-oriented stats reader can do
-//   parse-config <dump>       parseConfigDocument(readFileSync(dump)): src/parse/config-document.ts
+//   floor-scan <file>         the file read as a stream (gunzipped when gzip) and scanned by the JSON scanner, keeping
+//                             nothing: the floor for files too large for one string, where JSON.parse cannot run
+//   parse-config <dump>       parseConfigDumpChunks(inputChunks(dump)), as `analyze --config-dump` does
+//   parse-config-whole <dump> parseConfigDocument(readFileSync(dump)): the whole-document path (YAML, small inputs)
 //   end-to-end <dump> <stats> config parse + knownEntities + parseStats + assembleSnapshot + diagnose
+// The floors of a .gz file include decompressing it (gunzipSync).
 
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
 import { inputChunks } from '../src/collect/read-input.ts';
 import { diagnose } from '../src/diagnose/diagnose.ts';
 import { assembleSnapshot, knownEntities } from '../src/parse/assemble.ts';
 import { parseConfigDocument } from '../src/parse/config-document.ts';
+import { parseConfigDumpChunks } from '../src/parse/config-stream.ts';
+import { scanJsonChunks } from '../src/parse/json-stream.ts';
 import { parseStats } from '../src/parse/stats.ts';
 
 /** The cases this script measures. */
-const CASES = ['baseline', 'floor-json', 'floor-lines', 'parse-config', 'end-to-end'] as const;
+const CASES = ['baseline', 'floor-json', 'floor-lines', 'floor-scan', 'parse-config', 'parse-config-whole', 'end-to-end'] as const;
 
 /** A case name. */
 export type MeasureCase = (typeof CASES)[number];
@@ -37,6 +44,12 @@ export interface MeasureResult {
 }
 
 const MIB = 1024 * 1024;
+
+/** A file's text, decompressed when it is gzip. */
+function readText(path: string): string {
+  const bytes = readFileSync(path);
+  return (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+}
 
 /** Runs one case and returns its figures. */
 async function measure(name: MeasureCase, files: string[]): Promise<MeasureResult> {
@@ -62,15 +75,28 @@ async function measure(name: MeasureCase, files: string[]): Promise<MeasureResul
     case 'baseline':
       break;
     case 'floor-json': {
-      const doc = JSON.parse(readFileSync(need(first), 'utf8')) as object;
+      const doc = JSON.parse(readText(need(first))) as object;
       check.topLevelKeys = Object.keys(doc).length;
       break;
     }
     case 'floor-lines': {
-      check.lines = readFileSync(need(first), 'utf8').split('\n').length;
+      check.lines = readText(need(first)).split('\n').length;
+      break;
+    }
+    case 'floor-scan': {
+      let values = 0;
+      await scanJsonChunks(inputChunks(need(first)), need(first), { decide: (path) => (path.length === 0 ? 'descend' : 'skip'), value: () => values++ }, { expected: 'JSON' });
+      check.values = values;
       break;
     }
     case 'parse-config': {
+      const [config] = await parseConfigDumpChunks(inputChunks(need(first)), need(first), 'bench');
+      check.clusters = config?.clusters.size ?? 0;
+      check.listeners = config?.listeners.length ?? 0;
+      check.routes = config?.routes.length ?? 0;
+      break;
+    }
+    case 'parse-config-whole': {
       const [config] = parseConfigDocument(readFileSync(need(first)), need(first), 'bench');
       check.clusters = config?.clusters.size ?? 0;
       check.listeners = config?.listeners.length ?? 0;
@@ -80,7 +106,7 @@ async function measure(name: MeasureCase, files: string[]): Promise<MeasureResul
     case 'end-to-end': {
       const dump = need(first);
       const statsPath = need(second);
-      const [config] = parseConfigDocument(readFileSync(dump), dump, 'bench');
+      const [config] = await parseConfigDumpChunks(inputChunks(dump), dump, 'bench');
       if (!config) throw new Error(`${dump}: no proxy in the config dump`);
       phase('config');
       const known = knownEntities(config);

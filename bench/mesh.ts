@@ -19,6 +19,12 @@ export interface MeshSpec {
 /** The mesh `npm run bench` measures. */
 export const BENCH_MESH: MeshSpec = { seed: 20_261_122, clusters: 5000, listeners: 1000, namespaces: 50, gateways: 50 };
 
+/**
+ * The giant mesh: about 20,000 clusters, padded with EDS endpoints to a 1 GiB dump, and sized so that one stats
+ * sample holds about 2 million values (one line each in the text format).
+ */
+export const GIANT_MESH: MeshSpec = { seed: 20_261_122, clusters: 24_000, listeners: 4_800, namespaces: 200, gateways: 200 };
+
 /** Envoy Gateway's default `per_connection_buffer_limit_bytes` on clusters and listeners. */
 export const GATEWAY_BUFFER_LIMIT = 32_768;
 

@@ -1,20 +1,27 @@
-// `npm run bench`: generates the synthetic mesh into bench/out/ (fresh, from a fixed seed), measures every case in
-// fresh child processes (bench/measure.ts) three times, and prints the median time, the peak RSS and the ratio to
-// the matching floor (bare JSON.parse or line split of the same input). Also writes bench/out/results.{json,md}.
+// `npm run bench`: generates the synthetic mesh into bench/out/ (fresh, from a fixed seed) with gzip copies, and the
+// giant mesh into bench/out/giant/ (reused while its spec is unchanged; `--clean` deletes it after the run),
+// measures every case in fresh child processes (bench/measure.ts), and prints the median time, the peak RSS and the
+// ratio to the matching floor (bare JSON.parse or line split of the same input; read + scan for files too large for
+// one string). `--no-giant` leaves the giant mesh out. Also writes bench/out/results.{json,md}.
 
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchInputs, generateBenchInputs } from './generate.ts';
+import { type BenchInputs, type GiantInputs, type GzipInputs, generateBenchInputs, generateGiantInputs, generateGzipInputs } from './generate.ts';
 import type { MeasureCase, MeasureResult } from './measure.ts';
 
 /** Runs per case; the median time is reported. */
 const RUNS = 3;
+/** Runs per giant case (each takes seconds). */
+const GIANT_RUNS = 2;
+/** Files above this are read in chunks by the line floor: one string cannot hold them. */
+const ONE_STRING_BYTES = 500 * 1024 * 1024;
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const OUT_DIR = join(BENCH_DIR, 'out');
 const MEASURE = join(BENCH_DIR, 'measure.ts');
+const GIANT_DIR = join(OUT_DIR, 'giant');
 const MIB = 1024 * 1024;
 
 /** One row of the table: a measured case on given inputs, and the floors it is compared with. */
@@ -26,6 +33,8 @@ interface Case {
   bytes: number;
   /** Keys of the cases whose summed median time is this case's floor. */
   floors: string[];
+  /** Runs of this case. */
+  runs: number;
 }
 
 /** A case with its runs and the figures derived from them. */
@@ -44,39 +53,39 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function casesFor(inputs: BenchInputs): Case[] {
-  const dump = inputs.configDump;
-  const statsFiles = [
-    { ...inputs.stats.text, floor: 'floor-lines' as const },
-    { ...inputs.stats.json, floor: 'floor-json' as const },
-    { ...inputs.stats.prometheus, floor: 'floor-lines' as const },
-  ];
-  const key = (measure: MeasureCase, files: string[]): string => `${measure}:${files.map((f) => basename(f)).join('+')}`;
-  const cases: Case[] = [
-    { key: 'baseline', title: 'baseline (node + modules)', measure: 'baseline', files: [], bytes: 0, floors: [] },
-    { key: key('floor-json', [dump.path]), title: 'floor: JSON.parse', measure: 'floor-json', files: [dump.path], bytes: dump.bytes, floors: [] },
-    { key: key('parse-config', [dump.path]), title: 'parse config', measure: 'parse-config', files: [dump.path], bytes: dump.bytes, floors: [key('floor-json', [dump.path])] },
-  ];
-  for (const s of statsFiles) {
-    cases.push({
-      key: key(s.floor, [s.path]),
-      title: s.floor === 'floor-json' ? 'floor: JSON.parse' : 'floor: read + split lines',
-      measure: s.floor,
-      files: [s.path],
-      bytes: s.bytes,
-      floors: [],
+function casesFor(inputs: BenchInputs, gz: GzipInputs, giant: GiantInputs | undefined): Case[] {
+  const key = (measure: MeasureCase, files: string[]): string => `${measure}:${files.map((f) => relative(OUT_DIR, f)).join('+')}`;
+  const cases: Case[] = [{ key: 'baseline', title: 'baseline (node + modules)', measure: 'baseline', files: [], bytes: 0, floors: [], runs: RUNS }];
+  const seen = new Set<string>();
+  const add = (c: Omit<Case, 'key' | 'runs'>, runs = RUNS): string => {
+    const k = key(c.measure, c.files);
+    if (!seen.has(k)) {
+      seen.add(k);
+      cases.push({ ...c, key: k, runs });
+    }
+    return k;
+  };
+  const floorOf = (file: { path: string; bytes: number }, json: boolean, runs = RUNS): string => {
+    const gzip = file.path.endsWith('.gz') ? 'gunzip + ' : '';
+    if (json && file.bytes > ONE_STRING_BYTES) return add({ title: `floor: ${gzip}read + scan`, measure: 'floor-scan', files: [file.path], bytes: file.bytes, floors: [] }, runs);
+    if (json) return add({ title: `floor: ${gzip}JSON.parse`, measure: 'floor-json', files: [file.path], bytes: file.bytes, floors: [] }, runs);
+    return add({ title: `floor: ${gzip}read + split lines`, measure: 'floor-lines', files: [file.path], bytes: file.bytes, floors: [] }, runs);
+  };
+  const group = (dump: { path: string; bytes: number }, stats: Array<{ path: string; bytes: number }>, runs: number, whole: boolean): void => {
+    const dumpFloor = floorOf(dump, true, runs);
+    add({ title: 'parse config (streamed)', measure: 'parse-config', files: [dump.path], bytes: dump.bytes, floors: [dumpFloor] }, runs);
+    if (whole) add({ title: 'parse config (whole document)', measure: 'parse-config-whole', files: [dump.path], bytes: dump.bytes, floors: [dumpFloor] }, runs);
+    const statFloors = stats.map((s) => floorOf(s, /\.json(\.gz)?$/.test(s.path), runs));
+    stats.forEach((s, i) => {
+      add(
+        { title: 'parse + stats + diagnose', measure: 'end-to-end', files: [dump.path, s.path], bytes: dump.bytes + s.bytes, floors: [dumpFloor, statFloors[i] as string] },
+        runs,
+      );
     });
-  }
-  for (const s of statsFiles) {
-    cases.push({
-      key: key('end-to-end', [dump.path, s.path]),
-      title: 'parse + stats + diagnose',
-      measure: 'end-to-end',
-      files: [dump.path, s.path],
-      bytes: dump.bytes + s.bytes,
-      floors: [key('floor-json', [dump.path]), key(s.floor, [s.path])],
-    });
-  }
+  };
+  group(inputs.configDump, [inputs.stats.text, inputs.stats.json, inputs.stats.prometheus], RUNS, true);
+  group(gz.configDump, [gz.stats.text, gz.stats.json, gz.stats.prometheus], RUNS, false);
+  if (giant) group(giant.configDump, [giant.stats.text, giant.stats.json, giant.stats.prometheus], GIANT_RUNS, false);
   return cases;
 }
 
@@ -118,12 +127,12 @@ function mainTable(rows: Row[], markdown: boolean): string {
     headers,
     rows.map((r) => [
       r.case.title,
-      r.case.files.map((f) => basename(f)).join(' + ') || '-',
+      r.case.files.map((f) => relative(OUT_DIR, f)).join(' + ') || '-',
       r.case.bytes > 0 ? fixed(r.case.bytes / MIB, 1) : '-',
       msText(r.medianMs),
       r.case.measure === 'baseline' ? '-' : range(r),
       fixed(r.peakRssMiB, 0),
-      r.case.floors.map((k) => `${byKey.get(k)?.case.title.replace('floor: ', '')} ${byKey.get(k)?.case.files.map((f) => basename(f)).join('')}`).join(' + ') || '-',
+      r.case.floors.map((k) => `${byKey.get(k)?.case.title.replace('floor: ', '')} ${byKey.get(k)?.case.files.map((f) => relative(OUT_DIR, f)).join('')}`).join(' + ') || '-',
       msText(r.floorMs),
       r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}×`,
     ]),
@@ -135,7 +144,7 @@ function phaseTable(rows: Row[], markdown: boolean): string {
   const byKey = new Map(rows.map((r) => [r.case.key, r]));
   const e2e = rows.filter((r) => r.case.measure === 'end-to-end');
   const phase = (r: Row, name: string) => median(r.runs.map((run) => run.phases?.[name] ?? 0));
-  const headers = ['stats input', 'config ms', 'known ms', 'stats ms', 'stats floor ms', 'stats / floor', 'assemble ms', 'diagnose ms', 'stat values', 'findings', 'root causes', 'fixes'];
+  const headers = ['inputs', 'config ms', 'known ms', 'stats ms', 'stats floor ms', 'stats / floor', 'assemble ms', 'diagnose ms', 'stat values', 'findings', 'root causes', 'fixes'];
   return table(
     headers,
     e2e.map((r) => {
@@ -143,7 +152,7 @@ function phaseTable(rows: Row[], markdown: boolean): string {
       const stats = phase(r, 'stats');
       const check = r.runs[0]?.check ?? {};
       return [
-        basename(r.case.files[1] ?? ''),
+        r.case.files.map((f) => relative(OUT_DIR, f)).join(' + '),
         msText(phase(r, 'config')),
         msText(phase(r, 'known')),
         msText(stats),
@@ -180,29 +189,47 @@ function machine(): Record<string, string> {
   };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const started = performance.now();
+  const args = process.argv.slice(2);
+  const withGiant = !args.includes('--no-giant');
   process.stderr.write(`generating the mesh into ${relative(process.cwd(), OUT_DIR)}/ ...\n`);
   const inputs = generateBenchInputs(OUT_DIR);
+  const gz = await generateGzipInputs(inputs);
   const { spec, configDump, stats } = inputs;
   const generated = [
     `mesh: seed ${spec.seed}, ${spec.clusters} clusters, ${spec.listeners} listeners, ${spec.listeners} route configurations, ${configDump.endpoints} endpoints`,
     `config_dump.json ${(configDump.bytes / MIB).toFixed(1)} MiB; stats.txt ${(stats.text.bytes / MIB).toFixed(1)} MiB, ` +
       `stats.json ${(stats.json.bytes / MIB).toFixed(1)} MiB, stats.prom ${(stats.prometheus.bytes / MIB).toFixed(1)} MiB ` +
       `(${stats.values} stat values each); generated in ${(inputs.ms / 1000).toFixed(1)} s`,
+    `gzip: config_dump.json.gz ${(gz.configDump.bytes / MIB).toFixed(1)} MiB, stats.txt.gz ${(gz.stats.text.bytes / MIB).toFixed(1)} MiB, ` +
+      `stats.json.gz ${(gz.stats.json.bytes / MIB).toFixed(1)} MiB, stats.prom.gz ${(gz.stats.prometheus.bytes / MIB).toFixed(1)} MiB; compressed in ${(gz.ms / 1000).toFixed(1)} s`,
   ];
+  let giant: GiantInputs | undefined;
+  if (withGiant) {
+    process.stderr.write(`generating the giant mesh into ${relative(process.cwd(), GIANT_DIR)}/ (reused when unchanged) ...\n`);
+    giant = generateGiantInputs(GIANT_DIR);
+    const g = giant;
+    generated.push(
+      `giant mesh: seed ${g.spec.seed}, ${g.spec.clusters} clusters, ${g.spec.listeners} listeners, ${g.configDump.endpoints} endpoints; ` +
+        `giant/config_dump.json ${(g.configDump.bytes / MIB).toFixed(1)} MiB; stats.txt ${(g.stats.text.bytes / MIB).toFixed(1)} MiB (${g.statLines} lines), ` +
+        `stats.json ${(g.stats.json.bytes / MIB).toFixed(1)} MiB, stats.prom ${(g.stats.prometheus.bytes / MIB).toFixed(1)} MiB (${g.stats.values} stat values each); ` +
+        `${g.reused ? 'reused from an earlier run' : `generated in ${(g.ms / 1000).toFixed(1)} s`}`,
+    );
+  }
   process.stderr.write(`${generated.join('\n')}\n`);
   // The generator's garbage is the parent's; drop it so the children have the machine to themselves.
   (globalThis as { gc?: () => void }).gc?.();
 
-  const cases = casesFor(inputs);
+  const cases = casesFor(inputs, gz, giant);
   const runs = new Map<string, MeasureResult[]>(cases.map((c) => [c.key, []]));
   // Runs are interleaved (every case once, then again) so a slow moment of the machine hits all cases alike.
   for (let run = 1; run <= RUNS; run++) {
     for (const c of cases) {
+      if (run > c.runs) continue;
       const result = runChild(c);
       runs.get(c.key)?.push(result);
-      process.stderr.write(`run ${run}/${RUNS} ${c.title} ${c.files.map((f) => basename(f)).join(' + ')}: ${msText(result.ms)} ms, ${result.peakRssMiB.toFixed(0)} MiB\n`);
+      process.stderr.write(`run ${run}/${c.runs} ${c.title} ${c.files.map((f) => relative(OUT_DIR, f)).join(' + ')}: ${msText(result.ms)} ms, ${result.peakRssMiB.toFixed(0)} MiB\n`);
     }
   }
 
@@ -220,15 +247,19 @@ function main(): void {
   const env = machine();
   const header =
     `envoy-doctor ${env.revision}, Node ${env.node} on ${env.cores} × ${env.cpu}, ${env.memory}; ` +
-    `median of ${RUNS} runs, each in a fresh process; peak RSS is the highest of the runs`;
+    `median of ${RUNS} runs (${GIANT_RUNS} for the giant mesh), each in a fresh process; peak RSS is the highest of the runs`;
   process.stdout.write(`\n${header}\n${generated.join('\n')}\n\n${mainTable(rows, false)}\n\nend-to-end by step (median ms):\n\n${phaseTable(rows, false)}\n`);
   process.stdout.write(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${relative(process.cwd(), OUT_DIR)}/results.{json,md}\n`);
 
   writeFileSync(join(OUT_DIR, 'results.md'), `${header}\n\n${generated.join('\n\n')}\n\n${mainTable(rows, true)}\n\n${phaseTable(rows, true)}\n`);
   writeFileSync(
     join(OUT_DIR, 'results.json'),
-    `${JSON.stringify({ machine: env, inputs, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => basename(f)) } })) }, null, 2)}\n`,
+    `${JSON.stringify({ machine: env, inputs, gz, giant, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => relative(OUT_DIR, f)) } })) }, null, 2)}\n`,
   );
+  if (args.includes('--clean')) {
+    rmSync(GIANT_DIR, { recursive: true, force: true });
+    process.stdout.write(`deleted ${relative(process.cwd(), GIANT_DIR)}/\n`);
+  }
 }
 
-main();
+await main();
