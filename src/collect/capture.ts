@@ -1,20 +1,22 @@
 // What live collection reads, one proxy at a time: parsed and diagnosed as soon as it is complete (`diagnose`),
 // or written as a bundle that `analyze` reads back to the same diagnosis (`collect`).
 
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { FleetDiagnosis } from '../diagnose/diagnose.ts';
 import type { AccessLog } from '../model/access-log.ts';
 import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
-import { parseConfigDocument } from '../parse/config-document.ts';
+import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, type BundledProxy, type ProxyManifest, safeSegment, writeBundleFile } from './bundle.ts';
-import type { CollectedProxy, LiveSink, LiveTarget, TargetOutcome } from './live.ts';
+import { type CollectedProxy, configDumpChunks, type LiveSink, type LiveTarget, type TargetOutcome } from './live.ts';
 
 /** Parses a proxy's log output; a log with no access log lines is no access log. */
 function accessLogOf(text: string | undefined, source: string): AccessLog | undefined {
@@ -40,7 +42,8 @@ export interface LiveContext {
 /** Parses one collected proxy into a snapshot; its stats stream from their files into the parser. */
 export async function snapshotOfCollected(target: LiveTarget, proxy: CollectedProxy, context: LiveContext = {}): Promise<Snapshot> {
   const name = displayName(target);
-  const [config] = parseConfigDocument(proxy.configDump, `${target.admin} /config_dump`, target.id);
+  // The config dump streams from the answers' files into the parser; no whole document is ever held.
+  const [config] = await parseConfigDumpChunks(configDumpChunks(proxy, target.admin), `${target.admin} /config_dump`, target.id);
   const capture: ProxyCapture = {
     id: target.id,
     configSource: `${target.admin} /config_dump`,
@@ -111,6 +114,25 @@ export async function diagnosisSink(run: FleetDiagnosis, context: LiveContext = 
   };
 }
 
+/** Writes a proxy's config dump to `path` as it is parsed, so only a readable dump is written. */
+async function writeConfigDump(p: CollectedProxy, target: LiveTarget, path: string): Promise<void> {
+  const out = createWriteStream(path);
+  const written = finished(out);
+  written.catch(() => undefined);
+  async function* tee(): AsyncGenerator<Buffer> {
+    for await (const chunk of configDumpChunks(p, target.admin)) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      yield chunk;
+    }
+  }
+  try {
+    await parseConfigDumpChunks(tee(), `${target.admin} /config_dump`, target.id);
+  } finally {
+    out.end();
+    await written;
+  }
+}
+
 function bundleDir(t: LiveTarget): string {
   return join('proxies', safeSegment(t.namespace ?? 'direct'), safeSegment(t.id));
 }
@@ -128,6 +150,16 @@ export function bundleSink(root: string): LiveSink {
     },
     async collected(target, p) {
       const rel = bundleDir(target);
+      try {
+        // The per-resource answers are joined into the bundle's config_dump.json as a stream, parsed on the way
+        // so a bundle never holds a dump `analyze` cannot read; then they are removed.
+        await writeConfigDump(p, target, join(root, rel, 'config_dump.json'));
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        await rm(p.dir, { recursive: true, force: true });
+        return err.message;
+      }
+      for (const part of p.configParts) await rm(join(p.dir, part), { force: true });
       const manifest: ProxyManifest = {
         id: target.id,
         admin: target.admin,
@@ -137,7 +169,6 @@ export function bundleSink(root: string): LiveSink {
       if (target.namespace !== undefined) manifest.namespace = target.namespace;
       if (target.owner !== undefined) manifest.owner = target.owner;
       if (p.statsLater) manifest.statsLater = { file: p.statsLater.file, takenAt: p.statsLater.takenAt.toISOString() };
-      await writeBundleFile(root, join(rel, 'config_dump.json'), p.configDump);
       if (p.serverInfo) await writeBundleFile(root, join(rel, 'server_info.json'), p.serverInfo);
       if (p.clusters) await writeBundleFile(root, join(rel, 'clusters.json'), p.clusters);
       if (p.listeners) await writeBundleFile(root, join(rel, 'listeners.json'), p.listeners);

@@ -8,7 +8,8 @@
 // wait between the samples a proxy holds only the file of its first sample. So memory follows `concurrency`,
 // not the number of proxies.
 
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
@@ -45,13 +46,13 @@ export interface StatsFile {
   takenAt: Date;
 }
 
-/** What was read from one proxy: small bodies in memory, stats as files in `dir`. */
+/** What was read from one proxy: small bodies in memory, config dump answers and stats as files in `dir`. */
 export interface CollectedProxy {
   /** The directory the proxy's stats files were written to. */
   dir: string;
   serverInfo?: Buffer;
-  /** A /config_dump document assembled from per-resource reads (never secrets). */
-  configDump: Buffer;
+  /** Files of the per-resource /config_dump answers in `dir`, in the order of CONFIG_DUMP_RESOURCES (never secrets); `configDumpChunks` joins them. */
+  configParts: string[];
   stats: StatsFile;
   statsLater?: StatsFile;
   clusters?: Buffer;
@@ -134,30 +135,95 @@ export class Slots {
   }
 }
 
+const OPENING = /^\s*\{\s*"configs"\s*:\s*\[/;
+const EMPTY = /^\s*\{\s*\}\s*$/;
+const CLOSING = /\]\s*\}\s*$/;
+const HEAD_BYTES = 256;
+const TAIL_BYTES = 64;
+
 /**
- * Assembles one /config_dump document from per-resource answers, with the node from /server_info. An answer
- * that is not JSON is an input error naming its endpoint (`base` and the resource).
+ * The entries of one `/config_dump?resource=` answer, `{"configs": [ ... ]}`, as the bytes between its brackets,
+ * streamed. An answer laid out otherwise is parsed whole (it is one resource) and its entries written back.
  */
-export function assembleConfigDump(parts: Buffer[], serverInfo: Buffer | undefined, base = ''): Buffer {
-  const configs: unknown[] = [];
-  if (serverInfo) {
+async function* configEntries(file: string, source: string): AsyncGenerator<Buffer> {
+  const stream = createReadStream(file);
+  let head = Buffer.alloc(0);
+  let tail = Buffer.alloc(0);
+  let opened = false;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (!opened) {
+      head = Buffer.concat([head, chunk]);
+      const m = OPENING.exec(head.subarray(0, HEAD_BYTES).toString('latin1'));
+      if (!m) {
+        if (head.length < HEAD_BYTES) continue;
+        break;
+      }
+      opened = true;
+      tail = head.subarray(m[0].length);
+      head = Buffer.alloc(0);
+    } else tail = Buffer.concat([tail, chunk]);
+    if (tail.length > TAIL_BYTES) {
+      yield tail.subarray(0, tail.length - TAIL_BYTES);
+      tail = tail.subarray(tail.length - TAIL_BYTES);
+    }
+  }
+  if (opened) {
+    const end = CLOSING.exec(tail.toString('latin1'));
+    if (!end) throw new InputError(source, "truncated: no closing ']}'; expected Envoy's /config_dump");
+    yield tail.subarray(0, end.index);
+    return;
+  }
+  // Not Envoy's layout: read the answer whole and write its entries back.
+  stream.destroy();
+  const text = (await readFile(file)).toString('utf8').replace(/^\uFEFF/, '');
+  if (EMPTY.test(text)) return;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(source, `not JSON (${(err as Error).message}); expected Envoy's /config_dump`);
+  }
+  const configs = (doc as { configs?: unknown } | null)?.configs;
+  if (!Array.isArray(configs)) throw new InputError(source, "no configs[]; expected Envoy's /config_dump");
+  yield Buffer.from(configs.map((c) => JSON.stringify(c)).join(','));
+}
+
+/**
+ * One /config_dump document, streamed, from a proxy's per-resource answers (files in its directory, in the order
+ * of CONFIG_DUMP_RESOURCES) and the node from /server_info, which the resource answers lack.
+ */
+export async function* configDumpChunks(proxy: Pick<CollectedProxy, 'dir' | 'configParts' | 'serverInfo'>, base: string): AsyncGenerator<Buffer> {
+  yield Buffer.from('{"configs":[');
+  let entries = 0;
+  if (proxy.serverInfo) {
     try {
-      const node = (JSON.parse(serverInfo.toString('utf8')) as { node?: unknown }).node;
-      if (node) configs.push({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node } });
+      const node = (JSON.parse(proxy.serverInfo.toString('utf8')) as { node?: unknown }).node;
+      if (node) {
+        yield Buffer.from(JSON.stringify({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node } }));
+        entries++;
+      }
     } catch {
       // /server_info that is not JSON adds nothing; the resources still make a dump.
     }
   }
-  parts.forEach((part, i) => {
-    let doc: { configs?: unknown[] };
-    try {
-      doc = JSON.parse(part.toString('utf8')) as { configs?: unknown[] };
-    } catch (err) {
-      throw new InputError(`${base}/config_dump?resource=${CONFIG_DUMP_RESOURCES[i] ?? i}`, `not JSON (${(err as Error).message}); expected Envoy's /config_dump`);
+  for (const [i, file] of proxy.configParts.entries()) {
+    let started = false;
+    for await (const chunk of configEntries(join(proxy.dir, file), `${base}/config_dump?resource=${CONFIG_DUMP_RESOURCES[i] ?? file}`)) {
+      if (!started) {
+        // Leading whitespace says nothing yet: an answer with no entries adds no comma.
+        const text = chunk.toString('latin1');
+        const at = text.search(/\S/);
+        if (at < 0) continue;
+        started = true;
+        if (entries > 0) yield Buffer.from(',');
+        entries++;
+        yield chunk.subarray(at);
+        continue;
+      }
+      yield chunk;
     }
-    configs.push(...(Array.isArray(doc?.configs) ? doc.configs : []));
-  });
-  return Buffer.from(JSON.stringify({ configs }));
+  }
+  yield Buffer.from(']}');
 }
 
 async function withEndpoint<T>(target: LiveTarget, options: LiveOptions, work: (client: AdminClient) => Promise<T>): Promise<T> {
@@ -212,10 +278,16 @@ function settled<T>(s: Settled<T>): T {
   return s.value;
 }
 
+/** Streams one answer into `dir/file`, under the client's size limit and deadline; returns the file's name. */
+async function bodyToFile(client: AdminClient, path: string, query: Record<string, string>, dir: string, file: string): Promise<string> {
+  await client.stream(path, query, (chunks) => pipeline(chunks, createWriteStream(join(dir, file))));
+  return file;
+}
+
 /** Streams one /stats sample into `dir/file`; the time recorded is when it was asked for. */
 async function statsToFile(client: AdminClient, plan: ReadPlan, dir: string, file: string): Promise<StatsFile> {
   const takenAt = new Date();
-  await client.stream('/stats', plan.statsQuery, (chunks) => pipeline(chunks, createWriteStream(join(dir, file))));
+  await bodyToFile(client, '/stats', plan.statsQuery, dir, file);
   return { file, takenAt };
 }
 
@@ -264,13 +336,12 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
             step(target, 'config dump');
             // Every read of this contact at once; each settles before any is looked at, so none runs unobserved.
             const info = settle(optional(warnings, () => client.get('/server_info')));
-            const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => client.get('/config_dump', { resource }))));
+            const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => bodyToFile(client, '/config_dump', { resource }, into, `config_dump.${resource}.json`))));
             const stats = settle(statsToFile(client, plan, into, first ? 'stats.later.txt' : 'stats.txt'));
             const clusters = plan.bundleReads ? settle(optional(warnings, () => client.get('/clusters', { format: 'json' }))) : undefined;
             const listeners = plan.bundleReads ? settle(optional(warnings, () => client.get('/listeners', { format: 'json' }))) : undefined;
             const [serverInfo, configParts, sample, clustersBody, listenersBody] = await Promise.all([info, parts, stats, clusters, listeners]);
             step(target, 'stats');
-            const configDump = assembleConfigDump(settled(configParts), settled(serverInfo), client.base);
             let statsLater: StatsFile | undefined;
             let statsFirst: StatsFile;
             if (first) {
@@ -279,7 +350,7 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
               if (sample.ok) statsLater = sample.value;
               else warnings.push(`second stats sample: ${(sample.error as Error).message}`);
             } else statsFirst = settled(sample);
-            const proxy: CollectedProxy = { dir: into, configDump, stats: statsFirst, warnings };
+            const proxy: CollectedProxy = { dir: into, configParts: settled(configParts), stats: statsFirst, warnings };
             const serverInfoBody = settled(serverInfo);
             if (serverInfoBody) proxy.serverInfo = serverInfoBody;
             if (statsLater) proxy.statsLater = statsLater;
