@@ -10,6 +10,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchInputs, type GiantInputs, type GzipInputs, generateBenchInputs, generateGiantInputs, generateGzipInputs } from './generate.ts';
+import { runFleetBench } from './fleet.ts';
 import type { MeasureCase, MeasureResult } from './measure.ts';
 
 /** Runs per case; the median time is reported. */
@@ -263,3 +264,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The fleet benchmark runs after, with its own servers and table (bench/fleet.ts).
+await runFleetBench();

@@ -163,6 +163,7 @@ export class AdminClient {
     const timeoutMs = this.options.timeoutMs;
     // Failures of the body itself are marked, so they are told apart from the consumer's own errors.
     let bodyFailure: AdminError | undefined;
+    let complete = false;
     async function* chunks(): AsyncGenerator<Buffer> {
       let size = 0;
       try {
@@ -181,6 +182,7 @@ export class AdminClient {
         bodyFailure = new AdminError(endpoint, `body truncated (${size} of ${declared} bytes)`);
         throw bodyFailure;
       }
+      complete = true;
     }
     let deadline: (() => void) | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -199,7 +201,8 @@ export class AdminClient {
       throw new ConsumerError(err);
     } finally {
       if (deadline) signal.removeEventListener('abort', deadline);
-      if (!res.body.destroyed) res.body.destroy();
+      // A body the consumer left unread is dropped with its connection.
+      if (!complete && !res.body.destroyed) res.body.destroy();
     }
   }
 

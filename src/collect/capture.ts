@@ -1,8 +1,8 @@
 // What live collection reads, one proxy at a time: parsed and diagnosed as soon as it is complete (`diagnose`),
 // or written as a bundle that `analyze` reads back to the same diagnosis (`collect`).
 
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -16,7 +16,7 @@ import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, type BundledProxy, type ProxyManifest, safeSegment, writeBundleFile } from './bundle.ts';
-import { type CollectedProxy, configDumpChunks, type LiveSink, type LiveTarget, type TargetOutcome } from './live.ts';
+import { type CollectedProxy, configDumpChunks, fileStore, type LiveSink, type LiveTarget, memoryStore, type TargetOutcome } from './live.ts';
 
 /** Parses a proxy's log output; a log with no access log lines is no access log. */
 function accessLogOf(text: string | undefined, source: string): AccessLog | undefined {
@@ -47,13 +47,13 @@ export async function snapshotOfCollected(target: LiveTarget, proxy: CollectedPr
   const capture: ProxyCapture = {
     id: target.id,
     configSource: `${target.admin} /config_dump`,
-    stats: { chunks: createReadStream(join(proxy.dir, proxy.stats.file)), source: `${target.admin} /stats`, takenAt: proxy.stats.takenAt },
+    stats: { chunks: proxy.body(proxy.stats.file), source: `${target.admin} /stats`, takenAt: proxy.stats.takenAt },
   };
   if (config) capture.config = { ...config, id: target.id };
   if (target.namespace !== undefined) capture.namespace = target.namespace;
   if (target.owner !== undefined) capture.owner = target.owner;
   if (proxy.statsLater) {
-    capture.statsLater = { chunks: createReadStream(join(proxy.dir, proxy.statsLater.file)), source: `${target.admin} /stats (second sample)`, takenAt: proxy.statsLater.takenAt };
+    capture.statsLater = { chunks: proxy.body(proxy.statsLater.file), source: `${target.admin} /stats (second sample)`, takenAt: proxy.statsLater.takenAt };
   }
   const accessLog = accessLogOf(proxy.accessLog, `logs of ${name}`);
   if (accessLog) capture.accessLog = accessLog;
@@ -73,23 +73,20 @@ function notCollected(target: LiveTarget, reason: string) {
 
 /** A sink that diagnoses live proxies, with a hook to watch each proxy's parse begin and end. */
 export interface DiagnosisSink extends LiveSink {
-  /** Removes the temporary directory the stats files were streamed to. */
+  /** Removes the temporary directory first stats samples wait in. */
   close(): Promise<void>;
 }
 
 /**
- * Diagnoses each proxy as soon as it is read, adding it to `run`, then deletes its files: stats stream to a
- * private temporary directory (only the first sample waits there for the second) and from it into the parser.
+ * Diagnoses each proxy as soon as it is read, adding it to `run`, and lets go of its bodies: the first stats
+ * sample waits for the second in a file of a private temporary directory; everything read in the slot that
+ * parses it is kept as chunks in memory, streamed into the parsers, and dropped with the slot.
  * `observe` sees each proxy's parse start (`hold`) and end (`release`).
  */
 export async function diagnosisSink(run: FleetDiagnosis, context: LiveContext = {}, observe?: (event: 'hold' | 'release', target: LiveTarget) => void): Promise<DiagnosisSink> {
   const root = await mkdtemp(join(tmpdir(), 'envoy-doctor-live-'));
   return {
-    async directory(_target, order) {
-      const dir = join(root, String(order));
-      await mkdir(dir, { recursive: true });
-      return dir;
-    },
+    stores: (_target, order) => ({ waiting: fileStore(join(root, String(order))), now: memoryStore() }),
     async collected(target, proxy, order) {
       observe?.('hold', target);
       try {
@@ -101,12 +98,12 @@ export async function diagnosisSink(run: FleetDiagnosis, context: LiveContext = 
         return err.message;
       } finally {
         observe?.('release', target);
-        await rm(proxy.dir, { recursive: true, force: true });
+        await rm(join(root, String(order)), { recursive: true, force: true });
       }
     },
-    async failed(target, reason, order, dir) {
+    async failed(target, reason, order) {
       run.skip(notCollected(target, reason), order);
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await rm(join(root, String(order)), { recursive: true, force: true });
     },
     async close() {
       await rm(root, { recursive: true, force: true });
@@ -143,10 +140,9 @@ function bundleDir(t: LiveTarget): string {
  */
 export function bundleSink(root: string): LiveSink {
   return {
-    async directory(target) {
-      const dir = join(root, bundleDir(target));
-      await mkdir(dir, { recursive: true });
-      return dir;
+    stores(target) {
+      const files = fileStore(join(root, bundleDir(target)));
+      return { waiting: files, now: files };
     },
     async collected(target, p) {
       const rel = bundleDir(target);
@@ -156,10 +152,10 @@ export function bundleSink(root: string): LiveSink {
         await writeConfigDump(p, target, join(root, rel, 'config_dump.json'));
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
-        await rm(p.dir, { recursive: true, force: true });
+        await rm(join(root, rel), { recursive: true, force: true });
         return err.message;
       }
-      for (const part of p.configParts) await rm(join(p.dir, part), { force: true });
+      for (const part of p.configParts) await rm(join(root, rel, part), { force: true });
       const manifest: ProxyManifest = {
         id: target.id,
         admin: target.admin,
@@ -176,8 +172,8 @@ export function bundleSink(root: string): LiveSink {
       await writeBundleFile(root, join(rel, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       return undefined;
     },
-    async failed(_target, _reason, _order, dir) {
-      if (dir) await rm(dir, { recursive: true, force: true });
+    async failed(target) {
+      await rm(join(root, bundleDir(target)), { recursive: true, force: true });
     },
   };
 }

@@ -4,12 +4,12 @@
 //
 // Each proxy's reads go to a sink as they complete, inside the proxy's concurrency slot: the sink parses and
 // diagnoses them (`diagnose`) or writes them into a bundle (`collect`), and lets go of them before the slot is
-// freed. Stats bodies are streamed to files in the proxy's directory, never held whole in memory; during the
-// wait between the samples a proxy holds only the file of its first sample. So memory follows `concurrency`,
-// not the number of proxies.
+// freed. Bodies arrive as streams into the sink's stores: chunks in memory for what is parsed in the same slot,
+// a file for the first stats sample (the only thing a proxy keeps while it waits for the second) and for
+// everything a bundle keeps. So memory follows `concurrency`, not the number of proxies.
 
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
@@ -40,18 +40,62 @@ export interface LiveTarget {
   logs?(): Promise<string>;
 }
 
-/** A /stats sample written to a file in the proxy's directory, and when it was taken. */
+/** Where a proxy's streamed bodies are kept until the sink has taken them: a directory, or chunks in memory. */
+export interface BodyStore {
+  /** Stores a body under `name` as its chunks arrive. */
+  write(name: string, chunks: AsyncIterable<Buffer>): Promise<void>;
+  /** Reads a stored body back as chunks. */
+  read(name: string): AsyncIterable<Buffer>;
+}
+
+/** A store of files in `dir`, made when the first body is written. */
+export function fileStore(dir: string): BodyStore {
+  let made: Promise<unknown> | undefined;
+  return {
+    async write(name, chunks) {
+      made ??= mkdir(dir, { recursive: true });
+      await made;
+      await pipeline(chunks, createWriteStream(join(dir, name)));
+    },
+    read: (name) => createReadStream(join(dir, name)),
+  };
+}
+
+/** A store that keeps each body's chunks as they came (never joined into one buffer). */
+export function memoryStore(): BodyStore {
+  const bodies = new Map<string, Buffer[]>();
+  return {
+    async write(name, chunks) {
+      const parts: Buffer[] = [];
+      for await (const c of chunks) parts.push(c);
+      bodies.set(name, parts);
+    },
+    async *read(name) {
+      const parts = bodies.get(name);
+      if (!parts) throw new Error(`no body ${name}`);
+      yield* parts;
+    },
+  };
+}
+
+/** A proxy's two stores: `waiting` for the first stats sample (kept across the interval), `now` for the rest. */
+export interface ProxyStores {
+  waiting: BodyStore;
+  now: BodyStore;
+}
+
+/** A /stats sample stored under `file`, and when it was taken. */
 export interface StatsFile {
   file: string;
   takenAt: Date;
 }
 
-/** What was read from one proxy: small bodies in memory, config dump answers and stats as files in `dir`. */
+/** What was read from one proxy: small bodies in memory, config dump answers and stats samples in stores. */
 export interface CollectedProxy {
-  /** The directory the proxy's stats files were written to. */
-  dir: string;
+  /** Reads a stored body (a config dump answer, a stats sample) back as chunks. */
+  body(name: string): AsyncIterable<Buffer>;
   serverInfo?: Buffer;
-  /** Files of the per-resource /config_dump answers in `dir`, in the order of CONFIG_DUMP_RESOURCES (never secrets); `configDumpChunks` joins them. */
+  /** Names of the per-resource /config_dump answers, in the order of CONFIG_DUMP_RESOURCES (never secrets); `configDumpChunks` joins them. */
   configParts: string[];
   stats: StatsFile;
   statsLater?: StatsFile;
@@ -63,20 +107,20 @@ export interface CollectedProxy {
 }
 
 /** How one target ended. */
-export type TargetOutcome = { target: LiveTarget; order: number; ok: true; dir: string } | { target: LiveTarget; order: number; ok: false; reason: string };
+export type TargetOutcome = { target: LiveTarget; order: number; ok: true } | { target: LiveTarget; order: number; ok: false; reason: string };
 
 /** Where each proxy's reads go. Calls for one proxy come in order; calls for different proxies interleave. */
 export interface LiveSink {
-  /** Creates and returns the directory one proxy's stats files are written to. */
-  directory(target: LiveTarget, order: number): Promise<string>;
+  /** The stores one proxy's bodies are streamed into. */
+  stores(target: LiveTarget, order: number): ProxyStores;
   /**
    * Takes everything read from one proxy, inside its concurrency slot: what it keeps after returning should be
    * small (a summary), since the slot is then given to the next proxy. Returning a reason marks the proxy as not
    * collected (a body that cannot be parsed).
    */
   collected(target: LiveTarget, proxy: CollectedProxy, order: number): Promise<string | undefined>;
-  /** A proxy that could not be collected; `dir` is its directory when one was made. */
-  failed(target: LiveTarget, reason: string, order: number, dir: string | undefined): Promise<void>;
+  /** A proxy that could not be collected (what its stores hold is let go of). */
+  failed(target: LiveTarget, reason: string, order: number): Promise<void>;
 }
 
 /** A progress event, for a person watching a terminal. */
@@ -145,12 +189,12 @@ const TAIL_BYTES = 64;
  * The entries of one `/config_dump?resource=` answer, `{"configs": [ ... ]}`, as the bytes between its brackets,
  * streamed. An answer laid out otherwise is parsed whole (it is one resource) and its entries written back.
  */
-async function* configEntries(file: string, source: string): AsyncGenerator<Buffer> {
-  const stream = createReadStream(file);
+async function* configEntries(body: () => AsyncIterable<Buffer>, source: string): AsyncGenerator<Buffer> {
+  const stream = body();
   let head = Buffer.alloc(0);
   let tail = Buffer.alloc(0);
   let opened = false;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of stream) {
     if (!opened) {
       head = Buffer.concat([head, chunk]);
       const m = OPENING.exec(head.subarray(0, HEAD_BYTES).toString('latin1'));
@@ -174,8 +218,9 @@ async function* configEntries(file: string, source: string): AsyncGenerator<Buff
     return;
   }
   // Not Envoy's layout: read the answer whole and write its entries back.
-  stream.destroy();
-  const text = (await readFile(file)).toString('utf8').replace(/^\uFEFF/, '');
+  const whole: Buffer[] = [];
+  for await (const chunk of body()) whole.push(chunk);
+  const text = Buffer.concat(whole).toString('utf8').replace(/^\uFEFF/, '');
   if (EMPTY.test(text)) return;
   let doc: unknown;
   try {
@@ -189,10 +234,10 @@ async function* configEntries(file: string, source: string): AsyncGenerator<Buff
 }
 
 /**
- * One /config_dump document, streamed, from a proxy's per-resource answers (files in its directory, in the order
- * of CONFIG_DUMP_RESOURCES) and the node from /server_info, which the resource answers lack.
+ * One /config_dump document, streamed, from a proxy's per-resource answers (in the order of CONFIG_DUMP_RESOURCES)
+ * and the node from /server_info, which the resource answers lack.
  */
-export async function* configDumpChunks(proxy: Pick<CollectedProxy, 'dir' | 'configParts' | 'serverInfo'>, base: string): AsyncGenerator<Buffer> {
+export async function* configDumpChunks(proxy: Pick<CollectedProxy, 'body' | 'configParts' | 'serverInfo'>, base: string): AsyncGenerator<Buffer> {
   yield Buffer.from('{"configs":[');
   let entries = 0;
   if (proxy.serverInfo) {
@@ -208,7 +253,7 @@ export async function* configDumpChunks(proxy: Pick<CollectedProxy, 'dir' | 'con
   }
   for (const [i, file] of proxy.configParts.entries()) {
     let started = false;
-    for await (const chunk of configEntries(join(proxy.dir, file), `${base}/config_dump?resource=${CONFIG_DUMP_RESOURCES[i] ?? file}`)) {
+    for await (const chunk of configEntries(() => proxy.body(file), `${base}/config_dump?resource=${CONFIG_DUMP_RESOURCES[i] ?? file}`)) {
       if (!started) {
         // Leading whitespace says nothing yet: an answer with no entries adds no comma.
         const text = chunk.toString('latin1');
@@ -278,17 +323,17 @@ function settled<T>(s: Settled<T>): T {
   return s.value;
 }
 
-/** Streams one answer into `dir/file`, under the client's size limit and deadline; returns the file's name. */
-async function bodyToFile(client: AdminClient, path: string, query: Record<string, string>, dir: string, file: string): Promise<string> {
-  await client.stream(path, query, (chunks) => pipeline(chunks, createWriteStream(join(dir, file))));
-  return file;
+/** Streams one answer into `store` under `name`, within the client's size limit and deadline; returns the name. */
+async function bodyToStore(client: AdminClient, path: string, query: Record<string, string>, store: BodyStore, name: string): Promise<string> {
+  await client.stream(path, query, (chunks) => store.write(name, chunks));
+  return name;
 }
 
-/** Streams one /stats sample into `dir/file`; the time recorded is when it was asked for. */
-async function statsToFile(client: AdminClient, plan: ReadPlan, dir: string, file: string): Promise<StatsFile> {
+/** Streams one /stats sample into `store`; the time recorded is when it was asked for. */
+async function statsToStore(client: AdminClient, plan: ReadPlan, store: BodyStore, name: string): Promise<StatsFile> {
   const takenAt = new Date();
-  await bodyToFile(client, '/stats', plan.statsQuery, dir, file);
-  return { file, takenAt };
+  await bodyToStore(client, '/stats', plan.statsQuery, store, name);
+  return { file: name, takenAt };
 }
 
 /**
@@ -303,9 +348,8 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
   const step = (target: LiveTarget, s: string) => options.progress?.({ done, total: targets.length, target: target.id, step: s });
   return Promise.all(
     targets.map(async (target, order): Promise<TargetOutcome> => {
-      let dir: string | undefined;
       const fail = async (reason: string): Promise<TargetOutcome> => {
-        await sink.failed(target, reason, order, dir);
+        await sink.failed(target, reason, order);
         return { target, order, ok: false, reason };
       };
       if (target.skip) {
@@ -315,29 +359,26 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
       }
       try {
         const warnings: string[] = [];
+        const stores = sink.stores(target, order);
         let first: StatsFile | undefined;
         if (options.intervalMs > 0) {
-          first = await slots.run(async () => {
-            dir = await sink.directory(target, order);
-            const into = dir;
-            return withEndpoint(target, options, async (client) => {
+          first = await slots.run(async () =>
+            withEndpoint(target, options, async (client) => {
               step(target, 'stats');
-              return statsToFile(client, plan, into, 'stats.txt');
-            });
-          });
+              return statsToStore(client, plan, stores.waiting, 'stats.txt');
+            }),
+          );
           step(target, `waiting ${options.intervalMs / 1000}s for the second sample`);
           const wait = first.takenAt.getTime() + options.intervalMs - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
         const reason = await slots.run(async () => {
-          dir ??= await sink.directory(target, order);
-          const into = dir;
           const read = await withEndpoint(target, options, async (client) => {
             step(target, 'config dump');
             // Every read of this contact at once; each settles before any is looked at, so none runs unobserved.
             const info = settle(optional(warnings, () => client.get('/server_info')));
-            const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => bodyToFile(client, '/config_dump', { resource }, into, `config_dump.${resource}.json`))));
-            const stats = settle(statsToFile(client, plan, into, first ? 'stats.later.txt' : 'stats.txt'));
+            const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => bodyToStore(client, '/config_dump', { resource }, stores.now, `config_dump.${resource}.json`))));
+            const stats = settle(statsToStore(client, plan, stores.now, first ? 'stats.later.txt' : 'stats.txt'));
             const clusters = plan.bundleReads ? settle(optional(warnings, () => client.get('/clusters', { format: 'json' }))) : undefined;
             const listeners = plan.bundleReads ? settle(optional(warnings, () => client.get('/listeners', { format: 'json' }))) : undefined;
             const [serverInfo, configParts, sample, clustersBody, listenersBody] = await Promise.all([info, parts, stats, clusters, listeners]);
@@ -350,7 +391,9 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
               if (sample.ok) statsLater = sample.value;
               else warnings.push(`second stats sample: ${(sample.error as Error).message}`);
             } else statsFirst = settled(sample);
-            const proxy: CollectedProxy = { dir: into, configParts: settled(configParts), stats: statsFirst, warnings };
+            const fromWait = first?.file;
+            const body = (name: string) => (name === fromWait ? stores.waiting.read(name) : stores.now.read(name));
+            const proxy: CollectedProxy = { body, configParts: settled(configParts), stats: statsFirst, warnings };
             const serverInfoBody = settled(serverInfo);
             if (serverInfoBody) proxy.serverInfo = serverInfoBody;
             if (statsLater) proxy.statsLater = statsLater;
@@ -371,7 +414,7 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
           }
         });
         if (reason !== undefined) return await fail(reason);
-        return { target, order, ok: true, dir: dir as string };
+        return { target, order, ok: true };
       } catch (err) {
         // A sink that fails for another reason than the proxy's input is a fault of its own: the run stops.
         if (err instanceof SinkFailure) throw err.cause;

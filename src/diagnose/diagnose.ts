@@ -45,7 +45,7 @@ export interface Diagnosis {
 const CONFIDENCE_RANK = { high: 2, medium: 1, low: 0 } as const;
 
 /** Orders root causes: most severe, then most confident, then highest score. */
-export function rankRootCauses(a: RootCause, b: RootCause): number {
+export function rankRootCauses(a: Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'>, b: Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'>): number {
   return (
     severityRank(b.severity) - severityRank(a.severity) ||
     CONFIDENCE_RANK[b.confidence] - CONFIDENCE_RANK[a.confidence] ||
@@ -64,6 +64,20 @@ export class RootCauseMerger {
   private readonly merged = new Map<string, { kept: RootCause; keptOrder: number; seen: Map<string, number> }>();
   private readonly alone: Array<{ rootCause: RootCause; order: number }> = [];
 
+  private keyOf(r: Pick<RootCause, 'id' | 'entities'>, owner: string): string {
+    // A proxy entity names the pod itself: on pods of one owner it is the same entity.
+    return `${owner}|${r.id}|${r.entities.map((e) => (e.kind === 'proxy' ? 'proxy' : `${e.kind}:${e.name}`)).sort().join(',')}`;
+  }
+
+  /** Whether `r` of a proxy at `order` would be kept if added now (no stronger or earlier equal one is held). */
+  mayKeep(r: Pick<RootCause, 'id' | 'entities' | 'severity' | 'confidence' | 'score'>, owner: string | undefined, order: number): boolean {
+    if (owner === undefined) return true;
+    const existing = this.merged.get(this.keyOf(r, owner));
+    if (!existing) return true;
+    const rank = rankRootCauses(r, existing.kept);
+    return rank < 0 || (rank === 0 && order < existing.keptOrder);
+  }
+
   /** Adds the root causes of one proxy; `order` is the proxy's place in the run, which breaks ties. */
   add(rootCauses: RootCause[], owner: string | undefined, order: number): void {
     for (const r of rootCauses) {
@@ -71,8 +85,7 @@ export class RootCauseMerger {
         this.alone.push({ rootCause: r, order });
         continue;
       }
-      // A proxy entity names the pod itself: on pods of one owner it is the same entity.
-      const key = `${owner}|${r.id}|${r.entities.map((e) => (e.kind === 'proxy' ? 'proxy' : `${e.kind}:${e.name}`)).sort().join(',')}`;
+      const key = this.keyOf(r, owner);
       const existing = this.merged.get(key);
       if (!existing) {
         this.merged.set(key, { kept: r, keptOrder: order, seen: new Map(r.seenOn.map((id) => [id, order])) });
@@ -199,7 +212,12 @@ export class FleetDiagnosis {
     const own = this.analyzers.flatMap((a) => a.analyze(snapshot));
     for (const finding of own) this.findings.push({ finding, order });
     const diagnosed = RULES.flatMap((rule) => rule.diagnose(snapshot, own));
-    const rootCauses = attachFixes(snapshot, diagnosed);
+    // Fixes are rendered together (one object may carry the changes of several root causes), and only when one
+    // of them may be kept: a pod whose every root cause an earlier pod of its owner already matches or beats is
+    // only named in seenOn, and its fixes would be thrown away.
+    const rootCauses = diagnosed.some((r) => this.merger.mayKeep(r, snapshot.owner, order))
+      ? attachFixes(snapshot, diagnosed)
+      : diagnosed.map((d) => ({ ...d, seenOn: [d.snapshot], fixes: [] }));
     this.perProxy += rootCauses.length;
     this.merger.add(rootCauses, snapshot.owner, order);
     this.snapshots.push({ snapshot: this.keep === 'snapshot' ? snapshot : summarizeSnapshot(snapshot, rootCauses), order });

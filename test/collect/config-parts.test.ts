@@ -2,26 +2,34 @@
 // through, empty answers adding nothing, other layouts read whole, answers cut short refused by name.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONFIG_DUMP_RESOURCES } from '../../src/collect/admin-client.ts';
-import { configDumpChunks } from '../../src/collect/live.ts';
+import { type BodyStore, configDumpChunks, fileStore, memoryStore } from '../../src/collect/live.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 
 const BASE = 'http://127.0.0.1:9901';
 
-async function joined(dir: string, bodies: string[], serverInfo?: string): Promise<string> {
+/** Chunks of `size` bytes, as a body arrives from the network. */
+async function* chunked(body: string, size: number): AsyncGenerator<Buffer> {
+  const bytes = Buffer.from(body);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+/** Stores the answers (in memory in 777-byte chunks, or as files) and joins them. */
+async function joined(store: BodyStore, bodies: string[], serverInfo?: string): Promise<string> {
   const configParts = await Promise.all(
     bodies.map(async (body, i) => {
-      const file = `config_dump.${CONFIG_DUMP_RESOURCES[i]}.json`;
-      await writeFile(join(dir, file), body);
-      return file;
+      const name = `config_dump.${CONFIG_DUMP_RESOURCES[i]}.json`;
+      await store.write(name, chunked(body, 777));
+      return name;
     }),
   );
   const parts: Buffer[] = [];
-  for await (const c of configDumpChunks({ dir, configParts, ...(serverInfo ? { serverInfo: Buffer.from(serverInfo) } : {}) }, BASE)) parts.push(c);
+  const proxy = { body: (name: string) => store.read(name), configParts, ...(serverInfo ? { serverInfo: Buffer.from(serverInfo) } : {}) };
+  for await (const c of configDumpChunks(proxy, BASE)) parts.push(c);
   return Buffer.concat(parts).toString('utf8');
 }
 
@@ -47,23 +55,25 @@ describe('joining per-resource config dump answers', () => {
       ' {\n "configs": [\n ]\n}\n',
       JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump.DynamicRouteConfig' }] }, null, 1),
     ];
-    const text = await joined(dir, bodies, JSON.stringify({ node: { id: 'router~10.0.0.1~envoy-0.ns~ns.svc.cluster.local' } }));
-    const doc = JSON.parse(text) as { configs: Array<Record<string, unknown>> };
-    assert.equal(doc.configs.length, 1 + 3000 + 1 + 1);
-    assert.match(String(doc.configs[0]?.['@type']), /BootstrapConfigDump$/);
-    assert.deepEqual(doc.configs.slice(1, 3001), many);
-    assert.equal(doc.configs[3001]?.name, 'l');
+    const node = JSON.stringify({ node: { id: 'router~10.0.0.1~envoy-0.ns~ns.svc.cluster.local' } });
+    for (const store of [memoryStore(), fileStore(join(dir, 'files'))]) {
+      const doc = JSON.parse(await joined(store, bodies, node)) as { configs: Array<Record<string, unknown>> };
+      assert.equal(doc.configs.length, 1 + 3000 + 1 + 1);
+      assert.match(String(doc.configs[0]?.['@type']), /BootstrapConfigDump$/);
+      assert.deepEqual(doc.configs.slice(1, 3001), many);
+      assert.equal(doc.configs[3001]?.name, 'l');
+    }
   });
 
   it('reads an answer in another layout whole, and adds nothing for one without entries', async () => {
     const other = JSON.stringify({ version: 1, configs: [cluster(1)] });
-    const doc = JSON.parse(await joined(dir, ['{ }', other, '{"configs":[]}'])) as { configs: unknown[] };
+    const doc = JSON.parse(await joined(memoryStore(), ['{ }', other, '{"configs":[]}'])) as { configs: unknown[] };
     assert.deepEqual(doc.configs, [cluster(1)]);
   });
 
   it('refuses an answer cut short or not JSON, naming its endpoint', async () => {
     const cut = JSON.stringify({ configs: [cluster(1), cluster(2)] }, null, 1).slice(0, -10);
-    await assert.rejects(joined(dir, [cut]), (err: unknown) => err instanceof InputError && /config_dump\?resource=static_clusters: truncated/.test(err.message));
-    await assert.rejects(joined(dir, ['{}', '<html>503</html>']), (err: unknown) => err instanceof InputError && /config_dump\?resource=dynamic_active_clusters: not JSON/.test(err.message));
+    await assert.rejects(joined(memoryStore(), [cut]), (err: unknown) => err instanceof InputError && /config_dump\?resource=static_clusters: truncated/.test(err.message));
+    await assert.rejects(joined(memoryStore(), ['{}', '<html>503</html>']), (err: unknown) => err instanceof InputError && /config_dump\?resource=dynamic_active_clusters: not JSON/.test(err.message));
   });
 });

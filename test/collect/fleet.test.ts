@@ -12,6 +12,7 @@ import { diagnosisSink } from '../../src/collect/capture.ts';
 import { collectAll, type LiveTarget } from '../../src/collect/live.ts';
 import { DIAGNOSE_READS } from '../../src/cli/live.ts';
 import { type Diagnosis, FleetDiagnosis } from '../../src/diagnose/diagnose.ts';
+import type { RootCause } from '../../src/model/finding.ts';
 import { renderTable } from '../../src/report/table.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
@@ -111,6 +112,24 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
     // Every root cause of the incident pods is merged the same way: per owner, never per pod.
     const perOwner = new Set(d.rootCauses.map((r) => r.id)).size * 2;
     assert.equal(d.rootCauses.length, perOwner);
+  });
+
+  it('keeps the fixes of every merged root cause: the same as one pod diagnosed alone', async () => {
+    const one = await FleetDiagnosis.start('summary');
+    const sink = await diagnosisSink(one);
+    try {
+      await collectAll([(pods[0] as Pod).target], { intervalMs: 0, concurrency: 1, timeoutMs: 5000, retries: 0, reads: DIAGNOSE_READS }, sink);
+    } finally {
+      await sink.close();
+    }
+    const alone = one.result();
+    const key = (r: RootCause) => `${r.id} ${r.entities.map((e) => e.name).join(',')}`;
+    const expected = new Map(alone.rootCauses.map((r) => [key(r), r.fixes]));
+    assert.ok(d.rootCauses.length > 0);
+    for (const r of d.rootCauses) {
+      assert.ok(expected.has(key(r)), key(r));
+      assert.deepEqual(r.fixes, expected.get(key(r)), key(r));
+    }
   });
 
   it('lists the proxies that could not be collected, in order, and diagnoses the rest', () => {
