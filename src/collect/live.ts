@@ -158,21 +158,22 @@ class SinkFailure extends Error {
   }
 }
 
-/** A counting semaphore. */
+/** A counting semaphore; waiting tasks marked `first` are let in before the others. */
 export class Slots {
   private free: number;
   private readonly waiting: Array<() => void> = [];
+  private readonly waitingFirst: Array<() => void> = [];
   constructor(n: number) {
     this.free = Math.max(1, n);
   }
   /** Runs `task` once a slot is free, holding it until the task settles. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  async run<T>(task: () => Promise<T>, first = false): Promise<T> {
     if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else await new Promise<void>((resolve) => (first ? this.waitingFirst : this.waiting).push(resolve));
     try {
       return await task();
     } finally {
-      const next = this.waiting.shift();
+      const next = this.waitingFirst.shift() ?? this.waiting.shift();
       if (next) next();
       else this.free++;
     }
@@ -191,8 +192,8 @@ const TAIL_BYTES = 64;
  */
 async function* configEntries(body: () => AsyncIterable<Buffer>, source: string): AsyncGenerator<Buffer> {
   const stream = body();
-  let head = Buffer.alloc(0);
-  let tail = Buffer.alloc(0);
+  let head: Buffer = Buffer.alloc(0);
+  let tail: Buffer = Buffer.alloc(0);
   let opened = false;
   for await (const chunk of stream) {
     if (!opened) {
@@ -205,6 +206,12 @@ async function* configEntries(body: () => AsyncIterable<Buffer>, source: string)
       opened = true;
       tail = head.subarray(m[0].length);
       head = Buffer.alloc(0);
+    } else if (chunk.length >= TAIL_BYTES) {
+      // The last bytes are held back until the end, where the closing `]}` is cut off; nothing else is copied.
+      if (tail.length > 0) yield tail;
+      yield chunk.subarray(0, chunk.length - TAIL_BYTES);
+      tail = chunk.subarray(chunk.length - TAIL_BYTES);
+      continue;
     } else tail = Buffer.concat([tail, chunk]);
     if (tail.length > TAIL_BYTES) {
       yield tail.subarray(0, tail.length - TAIL_BYTES);
@@ -412,7 +419,8 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
           } catch (err) {
             throw new SinkFailure(err);
           }
-        });
+          // A proxy that has its first sample finishes before another starts: fewer first samples wait.
+        }, first !== undefined);
         if (reason !== undefined) return await fail(reason);
         return { target, order, ok: true };
       } catch (err) {

@@ -18,12 +18,12 @@ async function* chunked(body: string, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
-/** Stores the answers (in memory in 777-byte chunks, or as files) and joins them. */
-async function joined(store: BodyStore, bodies: string[], serverInfo?: string): Promise<string> {
+/** Stores the answers (in memory in chunks of `size` bytes, or as files) and joins them. */
+async function joined(store: BodyStore, bodies: string[], serverInfo?: string, size = 777): Promise<string> {
   const configParts = await Promise.all(
     bodies.map(async (body, i) => {
       const name = `config_dump.${CONFIG_DUMP_RESOURCES[i]}.json`;
-      await store.write(name, chunked(body, 777));
+      await store.write(name, chunked(body, size));
       return name;
     }),
   );
@@ -56,8 +56,8 @@ describe('joining per-resource config dump answers', () => {
       JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump.DynamicRouteConfig' }] }, null, 1),
     ];
     const node = JSON.stringify({ node: { id: 'router~10.0.0.1~envoy-0.ns~ns.svc.cluster.local' } });
-    for (const store of [memoryStore(), fileStore(join(dir, 'files'))]) {
-      const doc = JSON.parse(await joined(store, bodies, node)) as { configs: Array<Record<string, unknown>> };
+    for (const [store, size] of [[memoryStore(), 777], [memoryStore(), 7], [fileStore(join(dir, 'files')), 777]] as const) {
+      const doc = JSON.parse(await joined(store, bodies, node, size)) as { configs: Array<Record<string, unknown>> };
       assert.equal(doc.configs.length, 1 + 3000 + 1 + 1);
       assert.match(String(doc.configs[0]?.['@type']), /BootstrapConfigDump$/);
       assert.deepEqual(doc.configs.slice(1, 3001), many);

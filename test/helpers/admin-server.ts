@@ -62,7 +62,16 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
+  // Answers are the same every time for the same request (but /stats, which alternates samples): made once.
+  const made = new Map<string, { type: string; data: Buffer } | undefined>();
   const body = (url: URL): { type: string; data: Buffer } | undefined => {
+    if (url.pathname === '/stats') return answer(url);
+    const key = `${url.pathname}?${url.search}`;
+    if (!made.has(key)) made.set(key, answer(url));
+    return made.get(key);
+  };
+  const filtered = new Map<string, Buffer>();
+  const answer = (url: URL): { type: string; data: Buffer } | undefined => {
     switch (url.pathname) {
       case '/server_info':
         return { type: 'application/json', data: Buffer.from(JSON.stringify({ version: 'abc/1.35.6/Clean/RELEASE/BoringSSL', state: 'LIVE', node: (dump.configs[0]?.bootstrap as { node?: unknown } | undefined)?.node ?? {} })) };
@@ -77,7 +86,13 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       }
       case '/stats': {
         // Alternates earlier and later samples, so every diagnosis sees the same window.
-        const data = filterStats(stats[statsServed % stats.length] as Buffer, url.searchParams.get('filter'));
+        const which = statsServed % stats.length;
+        const key = `${which}|${url.searchParams.get('filter') ?? ''}`;
+        let data = filtered.get(key);
+        if (!data) {
+          data = filterStats(stats[which] as Buffer, url.searchParams.get('filter'));
+          filtered.set(key, data);
+        }
         statsServed++;
         return { type: 'text/plain', data };
       }
