@@ -261,6 +261,22 @@ export class JsonStreamScanner {
     let decision = this.handler.decide(path, kind);
     if (kind === 'scalar' && (decision === 'descend' || decision === 'peek')) decision = 'emit';
     if (kind === 'array' && decision === 'peek') decision = 'descend';
+    if (decision === 'peek') {
+      // Fast path: the first key lies whole in this chunk, without escapes; decide now, without a frame.
+      let k = i + 1;
+      while (k < buf.length && isSpace(buf[k] as number)) k++;
+      if (buf[k] === 0x22) {
+        let close = k + 1;
+        while (close < buf.length && buf[close] !== 0x22 && buf[close] !== 0x5c) close++;
+        if (close < buf.length && buf[close] === 0x22) {
+          const late = this.handler.decidePeeked?.(path, buf.toString('utf8', k + 1, close)) ?? 'emit';
+          if (late !== 'descend') {
+            this.beginValue(path, late === 'emit', [], 0, 0);
+            return i;
+          }
+        }
+      }
+    }
     if (decision === 'descend' || decision === 'peek') {
       if (decision === 'descend') {
         this.flushBatch();
