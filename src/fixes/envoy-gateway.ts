@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import type { FixChange, RenderedFix } from '../model/finding.ts';
 import { type KubeObject, policyTargets, routeBackendPolicies } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
+import { routeByName } from '../model/topology.ts';
 import { gatewayDuration } from '../parse/durations.ts';
 import { quantity } from './quantity.ts';
 import { changeTarget, deepMerge } from './changes.ts';
@@ -99,7 +100,7 @@ function backendTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
   }
   const target = changeTarget(c);
   if (target.kind !== 'cluster' && target.kind !== 'route') return undefined;
-  const route = target.kind === 'cluster' ? routeOf(s, target.name) : s.routes.find((r) => r.name === target.name)?.sources.find((o) => ROUTE_KINDS.has(o.kind));
+  const route = target.kind === 'cluster' ? routeOf(s, target.name) : routeByName(s, target.name)?.sources.find((o) => ROUTE_KINDS.has(o.kind));
   if (!route) return undefined;
   // Patch the route-level policy that already wins for this route, instead of adding a second one that would conflict.
   const existing = s.kubernetes ? routeBackendPolicies(s.kubernetes, route.kind, route.namespace, route.name)[0] : undefined;

@@ -1,7 +1,7 @@
 // Rendering the fixes of a snapshot's root causes: all changes are merged per target object first, so the
 // policy for one route carries every field any root cause needs and two outputs never conflict.
 
-import type { Diagnosed, RenderedFix, RootCause } from '../model/finding.ts';
+import type { Diagnosed, FixChange, RenderedFix, RootCause } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
 import { envoyRenderer } from './envoy.ts';
 import { envoyGatewayRenderer } from './envoy-gateway.ts';
@@ -19,8 +19,14 @@ const RENDERERS: Record<Flavor, FixRenderer[]> = {
 export function attachFixes(s: Snapshot, diagnosed: Diagnosed[]): RootCause[] {
   const all = diagnosed.flatMap((d) => d.changes);
   const rendered = RENDERERS[s.flavor].flatMap((r) => r.render(s, all));
+  // Which rendered objects each change landed in, so a root cause finds its fixes without scanning them all.
+  const byChange = new Map<FixChange, number[]>();
+  rendered.forEach((r, i) => {
+    for (const c of r.changes) byChange.set(c, [...(byChange.get(c) ?? []), i]);
+  });
   return diagnosed.map((d) => {
-    const fixes: RenderedFix[] = rendered.filter((r) => r.changes.some((c) => d.changes.includes(c))).map((r) => r.fix);
+    const indexes = [...new Set(d.changes.flatMap((c) => byChange.get(c) ?? []))].sort((a, b) => a - b);
+    const fixes: RenderedFix[] = indexes.map((i) => (rendered[i] as (typeof rendered)[number]).fix);
     return { ...d, seenOn: [d.snapshot], fixes };
   });
 }

@@ -157,3 +157,15 @@ export function managersForCluster(s: Snapshot, clusterName: string): PlacedConn
   }
   return index.get(clusterName) ?? [];
 }
+
+const routeIndexes = new WeakMap<Snapshot, Map<string, Route>>();
+
+/** A snapshot's routes by name, built once per snapshot. */
+export function routeByName(s: Snapshot, name: string): Route | undefined {
+  let index = routeIndexes.get(s);
+  if (!index) {
+    index = new Map(s.routes.map((r) => [r.name, r]));
+    routeIndexes.set(s, index);
+  }
+  return index.get(name);
+}

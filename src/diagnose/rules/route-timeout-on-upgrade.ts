@@ -34,10 +34,14 @@ export const rule: DiagnosisRule = {
       return route !== undefined && route.timeoutMs.value > 0 && low !== undefined && Math.abs(route.timeoutMs.value - low) <= timerTolerance(route.timeoutMs.value);
     });
     const routeNames = [...new Set([...bands.map((b) => b.entity.name), ...fired.map((f) => f.entity.name)])];
+    const routes = new Map(s.routes.map((r) => [r.name, r]));
+    const byRoute = (list: Finding[]) => Map.groupBy(list, (f) => f.entity.name);
+    const firedByRoute = byRoute(fired);
+    const bandsByRoute = byRoute(bands);
     for (const name of routeNames) {
-      const route = s.routes.find((r) => r.name === name);
-      const own = fired.filter((f) => f.entity.name === name);
-      const here = bands.filter((b) => b.entity.name === name);
+      const route = routes.get(name);
+      const own = firedByRoute.get(name) ?? [];
+      const here = bandsByRoute.get(name) ?? [];
       const evidence: Finding[] = [];
       const explains: Explanation[] = [];
       let score = 0;
