@@ -379,9 +379,10 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
           const wait = first.takenAt.getTime() + options.intervalMs - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
+        // A proxy that has its first sample finishes before another starts: fewer first samples wait.
         const reason = await slots.run(async () => {
           const read = await withEndpoint(target, options, async (client) => {
-            step(target, 'config dump');
+            step(target, first ? 'config dump and second stats sample' : 'config dump and stats');
             // Every read of this contact at once; each settles before any is looked at, so none runs unobserved.
             const info = settle(optional(warnings, () => client.get('/server_info')));
             const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => bodyToStore(client, '/config_dump', { resource }, stores.now, `config_dump.${resource}.json`))));
@@ -389,7 +390,6 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
             const clusters = plan.bundleReads ? settle(optional(warnings, () => client.get('/clusters', { format: 'json' }))) : undefined;
             const listeners = plan.bundleReads ? settle(optional(warnings, () => client.get('/listeners', { format: 'json' }))) : undefined;
             const [serverInfo, configParts, sample, clustersBody, listenersBody] = await Promise.all([info, parts, stats, clusters, listeners]);
-            step(target, 'stats');
             let statsLater: StatsFile | undefined;
             let statsFirst: StatsFile;
             if (first) {
@@ -419,7 +419,6 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
           } catch (err) {
             throw new SinkFailure(err);
           }
-          // A proxy that has its first sample finishes before another starts: fewer first samples wait.
         }, first !== undefined);
         if (reason !== undefined) return await fail(reason);
         return { target, order, ok: true };
