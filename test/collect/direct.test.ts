@@ -178,6 +178,38 @@ describe('the admin client', () => {
     assert.throws(() => adminUrl('http://127.0.0.1:9901', '/stats', { reset: '1' }), /not allowed/);
     assert.equal(adminUrl('http://127.0.0.1:9901/', '/config_dump', { resource: 'dynamic_active_clusters' }).href, 'http://127.0.0.1:9901/config_dump?resource=dynamic_active_clusters');
   });
+  it('streams a body to its consumer: consumer errors pass through unretried, a slow consumer meets the deadline', async () => {
+    const server = await startAdminServer({ dir: INCIDENT });
+    const client = new AdminClient(server.url, { retries: 2, timeoutMs: 300 });
+    try {
+      let chunks = 0;
+      const size = await client.stream('/stats', {}, async (body) => {
+        let n = 0;
+        for await (const c of body) {
+          chunks++;
+          n += c.length;
+        }
+        return n;
+      });
+      assert.ok(size > 50_000 && chunks >= 1);
+      const before = server.requests.length;
+      const refusal = new Error('not stats');
+      await assert.rejects(
+        client.stream('/stats', {}, async () => {
+          throw refusal;
+        }),
+        (err: unknown) => err === refusal,
+      );
+      assert.equal(server.requests.length, before + 1, 'a consumer error is not retried');
+      await assert.rejects(
+        client.stream('/stats', {}, () => new Promise((resolve) => setTimeout(resolve, 1000))),
+        /\/stats: no complete answer within 0\.3s/,
+      );
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
   it('stops reading a body over its size limit', async () => {
     const server = await startAdminServer({ dir: INCIDENT, faults: { '/stats': 'endless' } });
     const client = new AdminClient(server.url, { maxBodyBytes: 1 << 20, retries: 0, timeoutMs: 10_000 });
