@@ -16,7 +16,7 @@ import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, type BundledProxy, type ProxyManifest, safeSegment, writeBundleFile } from './bundle.ts';
-import { type CollectedProxy, configDumpChunks, fileStore, type LiveSink, type LiveTarget, memoryStore, type TargetOutcome } from './live.ts';
+import { type CollectedProxy, configDumpChunks, fileStore, type LiveSink, type LiveTarget, MemoryBudget, memoryStore, type SpillStore, spillStore, type TargetOutcome } from './live.ts';
 
 /** Parses a proxy's log output; a log with no access log lines is no access log. */
 function accessLogOf(text: string | undefined, source: string): AccessLog | undefined {
@@ -77,16 +77,35 @@ export interface DiagnosisSink extends LiveSink {
   close(): Promise<void>;
 }
 
+/** Bytes of first stats samples kept in memory, across all proxies, while they wait for the second; the rest wait on disk. */
+export const WAITING_IN_MEMORY_BYTES = 32 * 1024 * 1024;
+
 /**
  * Diagnoses each proxy as soon as it is read, adding it to `run`, and lets go of its bodies: the first stats
- * sample waits for the second in a file of a private temporary directory; everything read in the slot that
- * parses it is kept as chunks in memory, streamed into the parsers, and dropped with the slot.
- * `observe` sees each proxy's parse start (`hold`) and end (`release`).
+ * sample waits for the second in memory while `waitingBytes` (for all proxies together) allows, else in a file of a
+ * private temporary directory; everything read in the slot that parses it is kept as chunks in memory, streamed
+ * into the parsers, and dropped with the slot. `observe` sees each proxy's parse start (`hold`) and end (`release`).
  */
-export async function diagnosisSink(run: FleetDiagnosis, context: LiveContext = {}, observe?: (event: 'hold' | 'release', target: LiveTarget) => void): Promise<DiagnosisSink> {
+export async function diagnosisSink(
+  run: FleetDiagnosis,
+  context: LiveContext = {},
+  observe?: (event: 'hold' | 'release', target: LiveTarget) => void,
+  waitingBytes = WAITING_IN_MEMORY_BYTES,
+): Promise<DiagnosisSink> {
   const root = await mkdtemp(join(tmpdir(), 'envoy-doctor-live-'));
+  const budget = new MemoryBudget(waitingBytes);
+  const waiting = new Map<number, SpillStore>();
+  const letGo = async (order: number) => {
+    waiting.get(order)?.release();
+    waiting.delete(order);
+    await rm(join(root, String(order)), { recursive: true, force: true });
+  };
   return {
-    stores: (_target, order) => ({ waiting: fileStore(join(root, String(order))), now: memoryStore() }),
+    stores: (_target, order) => {
+      const store = spillStore(join(root, String(order)), budget);
+      waiting.set(order, store);
+      return { waiting: store, now: memoryStore() };
+    },
     async collected(target, proxy, order) {
       observe?.('hold', target);
       try {
@@ -98,12 +117,12 @@ export async function diagnosisSink(run: FleetDiagnosis, context: LiveContext = 
         return err.message;
       } finally {
         observe?.('release', target);
-        await rm(join(root, String(order)), { recursive: true, force: true });
+        await letGo(order);
       }
     },
     async failed(target, reason, order) {
       run.skip(notCollected(target, reason), order);
-      await rm(join(root, String(order)), { recursive: true, force: true });
+      await letGo(order);
     },
     async close() {
       await rm(root, { recursive: true, force: true });

@@ -2,12 +2,12 @@
 // through, empty answers adding nothing, other layouts read whole, answers cut short refused by name.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONFIG_DUMP_RESOURCES } from '../../src/collect/admin-client.ts';
-import { type BodyStore, configDumpChunks, fileStore, memoryStore } from '../../src/collect/live.ts';
+import { type BodyStore, configDumpChunks, fileStore, MemoryBudget, memoryStore, spillStore } from '../../src/collect/live.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 
 const BASE = 'http://127.0.0.1:9901';
@@ -36,6 +36,32 @@ async function joined(store: BodyStore, bodies: string[], serverInfo?: string, s
 function cluster(i: number) {
   return { '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster', cluster: { name: `httproute/shop/web-${i}/rule/0`, note: ']}'.repeat(i % 3) } };
 }
+
+describe('a store that spills to disk past its memory budget', () => {
+  it('keeps bodies in memory while they fit, writes the rest to files, and gives the budget back on release', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-spill-'));
+    try {
+      const budget = new MemoryBudget(100);
+      const a = spillStore(join(dir, 'a'), budget);
+      const b = spillStore(join(dir, 'b'), budget);
+      await a.write('stats.txt', chunked('x'.repeat(60), 7));
+      await b.write('stats.txt', chunked('y'.repeat(80), 7));
+      assert.deepEqual(await readdir(dir), ['b'], 'only the body over the budget is on disk');
+      const text = async (s: BodyStore) => {
+        const parts: Buffer[] = [];
+        for await (const c of s.read('stats.txt')) parts.push(c);
+        return Buffer.concat(parts).toString();
+      };
+      assert.equal(await text(a), 'x'.repeat(60));
+      assert.equal(await text(b), 'y'.repeat(80));
+      assert.equal(budget.take(41), false, '60 of 100 bytes are held');
+      a.release();
+      assert.equal(budget.take(100), true, 'released');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('joining per-resource config dump answers', () => {
   let dir = '';

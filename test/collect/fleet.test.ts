@@ -75,10 +75,16 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
     process.env.TMPDIR = spool;
     inFlight = new Map();
     const run = await FleetDiagnosis.start('summary');
-    const sink = await diagnosisSink(run, {}, (event) => {
-      parsing += event === 'hold' ? 1 : -1;
-      mostParsing = Math.max(mostParsing, parsing);
-    });
+    // Room in memory for about three waiting first samples: the others wait on disk.
+    const sink = await diagnosisSink(
+      run,
+      {},
+      (event) => {
+        parsing += event === 'hold' ? 1 : -1;
+        mostParsing = Math.max(mostParsing, parsing);
+      },
+      40_000,
+    );
     try {
       await collectAll(pods.map((p) => p.target), { intervalMs: 300, concurrency: CONCURRENCY, timeoutMs: 5000, retries: 0, reads: DIAGNOSE_READS }, sink);
     } finally {
