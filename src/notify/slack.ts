@@ -5,7 +5,7 @@
 import { entry } from '../model/catalogue.ts';
 import type { RenderedFix } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
-import { applyCommand, fillMessage, formatEntity, formatMs } from '../report/format.ts';
+import { applyCommand, fillMessage, formatEntity, formatMs, formatProxyList } from '../report/format.ts';
 import type { Sink } from './deliver.ts';
 import type { NotifyEvent } from './events.ts';
 
@@ -119,7 +119,7 @@ export function slackMessage(e: NotifyEvent, ctx: SlackContext): SlackMessage {
   const confidence = e.rootCauses[0]?.confidence;
   if (confidence) facts.push(`confidence ${confidence}`);
   const lines = [facts.join(' · ')];
-  const proxies = seenOn.length > 0 ? `${seenOn.length === 1 ? 'proxy' : `${seenOn.length} proxies`} ${escapeMrkdwn(seenOn.join(', '))}` : '';
+  const proxies = seenOn.length > 0 ? `${seenOn.length === 1 ? 'proxy' : `${seenOn.length} proxies`} ${escapeMrkdwn(formatProxyList(seenOn))}` : '';
   if (e.scope) lines.push(`on ${escapeMrkdwn(e.scope)}${proxies ? ` · seen on ${proxies}` : ''}`);
   else if (proxies) lines.push(`on ${proxies}`);
   if (e.kind === 'resolved') lines.push(`gone after ${age ?? 'an unknown time'} (first posted ${e.openedAt})`);

@@ -7,8 +7,9 @@ export type DetectedKind = 'binary' | 'empty' | 'html' | 'json' | 'stats-text' |
 export function looksBinary(head: Buffer): boolean {
   if (head.includes(0)) return true;
   const text = head.toString('utf8');
+  // Replacement characters counted with the native search: a character loop over 64 KiB costs a fleet run dearly.
   let bad = 0;
-  for (const ch of text) if (ch === '\uFFFD') bad++;
+  for (let i = text.indexOf('\uFFFD'); i >= 0 && bad <= text.length; i = text.indexOf('\uFFFD', i + 1)) bad++;
   return bad > 8 && bad > text.length / 100;
 }
 

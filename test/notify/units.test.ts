@@ -174,3 +174,29 @@ describe('state', () => {
     }
   });
 });
+
+describe('Slack message for a root cause seen on a fleet', () => {
+  it('names a few proxies and how many more, not all 200', () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `envoy-home-eg-${String(i).padStart(3, '0')}`);
+    const r: RootCause = {
+      id: 'missing-tcp-keepalive',
+      severity: 'warning',
+      confidence: 'medium',
+      score: 0.6,
+      snapshot: ids[0] as string,
+      seenOn: ids,
+      entities: [{ kind: 'cluster', name: 'c' }],
+      evidence: [],
+      explains: [],
+      checks: [],
+      changes: [],
+      fixes: [],
+    };
+    const snapshots = ids.map((id) => ({ id, owner: 'deployment envoy-gateway-system/envoy-home-eg', flavor: 'envoy-gateway' as const }));
+    const [event] = eventsFor({}, { snapshots, rootCauses: [r], notCollected: [] }, new Date(0), 0);
+    const m = slackMessage(event as NonNullable<typeof event>, { snapshots, docsBase: undefined, now: new Date(0) });
+    const text = JSON.stringify(m.blocks);
+    assert.match(text, /200 proxies envoy-home-eg-000, envoy-home-eg-001, [^"]* and \d+ more/);
+    assert.ok(!text.includes('envoy-home-eg-199'), 'not every proxy is listed');
+  });
+});
