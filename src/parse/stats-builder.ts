@@ -9,11 +9,11 @@ export function histogramKey(kind: StatEntityKind | 'other', entity: string, sta
   return `${kind}|${entity}|${stat}`;
 }
 
-function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V, keep: (key: K) => K = (k) => k): V {
   let v = map.get(key);
   if (v === undefined) {
     v = make();
-    map.set(key, v);
+    map.set(keep(key), v);
   }
   return v;
 }
@@ -22,6 +22,17 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 export class StatsBuilder {
   readonly sample: StatsSample;
   private readonly known: KnownEntities;
+  /** Every distinct name once, as a flat copy: names cut from lines would keep whole lines (or chunks) alive. */
+  private readonly names = new Map<string, string>();
+
+  private intern(name: string): string {
+    let flat = this.names.get(name);
+    if (flat === undefined) {
+      flat = Buffer.from(name, 'utf8').toString('utf8');
+      this.names.set(flat, flat);
+    }
+    return flat;
+  }
 
   constructor(format: StatsSample['format'], known: KnownEntities = {}) {
     this.known = known;
@@ -43,7 +54,7 @@ export class StatsBuilder {
     this.sample.count++;
     const split = splitStatName(name, this.known);
     if (!split) {
-      this.sample.other.set(name, value);
+      this.sample.other.set(this.intern(name), value);
       return;
     }
     if (split.kind === 'http' && split.stat.startsWith('user_agent_')) {
@@ -58,18 +69,18 @@ export class StatsBuilder {
 
   /** Adds a stat already split by entity (Prometheus labels). */
   addEntity(kind: StatEntityKind, entity: string, stat: string, value: number): void {
-    getOrCreate(entityStats(this.sample, kind), entity, () => new Map()).set(stat, value);
+    getOrCreate(entityStats(this.sample, kind), entity, () => new Map<string, number>(), (e) => this.intern(e)).set(this.intern(stat), value);
   }
 
   /** Adds a per-user-agent connection manager stat (`http.<prefix>.user_agent.<ua>.<stat>`). */
   addUserAgent(prefix: string, agent: string, stat: string, value: number): void {
-    const agents = getOrCreate(this.sample.userAgents, prefix, () => new Map<string, Map<string, number>>());
-    getOrCreate(agents, agent, () => new Map()).set(stat, value);
+    const agents = getOrCreate(this.sample.userAgents, prefix, () => new Map<string, Map<string, number>>(), (e) => this.intern(e));
+    getOrCreate(agents, agent, () => new Map<string, number>(), (e) => this.intern(e)).set(this.intern(stat), value);
   }
 
   /** Adds a stat that belongs to no entity the analyzers read, by a canonical name. */
   addOther(name: string, value: number): void {
-    this.sample.other.set(name, value);
+    this.sample.other.set(this.intern(name), value);
   }
 
   /** Adds a histogram by its full Envoy name. */
