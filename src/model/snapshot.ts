@@ -167,7 +167,11 @@ export interface StatsSample {
 /** A histogram as Envoy reports it: quantiles (text, JSON) or cumulative buckets (Prometheus). */
 export interface Histogram {
   quantiles: Array<{ quantile: number; interval: number | null; cumulative: number | null }>;
-  buckets: Array<{ le: number; count: number }>;
+  /**
+   * Cumulative buckets as two parallel arrays, upper bounds (`le`) and counts: a large Prometheus capture has
+   * millions of buckets, and packed numbers take a fraction of the memory of one object each.
+   */
+  buckets: { le: number[]; count: number[] };
   sum?: number;
   count?: number;
 }

@@ -43,7 +43,7 @@ export function supportedQuantiles(value: unknown): number[] {
 export function jsonHistogram(computed: unknown, quantiles: readonly number[], into: StatsBuilder): void {
   const hName = str(computed, 'name');
   if (!hName) return;
-  const h: Histogram = { quantiles: [], buckets: [] };
+  const h: Histogram = { quantiles: [], buckets: { le: [], count: [] } };
   arr(computed, 'values').forEach((v, i) => {
     if (isObj(v)) h.quantiles.push({ quantile: quantiles[i] ?? Number.NaN, interval: nullableNumber(v.interval), cumulative: nullableNumber(v.cumulative) });
   });

@@ -118,6 +118,11 @@ export class PrometheusStatsParser {
   private histogramTypes = 0;
   private readonly histograms = new Map<string, Histogram>();
   private readonly into: StatsBuilder;
+  /**
+   * The last bucket line up to its `le="` (Envoy writes `le` last) and its histogram: the buckets of a histogram come
+   * one after another, so the next line with the same start only needs its bound and count read.
+   */
+  private lastBucket: { prefix: string; histogram: Histogram } | undefined;
 
   constructor(into: StatsBuilder) {
     this.into = into;
@@ -127,6 +132,7 @@ export class PrometheusStatsParser {
   line(raw: string): boolean {
     const line = raw.trim();
     if (line === '') return true;
+    if (this.lastBucket && line.startsWith(this.lastBucket.prefix) && this.nextBucket(line, this.lastBucket)) return true;
     if (line.startsWith('#')) {
       const m = /^#\s*TYPE\s+(\S+)\s+(\S+)/.exec(line);
       if (m) {
@@ -144,14 +150,29 @@ export class PrometheusStatsParser {
     if (Number.isNaN(value) && !/^nan$/i.test(m[3] as string)) return false;
     const histogramPart = this.histogramPart(name);
     if (histogramPart) {
-      this.addHistogramPart(histogramPart.base, histogramPart.part, labels, value);
+      const h = this.addHistogramPart(histogramPart.base, histogramPart.part, labels, value);
+      const le = line.lastIndexOf(',le="');
+      this.lastBucket = histogramPart.part === 'bucket' && le > 0 ? { prefix: line.slice(0, le + 5), histogram: h } : undefined;
       return true;
     }
+    this.lastBucket = undefined;
     const located = locate(name, labels);
     this.into.countValue();
     if (located.kind === 'other') this.into.addOther(located.stat, value);
     else if (located.agent !== undefined) this.into.addUserAgent(located.entity, located.agent, located.stat, value);
     else this.into.addEntity(located.kind, located.entity, located.stat, value);
+    return true;
+  }
+
+  /** Reads a bucket line of the histogram the previous line belonged to; false to parse it in full instead. */
+  private nextBucket(line: string, last: { prefix: string; histogram: Histogram }): boolean {
+    const close = line.indexOf('"', last.prefix.length);
+    if (close < 0 || line[close + 1] !== '}' || line[close + 2] !== ' ') return false;
+    const valueText = line.slice(close + 3).trim();
+    const value = promNumber(valueText);
+    if (Number.isNaN(value) || valueText.includes(' ')) return false;
+    last.histogram.buckets.le.push(promNumber(line.slice(last.prefix.length, close)));
+    last.histogram.buckets.count.push(value);
     return true;
   }
 
@@ -166,20 +187,24 @@ export class PrometheusStatsParser {
     return undefined;
   }
 
-  private addHistogramPart(base: string, part: 'bucket' | 'sum' | 'count', labels: Map<string, string>, value: number): void {
+  private addHistogramPart(base: string, part: 'bucket' | 'sum' | 'count', labels: Map<string, string>, value: number): Histogram {
     const le = labels.get('le');
     labels.delete('le');
     const located = locate(base, labels);
     const key = histogramKey(located.kind, located.entity, located.stat);
     let h = this.histograms.get(key);
     if (!h) {
-      h = { quantiles: [], buckets: [] };
+      h = { quantiles: [], buckets: { le: [], count: [] } };
       this.histograms.set(key, h);
       this.into.addHistogram(key, h);
       this.into.countValue();
     }
-    if (part === 'bucket' && le !== undefined) h.buckets.push({ le: promNumber(le), count: value });
+    if (part === 'bucket' && le !== undefined) {
+      h.buckets.le.push(promNumber(le));
+      h.buckets.count.push(value);
+    }
     else if (part === 'sum') h.sum = value;
     else if (part === 'count') h.count = value;
+    return h;
   }
 }

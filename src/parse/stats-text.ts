@@ -27,11 +27,11 @@ export function textStatLine(line: string, into: StatsBuilder): boolean {
     return true;
   }
   if (valueText === 'No recorded values') {
-    into.addHistogramNamed(name, { quantiles: [], buckets: [] });
+    into.addHistogramNamed(name, { quantiles: [], buckets: { le: [], count: [] } });
     return true;
   }
   if (valueText.startsWith('P')) {
-    const histogram: Histogram = { quantiles: [], buckets: [] };
+    const histogram: Histogram = { quantiles: [], buckets: { le: [], count: [] } };
     for (const m of valueText.matchAll(QUANTILE)) {
       histogram.quantiles.push({ quantile: Number(m[1]), interval: quantileValue(m[2] as string), cumulative: quantileValue(m[3] as string) });
     }
