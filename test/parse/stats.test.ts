@@ -171,3 +171,24 @@ describe('a 1 GB line', () => {
     assert.ok(process.memoryUsage().rss - start < 256 * 1024 * 1024, 'memory stays bounded');
   });
 });
+
+describe('Prometheus histogram buckets', () => {
+  it('each bucket lands in its own histogram, whichever order the labels and histograms come in', async () => {
+    const text = [
+      '# TYPE envoy_cluster_upstream_cx_length_ms histogram',
+      'envoy_cluster_upstream_cx_length_ms_bucket{envoy_cluster_name="a",le="1"} 1',
+      'envoy_cluster_upstream_cx_length_ms_bucket{envoy_cluster_name="a",le="+Inf"} 4',
+      'envoy_cluster_upstream_cx_length_ms_bucket{envoy_cluster_name="ab",le="1"} 7',
+      'envoy_cluster_upstream_cx_length_ms_bucket{le="+Inf",envoy_cluster_name="ab"} 9',
+      'envoy_cluster_upstream_cx_length_ms_bucket{envoy_cluster_name="a",le="5"} 2',
+      'envoy_cluster_upstream_cx_length_ms_count{envoy_cluster_name="a"} 4',
+      'envoy_cluster_upstream_cx_total{envoy_cluster_name="a"} 3',
+      '',
+    ].join('\n');
+    const s = await parseStatsString(text, 'prom.txt');
+    const of = (c: string) => s.histograms.get(histogramKey('cluster', c, 'upstream_cx_length_ms'))?.buckets;
+    assert.deepEqual(of('a'), { le: [1, Number.POSITIVE_INFINITY, 5], count: [1, 4, 2] });
+    assert.deepEqual(of('ab'), { le: [1, Number.POSITIVE_INFINITY], count: [7, 9] });
+    assert.equal(s.clusters.get('a')?.get('upstream_cx_total'), 3);
+  });
+});
