@@ -12,7 +12,8 @@ import { diagnose } from '../../src/diagnose/diagnose.ts';
 import { assembleSnapshot } from '../../src/parse/assemble.ts';
 import type { ParsedConfig } from '../../src/parse/config-dump.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
-import { byteDamage, damage, edgeNumberText, hostileName, modelOrInputError, settings, ROOT } from './harness.ts';
+import { parseConfigDumpChunks } from '../../src/parse/config-stream.ts';
+import { byteDamage, damage, edgeNumberText, hostileName, modelOrInputError, modelOrInputErrorAsync, settings, ROOT } from './harness.ts';
 import { mutate, mutation, serialize } from './json-mutation.ts';
 
 const SOURCE = 'dump.json';
@@ -180,6 +181,45 @@ describe('config dumps: a model or the documented input error, never anything el
         assert.ok(Array.isArray(d.findings));
       }),
       settings(40, 6),
+    );
+  });
+});
+
+/** The bytes in chunks of the given sizes (cycled), as a reader of a file or a response body would give them. */
+async function* chunked(bytes: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
+  let at = 0;
+  for (let i = 0; at < bytes.length; i++) {
+    const n = sizes[i % sizes.length] as number;
+    yield bytes.subarray(at, at + n);
+    at += n;
+  }
+}
+
+describe('config dumps read as a stream: a model or the documented input error, wherever the chunks split', () => {
+  const chunkSizes = fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 5 });
+  async function checkStreamed(bytes: Buffer, sizes: number[]): Promise<void> {
+    const configs = await modelOrInputErrorAsync(SOURCE, () => parseConfigDumpChunks(chunked(bytes, sizes), SOURCE, 'fallback'));
+    if (configs) {
+      assertBounded(configs, bytes);
+      assertFiniteNumbers(configs);
+    }
+  }
+  it('real dumps, mutated and damaged, in random chunks', async () => {
+    const texts = BASES.map((b) => Buffer.from(JSON.stringify(b.doc)));
+    await fc.assert(
+      fc.asyncProperty(fc.nat(BASES.length - 1), fc.array(mutation, { maxLength: 4 }), fc.array(byteDamage, { maxLength: 3 }), chunkSizes, async (base, mutations, damages, sizes) => {
+        const bytes = mutations.length > 0 ? Buffer.from(serialize(mutate((BASES[base] as { doc: unknown }).doc, mutations))) : (texts[base] as Buffer);
+        await checkStreamed(damages.reduce(damage, bytes), sizes);
+      }),
+      settings(120, 7),
+    );
+  });
+  it('documents made from the parser vocabulary and egctl wrappers, in random chunks', async () => {
+    await fc.assert(
+      fc.asyncProperty(madeUpDump, fc.boolean(), chunkSizes, async (doc, wrapped, sizes) => {
+        await checkStreamed(Buffer.from(JSON.stringify(wrapped ? { ns: { pod: doc } } : doc)), sizes);
+      }),
+      settings(120, 8),
     );
   });
 });
