@@ -9,7 +9,7 @@ import { archiveBundle } from '../collect/bundle.ts';
 import { loadOffline, type OfflineInputs } from '../collect/files.ts';
 import { readManifests } from '../collect/manifests.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { type Diagnosis, diagnose } from '../diagnose/diagnose.ts';
+import { type Diagnosis, FleetDiagnosis } from '../diagnose/diagnose.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { renderHtml } from '../report/html.ts';
 import { renderJson } from '../report/json.ts';
@@ -42,16 +42,6 @@ async function report(d: Diagnosis, o: ReportOptions, io: CliIO): Promise<number
   return failures.length > 0 ? EXIT.publish : code;
 }
 
-/** Attaches `--manifests DIR` to the snapshots that have live objects to compare with. */
-async function withManifests(snapshots: Snapshot[], dir: string | undefined): Promise<void> {
-  if (dir === undefined) return;
-  const manifests = await readManifests(dir);
-  const comparable = snapshots.filter((s) => s.kubernetes);
-  if (snapshots.length > 0 && comparable.length === 0) {
-    throw new UsageError('--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them');
-  }
-  for (const s of comparable) s.manifests = manifests;
-}
 
 interface AnalyzeOptions extends ReportOptions {
   manifests?: string;
@@ -72,9 +62,25 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   if (o.accessLog !== undefined) inputs.accessLog = o.accessLog;
   if (o.interval !== undefined) inputs.intervalMs = o.interval;
   if (o.pod !== undefined) inputs.pod = o.pod;
-  const { snapshots, notCollected } = await loadOffline(inputs);
-  await withManifests(snapshots, o.manifests);
-  const d = await diagnose(snapshots, notCollected);
+  // Proxies are diagnosed as they are read, so a bundle of many is never held whole.
+  const manifests = o.manifests !== undefined ? await readManifests(o.manifests) : undefined;
+  const run = await FleetDiagnosis.start('summary');
+  let order = 0;
+  let comparable = 0;
+  const add = (s: Snapshot) => {
+    if (manifests && s.kubernetes) {
+      s.manifests = manifests;
+      comparable++;
+    }
+    run.add(s, order++);
+  };
+  const { snapshots, notCollected } = await loadOffline(inputs, add);
+  snapshots.forEach(add);
+  if (manifests && order > 0 && comparable === 0) {
+    throw new UsageError('--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them');
+  }
+  notCollected.forEach((n, i) => run.skip(n, i));
+  const d = run.result();
   return notifyAfterReport(d, o, io, await report(d, o, io));
 }
 

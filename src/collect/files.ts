@@ -172,7 +172,7 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
 }
 
 /** Reads a multi-proxy bundle written by `envoy-doctor collect`. */
-async function loadBundle(dir: string, manifest: BundleManifest): Promise<OfflineResult> {
+async function loadBundle(dir: string, manifest: BundleManifest, each: SnapshotSink | undefined): Promise<OfflineResult> {
   let kubernetes: { objects: KubernetesObjects; source: string } | undefined;
   const manifestPath = join(dir, 'manifest.json');
   if (manifest.kubernetes?.file) {
@@ -191,13 +191,22 @@ async function loadBundle(dir: string, manifest: BundleManifest): Promise<Offlin
     if (!(await isDirectory(proxyDir))) throw new InputError(manifestPath, `lists ${proxy.dir}, which is not in the bundle; expected every collected proxy's directory`);
     const proxyManifest = await readJson<ProxyManifest>(join(proxyDir, 'manifest.json'), 'a proxy manifest (docs/bundle.md)');
     const inputs = await rolesInDirectory(proxyDir, { bundle: proxyDir });
-    snapshots.push(...(await loadProxy(inputs, { ...proxyManifest, id: proxy.id, ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}), ...(proxy.owner !== undefined ? { owner: proxy.owner } : {}) }, kubernetes)));
+    const loaded = await loadProxy(inputs, { ...proxyManifest, id: proxy.id, ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}), ...(proxy.owner !== undefined ? { owner: proxy.owner } : {}) }, kubernetes);
+    // Handed over one proxy at a time, a bundle of many proxies is never held whole.
+    if (each) loaded.forEach(each);
+    else snapshots.push(...loaded);
   }
   return { snapshots, notCollected };
 }
 
-/** Reads every offline input and returns one snapshot per proxy, and what a bundle could not collect. */
-export async function loadOffline(given: OfflineInputs): Promise<OfflineResult> {
+/** Receives each snapshot of a collected bundle as soon as it is read. */
+export type SnapshotSink = (snapshot: Snapshot) => void;
+
+/**
+ * Reads every offline input and returns one snapshot per proxy, and what a bundle could not collect. With `each`,
+ * the proxies of an envoy-doctor bundle are handed to it one by one instead of being returned.
+ */
+export async function loadOffline(given: OfflineInputs, each?: SnapshotSink): Promise<OfflineResult> {
   const stdinUsers = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] === '-');
   if (stdinUsers.length > 1) throw new UsageError('only one input can be read from standard input (-)');
   if (given.bundle === undefined) return { snapshots: await loadProxy(given, undefined), notCollected: [] };
@@ -217,7 +226,7 @@ export async function loadOffline(given: OfflineInputs): Promise<OfflineResult> 
     cleanup = extracted.cleanup;
   }
   try {
-    return await loadBundleDirectory(dir, name, given);
+    return await loadBundleDirectory(dir, name, given, each);
   } finally {
     // Everything is parsed by now (stats streams are consumed while snapshots are built): the copy can go.
     await cleanup?.();
@@ -225,7 +234,7 @@ export async function loadOffline(given: OfflineInputs): Promise<OfflineResult> 
 }
 
 /** Reads a bundle directory: envoy-doctor's own, egctl's support bundle, or one proxy's files. */
-async function loadBundleDirectory(dir: string, name: string, given: OfflineInputs): Promise<OfflineResult> {
+async function loadBundleDirectory(dir: string, name: string, given: OfflineInputs, each: SnapshotSink | undefined): Promise<OfflineResult> {
   const egctl = await egctlRoot(dir);
   if (egctl) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
@@ -236,7 +245,7 @@ async function loadBundleDirectory(dir: string, name: string, given: OfflineInpu
   if (manifest && (manifest as BundleManifest).kind === BUNDLE_KIND) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
     if (explicit.length > 0) throw new UsageError(`a collected bundle cannot be combined with --${explicit[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    return loadBundle(dir, manifest as BundleManifest);
+    return loadBundle(dir, manifest as BundleManifest, each);
   }
   const inputs = await rolesInDirectory(dir, { ...given, bundle: dir });
   // Name the proxy after the bundle the user gave, never after a temporary copy.
