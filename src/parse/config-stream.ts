@@ -10,6 +10,7 @@ import { type ParsedConfig, parseConfigDump, splitDocument } from './config-dump
 import { parseConfigDocument } from './config-document.ts';
 import { detectKind, kindName } from './detect.ts';
 import { InputError } from './input-error.ts';
+import { peek } from './peek.ts';
 import { type Decision, type JsonStreamHandler, MAX_VALUE_BYTES, type PathPart, scanJsonChunks, type ValueKind } from './json-stream.ts';
 
 const EXPECTED = 'expected an Envoy /config_dump (JSON or YAML) or egctl config envoy-proxy output';
@@ -115,32 +116,11 @@ export async function parseJsonConfigChunks(chunks: AsyncIterable<Buffer>, sourc
   return splitDocument(builder.root, source, fallbackId).map((raw) => parseConfigDump(raw, source));
 }
 
-const HEAD_BYTES = 64 * 1024;
-
 /** Parses a config dump arriving as chunks (file, HTTP body, gunzipped stream): JSON streamed, YAML read whole. */
 export async function parseConfigDumpChunks(chunks: AsyncIterable<Buffer>, source: string, fallbackId: string, options: ConfigStreamOptions = {}): Promise<ParsedConfig[]> {
-  const iterator = chunks[Symbol.asyncIterator]();
-  const seen: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  while (size < HEAD_BYTES) {
-    const next = await iterator.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    seen.push(next.value);
-    size += next.value.length;
-  }
-  const head = Buffer.concat(seen);
-  async function* rest(): AsyncGenerator<Buffer> {
-    yield* seen;
-    seen.length = 0;
-    if (done) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-  }
-  const kind = detectKind(head.subarray(0, HEAD_BYTES));
-  if (kind === 'json') return parseJsonConfigChunks(rest(), source, fallbackId, options);
+  const { head, rest } = await peek(chunks);
+  const kind = detectKind(head);
+  if (kind === 'json') return parseJsonConfigChunks(rest, source, fallbackId, options);
   if (kind !== 'yaml') throw new InputError(source, `${kindName(kind)}; ${EXPECTED}`);
   const limit = options.maxYamlBytes ?? MAX_YAML_BYTES;
   const tooLarge = (size: number): InputError =>
@@ -152,7 +132,7 @@ export async function parseConfigDumpChunks(chunks: AsyncIterable<Buffer>, sourc
   if (options.totalBytes !== undefined && options.totalBytes > limit) throw tooLarge(options.totalBytes);
   const parts: Buffer[] = [];
   let total = 0;
-  for await (const chunk of rest()) {
+  for await (const chunk of rest) {
     total += chunk.length;
     if (total > limit) throw tooLarge(total);
     parts.push(chunk);

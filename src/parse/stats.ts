@@ -2,6 +2,7 @@
 
 import type { StatsSample } from '../model/snapshot.ts';
 import { InputError } from './input-error.ts';
+import { peek } from './peek.ts';
 import { detectKind, kindName } from './detect.ts';
 import { lineBatches } from './lines.ts';
 import { StatsBuilder } from './stats-builder.ts';
@@ -11,31 +12,6 @@ import { PrometheusStatsParser } from './stats-prometheus.ts';
 import { textStatLine } from './stats-text.ts';
 
 const EXPECTED = 'expected Envoy /stats output (text, ?format=json or /stats/prometheus)';
-const HEAD_BYTES = 64 * 1024;
-
-/** Re-yields a stream after peeking at its first bytes. */
-async function peek(chunks: AsyncIterable<Buffer>): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
-  const iterator = chunks[Symbol.asyncIterator]();
-  const seen: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  while (size < HEAD_BYTES) {
-    const next = await iterator.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    seen.push(next.value);
-    size += next.value.length;
-  }
-  const head = Buffer.concat(seen).subarray(0, HEAD_BYTES);
-  async function* rest(): AsyncGenerator<Buffer> {
-    yield* seen;
-    if (done) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-  }
-  return { head, rest: rest() };
-}
 
 /** Parses a stats capture from a byte stream (any format, read as a stream); throws InputError naming `source` when it is not stats. */
 export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, known: KnownEntities = {}): Promise<StatsSample> {
