@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
 import { ROOT, run } from '../helpers/cli.ts';
-import { type DenyRule, type FakeCluster, type FakePod, type KubeApi, type KubeObject, makeDeployment, makePod, startKubeApi } from '../helpers/kube-api.ts';
+import { type DenyRule, type FakeCluster, type FakePod, type KubeApi, type KubeObject, makeDeployment, makePod, envoyGatewayCustomObjects, startKubeApi } from '../helpers/kube-api.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';
 const HEALTHY = 'samples/healthy';
@@ -52,13 +52,7 @@ async function gateway(opts: { replicas?: number; dir?: string; faults?: Array<P
     deployments: [deployment],
     replicaSets: [replicaSet],
     logs: new Map(all.map((p) => [`${NS}/${p.metadata.name}/envoy`, accessLog])),
-    customObjects: new Map([
-      ['gateway.networking.k8s.io/v1/gateways', objects.gateways ?? []],
-      ['gateway.networking.k8s.io/v1/httproutes', objects.httpRoutes ?? []],
-      ['gateway.envoyproxy.io/v1alpha1/backendtrafficpolicies', objects.backendTrafficPolicies ?? []],
-      ['gateway.envoyproxy.io/v1alpha1/clienttrafficpolicies', objects.clientTrafficPolicies ?? []],
-      ['gateway.envoyproxy.io/v1alpha1/envoyproxies', []],
-    ]),
+    customObjects: envoyGatewayCustomObjects(objects),
     forwardTargets: (_ns, pod, port) => (opts.refuse?.includes(pod) ? 'refuse' : port === 19000 || port === 15000 ? portOf.get(pod) : undefined),
     deny: opts.deny ?? [],
     now: () => new Date('2026-11-20T21:15:00Z'),

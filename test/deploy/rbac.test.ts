@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { type AdminServer, startAdminServer } from '../helpers/admin-server.ts';
 import { ROOT, run } from '../helpers/cli.ts';
-import { type FakeCluster, type KubeApi, type KubeObject, makeDeployment, type RecordedRequest, startKubeApi } from '../helpers/kube-api.ts';
+import { type FakeCluster, type KubeApi, type KubeObject, makeDeployment, type RecordedRequest, envoyGatewayCustomObjects, startKubeApi } from '../helpers/kube-api.ts';
 import { cronJobPod, objectOf, type RbacRule } from './render.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';
@@ -132,13 +132,7 @@ async function cluster(): Promise<Setup> {
     deployments: [deployment],
     replicaSets: [replicaSet],
     logs: new Map(pods.map((p) => [`${PROXIES}/${p.metadata.name}/envoy`, accessLog])),
-    customObjects: new Map([
-      ['gateway.networking.k8s.io/v1/gateways', objects.gateways ?? []],
-      ['gateway.networking.k8s.io/v1/httproutes', objects.httpRoutes ?? []],
-      ['gateway.envoyproxy.io/v1alpha1/backendtrafficpolicies', objects.backendTrafficPolicies ?? []],
-      ['gateway.envoyproxy.io/v1alpha1/clienttrafficpolicies', objects.clientTrafficPolicies ?? []],
-      ['gateway.envoyproxy.io/v1alpha1/envoyproxies', []],
-    ]),
+    customObjects: envoyGatewayCustomObjects(objects),
     coreObjects: new Map([['configmaps', []]]),
     forwardTargets: (_ns, pod, port) => (port === 19000 ? portOf.get(pod) : undefined),
     now: () => new Date('2026-11-20T21:15:00Z'),

@@ -1321,3 +1321,14 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
     },
   };
 }
+
+/** The Envoy Gateway and Gateway API objects of a saved `kubernetes.json`, as the custom objects of a fake cluster. */
+export function envoyGatewayCustomObjects(objects: Record<string, KubeObject[] | undefined>): Map<string, KubeObject[]> {
+  return new Map([
+    ['gateway.networking.k8s.io/v1/gateways', objects.gateways ?? []],
+    ['gateway.networking.k8s.io/v1/httproutes', objects.httpRoutes ?? []],
+    ['gateway.envoyproxy.io/v1alpha1/backendtrafficpolicies', objects.backendTrafficPolicies ?? []],
+    ['gateway.envoyproxy.io/v1alpha1/clienttrafficpolicies', objects.clientTrafficPolicies ?? []],
+    ['gateway.envoyproxy.io/v1alpha1/envoyproxies', []],
+  ]);
+}
