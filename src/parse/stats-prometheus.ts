@@ -123,6 +123,11 @@ export class PrometheusStatsParser {
    * one after another, so the next line with the same start only needs its bound and count read.
    */
   private lastBucket: { prefix: string; histogram: Histogram } | undefined;
+  /**
+   * The last sample line with one entity label, up to the label's value (`name{envoy_cluster_name="`), and where it
+   * went: Envoy writes a family's samples one after another, so the next one only needs its entity and value read.
+   */
+  private lastSample: { prefix: string; kind: StatEntityKind; stat: string } | undefined;
 
   constructor(into: StatsBuilder) {
     this.into = into;
@@ -133,6 +138,7 @@ export class PrometheusStatsParser {
     const line = raw.trim();
     if (line === '') return true;
     if (this.lastBucket && line.startsWith(this.lastBucket.prefix) && this.nextBucket(line, this.lastBucket)) return true;
+    if (this.lastSample && line.startsWith(this.lastSample.prefix) && this.nextSample(line, this.lastSample)) return true;
     if (line.startsWith('#')) {
       const m = /^#\s*TYPE\s+(\S+)\s+(\S+)/.exec(line);
       if (m) {
@@ -157,10 +163,26 @@ export class PrometheusStatsParser {
     }
     this.lastBucket = undefined;
     const located = locate(name, labels);
+    const [only] = labels.size === 1 ? labels.keys() : [];
+    this.lastSample = only !== undefined && located.kind !== 'other' && located.agent === undefined && line.startsWith(`${name}{${only}="`) ? { prefix: `${name}{${only}="`, kind: located.kind, stat: located.stat } : undefined;
     this.into.countValue();
     if (located.kind === 'other') this.into.addOther(located.stat, value);
     else if (located.agent !== undefined) this.into.addUserAgent(located.entity, located.agent, located.stat, value);
     else this.into.addEntity(located.kind, located.entity, located.stat, value);
+    return true;
+  }
+
+  /** Reads a sample of the family the previous line belonged to; false to parse it in full instead. */
+  private nextSample(line: string, last: { prefix: string; kind: StatEntityKind; stat: string }): boolean {
+    const close = line.indexOf('"', last.prefix.length);
+    if (close < 0 || line[close + 1] !== '}' || line[close + 2] !== ' ') return false;
+    const entity = line.slice(last.prefix.length, close);
+    if (entity.includes('\\')) return false;
+    const valueText = line.slice(close + 3).trim();
+    const value = promNumber(valueText);
+    if (Number.isNaN(value) || valueText.includes(' ')) return false;
+    this.into.countValue();
+    this.into.addEntity(last.kind, entity, last.stat, value);
     return true;
   }
 

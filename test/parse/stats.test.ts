@@ -192,3 +192,22 @@ describe('Prometheus histogram buckets', () => {
     assert.equal(s.clusters.get('a')?.get('upstream_cx_total'), 3);
   });
 });
+
+describe('Prometheus samples of one family, one after another', () => {
+  it('each reaches its entity, also when a later one carries more labels or escapes', async () => {
+    const text = [
+      'envoy_cluster_upstream_rq{envoy_cluster_name="a"} 1',
+      'envoy_cluster_upstream_rq{envoy_cluster_name="b"} 2',
+      'envoy_cluster_upstream_rq{envoy_cluster_name="b",envoy_response_code="200"} 3',
+      'envoy_cluster_upstream_rq{envoy_cluster_name="q\\"uote"} 4',
+      'envoy_cluster_upstream_rq{envoy_cluster_name="c"} NaN',
+      '',
+    ].join('\n');
+    const s = await parseStatsString(text, 'prom.txt');
+    assert.equal(s.clusters.get('a')?.get('upstream_rq'), 1);
+    assert.equal(s.clusters.get('b')?.get('upstream_rq'), 2);
+    assert.equal(s.clusters.get('b')?.get('upstream_rq_200'), 3);
+    assert.equal(s.clusters.get('q"uote')?.get('upstream_rq'), 4);
+    assert.equal(s.count, 5);
+  });
+});
