@@ -9,9 +9,10 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
-import { parseConfigDocument } from '../parse/config-document.ts';
+import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
-import { bufferChunks, type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
+import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
+import { inputChunks } from './read-input.ts';
 
 /** Where the egctl bundle's files live, below its top-level directory. */
 const CONFIG_DUMPS = 'config-dumps';
@@ -97,13 +98,13 @@ export async function loadEgctlBundle(root: string): Promise<{ snapshots: Snapsh
     for (const file of (await entries(nsDir)).filter((f) => f.endsWith('.json')).sort()) {
       const pod = file.slice(0, -'.json'.length);
       const dumpPath = join(nsDir, file);
-      const [config] = parseConfigDocument(await readFile(dumpPath), dumpPath, pod);
+      const [config] = await parseConfigDumpChunks(inputChunks(dumpPath), dumpPath, pod);
       const capture: ProxyCapture = { id: pod, namespace, configSource: dumpPath };
       if (config) capture.config = { ...config, id: pod, namespace };
       const owner = ownerOf(pods.find((p) => p.metadata.name === pod));
       if (owner) capture.owner = owner;
       const metricsPath = join(root, METRICS, namespace, `${pod}.prom`);
-      if (await exists(metricsPath)) capture.stats = { chunks: bufferChunks(await readFile(metricsPath)), source: metricsPath };
+      if (await exists(metricsPath)) capture.stats = { chunks: inputChunks(metricsPath), source: metricsPath };
       const logPath = join(root, RESOURCES, 'pods', 'logs', namespace, pod, 'envoy.log');
       if (await exists(logPath)) {
         try {
