@@ -6,25 +6,9 @@ import { type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, 
 
 const C = 'httproute/home/app/rule/0';
 const ROUTE = `${C}/match/0`;
-const HCM = 'envoy.filters.network.http_connection_manager';
 
 /** The Envoy Gateway HTTPS listener, with TLS offering `alpn` and the connection manager's extra fields. */
-function tlsListener(alpn: string[], hcmExtra: object = {}, opts: { upgrade?: boolean } = {}): object {
-  const base = gatewayListener(opts) as { filter_chains: Array<{ filters: Array<{ typed_config: object }> }> };
-  const chain = base.filter_chains[0] as { filters: Array<{ name?: string; typed_config: object }> };
-  return {
-    ...base,
-    filter_chains: [
-      {
-        filters: chain.filters.map((f) => ({ ...f, name: HCM, typed_config: { ...f.typed_config, ...hcmExtra } })),
-        transport_socket: {
-          name: 'envoy.transport_sockets.tls',
-          typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', common_tls_context: { alpn_protocols: alpn } },
-        },
-      },
-    ],
-  };
-}
+const tlsListener = (alpn: string[], hcm: object = {}, opts: { upgrade?: boolean } = {}): object => gatewayListener({ ...opts, alpn, hcm });
 const spec = (listener: object): FixtureSpec => ({
   clusters: [gatewayCluster(C)],
   listeners: [listener],

@@ -3,32 +3,10 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/websocket-alpn.ts';
 import { rule } from '../../src/diagnose/rules/alpn-h2-websocket.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
-import { fixture, gatewayCluster, httpStats, routeConfig } from '../helpers/snapshot.ts';
+import { fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';
-const listener = {
-  name: 'home/eg/https',
-  address: { socket_address: { address: '0.0.0.0', port_value: 10443 } },
-  filter_chains: [
-    {
-      filters: [
-        {
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-            stat_prefix: 'https-10443',
-            rds: { route_config_name: 'home/eg/https' },
-            upgrade_configs: [{ upgrade_type: 'websocket' }],
-          },
-        },
-      ],
-      transport_socket: {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', common_tls_context: { alpn_protocols: ['h2', 'http/1.1'] } },
-      },
-    },
-  ],
-};
+const listener = gatewayListener({ alpn: ['h2', 'http/1.1'] });
 const h2Upgrade426: AccessLogEntry = { protocol: 'HTTP/2', method: 'GET', responseCode: 426, responseFlags: [], routeName: `${C}/match/0` };
 
 function diagnose(failures: number, withLog = true) {

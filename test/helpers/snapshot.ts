@@ -70,7 +70,9 @@ export function httpStats(prefix: string, stats: Record<string, number>): Record
 }
 
 /** An Envoy Gateway-shaped HTTPS listener with a connection manager serving `routeConfig`. */
-export function gatewayListener(opts: { name?: string; port?: number; bufferLimit?: number; keepalive?: boolean; routeConfig?: string; upgrade?: boolean } = {}): object {
+export function gatewayListener(
+  opts: { name?: string; port?: number; bufferLimit?: number; keepalive?: boolean; routeConfig?: string; upgrade?: boolean; alpn?: string[]; hcm?: object } = {},
+): object {
   const port = opts.port ?? 10443;
   return {
     name: opts.name ?? 'home/eg/https',
@@ -95,9 +97,19 @@ export function gatewayListener(opts: { name?: string; port?: number; bufferLimi
               rds: { route_config_name: opts.routeConfig ?? 'home/eg/https' },
               ...(opts.upgrade === false ? {} : { upgrade_configs: [{ upgrade_type: 'websocket' }] }),
               http_filters: [{ name: 'envoy.filters.http.router' }],
+              ...opts.hcm,
             },
           },
         ],
+        // TLS terminated by the listener, offering `alpn` to clients in that order.
+        ...(opts.alpn
+          ? {
+              transport_socket: {
+                name: 'envoy.transport_sockets.tls',
+                typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', common_tls_context: { alpn_protocols: opts.alpn } },
+              },
+            }
+          : {}),
       },
     ],
   };
