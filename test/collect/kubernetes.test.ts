@@ -10,18 +10,11 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
 import { ROOT, run } from '../helpers/cli.ts';
-import { type DenyRule, type FakeCluster, type FakePod, type KubeApi, type KubeObject, makeDeployment, makePod, envoyGatewayCustomObjects, startKubeApi } from '../helpers/kube-api.ts';
+import { type DenyRule, type FakeCluster, type FakePod, type KubeApi, type KubeObject, makeDeployment, makePod, EG_LABELS, envoyGatewayCustomObjects, startKubeApi } from '../helpers/kube-api.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';
 const HEALTHY = 'samples/healthy';
 const NS = 'envoy-gateway-system';
-const EG_LABELS = {
-  'app.kubernetes.io/name': 'envoy',
-  'app.kubernetes.io/component': 'proxy',
-  'app.kubernetes.io/managed-by': 'envoy-gateway',
-  'gateway.envoyproxy.io/owning-gateway-name': 'eg',
-  'gateway.envoyproxy.io/owning-gateway-namespace': 'home',
-};
 
 interface Report {
   rootCauses: Array<{ id: string; severity: string; seenOn: string[]; entities: Array<{ name: string }> }>;

@@ -12,18 +12,11 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { type AdminServer, startAdminServer } from '../helpers/admin-server.ts';
 import { ROOT, run } from '../helpers/cli.ts';
-import { type FakeCluster, type KubeApi, type KubeObject, makeDeployment, type RecordedRequest, envoyGatewayCustomObjects, startKubeApi } from '../helpers/kube-api.ts';
+import { type FakeCluster, type KubeApi, type KubeObject, makeDeployment, type RecordedRequest, EG_LABELS, envoyGatewayCustomObjects, startKubeApi } from '../helpers/kube-api.ts';
 import { cronJobPod, objectOf, type RbacRule } from './render.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';
 const PROXIES = 'envoy-gateway-system';
-const EG_LABELS = {
-  'app.kubernetes.io/name': 'envoy',
-  'app.kubernetes.io/component': 'proxy',
-  'app.kubernetes.io/managed-by': 'envoy-gateway',
-  'gateway.envoyproxy.io/owning-gateway-name': 'eg',
-  'gateway.envoyproxy.io/owning-gateway-namespace': 'home',
-};
 
 /** One API request as RBAC authorises it. */
 interface Call {

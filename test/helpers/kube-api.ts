@@ -1332,3 +1332,12 @@ export function envoyGatewayCustomObjects(objects: Record<string, KubeObject[] |
     ['gateway.envoyproxy.io/v1alpha1/envoyproxies', []],
   ]);
 }
+
+/** The labels Envoy Gateway puts on the proxy pods of Gateway `home/eg`. */
+export const EG_LABELS = {
+  'app.kubernetes.io/name': 'envoy',
+  'app.kubernetes.io/component': 'proxy',
+  'app.kubernetes.io/managed-by': 'envoy-gateway',
+  'gateway.envoyproxy.io/owning-gateway-name': 'eg',
+  'gateway.envoyproxy.io/owning-gateway-namespace': 'home',
+};
