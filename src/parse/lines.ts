@@ -7,6 +7,9 @@ import { InputError } from './input-error.ts';
 /** Longest line accepted in line-oriented inputs (stats text and Prometheus). */
 export const MAX_LINE_BYTES = 1_048_576;
 
+/** Bytes decoded into one batch of lines at most (longer single lines excepted). */
+const WINDOW_BYTES = 64 * 1024;
+
 /** Yields batches of the lines of a chunked UTF-8 stream (LF or CRLF), without a leading byte-order mark. */
 export async function* lineBatches(chunks: AsyncIterable<Buffer>, source: string, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<string[]> {
   let pending: Buffer = Buffer.alloc(0);
@@ -22,24 +25,34 @@ export async function* lineBatches(chunks: AsyncIterable<Buffer>, source: string
       pending = data;
       continue;
     }
-    let text = data.toString('utf8', 0, lastNewline);
-    if (first) {
-      first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    const batch = text.split('\n');
-    for (let i = 0; i < batch.length; i++) {
-      const line = batch[i] as string;
-      if (line.length > maxLineBytes && Buffer.byteLength(line) > maxLineBytes) {
-        lineNumber += i;
-        throw tooLong();
+    // Decoded in windows of about 64 KiB: a window's text and its lines die young, where a 1 MiB string would be
+    // allocated as a large object, outlive the next scavenge and wait for a full collection.
+    for (let start = 0; start <= lastNewline; ) {
+      let end = lastNewline;
+      if (end - start > WINDOW_BYTES) {
+        const cut = data.lastIndexOf(10, start + WINDOW_BYTES);
+        end = cut > start ? cut : data.indexOf(10, start + WINDOW_BYTES);
       }
-      if (line.endsWith('\r')) batch[i] = line.slice(0, -1);
+      let text = data.toString('utf8', start, end);
+      start = end + 1;
+      if (first) {
+        first = false;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
+      const batch = text.split('\n');
+      for (let i = 0; i < batch.length; i++) {
+        const line = batch[i] as string;
+        if (line.length > maxLineBytes && Buffer.byteLength(line) > maxLineBytes) {
+          lineNumber += i;
+          throw tooLong();
+        }
+        if (line.endsWith('\r')) batch[i] = line.slice(0, -1);
+      }
+      lineNumber += batch.length;
+      yield batch;
     }
-    lineNumber += batch.length;
     pending = data.subarray(lastNewline + 1);
     if (pending.length > maxLineBytes) throw tooLong();
-    yield batch;
   }
   if (pending.length > 0) {
     let text = pending.toString('utf8');

@@ -220,4 +220,22 @@ describe('the pieces stats parsing is made of', () => {
       settings(200, 17),
     );
   });
+
+  it('lineBatches keeps every line whole when a chunk holds many decoding windows and lines longer than one', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 90_000 }), fc.constantFrom('a', 'é', '✓', '𝄞')), { minLength: 1, maxLength: 24 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }),
+        fc.boolean(),
+        async (shapes, cuts, crlf) => {
+          const lines = shapes.map(([length, unit], i) => `${i}:${unit.repeat(Math.floor(length / Buffer.byteLength(unit)))}`);
+          const text = lines.map((l) => `${l}${crlf ? '\r\n' : '\n'}`).join('');
+          const out: string[] = [];
+          for await (const batch of lineBatches(streamOf(chunked(Buffer.from(text), cuts)), SOURCE)) out.push(...batch);
+          assert.deepEqual(out, lines);
+        },
+      ),
+      settings(40, 18),
+    );
+  });
 });
