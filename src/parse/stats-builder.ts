@@ -25,7 +25,8 @@ export class StatsBuilder {
   /** Every distinct name once, as a flat copy: names cut from lines would keep whole lines (or chunks) alive. */
   private readonly names = new Map<string, string>();
 
-  private intern(name: string): string {
+  /** The one flat copy of `name` this builder keeps: safe to hold for as long as the sample lives. */
+  intern(name: string): string {
     let flat = this.names.get(name);
     if (flat === undefined) {
       flat = Buffer.from(name, 'utf8').toString('utf8');
@@ -87,12 +88,12 @@ export class StatsBuilder {
   addHistogramNamed(name: string, histogram: Histogram): void {
     this.sample.count++;
     const split = splitStatName(name, this.known);
-    this.sample.histograms.set(split ? histogramKey(split.kind, split.entity, split.stat) : histogramKey('other', '', statKey(name)), histogram);
+    this.sample.histograms.set(this.intern(split ? histogramKey(split.kind, split.entity, split.stat) : histogramKey('other', '', statKey(name))), histogram);
   }
 
   /** Adds a histogram already split by entity. */
   addHistogram(key: string, histogram: Histogram): void {
-    this.sample.histograms.set(key, histogram);
+    this.sample.histograms.set(this.intern(key), histogram);
   }
 
   /** Counts one stat value read (used by formats that add through addEntity). */

@@ -142,7 +142,8 @@ export class PrometheusStatsParser {
     if (line.startsWith('#')) {
       const m = /^#\s*TYPE\s+(\S+)\s+(\S+)/.exec(line);
       if (m) {
-        this.types.set(m[1] as string, m[2] as string);
+        // Interned: a name cut from the line would keep the text it was decoded from alive.
+        this.types.set(this.into.intern(m[1] as string), this.into.intern(m[2] as string));
         if (m[2] === 'histogram') this.histogramTypes++;
       }
       return true;
@@ -217,7 +218,7 @@ export class PrometheusStatsParser {
     let h = this.histograms.get(key);
     if (!h) {
       h = { quantiles: [], buckets: { le: [], count: [] } };
-      this.histograms.set(key, h);
+      this.histograms.set(this.into.intern(key), h);
       this.into.addHistogram(key, h);
       this.into.countValue();
     }
