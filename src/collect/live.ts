@@ -236,23 +236,61 @@ class SinkFailure extends Error {
   }
 }
 
-/** A counting semaphore; waiting tasks marked `first` are let in before the others. */
+/**
+ * Contacts at most `n` proxies at once. A proxy's second contact (its second stats sample) waits behind first
+ * contacts until it has waited `slackMs`: every first sample is taken as early as it can be, so the last proxy's
+ * interval starts early, and no proxy's window between its samples stretches far beyond the interval (collectAll
+ * gives one interval of slack: a window of about twice the interval at most, unless the slots are full of overdue
+ * second contacts).
+ */
 export class Slots {
   private free: number;
-  private readonly waiting: Array<() => void> = [];
-  private readonly waitingFirst: Array<() => void> = [];
-  constructor(n: number) {
+  private readonly firsts: Array<() => void> = [];
+  private readonly seconds: Array<{ start: () => void; urgentAt: number }> = [];
+  private readonly slackMs: number;
+  private readonly now: () => number;
+
+  constructor(n: number, slackMs = 0, now: () => number = Date.now) {
     this.free = Math.max(1, n);
+    this.slackMs = slackMs;
+    this.now = now;
   }
-  /** Runs `task` once a slot is free, holding it until the task settles. */
-  async run<T>(task: () => Promise<T>, first = false): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => (first ? this.waitingFirst : this.waiting).push(resolve));
+
+  /** Runs `task` once a slot is free, holding it until the task settles; `secondContact` is its lane. */
+  async run<T>(task: () => Promise<T>, secondContact = false): Promise<T> {
+    const release = await this.acquire(secondContact);
     try {
       return await task();
     } finally {
-      const next = this.waitingFirst.shift() ?? this.waiting.shift();
-      if (next) next();
+      release();
+    }
+  }
+
+  /** Waits for a slot and returns the function that gives it back (call it once). */
+  async acquire(secondContact = false): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else {
+      await new Promise<void>((start) => {
+        if (secondContact) this.seconds.push({ start, urgentAt: this.now() + this.slackMs });
+        else this.firsts.push(start);
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.release();
+    };
+  }
+
+  private release(): void {
+    const second = this.seconds[0];
+    if (second && (this.firsts.length === 0 || second.urgentAt <= this.now())) {
+      this.seconds.shift();
+      second.start();
+    } else {
+      const first = this.firsts.shift();
+      if (first) first();
       else this.free++;
     }
   }
@@ -427,7 +465,8 @@ async function statsToStore(client: AdminClient, plan: ReadPlan, store: BodyStor
  * config dump resources, /stats again (and, for bundles, /clusters and /listeners); then the logs.
  */
 export async function collectAll(targets: LiveTarget[], options: LiveOptions, sink: LiveSink): Promise<TargetOutcome[]> {
-  const slots = new Slots(options.concurrency);
+  const slots = new Slots(options.concurrency, options.intervalMs);
+  const diagnosing = new Slots(options.concurrency);
   const plan = options.reads;
   let done = 0;
   const step = (target: LiveTarget, s: string) => options.progress?.({ done, total: targets.length, target: target.id, step: s });
@@ -457,9 +496,13 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
           const wait = first.takenAt.getTime() + options.intervalMs - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
-        // A proxy that has its first sample finishes before another starts: fewer first samples wait.
-        const reason = await slots.run(async () => {
-          const read = await withEndpoint(target, options, async (client) => {
+        // The contact's slot is handed over to a diagnosis slot once everything is read: the next proxy's reads
+        // need not wait for this one's parsing, and at most 2 x concurrency proxies' bodies are held at once.
+        const releaseContact = await slots.acquire(first !== undefined);
+        let releaseDiagnosis: () => void;
+        let read: CollectedProxy;
+        try {
+          read = await withEndpoint(target, options, async (client) => {
             step(target, first ? 'config dump and second stats sample' : 'config dump and stats');
             // Every read of this contact at once; each settles before any is looked at, so none runs unobserved.
             const info = settle(optional(warnings, () => client.get('/server_info')));
@@ -491,13 +534,19 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
           step(target, 'logs');
           const accessLog = await readLogs(target, warnings);
           if (accessLog !== undefined) read.accessLog = accessLog;
+          releaseDiagnosis = await diagnosing.acquire();
+        } finally {
+          releaseContact();
+        }
+        let reason: string | undefined;
+        try {
           step(target, 'diagnosing');
-          try {
-            return await sink.collected(target, read, order);
-          } catch (err) {
-            throw new SinkFailure(err);
-          }
-        }, first !== undefined);
+          reason = await sink.collected(target, read, order);
+        } catch (err) {
+          throw new SinkFailure(err);
+        } finally {
+          releaseDiagnosis();
+        }
         if (reason !== undefined) return await fail(reason);
         return { target, order, ok: true };
       } catch (err) {
