@@ -106,20 +106,37 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   return out.join('\n');
 }
 
+/** Rows per cli-table3 table: its layout grows with the square of the rows, so long tables are drawn in blocks. */
+const ROWS_PER_BLOCK = 100;
+
+/** Findings the table shows at most (the most severe first); the JSON, Markdown and HTML reports list them all. */
+export const MAX_FINDING_ROWS = 500;
+
 function findingsTable(findings: Finding[], opts: Required<Omit<TableOptions, 'now'>>): string {
   const paint = painter(opts.color);
   const widths = [10, 26, 28, Math.max(20, opts.width - 10 - 26 - 28 - 5)];
-  const table = new Table({
-    head: ['severity', 'finding', 'entity', 'numbers'],
-    colWidths: widths,
-    wordWrap: true,
-    wrapOnWordBoundary: false,
-    style: opts.color ? { head: ['bold'], border: ['grey'] } : { head: [], border: [] },
-  });
-  for (const f of findings) {
-    table.push([severityLabel(f.severity, paint), f.code, formatEntity(f.entity), fillMessage(f.code, f.evidence)]);
+  const style = opts.color ? { head: ['bold'], border: ['grey'] } : { head: [], border: [] };
+  const blocks: string[] = [];
+  // The columns are of fixed width, so blocks stitched together draw the same table as one would: every block
+  // after the first starts with a row separator instead of a top border, and every block but the last loses its
+  // bottom border.
+  for (let from = 0; from === 0 || from < findings.length; from += ROWS_PER_BLOCK) {
+    const first = from === 0;
+    const last = from + ROWS_PER_BLOCK >= findings.length;
+    const table = new Table({
+      ...(first ? { head: ['severity', 'finding', 'entity', 'numbers'] } : { chars: { top: '─', 'top-mid': '┼', 'top-left': '├', 'top-right': '┤' } }),
+      colWidths: widths,
+      wordWrap: true,
+      wrapOnWordBoundary: false,
+      style,
+    });
+    for (const f of findings.slice(from, from + ROWS_PER_BLOCK)) {
+      table.push([severityLabel(f.severity, paint), f.code, formatEntity(f.entity), fillMessage(f.code, f.evidence)]);
+    }
+    const text = table.toString();
+    blocks.push(last ? text : text.slice(0, text.lastIndexOf('\n')));
   }
-  return table.toString();
+  return blocks.join('\n');
 }
 
 /** Renders the whole table report. */
@@ -154,7 +171,8 @@ export function renderTable(d: Diagnosis, options: TableOptions): string {
   if (d.findings.length > 0) {
     out.push('');
     out.push(paint('bold', `FINDINGS (${d.findings.length})`));
-    out.push(findingsTable(d.findings, opts));
+    out.push(findingsTable(d.findings.slice(0, MAX_FINDING_ROWS), opts));
+    if (d.findings.length > MAX_FINDING_ROWS) out.push(`... and ${d.findings.length - MAX_FINDING_ROWS} more findings (-o json lists them all)`);
   }
   return `${out.join('\n')}\n`;
 }
