@@ -52,7 +52,7 @@ export async function planLive(targets: string[], o: LiveCliOptions): Promise<Li
     if (targets.length > 0 || o.selector || o.namespace || o.allNamespaces) throw new UsageError('--admin reads proxies directly; it cannot be combined with Kubernetes targets, -n, -A or -l');
     return { targets: directTargets(o.admin), source: { mode: 'admin', admin: o.admin } };
   }
-  const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
+  const kc = await loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
   const live = await kubernetesTargets(kc, {
     ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
     ...(o.context ? { context: o.context } : {}),

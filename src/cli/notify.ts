@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { loadKubeConfig } from '../collect/kubernetes.ts';
+import { kubernetesClient, loadKubeConfig } from '../collect/kubernetes.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { Deliverer, type Sink } from '../notify/deliver.ts';
 import { eventsFor, type NotifyEvent } from '../notify/events.ts';
@@ -106,12 +106,12 @@ export function nowOf(env: NodeJS.ProcessEnv): Date {
   return at;
 }
 
-function storeOf(o: NotifyCliOptions): StateStore | undefined {
+async function storeOf(o: NotifyCliOptions): Promise<StateStore | undefined> {
   if (o.state === undefined) return undefined;
   const spec = parseStateSpec(o.state);
   if (spec.kind === 'file') return new FileStateStore(spec.path);
-  const kc = loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
-  return new ConfigMapStateStore(kc, spec.namespace, spec.name);
+  const kc = await loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
+  return new ConfigMapStateStore(kc.makeApiClient((await kubernetesClient()).CoreV1Api), spec.namespace, spec.name);
 }
 
 /** Checks the notification options before anything is collected: a mistake fails fast, not after the diagnosis. */
@@ -125,7 +125,7 @@ async function preflight(o: NotifyCliOptions, io: CliIO): Promise<void> {
   if (o.postUrlFile !== undefined && sinks.length !== 1) throw new UsageError('--post-url-file holds one URL: use it with exactly one --post (the other sinks read ENVOY_DOCTOR_*_URL)');
   for (const s of sinks) await sinkUrl(s, o, io.env);
   nowOf(io.env);
-  const store = storeOf(o);
+  const store = await storeOf(o);
   if (store instanceof FileStateStore) await store.check();
 }
 
@@ -163,7 +163,7 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
     const url = await sinkUrl(name, options, io.env);
     sinks.push(name === 'slack' ? slackSink(url, { snapshots: d.snapshots, docsBase, now }) : webhookSink(url, d, report, now));
   }
-  const store = storeOf(options);
+  const store = await storeOf(options);
   if (!store) io.stderr('envoy-doctor: --post without --state posts every root cause as new on every run; give --state FILE or configmap:NAMESPACE/NAME to post changes only\n');
   const state = store ? await store.read() : emptyState();
   const deliverer = new Deliverer({ timeoutMs: options.postTimeout, retries: options.postRetries });

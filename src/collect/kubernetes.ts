@@ -6,7 +6,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PortForward, type V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
 import { UsageError } from '../parse/input-error.ts';
 import type { AdminEndpoint, LiveTarget } from './live.ts';
@@ -40,8 +40,17 @@ export class KubeError extends Error {
   }
 }
 
+let client: Promise<typeof import('@kubernetes/client-node')> | undefined;
+
+/** The Kubernetes client library, loaded on first use: it takes about half a second to load, and most runs never need it. */
+export function kubernetesClient(): Promise<typeof import('@kubernetes/client-node')> {
+  client ??= import('@kubernetes/client-node');
+  return client;
+}
+
 /** Loads the kubeconfig (file, KUBECONFIG, ~/.kube/config, or the in-cluster service account). */
-export function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'context'>): KubeConfig {
+export async function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'context'>): Promise<KubeConfig> {
+  const { KubeConfig } = await kubernetesClient();
   const kc = new KubeConfig();
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
@@ -125,6 +134,7 @@ function selectorOf(matchLabels: Record<string, string> | undefined): string {
 
 /** The pods to diagnose, from explicit targets or discovery. */
 async function findPods(kc: KubeConfig, opts: KubeOptions, namespace: string): Promise<V1Pod[]> {
+  const { AppsV1Api, CoreV1Api } = await kubernetesClient();
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   if (opts.targets.length > 0) {
@@ -175,6 +185,7 @@ class ErrorText extends Writable {
 
 /** Opens a port-forward to one pod port, served on a local 127.0.0.1 port for the admin client. */
 export async function openPortForward(kc: KubeConfig, namespace: string, pod: string, port: number): Promise<AdminEndpoint> {
+  const { PortForward } = await kubernetesClient();
   const forward = new PortForward(kc);
   const sockets = new Set<Socket>();
   const forwards: Array<{ readyState: number; close(): void; terminate(): void; once(event: 'close', cb: () => void): unknown }> = [];
@@ -249,6 +260,7 @@ export async function kubernetesTargets(kc: KubeConfig, opts: KubeOptions): Prom
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
   const namespace = opts.namespace ?? (opts.targets.length > 0 ? (contextNamespace ?? 'default') : ENVOY_GATEWAY_NAMESPACE);
   const pods = await findPods(kc, opts, namespace);
+  const { CoreV1Api } = await kubernetesClient();
   const core = kc.makeApiClient(CoreV1Api);
   const targets: LiveTarget[] = [];
   for (const pod of pods) {
@@ -307,6 +319,7 @@ const OBJECT_KINDS: Array<{ key: keyof Omit<KubernetesObjects, 'unavailable'>; a
  * Refused reads are recorded, never fatal.
  */
 export async function readGatewayObjects(kc: KubeConfig, namespaces: string[]): Promise<KubernetesObjects> {
+  const { CustomObjectsApi } = await kubernetesClient();
   const api = kc.makeApiClient(CustomObjectsApi);
   const out: KubernetesObjects = { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [] };
   for (const kind of OBJECT_KINDS) {

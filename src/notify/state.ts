@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import { kubeFailure } from '../collect/kubernetes.ts';
 import { SEVERITIES } from '../model/finding.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
@@ -199,8 +199,8 @@ export class ConfigMapStateStore implements StateStore {
   private readonly namespace: string;
   private readonly name: string;
 
-  constructor(kc: KubeConfig, namespace: string, name: string) {
-    this.core = kc.makeApiClient(CoreV1Api);
+  constructor(core: CoreV1Api, namespace: string, name: string) {
+    this.core = core;
     this.namespace = namespace;
     this.name = name;
     this.label = `configmap ${namespace}/${name}`;

@@ -1,7 +1,10 @@
 // Turning evidence numbers into what a person reads: sizes, durations, shares, counts. Units come from
 // evidence key suffixes (…Bytes, …Ms, …Seconds, share…), so analyzers stay free of text.
 
-import { formatDistanceStrict, formatDuration, intervalToDuration } from 'date-fns';
+// One module per function: the package's index loads every one of its functions (over a second at start-up).
+import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
+import { formatDuration } from 'date-fns/formatDuration';
+import { intervalToDuration } from 'date-fns/intervalToDuration';
 import { entry } from '../model/catalogue.ts';
 import type { EntityRef, EvidenceValue, RenderedFix } from '../model/finding.ts';
 
