@@ -9,11 +9,14 @@
 //   parse-config <dump>       parseConfigDumpChunks(inputChunks(dump)), as `analyze --config-dump` does
 //   parse-config-whole <dump> parseConfigDocument(readFileSync(dump)): the whole-document path (YAML, small inputs)
 //   end-to-end <dump> <stats> config parse + knownEntities + parseStats + assembleSnapshot + diagnose
+//   analyze <file>            `envoy-doctor analyze --config-dump|--stats <file> -o json` in this process, as the
+//                             command runs it (the report is counted, not printed)
 // The floors of a .gz file include decompressing it (gunzipSync).
 
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
+import { main } from '../src/cli/main.ts';
 import { inputChunks } from '../src/collect/read-input.ts';
 import { diagnose } from '../src/diagnose/diagnose.ts';
 import { assembleSnapshot, knownEntities } from '../src/parse/assemble.ts';
@@ -23,7 +26,7 @@ import { scanJsonChunks } from '../src/parse/json-stream.ts';
 import { parseStats } from '../src/parse/stats.ts';
 
 /** The cases this script measures. */
-const CASES = ['baseline', 'floor-json', 'floor-lines', 'floor-scan', 'parse-config', 'parse-config-whole', 'end-to-end'] as const;
+const CASES = ['baseline', 'floor-json', 'floor-lines', 'floor-scan', 'parse-config', 'parse-config-whole', 'end-to-end', 'analyze'] as const;
 
 /** A case name. */
 export type MeasureCase = (typeof CASES)[number];
@@ -123,6 +126,15 @@ async function measure(name: MeasureCase, files: string[]): Promise<MeasureResul
       check.findings = diagnosis.findings.length;
       check.rootCauses = diagnosis.rootCauses.length;
       check.fixes = diagnosis.rootCauses.reduce((n, r) => n + r.fixes.length, 0);
+      break;
+    }
+    case 'analyze': {
+      const file = need(first);
+      const role = /config_dump/.test(file) ? '--config-dump' : '--stats';
+      let bytes = 0;
+      const io = { stdout: (t: string) => void (bytes += t.length), stderr: (t: string) => void process.stderr.write(t), isTTY: false, stderrIsTTY: false, env: {} };
+      check.exitCode = await main(['node', 'envoy-doctor', 'analyze', role, file, '-o', 'json'], io);
+      check.reportBytes = bytes;
       break;
     }
   }

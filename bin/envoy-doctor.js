@@ -5,11 +5,9 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(`envoy-doctor: needs Node.js >= 22.19, this is ${process.versions.node}; run it through npm (npm run envoy-doctor -- ...) or install a newer Node.js\n`);
   process.exit(1);
 }
-// Large inputs are streamed, which makes short-lived garbage fast, and V8 may let its heap grow to four times what is
-// live before a full collection. Growing it by at most half keeps the peak near what is kept (docs/performance.md).
-// The flag is set before the modules load; NODE_OPTIONS cannot carry it.
 const { setFlagsFromString } = await import('node:v8');
-setFlagsFromString('--heap-growing-percent=50');
+const { V8_FLAGS } = await import('../dist/cli/v8-flags.js');
+for (const flag of V8_FLAGS) setFlagsFromString(flag);
 const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv, {
   stdout: (text) => process.stdout.write(text),
