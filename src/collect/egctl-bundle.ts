@@ -86,22 +86,26 @@ function ownerOf(pod: KubeObject | undefined): string | undefined {
   return name && namespace ? `gateway ${namespace}/${name}` : undefined;
 }
 
-/** Reads an egctl support bundle extracted at `root`: one snapshot per proxy with a config dump. */
-export async function loadEgctlBundle(root: string): Promise<{ snapshots: Snapshot[]; notCollected: NotCollected[] }> {
+/**
+ * Reads an egctl support bundle extracted at `root`: one snapshot per proxy with a config dump. With `each`, every
+ * snapshot is handed to it as soon as it is read and not returned, so a bundle of many pods is never held whole.
+ */
+export async function loadEgctlBundle(root: string, each?: (snapshot: Snapshot) => void): Promise<{ snapshots: Snapshot[]; notCollected: NotCollected[] }> {
   const kubernetes = await objectsOf(root);
   const snapshots: Snapshot[] = [];
   const notCollected: NotCollected[] = [];
+  const collected = new Set<string>();
   for (const namespace of (await entries(join(root, CONFIG_DUMPS))).sort()) {
     const nsDir = join(root, CONFIG_DUMPS, namespace);
     if (!(await stat(nsDir)).isDirectory()) continue;
-    const pods = await readYamlList(join(root, RESOURCES, 'pods', `${namespace}.yaml`));
+    const pods = new Map((await readYamlList(join(root, RESOURCES, 'pods', `${namespace}.yaml`))).map((p) => [p.metadata.name, p]));
     for (const file of (await entries(nsDir)).filter((f) => f.endsWith('.json')).sort()) {
       const pod = file.slice(0, -'.json'.length);
       const dumpPath = join(nsDir, file);
       const [config] = await parseConfigDumpChunks(inputChunks(dumpPath), dumpPath, pod);
       const capture: ProxyCapture = { id: pod, namespace, configSource: dumpPath };
       if (config) capture.config = { ...config, id: pod, namespace };
-      const owner = ownerOf(pods.find((p) => p.metadata.name === pod));
+      const owner = ownerOf(pods.get(pod));
       if (owner) capture.owner = owner;
       const metricsPath = join(root, METRICS, namespace, `${pod}.prom`);
       if (await exists(metricsPath)) capture.stats = { chunks: inputChunks(metricsPath), source: metricsPath };
@@ -115,7 +119,10 @@ export async function loadEgctlBundle(root: string): Promise<{ snapshots: Snapsh
       }
       capture.kubernetes = kubernetes;
       capture.kubernetesSource = join(root, RESOURCES);
-      snapshots.push(await snapshotFromCapture(capture));
+      const snapshot = await snapshotFromCapture(capture);
+      collected.add(`${namespace}/${pod}`);
+      if (each) each(snapshot);
+      else snapshots.push(snapshot);
     }
   }
   // errors.log is a JSON array of strings: "failed to get config dump for pod <ns>/<name>: <error>".
@@ -125,7 +132,6 @@ export async function loadEgctlBundle(root: string): Promise<{ snapshots: Snapsh
   } catch {
     // no dump errors recorded
   }
-  const collected = new Set(snapshots.map((x) => `${x.namespace}/${x.id}`));
   for (const line of Array.isArray(errors) ? errors : []) {
     const m = /pod ([^/\s]+)\/([^:\s]+): (.*)$/.exec(String(line));
     if (!m || collected.has(`${m[1]}/${m[2]}`)) continue;

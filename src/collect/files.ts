@@ -204,7 +204,7 @@ export type SnapshotSink = (snapshot: Snapshot) => void;
 
 /**
  * Reads every offline input and returns one snapshot per proxy, and what a bundle could not collect. With `each`,
- * the proxies of an envoy-doctor bundle are handed to it one by one instead of being returned.
+ * the proxies of a bundle (envoy-doctor's or egctl's) are handed to it one by one instead of being returned.
  */
 export async function loadOffline(given: OfflineInputs, each?: SnapshotSink): Promise<OfflineResult> {
   const stdinUsers = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] === '-');
@@ -239,7 +239,7 @@ async function loadBundleDirectory(dir: string, name: string, given: OfflineInpu
   if (egctl) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
     if (explicit.length > 0) throw new UsageError('an egctl x collect bundle cannot be combined with files given one by one');
-    return loadEgctlBundle(egctl);
+    return loadEgctlBundle(egctl, each);
   }
   const manifest = await readJson<BundleManifest & ProxyManifest>(join(dir, 'manifest.json'), 'the bundle manifest described in docs/bundle.md');
   if (manifest && (manifest as BundleManifest).kind === BUNDLE_KIND) {

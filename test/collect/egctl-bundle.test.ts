@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { create as createTar } from 'tar';
 import { stringify } from 'yaml';
+import { loadOffline } from '../../src/collect/files.ts';
+import type { Snapshot } from '../../src/model/snapshot.ts';
 import { ROOT, run } from '../helpers/cli.ts';
 
 const POD = 'envoy-home-eg-5f7d9c-abcde';
@@ -68,6 +70,18 @@ describe('egctl x collect bundles', () => {
     assert.ok(report.findings.some((f) => f.code === 'upgraded-sessions-end-together'), 'logs read');
     assert.ok(report.findings.some((f) => f.code === 'input-missing' && f.evidence.input === 'stats-later'), 'one scrape: no window');
     assert.deepEqual(report.notCollected, [{ id: 'envoy-home-eg-5f7d9c-fghij', namespace: NS, reason: 'egctl x collect: connection refused' }]);
+  });
+
+  it('hands each pod to the diagnosis as soon as it is read, keeping none of them', async () => {
+    const top = join(dir, 'src', 'envoy-gateway-2026-11-20T21_14_05');
+    const second = 'envoy-home-eg-5f7d9c-klmno';
+    await put(top, `config-dumps/${NS}/${second}.json`, readFileSync(join(top, `config-dumps/${NS}/${POD}.json`)));
+    const received: Snapshot[] = [];
+    const { snapshots, notCollected } = await loadOffline({ bundle: top }, (s) => received.push(s));
+    assert.deepEqual(snapshots, []);
+    assert.deepEqual(received.map((s) => [s.namespace, s.id, s.owner]), [[NS, POD, 'gateway home/eg'], [NS, second, undefined]]);
+    assert.ok(received[0]?.stats, 'the pod with metrics has its stats');
+    assert.deepEqual(notCollected.map((n) => n.id), ['envoy-home-eg-5f7d9c-fghij']);
   });
 });
 
