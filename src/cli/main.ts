@@ -42,7 +42,6 @@ async function report(d: Diagnosis, o: ReportOptions, io: CliIO): Promise<number
   return failures.length > 0 ? EXIT.publish : code;
 }
 
-
 interface AnalyzeOptions extends ReportOptions {
   manifests?: string;
   configDump?: string;

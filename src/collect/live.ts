@@ -2,9 +2,9 @@
 // sampled twice `interval` apart (the wait holds no concurrency slot and no connection). A proxy that fails
 // is reported with its reason; the others are collected all the same.
 //
-// Each proxy's reads go to a sink as they complete, inside the proxy's concurrency slot: the sink parses and
-// diagnoses them (`diagnose`) or writes them into a bundle (`collect`), and lets go of them before the slot is
-// freed. Bodies arrive as streams into the sink's stores: chunks in memory for what is parsed in the same slot,
+// Each proxy's reads go to a sink as they complete: the read slot passes to one of as many diagnosis slots, where
+// the sink parses and diagnoses them (`diagnose`) or writes them into a bundle (`collect`), and lets go of them.
+// Bodies arrive as streams into the sink's stores: chunks in memory for what is parsed as soon as it is read,
 // a file for the first stats sample (the only thing a proxy keeps while it waits for the second) and for
 // everything a bundle keeps. So memory follows `concurrency`, not the number of proxies.
 

@@ -69,13 +69,17 @@ export class RootCauseMerger {
     return `${owner}|${r.id}|${r.entities.map((e) => (e.kind === 'proxy' ? 'proxy' : `${e.kind}:${e.name}`)).sort().join(',')}`;
   }
 
+  /** The strongest pod's evidence is kept, the earliest pod's among equals; the others are only named in seenOn. */
+  private beats(r: Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'>, order: number, existing: { kept: RootCause; keptOrder: number }): boolean {
+    const rank = rankRootCauses(r, existing.kept);
+    return rank < 0 || (rank === 0 && order < existing.keptOrder);
+  }
+
   /** Whether `r` of a proxy at `order` would be kept if added now (no stronger or earlier equal one is held). */
   mayKeep(r: Pick<RootCause, 'id' | 'entities' | 'severity' | 'confidence' | 'score'>, owner: string | undefined, order: number): boolean {
     if (owner === undefined) return true;
     const existing = this.merged.get(this.keyOf(r, owner));
-    if (!existing) return true;
-    const rank = rankRootCauses(r, existing.kept);
-    return rank < 0 || (rank === 0 && order < existing.keptOrder);
+    return !existing || this.beats(r, order, existing);
   }
 
   /** Adds the root causes of one proxy; `order` is the proxy's place in the run, which breaks ties. */
@@ -92,9 +96,7 @@ export class RootCauseMerger {
         continue;
       }
       for (const id of r.seenOn) if (!existing.seen.has(id)) existing.seen.set(id, order);
-      const rank = rankRootCauses(r, existing.kept);
-      // The strongest pod's evidence is kept; the others are only named in seenOn.
-      if (rank < 0 || (rank === 0 && order < existing.keptOrder)) {
+      if (this.beats(r, order, existing)) {
         existing.kept = r;
         existing.keptOrder = order;
       }

@@ -22,7 +22,11 @@ export function attachFixes(s: Snapshot, diagnosed: Diagnosed[]): RootCause[] {
   // Which rendered objects each change landed in, so a root cause finds its fixes without scanning them all.
   const byChange = new Map<FixChange, number[]>();
   rendered.forEach((r, i) => {
-    for (const c of r.changes) byChange.set(c, [...(byChange.get(c) ?? []), i]);
+    for (const c of r.changes) {
+      const at = byChange.get(c);
+      if (at) at.push(i);
+      else byChange.set(c, [i]);
+    }
   });
   return diagnosed.map((d) => {
     const indexes = [...new Set(d.changes.flatMap((c) => byChange.get(c) ?? []))].sort((a, b) => a - b);

@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from './input-error.ts';
+import { peek } from './peek.ts';
 
 /** Default cap on the decompressed size of one gzip input: 4 GiB. */
 export const MAX_GUNZIP_BYTES = 4 * 1024 ** 3;
@@ -22,32 +23,14 @@ function mib(bytes: number): string {
 
 /** Yields a stream's bytes, decompressed when they start with gzip's magic bytes; other streams pass through. */
 export async function* maybeGunzip(chunks: AsyncIterable<Buffer>, source: string, options: GunzipOptions = {}): AsyncGenerator<Buffer> {
-  const iterator = chunks[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let size = 0;
-  let ended = false;
-  while (size < 2) {
-    const next = await iterator.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    head.push(next.value);
-    size += next.value.length;
-  }
-  const first = Buffer.concat(head);
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (first.length > 0) yield first;
-    if (ended) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-  }
-  if (first[0] !== 0x1f || first[1] !== 0x8b) {
+  const { head, rest } = await peek(chunks, 2);
+  if (head[0] !== 0x1f || head[1] !== 0x8b) {
     if (options.expectGzip) throw new InputError(source, 'is named .gz but is not gzip data (it does not start with 1f 8b); expected a gzip-compressed file');
-    yield* rest();
+    yield* rest;
     return;
   }
   const maxBytes = options.maxBytes ?? MAX_GUNZIP_BYTES;
-  const input = Readable.from(rest(), { objectMode: false });
+  const input = Readable.from(rest, { objectMode: false });
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
   let inputError: unknown;
   input.on('error', (err) => {

@@ -3,13 +3,13 @@
 /** How many bytes format detection looks at. */
 export const HEAD_BYTES = 64 * 1024;
 
-/** The first `HEAD_BYTES` of a stream, and the whole stream again, those bytes included. */
-export async function peek(chunks: AsyncIterable<Buffer>): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+/** The first `bytes` of a stream (fewer if it is shorter), and the whole stream again, those bytes included. */
+export async function peek(chunks: AsyncIterable<Buffer>, bytes = HEAD_BYTES): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
   const iterator = chunks[Symbol.asyncIterator]();
   const seen: Buffer[] = [];
   let size = 0;
   let done = false;
-  while (size < HEAD_BYTES) {
+  while (size < bytes) {
     const next = await iterator.next();
     if (next.done) {
       done = true;
@@ -18,7 +18,7 @@ export async function peek(chunks: AsyncIterable<Buffer>): Promise<{ head: Buffe
     seen.push(next.value);
     size += next.value.length;
   }
-  const head = Buffer.concat(seen).subarray(0, HEAD_BYTES);
+  const head = Buffer.concat(seen).subarray(0, bytes);
   async function* rest(): AsyncGenerator<Buffer> {
     // The peeked chunks are handed on once and let go, so a large first chunk is not held for the whole read.
     while (seen.length > 0) yield seen.shift() as Buffer;

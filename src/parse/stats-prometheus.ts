@@ -112,11 +112,23 @@ const HISTOGRAM_SUFFIXES = [
   ['count', '_count'],
 ] as const;
 
+/**
+ * The last label's value and the sample's value of a line whose last label value starts at `from`
+ * (`…="<label>"} <value>`); undefined when the line is laid out otherwise.
+ */
+function labelAndValue(line: string, from: number): { label: string; value: number } | undefined {
+  const close = line.indexOf('"', from);
+  if (close < 0 || line[close + 1] !== '}' || line[close + 2] !== ' ') return undefined;
+  const valueText = line.slice(close + 3).trim();
+  const value = promNumber(valueText);
+  if (Number.isNaN(value) || valueText.includes(' ')) return undefined;
+  return { label: line.slice(from, close), value };
+}
+
 /** Streaming parser for Prometheus text exposition. */
 export class PrometheusStatsParser {
   private readonly types = new Map<string, string>();
   private histogramTypes = 0;
-  private readonly histograms = new Map<string, Histogram>();
   private readonly into: StatsBuilder;
   /**
    * The last bucket line up to its `le="` (Envoy writes `le` last) and its histogram: the buckets of a histogram come
@@ -175,27 +187,19 @@ export class PrometheusStatsParser {
 
   /** Reads a sample of the family the previous line belonged to; false to parse it in full instead. */
   private nextSample(line: string, last: { prefix: string; kind: StatEntityKind; stat: string }): boolean {
-    const close = line.indexOf('"', last.prefix.length);
-    if (close < 0 || line[close + 1] !== '}' || line[close + 2] !== ' ') return false;
-    const entity = line.slice(last.prefix.length, close);
-    if (entity.includes('\\')) return false;
-    const valueText = line.slice(close + 3).trim();
-    const value = promNumber(valueText);
-    if (Number.isNaN(value) || valueText.includes(' ')) return false;
+    const tail = labelAndValue(line, last.prefix.length);
+    if (!tail || tail.label.includes('\\')) return false;
     this.into.countValue();
-    this.into.addEntity(last.kind, entity, last.stat, value);
+    this.into.addEntity(last.kind, tail.label, last.stat, tail.value);
     return true;
   }
 
   /** Reads a bucket line of the histogram the previous line belonged to; false to parse it in full instead. */
   private nextBucket(line: string, last: { prefix: string; histogram: Histogram }): boolean {
-    const close = line.indexOf('"', last.prefix.length);
-    if (close < 0 || line[close + 1] !== '}' || line[close + 2] !== ' ') return false;
-    const valueText = line.slice(close + 3).trim();
-    const value = promNumber(valueText);
-    if (Number.isNaN(value) || valueText.includes(' ')) return false;
-    last.histogram.buckets.le.push(promNumber(line.slice(last.prefix.length, close)));
-    last.histogram.buckets.count.push(value);
+    const tail = labelAndValue(line, last.prefix.length);
+    if (!tail) return false;
+    last.histogram.buckets.le.push(promNumber(tail.label));
+    last.histogram.buckets.count.push(tail.value);
     return true;
   }
 
@@ -215,18 +219,16 @@ export class PrometheusStatsParser {
     labels.delete('le');
     const located = locate(base, labels);
     const key = histogramKey(located.kind, located.entity, located.stat);
-    let h = this.histograms.get(key);
+    let h = this.into.sample.histograms.get(key);
     if (!h) {
       h = { quantiles: [], buckets: { le: [], count: [] } };
-      this.histograms.set(this.into.intern(key), h);
       this.into.addHistogram(key, h);
       this.into.countValue();
     }
     if (part === 'bucket' && le !== undefined) {
       h.buckets.le.push(promNumber(le));
       h.buckets.count.push(value);
-    }
-    else if (part === 'sum') h.sum = value;
+    } else if (part === 'sum') h.sum = value;
     else if (part === 'count') h.count = value;
     return h;
   }
