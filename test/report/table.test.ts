@@ -45,8 +45,8 @@ describe('the findings table', () => {
       assert.ok(lines.every((l) => l.length === width), 'every line of the table is as wide as its top border');
       for (const i of [0, c.rows - 1]) assert.ok(text.includes(`app-${String(i).padStart(4, '0')}`), `row ${i} is shown`);
       assert.equal(text.includes(`app-${String(c.rows).padStart(4, '0')}`), false);
-      const moreLine = text.split('\n').find((l) => l.includes('more findings'));
-      assert.equal(moreLine, c.more === undefined ? undefined : `... and ${c.more} more findings (-o json lists them all)`);
+      const more = /and (\d+) more findings/.exec(text)?.[1];
+      assert.equal(more === undefined ? undefined : Number(more), c.more);
     });
   }
 });
