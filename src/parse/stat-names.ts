@@ -27,12 +27,15 @@ const STAT_TAIL: Record<StatEntityKind, RegExp> = {
   tcp: /^(?:downstream_\w+|upstream_\w+|idle_timeout|max_downstream_connection_duration|on_demand_\w+|early_data_\w+)$/,
 };
 
-const PREFIXES: Array<[StatEntityKind, string]> = [
-  ['cluster', 'cluster.'],
-  ['http', 'http.'],
-  ['listener', 'listener.'],
-  ['tcp', 'tcp.'],
-];
+/** The prefix of each entity kind's stat names. */
+export const STAT_PREFIX: Readonly<Record<StatEntityKind, string>> = { cluster: 'cluster.', http: 'http.', listener: 'listener.', tcp: 'tcp.' };
+
+const PREFIXES = Object.entries(STAT_PREFIX) as Array<[StatEntityKind, string]>;
+
+/** Whether `tail` is a stat of the kind's known stat families (how names of unknown entities are split). */
+export function statTailFits(kind: StatEntityKind, tail: string): boolean {
+  return STAT_TAIL[kind].test(tail);
+}
 
 /** A stat name split into entity and stat key. */
 export interface SplitName {
@@ -58,7 +61,7 @@ export function splitStatName(name: string, known: KnownEntities = {}): SplitNam
       const entity = rest.slice(0, dot);
       const tail = rest.slice(dot + 1);
       if (knownNames?.has(entity)) return { kind, entity, stat: statKey(tail) };
-      if (fallback === undefined && STAT_TAIL[kind].test(tail)) fallback = { kind, entity, stat: statKey(tail) };
+      if (fallback === undefined && statTailFits(kind, tail)) fallback = { kind, entity, stat: statKey(tail) };
     }
     return fallback;
   }

@@ -2,7 +2,7 @@
 
 import type { Histogram, StatsSample } from '../model/snapshot.ts';
 import { entityStats } from '../model/stats-view.ts';
-import { type KnownEntities, type StatEntityKind, splitStatName, statKey } from './stat-names.ts';
+import { type KnownEntities, type SplitName, type StatEntityKind, STAT_PREFIX, splitStatName, statKey, statTailFits } from './stat-names.ts';
 
 /** Key of a histogram in `StatsSample.histograms`: `<kind>|<entity>|<stat>`, or `other|<full name>`. */
 export function histogramKey(kind: StatEntityKind | 'other', entity: string, stat: string): string {
@@ -18,12 +18,50 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V, keep: (key: K)
   return v;
 }
 
+/** A stat tail (`circuit_breakers.default.cx_open`) as kept, and its key in the model. */
+interface Tail {
+  tail: string;
+  key: string;
+}
+
+/**
+ * The entity the last named stat went to. Envoy lists an entity's stats one after another (sorted by name), so the
+ * next name usually starts with the same `<kind>.<entity>.` and only its tail needs reading; and the next entity of
+ * the same kind usually lists the same tails in the same order, so the tail can be checked in place, not cut out.
+ */
+interface EntityRun {
+  kind: StatEntityKind;
+  entity: string;
+  /** `cluster.<entity>.` */
+  prefix: string;
+  /** `cluster|<entity>|`: the start of its histograms' keys. */
+  histogramPrefix: string;
+  /** Its counters and gauges, once it has one (an entity with histograms only has none). */
+  stats: Map<string, number> | undefined;
+  /**
+   * True when the entity is known from the config: then every name starting with the prefix splits there. An entity
+   * found by its stat family splits there only when the tail is a stat of the family, the entity has no dot and no
+   * entity of its kind is known (otherwise `splitStatName` decides).
+   */
+  exact: boolean;
+  /** The tails added to this entity, in order. */
+  tails: Tail[];
+  /** The previous entity's tails, of the same kind, and how many of them this run has matched. */
+  expected: Tail[];
+  matched: number;
+}
+
 /** Builds a `StatsSample` one stat at a time. */
 export class StatsBuilder {
   readonly sample: StatsSample;
   private readonly known: KnownEntities;
   /** Every distinct name once, as a flat copy: names cut from lines would keep whole lines (or chunks) alive. */
   private readonly names = new Map<string, string>();
+  /** Every distinct stat tail and its key. */
+  private readonly tails = new Map<string, Tail>();
+  private run: EntityRun | undefined;
+  /** The tails of the last run of each kind, which the next run of that kind expects. */
+  private readonly lastTails = new Map<StatEntityKind, Tail[]>();
 
   /** The one flat copy of `name` this builder keeps: safe to hold for as long as the sample lives. */
   intern(name: string): string {
@@ -52,7 +90,21 @@ export class StatsBuilder {
 
   /** Adds a counter or gauge by its full Envoy name (text and JSON formats). */
   addNamed(name: string, value: number): void {
+    this.addNamedIn(name, 0, name.length, value);
+  }
+
+  /**
+   * Adds a counter or gauge whose full Envoy name is `text[start, end)`. The same as `addNamed(text.slice(start, end))`,
+   * but a name that continues the last entity is read in place.
+   */
+  addNamedIn(text: string, start: number, end: number, value: number): void {
     this.sample.count++;
+    let tail = this.continueRun(text, start, end);
+    if (tail !== undefined) {
+      this.runStats(this.run as EntityRun).set(tail.key, value);
+      return;
+    }
+    const name = start === 0 && end === text.length ? text : text.slice(start, end);
     const split = splitStatName(name, this.known);
     if (!split) {
       this.sample.other.set(this.intern(name), value);
@@ -65,7 +117,95 @@ export class StatsBuilder {
         return;
       }
     }
-    this.addEntity(split.kind, split.entity, split.stat, value);
+    tail = this.startRun(split, name);
+    if (tail !== undefined) this.runStats(this.run as EntityRun).set(tail.key, value);
+    else this.addEntity(split.kind, split.entity, split.stat, value);
+  }
+
+  /** Adds a histogram whose full Envoy name is `text[start, end)`, as `addHistogramNamed` does. */
+  addHistogramIn(text: string, start: number, end: number, histogram: Histogram): void {
+    this.sample.count++;
+    let tail = this.continueRun(text, start, end);
+    if (tail === undefined) {
+      const name = start === 0 && end === text.length ? text : text.slice(start, end);
+      const split = splitStatName(name, this.known);
+      tail = split && this.startRun(split, name);
+      if (tail === undefined) {
+        this.sample.histograms.set(this.intern(split ? histogramKey(split.kind, split.entity, split.stat) : histogramKey('other', '', statKey(name))), histogram);
+        return;
+      }
+    }
+    // Both parts are kept strings already: the key holds nothing of the text.
+    this.sample.histograms.set((this.run as EntityRun).histogramPrefix + tail.key, histogram);
+  }
+
+  /** The tail of the name `text[start, end)` when the name belongs to the current run's entity. */
+  private continueRun(text: string, start: number, end: number): Tail | undefined {
+    const run = this.run;
+    // Compared as slices: V8 compares strings with === at memory speed, and `startsWith` a character at a time.
+    if (run === undefined || end - start <= run.prefix.length || text.slice(start, start + run.prefix.length) !== run.prefix) return undefined;
+    const tail = text.slice(start + run.prefix.length, end);
+    const next = run.expected[run.matched];
+    if (next !== undefined && tail === next.tail) {
+      run.matched++;
+      run.tails.push(next);
+      return next;
+    }
+    if (run.kind === 'http' && tail.startsWith('user_agent')) return undefined;
+    return run.exact || statTailFits(run.kind, tail) ? this.addTail(run, tail) : undefined;
+  }
+
+  /**
+   * Makes the entity of a split name the current run, when later names can be split in place (see EntityRun.exact),
+   * and returns the name's tail in it; undefined otherwise.
+   */
+  private startRun(split: SplitName, name: string): Tail | undefined {
+    const prefix = `${STAT_PREFIX[split.kind]}${split.entity}.`;
+    const tail = name.slice(prefix.length);
+    if (split.kind === 'http' && tail.startsWith('user_agent')) return undefined;
+    const known = this.known[split.kind];
+    const exact = known?.has(split.entity) === true;
+    if (!exact && (split.entity.includes('.') || (known !== undefined && known.size > 0))) return undefined;
+    if (this.run !== undefined && this.run.tails.length > 0) this.lastTails.set(this.run.kind, this.run.tails);
+    // Built from the kept entity name, so neither holds the text the name was read from.
+    const entity = this.intern(split.entity);
+    this.run = {
+      kind: split.kind,
+      entity,
+      prefix: `${STAT_PREFIX[split.kind]}${entity}.`,
+      histogramPrefix: histogramKey(split.kind, entity, ''),
+      stats: undefined,
+      exact,
+      tails: [],
+      expected: this.lastTails.get(split.kind) ?? [],
+      matched: 0,
+    };
+    return this.addTail(this.run, tail);
+  }
+
+  /** The stats of the run's entity, created with its first counter or gauge. */
+  private runStats(run: EntityRun): Map<string, number> {
+    if (run.stats === undefined) run.stats = getOrCreate(entityStats(this.sample, run.kind), run.entity, () => new Map<string, number>());
+    return run.stats;
+  }
+
+  /** Records `tail` as the run's next tail, and keeps the run's place among the tails it expects. */
+  private addTail(run: EntityRun, tail: string): Tail {
+    let known = this.tails.get(tail);
+    if (known === undefined) {
+      const flat = this.intern(tail);
+      known = { tail: flat, key: this.intern(statKey(flat)) };
+      this.tails.set(flat, known);
+    }
+    run.tails.push(known);
+    // A tail this entity has and the last one did not, or the other way round: find the place again a little ahead.
+    for (let i = run.matched; i < run.expected.length && i < run.matched + 4; i++) {
+      if (run.expected[i] === known) {
+        run.matched = i + 1;
+        break;
+      }
+    }
+    return known;
   }
 
   /** Adds a stat already split by entity (Prometheus labels). */
@@ -86,9 +226,7 @@ export class StatsBuilder {
 
   /** Adds a histogram by its full Envoy name. */
   addHistogramNamed(name: string, histogram: Histogram): void {
-    this.sample.count++;
-    const split = splitStatName(name, this.known);
-    this.sample.histograms.set(this.intern(split ? histogramKey(split.kind, split.entity, split.stat) : histogramKey('other', '', statKey(name))), histogram);
+    this.addHistogramIn(name, 0, name.length, histogram);
   }
 
   /** Adds a histogram already split by entity. */

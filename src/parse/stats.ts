@@ -4,12 +4,12 @@ import type { StatsSample } from '../model/snapshot.ts';
 import { InputError } from './input-error.ts';
 import { peek } from './peek.ts';
 import { detectKind, kindName } from './detect.ts';
-import { lineBatches } from './lines.ts';
+import { lineBatches, lineWindows } from './lines.ts';
 import { StatsBuilder } from './stats-builder.ts';
 import { jsonStatsChunks } from './stats-json-stream.ts';
 import type { KnownEntities } from './stat-names.ts';
 import { PrometheusStatsParser } from './stats-prometheus.ts';
-import { textStatLine } from './stats-text.ts';
+import { TextStatsParser } from './stats-text.ts';
 
 const EXPECTED = 'expected Envoy /stats output (text, ?format=json or /stats/prometheus)';
 
@@ -28,15 +28,21 @@ export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, 
     throw new InputError(source, `${kindName(kind)}; ${EXPECTED}`);
   }
   const builder = new StatsBuilder(kind === 'stats-text' ? 'text' : 'prometheus', known);
-  const prometheus = kind === 'stats-prometheus' ? new PrometheusStatsParser(builder) : undefined;
   let parsed = 0;
   let rejected = 0;
-  for await (const batch of lineBatches(rest, source)) {
-    for (const line of batch) {
-      if (line === '') continue;
-      const ok = prometheus ? prometheus.line(line) : textStatLine(line, builder);
-      if (ok) parsed++;
-      else rejected++;
+  if (kind === 'stats-text') {
+    const text = new TextStatsParser(builder);
+    for await (const window of lineWindows(rest, source, () => text.lines)) text.window(window);
+    parsed = text.parsed;
+    rejected = text.rejected;
+  } else {
+    const prometheus = new PrometheusStatsParser(builder);
+    for await (const batch of lineBatches(rest, source)) {
+      for (const line of batch) {
+        if (line === '') continue;
+        if (prometheus.line(line)) parsed++;
+        else rejected++;
+      }
     }
   }
   if (parsed === 0 || builder.sample.count === 0) throw new InputError(source, `no stats found; ${EXPECTED}`);
