@@ -39,6 +39,8 @@ export interface JsonStreamOptions {
   expected: string;
   /** Largest single value handed over parsed; larger ones are an InputError. */
   maxValueBytes?: number;
+  /** Bytes of the input before the first chunk written (a scan that takes over part way), for error messages. */
+  startOffset?: number;
 }
 
 /** Default and largest value one JSON.parse is asked to read (V8 strings stop at about 512 MiB). */
@@ -107,6 +109,8 @@ export class JsonStreamScanner {
   private mode = STRUCT;
   /** Bytes seen before the current chunk. */
   private offset = 0;
+  /** Bytes of the input before the first chunk (JsonStreamOptions.startOffset). */
+  private readonly startOffset: number;
   private started = false;
   private head: Buffer | undefined;
 
@@ -139,6 +143,7 @@ export class JsonStreamScanner {
     this.handler = handler;
     this.expected = options.expected;
     this.maxValueBytes = options.maxValueBytes ?? MAX_VALUE_BYTES;
+    this.startOffset = options.startOffset ?? 0;
   }
 
   private fail(problem: string): InputError {
@@ -147,7 +152,7 @@ export class JsonStreamScanner {
 
   private syntax(at: number, what: string, byte: number): InputError {
     const shown = byte >= 0x20 && byte < 0x7f ? `'${String.fromCharCode(byte)}'` : `byte 0x${byte.toString(16).padStart(2, '0')}`;
-    return this.fail(`invalid JSON at byte ${this.offset + at}: ${shown} where ${what} was expected`);
+    return this.fail(`invalid JSON at byte ${this.startOffset + this.offset + at}: ${shown} where ${what} was expected`);
   }
 
   private path(): PathPart[] {
@@ -558,13 +563,15 @@ export class JsonStreamScanner {
       if (top && (this.state === O_KEY_OR_END || this.state === A_VALUE_OR_END || this.state === O_KEY || this.state === A_VALUE || this.state === O_COMMA_OR_END || this.state === A_COMMA_OR_END)) path.pop();
       where = pathText(path);
     }
-    throw this.fail(`truncated JSON: ends inside ${where} after ${this.offset} bytes`);
+    throw this.fail(`truncated JSON: ends inside ${where} after ${this.startOffset + this.offset} bytes`);
   }
 }
 
 /** Scans a whole chunk stream with `handler`; throws InputError on malformed or truncated input. */
-export async function scanJsonChunks(chunks: AsyncIterable<Buffer>, source: string, handler: JsonStreamHandler, options: JsonStreamOptions): Promise<void> {
-  const scanner = new JsonStreamScanner(source, handler, options);
-  for await (const chunk of chunks) scanner.write(chunk);
-  scanner.end();
+export async function scanJsonChunks(chunks: AsyncIterable<Buffer>, source: string, handler: JsonStreamHandler, options: JsonStreamOptions | (() => JsonStreamOptions)): Promise<void> {
+  let scanner: JsonStreamScanner | undefined;
+  // Options given as a function are read when the first chunk arrives.
+  const scannerFor = (): JsonStreamScanner => (scanner ??= new JsonStreamScanner(source, handler, typeof options === 'function' ? options() : options));
+  for await (const chunk of chunks) scannerFor().write(chunk);
+  scannerFor().end();
 }

@@ -1,6 +1,6 @@
 // Splitting a byte stream into text lines with a bound on line length, so a file that is one
-// enormous line fails fast with a clear error instead of exhausting memory. Lines come in batches
-// (one per chunk read) to keep per-line overhead out of multi-million-line inputs.
+// enormous line fails fast with a clear error instead of exhausting memory. Lines come in windows of
+// many lines, which parsers walk in place, to keep per-line strings out of multi-million-line inputs.
 
 import { InputError } from './input-error.ts';
 
@@ -26,6 +26,8 @@ export type LinesRead = () => number;
 export async function* lineWindows(chunks: AsyncIterable<Buffer>, source: string, linesRead: LinesRead, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<string> {
   let pending: Buffer = Buffer.alloc(0);
   let first = true;
+  // A window longer than this is one line, so one check per window finds every line over the limit.
+  const window = Math.min(WINDOW_BYTES, maxLineBytes);
   const tooLong = (): InputError => lineTooLong(source, linesRead() + 1, maxLineBytes);
   for await (const chunk of chunks) {
     const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
@@ -39,9 +41,9 @@ export async function* lineWindows(chunks: AsyncIterable<Buffer>, source: string
     // allocated as a large object, outlive the next scavenge and wait for a full collection.
     for (let start = 0; start <= lastNewline; ) {
       let end = lastNewline;
-      if (end - start > WINDOW_BYTES) {
-        const cut = data.lastIndexOf(10, start + WINDOW_BYTES);
-        end = cut > start ? cut : data.indexOf(10, start + WINDOW_BYTES);
+      if (end - start > window) {
+        const cut = data.lastIndexOf(10, start + window);
+        end = cut > start ? cut : data.indexOf(10, start + window);
       }
       if (end - start > maxLineBytes && data.lastIndexOf(10, end - 1) < start) throw tooLong();
       let text = data.toString('utf8', start, end);
@@ -62,19 +64,20 @@ export async function* lineWindows(chunks: AsyncIterable<Buffer>, source: string
   }
 }
 
-/** Yields batches of the lines of a chunked UTF-8 stream (LF or CRLF), without a leading byte-order mark. */
-export async function* lineBatches(chunks: AsyncIterable<Buffer>, source: string, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<string[]> {
-  let lineNumber = 0;
-  for await (const text of lineWindows(chunks, source, () => lineNumber, maxLineBytes)) {
-    const batch = text.split('\n');
-    for (let i = 0; i < batch.length; i++) {
-      const line = batch[i] as string;
-      if (line.length > maxLineBytes && Buffer.byteLength(line) > maxLineBytes) {
-        throw lineTooLong(source, lineNumber + i + 1, maxLineBytes);
-      }
-      if (line.endsWith('\r')) batch[i] = line.slice(0, -1);
-    }
-    lineNumber += batch.length;
-    yield batch;
+/**
+ * Calls `line(start, end)` for every non-empty line of a window from `lineWindows`, `end` before a CR ending the line;
+ * returns how many lines the window holds, empty ones included.
+ */
+export function eachLine(text: string, line: (start: number, end: number) => void): number {
+  let lines = 0;
+  for (let start = 0; start <= text.length; ) {
+    let newline = text.indexOf('\n', start);
+    if (newline < 0) newline = text.length;
+    lines++;
+    let end = newline;
+    if (end > start && text.charCodeAt(end - 1) === 13) end--;
+    if (end > start) line(start, end);
+    start = newline + 1;
   }
+  return lines;
 }

@@ -185,7 +185,7 @@ export class StatsBuilder {
 
   /** The stats of the run's entity, created with its first counter or gauge. */
   private runStats(run: EntityRun): Map<string, number> {
-    if (run.stats === undefined) run.stats = getOrCreate(entityStats(this.sample, run.kind), run.entity, () => new Map<string, number>());
+    if (run.stats === undefined) run.stats = this.statsOf(run.kind, run.entity);
     return run.stats;
   }
 
@@ -210,7 +210,12 @@ export class StatsBuilder {
 
   /** Adds a stat already split by entity (Prometheus labels). */
   addEntity(kind: StatEntityKind, entity: string, stat: string, value: number): void {
-    getOrCreate(entityStats(this.sample, kind), entity, () => new Map<string, number>(), (e) => this.intern(e)).set(this.intern(stat), value);
+    this.statsOf(kind, entity).set(this.intern(stat), value);
+  }
+
+  /** The counters and gauges of an entity, created empty when it has none yet. */
+  statsOf(kind: StatEntityKind, entity: string): Map<string, number> {
+    return getOrCreate(entityStats(this.sample, kind), entity, () => new Map<string, number>(), (e) => this.intern(e));
   }
 
   /** Adds a per-user-agent connection manager stat (`http.<prefix>.user_agent.<ua>.<stat>`). */

@@ -3,6 +3,8 @@
 // Prometheus merge renames the labels without the `envoy_` prefix (`cluster_name`).
 
 import type { Histogram } from '../model/snapshot.ts';
+import { plainDecimal } from './decimal.ts';
+import { eachLine } from './lines.ts';
 import { histogramKey, type StatsBuilder } from './stats-builder.ts';
 import type { StatEntityKind } from './stat-names.ts';
 
@@ -76,6 +78,22 @@ interface Located {
   entity: string;
   stat: string;
   agent?: string;
+  /** The label that named the entity. */
+  label?: string;
+}
+
+/**
+ * The line up to the value of its entity label, when that label comes last (`name{code="200",cluster="`): every line
+ * that starts the same has the same family and other labels, so only its entity and value differ.
+ */
+function entityLabelPrefix(line: string, label: string, entity: string): string | undefined {
+  const at = line.lastIndexOf(`${label}="`);
+  const before = line.charCodeAt(at - 1);
+  if (at <= 0 || (before !== 123 && before !== 44)) return undefined;
+  const from = at + label.length + 2;
+  const close = line.indexOf('"', from);
+  if (close - from !== entity.length || line.slice(from, close) !== entity || line.charCodeAt(close + 1) !== 125) return undefined;
+  return line.slice(0, from);
 }
 
 function locate(name: string, labels: Map<string, string>): Located {
@@ -85,7 +103,7 @@ function locate(name: string, labels: Map<string, string>): Located {
     if (!label) continue;
     const extra = labels.size > 1 ? new Map(labels) : new Map<string, string>();
     extra.delete(label);
-    const located: Located = { kind: family.kind, entity: labels.get(label) as string, stat: name.slice(family.prefix.length) };
+    const located: Located = { kind: family.kind, entity: labels.get(label) as string, stat: name.slice(family.prefix.length), label };
     const agentLabel = family.kind === 'http' ? USER_AGENT_LABELS.find((l) => extra.has(l)) : undefined;
     if (agentLabel && located.stat.startsWith('user_agent_')) {
       located.agent = extra.get(agentLabel) as string;
@@ -125,6 +143,33 @@ function labelAndValue(line: string, from: number): { label: string; value: numb
   return { label: line.slice(from, close), value };
 }
 
+/** Where the last label value of the line `text[from, end)` closes, when the line ends `…"} <value>`; -1 otherwise. */
+function tailClose(text: string, from: number, end: number): number {
+  const close = text.indexOf('"', from);
+  return close >= 0 && close + 3 < end && text.charCodeAt(close + 1) === 125 && text.charCodeAt(close + 2) === 32 ? close : -1;
+}
+
+/** An entity's name as kept, and its stats. */
+interface EntityEntry {
+  entity: string;
+  stats: Map<string, number>;
+}
+
+/**
+ * A family's sample lines up to the entity label's value (`name{code="200",envoy_cluster_name="`) and their stat.
+ * Families list the same entities in the same order, so an entity is first compared with the one expected next.
+ */
+interface Family {
+  prefix: string;
+  kind: StatEntityKind;
+  stat: string;
+  /** The entities of the previous family of this kind, and how many of them this one has matched. */
+  expected: EntityEntry[];
+  matched: number;
+  /** This family's entities so far. */
+  entries: EntityEntry[];
+}
+
 /** Streaming parser for Prometheus text exposition. */
 export class PrometheusStatsParser {
   private readonly types = new Map<string, string>();
@@ -136,13 +181,101 @@ export class PrometheusStatsParser {
    */
   private lastBucket: { prefix: string; histogram: Histogram } | undefined;
   /**
-   * The last sample line with one entity label, up to the label's value (`name{envoy_cluster_name="`), and where it
-   * went: Envoy writes a family's samples one after another, so the next one only needs its entity and value read.
+   * The family of the last sample line whose entity label comes last: Envoy writes a family's samples one after
+   * another, so the next one only needs its entity and value read.
    */
-  private lastSample: { prefix: string; kind: StatEntityKind; stat: string } | undefined;
+  private lastSample: Family | undefined;
+  /** The entities of the last family of each kind, in order. */
+  private readonly lastEntities = new Map<StatEntityKind, EntityEntry[]>();
+  /** Every entity seen, by kind and name. */
+  private readonly entities = new Map<StatEntityKind, Map<string, EntityEntry>>();
 
   constructor(into: StatsBuilder) {
     this.into = into;
+  }
+
+  /** Lines that are samples or comments, and non-empty lines that are neither. */
+  parsed = 0;
+  rejected = 0;
+  /** Lines read so far, empty ones included. */
+  lines = 0;
+
+  /**
+   * Parses a window of whole lines (see `lineWindows`). A sample or bucket line that continues the previous line's
+   * family or histogram, most of any capture, is read in place; every other line goes through `line`.
+   */
+  window(text: string): void {
+    this.lines += eachLine(text, (at, end) => {
+      if (this.continued(text, at, end) || this.line(text.slice(at, end))) this.parsed++;
+      else this.rejected++;
+    });
+  }
+
+  /**
+   * Reads the line `text[at, end)` in place when it continues the previous line's histogram (a bucket) or family
+   * (a sample with one entity label), laid out as Envoy writes it with a plain decimal value; false to read it whole.
+   * Whatever it reads, `line` would read the same.
+   */
+  private continued(text: string, at: number, end: number): boolean {
+    const bucket = this.lastBucket;
+    if (bucket !== undefined && end - at > bucket.prefix.length && text.slice(at, at + bucket.prefix.length) === bucket.prefix) {
+      const from = at + bucket.prefix.length;
+      const close = tailClose(text, from, end);
+      const le = close < 0 ? Number.NaN : plainDecimal(text, from, close);
+      const value = close < 0 ? Number.NaN : plainDecimal(text, close + 3, end);
+      if (!Number.isNaN(le) && !Number.isNaN(value)) {
+        bucket.histogram.buckets.le.push(le);
+        bucket.histogram.buckets.count.push(value);
+        return true;
+      }
+      return false;
+    }
+    const sample = this.lastSample;
+    if (sample !== undefined && end - at > sample.prefix.length && text.slice(at, at + sample.prefix.length) === sample.prefix) {
+      const from = at + sample.prefix.length;
+      const close = tailClose(text, from, end);
+      const value = close < 0 ? Number.NaN : plainDecimal(text, close + 3, end);
+      return !Number.isNaN(value) && this.addSample(sample, text, from, close, value);
+    }
+    return false;
+  }
+
+  /** Adds the sample whose entity is `text[from, close)` to its family; false when the entity needs unescaping. */
+  private addSample(family: Family, text: string, from: number, close: number, value: number): boolean {
+    const next = family.expected[family.matched];
+    let entry: EntityEntry;
+    if (next !== undefined && close - from === next.entity.length && text.slice(from, close) === next.entity) {
+      entry = next;
+      family.matched++;
+    } else {
+      const label = text.slice(from, close);
+      if (label.includes('\\')) return false;
+      entry = this.entryOf(family.kind, label);
+      // An entity this family has and the last one did not, or the other way round: find the place a little ahead.
+      for (let i = family.matched; i < family.expected.length && i < family.matched + 4; i++) {
+        if (family.expected[i] === entry) {
+          family.matched = i + 1;
+          break;
+        }
+      }
+    }
+    family.entries.push(entry);
+    this.into.countValue();
+    entry.stats.set(family.stat, value);
+    return true;
+  }
+
+  /** The entry of an entity, its stats created when it has none yet. */
+  private entryOf(kind: StatEntityKind, entity: string): EntityEntry {
+    let byName = this.entities.get(kind);
+    if (byName === undefined) this.entities.set(kind, (byName = new Map()));
+    let entry = byName.get(entity);
+    if (entry === undefined) {
+      const kept = this.into.intern(entity);
+      entry = { entity: kept, stats: this.into.statsOf(kind, kept) };
+      byName.set(kept, entry);
+    }
+    return entry;
   }
 
   /** Parses one line; false when the line is neither a comment nor a sample. */
@@ -176,8 +309,18 @@ export class PrometheusStatsParser {
     }
     this.lastBucket = undefined;
     const located = locate(name, labels);
-    const [only] = labels.size === 1 ? labels.keys() : [];
-    this.lastSample = only !== undefined && located.kind !== 'other' && located.agent === undefined && line.startsWith(`${name}{${only}="`) ? { prefix: `${name}{${only}="`, kind: located.kind, stat: located.stat } : undefined;
+    const prefix = located.kind !== 'other' && located.agent === undefined && located.label !== undefined ? entityLabelPrefix(line, located.label, located.entity) : undefined;
+    if (this.lastSample !== undefined && this.lastSample.entries.length > 0) this.lastEntities.set(this.lastSample.kind, this.lastSample.entries);
+    this.lastSample = undefined;
+    if (prefix !== undefined && located.kind !== 'other') {
+      const family: Family = { prefix, kind: located.kind, stat: this.into.intern(located.stat), expected: this.lastEntities.get(located.kind) ?? [], matched: 0, entries: [] };
+      this.lastSample = family;
+      const entry = this.entryOf(located.kind, located.entity);
+      family.entries.push(entry);
+      this.into.countValue();
+      entry.stats.set(family.stat, value);
+      return true;
+    }
     this.into.countValue();
     if (located.kind === 'other') this.into.addOther(located.stat, value);
     else if (located.agent !== undefined) this.into.addUserAgent(located.entity, located.agent, located.stat, value);
@@ -186,12 +329,10 @@ export class PrometheusStatsParser {
   }
 
   /** Reads a sample of the family the previous line belonged to; false to parse it in full instead. */
-  private nextSample(line: string, last: { prefix: string; kind: StatEntityKind; stat: string }): boolean {
-    const tail = labelAndValue(line, last.prefix.length);
-    if (!tail || tail.label.includes('\\')) return false;
-    this.into.countValue();
-    this.into.addEntity(last.kind, tail.label, last.stat, tail.value);
-    return true;
+  private nextSample(line: string, family: Family): boolean {
+    const from = family.prefix.length;
+    const tail = labelAndValue(line, from);
+    return tail !== undefined && this.addSample(family, line, from, from + tail.label.length, tail.value);
   }
 
   /** Reads a bucket line of the histogram the previous line belonged to; false to parse it in full instead. */

@@ -3,6 +3,7 @@
 
 import type { Histogram } from '../model/snapshot.ts';
 import { plainDecimal } from './decimal.ts';
+import { eachLine } from './lines.ts';
 import type { StatsBuilder } from './stats-builder.ts';
 
 const QUANTILE = /P(\d+(?:\.\d+)?)\(([^,()]+),([^,()]+)\)/g;
@@ -33,31 +34,23 @@ export class TextStatsParser {
 
   /**
    * Parses a window of whole lines. A `name: <number>` line, most of any capture, is read in place: no string is cut
-   * from the window unless the name starts a new entity. Every other line goes through `textStatLine`.
+   * from the window unless the name starts a new entity. Every other line is read as `textStatLine` reads it.
    */
   window(text: string): void {
     const into = this.into;
-    for (let start = 0; start <= text.length; ) {
-      let newline = text.indexOf('\n', start);
-      if (newline < 0) newline = text.length;
-      this.lines++;
-      let end = newline;
-      if (end > start && text.charCodeAt(end - 1) === 13) end--;
-      const at = start;
-      start = newline + 1;
-      if (end === at) continue;
+    this.lines += eachLine(text, (at, end) => {
       const sep = text.indexOf(': ', at);
       if (sep > at && sep < end && text.indexOf(' ', at) === sep + 1) {
         const value = plainDecimal(text, sep + 2, end);
         if (!Number.isNaN(value)) {
           into.addNamedIn(text, at, sep, value);
           this.parsed++;
-          continue;
+          return;
         }
       }
       if (textStatAt(text, at, end, into)) this.parsed++;
       else this.rejected++;
-    }
+    });
   }
 }
 

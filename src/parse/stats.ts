@@ -4,7 +4,7 @@ import type { StatsSample } from '../model/snapshot.ts';
 import { InputError } from './input-error.ts';
 import { peek } from './peek.ts';
 import { detectKind, kindName } from './detect.ts';
-import { lineBatches, lineWindows } from './lines.ts';
+import { lineWindows } from './lines.ts';
 import { StatsBuilder } from './stats-builder.ts';
 import { jsonStatsChunks } from './stats-json-stream.ts';
 import type { KnownEntities } from './stat-names.ts';
@@ -28,23 +28,9 @@ export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, 
     throw new InputError(source, `${kindName(kind)}; ${EXPECTED}`);
   }
   const builder = new StatsBuilder(kind === 'stats-text' ? 'text' : 'prometheus', known);
-  let parsed = 0;
-  let rejected = 0;
-  if (kind === 'stats-text') {
-    const text = new TextStatsParser(builder);
-    for await (const window of lineWindows(rest, source, () => text.lines)) text.window(window);
-    parsed = text.parsed;
-    rejected = text.rejected;
-  } else {
-    const prometheus = new PrometheusStatsParser(builder);
-    for await (const batch of lineBatches(rest, source)) {
-      for (const line of batch) {
-        if (line === '') continue;
-        if (prometheus.line(line)) parsed++;
-        else rejected++;
-      }
-    }
-  }
+  const parser = kind === 'stats-text' ? new TextStatsParser(builder) : new PrometheusStatsParser(builder);
+  for await (const window of lineWindows(rest, source, () => parser.lines)) parser.window(window);
+  const { parsed, rejected } = parser;
   if (parsed === 0 || builder.sample.count === 0) throw new InputError(source, `no stats found; ${EXPECTED}`);
   if (rejected > parsed) {
     throw new InputError(source, `${rejected} of ${parsed + rejected} lines are not stats; ${EXPECTED}`);

@@ -184,3 +184,66 @@ describe('plainDecimal', () => {
     assert.ok(Number.isNaN(plainDecimal('18446744073709551615', 0, 20)), 'more than 15 digits is left to Number()');
   });
 });
+
+describe('JSON stats read in slabs', () => {
+  /** A `/stats?format=json` document of about 3 MiB with names that hold `},`, and a histograms element part way. */
+  function document(pretty: boolean, histogramsAt: number): { stats: unknown[] } {
+    const stats: unknown[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      if (i === histogramsAt) {
+        stats.push({ histograms: { supported_quantiles: [50, 99], computed_quantiles: [{ name: 'cluster.c0.upstream_rq_time', values: [{ interval: null, cumulative: 3 }, { interval: 1, cumulative: 9 }] }] } });
+      }
+      const name = i % 997 === 0 ? `cluster.odd},{"name":"x${i}".upstream_cx_total` : `cluster.c${Math.floor(i / 60)}.upstream_stat_${i % 60}_with_a_long_enough_name`;
+      stats.push({ name, value: i });
+    }
+    return pretty ? JSON.parse(JSON.stringify({ stats })) : { stats };
+  }
+
+  /** The sample, read as the document is and with a key before `stats` (which the slabs leave to the scanner). */
+  async function bothWays(doc: { stats: unknown[] }, pretty: boolean): Promise<[StatsSample, StatsSample]> {
+    const text = JSON.stringify(doc, null, pretty ? 1 : undefined);
+    const scannerOnly = `{"version": 1, ${text.slice(1)}`;
+    return [await parseStatsString(text, 'stats.json'), await parseStatsString(scannerOnly, 'stats.json')];
+  }
+
+  for (const pretty of [false, true]) {
+    for (const histogramsAt of [29_999, 12_000, 0]) {
+      it(`${pretty ? 'pretty-printed' : 'compact'}, histograms element at ${histogramsAt}: the sample the scanner alone reads`, async () => {
+        const [slabs, scanner] = await bothWays(document(pretty, histogramsAt), pretty);
+        assert.equal(slabs.count, 30_001);
+        assert.deepEqual(slabs, scanner);
+        assert.equal(slabs.clusters.get('c400')?.get('upstream_stat_0_with_a_long_enough_name'), 24_000);
+        assert.deepEqual(slabs.histograms.get('cluster|c0|upstream_rq_time')?.quantiles[1], { quantile: 99, interval: 1, cumulative: 9 });
+      });
+    }
+  }
+
+  it('a slab cut inside a name that holds `},` is read by the scanner instead', async () => {
+    const elements: string[] = [];
+    let bytes = '{"stats":['.length;
+    for (let i = 0; bytes < (1 << 20) - 100; i++) {
+      const element = `{"name":"cluster.c${Math.floor(i / 50)}.upstream_stat_${i % 50}","value":${i}}`;
+      elements.push(element);
+      bytes += element.length + 1;
+    }
+    // The last `},` in the first MiB is inside this name.
+    elements.push(`{"name":"cluster.odd.${'x'.repeat(60)}},${'y'.repeat(200)}","value":7}`);
+    for (let i = 0; i < 20_000; i++) elements.push(`{"name":"cluster.tail${i}.upstream_cx_total","value":${i}}`);
+    const text = `{"stats":[${elements.join(',')}]}`;
+    const sample = await parseStatsString(text, 'stats.json');
+    assert.deepEqual(sample, await parseStatsString(`{"v":1,${text.slice(1)}`, 'stats.json'));
+    assert.equal(sample.count, elements.length);
+    assert.equal(sample.other.get(`cluster.odd.${'x'.repeat(60)}},${'y'.repeat(200)}`), 7);
+  });
+
+  it('an error after the slabs names its byte in the whole input', async () => {
+    const text = JSON.stringify(document(false, 29_999));
+    const at = text.lastIndexOf('},{', text.length - 1000) + 1;
+    const broken = `${text.slice(0, at)}:${text.slice(at + 1)}`;
+    await assert.rejects(parseStatsString(broken, 'stats.json'), (err: Error) => {
+      const byte = Number(/invalid JSON at byte (\d+)/.exec(err.message)?.[1]);
+      assert.equal(byte, Buffer.byteLength(text.slice(0, at)), err.message);
+      return true;
+    });
+  });
+});
