@@ -153,11 +153,17 @@ function phaseTable(rows: Row[], markdown: boolean): string {
   const byKey = new Map(rows.map((r) => [r.case.key, r]));
   const e2e = rows.filter((r) => r.case.measure === 'end-to-end');
   const phase = (r: Row, name: string) => median(r.runs.map((run) => run.phases?.[name] ?? 0));
-  const headers = ['inputs', 'config ms', 'known ms', 'stats ms', 'stats floor ms', 'stats / floor', 'assemble ms', 'diagnose ms', 'stat values', 'findings', 'root causes', 'fixes'];
+  const headers = ['inputs', 'config ms', 'known ms', 'stats ms', 'stats floor ms', 'stats / floor', 'JSON.parse of the sample ms', 'stats / JSON.parse', 'assemble ms', 'diagnose ms', 'stat values', 'findings', 'root causes', 'fixes'];
+  // The same sample as JSON, parsed whole: the yardstick for every stats format, whatever its own floor.
+  const jsonFloorOf = (statsPath: string | undefined) => {
+    const jsonPath = statsPath?.replace(/stats\.(txt|json|prom)(\.gz)?$/, 'stats.json$2');
+    return rows.find((x) => x.case.measure === 'floor-json' && x.case.files[0] === jsonPath)?.medianMs;
+  };
   return table(
     headers,
     e2e.map((r) => {
       const statsFloor = byKey.get(r.case.floors[1] ?? '')?.medianMs;
+      const jsonFloor = jsonFloorOf(r.case.files[1]);
       const stats = phase(r, 'stats');
       const check = r.runs[0]?.check ?? {};
       return [
@@ -167,6 +173,8 @@ function phaseTable(rows: Row[], markdown: boolean): string {
         msText(stats),
         msText(statsFloor),
         statsFloor ? `${(stats / statsFloor).toFixed(2)}×` : '-',
+        msText(jsonFloor),
+        jsonFloor ? `${(stats / jsonFloor).toFixed(2)}×` : '-',
         msText(phase(r, 'assemble')),
         msText(phase(r, 'diagnose')),
         String(check.statValues ?? '-'),
