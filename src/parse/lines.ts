@@ -10,11 +10,6 @@ export const MAX_LINE_BYTES = 1_048_576;
 /** Bytes decoded into one batch of lines at most (longer single lines excepted). */
 const WINDOW_BYTES = 64 * 1024;
 
-/** The error for a line over the limit. */
-function lineTooLong(source: string, line: number, maxLineBytes: number): InputError {
-  return new InputError(source, `line ${line} is longer than ${maxLineBytes} bytes; expected Envoy /stats output, one stat per line`);
-}
-
 /** Where the reader is, for errors: the number of lines read so far. */
 export type LinesRead = () => number;
 
@@ -28,7 +23,8 @@ export async function* lineWindows(chunks: AsyncIterable<Buffer>, source: string
   let first = true;
   // A window longer than this is one line, so one check per window finds every line over the limit.
   const window = Math.min(WINDOW_BYTES, maxLineBytes);
-  const tooLong = (): InputError => lineTooLong(source, linesRead() + 1, maxLineBytes);
+  const tooLong = (): InputError =>
+    new InputError(source, `line ${linesRead() + 1} is longer than ${maxLineBytes} bytes; expected Envoy /stats output, one stat per line`);
   for await (const chunk of chunks) {
     const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
     const lastNewline = data.lastIndexOf(10);

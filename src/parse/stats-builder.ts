@@ -2,6 +2,7 @@
 
 import type { Histogram, StatsSample } from '../model/snapshot.ts';
 import { entityStats } from '../model/stats-view.ts';
+import { ListedInOrder } from './listed-in-order.ts';
 import { type KnownEntities, type SplitName, type StatEntityKind, STAT_PREFIX, splitStatName, statKey, statTailFits } from './stat-names.ts';
 
 /** Key of a histogram in `StatsSample.histograms`: `<kind>|<entity>|<stat>`, or `other|<full name>`. */
@@ -44,11 +45,6 @@ interface EntityRun {
    * entity of its kind is known (otherwise `splitStatName` decides).
    */
   exact: boolean;
-  /** The tails added to this entity, in order. */
-  tails: Tail[];
-  /** The previous entity's tails, of the same kind, and how many of them this run has matched. */
-  expected: Tail[];
-  matched: number;
 }
 
 /** Builds a `StatsSample` one stat at a time. */
@@ -60,8 +56,8 @@ export class StatsBuilder {
   /** Every distinct stat tail and its key. */
   private readonly tails = new Map<string, Tail>();
   private run: EntityRun | undefined;
-  /** The tails of the last run of each kind, which the next run of that kind expects. */
-  private readonly lastTails = new Map<StatEntityKind, Tail[]>();
+  /** The current run's tails, and those it expects: the last run's of its kind. */
+  private readonly tailOrder = new ListedInOrder<StatEntityKind, Tail>();
 
   /** The one flat copy of `name` this builder keeps: safe to hold for as long as the sample lives. */
   intern(name: string): string {
@@ -145,14 +141,13 @@ export class StatsBuilder {
     // Compared as slices: V8 compares strings with === at memory speed, and `startsWith` a character at a time.
     if (run === undefined || end - start <= run.prefix.length || text.slice(start, start + run.prefix.length) !== run.prefix) return undefined;
     const tail = text.slice(start + run.prefix.length, end);
-    const next = run.expected[run.matched];
+    const next = this.tailOrder.next();
     if (next !== undefined && tail === next.tail) {
-      run.matched++;
-      run.tails.push(next);
+      this.tailOrder.add(next);
       return next;
     }
     if (run.kind === 'http' && tail.startsWith('user_agent')) return undefined;
-    return run.exact || statTailFits(run.kind, tail) ? this.addTail(run, tail) : undefined;
+    return run.exact || statTailFits(run.kind, tail) ? this.addTail(tail) : undefined;
   }
 
   /**
@@ -166,7 +161,7 @@ export class StatsBuilder {
     const known = this.known[split.kind];
     const exact = known?.has(split.entity) === true;
     if (!exact && (split.entity.includes('.') || (known !== undefined && known.size > 0))) return undefined;
-    if (this.run !== undefined && this.run.tails.length > 0) this.lastTails.set(this.run.kind, this.run.tails);
+    this.tailOrder.start(split.kind);
     // Built from the kept entity name, so neither holds the text the name was read from.
     const entity = this.intern(split.entity);
     this.run = {
@@ -176,11 +171,8 @@ export class StatsBuilder {
       histogramPrefix: histogramKey(split.kind, entity, ''),
       stats: undefined,
       exact,
-      tails: [],
-      expected: this.lastTails.get(split.kind) ?? [],
-      matched: 0,
     };
-    return this.addTail(this.run, tail);
+    return this.addTail(tail);
   }
 
   /** The stats of the run's entity, created with its first counter or gauge. */
@@ -189,22 +181,15 @@ export class StatsBuilder {
     return run.stats;
   }
 
-  /** Records `tail` as the run's next tail, and keeps the run's place among the tails it expects. */
-  private addTail(run: EntityRun, tail: string): Tail {
+  /** Records `tail` as the run's next tail. */
+  private addTail(tail: string): Tail {
     let known = this.tails.get(tail);
     if (known === undefined) {
       const flat = this.intern(tail);
       known = { tail: flat, key: this.intern(statKey(flat)) };
       this.tails.set(flat, known);
     }
-    run.tails.push(known);
-    // A tail this entity has and the last one did not, or the other way round: find the place again a little ahead.
-    for (let i = run.matched; i < run.expected.length && i < run.matched + 4; i++) {
-      if (run.expected[i] === known) {
-        run.matched = i + 1;
-        break;
-      }
-    }
+    this.tailOrder.add(known);
     return known;
   }
 

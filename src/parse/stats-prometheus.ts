@@ -4,6 +4,7 @@
 
 import type { Histogram } from '../model/snapshot.ts';
 import { plainDecimal } from './decimal.ts';
+import { ListedInOrder } from './listed-in-order.ts';
 import { eachLine } from './lines.ts';
 import { histogramKey, type StatsBuilder } from './stats-builder.ts';
 import type { StatEntityKind } from './stat-names.ts';
@@ -88,8 +89,7 @@ interface Located {
  */
 function entityLabelPrefix(line: string, label: string, entity: string): string | undefined {
   const at = line.lastIndexOf(`${label}="`);
-  const before = line.charCodeAt(at - 1);
-  if (at <= 0 || (before !== 123 && before !== 44)) return undefined;
+  if (at <= 0 || (line.charCodeAt(at - 1) !== 123 && line.charCodeAt(at - 1) !== 44)) return undefined;
   const from = at + label.length + 2;
   const close = line.indexOf('"', from);
   if (close - from !== entity.length || line.slice(from, close) !== entity || line.charCodeAt(close + 1) !== 125) return undefined;
@@ -130,24 +130,25 @@ const HISTOGRAM_SUFFIXES = [
   ['count', '_count'],
 ] as const;
 
+/** Where the last label value of the line `text[from, end)` closes, when the line goes on `"} `; -1 otherwise. */
+function tailClose(text: string, from: number, end: number): number {
+  const close = text.indexOf('"', from);
+  return close >= 0 && close + 2 < end && text.charCodeAt(close + 1) === 125 && text.charCodeAt(close + 2) === 32 ? close : -1;
+}
+
 /**
  * The last label's value and the sample's value of a line whose last label value starts at `from`
  * (`…="<label>"} <value>`); undefined when the line is laid out otherwise.
  */
 function labelAndValue(line: string, from: number): { label: string; value: number } | undefined {
-  const close = line.indexOf('"', from);
-  if (close < 0 || line[close + 1] !== '}' || line[close + 2] !== ' ') return undefined;
+  const close = tailClose(line, from, line.length);
+  if (close < 0) return undefined;
   const valueText = line.slice(close + 3).trim();
   const value = promNumber(valueText);
   if (Number.isNaN(value) || valueText.includes(' ')) return undefined;
   return { label: line.slice(from, close), value };
 }
 
-/** Where the last label value of the line `text[from, end)` closes, when the line ends `…"} <value>`; -1 otherwise. */
-function tailClose(text: string, from: number, end: number): number {
-  const close = text.indexOf('"', from);
-  return close >= 0 && close + 3 < end && text.charCodeAt(close + 1) === 125 && text.charCodeAt(close + 2) === 32 ? close : -1;
-}
 
 /** An entity's name as kept, and its stats. */
 interface EntityEntry {
@@ -155,19 +156,11 @@ interface EntityEntry {
   stats: Map<string, number>;
 }
 
-/**
- * A family's sample lines up to the entity label's value (`name{code="200",envoy_cluster_name="`) and their stat.
- * Families list the same entities in the same order, so an entity is first compared with the one expected next.
- */
+/** A family's sample lines up to the entity label's value (`name{code="200",envoy_cluster_name="`) and their stat. */
 interface Family {
   prefix: string;
   kind: StatEntityKind;
   stat: string;
-  /** The entities of the previous family of this kind, and how many of them this one has matched. */
-  expected: EntityEntry[];
-  matched: number;
-  /** This family's entities so far. */
-  entries: EntityEntry[];
 }
 
 /** Streaming parser for Prometheus text exposition. */
@@ -185,8 +178,8 @@ export class PrometheusStatsParser {
    * another, so the next one only needs its entity and value read.
    */
   private lastSample: Family | undefined;
-  /** The entities of the last family of each kind, in order. */
-  private readonly lastEntities = new Map<StatEntityKind, EntityEntry[]>();
+  /** The last family's entities, and those it expects: the family before it of its kind listed the same, in order. */
+  private readonly entityOrder = new ListedInOrder<StatEntityKind, EntityEntry>();
   /** Every entity seen, by kind and name. */
   private readonly entities = new Map<StatEntityKind, Map<string, EntityEntry>>();
 
@@ -242,24 +235,13 @@ export class PrometheusStatsParser {
 
   /** Adds the sample whose entity is `text[from, close)` to its family; false when the entity needs unescaping. */
   private addSample(family: Family, text: string, from: number, close: number, value: number): boolean {
-    const next = family.expected[family.matched];
-    let entry: EntityEntry;
-    if (next !== undefined && close - from === next.entity.length && text.slice(from, close) === next.entity) {
-      entry = next;
-      family.matched++;
-    } else {
+    let entry = this.entityOrder.next();
+    if (entry === undefined || close - from !== entry.entity.length || text.slice(from, close) !== entry.entity) {
       const label = text.slice(from, close);
       if (label.includes('\\')) return false;
       entry = this.entryOf(family.kind, label);
-      // An entity this family has and the last one did not, or the other way round: find the place a little ahead.
-      for (let i = family.matched; i < family.expected.length && i < family.matched + 4; i++) {
-        if (family.expected[i] === entry) {
-          family.matched = i + 1;
-          break;
-        }
-      }
     }
-    family.entries.push(entry);
+    this.entityOrder.add(entry);
     this.into.countValue();
     entry.stats.set(family.stat, value);
     return true;
@@ -310,13 +292,13 @@ export class PrometheusStatsParser {
     this.lastBucket = undefined;
     const located = locate(name, labels);
     const prefix = located.kind !== 'other' && located.agent === undefined && located.label !== undefined ? entityLabelPrefix(line, located.label, located.entity) : undefined;
-    if (this.lastSample !== undefined && this.lastSample.entries.length > 0) this.lastEntities.set(this.lastSample.kind, this.lastSample.entries);
     this.lastSample = undefined;
     if (prefix !== undefined && located.kind !== 'other') {
-      const family: Family = { prefix, kind: located.kind, stat: this.into.intern(located.stat), expected: this.lastEntities.get(located.kind) ?? [], matched: 0, entries: [] };
+      const family: Family = { prefix, kind: located.kind, stat: this.into.intern(located.stat) };
       this.lastSample = family;
+      this.entityOrder.start(located.kind);
       const entry = this.entryOf(located.kind, located.entity);
-      family.entries.push(entry);
+      this.entityOrder.add(entry);
       this.into.countValue();
       entry.stats.set(family.stat, value);
       return true;

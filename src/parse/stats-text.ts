@@ -34,29 +34,14 @@ export class TextStatsParser {
 
   /**
    * Parses a window of whole lines. A `name: <number>` line, most of any capture, is read in place: no string is cut
-   * from the window unless the name starts a new entity. Every other line is read as `textStatLine` reads it.
+   * from the window unless the name starts a new entity.
    */
   window(text: string): void {
-    const into = this.into;
     this.lines += eachLine(text, (at, end) => {
-      const sep = text.indexOf(': ', at);
-      if (sep > at && sep < end && text.indexOf(' ', at) === sep + 1) {
-        const value = plainDecimal(text, sep + 2, end);
-        if (!Number.isNaN(value)) {
-          into.addNamedIn(text, at, sep, value);
-          this.parsed++;
-          return;
-        }
-      }
-      if (textStatAt(text, at, end, into)) this.parsed++;
+      if (textStatAt(text, at, end, this.into)) this.parsed++;
       else this.rejected++;
     });
   }
-}
-
-/** Parses one text line into the builder; false when the line is not a stat. */
-export function textStatLine(line: string, into: StatsBuilder): boolean {
-  return textStatAt(line, 0, line.length, into);
 }
 
 /** Parses the text line `text[start, end)` into the builder; false when the line is not a stat. */
@@ -65,6 +50,12 @@ function textStatAt(text: string, start: number, end: number, into: StatsBuilder
   if (sep <= start || sep >= end) return false;
   const space = text.indexOf(' ', start);
   if (space < sep) return false;
+  // Most lines: a counter or gauge, read in place.
+  const plain = plainDecimal(text, sep + 2, end);
+  if (!Number.isNaN(plain)) {
+    into.addNamedIn(text, start, sep, plain);
+    return true;
+  }
   const valueText = text.slice(sep + 2, end).trim();
   if (/^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i.test(valueText)) {
     into.addNamedIn(text, start, sep, Number(valueText));
