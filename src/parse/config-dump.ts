@@ -1,6 +1,7 @@
 // Envoy /config_dump (api/envoy/admin/v3/config_dump*.proto) into the model's clusters, listeners and routes.
 // Accepts Envoy's snake_case, egctl's camelCase wrapped per pod, YAML, and plain lists of xDS resources
-// (istioctl proxy-config -o yaml, Envoy Gateway golden files). Secrets are never read.
+// (istioctl proxy-config -o yaml, Envoy Gateway golden files). Secrets are never read. Resources are read one at a
+// time (ConfigDumpReader), so a streamed dump never holds its raw resources all at once.
 // Defaults: api/envoy/config/cluster/v3/cluster.proto, listener/v3/listener.proto, route/v3/route_components.proto,
 // extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto.
 
@@ -21,7 +22,7 @@ import type {
 import type { StatsConfig } from '../model/stats-config.ts';
 import { protoDurationMs } from './durations.ts';
 import { InputError } from './input-error.ts';
-import { arr, bool, field, isObj, num, obj, type Obj, str, typeName } from './proto-json.ts';
+import { arr, bool, camelName, field, isObj, num, obj, type Obj, str, typeName } from './proto-json.ts';
 import { parseStatsConfig } from './stats-config.ts';
 
 /** Envoy's default `per_connection_buffer_limit_bytes` for clusters and listeners (1 MiB). */
@@ -88,131 +89,276 @@ export function splitDocument(doc: unknown, source: string, fallbackId: string):
   );
 }
 
-interface Collected {
-  bootstrap?: Obj;
-  clusters: Array<{ cluster: Obj; origin: 'static' | 'dynamic' }>;
-  listeners: Array<{ listener: Obj; origin: 'static' | 'dynamic'; state: Listener['state'] }>;
-  routeConfigs: Obj[];
+/** Flavor hints one cluster gives; the flavor is decided once every cluster is read. */
+const HINT_GATEWAY_METADATA = 1;
+const HINT_GATEWAY_ROUTE_NAME = 2;
+const HINT_GATEWAY_XDS = 4;
+const HINT_ISTIO_NAME = 8;
+
+function clusterHints(cluster: Obj): number {
+  const name = str(cluster, 'name') ?? '';
+  let hints = 0;
+  if (obj(cluster, 'metadata', 'filter_metadata', 'envoy-gateway')) hints |= HINT_GATEWAY_METADATA;
+  if (GATEWAY_ROUTE_CLUSTER.test(name)) hints |= HINT_GATEWAY_ROUTE_NAME;
+  if (name === 'xds_cluster' && xdsServerHosts(cluster).some((h) => h.startsWith('envoy-gateway'))) hints |= HINT_GATEWAY_XDS;
+  if (/^(outbound|inbound|inbound-vip)\|/.test(name) || name === 'BlackHoleCluster' || name === 'PassthroughCluster') hints |= HINT_ISTIO_NAME;
+  return hints;
 }
 
-/** Sorts a dump's entries (or bare xDS resources) into bootstrap, clusters, listeners and route configs. */
-function collect(configs: unknown[]): Collected {
-  const out: Collected = { clusters: [], listeners: [], routeConfigs: [] };
-  for (const entry of configs) {
-    if (!isObj(entry)) continue;
-    const type = typeName(entry);
-    switch (type) {
-      case 'BootstrapConfigDump':
-        out.bootstrap = obj(entry, 'bootstrap');
-        break;
-      case 'ClustersConfigDump':
-        for (const c of arr(entry, 'static_clusters')) pushObj(out.clusters, field(c, 'cluster'), 'static');
-        for (const c of arr(entry, 'dynamic_active_clusters')) pushObj(out.clusters, field(c, 'cluster'), 'dynamic');
-        break;
-      case 'ListenersConfigDump':
-        for (const l of arr(entry, 'static_listeners')) {
-          const listener = obj(l, 'listener');
-          if (listener) out.listeners.push({ listener, origin: 'static', state: 'active' });
-        }
-        for (const l of arr(entry, 'dynamic_listeners')) {
-          for (const [key, state] of [
-            ['active_state', 'active'],
-            ['warming_state', 'warming'],
-            ['draining_state', 'draining'],
-          ] as const) {
-            const listener = obj(l, key, 'listener');
-            if (listener) out.listeners.push({ listener, origin: 'dynamic', state });
-          }
-        }
-        break;
-      case 'RoutesConfigDump':
-        for (const r of [...arr(entry, 'static_route_configs'), ...arr(entry, 'dynamic_route_configs')]) {
-          const rc = obj(r, 'route_config');
-          if (rc) out.routeConfigs.push(rc);
-        }
-        break;
-      // /config_dump?resource=... prints one entry per resource.
-      case 'StaticCluster':
-      case 'DynamicCluster':
-        pushObj(out.clusters, field(entry, 'cluster'), type === 'StaticCluster' ? 'static' : 'dynamic');
-        break;
-      case 'StaticListener':
-      case 'DynamicListener': {
-        const listener = obj(entry, 'listener') ?? obj(entry, 'active_state', 'listener');
-        if (listener) out.listeners.push({ listener, origin: type === 'StaticListener' ? 'static' : 'dynamic', state: 'active' });
-        break;
-      }
-      case 'StaticRouteConfig':
-      case 'DynamicRouteConfig': {
-        const rc = obj(entry, 'route_config');
-        if (rc) out.routeConfigs.push(rc);
-        break;
-      }
-      case 'Cluster':
-        out.clusters.push({ cluster: entry, origin: 'dynamic' });
-        break;
-      case 'Listener':
-        out.listeners.push({ listener: entry, origin: 'dynamic', state: 'active' });
-        break;
-      case 'RouteConfiguration':
-        out.routeConfigs.push(entry);
-        break;
-      default:
-        if (type === '') classifyBareResource(entry, out);
-    }
+/**
+ * What one member of a `configs[]` entry (or one single-resource entry) adds to the model, read at once so the raw
+ * resources can be let go. A key seen again in the same entry empties its slot, as JSON.parse keeps the last value.
+ */
+export class ConfigSlot {
+  /** Raw resources read: clusters, listeners and route configurations. */
+  resources = 0;
+  clusters: Array<{ cluster: Cluster | undefined; hints: number }> = [];
+  listeners: Array<{ listener: Listener; inlineRoutes: Route[] }> = [];
+  routes: Route[] = [];
+  /** The entry type its elements were read under as they arrived (streaming), if they were. */
+  streamedAs: string | undefined;
+
+  /** Forgets what was read (the member's key repeated, or its entry turned out to be of another type). */
+  clear(): void {
+    this.resources = 0;
+    this.clusters = [];
+    this.listeners = [];
+    this.routes = [];
+    this.streamedAs = undefined;
   }
+
+  /** Reads one cluster, when `value` is an object. */
+  addCluster(value: unknown, origin: 'static' | 'dynamic'): void {
+    if (!isObj(value)) return;
+    this.resources++;
+    this.clusters.push({ cluster: parseCluster(value, origin), hints: clusterHints(value) });
+  }
+
+  /** Reads one listener and the route configurations inlined in it, when `value` is an object. */
+  addListener(value: unknown, origin: 'static' | 'dynamic', state: Listener['state']): void {
+    if (!isObj(value)) return;
+    this.resources++;
+    const inline: Obj[] = [];
+    const listener = parseListener(value, origin, state, inline);
+    if (!listener) return;
+    const inlineRoutes: Route[] = [];
+    for (const rc of inline) for (const r of parseRouteConfig(rc)) inlineRoutes.push(r);
+    this.listeners.push({ listener, inlineRoutes });
+  }
+
+  /** Reads one route configuration, when `value` is an object. */
+  addRouteConfig(value: unknown): void {
+    if (!isObj(value)) return;
+    this.resources++;
+    // One push per route: spreading a route configuration's routes as arguments overflows the stack past ~120,000.
+    for (const r of parseRouteConfig(value)) this.routes.push(r);
+  }
+}
+
+type ElementReader = (element: unknown, slot: ConfigSlot) => void;
+
+const DYNAMIC_LISTENER_STATES = [
+  ['active_state', 'active'],
+  ['warming_state', 'warming'],
+  ['draining_state', 'draining'],
+] as const;
+
+/** Both spellings of each member name, to its reader. */
+function members(readers: Record<string, ElementReader>): ReadonlyMap<string, ElementReader> {
+  const out = new Map<string, ElementReader>();
+  for (const [snake, read] of Object.entries(readers)) out.set(snake, read).set(camelName(snake), read);
   return out;
 }
 
-function pushObj(list: Collected['clusters'], value: unknown, origin: 'static' | 'dynamic'): void {
-  if (isObj(value)) list.push({ cluster: value, origin });
+/** The array members of the admin's `*ConfigDump` entries the model reads, per entry type, read element by element. */
+const ENTRY_ARRAYS: ReadonlyMap<string, ReadonlyMap<string, ElementReader>> = new Map([
+  [
+    'ClustersConfigDump',
+    members({
+      static_clusters: (c, slot) => slot.addCluster(field(c, 'cluster'), 'static'),
+      dynamic_active_clusters: (c, slot) => slot.addCluster(field(c, 'cluster'), 'dynamic'),
+    }),
+  ],
+  [
+    'ListenersConfigDump',
+    members({
+      static_listeners: (l, slot) => slot.addListener(obj(l, 'listener'), 'static', 'active'),
+      dynamic_listeners: (l, slot) => {
+        for (const [key, state] of DYNAMIC_LISTENER_STATES) slot.addListener(obj(l, key, 'listener'), 'dynamic', state);
+      },
+    }),
+  ],
+  [
+    'RoutesConfigDump',
+    members({
+      static_route_configs: (r, slot) => slot.addRouteConfig(obj(r, 'route_config')),
+      dynamic_route_configs: (r, slot) => slot.addRouteConfig(obj(r, 'route_config')),
+    }),
+  ],
+]);
+
+/** The reader of an entry member's elements when entries of `type` read that member, else undefined. */
+export function entryArrayReader(type: string, key: string): ElementReader | undefined {
+  return ENTRY_ARRAYS.get(type)?.get(key);
 }
 
-/** Resource lists without `@type` (golden files, proxy-config YAML): recognised by their fields. */
-function classifyBareResource(entry: Obj, out: Collected): void {
-  if (field(entry, 'virtual_hosts') !== undefined) out.routeConfigs.push(entry);
-  else if (field(entry, 'filter_chains') !== undefined || field(entry, 'default_filter_chain') !== undefined || field(entry, 'address') !== undefined && field(entry, 'connect_timeout') === undefined) {
-    out.listeners.push({ listener: entry, origin: 'dynamic', state: 'active' });
-  } else if (
-    ['connect_timeout', 'type', 'lb_policy', 'eds_cluster_config', 'load_assignment', 'per_connection_buffer_limit_bytes', 'cluster_type'].some(
-      (k) => field(entry, k) !== undefined,
-    )
-  ) {
-    out.clusters.push({ cluster: entry, origin: 'dynamic' });
+/** The members of one `configs[]` entry in the order they appeared, each with its slot. */
+export class EntryMembers {
+  private readonly reader: ConfigDumpReader;
+  readonly slots = new Map<string, ConfigSlot>();
+
+  constructor(reader: ConfigDumpReader) {
+    this.reader = reader;
+  }
+
+  /** The slot of member `key`: new the first time, emptied when the key repeats. */
+  slot(key: string): ConfigSlot {
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.reader.newSlot();
+      this.slots.set(key, slot);
+    } else slot.clear();
+    return slot;
+  }
+}
+
+/**
+ * Reads one proxy's `configs[]` entries (or bare xDS resources) into the model, resource by resource: each is
+ * turned into its model object as soon as it is read, so no raw resource has to be kept. A streamed dump hands
+ * over the elements of an entry's arrays as they arrive; a parsed document hands over whole entries.
+ */
+export class ConfigDumpReader {
+  private bootstrap: Obj | undefined;
+  private readonly slots: ConfigSlot[] = [];
+
+  /** A slot for the next member, after every slot so far. */
+  newSlot(): ConfigSlot {
+    const slot = new ConfigSlot();
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Reads one whole entry. */
+  readEntry(entry: unknown): void {
+    if (!isObj(entry)) return;
+    const entryMembers = new EntryMembers(this);
+    for (const key of Object.keys(entry)) entryMembers.slot(key);
+    this.endEntry(entryMembers, entry);
+  }
+
+  /**
+   * Reads what an entry holds once it is complete: the members not already read as they arrived. Members read
+   * under a type the entry turned out not to have (a repeated `@type`) are dropped, as the whole parse ignores them.
+   */
+  endEntry(entryMembers: EntryMembers, entry: Obj): void {
+    const type = typeName(entry);
+    const arrays = ENTRY_ARRAYS.get(type);
+    for (const [key, slot] of entryMembers.slots) {
+      const read = arrays?.get(key);
+      if (slot.streamedAs !== undefined) {
+        if (read === undefined) slot.clear();
+        continue;
+      }
+      if (read !== undefined) for (const element of arr(entry, key)) read(element, slot);
+    }
+    if (arrays === undefined) this.readSingleEntry(type, entry);
+  }
+
+  private readSingleEntry(type: string, entry: Obj): void {
+    switch (type) {
+      case 'BootstrapConfigDump':
+        this.bootstrap = obj(entry, 'bootstrap');
+        return;
+      // /config_dump?resource=... prints one entry per resource.
+      case 'StaticCluster':
+      case 'DynamicCluster':
+        this.newSlot().addCluster(field(entry, 'cluster'), type === 'StaticCluster' ? 'static' : 'dynamic');
+        return;
+      case 'StaticListener':
+      case 'DynamicListener':
+        this.newSlot().addListener(obj(entry, 'listener') ?? obj(entry, 'active_state', 'listener'), type === 'StaticListener' ? 'static' : 'dynamic', 'active');
+        return;
+      case 'StaticRouteConfig':
+      case 'DynamicRouteConfig':
+        this.newSlot().addRouteConfig(obj(entry, 'route_config'));
+        return;
+      case 'Cluster':
+        this.newSlot().addCluster(entry, 'dynamic');
+        return;
+      case 'Listener':
+        this.newSlot().addListener(entry, 'dynamic', 'active');
+        return;
+      case 'RouteConfiguration':
+        this.newSlot().addRouteConfig(entry);
+        return;
+      default:
+        if (type === '') this.readBareResource(entry);
+    }
+  }
+
+  /** Resource lists without `@type` (golden files, proxy-config YAML): recognised by their fields. */
+  private readBareResource(entry: Obj): void {
+    if (field(entry, 'virtual_hosts') !== undefined) this.newSlot().addRouteConfig(entry);
+    else if (field(entry, 'filter_chains') !== undefined || field(entry, 'default_filter_chain') !== undefined || field(entry, 'address') !== undefined && field(entry, 'connect_timeout') === undefined) {
+      this.newSlot().addListener(entry, 'dynamic', 'active');
+    } else if (
+      ['connect_timeout', 'type', 'lb_policy', 'eds_cluster_config', 'load_assignment', 'per_connection_buffer_limit_bytes', 'cluster_type'].some(
+        (k) => field(entry, k) !== undefined,
+      )
+    ) {
+      this.newSlot().addCluster(entry, 'dynamic');
+    }
+  }
+
+  /** The proxy's model, once every entry is read. */
+  finish(proxy: { id: string; namespace?: string }, source: string): ParsedConfig {
+    let resources = 0;
+    let hints = 0;
+    for (const slot of this.slots) {
+      resources += slot.resources;
+      for (const c of slot.clusters) hints |= c.hints;
+    }
+    if (!this.bootstrap && resources === 0) {
+      throw new InputError(
+        source,
+        'holds no bootstrap, clusters, listeners or routes; expected an Envoy /config_dump with ClustersConfigDump, ListenersConfigDump or RoutesConfigDump entries',
+      );
+    }
+    const flavor = detectFlavor(this.bootstrap, hints, proxy.namespace);
+    const clusters = new Map<string, Cluster>();
+    const listeners: Listener[] = [];
+    const routes: Route[] = [];
+    const inlineRoutes: Route[] = [];
+    for (const slot of this.slots) {
+      for (const { cluster } of slot.clusters) {
+        if (!cluster) continue;
+        cluster.bufferLimitBytes = flavoredBufferLimit(cluster.bufferLimitBytes, flavor);
+        clusters.set(cluster.name, cluster);
+      }
+      for (const { listener, inlineRoutes: inline } of slot.listeners) {
+        listener.bufferLimitBytes = flavoredBufferLimit(listener.bufferLimitBytes, flavor);
+        if (listener.sources.length === 0 && flavor === 'envoy-gateway') listener.sources = gatewayListenerFromName(listener.name);
+        listeners.push(listener);
+        for (const r of inline) inlineRoutes.push(r);
+      }
+      for (const r of slot.routes) routes.push(r);
+    }
+    for (const r of inlineRoutes) routes.push(r);
+    const result: ParsedConfig = { id: proxy.id, flavor, clusters, listeners, routes };
+    const namespace = proxy.namespace ?? istioNamespace(this.bootstrap);
+    if (namespace !== undefined) result.namespace = namespace;
+    const version = this.bootstrap ? envoyVersion(this.bootstrap) : undefined;
+    if (version) result.envoyVersion = version;
+    if (this.bootstrap) result.statsConfig = parseStatsConfig(this.bootstrap);
+    return result;
   }
 }
 
 /** Parses one proxy's dump into the model. */
 export function parseConfigDump(raw: RawDump, source: string): ParsedConfig {
-  const collected = collect(raw.configs);
-  if (!collected.bootstrap && collected.clusters.length === 0 && collected.listeners.length === 0 && collected.routeConfigs.length === 0) {
-    throw new InputError(
-      source,
-      'holds no bootstrap, clusters, listeners or routes; expected an Envoy /config_dump with ClustersConfigDump, ListenersConfigDump or RoutesConfigDump entries',
-    );
-  }
-  const flavor = detectFlavor(collected, raw);
-  const clusters = new Map<string, Cluster>();
-  for (const { cluster, origin } of collected.clusters) {
-    const c = parseCluster(cluster, origin, flavor);
-    if (c) clusters.set(c.name, c);
-  }
-  const listeners: Listener[] = [];
-  const inlineRouteConfigs: Obj[] = [];
-  for (const { listener, origin, state } of collected.listeners) {
-    const l = parseListener(listener, origin, state, flavor, inlineRouteConfigs);
-    if (l) listeners.push(l);
-  }
-  const routes: Route[] = [];
-  // One push per route: spreading a route configuration's routes as arguments overflows the stack past ~120,000.
-  for (const rc of [...collected.routeConfigs, ...inlineRouteConfigs]) for (const r of parseRouteConfig(rc)) routes.push(r);
-  const result: ParsedConfig = { id: raw.id, flavor, clusters, listeners, routes };
-  const namespace = raw.namespace ?? istioNamespace(collected.bootstrap);
-  if (namespace !== undefined) result.namespace = namespace;
-  const version = collected.bootstrap ? envoyVersion(collected.bootstrap) : undefined;
-  if (version) result.envoyVersion = version;
-  if (collected.bootstrap) result.statsConfig = parseStatsConfig(collected.bootstrap);
-  return result;
+  const reader = new ConfigDumpReader();
+  for (const entry of raw.configs) reader.readEntry(entry);
+  return reader.finish(raw, source);
 }
 
 /** The namespace in an Istio node id: `sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local`. */
@@ -231,21 +377,17 @@ function envoyVersion(bootstrap: Obj): string | undefined {
 
 const GATEWAY_ROUTE_CLUSTER = /^(httproute|grpcroute|tcproute|tlsroute|udproute)\/([^/]+)\/([^/]+)\/rule\/(\d+)/;
 
-/** Envoy Gateway, Istio or plain Envoy, from the node and the resources' names and metadata. */
-function detectFlavor(c: Collected, raw: RawDump): Flavor {
-  const node = obj(c.bootstrap, 'node');
+/** Envoy Gateway, Istio or plain Envoy, from the node, the clusters' hints and the namespace the dump was filed under. */
+function detectFlavor(bootstrap: Obj | undefined, hints: number, namespace: string | undefined): Flavor {
+  const node = obj(bootstrap, 'node');
   const nodeId = str(node, 'id') ?? '';
   const metadata = obj(node, 'metadata');
   if (metadata && (metadata.ISTIO_VERSION !== undefined || metadata.MESH_ID !== undefined)) return 'istio';
   if (/^(sidecar|router|waypoint|ztunnel)~/.test(nodeId)) return 'istio';
-  const names = c.clusters.map((x) => str(x.cluster, 'name') ?? '');
-  if (c.clusters.some((x) => obj(x.cluster, 'metadata', 'filter_metadata', 'envoy-gateway'))) return 'envoy-gateway';
-  if (names.some((n) => GATEWAY_ROUTE_CLUSTER.test(n))) return 'envoy-gateway';
-  if (raw.namespace === 'envoy-gateway-system' || /envoy-gateway/.test(str(node, 'cluster') ?? '')) return 'envoy-gateway';
-  if (c.clusters.some((x) => str(x.cluster, 'name') === 'xds_cluster' && xdsServerHosts(x.cluster).some((h) => h.startsWith('envoy-gateway')))) {
-    return 'envoy-gateway';
-  }
-  if (names.some((n) => /^(outbound|inbound|inbound-vip)\|/.test(n) || n === 'BlackHoleCluster' || n === 'PassthroughCluster')) return 'istio';
+  if (hints & (HINT_GATEWAY_METADATA | HINT_GATEWAY_ROUTE_NAME)) return 'envoy-gateway';
+  if (namespace === 'envoy-gateway-system' || /envoy-gateway/.test(str(node, 'cluster') ?? '')) return 'envoy-gateway';
+  if (hints & HINT_GATEWAY_XDS) return 'envoy-gateway';
+  if (hints & HINT_ISTIO_NAME) return 'istio';
   return 'envoy';
 }
 
@@ -261,12 +403,16 @@ function xdsServerHosts(cluster: Obj): string[] {
   return hosts;
 }
 
-function sourcedBufferLimit(value: number | undefined, flavor: Flavor): Sourced<number> {
-  if (value === undefined) return { value: ENVOY_DEFAULT_BUFFER_LIMIT, source: 'envoy-default' };
-  if (flavor === 'envoy-gateway' && value === ENVOY_GATEWAY_DEFAULT_BUFFER_LIMIT) {
-    return { value, source: 'envoy-gateway-default' };
+function sourcedBufferLimit(value: number | undefined): Sourced<number> {
+  return value === undefined ? { value: ENVOY_DEFAULT_BUFFER_LIMIT, source: 'envoy-default' } : { value, source: 'explicit' };
+}
+
+/** Envoy Gateway sets 32 KiB on every cluster and listener: under Envoy Gateway that value is its default. */
+function flavoredBufferLimit(limit: Sourced<number>, flavor: Flavor): Sourced<number> {
+  if (flavor === 'envoy-gateway' && limit.source === 'explicit' && limit.value === ENVOY_GATEWAY_DEFAULT_BUFFER_LIMIT) {
+    return { value: limit.value, source: 'envoy-gateway-default' };
   }
-  return { value, source: 'explicit' };
+  return limit;
 }
 
 /** Objects named in `filter_metadata["envoy-gateway"].resources` (Envoy Gateway >= 1.1). */
@@ -312,7 +458,7 @@ function sourcesFor(resource: Obj, name: string): SourceObject[] {
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
-function parseCluster(c: Obj, origin: 'static' | 'dynamic', flavor: Flavor): Cluster | undefined {
+function parseCluster(c: Obj, origin: 'static' | 'dynamic'): Cluster | undefined {
   const name = str(c, 'name');
   if (!name) return undefined;
   const protocolOptions = obj(c, 'typed_extension_protocol_options', HTTP_PROTOCOL_OPTIONS);
@@ -321,7 +467,7 @@ function parseCluster(c: Obj, origin: 'static' | 'dynamic', flavor: Flavor): Clu
   const cluster: Cluster = {
     name,
     statName: str(c, 'alt_stat_name') ?? name,
-    bufferLimitBytes: sourcedBufferLimit(num(c, 'per_connection_buffer_limit_bytes'), flavor),
+    bufferLimitBytes: sourcedBufferLimit(num(c, 'per_connection_buffer_limit_bytes')),
     upstreamProtocol: upstreamProtocol(c, protocolOptions),
     upstreamAlpn: tls ? arr(tls, 'common_tls_context', 'alpn_protocols').filter((x): x is string => typeof x === 'string') : [],
     upstreamTls: tls !== undefined,
@@ -430,10 +576,8 @@ function listenerKeepalive(l: Obj): TcpKeepalive | undefined {
   return out;
 }
 
-/** Envoy Gateway listener names are `<gateway-namespace>/<gateway>/<listener>`. */
-function listenerSources(l: Obj, name: string, flavor: Flavor): SourceObject[] {
-  const fromMetadata = gatewayResources(l);
-  if (fromMetadata.length > 0 || flavor !== 'envoy-gateway') return fromMetadata;
+/** Envoy Gateway listener names are `<gateway-namespace>/<gateway>/<listener>`: read when the metadata names nothing. */
+function gatewayListenerFromName(name: string): SourceObject[] {
   const parts = name.split('/');
   if (parts.length === 3 && parts.every((p) => p !== '')) {
     return [{ kind: 'Gateway', namespace: parts[0] as string, name: parts[1] as string, sectionName: parts[2] as string }];
@@ -445,7 +589,6 @@ function parseListener(
   l: Obj,
   origin: 'static' | 'dynamic',
   state: Listener['state'],
-  flavor: Flavor,
   inlineRouteConfigs: Obj[],
 ): Listener | undefined {
   const name = str(l, 'name');
@@ -458,11 +601,11 @@ function parseListener(
   const listener: Listener = {
     name,
     address: listenerAddress(l),
-    bufferLimitBytes: sourcedBufferLimit(num(l, 'per_connection_buffer_limit_bytes'), flavor),
+    bufferLimitBytes: sourcedBufferLimit(num(l, 'per_connection_buffer_limit_bytes')),
     filterChains,
     state,
     bindsSocket: field(l, 'internal_listener') === undefined && bool(l, 'bind_to_port') !== false && obj(l, 'address', 'envoy_internal_address') === undefined,
-    sources: listenerSources(l, name, flavor),
+    sources: gatewayResources(l),
     origin,
   };
   const keepalive = listenerKeepalive(l);

@@ -1,16 +1,18 @@
-// Config dumps read as a stream: the document is rebuilt from its parts without ever being one string, so a dump
-// of any size (`/config_dump?include_eds` of a large mesh runs past V8's ~512 MiB string limit) is read with
-// memory that follows the model. Each `configs[]` entry is walked key by key; arrays inside it are parsed
-// element by element; EDS (`dynamic_endpoint_configs`, `static_endpoint_configs`) and secrets are skipped
-// without keeping their bytes, since the model reads neither (api/envoy/admin/v3/config_dump_shared.proto,
+// Config dumps read as a stream: the document is never one string, so a dump of any size (`/config_dump?include_eds`
+// of a large mesh runs past V8's ~512 MiB string limit) is read with memory that follows the model. Each
+// `configs[]` entry is walked key by key; the elements of its clusters, listeners and route configurations are
+// parsed in batches and turned into model objects as they arrive (ConfigDumpReader), and a finished entry leaves
+// only a placeholder. EDS (`dynamic_endpoint_configs`, `static_endpoint_configs`) and secrets are skipped without
+// keeping their bytes, since the model reads neither (api/envoy/admin/v3/config_dump_shared.proto,
 // config_dump.proto: EndpointsConfigDump, SecretsConfigDump). The result equals the whole-document parse of
-// parseConfigDocument minus those skipped parts. YAML is read whole, up to a size limit.
+// parseConfigDocument. YAML is read whole, up to a size limit.
 
-import { type ParsedConfig, parseConfigDump, splitDocument } from './config-dump.ts';
+import { ConfigDumpReader, type ConfigSlot, EntryMembers, entryArrayReader, type ParsedConfig, parseConfigDump, splitDocument } from './config-dump.ts';
 import { parseConfigDocument } from './config-document.ts';
 import { detectKind, kindName } from './detect.ts';
 import { InputError } from './input-error.ts';
 import { peek } from './peek.ts';
+import { typeName } from './proto-json.ts';
 import { type Decision, type JsonStreamHandler, MAX_VALUE_BYTES, type PathPart, scanJsonChunks, type ValueKind } from './json-stream.ts';
 
 const EXPECTED = 'expected an Envoy /config_dump (JSON or YAML) or egctl config envoy-proxy output';
@@ -63,10 +65,34 @@ function setMember(o: Record<string, unknown>, key: string, value: unknown): voi
   else o[key] = value;
 }
 
-/** Rebuilds the parts of a config dump document the model reads. */
+/** Stands in the stack for an entry array whose elements are read as they arrive, never kept. */
+const READ_AS_ARRIVING: unique symbol = Symbol('read as arriving');
+
+/** Stands in a `configs[]` array for an entry already read into its proxy's reader. */
+const READ_ENTRY: Readonly<Record<string, never>> = Object.freeze({});
+
+/** The `configs[]` entry being streamed. */
+interface OpenEntry {
+  depth: number;
+  object: Record<string, unknown>;
+  members: EntryMembers;
+  reader: ConfigDumpReader;
+  configs: unknown[];
+  index: number;
+}
+
+/**
+ * Rebuilds the document around its `configs[]` entries and reads each entry into its proxy's model as it
+ * arrives: the elements of an entry's clusters, listeners and route configurations are read one by one and let go,
+ * and a finished entry leaves only a placeholder, so memory follows the model rather than the dump.
+ */
 class ConfigDumpBuilder implements JsonStreamHandler {
   root: unknown;
-  private readonly stack: Container[] = [];
+  /** One reader per `configs[]` array, by the array the rebuilt document holds. */
+  readonly readers = new Map<unknown[], ConfigDumpReader>();
+  private readonly stack: Array<Container | typeof READ_AS_ARRIVING> = [];
+  private entry: OpenEntry | undefined;
+  private arriving: { read: (element: unknown, slot: ConfigSlot) => void; slot: ConfigSlot } | undefined;
 
   decide(path: readonly PathPart[], kind: ValueKind): Decision {
     if (kind === 'scalar') return 'emit';
@@ -88,22 +114,61 @@ class ConfigDumpBuilder implements JsonStreamHandler {
   }
 
   enter(path: readonly PathPart[], kind: 'object' | 'array'): void {
+    const open = this.entry;
+    if (open !== undefined && path.length === open.depth + 1) {
+      // A member of the open entry; an array the entry's type reads is read element by element.
+      const key = path.at(-1) as string;
+      const slot = open.members.slot(key);
+      const read = kind === 'array' ? entryArrayReader(typeName(open.object), key) : undefined;
+      if (read !== undefined) {
+        slot.streamedAs = typeName(open.object);
+        delete open.object[key];
+        this.arriving = { read, slot };
+        this.stack.push(READ_AS_ARRIVING);
+        return;
+      }
+    }
     const container: Container = kind === 'object' ? {} : [];
+    const parent = this.stack.at(-1);
     this.place(path, container);
     this.stack.push(container);
+    if (open === undefined && kind === 'object' && Array.isArray(parent) && path.length === entryDepth(path)) {
+      let reader = this.readers.get(parent);
+      if (reader === undefined) this.readers.set(parent, (reader = new ConfigDumpReader()));
+      const object = container as Record<string, unknown>;
+      this.entry = { depth: path.length, object, members: new EntryMembers(reader), reader, configs: parent, index: parent.length - 1 };
+    }
   }
 
   value(path: readonly PathPart[], value: unknown): void {
+    const arriving = this.arriving;
+    if (arriving !== undefined && this.stack.at(-1) === READ_AS_ARRIVING) {
+      arriving.read(value, arriving.slot);
+      return;
+    }
+    const open = this.entry;
+    if (open !== undefined && path.length === open.depth + 1) open.members.slot(path.at(-1) as string);
     this.place(path, value);
   }
 
   leave(): void {
-    this.stack.pop();
+    const top = this.stack.pop();
+    if (top === READ_AS_ARRIVING) {
+      this.arriving = undefined;
+      return;
+    }
+    const open = this.entry;
+    if (open !== undefined && top === open.object) {
+      open.reader.endEntry(open.members, open.object);
+      open.configs[open.index] = READ_ENTRY;
+      this.entry = undefined;
+    }
   }
 
   private place(path: readonly PathPart[], value: unknown): void {
     const parent = this.stack.at(-1);
     if (parent === undefined) this.root = value;
+    else if (parent === READ_AS_ARRIVING) throw new Error('unreachable: a value placed in an array read as it arrives');
     else if (Array.isArray(parent)) parent.push(value);
     else setMember(parent, path.at(-1) as string, value);
   }
@@ -113,7 +178,10 @@ class ConfigDumpBuilder implements JsonStreamHandler {
 export async function parseJsonConfigChunks(chunks: AsyncIterable<Buffer>, source: string, fallbackId: string, options: ConfigStreamOptions = {}): Promise<ParsedConfig[]> {
   const builder = new ConfigDumpBuilder();
   await scanJsonChunks(chunks, source, builder, { expected: EXPECTED, maxValueBytes: options.maxValueBytes ?? MAX_VALUE_BYTES });
-  return splitDocument(builder.root, source, fallbackId).map((raw) => parseConfigDump(raw, source));
+  return splitDocument(builder.root, source, fallbackId).map((raw) => {
+    const reader = builder.readers.get(raw.configs);
+    return reader === undefined ? parseConfigDump(raw, source) : reader.finish(raw, source);
+  });
 }
 
 /** Parses a config dump arriving as chunks (file, HTTP body, gunzipped stream): JSON streamed, YAML read whole. */

@@ -156,6 +156,45 @@ describe('the streamed config dump equals the whole-document parse', () => {
     assert.deepEqual(await parseConfigDumpChunks(fixedChunks(list, 10), 'list.json', 'x'), parseConfigDocument(list, 'list.json', 'x'));
   });
 
+  it('reads repeated members, a late or repeated @type and both spellings as JSON.parse does, wherever the input is cut', async () => {
+    const cluster = (name: string) => `{"cluster": {"name": "${name}"}}`;
+    const cases: Array<{ name: string; text: string; clusters: string[] }> = [
+      {
+        name: 'a repeated array member keeps its last value',
+        text: `{"configs": [{"@type": "${T}.ClustersConfigDump", "dynamic_active_clusters": [${cluster('first')}], "static_clusters": [${cluster('s')}], "dynamic_active_clusters": [${cluster('last')}]}]}`,
+        clusters: ['last', 's'],
+      },
+      {
+        name: 'an array member repeated as an object reads nothing',
+        text: `{"configs": [{"@type": "${T}.ClustersConfigDump", "dynamic_active_clusters": [${cluster('gone')}], "dynamic_active_clusters": {"cluster": {"name": "x"}}, "static_clusters": [${cluster('s')}]}]}`,
+        clusters: ['s'],
+      },
+      {
+        name: 'a repeated @type of another kind drops what was read under the first',
+        text: `{"configs": [{"@type": "${T}.ClustersConfigDump", "dynamic_active_clusters": [${cluster('gone')}], "@type": "${T}.RoutesConfigDump"}, {"@type": "${T}.ClustersConfigDump", "static_clusters": [${cluster('kept')}]}]}`,
+        clusters: ['kept'],
+      },
+      {
+        name: '@type after some arrays and before others keeps the members in document order',
+        text: `{"configs": [{"static_clusters": [${cluster('a')}], "@type": "${T}.ClustersConfigDump", "dynamic_active_clusters": [${cluster('b')}], "staticClusters": [${cluster('c')}]}]}`,
+        clusters: ['a', 'b', 'c'],
+      },
+      {
+        name: 'a resource per entry (?resource=) and a repeated entry cluster name',
+        text: `{"configs": [{"@type": "${T}.DynamicCluster", "cluster": {"name": "x", "per_connection_buffer_limit_bytes": 1}}, {"@type": "${T}.StaticCluster", "cluster": {"name": "y"}}, {"@type": "${T}.DynamicCluster", "cluster": {"name": "x", "per_connection_buffer_limit_bytes": 2}}]}`,
+        clusters: ['x', 'y'],
+      },
+    ];
+    for (const c of cases) {
+      const bytes = Buffer.from(c.text);
+      const [whole] = parseConfigDocument(bytes, 'd.json', 'd');
+      assert.deepEqual([...(whole?.clusters.keys() ?? [])], c.clusters, c.name);
+      for (let cut = 0; cut <= bytes.length; cut += 3) {
+        assert.deepEqual(await parseConfigDumpChunks(chunksOf(bytes, [cut]), 'd.json', 'd'), [whole], `${c.name}, cut at ${cut}`);
+      }
+    }
+  });
+
   it('parses arrays of many elements in batches, in order', async () => {
     const clusters = Array.from({ length: 6000 }, (_, i) => ({ cluster: { name: `c${i}`, per_connection_buffer_limit_bytes: i, description: 'x'.repeat(300) } }));
     const bytes = Buffer.from(JSON.stringify({ configs: [{ '@type': `${T}.ClustersConfigDump`, dynamic_active_clusters: clusters }] }));
