@@ -31,7 +31,7 @@ export interface SizedFile {
   bytes: number;
 }
 
-/** Gzip copies of the regular inputs. */
+/** Gzip copies of a mesh's inputs. */
 export interface GzipInputs {
   configDump: SizedFile;
   stats: { text: SizedFile; json: SizedFile; prometheus: SizedFile };
@@ -50,20 +50,22 @@ export interface GiantInputs {
   ms: number;
 }
 
-async function gzipFile(path: string): Promise<SizedFile> {
+/** Writes `<path>.gz`, or with `reuse` keeps one written after its source (the giant files take a while). */
+async function gzipFile(path: string, reuse: boolean): Promise<SizedFile> {
   const out = `${path}.gz`;
-  await pipeline(createReadStream(path), createGzip({ level: 6 }), createWriteStream(out));
+  const kept = reuse && existsSync(out) && statSync(out).mtimeMs >= statSync(path).mtimeMs && statSync(out).size > 0;
+  if (!kept) await pipeline(createReadStream(path), createGzip({ level: 6 }), createWriteStream(out));
   return { path: out, bytes: statSync(out).size };
 }
 
-/** Writes gzip copies of the regular config dump and stats beside them. */
-export async function generateGzipInputs(inputs: BenchInputs): Promise<GzipInputs> {
+/** Writes gzip copies of a mesh's config dump and stats beside them; `reuse` keeps copies newer than their source. */
+export async function generateGzipInputs(inputs: { configDump: SizedFile; stats: { text: SizedFile; json: SizedFile; prometheus: SizedFile } }, reuse = false): Promise<GzipInputs> {
   const start = performance.now();
   const [configDump, text, json, prometheus] = await Promise.all([
-    gzipFile(inputs.configDump.path),
-    gzipFile(inputs.stats.text.path),
-    gzipFile(inputs.stats.json.path),
-    gzipFile(inputs.stats.prometheus.path),
+    gzipFile(inputs.configDump.path, reuse),
+    gzipFile(inputs.stats.text.path, reuse),
+    gzipFile(inputs.stats.json.path, reuse),
+    gzipFile(inputs.stats.prometheus.path, reuse),
   ]);
   return { configDump: configDump as SizedFile, stats: { text: text as SizedFile, json: json as SizedFile, prometheus: prometheus as SizedFile }, ms: performance.now() - start };
 }

@@ -1,5 +1,5 @@
 // `npm run bench`: generates the synthetic mesh into bench/out/ (fresh, from a fixed seed) with gzip copies, and the
-// giant mesh into bench/out/giant/ (reused while its spec is unchanged; `--clean` deletes it after the run),
+// giant mesh into bench/out/giant/ with gzip copies (reused while its spec is unchanged; `--clean` deletes it after the run),
 // measures every case in fresh child processes (bench/measure.ts), and prints the median time, the peak RSS and the
 // ratio to the matching floor (bare JSON.parse or line split of the same input; read + scan for files too large for
 // one string). `--no-giant` leaves the giant mesh out. Also writes bench/out/results.{json,md}.
@@ -55,7 +55,7 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function casesFor(inputs: BenchInputs, gz: GzipInputs, giant: GiantInputs | undefined): Case[] {
+function casesFor(inputs: BenchInputs, gz: GzipInputs, giant: GiantInputs | undefined, giantGz: GzipInputs | undefined): Case[] {
   const key = (measure: MeasureCase, files: string[]): string => `${measure}:${files.map((f) => relative(OUT_DIR, f)).join('+')}`;
   const cases: Case[] = [{ key: 'baseline', title: 'baseline (node + modules)', measure: 'baseline', files: [], bytes: 0, floors: [], runs: RUNS }];
   const seen = new Set<string>();
@@ -89,6 +89,7 @@ function casesFor(inputs: BenchInputs, gz: GzipInputs, giant: GiantInputs | unde
   group(gz.configDump, [gz.stats.text, gz.stats.json, gz.stats.prometheus], RUNS, false);
   if (giant) {
     group(giant.configDump, [giant.stats.text, giant.stats.json, giant.stats.prometheus], GIANT_RUNS, false);
+    if (giantGz) group(giantGz.configDump, [giantGz.stats.text, giantGz.stats.json, giantGz.stats.prometheus], GIANT_RUNS, false);
     // The command itself on each giant input alone: the figures the 600 MB aim is about.
     for (const file of [giant.configDump, giant.stats.text, giant.stats.json, giant.stats.prometheus]) {
       const floor = floorOf(file, /\.json$/.test(file.path), GIANT_RUNS);
@@ -223,6 +224,7 @@ async function main(): Promise<void> {
       `stats.json.gz ${(gz.stats.json.bytes / MIB).toFixed(1)} MiB, stats.prom.gz ${(gz.stats.prometheus.bytes / MIB).toFixed(1)} MiB; compressed in ${(gz.ms / 1000).toFixed(1)} s`,
   ];
   let giant: GiantInputs | undefined;
+  let giantGz: GzipInputs | undefined;
   if (withGiant) {
     process.stderr.write(`generating the giant mesh into ${relative(process.cwd(), GIANT_DIR)}/ (reused when unchanged) ...\n`);
     giant = generateGiantInputs(GIANT_DIR);
@@ -233,12 +235,19 @@ async function main(): Promise<void> {
         `stats.json ${(g.stats.json.bytes / MIB).toFixed(1)} MiB, stats.prom ${(g.stats.prometheus.bytes / MIB).toFixed(1)} MiB (${g.stats.values} stat values each); ` +
         `${g.reused ? 'reused from an earlier run' : `generated in ${(g.ms / 1000).toFixed(1)} s`}`,
     );
+    giantGz = await generateGzipInputs(g, true);
+    const z = giantGz;
+    generated.push(
+      `giant gzip: config_dump.json.gz ${(z.configDump.bytes / MIB).toFixed(1)} MiB, stats.txt.gz ${(z.stats.text.bytes / MIB).toFixed(1)} MiB, ` +
+        `stats.json.gz ${(z.stats.json.bytes / MIB).toFixed(1)} MiB, stats.prom.gz ${(z.stats.prometheus.bytes / MIB).toFixed(1)} MiB; ` +
+        `${z.ms < 1000 ? 'reused from an earlier run' : `compressed in ${(z.ms / 1000).toFixed(1)} s`}`,
+    );
   }
   process.stderr.write(`${generated.join('\n')}\n`);
   // The generator's garbage is the parent's; drop it so the children have the machine to themselves.
   (globalThis as { gc?: () => void }).gc?.();
 
-  const cases = casesFor(inputs, gz, giant);
+  const cases = casesFor(inputs, gz, giant, giantGz);
   const runs = new Map<string, MeasureResult[]>(cases.map((c) => [c.key, []]));
   // Runs are interleaved (every case once, then again) so a slow moment of the machine hits all cases alike.
   for (let run = 1; run <= RUNS; run++) {
@@ -271,7 +280,7 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT_DIR, 'results.md'), `${header}\n\n${generated.join('\n\n')}\n\n${mainTable(rows, true)}\n\n${phaseTable(rows, true)}\n`);
   writeFileSync(
     join(OUT_DIR, 'results.json'),
-    `${JSON.stringify({ machine: env, inputs, gz, giant, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => relative(OUT_DIR, f)) } })) }, null, 2)}\n`,
+    `${JSON.stringify({ machine: env, inputs, gz, giant, giantGz, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => relative(OUT_DIR, f)) } })) }, null, 2)}\n`,
   );
   if (args.includes('--clean')) {
     rmSync(GIANT_DIR, { recursive: true, force: true });
