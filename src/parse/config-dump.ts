@@ -197,12 +197,15 @@ const ENTRY_ARRAYS: ReadonlyMap<string, ReadonlyMap<string, ElementReader>> = ne
   ],
 ]);
 
+/** Every member name some entry type reads element by element. */
+const ENTRY_ARRAY_KEYS: ReadonlySet<string> = new Set([...ENTRY_ARRAYS.values()].flatMap((m) => [...m.keys()]));
+
 /** The reader of an entry member's elements when entries of `type` read that member, else undefined. */
 export function entryArrayReader(type: string, key: string): ElementReader | undefined {
   return ENTRY_ARRAYS.get(type)?.get(key);
 }
 
-/** The members of one `configs[]` entry in the order they appeared, each with its slot. */
+/** The members of one `configs[]` entry that may be read element by element, in the order they appeared, each with its slot. */
 export class EntryMembers {
   private readonly reader: ConfigDumpReader;
   readonly slots = new Map<string, ConfigSlot>();
@@ -211,8 +214,9 @@ export class EntryMembers {
     this.reader = reader;
   }
 
-  /** The slot of member `key`: new the first time, emptied when the key repeats. */
-  slot(key: string): ConfigSlot {
+  /** The slot of member `key` (none for members no entry type reads): new the first time, emptied when the key repeats. */
+  slot(key: string): ConfigSlot | undefined {
+    if (!ENTRY_ARRAY_KEYS.has(key)) return undefined;
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = this.reader.newSlot();

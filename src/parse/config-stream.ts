@@ -119,8 +119,8 @@ class ConfigDumpBuilder implements JsonStreamHandler {
       // A member of the open entry; an array the entry's type reads is read element by element.
       const key = path.at(-1) as string;
       const slot = open.members.slot(key);
-      const read = kind === 'array' ? entryArrayReader(typeName(open.object), key) : undefined;
-      if (read !== undefined) {
+      const read = kind === 'array' && slot !== undefined ? entryArrayReader(typeName(open.object), key) : undefined;
+      if (slot !== undefined && read !== undefined) {
         slot.streamedAs = typeName(open.object);
         delete open.object[key];
         this.arriving = { read, slot };
