@@ -2,7 +2,7 @@
 // their gzip copies, and (reused between runs while its spec is unchanged) a giant mesh: a 1 GiB
 // `/config_dump?include_eds` and about 2 million stat values in each format.
 
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -35,6 +35,8 @@ export interface SizedFile {
 export interface GzipInputs {
   configDump: SizedFile;
   stats: { text: SizedFile; json: SizedFile; prometheus: SizedFile };
+  /** True when every copy was one an earlier run wrote. */
+  reused: boolean;
   ms: number;
 }
 
@@ -51,11 +53,15 @@ export interface GiantInputs {
 }
 
 /** Writes `<path>.gz`, or with `reuse` keeps one written after its source (the giant files take a while). */
-async function gzipFile(path: string, reuse: boolean): Promise<SizedFile> {
+async function gzipFile(path: string, reuse: boolean): Promise<SizedFile & { kept: boolean }> {
   const out = `${path}.gz`;
   const kept = reuse && existsSync(out) && statSync(out).mtimeMs >= statSync(path).mtimeMs && statSync(out).size > 0;
-  if (!kept) await pipeline(createReadStream(path), createGzip({ level: 6 }), createWriteStream(out));
-  return { path: out, bytes: statSync(out).size };
+  if (!kept) {
+    // Written aside and renamed when complete, so a run stopped part way never leaves a copy that looks whole.
+    await pipeline(createReadStream(path), createGzip({ level: 6 }), createWriteStream(`${out}.partial`));
+    renameSync(`${out}.partial`, out);
+  }
+  return { path: out, bytes: statSync(out).size, kept };
 }
 
 /** Writes gzip copies of a mesh's config dump and stats beside them; `reuse` keeps copies newer than their source. */
@@ -67,7 +73,13 @@ export async function generateGzipInputs(inputs: { configDump: SizedFile; stats:
     gzipFile(inputs.stats.json.path, reuse),
     gzipFile(inputs.stats.prometheus.path, reuse),
   ]);
-  return { configDump: configDump as SizedFile, stats: { text: text as SizedFile, json: json as SizedFile, prometheus: prometheus as SizedFile }, ms: performance.now() - start };
+  const sized = (f: SizedFile & { kept: boolean }): SizedFile => ({ path: f.path, bytes: f.bytes });
+  return {
+    configDump: sized(configDump),
+    stats: { text: sized(text), json: sized(json), prometheus: sized(prometheus) },
+    reused: [configDump, text, json, prometheus].every((f) => f.kept),
+    ms: performance.now() - start,
+  };
 }
 
 function countLines(path: string): number {
