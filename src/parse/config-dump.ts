@@ -112,18 +112,24 @@ function clusterHints(cluster: Obj): number {
 export class ConfigSlot {
   /** Raw resources read: clusters, listeners and route configurations. */
   resources = 0;
-  clusters: Array<{ cluster: Cluster | undefined; hints: number }> = [];
-  listeners: Array<{ listener: Listener; inlineRoutes: Route[] }> = [];
+  /** The flavor hints of the clusters read (HINT_* bits). */
+  hints = 0;
+  clusters: Cluster[] = [];
+  listeners: Listener[] = [];
   routes: Route[] = [];
+  /** Routes of the route configurations inlined in the listeners, listed after every RDS route as before. */
+  inlineRoutes: Route[] = [];
   /** The entry type its elements were read under as they arrived (streaming), if they were. */
   streamedAs: string | undefined;
 
   /** Forgets what was read (the member's key repeated, or its entry turned out to be of another type). */
   clear(): void {
     this.resources = 0;
+    this.hints = 0;
     this.clusters = [];
     this.listeners = [];
     this.routes = [];
+    this.inlineRoutes = [];
     this.streamedAs = undefined;
   }
 
@@ -131,7 +137,9 @@ export class ConfigSlot {
   addCluster(value: unknown, origin: 'static' | 'dynamic'): void {
     if (!isObj(value)) return;
     this.resources++;
-    this.clusters.push({ cluster: parseCluster(value, origin), hints: clusterHints(value) });
+    this.hints |= clusterHints(value);
+    const cluster = parseCluster(value, origin);
+    if (cluster) this.clusters.push(cluster);
   }
 
   /** Reads one listener and the route configurations inlined in it, when `value` is an object. */
@@ -141,9 +149,8 @@ export class ConfigSlot {
     const inline: Obj[] = [];
     const listener = parseListener(value, origin, state, inline);
     if (!listener) return;
-    const inlineRoutes: Route[] = [];
-    for (const rc of inline) for (const r of parseRouteConfig(rc)) inlineRoutes.push(r);
-    this.listeners.push({ listener, inlineRoutes });
+    this.listeners.push(listener);
+    for (const rc of inline) for (const r of parseRouteConfig(rc)) this.inlineRoutes.push(r);
   }
 
   /** Reads one route configuration, when `value` is an object. */
@@ -224,6 +231,11 @@ export class EntryMembers {
     } else slot.clear();
     return slot;
   }
+
+  /** Reads what the complete entry holds beyond the members already read as they arrived. */
+  end(entry: Obj): void {
+    this.reader.endEntry(this, entry);
+  }
 }
 
 /**
@@ -247,7 +259,7 @@ export class ConfigDumpReader {
     if (!isObj(entry)) return;
     const entryMembers = new EntryMembers(this);
     for (const key of Object.keys(entry)) entryMembers.slot(key);
-    this.endEntry(entryMembers, entry);
+    entryMembers.end(entry);
   }
 
   /**
@@ -320,7 +332,7 @@ export class ConfigDumpReader {
     let hints = 0;
     for (const slot of this.slots) {
       resources += slot.resources;
-      for (const c of slot.clusters) hints |= c.hints;
+      hints |= slot.hints;
     }
     if (!this.bootstrap && resources === 0) {
       throw new InputError(
@@ -334,18 +346,17 @@ export class ConfigDumpReader {
     const routes: Route[] = [];
     const inlineRoutes: Route[] = [];
     for (const slot of this.slots) {
-      for (const { cluster } of slot.clusters) {
-        if (!cluster) continue;
+      for (const cluster of slot.clusters) {
         cluster.bufferLimitBytes = flavoredBufferLimit(cluster.bufferLimitBytes, flavor);
         clusters.set(cluster.name, cluster);
       }
-      for (const { listener, inlineRoutes: inline } of slot.listeners) {
+      for (const listener of slot.listeners) {
         listener.bufferLimitBytes = flavoredBufferLimit(listener.bufferLimitBytes, flavor);
         if (listener.sources.length === 0 && flavor === 'envoy-gateway') listener.sources = gatewayListenerFromName(listener.name);
         listeners.push(listener);
-        for (const r of inline) inlineRoutes.push(r);
       }
       for (const r of slot.routes) routes.push(r);
+      for (const r of slot.inlineRoutes) inlineRoutes.push(r);
     }
     for (const r of inlineRoutes) routes.push(r);
     const result: ParsedConfig = { id: proxy.id, flavor, clusters, listeners, routes };

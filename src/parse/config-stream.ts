@@ -76,7 +76,6 @@ interface OpenEntry {
   depth: number;
   object: Record<string, unknown>;
   members: EntryMembers;
-  reader: ConfigDumpReader;
   configs: unknown[];
   index: number;
 }
@@ -115,19 +114,7 @@ class ConfigDumpBuilder implements JsonStreamHandler {
 
   enter(path: readonly PathPart[], kind: 'object' | 'array'): void {
     const open = this.entry;
-    if (open !== undefined && path.length === open.depth + 1) {
-      // A member of the open entry; an array the entry's type reads is read element by element.
-      const key = path.at(-1) as string;
-      const slot = open.members.slot(key);
-      const read = kind === 'array' && slot !== undefined ? entryArrayReader(typeName(open.object), key) : undefined;
-      if (slot !== undefined && read !== undefined) {
-        slot.streamedAs = typeName(open.object);
-        delete open.object[key];
-        this.arriving = { read, slot };
-        this.stack.push(READ_AS_ARRIVING);
-        return;
-      }
-    }
+    if (open !== undefined && path.length === open.depth + 1 && this.startMember(open, path.at(-1) as string, kind)) return;
     const container: Container = kind === 'object' ? {} : [];
     const parent = this.stack.at(-1);
     this.place(path, container);
@@ -136,8 +123,25 @@ class ConfigDumpBuilder implements JsonStreamHandler {
       let reader = this.readers.get(parent);
       if (reader === undefined) this.readers.set(parent, (reader = new ConfigDumpReader()));
       const object = container as Record<string, unknown>;
-      this.entry = { depth: path.length, object, members: new EntryMembers(reader), reader, configs: parent, index: parent.length - 1 };
+      this.entry = { depth: path.length, object, members: new EntryMembers(reader), configs: parent, index: parent.length - 1 };
     }
+  }
+
+  /**
+   * Notes member `key` of the open entry and, when it is an array the entry's type reads, starts reading it element
+   * by element instead of building it; true if so.
+   */
+  private startMember(open: OpenEntry, key: string, kind: 'object' | 'array'): boolean {
+    const slot = open.members.slot(key);
+    if (slot === undefined || kind !== 'array') return false;
+    const type = typeName(open.object);
+    const read = entryArrayReader(type, key);
+    if (read === undefined) return false;
+    slot.streamedAs = type;
+    delete open.object[key];
+    this.arriving = { read, slot };
+    this.stack.push(READ_AS_ARRIVING);
+    return true;
   }
 
   value(path: readonly PathPart[], value: unknown): void {
@@ -159,7 +163,7 @@ class ConfigDumpBuilder implements JsonStreamHandler {
     }
     const open = this.entry;
     if (open !== undefined && top === open.object) {
-      open.reader.endEntry(open.members, open.object);
+      open.members.end(open.object);
       open.configs[open.index] = READ_ENTRY;
       this.entry = undefined;
     }
