@@ -122,7 +122,9 @@ describe('config dumps: a model or the documented input error, never anything el
   });
 
   it('the same dumps as YAML, damaged and mutated', () => {
-    const small = BASES.filter((b) => JSON.stringify(b.doc).length < 60_000);
+    // The three smallest dumps, whether or not the shared corpus is beside the checkout: YAML rendering is slow on big ones.
+    const small = [...BASES].sort((a, b) => JSON.stringify(a.doc).length - JSON.stringify(b.doc).length).slice(0, 3);
+    assert.ok(small.length > 0, 'no config dump to start from');
     fc.assert(
       fc.property(fc.nat(small.length - 1), fc.array(mutation, { maxLength: 3 }), fc.array(byteDamage, { maxLength: 2 }), (base, mutations, damages) => {
         const tree = JSON.parse(JSON.stringify(mutate((small[base] as { doc: unknown }).doc, mutations.filter((m) => m.op !== 'raw' && m.op !== 'nest'))));
