@@ -1,26 +1,18 @@
 // The envoy-doctor command line: `analyze` saved output, `diagnose` live proxies, `collect` a bundle.
-// Every failure maps to a documented exit code with a one-line message.
+// Every failure maps to a documented exit code with a one-line message. What a command runs is imported when it runs,
+// so `--version`, `list` and `explain` start without the parsers, analyzers, reports and HTTP clients.
 
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { archiveBundle } from '../collect/bundle.ts';
-import { loadOffline, type OfflineInputs } from '../collect/files.ts';
-import { readManifests } from '../collect/manifests.ts';
+import type { OfflineInputs } from '../collect/files.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { type Diagnosis, FleetDiagnosis } from '../diagnose/diagnose.ts';
+import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
-import { renderHtml } from '../report/html.ts';
-import { renderJson } from '../report/json.ts';
-import { renderMarkdown } from '../report/markdown.ts';
-import { renderMetrics } from '../report/metrics.ts';
 import { EXIT, exitCodeFor } from '../report/outcome.ts';
-import { publishMetricsText } from '../report/publish.ts';
-import { renderTable } from '../report/table.ts';
 import { type CliIO, TOOL } from './io.ts';
 import { explain, listCatalogue } from './catalogue.ts';
-import { collectLiveBundle, diagnoseLive } from './live.ts';
 import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
 
@@ -31,12 +23,13 @@ export { TOOL } from './io.ts';
 async function report(d: Diagnosis, o: ReportOptions, io: CliIO): Promise<number> {
   const policy = { failOn: o.failOn };
   const ctx = { now: new Date(), tool: TOOL };
-  if (o.output === 'json') io.stdout(renderJson(d, TOOL, policy));
-  else if (o.output === 'markdown') io.stdout(renderMarkdown(d, ctx));
-  else if (o.output === 'html') io.stdout(renderHtml(d, ctx));
-  else io.stdout(renderTable(d, { color: (o.color ?? io.isTTY) && io.env.NO_COLOR === undefined, now: ctx.now }));
+  if (o.output === 'json') io.stdout((await import('../report/json.ts')).renderJson(d, TOOL, policy));
+  else if (o.output === 'markdown') io.stdout((await import('../report/markdown.ts')).renderMarkdown(d, ctx));
+  else if (o.output === 'html') io.stdout((await import('../report/html.ts')).renderHtml(d, ctx));
+  else io.stdout((await import('../report/table.ts')).renderTable(d, { color: (o.color ?? io.isTTY) && io.env.NO_COLOR === undefined, now: ctx.now }));
   const code = exitCodeFor(d, policy);
   if (o.metricsFile === undefined && o.push === undefined) return code;
+  const [{ renderMetrics }, { publishMetricsText }] = await Promise.all([import('../report/metrics.ts'), import('../report/publish.ts')]);
   const failures = await publishMetricsText(renderMetrics(d, ctx.now), o);
   for (const f of failures) io.stderr(`envoy-doctor: ${f}\n`);
   return failures.length > 0 ? EXIT.publish : code;
@@ -61,6 +54,7 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   if (o.accessLog !== undefined) inputs.accessLog = o.accessLog;
   if (o.interval !== undefined) inputs.intervalMs = o.interval;
   if (o.pod !== undefined) inputs.pod = o.pod;
+  const [{ loadOffline }, { readManifests }, { FleetDiagnosis }] = await Promise.all([import('../collect/files.ts'), import('../collect/manifests.ts'), import('../diagnose/diagnose.ts')]);
   // Proxies are diagnosed as they are read, so a bundle of many is never held whole.
   const manifests = o.manifests !== undefined ? await readManifests(o.manifests) : undefined;
   const run = await FleetDiagnosis.start('summary');
@@ -84,6 +78,7 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
 }
 
 async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions & { manifests?: string }, io: CliIO): Promise<number> {
+  const { diagnoseLive } = await import('./live.ts');
   const d = await diagnoseLive(targets, o, io);
   return notifyAfterReport(d, o, io, await report(d, o, io));
 }
@@ -94,6 +89,7 @@ async function runCollect(targets: string[], o: LiveCliOptions & { out: string }
     const existing = await stat(o.out).catch(() => undefined);
     if (existing) throw new UsageError(`-o ${o.out}: already exists; collect writes a new directory or .tar.gz`);
   }
+  const [{ collectLiveBundle }, { archiveBundle }] = await Promise.all([import('./live.ts'), import('../collect/bundle.ts')]);
   const dir = archive ? await mkdtemp(join(tmpdir(), 'envoy-doctor-collect-')) : o.out;
   try {
     const manifest = await collectLiveBundle(targets, o, io, dir, TOOL);

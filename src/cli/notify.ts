@@ -6,13 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { kubernetesClient, loadKubeConfig } from '../collect/kubernetes.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
-import { Deliverer, type Sink } from '../notify/deliver.ts';
-import { eventsFor, type NotifyEvent } from '../notify/events.ts';
-import { repositoryFilesBase, slackSink } from '../notify/slack.ts';
+import type { Sink } from '../notify/deliver.ts';
+import type { NotifyEvent } from '../notify/events.ts';
 import { ConfigMapStateStore, emptyState, FileStateStore, parseStateSpec, type StateChange, type StateStore, StateWriteError } from '../notify/state.ts';
-import { webhookSink } from '../notify/webhook.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
-import { jsonReport } from '../report/json.ts';
 import { EXIT } from '../report/outcome.ts';
 import { type CliIO, TOOL } from './io.ts';
 import { durationArg, positiveDurationArg, type ReportOptions, retriesArg } from './options.ts';
@@ -154,6 +151,14 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
   const code = o.forceExitZero ? forcedExitCode(reportCode, d) : reportCode;
   const names = o.post ?? [];
   if (names.length === 0) return code;
+  // What posts is loaded only by runs that post, so the other runs start without it.
+  const [{ Deliverer }, { eventsFor }, { repositoryFilesBase, slackSink }, { webhookSink }, { jsonReport }] = await Promise.all([
+    import('../notify/deliver.ts'),
+    import('../notify/events.ts'),
+    import('../notify/slack.ts'),
+    import('../notify/webhook.ts'),
+    import('../report/json.ts'),
+  ]);
   const options: NotifyCliOptions = { renotify: 24 * 3_600_000, postTimeout: 10_000, postRetries: 3, ...o };
   const now = nowOf(io.env);
   const report = jsonReport(d, TOOL, { failOn: o.failOn });

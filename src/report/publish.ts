@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { request } from 'undici';
 import { UsageError } from '../parse/input-error.ts';
 
 /** The Pushgateway job name envoy-doctor pushes under. */
@@ -81,6 +80,8 @@ export async function pushMetrics(target: URL, text: string, timeoutMs: number):
   let status: number;
   let answer = '';
   try {
+    // undici is loaded on the first push only: start-up of every other command stays free of it.
+    const { request } = await import('undici');
     const res = await request(bare, { method: 'PUT', body: text, headers, signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     status = res.statusCode;
     answer = (await res.body.text()).slice(0, 300);
