@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import type { KubernetesObjects } from '../model/kubernetes.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
-import type { ParsedConfig } from '../parse/config-dump.ts';
+import { type ParsedConfig, proxyNameOfNode } from '../parse/config-dump.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
@@ -130,6 +130,10 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
     // Streamed: memory follows the model, not the file, and gzip is decompressed on the way.
     const totalBytes = await fileSize(inputs.configDump);
     configs = await parseConfigDumpChunks(inputChunks(inputs.configDump), source, fallbackId, totalBytes !== undefined ? { totalBytes } : {});
+    // A dump given as a file is named after its node rather than the file (`config_dump.json`).
+    if (manifest?.id === undefined && inputs.bundle === undefined) {
+      configs = configs.map((c) => (c.id === fallbackId && c.nodeId !== undefined ? { ...c, id: proxyNameOfNode(c.nodeId) } : c));
+    }
     configs = pickConfig(configs, inputs.pod, source, inputs.stats !== undefined);
   }
   const earlier = sampleTime(manifest?.stats?.takenAt);

@@ -63,6 +63,10 @@ export interface Cluster {
   /** Objects this cluster was generated from (e.g. the HTTPRoute rule). */
   sources: SourceObject[];
   origin: 'static' | 'dynamic';
+  /** True for a cluster the bootstrap names as a gRPC service (xDS, SDS, access log or metrics sink). */
+  controlPlane?: boolean;
+  /** The cluster's inline endpoints (`load_assignment`), when it lists any: whether all are loopback, and their ports. */
+  endpoints?: { loopback: boolean; ports: number[] };
 }
 
 /** HTTP connection manager settings of one filter chain. */
@@ -94,6 +98,8 @@ export interface ConnectionManager {
 export interface TcpProxy {
   statPrefix: string;
   cluster?: string;
+  /** Clusters of `weighted_clusters`, when the TCP proxy splits its tunnels. */
+  weightedClusters?: string[];
   /** `idle_timeout` in ms; Envoy's default is 1 h, 0 disables. */
   idleTimeoutMs: Sourced<number>;
 }
@@ -123,6 +129,26 @@ export interface Listener {
   bindsSocket: boolean;
   sources: SourceObject[];
   origin: 'static' | 'dynamic';
+}
+
+/**
+ * A dynamic listener Envoy rejected (`ListenersConfigDump.DynamicListener.error_state`,
+ * api/envoy/admin/v3/config_dump_shared.proto `UpdateFailureState`).
+ */
+export interface RejectedListener {
+  name: string;
+  /** The rejected configuration's address as stats name it (`0.0.0.0_15006`), when it has one. */
+  address?: string;
+  /** The rejected configuration's port, when it has one. */
+  port?: number;
+  /** Envoy's error text (`details`). */
+  details: string;
+  /** When Envoy last tried the update (`last_update_attempt`, RFC 3339), when recorded. */
+  lastUpdateAttempt?: string;
+  /** The control plane's version of the rejected configuration (`version_info`). */
+  versionInfo?: string;
+  /** True when an earlier version of the listener is still active and serves meanwhile. */
+  stillServing: boolean;
 }
 
 /** A route inside a route configuration. */
@@ -204,6 +230,8 @@ export interface Snapshot {
   inputs: SnapshotInputs;
   clusters: Map<string, Cluster>;
   listeners: Listener[];
+  /** Dynamic listeners Envoy rejected, with why; absent when none were. */
+  rejectedListeners?: RejectedListener[];
   routes: Route[];
   stats?: StatsSample;
   statsLater?: StatsSample;

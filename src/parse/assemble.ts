@@ -57,6 +57,7 @@ export function assembleSnapshot(parts: SnapshotParts): Snapshot {
   if (config?.namespace !== undefined) snapshot.namespace = config.namespace;
   if (config?.envoyVersion !== undefined) snapshot.envoyVersion = config.envoyVersion;
   if (config?.statsConfig !== undefined) snapshot.statsConfig = config.statsConfig;
+  if (config && config.rejectedListeners.length > 0) snapshot.rejectedListeners = config.rejectedListeners;
   if (parts.stats) snapshot.stats = parts.stats;
   if (parts.statsLater) snapshot.statsLater = parts.statsLater;
   if (parts.intervalSeconds !== undefined) snapshot.intervalSeconds = parts.intervalSeconds;

@@ -12,6 +12,7 @@ import type {
   FilterChain,
   Flavor,
   Listener,
+  RejectedListener,
   Route,
   SourceObject,
   Sourced,
@@ -22,7 +23,9 @@ import type {
 import type { StatsConfig } from '../model/stats-config.ts';
 import { protoDurationMs } from './durations.ts';
 import { InputError } from './input-error.ts';
+import { LiveResourceKeeper } from '../model/live-resources.ts';
 import { arr, bool, camelName, field, isObj, num, obj, type Obj, str, typeName } from './proto-json.ts';
+import { releaseOfBuildVersion } from './server-info.ts';
 import { parseStatsConfig } from './stats-config.ts';
 
 /** Envoy's default `per_connection_buffer_limit_bytes` for clusters and listeners (1 MiB). */
@@ -44,7 +47,11 @@ export interface ParsedConfig {
   envoyVersion?: string;
   clusters: Map<string, Cluster>;
   listeners: Listener[];
+  /** Dynamic listeners Envoy rejected (`error_state`). */
+  rejectedListeners: RejectedListener[];
   routes: Route[];
+  /** The bootstrap's `node.id`, when the dump has a bootstrap that names its node. */
+  nodeId?: string;
   /** The bootstrap's stats matcher and deferred creation, when the dump had a bootstrap. */
   statsConfig?: StatsConfig;
 }
@@ -95,13 +102,29 @@ const HINT_GATEWAY_ROUTE_NAME = 2;
 const HINT_GATEWAY_XDS = 4;
 const HINT_ISTIO_NAME = 8;
 
+/** Istio's listener names (pilot/pkg/networking/core) and its network and HTTP filters. */
+const ISTIO_LISTENER_NAMES = new Set(['virtualInbound', 'virtualOutbound', 'main_internal', 'connect_originate', 'connect_terminate']);
+const ISTIO_RESOURCE_NAME = /^(outbound|inbound|inbound-vip)\||^(BlackHoleCluster|PassthroughCluster|InboundPassthroughCluster(Ipv4|Ipv6)?)$/;
+
+/** Istio hints of a listener already read: its name, its filters, and the clusters and route configurations it names. */
+function listenerHints(listener: Listener): number {
+  if (ISTIO_LISTENER_NAMES.has(listener.name)) return HINT_ISTIO_NAME;
+  for (const chain of listener.filterChains) {
+    if (chain.tcpProxy?.cluster !== undefined && ISTIO_RESOURCE_NAME.test(chain.tcpProxy.cluster)) return HINT_ISTIO_NAME;
+    const cm = chain.connectionManager;
+    if (!cm) continue;
+    if (cm.httpFilters.some((f) => f.startsWith('istio.')) || (cm.routeConfigName !== undefined && ISTIO_RESOURCE_NAME.test(cm.routeConfigName))) return HINT_ISTIO_NAME;
+  }
+  return 0;
+}
+
 function clusterHints(cluster: Obj): number {
   const name = str(cluster, 'name') ?? '';
   let hints = 0;
   if (obj(cluster, 'metadata', 'filter_metadata', 'envoy-gateway')) hints |= HINT_GATEWAY_METADATA;
   if (GATEWAY_ROUTE_CLUSTER.test(name)) hints |= HINT_GATEWAY_ROUTE_NAME;
   if (name === 'xds_cluster' && xdsServerHosts(cluster).some((h) => h.startsWith('envoy-gateway'))) hints |= HINT_GATEWAY_XDS;
-  if (/^(outbound|inbound|inbound-vip)\|/.test(name) || name === 'BlackHoleCluster' || name === 'PassthroughCluster') hints |= HINT_ISTIO_NAME;
+  if (ISTIO_RESOURCE_NAME.test(name)) hints |= HINT_ISTIO_NAME;
   return hints;
 }
 
@@ -117,10 +140,17 @@ export class ConfigSlot {
   clusters: Cluster[] = [];
   listeners: Listener[] = [];
   routes: Route[] = [];
+  rejected: RejectedListener[] = [];
   /** Routes of the route configurations inlined in the listeners, listed after every RDS route as before. */
   inlineRoutes: Route[] = [];
   /** The entry type its elements were read under as they arrived (streaming), if they were. */
   streamedAs: string | undefined;
+  /** Keeps the raw resources beside the model objects, for fixes merged into the whole live object. */
+  private readonly live: LiveResourceKeeper;
+
+  constructor(live: LiveResourceKeeper = new LiveResourceKeeper()) {
+    this.live = live;
+  }
 
   /** Forgets what was read (the member's key repeated, or its entry turned out to be of another type). */
   clear(): void {
@@ -129,6 +159,7 @@ export class ConfigSlot {
     this.clusters = [];
     this.listeners = [];
     this.routes = [];
+    this.rejected = [];
     this.inlineRoutes = [];
     this.streamedAs = undefined;
   }
@@ -139,7 +170,9 @@ export class ConfigSlot {
     this.resources++;
     this.hints |= clusterHints(value);
     const cluster = parseCluster(value, origin);
-    if (cluster) this.clusters.push(cluster);
+    if (!cluster) return;
+    this.clusters.push(cluster);
+    this.live.keep(cluster, value);
   }
 
   /** Reads one listener and the route configurations inlined in it, when `value` is an object. */
@@ -149,8 +182,35 @@ export class ConfigSlot {
     const inline: Obj[] = [];
     const listener = parseListener(value, origin, state, inline);
     if (!listener) return;
+    this.hints |= listenerHints(listener);
     this.listeners.push(listener);
-    for (const rc of inline) for (const r of parseRouteConfig(rc)) this.inlineRoutes.push(r);
+    this.live.keep(listener, value);
+    for (const rc of inline) {
+      const routes = parseRouteConfig(rc);
+      this.live.keepRoutes(routes, rc);
+      for (const r of routes) this.inlineRoutes.push(r);
+    }
+  }
+
+  /** Reads the `error_state` of a dynamic listener entry: the configuration Envoy rejected and why. */
+  addRejectedListener(entry: unknown, error: Obj): void {
+    this.resources++;
+    const failed = obj(error, 'failed_configuration');
+    const name = str(entry, 'name') ?? str(failed, 'name') ?? '';
+    const rejected: RejectedListener = {
+      name,
+      details: str(error, 'details') ?? '',
+      stillServing: obj(entry, 'active_state', 'listener') !== undefined,
+    };
+    if (ISTIO_LISTENER_NAMES.has(name)) this.hints |= HINT_ISTIO_NAME;
+    if (failed && (obj(failed, 'address') || str(failed, 'stat_prefix'))) rejected.address = listenerAddress(failed);
+    const port = num(failed, 'address', 'socket_address', 'port_value');
+    if (port !== undefined) rejected.port = port;
+    const attempt = str(error, 'last_update_attempt');
+    if (attempt) rejected.lastUpdateAttempt = attempt;
+    const version = str(error, 'version_info');
+    if (version) rejected.versionInfo = version;
+    this.rejected.push(rejected);
   }
 
   /** Reads one route configuration, when `value` is an object. */
@@ -158,7 +218,9 @@ export class ConfigSlot {
     if (!isObj(value)) return;
     this.resources++;
     // One push per route: spreading a route configuration's routes as arguments overflows the stack past ~120,000.
-    for (const r of parseRouteConfig(value)) this.routes.push(r);
+    const routes = parseRouteConfig(value);
+    this.live.keepRoutes(routes, value);
+    for (const r of routes) this.routes.push(r);
   }
 }
 
@@ -192,7 +254,13 @@ const ENTRY_ARRAYS: ReadonlyMap<string, ReadonlyMap<string, ElementReader>> = ne
       static_listeners: (l, slot) => slot.addListener(obj(l, 'listener'), 'static', 'active'),
       dynamic_listeners: (l, slot) => {
         for (const [key, state] of DYNAMIC_LISTENER_STATES) slot.addListener(obj(l, key, 'listener'), 'dynamic', state);
+        const error = obj(l, 'error_state');
+        if (error) slot.addRejectedListener(l, error);
       },
+      // Envoy <= 1.13 (admin v2alpha): one array per state.
+      dynamic_active_listeners: (l, slot) => slot.addListener(obj(l, 'listener'), 'dynamic', 'active'),
+      dynamic_warming_listeners: (l, slot) => slot.addListener(obj(l, 'listener'), 'dynamic', 'warming'),
+      dynamic_draining_listeners: (l, slot) => slot.addListener(obj(l, 'listener'), 'dynamic', 'draining'),
     }),
   ],
   [
@@ -246,10 +314,12 @@ export class EntryMembers {
 export class ConfigDumpReader {
   private bootstrap: Obj | undefined;
   private readonly slots: ConfigSlot[] = [];
+  /** One budget of kept live resources for the whole proxy. */
+  private readonly live = new LiveResourceKeeper();
 
   /** A slot for the next member, after every slot so far. */
   newSlot(): ConfigSlot {
-    const slot = new ConfigSlot();
+    const slot = new ConfigSlot(this.live);
     this.slots.push(slot);
     return slot;
   }
@@ -291,9 +361,13 @@ export class ConfigDumpReader {
         this.newSlot().addCluster(field(entry, 'cluster'), type === 'StaticCluster' ? 'static' : 'dynamic');
         return;
       case 'StaticListener':
-      case 'DynamicListener':
-        this.newSlot().addListener(obj(entry, 'listener') ?? obj(entry, 'active_state', 'listener'), type === 'StaticListener' ? 'static' : 'dynamic', 'active');
+      case 'DynamicListener': {
+        const slot = this.newSlot();
+        slot.addListener(obj(entry, 'listener') ?? obj(entry, 'active_state', 'listener'), type === 'StaticListener' ? 'static' : 'dynamic', 'active');
+        const error = obj(entry, 'error_state');
+        if (error) slot.addRejectedListener(entry, error);
         return;
+      }
       case 'StaticRouteConfig':
       case 'DynamicRouteConfig':
         this.newSlot().addRouteConfig(obj(entry, 'route_config'));
@@ -343,13 +417,17 @@ export class ConfigDumpReader {
     const flavor = detectFlavor(this.bootstrap, hints, proxy.namespace);
     const clusters = new Map<string, Cluster>();
     const listeners: Listener[] = [];
+    const rejectedListeners: RejectedListener[] = [];
     const routes: Route[] = [];
     const inlineRoutes: Route[] = [];
+    const grpcServices = this.bootstrap ? grpcServiceClusters(this.bootstrap) : new Set<string>();
     for (const slot of this.slots) {
       for (const cluster of slot.clusters) {
         cluster.bufferLimitBytes = flavoredBufferLimit(cluster.bufferLimitBytes, flavor);
+        if (grpcServices.has(cluster.name)) cluster.controlPlane = true;
         clusters.set(cluster.name, cluster);
       }
+      for (const rejected of slot.rejected) rejectedListeners.push(rejected);
       for (const listener of slot.listeners) {
         listener.bufferLimitBytes = flavoredBufferLimit(listener.bufferLimitBytes, flavor);
         if (listener.sources.length === 0 && flavor === 'envoy-gateway') listener.sources = gatewayListenerFromName(listener.name);
@@ -359,7 +437,9 @@ export class ConfigDumpReader {
       for (const r of slot.inlineRoutes) inlineRoutes.push(r);
     }
     for (const r of inlineRoutes) routes.push(r);
-    const result: ParsedConfig = { id: proxy.id, flavor, clusters, listeners, routes };
+    const result: ParsedConfig = { id: proxy.id, flavor, clusters, listeners, rejectedListeners, routes };
+    const nodeId = str(this.bootstrap, 'node', 'id');
+    if (nodeId) result.nodeId = nodeId;
     const namespace = proxy.namespace ?? istioNamespace(this.bootstrap);
     if (namespace !== undefined) result.namespace = namespace;
     const version = this.bootstrap ? envoyVersion(this.bootstrap) : undefined;
@@ -376,6 +456,15 @@ export function parseConfigDump(raw: RawDump, source: string): ParsedConfig {
   return reader.finish(raw, source);
 }
 
+/**
+ * The proxy's name from its node id: the pod of an Istio node id (`sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local`
+ * is `web-1`; its namespace is read apart), else the node id itself (Envoy Gateway's is the pod name).
+ */
+export function proxyNameOfNode(nodeId: string): string {
+  const istio = /^(?:sidecar|router|waypoint|ztunnel)~[^~]*~([^~.]+)\.[^~]*~/.exec(nodeId);
+  return istio?.[1] ?? nodeId;
+}
+
 /** The namespace in an Istio node id: `sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local`. */
 function istioNamespace(bootstrap: Obj | undefined): string | undefined {
   const id = str(bootstrap, 'node', 'id') ?? '';
@@ -383,11 +472,36 @@ function istioNamespace(bootstrap: Obj | undefined): string | undefined {
   return m?.[1] ?? (str(bootstrap, 'node', 'metadata', 'NAMESPACE') || undefined);
 }
 
-/** Envoy's version from the bootstrap node (`user_agent_build_version`). */
+/** Envoy's version from the bootstrap node: `user_agent_build_version`, or the legacy `build_version` string (Envoy <= 1.14). */
 function envoyVersion(bootstrap: Obj): string | undefined {
   const v = obj(bootstrap, 'node', 'user_agent_build_version', 'version');
-  if (!v) return undefined;
+  if (!v) {
+    const legacy = str(bootstrap, 'node', 'build_version');
+    return legacy === undefined ? undefined : releaseOfBuildVersion(legacy);
+  }
   return `${num(v, 'major_number') ?? 0}.${num(v, 'minor_number') ?? 0}.${num(v, 'patch') ?? 0}`;
+}
+
+/**
+ * Clusters the bootstrap names as gRPC services (`envoy_grpc.cluster_name`): xDS (`dynamic_resources.ads_config`,
+ * `cds_config`, `lds_config`), SDS, access log and metrics sinks (api/envoy/config/core/v3/grpc_service.proto).
+ * They carry long-lived gRPC streams, not the proxy's traffic.
+ */
+function grpcServiceClusters(bootstrap: Obj): Set<string> {
+  const out = new Set<string>();
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 12) return;
+    if (Array.isArray(v)) for (const x of v) visit(x, depth + 1);
+    else if (isObj(v)) {
+      const name = str(v, 'envoy_grpc', 'cluster_name');
+      if (name) out.add(name);
+      for (const [key, x] of Object.entries(v)) if (key !== 'static_resources' && key !== 'staticResources') visit(x, depth + 1);
+    }
+  };
+  visit(bootstrap, 0);
+  // Static clusters carry no gRPC services, but their listeners' access logs may: read those too.
+  for (const l of arr(bootstrap, 'static_resources', 'listeners')) visit(l, 1);
+  return out;
 }
 
 const GATEWAY_ROUTE_CLUSTER = /^(httproute|grpcroute|tcproute|tlsroute|udproute)\/([^/]+)\/([^/]+)\/rule\/(\d+)/;
@@ -492,11 +606,33 @@ function parseCluster(c: Obj, origin: 'static' | 'dynamic'): Cluster | undefined
   };
   const keepalive = obj(c, 'upstream_connection_options', 'tcp_keepalive');
   if (keepalive) cluster.tcpKeepalive = keepaliveFromProto(keepalive);
+  const endpoints = inlineEndpoints(c);
+  if (endpoints) cluster.endpoints = endpoints;
   const idle = protoDurationMs(field(common, 'idle_timeout'));
   if (idle !== undefined) cluster.idleTimeoutMs = idle;
   const maxDuration = protoDurationMs(field(common, 'max_connection_duration'));
   if (maxDuration !== undefined) cluster.maxConnectionDurationMs = maxDuration;
   return cluster;
+}
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+
+/** A cluster's inline endpoints (`load_assignment`, or the legacy `hosts` of Envoy <= 1.12): all loopback?, and their ports. */
+function inlineEndpoints(c: Obj): Cluster['endpoints'] {
+  const addresses: Obj[] = [];
+  for (const e of arr(c, 'load_assignment', 'endpoints')) {
+    for (const lb of arr(e, 'lb_endpoints')) {
+      const sa = obj(lb, 'endpoint', 'address', 'socket_address');
+      if (sa) addresses.push(sa);
+    }
+  }
+  for (const h of arr(c, 'hosts')) {
+    const sa = obj(h, 'socket_address');
+    if (sa) addresses.push(sa);
+  }
+  if (addresses.length === 0) return undefined;
+  const ports = [...new Set(addresses.map((sa) => num(sa, 'port_value')).filter((p): p is number => p !== undefined))];
+  return { loopback: addresses.every((sa) => LOOPBACK.test(str(sa, 'address') ?? '')), ports };
 }
 
 function keepaliveFromProto(k: Obj): TcpKeepalive {
@@ -511,6 +647,9 @@ function keepaliveFromProto(k: Obj): TcpKeepalive {
 }
 
 function upstreamTls(c: Obj): Obj | undefined {
+  // Envoy <= 1.12: the cluster's own `tls_context` (v2 UpstreamTlsContext).
+  const legacy = obj(c, 'tls_context');
+  if (legacy) return legacy;
   const candidates = [obj(c, 'transport_socket'), ...arr(c, 'transport_socket_matches').map((m) => obj(m, 'transport_socket'))];
   for (const ts of candidates) {
     const typed = obj(ts, 'typed_config');
@@ -606,7 +745,8 @@ function parseListener(
   state: Listener['state'],
   inlineRouteConfigs: Obj[],
 ): Listener | undefined {
-  const name = str(l, 'name');
+  // Envoy names a listener without a name itself (a UUID the dump does not show): its address stands in.
+  const name = str(l, 'name') ?? (obj(l, 'address') ? listenerAddress(l) : undefined);
   if (!name) return undefined;
   const chains = [...arr(l, 'filter_chains'), ...(obj(l, 'default_filter_chain') ? [obj(l, 'default_filter_chain')] : [])];
   const filterChains: FilterChain[] = [];
@@ -628,9 +768,37 @@ function parseListener(
   return listener;
 }
 
+/** Network filter names of Envoy <= 1.13, to the ones in use now (source/extensions/filters/network/well_known_names.h). */
+const LEGACY_NETWORK_FILTERS: Record<string, string> = {
+  'envoy.http_connection_manager': 'envoy.filters.network.http_connection_manager',
+  'envoy.tcp_proxy': 'envoy.filters.network.tcp_proxy',
+};
+
+/** HTTP filter names of Envoy <= 1.13 that an analyzer reads, to the ones in use now. */
+const LEGACY_HTTP_FILTERS: Record<string, string> = {
+  'envoy.buffer': 'envoy.filters.http.buffer',
+  'envoy.router': 'envoy.filters.http.router',
+};
+
+/**
+ * A filter's configuration and type: `typed_config` (unwrapping a `TypedStruct`), or the legacy `config` Struct of
+ * Envoy <= 1.12, whose type is only its filter name.
+ */
+function filterConfig(filter: unknown): { type: string; config: Obj | undefined } {
+  const typed = obj(filter, 'typed_config');
+  if (typed && /TypedStruct$/.test(typeName(typed))) {
+    const url = str(typed, 'type_url') ?? '';
+    return { type: url.slice(url.lastIndexOf('.') + 1), config: obj(typed, 'value') };
+  }
+  if (typed) return { type: typeName(typed), config: typed };
+  return { type: '', config: obj(filter, 'config') };
+}
+
 function parseFilterChain(chain: Obj, inlineRouteConfigs: Obj[]): FilterChain {
-  const tlsContext = obj(chain, 'transport_socket', 'typed_config');
-  const tls = tlsContext !== undefined && /DownstreamTlsContext$/.test(typeName(tlsContext));
+  // Envoy <= 1.12 puts the DownstreamTlsContext in the chain's `tls_context`.
+  const legacyTls = obj(chain, 'tls_context');
+  const tlsContext = legacyTls ?? obj(chain, 'transport_socket', 'typed_config');
+  const tls = legacyTls !== undefined || (tlsContext !== undefined && /DownstreamTlsContext$/.test(typeName(tlsContext)));
   const fc: FilterChain = {
     name: str(chain, 'name') ?? '',
     alpn: tls ? arr(tlsContext, 'common_tls_context', 'alpn_protocols').filter((x): x is string => typeof x === 'string') : [],
@@ -638,13 +806,13 @@ function parseFilterChain(chain: Obj, inlineRouteConfigs: Obj[]): FilterChain {
     serverNames: arr(chain, 'filter_chain_match', 'server_names').filter((x): x is string => typeof x === 'string'),
   };
   for (const filter of arr(chain, 'filters')) {
-    const typed = obj(filter, 'typed_config');
-    const type = typeName(typed);
-    const filterName = str(filter, 'name') ?? '';
+    const { type, config } = filterConfig(filter);
+    const name = str(filter, 'name') ?? '';
+    const filterName = LEGACY_NETWORK_FILTERS[name] ?? name;
     if (type === 'HttpConnectionManager' || filterName === 'envoy.filters.network.http_connection_manager') {
-      fc.connectionManager = parseConnectionManager(typed ?? {}, inlineRouteConfigs);
+      fc.connectionManager = parseConnectionManager(config ?? {}, inlineRouteConfigs);
     } else if (type === 'TcpProxy' || filterName === 'envoy.filters.network.tcp_proxy') {
-      fc.tcpProxy = parseTcpProxy(typed ?? {});
+      fc.tcpProxy = parseTcpProxy(config ?? {});
     }
   }
   return fc;
@@ -659,6 +827,11 @@ function upgradeTypes(list: unknown[]): string[] {
   return out;
 }
 
+function httpFilterName(f: unknown): string {
+  const name = str(f, 'name') ?? '';
+  return LEGACY_HTTP_FILTERS[name] ?? name;
+}
+
 function parseConnectionManager(hcm: Obj, inlineRouteConfigs: Obj[]): ConnectionManager {
   const common = obj(hcm, 'common_http_protocol_options');
   const streamIdle = protoDurationMs(field(hcm, 'stream_idle_timeout'));
@@ -669,10 +842,10 @@ function parseConnectionManager(hcm: Obj, inlineRouteConfigs: Obj[]): Connection
       streamIdle === undefined ? { value: ENVOY_DEFAULT_STREAM_IDLE_TIMEOUT_MS, source: 'envoy-default' } : { value: streamIdle, source: 'explicit' },
     http2AllowConnect: bool(hcm, 'http2_protocol_options', 'allow_connect') ?? false,
     codecType: str(hcm, 'codec_type') ?? 'AUTO',
-    httpFilters: arr(hcm, 'http_filters').map((f) => str(f, 'name') ?? '').filter((n) => n !== ''),
+    httpFilters: arr(hcm, 'http_filters').map(httpFilterName).filter((n) => n !== ''),
     disabledHttpFilters: arr(hcm, 'http_filters')
       .filter((f) => bool(f, 'disabled') === true)
-      .map((f) => str(f, 'name') ?? '')
+      .map(httpFilterName)
       .filter((n) => n !== ''),
     addUserAgent: bool(hcm, 'add_user_agent') ?? false,
   };
@@ -703,6 +876,8 @@ function parseTcpProxy(tp: Obj): TcpProxy {
   };
   const cluster = str(tp, 'cluster');
   if (cluster) out.cluster = cluster;
+  const weighted = arr(tp, 'weighted_clusters', 'clusters').map((c) => str(c, 'name')).filter((n): n is string => n !== undefined);
+  if (weighted.length > 0) out.weightedClusters = weighted;
   return out;
 }
 

@@ -11,6 +11,14 @@ export interface ServerInfo {
   state?: string;
 }
 
+/**
+ * The release number in Envoy's build version string (`<sha>/<x.y.z>/<Clean|Modified>/<RELEASE|DEBUG>/<ssl>`), as
+ * /server_info and the legacy bootstrap `node.build_version` print it; undefined when it has none.
+ */
+export function releaseOfBuildVersion(version: string): string | undefined {
+  return /(?:^|\/)(\d+\.\d+\.\d+)(?:[-/]|$)/.exec(version)?.[1];
+}
+
 /** Parses /server_info JSON text. */
 export function parseServerInfo(text: string, source: string): ServerInfo {
   let doc: unknown;
@@ -22,8 +30,8 @@ export function parseServerInfo(text: string, source: string): ServerInfo {
   const version = isObj(doc) ? str(doc, 'version') : undefined;
   if (version === undefined) throw new InputError(source, 'no version field; expected Envoy /server_info output');
   const info: ServerInfo = {};
-  const m = /(?:^|\/)(\d+\.\d+\.\d+)(?:[-/]|$)/.exec(version);
-  if (m) info.envoyVersion = m[1] as string;
+  const release = releaseOfBuildVersion(version);
+  if (release) info.envoyVersion = release;
   const state = str(doc, 'state');
   if (state) info.state = state;
   return info;
