@@ -1,7 +1,6 @@
 // Notification options of `analyze` and `diagnose`: post root causes to Slack or a webhook once, with changes,
 // reminders and resolutions (docs/notifications.md), and `--force-exit-zero` for scheduled runs.
 
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { kubernetesClient, loadKubeConfig } from '../collect/kubernetes.ts';
@@ -10,6 +9,7 @@ import type { Sink } from '../notify/deliver.ts';
 import type { NotifyEvent } from '../notify/events.ts';
 import { ConfigMapStateStore, emptyState, FileStateStore, parseStateSpec, type StateChange, type StateStore, StateWriteError } from '../notify/state.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
+import { docsBase } from '../report/links.ts';
 import { EXIT } from '../report/outcome.ts';
 import { type CliIO, TOOL } from './io.ts';
 import { durationArg, positiveDurationArg, type ReportOptions, retriesArg } from './options.ts';
@@ -134,8 +134,6 @@ export function forcedExitCode(code: number, d: Pick<Diagnosis, 'snapshots'>): n
   return code;
 }
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { repository?: unknown };
-
 function counts(events: NotifyEvent[]): string {
   const by = new Map<string, number>();
   for (const e of events) by.set(e.kind, (by.get(e.kind) ?? 0) + 1);
@@ -152,7 +150,7 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
   const names = o.post ?? [];
   if (names.length === 0) return code;
   // What posts is loaded only by runs that post, so the other runs start without it.
-  const [{ Deliverer }, { eventsFor }, { repositoryFilesBase, slackSink }, { webhookSink }, { jsonReport }] = await Promise.all([
+  const [{ Deliverer }, { eventsFor }, { slackSink }, { webhookSink }, { jsonReport }] = await Promise.all([
     import('../notify/deliver.ts'),
     import('../notify/events.ts'),
     import('../notify/slack.ts'),
@@ -162,11 +160,10 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
   const options: NotifyCliOptions = { renotify: 24 * 3_600_000, postTimeout: 10_000, postRetries: 3, ...o };
   const now = nowOf(io.env);
   const report = jsonReport(d, TOOL, { failOn: o.failOn });
-  const docsBase = repositoryFilesBase(pkg.repository);
   const sinks: Sink<NotifyEvent>[] = [];
   for (const name of names) {
     const url = await sinkUrl(name, options, io.env);
-    sinks.push(name === 'slack' ? slackSink(url, { snapshots: d.snapshots, docsBase, now }) : webhookSink(url, d, report, now));
+    sinks.push(name === 'slack' ? slackSink(url, { snapshots: d.snapshots, docsBase: docsBase(TOOL.version), now }) : webhookSink(url, d, report, now));
   }
   const store = await storeOf(options);
   if (!store) io.stderr('envoy-doctor: --post without --state posts every root cause as new on every run; give --state FILE or configmap:NAMESPACE/NAME to post changes only\n');

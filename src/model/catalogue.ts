@@ -1,6 +1,7 @@
 // The one catalogue of finding and root-cause ids. Ids are stable and never reused: a retired id stays
 // here with status `retired`. Titles and message templates live here so every reporter says the same thing;
-// `{name}` placeholders are filled from a finding's evidence.
+// `{name}` placeholders are filled from a finding's evidence, `{name|one|many}` picks the words that agree with
+// its number, and `[?...]` is left out when a value it names was not measured (src/report/format.ts).
 
 /** A catalogue entry's kind. */
 export type EntryKind = 'finding' | 'root-cause' | 'explanation' | 'note';
@@ -44,37 +45,37 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'upstream-reads-paused',
     'Upstream reads paused by flow control',
-    'reads from upstream paused {paused} times, resumed {resumed}: up to {pausedNowUpperBound} connections may be paused now',
+    'reads from upstream paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',
   ),
   finding(
     'downstream-reads-paused',
     'Downstream reads paused by flow control',
-    'reads from clients paused {paused} times, resumed {resumed}: up to {pausedNowUpperBound} connections may be paused now',
+    'reads from clients paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',
   ),
   finding(
     'upstream-bytes-buffered',
     'Bytes buffered on upstream connections',
-    '{bufferedBytes} buffered over {activeConnections} connections, {fullBuffers} full buffers of {limitBytes}',
+    '{bufferedBytes} buffered over {activeConnections} {activeConnections|connection|connections}, {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}',
   ),
   finding(
     'downstream-bytes-buffered',
     'Bytes buffered on client connections',
-    '{bufferedBytes} buffered over {activeConnections} connections, {fullBuffers} full buffers of {limitBytes}',
+    '{bufferedBytes} buffered over {activeConnections} {activeConnections|connection|connections}, {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}',
   ),
   finding(
     'upstream-close-with-active-request',
     'Upstream closed connections with a request active (UC)',
-    '{count} of {totalCloses} upstream connection closes came from the upstream with a request active ({share})',
+    '{count} of {totalCloses} {totalCloses|upstream connection close|upstream connection closes} came from the upstream with a request active ({share})',
   ),
   finding(
     'envoy-close-with-active-request',
     'Envoy closed upstream connections with a request active',
-    '{count} of {totalCloses} upstream connection closes were Envoy-side with a request active ({share})',
+    '{count} of {totalCloses} {totalCloses|upstream connection close|upstream connection closes} {count|was|were} Envoy-side with a request active ({share})',
   ),
   finding(
     'downstream-close-with-active-request',
     'Clients closed connections with a request active (DC)',
-    '{count} client connections were closed by the client with a request active: {share} of {basisCount} {basis}',
+    '{count} {count|client connection was|client connections were} closed by the client with a request active: {share} of {basisCount} {basis}',
   ),
   finding(
     'websocket-buffer-limit-low',
@@ -96,7 +97,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'A gateway-level policy is replaced for a route',
     '{winningPolicy} replaces {gatewayPolicy} for the route, so its {lostFields} are not in effect',
   ),
-  finding('manifest-drift', 'A live object differs from its manifest', '{changedCount} fields differ from {manifests}: {changedFields}'),
+  finding('manifest-drift', 'A live object differs from its manifest', '{changedCount} {changedCount|field differs|fields differ} from {manifests}: {changedFields}'),
   finding('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster'),
   finding('input-missing', 'An input was not given', 'no {input}: what it feeds cannot be assessed ({input} is unknown, not healthy)'),
   finding('optional-read-failed', 'An optional read failed', '{read}: diagnosed without it'),
@@ -104,28 +105,28 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'entity-stats-missing',
     'Stats absent for an entity',
-    'no stats at all for {entityKind} {entityName}: {missing} stats the diagnosis needs ({families}) are absent, why: {reason} ({setting}); missing means unknown, not healthy',
+    'no stats at all for {entityKind} {entityName}: {missing} {missing|stat|stats} the diagnosis needs ({families}) {missing|is|are} absent, why: {reason} ({setting}); missing means unknown, not healthy',
   ),
   finding(
     'upgraded-sessions-end-together',
     'Upgraded sessions end together',
-    '{count} upgraded sessions of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route; best-matching timer {timer} ({timerMs})',
+    '{count} {count|upgraded session|upgraded sessions} of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route[?; best-matching timer {timer} ({timerMs})]',
   ),
   // Findings of the long-lived-connection catalogue (timers)
   finding(
     'stream-idle-timeouts-fired',
     'Stream idle timeouts fire where WebSockets are served',
-    '{idleTimeouts} streams were reset by the stream idle timeout ({effectiveIdleTimeoutMs} on WebSocket routes; stream_idle_timeout {streamIdleTimeoutMs}, {streamIdleTimeoutSource}) on a connection manager with {upgradesTotal} upgrades',
+    '{idleTimeouts} {idleTimeouts|stream was|streams were} reset by the stream idle timeout ({effectiveIdleTimeoutMs} on WebSocket routes; stream_idle_timeout {streamIdleTimeoutMs}, {streamIdleTimeoutSource}) on a connection manager with {upgradesTotal} {upgradesTotal|upgrade|upgrades}',
   ),
   finding(
     'upgrade-route-timeouts-fired',
     'Route timeouts counted behind a route that carries WebSocket upgrades',
-    '{upstreamRqTimeout} upstream request timeouts on {cluster} behind a WebSocket-capable route with timeout {timeoutMs} ({timeoutSource}); what the route timeout covers on upgrades with Envoy {envoyVersion}: {appliesTo}',
+    '{upstreamRqTimeout} {upstreamRqTimeout|upstream request timeout|upstream request timeouts} on {cluster} behind a WebSocket-capable route with timeout {timeoutMs} ({timeoutSource}); what the route timeout covers on upgrades with Envoy {envoyVersion}: {appliesTo}',
   ),
   finding(
     'max-duration-reached',
     'Maximum stream or connection duration reached where WebSockets are served',
-    '{rqMaxDurationReached} streams reset at their maximum duration and {cxMaxDurationReached} connections drained at max_connection_duration ({side}) where WebSocket-capable routes are served',
+    '{rqMaxDurationReached} {rqMaxDurationReached|stream|streams} reset at their maximum duration and {cxMaxDurationReached} {cxMaxDurationReached|connection|connections} drained at max_connection_duration ({side}) where WebSocket-capable routes are served',
   ),
   // Findings of the long-lived-connection catalogue (limits and protocols)
   finding(
@@ -136,42 +137,42 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'circuit-breaker-overflow',
     'Circuit breakers open or overflowing',
-    'circuit breakers at the limit (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}); {cxOverflow} connection overflows and {rqPendingOverflow} requests refused (UO); {activeConnections} of {maxConnections} connections and {activeRequests} of {maxRequests} requests in use',
+    'circuit breakers at the limit (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}); {cxOverflow} {cxOverflow|connection overflow|connection overflows} and {rqPendingOverflow} {rqPendingOverflow|request|requests} refused (UO); {activeConnections} of {maxConnections} {maxConnections|connection|connections} and {activeRequests} of {maxRequests} {maxRequests|request|requests} in use',
   ),
   finding(
     'circuit-breaker-near-limit',
     'Circuit breakers close to their thresholds where WebSockets are served',
-    '{activeConnections} of {maxConnections} connections ({connectionShare}) and {activeRequests} of {maxRequests} requests ({requestShare}) in use behind WebSocket-capable routes ({upgradesActive} upgraded connections active)',
+    '{activeConnections} of {maxConnections} {maxConnections|connection|connections} ({connectionShare}) and {activeRequests} of {maxRequests} {maxRequests|request|requests} ({requestShare}) in use behind WebSocket-capable routes ({upgradesActive} {upgradesActive|upgraded connection|upgraded connections} active)',
   ),
   finding(
     'upgrade-on-non-websocket-route',
     'Upgrade requests refused on routes without upgrades',
-    '{refused} upgrade requests were refused with 403 because their route does not enable the upgrade ({windowRefused} in {windowSeconds}); routes served here: {routesDisabled} with websocket disabled, {routesNotConfigured} without it',
+    '{refused} {refused|upgrade request was|upgrade requests were} refused with 403 because their route does not enable the upgrade[? ({windowRefused} in {windowSeconds})]; routes served here: {routesDisabled} with websocket disabled, {routesNotConfigured} without it',
   ),
   finding(
     'upgrade-rejected-on-route',
     'WebSocket handshakes refused on a route',
-    '{refused} of {entries} logged requests on the route were upgrades Envoy refused with 403 upgrade_failed; websocket on this route: {upgradeSetting}',
+    '{refused} of {entries} {entries|logged request|logged requests} on the route {refused|was an upgrade|were upgrades} Envoy refused with 403 upgrade_failed; websocket on this route: {upgradeSetting}',
   ),
   finding(
     'websocket-cluster-speaks-http2',
     'HTTP/2 upstream behind WebSocket-capable routes',
-    'HTTP/2 upstream ({http2Source}, ALPN {upstreamAlpn}) behind WebSocket-capable routes ({websocketRoutes}): {http2Connections} HTTP/2 connections, {protocolErrors} protocol errors, {rxResets} resets, {logProtocolErrors} protocol-error 502s logged',
+    'HTTP/2 upstream ({http2Source}, ALPN {upstreamAlpn}) behind WebSocket-capable routes ({websocketRoutes}): {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}, {protocolErrors} {protocolErrors|protocol error|protocol errors}, {rxResets} {rxResets|reset|resets}[?, {logProtocolErrors} {logProtocolErrors|protocol-error 502|protocol-error 502s} logged]',
   ),
   finding(
     'websocket-listener-prefers-h2',
     'HTTP/2 offered first on a WebSocket listener without extended CONNECT',
-    'ALPN {alpn} offered on a listener serving WebSocket routes ({websocketRoutes}) without allow_connect: {h2Failures} WebSocket handshakes over HTTP/2 failed ({h2Rejected426} answered 426, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} extended CONNECTs refused); {http2Connections} HTTP/2 connections',
+    'ALPN {alpn} offered on a listener serving WebSocket routes ({websocketRoutes}) without allow_connect[?: {h2Failures} {h2Failures|WebSocket handshake|WebSocket handshakes} over HTTP/2 failed ({h2Rejected426} answered 426, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} {h2ConnectRefused|extended CONNECT|extended CONNECTs} refused)]; {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}',
   ),
   finding(
     'tunnel-idle-timeouts',
     'TCP tunnels ended by the idle timeout or left without keepalive',
-    'TCP proxy {statPrefix} to {cluster}: {idleTimeouts} connections closed by idle_timeout {idleTimeoutMs} ({idleTimeoutSource}); keepalive on the listener {listenerKeepalive}, on the cluster {clusterKeepalive}; {logAtIdleTimeout} logged tunnels lasted the idle timeout',
+    'TCP proxy {statPrefix} to {cluster}: {idleTimeouts} {idleTimeouts|connection|connections} closed by idle_timeout {idleTimeoutMs} ({idleTimeoutSource}); keepalive on the listener {listenerKeepalive}, on the cluster {clusterKeepalive}[?; {logAtIdleTimeout} {logAtIdleTimeout|logged tunnel|logged tunnels} lasted the idle timeout]',
   ),
   finding(
     'listeners-drained',
     'Listener updates drain connections',
-    '{listenerModified} listener updates ({inPlaceUpdated} of them filter-chain only) and {listenerRemoved} removals ({windowUpdates} in {windowSeconds}); {listenersDraining} listeners and {filterChainsDraining} filter chains draining now; {logDrainCloses} connections closed by drains in the access log ({logDrainUpgrades} upgraded)',
+    '{listenerModified} {listenerModified|listener update|listener updates} ({inPlaceUpdated} of them filter-chain only) and {listenerRemoved} {listenerRemoved|removal|removals}[? ({windowUpdates} in {windowSeconds})]; {listenersDraining} {listenersDraining|listener|listeners} and {filterChainsDraining} {filterChainsDraining|filter chain|filter chains} draining now[?; {logDrainCloses} {logDrainCloses|connection|connections} closed by drains in the access log ({logDrainUpgrades} upgraded)]',
   ),
   // Root causes shipped now
   rootCause(
@@ -189,7 +190,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'A gateway-level policy is overridden for the route',
     'a route-level BackendTrafficPolicy replaces the gateway-level one, so {lostFields} are not in effect for {route}',
   ),
-  rootCause('config-drift', 'Live policies differ from the manifests', '{objects} objects differ from {manifests} in {fields} fields'),
+  rootCause('config-drift', 'Live policies differ from the manifests', '{objects} {objects|object differs|objects differ} from {manifests} in {fields} {fields|field|fields}'),
   // Root causes of the long-lived-connection catalogue (timers)
   rootCause(
     'stream-idle-timeout',
@@ -251,7 +252,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'needed-stats-missing',
     'Stats the diagnosis needs are absent',
-    '{missing} of {needed} stats the diagnosis needs are absent for {entityKind} {entityName} ({families}), why: {reason} ({setting}); unknown meanwhile: {rootCauses}',
+    '{missing} of {needed} {needed|stat|stats} the diagnosis needs {missing|is|are} absent for {entityKind} {entityName} ({families}), why: {reason} ({setting}); unknown meanwhile: {rootCauses}',
   ),
   finding(
     'stats-matcher-pattern-unsupported',
@@ -265,7 +266,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   explanation(
     'stats-under-another-name',
-    '{entities} entities have no stats under their configured name while {unmatchedEntities} stats entities match nothing in the config (e.g. {unmatchedExample}): alt_stat_name, or stats and config dump from different proxies',
+    '{entities} {entities|entity has|entities have} no stats under their configured name while {unmatchedEntities} {unmatchedEntities|stats entity matches|stats entities match} nothing in the config (e.g. {unmatchedExample}): alt_stat_name, or stats and config dump from different proxies',
   ),
   explanation(
     'stats-absent-unexplained',
@@ -284,96 +285,96 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   // What root causes explain
   explanation(
     'heartbeat-behind-paused-reads',
-    'a backend that pings N seconds after the last frame it received and gives up N/2 later (aiohttp: 82.5 s at heartbeat=55) closes its WebSockets while its ping or the pong sits behind reads Envoy paused ({pausedNowUpperBound} connections paused, {bufferedBytes} buffered)',
+    'a backend that pings N seconds after the last frame it received and gives up N/2 later (aiohttp: 82.5 s at heartbeat=55) closes its WebSockets while its ping or the pong sits behind reads Envoy paused ({pausedNowUpperBound} {pausedNowUpperBound|connection|connections} paused, {bufferedBytes} buffered)',
   ),
   explanation(
     'buffers-full-at-limit',
-    '{bufferedBytes} buffered is {fullBuffers} full buffers of {limitBytes}, matching the {pausedNowUpperBound} connections paused now',
+    '{bufferedBytes} buffered is {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}, matching the {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} paused now',
   ),
-  explanation('upstream-closes-active', '{count} upstream closes with a request active ({share} of closes): the UC pattern'),
-  explanation('client-closes-active', '{count} closes by {agent} clients with a request active: the DC pattern of clients giving up'),
-  explanation('pauses-in-window', '{windowPaused} pauses and {windowResumed} resumes in {windowSeconds}: streams are pausing now and not recovering'),
+  explanation('upstream-closes-active', '{count} {count|upstream close|upstream closes} with a request active ({share} of closes): the UC pattern'),
+  explanation('client-closes-active', '{count} {count|close|closes} by {agent} clients with a request active: the DC pattern of clients giving up'),
+  explanation('pauses-in-window', '{windowPaused} {windowPaused|pause|pauses} and {windowResumed} {windowResumed|resume|resumes} in {windowSeconds}: streams are pausing now and not recovering'),
   explanation(
     'upstream-closes-after-missed-heartbeat',
-    '{count} upgraded sessions were closed by the upstream (UC) between {lowMs} and {highMs} (median {medianMs}): a backend that pings every {heartbeatMs} and closes half a heartbeat after an unanswered ping, whose ping or pong sat behind paused reads',
+    '{count} {count|upgraded session was|upgraded sessions were} closed by the upstream (UC) between {lowMs} and {highMs} (median {medianMs}): a backend that pings every {heartbeatMs} and closes half a heartbeat after an unanswered ping, whose ping or pong sat behind paused reads',
   ),
   explanation('policy-fields-not-in-effect', '{lostFields} set on the Gateway do not reach {route}: the route-level policy wins outright'),
-  explanation('live-differs-from-git', '{objects} objects in the cluster are not what {manifests} declares ({fields} fields differ): the settings diagnosed are the live ones'),
+  explanation('live-differs-from-git', '{objects} {objects|object|objects} in the cluster {objects|is|are} not what {manifests} declares ({fields} {fields|field differs|fields differ}): the settings diagnosed are the live ones'),
   explanation('upgrade-waits-for-body', 'upgrade requests on {route} wait in the buffer filter for a request body that only ends with the connection, so the 101 never comes'),
-  explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} upgrades so far)'),
+  explanation('dead-peers-undetected', 'without keepalive a connection whose peer vanished stays open until an application timer notices ({upgradesTotal} {upgradesTotal|upgrade|upgrades} so far)'),
   explanation(
     'idle-timeout-ends-quiet-streams',
-    '{idleTimeouts} streams were reset by the stream idle timeout ({effectiveIdleTimeoutMs}) on a connection manager serving WebSockets ({upgradesTotal} upgrades): a WebSocket quiet in both directions for that long is reset with flag SI',
+    '{idleTimeouts} {idleTimeouts|stream was|streams were} reset by the stream idle timeout ({effectiveIdleTimeoutMs}) on a connection manager serving WebSockets ({upgradesTotal} {upgradesTotal|upgrade|upgrades}): a WebSocket quiet in both directions for that long is reset with flag SI',
   ),
-  explanation('stream-idle-timeouts-in-window', '{windowIdleTimeouts} stream idle timeouts in {windowSeconds}: quiet streams are being reset now'),
+  explanation('stream-idle-timeouts-in-window', '{windowIdleTimeouts} {windowIdleTimeouts|stream idle timeout|stream idle timeouts} in {windowSeconds}: quiet streams are being reset now'),
   explanation(
     'upgraded-sessions-end-at-idle-timeout',
-    '{count} upgraded sessions ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the stream idle timeout of {timerMs}',
+    '{count} {count|upgraded session|upgraded sessions} ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the stream idle timeout of {timerMs}',
   ),
   explanation(
     'route-timeout-fails-upgrade-handshakes',
-    'the route timeout ({timeoutMs}) covers the wait for the upgrade response on Envoy >= 1.36.0 (this proxy: {envoyVersion}): {upstreamRqTimeout} upstream request timeouts on {cluster}; a backend slower than that to answer 101 fails the WebSocket with 504 (UT)',
+    'the route timeout ({timeoutMs}) covers the wait for the upgrade response on Envoy >= 1.36.0 (this proxy: {envoyVersion}): {upstreamRqTimeout} {upstreamRqTimeout|upstream request timeout|upstream request timeouts} on {cluster}; a backend slower than that to answer 101 fails the WebSocket with 504 (UT)',
   ),
-  explanation('route-timeouts-in-window', '{windowUpstreamRqTimeout} upstream request timeouts on {cluster} in {windowSeconds}: requests and upgrades are timing out now'),
-  explanation('upgraded-sessions-end-at-route-timeout', '{count} upgraded sessions ended with flag UT between {lowMs} and {highMs}, at the route timeout of {timeoutMs}'),
+  explanation('route-timeouts-in-window', '{windowUpstreamRqTimeout} {windowUpstreamRqTimeout|upstream request timeout|upstream request timeouts} on {cluster} in {windowSeconds}: requests and upgrades are timing out now'),
+  explanation('upgraded-sessions-end-at-route-timeout', '{count} {count|upgraded session|upgraded sessions} ended with flag UT between {lowMs} and {highMs}, at the route timeout of {timeoutMs}'),
   explanation(
     'streams-reset-at-max-duration',
-    '{rqMaxDurationReached} streams were reset at their maximum duration ({maxStreamDurationMs}) where WebSockets are served ({upgradesTotal} upgrades): max_stream_duration ends an upgraded session however busy it is',
+    '{rqMaxDurationReached} {rqMaxDurationReached|stream was|streams were} reset at their maximum duration ({maxStreamDurationMs}) where WebSockets are served ({upgradesTotal} {upgradesTotal|upgrade|upgrades}): max_stream_duration ends an upgraded session however busy it is',
   ),
   explanation(
     'upgraded-sessions-end-at-max-duration',
-    '{count} upgraded sessions ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the configured maximum duration of {timerMs}',
+    '{count} {count|upgraded session|upgraded sessions} ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the configured maximum duration of {timerMs}',
   ),
   explanation(
     'connections-drained-at-max-duration',
-    '{cxMaxDurationReached} connections reached max_connection_duration ({maxConnectionDurationMs}) and were drained: no new streams on them, closed once their streams end',
+    '{cxMaxDurationReached} {cxMaxDurationReached|connection|connections} reached max_connection_duration ({maxConnectionDurationMs}) and were drained: no new streams on them, closed once their streams end',
   ),
   explanation(
     'websockets-hold-connections',
-    '{upgradesActive} upgraded connections are open and each holds an upstream connection and a request for its whole life: {activeConnections} of {maxConnections} connections in use',
+    '{upgradesActive} {upgradesActive|upgraded connection is|upgraded connections are} open and each holds an upstream connection and a request for its whole life: {activeConnections} of {maxConnections} {maxConnections|connection|connections} in use',
   ),
   explanation(
     'circuit-breaker-open-now',
     'circuit breakers open at capture time (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}): new requests to the cluster wait, then fail with 503 UO',
   ),
-  explanation('overflows-in-window', '{windowCxOverflow} connection overflows and {windowRqPendingOverflow} refused requests in {windowSeconds}: the limit is being hit now'),
+  explanation('overflows-in-window', '{windowCxOverflow} {windowCxOverflow|connection overflow|connection overflows} and {windowRqPendingOverflow} {windowRqPendingOverflow|refused request|refused requests} in {windowSeconds}: the limit is being hit now'),
   explanation('active-at-threshold', '{active} active {kind} against a threshold of {threshold}: every new WebSocket waits for one to close'),
-  explanation('upgrades-refused', '{refused} upgrade requests refused on {connectionManager} ({windowRefused} in {windowSeconds}): Envoy answers 403 and closes the connection'),
-  explanation('route-upgrade-disabled', 'route {route} disables websocket in its upgrade_configs (enabled: false): {refused} handshakes refused with 403 upgrade_failed'),
-  explanation('route-upgrade-not-configured', 'neither route {route} nor connection manager {connectionManager} enables websocket: {refused} handshakes refused with 403 upgrade_failed'),
-  explanation('route-upgrades-refused', '{refused} upgrade requests refused with 403 upgrade_failed on route {route}'),
+  explanation('upgrades-refused', '{refused} {refused|upgrade request|upgrade requests} refused on {connectionManager}[? ({windowRefused} in {windowSeconds})]: Envoy answers 403 and closes the connection'),
+  explanation('route-upgrade-disabled', 'route {route} disables websocket in its upgrade_configs (enabled: false): {refused} {refused|handshake|handshakes} refused with 403 upgrade_failed'),
+  explanation('route-upgrade-not-configured', 'neither route {route} nor connection manager {connectionManager} enables websocket: {refused} {refused|handshake|handshakes} refused with 403 upgrade_failed'),
+  explanation('route-upgrades-refused', '{refused} {refused|upgrade request|upgrade requests} refused with 403 upgrade_failed on route {route}'),
   explanation(
     'upstream-http2-explicit',
-    'the cluster is configured for HTTP/2 upstream (explicit_http_config.http2_protocol_options): every upgrade leaves as an extended CONNECT ({http2Connections} HTTP/2 connections)',
+    'the cluster is configured for HTTP/2 upstream (explicit_http_config.http2_protocol_options): every upgrade leaves as an extended CONNECT ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
   ),
   explanation(
     'upstream-h2-by-alpn',
-    'the cluster lets TLS ALPN choose the upstream protocol (auto_config, ALPN {upstreamAlpn}): a backend that accepts h2 gets upgrades as extended CONNECT ({http2Connections} HTTP/2 connections)',
+    'the cluster lets TLS ALPN choose the upstream protocol (auto_config, ALPN {upstreamAlpn}): a backend that accepts h2 gets upgrades as extended CONNECT ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
   ),
-  explanation('protocol-error-502s', '{logProtocolErrors} requests to the cluster failed with 502 after a protocol_error reset in the access log ({logUpgrades} upgrades succeeded)'),
+  explanation('protocol-error-502s', '{logProtocolErrors} {logProtocolErrors|request|requests} to the cluster failed with 502 after a protocol_error reset in the access log ({logUpgrades} {logUpgrades|upgrade|upgrades} succeeded)'),
   explanation(
     'upstream-protocol-errors',
-    '{protocolErrors} upstream protocol errors and {rxResets} streams reset by the backend ({windowProtocolErrors} and {windowRxResets} of them in {windowSeconds})',
+    '{protocolErrors} {protocolErrors|upstream protocol error|upstream protocol errors} and {rxResets} {rxResets|stream|streams} reset by the backend[? ({windowProtocolErrors} and {windowRxResets} of them in {windowSeconds})]',
   ),
   explanation(
     'h2-handshakes-fail',
-    '{h2Failures} WebSocket handshakes came over HTTP/2 on {listener} (ALPN {alpn}) and failed: {h2Rejected426} answered 426 Upgrade Required, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} extended CONNECTs refused ({http2Connections} HTTP/2 connections)',
+    '{h2Failures} {h2Failures|WebSocket handshake|WebSocket handshakes} came over HTTP/2 on {listener} (ALPN {alpn}) and failed: {h2Rejected426} answered 426 Upgrade Required, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} {h2ConnectRefused|extended CONNECT|extended CONNECTs} refused ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
   ),
   explanation(
     'tunnels-closed-idle',
-    '{idleTimeouts} tunnels on {statPrefix} were closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application\'s own bytes keep an encrypted tunnel open',
+    '{idleTimeouts} {idleTimeouts|tunnel|tunnels} on {statPrefix} {idleTimeouts|was|were} closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application\'s own bytes keep an encrypted tunnel open',
   ),
   explanation(
     'tunnels-without-keepalive',
     'no TCP keepalive on the listener ({listenerKeepalive}) or towards the backend ({clusterKeepalive}): load balancers and NAT drop quiet tunnels silently',
   ),
-  explanation('tunnels-end-at-middlebox-timer', '{logAtMiddleboxTimer} logged tunnels ended at {middleboxTimer}: a load balancer or NAT in between dropped them when they went quiet'),
-  explanation('drain-closed-upgrades', '{logDrainUpgrades} upgraded sessions ({logDrainCloses} connections in all) were closed when their listener drained (filter_chain_is_being_removed), after a drain time of {drainSeconds}'),
+  explanation('tunnels-end-at-middlebox-timer', '{logAtMiddleboxTimer} {logAtMiddleboxTimer|logged tunnel|logged tunnels} ended at {middleboxTimer}: a load balancer or NAT in between dropped them when they went quiet'),
+  explanation('drain-closed-upgrades', '{logDrainUpgrades} {logDrainUpgrades|upgraded session|upgraded sessions} ({logDrainCloses} {logDrainCloses|connection|connections} in all) {logDrainUpgrades|was|were} closed when their listener drained (filter_chain_is_being_removed), after a drain time of {drainSeconds}'),
   explanation(
     'listener-updates-in-window',
-    '{windowUpdates} listener updates in {windowSeconds} with {upgradesActive} upgraded connections open: each drains its listener and closes the WebSockets on it after {drainSeconds}',
+    '{windowUpdates} {windowUpdates|listener update|listener updates} in {windowSeconds} with {upgradesActive} {upgradesActive|upgraded connection|upgraded connections} open: each drains its listener and closes the WebSockets on it after {drainSeconds}',
   ),
-  explanation('listeners-draining-now', '{listenersDraining} listeners and {filterChainsDraining} filter chains draining at capture time ({drainingInConfig} listeners in the config dump), {upgradesActive} upgraded connections open'),
+  explanation('listeners-draining-now', '{listenersDraining} {listenersDraining|listener|listeners} and {filterChainsDraining} {filterChainsDraining|filter chain|filter chains} draining at capture time ({drainingInConfig} {drainingInConfig|listener|listeners} in the config dump), {upgradesActive} {upgradesActive|upgraded connection|upgraded connections} open'),
   // Notes on rendered fixes
   note(
     'policy-may-be-overridden',

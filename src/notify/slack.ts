@@ -37,8 +37,8 @@ export interface SlackMessage {
 /** What a message needs besides the event. */
 export interface SlackContext {
   snapshots: Pick<Snapshot, 'id' | 'flavor'>[];
-  /** Base URL of the repository's files (`https://github.com/o/r/blob/main/`), when package.json names one. */
-  docsBase: string | undefined;
+  /** Base URL of the repository's files at the running version (docsBase in src/report/links.ts). */
+  docsBase: string;
   now: Date;
 }
 
@@ -76,19 +76,10 @@ export function codeSection(prefix: string, code: string, limit: number = SECTIO
   return `${prefix}\`\`\`${clip(body, Math.max(0, budget))}\`\`\``;
 }
 
-/** A GitHub base URL for repository files from package.json's `repository`; undefined when it names none. */
-export function repositoryFilesBase(repository: unknown): string | undefined {
-  const raw = typeof repository === 'string' ? repository : typeof repository === 'object' && repository !== null ? (repository as { url?: unknown }).url : undefined;
-  if (typeof raw !== 'string') return undefined;
-  const m = /^(?:github:|(?:git\+)?(?:https?|ssh|git):\/\/(?:git@)?github\.com[/:]|git@github\.com:)?([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(raw.trim());
-  if (!m) return undefined;
-  return `https://github.com/${m[1]}/${m[2]}/blob/main/`;
-}
-
-/** The docs page as a link when the repository is known, else as its path in the repository. */
-export function docsReference(docs: string | null | undefined, docsBase: string | undefined): string | undefined {
+/** The docs page as a link to its page at the running version. */
+export function docsReference(docs: string | null | undefined, docsBase: string): string | undefined {
   if (!docs) return undefined;
-  return docsBase ? `<${docsBase}${docs}|${escapeMrkdwn(docs)}>` : `\`${escapeMrkdwn(docs)}\``;
+  return `<${docsBase}${docs}|${escapeMrkdwn(docs)}>`;
 }
 
 /** The fix shown: the first rendered for the flavor of the proxy the root cause was found on. */

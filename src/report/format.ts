@@ -73,10 +73,48 @@ export function formatValue(key: string, value: EvidenceValue): string {
   return Number.isInteger(value) ? value.toLocaleString('en-US') : String(Math.round(value * 100) / 100);
 }
 
-/** Fills a catalogue message template from values; unknown placeholders read `unknown`. */
+/** An optional section of a template, `[?...]`: left out when a value it names is unknown. */
+const OPTIONAL_SECTION = /\[\?([^\]]*)\]/g;
+/** A placeholder: `{key}` for the value, `{key|one|many}` for the words that agree with it (`one` when it is 1). */
+const PLACEHOLDER = /\{(\w+)(?:\|([^|}]*)\|([^}]*))?\}/g;
+
+/** The keys a template always shows (outside its optional sections): without them it would read `unknown`. */
+export function requiredKeys(template: string): string[] {
+  return [...template.replace(OPTIONAL_SECTION, '').matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+}
+
+/**
+ * Fills a message template from values: `{key}` by the value formatted for its unit (`unknown` when it was not
+ * measured), `{key|field differs|fields differ}` by the words that agree with the value, and an optional section
+ * `[?, {a} in {b}]` only when every value it names is known.
+ */
+export function fillTemplate(template: string, values: Record<string, EvidenceValue>): string {
+  const known = (key: string) => values[key] !== undefined && values[key] !== null;
+  return template
+    .replace(OPTIONAL_SECTION, (_m, inner: string) => ([...inner.matchAll(PLACEHOLDER)].every((p) => known(p[1] as string)) ? inner : ''))
+    .replace(PLACEHOLDER, (_m, key: string, one: string | undefined, many: string | undefined) => {
+      const value = key in values ? (values[key] as EvidenceValue) : null;
+      if (one !== undefined) return value === 1 ? one : (many as string);
+      return formatValue(key, value);
+    });
+}
+
+/** Fills a catalogue entry's message template from values (see fillTemplate). */
 export function fillMessage(id: string, values: Record<string, EvidenceValue>): string {
-  const template = entry(id).message ?? entry(id).title;
-  return template.replace(/\{(\w+)\}/g, (_m, key: string) => formatValue(key, key in values ? (values[key] as EvidenceValue) : null));
+  return fillTemplate(entry(id).message ?? entry(id).title, values);
+}
+
+/**
+ * A sentence as it starts a paragraph: the first letter capitalised when the first word is a plain word, never when
+ * it is a name (`per_connection_buffer_limit_bytes`, `tcpKeepalive`, `home/eg`), kept as Envoy spells it.
+ */
+export function sentenceStart(s: string): string {
+  return /^[a-z]+(?![\w./-])/.test(s) ? `${s.charAt(0).toUpperCase()}${s.slice(1)}` : s;
+}
+
+/** A message as a sentence of its own: started as sentenceStart does, ended with a full stop. */
+export function asSentence(s: string): string {
+  return `${sentenceStart(s)}${/[.!?]$/.test(s) ? '' : '.'}`;
 }
 
 /** An entity as `cluster httproute/home/app/rule/0`. */

@@ -7,7 +7,7 @@
 import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { EntityRef, Finding } from '../model/finding.ts';
-import { applyCommand, formatBytes, formatMs } from './format.ts';
+import { applyCommand, asSentence, formatBytes, formatMs } from './format.ts';
 import { type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -19,10 +19,6 @@ const W = 760;
 const LABEL_H = 18;
 const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
-function sentence(s: string): string {
-  return `${s.charAt(0).toUpperCase()}${s.slice(1)}${/[.!?]$/.test(s) ? '' : '.'}`;
-}
 
 function entityText(e: EntityRef): string {
   return `${e.kind} ${e.name}`;
@@ -242,13 +238,13 @@ function rootCauseHtml(s: RootCauseSection): string {
     `<section class="root-cause sev-${esc(r.severity)}" id="root-cause-${s.index}" data-root-cause="${esc(r.id)}">`,
     `<h2>Root cause ${s.index}: ${esc(r.id)}</h2>`,
     `<p class="meta"><strong>${esc(s.title)}</strong> · <span class="sev">${esc(r.severity)}</span> · confidence ${esc(r.confidence)} (${r.score.toFixed(2)}) · ${esc(s.where)}</p>`,
-    `<p>${esc(sentence(s.sentence))}</p>`,
+    `<p>${esc(asSentence(s.sentence))}</p>`,
     `<p>On ${r.entities.map(entityHtml).join(', ')}.</p>`,
   ];
   if (s.explains.length > 0) out.push(`<p>It explains:</p><ul>${s.explains.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>`);
   out.push('<h3>Evidence</h3>');
   for (const f of s.evidence) {
-    out.push(`<h4>${esc(f.code)} · ${entityHtml(f.entity)}</h4><p>${esc(sentence(f.sentence))}</p>`);
+    out.push(`<h4>${esc(f.code)} · ${entityHtml(f.entity)}</h4><p>${esc(asSentence(f.sentence))}</p>`);
     out.push(table(['number', 'value'], f.rows.map((row) => [code(row.label), esc(row.value)]), 'evidence'));
   }
   out.push(checksHtml('Ruled out', s.ruledOut, 'why (numbers)', 'ruled-out'), checksHtml('Also possible', s.alsoPossible, 'numbers', 'possible'), checksHtml('Not assessed', s.unknown, 'for lack of', 'unknown'));
@@ -274,7 +270,7 @@ function rootCauseHtml(s: RootCauseSection): string {
       'verify',
     ),
   );
-  out.push(`<p>Then envoy-doctor no longer names ${code(r.id)} for these entities.${s.docs ? ` More: ${code(s.docs)}.` : ''}</p>`, '</section>');
+  out.push(`<p>Then envoy-doctor no longer names ${code(r.id)} for these entities.${s.docs ? ` More: <a href="${esc(s.docs.url)}">${esc(s.docs.page)}</a>.` : ''}</p>`, '</section>');
   return out.filter((x) => x !== '').join('\n');
 }
 

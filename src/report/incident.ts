@@ -5,7 +5,8 @@
 import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from '../model/catalogue.ts';
 import type { EntityRef, EvidenceValue, Finding, RenderedFix, RootCause, Severity } from '../model/finding.ts';
-import { evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc, formatValue } from './format.ts';
+import { evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc, formatValue, requiredKeys } from './format.ts';
+import { docsUrl } from './links.ts';
 import { type VerifyStep, verifySteps } from './verify.ts';
 
 /** When and by what a report is written. */
@@ -79,7 +80,8 @@ export interface RootCauseSection {
   unknown: CheckRow[];
   fixes: FixBlock[];
   verify: VerifyStep[];
-  docs?: string;
+  /** The root cause's docs page: its path in the repository and its absolute URL for this version. */
+  docs?: { page: string; url: string };
 }
 
 /** The whole incident write-up. */
@@ -110,8 +112,7 @@ export function rootCauseSentence(r: RootCause): string {
   for (const source of [...r.explains.map((e) => e.values), ...r.evidence.map((f) => f.evidence)]) {
     for (const [k, v] of Object.entries(source)) if (!(k in values) && v !== null) values[k] = v;
   }
-  const template = entry(r.id).message ?? entry(r.id).title;
-  const needed = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+  const needed = requiredKeys(entry(r.id).message ?? entry(r.id).title);
   return needed.every((k) => k in values) ? fillMessage(r.id, values) : entry(r.id).title;
 }
 
@@ -136,7 +137,7 @@ function checkRows(r: RootCause, verdict: 'ruled-out' | 'possible' | 'unknown'):
     .map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, why: verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence) }));
 }
 
-function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string, number>): RootCauseSection {
+function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string, number>, version: string): RootCauseSection {
   const snapshot = d.snapshots.find((s) => s.id === r.snapshot);
   const fixes = r.fixes.map((fix): FixBlock => {
     const key = `${fix.flavor}|${fix.target}|${fix.text}`;
@@ -158,14 +159,14 @@ function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string,
     unknown: checkRows(r, 'unknown'),
     fixes,
     verify: verifySteps(r, snapshot),
-    ...(docs ? { docs } : {}),
+    ...(docs ? { docs: { page: docs, url: docsUrl(docs, version) } } : {}),
   };
 }
 
 /** Builds the write-up of a diagnosis. */
 export function incident(d: Diagnosis, ctx: ReportContext): Incident {
   const printed = new Map<string, number>();
-  const sections = d.rootCauses.map((r, i) => section(r, i + 1, d, printed));
+  const sections = d.rootCauses.map((r, i) => section(r, i + 1, d, printed, ctx.tool.version));
   const first = d.rootCauses[0];
   const proxies = d.snapshots.length === 1 ? '1 proxy' : `${d.snapshots.length} proxies`;
   const times = d.snapshots.map(capturedAt).filter((t): t is Date => t !== undefined);

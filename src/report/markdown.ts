@@ -5,7 +5,7 @@
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import type { EntityRef } from '../model/finding.ts';
 import { type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
-import { applyCommand } from './format.ts';
+import { applyCommand, asSentence } from './format.ts';
 
 /** Escapes text for Markdown: no HTML, links, emphasis or table breaks can come from it. */
 export function mdText(s: string): string {
@@ -26,7 +26,7 @@ export function mdBlock(s: string): string {
 
 /** A sentence from the catalogue: capital first letter, full stop, escaped. */
 function mdSentence(s: string): string {
-  return mdBlock(`${s.charAt(0).toUpperCase()}${s.slice(1)}${/[.!?]$/.test(s) ? '' : '.'}`);
+  return mdBlock(asSentence(s));
 }
 
 /** A code span for a name (kept literal), escaped plain text when the name could break out of one. */
@@ -103,7 +103,7 @@ function rootCauseMd(s: RootCauseSection): string[] {
     `Then envoy-doctor no longer names ${mdCode(r.id)} for these entities.`,
     '',
   );
-  if (s.docs) out.push(`More: [${mdText(s.docs)}](${s.docs})`, '');
+  if (s.docs) out.push(`More: [${mdText(s.docs.page)}](${s.docs.url})`, '');
   return out;
 }
 

@@ -10,6 +10,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ROOT, run } from '../helpers/cli.ts';
 import { type SinkServer, startSinkServer } from '../helpers/sink-server.ts';
+import { REPOSITORY_URL } from '../../src/report/links.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';
 const HEALTHY = 'samples/healthy';
@@ -19,7 +20,7 @@ const HOUR = 3_600_000;
 
 const schema = JSON.parse(await readFile(join(ROOT, 'docs/json-schema.json'), 'utf8')) as object;
 const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
-const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { repository?: unknown };
+const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
 interface SlackBody {
   text: string;
@@ -92,7 +93,7 @@ describe('--post slack and webhook, with --state FILE', () => {
     assert.match(body, /`flow-control-stall` · \*ERROR\* · confidence high/);
     assert.match(body, /reads from upstream paused 1,242 times, resumed 1,221/, 'key numbers');
     assert.match(body, /\*Fix \(Envoy Gateway\)\*: BackendTrafficPolicy home\/home-assistant-timeouts · `kubectl apply -f -`\n```apiVersion: gateway.envoyproxy.io\/v1alpha1\nkind: BackendTrafficPolicy\n[\s\S]*bufferLimit: 1Mi[\s\S]*```/);
-    if (pkg.repository === undefined) assert.match(body, /Docs: `docs\/findings\/flow-control-stall\.md`/, 'no repository URL in package.json: the docs path');
+    assert.ok(body.includes(`Docs: <${REPOSITORY_URL}/blob/v${pkg.version}/docs/findings/flow-control-stall.md|docs/findings/flow-control-stall.md>`), 'an absolute link to the docs of this version');
     for (const m of messages) for (const t of texts(m)) assert.ok(t.length <= 3000);
 
     for (const b of hooks(webhook)) {

@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import type { RootCause } from '../../src/model/finding.ts';
 import { backoffMs, Deliverer, retryableStatus, retryAfterMs } from '../../src/notify/deliver.ts';
 import { eventsFor } from '../../src/notify/events.ts';
-import { codeSection, docsReference, repositoryFilesBase, SECTION_LIMIT, slackMessage } from '../../src/notify/slack.ts';
+import { codeSection, docsReference, SECTION_LIMIT, slackMessage } from '../../src/notify/slack.ts';
+import { docsBase, REPOSITORY_URL } from '../../src/report/links.ts';
 import { applyChanges, emptyState, FileStateStore, parseState, parseStateSpec } from '../../src/notify/state.ts';
 import { startSinkServer } from '../helpers/sink-server.ts';
 
@@ -88,18 +89,9 @@ describe('Slack messages', () => {
     assert.match(text, new RegExp(`# … ${400 - kept} more lines cut`));
     assert.equal(codeSection('p\n', 'a: 1\nb: <2>\n'), 'p\n```a: 1\nb: &lt;2&gt;```');
   });
-  const repos: Array<[unknown, string | undefined]> = [
-    [undefined, undefined],
-    ['git+https://github.com/envoy-doctor/envoy-doctor.git', 'https://github.com/envoy-doctor/envoy-doctor/blob/main/'],
-    [{ type: 'git', url: 'https://github.com/o/r' }, 'https://github.com/o/r/blob/main/'],
-    ['github:o/r', 'https://github.com/o/r/blob/main/'],
-    ['git@github.com:o/r.git', 'https://github.com/o/r/blob/main/'],
-    ['https://gitlab.com/o/r.git', undefined],
-  ];
-  for (const [repository, base] of repos) it(`repository ${JSON.stringify(repository)} → ${base}`, () => assert.equal(repositoryFilesBase(repository), base));
-  it('docs: a link with a repository, else the path', () => {
-    assert.equal(docsReference('docs/findings/x.md', undefined), '`docs/findings/x.md`');
-    assert.equal(docsReference('docs/findings/x.md', 'https://github.com/o/r/blob/main/'), '<https://github.com/o/r/blob/main/docs/findings/x.md|docs/findings/x.md>');
+  it('docs: an absolute link to the page at the running version', () => {
+    assert.equal(docsReference('docs/findings/x.md', docsBase('1.2.3')), `<${REPOSITORY_URL}/blob/v1.2.3/docs/findings/x.md|docs/findings/x.md>`);
+    assert.equal(docsReference(undefined, docsBase('1.2.3')), undefined);
   });
   it('the fix shown is the first one for the flavor of the proxy, and every section is within the limit', () => {
     const fix = (flavor: 'envoy' | 'envoy-gateway', target: string, text: string) => ({ flavor, target, apply: 'envoy-config' as const, format: 'yaml' as const, text, notes: [] });
@@ -118,12 +110,12 @@ describe('Slack messages', () => {
       fixes: [fix('envoy-gateway', 'eg', 'kind: X'), fix('envoy', 'cluster a', 'a: 1'), fix('envoy', 'cluster b', 'b: 2')],
     };
     const [event] = eventsFor({}, { snapshots: [{ id: 'p1' }], rootCauses: [r], notCollected: [] }, new Date(0), 0);
-    const m = slackMessage(event as NonNullable<typeof event>, { snapshots: [{ id: 'p1', flavor: 'envoy' }], docsBase: undefined, now: new Date(0) });
+    const m = slackMessage(event as NonNullable<typeof event>, { snapshots: [{ id: 'p1', flavor: 'envoy' }], docsBase: docsBase('9.9.9'), now: new Date(0) });
     const texts = m.blocks.flatMap((b) => (b.type === 'section' ? [b.text.text] : b.type === 'context' ? b.elements.map((e) => e.text) : []));
     assert.ok(texts.every((t) => t.length <= SECTION_LIMIT));
     assert.ok(texts.some((t) => t.includes('*Fix (Envoy)*: cluster a') && t.includes('```a: 1```')));
     assert.ok(texts.some((t) => t === 'and 1 more Envoy change in the report'));
-    assert.ok(texts.some((t) => t.includes('Docs: `docs/findings/missing-tcp-keepalive.md`')));
+    assert.ok(texts.some((t) => t.includes(`Docs: <${REPOSITORY_URL}/blob/v9.9.9/docs/findings/missing-tcp-keepalive.md|docs/findings/missing-tcp-keepalive.md>`)));
   });
 });
 
@@ -194,7 +186,7 @@ describe('Slack message for a root cause seen on a fleet', () => {
     };
     const snapshots = ids.map((id) => ({ id, owner: 'deployment envoy-gateway-system/envoy-home-eg', flavor: 'envoy-gateway' as const }));
     const [event] = eventsFor({}, { snapshots, rootCauses: [r], notCollected: [] }, new Date(0), 0);
-    const m = slackMessage(event as NonNullable<typeof event>, { snapshots, docsBase: undefined, now: new Date(0) });
+    const m = slackMessage(event as NonNullable<typeof event>, { snapshots, docsBase: docsBase('9.9.9'), now: new Date(0) });
     const text = JSON.stringify(m.blocks);
     assert.match(text, /200 proxies envoy-home-eg-000, envoy-home-eg-001, [^"]* and \d+ more/);
     assert.ok(!text.includes('envoy-home-eg-199'), 'not every proxy is listed');
