@@ -174,6 +174,16 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'Listener updates drain connections',
     '{listenerModified} {listenerModified|listener update|listener updates} ({inPlaceUpdated} of them filter-chain only) and {listenerRemoved} {listenerRemoved|removal|removals}[? ({windowUpdates} in {windowSeconds})]; {listenersDraining} {listenersDraining|listener|listeners} and {filterChainsDraining} {filterChainsDraining|filter chain|filter chains} draining now[?; {logDrainCloses} {logDrainCloses|connection|connections} closed by drains in the access log ({logDrainUpgrades} upgraded)]',
   ),
+  finding(
+    'stats-not-recognised',
+    'Stats that were not understood',
+    '{values} {values|value|values} read from {input} ({format}), and none is a stat of a cluster, connection manager, listener or TCP proxy ({entities} {entities|entity|entities} named): every root cause that needs stats is unknown, not ruled out',
+  ),
+  finding(
+    'stats-counters-reset',
+    'Stats samples that run backwards',
+    '{decreased} of {compared} {compared|counter|counters} on {entities} {entities|entity|entities} {decreased|is|are} lower in the later sample ({example}: {exampleBefore}, then {exampleAfter}[?; server.uptime {uptimeBefore}, then {uptimeAfter}]): Envoy restarted between the samples or the files were swapped, so the proxy is diagnosed from the later sample alone',
+  ),
   // Root causes shipped now
   rootCause(
     'flow-control-stall',

@@ -202,6 +202,24 @@ export interface Histogram {
   count?: number;
 }
 
+/**
+ * Counters that ran backwards between the two stats samples (Envoy restarted between them, or the files were
+ * swapped): the earlier sample is set aside and the proxy is diagnosed from the later one alone.
+ */
+export interface CountersReset {
+  /** Counters lower in the later sample than in the earlier one. */
+  decreased: number;
+  /** Counters present in both samples. */
+  compared: number;
+  /** Entities (clusters, connection managers, listeners, TCP proxies) with a counter that decreased. */
+  entities: number;
+  /** The first counter that decreased, by its Envoy name, and its two values. */
+  example: { name: string; before: number; after: number };
+  /** `server.uptime` in each sample, when both have it. */
+  uptimeBefore?: number;
+  uptimeAfter?: number;
+}
+
 /** Which inputs a snapshot had; missing inputs make findings unknown, never healthy. */
 export interface SnapshotInputs {
   configDump?: string;
@@ -237,6 +255,8 @@ export interface Snapshot {
   statsLater?: StatsSample;
   /** Seconds between the two stats samples. */
   intervalSeconds?: number;
+  /** Set when the second sample's counters ran backwards: `stats` is then the later sample and `statsLater` absent. */
+  countersReset?: CountersReset;
   /** Access log of the proxy, when read. */
   accessLog?: AccessLog;
   /** Kubernetes objects that configure the proxy (Envoy Gateway), when read. */

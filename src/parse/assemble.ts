@@ -1,6 +1,7 @@
 // Joining a parsed config and stats samples into one snapshot.
 
 import type { ParsedConfig } from './config-dump.ts';
+import { countersReset } from './counters-reset.ts';
 import type { KnownEntities } from './stat-names.ts';
 import type { Flavor, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 
@@ -58,6 +59,13 @@ export function assembleSnapshot(parts: SnapshotParts): Snapshot {
   if (config?.envoyVersion !== undefined) snapshot.envoyVersion = config.envoyVersion;
   if (config?.statsConfig !== undefined) snapshot.statsConfig = config.statsConfig;
   if (config && config.rejectedListeners.length > 0) snapshot.rejectedListeners = config.rejectedListeners;
+  const reset = parts.stats && parts.statsLater ? countersReset(parts.stats, parts.statsLater) : undefined;
+  if (reset) {
+    // The change between the samples means nothing: the later sample alone is read.
+    snapshot.stats = parts.statsLater as StatsSample;
+    snapshot.countersReset = reset;
+    return snapshot;
+  }
   if (parts.stats) snapshot.stats = parts.stats;
   if (parts.statsLater) snapshot.statsLater = parts.statsLater;
   if (parts.intervalSeconds !== undefined) snapshot.intervalSeconds = parts.intervalSeconds;

@@ -1,6 +1,10 @@
 // Envoy's /stats/prometheus (source/server/admin/prometheus_stats.cc): `envoy_` + the tag-extracted name with
 // dots as underscores, tags as labels (`envoy_cluster_name`, `envoy_http_conn_manager_prefix`, ...). Istio's
 // Prometheus merge renames the labels without the `envoy_` prefix (`cluster_name`).
+// Labels Envoy's own tags do not make (no `envoy_` prefix and none of the renamed ones) are constant labels: a
+// `stats_tags` entry with a `fixed_value` (api/envoy/config/metrics/v3/stats.proto TagSpecifier), the five the Consul
+// dataplane adds to every sample, or a scrape's `pod`/`namespace`. They say nothing about the stat and are dropped,
+// so a sample that carries them reads like one that does not.
 
 import type { Histogram } from '../model/snapshot.ts';
 import { plainDecimal } from './decimal.ts';
@@ -59,12 +63,21 @@ function promNumber(text: string): number {
   return Number(text);
 }
 
-/** The stat key for labels beyond the entity's: response codes fold back into Envoy's names. */
+/** Labels without the `envoy_` prefix that still come from Envoy's tags (Istio's renames, Envoy Gateway's priority). */
+const RENAMED_TAGS = new Set(['response_code', 'response_code_class', 'priority']);
+
+/** True for a label Envoy's tags did not make: a constant label, which is dropped. */
+function isConstantLabel(name: string): boolean {
+  return !name.startsWith('envoy_') && !RENAMED_TAGS.has(name);
+}
+
+/** The stat key for labels beyond the entity's: response codes fold back into Envoy's names, constant labels go. */
 function withExtraLabels(stat: string, extra: Map<string, string>): string {
   if (extra.size === 0) return stat;
   let out = stat;
   const rest: string[] = [];
   for (const [k, v] of [...extra].sort(([a], [b]) => a.localeCompare(b))) {
+    if (isConstantLabel(k)) continue;
     // Envoy Gateway >= 1.7 tags circuit breaker gauges with their priority: fold it back to Envoy's name.
     if (k === 'priority' && out.startsWith('circuit_breakers_')) out = `circuit_breakers_${v}_${out.slice('circuit_breakers_'.length)}`;
     else if (k === 'envoy_response_code' || k === 'response_code') out += `_${v}`;
@@ -120,7 +133,10 @@ function locate(name: string, labels: Map<string, string>): Located {
     located.stat = withExtraLabels(located.stat, extra);
     return located;
   }
-  const labelText = [...labels].map(([k, v]) => `${k}="${v}"`).join(',');
+  const labelText = [...labels]
+    .filter(([k]) => !isConstantLabel(k))
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
   return { kind: 'other', entity: '', stat: labelText ? `${name}{${labelText}}` : name };
 }
 

@@ -1,0 +1,75 @@
+// Whether the stats samples can be read at all. Envoy names its stats as docs/root/operations/admin.rst describes
+// (`/stats`, `/stats?format=json`, `/stats/prometheus`); a sample none of whose values is a stat of a cluster,
+// connection manager, listener or TCP proxy (envoy/upstream/stats.h, source/common/http/conn_manager_config.h,
+// source/server/listener_stats.h) was not understood, and every stats-based root cause is then unknown: say so
+// rather than report "no root cause". Two samples whose counters ran backwards (src/parse/counters-reset.ts: a
+// restart between them or swapped files) are reported with what decreased; the proxy is diagnosed from the later one.
+
+import type { Finding } from '../model/finding.ts';
+import type { Snapshot, StatsSample } from '../model/snapshot.ts';
+import { entityStats, type StatScope } from '../model/stats-view.ts';
+import { type AnalyzerMeta, finding } from './analyzer.ts';
+
+export const meta: AnalyzerMeta = {
+  id: 'stats-samples',
+  title: 'Stats samples that were not understood or that ran backwards',
+  reads: ['stats', 'stats-later'],
+  emits: ['stats-not-recognised', 'stats-counters-reset'],
+  docs: 'docs/analyzers/stats-samples.md',
+};
+
+/** Stats every Envoy publishes for each entity of a family (when not filtered away): one of them means the sample was understood. */
+const CORE_STATS: ReadonlyArray<{ scope: StatScope; names: ReadonlySet<string> }> = [
+  { scope: 'cluster', names: new Set(['upstream_cx_total', 'upstream_cx_active', 'upstream_rq_total', 'upstream_rq_active', 'upstream_cx_destroy', 'membership_total', 'upstream_flow_control_paused_reading_total']) },
+  { scope: 'http', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_rq_total', 'downstream_rq_active', 'downstream_cx_destroy']) },
+  { scope: 'listener', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy']) },
+  { scope: 'tcp', names: new Set(['downstream_cx_total', 'idle_timeout', 'upstream_flush_total']) },
+];
+
+/** Entities of every family in the sample, and how many of them have a stat every Envoy publishes. */
+function recognition(sample: StatsSample): { entities: number; recognised: number } {
+  let entities = 0;
+  let recognised = 0;
+  for (const { scope, names } of CORE_STATS) {
+    for (const stats of entityStats(sample, scope).values()) {
+      entities++;
+      for (const name of stats.keys()) {
+        if (names.has(name)) {
+          recognised++;
+          break;
+        }
+      }
+    }
+  }
+  return { entities, recognised };
+}
+
+export function analyze(s: Snapshot): Finding[] {
+  const proxy = { kind: 'proxy' as const, name: s.id };
+  const findings: Finding[] = [];
+  // After a reset `stats` is the later sample, which was given as stats-later.
+  const samples: Array<[string, StatsSample | undefined]> = s.countersReset ? [['stats-later', s.stats]] : [['stats', s.stats], ['stats-later', s.statsLater]];
+  for (const [input, sample] of samples) {
+    if (!sample) continue;
+    const { entities, recognised } = recognition(sample);
+    if (recognised > 0) continue;
+    findings.push(finding(s, 'stats-not-recognised', 'warning', proxy, { input, format: sample.format, values: sample.count, entities }));
+  }
+  const reset = s.countersReset;
+  if (reset) {
+    findings.push(
+      finding(s, 'stats-counters-reset', 'warning', proxy, {
+        decreased: reset.decreased,
+        compared: reset.compared,
+        entities: reset.entities,
+        example: reset.example.name,
+        exampleBefore: reset.example.before,
+        exampleAfter: reset.example.after,
+        uptimeBefore: reset.uptimeBefore,
+        uptimeAfter: reset.uptimeAfter,
+        restarted: reset.uptimeBefore !== undefined && reset.uptimeAfter !== undefined ? reset.uptimeAfter < reset.uptimeBefore : undefined,
+      }),
+    );
+  }
+  return findings;
+}
