@@ -1,32 +1,52 @@
 // Fixes as plain Envoy configuration: the fields to set at their exact paths, as a YAML fragment of the
 // cluster (api/envoy/config/cluster/v3/cluster.proto, circuit_breaker.proto; upstream HTTP options in
 // api/envoy/extensions/upstreams/http/v3/http_protocol_options.proto), route (route/v3/route_components.proto
-// RouteAction), listener (listener/v3/listener.proto) or its HTTP connection manager. Listener TCP keepalive uses
-// socket options SO_KEEPALIVE (level 1 name 9) and TCP_KEEPIDLE/INTVL/CNT (level 6 names 4/5/6), as
+// RouteAction), listener (listener/v3/listener.proto) or its HTTP connection manager; and, when the config dump's
+// resource was kept, the whole live resource with every change for it merged in (envoy-merge.ts), which replaces
+// the live one as it is. Listener TCP keepalive uses `Listener.tcp_keepalive` on Envoy >= 1.37 when the version is
+// known, else socket options SO_KEEPALIVE (level 1 name 9) and TCP_KEEPIDLE/INTVL/CNT (level 6 names 4/5/6), as
 // api/envoy/config/core/v3/socket_option.proto documents for Linux.
 
 import { stringify } from 'yaml';
-import type { FixChange } from '../model/finding.ts';
+import type { Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
+import { liveResource } from '../model/live-resources.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { routeByName } from '../model/topology.ts';
 import { changeTarget, deepMerge, protoDuration } from './changes.ts';
+import {
+  BUFFER_PER_ROUTE,
+  diffJson,
+  hasListenerTcpKeepalive,
+  HTTP_PROTOCOL_OPTIONS,
+  keepaliveSocketOptions,
+  mergeCluster,
+  mergeListener,
+  type MergeOutcome,
+  mergeRoute,
+} from './envoy-merge.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 import { envoyStatsInclusion } from './stats-inclusion.ts';
 
-const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-/** The buffer filter's per-route config (api/envoy/extensions/filters/http/buffer/v3/buffer.proto). */
-export const BUFFER_PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute';
+export { BUFFER_PER_ROUTE } from './envoy-merge.ts';
 
 function httpOptions(fields: Record<string, unknown>): Record<string, unknown> {
   return { typed_extension_protocol_options: { [HTTP_PROTOCOL_OPTIONS]: { '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}`, ...fields } } };
 }
 
-function socketOption(description: string, level: number, name: number, value: number) {
-  return { description, level, name, int_value: value, state: 'STATE_PREBIND' };
+/** True when the live cluster already has HttpProtocolOptions, or (unknown live object) speaks something other than HTTP/1.1. */
+function clusterHasProtocolOptions(s: Snapshot, cluster: string): boolean {
+  const model = s.clusters.get(cluster);
+  const live = model ? liveResource(model) : undefined;
+  if (live) {
+    const map = live.typed_extension_protocol_options ?? live.typedExtensionProtocolOptions;
+    return map !== null && typeof map === 'object' && Object.keys(map).length > 0 && JSON.stringify(map).includes('HttpProtocolOptions');
+  }
+  return model !== undefined && model.upstreamProtocol !== 'http1';
 }
 
 /** The fields one change sets on its resource; `hcm` and `tcp` fields go to the listener's HTTP connection manager or TCP proxy. */
-function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Record<string, unknown>; tcp?: Record<string, unknown> } {
+function fragment(s: Snapshot, c: FixChange): { resource?: Record<string, unknown>; hcm?: Record<string, unknown>; tcp?: Record<string, unknown> } {
   switch (c.kind) {
     case 'cluster-buffer-limit':
     case 'listener-buffer-limit':
@@ -34,19 +54,16 @@ function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Rec
     case 'cluster-tcp-keepalive':
       return { resource: { upstream_connection_options: { tcp_keepalive: { keepalive_probes: c.probes, keepalive_time: c.timeSeconds, keepalive_interval: c.intervalSeconds } } } };
     case 'listener-tcp-keepalive':
-      return {
-        resource: {
-          socket_options: [
-            socketOption('SO_KEEPALIVE', 1, 9, 1),
-            socketOption('TCP_KEEPIDLE', 6, 4, c.timeSeconds),
-            socketOption('TCP_KEEPINTVL', 6, 5, c.intervalSeconds),
-            socketOption('TCP_KEEPCNT', 6, 6, c.probes),
-          ],
-        },
-      };
-    case 'cluster-max-connection-duration':
+      return hasListenerTcpKeepalive(s.envoyVersion)
+        ? { resource: { tcp_keepalive: { keepalive_probes: c.probes, keepalive_time: c.timeSeconds, keepalive_interval: c.intervalSeconds } } }
+        : { resource: { socket_options: keepaliveSocketOptions(c) } };
+    case 'cluster-max-connection-duration': {
       // 0s would not mean "none" to every Envoy version: lifting the limit is removing the field.
-      return c.ms > 0 ? { resource: httpOptions({ common_http_protocol_options: { max_connection_duration: protoDuration(c.ms) } }) } : {};
+      if (c.ms === 0) return {};
+      // A new HttpProtocolOptions needs its required upstream protocol: HTTP/1.1, what the cluster speaks without one.
+      const protocol = clusterHasProtocolOptions(s, c.cluster) ? {} : { explicit_http_config: { http_protocol_options: {} } };
+      return { resource: httpOptions({ ...protocol, common_http_protocol_options: { max_connection_duration: protoDuration(c.ms) } }) };
+    }
     case 'cluster-circuit-breakers':
       return {
         resource: {
@@ -54,7 +71,8 @@ function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Rec
         },
       };
     case 'cluster-client-protocol':
-      return { resource: httpOptions({ explicit_http_config: { http_protocol_options: {} } }) };
+      // The client's protocol upstream, as Envoy Gateway's useClientProtocol and Istio's useClientProtocol set it.
+      return { resource: httpOptions({ use_downstream_protocol_config: { http_protocol_options: {} } }) };
     case 'route-timeout':
       return { resource: { route: { timeout: protoDuration(c.ms) } } };
     case 'route-idle-timeout':
@@ -64,7 +82,7 @@ function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Rec
     case 'listener-stream-idle-timeout':
       return { hcm: { stream_idle_timeout: protoDuration(c.ms) } };
     case 'listener-max-stream-duration':
-      // Lifting the limit is removing the field: a fragment cannot say that (the docs page does).
+      // Lifting the limit is removing the field: a fragment cannot say that (the merged object and the docs do).
       return c.ms > 0 ? { hcm: { common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } } } : {};
     case 'listener-allow-connect':
       return { hcm: { http2_protocol_options: { allow_connect: true } } };
@@ -83,12 +101,38 @@ function fragment(c: FixChange): { resource?: Record<string, unknown>; hcm?: Rec
   }
 }
 
+/** The whole live resource with every change for it merged in, or why there is none. */
+function mergedResource(s: Snapshot, kind: 'cluster' | 'listener' | 'route', name: string, changes: FixChange[]): { merged?: MergedEnvoyResource; notes: Explanation[] } {
+  const model = kind === 'cluster' ? s.clusters.get(name) : kind === 'listener' ? s.listeners.find((l) => l.name === name) : routeByName(s, name);
+  const live = model ? liveResource(model) : undefined;
+  if (!model || !live) return { notes: [{ code: 'envoy-live-object-not-kept', values: { resource: `${kind} ${name}` } }] };
+  // The dump prints each resource as an Any: its `@type` names the wrapper, and Envoy's config has no such field.
+  delete live['@type'];
+  const before = structuredClone(live);
+  let outcome: MergeOutcome;
+  if (kind === 'cluster') outcome = mergeCluster(live, changes);
+  else if (kind === 'listener') outcome = mergeListener(live, changes, s.envoyVersion);
+  else outcome = mergeRoute(live, changes);
+  const merged: MergedEnvoyResource = { kind, name, object: live, diff: diffJson(before, live) };
+  if (kind === 'route' && 'routeConfigName' in model) {
+    merged.routeConfiguration = model.routeConfigName;
+    merged.virtualHost = model.virtualHost;
+  }
+  const notes: Explanation[] = outcome.removed.map((field) => ({ code: 'envoy-field-replaced', values: { resource: `${kind} ${name}`, field } }));
+  for (const skipped of new Set(outcome.skipped)) notes.push({ code: 'envoy-change-not-applicable', values: { resource: `${kind} ${name}`, change: skipped } });
+  if (kind === 'listener' && changes.some((c) => c.kind === 'listener-tcp-keepalive')) {
+    notes.push({ code: hasListenerTcpKeepalive(s.envoyVersion) ? 'envoy-listener-tcp-keepalive' : 'envoy-listener-keepalive-socket-options', values: { envoyVersion: s.envoyVersion ?? 'unknown' } });
+  }
+  return { merged, notes };
+}
+
 export const envoyRenderer: FixRenderer = {
   flavor: 'envoy',
   render(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
-    const groups = new Map<string, { target: string; fields: Record<string, unknown>; changes: FixChange[] }>();
-    const add = (key: string, target: string, fields: Record<string, unknown>, c: FixChange) => {
-      const g = groups.get(key) ?? { target, fields: {}, changes: [] };
+    const groups = new Map<string, { resource: string; target: string; fields: Record<string, unknown>; changes: FixChange[] }>();
+    const byResource = new Map<string, { kind: 'cluster' | 'listener' | 'route'; name: string; changes: FixChange[] }>();
+    const add = (key: string, resource: string, target: string, fields: Record<string, unknown>, c: FixChange) => {
+      const g = groups.get(key) ?? { resource, target, fields: {}, changes: [] };
       deepMerge(g.fields, fields);
       g.changes.push(c);
       groups.set(key, g);
@@ -96,21 +140,46 @@ export const envoyRenderer: FixRenderer = {
     for (const c of changes) {
       const t = changeTarget(c);
       if (t.kind === 'policy' || t.kind === 'proxy') continue;
-      const { resource, hcm, tcp } = fragment(c);
-      if (resource) add(`${t.kind}|${t.name}`, `${t.kind} ${t.name}`, { name: t.name, ...resource }, c);
+      const resource = `${t.kind}|${t.name}`;
+      if (c.kind !== 'proxy-drain-time') {
+        const r = byResource.get(resource) ?? { kind: t.kind, name: t.name, changes: [] };
+        r.changes.push(c);
+        byResource.set(resource, r);
+      }
+      const { resource: fields, hcm, tcp } = fragment(s, c);
+      if (fields) add(resource, resource, `${t.kind} ${t.name}`, { name: t.name, ...fields }, c);
       if (hcm) {
         const prefixes = s.listeners.find((l) => l.name === t.name)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [];
         const where = prefixes.length > 0 ? ` (stat_prefix ${[...new Set(prefixes)].join(', ')})` : '';
-        add(`hcm|${t.name}`, `listener ${t.name}: envoy.filters.network.http_connection_manager${where}`, hcm, c);
+        add(`hcm|${t.name}`, resource, `listener ${t.name}: envoy.filters.network.http_connection_manager${where}`, hcm, c);
       }
       if (tcp && c.kind === 'tcp-proxy-idle-timeout') {
-        add(`tcp|${t.name}|${c.statPrefix}`, `listener ${t.name}: envoy.filters.network.tcp_proxy (stat_prefix ${c.statPrefix})`, tcp, c);
+        add(`tcp|${t.name}|${c.statPrefix}`, resource, `listener ${t.name}: envoy.filters.network.tcp_proxy (stat_prefix ${c.statPrefix})`, tcp, c);
       }
     }
-    const resources: RenderedChangeSet[] = [...groups.values()].map((g) => ({
-      fix: { flavor: 'envoy', target: g.target, apply: 'envoy-config', format: 'yaml', text: stringify(g.fields, { lineWidth: 0 }), notes: [] },
-      changes: g.changes,
-    }));
+    // Every fragment of one resource carries the same whole object, with all of that resource's changes merged in:
+    // applying any of them applies them all, and none undoes another.
+    const merged = new Map([...byResource].map(([key, r]) => [key, mergedResource(s, r.kind, r.name, r.changes)]));
+    // A limit lifted by removing its field has no fragment to merge: the merged object is the fix.
+    for (const [key, r] of byResource) {
+      if ([...groups.values()].some((g) => g.resource === key) || (merged.get(key)?.merged?.diff.length ?? 0) === 0) continue;
+      groups.set(key, { resource: key, target: `${r.kind} ${r.name}`, fields: { name: r.name }, changes: r.changes });
+    }
+    const resources: RenderedChangeSet[] = [...groups.values()].map((g) => {
+      const m = merged.get(g.resource);
+      return {
+        fix: {
+          flavor: 'envoy',
+          target: g.target,
+          apply: 'envoy-config',
+          format: 'yaml',
+          text: stringify(g.fields, { lineWidth: 0 }),
+          notes: m?.notes ?? [],
+          ...(m?.merged ? { merged: m.merged } : {}),
+        },
+        changes: g.changes,
+      };
+    });
     return [...resources, ...envoyStatsInclusion(s, changes)];
   },
 };

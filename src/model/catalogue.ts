@@ -3,6 +3,8 @@
 // `{name}` placeholders are filled from a finding's evidence, `{name|one|many}` picks the words that agree with
 // its number, and `[?...]` is left out when a value it names was not measured (src/report/format.ts).
 
+import { FIX_NOTES } from '../fixes/fix-notes.ts';
+
 /** A catalogue entry's kind. */
 export type EntryKind = 'finding' | 'root-cause' | 'explanation' | 'note';
 
@@ -405,6 +407,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   note('envoyproxy-reference', 'reference EnvoyProxy {envoyProxy} from Gateway {gateway} (spec.infrastructure.parametersRef), or add the field to the EnvoyProxy its GatewayClass already references'),
   note('drain-timeout-slows-shutdown', 'drainTimeout ({drainSeconds}) is also how long a proxy pod drains when it stops: keep terminationGracePeriodSeconds above it'),
   note('envoyfilter-add-workload-selector', 'without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload\'s labels to narrow it'),
+  ...FIX_NOTES,
 ];
 
 const byId = new Map(CATALOGUE.map((e) => [e.id, e]));

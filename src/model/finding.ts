@@ -99,6 +99,21 @@ export interface RenderedFix {
   text: string;
   /** Coded remarks about the fix (e.g. which policy it must not conflict with). */
   notes: Explanation[];
+  /** Plain Envoy: the whole live resource from the config dump with every change for it merged in, when it was kept. */
+  merged?: MergedEnvoyResource;
+}
+
+/** A live Envoy resource with a fix merged in: it replaces the live one as it is. */
+export interface MergedEnvoyResource {
+  kind: 'cluster' | 'listener' | 'route';
+  name: string;
+  /** For a route: the route configuration and virtual host its entry is in. */
+  routeConfiguration?: string;
+  virtualHost?: string;
+  /** The whole resource (a route: its `virtual_hosts[].routes[]` entry), in the dump's field spelling. */
+  object: Record<string, unknown>;
+  /** What differs from the live resource, leaf by leaf (JSON pointers into `object`; `before` absent: new, `after` absent: removed). */
+  diff: Array<{ path: string; before?: unknown; after?: unknown }>;
 }
 
 /** A root cause as a rule names it, before its fixes are rendered and proxies merged. */

@@ -23,6 +23,7 @@ import type {
 import type { StatsConfig } from '../model/stats-config.ts';
 import { protoDurationMs } from './durations.ts';
 import { InputError } from './input-error.ts';
+import { LiveResourceKeeper } from '../model/live-resources.ts';
 import { arr, bool, camelName, field, isObj, num, obj, type Obj, str, typeName } from './proto-json.ts';
 import { releaseOfBuildVersion } from './server-info.ts';
 import { parseStatsConfig } from './stats-config.ts';
@@ -144,6 +145,12 @@ export class ConfigSlot {
   inlineRoutes: Route[] = [];
   /** The entry type its elements were read under as they arrived (streaming), if they were. */
   streamedAs: string | undefined;
+  /** Keeps the raw resources beside the model objects, for fixes merged into the whole live object. */
+  private readonly live: LiveResourceKeeper;
+
+  constructor(live: LiveResourceKeeper = new LiveResourceKeeper()) {
+    this.live = live;
+  }
 
   /** Forgets what was read (the member's key repeated, or its entry turned out to be of another type). */
   clear(): void {
@@ -163,7 +170,9 @@ export class ConfigSlot {
     this.resources++;
     this.hints |= clusterHints(value);
     const cluster = parseCluster(value, origin);
-    if (cluster) this.clusters.push(cluster);
+    if (!cluster) return;
+    this.clusters.push(cluster);
+    this.live.keep(cluster, value);
   }
 
   /** Reads one listener and the route configurations inlined in it, when `value` is an object. */
@@ -175,7 +184,12 @@ export class ConfigSlot {
     if (!listener) return;
     this.hints |= listenerHints(listener);
     this.listeners.push(listener);
-    for (const rc of inline) for (const r of parseRouteConfig(rc)) this.inlineRoutes.push(r);
+    this.live.keep(listener, value);
+    for (const rc of inline) {
+      const routes = parseRouteConfig(rc);
+      this.live.keepRoutes(routes, rc);
+      for (const r of routes) this.inlineRoutes.push(r);
+    }
   }
 
   /** Reads the `error_state` of a dynamic listener entry: the configuration Envoy rejected and why. */
@@ -204,7 +218,9 @@ export class ConfigSlot {
     if (!isObj(value)) return;
     this.resources++;
     // One push per route: spreading a route configuration's routes as arguments overflows the stack past ~120,000.
-    for (const r of parseRouteConfig(value)) this.routes.push(r);
+    const routes = parseRouteConfig(value);
+    this.live.keepRoutes(routes, value);
+    for (const r of routes) this.routes.push(r);
   }
 }
 
@@ -298,10 +314,12 @@ export class EntryMembers {
 export class ConfigDumpReader {
   private bootstrap: Obj | undefined;
   private readonly slots: ConfigSlot[] = [];
+  /** One budget of kept live resources for the whole proxy. */
+  private readonly live = new LiveResourceKeeper();
 
   /** A slot for the next member, after every slot so far. */
   newSlot(): ConfigSlot {
-    const slot = new ConfigSlot();
+    const slot = new ConfigSlot(this.live);
     this.slots.push(slot);
     return slot;
   }

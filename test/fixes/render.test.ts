@@ -159,7 +159,7 @@ describe('fixes for the long-lived-connection catalogue', () => {
     assert.deepEqual(route, { name: R, route: { timeout: '0s', idle_timeout: '3600s', upgrade_configs: [{ upgrade_type: 'websocket' }] } });
     const cluster = parse(rc?.fixes.find((f) => f.flavor === 'envoy' && f.target === `cluster ${C}`)?.text ?? '');
     assert.deepEqual(cluster.circuit_breakers, { thresholds: [{ priority: 'DEFAULT', max_connections: 4096, max_pending_requests: 4096, max_requests: 4096 }] });
-    assert.deepEqual(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config, { http_protocol_options: {} });
+    assert.deepEqual(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].use_downstream_protocol_config, { http_protocol_options: {} });
     const hcm = rc?.fixes.find((f) => f.flavor === 'envoy' && f.target.startsWith('listener home/eg/https: envoy.filters.network.http_connection_manager'));
     assert.equal(hcm?.target, 'listener home/eg/https: envoy.filters.network.http_connection_manager (stat_prefix https-10443)');
     assert.deepEqual(parse(hcm?.text ?? ''), { stream_idle_timeout: '3600s' });
