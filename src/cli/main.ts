@@ -11,7 +11,7 @@ import type { Snapshot } from '../model/snapshot.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { EXIT, exitCodeFor } from '../report/outcome.ts';
-import { type CliIO, TOOL } from './io.ts';
+import { type CliIO, outputWidth, TOOL } from './io.ts';
 import { explain, listCatalogue } from './catalogue.ts';
 import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
@@ -20,13 +20,25 @@ export type { CliIO } from './io.ts';
 export { TOOL } from './io.ts';
 
 /** Prints the report, then writes and pushes the metrics if asked; 74 when that failed. */
-async function report(d: Diagnosis, o: ReportOptions, io: CliIO): Promise<number> {
+async function report(d: Diagnosis, o: ReportOptions & { forceExitZero?: boolean }, io: CliIO): Promise<number> {
   const policy = { failOn: o.failOn };
   const ctx = { now: new Date(), tool: TOOL };
   if (o.output === 'json') io.stdout((await import('../report/json.ts')).renderJson(d, TOOL, policy));
   else if (o.output === 'markdown') io.stdout((await import('../report/markdown.ts')).renderMarkdown(d, ctx));
   else if (o.output === 'html') io.stdout((await import('../report/html.ts')).renderHtml(d, ctx));
-  else io.stdout((await import('../report/table.ts')).renderTable(d, { color: (o.color ?? io.isTTY) && io.env.NO_COLOR === undefined, now: ctx.now }));
+  else {
+    const width = outputWidth(io);
+    io.stdout(
+      (await import('../report/table.ts')).renderTable(d, {
+        color: (o.color ?? io.isTTY) && io.env.NO_COLOR === undefined,
+        now: ctx.now,
+        version: TOOL.version,
+        policy: { failOn: o.failOn, ...(o.forceExitZero ? { forceExitZero: true } : {}) },
+        all: o.output === 'wide' || o.all === true,
+        ...(width !== undefined ? { width } : {}),
+      }),
+    );
+  }
   const code = exitCodeFor(d, policy);
   if (o.metricsFile === undefined && o.push === undefined) return code;
   const [{ renderMetrics }, { publishMetricsText }] = await Promise.all([import('../report/metrics.ts'), import('../report/publish.ts')]);

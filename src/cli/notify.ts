@@ -10,7 +10,7 @@ import type { NotifyEvent } from '../notify/events.ts';
 import { ConfigMapStateStore, emptyState, FileStateStore, parseStateSpec, type StateChange, type StateStore, StateWriteError } from '../notify/state.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import { docsBase } from '../report/links.ts';
-import { EXIT } from '../report/outcome.ts';
+import { EXIT, forcedExitCode } from '../report/outcome.ts';
 import { type CliIO, TOOL } from './io.ts';
 import { durationArg, positiveDurationArg, type ReportOptions, retriesArg } from './options.ts';
 
@@ -124,14 +124,6 @@ async function preflight(o: NotifyCliOptions, io: CliIO): Promise<void> {
   nowOf(io.env);
   const store = await storeOf(o);
   if (store instanceof FileStateStore) await store.check();
-}
-
-/** `--force-exit-zero`: 0 for what was found (79) and for proxies some of which could not be read (69); a run that
- * read no proxy at all keeps 69. */
-export function forcedExitCode(code: number, d: Pick<Diagnosis, 'snapshots'>): number {
-  if (code === EXIT.findings) return EXIT.ok;
-  if (code === EXIT.unavailable && d.snapshots.length > 0) return EXIT.ok;
-  return code;
 }
 
 function counts(events: NotifyEvent[]): string {

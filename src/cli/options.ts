@@ -45,14 +45,16 @@ export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Report formats `-o` accepts. */
-export const REPORT_FORMATS = ['table', 'json', 'markdown', 'html'] as const;
+/** Report formats `-o` accepts; `wide` is the table with every finding (`--all`). */
+export const REPORT_FORMATS = ['table', 'wide', 'json', 'markdown', 'html'] as const;
 
 /** Report options every diagnosing command takes. */
 export interface ReportOptions {
   output: (typeof REPORT_FORMATS)[number];
   failOn: Severity | 'none';
   color?: boolean;
+  /** The table lists the findings that back no root cause too. */
+  all?: boolean;
   /** Write the findings as Prometheus text exposition to this file (atomically). */
   metricsFile?: string;
   /** Push the same exposition to this Pushgateway. */
@@ -68,6 +70,7 @@ export function withReportOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-o, --output <format>', 'report format').choices(REPORT_FORMATS).default('table'))
     .addOption(new Option('--fail-on <severity>', 'exit 79 when anything is at or above this severity').choices(['error', 'warning', 'info', 'none']).default('error'))
+    .option('--all', 'the table lists the findings that back no root cause too (as -o wide)')
     .option('--color', 'force colour')
     .option('--no-color', 'never colour (NO_COLOR is honoured too)')
     .option('--metrics-file <path>', "also write findings and root causes as Prometheus metrics to this file (node-exporter's textfile collector), atomically")

@@ -313,8 +313,8 @@ export function renderHtml(d: Diagnosis, ctx: ReportContext): string {
     );
   }
   if (inc.notAssessed.length > 0) body.push(`<p>Not assessed for lack of input: ${esc(inc.notAssessed.join('; '))}.</p>`);
-  body.push('<h3>Proxies</h3>', table(['proxy', 'flavor', 'Envoy', 'captured', 'stats'], inc.proxies.map((p) => [code(p.proxy), esc(p.flavor), esc(p.envoy), esc(p.captured), esc(p.stats)]), 'proxies'));
-  if (inc.notCollected.length > 0) body.push('<p>Not collected (diagnosed without them):</p>', table(['proxy', 'reason'], inc.notCollected.map((x) => [code(x.proxy), esc(x.reason)]), 'not-collected'));
+  if (inc.proxies.length > 0) body.push('<h3>Proxies</h3>', table(['proxy', 'flavor', 'Envoy', 'captured', 'stats'], inc.proxies.map((p) => [code(p.proxy), esc(p.flavor), esc(p.envoy), esc(p.captured), esc(p.stats)]), 'proxies'));
+  if (inc.notCollected.length > 0) body.push(`<p>${inc.nothingDiagnosed ? 'Not collected:' : 'Not collected (diagnosed without them):'}</p>`, table(['proxy', 'reason'], inc.notCollected.map((x) => [code(x.proxy), esc(x.reason)]), 'not-collected'));
   body.push('</section>');
   if (charts.length > 0) body.push('<section id="charts"><h2>Charts</h2>', ...charts, '</section>');
   if (inc.symptoms.length > 0) body.push(`<section id="symptoms"><h2>Symptoms</h2><ul>${inc.symptoms.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></section>`);

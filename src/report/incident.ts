@@ -5,8 +5,9 @@
 import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from '../model/catalogue.ts';
 import type { EntityRef, EvidenceValue, Finding, RenderedFix, RootCause, Severity } from '../model/finding.ts';
-import { evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc, formatValue, requiredKeys } from './format.ts';
+import { asSentence, evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc, formatValue, requiredKeys } from './format.ts';
 import { docsUrl } from './links.ts';
+import { NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 import { type VerifyStep, verifySteps } from './verify.ts';
 
 /** When and by what a report is written. */
@@ -94,6 +95,8 @@ export interface Incident {
   symptoms: string[];
   rootCauses: RootCauseSection[];
   findings: Array<{ severity: Severity; code: string; entity: EntityRef; numbers: string }>;
+  /** No proxy was read: the proxies listed as not collected are all there is. */
+  nothingDiagnosed: boolean;
   /** When no root cause was named: inputs that were missing, so the reader knows what was not assessed. */
   notAssessed: string[];
 }
@@ -178,7 +181,8 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     `written ${formatUtc(ctx.now)}`,
   ].join(' · ');
   let summary: string;
-  if (!first) summary = `No root cause found on ${proxies}; ${d.findings.length} findings.`;
+  if (nothingDiagnosed(d)) summary = asSentence(NOTHING_DIAGNOSED);
+  else if (!first) summary = `No root cause found on ${proxies}; ${d.findings.length === 1 ? '1 finding' : `${d.findings.length} findings`}.`;
   else {
     const count = d.rootCauses.length === 1 ? '1 root cause' : `${d.rootCauses.length} root causes`;
     summary = `${count} on ${proxies}. The most severe, ${first.id} (${first.severity}, confidence ${first.confidence}): ${rootCauseSentence(first)}.`;
@@ -189,7 +193,7 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     for (const f of d.findings.filter((x) => x.severity !== 'info' && x.code !== 'input-missing')) symptoms.push(`${formatEntity(f.entity)}: ${fillMessage(f.code, f.evidence)}`);
   }
   return {
-    title: first ? `Incident: ${entry(first.id).title}` : 'Envoy diagnosis: no root cause found',
+    title: first ? `Incident: ${entry(first.id).title}` : nothingDiagnosed(d) ? 'Envoy diagnosis: nothing diagnosed' : 'Envoy diagnosis: no root cause found',
     byline,
     summary,
     proxies: d.snapshots.map((s) => ({
@@ -200,6 +204,7 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
       stats: statsText(s),
     })),
     notCollected: d.notCollected.map((n) => ({ proxy: proxyName(n), reason: n.reason })),
+    nothingDiagnosed: nothingDiagnosed(d),
     symptoms,
     rootCauses: sections,
     findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence) })),

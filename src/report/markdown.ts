@@ -128,9 +128,9 @@ export function renderMarkdown(d: Diagnosis, ctx: ReportContext): string {
     );
   }
   if (inc.notAssessed.length > 0) out.push(`Not assessed for lack of input: ${inc.notAssessed.map(mdText).join('; ')}.`, '');
-  out.push('### Proxies', '', mdTable(['proxy', 'flavor', 'Envoy', 'captured', 'stats'], inc.proxies.map((p) => [mdCode(p.proxy), p.flavor, mdText(p.envoy), mdText(p.captured), mdText(p.stats)])), '');
+  if (inc.proxies.length > 0) out.push('### Proxies', '', mdTable(['proxy', 'flavor', 'Envoy', 'captured', 'stats'], inc.proxies.map((p) => [mdCode(p.proxy), p.flavor, mdText(p.envoy), mdText(p.captured), mdText(p.stats)])), '');
   if (inc.notCollected.length > 0) {
-    out.push('Not collected (diagnosed without them):', '', mdTable(['proxy', 'reason'], inc.notCollected.map((n) => [mdCode(n.proxy), mdText(n.reason)])), '');
+    out.push(inc.nothingDiagnosed ? 'Not collected:' : 'Not collected (diagnosed without them):', '', mdTable(['proxy', 'reason'], inc.notCollected.map((n) => [mdCode(n.proxy), mdText(n.reason)])), '');
   }
   if (inc.symptoms.length > 0) out.push('## Symptoms', '', ...inc.symptoms.map((s) => `- ${mdBlock(s)}`), '');
   for (const s of inc.rootCauses) out.push(...rootCauseMd(s));

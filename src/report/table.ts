@@ -1,49 +1,82 @@
-// The report for people: root causes first (evidence, what they explain, what was ruled out, the fix), then
-// every finding in a table. Fits 100 columns; colour only when the caller says the terminal wants it.
+// The report for people on a terminal: a summary first (one line per root cause and what the exit code means),
+// then each root cause with the findings that back it, what it explains, what was ruled out and the fix; the
+// findings that back no root cause only with `all`. Prose is wrapped to the terminal's width at spaces only, so a
+// number or a name is never cut; fix YAML is never wrapped. Colour only when the caller says the terminal wants it.
 
-import Table from 'cli-table3';
-import { entry } from '../model/catalogue.ts';
 import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
+import { entry } from '../model/catalogue.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
-import { capturedAt } from './incident.ts';
+import { capturedAt, FLAVOR_NAMES } from './incident.ts';
+import { docsUrl } from './links.ts';
+import { type ExitPolicy, exitSummary, NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 
 /** Options for the table report. */
 export interface TableOptions {
   color: boolean;
+  /** Columns to fit prose into (the terminal's); default DEFAULT_WIDTH. */
   width?: number;
   /** The moment the report is written: capture times read relative to it (`captured 3 minutes ago`). */
   now?: Date;
+  /** The running version: docs links point at its pages. */
+  version: string;
+  /** What decides the exit code, for the summary's line about it. */
+  policy: ExitPolicy;
+  /** Also list the findings that back no root cause. */
+  all?: boolean;
 }
+
+/** Width when the output is no terminal and COLUMNS is not set. */
+export const DEFAULT_WIDTH = 100;
+/** Narrowest width prose is wrapped to; a narrower terminal gets lines of this width. */
+export const MIN_WIDTH = 40;
+
+/** Findings the table lists at most (the most severe first); the JSON, Markdown and HTML reports list them all. */
+export const MAX_FINDING_ROWS = 500;
 
 const ANSI = { red: 31, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
 
-function painter(enabled: boolean) {
-  return (style: keyof typeof ANSI, text: string): string => (enabled ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text);
+type Paint = (style: keyof typeof ANSI, text: string) => string;
+
+function painter(enabled: boolean): Paint {
+  return (style, text) => (enabled ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text);
 }
 
-const FLAVOR_NAMES = { 'envoy-gateway': 'Envoy Gateway', istio: 'Istio', envoy: 'plain Envoy' } as const;
+/** Characters a terminal shows for `text` (colour codes take none). */
+function visible(text: string): number {
+  return text.replace(/\u001b\[\d+m/g, '').length;
+}
 
-function wrap(text: string, width: number, indent: string): string {
-  const words = text.split(/\s+/);
+/**
+ * Wraps `text` at spaces into lines of at most `width` columns, the first starting with `first` and the others
+ * with `rest`. A word longer than a line (a long name) gets a line of its own and is never cut.
+ */
+function wrap(text: string, width: number, first: string, rest: string = first): string {
   const lines: string[] = [];
-  let line = '';
-  for (const w of words) {
-    if (line !== '' && indent.length + line.length + 1 + w.length > width) {
-      lines.push(indent + line);
-      line = w;
-    } else line = line === '' ? w : `${line} ${w}`;
+  let line = first;
+  let empty = true;
+  // Each word keeps the spaces after it, so columns aligned with two spaces stay aligned.
+  for (const token of text.replace(/\n/g, ' ').trim().match(/\S+ */g) ?? []) {
+    const word = token.trimEnd();
+    const fits = visible(line) + visible(word) <= width;
+    // A word that does not fit after a label (`Docs:`) starts the next line rather than overflow this one.
+    if (!fits && (!empty || line.trim() !== '')) {
+      lines.push(line.trimEnd());
+      line = rest;
+    }
+    line += token;
+    empty = false;
   }
-  if (line !== '') lines.push(indent + line);
+  lines.push(line.trimEnd());
   return lines.join('\n');
 }
 
 /** A `- ` bullet at three spaces, its continuation lines at five. */
 function bullet(text: string, width: number): string {
-  return wrap(`- ${text}`, width, '     ').replace(/^ {5}/, '   ');
+  return wrap(text, width, '   - ', '     ');
 }
 
-function snapshotLines(s: SnapshotSummary, now: Date | undefined): string[] {
+function snapshotLines(s: SnapshotSummary, now: Date | undefined, width: number): string[] {
   const head = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, FLAVOR_NAMES[s.flavor]];
   if (s.envoyVersion) head.push(`Envoy ${s.envoyVersion}`);
   const detail = [`${s.clusters.size} clusters, ${s.listeners.length} listeners, ${s.routes.length} routes`];
@@ -51,20 +84,30 @@ function snapshotLines(s: SnapshotSummary, now: Date | undefined): string[] {
   else if (s.stats) detail.push('stats: 1 sample');
   else detail.push('no stats');
   const at = capturedAt(s);
-  return [head.join(' · '), `  ${detail.join(' · ')}`, ...(at && now ? [`  captured ${formatAgo(at, now)} (${formatUtc(at)})`] : [])];
+  return [
+    wrap(head.join(' · '), width, '', '  '),
+    wrap(detail.join(' · '), width, '  '),
+    ...(at && now ? [wrap(`captured ${formatAgo(at, now)} (${formatUtc(at)})`, width, '  ')] : []),
+  ];
 }
 
-function severityLabel(sev: Severity, paint: ReturnType<typeof painter>): string {
+function severityLabel(sev: Severity, paint: Paint): string {
   const label = sev.toUpperCase();
   return sev === 'error' ? paint('red', label) : sev === 'warning' ? paint('yellow', label) : paint('cyan', label);
 }
 
-function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, number>, opts: Required<Omit<TableOptions, 'now'>>): string {
-  const paint = painter(opts.color);
-  const w = opts.width;
+/** What a block of the report needs besides its data. */
+interface Layout {
+  width: number;
+  paint: Paint;
+  version: string;
+}
+
+function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, number>, l: Layout): string {
+  const { paint, width: w } = l;
   const out: string[] = [];
   const where = r.seenOn.length > 1 ? `seen on ${r.seenOn.length} proxies` : `proxy ${r.snapshot}`;
-  out.push(`${paint('bold', `${index}.`)} ${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · ${where}`);
+  out.push(wrap(`${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · ${where}`, w, `${paint('bold', `${index}.`)} `, '   '));
   if (r.seenOn.length > 1) out.push(wrap(`proxies: ${formatProxyList(r.seenOn)}`, w, '   '));
   out.push(wrap(entry(r.id).title, w, '   '));
   out.push(wrap(`on ${r.entities.map(formatEntity).join(', ')}`, w, '   '));
@@ -72,107 +115,121 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   for (const f of r.evidence) out.push(bullet(`${f.code} (${formatEntity(f.entity)}): ${fillMessage(f.code, f.evidence)}`, w));
   if (r.explains.length > 0) {
     out.push(`   ${paint('bold', 'Explains')}`);
-    for (const e of r.explains) out.push(bullet(`${fillMessage(e.code, e.values)}`, w));
+    for (const e of r.explains) out.push(bullet(fillMessage(e.code, e.values), w));
   }
-  const ruledOut = r.checks.filter((c) => c.verdict === 'ruled-out');
-  const possible = r.checks.filter((c) => c.verdict === 'possible');
-  const unknown = r.checks.filter((c) => c.verdict === 'unknown');
-  if (ruledOut.length > 0) {
-    out.push(`   ${paint('bold', 'Ruled out')}`);
-    for (const c of ruledOut) out.push(bullet(`${c.hypothesis}: ${formatEvidence(c.evidence)}`, w));
-  }
-  if (possible.length > 0) {
-    out.push(`   ${paint('bold', 'Also possible')}`);
-    for (const c of possible) out.push(bullet(`${c.hypothesis}: ${formatEvidence(c.evidence)}`, w));
-  }
-  if (unknown.length > 0) {
-    out.push(`   ${paint('bold', 'Not assessed')}`);
-    for (const c of unknown) out.push(bullet(`${c.hypothesis}: missing ${(c.missing ?? []).join(', ')}`, w));
+  const sections: Array<[string, RootCause['checks']]> = [
+    ['Ruled out', r.checks.filter((c) => c.verdict === 'ruled-out')],
+    ['Also possible', r.checks.filter((c) => c.verdict === 'possible')],
+    ['Not assessed', r.checks.filter((c) => c.verdict === 'unknown')],
+  ];
+  for (const [title, checks] of sections) {
+    if (checks.length === 0) continue;
+    out.push(`   ${paint('bold', title)}`);
+    for (const c of checks) out.push(bullet(`${c.hypothesis}: ${c.verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence)}`, w));
   }
   for (const fix of r.fixes) {
     const key = `${fix.flavor}|${fix.target}|${fix.text}`;
     const earlier = printedFixes.get(key);
-    out.push(`   ${paint('bold', `Fix (${FLAVOR_NAMES[fix.flavor]})`)}: ${fix.target}${` · ${applyCommand(fix) ?? 'merge into the Envoy config'}`}`);
+    out.push(wrap(`${fix.target} · ${applyCommand(fix) ?? 'merge into the Envoy config'}`, w, `   ${paint('bold', `Fix (${FLAVOR_NAMES[fix.flavor]})`)}: `, '     '));
     if (earlier !== undefined) {
       out.push(`     same object as in root cause ${earlier} above`);
       continue;
     }
     printedFixes.set(key, index);
+    // YAML is printed whole, however wide: a wrapped line would no longer apply.
     for (const line of fix.text.trimEnd().split('\n')) out.push(`     ${paint('dim', '|')} ${line}`);
     for (const n of fix.notes) out.push(wrap(`note: ${fillMessage(n.code, n.values)}`, w, '     '));
   }
   const docs = entry(r.id).docs;
-  if (docs) out.push(`   Docs: ${docs}`);
+  if (docs) out.push(wrap(docsUrl(docs, l.version), w, '   Docs: ', '   '));
   return out.join('\n');
 }
 
-/** Rows per cli-table3 table: its layout grows with the square of the rows, so long tables are drawn in blocks. */
-const ROWS_PER_BLOCK = 100;
+/** The summary's line for a root cause: number, severity and id in aligned columns, then its title. */
+function summaryLines(rootCauses: RootCause[], l: Layout): string[] {
+  const idWidth = Math.max(...rootCauses.map((r) => r.id.length));
+  const numWidth = `${rootCauses.length}.`.length;
+  const column = numWidth + 1 + 'WARNING'.length + 2 + idWidth + 2;
+  // A title starts in its column while at least 30 columns are left for it, else under the id.
+  const indent = l.width - column >= 30 ? ' '.repeat(column) : '   ';
+  return rootCauses.map((r, i) => {
+    const head = `${`${i + 1}.`.padEnd(numWidth)} ${severityLabel(r.severity, l.paint)}${' '.repeat(2 + 'WARNING'.length - r.severity.length)}${r.id}`;
+    if (indent === '   ') return `${head}\n${wrap(entry(r.id).title, l.width, indent)}`;
+    return wrap(entry(r.id).title, l.width, `${head}${' '.repeat(2 + idWidth - r.id.length)}`, indent);
+  });
+}
 
-/** Findings the table shows at most (the most severe first); the JSON, Markdown and HTML reports list them all. */
-export const MAX_FINDING_ROWS = 500;
+/** Whether a finding backs one of the root causes (it is then shown under it). */
+function backsRootCause(f: Finding, rootCauses: RootCause[]): boolean {
+  return rootCauses.some(
+    (r) => (r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)) && r.evidence.some((e) => e.code === f.code && e.entity.kind === f.entity.kind && e.entity.name === f.entity.name),
+  );
+}
 
-function findingsTable(findings: Finding[], opts: Required<Omit<TableOptions, 'now'>>): string {
-  const paint = painter(opts.color);
-  const widths = [10, 26, 28, Math.max(20, opts.width - 10 - 26 - 28 - 5)];
-  const style = opts.color ? { head: ['bold'], border: ['grey'] } : { head: [], border: [] };
-  const blocks: string[] = [];
-  // The columns are of fixed width, so blocks stitched together draw the same table as one would: every block
-  // after the first starts with a row separator instead of a top border, and every block but the last loses its
-  // bottom border.
-  for (let from = 0; from === 0 || from < findings.length; from += ROWS_PER_BLOCK) {
-    const first = from === 0;
-    const last = from + ROWS_PER_BLOCK >= findings.length;
-    const table = new Table({
-      ...(first ? { head: ['severity', 'finding', 'entity', 'numbers'] } : { chars: { top: '─', 'top-mid': '┼', 'top-left': '├', 'top-right': '┤' } }),
-      colWidths: widths,
-      wordWrap: true,
-      wrapOnWordBoundary: false,
-      style,
-    });
-    for (const f of findings.slice(from, from + ROWS_PER_BLOCK)) {
-      table.push([severityLabel(f.severity, paint), f.code, formatEntity(f.entity), fillMessage(f.code, f.evidence)]);
-    }
-    const text = table.toString();
-    blocks.push(last ? text : text.slice(0, text.lastIndexOf('\n')));
+function countBySeverity(findings: Finding[]): string {
+  const parts: string[] = [];
+  for (const sev of ['error', 'warning', 'info'] as const) {
+    const n = findings.filter((f) => f.severity === sev).length;
+    if (n > 0) parts.push(sev === 'info' ? `${n} info` : `${n} ${sev}${n === 1 ? '' : 's'}`);
   }
-  return blocks.join('\n');
+  return parts.join(', ');
+}
+
+/** One finding: severity, id and entity on the first line (wrapped at spaces), its numbers under them. */
+function findingLines(f: Finding, l: Layout): string {
+  const label = f.severity.toUpperCase();
+  const indent = l.width >= 60 ? ' '.repeat('WARNING'.length + 2) : '   ';
+  const head = wrap(`${f.code} · ${formatEntity(f.entity)}`, l.width, `${severityLabel(f.severity, l.paint)}${' '.repeat(2 + 'WARNING'.length - label.length)}`, indent);
+  return `${head}\n${wrap(fillMessage(f.code, f.evidence), l.width, indent)}`;
+}
+
+function notAssessedLine(d: Diagnosis, width: number): string[] {
+  const missing = d.findings.filter((f) => f.code === 'input-missing' && f.evidence.input !== 'stats-later');
+  if (missing.length === 0) return [];
+  return [wrap(`Not assessed for lack of input: ${missing.map((f) => fillMessage(f.code, f.evidence)).join('; ')}.`, width, '')];
 }
 
 /** Renders the whole table report. */
 export function renderTable(d: Diagnosis, options: TableOptions): string {
-  const { now, ...rest } = options;
-  const opts: Required<Omit<TableOptions, 'now'>> = { width: 100, ...rest };
-  const paint = painter(opts.color);
+  const width = Math.max(MIN_WIDTH, options.width ?? DEFAULT_WIDTH);
+  const l: Layout = { width, paint: painter(options.color), version: options.version };
+  const { paint } = l;
   const out: string[] = [];
   const shown = d.snapshots.length > 6 ? d.snapshots.slice(0, 4) : d.snapshots;
-  for (const s of shown) out.push(...snapshotLines(s, now));
-  if (shown.length < d.snapshots.length) out.push(`... and ${d.snapshots.length - shown.length} more proxies (-o json lists them all)`);
+  for (const s of shown) out.push(...snapshotLines(s, options.now, width));
+  if (shown.length < d.snapshots.length) out.push(wrap(`... and ${d.snapshots.length - shown.length} more proxies (-o json lists them all)`, width, ''));
   if (d.notCollected.length > 0) {
-    out.push('');
-    out.push(paint('bold', `NOT COLLECTED (${d.notCollected.length}): diagnosed without them`));
-    for (const n of d.notCollected) out.push(bullet(`${n.namespace ? `${n.namespace}/` : ''}${n.id}: ${n.reason}`, opts.width));
+    if (out.length > 0) out.push('');
+    out.push(paint('bold', nothingDiagnosed(d) ? `NOT COLLECTED (${d.notCollected.length})` : `NOT COLLECTED (${d.notCollected.length}): diagnosed without them`));
+    for (const n of d.notCollected) out.push(bullet(`${n.namespace ? `${n.namespace}/` : ''}${n.id}: ${n.reason}`, width));
   }
-  out.push('');
+  const exit = exitSummary(d, options.policy);
+  const exitLine = wrap(`exit ${exit.code}: ${exit.meaning}`, width, '');
+  if (out.length > 0) out.push('');
+  if (nothingDiagnosed(d)) {
+    out.push(paint('bold', 'NOTHING DIAGNOSED'), wrap(`${NOTHING_DIAGNOSED.charAt(0).toUpperCase()}${NOTHING_DIAGNOSED.slice(1)}.`, width, ''), exitLine);
+    return `${out.join('\n')}\n`;
+  }
+  const rest = d.findings.filter((f) => !backsRootCause(f, d.rootCauses));
+  const restLine =
+    rest.length === 0
+      ? []
+      : [wrap(`${rest.length} ${rest.length === 1 ? 'finding backs' : 'findings back'} no root cause (${countBySeverity(rest)})${options.all ? ': listed at the end' : ': --all lists them'}`, width, '')];
   if (d.rootCauses.length === 0) {
-    const missing = d.findings.filter((f) => f.code === 'input-missing' && f.evidence.input !== 'stats-later');
-    out.push(paint('bold', 'No root cause found.'));
-    if (missing.length > 0) {
-      out.push(wrap(`Not assessed for lack of input: ${missing.map((f) => fillMessage(f.code, f.evidence)).join('; ')}.`, opts.width, ''));
-    }
+    out.push(paint('bold', 'No root cause found.'), ...notAssessedLine(d, width), exitLine, ...restLine);
   } else {
-    out.push(paint('bold', `ROOT CAUSES (${d.rootCauses.length})`));
+    out.push(paint('bold', `SUMMARY: ${d.rootCauses.length === 1 ? '1 root cause' : `${d.rootCauses.length} root causes`}`), ...summaryLines(d.rootCauses, l), exitLine, ...restLine);
+    out.push('', paint('bold', `ROOT CAUSES (${d.rootCauses.length})`));
     const printed = new Map<string, number>();
     d.rootCauses.forEach((r, i) => {
-      out.push(rootCauseBlock(r, i + 1, printed, opts));
-      out.push('');
+      if (i > 0) out.push('');
+      out.push(rootCauseBlock(r, i + 1, printed, l));
     });
   }
-  if (d.findings.length > 0) {
-    out.push('');
-    out.push(paint('bold', `FINDINGS (${d.findings.length})`));
-    out.push(findingsTable(d.findings.slice(0, MAX_FINDING_ROWS), opts));
-    if (d.findings.length > MAX_FINDING_ROWS) out.push(`... and ${d.findings.length - MAX_FINDING_ROWS} more findings (-o json lists them all)`);
+  if (options.all && rest.length > 0) {
+    out.push('', paint('bold', `FINDINGS BEHIND NO ROOT CAUSE (${rest.length})`));
+    for (const f of rest.slice(0, MAX_FINDING_ROWS)) out.push(findingLines(f, l));
+    if (rest.length > MAX_FINDING_ROWS) out.push(wrap(`... and ${rest.length - MAX_FINDING_ROWS} more findings (-o json lists them all)`, width, ''));
   }
   return `${out.join('\n')}\n`;
 }

@@ -118,12 +118,12 @@ describe('analyze: a healthy proxy', () => {
 });
 
 describe('the table report', () => {
-  it('root causes first, within 100 columns, no colour when not a terminal', async () => {
+  it('summary first, then root causes, within 100 columns when piped, no colour when not a terminal', async () => {
     const r = await run(['analyze', INCIDENT]);
     assert.equal(r.code, 79);
     const lines = r.stdout.split('\n');
     for (const l of lines) assert.ok(l.length <= 100, `line longer than 100: ${l}`);
-    assert.ok(r.stdout.indexOf('ROOT CAUSES') < r.stdout.indexOf('FINDINGS'));
+    assert.ok(r.stdout.indexOf('SUMMARY') < r.stdout.indexOf('ROOT CAUSES'));
     assert.ok(r.stdout.indexOf('flow-control-stall') < r.stdout.indexOf('missing-tcp-keepalive'));
     assert.doesNotMatch(r.stdout, /\u001b\[/);
     assert.match(r.stdout, /kind: BackendTrafficPolicy/);

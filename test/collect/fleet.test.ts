@@ -164,7 +164,7 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
   });
 
   it('summarises the pods a root cause was seen on in the table and the write-up', () => {
-    const table = renderTable(d, { color: false, now: new Date('2026-11-22T00:00:00Z') });
+    const table = renderTable(d, { color: false, now: new Date('2026-11-22T00:00:00Z'), version: 'test', policy: { failOn: 'error' } });
     assert.match(table, /seen on 20 proxies/);
     const proxies = table.split('\n').filter((l) => l.trim().startsWith('proxies:'));
     assert.ok(proxies.length >= 1);

@@ -12,7 +12,7 @@ export interface CliResult {
 }
 
 /** Runs `envoy-doctor ...args` in this process. */
-export async function run(args: string[], opts: { isTTY?: boolean; stderrIsTTY?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function run(args: string[], opts: { isTTY?: boolean; stderrIsTTY?: boolean; columns?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(['node', 'envoy-doctor', ...args], {
@@ -24,6 +24,7 @@ export async function run(args: string[], opts: { isTTY?: boolean; stderrIsTTY?:
     },
     isTTY: opts.isTTY ?? false,
     stderrIsTTY: opts.stderrIsTTY ?? false,
+    ...(opts.columns !== undefined ? { columns: opts.columns } : {}),
     env: opts.env ?? {},
   });
   return { code, stdout, stderr };
