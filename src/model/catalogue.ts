@@ -186,6 +186,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'Stats samples that run backwards',
     '{decreased} of {compared} {compared|counter|counters} on {entities} {entities|entity|entities} {decreased|is|are} lower in the later sample ({example}: {exampleBefore}, then {exampleAfter}[?; server.uptime {uptimeBefore}, then {uptimeAfter}]): Envoy restarted between the samples or the files were swapped, so the proxy is diagnosed from the later sample alone',
   ),
+  finding(
+    'listener-rejected',
+    'A listener update Envoy rejected',
+    'Envoy rejected listener {listener}[? on {address}][?, last tried {lastUpdateAttempt}]: {details}; an earlier version still serves: {stillServing}',
+  ),
   // Root causes shipped now
   rootCause(
     'flow-control-stall',
@@ -254,6 +259,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'listener-drain',
     'Listener drains close upgraded connections',
     'listener updates drain the listener holding the WebSockets; with no next response to close after, each one is closed when the drain time ends (flag DC, filter_chain_is_being_removed)',
+  ),
+  rootCause(
+    'listener-unserved',
+    'A rejected listener leaves its address unserved',
+    'Envoy rejected the listener and no earlier version of it is active, so nothing accepts connections on its address: clients there are refused (for an Istio sidecar, every inbound request when the rejected listener is virtualInbound)',
   ),
   rootCause(
     'stats-unavailable',
@@ -381,6 +391,10 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'no TCP keepalive on the listener ({listenerKeepalive}) or towards the backend ({clusterKeepalive}): load balancers and NAT drop quiet tunnels silently',
   ),
   explanation('tunnels-end-at-middlebox-timer', '{logAtMiddleboxTimer} {logAtMiddleboxTimer|logged tunnel|logged tunnels} ended at {middleboxTimer}: a load balancer or NAT in between dropped them when they went quiet'),
+  explanation(
+    'rejected-listener-not-serving',
+    'listener {listener}[? on {address}] was rejected[? at {lastUpdateAttempt}] ({details}) and has no active version: nothing serves its address',
+  ),
   explanation('drain-closed-upgrades', '{logDrainUpgrades} {logDrainUpgrades|upgraded session|upgraded sessions} ({logDrainCloses} {logDrainCloses|connection|connections} in all) {logDrainUpgrades|was|were} closed when their listener drained (filter_chain_is_being_removed), after a drain time of {drainSeconds}'),
   explanation(
     'listener-updates-in-window',

@@ -98,6 +98,10 @@ export const VERIFY: Readonly<Record<string, readonly VerifyCheck[]>> = {
     { scope: 'proxy', setting: 'drain time (--drain-time-s, or the EnvoyProxy shutdown drainTimeout) longer than the WebSockets need to reconnect elsewhere', expect: 'present' },
     { scope: 'listener', setting: 'upgraded sessions closed with filter_chain_is_being_removed in the access log', expect: 'absent' },
   ],
+  'listener-unserved': [
+    { scope: 'listener', setting: 'error_state of this listener in /config_dump', expect: 'absent' },
+    { scope: 'listener', setting: 'active_state of this listener in /config_dump', expect: 'present' },
+  ],
   'stats-unavailable': [
     { scope: 'proxy', setting: 'the missing stats in /stats (stats_matcher or the control plane\'s telemetry settings let them through)', expect: 'present' },
   ],

@@ -6,6 +6,7 @@ import { rule as configDrift } from './config-drift.ts';
 import { rule as connectionMaxDuration } from './connection-max-duration.ts';
 import { rule as flowControlStall } from './flow-control-stall.ts';
 import { rule as listenerDrain } from './listener-drain.ts';
+import { rule as listenerUnserved } from './listener-unserved.ts';
 import { rule as missingTcpKeepalive } from './missing-tcp-keepalive.ts';
 import { rule as passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
 import { rule as policyOverridden } from './policy-overridden.ts';
@@ -33,5 +34,6 @@ export const RULES: readonly DiagnosisRule[] = [
   alpnH2WebSocket,
   passthroughIdleTimeout,
   listenerDrain,
+  listenerUnserved,
   statsUnavailable,
 ];
