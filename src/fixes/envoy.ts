@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import type { Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import { liveResource } from '../model/live-resources.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { Cluster, Listener, Route, Snapshot } from '../model/snapshot.ts';
 import { routeByName } from '../model/topology.ts';
 import { changeTarget, deepMerge, protoDuration } from './changes.ts';
 import {
@@ -104,8 +104,26 @@ function fragment(s: Snapshot, c: FixChange): { resource?: Record<string, unknow
 /** The whole live resource with every change for it merged in, or why there is none. */
 function mergedResource(s: Snapshot, kind: 'cluster' | 'listener' | 'route', name: string, changes: FixChange[]): { merged?: MergedEnvoyResource; notes: Explanation[] } {
   const model = kind === 'cluster' ? s.clusters.get(name) : kind === 'listener' ? s.listeners.find((l) => l.name === name) : routeByName(s, name);
+  const notKept = { notes: [{ code: 'envoy-live-object-not-kept', values: { resource: `${kind} ${name}` } }] };
   const live = model ? liveResource(model) : undefined;
-  if (!model || !live) return { notes: [{ code: 'envoy-live-object-not-kept', values: { resource: `${kind} ${name}` } }] };
+  if (!model || !live) return notKept;
+  try {
+    return mergeInto(s, kind, name, model, live, changes);
+  } catch (e) {
+    // A resource nested past the stack (a damaged dump) cannot be merged: the fragment still stands.
+    if (e instanceof RangeError) return notKept;
+    throw e;
+  }
+}
+
+function mergeInto(
+  s: Snapshot,
+  kind: 'cluster' | 'listener' | 'route',
+  name: string,
+  model: Cluster | Listener | Route,
+  live: Record<string, unknown>,
+  changes: FixChange[],
+): { merged?: MergedEnvoyResource; notes: Explanation[] } {
   // The dump prints each resource as an Any: its `@type` names the wrapper, and Envoy's config has no such field.
   delete live['@type'];
   const before = structuredClone(live);

@@ -19,7 +19,13 @@ export class LiveResourceKeeper {
   /** Keeps `raw` as the live resource of `model`; once one does not fit, none after it is kept either. */
   keep(model: object, raw: unknown): void {
     if (this.remaining <= 0) return;
-    const text = JSON.stringify(raw);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(raw);
+    } catch {
+      // Nested past the stack (a hostile or damaged dump): the model stands, the resource is not kept.
+      return;
+    }
     if (text === undefined) return;
     if (text.length > this.remaining) {
       this.remaining = 0;
@@ -53,7 +59,12 @@ function listOf(o: unknown, snake: string, camel: string): unknown[] {
 /** A fresh copy of the live resource a model object (cluster, listener, route) was read from, when it was kept. */
 export function liveResource(model: object): Record<string, unknown> | undefined {
   const text = LIVE.get(model);
-  return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Records `raw` as the live resource of `model` regardless of any budget (tests, single resources). */
