@@ -5,7 +5,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import type { OfflineInputs } from '../collect/files.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
@@ -13,6 +13,7 @@ import { InputError, UsageError } from '../parse/input-error.ts';
 import { EXIT, exitCodeFor } from '../report/outcome.ts';
 import { type CliIO, outputWidth, TOOL } from './io.ts';
 import { explain, listCatalogue } from './catalogue.ts';
+import { completionScript, type Shell, SHELLS } from './completion.ts';
 import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
 
@@ -95,21 +96,36 @@ async function runDiagnose(targets: string[], o: LiveCliOptions & ReportOptions 
   return notifyAfterReport(d, o, io, await report(d, o, io));
 }
 
-async function runCollect(targets: string[], o: LiveCliOptions & { out: string }, io: CliIO): Promise<number> {
-  const archive = /\.(tar\.gz|tgz)$/.test(o.out);
+/** Options of `collect`: the bundle's path, as `--bundle` (or as `--out` / `-o`, as before). */
+interface CollectOptions extends LiveCliOptions {
+  bundle?: string;
+  out?: string;
+}
+
+/** The path `collect` writes: `--bundle`, or the older `-o`/`--out`, not both. */
+function bundlePath(o: CollectOptions): string {
+  if (o.bundle !== undefined && o.out !== undefined) throw new UsageError('--bundle and -o/--out both name the bundle to write: give --bundle PATH only');
+  const path = o.bundle ?? o.out;
+  if (path === undefined) throw new UsageError('collect needs --bundle PATH: a new directory, or FILE.tar.gz');
+  return path;
+}
+
+async function runCollect(targets: string[], o: CollectOptions, io: CliIO): Promise<number> {
+  const path = bundlePath(o);
+  const archive = /\.(tar\.gz|tgz)$/.test(path);
   if (!archive) {
-    const existing = await stat(o.out).catch(() => undefined);
-    if (existing) throw new UsageError(`-o ${o.out}: already exists; collect writes a new directory or .tar.gz`);
+    const existing = await stat(path).catch(() => undefined);
+    if (existing) throw new UsageError(`--bundle ${path}: already exists; collect writes a new directory or .tar.gz`);
   }
   const [{ collectLiveBundle }, { archiveBundle }] = await Promise.all([import('./live.ts'), import('../collect/bundle.ts')]);
-  const dir = archive ? await mkdtemp(join(tmpdir(), 'envoy-doctor-collect-')) : o.out;
+  const dir = archive ? await mkdtemp(join(tmpdir(), 'envoy-doctor-collect-')) : path;
   try {
     const manifest = await collectLiveBundle(targets, o, io, dir, TOOL);
-    if (archive) await archiveBundle(dir, o.out);
+    if (archive) await archiveBundle(dir, path);
     const collected = manifest.proxies.filter((p) => p.collected).length;
-    io.stderr(`envoy-doctor: collected ${collected} of ${manifest.proxies.length} proxies into ${o.out}\n`);
+    io.stderr(`envoy-doctor: collected ${collected} of ${manifest.proxies.length} proxies into ${path}\n`);
     for (const p of manifest.proxies.filter((x) => !x.collected)) io.stderr(`envoy-doctor: not collected: ${p.namespace ? `${p.namespace}/` : ''}${p.id}: ${p.reason}\n`);
-    return collected === manifest.proxies.length ? EXIT.ok : EXIT.unavailable;
+    return collected === manifest.proxies.length && collected > 0 ? EXIT.ok : EXIT.unavailable;
   } finally {
     if (archive) await rm(dir, { recursive: true, force: true });
   }
@@ -143,8 +159,10 @@ function program(io: CliIO, result: { code: number }): Command {
       result.code = await runDiagnose(targets, o, io);
     });
   withLiveOptions(cmd.command('collect').description('Save what diagnose reads as a bundle that analyze diagnoses later, anywhere'))
-    .requiredOption('-o, --out <path>', 'bundle to write: a new directory, or FILE.tar.gz')
-    .action(async (targets: string[], o: LiveCliOptions & { out: string }) => {
+    .option('--bundle <path>', 'bundle to write (required): a new directory, or FILE.tar.gz')
+    // The name it had before; -o is the report format everywhere else.
+    .addOption(new Option('-o, --out <path>').hideHelp())
+    .action(async (targets: string[], o: CollectOptions) => {
       result.code = await runCollect(targets, o, io);
     });
   cmd
@@ -161,6 +179,19 @@ function program(io: CliIO, result: { code: number }): Command {
     .argument('<id>', 'an id from envoy-doctor list, or an analyzer id')
     .action(async (id: string) => {
       result.code = await explain(id, io);
+    });
+  cmd
+    .command('version')
+    .description('Print the version of envoy-doctor')
+    .action(() => {
+      io.stdout(`${TOOL.version}\n`);
+    });
+  cmd
+    .command('completion')
+    .description('Print a shell completion script: source <(envoy-doctor completion bash), or add it to ~/.zshrc for zsh')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .action((shell: Shell) => {
+      io.stdout(completionScript(shell, cmd));
     });
   for (const c of cmd.commands) if (c.name() === 'analyze' || c.name() === 'diagnose') withNotifyOptions(c, io);
   return cmd;

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { kubernetesClient, loadKubeConfig } from '../collect/kubernetes.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
+import { type Severity, severityRank } from '../model/finding.ts';
 import type { Sink } from '../notify/deliver.ts';
 import type { NotifyEvent } from '../notify/events.ts';
 import { ConfigMapStateStore, emptyState, FileStateStore, parseStateSpec, type StateChange, type StateStore, StateWriteError } from '../notify/state.ts';
@@ -12,7 +13,7 @@ import { InputError, UsageError } from '../parse/input-error.ts';
 import { docsBase } from '../report/links.ts';
 import { EXIT, forcedExitCode } from '../report/outcome.ts';
 import { type CliIO, TOOL } from './io.ts';
-import { durationArg, positiveDurationArg, type ReportOptions, retriesArg } from './options.ts';
+import { durationArg, positiveDurationArg, type ReportOptions, requireParent, retriesArg } from './options.ts';
 
 /** The sinks `--post` takes. */
 export const SINKS = ['slack', 'webhook'] as const;
@@ -33,6 +34,8 @@ export interface NotifyCliOptions {
   renotify: number;
   postTimeout: number;
   postRetries: number;
+  /** Root causes below this severity are not posted. */
+  postMinSeverity: Severity;
   forceExitZero?: boolean;
   kubeconfig?: string;
   context?: string;
@@ -54,10 +57,12 @@ export function withNotifyOptions(cmd: Command, io: CliIO): Command {
     .addOption(new Option('--renotify <duration>', 'post a reminder for a root cause still open this long after it was last posted; 0 never').argParser(durationArg).default(24 * 3_600_000, '24h'))
     .addOption(new Option('--post-timeout <duration>', 'deadline for each post').argParser(positiveDurationArg).default(10_000, '10s'))
     .option('--post-retries <n>', 'extra attempts for a post that failed in a way that may pass (network, 429, 5xx)', retriesArg, 3)
+    .addOption(new Option('--post-min-severity <severity>', 'post only root causes at or above this severity').choices(['error', 'warning', 'info']).default('warning'))
     .option('--force-exit-zero', 'exit 0 whatever was found (usage and input errors, failed posts and runs that read no proxy still fail)');
   if (!cmd.options.some((o) => o.long === '--kubeconfig')) cmd.addOption(new Option('--kubeconfig <file>', 'kubeconfig for --state configmap: (default: KUBECONFIG, ~/.kube/config, or in-cluster)'));
   if (!cmd.options.some((o) => o.long === '--context')) cmd.addOption(new Option('--context <name>', 'kubeconfig context for --state configmap:'));
   cmd.hook('preAction', async (self) => {
+    requireParent(self, ['renotify', 'postTimeout', 'postRetries', 'postMinSeverity'], 'post', '--post slack or --post webhook');
     await preflight(self.opts() as NotifyCliOptions, io);
   });
   return cmd;
@@ -149,13 +154,15 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
     import('../notify/webhook.ts'),
     import('../report/json.ts'),
   ]);
-  const options: NotifyCliOptions = { renotify: 24 * 3_600_000, postTimeout: 10_000, postRetries: 3, ...o };
+  const options: NotifyCliOptions = { renotify: 24 * 3_600_000, postTimeout: 10_000, postRetries: 3, postMinSeverity: 'warning', ...o };
   const now = nowOf(io.env);
+  // Root causes below --post-min-severity are left out of what is posted, as if they had not been found.
+  const posting: Diagnosis = { ...d, rootCauses: d.rootCauses.filter((r) => severityRank(r.severity) >= severityRank(options.postMinSeverity)) };
   const report = jsonReport(d, TOOL, { failOn: o.failOn });
   const sinks: Sink<NotifyEvent>[] = [];
   for (const name of names) {
     const url = await sinkUrl(name, options, io.env);
-    sinks.push(name === 'slack' ? slackSink(url, { snapshots: d.snapshots, docsBase: docsBase(TOOL.version), now }) : webhookSink(url, d, report, now));
+    sinks.push(name === 'slack' ? slackSink(url, { snapshots: d.snapshots, docsBase: docsBase(TOOL.version), now }) : webhookSink(url, posting, report, now));
   }
   const store = await storeOf(options);
   if (!store) io.stderr('envoy-doctor: --post without --state posts every root cause as new on every run; give --state FILE or configmap:NAMESPACE/NAME to post changes only\n');
@@ -165,7 +172,9 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
   let failed = false;
   try {
     for (const sink of sinks) {
-      const events = eventsFor(state.sinks[sink.name] ?? {}, d, now, options.renotify);
+      // What was posted below the threshold (before it was raised) is neither reminded of nor resolved.
+      const previous = Object.fromEntries(Object.entries(state.sinks[sink.name] ?? {}).filter(([, p]) => severityRank(p.severity) >= severityRank(options.postMinSeverity)));
+      const events = eventsFor(previous, posting, now, options.renotify);
       const posted: NotifyEvent[] = [];
       for (const e of events) {
         const result = await deliverer.post(sink.url, sink.payload(e), sink.describeBody);

@@ -3,6 +3,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Severity } from '../model/finding.ts';
 import { parseDurationMs } from '../parse/durations.ts';
+import { UsageError } from '../parse/input-error.ts';
 import { pushUrl } from '../report/publish.ts';
 
 /** Parses `30s`, `1m30s`, `250ms`, `0`. */
@@ -76,12 +77,25 @@ export function withReportOptions(cmd: Command): Command {
     .option('--metrics-file <path>', "also write findings and root causes as Prometheus metrics to this file (node-exporter's textfile collector), atomically")
     .option('--push <url>', 'also push those metrics to this Prometheus Pushgateway (job envoy_doctor)')
     .option('--push-instance <name>', 'with --push: the instance grouping label (e.g. the cluster name), so pushes of many clusters do not replace each other')
-    .option('--push-timeout <duration>', 'with --push: deadline for the push', positiveDurationArg, 10_000)
+    .addOption(new Option('--push-timeout <duration>', 'with --push: deadline for the push').argParser(positiveDurationArg).default(10_000, '10s'))
     .hook('preAction', (command) => {
       // Checked before any proxy is read, and without echoing the URL: it may carry credentials.
       const o = command.opts<Partial<ReportOptions>>();
+      requireParent(command, ['pushInstance', 'pushTimeout'], 'push', '--push URL');
       if (o.push !== undefined) pushUrl(o.push, o.pushInstance);
     });
+}
+
+/** The long flag of an option, from its attribute name: `pushTimeout` → `--push-timeout`. */
+function flagOf(attribute: string): string {
+  return `--${attribute.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** A usage error when one of `children` was typed without the option it belongs to (`--push-timeout` without `--push`). */
+export function requireParent(command: Command, children: string[], parent: string, parentUsage: string): void {
+  if (command.getOptionValue(parent) !== undefined) return;
+  const given = children.find((c) => command.getOptionValueSource(c) === 'cli');
+  if (given !== undefined) throw new UsageError(`${flagOf(given)} only applies with ${flagOf(parent)}: add ${parentUsage}, or leave ${flagOf(given)} out`);
 }
 
 /** Options for reaching live proxies. */
@@ -113,11 +127,11 @@ export function withLiveOptions(cmd: Command): Command {
     .option('-A, --all-namespaces', 'look in every namespace')
     .option('-l, --selector <selector>', 'label selector for the proxy pods')
     .option('--admin-port <port>', 'admin port in the pods (default: 19000 for Envoy Gateway, 15000 for Istio)', portArg)
-    .option('--interval <duration>', 'time between the two /stats samples; 0 takes one', durationArg, 30_000)
+    .addOption(new Option('--interval <duration>', 'time between the two /stats samples; 0 takes one').argParser(durationArg).default(30_000, '30s'))
     .option('--concurrency <n>', 'proxies collected at once', countArg, 8)
-    .option('--timeout <duration>', 'deadline for each read from a proxy', positiveDurationArg, 15_000)
+    .addOption(new Option('--timeout <duration>', 'deadline for each read from a proxy').argParser(positiveDurationArg).default(15_000, '15s'))
     .option('--retries <n>', 'extra attempts for a read that failed in a way that may pass', retriesArg, 2)
-    .option('--since <duration>', 'how far back to read the proxies\' access logs', durationArg, 3_600_000)
+    .addOption(new Option('--since <duration>', "how far back to read the proxies' access logs").argParser(durationArg).default(3_600_000, '1h'))
     .option('--no-logs', 'do not read the proxies\' logs')
     .option('--no-objects', 'do not read the Envoy Gateway objects');
 }

@@ -323,3 +323,18 @@ describe('--force-exit-zero', () => {
     assert.equal(badInput.code, 65);
   });
 });
+
+describe('--post-min-severity', () => {
+  it('posts only root causes at or above it (default warning); raising it neither resolves nor reminds of the others', async () => {
+    await fresh();
+    const strict = await analyze(INCIDENT, T0, ['--post-min-severity', 'error']);
+    assert.equal(strict.code, 0, strict.stderr);
+    assert.deepEqual(eventsOf(webhook), ['opened flow-control-stall'], 'the warnings are not posted');
+    const all = await analyze(INCIDENT, T0 + HOUR);
+    assert.deepEqual(eventsOf(webhook, 1), ['opened missing-tcp-keepalive', 'opened policy-overridden'], 'the default, warning, posts them');
+    const raised = await analyze(INCIDENT, T0 + 30 * HOUR, ['--post-min-severity', 'error']);
+    assert.equal(raised.code, 0, raised.stderr);
+    assert.deepEqual(eventsOf(webhook, 3), ['reminder flow-control-stall'], 'no resolution or reminder below the threshold');
+    assert.equal(all.code, 0);
+  });
+});
