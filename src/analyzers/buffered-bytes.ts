@@ -4,7 +4,7 @@
 // Upstream: cluster per_connection_buffer_limit_bytes (api/envoy/config/cluster/v3/cluster.proto);
 // downstream: listener per_connection_buffer_limit_bytes (api/envoy/config/listener/v3/listener.proto).
 
-import { connectionManagers } from '../model/topology.ts';
+import { connectionManagers, isControlPlaneCluster } from '../model/topology.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { stat } from '../model/stats-view.ts';
@@ -57,6 +57,8 @@ function assess(
 export function analyze(s: Snapshot): Finding[] {
   const findings: Finding[] = [];
   for (const cluster of s.clusters.values()) {
+    // The control plane's gRPC streams (xDS, SDS) buffer what they like: no client waits on them.
+    if (isControlPlaneCluster(s, cluster.name)) continue;
     const name = cluster.statName;
     const f = assess(
       s,

@@ -2,12 +2,14 @@
 // are what access logs flag UC; client-initiated ones are DC; Envoy-side ones mean Envoy gave up (timeouts,
 // resets). Shares are of all closes of that side. Per user agent (`add_user_agent`) for iOS and Android clients.
 // Stats: envoy/upstream/stats.h (upstream_cx_destroy_*), source/common/http/conn_manager_config.h
-// (downstream_cx_destroy_*active_rq), source/common/http/user_agent.h.
+// (downstream_cx_destroy_*active_rq), source/common/http/user_agent.h. Clusters only TCP proxies use are left out:
+// the TCP connection pool counts each tunnel as a request (source/common/tcp_proxy/tcp_proxy.cc), so all their
+// closes come "with a request active"; so are control-plane clusters (xDS, SDS), whose gRPC streams never end.
 
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, latestSample, stat, userAgentStat } from '../model/stats-view.ts';
-import { clusterNameOfStat } from '../model/topology.ts';
+import { clusterNameOfStat, isControlPlaneCluster, isTcpOnlyCluster } from '../model/topology.ts';
 import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {
@@ -34,6 +36,9 @@ export function analyze(s: Snapshot): Finding[] {
   if (!sample) return [];
   const findings: Finding[] = [];
   for (const name of sample.clusters.keys()) {
+    // A TCP proxy's every tunnel is an active request, and a control plane's gRPC streams never end: their closes
+    // are no UC pattern.
+    if (isTcpOnlyCluster(s, name) || isControlPlaneCluster(s, name)) continue;
     const destroyed = stat(s, 'cluster', name, 'upstream_cx_destroy');
     for (const [code, statName] of [
       ['upstream-close-with-active-request', 'upstream_cx_destroy_remote_with_active_rq'],

@@ -8,7 +8,7 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, latestSample, stat, type StatScope } from '../model/stats-view.ts';
-import { clusterNameOfStat } from '../model/topology.ts';
+import { clusterNameOfStat, isControlPlaneCluster } from '../model/topology.ts';
 import { type Analyzer, type AnalyzerMeta, finding } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {
@@ -47,10 +47,12 @@ const SIDES: Side[] = [
   },
 ];
 
+/** The entities of a side with stats; control-plane clusters (xDS, SDS gRPC streams) serve no client and are left out. */
 function entityNames(s: Snapshot, scope: StatScope): string[] {
   const sample = latestSample(s);
   if (!sample) return [];
-  return [...(scope === 'cluster' ? sample.clusters : sample.connectionManagers).keys()];
+  if (scope !== 'cluster') return [...sample.connectionManagers.keys()];
+  return [...sample.clusters.keys()].filter((name) => !isControlPlaneCluster(s, name));
 }
 
 /** Pauses left unresumed during a window from which the stall is ongoing rather than noise. */

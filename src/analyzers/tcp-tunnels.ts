@@ -5,10 +5,15 @@
 // application's own traffic, or TCP keepalive towards load balancers and NAT in between, keeps a quiet tunnel open.
 // Keepalive: cluster `upstream_connection_options.tcp_keepalive`, listener SO_KEEPALIVE socket options
 // (api/envoy/config/core/v3/address.proto, socket_option.proto).
+// Tunnels that never carry long-lived traffic of their own are left out: Istio's BlackHoleCluster, PassthroughCluster,
+// InboundPassthroughCluster and `inbound|` clusters (pilot/pkg/networking/core; to the local app or anywhere), loopback
+// endpoints, health checks and DNS (port 53). Whether the tunnels lasted: the idle_timeout counter, the access log,
+// and the cluster's `upstream_cx_length_ms` histogram (docs/root/configuration/upstream/cluster_manager/cluster_stats.rst).
 
 import type { Finding, Severity } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
-import { delta, stat } from '../model/stats-view.ts';
+import type { Cluster, Histogram, Listener, Snapshot, TcpProxy } from '../model/snapshot.ts';
+import { delta, latestSample, stat } from '../model/stats-view.ts';
+import { histogramKey } from '../parse/stats-builder.ts';
 import { timerTolerance, WELL_KNOWN_TIMERS } from '../model/timers.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
@@ -22,6 +27,38 @@ export const meta: AnalyzerMeta = {
 
 /** Logged tunnels at one duration before a band counts as a match for a middlebox timer. */
 export const MIN_TUNNELS_AT_TIMER = 3;
+
+/** A tunnel that lasted this long carried long-lived traffic. */
+export const LONG_LIVED_MS = 60_000;
+
+/** Istio's catch-all clusters (pilot/pkg/networking/util): nothing of the proxy's own lives behind them. */
+const CATCH_ALL = /^(BlackHoleCluster|PassthroughCluster|InboundPassthroughCluster(Ipv4|Ipv6)?)$|^inbound(-vip)?\|/;
+
+/** Why a TCP proxy's tunnels are no candidates for this analysis, or undefined when they are. */
+export function notATunnel(listener: Listener, tcp: TcpProxy, cluster: Cluster | undefined): string | undefined {
+  const name = tcp.cluster ?? '';
+  if (CATCH_ALL.test(name) || CATCH_ALL.test(tcp.statPrefix)) return 'catch-all';
+  if (cluster?.endpoints?.loopback) return 'loopback';
+  if (/health/i.test(name) || /health/i.test(listener.name)) return 'health-check';
+  if (/\|53\|/.test(name) || listener.address.endsWith('_53') || cluster?.endpoints?.ports.includes(53)) return 'dns';
+  return undefined;
+}
+
+/** Share of a histogram's values at or above `ms`: from cumulative buckets, or from the first quantile that reaches it. */
+export function shareAtLeast(h: Histogram | undefined, ms: number): number | undefined {
+  if (!h) return undefined;
+  const { le, count } = h.buckets;
+  if (le.length > 0) {
+    const total = h.count ?? count[count.length - 1] ?? 0;
+    if (total <= 0) return undefined;
+    let below = 0;
+    for (let i = 0; i < le.length; i++) if ((le[i] as number) < ms) below = count[i] as number;
+    return Math.max(0, total - below) / total;
+  }
+  const reached = h.quantiles.filter((q) => q.cumulative !== null && Number.isFinite(q.quantile)).find((q) => (q.cumulative as number) >= ms);
+  if (h.quantiles.length === 0) return undefined;
+  return reached ? Math.max(0, 100 - reached.quantile) / 100 : 0;
+}
 
 /** Entries whose duration lies within a timer's tolerance. */
 function atTimer(durations: number[], ms: number): number {
@@ -41,18 +78,22 @@ export function analyze(s: Snapshot): Finding[] {
       if (!tcp || chain.tls || seen.has(tcp.statPrefix)) continue;
       seen.add(tcp.statPrefix);
       const cluster = tcp.cluster !== undefined ? s.clusters.get(tcp.cluster) : undefined;
+      if (notATunnel(listener, tcp, cluster)) continue;
       const idleTimeouts = stat(s, 'tcp', tcp.statPrefix, 'idle_timeout');
       const windowIdleTimeouts = delta(s, 'tcp', tcp.statPrefix, 'idle_timeout');
       const connections = stat(s, 'tcp', tcp.statPrefix, 'downstream_cx_total');
       const listenerKeepalive = listener.tcpKeepalive !== undefined;
       const clusterKeepalive = cluster ? cluster.tcpKeepalive !== undefined : undefined;
+      const longLivedShare = cluster ? shareAtLeast(latestSample(s)?.histograms.get(histogramKey('cluster', cluster.statName, 'upstream_cx_length_ms')), LONG_LIVED_MS) : undefined;
       let logTunnels: number | undefined;
+      let logLongLived: number | undefined;
       let logAtIdleTimeout: number | undefined;
       let middleboxTimer: string | undefined;
       let logAtMiddleboxTimer: number | undefined;
       if (s.accessLog && tcp.cluster !== undefined) {
         const durations = s.accessLog.entries.filter((e) => e.upstreamCluster === tcp.cluster && e.durationMs !== undefined).map((e) => e.durationMs as number);
         logTunnels = durations.length;
+        logLongLived = durations.filter((d) => d >= LONG_LIVED_MS).length;
         logAtIdleTimeout = tcp.idleTimeoutMs.value > 0 ? atTimer(durations, tcp.idleTimeoutMs.value) : 0;
         for (const timer of WELL_KNOWN_TIMERS.filter((t) => t.owner === 'middlebox')) {
           const n = atTimer(durations, timer.ms);
@@ -65,8 +106,8 @@ export function analyze(s: Snapshot): Finding[] {
       const closedIdle = (idleTimeouts ?? 0) > 0 || (logAtIdleTimeout ?? 0) > 0;
       const noKeepalive = !listenerKeepalive || clusterKeepalive === false;
       if (!closedIdle && !noKeepalive) continue;
-      // Tunnels nobody opened are no evidence either way.
-      if (!closedIdle && connections === 0) continue;
+      // Without keepalive alone, only tunnels that were opened say anything: the configuration alone is no evidence.
+      if (!closedIdle && !((connections ?? 0) > 0 || (logTunnels ?? 0) > 0)) continue;
       let severity: Severity = 'info';
       if ((windowIdleTimeouts ?? 0) > 0 || (logAtIdleTimeout ?? 0) > 0 || (noKeepalive && (logAtMiddleboxTimer ?? 0) > 0)) severity = 'error';
       else if ((idleTimeouts ?? 0) > 0) severity = 'warning';
@@ -84,6 +125,8 @@ export function analyze(s: Snapshot): Finding[] {
           listenerKeepalive,
           clusterKeepalive,
           logTunnels,
+          logLongLived,
+          longLivedShare: longLivedShare === undefined ? undefined : Math.round(longLivedShare * 10_000) / 10_000,
           logAtIdleTimeout,
           middleboxTimer,
           logAtMiddleboxTimer,

@@ -176,6 +176,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'Listener updates drain connections',
     '{listenerModified} {listenerModified|listener update|listener updates} ({inPlaceUpdated} of them filter-chain only) and {listenerRemoved} {listenerRemoved|removal|removals}[? ({windowUpdates} in {windowSeconds})]; {listenersDraining} {listenersDraining|listener|listeners} and {filterChainsDraining} {filterChainsDraining|filter chain|filter chains} draining now[?; {logDrainCloses} {logDrainCloses|connection|connections} closed by drains in the access log ({logDrainUpgrades} upgraded)]',
   ),
+  // Findings about the inputs themselves
   finding(
     'stats-not-recognised',
     'Stats that were not understood',
@@ -252,8 +253,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   rootCause(
     'passthrough-idle-timeout',
-    'TLS passthrough tunnels end on the idle timeout',
-    'quiet TCP tunnels end on the TCP proxy idle timeout, or silently in load balancers and NAT when no TCP keepalive crosses them; Envoy cannot ping inside an encrypted passthrough stream',
+    'TCP tunnels end on the idle timeout',
+    'quiet TCP tunnels (TLS passthrough or plain TCP routes) end on the TCP proxy idle timeout, or silently in load balancers and NAT when no TCP keepalive crosses them; Envoy cannot ping inside a stream it only forwards',
   ),
   rootCause(
     'listener-drain',
@@ -384,7 +385,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   explanation(
     'tunnels-closed-idle',
-    '{idleTimeouts} {idleTimeouts|tunnel|tunnels} on {statPrefix} {idleTimeouts|was|were} closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application\'s own bytes keep an encrypted tunnel open',
+    '{idleTimeouts} {idleTimeouts|tunnel|tunnels} on {statPrefix} {idleTimeouts|was|were} closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application\'s own bytes keep open a tunnel Envoy only forwards',
+  ),
+  explanation(
+    'tunnels-last-long',
+    '{logLongLived} logged {logLongLived|tunnel|tunnels} lasted a minute or more[?, and {longLivedShare} of the cluster\'s connections did]: the tunnels carry long-lived traffic with quiet stretches',
   ),
   explanation(
     'tunnels-without-keepalive',

@@ -79,7 +79,7 @@ export function webSocketClusters(s: Snapshot): WebSocketCluster[] {
     if (!served.websocket) continue;
     for (const name of served.route.clusters) {
       const cluster = s.clusters.get(name);
-      if (!cluster) continue;
+      if (!cluster || isControlPlaneCluster(s, name)) continue;
       let entry = byCluster.get(name);
       if (!entry) {
         entry = { cluster, routes: [], managers: [] };
@@ -168,4 +168,45 @@ export function routeByName(s: Snapshot, name: string): Route | undefined {
     routeIndexes.set(s, index);
   }
   return index.get(name);
+}
+
+/**
+ * Cluster names control planes give their gRPC service clusters when no bootstrap says so: Istio's `xds-grpc` and
+ * `sds-grpc`, Envoy Gateway's `xds_cluster`, Kuma's `ads_cluster` and `access_log_sink`, Consul's `local_agent`, OSM's
+ * `osm-controller`.
+ */
+const CONTROL_PLANE_NAMES = new Set(['xds-grpc', 'sds-grpc', 'xds_cluster', 'ads_cluster', 'access_log_sink', 'local_agent', 'osm-controller']);
+
+/**
+ * True for a cluster that carries the proxy's own gRPC streams to its control plane (xDS, SDS, log and metric sinks):
+ * long-lived by design, closed with a stream active on every reconnect, and never a WebSocket path.
+ */
+export function isControlPlaneCluster(s: Snapshot, name: string): boolean {
+  const cluster = s.clusters.get(name) ?? s.clusters.get(clusterNameOfStat(s, name));
+  return cluster?.controlPlane === true || CONTROL_PLANE_NAMES.has(cluster?.name ?? name);
+}
+
+const tcpOnlyIndexes = new WeakMap<Snapshot, Set<string>>();
+
+/**
+ * True for a cluster only TCP proxies send to (`envoy.filters.network.tcp_proxy` `cluster` or `weighted_clusters`) and
+ * no HTTP route does. Each tunnel is one long "request" of the TCP connection pool, so every close of such a cluster
+ * counts as a close with a request active (source/common/tcp_proxy/tcp_proxy.cc, envoy/upstream/stats.h).
+ */
+export function isTcpOnlyCluster(s: Snapshot, name: string): boolean {
+  let index = tcpOnlyIndexes.get(s);
+  if (!index) {
+    index = new Set();
+    for (const listener of s.listeners) {
+      for (const chain of listener.filterChains) {
+        const tcp = chain.tcpProxy;
+        if (!tcp) continue;
+        if (tcp.cluster !== undefined) index.add(tcp.cluster);
+        for (const c of tcp.weightedClusters ?? []) index.add(c);
+      }
+    }
+    for (const served of servedRoutes(s)) for (const c of served.route.clusters) index.delete(c);
+    tcpOnlyIndexes.set(s, index);
+  }
+  return index.has(s.clusters.get(name)?.name ?? clusterNameOfStat(s, name));
 }

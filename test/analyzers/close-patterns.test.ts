@@ -45,3 +45,36 @@ describe('close-patterns analyzer', () => {
   ];
   for (const c of cases) it(c.name, () => expectFindings(analyze(fixture({ stats: c.stats })), c.want));
 });
+
+describe('close-patterns analyzer: clusters whose closes are no UC pattern', () => {
+  const closes = { upstream_cx_destroy: 900, upstream_cx_destroy_remote_with_active_rq: 450, upstream_cx_destroy_local_with_active_rq: 450 };
+  const tcpListener = (cluster: string) => ({
+    name: 'db/eg/pg',
+    address: { socket_address: { address: '0.0.0.0', port_value: 5432 } },
+    filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: 'tcp-5432', cluster } }] }],
+  });
+  it('a cluster only TCP proxies use: every tunnel is an active request, so nothing', () => {
+    const s = fixture({ clusters: [{ name: 'tcproute/db/pg/rule/-1', type: 'EDS' }], listeners: [tcpListener('tcproute/db/pg/rule/-1')], stats: clusterStats('tcproute/db/pg/rule/-1', closes) });
+    expectFindings(analyze(s), []);
+  });
+  it('the same closes on a cluster an HTTP route also uses: findings as for any HTTP cluster', () => {
+    const s = fixture({
+      clusters: [{ name: C, type: 'EDS' }],
+      listeners: [tcpListener(C), { name: 'http', address: { socket_address: { address: '0.0.0.0', port_value: 80 } }, filter_chains: [{ filters: [{ name: 'envoy.http_connection_manager', config: { stat_prefix: 'http', rds: { route_config_name: 'r' } } }] }] }],
+      routeConfigs: [{ name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: C } }] }] }],
+      stats: clusterStats(C, closes),
+    });
+    expectFindings(analyze(s), [
+      { code: 'upstream-close-with-active-request', entity: C, evidence: { count: 450, share: 0.5 } },
+      { code: 'envoy-close-with-active-request', entity: C, evidence: { count: 450 } },
+    ]);
+  });
+  it('control-plane clusters (xds-grpc, or a gRPC service the bootstrap names): nothing', () => {
+    const s = fixture({
+      bootstrap: { node: { id: 'p' }, dynamic_resources: { ads_config: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'my-xds' } }] } } },
+      clusters: [{ name: 'my-xds', type: 'STRICT_DNS' }],
+      stats: { ...clusterStats('xds-grpc', closes), ...clusterStats('my-xds', closes) },
+    });
+    expectFindings(analyze(s), []);
+  });
+});

@@ -52,3 +52,11 @@ describe('flow-control analyzer', () => {
     });
   }
 });
+
+describe('flow-control analyzer: control-plane clusters', () => {
+  it('paused reads on xds-grpc and sds-grpc name nothing; the same on a route cluster do', () => {
+    const paused = { upstream_flow_control_paused_reading_total: 30, upstream_flow_control_resumed_reading_total: 10, upstream_cx_active: 5 };
+    const s = fixture({ stats: { ...clusterStats('xds-grpc', paused), ...clusterStats('sds-grpc', paused), ...clusterStats(C, paused) } });
+    expectFindings(analyze(s), [{ code: 'upstream-reads-paused', entity: C, evidence: { outstanding: 20, pausedNowUpperBound: 5 } }]);
+  });
+});

@@ -102,6 +102,13 @@ describe('tcp-tunnels analyzer', () => {
     { name: 'no keepalive but no tunnel ever opened: nothing', spec: spec(passthrough(), {}, { downstream_cx_total: 0, idle_timeout: 0 }), want: [] },
     { name: 'keepalive on both sides, no idle timeouts: nothing', spec: spec(passthrough({ keepalive: true }), clusterKeepalive, { downstream_cx_total: 80, idle_timeout: 0 }), want: [] },
     { name: 'TLS terminated by Envoy: not a tunnel', spec: spec(passthrough({ tls: true }), {}, { downstream_cx_total: 80, idle_timeout: 9 }), want: [] },
+    { name: 'no keepalive, configuration alone (no stats, no log): nothing', spec: spec(passthrough(), {}), want: [] },
+    {
+      name: 'no keepalive, tunnels logged for minutes: their number is evidence',
+      spec: spec(passthrough(), {}),
+      log: [tunnel(45 * 60_000), tunnel(8_000)],
+      want: [{ code: 'tunnel-idle-timeouts', entity: L, severity: 'info', evidence: { logTunnels: 2, logLongLived: 1 } }],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -110,4 +117,37 @@ describe('tcp-tunnels analyzer', () => {
       expectFindings(analyze(s), c.want);
     });
   }
+});
+
+describe("tcp-tunnels analyzer: tunnels that are not the proxy's own", () => {
+  /** A plaintext TCP proxy listener (no SNI) to `cluster`, with tunnels opened and some closed idle. */
+  const plain = (name: string, port: number, cluster: string, prefix = cluster): object => ({
+    name,
+    address: { socket_address: { address: '0.0.0.0', port_value: port } },
+    filter_chains: [{ filters: [{ name: 'envoy.tcp_proxy', config: { stat_prefix: prefix, cluster } }] }],
+  });
+  const used = (prefix: string) => ({ [`tcp.${prefix}.downstream_cx_total`]: 500, [`tcp.${prefix}.idle_timeout`]: 3 });
+  const cases: Array<{ name: string; cluster: object; listener: object; prefix: string }> = [
+    { name: 'BlackHoleCluster', cluster: { name: 'BlackHoleCluster', type: 'STATIC' }, listener: plain('virtualOutbound', 15001, 'BlackHoleCluster'), prefix: 'BlackHoleCluster' },
+    { name: 'PassthroughCluster', cluster: { name: 'PassthroughCluster', type: 'ORIGINAL_DST' }, listener: plain('virtualOutbound', 15001, 'PassthroughCluster'), prefix: 'PassthroughCluster' },
+    { name: 'InboundPassthroughCluster', cluster: { name: 'InboundPassthroughCluster', type: 'ORIGINAL_DST' }, listener: plain('virtualInbound', 15006, 'InboundPassthroughCluster'), prefix: 'InboundPassthroughCluster' },
+    { name: 'an Istio inbound cluster', cluster: { name: 'inbound|5432||', type: 'ORIGINAL_DST' }, listener: plain('virtualInbound', 15006, 'inbound|5432||'), prefix: 'inbound|5432||' },
+    {
+      name: 'a loopback cluster',
+      cluster: { name: 'localhost:10011', type: 'STATIC', load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 10011 } } } }] }] } },
+      listener: plain('outbound:127.0.0.1:10006', 10006, 'localhost:10011'),
+      prefix: 'localhost:10011',
+    },
+    { name: 'a health-check cluster', cluster: { name: 'envoy-health-check', type: 'STATIC' }, listener: plain('health', 15021, 'envoy-health-check'), prefix: 'health' },
+    { name: 'DNS on port 53', cluster: { name: 'outbound|53||kube-dns.kube-system.svc.cluster.local', type: 'EDS' }, listener: plain('10.96.0.10_53', 53, 'outbound|53||kube-dns.kube-system.svc.cluster.local'), prefix: 'outbound|53||kube-dns.kube-system.svc.cluster.local' },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: nothing, even with idle timeouts`, () => {
+      expectFindings(analyze(fixture({ clusters: [c.cluster], listeners: [c.listener], stats: used(c.prefix) })), []);
+    });
+  }
+  it('a plaintext TCP route with idle timeouts is a tunnel all the same, not passthrough', () => {
+    const s = fixture({ clusters: [{ name: 'tcproute/db/pg/rule/-1', type: 'EDS' }], listeners: [plain('db/eg/pg', 5432, 'tcproute/db/pg/rule/-1', 'tcp-5432')], stats: used('tcp-5432') });
+    expectFindings(analyze(s), [{ code: 'tunnel-idle-timeouts', entity: 'db/eg/pg', severity: 'warning', evidence: { passthrough: false, idleTimeouts: 3 } }]);
+  });
 });

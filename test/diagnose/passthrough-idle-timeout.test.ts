@@ -56,10 +56,25 @@ describe('passthrough-idle-timeout rule', () => {
     assert.equal(rc?.confidence, 'medium');
     assert.deepEqual(rc?.changes.map((c) => c.kind), ['tcp-proxy-idle-timeout']);
   });
-  it('keepalive missing, no tunnel ended: info at low confidence, keepalive changes only', () => {
-    const [rc] = diagnose({ keepalive: false, before: 0, after: 0 });
+  it('keepalive missing, no tunnel ended, nothing says the tunnels last: no root cause from the configuration alone', () => {
+    assert.deepEqual(diagnose({ keepalive: false, before: 0, after: 0 }), []);
+  });
+  it('keepalive missing where the connection length histogram shows long tunnels: info, keepalive changes only', () => {
+    const s = fixture({
+      clusters: [gatewayCluster(C)],
+      listeners: [listener(false)],
+      stats: { ...tcp(0), [`cluster.${C}.upstream_cx_length_ms`]: 0 },
+    });
+    // P75 and above of the connection lengths past a minute.
+    (s.stats as NonNullable<typeof s.stats>).histograms.set(`cluster|${C}|upstream_cx_length_ms`, {
+      quantiles: [0, 25, 50, 75, 90, 99, 100].map((quantile, i) => ({ quantile, interval: null, cumulative: [50, 900, 20_000, 65_000, 300_000, 900_000, 1_800_000][i] as number })),
+      buckets: { le: [], count: [] },
+    });
+    const [rc, ...rest] = rule.diagnose(s, analyze(s));
+    assert.equal(rest.length, 0);
     assert.equal(rc?.severity, 'info');
-    assert.equal(rc?.confidence, 'low');
+    assert.equal(rc?.evidence[0]?.evidence.longLivedShare, 0.25);
+    assert.deepEqual(rc?.explains.map((e) => e.code), ['tunnels-without-keepalive', 'tunnels-last-long']);
     assert.deepEqual(rc?.changes.map((c) => c.kind), ['listener-tcp-keepalive', 'cluster-tcp-keepalive']);
   });
   it('healthy tunnels name nothing', () => {

@@ -3,7 +3,9 @@
 // balancers and NAT when no TCP keepalive crosses them. Envoy cannot inject pings into an encrypted passthrough
 // stream, so the fix is a longer idle timeout plus keepalive on both sides. Evidence, strongest first: idle
 // timeouts during the window or tunnels logged at the idle timeout, idle timeouts as a total, tunnels logged at a
-// known load balancer idle timer without keepalive; keepalive missing alone is informational.
+// known load balancer idle timer without keepalive. Missing keepalive names a root cause only where the tunnels are
+// known to last (logged for a minute or more, or the cluster's upstream_cx_length_ms histogram): the configuration
+// alone is a finding at most.
 
 import type { Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
@@ -18,6 +20,18 @@ function num(f: Finding, key: string): number {
   return typeof v === 'number' ? v : 0;
 }
 
+/** Tunnels known to have carried long-lived traffic: logged for a minute or more, or so by the connection length histogram. */
+function longLived(f: Finding): boolean {
+  return num(f, 'logLongLived') > 0 || num(f, 'longLivedShare') > 0;
+}
+
+/** Evidence beyond the configuration: tunnels ended by the idle timeout or a middlebox timer, or known to last without keepalive. */
+function lastedOrEnded(f: Finding): boolean {
+  if (num(f, 'idleTimeouts') > 0 || num(f, 'logAtIdleTimeout') > 0) return true;
+  const noKeepalive = f.evidence.listenerKeepalive !== true || f.evidence.clusterKeepalive === false;
+  return noKeepalive && (num(f, 'logAtMiddleboxTimer') > 0 || longLived(f));
+}
+
 /** An idle timeout to propose: twice the current one, and at least an hour. */
 export function proposedIdleTimeout(currentMs: number): number {
   return Math.max(ONE_HOUR_MS, currentMs * 2);
@@ -28,7 +42,7 @@ export const rule: DiagnosisRule = {
   uses: ['tunnel-idle-timeouts'],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     return findings
-      .filter((f) => f.code === 'tunnel-idle-timeouts')
+      .filter((f) => f.code === 'tunnel-idle-timeouts' && lastedOrEnded(f))
       .map((f) => {
         const explains: Explanation[] = [];
         const changes: FixChange[] = [];
@@ -47,6 +61,10 @@ export const rule: DiagnosisRule = {
           if (num(f, 'logAtMiddleboxTimer') > 0) {
             score += 0.3;
             explains.push({ code: 'tunnels-end-at-middlebox-timer', values: evidenceOf(f, ['logAtMiddleboxTimer', 'middleboxTimer']) });
+          } else if (changes.length === 0 && longLived(f)) {
+            // Nothing closed them: that they last is what makes the missing keepalive matter.
+            score += 0.2;
+            explains.push({ code: 'tunnels-last-long', values: evidenceOf(f, ['logLongLived', 'longLivedShare']) });
           }
           if (!listenerKeepalive) changes.push({ kind: 'listener-tcp-keepalive', listener: f.entity.name, ...PROPOSED_KEEPALIVE });
           if (!clusterKeepalive && typeof f.evidence.cluster === 'string') changes.push({ kind: 'cluster-tcp-keepalive', cluster: f.evidence.cluster, ...PROPOSED_KEEPALIVE });
