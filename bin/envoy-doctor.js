@@ -8,7 +8,9 @@ if (major < 22 || (major === 22 && minor < 19)) {
 const { setFlagsFromString } = await import('node:v8');
 const { V8_FLAGS } = await import('../dist/cli/v8-flags.js');
 for (const flag of V8_FLAGS) setFlagsFromString(flag);
-const { main } = await import('../dist/cli/main.js');
+const { main, removeTempDirsOnSignals } = await import('../dist/cli/main.js');
+// Ctrl-C or a stopped pod: the temporary copies of stats and config dumps go with the process.
+removeTempDirsOnSignals();
 process.exitCode = await main(process.argv, {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),

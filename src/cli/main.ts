@@ -2,11 +2,10 @@
 // Every failure maps to a documented exit code with a one-line message. What a command runs is imported when it runs,
 // so `--version`, `list` and `explain` start without the parsers, analyzers, reports and HTTP clients.
 
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { OfflineInputs } from '../collect/files.ts';
+import { makeTempDir, removeTempDir } from '../collect/temp-dirs.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
@@ -19,6 +18,7 @@ import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, 
 
 export type { CliIO } from './io.ts';
 export { TOOL } from './io.ts';
+export { removeTempDirsOnSignals } from '../collect/temp-dirs.ts';
 
 /** Prints the report, then writes and pushes the metrics if asked; 74 when that failed. */
 async function report(d: Diagnosis, o: ReportOptions & { forceExitZero?: boolean }, io: CliIO): Promise<number> {
@@ -118,7 +118,7 @@ async function runCollect(targets: string[], o: CollectOptions, io: CliIO): Prom
     if (existing) throw new UsageError(`--bundle ${path}: already exists; collect writes a new directory or .tar.gz`);
   }
   const [{ collectLiveBundle }, { archiveBundle }] = await Promise.all([import('./live.ts'), import('../collect/bundle.ts')]);
-  const dir = archive ? await mkdtemp(join(tmpdir(), 'envoy-doctor-collect-')) : path;
+  const dir = archive ? await makeTempDir('envoy-doctor-collect-') : path;
   try {
     const manifest = await collectLiveBundle(targets, o, io, dir, TOOL);
     if (archive) await archiveBundle(dir, path);
@@ -127,7 +127,7 @@ async function runCollect(targets: string[], o: CollectOptions, io: CliIO): Prom
     for (const p of manifest.proxies.filter((x) => !x.collected)) io.stderr(`envoy-doctor: not collected: ${p.namespace ? `${p.namespace}/` : ''}${p.id}: ${p.reason}\n`);
     return collected === manifest.proxies.length && collected > 0 ? EXIT.ok : EXIT.unavailable;
   } finally {
-    if (archive) await rm(dir, { recursive: true, force: true });
+    if (archive) await removeTempDir(dir);
   }
 }
 

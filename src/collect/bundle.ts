@@ -4,12 +4,12 @@
 // fresh temporary directory: absolute paths and `..` are refused, links are never extracted (and refused, except the
 // log links of an egctl support bundle).
 
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { create as createTar, extract as extractTar } from 'tar';
 import { InputError } from '../parse/input-error.ts';
 import { egctlRoot } from './egctl-bundle.ts';
+import { makeTempDir, removeTempDir } from './temp-dirs.ts';
 
 /** The `kind` that marks a multi-proxy bundle manifest. */
 export const BUNDLE_KIND = 'envoy-doctor-bundle';
@@ -87,7 +87,7 @@ export function insideBundle(root: string, relative: string, manifest: string): 
 
 /** Extracts a bundle archive into a new temporary directory. */
 export async function extractBundleArchive(archive: string): Promise<ExtractedBundle> {
-  const dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-bundle-'));
+  const dir = await makeTempDir('envoy-doctor-bundle-');
   const refused: string[] = [];
   const links: string[] = [];
   try {
@@ -109,17 +109,17 @@ export async function extractBundleArchive(archive: string): Promise<ExtractedBu
       },
     });
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
     throw new InputError(archive, `not a readable .tar.gz (${(err as Error).message}); expected a bundle written by envoy-doctor collect`);
   }
   if (links.length > 0 && !(await egctlRoot(dir))) refused.push(...links.map((l) => `${l} (link)`));
   if (refused.length > 0) {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
     throw new InputError(archive, `holds entries outside plain files and directories (${refused.slice(0, 3).join(', ')}); expected a bundle written by envoy-doctor collect`);
   }
   // `tar czf b.tar.gz bundle/` puts everything under one directory: the bundle is that directory.
   const top = await readdir(dir, { withFileTypes: true });
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const cleanup = () => removeTempDir(dir);
   if (top.length === 1 && top[0]?.isDirectory()) return { root: join(dir, top[0].name), name: top[0].name, cleanup };
   return { root: dir, name: basename(archive).replace(/\.(tar\.gz|tgz)$/, ''), cleanup };
 }

@@ -2,8 +2,7 @@
 // or written as a bundle that `analyze` reads back to the same diagnosis (`collect`).
 
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
@@ -16,6 +15,7 @@ import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, type BundledProxy, type ProxyManifest, safeSegment, writeBundleFile } from './bundle.ts';
+import { makeTempDir, removeTempDir } from './temp-dirs.ts';
 import { type CollectedProxy, configDumpChunks, fileStore, type LiveSink, type LiveTarget, MemoryBudget, memoryStore, type SpillStore, spillStore, type TargetOutcome } from './live.ts';
 
 /** Parses a proxy's log output; a log with no access log lines is no access log. */
@@ -92,7 +92,7 @@ export async function diagnosisSink(
   observe?: (event: 'hold' | 'release', target: LiveTarget) => void,
   waitingBytes = WAITING_IN_MEMORY_BYTES,
 ): Promise<DiagnosisSink> {
-  const root = await mkdtemp(join(tmpdir(), 'envoy-doctor-live-'));
+  const root = await makeTempDir('envoy-doctor-live-');
   const budget = new MemoryBudget(waitingBytes);
   const waiting = new Map<number, SpillStore>();
   const letGo = async (order: number) => {
@@ -125,7 +125,7 @@ export async function diagnosisSink(
       await letGo(order);
     },
     async close() {
-      await rm(root, { recursive: true, force: true });
+      await removeTempDir(root);
     },
   };
 }
