@@ -80,9 +80,17 @@ describe('flow-control-stall', () => {
     assert.equal(first?.checks.find((c) => c.hypothesis === 'stream-idle-timeout')?.verdict, 'unknown');
   });
 
-  it('totals that did not move during the window are history: no stall named', async () => {
-    const causes = await rootCauses({ ...config, stats: { ...zeroes, ...stalled }, statsLater: { ...zeroes, ...stalled }, intervalSeconds: 30 });
+  it('totals that did not move during the window, with the buffers drained, are history: no stall named', async () => {
+    const drained = { ...zeroes, ...stalled, [`cluster.${C}.upstream_cx_rx_bytes_buffered`]: 0 };
+    const causes = await rootCauses({ ...config, stats: drained, statsLater: drained, intervalSeconds: 30 });
     assert.equal(causes.find((r) => r.id === 'flow-control-stall'), undefined);
+  });
+
+  it('pauses held through the window with full buffers are a stall now (the lab\'s stalled clients)', async () => {
+    const causes = await rootCauses({ ...config, stats: { ...zeroes, ...stalled }, statsLater: { ...zeroes, ...stalled }, intervalSeconds: 30 });
+    const rc = causes.find((r) => r.id === 'flow-control-stall');
+    assert.deepEqual(rc?.entities[0], { kind: 'cluster', name: C });
+    assert.ok(rc?.evidence.some((f) => f.code === 'upstream-bytes-buffered'));
   });
 
   it('pauses matched by resumes: no stall', async () => {

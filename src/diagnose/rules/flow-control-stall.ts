@@ -1,6 +1,7 @@
 // flow-control-stall: a slow client's connection fills its write buffer (the listener's
-// per_connection_buffer_limit_bytes), Envoy pauses reading from the upstream
-// (source/common/router/upstream_request.cc, DownstreamWatermarkManager), the upstream's send queue fills, its
+// per_connection_buffer_limit_bytes; the lab measured that the cluster's does not move the pause), Envoy pauses
+// reading from the upstream (source/common/router/upstream_codec_filter.cc, UpstreamCodecFilter::
+// onAboveWriteBufferHighWatermark, and upstream_request.cc), the upstream's send queue fills, its
 // heartbeat never leaves, and it closes the connection with the request active (UC). Evidence, strongest first:
 // pauses without resumes during a window, buffered bytes worth as many full buffers as connections paused,
 // upstream closes with an active request, a small buffer limit, clients giving up (DC).
@@ -31,16 +32,25 @@ export const rule: DiagnosisRule = {
     const out: Diagnosed[] = [];
     const upstreamBands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'UC' && typeof f.evidence.heartbeatMs === 'number');
     const agentCloses = findings.filter((f) => f.code === 'downstream-close-with-active-request' && f.entity.kind === 'user-agent');
-    // Totals that did not move during a window are history, not a stall now.
-    for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused' && f.severity !== 'info')) {
+    // Totals that did not move during a window are history, not a stall now, unless the connections are still held
+    // paused: no resume in the window and the bytes waiting for their clients fill their buffers.
+    for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused')) {
       const cluster = s.clusters.get(paused.entity.name);
       const clusterName = cluster?.name ?? paused.entity.name;
       const about = (code: string): Finding | undefined => findingsAbout(findings, code, 'cluster', [clusterName])[0];
-      const buffered = about('upstream-bytes-buffered');
-      const upstreamCloses = about('upstream-close-with-active-request');
-      const lowLimit = about('websocket-buffer-limit-low');
       const managers = cluster ? managersForCluster(s, cluster.name) : [];
       const prefixes = new Set(managers.map((m) => m.connectionManager.statPrefix));
+      // A stall holds the bytes in the client connections' write buffers (the lab measured about one listener limit
+      // per paused connection there, and next to nothing in upstream_cx_rx_bytes_buffered): count whichever side
+      // holds more.
+      const buffered = [about('upstream-bytes-buffered'), ...findingsAbout(findings, 'downstream-bytes-buffered', 'connection-manager', prefixes)]
+        .filter((f): f is Finding => f !== undefined)
+        .sort((a, b) => (num(b, 'fullBuffers') ?? 0) - (num(a, 'fullBuffers') ?? 0))[0];
+      const stillHeld =
+        paused.severity === 'info' && paused.evidence.windowResumed === 0 && (num(buffered, 'fullBuffers') ?? 0) >= Math.max(1, (num(paused, 'pausedNowUpperBound') ?? 0) * 0.5);
+      if (paused.severity === 'info' && !stillHeld) continue;
+      const upstreamCloses = about('upstream-close-with-active-request');
+      const lowLimit = about('websocket-buffer-limit-low');
       const downstreamPaused = findingsAbout(findings, 'downstream-reads-paused', 'connection-manager', prefixes);
       const clientCloses = [
         ...findingsAbout(findings, 'downstream-close-with-active-request', 'connection-manager', prefixes),
@@ -51,6 +61,7 @@ export const rule: DiagnosisRule = {
       const explains: Explanation[] = [];
       const evidence: Finding[] = [paused];
       let score = 0.35;
+      if (stillHeld) score += 0.25;
       if (paused.severity === 'error') {
         score += 0.25;
         explains.push({

@@ -1,0 +1,75 @@
+// Bootstraps for the lab's Envoy: one HTTP listener `web` (connection manager stat_prefix `web`, route
+// configuration `local`) in front of the aiohttp backend's cluster `backend`, every part adjustable by a scenario.
+// Written with the field names of Envoy's v3 API (api/envoy/config/bootstrap/v3/bootstrap.proto).
+
+import type { Bootstrap } from './envoy.ts';
+
+type Obj = Record<string, unknown>;
+
+const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const ROUTER = { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } };
+
+/** The socket address of a port on 127.0.0.1 (0: chosen by the OS). */
+export function local(port: number): Obj {
+  return { socket_address: { address: '127.0.0.1', port_value: port } };
+}
+
+/** A cluster of one endpoint on 127.0.0.1. */
+export function cluster(name: string, port: number, extra: Obj = {}): Obj {
+  return {
+    name,
+    connect_timeout: '1s',
+    type: 'STATIC',
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: local(port) } }] }] },
+    ...extra,
+  };
+}
+
+/** A route of the `local` route configuration. */
+export function route(name: string, prefix: string, action: Obj = {}): Obj {
+  return { name, match: { prefix }, route: { cluster: 'backend', ...action } };
+}
+
+/** The connection manager's typed config. */
+export function connectionManager(routes: Obj[], extra: Obj = {}, httpFilters: Obj[] = []): Obj {
+  return {
+    '@type': HCM,
+    stat_prefix: 'web',
+    route_config: { name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes }] },
+    http_filters: [...httpFilters, ROUTER],
+    ...extra,
+  };
+}
+
+/** An HTTP listener `web` on a port chosen by the OS. */
+export function httpListener(hcm: Obj, extra: Obj = {}, chainExtra: Obj = {}): Obj {
+  return {
+    name: 'web',
+    address: local(0),
+    filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }], ...chainExtra }],
+    ...extra,
+  };
+}
+
+/** A whole bootstrap from its listeners and clusters, with the admin on a port chosen by the OS. */
+export function bootstrap(listeners: Obj[], clusters: Obj[], extra: Obj = {}): Bootstrap {
+  return {
+    node: { id: 'lab', cluster: 'lab' },
+    admin: { address: local(0) },
+    static_resources: { listeners, clusters },
+    ...extra,
+  };
+}
+
+/** TCP keepalive on a cluster's upstream connections (cluster.proto, UpstreamConnectionOptions.tcp_keepalive). */
+export const CLUSTER_KEEPALIVE: Obj = { upstream_connection_options: { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 60, keepalive_interval: 20 } } };
+
+/** TCP keepalive on a listener's accepted connections, as socket options every Envoy version takes (Linux levels and names). */
+export const LISTENER_KEEPALIVE: Obj = {
+  socket_options: [
+    { description: 'SO_KEEPALIVE', level: 1, name: 9, int_value: 1, state: 'STATE_PREBIND' },
+    { description: 'TCP_KEEPIDLE', level: 6, name: 4, int_value: 60, state: 'STATE_PREBIND' },
+    { description: 'TCP_KEEPINTVL', level: 6, name: 5, int_value: 20, state: 'STATE_PREBIND' },
+    { description: 'TCP_KEEPCNT', level: 6, name: 6, int_value: 3, state: 'STATE_PREBIND' },
+  ],
+};

@@ -1,0 +1,44 @@
+// envoy-doctor as a user runs it against the lab's Envoy: `diagnose --admin` on the live admin API, and `collect`
+// of a bundle then `analyze` of it. The JSON report is read back (docs/json-schema.md).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from './processes.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const CLI = join(ROOT, 'bin', 'envoy-doctor.js');
+
+/** The parts of the JSON report the lab reads. */
+export interface Report {
+  rootCauses: Array<{
+    id: string;
+    entities: Array<{ kind: string; name: string }>;
+    fixes: Array<{ flavor: string; target: string; apply: string; format: string; text: string }>;
+  }>;
+  findings: Array<{ code: string; entity: { kind: string; name: string }; evidence: Record<string, unknown> }>;
+}
+
+async function cli(args: string[]): Promise<Report> {
+  const r = await run(process.execPath, [CLI, ...args, '-o', 'json', '--fail-on', 'none'], 120_000, { cwd: ROOT });
+  if (r.code !== 0) throw new Error(`envoy-doctor ${args.join(' ')} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  return JSON.parse(r.stdout) as Report;
+}
+
+/** `envoy-doctor diagnose --admin URL` with two samples `intervalSeconds` apart. */
+export function diagnoseLive(admin: string, intervalSeconds: number): Promise<Report> {
+  return cli(['diagnose', '--admin', admin, '--interval', `${intervalSeconds}s`]);
+}
+
+/** `envoy-doctor collect --admin URL` into a bundle, then `envoy-doctor analyze` of that bundle; `keep` keeps it there. */
+export async function collectAndAnalyze(admin: string, intervalSeconds: number, keep?: string): Promise<Report> {
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-bundle-'));
+  const bundle = join(dir, 'bundle');
+  try {
+    const r = await run(process.execPath, [CLI, 'collect', '--admin', admin, '--interval', `${intervalSeconds}s`, '--bundle', bundle], 120_000, { cwd: ROOT });
+    if (r.code !== 0) throw new Error(`envoy-doctor collect exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+    return await cli(['analyze', bundle]);
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+}

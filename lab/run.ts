@@ -1,0 +1,165 @@
+// `npm run lab`: every scenario of lab/scenarios/ on every Envoy version of lab/setup.ts, in a real Envoy.
+// For each: drive the failure and check it happened; run `envoy-doctor diagnose --admin` and `collect` + `analyze`
+// against the real admin API and check the root cause is named first on the right entities; drive the healthy twin
+// and check nothing is named; merge envoy-doctor's own plain-Envoy fix into the failing config, check it with
+// `envoy --mode validate`, replay the load and check the failure is gone and the diagnosis clean.
+// Prints a table and writes .lab/results.json; exits 1 when any check failed.
+//
+//   npm run lab [-- --scenario ID[,ID]] [--envoy VERSION] [--record]
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyFixes } from './apply-fix.ts';
+import { startBackend } from './backend.ts';
+import { collectAndAnalyze, diagnoseLive, type Report } from './doctor.ts';
+import { type Bootstrap, type RunningEnvoy, startEnvoy, validate } from './envoy.ts';
+import { stopAll } from './processes.ts';
+import type { Scenario, ScenarioContext, Variant } from './scenario.ts';
+import { SCENARIOS } from './scenarios/index.ts';
+import { ENVOY_VERSIONS, ensureEnvironment, LAB_DIR, type LabEnvironment } from './setup.ts';
+
+/** One row of .lab/results.json. */
+export interface LabResult {
+  scenario: string;
+  rootCause: string;
+  envoyVersion: string;
+  reproduced: boolean;
+  namedFirst: boolean;
+  healthyClean: boolean;
+  fixApplied: boolean;
+  failureEndedAfterFix: boolean;
+  why: string | null;
+  measured: Record<string, unknown>;
+}
+
+const { values } = parseArgs({
+  options: { scenario: { type: 'string' }, envoy: { type: 'string' }, record: { type: 'boolean', default: false } },
+});
+const wanted = values.scenario?.split(',');
+const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.rootCause));
+if (wanted && scenarios.length !== wanted.length) {
+  console.error(`lab: unknown scenario in ${values.scenario}; known: ${SCENARIOS.map((s) => s.rootCause).join(', ')}`);
+  process.exit(2);
+}
+const versions = values.envoy ? [values.envoy] : [...ENVOY_VERSIONS];
+const log = (line: string) => console.log(`lab: ${line}`);
+
+/** The first root cause of a report, and whether it names the scenario's entities. */
+function namedFirst(s: Scenario, r: Report): { ok: boolean; first: string } {
+  const first = r.rootCauses[0];
+  if (!first) return { ok: false, first: 'none' };
+  const named = new Set(first.entities.map((e) => `${e.kind} ${e.name}`));
+  return { ok: first.id === s.rootCause && s.entities.every((e) => named.has(e)), first: `${first.id} on ${[...named].join(', ')}` };
+}
+
+/** Runs a configuration: Envoy up, load driven, envoy-doctor's two reads; Envoy stopped. */
+async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, bootstrap: Bootstrap, variant: Variant, record?: string) {
+  const envoy: RunningEnvoy = await startEnvoy(env.envoy, bootstrap);
+  try {
+    const observation = await s.drive(ctx, envoy, variant);
+    const interval = s.intervalSeconds ?? 1;
+    const during = s.during?.(ctx, envoy);
+    const live = await diagnoseLive(envoy.admin, interval);
+    await during;
+    mkdirSync(join(LAB_DIR, 'reports'), { recursive: true });
+    writeFileSync(join(LAB_DIR, 'reports', `${s.rootCause}-${ctx.envoyVersion}-${variant}.json`), JSON.stringify(live, null, 1));
+    const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval, record) : undefined;
+    observation.release?.();
+    return { observation, live, bundle };
+  } finally {
+    await envoy.stop();
+  }
+}
+
+async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult> {
+  const backend = await startBackend(env.python);
+  const measured: Record<string, unknown> = {};
+  const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, log: (l) => log(`${s.rootCause} ${env.envoyVersion}: ${l}`) };
+  const result: LabResult = {
+    scenario: s.rootCause,
+    rootCause: s.rootCause,
+    envoyVersion: env.envoyVersion,
+    reproduced: false,
+    namedFirst: false,
+    healthyClean: false,
+    fixApplied: false,
+    failureEndedAfterFix: false,
+    why: null,
+    measured,
+  };
+  try {
+    const failing = s.failing(ctx);
+    const f = await runOnce(s, ctx, env, failing, 'failing', values.record ? join(LAB_DIR, 'record', s.rootCause, env.envoyVersion) : undefined);
+    measured.failing = f.observation.measured;
+    result.reproduced = f.observation.failed;
+    const live = namedFirst(s, f.live);
+    const bundle = namedFirst(s, f.bundle as Report);
+    measured.namedLive = live.first;
+    measured.namedBundle = bundle.first;
+    result.namedFirst = live.ok && bundle.ok;
+
+    const h = await runOnce(s, ctx, env, s.healthy(ctx), 'healthy');
+    measured.healthy = h.observation.measured;
+    measured.healthyNamed = h.live.rootCauses.map((r) => r.id).join(', ') || 'none';
+    result.healthyClean = !h.observation.failed && h.live.rootCauses.length === 0;
+
+    const fixes = f.live.rootCauses.find((r) => r.id === s.rootCause)?.fixes.filter((x) => x.flavor === 'envoy') ?? [];
+    if (s.noFixReplay) result.why = s.noFixReplay;
+    else if (fixes.length === 0) result.why = 'envoy-doctor printed no plain-Envoy fix for this root cause';
+    else {
+      const fixed = applyFixes(failing, fixes);
+      const invalid = await validate(env.envoy, fixed);
+      if (invalid) result.why = `the fix merged into the config does not validate: ${invalid}`;
+      else {
+        result.fixApplied = true;
+        const x = await runOnce(s, ctx, env, fixed, 'fixed');
+        measured.fixed = x.observation.measured;
+        measured.fixedNamed = x.live.rootCauses.map((r) => r.id).join(', ') || 'none';
+        result.failureEndedAfterFix = !x.observation.failed && !x.live.rootCauses.some((r) => r.id === s.rootCause);
+        if (s.fixDoesNotEnd) result.why = s.fixDoesNotEnd;
+      }
+    }
+  } catch (err) {
+    result.why = `${result.why ?? ''}${result.why ? '; ' : ''}lab error: ${(err as Error).message}`;
+  } finally {
+    await backend.stop();
+  }
+  return result;
+}
+
+const started = Date.now();
+const results: LabResult[] = [];
+try {
+  for (const version of versions) {
+    const env = await ensureEnvironment(version, log);
+    for (const s of scenarios) {
+      const t = Date.now();
+      const r = await runScenario(s, env);
+      results.push(r);
+      log(`${s.rootCause} on Envoy ${version}: ${((Date.now() - t) / 1000).toFixed(1)} s ${JSON.stringify(r.measured)}${r.why ? ` (${r.why})` : ''}`);
+    }
+  }
+} catch (err) {
+  console.error(`lab: ${(err as Error).message}`);
+  stopAll();
+  process.exit(1);
+}
+
+mkdirSync(LAB_DIR, { recursive: true });
+writeFileSync(join(LAB_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const mark = (b: boolean) => (b ? 'yes' : 'NO');
+const rows = results.map((r) => [r.scenario, r.envoyVersion, mark(r.reproduced), mark(r.namedFirst), mark(r.healthyClean), r.why && !r.fixApplied ? 'n/a' : mark(r.fixApplied), r.why && !r.fixApplied ? 'n/a' : mark(r.failureEndedAfterFix)]);
+const head = ['scenario', 'envoy', 'reproduced', 'named first', 'healthy clean', 'fix applied', 'failure ended'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
+/** A scenario passes when it reproduced, was named first, its twin was clean, and its fix (where one applies) ended it. */
+const known = new Map(scenarios.map((s) => [s.rootCause, s]));
+const failed = results.filter((r) => {
+  const fixOk = known.get(r.scenario)?.fixDoesNotEnd ? r.fixApplied && !r.failureEndedAfterFix : r.fixApplied ? r.failureEndedAfterFix : Boolean(known.get(r.scenario)?.noFixReplay);
+  return !r.reproduced || !r.namedFirst || !r.healthyClean || !fixOk;
+});
+for (const r of results.filter((x) => x.why)) console.log(`${r.scenario} ${r.envoyVersion}: ${r.why}`);
+console.log(`${results.length - failed.length} passed, ${failed.length} failed (${((Date.now() - started) / 1000).toFixed(0)} s; .lab/results.json)`);
+stopAll();
+process.exit(failed.length > 0 ? 1 : 0);

@@ -1,0 +1,49 @@
+// What a lab scenario is: a root cause driven in a real Envoy, with its healthy twin. The runner (lab/run.ts) starts
+// the backend and Envoy, drives the load, asks envoy-doctor, applies its printed fix and drives the load again.
+
+import type { Backend } from './backend.ts';
+import type { Bootstrap, RunningEnvoy } from './envoy.ts';
+
+/** Where a scenario runs. */
+export interface ScenarioContext {
+  backend: Backend;
+  envoyVersion: string;
+  /** Prints a line of the scenario's measurements. */
+  log(line: string): void;
+}
+
+/** Which configuration a drive runs against. */
+export type Variant = 'failing' | 'healthy' | 'fixed';
+
+/** What driving the load showed: whether the failure happened, and the numbers that say so. */
+export interface Observation {
+  failed: boolean;
+  measured: Record<string, number | string | boolean | null>;
+  /** Ends what the drive left open (called after envoy-doctor has read the Envoy). */
+  release?: () => void;
+}
+
+/** One scenario. */
+export interface Scenario {
+  /** The root cause it reproduces; also the scenario's name. */
+  rootCause: string;
+  /** The entities the root cause must name, as `kind name`. */
+  entities: string[];
+  /** The configuration that fails. */
+  failing(ctx: ScenarioContext): Bootstrap;
+  /** The same configuration done right. */
+  healthy(ctx: ScenarioContext): Bootstrap;
+  /** Drives the load and observes; the Envoy is left running for envoy-doctor to read. */
+  drive(ctx: ScenarioContext, envoy: RunningEnvoy, variant: Variant): Promise<Observation>;
+  /** Seconds between envoy-doctor's two stats samples. */
+  intervalSeconds?: number;
+  /** Runs while envoy-doctor reads (load that must be seen in the window between the samples). */
+  during?(ctx: ScenarioContext, envoy: RunningEnvoy): Promise<void>;
+  /** Why the plain-Envoy fix cannot be proven by a replay, when it cannot. */
+  noFixReplay?: string;
+  /**
+   * What the lab measured when envoy-doctor's fix does not end this failure in a real Envoy. The replay still runs;
+   * the scenario passes only while the failure still happens with the fix applied, so a change in Envoy shows.
+   */
+  fixDoesNotEnd?: string;
+}

@@ -1,0 +1,66 @@
+// flow-control-stall: an aiohttp WebSocket backend (heartbeat 4 s, standing in for heartbeat=55) that streams as
+// fast as it can, and clients that stop reading. The listener's write buffer to the client crosses its
+// per_connection_buffer_limit_bytes, Envoy stops reading from the backend (cluster.*.upstream_flow_control_paused_
+// reading_total; source/common/router/upstream_codec_filter.cc, UpstreamCodecFilter::onAboveWriteBufferHighWatermark,
+// driven by the downstream connection's watermark), the backend's ping waits behind the unread bytes, and aiohttp
+// closes the session 1.5 x heartbeat after the last frame it received (aiohttp web_ws.py: ping after `heartbeat`,
+// pong deadline heartbeat / 2). The twin's clients read.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openWebSocket } from '../clients.ts';
+import { bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener, LISTENER_KEEPALIVE, route } from '../config.ts';
+import { statValue } from '../envoy.ts';
+import type { Scenario } from '../scenario.ts';
+
+/** Envoy Gateway's default for both limits. */
+const LIMIT = 32768;
+const HEARTBEAT_S = 2;
+const CLIENTS = 4;
+
+const config = (ctx: Parameters<Scenario['failing']>[0]) =>
+  bootstrap(
+    [
+      httpListener(connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }] }), {
+        per_connection_buffer_limit_bytes: LIMIT,
+        ...LISTENER_KEEPALIVE,
+      }),
+    ],
+    [cluster('backend', ctx.backend.httpPort, { per_connection_buffer_limit_bytes: LIMIT, ...CLUSTER_KEEPALIVE })],
+  );
+
+export const flowControlStall: Scenario = {
+  rootCause: 'flow-control-stall',
+  entities: ['cluster backend'],
+  failing: config,
+  healthy: config,
+  intervalSeconds: 1,
+  fixDoesNotEnd:
+    'a client that stays slow still misses the heartbeat with the fix applied: the ping waits behind the unread bytes wherever they are buffered, so the closes come at 1.5 x heartbeat with 32 KiB and 1 MiB limits alike (docs/lab.md)',
+  async drive(ctx, envoy, variant) {
+    const port = envoy.ports.get('web');
+    const read = variant === 'healthy';
+    const before = ctx.backend.ended().length;
+    const sessions = await Promise.all(
+      Array.from({ length: CLIENTS }, () => openWebSocket(`ws://127.0.0.1:${port}/ws/stream?heartbeat=${HEARTBEAT_S}&chunk=65536&burst=1048576&every=0.1`, { read })),
+    );
+    await sleep(HEARTBEAT_S * 1.5 * 1000 + 1500);
+    const ended = ctx.backend.ended().slice(before);
+    const heartbeatCloses = ended.filter((e) => e.reason === 'heartbeat-timeout');
+    const paused = await statValue(envoy.admin, 'cluster.backend.upstream_flow_control_paused_reading_total');
+    const resumed = await statValue(envoy.admin, 'cluster.backend.upstream_flow_control_resumed_reading_total');
+    const buffered = await statValue(envoy.admin, 'http.web.downstream_cx_tx_bytes_buffered');
+    const received = await statValue(envoy.admin, 'cluster.backend.upstream_cx_rx_bytes_total');
+    return {
+      release: () => sessions.forEach((s) => s.close()),
+      failed: heartbeatCloses.length > 0,
+      measured: {
+        heartbeatCloses: heartbeatCloses.length,
+        closedAfterSeconds: heartbeatCloses.length ? Math.max(...heartbeatCloses.map((e) => e.seconds)) : null,
+        paused,
+        resumed,
+        downstreamTxBufferedBytes: buffered,
+        upstreamRxBytes: received,
+      },
+    };
+  },
+};

@@ -1,0 +1,6 @@
+// Every lab scenario, one per root cause, in the order the lab runs them.
+
+import type { Scenario } from '../scenario.ts';
+import { flowControlStall } from './flow-control-stall.ts';
+
+export const SCENARIOS: Scenario[] = [flowControlStall];
