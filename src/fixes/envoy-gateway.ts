@@ -2,28 +2,58 @@
 // BackendTrafficPolicy `connection.bufferLimit` and `tcpKeepalive` for the xRoute behind a cluster
 // (internal/gatewayapi/clustersettings.go), ClientTrafficPolicy `connection.bufferLimit` and `tcpKeepalive`
 // for a Gateway listener via targetRefs[].sectionName (internal/gatewayapi/clienttrafficpolicy.go).
-// A route-level BackendTrafficPolicy replaces a gateway-level one outright unless it sets mergeType
-// (StrategicMerge, Envoy Gateway >= 1.4, route targets only), so the policies rendered here set it.
+// Each fix is computed against the policy that wins for its target, or the one it would replace:
+// - a rule-level (sectionName) BackendTrafficPolicy beats a route-level one, which beats a Gateway-level one; the
+//   winning live one is patched with its fields kept. A new route-level one sets mergeType: StrategicMerge
+//   (Envoy Gateway >= 1.4, route targets only) so the Gateway-level one's fields still apply; where the running
+//   release has no mergeType it copies them instead;
+// - a section-level ClientTrafficPolicy replaces the Gateway-wide one on that listener (no mergeType exists for
+//   ClientTrafficPolicy): a new one carries every field of the live Gateway-wide policy, and says so;
+// - `httpUpgrade` is merged by type into the live list, and `requestBuffer` (refused together with it from 1.8.0)
+//   dropped from the object that would carry both;
+// - an HTTPRoute rule's `timeouts.request` wins over a policy's `requestTimeout`: the HTTPRoute is changed then;
+// - durations match the CRD pattern `^([0-9]{1,5}(h|m|s|ms)){1,4}$`; fields the detected release lacks are left
+//   out (versions.ts), and every fix states the release it needs.
 
 import { stringify } from 'yaml';
-import type { FixChange, RenderedFix } from '../model/finding.ts';
-import { type KubeObject, policyTargets, routeBackendPolicies } from '../model/kubernetes.ts';
+import type { Explanation, FixChange, RenderedFix } from '../model/finding.ts';
+import { type KubeObject, policyTargets } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { routeByName } from '../model/topology.ts';
-import { gatewayDuration } from '../parse/durations.ts';
-import { quantity } from './quantity.ts';
+import { crdDuration, quantity } from './quantity.ts';
 import { changeTarget, deepMerge } from './changes.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 import { envoyProxyObjects, type EnvoyProxyPatch, gatewayListenerOf, objectName } from './gateway-objects.ts';
 import { envoyGatewayStatsMatches } from './stats-inclusion.ts';
+import { describeVersion, type DetectedVersion, ENVOY_GATEWAY_SINCE, envoyGatewayVersion, type GatedFeature, highest, supports } from './versions.ts';
 
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
+/** Fields that name what a policy applies to: never copied from another policy. */
+const TARGET_FIELDS = ['targetRef', 'targetRefs', 'targetSelectors'];
 
 function routeOf(s: Snapshot, cluster: string): SourceObject | undefined {
   return s.clusters.get(cluster)?.sources.find((o) => ROUTE_KINDS.has(o.kind));
 }
 
+/**
+ * Fields Envoy Gateway's release notes name but the published CRD schema (after v1.9.0) does not declare: the API
+ * server would prune them, so they are never rendered.
+ */
+const NOT_DECLARED: ReadonlySet<GatedFeature> = new Set(['BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout']);
 
+/** The gated field a change sets in its policy, if any. */
+function gatedFeature(c: FixChange): GatedFeature | undefined {
+  switch (c.kind) {
+    case 'route-idle-timeout':
+      return 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout';
+    case 'listener-stream-idle-timeout':
+      return 'ClientTrafficPolicy.spec.timeout.http.streamIdleTimeout';
+    case 'listener-max-stream-duration':
+      return c.ms > 0 ? 'ClientTrafficPolicy.spec.connection.connectionLimit.maxStreamDuration' : undefined;
+    default:
+      return undefined;
+  }
+}
 
 /** The part of a policy's `spec` one change sets (undefined when the policy cannot express it). */
 function specPatch(c: FixChange): Record<string, unknown> | undefined {
@@ -33,15 +63,15 @@ function specPatch(c: FixChange): Record<string, unknown> | undefined {
       return { connection: { bufferLimit: quantity(c.bytes) } };
     case 'cluster-tcp-keepalive':
     case 'listener-tcp-keepalive':
-      return { tcpKeepalive: { probes: c.probes, idleTime: gatewayDuration(c.timeSeconds * 1000), interval: gatewayDuration(c.intervalSeconds * 1000) } };
+      return { tcpKeepalive: { probes: c.probes, idleTime: crdDuration(c.timeSeconds * 1000), interval: crdDuration(c.intervalSeconds * 1000) } };
     case 'route-timeout':
-      return { timeout: { http: { requestTimeout: gatewayDuration(c.ms) } } };
+      return { timeout: { http: { requestTimeout: crdDuration(c.ms) } } };
     case 'route-idle-timeout':
     case 'listener-stream-idle-timeout':
-      return { timeout: { http: { streamIdleTimeout: gatewayDuration(c.ms) } } };
+      return { timeout: { http: { streamIdleTimeout: crdDuration(c.ms) } } };
     case 'cluster-max-connection-duration':
-      // Unset means unlimited; a policy cannot say "none", so a limit to lift is a field to remove (see the note).
-      return c.ms > 0 ? { timeout: { http: { maxConnectionDuration: gatewayDuration(c.ms) } } } : undefined;
+      // Unset means unlimited; a policy cannot say "none", so a limit to lift is a field to remove.
+      return c.ms > 0 ? { timeout: { http: { maxConnectionDuration: crdDuration(c.ms) } } } : undefined;
     case 'cluster-circuit-breakers':
       return { circuitBreaker: { maxConnections: c.maxConnections, maxPendingRequests: c.maxPendingRequests, maxParallelRequests: c.maxRequests } };
     case 'route-websocket-upgrade':
@@ -54,12 +84,12 @@ function specPatch(c: FixChange): Record<string, unknown> | undefined {
     case 'listener-max-stream-duration':
       // ClientTrafficPolicy connection.connectionLimit.maxStreamDuration sets the connection manager's limit
       // (internal/xds/translator/listener.go); lifting it is removing the field.
-      return c.ms > 0 ? { connection: { connectionLimit: { maxStreamDuration: gatewayDuration(c.ms) } } } : undefined;
+      return c.ms > 0 ? { connection: { connectionLimit: { maxStreamDuration: crdDuration(c.ms) } } } : undefined;
     case 'tcp-proxy-idle-timeout':
-      return { timeout: { tcp: { idleTimeout: gatewayDuration(c.ms) } } };
+      return { timeout: { tcp: { idleTimeout: crdDuration(c.ms) } } };
     case 'listener-allow-connect':
     case 'proxy-drain-time':
-      // Not policy fields: an EnvoyPatchPolicy and the EnvoyProxy (see otherObjects).
+      // Not policy fields: an EnvoyPatchPolicy and the EnvoyProxy (see proxyObjects).
       return undefined;
     case 'policy-fields':
       return c.fields;
@@ -69,15 +99,11 @@ function specPatch(c: FixChange): Record<string, unknown> | undefined {
   }
 }
 
-/** The spec fields a group of changes sets, merged (copied policy fields last, so a user's own values win). */
-function specFields(changes: FixChange[]): Record<string, unknown> {
-  const spec: Record<string, unknown> = {};
-  for (const c of changes.filter((x) => x.kind !== 'policy-fields')) {
-    const patch = specPatch(c);
-    if (patch) deepMerge(spec, patch);
-  }
-  for (const c of changes.filter((x) => x.kind === 'policy-fields')) deepMerge(spec, specPatch(c) ?? {});
-  return spec;
+/** A policy's spec without the fields that name its targets. */
+function withoutTargets(spec: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out = structuredClone(spec ?? {});
+  for (const f of TARGET_FIELDS) delete out[f];
+  return out;
 }
 
 /** The object a group of changes lands in: an existing policy to patch, or a new one. */
@@ -89,10 +115,50 @@ interface PolicyTarget {
   targetRef: Record<string, string>;
   /** The live object, when the change patches an existing policy. */
   existing?: KubeObject;
-  route?: string;
+  /** For a new policy: the live Gateway-level one it would replace on its target, whose fields it must carry. */
+  replaces?: KubeObject;
+  /** For a new route-level BackendTrafficPolicy: the live Gateway-level one it merges with (mergeType). */
+  parent?: KubeObject;
+  route?: SourceObject;
+  /** The Gateway and listener of a ClientTrafficPolicy. */
+  gateway?: string;
+  listener?: string;
 }
 
-function backendTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
+const sameNamespace = (p: KubeObject, namespace: string) => (p.metadata.namespace ?? namespace) === namespace;
+
+/** The live HTTPRoute (or other xRoute) of a source object. */
+function liveRoute(s: Snapshot, route: SourceObject): KubeObject | undefined {
+  return route.kind === 'HTTPRoute' ? s.kubernetes?.httpRoutes.find((r) => r.metadata.name === route.name && sameNamespace(r, route.namespace)) : undefined;
+}
+
+/** The rule of an xRoute a source object names, from the live route. */
+function liveRule(s: Snapshot, route: SourceObject): Record<string, unknown> | undefined {
+  if (route.rule === undefined) return undefined;
+  const rules = liveRoute(s, route)?.spec?.rules;
+  const rule = Array.isArray(rules) ? rules[route.rule] : undefined;
+  return rule && typeof rule === 'object' ? (rule as Record<string, unknown>) : undefined;
+}
+
+/** The live Gateway-level BackendTrafficPolicy a route's own policy would merge with or replace: its listener's, else the Gateway's. */
+function gatewayBackendPolicy(s: Snapshot, route: SourceObject): KubeObject | undefined {
+  const parents = liveRoute(s, route)?.spec?.parentRefs;
+  const refs = (Array.isArray(parents) ? parents : []) as Array<{ name?: string; namespace?: string; sectionName?: string; kind?: string }>;
+  const policies = s.kubernetes?.backendTrafficPolicies ?? [];
+  for (const sectioned of [true, false]) {
+    for (const ref of refs) {
+      if (ref.kind !== undefined && ref.kind !== 'Gateway') continue;
+      const ns = ref.namespace ?? route.namespace;
+      const found = policies.find(
+        (p) => sameNamespace(p, ns) && policyTargets(p).some((t) => t.kind === 'Gateway' && t.name === ref.name && (sectioned ? t.sectionName !== undefined && t.sectionName === ref.sectionName : t.sectionName === undefined)),
+      );
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function backendTarget(s: Snapshot, c: FixChange, version: DetectedVersion): PolicyTarget | undefined {
   if (c.kind === 'policy-fields') {
     const existing = s.kubernetes?.backendTrafficPolicies.find((p) => p.metadata.namespace === c.policy.namespace && p.metadata.name === c.policy.name);
     if (!existing) return undefined;
@@ -102,21 +168,29 @@ function backendTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
   if (target.kind !== 'cluster' && target.kind !== 'route') return undefined;
   const route = target.kind === 'cluster' ? routeOf(s, target.name) : routeByName(s, target.name)?.sources.find((o) => ROUTE_KINDS.has(o.kind));
   if (!route) return undefined;
-  // Patch the route-level policy that already wins for this route, instead of adding a second one that would conflict.
-  const existing = s.kubernetes ? routeBackendPolicies(s.kubernetes, route.kind, route.namespace, route.name)[0] : undefined;
+  // The policy that wins for this rule: one for the rule's section, else one for the whole route. Patching it
+  // keeps everything it sets; a second one would conflict with it.
+  const ruleName = liveRule(s, route)?.name;
+  const onRoute = (s.kubernetes?.backendTrafficPolicies ?? []).filter((p) => sameNamespace(p, route.namespace));
+  const targets = (p: KubeObject, section: string | undefined) => policyTargets(p).some((t) => t.kind === route.kind && t.name === route.name && t.sectionName === section);
+  const existing = (typeof ruleName === 'string' ? onRoute.find((p) => targets(p, ruleName)) : undefined) ?? onRoute.find((p) => targets(p, undefined));
   if (existing) {
     const namespace = existing.metadata.namespace ?? route.namespace;
-    return { key: `BackendTrafficPolicy|${namespace}|${existing.metadata.name}`, kind: 'BackendTrafficPolicy', namespace, name: existing.metadata.name, targetRef: {}, existing, route: `${route.namespace}/${route.name}` };
+    return { key: `BackendTrafficPolicy|${namespace}|${existing.metadata.name}`, kind: 'BackendTrafficPolicy', namespace, name: existing.metadata.name, targetRef: {}, existing, route };
   }
   const name = objectName(route.name, 'connection');
-  return {
+  const gatewayPolicy = gatewayBackendPolicy(s, route);
+  const t: PolicyTarget = {
     key: `BackendTrafficPolicy|${route.namespace}|${name}`,
     kind: 'BackendTrafficPolicy',
     namespace: route.namespace,
     name,
     targetRef: { group: 'gateway.networking.k8s.io', kind: route.kind, name: route.name },
-    route: `${route.namespace}/${route.name}`,
+    route,
   };
+  if (gatewayPolicy && supports(version, 'BackendTrafficPolicy.spec.mergeType') === 'no') t.replaces = gatewayPolicy;
+  else if (gatewayPolicy) t.parent = gatewayPolicy;
+  return t;
 }
 
 function clientTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
@@ -125,54 +199,182 @@ function clientTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
   const gw = gatewayListenerOf(s, target.name);
   if (!gw) return undefined;
   const sectionName = gw.sectionName as string;
-  const existing = s.kubernetes?.clientTrafficPolicies.find(
-    (p) => p.metadata.namespace === gw.namespace && policyTargets(p).some((t) => t.kind === 'Gateway' && t.name === gw.name && t.sectionName === sectionName),
-  );
+  const policies = (s.kubernetes?.clientTrafficPolicies ?? []).filter((p) => sameNamespace(p, gw.namespace));
+  const onGateway = (p: KubeObject, section: string | undefined) => policyTargets(p).some((t) => t.kind === 'Gateway' && t.name === gw.name && t.sectionName === section);
+  const existing = policies.find((p) => onGateway(p, sectionName));
+  const where = { gateway: `${gw.namespace}/${gw.name}`, listener: sectionName };
   if (existing) {
-    return { key: `ClientTrafficPolicy|${gw.namespace}|${existing.metadata.name}`, kind: 'ClientTrafficPolicy', namespace: gw.namespace, name: existing.metadata.name, targetRef: {}, existing };
+    return { key: `ClientTrafficPolicy|${gw.namespace}|${existing.metadata.name}`, kind: 'ClientTrafficPolicy', namespace: gw.namespace, name: existing.metadata.name, targetRef: {}, existing, ...where };
   }
   const name = objectName(gw.name, sectionName, 'connection');
-  return {
+  const t: PolicyTarget = {
     key: `ClientTrafficPolicy|${gw.namespace}|${name}`,
     kind: 'ClientTrafficPolicy',
     namespace: gw.namespace,
     name,
     targetRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gw.name, sectionName },
+    ...where,
   };
+  const gatewayWide = policies.find((p) => onGateway(p, undefined));
+  if (gatewayWide) t.replaces = gatewayWide;
+  return t;
 }
 
-/** Removes a nested field from a copy-on-write spec, copying the objects on the way. */
-function removeField(spec: Record<string, unknown>, path: string[]): void {
+/** Removes a nested field; true when it was there. */
+function removeField(spec: Record<string, unknown>, path: string[]): boolean {
   let cur = spec;
   for (const key of path.slice(0, -1)) {
     const next = cur[key];
-    if (!next || typeof next !== 'object' || Array.isArray(next)) return;
-    cur[key] = { ...(next as Record<string, unknown>) };
-    cur = cur[key] as Record<string, unknown>;
+    if (!next || typeof next !== 'object' || Array.isArray(next)) return false;
+    cur = next as Record<string, unknown>;
   }
-  delete cur[path[path.length - 1] as string];
+  const last = path[path.length - 1] as string;
+  if (!(last in cur)) return false;
+  delete cur[last];
+  return true;
 }
 
-/** The policy object: the live one with its fields kept (status and server-set metadata dropped), or a new one. */
-function policyObject(t: PolicyTarget, changes: FixChange[]): Record<string, unknown> {
-  const fields = specFields(changes);
-  if (t.existing) {
-    const metadata: Record<string, unknown> = { name: t.existing.metadata.name, namespace: t.namespace };
-    const spec = deepMerge({ ...(t.existing.spec ?? {}) }, fields);
-    if (changes.some((c) => c.kind === 'route-disable-request-buffer')) delete spec.requestBuffer;
-    if (changes.some((c) => c.kind === 'listener-max-stream-duration' && c.ms === 0)) removeField(spec, ['connection', 'connectionLimit', 'maxStreamDuration']);
-    if (t.existing.metadata.labels) metadata.labels = t.existing.metadata.labels;
-    return {
-      apiVersion: t.existing.apiVersion,
-      kind: t.kind,
-      metadata,
-      spec,
+/** `httpUpgrade` entries merged by type: the live ones kept in their order, new types appended. */
+function mergeUpgrades(live: unknown, added: unknown): unknown[] {
+  const out = Array.isArray(live) ? structuredClone(live) : [];
+  const typeOf = (u: unknown) => (u && typeof u === 'object' ? String((u as { type?: unknown }).type ?? '').toLowerCase() : '');
+  for (const u of Array.isArray(added) ? added : []) if (!out.some((x) => typeOf(x) === typeOf(u))) out.push(u);
+  return out;
+}
+
+const policyName = (p: KubeObject, fallback: string) => `${p.metadata.namespace ?? fallback}/${p.metadata.name}`;
+
+/** The policy object for a group of changes, with the notes that say what it keeps, drops and needs. */
+function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], version: DetectedVersion): { object: Record<string, unknown>; notes: Explanation[] } {
+  const notes: Explanation[] = [];
+  const needs: GatedFeature[] = [];
+  const described = describeVersion(version);
+  // The fix's own fields first, then fields copied from a policy it overrides, so a user's own values win.
+  const fields: Record<string, unknown> = {};
+  let upgrades: unknown[] = [];
+  for (const c of changes.filter((x) => x.kind !== 'policy-fields')) {
+    const feature = gatedFeature(c);
+    if (feature && NOT_DECLARED.has(feature)) {
+      notes.push({ code: 'envoy-gateway-field-not-declared', values: { field: feature } });
+      continue;
+    }
+    if (feature && supports(version, feature) === 'no') {
+      notes.push({ code: 'envoy-gateway-field-left-out', values: { field: feature, since: ENVOY_GATEWAY_SINCE[feature], version: described } });
+      continue;
+    }
+    if (feature) needs.push(feature);
+    const patch = specPatch(c);
+    if (!patch) continue;
+    const { httpUpgrade, ...rest } = patch;
+    if (httpUpgrade) upgrades = mergeUpgrades(upgrades, httpUpgrade);
+    deepMerge(fields, rest);
+  }
+  for (const c of changes.filter((x) => x.kind === 'policy-fields')) deepMerge(fields, specPatch(c) ?? {});
+
+  // What the object starts from: the live policy, or (new) the fields of the live one it would replace.
+  const base = t.existing ? withoutTargets(t.existing.spec) : t.replaces ? withoutTargets(t.replaces.spec) : {};
+  const spec: Record<string, unknown> = t.existing
+    ? { ...TARGET_FIELDS.reduce<Record<string, unknown>>((o, f) => (t.existing?.spec?.[f] !== undefined ? { ...o, [f]: t.existing.spec[f] } : o), {}) }
+    : { targetRefs: [t.targetRef] };
+  if (!t.existing && t.kind === 'BackendTrafficPolicy' && !t.replaces && supports(version, 'BackendTrafficPolicy.spec.mergeType') !== 'no') {
+    spec.mergeType = 'StrategicMerge';
+    needs.push('BackendTrafficPolicy.spec.mergeType');
+  }
+  Object.assign(spec, base);
+  deepMerge(spec, fields);
+  if (upgrades.length > 0) {
+    // A merged Gateway-level policy's list would be replaced by this one's: its upgrade types are kept here too.
+    const inherited = t.parent ? mergeUpgrades(spec.httpUpgrade, t.parent.spec?.httpUpgrade) : spec.httpUpgrade;
+    spec.httpUpgrade = mergeUpgrades(inherited, upgrades);
+  }
+
+  // Fields the fix removes on purpose.
+  const removed: string[] = [];
+  if (changes.some((c) => c.kind === 'route-disable-request-buffer') && removeField(spec, ['requestBuffer'])) removed.push('requestBuffer');
+  if (spec.httpUpgrade !== undefined && removeField(spec, ['requestBuffer'])) {
+    notes.push({ code: 'request-buffer-dropped-for-upgrade', values: { policy: `${t.namespace}/${t.name}`, since: ENVOY_GATEWAY_SINCE['BackendTrafficPolicy.spec.requestBuffer+httpUpgrade refused'] } });
+  }
+  if (changes.some((c) => c.kind === 'cluster-max-connection-duration' && c.ms === 0) && removeField(spec, ['timeout', 'http', 'maxConnectionDuration'])) removed.push('timeout.http.maxConnectionDuration');
+  if (changes.some((c) => c.kind === 'listener-max-stream-duration' && c.ms === 0) && removeField(spec, ['connection', 'connectionLimit', 'maxStreamDuration'])) {
+    removed.push('connection.connectionLimit.maxStreamDuration');
+  }
+  for (const field of removed) notes.push({ code: 'policy-field-removed', values: { policy: `${t.namespace}/${t.name}`, field } });
+  // A limit to lift that this object never had may still be set by another policy: say where to look.
+  if (changes.some((c) => c.kind === 'route-disable-request-buffer') && !removed.includes('requestBuffer') && !t.existing) notes.push({ code: 'remove-policy-field', values: { field: 'requestBuffer' } });
+  if (changes.some((c) => c.kind === 'cluster-max-connection-duration' && c.ms === 0) && !removed.includes('timeout.http.maxConnectionDuration')) {
+    notes.push({ code: 'remove-policy-field', values: { field: 'timeout.http.maxConnectionDuration' } });
+  }
+  if (changes.some((c) => c.kind === 'listener-max-stream-duration' && c.ms === 0) && !removed.includes('connection.connectionLimit.maxStreamDuration')) {
+    notes.push({ code: 'remove-policy-field', values: { field: 'connection.connectionLimit.maxStreamDuration' } });
+  }
+  if (t.parent && spec.httpUpgrade !== undefined && t.parent.spec?.requestBuffer !== undefined) {
+    notes.push({ code: 'parent-policy-request-buffer', values: { policy: policyName(t.parent, t.namespace) } });
+  }
+
+  // Which live object this is computed against, and why.
+  if (t.existing) notes.unshift({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
+  else if (t.replaces && t.kind === 'ClientTrafficPolicy') {
+    notes.unshift({ code: 'client-policy-carries-gateway-policy', values: { policy: policyName(t.replaces, t.namespace), gateway: t.gateway ?? '', listener: t.listener ?? '' } });
+  } else if (t.replaces) {
+    notes.unshift({ code: 'backend-policy-carries-gateway-policy', values: { policy: policyName(t.replaces, t.namespace), version: described } });
+  } else if (t.kind === 'BackendTrafficPolicy') {
+    notes.push({ code: t.parent ? 'policy-merges-with-gateway-policy' : 'policy-may-be-overridden', values: { route: t.route ? `${t.route.namespace}/${t.route.name}` : '', policy: t.parent ? policyName(t.parent, t.namespace) : '' } });
+  } else if (!s.kubernetes) {
+    notes.push({ code: 'client-policy-may-be-overridden', values: { gateway: t.gateway ?? '', listener: t.listener ?? '' } });
+  }
+  if (t.kind === 'ClientTrafficPolicy' && changes.some((c) => c.kind === 'listener-buffer-limit')) notes.push({ code: 'listener-limit-pauses-upstream', values: {} });
+
+  const minimum = highest(needs.map((f) => ENVOY_GATEWAY_SINCE[f]));
+  if (minimum) notes.push({ code: 'envoy-gateway-minimum-version', values: { minimum, fields: [...new Set(needs)].join(', '), version: described } });
+
+  const metadata: Record<string, unknown> = { name: t.name, namespace: t.namespace };
+  if (t.existing?.metadata.labels) metadata.labels = t.existing.metadata.labels;
+  const apiVersion = t.existing?.apiVersion ?? 'gateway.envoyproxy.io/v1alpha1';
+  return { object: { apiVersion, kind: t.kind, metadata, spec }, notes };
+}
+
+/**
+ * Request timeouts an HTTPRoute rule sets itself (`timeouts.request`) win over a policy's `requestTimeout`: the rule
+ * is changed in the live HTTPRoute instead, rendered whole (status dropped).
+ */
+function routeTimeoutObjects(s: Snapshot, changes: FixChange[]): { rendered: RenderedChangeSet[]; handled: Set<FixChange> } {
+  const byRoute = new Map<string, { live: KubeObject; route: SourceObject; edits: Array<{ rule: number; ms: number; change: FixChange; was: unknown }> }>();
+  const handled = new Set<FixChange>();
+  for (const c of changes) {
+    if (c.kind !== 'route-timeout') continue;
+    const route = routeByName(s, c.route)?.sources.find((o) => ROUTE_KINDS.has(o.kind));
+    if (!route || route.rule === undefined) continue;
+    const rule = liveRule(s, route);
+    const was = (rule?.timeouts as { request?: unknown } | undefined)?.request;
+    const live = liveRoute(s, route);
+    if (was === undefined || !live) continue;
+    const key = `${route.namespace}/${route.name}`;
+    const entry = byRoute.get(key) ?? { live, route, edits: [] };
+    entry.edits.push({ rule: route.rule, ms: c.ms, change: c, was });
+    byRoute.set(key, entry);
+    handled.add(c);
+  }
+  const rendered = [...byRoute.values()].map(({ live, route, edits }) => {
+    const spec = structuredClone(live.spec ?? {});
+    const rules = spec.rules as Array<Record<string, unknown>>;
+    for (const e of edits) {
+      const rule = rules[e.rule] as Record<string, unknown>;
+      rule.timeouts = { ...(rule.timeouts as Record<string, unknown>), request: crdDuration(e.ms) };
+    }
+    const metadata: Record<string, unknown> = { name: live.metadata.name, namespace: live.metadata.namespace ?? route.namespace };
+    if (live.metadata.labels) metadata.labels = live.metadata.labels;
+    const fix: RenderedFix = {
+      flavor: 'envoy-gateway',
+      target: `${route.kind} ${route.namespace}/${route.name}`,
+      apply: 'kubectl-apply',
+      format: 'yaml',
+      text: stringify({ apiVersion: live.apiVersion, kind: live.kind, metadata, spec }, { lineWidth: 0 }),
+      notes: edits.map((e) => ({ code: 'httproute-timeout-wins', values: { route: `${route.namespace}/${route.name}`, rule: e.rule, was: String(e.was), timeout: crdDuration(e.ms) } })),
     };
-  }
-  const merge = t.kind === 'BackendTrafficPolicy' ? { mergeType: 'StrategicMerge' } : {};
-  return { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: t.kind, metadata: { name: t.name, namespace: t.namespace }, spec: { targetRefs: [t.targetRef], ...merge, ...fields } };
+    return { fix, changes: edits.map((e) => e.change) };
+  });
+  return { rendered, handled };
 }
-
 
 /**
  * Changes no traffic policy can express, per Gateway: `allow_connect` through an EnvoyPatchPolicy (a JSON patch of
@@ -229,7 +431,7 @@ function proxyObjects(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
     }
     if (drain.length > 0) {
       const seconds = Math.max(...drain.map((c) => (c.kind === 'proxy-drain-time' ? c.seconds : 0)));
-      patches.push({ gateway, spec: { shutdown: { drainTimeout: gatewayDuration(seconds * 1000) } }, notes: [{ code: 'drain-timeout-slows-shutdown', values: { drainSeconds: seconds } }], changes: drain });
+      patches.push({ gateway, spec: { shutdown: { drainTimeout: crdDuration(seconds * 1000) } }, notes: [{ code: 'drain-timeout-slows-shutdown', values: { drainSeconds: seconds } }], changes: drain });
     }
   }
   const stats = envoyGatewayStatsMatches(s, changes);
@@ -240,44 +442,33 @@ function proxyObjects(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
 export const envoyGatewayRenderer: FixRenderer = {
   flavor: 'envoy-gateway',
   render(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
+    const version = envoyGatewayVersion(s);
+    const routeTimeouts = routeTimeoutObjects(s, changes);
     const targets = new Map<string, { target: PolicyTarget; changes: FixChange[] }>();
     for (const c of changes) {
-      if (c.kind === 'listener-allow-connect' || c.kind === 'proxy-drain-time') continue;
-      const t = backendTarget(s, c) ?? clientTarget(s, c);
+      if (c.kind === 'listener-allow-connect' || c.kind === 'proxy-drain-time' || routeTimeouts.handled.has(c)) continue;
+      const t = backendTarget(s, c, version) ?? clientTarget(s, c);
       if (!t) continue;
       const entry = targets.get(t.key) ?? { target: t, changes: [] };
       entry.changes.push(c);
       targets.set(t.key, entry);
     }
     // A new listener-level ClientTrafficPolicy that sets nothing would still replace a Gateway-wide one: none is rendered.
-    const rendered = [...targets.values()].filter(({ target: t, changes: group }) => t.existing || Object.keys(specFields(group)).length > 0 || t.kind === 'BackendTrafficPolicy');
+    const rendered = [...targets.values()].filter(({ target: t, changes: group }) => t.existing || t.kind === 'BackendTrafficPolicy' || group.some((c) => specPatch(c) !== undefined));
     const policies = rendered.map(({ target: t, changes: group }) => {
-      const notes: RenderedFix['notes'] = [];
-      if (t.existing) notes.push({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
-      if (!t.existing && group.some((c) => c.kind === 'route-disable-request-buffer')) {
-        notes.push({ code: 'remove-policy-field', values: { field: 'requestBuffer' } });
-      }
-      if (group.some((c) => c.kind === 'cluster-max-connection-duration' && c.ms === 0)) {
-        notes.push({ code: 'remove-policy-field', values: { field: 'timeout.http.maxConnectionDuration' } });
-      }
-      else if (t.kind === 'BackendTrafficPolicy') notes.push({ code: 'policy-may-be-overridden', values: { route: t.route ?? '' } });
-      if (t.kind === 'ClientTrafficPolicy') {
-        if (!t.existing && group.some((c) => c.kind === 'listener-max-stream-duration' && c.ms === 0)) {
-          notes.push({ code: 'remove-policy-field', values: { field: 'connection.connectionLimit.maxStreamDuration' } });
-        }
-        if (group.some((c) => c.kind === 'listener-buffer-limit')) notes.push({ code: 'listener-limit-pauses-upstream', values: {} });
-        if (!t.existing) notes.push({ code: 'client-policy-may-be-overridden', values: { gateway: `${t.namespace}/${String(t.targetRef.name)}`, listener: String(t.targetRef.sectionName) } });
-      }
+      const { object, notes } = policyObject(s, t, group, version);
+      const spec = object.spec as { timeout?: { http?: { requestTimeout?: unknown } } };
+      if (spec.timeout?.http?.requestTimeout === '0s') notes.push({ code: 'request-timeout-zero-disables-idle', values: {} });
       const fix: RenderedFix = {
         flavor: 'envoy-gateway',
         target: `${t.kind} ${t.namespace}/${t.name}`,
         apply: 'kubectl-apply',
         format: 'yaml',
-        text: stringify(policyObject(t, group), { lineWidth: 0 }),
+        text: stringify(object, { lineWidth: 0 }),
         notes,
       };
       return { fix, changes: group };
     });
-    return [...policies, ...proxyObjects(s, changes)];
+    return [...policies, ...routeTimeouts.rendered, ...proxyObjects(s, changes)];
   },
 };

@@ -18,4 +18,45 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
     'envoy-listener-keepalive-socket-options',
     "listener keepalive as socket options (Envoy {envoyVersion}): merged by level and name, the listener's other socket options kept; from Envoy 1.37 Listener.tcp_keepalive does the same",
   ),
+  // Envoy Gateway
+  note(
+    'client-policy-carries-gateway-policy',
+    'a ClientTrafficPolicy for listener {listener} replaces the Gateway-wide {policy} on that listener (ClientTrafficPolicy has no mergeType), so this one carries every field {policy} sets besides the fix; a later change to {policy} no longer reaches {listener}',
+  ),
+  note(
+    'backend-policy-carries-gateway-policy',
+    'a route-level BackendTrafficPolicy replaces the Gateway-level {policy} for the route, and Envoy Gateway {version} has no mergeType (>= 1.4): this one carries every field {policy} sets besides the fix',
+  ),
+  note(
+    'policy-merges-with-gateway-policy',
+    'mergeType: StrategicMerge merges this policy into the Gateway-level {policy} for {route}, so its fields still apply (Envoy Gateway >= 1.4); a list this policy sets, such as httpUpgrade, replaces the one in {policy}, so its entries are repeated here',
+  ),
+  note('policy-field-removed', '{field} is removed from {policy}: unset means unlimited (or, for requestBuffer, no buffering)'),
+  note(
+    'request-buffer-dropped-for-upgrade',
+    'requestBuffer is removed from {policy}: from Envoy Gateway {since} a policy with both requestBuffer and httpUpgrade is refused, and buffered routes lose their WebSocket upgrade (clients get 403 upgrade_failed)',
+  ),
+  note('parent-policy-request-buffer', 'the Gateway-level {policy} sets requestBuffer, which merges into this policy beside httpUpgrade: remove it there, or Envoy Gateway >= 1.8 refuses the merged policy'),
+  note(
+    'request-timeout-zero-disables-idle',
+    "requestTimeout: 0s also sets the route's idle_timeout to 0 in Envoy Gateway: the stream idle timeout no longer ends quiet streams on the route, so a dead peer's WebSocket stays open until TCP keepalive or the connection idle timeout finds it",
+  ),
+  note(
+    'httproute-timeout-wins',
+    "rule {rule} of HTTPRoute {route} sets timeouts.request ({was}), which wins over any BackendTrafficPolicy requestTimeout: the rule's own timeout is set to {timeout} instead",
+  ),
+  note(
+    'envoy-gateway-field-not-declared',
+    "{field} is left out: the published Envoy Gateway schema (after v1.9.0) does not declare it, so the API server would drop it; the listener's ClientTrafficPolicy timeout.http.streamIdleTimeout sets the stream idle timeout of every route on it that has no idle_timeout of its own",
+  ),
+  note('envoy-gateway-field-left-out', '{field} is left out: it needs Envoy Gateway >= {since}, and this one is {version}'),
+  note('envoy-gateway-minimum-version', 'needs Envoy Gateway >= {minimum} for {fields} (detected: {version}); an older release rejects or ignores them'),
+  note(
+    'envoyproxy-replaces-gatewayclass',
+    "envoy-doctor does not read the EnvoyProxy the GatewayClass of {gateway} may reference: a Gateway-level EnvoyProxy replaces it whole, so copy its fields into this one (or add these fields to it instead). Envoy Gateway 1.8 release notes describe a mergeType for this, but the published EnvoyProxy schema (after v1.9.0) declares none, so none is rendered",
+  ),
+  note(
+    'envoyproxy-rollout-closes-connections',
+    'changing the EnvoyProxy of {gateway} rolls its proxy pods: every open WebSocket and long-lived stream is closed once (after the drain time), so apply it in a quiet window',
+  ),
 ];

@@ -71,8 +71,14 @@ export function envoyProxyObjects(s: Snapshot, patches: EnvoyProxyPatch[]): Rend
     const object = { apiVersion: live?.apiVersion ?? 'gateway.envoyproxy.io/v1alpha1', kind: 'EnvoyProxy', metadata, spec };
     const notes: RenderedFix['notes'] = live
       ? [{ code: 'patches-winning-policy', values: { policy: `${gateway.namespace}/${name}` } }]
-      : [{ code: 'envoyproxy-reference', values: { gateway: `${gateway.namespace}/${gateway.name}`, envoyProxy: name } }];
+      : [
+          { code: 'envoyproxy-reference', values: { gateway: `${gateway.namespace}/${gateway.name}`, envoyProxy: name } },
+          // The GatewayClass's EnvoyProxy is never read: a Gateway-level one replaces it unless merged.
+          { code: 'envoyproxy-replaces-gatewayclass', values: { gateway: `${gateway.namespace}/${gateway.name}` } },
+        ];
     for (const p of group) notes.push(...p.notes);
+    // Every EnvoyProxy change rolls the proxy pods.
+    notes.push({ code: 'envoyproxy-rollout-closes-connections', values: { gateway: `${gateway.namespace}/${gateway.name}` } });
     return {
       fix: { flavor: 'envoy-gateway', target: `EnvoyProxy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(object, { lineWidth: 0 }), notes },
       changes: group.flatMap((p) => p.changes),

@@ -11,3 +11,33 @@ export function quantity(bytes: number): string {
   }
   return String(bytes);
 }
+
+/** The largest value one unit of a Gateway API / Envoy Gateway duration may carry (`[0-9]{1,5}`). */
+const MAX_UNIT = 99_999;
+
+/**
+ * A duration as the Envoy Gateway and Gateway API CRDs accept it, `^([0-9]{1,5}(h|m|s|ms)){1,4}$`: whole hours,
+ * minutes, seconds and milliseconds, each at most five digits: `600s` and `250ms` while they fit, else split
+ * (`28h`, not `100800s`; `27h46m40s100ms`).
+ * Past 99999 hours it is capped there.
+ */
+export function crdDuration(ms: number): string {
+  let rest = Math.max(0, Math.round(ms));
+  if (rest === 0) return '0s';
+  // The plain forms while they fit: `600s`, `86400s`, `250ms`.
+  if (rest % 1000 === 0 && rest / 1000 <= MAX_UNIT) return `${rest / 1000}s`;
+  if (rest <= MAX_UNIT) return `${rest}ms`;
+  const parts: string[] = [];
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+    ['ms', 1],
+  ] as const) {
+    const n = Math.min(Math.floor(rest / size), MAX_UNIT);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+    if (unit === 'h' && n === MAX_UNIT) break;
+  }
+  return parts.join('');
+}

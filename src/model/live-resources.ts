@@ -67,6 +67,11 @@ export function liveResource(model: object): Record<string, unknown> | undefined
   }
 }
 
+/** The live resource's JSON text as kept, for a quick look without parsing it. */
+export function liveText(model: object): string | undefined {
+  return LIVE.get(model);
+}
+
 /** Records `raw` as the live resource of `model` regardless of any budget (tests, single resources). */
 export function setLiveResource(model: object, raw: unknown): void {
   LIVE.set(model, JSON.stringify(raw));

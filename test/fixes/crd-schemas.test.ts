@@ -1,87 +1,11 @@
-// Every Envoy Gateway and Istio object envoy-doctor renders is valid against those projects' published schemas:
-// @kubernetes-models/envoy-gateway (generated from envoyproxy/gateway api/v1alpha1, published after Envoy Gateway
-// v1.9.0) and @kubernetes-models/istio 3.0.1 (generated from Istio 1.29.2's crd-all.gen.yaml). Those validators
-// check types, patterns and enums but let unknown fields pass, as the API server's pruning would silently drop
-// them; so every field a rendered object sets is also probed: given a value of the wrong type, validation must
-// fail at that field, which proves the schema declares it.
+// Every Envoy Gateway and Istio object envoy-doctor renders is valid against those projects' published schemas
+// (test/helpers/crd.ts: the schema models, and a probe proving every field a rendered object sets is declared).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BackendTrafficPolicy, ClientTrafficPolicy, EnvoyPatchPolicy, EnvoyProxy } from '@kubernetes-models/envoy-gateway/gateway.envoyproxy.io/v1alpha1';
-import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
-import { EnvoyFilter } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter';
-import { ObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta';
-import { parse } from 'yaml';
 import type { RenderedFix } from '../../src/model/finding.ts';
 import { diagnoseSamples, renderFor } from '../helpers/fix-coverage.ts';
-
-type Validate = (object: Record<string, unknown>) => void;
-type Model = new (data: never) => { validate(): void };
-
-const model = (M: Model): Validate => (object) => new M(object as never).validate();
-
-/** Validators by apiVersion and kind. */
-const VALIDATORS: Record<string, Validate> = {
-  'gateway.envoyproxy.io/v1alpha1 BackendTrafficPolicy': model(BackendTrafficPolicy as unknown as Model),
-  'gateway.envoyproxy.io/v1alpha1 ClientTrafficPolicy': model(ClientTrafficPolicy as unknown as Model),
-  'gateway.envoyproxy.io/v1alpha1 EnvoyPatchPolicy': model(EnvoyPatchPolicy as unknown as Model),
-  'gateway.envoyproxy.io/v1alpha1 EnvoyProxy': model(EnvoyProxy as unknown as Model),
-  'networking.istio.io/v1 DestinationRule': model(DestinationRule as unknown as Model),
-  'networking.istio.io/v1alpha3 EnvoyFilter': model(EnvoyFilter as unknown as Model),
-  // A workload patch (the Istio stats-inclusion annotation, applied with kubectl patch): it may set only its pod
-  // template's metadata, checked against the published ObjectMeta schema.
-  'apps/v1 Deployment': (object) => {
-    const spec = object.spec as { template?: { metadata?: unknown } } | null;
-    const only = (o: unknown, key: string) => typeof o === 'object' && o !== null && Object.keys(o).join() === key;
-    if (!only(spec, 'template') || !only(spec?.template, 'metadata')) throw new Error('spec: only template.metadata');
-    if (typeof spec?.template?.metadata !== 'object' || spec.template.metadata === null) throw new Error('spec.template.metadata: an object');
-    new ObjectMeta(spec?.template?.metadata as never).validate();
-  },
-};
-
-/** Paths whose content the schemas declare free-form (Envoy's own config inside a patch). */
-const FREE_FORM = [/^spec\.configPatches\.\d+\.patch\.value\./, /^spec\.jsonPatches\.\d+\.operation\.value$/];
-
-/** Every path below `spec` of an object, objects and arrays included. */
-function paths(value: unknown, prefix: string[] = []): string[][] {
-  if (value === null || typeof value !== 'object') return [];
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-  return entries.flatMap(([k, v]) => [[...prefix, k], ...paths(v, [...prefix, k])]);
-}
-
-/** A deep copy with the value at `path` replaced by one of the wrong type. */
-function poisoned(object: Record<string, unknown>, path: string[]): Record<string, unknown> {
-  const copy = structuredClone(object);
-  let cur = copy as Record<string, unknown>;
-  for (const k of path.slice(0, -1)) cur = cur[k] as Record<string, unknown>;
-  const last = path[path.length - 1] as string;
-  cur[last] = typeof cur[last] === 'boolean' ? 'not-a-boolean' : true;
-  return copy;
-}
-
-/** Problems with one rendered object: schema errors, and fields the schema does not declare. */
-function problems(fix: RenderedFix): string[] {
-  const object = parse(fix.text) as Record<string, unknown>;
-  const validate = VALIDATORS[`${String(object.apiVersion)} ${String(object.kind)}`];
-  if (!validate) return [`no schema for ${String(object.apiVersion)} ${String(object.kind)}`];
-  try {
-    validate(object);
-  } catch (err) {
-    return [`${fix.target}: ${(err as Error).message}`];
-  }
-  const out: string[] = [];
-  for (const path of paths(object.spec, ['spec'])) {
-    const dotted = path.join('.');
-    if (FREE_FORM.some((re) => re.test(dotted))) continue;
-    try {
-      validate(poisoned(object, path));
-      out.push(`${fix.target}: ${dotted} is not declared by the schema`);
-    } catch {
-      // The schema checked the field: it is known.
-    }
-  }
-  return out;
-}
+import { problems } from '../helpers/crd.ts';
 
 describe('rendered objects against the published schemas', async () => {
   const samples = await diagnoseSamples();

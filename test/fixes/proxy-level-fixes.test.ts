@@ -44,7 +44,7 @@ describe('fixes that are not traffic policies', () => {
     const [fresh] = texts(envoyGatewayRenderer.render(gateway(), [change]));
     assert.equal(fresh?.target, 'EnvoyProxy home/eg-proxy');
     assert.deepEqual(fresh?.object.spec, { shutdown: { drainTimeout: '600s' } });
-    assert.deepEqual(fresh?.notes, ['envoyproxy-reference', 'drain-timeout-slows-shutdown']);
+    assert.deepEqual(fresh?.notes, ['envoyproxy-reference', 'envoyproxy-replaces-gatewayclass', 'drain-timeout-slows-shutdown', 'envoyproxy-rollout-closes-connections']);
 
     const s = gateway();
     const gw: KubeObject = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'eg', namespace: 'home' }, spec: { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'custom' } } } };
@@ -53,7 +53,7 @@ describe('fixes that are not traffic policies', () => {
     const [patched] = texts(envoyGatewayRenderer.render(s, [change]));
     assert.equal(patched?.target, 'EnvoyProxy home/custom');
     assert.deepEqual(patched?.object.spec, { logging: { level: { default: 'warn' } }, shutdown: { minDrainDuration: '5s', drainTimeout: '600s' } });
-    assert.deepEqual(patched?.notes, ['patches-winning-policy', 'drain-timeout-slows-shutdown']);
+    assert.deepEqual(patched?.notes, ['patches-winning-policy', 'drain-timeout-slows-shutdown', 'envoyproxy-rollout-closes-connections']);
     assert.deepEqual(envoyRenderer.render(s, [change]), [], 'a command-line flag is no config fragment');
   });
 
@@ -106,6 +106,6 @@ describe('one EnvoyProxy per Gateway', () => {
       shutdown: { drainTimeout: '600s' },
       telemetry: { metrics: { matches: [{ type: 'Prefix', value: 'server.' }, { type: 'Prefix', value: `cluster.${C}.` }] } },
     });
-    assert.deepEqual(rendered[0]?.notes, ['envoyproxy-reference', 'drain-timeout-slows-shutdown', 'stats-matches-replace-list']);
+    assert.deepEqual(rendered[0]?.notes, ['envoyproxy-reference', 'envoyproxy-replaces-gatewayclass', 'drain-timeout-slows-shutdown', 'stats-matches-replace-list', 'envoyproxy-rollout-closes-connections']);
   });
 });

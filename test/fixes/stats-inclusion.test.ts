@@ -35,8 +35,8 @@ describe('stats-inclusion fixes', () => {
       { type: 'Prefix', value: `cluster.${C}.` },
       { type: 'Prefix', value: 'http.https-10443.' },
     ]);
-    assert.deepEqual(fix?.notes.map((n) => n.code), ['envoyproxy-reference', 'stats-matches-replace-list']);
-    assert.deepEqual(fix?.notes[1]?.values, { kept: 2 });
+    assert.deepEqual(fix?.notes.map((n) => n.code), ['envoyproxy-reference', 'envoyproxy-replaces-gatewayclass', 'stats-matches-replace-list', 'envoyproxy-rollout-closes-connections']);
+    assert.deepEqual(fix?.notes[2]?.values, { kept: 2 });
   });
 
   it('Envoy Gateway: the live EnvoyProxy the Gateway references is patched, its other fields and matches kept', () => {
