@@ -2,5 +2,6 @@
 
 import type { Scenario } from '../scenario.ts';
 import { flowControlStall } from './flow-control-stall.ts';
+import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall];
+export const SCENARIOS: Scenario[] = [flowControlStall, websocketUpgradeDisabled];
