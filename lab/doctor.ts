@@ -30,15 +30,15 @@ export function diagnoseLive(admin: string, intervalSeconds: number): Promise<Re
   return cli(['diagnose', '--admin', admin, '--interval', `${intervalSeconds}s`]);
 }
 
-/** `envoy-doctor collect --admin URL` into a bundle, then `envoy-doctor analyze` of that bundle; `keep` keeps it there. */
-export async function collectAndAnalyze(admin: string, intervalSeconds: number, keep?: string): Promise<Report> {
-  const dir = keep ?? mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-bundle-'));
+/** `envoy-doctor collect --admin URL` into a bundle, then `envoy-doctor analyze` of that bundle. */
+export async function collectAndAnalyze(admin: string, intervalSeconds: number): Promise<Report> {
+  const dir = mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-bundle-'));
   const bundle = join(dir, 'bundle');
   try {
     const r = await run(process.execPath, [CLI, 'collect', '--admin', admin, '--interval', `${intervalSeconds}s`, '--bundle', bundle], 120_000, { cwd: ROOT });
     if (r.code !== 0) throw new Error(`envoy-doctor collect exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
     return await cli(['analyze', bundle]);
   } finally {
-    if (!keep) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }

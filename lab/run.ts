@@ -9,12 +9,14 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { applyFixes } from './apply-fix.ts';
 import { startBackend } from './backend.ts';
 import { collectAndAnalyze, diagnoseLive, type Report } from './doctor.ts';
 import { type Bootstrap, type RunningEnvoy, startEnvoy, validate } from './envoy.ts';
 import { stopAll } from './processes.ts';
+import { recordCaptures } from './record.ts';
 import type { Scenario, ScenarioContext, Variant } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { ENVOY_VERSIONS, ensureEnvironment, LAB_DIR, type LabEnvironment } from './setup.ts';
@@ -54,7 +56,7 @@ function namedFirst(s: Scenario, r: Report): { ok: boolean; first: string } {
 }
 
 /** Runs a configuration: Envoy up, load driven, envoy-doctor's two reads; Envoy stopped. */
-async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, bootstrap: Bootstrap, variant: Variant, record?: string) {
+async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, bootstrap: Bootstrap, variant: Variant, record = false) {
   const envoy: RunningEnvoy = await startEnvoy(env.envoy, bootstrap);
   try {
     const observation = await s.drive(ctx, envoy, variant);
@@ -64,8 +66,10 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
     await during;
     mkdirSync(join(LAB_DIR, 'reports'), { recursive: true });
     writeFileSync(join(LAB_DIR, 'reports', `${s.rootCause}-${ctx.envoyVersion}-${variant}.json`), JSON.stringify(live, null, 1));
-    const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval, record) : undefined;
+    const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval) : undefined;
     observation.release?.();
+    // Captured once the load has stopped and closes have settled, so the three formats read the same values.
+    if (record && variant === 'failing') await sleep(1500).then(() => recordCaptures(envoy.admin, s.rootCause));
     return { observation, live, bundle };
   } finally {
     await envoy.stop();
@@ -90,7 +94,7 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
   };
   try {
     const failing = s.failing(ctx);
-    const f = await runOnce(s, ctx, env, failing, 'failing', values.record ? join(LAB_DIR, 'record', s.rootCause, env.envoyVersion) : undefined);
+    const f = await runOnce(s, ctx, env, failing, 'failing', values.record && env.envoyVersion === versions[versions.length - 1]);
     measured.failing = f.observation.measured;
     result.reproduced = f.observation.failed;
     const live = namedFirst(s, f.live);

@@ -1,0 +1,30 @@
+// `npm run lab -- --record`: real captures from the lab's Envoy, the failing run of each scenario on the newest
+// Envoy version, into test/fixtures/lab/<scenario>/: /stats in its three formats read back to back once the load
+// has stopped, and /config_dump. The format conformance test (test/parse/lab-captures.test.ts) reads them.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where recorded captures go. */
+export const RECORD_DIR = join(import.meta.dirname, '..', 'test', 'fixtures', 'lab');
+
+/** The admin reads of one capture, and the file each is written to. */
+const READS: Array<[string, string]> = [
+  ['/stats', 'stats.txt'],
+  ['/stats?format=json', 'stats.json'],
+  ['/stats/prometheus', 'stats.prom'],
+  ['/config_dump', 'config_dump.json'],
+  ['/server_info', 'server_info.json'],
+];
+
+/** Reads the admin API of a running Envoy into `test/fixtures/lab/<name>/`. */
+export async function recordCaptures(admin: string, name: string): Promise<string> {
+  const dir = join(RECORD_DIR, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [path, file] of READS) {
+    const res = await fetch(`${admin}${path}`);
+    if (!res.ok) throw new Error(`GET ${admin}${path}: ${res.status}`);
+    writeFileSync(join(dir, file), await res.text());
+  }
+  return dir;
+}
