@@ -6,13 +6,12 @@
 
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { stat } from '../model/stats-view.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {
   id: 'rejected-listeners',
   title: 'Listener updates Envoy rejected',
-  reads: ['config', 'stats'],
+  reads: ['config'],
   emits: ['listener-rejected'],
   docs: 'docs/analyzers/rejected-listeners.md',
 };
@@ -27,8 +26,6 @@ export function analyze(s: Snapshot): Finding[] {
       lastUpdateAttempt: r.lastUpdateAttempt,
       versionInfo: r.versionInfo,
       stillServing: r.stillServing,
-      // Connections the address accepted while a version of the listener served it (`listener.<address>.`).
-      connections: r.address !== undefined ? stat(s, 'listener', r.address, 'downstream_cx_total') : undefined,
     }),
   );
 }

@@ -25,16 +25,16 @@ export interface NeededStats {
 
 /** Stats read beyond the WebSocket families `stats-coverage` declares and the verify checks. */
 const ALSO_READ: NeededStats = {
-  // upstream-protocol (http1 against http2), close-patterns, buffered-bytes
-  cluster: ['upstream_cx_http1_total', 'upstream_cx_http2_total', 'upstream_cx_active', 'upstream_cx_destroy', 'upstream_cx_rx_bytes_buffered', 'upstream_cx_tx_bytes_buffered'],
+  // upstream-protocol (http1 against http2), close-patterns, buffered-bytes, tcp-tunnels (how long tunnels last)
+  cluster: ['upstream_cx_http1_total', 'upstream_cx_http2_total', 'upstream_cx_active', 'upstream_cx_destroy', 'upstream_cx_rx_bytes_buffered', 'upstream_cx_tx_bytes_buffered', 'upstream_cx_length_ms'],
   // websocket-alpn (h2 connections), route and idle timeouts, close-patterns
   http: ['downstream_cx_http2_total', 'downstream_rq_timeout', 'downstream_cx_active', 'downstream_cx_destroy', 'downstream_cx_destroy_remote_active_rq'],
   // close-patterns by client kind (ios, android)
   userAgent: ['downstream_cx_total', 'downstream_cx_destroy_remote_active_rq'],
   // tcp-tunnels
   tcp: ['idle_timeout', 'downstream_cx_total'],
-  // listener-drains
-  prefixes: ['listener_manager.'],
+  // listener-drains; stats-samples (a restart between the samples)
+  prefixes: ['listener_manager.', 'server.uptime'],
 };
 
 function unique(names: Iterable<string>): string[] {

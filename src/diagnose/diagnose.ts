@@ -3,7 +3,7 @@
 
 import { loadAnalyzers } from '../analyzers/index.ts';
 import { attachFixes } from '../fixes/plan.ts';
-import { type Finding, type RootCause, severityRank } from '../model/finding.ts';
+import { type Diagnosed, type Finding, type RootCause, severityRank } from '../model/finding.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { Cluster, Flavor, NotCollected, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 import type { Analyzer } from '../analyzers/analyzer.ts';
@@ -44,14 +44,107 @@ export interface Diagnosis {
 
 const CONFIDENCE_RANK = { high: 2, medium: 1, low: 0 } as const;
 
-/** Orders root causes: most severe, then most confident, then highest score. */
-export function rankRootCauses(a: Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'>, b: Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'>): number {
+/**
+ * Evidence keys that measure how much of its mechanism a finding saw, in the order they are looked for; the first
+ * one present is the finding's size (connections paused now, bytes buffered, closes, timeouts, refusals, ...).
+ */
+const SIZE_KEYS = ['pausedNowUpperBound', 'outstanding', 'fullBuffers', 'bufferedBytes', 'count', 'idleTimeouts', 'refused', 'h2Failures', 'missing', 'changedCount', 'listenerModified'];
+
+function sizeOf(f: Finding): number {
+  for (const key of SIZE_KEYS) {
+    const v = f.evidence[key];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return 0;
+}
+
+/** Larger evidence first: finding by finding while both rest on findings of the same codes, then more findings first. */
+export function compareEvidence(a: readonly Finding[], b: readonly Finding[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const fa = a[i] as Finding;
+    const fb = b[i] as Finding;
+    if (fa.code !== fb.code) break;
+    const d = sizeOf(fb) - sizeOf(fa);
+    if (d !== 0) return d;
+  }
+  return b.length - a.length;
+}
+
+const entityKey = (entities: readonly { kind: string; name: string }[]): string => entities.map((e) => `${e.kind}:${e.name}`).join(',');
+
+type Ranked = Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'> & Partial<Pick<RootCause, 'evidence' | 'entities'>>;
+
+/**
+ * Orders root causes: most severe, then most confident, then highest score; among equals the larger evidence, then
+ * by entity name, so the order never follows the order the stats listed their entities in (it differs by format).
+ */
+export function rankRootCauses(a: Ranked, b: Ranked): number {
   return (
     severityRank(b.severity) - severityRank(a.severity) ||
     CONFIDENCE_RANK[b.confidence] - CONFIDENCE_RANK[a.confidence] ||
     b.score - a.score ||
-    a.id.localeCompare(b.id)
+    a.id.localeCompare(b.id) ||
+    (a.evidence && b.evidence ? compareEvidence(a.evidence, b.evidence) : 0) ||
+    (a.entities && b.entities ? entityKey(a.entities).localeCompare(entityKey(b.entities)) : 0)
   );
+}
+
+/** Items of both lists without repeats (by value), first-seen order. */
+function union<T>(lists: readonly (readonly T[])[]): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const list of lists) {
+    for (const x of list) {
+      const key = JSON.stringify(x);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(x);
+    }
+  }
+  return out;
+}
+
+/**
+ * One mechanism on one listener is one root cause: root causes of one id that name a listener in common (the stall
+ * of two clusters behind one listener, two TCP proxies of one listener) merge into one. The strongest leads (its
+ * score, severity and confidence); the others add their entities, evidence, explanations, checks and changes.
+ */
+export function mergeOnListeners(diagnosed: readonly Diagnosed[]): Diagnosed[] {
+  const groups: Array<{ members: Diagnosed[]; at: number } | undefined> = [];
+  const byListener = new Map<string, number>();
+  diagnosed.forEach((r, at) => {
+    const keys = r.entities.filter((e) => e.kind === 'listener').map((e) => `${r.id}|${e.name}`);
+    const joined = [...new Set(keys.map((k) => byListener.get(k)).filter((g): g is number => g !== undefined))];
+    const into = joined[0] ?? groups.length;
+    if (joined.length === 0) groups.push({ members: [r], at });
+    else (groups[into] as { members: Diagnosed[] }).members.push(r);
+    for (const other of joined.slice(1)) {
+      const g = groups[other] as { members: Diagnosed[]; at: number };
+      const target = groups[into] as { members: Diagnosed[]; at: number };
+      target.members.push(...g.members);
+      target.at = Math.min(target.at, g.at);
+      groups[other] = undefined;
+      for (const [k, v] of byListener) if (v === other) byListener.set(k, into);
+    }
+    for (const k of keys) byListener.set(k, into);
+  });
+  return groups
+    .filter((g): g is { members: Diagnosed[]; at: number } => g !== undefined)
+    .sort((a, b) => a.at - b.at)
+    .map(({ members }) => {
+      if (members.length === 1) return members[0] as Diagnosed;
+      const ranked = [...members].sort(rankRootCauses);
+      const lead = ranked[0] as Diagnosed;
+      return {
+        ...lead,
+        entities: union(ranked.map((r) => r.entities)),
+        evidence: [...new Set(ranked.flatMap((r) => r.evidence))],
+        explains: union(ranked.map((r) => r.explains)),
+        checks: union(ranked.map((r) => r.checks)),
+        changes: union(ranked.map((r) => r.changes)),
+      };
+    });
 }
 
 /** Orders findings: most severe first, then by code and entity. */
@@ -213,7 +306,7 @@ export class FleetDiagnosis {
   add(snapshot: Snapshot, order: number): void {
     const own = this.analyzers.flatMap((a) => a.analyze(snapshot));
     for (const finding of own) this.findings.push({ finding, order });
-    const diagnosed = RULES.flatMap((rule) => rule.diagnose(snapshot, own));
+    const diagnosed = mergeOnListeners(RULES.flatMap((rule) => rule.diagnose(snapshot, own)));
     // Fixes are rendered together (one object may carry the changes of several root causes), and only when one
     // of them may be kept: a pod whose every root cause an earlier pod of its owner already matches or beats is
     // only named in seenOn, and its fixes would be thrown away.
