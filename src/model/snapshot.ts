@@ -236,6 +236,16 @@ export interface NotCollected {
   reason: string;
 }
 
+/** What the bootstrap says about the proxy itself (`node`). */
+export interface ProxyNode {
+  /** `node.id`: Istio's `sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.cluster.local`, `router~...` for gateways. */
+  id: string;
+  /** Istio: the workload's pod labels (`node.metadata.LABELS`). */
+  labels?: Record<string, string>;
+  /** Istio: the workload's name (`node.metadata.WORKLOAD_NAME`). */
+  workloadName?: string;
+}
+
 /** One proxy, fully parsed. */
 export interface Snapshot {
   /** Pod name, or the input's name. */
@@ -267,4 +277,6 @@ export interface Snapshot {
   warnings?: string[];
   /** What decides which stats exist (the bootstrap's stats matcher, deferred creation); absent without a bootstrap. */
   statsConfig?: StatsConfig;
+  /** The bootstrap's node, when the dump had one. */
+  node?: ProxyNode;
 }

@@ -20,9 +20,11 @@ import type {
   TcpProxy,
   UpstreamProtocol,
 } from '../model/snapshot.ts';
+import type { ProxyNode } from '../model/snapshot.ts';
 import type { StatsConfig } from '../model/stats-config.ts';
 import { protoDurationMs } from './durations.ts';
 import { InputError } from './input-error.ts';
+import { proxyNode } from './proxy-node.ts';
 import { LiveResourceKeeper } from '../model/live-resources.ts';
 import { arr, bool, camelName, field, isObj, num, obj, type Obj, str, typeName } from './proto-json.ts';
 import { releaseOfBuildVersion } from './server-info.ts';
@@ -54,6 +56,8 @@ export interface ParsedConfig {
   nodeId?: string;
   /** The bootstrap's stats matcher and deferred creation, when the dump had a bootstrap. */
   statsConfig?: StatsConfig;
+  /** The bootstrap's node: id, and Istio's workload labels and name. */
+  node?: ProxyNode;
 }
 
 /** One proxy's raw dump inside a document, with the name it was filed under. */
@@ -445,6 +449,8 @@ export class ConfigDumpReader {
     const version = this.bootstrap ? envoyVersion(this.bootstrap) : undefined;
     if (version) result.envoyVersion = version;
     if (this.bootstrap) result.statsConfig = parseStatsConfig(this.bootstrap);
+    const node = proxyNode(this.bootstrap);
+    if (node) result.node = node;
     return result;
   }
 }
