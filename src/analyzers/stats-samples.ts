@@ -47,13 +47,13 @@ function recognition(sample: StatsSample): { entities: number; recognised: numbe
 export function analyze(s: Snapshot): Finding[] {
   const proxy = { kind: 'proxy' as const, name: s.id };
   const findings: Finding[] = [];
-  // After a reset `stats` is the later sample, which was given as stats-later.
-  const samples: Array<[string, StatsSample | undefined]> = s.countersReset ? [['stats-later', s.stats]] : [['stats', s.stats], ['stats-later', s.statsLater]];
+  // After a reset `stats` is the later sample, the second one given.
+  const samples: Array<[string, StatsSample | undefined]> = s.countersReset ? [['second', s.stats]] : [['first', s.stats], ['second', s.statsLater]];
   for (const [input, sample] of samples) {
     if (!sample) continue;
     const { entities, recognised } = recognition(sample);
     if (recognised > 0) continue;
-    findings.push(finding(s, 'stats-not-recognised', 'warning', proxy, { input, format: sample.format, values: sample.count, entities }));
+    findings.push(finding(s, 'stats-not-recognised', 'warning', proxy, { sample: input, format: sample.format, values: sample.count, entities }));
   }
   const reset = s.countersReset;
   if (reset) {

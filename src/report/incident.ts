@@ -208,7 +208,7 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     symptoms,
     rootCauses: sections,
     findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence) })),
-    notAssessed: first ? [] : d.findings.filter((f) => f.code === 'input-missing' && f.evidence.input !== 'stats-later').map((f) => fillMessage(f.code, f.evidence)),
+    notAssessed: first ? [] : d.findings.filter((f) => (f.code === 'input-missing' && f.evidence.input !== 'stats-later') || f.code === 'stats-not-recognised').map((f) => fillMessage(f.code, f.evidence)),
   };
 }
 

@@ -184,7 +184,8 @@ function findingLines(f: Finding, l: Layout): string {
 }
 
 function notAssessedLine(d: Diagnosis, width: number): string[] {
-  const missing = d.findings.filter((f) => f.code === 'input-missing' && f.evidence.input !== 'stats-later');
+  // Stats that were read but not understood leave the same gap as stats never given.
+  const missing = d.findings.filter((f) => (f.code === 'input-missing' && f.evidence.input !== 'stats-later') || f.code === 'stats-not-recognised');
   if (missing.length === 0) return [];
   return [wrap(`Not assessed for lack of input: ${missing.map((f) => fillMessage(f.code, f.evidence)).join('; ')}.`, width, '')];
 }
