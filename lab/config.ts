@@ -73,3 +73,21 @@ export const LISTENER_KEEPALIVE: Obj = {
     { description: 'TCP_KEEPCNT', level: 6, name: 6, int_value: 3, state: 'STATE_PREBIND' },
   ],
 };
+
+/** A connection manager access log on Envoy's stdout: `ACCESS <code> <flags> <details> <protocol> <method>` per request (read back with `accessLog`). */
+export const STDOUT_ACCESS_LOG: Obj = {
+  access_log: [
+    {
+      name: 'envoy.access_loggers.stdout',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+        log_format: { text_format_source: { inline_string: 'ACCESS %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %PROTOCOL% %REQ(:METHOD)% %DURATION%\n' } },
+      },
+    },
+  ],
+};
+
+/** The access-log lines STDOUT_ACCESS_LOG wrote so far, from Envoy's stdout: `code flags details protocol method duration`. */
+export function accessLog(stdout: string): string[] {
+  return stdout.split('\n').flatMap((l) => (l.startsWith('ACCESS ') ? [l.slice(7)] : []));
+}

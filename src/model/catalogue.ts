@@ -234,7 +234,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   rootCause(
     'circuit-breaker-saturation',
     'Circuit breakers saturated by long-lived connections',
-    'each WebSocket holds an upstream connection and a request for its whole life, so the circuit breakers (1024 connections and requests by default) cap concurrent WebSockets: further ones wait, then fail with 503 (UO)',
+    'each WebSocket holds an upstream connection and a request for its whole life, so the circuit breakers (1024 connections and requests by default) cap concurrent WebSockets: further ones queue for a connection until one closes or the client gives up, and past max_pending_requests fail at once with 503 (UO)',
   ),
   rootCause(
     'websocket-upgrade-disabled',
@@ -358,7 +358,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ),
   explanation(
     'circuit-breaker-open-now',
-    'circuit breakers open at capture time (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}): new requests to the cluster wait, then fail with 503 UO',
+    'circuit breakers open at capture time (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}): new requests to the cluster queue until a connection closes or their client gives up, and past max_pending_requests fail at once with 503 UO',
   ),
   explanation('overflows-in-window', '{windowCxOverflow} {windowCxOverflow|connection overflow|connection overflows} and {windowRqPendingOverflow} {windowRqPendingOverflow|refused request|refused requests} in {windowSeconds}: the limit is being hit now'),
   explanation('active-at-threshold', '{active} active {kind} against a threshold of {threshold}: every new WebSocket waits for one to close'),
