@@ -12,6 +12,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchInputs, type GiantInputs, type GzipInputs, generateBenchInputs, generateGiantInputs, generateGzipInputs } from './generate.ts';
 import { runFleetBench } from './fleet.ts';
+import { runStartupBench } from './startup.ts';
 import type { MeasureCase, MeasureResult } from './measure.ts';
 
 /** Runs per case; the median time is reported. */
@@ -292,5 +293,6 @@ async function main(): Promise<void> {
 }
 
 await main();
-// The fleet benchmark runs after, with its own servers and table (bench/fleet.ts).
+// The fleet benchmark runs after, with its own servers and table (bench/fleet.ts), then start-up (bench/startup.ts).
 await runFleetBench();
+runStartupBench();

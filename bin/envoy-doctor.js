@@ -5,6 +5,9 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(`envoy-doctor: needs Node.js >= 22.19, this is ${process.versions.node}; run it through npm (npm run envoy-doctor -- ...) or install a newer Node.js\n`);
   process.exit(1);
 }
+// V8's compiled code of the modules is kept between runs (node-compile-cache in the temp directory, about 1 MB), so a
+// start after the first skips compiling them; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+(await import('node:module')).enableCompileCache?.();
 const { setFlagsFromString } = await import('node:v8');
 const { V8_FLAGS } = await import('../dist/cli/v8-flags.js');
 for (const flag of V8_FLAGS) setFlagsFromString(flag);
