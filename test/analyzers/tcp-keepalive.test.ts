@@ -46,3 +46,16 @@ describe('tcp-keepalive analyzer', () => {
   ];
   for (const c of cases) it(c.name, () => expectFindings(analyze(fixture(c.spec)), c.want));
 });
+
+describe('tcp-keepalive analyzer: control-plane clusters', () => {
+  it('a route that reaches the xDS cluster does not make it a WebSocket backend', () => {
+    const s = fixture({
+      bootstrap: { node: { id: 'envoy-0' }, dynamic_resources: { ads_config: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'control-plane' } }] } } },
+      clusters: [gatewayCluster(C, keepalive), { name: 'control-plane', type: 'STRICT_DNS' }, { name: 'xds-grpc', type: 'STATIC' }],
+      listeners: [gatewayListener({ keepalive: true })],
+      routeConfigs: [routeConfig('home/eg/https', [C, 'control-plane', 'xds-grpc'])],
+      stats: httpStats('https-10443', { downstream_cx_upgrades_total: 12 }),
+    });
+    expectFindings(analyze(s), []);
+  });
+});

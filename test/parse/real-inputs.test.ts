@@ -3,10 +3,16 @@
 // in `node.build_version`, listeners-only Istio dumps, and node ids that name the proxy.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadOffline } from '../../src/collect/files.ts';
+import { diagnose } from '../../src/diagnose/diagnose.ts';
+import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 import { proxyNameOfNode } from '../../src/parse/config-dump.ts';
+import { parseStatsString } from '../../src/parse/stats.ts';
 
 const V2 = 'type.googleapis.com/envoy.admin.v2alpha';
 const V3 = 'type.googleapis.com/envoy.admin.v3';
@@ -255,5 +261,46 @@ describe('real captures', { skip: existsSync(CORPUS) ? false : 'shared/corpus is
     const [config] = parseConfigDocument(readFileSync(new URL('kuma/full_config.json', CORPUS)), 'full_config.json', 'full_config.json');
     assert.equal(config?.envoyVersion, '1.19.0');
     assert.equal(config?.nodeId, 'default.backend-1');
+  });
+});
+
+describe('real dumps, configuration alone', { skip: existsSync(CORPUS) ? false : 'shared/corpus is not beside this checkout' }, () => {
+  const dumps = ['istio/config_dump.json', 'istio/compare-configdump.json', 'kuma/full_config.json', 'envoy-gateway/config_dump.in.all.json', 'envoy-gateway/egctl-translate.all.json'];
+  for (const name of dumps) {
+    it(`${name}: no root cause, and no warning, from the configuration alone`, async () => {
+      const configs = parseConfigDocument(readFileSync(new URL(name, CORPUS)), name, name);
+      const d = await diagnose(configs.map((config) => assembleSnapshot({ id: config.id, config, inputs: { configDump: name } })));
+      assert.deepEqual(d.rootCauses.map((r) => `${r.id} ${r.entities.map((e) => e.name).join(',')}`), []);
+      assert.deepEqual(d.findings.filter((f) => f.severity !== 'info').map((f) => f.code), []);
+    });
+  }
+});
+
+describe('a dump given as a file', () => {
+  it('is named after its node, not the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'envoy-doctor-node-'));
+    try {
+      const path = join(dir, 'config_dump.json');
+      writeFileSync(path, JSON.stringify(ENVOY_1_12));
+      const { snapshots } = await loadOffline({ configDump: path });
+      assert.deepEqual(snapshots.map((s) => [s.id, s.namespace, s.envoyVersion, s.flavor]), [['web-7d9f-abcde', 'shop', '1.12.2', 'istio']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an Envoy 1.12 dump with stats', () => {
+  it('yields the findings its legacy filters call for', async () => {
+    const [config] = parseConfigDocument(Buffer.from(JSON.stringify(ENVOY_1_12)), 'dump.json', 'dump.json');
+    assert.ok(config);
+    const stats = await parseStatsString(
+      ['tcp.outbound|5432||db.shop.svc.cluster.local.downstream_cx_total: 40', 'tcp.outbound|5432||db.shop.svc.cluster.local.idle_timeout: 12', 'http.0.0.0.0_80.downstream_cx_total: 9', ''].join('\n'),
+      'stats.txt',
+      knownEntities(config),
+    );
+    const d = await diagnose([assembleSnapshot({ id: 'p', config, stats, inputs: { configDump: 'dump.json', stats: 'stats.txt' } })]);
+    assert.ok(d.findings.some((f) => f.code === 'tunnel-idle-timeouts' && f.entity.name === '10.0.0.9_5432' && f.evidence.idleTimeouts === 12 && f.evidence.passthrough === false));
+    assert.ok(d.rootCauses.some((r) => r.id === 'passthrough-idle-timeout'));
   });
 });
