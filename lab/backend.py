@@ -12,6 +12,7 @@ Paths:
                                                   close when the pong is not back S/2 later)
   /ws/quiet?heartbeat=S                           a WebSocket that sends nothing (heartbeat optional)
   /ws/echo                                        a WebSocket that echoes what it receives
+  any /ws/ path ?delay=S                          waits S seconds before answering the upgrade (a slow handshake)
   /http/delay?ms=N                                a plain response after N ms
   /sse?every=S&events=N                           a text/event-stream response with an event every S seconds
 """
@@ -37,6 +38,9 @@ def number(request, name, default):
 
 
 async def ws_session(request, heartbeat, sender):
+    delay = number(request, "delay", 0.0)
+    if delay > 0:
+        await asyncio.sleep(delay)
     ws = web.WebSocketResponse(heartbeat=heartbeat, max_msg_size=0)
     await ws.prepare(request)
     started = time.monotonic()

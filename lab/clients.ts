@@ -44,9 +44,9 @@ export async function openWebSocket(url: string, options: { read?: boolean; time
 }
 
 /** Tries a WebSocket upgrade; resolves with the HTTP status Envoy answered (101 when it upgraded). */
-export async function upgradeStatus(url: string): Promise<number> {
+export async function upgradeStatus(url: string, timeoutMs?: number): Promise<number> {
   try {
-    const s = await openWebSocket(url);
+    const s = await openWebSocket(url, timeoutMs === undefined ? {} : { timeoutMs });
     s.close();
     return 101;
   } catch (err) {

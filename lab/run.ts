@@ -33,6 +33,8 @@ export interface LabResult {
   failureEndedAfterFix: boolean;
   why: string | null;
   measured: Record<string, unknown>;
+  /** Numbers measured for the scenario's open questions (docs/lab.md). */
+  answers: Record<string, unknown>;
 }
 
 const { values } = parseArgs({
@@ -79,6 +81,7 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
 async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult> {
   const backend = await startBackend(env.python);
   const measured: Record<string, unknown> = {};
+  const answers: Record<string, unknown> = {};
   const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, log: (l) => log(`${s.rootCause} ${env.envoyVersion}: ${l}`) };
   const result: LabResult = {
     scenario: s.rootCause,
@@ -91,6 +94,7 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
     failureEndedAfterFix: false,
     why: null,
     measured,
+    answers,
   };
   try {
     const failing = s.failing(ctx);
@@ -124,6 +128,18 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
         if (s.fixDoesNotEnd) result.why = s.fixDoesNotEnd;
       }
     }
+    for (const [question, measure] of Object.entries(s.questions ?? {})) {
+      const running: RunningEnvoy[] = [];
+      try {
+        answers[question] = await measure(ctx, async (b) => {
+          const e = await startEnvoy(env.envoy, b);
+          running.push(e);
+          return e;
+        });
+      } finally {
+        await Promise.all(running.map((e) => e.stop()));
+      }
+    }
   } catch (err) {
     result.why = `${result.why ?? ''}${result.why ? '; ' : ''}lab error: ${(err as Error).message}`;
   } finally {
@@ -142,6 +158,7 @@ try {
       const r = await runScenario(s, env);
       results.push(r);
       log(`${s.rootCause} on Envoy ${version}: ${((Date.now() - t) / 1000).toFixed(1)} s ${JSON.stringify(r.measured)}${r.why ? ` (${r.why})` : ''}`);
+      if (Object.keys(r.answers).length > 0) log(`${s.rootCause} on Envoy ${version}: answers ${JSON.stringify(r.answers)}`);
     }
   }
 } catch (err) {

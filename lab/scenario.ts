@@ -4,6 +4,9 @@
 import type { Backend } from './backend.ts';
 import type { Bootstrap, RunningEnvoy } from './envoy.ts';
 
+/** Starts Envoy on a bootstrap for a question's own measurement; the caller stops it. */
+export type StartEnvoy = (bootstrap: Bootstrap) => Promise<RunningEnvoy>;
+
 /** Where a scenario runs. */
 export interface ScenarioContext {
   backend: Backend;
@@ -46,4 +49,9 @@ export interface Scenario {
    * the scenario passes only while the failure still happens with the fix applied, so a change in Envoy shows.
    */
   fixDoesNotEnd?: string;
+  /**
+   * Open questions about what Envoy does that this scenario's setting answers (docs/lab.md): each runs its own
+   * configurations and returns the numbers measured, kept in .lab/results.json under `answers`.
+   */
+  questions?: Record<string, (ctx: ScenarioContext, start: StartEnvoy) => Promise<Record<string, unknown>>>;
 }

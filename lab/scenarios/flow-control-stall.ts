@@ -10,23 +10,52 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openWebSocket } from '../clients.ts';
 import { bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener, LISTENER_KEEPALIVE, route } from '../config.ts';
 import { statValue } from '../envoy.ts';
-import type { Scenario } from '../scenario.ts';
+import type { Scenario, ScenarioContext, StartEnvoy } from '../scenario.ts';
 
 /** Envoy Gateway's default for both limits. */
 const LIMIT = 32768;
 const HEARTBEAT_S = 2;
 const CLIENTS = 4;
 
-const config = (ctx: Parameters<Scenario['failing']>[0]) =>
+const MIB = 1048576;
+
+const limits = (ctx: ScenarioContext, listenerLimit: number, clusterLimit: number) =>
   bootstrap(
     [
       httpListener(connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }] }), {
-        per_connection_buffer_limit_bytes: LIMIT,
+        per_connection_buffer_limit_bytes: listenerLimit,
         ...LISTENER_KEEPALIVE,
       }),
     ],
-    [cluster('backend', ctx.backend.httpPort, { per_connection_buffer_limit_bytes: LIMIT, ...CLUSTER_KEEPALIVE })],
+    [cluster('backend', ctx.backend.httpPort, { per_connection_buffer_limit_bytes: clusterLimit, ...CLUSTER_KEEPALIVE })],
   );
+const config = (ctx: ScenarioContext) => limits(ctx, LIMIT, LIMIT);
+
+/** The backend's stream: 1 MiB every 100 ms in 64 KiB messages, far more than a stalled client takes. */
+const streamUrl = (port: number | undefined) => `ws://127.0.0.1:${port}/ws/stream?heartbeat=${HEARTBEAT_S}&chunk=65536&burst=1048576&every=0.1`;
+
+/** Stalled clients against one pair of limits: where the bytes wait when reads pause, and what Envoy counts. */
+async function stalledAgainst(ctx: ScenarioContext, start: StartEnvoy, listenerLimit: number, clusterLimit: number): Promise<Record<string, unknown>> {
+  const envoy = await start(limits(ctx, listenerLimit, clusterLimit));
+  const before = ctx.backend.ended().length;
+  const sessions = await Promise.all(Array.from({ length: CLIENTS }, () => openWebSocket(streamUrl(envoy.ports.get('web')), { read: false })));
+  await sleep(HEARTBEAT_S * 1.5 * 1000 + 1500);
+  const ended = ctx.backend.ended().slice(before);
+  const stat = (name: string) => statValue(envoy.admin, name);
+  const out = {
+    listenerLimit,
+    clusterLimit,
+    clients: CLIENTS,
+    paused: await stat('cluster.backend.upstream_flow_control_paused_reading_total'),
+    resumed: await stat('cluster.backend.upstream_flow_control_resumed_reading_total'),
+    downstreamTxBufferedPerConnection: Math.round((await stat('http.web.downstream_cx_tx_bytes_buffered')) / CLIENTS),
+    upstreamRxBufferedPerConnection: Math.round((await stat('cluster.backend.upstream_cx_rx_bytes_buffered')) / CLIENTS),
+    heartbeatClosesAfterSeconds: ended.filter((e) => e.reason === 'heartbeat-timeout').map((e) => e.seconds),
+    upstreamClosesWithActiveRequestSeen: await stat('cluster.backend.upstream_cx_destroy_remote_with_active_rq'),
+  };
+  for (const s of sessions) s.close();
+  return out;
+}
 
 export const flowControlStall: Scenario = {
   rootCause: 'flow-control-stall',
@@ -34,6 +63,13 @@ export const flowControlStall: Scenario = {
   failing: config,
   healthy: config,
   intervalSeconds: 1,
+  questions: {
+    /** Which per_connection_buffer_limit_bytes pauses upstream reads: the listener's or the cluster's? */
+    'which-limit-pauses-upstream-reads': async (ctx, start) => ({
+      listenerSmall: await stalledAgainst(ctx, start, LIMIT, MIB),
+      clusterSmall: await stalledAgainst(ctx, start, MIB, LIMIT),
+    }),
+  },
   fixDoesNotEnd:
     'a client that stays slow still misses the heartbeat with the fix applied: the ping waits behind the unread bytes wherever they are buffered, so the closes come at 1.5 x heartbeat with 32 KiB and 1 MiB limits alike (docs/lab.md)',
   async drive(ctx, envoy, variant) {
@@ -41,7 +77,7 @@ export const flowControlStall: Scenario = {
     const read = variant === 'healthy';
     const before = ctx.backend.ended().length;
     const sessions = await Promise.all(
-      Array.from({ length: CLIENTS }, () => openWebSocket(`ws://127.0.0.1:${port}/ws/stream?heartbeat=${HEARTBEAT_S}&chunk=65536&burst=1048576&every=0.1`, { read })),
+      Array.from({ length: CLIENTS }, () => openWebSocket(streamUrl(port), { read })),
     );
     await sleep(HEARTBEAT_S * 1.5 * 1000 + 1500);
     const ended = ctx.backend.ended().slice(before);
