@@ -59,4 +59,19 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
     'envoyproxy-rollout-closes-connections',
     'changing the EnvoyProxy of {gateway} rolls its proxy pods: every open WebSocket and long-lived stream is closed once (after the drain time), so apply it in a quiet window',
   ),
+  // Istio
+  note('envoyfilter-workload-scoped', 'scoped to the workload this proxy runs ({selector} in {namespace}, from its node metadata) and to its {proxy} context'),
+  note(
+    'envoyfilter-mesh-wide',
+    'the dump names no workload labels and {namespace} is the root namespace: without a workloadSelector this EnvoyFilter applies to every proxy of the mesh; add the workload\'s pod labels before applying it',
+  ),
+  note(
+    'istio-virtualservice-timeout',
+    "route {route} is generated from VirtualService {virtualService}: set timeout: {timeout} on its http route there (Istio's own field); this EnvoyFilter patch does the same meanwhile and should be removed then",
+  ),
+  note(
+    'istio-patch-destination-rule',
+    'DestinationRule {destinationRule} already configures {host}: this merge patch sets connectionPool on its trafficPolicy and keeps every other field (kubectl -n <namespace> patch destinationrule <name> --type merge --patch-file FILE); a portLevelSettings entry for port {port} there overrides it',
+  ),
+  note('istio-one-destination-rule-per-host', 'Istio applies one DestinationRule per host: if one for {host} already exists (the dump shows none on this cluster), add these settings to it instead'),
 ];

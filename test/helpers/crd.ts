@@ -61,8 +61,18 @@ function poisoned(object: Record<string, unknown>, path: string[]): Record<strin
 }
 
 /** Problems with one rendered object: schema errors, and fields the schema does not declare. */
+/**
+ * Required fields a merge patch of an existing object leaves as they are: validated with a stand-in, so the patch
+ * is checked as merged into some valid object.
+ */
+const KEPT_BY_PATCH: Record<string, Record<string, unknown>> = {
+  'networking.istio.io/v1 DestinationRule': { host: 'stand-in.example' },
+};
+
 export function problems(fix: RenderedFix): string[] {
   const object = parse(fix.text) as Record<string, unknown>;
+  const kept = fix.apply === 'kubectl-patch' ? KEPT_BY_PATCH[`${String(object.apiVersion)} ${String(object.kind)}`] : undefined;
+  if (kept) object.spec = { ...kept, ...(object.spec as Record<string, unknown>) };
   const validate = VALIDATORS[`${String(object.apiVersion)} ${String(object.kind)}`];
   if (!validate) return [`no schema for ${String(object.apiVersion)} ${String(object.kind)}`];
   try {
