@@ -70,6 +70,8 @@ export async function archiveBundle(dir: string, archive: string): Promise<void>
 
 /** An extracted archive: where the bundle is, and how to remove the copy. */
 export interface ExtractedBundle {
+  /** The temporary directory it was extracted into: paths below it are named after the archive in messages. */
+  tempDir: string;
   root: string;
   /** The bundle's own name: its top-level directory, or the archive's name. */
   name: string;
@@ -83,6 +85,17 @@ export function insideBundle(root: string, relative: string, manifest: string): 
     throw new InputError(manifest, `names ${relative}, outside the bundle; expected paths relative to the bundle directory`);
   }
   return join(root, clean);
+}
+
+/** What is wrong with an archive that could not be extracted, in words for people rather than the tar library's. */
+export function archiveProblem(err: NodeJS.ErrnoException): string {
+  const message = err.message ?? '';
+  if (err.code === 'ENOENT') return 'no such file';
+  if (err.code === 'EACCES') return 'cannot read (permission denied)';
+  if (err.code === 'EISDIR') return 'a directory';
+  if (/unexpected end of file/i.test(message) || err.code === 'Z_BUF_ERROR' || err.code === 'TAR_ABORT') return 'cut short: it ends before the archive does (an interrupted copy or download?)';
+  if (/^zlib:|incorrect header check|invalid (block|distance|stored)/i.test(message) || (err.code ?? '').startsWith('Z_')) return 'damaged: its compressed data cannot be read';
+  return 'not a .tar.gz archive, or a damaged one';
 }
 
 /** Extracts a bundle archive into a new temporary directory. */
@@ -110,7 +123,7 @@ export async function extractBundleArchive(archive: string): Promise<ExtractedBu
     });
   } catch (err) {
     await removeTempDir(dir);
-    throw new InputError(archive, `not a readable .tar.gz (${(err as Error).message}); expected a bundle written by envoy-doctor collect`);
+    throw new InputError(archive, `${archiveProblem(err as NodeJS.ErrnoException)}; expected a bundle written by envoy-doctor collect (a directory or .tar.gz)`);
   }
   if (links.length > 0 && !(await egctlRoot(dir))) refused.push(...links.map((l) => `${l} (link)`));
   if (refused.length > 0) {
@@ -120,6 +133,6 @@ export async function extractBundleArchive(archive: string): Promise<ExtractedBu
   // `tar czf b.tar.gz bundle/` puts everything under one directory: the bundle is that directory.
   const top = await readdir(dir, { withFileTypes: true });
   const cleanup = () => removeTempDir(dir);
-  if (top.length === 1 && top[0]?.isDirectory()) return { root: join(dir, top[0].name), name: top[0].name, cleanup };
-  return { root: dir, name: basename(archive).replace(/\.(tar\.gz|tgz)$/, ''), cleanup };
+  if (top.length === 1 && top[0]?.isDirectory()) return { tempDir: dir, root: join(dir, top[0].name), name: top[0].name, cleanup };
+  return { tempDir: dir, root: dir, name: basename(archive).replace(/\.(tar\.gz|tgz)$/, ''), cleanup };
 }

@@ -54,7 +54,7 @@ async function readYamlList(path: string): Promise<KubeObject[]> {
     return [];
   }
   const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text, { uniqueKeys: false })) {
+  for (const doc of parseAllDocuments(text, { uniqueKeys: false, logLevel: 'error' })) {
     const value = doc.toJSON() as { items?: KubeObject[]; kind?: string } | null;
     if (!value) continue;
     if (Array.isArray(value.items)) out.push(...value.items);

@@ -3,7 +3,7 @@
 // names only say which role a file plays.
 
 import { readdir, readFile, stat as statPath } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import type { KubernetesObjects } from '../model/kubernetes.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
@@ -218,19 +218,34 @@ export async function loadOffline(given: OfflineInputs, each?: SnapshotSink): Pr
   let dir = given.bundle;
   let cleanup: (() => Promise<void>) | undefined;
   let name = basename(dir);
+  // Paths inside an extracted archive are named after the archive (`incident.tar.gz:stats.txt`), never after the
+  // temporary copy, which is gone by the time anyone reads the message.
+  let shown = (text: string) => text;
   if (!(await isDirectory(dir))) {
     try {
       await statPath(dir);
     } catch {
       throw new InputError(dir, 'no such directory or file; expected a bundle directory or .tar.gz (docs/bundle.md)');
     }
-    const extracted = await extractBundleArchive(dir);
+    const archive = dir;
+    const extracted = await extractBundleArchive(archive);
     dir = extracted.root;
     name = extracted.name;
     cleanup = extracted.cleanup;
+    shown = (text) => text.split(`${extracted.tempDir}${sep}`).join(`${archive}:`).split(extracted.tempDir).join(archive);
   }
+  const named = (s: Snapshot) => {
+    for (const role of Object.keys(s.inputs) as Array<keyof Snapshot['inputs']>) s.inputs[role] = shown(s.inputs[role] as string);
+    if (s.warnings) s.warnings = s.warnings.map(shown);
+    return s;
+  };
   try {
-    return await loadBundleDirectory(dir, name, given, each);
+    const result = await loadBundleDirectory(dir, name, given, each ? (s) => each(named(s)) : undefined);
+    result.snapshots.forEach(named);
+    return result;
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(shown(err.source), shown(err.message.slice(err.source.length + 2)));
+    throw err;
   } finally {
     // Everything is parsed by now (stats streams are consumed while snapshots are built): the copy can go.
     await cleanup?.();

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
-import { UsageError } from '../parse/input-error.ts';
+import { InputError, UsageError } from '../parse/input-error.ts';
 import type { AdminEndpoint, LiveTarget } from './live.ts';
 
 /** Where Envoy Gateway runs its proxies by default. */
@@ -52,11 +52,21 @@ export function kubernetesClient(): Promise<typeof import('@kubernetes/client-no
 export async function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'context'>): Promise<KubeConfig> {
   const { KubeConfig } = await kubernetesClient();
   const kc = new KubeConfig();
+  // The file the user named, or KUBECONFIG's first: errors about its contents name it.
+  const file = opts.kubeconfig ?? process.env.KUBECONFIG?.split(':').find((f) => f !== '');
+  const named = opts.kubeconfig ? `--kubeconfig ${opts.kubeconfig}` : `KUBECONFIG ${file}`;
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new UsageError(`cannot load kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${(err as Error).message.split('\n')[0]}`);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new UsageError(`${named}: no such file; expected a kubeconfig such as ~/.kube/config`);
+    if (typeof e.code === 'string' && e.code.startsWith('E')) throw new InputError(named, `cannot read (${e.code}); expected a kubeconfig such as ~/.kube/config`);
+    throw new InputError(file !== undefined ? named : 'kubeconfig', `not a kubeconfig (not YAML: ${e.message.split('\n')[0]}); expected a kubeconfig such as ~/.kube/config`);
+  }
+  // A YAML or JSON file that loads without clusters or contexts (a config dump, a manifest) is not a kubeconfig.
+  if (file !== undefined && kc.getClusters().length === 0 && kc.getContexts().length === 0) {
+    throw new InputError(named, 'not a kubeconfig (no clusters or contexts); expected a kubeconfig such as ~/.kube/config');
   }
   if (opts.context) {
     if (!kc.getContexts().some((c) => c.name === opts.context)) throw new UsageError(`--context ${opts.context}: no such context in the kubeconfig`);
@@ -70,10 +80,37 @@ export async function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'con
   return kc;
 }
 
-/** Turns an API error into one line naming the verb and resource: `forbidden: list pods in home`. */
-export function kubeFailure(err: unknown, verb: string, resource: string, namespace?: string): KubeError {
+/** Why a request never reached the API server (refused, unknown host, TLS), from the network error it caused; undefined for answers. */
+function unreachable(err: unknown): { cause: string; address?: string } | undefined {
+  let e = err as { code?: unknown; message?: string; cause?: unknown; address?: string; port?: number; hostname?: string } | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    const address = e.hostname ?? (e.address !== undefined ? `${e.address}${e.port !== undefined ? `:${e.port}` : ''}` : undefined);
+    const at = address !== undefined ? { address } : {};
+    if (code === 'ECONNREFUSED') return { cause: 'connection refused', ...at };
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { cause: 'host not found', ...at };
+    if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return { cause: 'no answer in time', ...at };
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return { cause: 'connection reset', ...at };
+    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { cause: 'no route to the host', ...at };
+    if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL/.test(code)) return { cause: `TLS: ${code}`, ...at };
+    if (e.message === 'bad port') return { cause: 'a port that cannot be used', ...at };
+  }
+  return (err as Error | undefined)?.message === 'fetch failed' ? { cause: 'network error' } : undefined;
+}
+
+/**
+ * Turns an API error into one line naming the verb and resource: `forbidden: list pods in home`; when the API server
+ * (`server`, the kubeconfig's) was not reached, its address and why: `cannot reach the Kubernetes API server
+ * https://10.0.0.1:6443 (connection refused) to list pods in home`.
+ */
+export function kubeFailure(err: unknown, verb: string, resource: string, namespace?: string, server?: string): KubeError {
   const code = (err as { code?: number }).code;
   const where = namespace ? ` in ${namespace}` : ' cluster-wide';
+  const network = unreachable(err);
+  if (network) {
+    const address = server ?? network.address;
+    return new KubeError(`cannot reach the Kubernetes API server${address ? ` ${address}` : ''} (${network.cause}) to ${verb} ${resource}${where}`);
+  }
   if (code === 403) return new KubeError(`forbidden: ${verb} ${resource}${where} (RBAC: see docs/rbac.md)`);
   if (code === 404) return new KubeError(`not found: ${verb} ${resource}${where}`);
   if (code === 401) return new KubeError(`unauthorized: ${verb} ${resource}${where}: the credentials were refused`);
@@ -137,6 +174,8 @@ async function findPods(kc: KubeConfig, opts: KubeOptions, namespace: string): P
   const { AppsV1Api, CoreV1Api } = await kubernetesClient();
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
+  const server = kc.getCurrentCluster()?.server;
+  const fail = (err: unknown, verb: string, resource: string, namespace?: string) => kubeFailure(err, verb, resource, namespace, server);
   if (opts.targets.length > 0) {
     const pods: V1Pod[] = [];
     for (const text of opts.targets) {
@@ -145,7 +184,7 @@ async function findPods(kc: KubeConfig, opts: KubeOptions, namespace: string): P
         try {
           pods.push(await core.readNamespacedPod({ name: t.name, namespace: t.namespace }));
         } catch (err) {
-          throw kubeFailure(err, 'get', `pods/${t.name}`, t.namespace);
+          throw fail(err, 'get', `pods/${t.name}`, t.namespace);
         }
       } else {
         let selector: string;
@@ -153,12 +192,12 @@ async function findPods(kc: KubeConfig, opts: KubeOptions, namespace: string): P
           const d = await apps.readNamespacedDeployment({ name: t.name, namespace: t.namespace });
           selector = selectorOf(d.spec?.selector?.matchLabels);
         } catch (err) {
-          throw kubeFailure(err, 'get', `deployments/${t.name}`, t.namespace);
+          throw fail(err, 'get', `deployments/${t.name}`, t.namespace);
         }
         try {
           pods.push(...(await core.listNamespacedPod({ namespace: t.namespace, labelSelector: selector })).items);
         } catch (err) {
-          throw kubeFailure(err, 'list', 'pods', t.namespace);
+          throw fail(err, 'list', 'pods', t.namespace);
         }
       }
     }
@@ -170,7 +209,7 @@ async function findPods(kc: KubeConfig, opts: KubeOptions, namespace: string): P
       ? (await core.listPodForAllNamespaces(labelSelector)).items
       : (await core.listNamespacedPod({ namespace, ...labelSelector })).items;
   } catch (err) {
-    throw kubeFailure(err, 'list', 'pods', opts.allNamespaces ? undefined : namespace);
+    throw fail(err, 'list', 'pods', opts.allNamespaces ? undefined : namespace);
   }
 }
 

@@ -2,7 +2,7 @@
 // every document in it, keeping the kinds envoy-doctor compares with the live objects.
 
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, Manifests } from '../model/kubernetes.ts';
 import { InputError } from '../parse/input-error.ts';
@@ -25,11 +25,12 @@ async function yamlFiles(dir: string, depth = 0): Promise<string[]> {
 /** Reads the compared kinds from every manifest below `dir`. */
 export async function readManifests(dir: string): Promise<Manifests> {
   const s = await stat(dir).catch(() => undefined);
-  if (!s?.isDirectory()) throw new InputError(dir, 'no such directory; expected --manifests DIR, a checkout holding Kubernetes YAML');
+  if (!s) throw new InputError(dir, 'no such directory; expected --manifests DIR, a checkout holding Kubernetes YAML');
+  if (!s.isDirectory()) throw new InputError(dir, `a file, not a directory; expected --manifests DIR, a checkout holding Kubernetes YAML (such as ${dirname(dir)})`);
   const objects: KubeObject[] = [];
   for (const file of await yamlFiles(dir)) {
     const text = await readFile(file, 'utf8');
-    for (const doc of parseAllDocuments(text, { uniqueKeys: false })) {
+    for (const doc of parseAllDocuments(text, { uniqueKeys: false, logLevel: 'error' })) {
       if ('errors' in doc && doc.errors.length > 0) throw new InputError(file, `invalid YAML (${doc.errors[0]?.message.split('\n')[0]}); expected Kubernetes manifests`);
       const value = doc.toJSON() as Partial<KubeObject> | null;
       const items = value && (value as { kind?: string }).kind === 'List' ? ((value as { items?: Partial<KubeObject>[] }).items ?? []) : [value];

@@ -19,7 +19,8 @@ export async function makeTempDir(prefix: string): Promise<string> {
 
 /** Removes a directory made by makeTempDir. */
 export async function removeTempDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  // Retried: a failed extraction can still be writing into it for a moment (ENOTEMPTY).
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   open.delete(dir);
 }
 

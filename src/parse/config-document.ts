@@ -21,7 +21,8 @@ export function parseConfigDocument(bytes: Buffer, source: string, fallbackId: s
   } else if (kind === 'yaml') {
     try {
       // Aliases would let a few bytes stand for any number of resources; dumps as Envoy, egctl and istioctl print them have none.
-      doc = parseYaml(text, { maxAliasCount: 0, uniqueKeys: false });
+      // Warnings (an unknown %directive) are not printed: Node would spread them over six lines of standard error.
+      doc = parseYaml(text, { maxAliasCount: 0, uniqueKeys: false, logLevel: 'error' });
     } catch (err) {
       if (/alias/i.test((err as Error).message)) {
         throw new InputError(source, `YAML aliases (*name) are not expanded; ${EXPECTED}, which has none`);

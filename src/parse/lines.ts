@@ -77,3 +77,17 @@ export function eachLine(text: string, line: (start: number, end: number) => voi
   }
   return lines;
 }
+
+/** A line a parser could not read: where it is and what it says (cut to 80 characters). */
+export interface RejectedLine {
+  line: number;
+  text: string;
+}
+
+/** The line `text[start, end)` of a window that follows `before` lines, as a RejectedLine. */
+export function rejectedLine(text: string, start: number, end: number, before: number): RejectedLine {
+  let line = before + 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < start; i = text.indexOf('\n', i + 1)) line++;
+  const whole = text.slice(start, end);
+  return { line, text: whole.length > 80 ? `${whole.slice(0, 79)}…` : whole };
+}

@@ -38,12 +38,15 @@ export async function snapshotFromCapture(c: ProxyCapture): Promise<Snapshot> {
   const known = knownEntities(c.config);
   let stats: StatsSample | undefined;
   let statsLater: StatsSample | undefined;
+  // Lines of a stats file that are not stats are skipped, and said in the report with the reads that failed.
+  const warnings = [...(c.warnings ?? [])];
+  const note = (text: string) => warnings.push(text);
   if (c.stats) {
-    stats = await parseStats(c.stats.chunks, c.stats.source, known);
+    stats = await parseStats(c.stats.chunks, c.stats.source, known, note);
     if (c.stats.takenAt) stats.takenAt = c.stats.takenAt;
   }
   if (c.statsLater) {
-    statsLater = await parseStats(c.statsLater.chunks, c.statsLater.source, known);
+    statsLater = await parseStats(c.statsLater.chunks, c.statsLater.source, known, note);
     if (c.statsLater.takenAt) statsLater.takenAt = c.statsLater.takenAt;
   }
   let interval = c.intervalSeconds;
@@ -66,7 +69,7 @@ export async function snapshotFromCapture(c: ProxyCapture): Promise<Snapshot> {
   if (c.owner !== undefined) snapshot.owner = c.owner;
   if (c.accessLog) snapshot.accessLog = c.accessLog;
   if (c.kubernetes) snapshot.kubernetes = c.kubernetes;
-  if (c.warnings && c.warnings.length > 0) snapshot.warnings = c.warnings;
+  if (warnings.length > 0) snapshot.warnings = warnings;
   return snapshot;
 }
 

@@ -9,7 +9,7 @@
 import type { Histogram } from '../model/snapshot.ts';
 import { plainDecimal } from './decimal.ts';
 import { ListedInOrder } from './listed-in-order.ts';
-import { eachLine } from './lines.ts';
+import { eachLine, type RejectedLine, rejectedLine } from './lines.ts';
 import { histogramKey, type StatsBuilder } from './stats-builder.ts';
 import type { StatEntityKind } from './stat-names.ts';
 
@@ -208,6 +208,8 @@ export class PrometheusStatsParser {
   rejected = 0;
   /** Lines read so far, empty ones included. */
   lines = 0;
+  /** The first line that is neither a sample nor a comment: its number (from 1) and text. */
+  firstRejected?: RejectedLine;
 
   /**
    * Parses a window of whole lines (see `lineWindows`). A sample or bucket line that continues the previous line's
@@ -216,7 +218,10 @@ export class PrometheusStatsParser {
   window(text: string): void {
     this.lines += eachLine(text, (at, end) => {
       if (this.continued(text, at, end) || this.line(text.slice(at, end))) this.parsed++;
-      else this.rejected++;
+      else {
+        this.rejected++;
+        this.firstRejected ??= rejectedLine(text, at, end, this.lines);
+      }
     });
   }
 

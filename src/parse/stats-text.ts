@@ -3,7 +3,7 @@
 
 import type { Histogram } from '../model/snapshot.ts';
 import { plainDecimal } from './decimal.ts';
-import { eachLine } from './lines.ts';
+import { eachLine, type RejectedLine, rejectedLine } from './lines.ts';
 import type { StatsBuilder } from './stats-builder.ts';
 
 const QUANTILE = /P(\d+(?:\.\d+)?)\(([^,()]+),([^,()]+)\)/g;
@@ -27,6 +27,8 @@ export class TextStatsParser {
   rejected = 0;
   /** Lines read so far, empty ones included. */
   lines = 0;
+  /** The first line that is not a stat: its number (from 1) and text. */
+  firstRejected?: RejectedLine;
 
   constructor(into: StatsBuilder) {
     this.into = into;
@@ -39,7 +41,10 @@ export class TextStatsParser {
   window(text: string): void {
     this.lines += eachLine(text, (at, end) => {
       if (textStatAt(text, at, end, this.into)) this.parsed++;
-      else this.rejected++;
+      else {
+        this.rejected++;
+        this.firstRejected ??= rejectedLine(text, at, end, this.lines);
+      }
     });
   }
 }

@@ -13,8 +13,11 @@ import { TextStatsParser } from './stats-text.ts';
 
 const EXPECTED = 'expected Envoy /stats output (text, ?format=json or /stats/prometheus)';
 
-/** Parses a stats capture from a byte stream (any format, read as a stream); throws InputError naming `source` when it is not stats. */
-export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, known: KnownEntities = {}): Promise<StatsSample> {
+/**
+ * Parses a stats capture from a byte stream (any format, read as a stream); throws InputError naming `source` when it
+ * is not stats. Lines that are not stats, in a capture that is mostly stats, are skipped and told to `note`, counted.
+ */
+export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, known: KnownEntities = {}, note?: (text: string) => void): Promise<StatsSample> {
   const { head, rest } = await peek(chunks);
   const kind = detectKind(head);
   if (kind === 'json') {
@@ -34,6 +37,12 @@ export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, 
   if (parsed === 0 || builder.sample.count === 0) throw new InputError(source, `no stats found; ${EXPECTED}`);
   if (rejected > parsed) {
     throw new InputError(source, `${rejected} of ${parsed + rejected} lines are not stats; ${EXPECTED}`);
+  }
+  const first = parser.firstRejected;
+  if (rejected > 0 && first) {
+    const total = (parsed + rejected).toLocaleString('en-US');
+    const lines = rejected === 1 ? `1 of ${total} lines is not a stat and was` : `${rejected.toLocaleString('en-US')} of ${total} lines are not stats and were`;
+    note?.(`${source}: ${lines} skipped (${rejected === 1 ? '' : 'first: '}line ${first.line}, ${JSON.stringify(first.text)})`);
   }
   return builder.sample;
 }

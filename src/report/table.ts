@@ -88,6 +88,8 @@ function snapshotLines(s: SnapshotSummary, now: Date | undefined, width: number)
     wrap(head.join(' · '), width, '', '  '),
     wrap(detail.join(' · '), width, '  '),
     ...(at && now ? [wrap(`captured ${formatAgo(at, now)} (${formatUtc(at)})`, width, '  ')] : []),
+    // What could not be read, or was skipped, is said where the proxy is named: it bounds what the report can say.
+    ...(s.warnings ?? []).map((w) => wrap(`note: ${w}`, width, '  ', '    ')),
   ];
 }
 
