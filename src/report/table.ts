@@ -221,7 +221,7 @@ export function renderTable(d: Diagnosis, options: TableOptions): string {
   if (d.rootCauses.length === 0) {
     out.push(paint('bold', 'No root cause found.'), ...notAssessedLine(d, width), exitLine, ...restLine);
   } else {
-    out.push(paint('bold', `SUMMARY: ${d.rootCauses.length === 1 ? '1 root cause' : `${d.rootCauses.length} root causes`}`), ...summaryLines(d.rootCauses, l), exitLine, ...restLine);
+    out.push(paint('bold', `SUMMARY: ${d.rootCauses.length === 1 ? '1 root cause' : `${d.rootCauses.length} root causes`}`), ...summaryLines(d.rootCauses, l), ...notAssessedLine(d, width), exitLine, ...restLine);
     out.push('', paint('bold', `ROOT CAUSES (${d.rootCauses.length})`));
     const printed = new Map<string, number>();
     d.rootCauses.forEach((r, i) => {

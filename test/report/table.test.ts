@@ -78,6 +78,11 @@ describe('the table report leads with a summary', () => {
     const stall = details.slice(0, details.indexOf('\n2. '));
     assert.match(stall, /- downstream-close-with-active-request \(user-agent https-10443\/ios\)/);
   });
+  it('an input that was not given is said in the summary, even when root causes were found', async () => {
+    const r = await run(['analyze', '--stats', `${INCIDENT}/stats.txt`], { env: { COLUMNS: '100' } });
+    const summary = r.stdout.slice(r.stdout.indexOf('SUMMARY'), r.stdout.indexOf('ROOT CAUSES'));
+    assert.match(summary.replace(/\n/g, ' '), /Not assessed for lack of input: no config dump/);
+  });
   it('the exit line says what --fail-on and --force-exit-zero made of it', async () => {
     const exitLine = async (args: string[]) => (await run(['analyze', INCIDENT, ...args])).stdout.split('\n').find((l) => l.startsWith('exit '));
     assert.equal(await exitLine(['--fail-on', 'none']), 'exit 0: nothing fails the run (--fail-on none)');
