@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { V8_FLAGS } from '../src/cli/v8-flags.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -42,6 +43,14 @@ const CONCURRENCY = 16;
 const INTERVAL_MS = 1000;
 const RUNS = 3;
 const HEAP_CAP_MIB = 96;
+
+/** The Node.js options deploy/cronjob.yaml gives the command (its heap cap), so the bench measures what is deployed. */
+export function cronJobNodeOptions(): string[] {
+  type Container = { env?: Array<{ name: string; value?: string }> };
+  const cronJob = parseYaml(readFileSync(join(ROOT, 'deploy/cronjob.yaml'), 'utf8')) as { spec: { jobTemplate: { spec: { template: { spec: { containers: Container[] } } } } } };
+  const env = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.env ?? [];
+  return (env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '').split(/\s+/).filter(Boolean);
+}
 
 /** One pod of the fleet. */
 export interface FleetPod {
@@ -252,6 +261,8 @@ export async function fleetBench(): Promise<{ rows: FleetRow[]; text: string; ma
       ...FLEET_SIZES.map((n) => ({ label: `fleet of ${n}`, pods: pods.slice(0, n), flags: [] })),
       // The same run with V8's old space capped: what the run needs, rather than what a lazy collector lets grow.
       { label: `fleet of ${TARGET_SIZE}, heap capped at ${HEAP_CAP_MIB} MiB`, pods: pods.slice(0, TARGET_SIZE), flags: [`--max-old-space-size=${HEAP_CAP_MIB}`] },
+      // The largest fleet with the CronJob's NODE_OPTIONS: what deploy/'s memory limit is sized from.
+      { label: `fleet of ${largest}, as deploy/ runs it (${cronJobNodeOptions().join(' ')})`, pods, flags: cronJobNodeOptions() },
     ];
     const results = new Map<string, FleetResult[]>(cases.map((c) => [c.label, []]));
     for (let r = 1; r <= RUNS; r++) {

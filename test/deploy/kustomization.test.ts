@@ -12,6 +12,27 @@ const NS = 'envoy-doctor';
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
 const docs = readFileSync(join(ROOT, 'docs/cronjob.md'), 'utf8');
 
+/** A memory quantity in MiB (`384Mi`, `1Gi`). */
+function mebibytes(quantity: string | undefined): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(quantity ?? '');
+  assert.ok(m, `a memory quantity in Mi or Gi: ${quantity}`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/** The rows of docs/performance.md's fleet tables: case, pods, and the peak RSS, RSS before and peak heap in MiB. */
+function fleetRows(): Array<{ label: string; pods: number; peakRss: number; rssBefore: number; peakHeap: number }> {
+  const text = readFileSync(join(ROOT, 'docs/performance.md'), 'utf8');
+  const fleet = text.slice(text.indexOf('## Large fleets'));
+  const rows = [];
+  for (const line of fleet.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    // | case | pods | median ms | min-max ms | × slowest pod | peak RSS MiB | RSS before MiB | peak heap MiB | ...
+    if (cells.length < 10 || !/^\d+$/.test(cells[2] ?? '')) continue;
+    rows.push({ label: cells[1] as string, pods: Number(cells[2]), peakRss: Number(cells[6]), rssBefore: Number(cells[7]), peakHeap: Number(cells[8]) });
+  }
+  return rows;
+}
+
 /** The value following `flag` in the container's args. */
 function argValue(args: string[], flag: string): string | undefined {
   const i = args.indexOf(flag);
@@ -99,6 +120,26 @@ describe('the CronJob', () => {
     for (const kind of ['requests', 'limits'] as const) for (const r of ['cpu', 'memory']) assert.ok(resources[kind]?.[r], `${kind}.${r}`);
   });
 
+  it('is sized from the fleet benchmark: the request covers 200 proxies, the limit a quarter above 800 run with its heap cap', () => {
+    const { container } = cronJobPod();
+    const { resources } = container as { resources: Record<'requests' | 'limits', Record<string, string>> };
+    const request = mebibytes(resources.requests?.memory);
+    const limit = mebibytes(resources.limits?.memory);
+    const options = (container.env as Array<{ name: string; value?: string }> | undefined)?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    const cap = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    assert.ok(cap > 0, `NODE_OPTIONS caps the heap with --max-old-space-size (${options || 'not set'})`);
+    const fleet = fleetRows();
+    const largest = fleet.find((r) => r.label.includes('as deploy/ runs it') && r.label.includes(options));
+    assert.ok(largest, `docs/performance.md measures the largest fleet with the CronJob's NODE_OPTIONS (${options})`);
+    const of200 = fleet.find((r) => r.label === 'fleet of 200');
+    assert.ok(of200, 'docs/performance.md measures a fleet of 200');
+    assert.ok(request >= of200.peakRss, `request ${request} MiB covers 200 proxies (${of200.peakRss} MiB)`);
+    assert.ok(limit >= 1.25 * largest.peakRss, `limit ${limit} MiB is a quarter above ${largest.pods} proxies with the cap (${largest.peakRss} MiB)`);
+    assert.ok(cap >= 2 * largest.peakHeap, `heap cap ${cap} MiB is twice ${largest.pods} proxies' peak heap (${largest.peakHeap} MiB)`);
+    assert.ok(limit - cap >= largest.rssBefore + 64, `the limit leaves room beside the heap for Node.js and its modules (${largest.rssBefore} MiB) and the young generation`);
+    for (const figure of [resources.requests?.memory, resources.limits?.memory, options]) assert.ok(docs.includes(String(figure).replace(/Mi$/, ' MiB')) || docs.includes(String(figure)), `docs/cronjob.md says ${figure}`);
+  });
+
   it('runs as a non-root user with no privileges, from a read-only root filesystem', () => {
     const { pod, container } = cronJobPod();
     const psc = pod.securityContext as Record<string, any>;
@@ -143,7 +184,12 @@ describe('the CronJob', () => {
     assert.equal(argValue(args, '--post-url-file'), `${mount.mountPath}/${v.secret.items[0]?.path}`);
     // No URL, token or Secret value in the manifests: only the reference.
     assert.ok(!JSON.stringify(renderDeploy()).includes('hooks.slack.com'), 'no webhook URL in the manifests');
-    assert.ok(!(container.env as unknown[] | undefined)?.length, 'nothing passed in env');
+    // The environment holds the heap cap alone: no URL, token or Secret reference.
+    const env = (container.env as Array<{ name: string; value?: string; valueFrom?: unknown }> | undefined) ?? [];
+    assert.deepEqual(
+      env.map((e) => [e.name, e.valueFrom === undefined && !/:\/\//.test(e.value ?? '')]),
+      [['NODE_OPTIONS', true]],
+    );
     // The command docs/cronjob.md gives creates this Secret, in this namespace, with this key.
     const create = /kubectl create secret generic (\S+) -n (\S+) --from-(?:literal|file)=(\w+)=/.exec(docs);
     assert.ok(create, 'docs/cronjob.md creates the Secret with kubectl');
