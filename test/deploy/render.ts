@@ -1,5 +1,5 @@
 // Renders deploy/ with a real kustomize: the `kustomize` command when installed, else `kubectl kustomize` (kubectl
-// embeds kustomize; Debian's kubernetes-client package provides it, and .ci/run installs it when neither is there).
+// embeds kustomize; Debian's kubernetes-client package provides it, and .ci/run installs it when kubectl is missing).
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
