@@ -18,6 +18,19 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
     'envoy-listener-keepalive-socket-options',
     "listener keepalive as socket options (Envoy {envoyVersion}): merged by level and name, the listener's other socket options kept; from Envoy 1.37 Listener.tcp_keepalive does the same",
   ),
+  // Cost, every flavor
+  note(
+    'buffer-raise-cost',
+    "a buffer limit is per connection: {limitBytes} on {resource} costs up to {worstCaseBytes} with its {connections} open connections if all fill at once (a proxied stream holds one on the listener side and one on the cluster side). Envoy's overload manager, where one watches the heap, stops accepting connections or requests and can reset the streams that buffer most (envoy.overload_actions.reset_high_memory_stream): these long-lived ones first",
+  ),
+  note(
+    'buffer-raise-cost-unknown',
+    "a buffer limit is per connection: {limitBytes} on {resource} costs up to that much per open connection (the stats gave no count of them), on the listener side and the cluster side of each proxied stream. Envoy's overload manager, where one watches the heap, stops accepting connections or requests and can reset the streams that buffer most (envoy.overload_actions.reset_high_memory_stream)",
+  ),
+  note(
+    'max-stream-duration-still-ends-streams',
+    "max_stream_duration raised to {maxStreamMs} on {listener} still resets every WebSocket at that age; a route's own max_stream_duration (RouteAction.max_stream_duration.max_stream_duration: 0s; Envoy Gateway BackendTrafficPolicy timeout.http.maxStreamDuration: 0s) lifts it for that route only",
+  ),
   // Envoy Gateway
   note(
     'client-policy-carries-gateway-policy',

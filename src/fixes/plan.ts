@@ -3,6 +3,7 @@
 
 import type { Diagnosed, FixChange, RenderedFix, RootCause } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
+import { costNotes } from './cost.ts';
 import { envoyRenderer } from './envoy.ts';
 import { envoyGatewayRenderer } from './envoy-gateway.ts';
 import { istioRenderer } from './istio.ts';
@@ -19,6 +20,8 @@ const RENDERERS: Record<Flavor, FixRenderer[]> = {
 export function attachFixes(s: Snapshot, diagnosed: Diagnosed[]): RootCause[] {
   const all = diagnosed.flatMap((d) => d.changes);
   const rendered = RENDERERS[s.flavor].flatMap((r) => r.render(s, all));
+  // What each fix costs, the same under every flavor.
+  for (const r of rendered) r.fix.notes.push(...costNotes(s, r.changes));
   // Which rendered objects each change landed in, so a root cause finds its fixes without scanning them all.
   const byChange = new Map<FixChange, number[]>();
   rendered.forEach((r, i) => {

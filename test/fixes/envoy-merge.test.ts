@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { Diagnosed } from '../../src/diagnose/rules/rule.ts';
 import { diffJson, HTTP_PROTOCOL_OPTIONS, mergeCluster, mergeListener, type MergeOutcome, mergeRoute } from '../../src/fixes/envoy-merge.ts';
+import { nullReplacedFields } from '../../src/fixes/envoy.ts';
 import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange } from '../../src/model/finding.ts';
 import { LiveResourceKeeper, liveResource } from '../../src/model/live-resources.ts';
@@ -385,6 +386,13 @@ describe('plain Envoy: the merged resource in the rendered fix', () => {
     assert.deepEqual(parse(fix?.text ?? '').typed_extension_protocol_options[HPO].use_downstream_protocol_config, { http_protocol_options: {} });
   });
 
+  it('the cluster fragment nulls the oneof member it replaces, so merging the fragment alone leaves one member', () => {
+    const fix = envoy.find((f) => f.target === `cluster ${C}`);
+    const options = parse(fix?.text ?? '').typed_extension_protocol_options[HPO];
+    assert.deepEqual(Object.keys(options).sort(), ['@type', 'auto_config', 'use_downstream_protocol_config']);
+    assert.equal(options.auto_config, null);
+  });
+
   it('every fragment of one listener carries the same whole listener with all its changes (Envoy 1.37: tcp_keepalive)', () => {
     const fixes = envoy.filter((f) => f.target.startsWith(`listener ${L}`));
     assert.equal(fixes.length, 2);
@@ -425,7 +433,7 @@ describe('plain Envoy: the merged resource in the rendered fix', () => {
     const [r] = attachFixes({ ...t, clusters: new Map([[C, { ...(model as object) } as never]]) }, [diagnosed([{ kind: 'cluster-buffer-limit', cluster: C, bytes: 1_048_576 }])]);
     const fix = r?.fixes.find((f) => f.flavor === 'envoy');
     assert.equal(fix?.merged, undefined);
-    assert.deepEqual(fix?.notes.map((n) => n.code), ['envoy-live-object-not-kept']);
+    assert.deepEqual(fix?.notes.map((n) => n.code), ['envoy-live-object-not-kept', 'buffer-raise-cost-unknown']);
   });
 });
 
@@ -452,4 +460,41 @@ describe('live resources kept from the dump', () => {
     assert.equal(liveResource(s.listeners[0] as object)?.name, L);
     assert.deepEqual(liveResource(s.routes[0] as object), route());
   });
+});
+
+describe('plain Envoy: replaced fields nulled in the fragment', () => {
+  const replaced = (field: string) => ({ code: 'envoy-field-replaced', values: { resource: `cluster ${C}`, field } });
+  const cases: Array<{ name: string; fields: Obj; notes: Array<ReturnType<typeof replaced>>; want: Obj }> = [
+    {
+      name: 'a oneof member under a parent the fragment sets: null',
+      fields: { name: C, typed_extension_protocol_options: { [HPO]: { use_downstream_protocol_config: {} } } },
+      notes: [replaced(`/typed_extension_protocol_options/${HPO}/explicit_http_config`)],
+      want: { name: C, typed_extension_protocol_options: { [HPO]: { use_downstream_protocol_config: {}, explicit_http_config: null } } },
+    },
+    {
+      name: 'a parent the fragment does not set (a lifted limit): left alone',
+      fields: { name: C },
+      notes: [replaced(`/typed_extension_protocol_options/${HPO}/common_http_protocol_options/max_connection_duration`)],
+      want: { name: C },
+    },
+    {
+      name: 'an entry of a list the fragment replaces, or a field the fragment sets: left alone',
+      fields: { name: C, socket_options: [{ level: 1 }], tcp_keepalive: {} },
+      notes: [replaced('/socket_options/0'), replaced('/tcp_keepalive')],
+      want: { name: C, socket_options: [{ level: 1 }], tcp_keepalive: {} },
+    },
+    {
+      name: 'escaped pointer parts (~1 is /) are read back',
+      fields: { a: { 'x/y': {} } },
+      notes: [replaced('/a/x~1y/b')],
+      want: { a: { 'x/y': { b: null } } },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const fields = structuredClone(c.fields);
+      nullReplacedFields(fields, c.notes);
+      assert.deepEqual(fields, c.want);
+    });
+  }
 });

@@ -63,7 +63,7 @@ describe('fixes for Envoy Gateway', () => {
         connection: { bufferLimit: '1Mi' },
       },
     });
-    assert.deepEqual(ctp?.notes.map((n) => n.code), ['client-policy-may-be-overridden', 'listener-limit-pauses-upstream']);
+    assert.deepEqual(ctp?.notes.map((n) => n.code), ['client-policy-may-be-overridden', 'listener-limit-pauses-upstream', 'buffer-raise-cost-unknown']);
   });
 
   it('plain Envoy fields at their exact paths', () => {
