@@ -70,25 +70,12 @@ export function get(url: string, timeoutMs = 10_000): Promise<number> {
 }
 
 /** A raw TCP connection that stays open; resolves with when it closed (ms after connect), or undefined at `waitMs`. */
-export function tcpSessionLength(port: number, waitMs: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const s = netConnect(port, '127.0.0.1');
-    let opened = 0;
-    s.on('connect', () => {
-      opened = Date.now();
-      s.write('hello\n');
-    });
-    s.on('data', () => {});
-    s.on('error', () => {});
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve(undefined);
-    }, waitMs);
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(opened ? Date.now() - opened : 0);
-    });
-  });
+export async function tcpSessionLength(port: number, waitMs: number): Promise<number | undefined> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), waitMs);
+  const outcome = await tcpOutcome(port, abort.signal);
+  clearTimeout(timer);
+  return outcome.status === 101 || abort.signal.aborted ? outcome.closedAfterMs : 0;
 }
 
 /** An RFC 8441 WebSocket bootstrap over HTTP/2 with TLS (h2 by ALPN); resolves with the :status Envoy answered. */
@@ -124,4 +111,106 @@ export function extendedConnectStatus(port: number): Promise<number> {
       send();
     });
   });
+}
+
+/** How one session of a churn ended: the upgrade status (101 when it opened), and when it closed (ms after open). */
+export interface SessionOutcome {
+  status: number;
+  /** Milliseconds from open to close; undefined while it is still open (or when it was ended by the churn's stop). */
+  closedAfterMs?: number;
+  /** Milliseconds from the request to the answer (101 or the refusal). */
+  answeredAfterMs: number;
+}
+
+/** A WebSocket that stays open until the peer closes it or `signal` aborts; resolves with how it ended. */
+export async function webSocketOutcome(url: string, signal: AbortSignal): Promise<SessionOutcome> {
+  const asked = Date.now();
+  let session: ClientSession;
+  try {
+    session = await openWebSocket(url, { timeoutMs: 10_000 });
+  } catch (err) {
+    const m = /upgrade refused: (\d+)/.exec((err as Error).message);
+    return { status: m ? Number(m[1]) : 0, answeredAfterMs: Date.now() - asked };
+  }
+  const answeredAfterMs = Date.now() - asked;
+  return new Promise((resolve) => {
+    const done = () => resolve({ status: 101, closedAfterMs: session.closedAfterMs(), answeredAfterMs });
+    if (signal.aborted) return void (session.close(), done());
+    session.ws.once('close', done);
+    signal.addEventListener('abort', () => {
+      session.ws.off('close', done);
+      session.close();
+      resolve({ status: 101, answeredAfterMs });
+    });
+  });
+}
+
+/** A raw TCP connection that writes one line and stays open until the peer closes it or `signal` aborts. */
+export function tcpOutcome(port: number, signal: AbortSignal): Promise<SessionOutcome> {
+  return new Promise((resolve) => {
+    const asked = Date.now();
+    const s = netConnect(port, '127.0.0.1');
+    let opened = 0;
+    s.on('connect', () => {
+      opened = Date.now();
+      s.write('hello\n');
+    });
+    s.on('data', () => {});
+    s.on('error', () => {});
+    const onAbort = () => {
+      s.removeAllListeners('close');
+      s.destroy();
+      resolve({ status: opened ? 101 : 0, answeredAfterMs: opened ? opened - asked : Date.now() - asked });
+    };
+    signal.addEventListener('abort', onAbort);
+    s.on('close', () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(opened ? { status: 101, closedAfterMs: Date.now() - opened, answeredAfterMs: opened - asked } : { status: 0, answeredAfterMs: Date.now() - asked });
+    });
+  });
+}
+
+/** Sessions started one every `everyMs` until stopped, so a timer keeps firing while envoy-doctor samples. */
+export interface Churn {
+  /** Sessions that ended so far. */
+  ended(): SessionOutcome[];
+  /** Sessions open now. */
+  open(): number;
+  /** Stops starting sessions and ends the open ones; resolves with every outcome. */
+  stop(): Promise<SessionOutcome[]>;
+}
+
+/** Starts `session` now and every `everyMs` after it, each with the churn's abort signal. */
+export function churn(everyMs: number, session: (signal: AbortSignal) => Promise<SessionOutcome>): Churn {
+  const abort = new AbortController();
+  const ended: SessionOutcome[] = [];
+  const pending = new Set<Promise<SessionOutcome>>();
+  const begin = () => {
+    const p = session(abort.signal);
+    pending.add(p);
+    void p.then((o) => {
+      pending.delete(p);
+      if (!abort.signal.aborted || o.closedAfterMs !== undefined || o.status !== 101) ended.push(o);
+    });
+  };
+  begin();
+  const timer = setInterval(begin, everyMs);
+  return {
+    ended: () => [...ended],
+    open: () => pending.size,
+    async stop() {
+      clearInterval(timer);
+      abort.abort();
+      await Promise.all(pending);
+      return [...ended];
+    },
+  };
+}
+
+/** The median of some measurements (null when there are none), rounded to whole milliseconds or thousandths. */
+export function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length % 2 ? (v[(v.length - 1) / 2] as number) : ((v[v.length / 2 - 1] as number) + (v[v.length / 2] as number)) / 2;
+  return Math.round(m * 1000) / 1000;
 }

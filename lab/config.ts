@@ -91,3 +91,15 @@ export const STDOUT_ACCESS_LOG: Obj = {
 export function accessLog(stdout: string): string[] {
   return stdout.split('\n').flatMap((l) => (l.startsWith('ACCESS ') ? [l.slice(7)] : []));
 }
+
+const TCP_PROXY = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+
+/** A listener that tunnels raw TCP to a cluster with the TCP proxy (api/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto). */
+export function tcpListener(name: string, clusterName: string, tcpProxy: Obj = {}, extra: Obj = {}): Obj {
+  return {
+    name,
+    address: local(0),
+    filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY, stat_prefix: name, cluster: clusterName, ...tcpProxy } }] }],
+    ...extra,
+  };
+}

@@ -4,6 +4,7 @@ import type { Scenario } from '../scenario.ts';
 import { circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
 import { flowControlStall } from './flow-control-stall.ts';
 import { requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
+import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade];
+export const SCENARIOS: Scenario[] = [flowControlStall, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, streamIdleTimeout];
