@@ -144,6 +144,26 @@ function mergeInto(
   return { merged, notes };
 }
 
+/**
+ * Writes `null` into a resource's fragment for each live field the merge replaced (a oneof member such as
+ * `explicit_http_config`) whose parent the fragment sets, so the fragment merged field by field into the live
+ * resource does not leave two members of a oneof; Envoy reads a null field as unset.
+ */
+export function nullReplacedFields(fields: Record<string, unknown>, notes: Explanation[]): void {
+  for (const n of notes) {
+    if (n.code !== 'envoy-field-replaced' || typeof n.values.field !== 'string') continue;
+    const parts = n.values.field
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = parts.pop();
+    let at: unknown = fields;
+    for (const p of parts) at = at !== null && typeof at === 'object' && !Array.isArray(at) ? (at as Record<string, unknown>)[p] : undefined;
+    if (last === undefined || at === null || typeof at !== 'object' || Array.isArray(at) || last in at) continue;
+    (at as Record<string, unknown>)[last] = null;
+  }
+}
+
 export const envoyRenderer: FixRenderer = {
   flavor: 'envoy',
   render(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
@@ -183,8 +203,9 @@ export const envoyRenderer: FixRenderer = {
       if ([...groups.values()].some((g) => g.resource === key) || (merged.get(key)?.merged?.diff.length ?? 0) === 0) continue;
       groups.set(key, { resource: key, target: `${r.kind} ${r.name}`, fields: { name: r.name }, changes: r.changes });
     }
-    const resources: RenderedChangeSet[] = [...groups.values()].map((g) => {
+    const resources: RenderedChangeSet[] = [...groups.entries()].map(([key, g]) => {
       const m = merged.get(g.resource);
+      if (key === g.resource) nullReplacedFields(g.fields, m?.notes ?? []);
       return {
         fix: {
           flavor: 'envoy',
