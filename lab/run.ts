@@ -16,6 +16,7 @@ import { startBackend } from './backend.ts';
 import { collectAndAnalyze, diagnoseLive, type Report } from './doctor.ts';
 import { type Bootstrap, type RunningEnvoy, startEnvoy, validate } from './envoy.ts';
 import { stopAll } from './processes.ts';
+import { isolated, isolationUnavailable, rerunIsolated } from './netns.ts';
 import { recordCaptures } from './record.ts';
 import type { Scenario, ScenarioContext, Variant } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
@@ -78,24 +79,28 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
   }
 }
 
-async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult> {
-  const backend = await startBackend(env.python);
-  const measured: Record<string, unknown> = {};
-  const answers: Record<string, unknown> = {};
-  const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, log: (l) => log(`${s.rootCause} ${env.envoyVersion}: ${l}`) };
-  const result: LabResult = {
+/** A result with nothing established yet. */
+function emptyResult(s: Scenario, envoyVersion: string): LabResult {
+  return {
     scenario: s.rootCause,
     rootCause: s.rootCause,
-    envoyVersion: env.envoyVersion,
+    envoyVersion,
     reproduced: false,
     namedFirst: false,
     healthyClean: false,
     fixApplied: false,
     failureEndedAfterFix: false,
     why: null,
-    measured,
-    answers,
+    measured: {},
+    answers: {},
   };
+}
+
+async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult> {
+  const backend = await startBackend(env.python);
+  const result = emptyResult(s, env.envoyVersion);
+  const { measured, answers } = result;
+  const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, log: (l) => log(`${s.rootCause} ${env.envoyVersion}: ${l}`) };
   try {
     const failing = s.failing(ctx);
     const f = await runOnce(s, ctx, env, failing, 'failing', values.record && env.envoyVersion === versions[versions.length - 1]);
@@ -150,10 +155,21 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
 
 const started = Date.now();
 const results: LabResult[] = [];
+const skipped: LabResult[] = [];
 try {
-  for (const version of versions) {
-    const env = await ensureEnvironment(version, log);
+  const environments: LabEnvironment[] = [];
+  for (const version of versions) environments.push(await ensureEnvironment(version, log));
+  // Everything else runs in the lab's own network namespace when the machine allows one.
+  const noNamespace = isolated() ? undefined : isolationUnavailable();
+  if (!isolated() && !noNamespace) process.exit(rerunIsolated());
+  if (noNamespace) log(`no network namespace of its own (${noNamespace}): scenarios that drop packets are not run`);
+  for (const env of environments) {
+    const version = env.envoyVersion;
     for (const s of scenarios) {
+      if (s.dropsPackets && !isolated()) {
+        skipped.push({ ...emptyResult(s, version), why: `not run: it drops packets, which needs the lab's own network namespace (${noNamespace})` });
+        continue;
+      }
       const t = Date.now();
       const r = await runScenario(s, env);
       results.push(r);
@@ -168,7 +184,7 @@ try {
 }
 
 mkdirSync(LAB_DIR, { recursive: true });
-writeFileSync(join(LAB_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(LAB_DIR, 'results.json'), `${JSON.stringify([...results, ...skipped], null, 2)}\n`);
 const mark = (b: boolean) => (b ? 'yes' : 'NO');
 const rows = results.map((r) => [r.scenario, r.envoyVersion, mark(r.reproduced), mark(r.namedFirst), mark(r.healthyClean), r.why && !r.fixApplied ? 'n/a' : mark(r.fixApplied), r.why && !r.fixApplied ? 'n/a' : mark(r.failureEndedAfterFix)]);
 const head = ['scenario', 'envoy', 'reproduced', 'named first', 'healthy clean', 'fix applied', 'failure ended'];
@@ -180,7 +196,8 @@ const failed = results.filter((r) => {
   const fixOk = known.get(r.scenario)?.fixDoesNotEnd ? r.fixApplied && !r.failureEndedAfterFix : r.fixApplied ? r.failureEndedAfterFix : Boolean(known.get(r.scenario)?.noFixReplay);
   return !r.reproduced || !r.namedFirst || !r.healthyClean || !fixOk;
 });
-for (const r of results.filter((x) => x.why)) console.log(`${r.scenario} ${r.envoyVersion}: ${r.why}`);
-console.log(`${results.length - failed.length} passed, ${failed.length} failed (${((Date.now() - started) / 1000).toFixed(0)} s; .lab/results.json)`);
+for (const r of [...results, ...skipped].filter((x) => x.why)) console.log(`${r.scenario} ${r.envoyVersion}: ${r.why}`);
+console.log(`${((Date.now() - started) / 1000).toFixed(0)} s; every result in .lab/results.json`);
+console.log(`lab: ${results.length - failed.length} passed, ${failed.length} failed${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}`);
 stopAll();
 process.exit(failed.length > 0 ? 1 : 0);

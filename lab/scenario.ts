@@ -38,6 +38,8 @@ export interface Scenario {
   healthy(ctx: ScenarioContext): Bootstrap;
   /** Drives the load and observes; the Envoy is left running for envoy-doctor to read. */
   drive(ctx: ScenarioContext, envoy: RunningEnvoy, variant: Variant): Promise<Observation>;
+  /** True when the scenario drops packets (lab/netns.ts): it runs only in the lab's own network namespace. */
+  dropsPackets?: boolean;
   /** Seconds between envoy-doctor's two stats samples. */
   intervalSeconds?: number;
   /** Runs while envoy-doctor reads (load that must be seen in the window between the samples). */
