@@ -403,6 +403,30 @@ export function mergeRoute(route: Obj, changes: readonly FixChange[]): MergeOutc
   return out;
 }
 
+/**
+ * Adds stat-name prefixes to a live bootstrap's `stats_config.stats_matcher.inclusion_list`, keeping every live
+ * pattern as it is written. The matcher is a oneof of `reject_all`, `exclusion_list` and `inclusion_list`
+ * (api/envoy/config/metrics/v3/stats.proto): another member is removed.
+ */
+export function mergeBootstrapInclusion(bootstrap: Obj, prefixes: readonly string[]): MergeOutcome {
+  const sp = new Spelling(bootstrap);
+  const out: MergeOutcome = { removed: [], skipped: [] };
+  const config = sp.child(bootstrap, 'stats_config');
+  const matcher = sp.child(config, 'stats_matcher');
+  for (const member of ['reject_all', 'exclusion_list']) {
+    if (!sp.has(matcher, member)) continue;
+    out.removed.push(pointer(sp.key(bootstrap, 'stats_config'), sp.key(config, 'stats_matcher'), sp.key(matcher, member)));
+    sp.delete(matcher, member);
+  }
+  const list = sp.child(matcher, 'inclusion_list');
+  const key = sp.key(list, 'patterns');
+  const patterns = Array.isArray(list[key]) ? (list[key] as unknown[]) : [];
+  const have = new Set(patterns.flatMap((p) => (isObj(p) && typeof p.prefix === 'string' && !sp.get(p, 'ignore_case') ? [p.prefix] : [])));
+  for (const prefix of prefixes) if (!have.has(prefix)) patterns.push({ prefix });
+  list[key] = patterns;
+  return out;
+}
+
 /** One difference between the live object and the merged one. */
 export interface FieldChange {
   /** JSON pointer into the object. */

@@ -10,7 +10,9 @@
 //   (istio tools/packaging/common/envoy_bootstrap.json), patched into the workload's pod template.
 
 import { stringify } from 'yaml';
-import type { FixChange, RenderedFix } from '../model/finding.ts';
+import type { Explanation, FixChange, MergedEnvoyResource, RenderedFix } from '../model/finding.ts';
+import { liveResource } from '../model/live-resources.ts';
+import { diffJson, mergeBootstrapInclusion } from './envoy-merge.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { StringMatcher } from '../model/stats-config.ts';
 import { type EnvoyProxyPatch, gatewayOf, liveEnvoyProxy } from './gateway-objects.ts';
@@ -67,6 +69,19 @@ export function envoyStatsInclusion(s: Snapshot, all: FixChange[]): RenderedChan
   const have = new Set(keptPatterns(s).filter((m) => m.kind === 'prefix' && !m.ignoreCase).map((m) => m.value));
   const patterns = [...kept, ...prefixes.filter((p) => !have.has(p)).map((prefix) => ({ prefix }))];
   const fragment = { stats_config: { stats_matcher: { inclusion_list: { patterns } } } };
+  const notes: Explanation[] = [
+    { code: 'stats-matches-replace-list', values: { kept: kept.length } },
+    { code: 'bootstrap-needs-restart', values: {} },
+  ];
+  // The whole live bootstrap with the list merged in, when the dump had one.
+  const live = s.statsConfig ? liveResource(s.statsConfig) : undefined;
+  let merged: MergedEnvoyResource | undefined;
+  if (live) {
+    const before = structuredClone(live);
+    const outcome = mergeBootstrapInclusion(live, prefixes);
+    merged = { kind: 'bootstrap', name: 'bootstrap', object: live, diff: diffJson(before, live) };
+    for (const field of outcome.removed) notes.push({ code: 'envoy-field-replaced', values: { resource: 'bootstrap', field } });
+  } else notes.push({ code: 'envoy-live-object-not-kept', values: { resource: 'bootstrap' } });
   return [
     {
       fix: {
@@ -75,10 +90,8 @@ export function envoyStatsInclusion(s: Snapshot, all: FixChange[]): RenderedChan
         apply: 'envoy-config',
         format: 'yaml',
         text: stringify(fragment, { lineWidth: 0 }),
-        notes: [
-          { code: 'stats-matches-replace-list', values: { kept: kept.length } },
-          { code: 'bootstrap-needs-restart', values: {} },
-        ],
+        notes,
+        ...(merged ? { merged } : {}),
       },
       changes,
     },

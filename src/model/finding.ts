@@ -105,7 +105,7 @@ export interface RenderedFix {
 
 /** A live Envoy resource with a fix merged in: it replaces the live one as it is. */
 export interface MergedEnvoyResource {
-  kind: 'cluster' | 'listener' | 'route';
+  kind: 'cluster' | 'listener' | 'route' | 'bootstrap';
   name: string;
   /** For a route: the route configuration and virtual host its entry is in. */
   routeConfiguration?: string;

@@ -448,7 +448,11 @@ export class ConfigDumpReader {
     if (namespace !== undefined) result.namespace = namespace;
     const version = this.bootstrap ? envoyVersion(this.bootstrap) : undefined;
     if (version) result.envoyVersion = version;
-    if (this.bootstrap) result.statsConfig = parseStatsConfig(this.bootstrap);
+    if (this.bootstrap) {
+      result.statsConfig = parseStatsConfig(this.bootstrap);
+      // The whole bootstrap, kept beside its stats config, for a bootstrap fix merged into it.
+      this.live.keep(result.statsConfig, this.bootstrap);
+    }
     const node = proxyNode(this.bootstrap);
     if (node) result.node = node;
     return result;

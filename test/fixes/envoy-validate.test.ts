@@ -187,6 +187,19 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
       assert.ok('perConnectionBufferLimitBytes' in cluster && 'useDownstreamProtocolConfig' in ((cluster.typedExtensionProtocolOptions as Obj)[HPO] as Obj));
       assert.equal(validate(bin, bootstrap(cluster, [listener, tunnel])), undefined);
     });
+    it(`Envoy ${version}: the stats inclusion fix merged into a live bootstrap with reject_all validates`, () => {
+      const live = { ...bootstrap(liveCluster(), [liveListener()]), stats_config: { stats_matcher: { reject_all: true }, use_all_default_tags: true } };
+      assert.equal(validate(bin, live), undefined);
+      const s = fixture({ bootstrap: live, clusters: [liveCluster()], listeners: [liveListener()] });
+      const d: Diagnosed = { id: 'x', severity: 'warning', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes: [{ kind: 'stats-inclusion', prefixes: ['cluster.backend.', 'http.ingress_http.'] }] };
+      const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy');
+      assert.equal(fix?.merged?.kind, 'bootstrap');
+      assert.equal(validate(bin, fix?.merged?.object as Obj), undefined);
+      // The fragment merged by hand beside reject_all is what Envoy rejects.
+      const naive = structuredClone(live) as Obj & { stats_config: { stats_matcher: Obj } };
+      naive.stats_config.stats_matcher.inclusion_list = { patterns: [{ prefix: 'cluster.backend.' }] };
+      assert.notEqual(validate(bin, naive), undefined);
+    });
     it(`Envoy ${version}: the fragment alone beside a live auto_config is what Envoy rejects (the oneof the merge resolves)`, () => {
       const cluster = liveCluster();
       const options = (cluster.typed_extension_protocol_options as Obj)[HPO] as Obj;

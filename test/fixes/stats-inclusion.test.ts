@@ -72,6 +72,28 @@ describe('stats-inclusion fixes', () => {
     ]);
   });
 
+  it('plain Envoy: the whole live bootstrap with the prefixes added to its list, every live pattern kept as written', () => {
+    const fix = fixesOf(gateway()).find((f) => f.flavor === 'envoy');
+    assert.equal(fix?.merged?.kind, 'bootstrap');
+    assert.deepEqual(fix?.merged?.object, {
+      node: { cluster: 'home/eg' },
+      stats_config: {
+        stats_matcher: {
+          inclusion_list: {
+            patterns: [{ prefix: 'server.' }, { safe_regex: { google_re2: {}, regex: 'cluster\\..*\\.membership_.*' } }, { suffix: '_total', ignore_case: true }, { prefix: `cluster.${C}.` }, { prefix: 'http.https-10443.' }],
+          },
+        },
+      },
+    });
+  });
+
+  it('plain Envoy: reject_all is replaced by the inclusion list (the stats_matcher oneof), and the fix says so', () => {
+    const s = fixture({ bootstrap: { node: { cluster: 'home/eg' }, stats_config: { stats_matcher: { reject_all: true }, use_all_default_tags: true } }, clusters: [gatewayCluster(C)] });
+    const fix = fixesOf(s).find((f) => f.flavor === 'envoy');
+    assert.deepEqual(fix?.merged?.object.stats_config, { stats_matcher: { inclusion_list: { patterns: [{ prefix: `cluster.${C}.` }, { prefix: 'http.https-10443.' }] } }, use_all_default_tags: true });
+    assert.deepEqual(fix?.notes.find((n) => n.code === 'envoy-field-replaced')?.values, { resource: 'bootstrap', field: '/stats_config/stats_matcher/reject_all' });
+  });
+
   it("Istio: the workload's pod template annotated with proxyStatsMatcher.inclusionPrefixes", () => {
     const s = fixture({
       id: 'web-7d9f8b6c5-x2k4p',
