@@ -11,7 +11,7 @@ import { plainDecimal } from './decimal.ts';
 import { ListedInOrder } from './listed-in-order.ts';
 import { eachLine, type RejectedLine, rejectedLine } from './lines.ts';
 import { histogramKey, type StatsBuilder } from './stats-builder.ts';
-import type { StatEntityKind } from './stat-names.ts';
+import { type StatEntityKind, statKey } from './stat-names.ts';
 
 const ENTITY_FAMILIES: Array<{ prefix: string; kind: StatEntityKind; labels: string[] }> = [
   { prefix: 'envoy_cluster_', kind: 'cluster', labels: ['envoy_cluster_name', 'cluster_name'] },
@@ -81,7 +81,8 @@ function withExtraLabels(stat: string, extra: Map<string, string>): string {
     // Envoy Gateway >= 1.7 tags circuit breaker gauges with their priority: fold it back to Envoy's name.
     if (k === 'priority' && out.startsWith('circuit_breakers_')) out = `circuit_breakers_${v}_${out.slice('circuit_breakers_'.length)}`;
     else if (k === 'envoy_response_code' || k === 'response_code') out += `_${v}`;
-    else if (k === 'envoy_response_code_class' || k === 'response_code_class') out += v.endsWith('xx') ? `_${v}` : `_${v}xx`;
+    // Envoy's tag takes the class digit out of the name: upstream_rq_2xx is upstream_rq_xx{envoy_response_code_class="2"}.
+    else if (k === 'envoy_response_code_class' || k === 'response_code_class') out = `${out.endsWith('_xx') ? out.slice(0, -3) : out}_${v.endsWith('xx') ? v : `${v}xx`}`;
     else rest.push(`${k}=${v}`);
   }
   return rest.length > 0 ? `${out}{${rest.join(',')}}` : out;
@@ -137,7 +138,18 @@ function locate(name: string, labels: Map<string, string>): Located {
     .filter(([k]) => !isConstantLabel(k))
     .map(([k, v]) => `${k}="${v}"`)
     .join(',');
-  return { kind: 'other', entity: '', stat: labelText ? `${name}{${labelText}}` : name };
+  const envoyName = otherName(name);
+  return { kind: 'other', entity: '', stat: labelText ? `${envoyName}{${labelText}}` : envoyName };
+}
+
+/** Envoy's top-level scopes whose one-level stats read back to their dotted names (`envoy_server_uptime` is `server.uptime`). */
+const TOP_LEVEL_SCOPES = ['server', 'listener_manager', 'cluster_manager'];
+
+/** A stat of no entity under the name the text and JSON formats give it, as far as Prometheus' name allows. */
+function otherName(promName: string): string {
+  const bare = promName.startsWith('envoy_') ? promName.slice('envoy_'.length) : promName;
+  const scope = TOP_LEVEL_SCOPES.find((p) => bare.startsWith(`${p}_`));
+  return scope ? `${scope}.${bare.slice(scope.length + 1)}` : bare;
 }
 
 const HISTOGRAM_SUFFIXES = [
@@ -362,7 +374,7 @@ export class PrometheusStatsParser {
     const le = labels.get('le');
     labels.delete('le');
     const located = locate(base, labels);
-    const key = histogramKey(located.kind, located.entity, located.stat);
+    const key = histogramKey(located.kind, located.entity, located.kind === 'other' ? statKey(located.stat) : located.stat);
     let h = this.into.sample.histograms.get(key);
     if (!h) {
       h = { quantiles: [], buckets: { le: [], count: [] } };

@@ -98,9 +98,9 @@ describe('Prometheus samples with constant labels', () => {
     assert.equal(stats.clusters.get('db')?.get('upstream_cx_active'), 20);
     assert.equal(stats.clusters.get('api')?.get('upstream_cx_active'), 3);
     assert.equal(stats.clusters.get('db')?.get('upstream_flow_control_paused_reading_total'), 40);
-    assert.equal(stats.clusters.get('db')?.get('upstream_rq_xx_5xx'), 7);
+    assert.equal(stats.clusters.get('db')?.get('upstream_rq_5xx'), 7);
     assert.equal(stats.connectionManagers.get('public_listener')?.get('downstream_cx_active'), 9);
-    assert.equal(stats.other.get('envoy_server_uptime'), 600);
+    assert.equal(stats.other.get('server.uptime'), 600);
   });
   it('leave the sample understood, and its stall found', async () => {
     const stats = await parseStatsString(text, 'stats.prom');
