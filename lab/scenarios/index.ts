@@ -6,8 +6,9 @@ import { flowControlStall } from './flow-control-stall.ts';
 import { missingTcpKeepalive } from './missing-tcp-keepalive.ts';
 import { requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
 import { routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
+import { statsUnavailable } from './stats-unavailable.ts';
 import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, streamIdleTimeout, routeTimeoutOnUpgrade];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade];

@@ -1,7 +1,8 @@
 // A read-only client for Envoy's admin interface (docs/root/operations/admin.rst). It can only send GET,
 // only to the paths and query parameters on the allowlist below: every admin endpoint that changes a proxy
 // (/quitquitquit, /healthcheck/fail, /logging, /runtime_modify, /reset_counters, /drain_listeners, ...) is
-// unreachable through it by construction. Secrets are never requested: config dumps are asked for by resource.
+// unreachable through it by construction. Secrets are never requested: config dumps are asked for by resource, and
+// the bootstrap only through a field mask of its stats settings.
 
 import { Agent, type Dispatcher, errors, request } from 'undici';
 
@@ -25,6 +26,12 @@ export const CONFIG_DUMP_RESOURCES = [
   'static_route_configs',
   'dynamic_route_configs',
 ] as const;
+
+/**
+ * The bootstrap fields that decide which stats exist (`stats_config`, `deferred_stat_options`), read as a config
+ * dump field mask: Envoy answers with a BootstrapConfigDump holding only them (admin.rst `mask`), never secrets.
+ */
+export const BOOTSTRAP_STATS_MASK = 'bootstrap.stats_config,bootstrap.deferred_stat_options';
 
 /** A read that failed, with a one-line reason a person can act on. */
 export class AdminError extends Error {

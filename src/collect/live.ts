@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { InputError } from '../parse/input-error.ts';
-import { AdminClient, AdminError, CONFIG_DUMP_RESOURCES } from './admin-client.ts';
+import { AdminClient, AdminError, BOOTSTRAP_STATS_MASK, CONFIG_DUMP_RESOURCES } from './admin-client.ts';
 
 /** A reachable admin interface, and how to let go of it. */
 export interface AdminEndpoint {
@@ -173,6 +173,8 @@ export interface CollectedProxy {
   /** Reads a stored body (a config dump answer, a stats sample) back as chunks. */
   body(name: string): AsyncIterable<Buffer>;
   serverInfo?: Buffer;
+  /** `/config_dump?mask=` of the bootstrap's stats settings (BOOTSTRAP_STATS_MASK). */
+  bootstrapStats?: Buffer;
   /** Names of the per-resource /config_dump answers, in the order of CONFIG_DUMP_RESOURCES (never secrets); `configDumpChunks` joins them. */
   configParts: string[];
   stats: StatsFile;
@@ -356,23 +358,45 @@ async function* configEntries(body: () => AsyncIterable<Buffer>, source: string)
   yield Buffer.from(configs.map((c) => JSON.stringify(c)).join(','));
 }
 
+/** The bootstrap's stats settings from a masked /config_dump answer; nothing when it holds none or is not JSON. */
+export function bootstrapStatsFields(body: Buffer | undefined): Record<string, unknown> {
+  if (!body) return {};
+  try {
+    const configs = (JSON.parse(body.toString('utf8')) as { configs?: unknown }).configs;
+    const entry = Array.isArray(configs) ? (configs.find((c) => typeof c?.['@type'] === 'string' && c['@type'].endsWith('.BootstrapConfigDump')) as { bootstrap?: unknown } | undefined) : undefined;
+    const bootstrap = entry?.bootstrap;
+    if (bootstrap === null || typeof bootstrap !== 'object') return {};
+    // Only the masked fields, whatever else an answer carries.
+    const out: Record<string, unknown> = {};
+    for (const key of ['stats_config', 'deferred_stat_options', 'statsConfig', 'deferredStatOptions']) {
+      const v = (bootstrap as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
 /**
- * One /config_dump document, streamed, from a proxy's per-resource answers (in the order of CONFIG_DUMP_RESOURCES)
- * and the node from /server_info, which the resource answers lack.
+ * One /config_dump document, streamed, from a proxy's per-resource answers (in the order of CONFIG_DUMP_RESOURCES),
+ * the node from /server_info and the bootstrap's stats settings from a masked read, which the resource answers lack.
  */
-export async function* configDumpChunks(proxy: Pick<CollectedProxy, 'body' | 'configParts' | 'serverInfo'>, base: string): AsyncGenerator<Buffer> {
+export async function* configDumpChunks(proxy: Pick<CollectedProxy, 'body' | 'configParts' | 'serverInfo' | 'bootstrapStats'>, base: string): AsyncGenerator<Buffer> {
   yield Buffer.from('{"configs":[');
   let entries = 0;
+  let node: unknown;
   if (proxy.serverInfo) {
     try {
-      const node = (JSON.parse(proxy.serverInfo.toString('utf8')) as { node?: unknown }).node;
-      if (node) {
-        yield Buffer.from(JSON.stringify({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node } }));
-        entries++;
-      }
+      node = (JSON.parse(proxy.serverInfo.toString('utf8')) as { node?: unknown }).node;
     } catch {
       // /server_info that is not JSON adds nothing; the resources still make a dump.
     }
+  }
+  const bootstrap = { ...(node ? { node } : {}), ...bootstrapStatsFields(proxy.bootstrapStats) };
+  if (Object.keys(bootstrap).length > 0) {
+    yield Buffer.from(JSON.stringify({ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap }));
+    entries++;
   }
   for (const [i, file] of proxy.configParts.entries()) {
     let started = false;
@@ -506,11 +530,12 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
             step(target, first ? 'config dump and second stats sample' : 'config dump and stats');
             // Every read of this contact at once; each settles before any is looked at, so none runs unobserved.
             const info = settle(optional(warnings, () => client.get('/server_info')));
+            const statsSettings = settle(optional(warnings, () => client.get('/config_dump', { mask: BOOTSTRAP_STATS_MASK })));
             const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => bodyToStore(client, '/config_dump', { resource }, stores.now, `config_dump.${resource}.json`))));
             const stats = settle(statsToStore(client, plan, stores.now, first ? 'stats.later.txt' : 'stats.txt'));
             const clusters = plan.bundleReads ? settle(optional(warnings, () => client.get('/clusters', { format: 'json' }))) : undefined;
             const listeners = plan.bundleReads ? settle(optional(warnings, () => client.get('/listeners', { format: 'json' }))) : undefined;
-            const [serverInfo, configParts, sample, clustersBody, listenersBody] = await Promise.all([info, parts, stats, clusters, listeners]);
+            const [serverInfo, configParts, sample, clustersBody, listenersBody, bootstrapStats] = await Promise.all([info, parts, stats, clusters, listeners, statsSettings]);
             let statsLater: StatsFile | undefined;
             let statsFirst: StatsFile;
             if (first) {
@@ -524,6 +549,8 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
             const proxy: CollectedProxy = { body, configParts: settled(configParts), stats: statsFirst, warnings };
             const serverInfoBody = settled(serverInfo);
             if (serverInfoBody) proxy.serverInfo = serverInfoBody;
+            const bootstrapStatsBody = settled(bootstrapStats);
+            if (bootstrapStatsBody) proxy.bootstrapStats = bootstrapStatsBody;
             if (statsLater) proxy.statsLater = statsLater;
             const clustersJson = clustersBody ? settled(clustersBody) : undefined;
             const listenersJson = listenersBody ? settled(listenersBody) : undefined;

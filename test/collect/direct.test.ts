@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_ALLOWLIST, AdminClient, adminUrl } from '../../src/collect/admin-client.ts';
+import { ADMIN_ALLOWLIST, AdminClient, adminUrl, BOOTSTRAP_STATS_MASK } from '../../src/collect/admin-client.ts';
 import { statsFilter } from '../../src/collect/stats-filter.ts';
 import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
 import { run } from '../helpers/cli.ts';
@@ -43,7 +43,9 @@ describe('diagnose --admin: direct reads', () => {
     assert.deepEqual(offAllowlist(incident.requests), []);
     assert.ok(incident.requests.every((r) => r.method === 'GET'));
     const dumps = incident.requests.filter((r) => r.url.startsWith('/config_dump'));
-    assert.ok(dumps.length > 0 && dumps.every((r) => /[?&]resource=/.test(r.url)), 'config dumps only by resource, so secrets are never asked for');
+    const masked = (u: string) => new URL(u, 'http://x').searchParams.get('mask') === BOOTSTRAP_STATS_MASK && !u.includes('resource=');
+    assert.ok(dumps.length > 0 && dumps.every((r) => /[?&]resource=/.test(r.url) || masked(r.url)), 'config dumps only by resource or the bootstrap stats mask, so secrets are never asked for');
+    assert.equal(dumps.filter((r) => masked(r.url)).length, 1);
     const stats = incident.requests.filter((r) => r.url.startsWith('/stats'));
     assert.equal(stats.length, 2);
     for (const r of stats) {
@@ -68,6 +70,28 @@ describe('diagnose --admin: direct reads', () => {
     assert.equal(incident.requests.slice(before).filter((r) => r.url.startsWith('/stats?filter=')).length, 1);
     assert.equal(report.snapshots[0]?.intervalSeconds, null);
   });
+});
+
+describe('diagnose --admin: the bootstrap stats matcher read through a field mask', () => {
+  const cases: Array<{ sample: string; rootCause: string | undefined; reason: string | undefined }> = [
+    { sample: 'samples/stats-unavailable', rootCause: 'stats-unavailable', reason: 'stats-matcher' },
+    { sample: 'samples/stats-unavailable-healthy', rootCause: undefined, reason: undefined },
+  ];
+  for (const c of cases) {
+    it(`${c.sample}: ${c.rootCause ?? 'nothing'} named, missing stats put down to ${c.reason ?? 'nothing'}`, async () => {
+      const server = await startAdminServer({ dir: c.sample });
+      try {
+        const r = await run(['diagnose', '--admin', server.url, '--interval', '0', '-o', 'json', '--all']);
+        const report = JSON.parse(r.stdout) as { rootCauses: Array<{ id: string; fixes: Array<{ flavor: string; target: string }> }>; findings: Array<{ code: string; evidence: { reason?: string } }> };
+        assert.equal(report.rootCauses[0]?.id, c.rootCause);
+        const reasons = new Set(report.findings.filter((f) => f.code === 'entity-stats-missing' || f.code === 'needed-stats-missing').map((f) => f.evidence.reason));
+        assert.deepEqual([...reasons], c.reason ? [c.reason] : []);
+        if (c.rootCause) assert.ok(report.rootCauses[0]?.fixes.some((f) => f.flavor === 'envoy' && f.target === 'bootstrap stats_config'));
+      } finally {
+        await server.close();
+      }
+    });
+  }
 });
 
 describe('diagnose --admin: broken proxies', () => {

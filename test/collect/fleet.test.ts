@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_ALLOWLIST } from '../../src/collect/admin-client.ts';
+import { ADMIN_ALLOWLIST, BOOTSTRAP_STATS_MASK } from '../../src/collect/admin-client.ts';
 import { diagnosisSink } from '../../src/collect/capture.ts';
 import { collectAll, type LiveTarget } from '../../src/collect/live.ts';
 import { DIAGNOSE_READS } from '../../src/cli/live.ts';
@@ -183,7 +183,8 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
         const allowed = ADMIN_ALLOWLIST[url.pathname];
         assert.ok(allowed, r.url);
         for (const k of url.searchParams.keys()) assert.ok(allowed.includes(k), `${k} on ${url.pathname}`);
-        if (url.pathname === '/config_dump') assert.ok(url.searchParams.has('resource'));
+        // By resource, or the bootstrap's stats settings through a mask: never the whole dump, so never secrets.
+        if (url.pathname === '/config_dump') assert.ok(url.searchParams.has('resource') || url.searchParams.get('mask') === BOOTSTRAP_STATS_MASK, r.url);
         if (url.pathname === '/stats') assert.deepEqual([...url.searchParams.keys()], ['filter']);
       }
     }

@@ -77,6 +77,13 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         return { type: 'application/json', data: Buffer.from(JSON.stringify({ version: 'abc/1.35.6/Clean/RELEASE/BoringSSL', state: 'LIVE', node: (dump.configs[0]?.bootstrap as { node?: unknown } | undefined)?.node ?? {} })) };
       case '/config_dump': {
         const resource = url.searchParams.get('resource');
+        const mask = url.searchParams.get('mask');
+        if (!resource && mask) {
+          // As Envoy answers a mask: each top-level dump trimmed to the masked fields, those left empty dropped.
+          const boot = (dump.configs.find((c) => String(c['@type']).endsWith('.BootstrapConfigDump'))?.bootstrap ?? {}) as Record<string, unknown>;
+          const fields = mask.split(',').flatMap((m) => (m.startsWith('bootstrap.') && boot[m.slice(10)] !== undefined ? [[m.slice(10), boot[m.slice(10)]]] : []));
+          return { type: 'application/json', data: Buffer.from(JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: Object.fromEntries(fields) }] })) };
+        }
         const spec = resource ? RESOURCES[resource] : undefined;
         if (!spec) return { type: 'application/json', data: Buffer.from(JSON.stringify({ configs: dump.configs.filter((c) => !String(c['@type']).endsWith('SecretsConfigDump')) })) };
         const [configType, fieldName, entryType] = spec;
