@@ -16,7 +16,8 @@
 //   out (versions.ts), and every fix states the release it needs.
 
 import { stringify } from 'yaml';
-import type { Explanation, FixChange, RenderedFix } from '../model/finding.ts';
+import type { Explanation, FixChange, LiveDiff, RenderedFix } from '../model/finding.ts';
+import { diffJson } from './envoy-merge.ts';
 import { type KubeObject, policyTargets } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { routeByName } from '../model/topology.ts';
@@ -245,7 +246,7 @@ function mergeUpgrades(live: unknown, added: unknown): unknown[] {
 const policyName = (p: KubeObject, fallback: string) => `${p.metadata.namespace ?? fallback}/${p.metadata.name}`;
 
 /** The policy object for a group of changes, with the notes that say what it keeps, drops and needs. */
-function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], version: DetectedVersion): { object: Record<string, unknown>; notes: Explanation[] } {
+function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], version: DetectedVersion): { object: Record<string, unknown>; notes: Explanation[]; liveDiff?: LiveDiff } {
   const notes: Explanation[] = [];
   const needs: GatedFeature[] = [];
   const described = describeVersion(version);
@@ -330,7 +331,9 @@ function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], versio
   const metadata: Record<string, unknown> = { name: t.name, namespace: t.namespace };
   if (t.existing?.metadata.labels) metadata.labels = t.existing.metadata.labels;
   const apiVersion = t.existing?.apiVersion ?? 'gateway.envoyproxy.io/v1alpha1';
-  return { object: { apiVersion, kind: t.kind, metadata, spec }, notes };
+  const live = t.existing ?? t.replaces;
+  const liveDiff: LiveDiff | undefined = live ? { object: `${t.kind} ${policyName(live, t.namespace)}`, changes: diffJson(live.spec ?? {}, spec) } : undefined;
+  return { object: { apiVersion, kind: t.kind, metadata, spec }, notes, ...(liveDiff ? { liveDiff } : {}) };
 }
 
 /**
@@ -370,6 +373,7 @@ function routeTimeoutObjects(s: Snapshot, changes: FixChange[]): { rendered: Ren
       format: 'yaml',
       text: stringify({ apiVersion: live.apiVersion, kind: live.kind, metadata, spec }, { lineWidth: 0 }),
       notes: edits.map((e) => ({ code: 'httproute-timeout-wins', values: { route: `${route.namespace}/${route.name}`, rule: e.rule, was: String(e.was), timeout: crdDuration(e.ms) } })),
+      liveDiff: { object: `${route.kind} ${route.namespace}/${route.name}`, changes: diffJson(live.spec ?? {}, spec) },
     };
     return { fix, changes: edits.map((e) => e.change) };
   });
@@ -456,7 +460,7 @@ export const envoyGatewayRenderer: FixRenderer = {
     // A new listener-level ClientTrafficPolicy that sets nothing would still replace a Gateway-wide one: none is rendered.
     const rendered = [...targets.values()].filter(({ target: t, changes: group }) => t.existing || t.kind === 'BackendTrafficPolicy' || group.some((c) => specPatch(c) !== undefined));
     const policies = rendered.map(({ target: t, changes: group }) => {
-      const { object, notes } = policyObject(s, t, group, version);
+      const { object, notes, liveDiff } = policyObject(s, t, group, version);
       const spec = object.spec as { timeout?: { http?: { requestTimeout?: unknown } } };
       if (spec.timeout?.http?.requestTimeout === '0s') notes.push({ code: 'request-timeout-zero-disables-idle', values: {} });
       const fix: RenderedFix = {
@@ -466,6 +470,7 @@ export const envoyGatewayRenderer: FixRenderer = {
         format: 'yaml',
         text: stringify(object, { lineWidth: 0 }),
         notes,
+        ...(liveDiff ? { liveDiff } : {}),
       };
       return { fix, changes: group };
     });

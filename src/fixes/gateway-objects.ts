@@ -8,6 +8,7 @@ import type { Explanation, FixChange, RenderedFix } from '../model/finding.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
+import { diffJson } from './envoy-merge.ts';
 import type { RenderedChangeSet } from './renderer.ts';
 
 /** Kubernetes object names: lowercase RFC 1123, at most 253 characters. */
@@ -79,8 +80,10 @@ export function envoyProxyObjects(s: Snapshot, patches: EnvoyProxyPatch[]): Rend
     for (const p of group) notes.push(...p.notes);
     // Every EnvoyProxy change rolls the proxy pods.
     notes.push({ code: 'envoyproxy-rollout-closes-connections', values: { gateway: `${gateway.namespace}/${gateway.name}` } });
+    const fix: RenderedFix = { flavor: 'envoy-gateway', target: `EnvoyProxy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(object, { lineWidth: 0 }), notes };
+    if (live) fix.liveDiff = { object: `EnvoyProxy ${gateway.namespace}/${name}`, changes: diffJson(live.spec ?? {}, spec) };
     return {
-      fix: { flavor: 'envoy-gateway', target: `EnvoyProxy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(object, { lineWidth: 0 }), notes },
+      fix,
       changes: group.flatMap((p) => p.changes),
     };
   });

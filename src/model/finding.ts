@@ -101,6 +101,16 @@ export interface RenderedFix {
   notes: Explanation[];
   /** Plain Envoy: the whole live resource from the config dump with every change for it merged in, when it was kept. */
   merged?: MergedEnvoyResource;
+  /** Kubernetes objects computed against a live one: what differs from it (the object patched, or the one copied). */
+  liveDiff?: LiveDiff;
+}
+
+/** What a rendered Kubernetes object changes against the live object it was computed from. */
+export interface LiveDiff {
+  /** The live object, `<Kind> <namespace>/<name>`. */
+  object: string;
+  /** JSON pointers into `spec`: `before` absent for a new field, `after` absent for a removed one. */
+  changes: Array<{ path: string; before?: unknown; after?: unknown }>;
 }
 
 /** A live Envoy resource with a fix merged in: it replaces the live one as it is. */

@@ -86,6 +86,8 @@ interface PolicyCase {
   codes: string[];
   /** Fields of a live policy the rendered one must carry (one it replaces). */
   keeps?: Obj;
+  /** The live policy a new one was computed against (the one it replaces). */
+  against?: string;
   removed?: string[];
 }
 
@@ -104,6 +106,13 @@ function checkCase(c: PolicyCase, changes: FixChange[], livePolicies: KubeObject
     const { targetRefs: _t, ...fields } = c.keeps;
     assertKeeps(fields, fix.object.spec as Obj);
   }
+  // The diff against the live object it was computed from removes only what the fix means to remove.
+  const against = live ? `${live.kind} home/${live.metadata.name}` : c.against;
+  if (against) {
+    assert.equal(fix.liveDiff?.object, against);
+    const removed = (fix.liveDiff?.changes ?? []).filter((d) => !('after' in d)).map((d) => d.path);
+    assert.deepEqual(removed, (c.removed ?? []).map((r) => `/${r.replace(/\./g, '/')}`));
+  } else assert.equal(fix.liveDiff, undefined);
   assert.deepEqual(Object.keys(fix.object.metadata as Obj), ['name', 'namespace'], 'no status or server-set metadata');
   assert.equal(fix.object.status, undefined);
   assertValid(fixes);
@@ -144,6 +153,7 @@ describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the r
       target: 'BackendTrafficPolicy home/app-connection',
       spec: { targetRefs: [ROUTE_REF], tcpKeepalive: { probes: 3, idleTime: '60s' }, loadBalancer: { type: 'RoundRobin' }, connection: { bufferLimit: '1Mi' }, httpUpgrade: [{ type: 'websocket' }] },
       codes: ['backend-policy-carries-gateway-policy'],
+      against: 'BackendTrafficPolicy home/gateway-defaults',
     },
     {
       name: "sibling section: a policy for another rule's section is not this rule's, a new route-level one is rendered",
@@ -210,6 +220,7 @@ describe('Envoy Gateway: ClientTrafficPolicy against the live policies of the Ga
       },
       codes: ['client-policy-carries-gateway-policy', 'listener-limit-pauses-upstream', 'envoy-gateway-minimum-version'],
       keeps: gatewayWide.spec as Obj,
+      against: 'ClientTrafficPolicy home/gateway-wide',
     },
     {
       name: "sibling section: another listener's policy is not this one's",
@@ -231,6 +242,7 @@ describe('Envoy Gateway: ClientTrafficPolicy against the live policies of the Ga
       },
       codes: ['client-policy-carries-gateway-policy', 'envoy-gateway-field-left-out', 'listener-limit-pauses-upstream'],
       keeps: gatewayWide.spec as Obj,
+      against: 'ClientTrafficPolicy home/gateway-wide',
     },
   ];
   for (const c of cases) it(c.name, () => checkCase(c, listenerChanges, c.k.clientTrafficPolicies ?? []));
@@ -255,6 +267,7 @@ describe('Envoy Gateway: timeouts', () => {
     const route = fixes[1] as (typeof fixes)[number];
     assert.deepEqual((route.object.spec as { rules: Obj[] }).rules[0], { name: 'main', backendRefs: [{ name: 'app', port: 8080 }], timeouts: { request: '0s', backendRequest: '10s' } });
     assert.deepEqual(route.notes, [{ code: 'httproute-timeout-wins', values: { route: 'home/app', rule: 0, was: '15s', timeout: '0s' } }]);
+    assert.deepEqual(route.liveDiff, { object: 'HTTPRoute home/app', changes: [{ path: '/rules/0/timeouts/request', before: '15s', after: '0s' }] });
     assertKeeps(httpRoute({ timeouts: { backendRequest: '10s' } }).spec as Obj, route.object.spec as Obj);
     assertValid(fixes);
   });
