@@ -14,7 +14,7 @@ const VERSION = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { v
 
 /** Plural nouns the catalogue counts; after a count of 1 each must be singular. */
 const PLURALS =
-  /\b1 (?:upgraded |client |logged |refused |full |upstream |upstream connection |upstream request |stream idle |connection |HTTP\/2 |WebSocket |extended |protocol-error |filter |listener |upgrade )?(times|connections|buffers|closes|fields|stats(?! entity)|sessions|streams|upgrades|timeouts|overflows|requests|errors|resets|handshakes|CONNECTs|tunnels|updates|removals|listeners|chains|objects|pauses|resumes|502s)\b/;
+  /\b1 (?:upgraded |client |logged |refused |full |upstream |upstream connection |upstream request |stream idle |connection |HTTP\/2 |WebSocket |extended |protocol-error |filter |listener |upgrade )?(times|connections|buffers|closes|fields|stats(?! entity| sample)|sessions|streams|upgrades|timeouts|overflows|requests|errors|resets|handshakes|CONNECTs|tunnels|updates|removals|listeners|chains|objects|pauses|resumes|502s)\b/;
 
 function placeholders(template: string): string[] {
   return [...template.matchAll(/\{(\w+)/g)].map((m) => m[1] as string);
