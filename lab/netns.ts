@@ -42,9 +42,11 @@ export async function blackHole(port: number): Promise<() => Promise<void>> {
     const r = await run('nft', args, 10_000);
     if (r.code !== 0) throw new Error(`nft ${args.join(' ')}: ${r.stderr.trim()}`);
   };
-  await nft('add', 'table', 'inet', TABLE);
-  await nft('add', 'chain', 'inet', TABLE, 'out', '{ type filter hook output priority 0; }');
-  await nft('add', 'rule', 'inet', TABLE, 'out', 'tcp', 'dport', String(port), 'drop');
-  await nft('add', 'rule', 'inet', TABLE, 'out', 'tcp', 'sport', String(port), 'drop');
-  return () => nft('delete', 'table', 'inet', TABLE);
+  // A table per port: the Envoy versions run at once in the same namespace.
+  const table = `${TABLE}_${port}`;
+  await nft('add', 'table', 'inet', table);
+  await nft('add', 'chain', 'inet', table, 'out', '{ type filter hook output priority 0; }');
+  await nft('add', 'rule', 'inet', table, 'out', 'tcp', 'dport', String(port), 'drop');
+  await nft('add', 'rule', 'inet', table, 'out', 'tcp', 'sport', String(port), 'drop');
+  return () => nft('delete', 'table', 'inet', table);
 }

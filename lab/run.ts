@@ -5,10 +5,14 @@
 // `envoy --mode validate`, replay the load and check the failure is gone and the diagnosis clean.
 // Prints a table and writes .lab/results.json; exits 1 when any check failed.
 //
-//   npm run lab [-- --scenario ID[,ID]] [--envoy VERSION] [--record]
+//   npm run lab [-- --scenario ID[,ID]] [--envoy VERSION] [--record] [--serial]
+//
+// The Envoy versions run at once, each in a worker process of its own (--serial: one after the other).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { applyFixes } from './apply-fix.ts';
@@ -39,7 +43,15 @@ export interface LabResult {
 }
 
 const { values } = parseArgs({
-  options: { scenario: { type: 'string' }, envoy: { type: 'string' }, record: { type: 'boolean', default: false } },
+  options: {
+    scenario: { type: 'string' },
+    envoy: { type: 'string' },
+    record: { type: 'boolean', default: false },
+    /** One Envoy version after the other instead of both at once. */
+    serial: { type: 'boolean', default: false },
+    /** Internal: run one version and write .lab/results-<version>.json for the parent run. */
+    worker: { type: 'boolean', default: false },
+  },
 });
 const wanted = values.scenario?.split(',');
 const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.rootCause));
@@ -153,37 +165,68 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
   return result;
 }
 
+/** Runs every scenario on one Envoy version. */
+async function runVersion(env: LabEnvironment, noNamespace: string | undefined): Promise<LabResult[]> {
+  const out: LabResult[] = [];
+  for (const s of scenarios) {
+    if (s.dropsPackets && !isolated()) {
+      out.push({ ...emptyResult(s, env.envoyVersion), why: `not run: it drops packets, which needs the lab's own network namespace (${noNamespace})` });
+      continue;
+    }
+    const t = Date.now();
+    const r = await runScenario(s, env);
+    out.push(r);
+    log(`${s.rootCause} on Envoy ${env.envoyVersion}: ${((Date.now() - t) / 1000).toFixed(1)} s ${JSON.stringify(r.measured)}${r.why ? ` (${r.why})` : ''}`);
+    if (Object.keys(r.answers).length > 0) log(`${s.rootCause} on Envoy ${env.envoyVersion}: answers ${JSON.stringify(r.answers)}`);
+  }
+  return out;
+}
+
+/** Runs each version in a worker process of its own, all at once; returns their results. */
+async function runWorkers(environments: LabEnvironment[]): Promise<LabResult[]> {
+  const passOn = [...(values.scenario ? ['--scenario', values.scenario] : []), ...(values.record ? ['--record'] : [])];
+  const codes = await Promise.all(
+    environments.map(
+      (env) =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--worker', '--envoy', env.envoyVersion, ...passOn], { stdio: 'inherit' });
+          child.on('close', resolve);
+        }),
+    ),
+  );
+  return environments.flatMap((env, i) => {
+    const file = join(LAB_DIR, `results-${env.envoyVersion}.json`);
+    if (!existsSync(file)) throw new Error(`the run of Envoy ${env.envoyVersion} ended (${codes[i]}) without its results`);
+    return JSON.parse(readFileSync(file, 'utf8')) as LabResult[];
+  });
+}
+
 const started = Date.now();
-const results: LabResult[] = [];
-const skipped: LabResult[] = [];
+let results: LabResult[] = [];
 try {
   const environments: LabEnvironment[] = [];
   for (const version of versions) environments.push(await ensureEnvironment(version, log));
   // Everything else runs in the lab's own network namespace when the machine allows one.
   const noNamespace = isolated() ? undefined : isolationUnavailable();
   if (!isolated() && !noNamespace) process.exit(rerunIsolated());
-  if (noNamespace) log(`no network namespace of its own (${noNamespace}): scenarios that drop packets are not run`);
-  for (const env of environments) {
-    const version = env.envoyVersion;
-    for (const s of scenarios) {
-      if (s.dropsPackets && !isolated()) {
-        skipped.push({ ...emptyResult(s, version), why: `not run: it drops packets, which needs the lab's own network namespace (${noNamespace})` });
-        continue;
-      }
-      const t = Date.now();
-      const r = await runScenario(s, env);
-      results.push(r);
-      log(`${s.rootCause} on Envoy ${version}: ${((Date.now() - t) / 1000).toFixed(1)} s ${JSON.stringify(r.measured)}${r.why ? ` (${r.why})` : ''}`);
-      if (Object.keys(r.answers).length > 0) log(`${s.rootCause} on Envoy ${version}: answers ${JSON.stringify(r.answers)}`);
-    }
-  }
+  if (noNamespace && !values.worker) log(`no network namespace of its own (${noNamespace}): scenarios that drop packets are not run`);
+  if (environments.length > 1 && !values.serial) results = await runWorkers(environments);
+  else for (const env of environments) results.push(...(await runVersion(env, noNamespace)));
 } catch (err) {
   console.error(`lab: ${(err as Error).message}`);
   stopAll();
   process.exit(1);
 }
 
+if (values.worker) {
+  writeFileSync(join(LAB_DIR, `results-${versions[0]}.json`), JSON.stringify(results));
+  stopAll();
+  process.exit(0);
+}
+
 mkdirSync(LAB_DIR, { recursive: true });
+const skipped = results.filter((r) => r.why?.startsWith('not run:'));
+results = results.filter((r) => !skipped.includes(r));
 writeFileSync(join(LAB_DIR, 'results.json'), `${JSON.stringify([...results, ...skipped], null, 2)}\n`);
 const mark = (b: boolean) => (b ? 'yes' : 'NO');
 const rows = results.map((r) => [r.scenario, r.envoyVersion, mark(r.reproduced), mark(r.namedFirst), mark(r.healthyClean), r.why && !r.fixApplied ? 'n/a' : mark(r.fixApplied), r.why && !r.fixApplied ? 'n/a' : mark(r.failureEndedAfterFix)]);
