@@ -135,7 +135,7 @@ function program(io: CliIO, result: { code: number }): Command {
   const cmd = new Command('envoy-doctor')
     .description('Diagnose Envoy proxies: from admin stats and config dumps to a named root cause and the config fix.')
     .version(TOOL.version)
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, getOutHelpWidth: () => outputWidth(io) ?? 80, getErrHelpWidth: () => outputWidth(io) ?? 80 })
     .exitOverride()
     .showSuggestionAfterError();
   withReportOptions(

@@ -50,8 +50,13 @@ function sinkArg(value: string, previous: SinkName[] = []): SinkName {
 /** Adds `--post`, `--post-url-file`, `--state`, `--renotify`, `--post-timeout`, `--post-retries`, `--force-exit-zero`
  * (and `--kubeconfig`/`--context` where the command has none), checked before the command runs. */
 export function withNotifyOptions(cmd: Command, io: CliIO): Command {
+  const post = new Option('--post <sink>', 'post root causes to slack or webhook (repeatable); URLs from ENVOY_DOCTOR_SLACK_WEBHOOK_URL, ENVOY_DOCTOR_WEBHOOK_URL or --post-url-file').argParser(
+    (v: string, prev: SinkName[] = []) => [...prev, sinkArg(v, prev)],
+  );
+  // Shown in the help and offered by shell completion; sinkArg checks them (and repeats).
+  post.argChoices = [...SINKS];
   cmd
-    .option('--post <sink>', 'post root causes to slack or webhook (repeatable); URLs from ENVOY_DOCTOR_SLACK_WEBHOOK_URL, ENVOY_DOCTOR_WEBHOOK_URL or --post-url-file', (v: string, prev: SinkName[] = []) => [...prev, sinkArg(v, prev)])
+    .addOption(post)
     .option('--post-url-file <file>', 'read the URL of the one --post sink from this file (a mounted Secret)')
     .option('--state <where>', 'remember what was posted: a JSON file, or configmap:NAMESPACE/NAME')
     .addOption(new Option('--renotify <duration>', 'post a reminder for a root cause still open this long after it was last posted; 0 never').argParser(durationArg).default(24 * 3_600_000, '24h'))

@@ -41,6 +41,16 @@ describe('--help', () => {
   }
 });
 
+describe('help fits the terminal', () => {
+  for (const columns of [80, 120]) {
+    it(`COLUMNS=${columns}: no line of diagnose --help is wider`, async () => {
+      const lines = (await run(['diagnose', '--help'], { env: { COLUMNS: String(columns) } })).stdout.split('\n');
+      assert.ok(lines.every((l) => l.length <= columns), lines.find((l) => l.length > columns));
+      assert.ok(lines.some((l) => l.length > columns - 15), 'and uses the width');
+    });
+  }
+});
+
 describe('options that need another option', () => {
   const cases: Array<[string[], RegExp]> = [
     [['--push-instance', 'prod'], /^envoy-doctor: --push-instance only applies with --push: add --push URL/],
@@ -85,6 +95,7 @@ describe('version and completion', () => {
     assert.deepEqual(complete('envoy-doctor', 'collect', '--ou'), [], 'the old name is not offered');
     assert.deepEqual(complete('envoy-doctor', 'explain', 'flow-control-s'), ['flow-control-stall']);
     assert.ok(complete('envoy-doctor', 'analyze', '--post-m').includes('--post-min-severity'));
+    assert.deepEqual(complete('envoy-doctor', 'diagnose', '--post', ''), ['slack', 'webhook']);
   });
   it('completion zsh wraps the same function for zsh', async () => {
     const r = await run(['completion', 'zsh']);
