@@ -2,6 +2,7 @@
 
 import type { Scenario } from '../scenario.ts';
 import { circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
+import { connectionMaxDuration } from './connection-max-duration.ts';
 import { flowControlStall } from './flow-control-stall.ts';
 import { missingTcpKeepalive } from './missing-tcp-keepalive.ts';
 import { requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
@@ -11,4 +12,4 @@ import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration];
