@@ -9,7 +9,7 @@
 //
 // The Envoy versions run at once, each in a worker process of its own (--serial: one after the other).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -240,7 +240,15 @@ const failed = results.filter((r) => {
   return !r.reproduced || !r.namedFirst || !r.healthyClean || !fixOk;
 });
 for (const r of [...results, ...skipped].filter((x) => x.why)) console.log(`${r.scenario} ${r.envoyVersion}: ${r.why}`);
+// Every plain-Envoy fix kind, merged into live objects, validated by these Envoy binaries (a test npm test skips
+// where the lab has not installed them).
+let validated = 0;
+if (!values.scenario) {
+  const t = spawnSync(process.execPath, ['--test', '--test-reporter=dot', join(import.meta.dirname, '..', 'test', 'fixes', 'envoy-validate.test.ts')], { stdio: 'inherit' });
+  validated = t.status ?? 1;
+}
 console.log(`${((Date.now() - started) / 1000).toFixed(0)} s; every result in .lab/results.json`);
+if (validated !== 0) console.log('lab: the plain-Envoy fix kinds did not all validate (test/fixes/envoy-validate.test.ts above)');
 console.log(`lab: ${results.length - failed.length} passed, ${failed.length} failed${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}`);
 stopAll();
-process.exit(failed.length > 0 ? 1 : 0);
+process.exit(failed.length > 0 || validated !== 0 ? 1 : 0);
