@@ -75,16 +75,18 @@ const entityKey = (entities: readonly { kind: string; name: string }[]): string 
 
 type Ranked = Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'> & Partial<Pick<RootCause, 'evidence' | 'entities'>>;
 
+/** Most severe, then most confident, then highest score, then by id. */
+function rankByScore(a: Ranked, b: Ranked): number {
+  return severityRank(b.severity) - severityRank(a.severity) || CONFIDENCE_RANK[b.confidence] - CONFIDENCE_RANK[a.confidence] || b.score - a.score || a.id.localeCompare(b.id);
+}
+
 /**
  * Orders root causes: most severe, then most confident, then highest score; among equals the larger evidence, then
  * by entity name, so the order never follows the order the stats listed their entities in (it differs by format).
  */
 export function rankRootCauses(a: Ranked, b: Ranked): number {
   return (
-    severityRank(b.severity) - severityRank(a.severity) ||
-    CONFIDENCE_RANK[b.confidence] - CONFIDENCE_RANK[a.confidence] ||
-    b.score - a.score ||
-    a.id.localeCompare(b.id) ||
+    rankByScore(a, b) ||
     (a.evidence && b.evidence ? compareEvidence(a.evidence, b.evidence) : 0) ||
     (a.entities && b.entities ? entityKey(a.entities).localeCompare(entityKey(b.entities)) : 0)
   );
@@ -162,9 +164,9 @@ export class RootCauseMerger {
     return `${owner}|${r.id}|${r.entities.map((e) => (e.kind === 'proxy' ? 'proxy' : `${e.kind}:${e.name}`)).sort().join(',')}`;
   }
 
-  /** The strongest pod's evidence is kept, the earliest pod's among equals; the others are only named in seenOn. */
+  /** The strongest pod's evidence is kept (by score), the earliest pod's among equals; the others are only named in seenOn. */
   private beats(r: Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'>, order: number, existing: { kept: RootCause; keptOrder: number }): boolean {
-    const rank = rankRootCauses(r, existing.kept);
+    const rank = rankByScore(r, existing.kept);
     return rank < 0 || (rank === 0 && order < existing.keptOrder);
   }
 
