@@ -48,12 +48,12 @@ export function analyze(s: Snapshot): Finding[] {
   const proxy = { kind: 'proxy' as const, name: s.id };
   const findings: Finding[] = [];
   // After a reset `stats` is the later sample, the second one given.
-  const samples: Array<[string, StatsSample | undefined]> = s.countersReset ? [['second', s.stats]] : [['first', s.stats], ['second', s.statsLater]];
+  const samples: Array<[string | undefined, StatsSample | undefined]> = s.countersReset ? [[s.inputs.statsLater, s.stats]] : [[s.inputs.stats, s.stats], [s.inputs.statsLater, s.statsLater]];
   for (const [input, sample] of samples) {
     if (!sample) continue;
     const { entities, recognised } = recognition(sample);
     if (recognised > 0) continue;
-    findings.push(finding(s, 'stats-not-recognised', 'warning', proxy, { sample: input, format: sample.format, values: sample.count, entities }));
+    findings.push(finding(s, 'stats-not-recognised', 'warning', proxy, { sample: input ?? 'stats', format: sample.format, values: sample.count, entities }));
   }
   const reset = s.countersReset;
   if (reset) {

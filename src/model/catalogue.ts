@@ -180,7 +180,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   finding(
     'stats-not-recognised',
     'Stats that were not understood',
-    '{values} {values|value|values} read from the {sample} stats sample ({format}), and none is a stat of a cluster, connection manager, listener or TCP proxy ({entities} {entities|entity|entities} named): every root cause that needs stats is unknown, not ruled out',
+    '{values} {values|value|values} read from {sample} ({format}), and none is a stat of a cluster, connection manager, listener or TCP proxy ({entities} {entities|entity|entities} named): every root cause that needs stats is unknown, not ruled out',
   ),
   finding(
     'stats-counters-reset',

@@ -70,7 +70,7 @@ describe('stats-samples analyzer: stats that were not understood', () => {
   it('a sample with no stat of any entity says so', async () => {
     const stats = await parseStatsString('envoy_http_local_rate_limit_enabled{envoy_local_http_ratelimit_prefix="rl"} 0\nenvoy_http_local_rate_limit_ok{envoy_local_http_ratelimit_prefix="rl"} 0\n', 'stats.prom');
     const s = assembleSnapshot({ id: 'p', stats, inputs: { stats: 'stats.prom' } });
-    expectFindings(analyze(s), [{ code: 'stats-not-recognised', entity: 'p', severity: 'warning', evidence: { sample: 'first', format: 'prometheus', values: 2, entities: 0 } }]);
+    expectFindings(analyze(s), [{ code: 'stats-not-recognised', entity: 'p', severity: 'warning', evidence: { sample: 'stats.prom', format: 'prometheus', values: 2, entities: 0 } }]);
   });
   it('a sample whose clusters carry Envoy stats is understood', () => {
     expectFindings(analyze(fixture({ ...config, stats: stalled(1, 10) })), []);
