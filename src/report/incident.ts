@@ -97,7 +97,7 @@ export interface Incident {
   findings: Array<{ severity: Severity; code: string; entity: EntityRef; numbers: string }>;
   /** No proxy was read: the proxies listed as not collected are all there is. */
   nothingDiagnosed: boolean;
-  /** When no root cause was named: inputs that were missing, so the reader knows what was not assessed. */
+  /** Inputs that were missing (or not understood), so the reader knows what was not assessed. */
   notAssessed: string[];
 }
 
@@ -166,6 +166,12 @@ function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string,
   };
 }
 
+/** The findings that say an input was missing or not understood: what they feed was not assessed. */
+export function notAssessedFindings(d: Pick<Diagnosis, 'findings'>): Finding[] {
+  // Stats that were read but not understood leave the same gap as stats never given.
+  return d.findings.filter((f) => (f.code === 'input-missing' && f.evidence.input !== 'stats-later') || f.code === 'stats-not-recognised');
+}
+
 /** Builds the write-up of a diagnosis. */
 export function incident(d: Diagnosis, ctx: ReportContext): Incident {
   const printed = new Map<string, number>();
@@ -208,7 +214,7 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     symptoms,
     rootCauses: sections,
     findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence) })),
-    notAssessed: first ? [] : d.findings.filter((f) => (f.code === 'input-missing' && f.evidence.input !== 'stats-later') || f.code === 'stats-not-recognised').map((f) => fillMessage(f.code, f.evidence)),
+    notAssessed: notAssessedFindings(d).map((f) => fillMessage(f.code, f.evidence)),
   };
 }
 

@@ -7,7 +7,7 @@ import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from '../model/catalogue.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
-import { capturedAt, FLAVOR_NAMES } from './incident.ts';
+import { capturedAt, FLAVOR_NAMES, notAssessedFindings } from './incident.ts';
 import { docsUrl } from './links.ts';
 import { type ExitPolicy, exitSummary, NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 
@@ -186,8 +186,7 @@ function findingLines(f: Finding, l: Layout): string {
 }
 
 function notAssessedLine(d: Diagnosis, width: number): string[] {
-  // Stats that were read but not understood leave the same gap as stats never given.
-  const missing = d.findings.filter((f) => (f.code === 'input-missing' && f.evidence.input !== 'stats-later') || f.code === 'stats-not-recognised');
+  const missing = notAssessedFindings(d);
   if (missing.length === 0) return [];
   return [wrap(`Not assessed for lack of input: ${missing.map((f) => fillMessage(f.code, f.evidence)).join('; ')}.`, width, '')];
 }
