@@ -476,6 +476,24 @@ async function bodyToStore(client: AdminClient, path: string, query: Record<stri
   return name;
 }
 
+/**
+ * Streams one config dump resource into `store`. Envoy answers 404 for a resource no config tracker provides
+ * (source/server/admin/config_dump_handler.cc addResourceToDump: a proxy of TCP proxies alone has no route
+ * configurations at all), which is an empty answer, not a failed read.
+ */
+async function resourceToStore(client: AdminClient, resource: string, store: BodyStore): Promise<string> {
+  const name = `config_dump.${resource}.json`;
+  try {
+    return await bodyToStore(client, '/config_dump', { resource }, store, name);
+  } catch (err) {
+    if (!(err instanceof AdminError) || err.reason !== 'HTTP 404') throw err;
+    await store.write(name, (async function* () {
+      yield Buffer.from('{}');
+    })());
+    return name;
+  }
+}
+
 /** Streams one /stats sample into `store`; the time recorded is when it was asked for. */
 async function statsToStore(client: AdminClient, plan: ReadPlan, store: BodyStore, name: string): Promise<StatsFile> {
   const takenAt = new Date();
@@ -531,7 +549,7 @@ export async function collectAll(targets: LiveTarget[], options: LiveOptions, si
             // Every read of this contact at once; each settles before any is looked at, so none runs unobserved.
             const info = settle(optional(warnings, () => client.get('/server_info')));
             const statsSettings = settle(optional(warnings, () => client.get('/config_dump', { mask: BOOTSTRAP_STATS_MASK })));
-            const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => bodyToStore(client, '/config_dump', { resource }, stores.now, `config_dump.${resource}.json`))));
+            const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => resourceToStore(client, resource, stores.now))));
             const stats = settle(statsToStore(client, plan, stores.now, first ? 'stats.later.txt' : 'stats.txt'));
             const clusters = plan.bundleReads ? settle(optional(warnings, () => client.get('/clusters', { format: 'json' }))) : undefined;
             const listeners = plan.bundleReads ? settle(optional(warnings, () => client.get('/listeners', { format: 'json' }))) : undefined;

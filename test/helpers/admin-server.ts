@@ -88,6 +88,8 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         if (!spec) return { type: 'application/json', data: Buffer.from(JSON.stringify({ configs: dump.configs.filter((c) => !String(c['@type']).endsWith('SecretsConfigDump')) })) };
         const [configType, fieldName, entryType] = spec;
         const config = dump.configs.find((c) => String(c['@type']).endsWith(`.${configType}`));
+        // Envoy answers 404 for a resource no config tracker provides (config_dump_handler.cc addResourceToDump).
+        if (!config) return undefined;
         const entries = ((config?.[fieldName] as unknown[]) ?? []).map((e) => ({ '@type': `type.googleapis.com/envoy.admin.v3.${entryType}`, ...(e as object) }));
         return { type: 'application/json', data: Buffer.from(JSON.stringify({ configs: entries })) };
       }
