@@ -5,6 +5,7 @@ import { circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
 import { connectionMaxDuration } from './connection-max-duration.ts';
 import { flowControlStall } from './flow-control-stall.ts';
 import { missingTcpKeepalive } from './missing-tcp-keepalive.ts';
+import { passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
 import { requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
 import { routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
 import { statsUnavailable } from './stats-unavailable.ts';
@@ -12,4 +13,4 @@ import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout];

@@ -6,8 +6,9 @@
 // Keepalive: cluster `upstream_connection_options.tcp_keepalive`, listener SO_KEEPALIVE socket options
 // (api/envoy/config/core/v3/address.proto, socket_option.proto).
 // Tunnels that never carry long-lived traffic of their own are left out: Istio's BlackHoleCluster, PassthroughCluster,
-// InboundPassthroughCluster and `inbound|` clusters (pilot/pkg/networking/core; to the local app or anywhere), loopback
-// endpoints, health checks and DNS (port 53). Whether the tunnels lasted: the idle_timeout counter, the access log,
+// InboundPassthroughCluster and `inbound|` clusters (pilot/pkg/networking/core; to the local app or anywhere), health
+// checks and DNS (port 53); a tunnel to loopback endpoints is judged by its idle timeouts alone (Envoy's idle timer ends
+// it as any other, as the lab measured, but no middlebox lies on its way for keepalive to matter). Whether the tunnels lasted: the idle_timeout counter, the access log,
 // and the cluster's `upstream_cx_length_ms` histogram (docs/root/configuration/upstream/cluster_manager/cluster_stats.rst).
 
 import type { Finding, Severity } from '../model/finding.ts';
@@ -78,12 +79,14 @@ export function analyze(s: Snapshot): Finding[] {
       if (!tcp || chain.tls || seen.has(tcp.statPrefix)) continue;
       seen.add(tcp.statPrefix);
       const cluster = tcp.cluster !== undefined ? s.clusters.get(tcp.cluster) : undefined;
-      if (notATunnel(listener, tcp, cluster)) continue;
+      const skip = notATunnel(listener, tcp, cluster);
+      if (skip && skip !== 'loopback') continue;
+      const loopback = skip === 'loopback';
       const idleTimeouts = stat(s, 'tcp', tcp.statPrefix, 'idle_timeout');
       const windowIdleTimeouts = delta(s, 'tcp', tcp.statPrefix, 'idle_timeout');
       const connections = stat(s, 'tcp', tcp.statPrefix, 'downstream_cx_total');
       const listenerKeepalive = listener.tcpKeepalive !== undefined;
-      const clusterKeepalive = cluster ? cluster.tcpKeepalive !== undefined : undefined;
+      const clusterKeepalive = cluster && !loopback ? cluster.tcpKeepalive !== undefined : undefined;
       const longLivedShare = cluster ? shareAtLeast(latestSample(s)?.histograms.get(histogramKey('cluster', cluster.statName, 'upstream_cx_length_ms')), LONG_LIVED_MS) : undefined;
       let logTunnels: number | undefined;
       let logLongLived: number | undefined;
@@ -105,7 +108,7 @@ export function analyze(s: Snapshot): Finding[] {
       }
       const closedIdle = (idleTimeouts ?? 0) > 0 || (logAtIdleTimeout ?? 0) > 0;
       const noKeepalive = !listenerKeepalive || clusterKeepalive === false;
-      if (!closedIdle && !noKeepalive) continue;
+      if (!closedIdle && (!noKeepalive || loopback)) continue;
       // Without keepalive alone, only tunnels that were opened say anything: the configuration alone is no evidence.
       if (!closedIdle && !((connections ?? 0) > 0 || (logTunnels ?? 0) > 0)) continue;
       let severity: Severity = 'info';

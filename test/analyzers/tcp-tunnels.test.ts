@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/tcp-tunnels.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
@@ -132,18 +133,28 @@ describe("tcp-tunnels analyzer: tunnels that are not the proxy's own", () => {
     { name: 'PassthroughCluster', cluster: { name: 'PassthroughCluster', type: 'ORIGINAL_DST' }, listener: plain('virtualOutbound', 15001, 'PassthroughCluster'), prefix: 'PassthroughCluster' },
     { name: 'InboundPassthroughCluster', cluster: { name: 'InboundPassthroughCluster', type: 'ORIGINAL_DST' }, listener: plain('virtualInbound', 15006, 'InboundPassthroughCluster'), prefix: 'InboundPassthroughCluster' },
     { name: 'an Istio inbound cluster', cluster: { name: 'inbound|5432||', type: 'ORIGINAL_DST' }, listener: plain('virtualInbound', 15006, 'inbound|5432||'), prefix: 'inbound|5432||' },
-    {
-      name: 'a loopback cluster',
-      cluster: { name: 'localhost:10011', type: 'STATIC', load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 10011 } } } }] }] } },
-      listener: plain('outbound:127.0.0.1:10006', 10006, 'localhost:10011'),
-      prefix: 'localhost:10011',
-    },
     { name: 'a health-check cluster', cluster: { name: 'envoy-health-check', type: 'STATIC' }, listener: plain('health', 15021, 'envoy-health-check'), prefix: 'health' },
     { name: 'DNS on port 53', cluster: { name: 'outbound|53||kube-dns.kube-system.svc.cluster.local', type: 'EDS' }, listener: plain('10.96.0.10_53', 53, 'outbound|53||kube-dns.kube-system.svc.cluster.local'), prefix: 'outbound|53||kube-dns.kube-system.svc.cluster.local' },
   ];
   for (const c of cases) {
     it(`${c.name}: nothing, even with idle timeouts`, () => {
       expectFindings(analyze(fixture({ clusters: [c.cluster], listeners: [c.listener], stats: used(c.prefix) })), []);
+    });
+  }
+  const loopback = { name: 'localhost:10011', type: 'STATIC', load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 10011 } } } }] }] } };
+  const loopbackCases: Array<{ name: string; stats: Record<string, number>; want: ExpectedFinding[] }> = [
+    {
+      name: 'a loopback cluster whose tunnels closed idle: Envoy ended them, keepalive is not judged',
+      stats: used('localhost:10011'),
+      want: [{ code: 'tunnel-idle-timeouts', entity: 'outbound:127.0.0.1:10006', severity: 'warning', evidence: { idleTimeouts: 3, listenerKeepalive: false } }],
+    },
+    { name: 'a loopback cluster without keepalive whose tunnels never closed idle: nothing', stats: { 'tcp.localhost:10011.downstream_cx_total': 500, 'tcp.localhost:10011.idle_timeout': 0 }, want: [] },
+  ];
+  for (const c of loopbackCases) {
+    it(c.name, () => {
+      const got = analyze(fixture({ clusters: [loopback], listeners: [plain('outbound:127.0.0.1:10006', 10006, 'localhost:10011')], stats: c.stats }));
+      expectFindings(got, c.want);
+      for (const f of got) assert.equal(f.evidence.clusterKeepalive, undefined);
     });
   }
   it('a plaintext TCP route with idle timeouts is a tunnel all the same, not passthrough', () => {
