@@ -78,8 +78,12 @@ export async function tcpSessionLength(port: number, waitMs: number): Promise<nu
   return outcome.status === 101 || abort.signal.aborted ? outcome.closedAfterMs : 0;
 }
 
-/** An RFC 8441 WebSocket bootstrap over HTTP/2 with TLS (h2 by ALPN); resolves with the :status Envoy answered. */
-export function extendedConnectStatus(port: number): Promise<number> {
+/**
+ * An RFC 8441 WebSocket bootstrap over HTTP/2 with TLS (h2 by ALPN); resolves with the :status Envoy answered, or -1
+ * when the server's SETTINGS did not enable extended CONNECT. `key` also sends a Sec-WebSocket-Key, which RFC 8441
+ * section 5 leaves out but an HTTP/1.1 backend behind Envoy checks (envoyproxy/envoy#8547).
+ */
+export function extendedConnectStatus(port: number, options: { key?: boolean } = {}): Promise<number> {
   return new Promise((resolve) => {
     const session = http2Connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] });
     session.on('error', () => resolve(0));
@@ -91,6 +95,7 @@ export function extendedConnectStatus(port: number): Promise<number> {
         [h2.HTTP2_HEADER_PATH]: '/ws/echo',
         [h2.HTTP2_HEADER_AUTHORITY]: `127.0.0.1:${port}`,
         'sec-websocket-version': '13',
+        ...(options.key ? { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {}),
       });
       stream.on('response', (headers) => {
         resolve(Number(headers[h2.HTTP2_HEADER_STATUS]));
@@ -213,4 +218,49 @@ export function median(values: number[]): number | null {
   const v = [...values].sort((a, b) => a - b);
   const m = v.length % 2 ? (v[(v.length - 1) / 2] as number) : ((v[v.length / 2 - 1] as number) + (v[v.length / 2] as number)) / 2;
   return Math.round(m * 1000) / 1000;
+}
+
+/**
+ * An RFC 8441 extended CONNECT sent at once, before the server's SETTINGS are read (a client that does not wait
+ * for SETTINGS_ENABLE_CONNECT_PROTOCOL); resolves with the :status, or 0 and the stream's error code when the
+ * stream was reset.
+ */
+export function extendedConnectUnchecked(port: number): Promise<{ status: number; error?: string }> {
+  return new Promise((resolve) => {
+    const session = http2Connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    const done = (r: { status: number; error?: string }) => {
+      resolve(r);
+      session.destroy();
+    };
+    session.on('error', (err) => done({ status: 0, error: (err as NodeJS.ErrnoException).code ?? err.message }));
+    const stream = session.request({
+      [h2.HTTP2_HEADER_METHOD]: 'CONNECT',
+      ':protocol': 'websocket',
+      [h2.HTTP2_HEADER_SCHEME]: 'https',
+      [h2.HTTP2_HEADER_PATH]: '/ws/echo',
+      [h2.HTTP2_HEADER_AUTHORITY]: `127.0.0.1:${port}`,
+      'sec-websocket-version': '13',
+    });
+    stream.on('response', (headers) => done({ status: Number(headers[h2.HTTP2_HEADER_STATUS]) }));
+    stream.on('close', () => done({ status: 0, error: `rst ${stream.rstCode}` }));
+    stream.on('error', (err) => done({ status: 0, error: (err as NodeJS.ErrnoException).code ?? err.message }));
+  });
+}
+
+/** A GET over HTTP/2 with TLS carrying the WebSocket headers HTTP/2 allows (no Upgrade); resolves with the :status. */
+export function http2GetStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const session = http2Connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    session.on('error', () => resolve(0));
+    const stream = session.request({ [h2.HTTP2_HEADER_PATH]: path, 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' });
+    stream.on('response', (headers) => {
+      resolve(Number(headers[h2.HTTP2_HEADER_STATUS]));
+      session.destroy();
+    });
+    stream.on('error', () => {
+      resolve(0);
+      session.destroy();
+    });
+    stream.end();
+  });
 }

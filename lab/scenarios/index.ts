@@ -1,6 +1,7 @@
 // Every lab scenario, one per root cause, in the order the lab runs them.
 
 import type { Scenario } from '../scenario.ts';
+import { alpnH2Websocket } from './alpn-h2-websocket.ts';
 import { circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
 import { connectionMaxDuration } from './connection-max-duration.ts';
 import { flowControlStall } from './flow-control-stall.ts';
@@ -13,4 +14,4 @@ import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout];

@@ -8,11 +8,18 @@
 // 426 (aiohttp, which Home Assistant runs on, answers 400 "No WebSocket UPGRADE hdr"), or has its extended CONNECT
 // refused (kgateway-dev/kgateway#14305: Firefox). So the configuration alone is information; failed handshakes over
 // HTTP/2 in the access log are the evidence: a 426, a refused CONNECT, or a 400 on a path that upgrades over HTTP/1.1.
+// In stats: without allow_connect Envoy's SETTINGS carry no SETTINGS_ENABLE_CONNECT_PROTOCOL, and an extended CONNECT
+// sent all the same is a messaging error: the stream is reset, the connection closed, and the connection manager
+// counts `downstream_cx_protocol_error` and `http2.rx_messaging_error`; the access log has code 0, flag DPE and details
+// `http2.violation.of.messaging.rule` (Envoy 1.36.2) or `http2.invalid.header.field` (1.40.0), without a method
+// (measured in the lab, scenario alpn-h2-websocket). Protocol errors that rise during the window on such a
+// listener's HTTP/2 connections are that evidence. A client that reads the SETTINGS and gives up leaves nothing but
+// an HTTP/2 connection (`downstream_cx_http2_total`) without a request.
 
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { stat } from '../model/stats-view.ts';
+import { delta, stat } from '../model/stats-view.ts';
 import { upgradesOn, webSocketListeners } from '../model/topology.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
@@ -34,7 +41,8 @@ function overHttp2(e: AccessLogEntry): boolean {
 
 /**
  * A WebSocket handshake over HTTP/2 that failed: the backend demanded an upgrade (426), an extended CONNECT was
- * refused, or a path that upgrades over HTTP/1.1 (`upgradingPaths`) was answered 400.
+ * refused, or a path that upgrades over HTTP/1.1 (`upgradingPaths`) was answered 400. (An extended CONNECT reset by
+ * the codec is logged without a method or a route, so it cannot be told to a listener here: stats count it.)
  */
 export function failedH2Handshake(e: AccessLogEntry, upgradingPaths: ReadonlySet<string>): '426' | '400' | 'connect' | undefined {
   if (!overHttp2(e)) return undefined;
@@ -53,11 +61,10 @@ export function analyze(s: Snapshot): Finding[] {
     const withoutConnect = h2First.filter((fc) => fc.connectionManager?.http2AllowConnect === false && fc.connectionManager.codecType !== 'HTTP1');
     if (withoutConnect.length === 0) continue;
     const prefixes = [...new Set(withoutConnect.map((fc) => fc.connectionManager?.statPrefix as string))];
-    let http2Connections: number | undefined;
-    for (const p of prefixes) {
-      const v = stat(s, 'http', p, 'downstream_cx_http2_total');
-      if (v !== undefined) http2Connections = (http2Connections ?? 0) + v;
-    }
+    const sum = (read: (p: string) => number | undefined) => prefixes.reduce<number | undefined>((n, p) => (read(p) === undefined ? n : (n ?? 0) + (read(p) as number)), undefined);
+    const http2Connections = sum((p) => stat(s, 'http', p, 'downstream_cx_http2_total'));
+    const protocolErrors = sum((p) => stat(s, 'http', p, 'downstream_cx_protocol_error'));
+    const windowProtocolErrors = sum((p) => delta(s, 'http', p, 'downstream_cx_protocol_error'));
     let rejected426: number | undefined;
     let rejected400: number | undefined;
     let connectRefused: number | undefined;
@@ -73,7 +80,9 @@ export function analyze(s: Snapshot): Finding[] {
       connectRefused = failed.filter((x) => x === 'connect').length;
     }
     const failures = (rejected426 ?? 0) + (rejected400 ?? 0) + (connectRefused ?? 0);
-    const severity: Severity = failures >= MANY_FAILED_HANDSHAKES ? 'error' : failures > 0 ? 'warning' : 'info';
+    // Protocol errors on HTTP/2 connections of the listener: rising during the window, or with no window to date them.
+    const h2Errors = (http2Connections ?? 0) > 0 && (windowProtocolErrors !== undefined ? windowProtocolErrors > 0 : (protocolErrors ?? 0) > 0);
+    const severity: Severity = failures >= MANY_FAILED_HANDSHAKES ? 'error' : failures > 0 || h2Errors ? 'warning' : 'info';
     findings.push(
       finding(s, 'websocket-listener-prefers-h2', severity, { kind: 'listener', name: listener.name }, {
         alpn: withoutConnect[0]?.alpn.join(',') ?? 'h2',
@@ -87,6 +96,9 @@ export function analyze(s: Snapshot): Finding[] {
         h2Rejected426: rejected426,
         h2Rejected400: rejected400,
         h2ConnectRefused: connectRefused,
+        protocolErrors,
+        windowProtocolErrors,
+        windowSeconds: windowProtocolErrors !== undefined ? s.intervalSeconds : undefined,
       }),
     );
   }

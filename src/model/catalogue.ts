@@ -384,6 +384,14 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     '{h2Failures} {h2Failures|WebSocket handshake|WebSocket handshakes} came over HTTP/2 on {listener} (ALPN {alpn}) and failed: {h2Rejected426} answered 426 Upgrade Required, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} {h2ConnectRefused|extended CONNECT|extended CONNECTs} refused ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
   ),
   explanation(
+    'allow-connect-forwards-no-websocket-key',
+    'with allow_connect on {listener}, Envoy forwards an extended CONNECT to an HTTP/1.1 backend as a GET with Upgrade: websocket but adds no Sec-WebSocket-Key (envoyproxy/envoy#8547): a backend that checks the key (aiohttp: 400) still refuses clients that send none, as RFC 8441 allows; for those, offer the WebSocket host http/1.1 only',
+  ),
+  explanation(
+    'h2-connect-protocol-errors',
+    '{protocolErrors} HTTP/2 protocol {protocolErrors|error|errors} on {connectionManagers}[? ({windowProtocolErrors} in {windowSeconds})] of {listener} (ALPN {alpn}, {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}): without allow_connect an extended CONNECT is a messaging error, its stream reset and its connection closed (access log: code 0, flag DPE, details http2.violation.of.messaging.rule on Envoy 1.36, http2.invalid.header.field on 1.40)',
+  ),
+  explanation(
     'tunnels-closed-idle',
     '{idleTimeouts} {idleTimeouts|tunnel|tunnels} on {statPrefix} {idleTimeouts|was|were} closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application\'s own bytes keep open a tunnel Envoy only forwards',
   ),

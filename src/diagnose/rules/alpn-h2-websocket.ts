@@ -3,9 +3,12 @@
 // clients that open the WebSocket on their HTTP/2 connection (Firefox; kgateway-dev/kgateway#14305): the backend
 // answers 426 to a handshake that arrived without `Upgrade`, or the extended CONNECT is refused. What does not:
 // clients that fall back to HTTP/1.1 (Chrome, most WebSocket libraries). So the root cause is named only on
-// failed handshakes over HTTP/2 in the access log; the configuration alone stays an informational finding.
+// failed handshakes over HTTP/2 in the access log, or on HTTP/2 protocol errors of the listener's connection managers
+// (`downstream_cx_protocol_error`: an extended CONNECT sent without SETTINGS_ENABLE_CONNECT_PROTOCOL is reset as a
+// messaging error), rising during the window or, with one sample, as totals at low confidence; the configuration
+// alone stays an informational finding.
 
-import type { Finding, FixChange } from '../../model/finding.ts';
+import type { Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { type DiagnosisRule, type Diagnosed, evidenceOf, scoring } from './rule.ts';
 import { MANY_FAILED_HANDSHAKES } from '../../analyzers/websocket-alpn.ts';
@@ -15,20 +18,45 @@ function num(f: Finding, key: string): number {
   return typeof v === 'number' ? v : 0;
 }
 
+/** Score of protocol errors on the listener's HTTP/2 connections: rising during the window, or totals with no window. */
+export const PROTOCOL_ERROR_SCORE = { window: 0.55, total: 0.4 } as const;
+
+/** Whether the finding holds protocol errors that count: rising during the window, or totals with no window to date them. */
+function protocolErrorsCount(f: Finding): 'window' | 'total' | undefined {
+  if (num(f, 'http2Connections') === 0) return undefined;
+  if (f.evidence.windowProtocolErrors !== undefined) return num(f, 'windowProtocolErrors') > 0 ? 'window' : undefined;
+  return num(f, 'protocolErrors') > 0 ? 'total' : undefined;
+}
+
 export const rule: DiagnosisRule = {
   id: 'alpn-h2-websocket',
   uses: ['websocket-listener-prefers-h2'],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
-    const failing = findings.filter((f) => f.code === 'websocket-listener-prefers-h2' && num(f, 'h2Failures') > 0);
+    const failing = findings.filter((f) => f.code === 'websocket-listener-prefers-h2' && (num(f, 'h2Failures') > 0 || protocolErrorsCount(f) !== undefined));
     return failing.map((f) => {
       const failures = num(f, 'h2Failures');
-      const score = 0.55 + (failures >= MANY_FAILED_HANDSHAKES ? 0.25 : 0.1) + (num(f, 'http2Connections') > 0 ? 0.05 : 0);
+      const errors = protocolErrorsCount(f);
+      const explains: Explanation[] = [];
+      let score = 0;
+      if (failures > 0) {
+        score = 0.55 + (failures >= MANY_FAILED_HANDSHAKES ? 0.25 : 0.1) + (num(f, 'http2Connections') > 0 ? 0.05 : 0);
+        explains.push({ code: 'h2-handshakes-fail', values: { listener: f.entity.name, ...evidenceOf(f, ['alpn', 'h2Failures', 'h2Rejected426', 'h2Rejected400', 'h2ConnectRefused', 'http2Connections']) } });
+      }
+      if (errors) {
+        score = failures > 0 ? score + 0.05 : PROTOCOL_ERROR_SCORE[errors];
+        explains.push({
+          code: 'h2-connect-protocol-errors',
+          values: { listener: f.entity.name, ...evidenceOf(f, ['alpn', 'connectionManagers', 'protocolErrors', 'windowProtocolErrors', 'windowSeconds', 'http2Connections']) },
+        });
+      }
+      // What the fix does not do, measured: the upgrade leaves Envoy without a Sec-WebSocket-Key.
+      explains.push({ code: 'allow-connect-forwards-no-websocket-key', values: { listener: f.entity.name } });
       return {
         id: 'alpn-h2-websocket',
         ...scoring(s, score),
         entities: [f.entity],
         evidence: [f],
-        explains: [{ code: 'h2-handshakes-fail', values: { listener: f.entity.name, ...evidenceOf(f, ['alpn', 'h2Failures', 'h2Rejected426', 'h2Rejected400', 'h2ConnectRefused', 'http2Connections']) } }],
+        explains,
         checks: [],
         changes: [{ kind: 'listener-allow-connect', listener: f.entity.name } satisfies FixChange],
       };
