@@ -14,15 +14,21 @@ function gauge(s: Snapshot, pick: (sample: StatsSample) => number | undefined): 
   return undefined;
 }
 
-/** Open connections through a cluster (`upstream_cx_active`) or a listener (`downstream_cx_active`). */
+/**
+ * Open connections through a cluster (`upstream_cx_active`) or a listener (the `downstream_cx_active` of its
+ * connection managers, which the live stats filter reads already).
+ */
 function openConnections(s: Snapshot, c: FixChange): number | undefined {
   if (c.kind === 'cluster-buffer-limit') {
     const statName = s.clusters.get(c.cluster)?.statName ?? c.cluster;
     return gauge(s, (x) => x.clusters.get(statName)?.get('upstream_cx_active'));
   }
   if (c.kind === 'listener-buffer-limit') {
-    const address = s.listeners.find((l) => l.name === c.listener)?.address;
-    return address === undefined ? undefined : gauge(s, (x) => x.listeners.get(address)?.get('downstream_cx_active'));
+    const prefixes = [...new Set(s.listeners.find((l) => l.name === c.listener)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [])];
+    return gauge(s, (x) => {
+      const counts = prefixes.map((p) => x.connectionManagers.get(p)?.get('downstream_cx_active'));
+      return prefixes.length > 0 && counts.every((n) => n !== undefined) ? counts.reduce<number>((a, n) => a + (n as number), 0) : undefined;
+    });
   }
   return undefined;
 }
@@ -33,6 +39,11 @@ export function costNotes(s: Snapshot, changes: readonly FixChange[]): Explanati
   for (const c of changes) {
     if (c.kind === 'cluster-buffer-limit' || c.kind === 'listener-buffer-limit') {
       const resource = c.kind === 'cluster-buffer-limit' ? `cluster ${c.cluster}` : `listener ${c.listener}`;
+      // The pods of one deployment or gateway share one fix object: a count from one pod would not be the others'.
+      if (s.owner !== undefined) {
+        notes.push({ code: 'buffer-raise-cost-per-pod', values: { resource, limitBytes: c.bytes } });
+        continue;
+      }
       const connections = openConnections(s, c);
       notes.push(
         connections === undefined

@@ -195,30 +195,39 @@ export const envoyRenderer: FixRenderer = {
         add(`tcp|${t.name}|${c.statPrefix}`, resource, `listener ${t.name}: envoy.filters.network.tcp_proxy (stat_prefix ${c.statPrefix})`, tcp, c);
       }
     }
-    // Every fragment of one resource carries the same whole object, with all of that resource's changes merged in:
-    // applying any of them applies them all, and none undoes another.
-    const merged = new Map([...byResource].map(([key, r]) => [key, mergedResource(s, r.kind, r.name, r.changes)]));
-    // A limit lifted by removing its field has no fragment to merge: the merged object is the fix.
+    // Changes with no fragment (a limit lifted by removing its field) go with the resource's own fields.
+    const grouped = new Set([...groups.values()].flatMap((g) => g.changes));
     for (const [key, r] of byResource) {
-      if ([...groups.values()].some((g) => g.resource === key) || (merged.get(key)?.merged?.diff.length ?? 0) === 0) continue;
-      groups.set(key, { resource: key, target: `${r.kind} ${r.name}`, fields: { name: r.name }, changes: r.changes });
+      const loose = r.changes.filter((c) => !grouped.has(c));
+      if (loose.length === 0) continue;
+      const own = groups.get(key) ?? { resource: key, target: `${r.kind} ${r.name}`, fields: { name: r.name }, changes: [] };
+      own.changes.push(...loose);
+      groups.set(key, own);
     }
-    const resources: RenderedChangeSet[] = [...groups.entries()].map(([key, g]) => {
-      const m = merged.get(g.resource);
+    // Each fix carries the whole live object with its own changes merged in, so it does not depend on what other root
+    // causes found (the pods of one deployment share their fixes); a listener's fixes are merged one into another.
+    const resources: RenderedChangeSet[] = [];
+    for (const [key, g] of groups) {
+      const r = byResource.get(g.resource);
+      const m = r ? mergedResource(s, r.kind, r.name, g.changes.filter((c) => c.kind !== 'proxy-drain-time')) : undefined;
+      // A group whose changes have no fragment and change nothing live (nothing to remove) is no fix.
+      if (key === g.resource && Object.keys(g.fields).length === 1 && (m?.merged?.diff.length ?? 0) === 0) continue;
       if (key === g.resource) nullReplacedFields(g.fields, m?.notes ?? []);
-      return {
+      const notes = [...(m?.notes ?? [])];
+      if (m?.merged && r?.kind === 'listener') notes.push({ code: 'envoy-merged-this-fix', values: { listener: r.name } });
+      resources.push({
         fix: {
           flavor: 'envoy',
           target: g.target,
           apply: 'envoy-config',
           format: 'yaml',
           text: stringify(g.fields, { lineWidth: 0 }),
-          notes: m?.notes ?? [],
+          notes,
           ...(m?.merged ? { merged: m.merged } : {}),
         },
         changes: g.changes,
-      };
-    });
+      });
+    }
     return [...resources, ...envoyStatsInclusion(s, changes)];
   },
 };

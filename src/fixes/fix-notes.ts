@@ -11,6 +11,10 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
     'envoy-live-object-not-kept',
     "the live {resource} was not kept from the config dump (envoy-doctor keeps about 16 MiB of a dump's resources whole): merge the fragment into it by hand, keeping every field it has",
   ),
+  note(
+    'envoy-merged-this-fix',
+    "merged is the live listener {listener} with this fix's changes only: where several fixes change the listener (its own fields, a connection manager, a TCP proxy), merge each fragment into the listener in turn, or apply one merged object and merge the other fragments into it",
+  ),
   note('envoy-field-replaced', 'merged into the live {resource}, the fix replaces {field} on purpose: the merged object leaves it out'),
   note('envoy-change-not-applicable', '{change} does not apply to the live {resource} (a route that redirects or responds directly forwards nothing): it is left as it is'),
   note('envoy-listener-tcp-keepalive', 'Envoy {envoyVersion} has Listener.tcp_keepalive (Envoy >= 1.37): it is set instead of keepalive socket options'),
@@ -26,6 +30,10 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
   note(
     'buffer-raise-cost-unknown',
     "a buffer limit is per connection: {limitBytes} on {resource} costs up to that much per open connection (the stats gave no count of them), on the listener side and the cluster side of each proxied stream. Envoy's overload manager, where one watches the heap, stops accepting connections or requests and can reset the streams that buffer most (envoy.overload_actions.reset_high_memory_stream)",
+  ),
+  note(
+    'buffer-raise-cost-per-pod',
+    "a buffer limit is per connection: {limitBytes} on {resource} costs up to that much per connection open through it on each proxy it was seen on (their stats give each one's count), on the listener side and the cluster side of each proxied stream. Envoy's overload manager, where one watches the heap, stops accepting connections or requests and can reset the streams that buffer most (envoy.overload_actions.reset_high_memory_stream)",
   ),
   note(
     'max-stream-duration-still-ends-streams',

@@ -32,8 +32,8 @@ describe('fix cost', () => {
   it('a buffer raise costs the limit times the open connections, per side, from the later sample', () => {
     const fixes = fixesFor(
       changes,
-      { ...clusterStats(C, { upstream_cx_active: 60 }), 'listener.0.0.0.0_10443.downstream_cx_active': 100 },
-      { ...clusterStats(C, { upstream_cx_active: 68 }), 'listener.0.0.0.0_10443.downstream_cx_active': 120 },
+      { ...clusterStats(C, { upstream_cx_active: 60 }), 'http.https-10443.downstream_cx_active': 100 },
+      { ...clusterStats(C, { upstream_cx_active: 68 }), 'http.https-10443.downstream_cx_active': 120 },
     );
     const costs = (target: string) => fixes.find((f) => f.flavor === 'envoy' && f.target === target)?.notes.filter((n) => n.code === 'buffer-raise-cost').map((n) => n.values);
     assert.deepEqual(costs(`cluster ${C}`), [{ resource: `cluster ${C}`, limitBytes: 1_048_576, connections: 68, worstCaseBytes: 71_303_168 }]);
@@ -47,6 +47,14 @@ describe('fix cost', () => {
     const fix = fixes.find((f) => f.flavor === 'envoy' && f.target === `cluster ${C}`);
     assert.deepEqual(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.values, { resource: `cluster ${C}`, limitBytes: 1_048_576 });
     assert.equal(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.code, 'buffer-raise-cost-unknown');
+  });
+  it("the pods of a deployment share one fix: the cost per connection, not one pod's count", () => {
+    const s = fixture({ clusters: [gatewayCluster(C)], stats: clusterStats(C, { upstream_cx_active: 68 }) });
+    s.owner = 'deployment shop/web';
+    const d: Diagnosed = { id: 'x', severity: 'error', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes: [changes[0] as FixChange] };
+    const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy');
+    assert.deepEqual(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.values, { resource: `cluster ${C}`, limitBytes: 1_048_576 });
+    assert.equal(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.code, 'buffer-raise-cost-per-pod');
   });
   it('a raised max_stream_duration says it still ends streams at that age', () => {
     const fixes = fixesFor([{ kind: 'listener-max-stream-duration', listener: L, ms: 86_400_000 }]);

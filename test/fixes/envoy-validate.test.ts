@@ -9,7 +9,9 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parse } from 'yaml';
 import type { Diagnosed } from '../../src/diagnose/rules/rule.ts';
+import { deepMerge } from '../../src/fixes/changes.ts';
 import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange, MergedEnvoyResource } from '../../src/model/finding.ts';
 import { ROOT } from '../helpers/cli.ts';
@@ -135,8 +137,8 @@ function camel(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [/[.@]/.test(k) ? k : k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), camel(v)]));
 }
 
-/** The merged objects envoy-doctor renders for a proxy of that Envoy version, by kind and name. */
-function merged(version: string, spelling: (o: Obj) => unknown = (o) => o): Map<string, MergedEnvoyResource> {
+/** The merged objects and fragments envoy-doctor renders for a proxy of that Envoy version, by fix target. */
+function merged(version: string, spelling: (o: Obj) => unknown = (o) => o): Map<string, MergedEnvoyResource & { text: string }> {
   const [major, minor, patch] = version.split('.').map(Number);
   const s = fixture({
     bootstrap: { node: { id: 'envoy-1', user_agent_build_version: { version: { major_number: major, minor_number: minor, patch } } } },
@@ -144,9 +146,21 @@ function merged(version: string, spelling: (o: Obj) => unknown = (o) => o): Map<
     listeners: [spelling(liveListener()) as Obj, spelling(liveTunnel()) as Obj],
   });
   const d: Diagnosed = { id: 'x', severity: 'error', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes: CHANGES };
-  const out = new Map<string, MergedEnvoyResource>();
-  for (const f of attachFixes(s, [d])[0]?.fixes ?? []) if (f.merged) out.set(`${f.merged.kind} ${f.merged.name}`, f.merged);
+  const out = new Map<string, MergedEnvoyResource & { text: string }>();
+  for (const f of attachFixes(s, [d])[0]?.fixes ?? []) if (f.merged) out.set(f.target, { ...f.merged, text: f.text });
   return out;
+}
+
+const HCM_TARGET = 'listener ingress: envoy.filters.network.http_connection_manager (stat_prefix ingress_http)';
+
+/** The listener with every fix for it: its own fix's merged object, the connection manager fragment merged into it. */
+function wholeListener(m: Map<string, MergedEnvoyResource & { text: string }>): Obj {
+  const listener = structuredClone(m.get('listener ingress')?.object) as Obj;
+  const hcm = m.get(HCM_TARGET);
+  assert.ok(listener && hcm, `merged objects: ${[...m.keys()].join(', ')}`);
+  const typed = ((listener.filter_chains as Obj[])[0]?.filters as Obj[])[0]?.typed_config as Obj;
+  deepMerge(typed, parse(hcm.text) as Obj);
+  return listener;
 }
 
 function bootstrap(cluster: Obj, listeners: Obj[]): Obj {
@@ -160,11 +174,24 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
     it(`Envoy ${version}: the live configuration validates as it is`, () => {
       assert.equal(validate(bin, bootstrap(liveCluster(), [liveListener(), liveTunnel()])), undefined);
     });
+    it(`Envoy ${version}: each merged object validates in place of its live resource`, () => {
+      const m = merged(version);
+      for (const [target, r] of m) {
+        const listeners = [r.name === 'ingress' ? r.object : liveListener(), r.name === 'tunnel' ? r.object : liveTunnel()];
+        const cluster = r.kind === 'cluster' ? r.object : liveCluster();
+        if (r.kind === 'route') {
+          const hcm = ((listeners[0]?.filter_chains as Obj[])[0]?.filters as Obj[])[0]?.typed_config as { route_config: { virtual_hosts: Array<{ routes: Obj[] }> } };
+          hcm.route_config.virtual_hosts[0]?.routes.splice(0, 1, r.object);
+        }
+        assert.equal(validate(bin, bootstrap(cluster, listeners as Obj[])), undefined, target);
+      }
+      assert.equal(m.size, 5, [...m.keys()].join(', '));
+    });
     it(`Envoy ${version}: every change merged (cluster, both listeners, the route inside its listener) validates`, () => {
       const m = merged(version);
       const cluster = m.get('cluster backend')?.object as Obj;
-      const listener = structuredClone(m.get('listener ingress')?.object) as Obj;
-      const tunnel = m.get('listener tunnel')?.object as Obj;
+      const listener = wholeListener(m);
+      const tunnel = m.get('listener tunnel: envoy.filters.network.tcp_proxy (stat_prefix tunnel)')?.object as Obj;
       const route = m.get(`route ${R}`)?.object as Obj;
       assert.ok(cluster && listener && tunnel && route, `merged objects: ${[...m.keys()].join(', ')}`);
       // The route entry replaces the live one inside the listener's inline route configuration.
@@ -180,7 +207,7 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
       const m = merged(version, camel);
       const cluster = m.get('cluster backend')?.object as Obj;
       const listener = m.get('listener ingress')?.object as Obj;
-      const tunnel = m.get('listener tunnel')?.object as Obj;
+      const tunnel = m.get('listener tunnel: envoy.filters.network.tcp_proxy (stat_prefix tunnel)')?.object as Obj;
       assert.ok(cluster && listener && tunnel);
       const text = JSON.stringify([cluster, listener, tunnel]);
       assert.doesNotMatch(text, /"[a-z0-9]+_[a-z0-9_]+":/, 'no snake_case field beside the camelCase ones');
