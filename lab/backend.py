@@ -15,6 +15,7 @@ Paths:
   any /ws/ path ?delay=S                          waits S seconds before answering the upgrade (a slow handshake)
   /http/delay?ms=N                                a plain response after N ms
   /sse?every=S&events=N                           a text/event-stream response with an event every S seconds
+  /http/stream?chunk=N&burst=N&every=S&seconds=S  a plain streaming response of random bytes
 """
 
 import asyncio
@@ -112,6 +113,29 @@ async def http_delay(request):
     return web.Response(text="ok\n")
 
 
+async def http_stream(request):
+    """A plain streaming response: `burst` random bytes in `chunk`-sized writes every `every` seconds, for `seconds`."""
+    chunk = int(number(request, "chunk", 65536))
+    burst = int(number(request, "burst", 1048576))
+    every = number(request, "every", 0.1)
+    seconds = number(request, "seconds", 10.0)
+    payload = os.urandom(chunk)
+    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    await response.prepare(request)
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            sent = 0
+            while sent < burst:
+                await response.write(payload)
+                sent += chunk
+            await asyncio.sleep(every)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass
+    return response
+
+
 async def sse(request):
     every = number(request, "every", 1.0)
     events = int(number(request, "events", 1000000))
@@ -142,6 +166,7 @@ async def main():
     app.router.add_get("/ws/echo", ws_echo)
     app.router.add_get("/http/delay", http_delay)
     app.router.add_get("/sse", sse)
+    app.router.add_get("/http/stream", http_stream)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
