@@ -2,7 +2,7 @@
 // cluster (api/envoy/config/cluster/v3/cluster.proto, circuit_breaker.proto; upstream HTTP options in
 // api/envoy/extensions/upstreams/http/v3/http_protocol_options.proto), route (route/v3/route_components.proto
 // RouteAction), listener (listener/v3/listener.proto) or its HTTP connection manager; and, when the config dump's
-// resource was kept, the whole live resource with every change for it merged in (envoy-merge.ts), which replaces
+// resource was kept, the whole live resource with the fix's changes merged in (envoy-merge.ts), which replaces
 // the live one as it is. Listener TCP keepalive uses `Listener.tcp_keepalive` on Envoy >= 1.37 when the version is
 // known, else socket options SO_KEEPALIVE (level 1 name 9) and TCP_KEEPIDLE/INTVL/CNT (level 6 names 4/5/6), as
 // api/envoy/config/core/v3/socket_option.proto documents for Linux.
@@ -101,7 +101,7 @@ function fragment(s: Snapshot, c: FixChange): { resource?: Record<string, unknow
   }
 }
 
-/** The whole live resource with every change for it merged in, or why there is none. */
+/** The whole live resource with these changes merged in, or why there is none. */
 function mergedResource(s: Snapshot, kind: 'cluster' | 'listener' | 'route', name: string, changes: FixChange[]): { merged?: MergedEnvoyResource; notes: Explanation[] } {
   const model = kind === 'cluster' ? s.clusters.get(name) : kind === 'listener' ? s.listeners.find((l) => l.name === name) : routeByName(s, name);
   const notKept = { notes: [{ code: 'envoy-live-object-not-kept', values: { resource: `${kind} ${name}` } }] };

@@ -99,7 +99,7 @@ export interface RenderedFix {
   text: string;
   /** Coded remarks about the fix (e.g. which policy it must not conflict with). */
   notes: Explanation[];
-  /** Plain Envoy: the whole live resource from the config dump with every change for it merged in, when it was kept. */
+  /** Plain Envoy: the whole live resource from the config dump with this fix's changes merged in, when it was kept. */
   merged?: MergedEnvoyResource;
   /** Kubernetes objects computed against a live one: what differs from it (the object patched, or the one copied). */
   liveDiff?: LiveDiff;
