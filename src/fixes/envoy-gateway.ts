@@ -250,7 +250,8 @@ function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], versio
   const notes: Explanation[] = [];
   const needs: GatedFeature[] = [];
   const described = describeVersion(version);
-  // The fix's own fields first, then fields copied from a policy it overrides, so a user's own values win.
+  // The fix's own fields, then the fields a policy-overridden root cause copies from the Gateway-level policy, so a
+  // user's own values win over the fix's defaults.
   const fields: Record<string, unknown> = {};
   let upgrades: unknown[] = [];
   for (const c of changes.filter((x) => x.kind !== 'policy-fields')) {
@@ -292,7 +293,8 @@ function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], versio
   // Fields the fix removes on purpose.
   const removed: string[] = [];
   if (changes.some((c) => c.kind === 'route-disable-request-buffer') && removeField(spec, ['requestBuffer'])) removed.push('requestBuffer');
-  if (spec.httpUpgrade !== undefined && removeField(spec, ['requestBuffer'])) {
+  // Only where this fix adds an upgrade: a live policy holding both was accepted by its release and stays as it is.
+  if (upgrades.length > 0 && removeField(spec, ['requestBuffer'])) {
     notes.push({ code: 'request-buffer-dropped-for-upgrade', values: { policy: `${t.namespace}/${t.name}`, since: ENVOY_GATEWAY_SINCE['BackendTrafficPolicy.spec.requestBuffer+httpUpgrade refused'] } });
   }
   if (changes.some((c) => c.kind === 'cluster-max-connection-duration' && c.ms === 0) && removeField(spec, ['timeout', 'http', 'maxConnectionDuration'])) removed.push('timeout.http.maxConnectionDuration');
@@ -308,7 +310,7 @@ function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], versio
   if (changes.some((c) => c.kind === 'listener-max-stream-duration' && c.ms === 0) && !removed.includes('connection.connectionLimit.maxStreamDuration')) {
     notes.push({ code: 'remove-policy-field', values: { field: 'connection.connectionLimit.maxStreamDuration' } });
   }
-  if (t.parent && spec.httpUpgrade !== undefined && t.parent.spec?.requestBuffer !== undefined) {
+  if (t.parent && upgrades.length > 0 && t.parent.spec?.requestBuffer !== undefined) {
     notes.push({ code: 'parent-policy-request-buffer', values: { policy: policyName(t.parent, t.namespace) } });
   }
 

@@ -252,6 +252,21 @@ describe('Envoy Gateway: ClientTrafficPolicy against the live policies of the Ga
   });
 });
 
+describe('Envoy Gateway: requestBuffer and httpUpgrade', () => {
+  it('a live policy that holds both, where the fix adds no upgrade, keeps both (its release accepted it)', () => {
+    const live = btp('app-policy', { targetRefs: [ROUTE_REF], httpUpgrade: [{ type: 'websocket' }], requestBuffer: { limit: '4Mi' } });
+    const [fix] = render(snapshot({ backendTrafficPolicies: [live] }), [{ kind: 'cluster-buffer-limit', cluster: C, bytes: 1_048_576 }]);
+    assert.deepEqual(fix?.object.spec, { ...live.spec, connection: { bufferLimit: '1Mi' } });
+    assert.ok(!fix?.codes.includes('request-buffer-dropped-for-upgrade'));
+  });
+  it('a new route-level policy adding an upgrade under a Gateway-level one that buffers says to remove it there', () => {
+    const parent = btp('gateway-defaults', { targetRefs: [GW_REF], requestBuffer: { limit: '4Mi' } });
+    const [fix] = render(snapshot({ backendTrafficPolicies: [parent] }), [{ kind: 'route-websocket-upgrade', route: R }]);
+    assert.deepEqual(fix?.notes.find((n) => n.code === 'parent-policy-request-buffer')?.values, { policy: 'home/gateway-defaults' });
+    assertValid(fix ? [fix] : []);
+  });
+});
+
 describe('Envoy Gateway: timeouts', () => {
   it("an HTTPRoute rule's own timeouts.request wins: the HTTPRoute is changed, the policy carries no requestTimeout", () => {
     const s = snapshot({ httpRoutes: [httpRoute({ timeouts: { request: '15s', backendRequest: '10s' } })] });
