@@ -5,6 +5,7 @@ import { alpnH2Websocket } from './alpn-h2-websocket.ts';
 import { circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
 import { connectionMaxDuration } from './connection-max-duration.ts';
 import { flowControlStall } from './flow-control-stall.ts';
+import { listenerDrain } from './listener-drain.ts';
 import { missingTcpKeepalive } from './missing-tcp-keepalive.ts';
 import { passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
 import { requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
@@ -14,4 +15,4 @@ import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, listenerDrain];

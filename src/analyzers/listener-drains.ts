@@ -4,10 +4,14 @@
 // source/common/listener_manager/listener_manager_impl.cc). Draining HTTP/1.1 connections close after their next
 // response, but an upgraded WebSocket has none: it stays until the drain time (`--drain-time-s`, 600 s in Envoy,
 // 60 s as Envoy Gateway starts Envoy, internal/infrastructure/common/proxy_args.go) ends, then is closed with flag DC
-// and details `filter_chain_is_being_removed` (envoyproxy/gateway#8889, #6716). Stats: `listener_manager.
+// and details `filter_chain_is_being_removed` when its filter chain was drained (envoyproxy/gateway#8889, #6716), or
+// `purging_socket_that_have_not_progressed_to_connections` when its whole listener was replaced
+// (source/common/listener_manager/active_tcp_listener.cc, ~ActiveTcpListener closes what is left; both measured by
+// lab/scenarios/listener-drain.ts on Envoy 1.36.2 and 1.40.0). Stats: `listener_manager.
 // listener_modified`, `listener_removed`, `listener_in_place_updated`, gauges `total_listeners_draining`,
 // `total_filter_chains_draining` (docs/root/configuration/listeners/stats.rst).
 
+import type { AccessLogEntry } from '../model/access-log.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
 import { latestSample, stat } from '../model/stats-view.ts';
@@ -22,8 +26,17 @@ export const meta: AnalyzerMeta = {
   docs: 'docs/analyzers/listener-drains.md',
 };
 
-/** The close details Envoy logs for connections closed when their filter chain is drained away. */
-export const DRAIN_CLOSE_DETAILS = 'filter_chain_is_being_removed';
+/**
+ * The close details Envoy logs for connections closed when the drain time ends: their filter chain drained away
+ * (a filter-chain-only update), or their whole listener replaced or removed.
+ */
+export const DRAIN_CLOSE_DETAILS = ['filter_chain_is_being_removed', 'purging_socket_that_have_not_progressed_to_connections'] as const;
+
+/** Whether an access-log entry is a connection Envoy closed when its drained filter chain or listener went away. */
+export function closedByDrain(e: Pick<AccessLogEntry, 'responseCodeDetails' | 'connectionTerminationDetails'>): boolean {
+  const details = `${e.responseCodeDetails ?? ''} ${e.connectionTerminationDetails ?? ''}`;
+  return DRAIN_CLOSE_DETAILS.some((d) => details.includes(d));
+}
 
 /**
  * Listener-manager counters that count an update which drains connections. `listener_modified` counts every update,
@@ -70,7 +83,7 @@ export function analyze(s: Snapshot): Finding[] {
   let logDrainCloses: number | undefined;
   let logDrainUpgrades: number | undefined;
   if (s.accessLog) {
-    const drained = s.accessLog.entries.filter((e) => `${e.responseCodeDetails ?? ''} ${e.connectionTerminationDetails ?? ''}`.includes(DRAIN_CLOSE_DETAILS));
+    const drained = s.accessLog.entries.filter(closedByDrain);
     logDrainCloses = drained.length;
     logDrainUpgrades = drained.filter((e) => e.responseCode === 101).length;
   }

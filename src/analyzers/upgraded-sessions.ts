@@ -13,7 +13,7 @@ import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { AIOHTTP_CLOSE_FACTOR, candidateTimers, matchTimers } from '../model/timers.ts';
 import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
-import { DRAIN_CLOSE_DETAILS } from './listener-drains.ts';
+import { closedByDrain } from './listener-drains.ts';
 
 /** What this analyzer is and emits. */
 export const meta: AnalyzerMeta = {
@@ -73,14 +73,14 @@ export interface UpgradedSession {
 }
 
 /**
- * The upgraded sessions (code 101 with a duration) of an access log. Sessions Envoy closed because their listener
- * drained (`filter_chain_is_being_removed`) are left out: no timer ended them, and listener-drains accounts for them.
+ * The upgraded sessions (code 101 with a duration) of an access log. Sessions Envoy closed because their filter chain
+ * or listener drained (`closedByDrain`) are left out: no timer ended them, and listener-drains accounts for them.
  */
 export function upgradedSessions(log: AccessLog): UpgradedSession[] {
   const out: UpgradedSession[] = [];
   for (const e of log.entries) {
     if (e.responseCode !== UPGRADE_RESPONSE_CODE || e.durationMs === undefined) continue;
-    if (`${e.responseCodeDetails ?? ''} ${e.connectionTerminationDetails ?? ''}`.includes(DRAIN_CLOSE_DETAILS)) continue;
+    if (closedByDrain(e)) continue;
     const session: UpgradedSession = {
       route: e.routeName ?? e.upstreamCluster ?? '(unknown)',
       flag: flagKey(e.responseFlags),

@@ -259,7 +259,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   rootCause(
     'listener-drain',
     'Listener drains close upgraded connections',
-    'listener updates drain the listener holding the WebSockets; with no next response to close after, each one is closed when the drain time ends (flag DC, filter_chain_is_being_removed)',
+    'listener updates drain the listener holding the WebSockets; with no next response to close after, each one is closed when the drain time ends (flag DC, filter_chain_is_being_removed or, for a replaced listener, purging_socket_that_have_not_progressed_to_connections)',
   ),
   rootCause(
     'listener-unserved',
@@ -408,7 +408,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'rejected-listener-not-serving',
     'listener {listener}[? on {address}] was rejected[? at {lastUpdateAttempt}] ({details}) and has no active version: nothing serves its address',
   ),
-  explanation('drain-closed-upgrades', '{logDrainUpgrades} {logDrainUpgrades|upgraded session|upgraded sessions} ({logDrainCloses} {logDrainCloses|connection|connections} in all) {logDrainUpgrades|was|were} closed when their listener drained (filter_chain_is_being_removed), after a drain time of {drainSeconds}'),
+  explanation('drain-closed-upgrades', '{logDrainUpgrades} {logDrainUpgrades|upgraded session|upgraded sessions} ({logDrainCloses} {logDrainCloses|connection|connections} in all) {logDrainUpgrades|was|were} closed when their filter chain or listener drained, after a drain time of {drainSeconds}'),
   explanation(
     'listener-updates-in-window',
     '{windowUpdates} {windowUpdates|listener update|listener updates} in {windowSeconds} with {upgradesActive} {upgradesActive|upgraded connection|upgraded connections} open: each drains its listener and closes the WebSockets on it after {drainSeconds}',

@@ -15,10 +15,10 @@ const spec = (before: Record<string, number>, after?: Record<string, number>, up
   stats: { ...upgrades, ...lm(before) },
   ...(after ? { statsLater: { ...upgrades, ...lm(after) }, intervalSeconds: 30 } : {}),
 });
-const drained = (responseCode: number): AccessLogEntry => ({
+const drained = (responseCode: number, details = 'filter_chain_is_being_removed'): AccessLogEntry => ({
   responseCode,
   responseFlags: ['DC'],
-  responseCodeDetails: 'downstream_local_disconnect(filter_chain_is_being_removed)',
+  responseCodeDetails: `downstream_local_disconnect(${details})`,
   durationMs: 71_000,
 });
 
@@ -36,6 +36,12 @@ describe('listener-drains analyzer', () => {
           evidence: { listenerModified: 6, listenerRemoved: 0, inPlaceUpdated: 0, logDrainCloses: 3, logDrainUpgrades: 2, upgradesActive: 37, drainSeconds: 60, websocketListeners: 'home/eg/https' },
         },
       ],
+    },
+    {
+      name: 'upgraded sessions closed as their replaced listener went away (purging_socket_...): error',
+      spec: spec({ ...quiet, listener_modified: 2 }),
+      log: [drained(101, 'purging_socket_that_have_not_progressed_to_connections'), drained(101), { responseCode: 101, responseFlags: ['DC'], responseCodeDetails: 'downstream_remote_disconnect', durationMs: 5000 }],
+      want: [{ code: 'listeners-drained', entity: 'proxy-0', severity: 'error', evidence: { logDrainCloses: 2, logDrainUpgrades: 2 } }],
     },
     {
       name: 'a listener update during the window with WebSockets open: error (an in-place update counts once: it is also a modification)',

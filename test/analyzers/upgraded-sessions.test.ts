@@ -244,8 +244,10 @@ describe('timers', () => {
 describe('upgraded sessions closed by a listener drain', () => {
   it('are left out of the bands: no timer ended them', () => {
     const drained = { responseCode: 101, responseFlags: ['DC'], responseCodeDetails: 'downstream_local_disconnect(filter_chain_is_being_removed)', durationMs: 61_000, routeName: 'r' };
+    // A whole listener replaced: what the drain leaves is closed as the old listener goes (Envoy 1.36.2, 1.40.0).
+    const replaced = { ...drained, responseCodeDetails: 'downstream_local_disconnect(purging_socket_that_have_not_progressed_to_connections)' };
     const timed = { responseCode: 101, responseFlags: ['UC'], durationMs: 83_000, routeName: 'r' };
-    const sessions = upgradedSessions({ source: 'access.log', entries: [drained, drained, timed], skipped: 0 });
+    const sessions = upgradedSessions({ source: 'access.log', entries: [drained, replaced, timed], skipped: 0 });
     assert.deepEqual(sessions.map((x) => `${x.flag} ${x.durationMs}`), ['UC 83000']);
   });
 });
