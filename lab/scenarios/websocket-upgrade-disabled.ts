@@ -5,7 +5,7 @@
 // upgrade_configs override the connection manager's). The twin enables `websocket` on the route.
 
 import { upgradeStatus } from '../clients.ts';
-import { bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener, LISTENER_KEEPALIVE, route } from '../config.ts';
+import { accessLog, bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener, LISTENER_KEEPALIVE, route, STDOUT_ACCESS_LOG } from '../config.ts';
 import { statValue } from '../envoy.ts';
 import type { Scenario, ScenarioContext } from '../scenario.ts';
 
@@ -13,7 +13,7 @@ const HANDSHAKES = 3;
 
 const config = (ctx: ScenarioContext, upgrades: boolean) =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s', ...(upgrades ? { upgrade_configs: [{ upgrade_type: 'websocket' }] } : {}) })]), LISTENER_KEEPALIVE)],
+    [httpListener(connectionManager([route('ws', '/', { timeout: '0s', ...(upgrades ? { upgrade_configs: [{ upgrade_type: 'websocket' }] } : {}) })], STDOUT_ACCESS_LOG), LISTENER_KEEPALIVE)],
     [cluster('backend', ctx.backend.httpPort, CLUSTER_KEEPALIVE)],
   );
 
@@ -32,12 +32,15 @@ export const websocketUpgradeDisabled: Scenario = {
     const statuses = await handshakes(port, HANDSHAKES);
     const refused = await statValue(envoy.admin, 'http.web.downstream_rq_ws_on_non_ws_route');
     const upgrades = await statValue(envoy.admin, 'http.web.downstream_cx_upgrades_total');
+    // Envoy flushes its access log every second.
+    await new Promise((r) => setTimeout(r, 1200));
+    const logged = [...new Set(accessLog(envoy.process.stdout()))].join(' | ');
     // Clients keep trying while envoy-doctor reads (live, then collect), so the refusals are seen happening.
     const retry = setInterval(() => void handshakes(port, 1), 250);
     return {
       release: () => clearInterval(retry),
       failed: statuses.some((s) => s !== 101),
-      measured: { statuses: statuses.join(','), wsOnNonWsRoute: refused, upgradesTotal: upgrades },
+      measured: { statuses: statuses.join(','), wsOnNonWsRoute: refused, upgradesTotal: upgrades, accessLog: logged },
     };
   },
 };
