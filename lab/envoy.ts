@@ -38,7 +38,7 @@ export async function startEnvoy(envoy: string, bootstrap: Bootstrap, dir = mkdt
   writeFileSync(file, JSON.stringify(bootstrap, null, 1));
   const p = start(envoy, ['-c', file, '--admin-address-path', addressFile, ...FLAGS], { cwd: dir });
   p.child.stdin?.end();
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   let admin = '';
   const expected = listenerNames(bootstrap);
   while (Date.now() < deadline) {
@@ -51,7 +51,7 @@ export async function startEnvoy(envoy: string, bootstrap: Bootstrap, dir = mkdt
     await sleep(100);
   }
   await p.stop();
-  throw new Error(`envoy did not come up in 20 s: ${p.stderr().trim().split('\n').slice(-3).join(' ')}`);
+  throw new Error(`envoy did not come up in 60 s: ${p.stderr().trim().split('\n').slice(-3).join(' ')}`);
 }
 
 /** Names of the static listeners of a bootstrap. */
