@@ -321,7 +321,10 @@ function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], versio
   } else if (t.replaces) {
     notes.unshift({ code: 'backend-policy-carries-gateway-policy', values: { policy: policyName(t.replaces, t.namespace), version: described } });
   } else if (t.kind === 'BackendTrafficPolicy') {
-    notes.push({ code: t.parent ? 'policy-merges-with-gateway-policy' : 'policy-may-be-overridden', values: { route: t.route ? `${t.route.namespace}/${t.route.name}` : '', policy: t.parent ? policyName(t.parent, t.namespace) : '' } });
+    const route = t.route ? `${t.route.namespace}/${t.route.name}` : '';
+    // With the policies read, none targets the route: only a Gateway-level one could apply beside this one.
+    if (t.parent) notes.push({ code: 'policy-merges-with-gateway-policy', values: { route, policy: policyName(t.parent, t.namespace) } });
+    else if (!s.kubernetes) notes.push({ code: 'policy-may-be-overridden', values: { route } });
   } else if (!s.kubernetes) {
     notes.push({ code: 'client-policy-may-be-overridden', values: { gateway: t.gateway ?? '', listener: t.listener ?? '' } });
   }

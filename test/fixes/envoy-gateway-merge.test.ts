@@ -126,11 +126,11 @@ const routeChanges: FixChange[] = [
 describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the route', () => {
   const cases: PolicyCase[] = [
     {
-      name: 'none: a new route-level policy with mergeType',
+      name: 'none (the policies were read): a new route-level policy with mergeType, no guess about a route-level one',
       k: {},
       target: 'BackendTrafficPolicy home/app-connection',
       spec: { targetRefs: [ROUTE_REF], mergeType: 'StrategicMerge', connection: { bufferLimit: '1Mi' }, httpUpgrade: [{ type: 'websocket' }] },
-      codes: ['policy-may-be-overridden', 'envoy-gateway-minimum-version'],
+      codes: ['envoy-gateway-minimum-version'],
     },
     {
       name: 'same target: the live route-level policy patched, httpUpgrade merged by type, requestBuffer dropped, no mergeType added',
@@ -160,7 +160,7 @@ describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the r
       k: { backendTrafficPolicies: [btp('other-rule', { targetRefs: [{ ...ROUTE_REF, sectionName: 'other' }], timeout: { http: { requestTimeout: '5s' } } })] },
       target: 'BackendTrafficPolicy home/app-connection',
       spec: { targetRefs: [ROUTE_REF], mergeType: 'StrategicMerge', connection: { bufferLimit: '1Mi' }, httpUpgrade: [{ type: 'websocket' }] },
-      codes: ['policy-may-be-overridden', 'envoy-gateway-minimum-version'],
+      codes: ['envoy-gateway-minimum-version'],
     },
     {
       name: "rule section: the rule's own policy beats the route-level one and is patched",
