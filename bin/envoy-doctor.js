@@ -11,14 +11,5 @@ if (major < 22 || (major === 22 && minor < 19)) {
 const { setFlagsFromString } = await import('node:v8');
 const { V8_FLAGS } = await import('../dist/cli/v8-flags.js');
 for (const flag of V8_FLAGS) setFlagsFromString(flag);
-const { main, removeTempDirsOnSignals } = await import('../dist/cli/main.js');
-// Ctrl-C or a stopped pod: the temporary copies of stats and config dumps go with the process.
-removeTempDirsOnSignals();
-process.exitCode = await main(process.argv, {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  isTTY: Boolean(process.stdout.isTTY),
-  stderrIsTTY: Boolean(process.stderr.isTTY),
-  ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
-  env: process.env,
-});
+const { runAsProcess } = await import('../dist/cli/process.js');
+process.exitCode = await runAsProcess();

@@ -1,5 +1,5 @@
-// The single-file executable's entry point (`npm run build:sea`, sea/build.ts): what bin/envoy-doctor.js does (keep the
-// two alike), for a Node.js binary that carries envoy-doctor bundled as one CommonJS script and its files as assets.
+// The single-file executable's entry point (`npm run build:sea`, sea/build.ts): what bin/envoy-doctor.js does, for a
+// Node.js binary that carries envoy-doctor bundled as one CommonJS script and its files as assets.
 //
 // envoy-doctor reads a few of its own files next to its modules (package.json for its name and version, the docs pages
 // `explain` prints). The bundle's modules see themselves under SEA_ROOT, a directory that exists nowhere, and reads of
@@ -46,19 +46,8 @@ if (isSea()) {
 
 // As bin/envoy-doctor.js: the V8 flags are set before the command's modules load.
 for (const flag of V8_FLAGS) setFlagsFromString(flag);
-import('../src/cli/main.ts')
-  .then(({ main, removeTempDirsOnSignals }) => {
-    // Ctrl-C or a stopped pod: the temporary copies of stats and config dumps go with the process.
-    removeTempDirsOnSignals();
-    return main(process.argv, {
-      stdout: (text) => process.stdout.write(text),
-      stderr: (text) => process.stderr.write(text),
-      isTTY: Boolean(process.stdout.isTTY),
-      stderrIsTTY: Boolean(process.stderr.isTTY),
-      ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
-      env: process.env,
-    });
-  })
+import('../src/cli/process.ts')
+  .then(({ runAsProcess }) => runAsProcess())
   .then((code) => {
     process.exitCode = code;
   });
