@@ -23,6 +23,7 @@ import { routeByName } from '../model/topology.ts';
 import { deepMerge, protoDuration } from './changes.ts';
 import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import { BUFFER_PER_ROUTE } from './envoy.ts';
+import { hasListenerTcpKeepalive } from './envoy-merge.ts';
 import { type FixRenderer, type RenderedChangeSet } from './renderer.ts';
 import { istioStatsInclusion } from './stats-inclusion.ts';
 
@@ -153,6 +154,12 @@ function envoyFilterPatch(s: Snapshot, c: FixChange): Record<string, unknown> | 
     case 'listener-buffer-limit':
       return merge('LISTENER', listenerContext(c.listener), { listener: { name: c.listener } }, { per_connection_buffer_limit_bytes: c.bytes });
     case 'listener-tcp-keepalive':
+      // Envoy >= 1.37 has Listener.tcp_keepalive (when the dump names the version).
+      if (hasListenerTcpKeepalive(s.envoyVersion)) {
+        return merge('LISTENER', listenerContext(c.listener), { listener: { name: c.listener } }, {
+          tcp_keepalive: { keepalive_probes: c.probes, keepalive_time: c.timeSeconds, keepalive_interval: c.intervalSeconds },
+        });
+      }
       // A MERGE of a list appends to it: the keepalive options join the listener's own socket options.
       return merge('LISTENER', listenerContext(c.listener), { listener: { name: c.listener } }, {
         socket_options: [
