@@ -11,11 +11,13 @@ export function changeTarget(c: FixChange): ChangeTarget {
     case 'cluster-buffer-limit':
     case 'cluster-tcp-keepalive':
     case 'cluster-max-connection-duration':
+    case 'cluster-max-stream-duration':
     case 'cluster-circuit-breakers':
     case 'cluster-client-protocol':
       return { kind: 'cluster', name: c.cluster };
     case 'route-timeout':
     case 'route-idle-timeout':
+    case 'route-max-stream-duration':
     case 'route-websocket-upgrade':
     case 'route-disable-request-buffer':
       return { kind: 'route', name: c.route };

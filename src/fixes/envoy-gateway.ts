@@ -73,6 +73,12 @@ function specPatch(c: FixChange): Record<string, unknown> | undefined {
     case 'cluster-max-connection-duration':
       // Unset means unlimited; a policy cannot say "none", so a limit to lift is a field to remove.
       return c.ms > 0 ? { timeout: { http: { maxConnectionDuration: crdDuration(c.ms) } } } : undefined;
+    case 'route-max-stream-duration':
+      // BackendTrafficPolicy timeout.http.maxStreamDuration is the route's max_stream_duration; 0s lets streams run.
+      return { timeout: { http: { maxStreamDuration: crdDuration(c.ms) } } };
+    case 'cluster-max-stream-duration':
+      // Envoy Gateway sets no cluster max_stream_duration of its own: one set there came from a patch (docs page).
+      return undefined;
     case 'cluster-circuit-breakers':
       return { circuitBreaker: { maxConnections: c.maxConnections, maxPendingRequests: c.maxPendingRequests, maxParallelRequests: c.maxRequests } };
     case 'route-websocket-upgrade':

@@ -291,6 +291,9 @@ function mergeRouteAction(sp: Spelling, route: Obj, c: FixChange, out: MergeOutc
     case 'route-idle-timeout':
       sp.set(action, 'idle_timeout', protoDuration(c.ms));
       return;
+    case 'route-max-stream-duration':
+      sp.set(sp.child(action, 'max_stream_duration'), 'max_stream_duration', protoDuration(c.ms));
+      return;
     case 'route-websocket-upgrade': {
       const key = sp.key(action, 'upgrade_configs');
       const list = Array.isArray(action[key]) ? (action[key] as unknown[]) : [];
@@ -324,6 +327,12 @@ export function mergeCluster(cluster: Obj, changes: readonly FixChange[]): Merge
       case 'cluster-max-connection-duration':
         mergeMaxConnectionDuration(sp, cluster, c.ms, out);
         break;
+      case 'cluster-max-stream-duration': {
+        const found = httpProtocolOptions(sp, cluster);
+        const common = !found && usesLegacyProtocolFields(sp, cluster) ? sp.child(cluster, 'common_http_protocol_options') : sp.child(ensureHttpProtocolOptions(sp, cluster), 'common_http_protocol_options');
+        sp.set(common, 'max_stream_duration', protoDuration(c.ms));
+        break;
+      }
       case 'cluster-circuit-breakers':
         mergeCircuitBreakers(sp, cluster, c);
         break;
@@ -388,6 +397,7 @@ export function mergeRoute(route: Obj, changes: readonly FixChange[]): MergeOutc
     switch (c.kind) {
       case 'route-timeout':
       case 'route-idle-timeout':
+      case 'route-max-stream-duration':
       case 'route-websocket-upgrade':
         mergeRouteAction(sp, route, c, out);
         break;

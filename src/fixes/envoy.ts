@@ -64,6 +64,10 @@ function fragment(s: Snapshot, c: FixChange): { resource?: Record<string, unknow
       const protocol = clusterHasProtocolOptions(s, c.cluster) ? {} : { explicit_http_config: { http_protocol_options: {} } };
       return { resource: httpOptions({ ...protocol, common_http_protocol_options: { max_connection_duration: protoDuration(c.ms) } }) };
     }
+    case 'cluster-max-stream-duration': {
+      const protocol = clusterHasProtocolOptions(s, c.cluster) ? {} : { explicit_http_config: { http_protocol_options: {} } };
+      return { resource: httpOptions({ ...protocol, common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } }) };
+    }
     case 'cluster-circuit-breakers':
       return {
         resource: {
@@ -77,6 +81,8 @@ function fragment(s: Snapshot, c: FixChange): { resource?: Record<string, unknow
       return { resource: { route: { timeout: protoDuration(c.ms) } } };
     case 'route-idle-timeout':
       return { resource: { route: { idle_timeout: protoDuration(c.ms) } } };
+    case 'route-max-stream-duration':
+      return { resource: { route: { max_stream_duration: { max_stream_duration: protoDuration(c.ms) } } } };
     case 'route-websocket-upgrade':
       return { resource: { route: { upgrade_configs: [{ upgrade_type: 'websocket' }] } } };
     case 'listener-stream-idle-timeout':

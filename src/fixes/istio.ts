@@ -23,7 +23,7 @@ import { routeByName } from '../model/topology.ts';
 import { deepMerge, protoDuration } from './changes.ts';
 import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import { BUFFER_PER_ROUTE } from './envoy.ts';
-import { hasListenerTcpKeepalive } from './envoy-merge.ts';
+import { hasListenerTcpKeepalive, HTTP_PROTOCOL_OPTIONS } from './envoy-merge.ts';
 import { type FixRenderer, type RenderedChangeSet } from './renderer.ts';
 import { istioStatsInclusion } from './stats-inclusion.ts';
 
@@ -188,6 +188,14 @@ function envoyFilterPatch(s: Snapshot, c: FixChange): Record<string, unknown> | 
       return route(c.route, { route: { timeout: protoDuration(c.ms) } });
     case 'route-idle-timeout':
       return route(c.route, { route: { idle_timeout: protoDuration(c.ms) } });
+    case 'route-max-stream-duration':
+      return route(c.route, { route: { max_stream_duration: { max_stream_duration: protoDuration(c.ms) } } });
+    case 'cluster-max-stream-duration': {
+      const t = cluster(c.cluster);
+      return merge('CLUSTER', t.context, t.match, {
+        typed_extension_protocol_options: { [HTTP_PROTOCOL_OPTIONS]: { '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}`, common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } } },
+      });
+    }
     case 'route-websocket-upgrade':
       return route(c.route, { route: { upgrade_configs: [{ upgrade_type: 'websocket' }] } });
     default:

@@ -66,6 +66,10 @@ export type FixChange =
   | { kind: 'listener-stream-idle-timeout'; listener: string; ms: number }
   /** Cluster `max_connection_duration` (0 removes the limit). */
   | { kind: 'cluster-max-connection-duration'; cluster: string; ms: number }
+  /** Cluster `max_stream_duration`: upstream streams, upgraded ones included, are reset at that age. */
+  | { kind: 'cluster-max-stream-duration'; cluster: string; ms: number }
+  /** Route `max_stream_duration.max_stream_duration` (0 lifts the connection manager's limit for that route). */
+  | { kind: 'route-max-stream-duration'; route: string; ms: number }
   /** Cluster circuit-breaker thresholds (default priority). */
   | { kind: 'cluster-circuit-breakers'; cluster: string; maxConnections: number; maxPendingRequests: number; maxRequests: number }
   /** WebSocket upgrades enabled on a route. */

@@ -60,6 +60,8 @@ export interface Cluster {
   idleTimeoutMs?: number;
   /** `common_http_protocol_options.max_connection_duration` in ms; undefined means unlimited. */
   maxConnectionDurationMs?: number;
+  /** `common_http_protocol_options.max_stream_duration` in ms: upstream streams are reset at that age; undefined means unlimited. */
+  maxStreamDurationMs?: number;
   /** Objects this cluster was generated from (e.g. the HTTPRoute rule). */
   sources: SourceObject[];
   origin: 'static' | 'dynamic';
@@ -163,6 +165,8 @@ export interface Route {
   timeoutMs: Sourced<number>;
   /** Route `idle_timeout` in ms; overrides the connection manager's stream idle timeout. */
   idleTimeoutMs?: number;
+  /** Route `max_stream_duration.max_stream_duration` in ms; overrides the connection manager's (0 disables it there). */
+  maxStreamDurationMs?: number;
   /** Upgrade settings on the route: type to enabled (absent means inherit from the connection manager). */
   upgrades: Record<string, boolean>;
   /** Names of per-route filter configs (e.g. `envoy.filters.http.buffer`). */

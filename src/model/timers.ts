@@ -212,10 +212,12 @@ function configured(id: string, name: string, ms: number, source: Timer['origin'
 }
 
 /**
- * The snapshot's own timers on the way of a route or cluster: the route's `timeout` and `idle_timeout`, the
- * `stream_idle_timeout` of the connection managers serving it (unless the route's `idle_timeout` overrides it), their
- * `common_http_protocol_options` idle_timeout, max_connection_duration and max_stream_duration, and the cluster's
- * idle_timeout and max_connection_duration. Disabled timers (0) are left out; defaults are marked as such.
+ * The snapshot's own timers on the way of a route or cluster: the route's `timeout`, `idle_timeout` and
+ * `max_stream_duration`, the `stream_idle_timeout` of the connection managers serving it (unless the route's
+ * `idle_timeout` overrides it), their `common_http_protocol_options` idle_timeout, max_connection_duration and
+ * max_stream_duration (unless the route's overrides it), and the cluster's idle_timeout, max_connection_duration and
+ * max_stream_duration. Disabled timers (0) are left out; defaults are marked as such. max_connection_duration is
+ * marked `idleOnly`: it drains, and an open upgraded session outlives it.
  */
 export function configuredTimers(s: Snapshot, scope: TimerScope): Timer[] {
   const out: Timer[] = [];
@@ -227,6 +229,11 @@ export function configuredTimers(s: Snapshot, scope: TimerScope): Timer[] {
     }
     if (route.idleTimeoutMs !== undefined && route.idleTimeoutMs > 0) {
       out.push(configured('route-idle-timeout', `route idle_timeout ${route.idleTimeoutMs} ms`, route.idleTimeoutMs, 'explicit', `${where} RouteAction.idle_timeout`, ['SI']));
+    }
+    if (route.maxStreamDurationMs !== undefined && route.maxStreamDurationMs > 0) {
+      out.push(
+        configured('route-max-stream-duration', `route max_stream_duration ${route.maxStreamDurationMs} ms`, route.maxStreamDurationMs, 'explicit', `${where} RouteAction.max_stream_duration.max_stream_duration`, []),
+      );
     }
     const seen = new Set<string>();
     for (const { connectionManager: cm } of managersForRouteConfig(s, route.routeConfigName)) {
@@ -243,12 +250,15 @@ export function configuredTimers(s: Snapshot, scope: TimerScope): Timer[] {
           configured('hcm-idle-timeout', `connection idle_timeout ${idle} ms`, idle, cm.idleTimeoutMs === undefined ? 'envoy-default' : 'explicit', `${hcm} common_http_protocol_options.idle_timeout`, [], true),
         );
       }
+      // max_connection_duration only drains: the connection closes once no stream is active, so an open upgraded
+      // session outlives it (measured by lab/scenarios/connection-max-duration.ts on Envoy 1.36.2 and 1.40.0).
       if (cm.maxConnectionDurationMs !== undefined && cm.maxConnectionDurationMs > 0) {
         out.push(
-          configured('hcm-max-connection-duration', `max_connection_duration ${cm.maxConnectionDurationMs} ms`, cm.maxConnectionDurationMs, 'explicit', `${hcm} common_http_protocol_options.max_connection_duration`, ['DT']),
+          configured('hcm-max-connection-duration', `max_connection_duration ${cm.maxConnectionDurationMs} ms`, cm.maxConnectionDurationMs, 'explicit', `${hcm} common_http_protocol_options.max_connection_duration`, ['DT'], true),
         );
       }
-      if (cm.maxStreamDurationMs !== undefined && cm.maxStreamDurationMs > 0) {
+      // A route's own max_stream_duration (0 included) replaces the connection manager's for that route.
+      if (route.maxStreamDurationMs === undefined && cm.maxStreamDurationMs !== undefined && cm.maxStreamDurationMs > 0) {
         out.push(
           configured('hcm-max-stream-duration', `max_stream_duration ${cm.maxStreamDurationMs} ms`, cm.maxStreamDurationMs, 'explicit', `${hcm} common_http_protocol_options.max_stream_duration`, []),
         );
@@ -267,7 +277,12 @@ export function configuredTimers(s: Snapshot, scope: TimerScope): Timer[] {
     }
     if (cluster.maxConnectionDurationMs !== undefined && cluster.maxConnectionDurationMs > 0) {
       out.push(
-        configured('cluster-max-connection-duration', `cluster max_connection_duration ${cluster.maxConnectionDurationMs} ms`, cluster.maxConnectionDurationMs, 'explicit', `${where} common_http_protocol_options.max_connection_duration`, []),
+        configured('cluster-max-connection-duration', `cluster max_connection_duration ${cluster.maxConnectionDurationMs} ms`, cluster.maxConnectionDurationMs, 'explicit', `${where} common_http_protocol_options.max_connection_duration`, [], true),
+      );
+    }
+    if (cluster.maxStreamDurationMs !== undefined && cluster.maxStreamDurationMs > 0) {
+      out.push(
+        configured('cluster-max-stream-duration', `cluster max_stream_duration ${cluster.maxStreamDurationMs} ms`, cluster.maxStreamDurationMs, 'explicit', `${where} common_http_protocol_options.max_stream_duration`, ['UMSDR']),
       );
     }
   }

@@ -622,6 +622,8 @@ function parseCluster(c: Obj, origin: 'static' | 'dynamic'): Cluster | undefined
   if (idle !== undefined) cluster.idleTimeoutMs = idle;
   const maxDuration = protoDurationMs(field(common, 'max_connection_duration'));
   if (maxDuration !== undefined) cluster.maxConnectionDurationMs = maxDuration;
+  const maxStream = protoDurationMs(field(common, 'max_stream_duration'));
+  if (maxStream !== undefined) cluster.maxStreamDurationMs = maxStream;
   return cluster;
 }
 
@@ -930,6 +932,8 @@ function parseRouteConfig(rc: Obj): Route[] {
       };
       const idle = protoDurationMs(field(action, 'idle_timeout'));
       if (idle !== undefined) route.idleTimeoutMs = idle;
+      const maxStream = protoDurationMs(field(obj(action, 'max_stream_duration'), 'max_stream_duration'));
+      if (maxStream !== undefined) route.maxStreamDurationMs = maxStream;
       routes.push(route);
     });
   }

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/max-durations.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import { rule } from '../../src/diagnose/rules/connection-max-duration.ts';
+import { envoyRenderer } from '../../src/fixes/envoy.ts';
+import { configuredTimers, matchTimers } from '../../src/model/timers.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';
@@ -72,5 +74,75 @@ describe('connection-max-duration rule', () => {
 
   it('resets that did not move and no band: nothing', () => {
     assert.deepEqual(run(146, 146), []);
+  });
+});
+
+describe('connection-max-duration: where the limit is set decides the fix (measured by the lab on Envoy 1.36.2 and 1.40.0)', () => {
+  const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+  const clusterOptions = (common: object) => ({
+    typed_extension_protocol_options: { [HPO]: { '@type': `type.googleapis.com/${HPO}`, explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: common } },
+  });
+  const cases: Array<{ name: string; cluster: object; route: object; stats: Record<string, [number, number]>; entities: string[]; changes: unknown[]; envoyFix: RegExp | undefined }> = [
+    {
+      name: "a cluster's max_stream_duration resets upstream streams: raised to a day on the cluster",
+      cluster: clusterOptions({ max_stream_duration: '600s' }),
+      route: {},
+      stats: { [`cluster.${C}.upstream_rq_max_duration_reached`]: [10, 14] },
+      entities: [`cluster ${C}`],
+      changes: [{ kind: 'cluster-max-stream-duration', cluster: C, ms: 86_400_000 }],
+      envoyFix: /max_stream_duration: 86400s/,
+    },
+    {
+      name: "a route's max_stream_duration resets streams: 0s on the route lifts it there",
+      cluster: {},
+      route: { max_stream_duration: { max_stream_duration: '600s' } },
+      stats: { [`http.${P}.downstream_rq_max_duration_reached`]: [10, 14] },
+      entities: [`connection-manager ${P}`, 'listener home/eg/https', `route ${R}`],
+      changes: [{ kind: 'route-max-stream-duration', route: R, ms: 0 }],
+      envoyFix: /max_stream_duration:\n\s+max_stream_duration: 0s/,
+    },
+    {
+      name: 'max_connection_duration on both sides only drains: nothing, however many connections reached it',
+      cluster: clusterOptions({ max_connection_duration: '1s' }),
+      route: {},
+      stats: { [`cluster.${C}.upstream_cx_max_duration_reached`]: [50, 80], [`http.${P}.downstream_cx_max_duration_reached`]: [50, 80] },
+      entities: [],
+      changes: [],
+      envoyFix: undefined,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const before = Object.fromEntries(Object.entries(c.stats).map(([k, [v]]) => [k, v]));
+      const after = Object.fromEntries(Object.entries(c.stats).map(([k, [, v]]) => [k, v]));
+      const s = fixture({
+        clusters: [gatewayCluster(C, c.cluster)],
+        listeners: [gatewayListener()],
+        routeConfigs: [routeConfig('home/eg/https', [C], c.route)],
+        stats: { ...zeroes, ...before },
+        statsLater: { ...zeroes, ...after },
+        intervalSeconds: 30,
+      });
+      const [rc] = rule.diagnose(s, analyze(s));
+      assert.deepEqual(rc?.entities.map((e) => `${e.kind} ${e.name}`) ?? [], c.entities);
+      assert.deepEqual(rc?.changes ?? [], c.changes);
+      const text = rc ? envoyRenderer.render(s, rc.changes).map((r) => r.fix.text).join('\n') : undefined;
+      if (c.envoyFix) assert.match(text ?? '', c.envoyFix);
+    });
+  }
+
+  it('max_connection_duration cannot end an open session: a band at it matches no timer, one at a stream duration does', () => {
+    const s = fixture({
+      clusters: [gatewayCluster(C, clusterOptions({ max_connection_duration: '600s', max_stream_duration: '900s' }))],
+      listeners: [gatewayListener({ hcm: { common_http_protocol_options: { max_connection_duration: '600s' } } })],
+      routeConfigs: [routeConfig('home/eg/https', [C])],
+    });
+    const timers = configuredTimers(s, { route: R });
+    assert.deepEqual(
+      timers.filter((t) => t.id.includes('max-')).map((t) => `${t.id} ${t.ms} ${t.idleOnly}`),
+      ['hcm-max-connection-duration 600000 true', 'cluster-max-connection-duration 600000 true', 'cluster-max-stream-duration 900000 false'],
+    );
+    assert.deepEqual(matchTimers({ lowMs: 600_100, highMs: 601_000 }, timers).map((m) => m.timer.id), []);
+    assert.deepEqual(matchTimers({ lowMs: 900_100, highMs: 901_000, flag: 'UMSDR' }, timers).map((m) => m.timer.id), ['cluster-max-stream-duration']);
   });
 });

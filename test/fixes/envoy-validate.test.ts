@@ -118,6 +118,7 @@ const CHANGES: FixChange[] = [
   { kind: 'cluster-client-protocol', cluster: 'backend' },
   { kind: 'cluster-circuit-breakers', cluster: 'backend', maxConnections: 4096, maxPendingRequests: 4096, maxRequests: 4096 },
   { kind: 'cluster-max-connection-duration', cluster: 'backend', ms: 86_400_000 },
+  { kind: 'cluster-max-stream-duration', cluster: 'backend', ms: 86_400_000 },
   { kind: 'listener-buffer-limit', listener: 'ingress', bytes: 1_048_576 },
   { kind: 'listener-tcp-keepalive', listener: 'ingress', probes: 3, timeSeconds: 60, intervalSeconds: 20 },
   { kind: 'listener-stream-idle-timeout', listener: 'ingress', ms: 3_600_000 },
@@ -126,6 +127,7 @@ const CHANGES: FixChange[] = [
   { kind: 'tcp-proxy-idle-timeout', listener: 'tunnel', statPrefix: 'tunnel', ms: 0 },
   { kind: 'route-timeout', route: R, ms: 0 },
   { kind: 'route-idle-timeout', route: R, ms: 3_600_000 },
+  { kind: 'route-max-stream-duration', route: R, ms: 0 },
   { kind: 'route-websocket-upgrade', route: R },
   { kind: 'route-disable-request-buffer', route: R },
 ];

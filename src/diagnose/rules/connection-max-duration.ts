@@ -2,9 +2,12 @@
 // `max_stream_duration` (connection manager or cluster HttpProtocolOptions, RouteAction.max_stream_duration) resets a
 // stream independent of any other timeout (envoyproxy/data-plane-api envoy/config/core/v3/protocol.proto), counting
 // `downstream_rq_max_duration_reached` / `upstream_rq_max_duration_reached`; `max_connection_duration` drains the
-// connection (`*_cx_max_duration_reached`, flag DT when Envoy closes it). Evidence, strongest first: upgraded sessions
-// that ended with flag DT or at a configured maximum duration (access log), streams reset at their maximum duration
-// during the window, connections that reached max_connection_duration.
+// connection (`*_cx_max_duration_reached`) and, as the lab measured on Envoy 1.36.2 and 1.40.0
+// (lab/scenarios/connection-max-duration.ts), never ends an open upgraded session. Evidence, strongest first: upgraded
+// sessions that ended with flag DT or UMSDR (a cluster's max_stream_duration) or at a configured maximum stream
+// duration (access log), streams reset at their maximum duration during the window, connections that reached
+// max_connection_duration. The fix lifts the limit where it is set: the connection manager's (raised to a day), the
+// route's (0s, which lifts the connection manager's for that route), the cluster's (raised to a day).
 
 import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
@@ -16,7 +19,15 @@ import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from './rule.
 export const PROPOSED_MAX_STREAM_MS = 86_400_000;
 
 /** Timer ids (src/model/timers.ts) that are a maximum duration. */
-const DURATION_TIMERS = new Set(['hcm-max-connection-duration', 'hcm-max-stream-duration', 'cluster-max-connection-duration']);
+const DURATION_TIMERS = new Set(['hcm-max-stream-duration', 'route-max-stream-duration', 'cluster-max-stream-duration']);
+
+/** Flags of sessions a maximum duration ended: DT, and UMSDR for a cluster's max_stream_duration (measured by the lab). */
+const DURATION_FLAGS = new Set(['DT', 'UMSDR']);
+
+/** A limit below a day, which the fix raises or lifts. */
+function belowADay(ms: number | undefined): boolean {
+  return ms !== undefined && ms > 0 && ms < PROPOSED_MAX_STREAM_MS;
+}
 
 function num(f: Finding | undefined, key: string): number | undefined {
   const v = f?.evidence[key];
@@ -29,7 +40,7 @@ export const rule: DiagnosisRule = {
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const reached = findings.filter((f) => f.code === 'max-duration-reached');
     const resets = reached.filter((f) => f.severity !== 'info');
-    const bands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && (f.evidence.flag === 'DT' || DURATION_TIMERS.has(String(f.evidence.timer))));
+    const bands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && (DURATION_FLAGS.has(String(f.evidence.flag)) || DURATION_TIMERS.has(String(f.evidence.timer))));
     if (resets.length === 0 && bands.length === 0) return [];
 
     const evidence: Finding[] = [];
@@ -89,6 +100,16 @@ export const rule: DiagnosisRule = {
         }
       }
     }
+    // Routes of the resetting connection managers that set a max_stream_duration of their own.
+    const limitedRoutes = [
+      ...new Set(
+        resets
+          .filter((f) => f.entity.kind === 'connection-manager')
+          .flatMap((f) => managers.get(f.entity.name)?.routes ?? [])
+          .filter((r) => belowADay(r.maxStreamDurationMs)),
+      ),
+    ];
+    for (const r of limitedRoutes) add({ kind: 'route', name: r.name });
     return [
       {
         id: 'connection-max-duration',
@@ -99,7 +120,15 @@ export const rule: DiagnosisRule = {
         checks: checksFor(s, clusters, 'connection-max-duration'),
         // Lifting a limit is removing it (renderers say so where a value cannot express "none").
         changes: [
-          ...entities.filter((e) => e.kind === 'cluster').map((e): FixChange => ({ kind: 'cluster-max-connection-duration', cluster: e.name, ms: 0 })),
+          ...entities
+            .filter((e) => e.kind === 'cluster' && (s.clusters.get(e.name)?.maxConnectionDurationMs ?? 0) > 0)
+            .map((e): FixChange => ({ kind: 'cluster-max-connection-duration', cluster: e.name, ms: 0 })),
+          // A cluster's max_stream_duration resets upstream streams, upgraded ones included: raised to a day.
+          ...resets
+            .filter((f) => f.entity.kind === 'cluster' && belowADay(s.clusters.get(f.entity.name)?.maxStreamDurationMs))
+            .map((f): FixChange => ({ kind: 'cluster-max-stream-duration', cluster: f.entity.name, ms: PROPOSED_MAX_STREAM_MS })),
+          // A route's own max_stream_duration: 0s lifts the limit for that route (route_components.proto MaxStreamDuration).
+          ...limitedRoutes.map((r): FixChange => ({ kind: 'route-max-stream-duration', route: r.name, ms: 0 })),
           // A connection manager's max_stream_duration resets upgraded streams: raise it to a day on the listeners
           // holding it (a zero would not lift it: Envoy reads any set value as a limit).
           ...resets
