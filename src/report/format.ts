@@ -152,12 +152,20 @@ export function formatEvidence(values: Record<string, EvidenceValue>): string {
     .join(', ');
 }
 
+/** Kubernetes' own kinds, which kubectl patches with a strategic merge patch by default. */
+const BUILT_IN_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet', 'Service', 'ConfigMap', 'Pod']);
+
 /** The command that applies a rendered fix, or undefined for fields merged into Envoy's own configuration. */
 export function applyCommand(fix: Pick<RenderedFix, 'apply' | 'target'>): string | undefined {
   if (fix.apply === 'kubectl-apply') return 'kubectl apply -f -';
   if (fix.apply === 'kubectl-patch') {
     const m = /^(\S+) ([^/]+)\/(.+)$/.exec(fix.target);
-    return m ? `kubectl -n ${m[2]} patch ${(m[1] as string).toLowerCase()} ${m[3]} --patch-file FILE` : 'kubectl patch --patch-file FILE';
+    if (!m) return 'kubectl patch --patch-file FILE';
+    const kind = m[1] as string;
+    // Custom resources (DestinationRule, the Envoy Gateway policies) take no strategic merge patch: kubectl needs a
+    // JSON merge patch for them.
+    const type = BUILT_IN_KINDS.has(kind) ? '' : ' --type merge';
+    return `kubectl -n ${m[2]} patch ${kind.toLowerCase()} ${m[3]}${type} --patch-file FILE`;
   }
   return undefined;
 }

@@ -122,6 +122,7 @@ describe('how a workload patch is applied', () => {
   it('the Istio annotation is a patch of the existing Deployment, applied with kubectl patch', async () => {
     const { applyCommand } = await import('../../src/report/format.ts');
     assert.equal(applyCommand({ apply: 'kubectl-patch', target: 'Deployment shop/web' }), 'kubectl -n shop patch deployment web --patch-file FILE');
+    assert.equal(applyCommand({ apply: 'kubectl-patch', target: 'DestinationRule shop/web' }), 'kubectl -n shop patch destinationrule web --type merge --patch-file FILE');
     assert.equal(applyCommand({ apply: 'kubectl-apply', target: 'EnvoyProxy home/eg-proxy' }), 'kubectl apply -f -');
     assert.equal(applyCommand({ apply: 'envoy-config', target: 'bootstrap stats_config' }), undefined);
   });
