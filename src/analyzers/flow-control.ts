@@ -1,8 +1,10 @@
 // Flow control: reads paused and resumed on upstream connections (per cluster) and client connections
 // (per connection manager). paused - resumed is an upper bound on connections paused now: the counters are
 // cumulative, a stream closed while paused never gets its resume, and read-disable is reference counted.
-// Upstream pauses come from the downstream write buffer crossing its high watermark:
-// envoy source/common/router/upstream_request.cc (DownstreamWatermarkManager::onAboveWriteBufferHighWatermark);
+// Upstream pauses come from the downstream write buffer crossing its high watermark (the listener's
+// per_connection_buffer_limit_bytes for HTTP/1.1 clients, the stream window for HTTP/2 ones: docs/lab.md):
+// envoy source/common/router/upstream_codec_filter.cc (UpstreamCodecFilter::onAboveWriteBufferHighWatermark),
+// source/common/router/upstream_request.cc;
 // stats: docs/root/configuration/upstream/cluster_manager/cluster_stats.rst, http_conn_man/stats.rst.
 
 import type { Finding, Severity } from '../model/finding.ts';
