@@ -7,13 +7,17 @@
 // source/common/conn_pool/conn_pool_base.cc ActiveClient::onConnectionDurationTimeout), so an upgraded session
 // outlives it while *_cx_max_duration_reached count. Failing: the connection manager's max_stream_duration 1 s. The
 // twin raises it to a day (envoy-doctor's fix) and keeps max_connection_duration 1 s on both sides, which must
-// neither end the sessions nor be named. The questions measure the cluster's and the route's max_stream_duration.
+// neither end the sessions nor be named. The questions measure the cluster's and the route's max_stream_duration, and
+// replay envoy-doctor's plain-Envoy fix for each.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { churn, median, webSocketOutcome } from '../clients.ts';
 import { accessLog, bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener, LISTENER_KEEPALIVE, route, STDOUT_ACCESS_LOG } from '../config.ts';
-import { type RunningEnvoy, statValue } from '../envoy.ts';
-import type { Scenario, ScenarioContext } from '../scenario.ts';
+import { applyFixes } from '../apply-fix.ts';
+import { diagnoseLive } from '../doctor.ts';
+import { type Bootstrap, type RunningEnvoy, statValue, validate } from '../envoy.ts';
+import type { Scenario, ScenarioContext, StartEnvoy } from '../scenario.ts';
+import { ensureEnvironment } from '../setup.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -56,12 +60,35 @@ async function sessions(ctx: ScenarioContext, envoy: RunningEnvoy, ms: number) {
   return { quiet, measured };
 }
 
-/** A question: one configuration's quiet sessions for 2.5 s, stopped. */
-function question(build: (ctx: ScenarioContext) => ReturnType<typeof config>) {
-  return async (ctx: ScenarioContext, start: (b: ReturnType<typeof config>) => Promise<RunningEnvoy>) => {
-    const { quiet, measured } = await sessions(ctx, await start(build(ctx)), 2500);
-    await quiet.stop();
-    return measured;
+/**
+ * A question: one configuration's quiet sessions for 2.5 s; then what envoy-doctor names, its printed plain-Envoy fix
+ * merged, validated and replayed the same way.
+ */
+function question(build: (ctx: ScenarioContext) => Bootstrap) {
+  return async (ctx: ScenarioContext, start: StartEnvoy) => {
+    const run = async (b: Bootstrap) => {
+      const envoy = await start(b);
+      const { quiet, measured } = await sessions(ctx, envoy, 2500);
+      const report = await diagnoseLive(envoy.admin, 1);
+      await quiet.stop();
+      await envoy.stop();
+      return { measured, report };
+    };
+    const failing = build(ctx);
+    const before = await run(failing);
+    const first = before.report.rootCauses[0];
+    const fixes = first?.id === 'connection-max-duration' ? first.fixes.filter((f) => f.flavor === 'envoy') : [];
+    const fixed = applyFixes(failing, fixes);
+    const invalid = fixes.length > 0 ? await validate((await ensureEnvironment(ctx.envoyVersion, () => {})).envoy, fixed) : 'no plain-Envoy fix';
+    const after = invalid ? undefined : await run(fixed);
+    return {
+      ...before.measured,
+      named: first ? `${first.id} on ${first.entities.map((e) => `${e.kind} ${e.name}`).join(', ')}` : 'none',
+      fix: fixes.map((f) => `${f.target}: ${f.text.trim().replace(/\n\s*/g, ' ')}`).join(' | '),
+      fixInvalid: invalid ?? null,
+      closedAfterFix: after ? after.measured.closed : null,
+      namedAfterFix: after ? after.report.rootCauses.map((r) => r.id).join(', ') || 'none' : null,
+    };
   };
 }
 
