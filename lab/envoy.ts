@@ -43,7 +43,11 @@ export async function startEnvoy(envoy: string, bootstrap: Bootstrap, dir = mkdt
   const expected = listenerNames(bootstrap);
   while (Date.now() < deadline) {
     if (p.child.exitCode !== null) throw new Error(`envoy exited with ${p.child.exitCode}: ${p.stderr().trim().split('\n').slice(-3).join(' ')}`);
-    if (!admin && existsSync(addressFile)) admin = `http://${readFileSync(addressFile, 'utf8').trim()}`;
+    if (!admin && existsSync(addressFile)) {
+      // Envoy creates the file before it writes the address: only a whole `host:port` counts, else it is read again.
+      const address = readFileSync(addressFile, 'utf8').trim();
+      if (/:\d+$/.test(address)) admin = `http://${address}`;
+    }
     if (admin) {
       const ports = await listenerPorts(admin).catch(() => undefined);
       if (ports && expected.every((n) => ports.has(n))) return { admin, ports, dir, process: p, stop: () => p.stop() };
