@@ -5,7 +5,7 @@
 // backend-traffic-policy.md). Fields the gateway policy sets and the winning policy lacks are not in effect.
 
 import type { Finding } from '../model/finding.ts';
-import { type KubeObject, objectKey, overriddenConditions, policyTargets, routeBackendPolicies } from '../model/kubernetes.ts';
+import { type KubeObject, objectKey, overriddenConditions, policyTargets, routeBackendPolicies, routesInMessage } from '../model/kubernetes.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
@@ -31,16 +31,6 @@ function attachedRoutes(routes: KubeObject[], gatewayNamespace: string, gateway:
       (p) => p.name === gateway && (p.namespace ?? r.metadata.namespace) === gatewayNamespace && (p.kind ?? 'Gateway') === 'Gateway',
     ),
   );
-}
-
-/** Route names an Overridden message lists (`... for these routes: [home/app other/api]`). */
-function routesInMessage(message: string): Array<{ namespace: string; name: string }> {
-  const list = /\[([^\]]*)\]/.exec(message)?.[1] ?? '';
-  return list
-    .split(/[\s,]+/)
-    .map((s) => s.split('/'))
-    .filter((p): p is [string, string] => p.length === 2 && p[0] !== '' && p[1] !== '')
-    .map(([namespace, name]) => ({ namespace, name }));
 }
 
 export function analyze(s: Snapshot): Finding[] {

@@ -18,10 +18,10 @@
 import { stringify } from 'yaml';
 import type { Explanation, FixChange, LiveDiff, RenderedFix } from '../model/finding.ts';
 import { diffJson } from './envoy-merge.ts';
-import { type KubeObject, policyTargets } from '../model/kubernetes.ts';
+import { acceptedGeneration, type KubeObject, overriddenConditions, policyTargets, routesInMessage } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { routeByName } from '../model/topology.ts';
-import { crdDuration, quantity } from './quantity.ts';
+import { crdDuration, quantity, quantityBytes } from './quantity.ts';
 import { changeTarget, deepMerge } from './changes.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 import { envoyProxyObjects, type EnvoyProxyPatch, gatewayListenerOf, objectName } from './gateway-objects.ts';
@@ -165,6 +165,32 @@ function gatewayBackendPolicy(s: Snapshot, route: SourceObject): KubeObject | un
   return undefined;
 }
 
+/**
+ * What a Gateway-level BackendTrafficPolicy already sets for a change, when its status says it is in effect for the
+ * route (Accepted at its current generation, no route-level policy beside it) and yet the live cluster does not
+ * carry it: the proxy does not run what the controller accepted. Undefined when the policy does not set the field,
+ * is not Accepted, or the cluster carries its value.
+ */
+function gatewayPolicyNotInProxy(s: Snapshot, c: FixChange, policy: KubeObject): { fields: string; generation: number } | undefined {
+  const generation = acceptedGeneration(policy);
+  if (generation === undefined || !('cluster' in c)) return undefined;
+  // Overridden for this very route (by a policy envoy-doctor did not read): not in effect there.
+  const route = routeOf(s, c.cluster);
+  const overridden = overriddenConditions(policy).flatMap(routesInMessage);
+  if (!route || overridden.some((r) => r.namespace === route.namespace && r.name === route.name)) return undefined;
+  const spec = policy.spec ?? {};
+  if (c.kind === 'cluster-tcp-keepalive') {
+    const cluster = s.clusters.get(c.cluster);
+    return cluster && spec.tcpKeepalive !== undefined && cluster.tcpKeepalive === undefined ? { fields: 'tcpKeepalive', generation } : undefined;
+  }
+  if (c.kind === 'cluster-buffer-limit') {
+    const cluster = s.clusters.get(c.cluster);
+    const bytes = quantityBytes((spec.connection as { bufferLimit?: unknown } | undefined)?.bufferLimit);
+    return cluster && bytes !== undefined && cluster.bufferLimitBytes.value !== bytes ? { fields: 'connection.bufferLimit', generation } : undefined;
+  }
+  return undefined;
+}
+
 function backendTarget(s: Snapshot, c: FixChange, version: DetectedVersion): PolicyTarget | undefined {
   if (c.kind === 'policy-fields') {
     const existing = s.kubernetes?.backendTrafficPolicies.find((p) => p.metadata.namespace === c.policy.namespace && p.metadata.name === c.policy.name);
@@ -185,8 +211,14 @@ function backendTarget(s: Snapshot, c: FixChange, version: DetectedVersion): Pol
     const namespace = existing.metadata.namespace ?? route.namespace;
     return { key: `BackendTrafficPolicy|${namespace}|${existing.metadata.name}`, kind: 'BackendTrafficPolicy', namespace, name: existing.metadata.name, targetRef: {}, existing, route };
   }
-  const name = objectName(route.name, 'connection');
   const gatewayPolicy = gatewayBackendPolicy(s, route);
+  // The Gateway-level policy wins for the route and already sets the field, yet the cluster lacks it: the fix is
+  // that policy as it is, with a note saying so, not a new route-level one that would hide the gap.
+  if (gatewayPolicy && gatewayPolicyNotInProxy(s, c, gatewayPolicy)) {
+    const namespace = gatewayPolicy.metadata.namespace ?? route.namespace;
+    return { key: `BackendTrafficPolicy|${namespace}|${gatewayPolicy.metadata.name}`, kind: 'BackendTrafficPolicy', namespace, name: gatewayPolicy.metadata.name, targetRef: {}, existing: gatewayPolicy, route };
+  }
+  const name = objectName(route.name, 'connection');
   const t: PolicyTarget = {
     key: `BackendTrafficPolicy|${route.namespace}|${name}`,
     kind: 'BackendTrafficPolicy',
@@ -260,7 +292,28 @@ function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], versio
   // user's own values win over the fix's defaults.
   const fields: Record<string, unknown> = {};
   let upgrades: unknown[] = [];
+  const notInProxy: FixChange[] = [];
   for (const c of changes.filter((x) => x.kind !== 'policy-fields')) {
+    // A live Gateway-level policy that already sets the field keeps its own value: the gap is in the proxy.
+    const missing = t.existing ? gatewayPolicyNotInProxy(s, c, t.existing) : undefined;
+    if (t.existing && missing && policyTargets(t.existing).some((x) => x.kind === 'Gateway')) {
+      notInProxy.push(c);
+      const overriddenFor = overriddenConditions(t.existing).flatMap((m) => routesInMessage(m).map((r) => `${r.namespace}/${r.name}`));
+      const cluster = 'cluster' in c ? c.cluster : '';
+      const route = routeOf(s, cluster);
+      notes.push({
+        code: 'gateway-policy-not-in-proxy',
+        values: {
+          policy: policyName(t.existing, t.namespace),
+          fields: missing.fields,
+          generation: missing.generation,
+          route: route ? `${route.namespace}/${route.name}` : '',
+          overriddenFor: overriddenFor.length > 0 ? overriddenFor.join(', ') : null,
+          cluster,
+        },
+      });
+      continue;
+    }
     const feature = gatedFeature(c);
     if (feature && NOT_DECLARED.has(feature)) {
       notes.push({ code: 'envoy-gateway-field-not-declared', values: { field: feature } });
@@ -321,7 +374,7 @@ function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], versio
   }
 
   // Which live object this is computed against, and why.
-  if (t.existing) notes.unshift({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
+  if (t.existing && notInProxy.length < changes.length) notes.unshift({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
   else if (t.replaces && t.kind === 'ClientTrafficPolicy') {
     notes.unshift({ code: 'client-policy-carries-gateway-policy', values: { policy: policyName(t.replaces, t.namespace), gateway: t.gateway ?? '', listener: t.listener ?? '' } });
   } else if (t.replaces) {

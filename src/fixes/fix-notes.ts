@@ -52,6 +52,10 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
     'policy-merges-with-gateway-policy',
     'mergeType: StrategicMerge merges this policy into the Gateway-level {policy} for {route}, so its fields still apply (Envoy Gateway >= 1.4); a list this policy sets, such as httpUpgrade, replaces the one in {policy}, so its entries are repeated here',
   ),
+  note(
+    'gateway-policy-not-in-proxy',
+    "{policy} already sets {fields} and is Accepted at its generation {generation}; no policy for {route} overrides it[? (its Overridden condition names only {overriddenFor})], so it applies there. Yet cluster {cluster} does not carry it: the proxy does not run what the controller accepted. This is {policy} as it is, and applying it changes nothing: find why the proxy lacks it (egctl config envoy-proxy cluster beside egctl x translate of these objects, the controller's logs) rather than add a route-level policy, which would hide it",
+  ),
   note('policy-field-removed', '{field} is removed from {policy}: unset means unlimited (or, for requestBuffer, no buffering)'),
   note(
     'request-buffer-dropped-for-upgrade',

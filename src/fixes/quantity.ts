@@ -12,6 +12,16 @@ export function quantity(bytes: number): string {
   return String(bytes);
 }
 
+/** The bytes of a Kubernetes quantity a policy holds (`1Mi`, `64Ki`, `32768`, `1M`); undefined when it is not one. */
+export function quantityBytes(q: unknown): number | undefined {
+  if (typeof q === 'number') return Number.isFinite(q) ? q : undefined;
+  if (typeof q !== 'string') return undefined;
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q.trim());
+  if (!m) return undefined;
+  const scale: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  return Math.round(Number(m[1]) * (m[2] ? (scale[m[2]] as number) : 1));
+}
+
 /** The largest value one unit of a Gateway API / Envoy Gateway duration may carry (`[0-9]{1,5}`). */
 const MAX_UNIT = 99_999;
 

@@ -308,11 +308,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   // What root causes explain
   explanation(
     'heartbeat-behind-paused-reads',
-    'a backend that pings N seconds after the last frame it received and gives up N/2 later (aiohttp: 82.5 s at heartbeat=55) closes its WebSockets while its ping or the pong sits behind reads Envoy paused ({pausedNowUpperBound} {pausedNowUpperBound|connection|connections} paused, {bufferedBytes} buffered)',
+    'a backend that pings N seconds after the last frame it received and gives up N/2 later (aiohttp: 82.5 s at heartbeat=55) closes its WebSockets while its ping or the pong sits behind reads Envoy paused (up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} paused now, {bufferedBytes} buffered)',
   ),
   explanation(
     'buffers-full-at-limit',
-    '{bufferedBytes} buffered is {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}, matching the {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} paused now',
+    '{bufferedBytes} buffered on {bufferedOn} is {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}[?, {buffersPerPaused} {buffersPerPaused|buffer|buffers} for each of the up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} that may be paused now] (a connection stalled at the limits holds about a listener limit plus a cluster limit, one on each side)',
   ),
   explanation('upstream-closes-active', '{count} {count|upstream close|upstream closes} with a request active ({share} of closes): the UC pattern'),
   explanation('client-closes-active', '{count} {count|close|closes} by {agent} clients with a request active: the DC pattern of clients giving up'),

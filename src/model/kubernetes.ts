@@ -50,6 +50,32 @@ export function overriddenConditions(policy: KubeObject): string[] {
   return ancestors.flatMap((a) => (a.conditions ?? []).filter((c) => c.type === 'Overridden' && c.status === 'True').map((c) => c.message ?? ''));
 }
 
+/** Route names an Overridden message lists (`... for these routes: [home/app other/api]`). */
+export function routesInMessage(message: string): Array<{ namespace: string; name: string }> {
+  const list = /\[([^\]]*)\]/.exec(message)?.[1] ?? '';
+  return list
+    .split(/[\s,]+/)
+    .map((s) => s.split('/'))
+    .filter((p): p is [string, string] => p.length === 2 && p[0] !== '' && p[1] !== '')
+    .map(([namespace, name]) => ({ namespace, name }));
+}
+
+/**
+ * The generation at which a policy's status says it was accepted: an ancestor with `Accepted` True observed at the
+ * object's current generation (or with no generation to compare); undefined when no ancestor says so.
+ */
+export function acceptedGeneration(policy: KubeObject): number | undefined {
+  const ancestors = (policy.status?.ancestors ?? []) as Array<{ conditions?: Array<{ type?: string; status?: string; observedGeneration?: number }> }>;
+  const current = policy.metadata.generation;
+  for (const a of ancestors) {
+    for (const c of a.conditions ?? []) {
+      if (c.type !== 'Accepted' || c.status !== 'True') continue;
+      if (current === undefined || c.observedGeneration === undefined || c.observedGeneration === current) return current ?? c.observedGeneration ?? 0;
+    }
+  }
+  return undefined;
+}
+
 /** The `<namespace>/<name>` of an object. */
 export function objectKey(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;

@@ -59,6 +59,8 @@ const CODE_NAMES: Record<string, string> = {
   'config-dump': 'config dump (buffer limits, keepalive, routing)',
   stats: 'stats (flow control, buffered bytes, close patterns)',
   'stats-later': 'second stats sample (what changed during a window)',
+  'upstream-connections': 'upstream connections',
+  'client-connections': 'client connections',
 };
 
 /** One evidence value, formatted by the unit its key names. */

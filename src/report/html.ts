@@ -8,7 +8,7 @@ import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { EntityRef, Finding } from '../model/finding.ts';
 import { applyCommand, asSentence, formatBytes, formatMs } from './format.ts';
-import { type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
+import { backsText, type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function esc(s: string): string {
@@ -322,7 +322,7 @@ export function renderHtml(d: Diagnosis, ctx: ReportContext): string {
   if (inc.findings.length > 0) {
     body.push(
       `<section id="findings"><h2>Findings (${inc.findings.length})</h2>`,
-      table(['severity', 'finding', 'entity', 'numbers'], inc.findings.map((f) => [esc(f.severity), code(f.code), entityHtml(f.entity), esc(f.numbers)]), 'findings'),
+      table(['severity', 'finding', 'entity', 'numbers', 'backs'], inc.findings.map((f) => [esc(f.severity), code(f.code), entityHtml(f.entity), esc(f.numbers), esc(backsText(f.backs))]), 'findings'),
       '</section>',
     );
   }

@@ -94,7 +94,8 @@ export interface Incident {
   notCollected: Array<{ proxy: string; reason: string }>;
   symptoms: string[];
   rootCauses: RootCauseSection[];
-  findings: Array<{ severity: Severity; code: string; entity: EntityRef; numbers: string }>;
+  /** Every finding, with the numbers (1-based, in report order) of the root causes it backs: none when it backs none. */
+  findings: Array<{ severity: Severity; code: string; entity: EntityRef; numbers: string; backs: number[] }>;
   /** No proxy was read: the proxies listed as not collected are all there is. */
   nothingDiagnosed: boolean;
   /** Inputs that were missing (or not understood), so the reader knows what was not assessed. */
@@ -166,6 +167,30 @@ function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string,
   };
 }
 
+/**
+ * The same finding: a root cause's evidence is a copy of a finding. Code and entity are not enough: an analyzer may
+ * emit several findings of one code on one entity (two bands of upgraded sessions on a route), and one of them can
+ * back a root cause while the other backs none.
+ */
+export function sameFinding(a: Finding, b: Finding): boolean {
+  return a.code === b.code && a.entity.kind === b.entity.kind && a.entity.name === b.entity.name && JSON.stringify(a.evidence) === JSON.stringify(b.evidence);
+}
+
+/** The numbers (1-based, in report order) of the root causes a finding backs as evidence. */
+export function rootCausesBacked(f: Finding, rootCauses: RootCause[]): number[] {
+  const out: number[] = [];
+  rootCauses.forEach((r, i) => {
+    if ((r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)) && r.evidence.some((e) => sameFinding(e, f))) out.push(i + 1);
+  });
+  return out;
+}
+
+/** The `backs` cell of a findings table: `root cause 1`, `root causes 1, 3`, or `no root cause`. */
+export function backsText(backs: number[]): string {
+  if (backs.length === 0) return 'no root cause';
+  return `${backs.length === 1 ? 'root cause' : 'root causes'} ${backs.join(', ')}`;
+}
+
 /** The findings that say an input was missing or not understood: what they feed was not assessed. */
 export function notAssessedFindings(d: Pick<Diagnosis, 'findings'>): Finding[] {
   // Stats that were read but not understood leave the same gap as stats never given.
@@ -213,7 +238,7 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     nothingDiagnosed: nothingDiagnosed(d),
     symptoms,
     rootCauses: sections,
-    findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence) })),
+    findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence), backs: rootCausesBacked(f, d.rootCauses) })),
     notAssessed: notAssessedFindings(d).map((f) => fillMessage(f.code, f.evidence)),
   };
 }

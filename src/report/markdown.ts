@@ -4,7 +4,7 @@
 
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import type { EntityRef } from '../model/finding.ts';
-import { type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
+import { backsText, type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
 import { applyCommand, asSentence } from './format.ts';
 
 /** Escapes text for Markdown: no HTML, links, emphasis or table breaks can come from it. */
@@ -138,7 +138,7 @@ export function renderMarkdown(d: Diagnosis, ctx: ReportContext): string {
     out.push(
       `## Findings (${inc.findings.length})`,
       '',
-      mdTable(['severity', 'finding', 'entity', 'numbers'], inc.findings.map((f) => [f.severity, mdCode(f.code), entity(f.entity), mdText(f.numbers)])),
+      mdTable(['severity', 'finding', 'entity', 'numbers', 'backs'], inc.findings.map((f) => [f.severity, mdCode(f.code), entity(f.entity), mdText(f.numbers), backsText(f.backs)])),
       '',
     );
   }

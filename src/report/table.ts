@@ -7,7 +7,7 @@ import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from '../model/catalogue.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
-import { capturedAt, FLAVOR_NAMES, notAssessedFindings } from './incident.ts';
+import { capturedAt, FLAVOR_NAMES, notAssessedFindings, rootCausesBacked } from './incident.ts';
 import { docsUrl } from './links.ts';
 import { type ExitPolicy, exitSummary, NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 
@@ -163,9 +163,7 @@ function summaryLines(rootCauses: RootCause[], l: Layout): string[] {
 
 /** Whether a finding backs one of the root causes (it is then shown under it). */
 function backsRootCause(f: Finding, rootCauses: RootCause[]): boolean {
-  return rootCauses.some(
-    (r) => (r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)) && r.evidence.some((e) => e.code === f.code && e.entity.kind === f.entity.kind && e.entity.name === f.entity.name),
-  );
+  return rootCausesBacked(f, rootCauses).length > 0;
 }
 
 function countBySeverity(findings: Finding[]): string {

@@ -3,8 +3,11 @@
 // reading from the upstream (source/common/router/upstream_codec_filter.cc, UpstreamCodecFilter::
 // onAboveWriteBufferHighWatermark, and upstream_request.cc), the upstream's send queue fills, its
 // heartbeat never leaves, and it closes the connection with the request active (UC). Evidence, strongest first:
-// pauses without resumes during a window, buffered bytes worth as many full buffers as connections paused,
-// upstream closes with an active request, a small buffer limit, clients giving up (DC).
+// pauses without resumes during a window, buffered bytes worth at least half a buffer per connection that may be
+// paused now, upstream closes with an active request, a small buffer limit, clients giving up (DC). Closes of a client
+// whose upgraded sessions end in a band at one age (a `DC` band of upgraded-sessions-end-together on the cluster)
+// are that client's own timer, not the stall: a stall ends a session when that client falls behind, not at the same
+// age for every session. Such an agent's closes are neither evidence nor explained here.
 
 import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
@@ -32,6 +35,7 @@ export const rule: DiagnosisRule = {
     const out: Diagnosed[] = [];
     const upstreamBands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'UC' && typeof f.evidence.heartbeatMs === 'number');
     const agentCloses = findings.filter((f) => f.code === 'downstream-close-with-active-request' && f.entity.kind === 'user-agent');
+    const clientBands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'DC');
     // Totals that did not move during a window are history, not a stall now, unless the connections are still held
     // paused: no resume in the window and the bytes waiting for their clients fill their buffers.
     for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused')) {
@@ -52,9 +56,11 @@ export const rule: DiagnosisRule = {
       const upstreamCloses = about('upstream-close-with-active-request');
       const lowLimit = about('websocket-buffer-limit-low');
       const downstreamPaused = findingsAbout(findings, 'downstream-reads-paused', 'connection-manager', prefixes);
+      // Agents whose sessions on this cluster end at one age: a client timer, left unexplained.
+      const timedAgents = new Set(clientBands.filter((f) => f.evidence.cluster === clusterName).map((f) => String(f.evidence.agent)));
       const clientCloses = [
         ...findingsAbout(findings, 'downstream-close-with-active-request', 'connection-manager', prefixes),
-        ...agentCloses.filter((f) => prefixes.has(String(f.evidence.connectionManager))),
+        ...agentCloses.filter((f) => prefixes.has(String(f.evidence.connectionManager)) && !timedAgents.has(String(f.evidence.agent))),
       ].filter((f) => f.severity !== 'info');
 
       const upper = num(paused, 'pausedNowUpperBound') ?? 0;
@@ -73,9 +79,19 @@ export const rule: DiagnosisRule = {
       if (buffered && fullBuffers !== undefined && fullBuffers >= Math.max(1, upper * 0.5)) {
         score += 0.2;
         evidence.push(buffered);
+        // What the bytes are per connection that may be paused now, not a match: paused - resumed only bounds those
+        // connections from above, and a connection stalled at the limits holds about a listener limit plus a
+        // cluster limit (the lab), one on each side.
         explains.push({
           code: 'buffers-full-at-limit',
-          values: { bufferedBytes: buffered.evidence.bufferedBytes ?? null, fullBuffers, limitBytes: buffered.evidence.limitBytes ?? null, pausedNowUpperBound: upper },
+          values: {
+            bufferedBytes: buffered.evidence.bufferedBytes ?? null,
+            bufferedOn: buffered.code === 'upstream-bytes-buffered' ? 'upstream-connections' : 'client-connections',
+            fullBuffers,
+            limitBytes: buffered.evidence.limitBytes ?? null,
+            pausedNowUpperBound: upper,
+            buffersPerPaused: upper > 0 ? Math.round((fullBuffers / upper) * 100) / 100 : null,
+          },
         });
       }
       if (upstreamCloses && upstreamCloses.severity !== 'info') {
