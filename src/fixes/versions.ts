@@ -56,6 +56,18 @@ function has(o: unknown, path: string[]): boolean {
 
 const versionRe = /^v?(\d+\.\d+(?:\.\d+)?)/;
 
+/** A live resource's `metadata.filter_metadata["envoy-gateway"]` (`filterMetadata` as egctl writes it). */
+function envoyGatewayMetadata(text: string): Record<string, unknown> | undefined {
+  let resource: { metadata?: { filter_metadata?: Record<string, unknown>; filterMetadata?: Record<string, unknown> } };
+  try {
+    resource = JSON.parse(text) as typeof resource;
+  } catch {
+    return undefined;
+  }
+  const meta = (resource?.metadata?.filter_metadata ?? resource?.metadata?.filterMetadata)?.['envoy-gateway'];
+  return meta && typeof meta === 'object' ? (meta as Record<string, unknown>) : undefined;
+}
+
 /** The Envoy Gateway release of a snapshot's control plane, or the lowest it can be. */
 export function envoyGatewayVersion(s: Snapshot): DetectedVersion {
   // Not a list of objects: a bundle's kubernetes.json may carry it beside them.
@@ -76,8 +88,10 @@ export function envoyGatewayVersion(s: Snapshot): DetectedVersion {
     if (looked++ >= 50) break;
     const text = liveText(model);
     if (text === undefined || !text.includes('"envoy-gateway"')) continue;
-    if (/"policies"\s*:/.test(text)) raise('1.7.0', 'xDS metadata naming policies');
-    else if (/"resources"\s*:/.test(text)) raise('1.1.0', 'xDS metadata naming resources');
+    // The keys of the resource's own envoy-gateway metadata: a load_balancing_policy has a `policies` list too.
+    const meta = envoyGatewayMetadata(text);
+    if (meta?.policies !== undefined) raise('1.7.0', 'xDS metadata naming policies');
+    else if (meta?.resources !== undefined) raise('1.1.0', 'xDS metadata naming resources');
   }
   return floor ? { atLeast: floor.since, source: floor.source } : { source: 'unknown' };
 }

@@ -321,6 +321,17 @@ describe('Envoy Gateway: the release a fix needs', () => {
     const s = fixture({ clusters: [gatewayCluster(C, { metadata: { filter_metadata: { 'envoy-gateway': { resources: [{ kind: 'HTTPRoute', name: 'app', namespace: 'home' }], policies: [] } } } })] });
     assert.deepEqual(envoyGatewayVersion(s), { atLeast: '1.7.0', source: 'xDS metadata naming policies' });
   });
+  it("a load_balancing_policy's own policies list is not the metadata naming policies: resources alone give 1.1", () => {
+    const s = fixture({
+      clusters: [
+        gatewayCluster(C, {
+          metadata: { filter_metadata: { 'envoy-gateway': { resources: [{ kind: 'HTTPRoute', name: 'app', namespace: 'home' }] } } },
+          load_balancing_policy: { policies: [{ typed_extension_config: { name: 'envoy.load_balancing_policies.least_request' } }] },
+        }),
+      ],
+    });
+    assert.deepEqual(envoyGatewayVersion(s), { atLeast: '1.1.0', source: 'xDS metadata naming resources' });
+  });
   it('a BackendTrafficPolicy streamIdleTimeout, undeclared by the published schema, is never rendered; the ClientTrafficPolicy one is', () => {
     const fixes = render(snapshot({ envoyGatewayVersion: '1.9.0' }), [
       { kind: 'route-idle-timeout', route: R, ms: 3_600_000 },
