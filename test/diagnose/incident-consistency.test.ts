@@ -161,6 +161,20 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
     assert.ok(!d.rootCauses.some((r) => r.explains.some((e) => e.values.agent === 'ios')));
   });
 
+  it("what the stall's fix acts on backs the stall: the listener's low limit (the one that pauses) and its client side's bytes", () => {
+    const stall = d.rootCauses.find((r) => r.id === 'flow-control-stall');
+    const changed = stall?.changes.map((c) => ('listener' in c ? `listener ${c.listener}` : 'cluster' in c ? `cluster ${c.cluster}` : c.kind));
+    assert.deepEqual(changed, ['cluster httproute/home/home-assistant-app/rule/0', 'listener home/eg/https']);
+    for (const name of changed ?? []) {
+      const [kind, entity] = name.split(' ');
+      const low = d.findings.find((f) => f.code === 'websocket-buffer-limit-low' && f.entity.kind === kind && f.entity.name === entity);
+      assert.deepEqual(low && rootCausesBacked(low, d.rootCauses), [1], name);
+    }
+    const client = d.findings.find((f) => f.code === 'downstream-bytes-buffered' && f.entity.name === 'https-10443');
+    assert.equal(client?.evidence.fullBuffers, 9.21);
+    assert.deepEqual(client && rootCausesBacked(client, d.rootCauses), [1]);
+  });
+
   it('the buffered bytes are stated per connection that may be paused now: 14.34 buffers for up to 21, 0.68 each', () => {
     const stall = d.rootCauses.find((r) => r.id === 'flow-control-stall');
     assert.deepEqual(stall?.explains.find((e) => e.code === 'buffers-full-at-limit')?.values, {

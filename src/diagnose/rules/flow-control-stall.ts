@@ -44,17 +44,20 @@ export const rule: DiagnosisRule = {
       const about = (code: string): Finding | undefined => findingsAbout(findings, code, 'cluster', [clusterName])[0];
       const managers = cluster ? managersForCluster(s, cluster.name) : [];
       const prefixes = new Set(managers.map((m) => m.connectionManager.statPrefix));
-      // A stall holds the bytes in the client connections' write buffers (the lab measured about one listener limit
-      // per paused connection there, and next to nothing in upstream_cx_rx_bytes_buffered): count whichever side
-      // holds more.
-      const buffered = [about('upstream-bytes-buffered'), ...findingsAbout(findings, 'downstream-bytes-buffered', 'connection-manager', prefixes)]
+      // A stalled connection holds about a listener limit in its client connection's write buffer and up to a
+      // cluster limit on the upstream connection (the lab): count whichever side holds more; the other side is
+      // evidence too.
+      const bufferedSides = [about('upstream-bytes-buffered'), ...findingsAbout(findings, 'downstream-bytes-buffered', 'connection-manager', prefixes)]
         .filter((f): f is Finding => f !== undefined)
-        .sort((a, b) => (num(b, 'fullBuffers') ?? 0) - (num(a, 'fullBuffers') ?? 0))[0];
+        .sort((a, b) => (num(b, 'fullBuffers') ?? 0) - (num(a, 'fullBuffers') ?? 0));
+      const buffered = bufferedSides[0];
       const stillHeld =
         paused.severity === 'info' && paused.evidence.windowResumed === 0 && (num(buffered, 'fullBuffers') ?? 0) >= Math.max(1, (num(paused, 'pausedNowUpperBound') ?? 0) * 0.5);
       if (paused.severity === 'info' && !stillHeld) continue;
       const upstreamCloses = about('upstream-close-with-active-request');
       const lowLimit = about('websocket-buffer-limit-low');
+      // The listeners' limits are the ones that pause upstream reads (the lab), and the fix raises them too.
+      const listenerLimits = findingsAbout(findings, 'websocket-buffer-limit-low', 'listener', new Set(managers.map((m) => m.listener.name)));
       const downstreamPaused = findingsAbout(findings, 'downstream-reads-paused', 'connection-manager', prefixes);
       // Agents whose sessions on this cluster end at one age: a client timer, left unexplained.
       const timedAgents = new Set(clientBands.filter((f) => f.evidence.cluster === clusterName).map((f) => String(f.evidence.agent)));
@@ -121,6 +124,9 @@ export const rule: DiagnosisRule = {
         });
       }
       evidence.push(...downstreamPaused);
+      // Supporting, unscored: the other side's buffered bytes, and the listeners' low limits the fix raises.
+      if (buffered && evidence.includes(buffered)) evidence.push(...bufferedSides.filter((f) => f !== buffered && f.severity !== 'info'));
+      evidence.push(...listenerLimits);
       explains.unshift({
         code: 'heartbeat-behind-paused-reads',
         values: { pausedNowUpperBound: upper, bufferedBytes: buffered?.evidence.bufferedBytes ?? null },
