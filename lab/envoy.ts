@@ -20,7 +20,14 @@ export interface RunningEnvoy {
   stop(): Promise<void>;
 }
 
-const FLAGS = ['--use-dynamic-base-id', '-l', 'warning', '--drain-time-s', '1', '--parent-shutdown-time-s', '2', '--concurrency', '1'];
+/** The lab's --drain-time-s, unless a start asks for another. */
+export const DRAIN_TIME_S = 1;
+const FLAGS = ['--use-dynamic-base-id', '-l', 'warning', '--drain-time-s', String(DRAIN_TIME_S), '--parent-shutdown-time-s', '2', '--concurrency', '1'];
+
+/** The command-line flags of a start: the lab's, with another drain time when one is given. */
+function flags(drainTimeS = DRAIN_TIME_S): string[] {
+  return FLAGS.map((f, i) => (FLAGS[i - 1] === '--drain-time-s' ? String(drainTimeS) : f));
+}
 
 /** Checks a bootstrap with `envoy --mode validate`; returns Envoy's error text, or undefined when it is valid. */
 export async function validate(envoy: string, bootstrap: Bootstrap): Promise<string | undefined> {
@@ -32,11 +39,16 @@ export async function validate(envoy: string, bootstrap: Bootstrap): Promise<str
 }
 
 /** Starts Envoy on a bootstrap; resolves when its admin answers and every listener has a port. */
-export async function startEnvoy(envoy: string, bootstrap: Bootstrap, dir = mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-'))): Promise<RunningEnvoy> {
+export async function startEnvoy(
+  envoy: string,
+  bootstrap: Bootstrap,
+  dir = mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-')),
+  options: { drainTimeS?: number } = {},
+): Promise<RunningEnvoy> {
   const file = join(dir, 'envoy.json');
   const addressFile = join(dir, 'admin-address');
   writeFileSync(file, JSON.stringify(bootstrap, null, 1));
-  const p = start(envoy, ['-c', file, '--admin-address-path', addressFile, ...FLAGS], { cwd: dir });
+  const p = start(envoy, ['-c', file, '--admin-address-path', addressFile, ...flags(options.drainTimeS)], { cwd: dir });
   p.child.stdin?.end();
   const deadline = Date.now() + 60_000;
   let admin = '';

@@ -14,12 +14,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { churn, median, webSocketOutcome } from '../clients.ts';
 import { accessLog, bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener, LISTENER_KEEPALIVE, route, STDOUT_ACCESS_LOG } from '../config.ts';
-import { listenerPorts, type RunningEnvoy, statValue } from '../envoy.ts';
+import { DRAIN_TIME_S, listenerPorts, type RunningEnvoy, startEnvoy, statValue } from '../envoy.ts';
 import type { Scenario, ScenarioContext } from '../scenario.ts';
+import { ensureEnvironment } from '../setup.ts';
 
 const LISTENER = 'type.googleapis.com/envoy.config.listener.v3.Listener';
-/** The lab's --drain-time-s (lab/envoy.ts). */
-const DRAIN_S = 1;
+/** The lab's --drain-time-s (lab/envoy.ts), and a longer one a question measures. */
+const DRAIN_S = DRAIN_TIME_S;
+const LONGER_DRAIN_S = 3;
 /** Seconds between two publications of the listener. */
 const EVERY_S = 1.5;
 const SESSIONS = 3;
@@ -58,7 +60,7 @@ function ldsPath(envoy: RunningEnvoy): string {
  * Keeps SESSIONS quiet WebSockets open (reopening each as it closes) and publishes `next(i)` every EVERY_S; returns
  * the closes measured from the publication before each, and a stop.
  */
-async function updatesWithSessions(envoy: RunningEnvoy, next: (i: number) => Record<string, unknown>) {
+async function updatesWithSessions(envoy: RunningEnvoy, next: (i: number) => Record<string, unknown>, every = EVERY_S) {
   const lds = ldsPath(envoy);
   let port: number | undefined;
   for (let i = 0; i < 50 && !port; i++, await sleep(100)) port = (await listenerPorts(envoy.admin)).get('web');
@@ -90,7 +92,7 @@ async function updatesWithSessions(envoy: RunningEnvoy, next: (i: number) => Rec
   const publisher = setInterval(() => {
     last = Date.now();
     publish(lds, next(++n));
-  }, EVERY_S * 1000);
+  }, every * 1000);
   return {
     closedAfterUpdate,
     stop: async () => {
@@ -103,12 +105,12 @@ async function updatesWithSessions(envoy: RunningEnvoy, next: (i: number) => Rec
 
 const STATS = ['listener_manager.listener_modified', 'listener_manager.listener_in_place_updated', 'http.web.downstream_cx_upgrades_active'];
 
-async function measure(envoy: RunningEnvoy, run: Awaited<ReturnType<typeof updatesWithSessions>>) {
+async function measure(envoy: RunningEnvoy, run: Awaited<ReturnType<typeof updatesWithSessions>>, drainTimeS = DRAIN_S) {
   const counters = Object.fromEntries(await Promise.all(STATS.map(async (n) => [n.slice(n.lastIndexOf('.') + 1), await statValue(envoy.admin, n)])));
   return {
     sessionsClosed: run.closedAfterUpdate.length,
     closedAfterUpdateMsMedian: median(run.closedAfterUpdate),
-    drainTimeS: DRAIN_S,
+    drainTimeS,
     ...counters,
     // Distinct `code flags details` of upgraded sessions in the access log (flushed every second).
     accessLog: [...new Set(accessLog(envoy.process.stdout()).filter((l) => l.startsWith('101')).map((l) => l.split(' ').slice(0, 3).join(' ')))].join(' | '),
@@ -121,7 +123,8 @@ export const listenerDrain: Scenario = {
   failing: config,
   healthy: config,
   intervalSeconds: 2,
-  noFixReplay: 'envoy-doctor prints no plain-Envoy fix for it: the drain time is the command-line flag --drain-time-s, not configuration (the sessions closed at the drain time: 1.0 s after each update with --drain-time-s 1, 3.0 s with 3, measured by hand on 1.36.2 and 1.40.0)',
+  noFixReplay:
+    'envoy-doctor prints no plain-Envoy fix for it: the drain time is the command-line flag --drain-time-s, not configuration; the sessions close at the drain time after each update (answers.longerDrainTime)',
   async drive(_ctx, envoy, variant) {
     // Failing: a route header that changes on every publication; healthy: the same listener published again.
     const run = await updatesWithSessions(envoy, (i) => listener(variant === 'healthy' ? 'a' : `v${i}`));
@@ -138,6 +141,19 @@ export const listenerDrain: Scenario = {
       const measured = await measure(envoy, run);
       await run.stop();
       return measured;
+    },
+    // The same filter-chain updates with --drain-time-s 3: when do the sessions close now?
+    longerDrainTime: async (ctx) => {
+      const envoy = await startEnvoy((await ensureEnvironment(ctx.envoyVersion, () => {})).envoy, config(ctx), undefined, { drainTimeS: LONGER_DRAIN_S });
+      try {
+        const run = await updatesWithSessions(envoy, (i) => listener(`v${i}`), LONGER_DRAIN_S + 1);
+        await sleep((LONGER_DRAIN_S + 1) * 1000 + LONGER_DRAIN_S * 1000 + 300);
+        const measured = await measure(envoy, run, LONGER_DRAIN_S);
+        await run.stop();
+        return measured;
+      } finally {
+        await envoy.stop();
+      }
     },
   },
 };
