@@ -108,16 +108,16 @@ function union<T>(lists: readonly (readonly T[])[]): T[] {
 }
 
 /**
- * One mechanism on one listener is one root cause: root causes of one id that name a listener in common (the stall
- * of two clusters behind one listener, two TCP proxies of one listener) merge into one. The strongest leads (its
- * score, severity and confidence); the others add their entities, evidence, explanations, checks and changes.
+ * Merges root causes that share a key (`keysOf` gives each its keys; two with one key in common, directly or through
+ * others, merge), in the order the first of each group came. The strongest leads (its score, severity and
+ * confidence); the others add their entities, evidence, explanations, checks and changes, strongest first.
  */
-export function mergeOnListeners(diagnosed: readonly Diagnosed[]): Diagnosed[] {
+function mergeSharing(diagnosed: readonly Diagnosed[], keysOf: (r: Diagnosed) => string[]): Diagnosed[] {
   const groups: Array<{ members: Diagnosed[]; at: number } | undefined> = [];
-  const byListener = new Map<string, number>();
+  const byKey = new Map<string, number>();
   diagnosed.forEach((r, at) => {
-    const keys = r.entities.filter((e) => e.kind === 'listener').map((e) => `${r.id}|${e.name}`);
-    const joined = [...new Set(keys.map((k) => byListener.get(k)).filter((g): g is number => g !== undefined))];
+    const keys = keysOf(r);
+    const joined = [...new Set(keys.map((k) => byKey.get(k)).filter((g): g is number => g !== undefined))];
     const into = joined[0] ?? groups.length;
     if (joined.length === 0) groups.push({ members: [r], at });
     else (groups[into] as { members: Diagnosed[] }).members.push(r);
@@ -127,9 +127,9 @@ export function mergeOnListeners(diagnosed: readonly Diagnosed[]): Diagnosed[] {
       target.members.push(...g.members);
       target.at = Math.min(target.at, g.at);
       groups[other] = undefined;
-      for (const [k, v] of byListener) if (v === other) byListener.set(k, into);
+      for (const [k, v] of byKey) if (v === other) byKey.set(k, into);
     }
-    for (const k of keys) byListener.set(k, into);
+    for (const k of keys) byKey.set(k, into);
   });
   return groups
     .filter((g): g is { members: Diagnosed[]; at: number } => g !== undefined)
@@ -147,6 +147,30 @@ export function mergeOnListeners(diagnosed: readonly Diagnosed[]): Diagnosed[] {
         changes: union(ranked.map((r) => r.changes)),
       };
     });
+}
+
+/**
+ * One mechanism on one listener is one root cause: root causes of one id that name a listener in common (the stall
+ * of two clusters behind one listener, two TCP proxies of one listener) merge into one.
+ */
+export function mergeOnListeners(diagnosed: readonly Diagnosed[]): Diagnosed[] {
+  return mergeSharing(diagnosed, (r) => r.entities.filter((e) => e.kind === 'listener').map((e) => `${r.id}|${e.name}`));
+}
+
+/** Root causes of one mechanism and severity a proxy may have apart; one more groups them all into one. */
+export const MAX_APART = 3;
+
+/**
+ * One mechanism across a mesh is one root cause: when a proxy has more than MAX_APART root causes of one id and
+ * severity (twenty stalled clusters, a route timeout on every WebSocket route), they merge into one that names every
+ * entity, strongest first, with all their evidence and changes. A few stay apart, each with its own evidence and
+ * rank. Severities stay apart so a group never raises a warning's entities to an error.
+ */
+export function groupMechanisms(diagnosed: readonly Diagnosed[]): Diagnosed[] {
+  const count = new Map<string, number>();
+  const keyOf = (r: Diagnosed) => `${r.snapshot}|${r.id}|${r.severity}`;
+  for (const r of diagnosed) count.set(keyOf(r), (count.get(keyOf(r)) ?? 0) + 1);
+  return mergeSharing(diagnosed, (r) => ((count.get(keyOf(r)) ?? 0) > MAX_APART ? [keyOf(r)] : []));
 }
 
 /** Orders findings: most severe first, then by code and entity. */
@@ -308,7 +332,7 @@ export class FleetDiagnosis {
   add(snapshot: Snapshot, order: number): void {
     const own = this.analyzers.flatMap((a) => a.analyze(snapshot));
     for (const finding of own) this.findings.push({ finding, order });
-    const diagnosed = mergeOnListeners(RULES.flatMap((rule) => rule.diagnose(snapshot, own)));
+    const diagnosed = groupMechanisms(mergeOnListeners(RULES.flatMap((rule) => rule.diagnose(snapshot, own))));
     // Fixes are rendered together (one object may carry the changes of several root causes), and only when one
     // of them may be kept: a pod whose every root cause an earlier pod of its owner already matches or beats is
     // only named in seenOn, and its fixes would be thrown away.

@@ -105,6 +105,34 @@ interface Layout {
   version: string;
 }
 
+/** Items of a long list the table shows (the strongest first); the JSON report carries them all. */
+export const MAX_LISTED = 5;
+
+/** Fix objects of each flavor the table prints for one root cause; the JSON report carries them all. */
+export const MAX_FIXES_PER_FLAVOR = 2;
+
+/** `20 clusters, 19 listeners`: how many entities of each kind, in the order the kinds first come. */
+function countByKind(entities: RootCause['entities']): string {
+  const counts = new Map<string, number>();
+  for (const e of entities) counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${n.toLocaleString('en-US')} ${kind}${n === 1 ? '' : 's'}`).join(', ');
+}
+
+/** The bullet that stands for the items a list leaves out. */
+function moreLine(left: number, one: string, many: string, w: number): string[] {
+  return left > 0 ? [bullet(`... and ${left.toLocaleString('en-US')} more ${left === 1 ? one : many} (-o json lists them all)`, w)] : [];
+}
+
+/** What the table prints of a root cause's fixes: the first of each flavor. */
+function shownFixes(fixes: RootCause['fixes']): RootCause['fixes'] {
+  const perFlavor = new Map<string, number>();
+  return fixes.filter((f) => {
+    const n = perFlavor.get(f.flavor) ?? 0;
+    perFlavor.set(f.flavor, n + 1);
+    return n < MAX_FIXES_PER_FLAVOR;
+  });
+}
+
 function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, number>, l: Layout): string {
   const { paint, width: w } = l;
   const out: string[] = [];
@@ -112,12 +140,18 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   out.push(wrap(`${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · ${where}`, w, `${paint('bold', `${index}.`)} `, '   '));
   if (r.seenOn.length > 1) out.push(wrap(`proxies: ${formatProxyList(r.seenOn)}`, w, '   '));
   out.push(wrap(entry(r.id).title, w, '   '));
-  out.push(wrap(`on ${r.entities.map(formatEntity).join(', ')}`, w, '   '));
+  // A long entity list is counted by kind and its first (strongest) entities named.
+  if (r.entities.length > MAX_LISTED) {
+    const named = r.entities.slice(0, MAX_LISTED).map(formatEntity).join(', ');
+    out.push(wrap(`on ${countByKind(r.entities)}: ${named} and ${(r.entities.length - MAX_LISTED).toLocaleString('en-US')} more`, w, '   '));
+  } else out.push(wrap(`on ${r.entities.map(formatEntity).join(', ')}`, w, '   '));
   out.push(`   ${paint('bold', 'Evidence')}`);
-  for (const f of r.evidence) out.push(bullet(`${f.code} (${formatEntity(f.entity)}): ${fillMessage(f.code, f.evidence)}`, w));
+  for (const f of r.evidence.slice(0, MAX_LISTED)) out.push(bullet(`${f.code} (${formatEntity(f.entity)}): ${fillMessage(f.code, f.evidence)}`, w));
+  out.push(...moreLine(r.evidence.length - MAX_LISTED, 'finding', 'findings', w));
   if (r.explains.length > 0) {
     out.push(`   ${paint('bold', 'Explains')}`);
-    for (const e of r.explains) out.push(bullet(fillMessage(e.code, e.values), w));
+    for (const e of r.explains.slice(0, MAX_LISTED)) out.push(bullet(fillMessage(e.code, e.values), w));
+    out.push(...moreLine(r.explains.length - MAX_LISTED, 'explanation', 'explanations', w));
   }
   const sections: Array<[string, RootCause['checks']]> = [
     ['Ruled out', r.checks.filter((c) => c.verdict === 'ruled-out')],
@@ -127,9 +161,13 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   for (const [title, checks] of sections) {
     if (checks.length === 0) continue;
     out.push(`   ${paint('bold', title)}`);
-    for (const c of checks) out.push(bullet(`${c.hypothesis}: ${c.verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence)}`, w));
+    // Checks of many entities often read alike (stream_idle_timeout 5m on every listener): each reading once.
+    const lines = [...new Set(checks.map((c) => `${c.hypothesis}: ${c.verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence)}`))];
+    for (const line of lines.slice(0, MAX_LISTED)) out.push(bullet(line, w));
+    out.push(...moreLine(lines.length - MAX_LISTED, 'check', 'checks', w));
   }
-  for (const fix of r.fixes) {
+  const fixes = shownFixes(r.fixes);
+  for (const fix of fixes) {
     const key = `${fix.flavor}|${fix.target}|${fix.text}`;
     const earlier = printedFixes.get(key);
     out.push(wrap(`${fix.target} · ${applyCommand(fix) ?? 'merge into the Envoy config'}`, w, `   ${paint('bold', `Fix (${FLAVOR_NAMES[fix.flavor]})`)}: `, '     '));
@@ -141,6 +179,13 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
     // YAML is printed whole, however wide: a wrapped line would no longer apply.
     for (const line of fix.text.trimEnd().split('\n')) out.push(`     ${paint('dim', '|')} ${line}`);
     for (const n of fix.notes) out.push(wrap(`note: ${fillMessage(n.code, n.values)}`, w, '     '));
+  }
+  if (fixes.length < r.fixes.length) {
+    const left = new Map<string, number>();
+    for (const fix of r.fixes) left.set(fix.flavor, (left.get(fix.flavor) ?? 0) + 1);
+    for (const fix of fixes) left.set(fix.flavor, (left.get(fix.flavor) ?? 0) - 1);
+    const parts = [...left].filter(([, n]) => n > 0).map(([flavor, n]) => `${n.toLocaleString('en-US')} ${FLAVOR_NAMES[flavor as keyof typeof FLAVOR_NAMES]}`);
+    out.push(wrap(`... and ${(r.fixes.length - fixes.length).toLocaleString('en-US')} more ${r.fixes.length - fixes.length === 1 ? 'fix object' : 'fix objects'} (${parts.join(', ')}), one per object to change: -o json lists them all`, w, '   '));
   }
   const docs = entry(r.id).docs;
   if (docs) out.push(wrap(docsUrl(docs, l.version), w, '   Docs: ', '   '));
@@ -156,8 +201,10 @@ function summaryLines(rootCauses: RootCause[], l: Layout): string[] {
   const indent = l.width - column >= 30 ? ' '.repeat(column) : '   ';
   return rootCauses.map((r, i) => {
     const head = `${`${i + 1}.`.padEnd(numWidth)} ${severityLabel(r.severity, l.paint)}${' '.repeat(2 + 'WARNING'.length - r.severity.length)}${r.id}`;
-    if (indent === '   ') return `${head}\n${wrap(entry(r.id).title, l.width, indent)}`;
-    return wrap(entry(r.id).title, l.width, `${head}${' '.repeat(2 + idWidth - r.id.length)}`, indent);
+    // A root cause over many entities says how many, so the first screen tells one stall from twenty.
+    const title = r.entities.length > MAX_LISTED ? `${entry(r.id).title} (${countByKind(r.entities)})` : entry(r.id).title;
+    if (indent === '   ') return `${head}\n${wrap(title, l.width, indent)}`;
+    return wrap(title, l.width, `${head}${' '.repeat(2 + idWidth - r.id.length)}`, indent);
   });
 }
 
