@@ -130,6 +130,8 @@ interface PolicyTarget {
   /** The Gateway and listener of a ClientTrafficPolicy. */
   gateway?: string;
   listener?: string;
+  /** A policy the proxy's xDS names on the route, whose object was not read: patched by name, never replaced. */
+  named?: boolean;
 }
 
 const sameNamespace = (p: KubeObject, namespace: string) => (p.metadata.namespace ?? namespace) === namespace;
@@ -211,6 +213,10 @@ function backendTarget(s: Snapshot, c: FixChange, version: DetectedVersion): Pol
     const namespace = existing.metadata.namespace ?? route.namespace;
     return { key: `BackendTrafficPolicy|${namespace}|${existing.metadata.name}`, kind: 'BackendTrafficPolicy', namespace, name: existing.metadata.name, targetRef: {}, existing, route };
   }
+  const named = s.kubernetes ? undefined : routeLevelPolicyNamed(s, route);
+  if (named) {
+    return { key: `BackendTrafficPolicy|${named.namespace}|${named.name}`, kind: 'BackendTrafficPolicy', namespace: named.namespace, name: named.name, targetRef: {}, route, named: true };
+  }
   const gatewayPolicy = gatewayBackendPolicy(s, route);
   // The Gateway-level policy wins for the route and already sets the field, yet the cluster lacks it: the fix is
   // that policy as it is, with a note saying so, not a new route-level one that would hide the gap.
@@ -230,6 +236,20 @@ function backendTarget(s: Snapshot, c: FixChange, version: DetectedVersion): Pol
   if (gatewayPolicy && supports(version, 'BackendTrafficPolicy.spec.mergeType') === 'no') t.replaces = gatewayPolicy;
   else if (gatewayPolicy) t.parent = gatewayPolicy;
   return t;
+}
+
+/**
+ * Without the Kubernetes objects: the BackendTrafficPolicy the xDS metadata names on this xRoute's Envoy routes and on
+ * no route of another xRoute, so it targets the xRoute (or one of its rules) rather than the Gateway. A new policy on
+ * the same xRoute would conflict with it and be ignored; this one is the one to change.
+ */
+function routeLevelPolicyNamed(s: Snapshot, route: SourceObject): SourceObject | undefined {
+  const sameRoute = (o: SourceObject) => o.kind === route.kind && o.name === route.name && o.namespace === route.namespace;
+  const named = s.routes.filter((r) => r.sources.some(sameRoute)).flatMap((r) => (r.policies ?? []).filter((p) => p.kind === 'BackendTrafficPolicy'));
+  const elsewhere = (p: SourceObject) =>
+    s.routes.some((r) => !r.sources.some(sameRoute) && (r.policies ?? []).some((q) => q.kind === p.kind && q.name === p.name && q.namespace === p.namespace));
+  const candidates = [...new Map(named.map((p) => [`${p.namespace}/${p.name}`, p])).values()].filter((p) => !elsewhere(p));
+  return candidates.length === 1 ? candidates[0] : undefined;
 }
 
 function clientTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
@@ -337,7 +357,7 @@ function policyObject(s: Snapshot, t: PolicyTarget, changes: FixChange[], versio
   const spec: Record<string, unknown> = t.existing
     ? { ...TARGET_FIELDS.reduce<Record<string, unknown>>((o, f) => (t.existing?.spec?.[f] !== undefined ? { ...o, [f]: t.existing.spec[f] } : o), {}) }
     : { targetRefs: [t.targetRef] };
-  if (!t.existing && t.kind === 'BackendTrafficPolicy' && !t.replaces && supports(version, 'BackendTrafficPolicy.spec.mergeType') !== 'no') {
+  if (!t.existing && !t.named && t.kind === 'BackendTrafficPolicy' && !t.replaces && supports(version, 'BackendTrafficPolicy.spec.mergeType') !== 'no') {
     spec.mergeType = 'StrategicMerge';
     needs.push('BackendTrafficPolicy.spec.mergeType');
   }
@@ -527,13 +547,16 @@ export const envoyGatewayRenderer: FixRenderer = {
       const { object, notes, liveDiff } = policyObject(s, t, group, version);
       const spec = object.spec as { timeout?: { http?: { requestTimeout?: unknown } } };
       if (spec.timeout?.http?.requestTimeout === '0s') notes.push({ code: 'request-timeout-zero-disables-idle', values: {} });
+      // A policy known by name only: a JSON merge patch of the fields, which keeps the rest of the live object.
+      const { targetRefs: _targets, ...patch } = object.spec as Record<string, unknown>;
+      if (t.named) notes.unshift({ code: 'patches-named-policy', values: { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' } });
       const fix: RenderedFix = {
         flavor: 'envoy-gateway',
         target: `${t.kind} ${t.namespace}/${t.name}`,
-        apply: 'kubectl-apply',
+        apply: t.named ? 'kubectl-patch' : 'kubectl-apply',
         format: 'yaml',
-        text: stringify(object, { lineWidth: 0 }),
-        notes,
+        text: stringify(t.named ? { spec: patch } : object, { lineWidth: 0 }),
+        notes: t.named ? notes.filter((n) => n.code !== 'policy-may-be-overridden') : notes,
         ...(liveDiff ? { liveDiff } : {}),
       };
       return { fix, changes: group };

@@ -424,6 +424,10 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     'a ClientTrafficPolicy for listener {listener} wins over one for the whole Gateway {gateway}: copy any fields the Gateway-wide policy sets into this one, or add these fields there if one already targets the listener',
   ),
   note('patches-winning-policy', 'this is the live {policy} with the fields added and everything it already sets kept: it is the policy that wins for the route'),
+  note(
+    'patches-named-policy',
+    "the proxy's configuration names {policy} as the BackendTrafficPolicy of {route} and no other route: this merge patch sets only these fields in it and keeps everything else it sets (a second policy on the same route would be ignored)",
+  ),
   note('remove-policy-field', 'the limit to lift is {field}: remove it from the policy that sets it (unset means unlimited)'),
   note('listener-limit-pauses-upstream', "the listener's buffer limit is the downstream write watermark that pauses upstream reads"),
   note('envoy-patch-policy-enable', 'EnvoyPatchPolicy is applied only when the EnvoyGateway configuration sets extensionApis.enableEnvoyPatchPolicy: true'),

@@ -174,6 +174,8 @@ export interface Route {
   /** Per-route filter configs that turn their filter off (`disabled: true`, e.g. BufferPerRoute or FilterConfig). */
   disabledFilters: string[];
   sources: SourceObject[];
+  /** Policies Envoy Gateway names as applied to the route (`filter_metadata["envoy-gateway"].policies`, >= 1.7). */
+  policies?: SourceObject[];
 }
 
 /** One stats sample from `/stats`, keyed by the entity each stat describes. */

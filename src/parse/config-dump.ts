@@ -554,10 +554,13 @@ function flavoredBufferLimit(limit: Sourced<number>, flavor: Flavor): Sourced<nu
   return limit;
 }
 
-/** Objects named in `filter_metadata["envoy-gateway"].resources` (Envoy Gateway >= 1.1). */
-function gatewayResources(resource: Obj): SourceObject[] {
+/**
+ * Objects named in `filter_metadata["envoy-gateway"].resources` (Envoy Gateway >= 1.1), or in its `policies` (>= 1.7:
+ * the policies applied to the resource, internal/xds/translator).
+ */
+function gatewayResources(resource: Obj, list: 'resources' | 'policies' = 'resources'): SourceObject[] {
   const out: SourceObject[] = [];
-  for (const r of arr(resource, 'metadata', 'filter_metadata', 'envoy-gateway', 'resources')) {
+  for (const r of arr(resource, 'metadata', 'filter_metadata', 'envoy-gateway', list)) {
     const kind = str(r, 'kind');
     const name = str(r, 'name');
     if (!kind || !name) continue;
@@ -930,6 +933,8 @@ function parseRouteConfig(rc: Obj): Route[] {
           .map(([name]) => name),
         sources: sourcesFor(r, name),
       };
+      const policies = gatewayResources(r, 'policies');
+      if (policies.length > 0) route.policies = policies;
       const idle = protoDurationMs(field(action, 'idle_timeout'));
       if (idle !== undefined) route.idleTimeoutMs = idle;
       const maxStream = protoDurationMs(field(obj(action, 'max_stream_duration'), 'max_stream_duration'));
