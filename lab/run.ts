@@ -20,6 +20,7 @@ import { startBackend } from './backend.ts';
 import { collectAndAnalyze, diagnoseLive, type Report } from './doctor.ts';
 import { type Bootstrap, type RunningEnvoy, startEnvoy, validate } from './envoy.ts';
 import { stopAll } from './processes.ts';
+import { ensureEgctl } from './envoy-gateway.ts';
 import { isolated, isolationUnavailable, rerunIsolated } from './netns.ts';
 import { recordCaptures } from './record.ts';
 import type { Scenario, ScenarioContext, Variant } from './scenario.ts';
@@ -54,9 +55,11 @@ const { values } = parseArgs({
   },
 });
 const wanted = values.scenario?.split(',');
-const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.rootCause));
+/** A scenario's name: its root cause, unless it names itself. */
+const nameOf = (s: Scenario) => s.name ?? s.rootCause;
+const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(nameOf(s)));
 if (wanted && scenarios.length !== wanted.length) {
-  console.error(`lab: unknown scenario in ${values.scenario}; known: ${SCENARIOS.map((s) => s.rootCause).join(', ')}`);
+  console.error(`lab: unknown scenario in ${values.scenario}; known: ${SCENARIOS.map(nameOf).join(', ')}`);
   process.exit(2);
 }
 const versions = values.envoy ? [values.envoy] : [...ENVOY_VERSIONS];
@@ -80,11 +83,11 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
     const live = await diagnoseLive(envoy.admin, interval);
     await during;
     mkdirSync(join(LAB_DIR, 'reports'), { recursive: true });
-    writeFileSync(join(LAB_DIR, 'reports', `${s.rootCause}-${ctx.envoyVersion}-${variant}.json`), JSON.stringify(live, null, 1));
+    writeFileSync(join(LAB_DIR, 'reports', `${nameOf(s)}-${ctx.envoyVersion}-${variant}.json`), JSON.stringify(live, null, 1));
     const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval) : undefined;
     observation.release?.();
     // Captured once the load has stopped and closes have settled, so the three formats read the same values.
-    if (record && variant === 'failing') await sleep(1500).then(() => recordCaptures(envoy.admin, s.rootCause));
+    if (record && variant === 'failing') await sleep(1500).then(() => recordCaptures(envoy.admin, nameOf(s)));
     return { observation, live, bundle };
   } finally {
     await envoy.stop();
@@ -94,7 +97,7 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
 /** A result with nothing established yet. */
 function emptyResult(s: Scenario, envoyVersion: string): LabResult {
   return {
-    scenario: s.rootCause,
+    scenario: nameOf(s),
     rootCause: s.rootCause,
     envoyVersion,
     reproduced: false,
@@ -112,9 +115,9 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
   const backend = await startBackend(env.python);
   const result = emptyResult(s, env.envoyVersion);
   const { measured, answers } = result;
-  const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, log: (l) => log(`${s.rootCause} ${env.envoyVersion}: ${l}`) };
+  const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, log: (l) => log(`${nameOf(s)} ${env.envoyVersion}: ${l}`), egctl: egctl.egctl };
   try {
-    const failing = s.failing(ctx);
+    const failing = await s.failing(ctx);
     const f = await runOnce(s, ctx, env, failing, 'failing', values.record && env.envoyVersion === versions[versions.length - 1]);
     measured.failing = f.observation.measured;
     result.reproduced = f.observation.failed;
@@ -124,16 +127,17 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
     measured.namedBundle = bundle.first;
     result.namedFirst = live.ok && bundle.ok;
 
-    const h = await runOnce(s, ctx, env, s.healthy(ctx), 'healthy');
+    const h = await runOnce(s, ctx, env, await s.healthy(ctx), 'healthy');
     measured.healthy = h.observation.measured;
     measured.healthyNamed = h.live.rootCauses.map((r) => r.id).join(', ') || 'none';
     result.healthyClean = !h.observation.failed && h.live.rootCauses.length === 0;
 
-    const fixes = f.live.rootCauses.find((r) => r.id === s.rootCause)?.fixes.filter((x) => x.flavor === 'envoy') ?? [];
+    const flavor = s.fixFlavor ?? 'envoy';
+    const fixes = f.live.rootCauses.find((r) => r.id === s.rootCause)?.fixes.filter((x) => x.flavor === flavor) ?? [];
     if (s.noFixReplay) result.why = s.noFixReplay;
-    else if (fixes.length === 0) result.why = 'envoy-doctor printed no plain-Envoy fix for this root cause';
+    else if (fixes.length === 0) result.why = `envoy-doctor printed no ${flavor === 'envoy' ? 'plain-Envoy' : 'Envoy Gateway'} fix for this root cause`;
     else {
-      const fixed = applyFixes(failing, fixes);
+      const fixed = s.applyFix ? await s.applyFix(ctx, fixes) : applyFixes(failing, fixes);
       const invalid = await validate(env.envoy, fixed);
       if (invalid) result.why = `the fix merged into the config does not validate: ${invalid}`;
       else {
@@ -173,11 +177,15 @@ async function runVersion(env: LabEnvironment, noNamespace: string | undefined):
       out.push({ ...emptyResult(s, env.envoyVersion), why: `not run: it drops packets, which needs the lab's own network namespace (${noNamespace})` });
       continue;
     }
+    if (s.needsEgctl && !egctl.egctl) {
+      out.push({ ...emptyResult(s, env.envoyVersion), why: `not run: it translates with Envoy Gateway's egctl (${egctl.why})` });
+      continue;
+    }
     const t = Date.now();
     const r = await runScenario(s, env);
     out.push(r);
-    log(`${s.rootCause} on Envoy ${env.envoyVersion}: ${((Date.now() - t) / 1000).toFixed(1)} s ${JSON.stringify(r.measured)}${r.why ? ` (${r.why})` : ''}`);
-    if (Object.keys(r.answers).length > 0) log(`${s.rootCause} on Envoy ${env.envoyVersion}: answers ${JSON.stringify(r.answers)}`);
+    log(`${nameOf(s)} on Envoy ${env.envoyVersion}: ${((Date.now() - t) / 1000).toFixed(1)} s ${JSON.stringify(r.measured)}${r.why ? ` (${r.why})` : ''}`);
+    if (Object.keys(r.answers).length > 0) log(`${nameOf(s)} on Envoy ${env.envoyVersion}: answers ${JSON.stringify(r.answers)}`);
   }
   return out;
 }
@@ -203,9 +211,12 @@ async function runWorkers(environments: LabEnvironment[]): Promise<LabResult[]> 
 
 const started = Date.now();
 let results: LabResult[] = [];
+/** egctl for the scenarios that translate with Envoy Gateway, or why there is none. */
+let egctl: { egctl?: string; why?: string } = { why: 'no scenario asked for it' };
 try {
   const environments: LabEnvironment[] = [];
   for (const version of versions) environments.push(await ensureEnvironment(version, log));
+  if (scenarios.some((s) => s.needsEgctl)) egctl = await ensureEgctl(log);
   // Everything else runs in the lab's own network namespace when the machine allows one.
   const noNamespace = isolated() ? undefined : isolationUnavailable();
   if (!isolated() && !noNamespace) process.exit(rerunIsolated());
@@ -234,7 +245,7 @@ const head = ['scenario', 'envoy', 'reproduced', 'named first', 'healthy clean',
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
 /** A scenario passes when it reproduced, was named first, its twin was clean, and its fix (where one applies) ended it. */
-const known = new Map(scenarios.map((s) => [s.rootCause, s]));
+const known = new Map(scenarios.map((s) => [nameOf(s), s]));
 const failed = results.filter((r) => {
   const fixOk = known.get(r.scenario)?.fixDoesNotEnd ? r.fixApplied && !r.failureEndedAfterFix : r.fixApplied ? r.failureEndedAfterFix : Boolean(known.get(r.scenario)?.noFixReplay);
   return !r.reproduced || !r.namedFirst || !r.healthyClean || !fixOk;

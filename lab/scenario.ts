@@ -11,6 +11,8 @@ export type StartEnvoy = (bootstrap: Bootstrap) => Promise<RunningEnvoy>;
 export interface ScenarioContext {
   backend: Backend;
   envoyVersion: string;
+  /** Envoy Gateway's egctl, when the lab could build it (lab/envoy-gateway.ts). */
+  egctl?: string;
   /** Prints a line of the scenario's measurements. */
   log(line: string): void;
 }
@@ -28,14 +30,22 @@ export interface Observation {
 
 /** One scenario. */
 export interface Scenario {
-  /** The root cause it reproduces; also the scenario's name. */
+  /** The root cause it reproduces. */
   rootCause: string;
+  /** The scenario's name, when it is not the root cause's id (another flavor of the same root cause). */
+  name?: string;
   /** The entities the root cause must name, as `kind name`. */
   entities: string[];
   /** The configuration that fails. */
-  failing(ctx: ScenarioContext): Bootstrap;
+  failing(ctx: ScenarioContext): Bootstrap | Promise<Bootstrap>;
   /** The same configuration done right. */
-  healthy(ctx: ScenarioContext): Bootstrap;
+  healthy(ctx: ScenarioContext): Bootstrap | Promise<Bootstrap>;
+  /** The flavor of envoy-doctor's fix the scenario proves: plain Envoy unless it says otherwise. */
+  fixFlavor?: 'envoy' | 'envoy-gateway';
+  /** Applies the printed fixes of `fixFlavor` to the failing setup; plain-Envoy fixes are merged by lab/apply-fix.ts. */
+  applyFix?(ctx: ScenarioContext, fixes: Array<{ flavor: string; target: string; apply: string; text: string }>): Promise<Bootstrap>;
+  /** True when it needs egctl: it is reported as not run where egctl cannot be built. */
+  needsEgctl?: boolean;
   /** Drives the load and observes; the Envoy is left running for envoy-doctor to read. */
   drive(ctx: ScenarioContext, envoy: RunningEnvoy, variant: Variant): Promise<Observation>;
   /** True when the scenario drops packets (lab/netns.ts): it runs only in the lab's own network namespace. */

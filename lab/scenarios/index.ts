@@ -4,6 +4,7 @@ import type { Scenario } from '../scenario.ts';
 import { alpnH2Websocket } from './alpn-h2-websocket.ts';
 import { circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
 import { connectionMaxDuration } from './connection-max-duration.ts';
+import { envoyGatewayCircuitBreaker } from './envoy-gateway-circuit-breaker.ts';
 import { flowControlStall } from './flow-control-stall.ts';
 import { listenerDrain } from './listener-drain.ts';
 import { missingTcpKeepalive } from './missing-tcp-keepalive.ts';
@@ -15,4 +16,4 @@ import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, listenerDrain];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, listenerDrain, envoyGatewayCircuitBreaker];
