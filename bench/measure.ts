@@ -18,6 +18,7 @@ import { gunzipSync } from 'node:zlib';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
 import { main } from '../src/cli/main.ts';
 import { inputChunks } from '../src/collect/read-input.ts';
+import { keptStats } from '../src/collect/stats-filter.ts';
 import { diagnose } from '../src/diagnose/diagnose.ts';
 import { assembleSnapshot, knownEntities } from '../src/parse/assemble.ts';
 import { parseConfigDocument } from '../src/parse/config-document.ts';
@@ -114,7 +115,8 @@ async function measure(name: MeasureCase, files: string[]): Promise<MeasureResul
       phase('config');
       const known = knownEntities(config);
       phase('known');
-      const stats = await parseStats(inputChunks(statsPath), statsPath, known);
+      // Only the stats the diagnosis reads are held, as the command reads a stats file.
+      const stats = await parseStats(inputChunks(statsPath), statsPath, known, undefined, keptStats(false));
       phase('stats');
       const snapshot = assembleSnapshot({ id: config.id, config, stats, inputs: { configDump: dump, stats: statsPath } });
       phase('assemble');

@@ -150,7 +150,8 @@ export function analyze(s: Snapshot): Finding[] {
 
   for (const e of entities) {
     const own = entityStats(sample, e.scope).get(e.statName);
-    const present = own?.size ?? 0;
+    // Stats of the entity a sample read and did not keep count as present: they were published.
+    const present = own ? own.size + (sample.unkept?.get(own) ?? 0) : 0;
     const hasTraffic = [...(own?.keys() ?? [])].some(isClusterTrafficStat);
     const missing: Missing[] = [];
     let needed = 0;

@@ -19,7 +19,7 @@ export const meta: AnalyzerMeta = {
 };
 
 /** Stats every Envoy publishes for each entity of a family (when not filtered away): one of them means the sample was understood. */
-const CORE_STATS: ReadonlyArray<{ scope: StatScope; names: ReadonlySet<string> }> = [
+export const CORE_STATS: ReadonlyArray<{ scope: StatScope; names: ReadonlySet<string> }> = [
   { scope: 'cluster', names: new Set(['upstream_cx_total', 'upstream_cx_active', 'upstream_rq_total', 'upstream_rq_active', 'upstream_cx_destroy', 'membership_total', 'upstream_flow_control_paused_reading_total']) },
   { scope: 'http', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_rq_total', 'downstream_rq_active', 'downstream_cx_destroy']) },
   { scope: 'listener', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy']) },

@@ -7,6 +7,10 @@
 // source/common/tcp_proxy/tcp_proxy.h (tcp), source/common/listener_manager/listener_manager_impl.h.
 
 import { NEEDED_FAMILIES } from '../analyzers/stats-coverage.ts';
+import { CORE_STATS } from '../analyzers/stats-samples.ts';
+import { isComparedCounter } from '../parse/counters-reset.ts';
+import type { KeptStats } from '../parse/stats-builder.ts';
+import { type StatEntityKind, statKey } from '../parse/stat-names.ts';
 import { VERIFY } from '../report/verify.ts';
 
 /** Stats read per entity family, as Envoy names them after the entity (`circuit_breakers.default.cx_open`). */
@@ -77,4 +81,36 @@ export function statsFilter(needed: NeededStats = neededStats()): string {
     `^tcp\\..+\\.${tails(needed.tcp)}$`,
     ...needed.prefixes.map((p) => `^${escape(p)}`),
   ].join('|');
+}
+
+/**
+ * The stats a sample read from a file keeps (StatsBuilder): every stat the diagnosis reads (`neededStats`, the same
+ * the live filter asks Envoy for), the ones that tell a sample was understood (stats-samples), and with `counters`
+ * (two samples) every counter the comparison for a reset between them reads. A giant proxy's other stats (response
+ * codes, membership, most histograms) are counted and let go.
+ */
+export function keptStats(counters: boolean, needed: NeededStats = neededStats()): KeptStats {
+  const keys = (names: readonly string[]) => names.map(statKey);
+  const sets: Record<StatEntityKind, Set<string>> = {
+    cluster: new Set(keys(needed.cluster)),
+    http: new Set(keys(needed.http)),
+    listener: new Set(),
+    tcp: new Set(keys(needed.tcp)),
+  };
+  for (const { scope, names } of CORE_STATS) for (const name of names) sets[scope].add(statKey(name));
+  const userAgent = new Set(keys(needed.userAgent));
+  // Decided once per distinct key of each kind: a giant sample asks for the same few hundred keys millions of times.
+  const decided: Record<StatEntityKind, Map<string, boolean>> = { cluster: new Map(), http: new Map(), listener: new Map(), tcp: new Map() };
+  return {
+    has(kind, key) {
+      const memo = decided[kind];
+      let keep = memo.get(key);
+      if (keep === undefined) {
+        keep = sets[kind].has(key) || (counters && isComparedCounter(key));
+        memo.set(key, keep);
+      }
+      return keep;
+    },
+    hasUserAgent: (key) => userAgent.has(key),
+  };
 }

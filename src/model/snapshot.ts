@@ -194,6 +194,11 @@ export interface StatsSample {
   histograms: Map<string, Histogram>;
   /** Total number of stat values read (counters, gauges and histograms). */
   count: number;
+  /**
+   * Of a sample that keeps only the stats the diagnosis reads: per entity (its stats map), how many of its counters
+   * and gauges were read and not kept. With the map's size, how many stats the entity has.
+   */
+  unkept?: WeakMap<Map<string, number>, number>;
 }
 
 /** A histogram as Envoy reports it: quantiles (text, JSON) or cumulative buckets (Prometheus). */

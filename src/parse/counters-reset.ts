@@ -12,6 +12,11 @@ import { entityStats, type StatScope } from '../model/stats-view.ts';
 /** Envoy counter names of the entity families (what grows only): totals, closes, timeouts, overflows, resets, failures. */
 const COUNTER = /(_total|_destroy|_destroy_\w+|_active_rq|_timeout|_overflow|_reached|_reset|_fail|_error|_ws_on_non_ws_route)$/;
 
+/** Whether an entity stat (by model key) is a counter the comparison of two samples reads. */
+export function isComparedCounter(key: string): boolean {
+  return COUNTER.test(key);
+}
+
 const SCOPES: ReadonlyArray<{ scope: StatScope; prefix: string }> = [
   { scope: 'cluster', prefix: 'cluster' },
   { scope: 'http', prefix: 'http' },

@@ -6,6 +6,7 @@ import type { AccessLog } from '../model/access-log.ts';
 import type { KubernetesObjects } from '../model/kubernetes.ts';
 import type { Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 import type { ParsedConfig } from './config-dump.ts';
+import { keptStats } from '../collect/stats-filter.ts';
 import { parseStats } from './stats.ts';
 
 /** A stats capture: its bytes as a stream, where they came from, and when they were taken. */
@@ -41,12 +42,14 @@ export async function snapshotFromCapture(c: ProxyCapture): Promise<Snapshot> {
   // Lines of a stats file that are not stats are skipped, and said in the report with the reads that failed.
   const warnings = [...(c.warnings ?? [])];
   const note = (text: string) => warnings.push(text);
+  // Only the stats the diagnosis reads are held (with two samples, also the counters compared between them).
+  const kept = keptStats(c.statsLater !== undefined);
   if (c.stats) {
-    stats = await parseStats(c.stats.chunks, c.stats.source, known, note);
+    stats = await parseStats(c.stats.chunks, c.stats.source, known, note, kept);
     if (c.stats.takenAt) stats.takenAt = c.stats.takenAt;
   }
   if (c.statsLater) {
-    statsLater = await parseStats(c.statsLater.chunks, c.statsLater.source, known, note);
+    statsLater = await parseStats(c.statsLater.chunks, c.statsLater.source, known, note, kept);
     if (c.statsLater.takenAt) statsLater.takenAt = c.statsLater.takenAt;
   }
   let interval = c.intervalSeconds;

@@ -47,10 +47,21 @@ interface EntityRun {
   exact: boolean;
 }
 
+/**
+ * Which stats of an entity a sample keeps, by model key (`circuit_breakers_default_cx_open`): the ones the diagnosis
+ * reads. The others are counted in `count` and let go; the entity is kept even when none of its stats is.
+ */
+export interface KeptStats {
+  has(kind: StatEntityKind, key: string): boolean;
+  /** Per-user-agent stats of a connection manager (`downstream_cx_total`). */
+  hasUserAgent(key: string): boolean;
+}
+
 /** Builds a `StatsSample` one stat at a time. */
 export class StatsBuilder {
   readonly sample: StatsSample;
   private readonly known: KnownEntities;
+  private readonly kept: KeptStats | undefined;
   /** Every distinct name once, as a flat copy: names cut from lines would keep whole lines (or chunks) alive. */
   private readonly names = new Map<string, string>();
   /** Every distinct stat tail and its key. */
@@ -69,8 +80,9 @@ export class StatsBuilder {
     return flat;
   }
 
-  constructor(format: StatsSample['format'], known: KnownEntities = {}) {
+  constructor(format: StatsSample['format'], known: KnownEntities = {}, kept?: KeptStats) {
     this.known = known;
+    this.kept = kept;
     this.sample = {
       format,
       clusters: new Map(),
@@ -97,7 +109,7 @@ export class StatsBuilder {
     this.sample.count++;
     let tail = this.continueRun(text, start, end);
     if (tail !== undefined) {
-      this.runStats(this.run as EntityRun).set(tail.key, value);
+      this.setRunStat(this.run as EntityRun, tail, value);
       return;
     }
     const name = start === 0 && end === text.length ? text : text.slice(start, end);
@@ -114,7 +126,7 @@ export class StatsBuilder {
       }
     }
     tail = this.startRun(split, name);
-    if (tail !== undefined) this.runStats(this.run as EntityRun).set(tail.key, value);
+    if (tail !== undefined) this.setRunStat(this.run as EntityRun, tail, value);
     else this.addEntity(split.kind, split.entity, split.stat, value);
   }
 
@@ -127,12 +139,15 @@ export class StatsBuilder {
       const split = splitStatName(name, this.known);
       tail = split && this.startRun(split, name);
       if (tail === undefined) {
+        if (split && this.kept?.has(split.kind, split.stat) === false) return;
         this.sample.histograms.set(this.intern(split ? histogramKey(split.kind, split.entity, split.stat) : histogramKey('other', '', statKey(name))), histogram);
         return;
       }
     }
+    const run = this.run as EntityRun;
+    if (this.kept?.has(run.kind, tail.key) === false) return;
     // Both parts are kept strings already: the key holds nothing of the text.
-    this.sample.histograms.set((this.run as EntityRun).histogramPrefix + tail.key, histogram);
+    this.sample.histograms.set(run.histogramPrefix + tail.key, histogram);
   }
 
   /** The tail of the name `text[start, end)` when the name belongs to the current run's entity. */
@@ -175,6 +190,24 @@ export class StatsBuilder {
     return this.addTail(tail);
   }
 
+  /** Whether the sample keeps a stat of an entity (by model key). */
+  keeps(kind: StatEntityKind, key: string): boolean {
+    return this.kept === undefined || this.kept.has(kind, key);
+  }
+
+  /** Counts a counter or gauge of an entity that was read and not kept. */
+  unkept(stats: Map<string, number>): void {
+    const unkept = (this.sample.unkept ??= new WeakMap());
+    unkept.set(stats, (unkept.get(stats) ?? 0) + 1);
+  }
+
+  /** Sets a counter or gauge of the run's entity, when it is kept; the entity is created either way. */
+  private setRunStat(run: EntityRun, tail: Tail, value: number): void {
+    const stats = this.runStats(run);
+    if (this.kept === undefined || this.kept.has(run.kind, tail.key)) stats.set(tail.key, value);
+    else this.unkept(stats);
+  }
+
   /** The stats of the run's entity, created with its first counter or gauge. */
   private runStats(run: EntityRun): Map<string, number> {
     if (run.stats === undefined) run.stats = this.statsOf(run.kind, run.entity);
@@ -195,7 +228,9 @@ export class StatsBuilder {
 
   /** Adds a stat already split by entity (Prometheus labels). */
   addEntity(kind: StatEntityKind, entity: string, stat: string, value: number): void {
-    this.statsOf(kind, entity).set(this.intern(stat), value);
+    const stats = this.statsOf(kind, entity);
+    if (this.kept === undefined || this.kept.has(kind, stat)) stats.set(this.intern(stat), value);
+    else this.unkept(stats);
   }
 
   /** The counters and gauges of an entity, created empty when it has none yet. */
@@ -206,7 +241,8 @@ export class StatsBuilder {
   /** Adds a per-user-agent connection manager stat (`http.<prefix>.user_agent.<ua>.<stat>`). */
   addUserAgent(prefix: string, agent: string, stat: string, value: number): void {
     const agents = getOrCreate(this.sample.userAgents, prefix, () => new Map<string, Map<string, number>>(), (e) => this.intern(e));
-    getOrCreate(agents, agent, () => new Map<string, number>(), (e) => this.intern(e)).set(this.intern(stat), value);
+    const stats = getOrCreate(agents, agent, () => new Map<string, number>(), (e) => this.intern(e));
+    if (this.kept === undefined || this.kept.hasUserAgent(stat)) stats.set(this.intern(stat), value);
   }
 
   /** Adds a stat that belongs to no entity the analyzers read, by a canonical name. */
@@ -221,6 +257,10 @@ export class StatsBuilder {
 
   /** Adds a histogram already split by entity. */
   addHistogram(key: string, histogram: Histogram): void {
+    if (this.kept) {
+      const kind = key.slice(0, key.indexOf('|'));
+      if (kind !== 'other' && !this.kept.has(kind as StatEntityKind, key.slice(key.lastIndexOf('|') + 1))) return;
+    }
     this.sample.histograms.set(this.intern(key), histogram);
   }
 

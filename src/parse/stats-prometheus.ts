@@ -189,12 +189,16 @@ interface Family {
   prefix: string;
   kind: StatEntityKind;
   stat: string;
+  /** Whether the sample keeps this stat (StatsBuilder.keeps). */
+  kept: boolean;
 }
 
 /** Streaming parser for Prometheus text exposition. */
 export class PrometheusStatsParser {
   private readonly types = new Map<string, string>();
   private histogramTypes = 0;
+  /** Where the parts of a histogram the sample does not keep are read. */
+  private readonly scratch: Histogram = { quantiles: [], buckets: { le: [], count: [] } };
   private readonly into: StatsBuilder;
   /**
    * The last bucket line up to its `le="` (Envoy writes `le` last) and its histogram: the buckets of a histogram come
@@ -276,7 +280,8 @@ export class PrometheusStatsParser {
     }
     this.entityOrder.add(entry);
     this.into.countValue();
-    entry.stats.set(family.stat, value);
+    if (family.kept) entry.stats.set(family.stat, value);
+    else this.into.unkept(entry.stats);
     return true;
   }
 
@@ -327,13 +332,14 @@ export class PrometheusStatsParser {
     const prefix = located.kind !== 'other' && located.agent === undefined && located.label !== undefined ? entityLabelPrefix(line, located.label, located.entity) : undefined;
     this.lastSample = undefined;
     if (prefix !== undefined && located.kind !== 'other') {
-      const family: Family = { prefix, kind: located.kind, stat: this.into.intern(located.stat) };
+      const family: Family = { prefix, kind: located.kind, stat: this.into.intern(located.stat), kept: this.into.keeps(located.kind, located.stat) };
       this.lastSample = family;
       this.entityOrder.start(located.kind);
       const entry = this.entryOf(located.kind, located.entity);
       this.entityOrder.add(entry);
       this.into.countValue();
-      entry.stats.set(family.stat, value);
+      if (family.kept) entry.stats.set(family.stat, value);
+      else this.into.unkept(entry.stats);
       return true;
     }
     this.into.countValue();
@@ -374,6 +380,13 @@ export class PrometheusStatsParser {
     const le = labels.get('le');
     labels.delete('le');
     const located = locate(base, labels);
+    if (located.kind !== 'other' && !this.into.keeps(located.kind, located.stat)) {
+      // Not kept: counted once (by its one _count line) and read into a scratch histogram that is emptied each time.
+      if (part === 'count') this.into.countValue();
+      this.scratch.buckets.le.length = 0;
+      this.scratch.buckets.count.length = 0;
+      return this.scratch;
+    }
     const key = histogramKey(located.kind, located.entity, located.kind === 'other' ? statKey(located.stat) : located.stat);
     let h = this.into.sample.histograms.get(key);
     if (!h) {

@@ -5,7 +5,7 @@ import { InputError } from './input-error.ts';
 import { peek } from './peek.ts';
 import { detectKind, kindName } from './detect.ts';
 import { lineWindows } from './lines.ts';
-import { StatsBuilder } from './stats-builder.ts';
+import { type KeptStats, StatsBuilder } from './stats-builder.ts';
 import { jsonStatsChunks } from './stats-json-stream.ts';
 import type { KnownEntities } from './stat-names.ts';
 import { PrometheusStatsParser } from './stats-prometheus.ts';
@@ -16,13 +16,14 @@ const EXPECTED = 'expected Envoy /stats output (text, ?format=json or /stats/pro
 /**
  * Parses a stats capture from a byte stream (any format, read as a stream); throws InputError naming `source` when it
  * is not stats. Lines that are not stats, in a capture that is mostly stats, are skipped and told to `note`, counted.
+ * With `kept`, only those stats of each entity are held (all are counted).
  */
-export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, known: KnownEntities = {}, note?: (text: string) => void): Promise<StatsSample> {
+export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, known: KnownEntities = {}, note?: (text: string) => void, kept?: KeptStats): Promise<StatsSample> {
   const { head, rest } = await peek(chunks);
   const kind = detectKind(head);
   if (kind === 'json') {
     // Streamed: the stats array's elements are parsed in batches, never the whole document at once.
-    const builder = new StatsBuilder('json', known);
+    const builder = new StatsBuilder('json', known, kept);
     await jsonStatsChunks(rest, builder, source);
     return builder.sample;
   }
@@ -30,7 +31,7 @@ export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, 
   if (kind !== 'stats-text' && kind !== 'stats-prometheus') {
     throw new InputError(source, `${kindName(kind)}; ${EXPECTED}`);
   }
-  const builder = new StatsBuilder(kind === 'stats-text' ? 'text' : 'prometheus', known);
+  const builder = new StatsBuilder(kind === 'stats-text' ? 'text' : 'prometheus', known, kept);
   const parser = kind === 'stats-text' ? new TextStatsParser(builder) : new PrometheusStatsParser(builder);
   for await (const window of lineWindows(rest, source, () => parser.lines)) parser.window(window);
   const { parsed, rejected } = parser;
