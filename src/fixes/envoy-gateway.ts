@@ -19,7 +19,7 @@ import { stringify } from 'yaml';
 import type { Explanation, FixChange, LiveDiff, RenderedFix } from '../model/finding.ts';
 import { diffJson } from './envoy-merge.ts';
 import { acceptedGeneration, type KubeObject, overriddenConditions, policyTargets, routesInMessage } from '../model/kubernetes.ts';
-import type { Snapshot, SourceObject } from '../model/snapshot.ts';
+import type { Route, Snapshot, SourceObject } from '../model/snapshot.ts';
 import { routeByName } from '../model/topology.ts';
 import { crdDuration, quantity, quantityBytes } from './quantity.ts';
 import { changeTarget, deepMerge } from './changes.ts';
@@ -245,11 +245,39 @@ function backendTarget(s: Snapshot, c: FixChange, version: DetectedVersion): Pol
  */
 function routeLevelPolicyNamed(s: Snapshot, route: SourceObject): SourceObject | undefined {
   const sameRoute = (o: SourceObject) => o.kind === route.kind && o.name === route.name && o.namespace === route.namespace;
-  const named = s.routes.filter((r) => r.sources.some(sameRoute)).flatMap((r) => (r.policies ?? []).filter((p) => p.kind === 'BackendTrafficPolicy'));
-  const elsewhere = (p: SourceObject) =>
-    s.routes.some((r) => !r.sources.some(sameRoute) && (r.policies ?? []).some((q) => q.kind === p.kind && q.name === p.name && q.namespace === p.namespace));
+  const index = routePolicyIndex(s);
+  const named = (index.bySource.get(sourceKey(route)) ?? []).flatMap((r) => (r.policies ?? []).filter((p) => p.kind === 'BackendTrafficPolicy'));
+  const elsewhere = (p: SourceObject) => (index.byPolicy.get(sourceKey(p)) ?? []).some((r) => !r.sources.some(sameRoute));
   const candidates = [...new Map(named.map((p) => [`${p.namespace}/${p.name}`, p])).values()].filter((p) => !elsewhere(p));
   return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+const sourceKey = (o: SourceObject) => `${o.kind}|${o.namespace}|${o.name}`;
+
+/** Envoy routes by the objects they come from and by the policies they name. */
+interface RoutePolicyIndex {
+  bySource: Map<string, Route[]>;
+  byPolicy: Map<string, Route[]>;
+}
+
+const routePolicyIndexes = new WeakMap<Snapshot, RoutePolicyIndex>();
+
+/** The snapshot's RoutePolicyIndex, built once: a mesh's fixes look up thousands of routes. */
+function routePolicyIndex(s: Snapshot): RoutePolicyIndex {
+  let index = routePolicyIndexes.get(s);
+  if (index) return index;
+  index = { bySource: new Map(), byPolicy: new Map() };
+  const add = (map: Map<string, Route[]>, key: string, r: Route) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [r]);
+    else if (list[list.length - 1] !== r) list.push(r);
+  };
+  for (const r of s.routes) {
+    for (const o of r.sources) add(index.bySource, sourceKey(o), r);
+    for (const p of r.policies ?? []) add(index.byPolicy, sourceKey(p), r);
+  }
+  routePolicyIndexes.set(s, index);
+  return index;
 }
 
 function clientTarget(s: Snapshot, c: FixChange): PolicyTarget | undefined {
