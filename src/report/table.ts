@@ -7,7 +7,7 @@ import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from '../model/catalogue.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
-import { capturedAt, FLAVOR_NAMES, notAssessedFindings, rootCausesBacked } from './incident.ts';
+import { capturedAt, FLAVOR_NAMES, notAssessedFindings, sameFinding } from './incident.ts';
 import { docsUrl } from './links.ts';
 import { type ExitPolicy, exitSummary, NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 
@@ -208,9 +208,21 @@ function summaryLines(rootCauses: RootCause[], l: Layout): string[] {
   });
 }
 
-/** Whether a finding backs one of the root causes (it is then shown under it). */
-function backsRootCause(f: Finding, rootCauses: RootCause[]): boolean {
-  return rootCausesBacked(f, rootCauses).length > 0;
+/**
+ * The findings that back none of the root causes (the others are shown under theirs): those no root cause of their
+ * proxy holds as evidence, looked up by code and entity, as a mesh's root causes rest on tens of thousands of findings.
+ */
+function backingNothing(d: Diagnosis): Finding[] {
+  const key = (f: Finding) => `${f.code}|${f.entity.kind}|${f.entity.name}`;
+  const evidence = new Map<string, Array<{ e: Finding; r: RootCause }>>();
+  for (const r of d.rootCauses) {
+    for (const e of r.evidence) {
+      const list = evidence.get(key(e));
+      if (list) list.push({ e, r });
+      else evidence.set(key(e), [{ e, r }]);
+    }
+  }
+  return d.findings.filter((f) => !(evidence.get(key(f)) ?? []).some(({ e, r }) => (r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)) && sameFinding(e, f)));
 }
 
 function countBySeverity(findings: Finding[]): string {
@@ -257,7 +269,7 @@ export function renderTable(d: Diagnosis, options: TableOptions): string {
     out.push(paint('bold', 'NOTHING DIAGNOSED'), wrap(`${NOTHING_DIAGNOSED.charAt(0).toUpperCase()}${NOTHING_DIAGNOSED.slice(1)}.`, width, ''), exitLine);
     return `${out.join('\n')}\n`;
   }
-  const rest = d.findings.filter((f) => !backsRootCause(f, d.rootCauses));
+  const rest = backingNothing(d);
   const restLine =
     rest.length === 0
       ? []
