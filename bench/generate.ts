@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { type ConfigDumpInfo, writeConfigDump } from './config-dump.ts';
 import { BENCH_MESH, GIANT_MESH, type MeshSpec, planMesh } from './mesh.ts';
-import { type StatsFiles, writeStats } from './stats.ts';
+import { type StatsFiles, writeStats, writeTextStats } from './stats.ts';
 
 /** Size the config dump is padded to with EDS endpoints: 100 MiB. */
 export const CONFIG_DUMP_TARGET_BYTES = 100 * 1024 * 1024;
@@ -124,5 +124,25 @@ export function generateBenchInputs(dir: string, spec: MeshSpec = BENCH_MESH): B
   const path = join(dir, 'config_dump.json');
   const configDump = { path, ...writeConfigDump(mesh, path, CONFIG_DUMP_TARGET_BYTES) };
   const stats = writeStats(mesh, dir);
+  return { spec, configDump, stats, ms: performance.now() - start };
+}
+
+/** A mesh written for the mesh-scale cases: its config dump and its stats as text. */
+export interface ScaleInputs {
+  spec: MeshSpec;
+  configDump: ConfigDumpInfo & { path: string };
+  stats: { path: string; bytes: number; values: number };
+  ms: number;
+}
+
+/** Writes `config_dump.json` (padded with EDS endpoints to `targetBytes`) and `stats.txt` of `spec` into a fresh `dir`. */
+export function generateScaleInputs(dir: string, spec: MeshSpec, targetBytes: number): ScaleInputs {
+  const start = performance.now();
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const mesh = planMesh(spec);
+  const path = join(dir, 'config_dump.json');
+  const configDump = { path, ...writeConfigDump(mesh, path, targetBytes) };
+  const stats = writeTextStats(mesh, dir);
   return { spec, configDump, stats, ms: performance.now() - start };
 }

@@ -11,6 +11,9 @@
 //   end-to-end <dump> <stats> config parse + knownEntities + parseStats + assembleSnapshot + diagnose
 //   analyze <file>            `envoy-doctor analyze --config-dump|--stats <file> -o json` in this process, as the
 //                             command runs it (the report is counted, not printed)
+//   report-table <dump> <stats>, report-json <dump> <stats>
+//                             `envoy-doctor analyze --config-dump <dump> --stats <stats>` with the table or the JSON
+//                             report, in this process; its lines and root causes are counted
 // The floors of a .gz file include decompressing it (gunzipSync).
 
 import { readFileSync } from 'node:fs';
@@ -27,7 +30,7 @@ import { scanJsonChunks } from '../src/parse/json-stream.ts';
 import { parseStats } from '../src/parse/stats.ts';
 
 /** The cases this script measures. */
-const CASES = ['baseline', 'floor-json', 'floor-lines', 'floor-scan', 'parse-config', 'parse-config-whole', 'end-to-end', 'analyze'] as const;
+const CASES = ['baseline', 'floor-json', 'floor-lines', 'floor-scan', 'parse-config', 'parse-config-whole', 'end-to-end', 'analyze', 'report-table', 'report-json'] as const;
 
 /** A case name. */
 export type MeasureCase = (typeof CASES)[number];
@@ -138,6 +141,22 @@ async function measure(name: MeasureCase, files: string[]): Promise<MeasureResul
       check.exitCode = await main(['node', 'envoy-doctor', 'analyze', role, file, '-o', 'json'], io);
       check.reportBytes = bytes;
       break;
+    }
+    case 'report-table':
+    case 'report-json': {
+      const dump = need(first);
+      const statsPath = need(second);
+      const output: string[] = [];
+      const io = { stdout: (t: string) => void output.push(t), stderr: (t: string) => void process.stderr.write(t), isTTY: false, stderrIsTTY: false, env: {} };
+      check.exitCode = await main(['node', 'envoy-doctor', 'analyze', '--config-dump', dump, '--stats', statsPath, '-o', name === 'report-table' ? 'table' : 'json'], io);
+      const ms = performance.now() - start;
+      const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+      const text = output.join('');
+      check.reportBytes = text.length;
+      check.reportLines = text.split('\n').length - 1;
+      // Read from the report after the clock stopped.
+      check.rootCauses = name === 'report-table' ? Number(/^SUMMARY: (\d+) root cause/m.exec(text)?.[1] ?? 0) : (JSON.parse(text) as { rootCauses: unknown[] }).rootCauses.length;
+      return { case: name, ms, peakRssMiB, startRssMiB, check };
     }
   }
   const ms = performance.now() - start;

@@ -14,6 +14,16 @@ export interface MeshSpec {
   namespaces: number;
   /** Gateways the listeners are spread over. */
   gateways: number;
+  /** Problems planted instead of the bench mesh's (2 % of clusters stalled, 5 % closing, 2 % of listeners stalled). */
+  problems?: MeshProblems;
+}
+
+/** Planted problems other than the bench mesh's rates. */
+export interface MeshProblems {
+  /** Exactly this many clusters stalled, spread evenly over the mesh; then no cluster closes and no listener stalls. */
+  stalledClusters?: number;
+  /** Share of clusters whose circuit breakers are all open (connections, requests and pending requests), overflowing. */
+  breakersOpen?: number;
 }
 
 /** The mesh `npm run bench` measures. */
@@ -24,6 +34,12 @@ export const BENCH_MESH: MeshSpec = { seed: 20_261_122, clusters: 5000, listener
  * sample holds about 2 million values (one line each in the text format).
  */
 export const GIANT_MESH: MeshSpec = { seed: 20_261_122, clusters: 24_000, listeners: 4_800, namespaces: 200, gateways: 200 };
+
+/** A mesh of 20,000 clusters where 20 stall and nothing else is wrong: what one screen of root causes must hold. */
+export const STALLED_MESH: MeshSpec = { seed: 20_261_207, clusters: 20_000, listeners: 4_000, namespaces: 200, gateways: 200, problems: { stalledClusters: 20 } };
+
+/** The bench mesh with every cluster's circuit breakers open besides its planted problems: thousands of broken clusters. */
+export const BROKEN_MESH: MeshSpec = { ...BENCH_MESH, problems: { breakersOpen: 1 } };
 
 /** Envoy Gateway's default `per_connection_buffer_limit_bytes` on clusters and listeners. */
 export const GATEWAY_BUFFER_LIMIT = 32_768;
@@ -48,6 +64,8 @@ export interface MeshCluster {
   /** Backends (Services) behind the rule, one EDS locality each. */
   backends: number;
   health: ClusterHealth;
+  /** Circuit breakers open, connections and requests at their thresholds, overflows counted. */
+  breakersOpen: boolean;
 }
 
 /** One HTTPRoute with its hostname and rules (clusters). */
@@ -100,6 +118,10 @@ export function planMesh(spec: MeshSpec): Mesh {
   const rng = new Random(spec.seed);
   const clusters: MeshCluster[] = [];
   const listeners: MeshListener[] = [];
+  const planted = spec.problems?.stalledClusters;
+  // With a planted count, one cluster in the middle of every (clusters / count) stalls.
+  const stride = planted ? Math.max(1, Math.floor(spec.clusters / planted)) : 0;
+  const stalledAt = (index: number): boolean => planted !== undefined && index % stride === Math.floor(stride / 2) && Math.floor(index / stride) < planted;
   let routeCount = 0;
   for (let l = 0; l < spec.listeners; l++) {
     // Clusters are dealt to listeners evenly; within a listener they are grouped into HTTPRoutes of 1-3 rules.
@@ -122,7 +144,7 @@ export function planMesh(spec: MeshSpec): Mesh {
       tcpKeepalive: rng.chance(0.2),
       httpFilters: EXTRA_FILTERS.filter(() => rng.chance(0.25)),
       websocketTraffic: rng.chance(0.8),
-      stalled: rng.chance(0.02),
+      stalled: rng.chance(0.02) && planted === undefined,
       routes: [],
     };
     let c = first;
@@ -133,7 +155,8 @@ export function planMesh(spec: MeshSpec): Mesh {
       const route: MeshRoute = { namespace, name, hostname: `${name}.${namespace}.example.com`, clusters: [] };
       for (let rule = 0; rule < rules; rule++, c++) {
         const roll = rng.next();
-        const health: ClusterHealth = roll < 0.02 ? 'stalled' : roll < 0.07 ? 'closing' : 'healthy';
+        const drawn: ClusterHealth = roll < 0.02 ? 'stalled' : roll < 0.07 ? 'closing' : 'healthy';
+        const health: ClusterHealth = planted === undefined ? drawn : stalledAt(c) ? 'stalled' : 'healthy';
         const cluster: MeshCluster = {
           name: `httproute/${namespace}/${name}/rule/${rule}`,
           namespace,
@@ -147,6 +170,8 @@ export function planMesh(spec: MeshSpec): Mesh {
           endpointWeight: rng.float(0.25, 1.75),
           backends: rng.int(1, 3),
           health,
+          // Spread over the mesh: the share of each thousand clusters, by a stride coprime to 1,000.
+          breakersOpen: ((c * 7919) % 1000) / 1000 < (spec.problems?.breakersOpen ?? 0),
         };
         if (rng.chance(0.15)) cluster.idleTimeout = rng.pick(['300s', '3600s', '7200s']);
         clusters.push(cluster);

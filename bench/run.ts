@@ -10,7 +10,18 @@ import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchInputs, type GiantInputs, type GzipInputs, generateBenchInputs, generateGiantInputs, generateGzipInputs } from './generate.ts';
+import {
+  type BenchInputs,
+  CONFIG_DUMP_TARGET_BYTES,
+  type GiantInputs,
+  type GzipInputs,
+  generateBenchInputs,
+  generateGiantInputs,
+  generateGzipInputs,
+  generateScaleInputs,
+  type ScaleInputs,
+} from './generate.ts';
+import { BROKEN_MESH, STALLED_MESH } from './mesh.ts';
 import { runFleetBench } from './fleet.ts';
 import { runStartupBench } from './startup.ts';
 import type { MeasureCase, MeasureResult } from './measure.ts';
@@ -56,7 +67,7 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function casesFor(inputs: BenchInputs, gz: GzipInputs, giant: GiantInputs | undefined, giantGz: GzipInputs | undefined): Case[] {
+function casesFor(inputs: BenchInputs, gz: GzipInputs, scale: ScaleInputs[], giant: GiantInputs | undefined, giantGz: GzipInputs | undefined): Case[] {
   const key = (measure: MeasureCase, files: string[]): string => `${measure}:${files.map((f) => relative(OUT_DIR, f)).join('+')}`;
   const cases: Case[] = [{ key: 'baseline', title: 'baseline (node + modules)', measure: 'baseline', files: [], bytes: 0, floors: [], runs: RUNS }];
   const seen = new Set<string>();
@@ -90,6 +101,14 @@ function casesFor(inputs: BenchInputs, gz: GzipInputs, giant: GiantInputs | unde
   };
   group(inputs.configDump, [inputs.stats.text, inputs.stats.json, inputs.stats.prometheus], RUNS, true);
   group(gz.configDump, [gz.stats.text, gz.stats.json, gz.stats.prometheus], RUNS, false);
+  // Mesh scale: the command with its table and its JSON report on the bench mesh, on a broken one and on 20,000
+  // clusters of which 20 stall, against a bare JSON.parse of the dump.
+  for (const mesh of [{ configDump: inputs.configDump, stats: inputs.stats.text }, ...scale]) {
+    const dumpFloor = floorOf(mesh.configDump, true);
+    for (const [measure, title] of [['report-table', 'envoy-doctor analyze (table)'], ['report-json', 'envoy-doctor analyze -o json']] as const) {
+      add({ title, measure, files: [mesh.configDump.path, mesh.stats.path], bytes: mesh.configDump.bytes + mesh.stats.bytes, floors: [dumpFloor] });
+    }
+  }
   if (giant) {
     group(giant.configDump, [giant.stats.text, giant.stats.json, giant.stats.prometheus], GIANT_RUNS, false);
     if (giantGz) group(giantGz.configDump, [giantGz.stats.text, giantGz.stats.json, giantGz.stats.prometheus], GIANT_RUNS, false);
@@ -99,6 +118,17 @@ function casesFor(inputs: BenchInputs, gz: GzipInputs, giant: GiantInputs | unde
       const floor = floorOf(file, /\.json(\.gz)?$/.test(file.path), GIANT_RUNS);
       add({ title: 'envoy-doctor analyze -o json', measure: 'analyze', files: [file.path], bytes: file.bytes, floors: [floor] }, GIANT_RUNS);
     }
+    // The dump and its stats at once, as the command reads them: the figure the 600 MB aim for both is about.
+    add(
+      {
+        title: 'envoy-doctor analyze -o json',
+        measure: 'report-json',
+        files: [giant.configDump.path, giant.stats.text.path],
+        bytes: giant.configDump.bytes + giant.stats.text.bytes,
+        floors: [floorOf(giant.configDump, true, GIANT_RUNS), floorOf(giant.stats.text, false, GIANT_RUNS)],
+      },
+      GIANT_RUNS,
+    );
   }
   return cases;
 }
@@ -192,6 +222,30 @@ function phaseTable(rows: Row[], markdown: boolean): string {
   );
 }
 
+/** The command's reports: time against its floor, root causes, and how long the report is. */
+function reportTable(rows: Row[], markdown: boolean): string {
+  const reports = rows.filter((r) => r.case.measure === 'report-table' || r.case.measure === 'report-json');
+  const headers = ['report', 'inputs', 'median ms', 'peak RSS MiB', 'floor ms', 'time / floor', 'root causes', 'report lines', 'report MiB'];
+  return table(
+    headers,
+    reports.map((r) => {
+      const check = r.runs[0]?.check ?? {};
+      return [
+        r.case.measure === 'report-table' ? 'table' : 'JSON',
+        r.case.files.map((f) => relative(OUT_DIR, f)).join(' + '),
+        msText(r.medianMs),
+        fixed(r.peakRssMiB, 0),
+        msText(r.floorMs),
+        r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}×`,
+        String(check.rootCauses ?? '-'),
+        String(check.reportLines ?? '-'),
+        check.reportBytes === undefined ? '-' : fixed(check.reportBytes / MIB, 1),
+      ];
+    }),
+    markdown,
+  );
+}
+
 /** The commit measured, marked `+changes` when the working tree differs from it; `unknown` outside git. */
 function revision(): string {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: BENCH_DIR, encoding: 'utf8' });
@@ -247,11 +301,20 @@ async function main(): Promise<void> {
         `${z.reused ? 'reused from an earlier run' : `compressed in ${(z.ms / 1000).toFixed(1)} s`}`,
     );
   }
+  const scale: ScaleInputs[] = [];
+  for (const [dir, spec, target] of [['broken', BROKEN_MESH, CONFIG_DUMP_TARGET_BYTES], ['stalled', STALLED_MESH, 0]] as const) {
+    const m = generateScaleInputs(join(OUT_DIR, dir), spec, target);
+    scale.push(m);
+    generated.push(
+      `${dir} mesh: seed ${m.spec.seed}, ${m.spec.clusters} clusters, ${m.spec.listeners} listeners, ${JSON.stringify(m.spec.problems)}; ` +
+        `${dir}/config_dump.json ${(m.configDump.bytes / MIB).toFixed(1)} MiB, ${dir}/stats.txt ${(m.stats.bytes / MIB).toFixed(1)} MiB (${m.stats.values} stat values); generated in ${(m.ms / 1000).toFixed(1)} s`,
+    );
+  }
   process.stderr.write(`${generated.join('\n')}\n`);
   // The generator's garbage is the parent's; drop it so the children have the machine to themselves.
   (globalThis as { gc?: () => void }).gc?.();
 
-  const cases = casesFor(inputs, gz, giant, giantGz);
+  const cases = casesFor(inputs, gz, scale, giant, giantGz);
   const runs = new Map<string, MeasureResult[]>(cases.map((c) => [c.key, []]));
   // Runs are interleaved (every case once, then again) so a slow moment of the machine hits all cases alike.
   for (let run = 1; run <= RUNS; run++) {
@@ -278,13 +341,15 @@ async function main(): Promise<void> {
   const header =
     `envoy-doctor ${env.revision}, Node ${env.node} on ${env.cores} × ${env.cpu}, ${env.memory}; ` +
     `median of ${RUNS} runs (${GIANT_RUNS} for the giant mesh), each in a fresh process; peak RSS is the highest of the runs`;
-  process.stdout.write(`\n${header}\n${generated.join('\n')}\n\n${mainTable(rows, false)}\n\nend-to-end by step (median ms):\n\n${phaseTable(rows, false)}\n`);
+  process.stdout.write(
+    `\n${header}\n${generated.join('\n')}\n\n${mainTable(rows, false)}\n\nend-to-end by step (median ms):\n\n${phaseTable(rows, false)}\n\nreports:\n\n${reportTable(rows, false)}\n`,
+  );
   process.stdout.write(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${relative(process.cwd(), OUT_DIR)}/results.{json,md}\n`);
 
-  writeFileSync(join(OUT_DIR, 'results.md'), `${header}\n\n${generated.join('\n\n')}\n\n${mainTable(rows, true)}\n\n${phaseTable(rows, true)}\n`);
+  writeFileSync(join(OUT_DIR, 'results.md'), `${header}\n\n${generated.join('\n\n')}\n\n${mainTable(rows, true)}\n\n${phaseTable(rows, true)}\n\n${reportTable(rows, true)}\n`);
   writeFileSync(
     join(OUT_DIR, 'results.json'),
-    `${JSON.stringify({ machine: env, inputs, gz, giant, giantGz, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => relative(OUT_DIR, f)) } })) }, null, 2)}\n`,
+    `${JSON.stringify({ machine: env, inputs, gz, scale, giant, giantGz, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => relative(OUT_DIR, f)) } })) }, null, 2)}\n`,
   );
   if (args.includes('--clean')) {
     rmSync(GIANT_DIR, { recursive: true, force: true });

@@ -293,6 +293,23 @@ function clusterValues(rng: Random, c: MeshCluster | undefined): Record<string, 
     upstream_rq_total: rqTotal,
     upstream_rq_tx_reset: rng.int(0, 20),
     version: rng.int(1_000_000, 2_000_000_000),
+    ...(c?.breakersOpen ? breakersOpen(rng) : {}),
+  };
+}
+
+/**
+ * A cluster whose default-priority circuit breakers are all open: connections and requests at Envoy's default
+ * thresholds (1024; the mesh's clusters set only max_retries), and connections and pending requests refused.
+ */
+function breakersOpen(rng: Random): Record<string, number> {
+  return {
+    'circuit_breakers.default.cx_open': 1,
+    'circuit_breakers.default.rq_open': 1,
+    'circuit_breakers.default.rq_pending_open': 1,
+    upstream_cx_active: 1024,
+    upstream_rq_active: 1024,
+    upstream_cx_overflow: rng.int(100, 50_000),
+    upstream_rq_pending_overflow: rng.int(100, 50_000),
   };
 }
 
@@ -571,4 +588,12 @@ export function writeStats(mesh: Mesh, dir: string): StatsFiles {
     prometheus: { path: prometheus, bytes: writePrometheus(prometheus, scopes, globalStats) },
     values,
   };
+}
+
+/** Writes only `stats.txt` for the mesh into `dir`. */
+export function writeTextStats(mesh: Mesh, dir: string): { path: string; bytes: number; values: number } {
+  const { scopes, globals: globalStats } = sample(mesh);
+  const values = scopes.reduce((n, s) => n + s.entities.length * (s.stats.length + s.histograms.length), 0) + globalStats.length;
+  const path = `${dir}/stats.txt`;
+  return { path, bytes: writeText(path, scopes, globalStats), values };
 }
