@@ -221,6 +221,7 @@ export const envoyRenderer: FixRenderer = {
       if (key === g.resource) nullReplacedFields(g.fields, m?.notes ?? []);
       const notes = [...(m?.notes ?? [])];
       if (m?.merged && r?.kind === 'listener') notes.push({ code: 'envoy-merged-this-fix', values: { listener: r.name } });
+      if (g.changes.some((c) => c.kind === 'listener-buffer-limit')) notes.push({ code: 'listener-limit-pauses-upstream', values: {} });
       resources.push({
         fix: {
           flavor: 'envoy',

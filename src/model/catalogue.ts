@@ -429,7 +429,10 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     "the proxy's configuration names {policy} as the BackendTrafficPolicy of {route} and no other route: this merge patch sets only these fields in it and keeps everything else it sets (a second policy on the same route would be ignored)",
   ),
   note('remove-policy-field', 'the limit to lift is {field}: remove it from the policy that sets it (unset means unlimited)'),
-  note('listener-limit-pauses-upstream', "the listener's buffer limit is the downstream write watermark that pauses upstream reads"),
+  note(
+    'listener-limit-pauses-upstream',
+    "the listener's buffer limit is the downstream write watermark that pauses upstream reads (the cluster's does not move the pause): a larger one lets bursts up to it reach slow clients without a pause, and does not end the heartbeat closes of a client that stays slow, whose answers wait behind the unread bytes wherever they are buffered (measured: docs/lab.md)",
+  ),
   note('envoy-patch-policy-enable', 'EnvoyPatchPolicy is applied only when the EnvoyGateway configuration sets extensionApis.enableEnvoyPatchPolicy: true'),
   note(
     'alpn-http11-alternative',

@@ -55,21 +55,25 @@ describe('analyze: the reference incident', () => {
     assert.equal(ruledOut['circuit-breaker-saturation']?.cxOpen, 0);
   });
 
-  it('prints both policies: it patches the route-level BackendTrafficPolicy that wins, and adds a ClientTrafficPolicy', async () => {
+  it("the stall raises the listener's limit (a ClientTrafficPolicy); the keepalive patches the route-level BackendTrafficPolicy that wins", async () => {
     const { report } = await json(['analyze', INCIDENT]);
-    const fixes = report.rootCauses[0]?.fixes ?? [];
-    const btpFix = fixes.find((f) => f.target.startsWith('BackendTrafficPolicy'));
+    const stall = report.rootCauses[0]?.fixes ?? [];
+    // The cluster's limit does not move the pause (docs/lab.md): no BackendTrafficPolicy for the stall.
+    assert.ok(!stall.some((f) => f.target.startsWith('BackendTrafficPolicy')));
+    const fixes = [...stall, ...(report.rootCauses.find((r) => r.id === 'missing-tcp-keepalive')?.fixes ?? [])];
+    const btpFix = fixes.find((f) => f.target === 'BackendTrafficPolicy home/home-assistant-timeouts');
     assert.equal(btpFix?.target, 'BackendTrafficPolicy home/home-assistant-timeouts', 'the existing winner, not a second policy');
     const btp = parse(btpFix?.text ?? '{}');
     assert.equal(btp.kind, 'BackendTrafficPolicy');
     assert.deepEqual(btp.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'home-assistant-app' }]);
     assert.equal(btp.metadata.namespace, 'home');
     assert.deepEqual(btp.spec.timeout, { http: { requestTimeout: '0s' } }, 'its own fields kept');
-    assert.equal(btp.spec.connection.bufferLimit, '1Mi');
+    assert.equal(btp.spec.connection, undefined);
     assert.deepEqual(btp.spec.tcpKeepalive, { probes: 3, idleTime: '60s', interval: '20s' });
     const ctp = parse(fixes.find((f) => f.target.startsWith('ClientTrafficPolicy'))?.text ?? '{}');
     assert.deepEqual(ctp.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'eg', sectionName: 'https' }]);
     assert.equal(ctp.spec.connection.bufferLimit, '1Mi');
+    assert.ok(stall.some((f) => f.flavor === 'envoy' && f.target === 'listener home/eg/https'));
     assert.ok(fixes.some((f) => f.flavor === 'envoy' && f.target === `cluster ${HA}`));
   });
 

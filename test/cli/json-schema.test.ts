@@ -26,10 +26,10 @@ describe('docs/json-schema.json', () => {
   it('plain Envoy fixes carry the merged live resource, and a merged resource without its object is rejected', async () => {
     type Fix = { flavor: string; target: string; merged?: { kind: string; name: string; object?: Record<string, unknown>; diff: unknown[] } };
     const report = JSON.parse((await run(['analyze', 'samples/home-assistant-websocket-drops', '-o', 'json'])).stdout) as { rootCauses: Array<{ fixes: Fix[] }> };
-    const fix = report.rootCauses.flatMap((r) => r.fixes).find((f) => f.flavor === 'envoy' && f.target === 'cluster httproute/home/home-assistant-app/rule/0');
-    assert.equal(fix?.merged?.kind, 'cluster');
+    const fix = report.rootCauses.flatMap((r) => r.fixes).find((f) => f.flavor === 'envoy' && f.target === 'listener home/eg/https');
+    assert.equal(fix?.merged?.kind, 'listener');
     assert.equal(fix?.merged?.object?.per_connection_buffer_limit_bytes, 1_048_576);
-    assert.equal(fix?.merged?.object?.name, 'httproute/home/home-assistant-app/rule/0');
+    assert.equal(fix?.merged?.object?.name, 'home/eg/https');
     assert.ok(validate(report));
     delete fix?.merged?.object;
     assert.equal(validate(report), false);

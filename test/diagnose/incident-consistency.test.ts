@@ -164,7 +164,8 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
   it("what the stall's fix acts on backs the stall: the listener's low limit (the one that pauses) and its client side's bytes", () => {
     const stall = d.rootCauses.find((r) => r.id === 'flow-control-stall');
     const changed = stall?.changes.map((c) => ('listener' in c ? `listener ${c.listener}` : 'cluster' in c ? `cluster ${c.cluster}` : c.kind));
-    assert.deepEqual(changed, ['cluster httproute/home/home-assistant-app/rule/0', 'listener home/eg/https']);
+    // The listener's limit only: the cluster's does not move the pause (docs/lab.md).
+    assert.deepEqual(changed, ['listener home/eg/https']);
     for (const name of changed ?? []) {
       const [kind, entity] = name.split(' ');
       const low = d.findings.find((f) => f.code === 'websocket-buffer-limit-low' && f.entity.kind === kind && f.entity.name === entity);
@@ -191,10 +192,10 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
     const keepalive = d.rootCauses.find((r) => r.id === 'missing-tcp-keepalive');
     const eg = keepalive?.fixes.filter((f) => f.flavor === 'envoy-gateway') ?? [];
     assert.deepEqual(
-      eg.map((f) => f.target),
-      ['BackendTrafficPolicy home/home-assistant-timeouts', 'ClientTrafficPolicy home/eg-https-connection', 'BackendTrafficPolicy home/gateway-defaults'],
+      eg.map((f) => f.target).sort(),
+      ['BackendTrafficPolicy home/gateway-defaults', 'BackendTrafficPolicy home/home-assistant-timeouts', 'ClientTrafficPolicy home/eg-https-connection'],
     );
-    const defaults = eg[2];
+    const defaults = eg.find((f) => f.target === 'BackendTrafficPolicy home/gateway-defaults');
     assert.deepEqual(defaults?.liveDiff, { object: 'BackendTrafficPolicy home/gateway-defaults', changes: [] });
     assert.deepEqual(
       defaults?.notes.map((n) => n.code),

@@ -92,7 +92,7 @@ describe('--post slack and webhook, with --state FILE', () => {
     assert.match(stall.blocks[0]?.text?.text ?? '', /^:rotating_light: New: Flow-control stall/);
     assert.match(body, /`flow-control-stall` · \*ERROR\* · confidence high/);
     assert.match(body, /reads from upstream paused 1,242 times, resumed 1,221/, 'key numbers');
-    assert.match(body, /\*Fix \(Envoy Gateway\)\*: BackendTrafficPolicy home\/home-assistant-timeouts · `kubectl apply -f -`\n```apiVersion: gateway.envoyproxy.io\/v1alpha1\nkind: BackendTrafficPolicy\n[\s\S]*bufferLimit: 1Mi[\s\S]*```/);
+    assert.match(body, /\*Fix \(Envoy Gateway\)\*: ClientTrafficPolicy home\/eg-https-connection · `kubectl apply -f -`\n```apiVersion: gateway.envoyproxy.io\/v1alpha1\nkind: ClientTrafficPolicy\n[\s\S]*bufferLimit: 1Mi[\s\S]*```/);
     assert.ok(body.includes(`Docs: <${REPOSITORY_URL}/blob/v${pkg.version}/docs/findings/flow-control-stall.md|docs/findings/flow-control-stall.md>`), 'an absolute link to the docs of this version');
     for (const m of messages) for (const t of texts(m)) assert.ok(t.length <= 3000);
 

@@ -133,8 +133,9 @@ export const rule: DiagnosisRule = {
       });
 
       const entities: EntityRef[] = [{ kind: 'cluster', name: clusterName }];
+      // Only the listeners' limits: the lab measured that the cluster's does not move the pause (docs/lab.md), it
+      // only adds what a paused connection holds.
       const changes: FixChange[] = [];
-      if (cluster) changes.push({ kind: 'cluster-buffer-limit', cluster: cluster.name, bytes: proposedBufferLimit(cluster.bufferLimitBytes.value) });
       for (const listener of new Set(managers.map((m) => m.listener))) {
         entities.push({ kind: 'listener', name: listener.name });
         changes.push({ kind: 'listener-buffer-limit', listener: listener.name, bytes: proposedBufferLimit(listener.bufferLimitBytes.value) });
