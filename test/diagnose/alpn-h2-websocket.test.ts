@@ -69,6 +69,11 @@ describe('alpn-h2-websocket rule: HTTP/2 protocol errors in stats (extended CONN
       want: { score: 0.4, confidence: 'low', severity: 'warning', codes: ['h2-connect-protocol-errors', 'allow-connect-forwards-no-websocket-key'], windowProtocolErrors: null },
     },
     {
+      name: 'totals with one sample, a handful in thousands of HTTP/2 connections (broken clients): nothing named',
+      stats: { downstream_cx_http2_total: 18440, downstream_cx_protocol_error: 14 },
+      want: undefined,
+    },
+    {
       name: 'protocol errors without HTTP/2 connections (HTTP/1.1 clients): nothing named',
       stats: { downstream_cx_http2_total: 0, downstream_cx_protocol_error: 3 },
       later: { downstream_cx_http2_total: 0, downstream_cx_protocol_error: 7 },
