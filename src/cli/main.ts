@@ -24,7 +24,20 @@ export { removeTempDirsOnSignals } from '../collect/temp-dirs.ts';
 async function report(d: Diagnosis, o: ReportOptions & { forceExitZero?: boolean }, io: CliIO): Promise<number> {
   const policy = { failOn: o.failOn };
   const ctx = { now: new Date(), tool: TOOL };
-  if (o.output === 'json') io.stdout((await import('../report/json.ts')).renderJson(d, TOOL, policy));
+  if (o.output === 'json') {
+    // Written in pieces of about 1 MiB: a mesh's report is never held as one string.
+    let batch: string[] = [];
+    let length = 0;
+    for (const chunk of (await import('../report/json.ts')).renderJsonChunks(d, TOOL, policy)) {
+      batch.push(chunk);
+      length += chunk.length;
+      if (length < 1 << 20) continue;
+      io.stdout(batch.join(''));
+      batch = [];
+      length = 0;
+    }
+    if (batch.length > 0) io.stdout(batch.join(''));
+  }
   else if (o.output === 'markdown') io.stdout((await import('../report/markdown.ts')).renderMarkdown(d, ctx));
   else if (o.output === 'html') io.stdout((await import('../report/html.ts')).renderHtml(d, ctx));
   else {

@@ -62,5 +62,28 @@ function count(findings: Finding[], severity: Finding['severity']): number {
 
 /** Renders the JSON report as text. */
 export function renderJson(d: Diagnosis, tool: { name: string; version: string }, policy: ExitPolicy): string {
-  return `${JSON.stringify(jsonReport(d, tool, policy), null, 2)}\n`;
+  return [...renderJsonChunks(d, tool, policy)].join('');
+}
+
+/**
+ * The JSON report's text in pieces: the same bytes as `JSON.stringify(report, null, 2)` and a newline, with each
+ * element of its arrays (every finding, every root cause) stringified on its own. A mesh's report is hundreds of MB
+ * of text: as one string it doubles the command's memory, and it can outgrow the longest string V8 holds.
+ */
+export function* renderJsonChunks(d: Diagnosis, tool: { name: string; version: string }, policy: ExitPolicy): Generator<string> {
+  const report = jsonReport(d, tool, policy) as Record<string, unknown>;
+  // Nested text moved in by `depth` levels: JSON.stringify escapes newlines inside strings, so every newline is layout.
+  const indent = (text: string, depth: number) => text.replace(/\n/g, `\n${'  '.repeat(depth)}`);
+  const keys = Object.keys(report).filter((k) => report[k] !== undefined);
+  yield '{\n';
+  for (const [i, key] of keys.entries()) {
+    const value = report[key];
+    const comma = i < keys.length - 1 ? ',' : '';
+    if (Array.isArray(value) && value.length > 0) {
+      yield `  ${JSON.stringify(key)}: [\n`;
+      for (const [j, item] of value.entries()) yield `    ${indent(JSON.stringify(item, null, 2) ?? 'null', 2)}${j < value.length - 1 ? ',' : ''}\n`;
+      yield `  ]${comma}\n`;
+    } else yield `  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), 1)}${comma}\n`;
+  }
+  yield '}\n';
 }

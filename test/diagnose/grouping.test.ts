@@ -8,7 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { diagnose, groupMechanisms, MAX_APART } from '../../src/diagnose/diagnose.ts';
 import type { Diagnosed } from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
-import { jsonReport } from '../../src/report/json.ts';
+import { jsonReport, renderJson, renderJsonChunks } from '../../src/report/json.ts';
 import { MAX_FIXES_PER_FLAVOR, MAX_LISTED, renderTable } from '../../src/report/table.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, routeConfig } from '../helpers/snapshot.ts';
 import { ROOT } from '../helpers/cli.ts';
@@ -145,6 +145,16 @@ describe('the table summarises long lists; the JSON report keeps them', () => {
     assert.equal((stall.match(/^ {3}Fix \(Envoy Gateway\)/gm) ?? []).length, MAX_FIXES_PER_FLAVOR);
     const fixes = stallsOf(d)[0]?.fixes.length ?? 0;
     assert.match(stall, new RegExp(`\\.\\.\\. and ${fixes - 2 * MAX_FIXES_PER_FLAVOR} more fix objects`));
+  });
+
+  it('the JSON report is written in pieces, one per finding and root cause, the same bytes as one JSON.stringify', async () => {
+    const tool = { name: 'envoy-doctor', version: '0.0.0-test' };
+    for (const d of [await diagnose([mesh(12)]), await diagnose([mesh(0, 1)]), { snapshots: [], findings: [], rootCauses: [], notCollected: [] }]) {
+      const whole = `${JSON.stringify(jsonReport(d, tool, { failOn: 'error' }), null, 2)}\n`;
+      assert.equal(renderJson(d, tool, { failOn: 'error' }), whole);
+      const pieces = [...renderJsonChunks(d, tool, { failOn: 'error' })];
+      assert.ok(pieces.length >= d.findings.length + d.rootCauses.length);
+    }
   });
 
   it('the grouped report matches docs/json-schema.json', async () => {
