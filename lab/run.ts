@@ -118,7 +118,7 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
   const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, log: (l) => log(`${nameOf(s)} ${env.envoyVersion}: ${l}`), egctl: egctl.egctl };
   try {
     const failing = await s.failing(ctx);
-    const f = await runOnce(s, ctx, env, failing, 'failing', values.record && env.envoyVersion === versions[versions.length - 1]);
+    const f = await runOnce(s, ctx, env, failing, 'failing', values.record && env.envoyVersion === ENVOY_VERSIONS[ENVOY_VERSIONS.length - 1]);
     measured.failing = f.observation.measured;
     result.reproduced = f.observation.failed;
     const live = namedFirst(s, f.live);

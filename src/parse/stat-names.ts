@@ -21,10 +21,10 @@ export interface KnownEntities {
 const STAT_TAIL: Record<StatEntityKind, RegExp> = {
   cluster:
     /^(?:upstream_\w+|lb_\w+|membership_\w+|update_\w+|assignment_\w+|circuit_breakers\.(?:default|high)\.\w+|outlier_detection\.\w+|health_check\.\w+|ssl\..+|(?:internal|external|canary)\.upstream_\w+|zone\..+\.\w+|http[123]\.\w+|default\.total_match_count|bind_errors|max_host_weight|version|original_dst_host_invalid|init_fetch_timeout|retry_or_shadow_abandoned|client_ssl_socket_factory\.\w+|warming_state|upstream_internal_redirect_\w+)$/,
-  http: /^(?:downstream_\w+|rq_\w+|no_route|no_cluster|rs_too_large|passthrough_internal_redirect_\w+|user_agent\.\w+\.downstream_\w+|rds\..+|tracing\.\w+|router\.\w+|http1\.\w+|http2\.\w+)$/,
+  http: /^(?:downstream_\w+|rq_\w+|no_route|no_cluster|rs_too_large|passthrough_internal_redirect_\w+|user_agent\.\w+\.downstream_\w+|rds\..+|tracing\.\w+|router\.\w+|http1\.\w+|http2\.\w+|health_check\.\w+)$/,
   listener:
     /^(?:downstream_\w+|no_filter_chain_match|extension_config_missing|network_extension_config_missing|connections_accepted_per_socket_event|http\..+\.\w+|server_ssl_socket_factory\.\w+|ssl\..+|worker_\d+\.\w+|no_certificate)$/,
-  tcp: /^(?:downstream_\w+|upstream_\w+|idle_timeout|max_downstream_connection_duration|on_demand_\w+|early_data_\w+)$/,
+  tcp: /^(?:downstream_\w+|upstream_\w+|idle_timeout|max_downstream_connection_duration|on_demand_\w+|early_data_\w+|route_delayed_total)$/,
 };
 
 /** The prefix of each entity kind's stat names. */
