@@ -66,24 +66,42 @@ export function renderJson(d: Diagnosis, tool: { name: string; version: string }
 }
 
 /**
- * The JSON report's text in pieces: the same bytes as `JSON.stringify(report, null, 2)` and a newline, with each
- * element of its arrays (every finding, every root cause) stringified on its own. A mesh's report is hundreds of MB
- * of text: as one string it doubles the command's memory, and it can outgrow the longest string V8 holds.
+ * The JSON report's text in pieces: the same bytes as `JSON.stringify(report, null, 2)` and a newline, down to each
+ * finding, each root cause's fix objects, findings and entities, each stringified on its own. A mesh's report is
+ * hundreds of MB of text, most of it in the fixes of a few grouped root causes: as one string it doubles the
+ * command's memory, and it can outgrow the longest string V8 holds.
  */
 export function* renderJsonChunks(d: Diagnosis, tool: { name: string; version: string }, policy: ExitPolicy): Generator<string> {
-  const report = jsonReport(d, tool, policy) as Record<string, unknown>;
-  // Nested text moved in by `depth` levels: JSON.stringify escapes newlines inside strings, so every newline is layout.
-  const indent = (text: string, depth: number) => text.replace(/\n/g, `\n${'  '.repeat(depth)}`);
-  const keys = Object.keys(report).filter((k) => report[k] !== undefined);
-  yield '{\n';
-  for (const [i, key] of keys.entries()) {
-    const value = report[key];
-    const comma = i < keys.length - 1 ? ',' : '';
-    if (Array.isArray(value) && value.length > 0) {
-      yield `  ${JSON.stringify(key)}: [\n`;
-      for (const [j, item] of value.entries()) yield `    ${indent(JSON.stringify(item, null, 2) ?? 'null', 2)}${j < value.length - 1 ? ',' : ''}\n`;
-      yield `  ]${comma}\n`;
-    } else yield `  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), 1)}${comma}\n`;
+  // Levels: the report, its arrays, their elements (a root cause), their arrays (its fixes); below, whole values.
+  yield* pieces(jsonReport(d, tool, policy), 0, 4);
+  yield '\n';
+}
+
+/** `JSON.stringify(value, null, 2)` at nesting `depth`, in pieces down to `levels` levels of objects and arrays. */
+function* pieces(value: unknown, depth: number, levels: number): Generator<string> {
+  if (levels === 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    // JSON.stringify escapes newlines inside strings: every newline is layout, moved in by the depth.
+    yield (JSON.stringify(value, null, 2) ?? 'null').replace(/\n/g, `\n${'  '.repeat(depth)}`);
+    return;
   }
-  yield '}\n';
+  const pad = '  '.repeat(depth);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return yield '[]';
+    yield '[';
+    for (const [i, item] of value.entries()) {
+      yield `\n${pad}  `;
+      yield* pieces(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, depth + 1, levels - 1);
+      if (i < value.length - 1) yield ',';
+    }
+    return yield `\n${pad}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
+  if (entries.length === 0) return yield '{}';
+  yield '{';
+  for (const [i, [key, v]] of entries.entries()) {
+    yield `\n${pad}  ${JSON.stringify(key)}: `;
+    yield* pieces(v, depth + 1, levels - 1);
+    if (i < entries.length - 1) yield ',';
+  }
+  yield `\n${pad}}`;
 }
