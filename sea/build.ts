@@ -2,8 +2,7 @@
 // applications (https://nodejs.org/api/single-executable-applications.html), and what a release publishes of it.
 //
 //   1. esbuild bundles sea/entry.ts and everything it imports, from src/ and node_modules, into one CommonJS script
-//      (a SEA runs CommonJS in Node.js 24). The analyzers, which src/analyzers/index.ts finds by listing its folder,
-//      are listed here instead, at build time.
+//      (a SEA runs CommonJS in Node.js 24).
 //   2. Node.js turns the script and the files the modules read (package.json, the docs pages) into a preparation
 //      blob, with a code cache for a faster start.
 //   3. postject writes the blob into a copy of the Node.js binary that runs this script: the `node` devDependency,
@@ -22,9 +21,9 @@
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { create as createTar } from 'tar';
 import { REPOSITORY_URL } from '../src/report/links.ts';
 import { SEA_MODULE_URL } from './root.ts';
@@ -45,34 +44,6 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { na
 export function archiveName(version: string): string {
   return `envoy-doctor-${version}-${PLATFORM}.tar.gz`;
 }
-
-/** src/analyzers/index.ts lists its folder when it runs; the bundle has no folder, so the list is made here. */
-const analyzersListed: Plugin = {
-  name: 'analyzers-listed',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]analyzers[\\/]index\.ts$/ }, (args) => {
-      const dir = dirname(args.path);
-      const ids = readdirSync(dir)
-        .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && f !== 'analyzer.ts')
-        .map((f) => f.slice(0, -3))
-        .sort();
-      // The same exports and checks as index.ts, over modules the bundler can see.
-      const contents = `
-const MODULES = { ${ids.map((id) => `${JSON.stringify(id)}: () => import(${JSON.stringify(`./${id}.ts`)})`).join(', ')} };
-export function analyzerFiles() { return Object.keys(MODULES); }
-let loaded;
-export function loadAnalyzers() {
-  loaded ??= Promise.all(analyzerFiles().map(async (id) => {
-    const mod = await MODULES[id]();
-    if (!mod.meta || typeof mod.analyze !== 'function' || mod.meta.id !== id) throw new Error('analyzer ' + id + ' must export meta (with id "' + id + '") and analyze');
-    return { meta: mod.meta, analyze: mod.analyze };
-  }));
-  return loaded;
-}`;
-      return { contents, loader: 'js', resolveDir: dir };
-    });
-  },
-};
 
 /** The files the bundled modules read under their root, by asset key: package.json (trimmed) and the docs pages. */
 function assets(): Record<string, string> {
@@ -128,7 +99,6 @@ async function main(): Promise<void> {
     format: 'cjs',
     target: `node${process.versions.node.split('.')[0]}`,
     define: { 'import.meta.url': JSON.stringify(SEA_MODULE_URL) },
-    plugins: [analyzersListed],
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',

@@ -2,19 +2,33 @@
 // id unique and documented; every shipped root cause has a rule; every finding code an analyzer emits is catalogued.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { analyzerFiles, loadAnalyzers } from '../src/analyzers/index.ts';
+import type { Analyzer } from '../src/analyzers/analyzer.ts';
+import { loadAnalyzers } from '../src/analyzers/index.ts';
 import { RULES } from '../src/diagnose/rules/index.ts';
 import { CATALOGUE } from '../src/model/catalogue.ts';
 
 const root = new URL('../', import.meta.url);
 const exists = (path: string) => existsSync(new URL(path, root));
 
+/** The analyzer module files of src/analyzers (all but the registry and the contract), by file name without .ts. */
+function analyzerFiles(): string[] {
+  return readdirSync(new URL('src/analyzers/', root))
+    .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && f !== 'analyzer.ts')
+    .map((f) => f.slice(0, -'.ts'.length))
+    .sort();
+}
+
 describe('analyzer conventions', async () => {
   const analyzers = await loadAnalyzers();
-  it('every analyzer file is loaded, and its id is its file name', () => {
+  it('every analyzer file is registered, and its id is its file name', async () => {
     assert.deepEqual(analyzers.map((a) => a.meta.id).sort(), analyzerFiles());
+    for (const id of analyzerFiles()) {
+      const mod = (await import(new URL(`src/analyzers/${id}.ts`, root).href)) as Analyzer;
+      assert.equal(mod.meta.id, id, `src/analyzers/${id}.ts exports meta with id "${id}"`);
+      assert.ok(analyzers.some((a) => a.meta === mod.meta), `${id} is listed in src/analyzers/index.ts`);
+    }
   });
   it('analyzer ids are unique', () => {
     const ids = analyzers.map((a) => a.meta.id);
