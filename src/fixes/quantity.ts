@@ -1,4 +1,5 @@
-// Kubernetes resource quantities for byte sizes, as users write them (`1Mi`, `64Ki`).
+// Kubernetes resource quantities for byte sizes, as users write them (`1Mi`, `64Ki`), and durations as the
+// Gateway API and Istio objects take them (`600s`, `250ms`).
 
 /** A byte count as a Kubernetes quantity: `1Mi`, `512Ki`, or plain bytes. */
 export function quantity(bytes: number): string {
@@ -50,4 +51,9 @@ export function crdDuration(ms: number): string {
     if (unit === 'h' && n === MAX_UNIT) break;
   }
   return parts.join('');
+}
+
+/** A Gateway API duration for a number of milliseconds: `600s`, `250ms`. */
+export function gatewayDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

@@ -36,8 +36,3 @@ export function parseDurationMs(text: string): number | undefined {
 function finite(ms: number): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
-
-/** A Gateway API duration for a number of milliseconds: `600s`, `250ms`. */
-export function gatewayDuration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
