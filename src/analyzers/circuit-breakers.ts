@@ -10,9 +10,8 @@
 
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Cluster, Snapshot } from '../model/snapshot.ts';
-import { delta, latestSample, stat } from '../model/stats-view.ts';
+import { delta, latestSample, stat, statKey } from '../model/stats-view.ts';
 import { clusterNameOfStat, managersForCluster, webSocketClusters } from '../model/topology.ts';
-import { statKey } from '../parse/stat-names.ts';
 import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {

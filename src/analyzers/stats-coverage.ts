@@ -17,9 +17,8 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { describeMatcher, evaluateMatcher, unevaluablePatterns } from '../model/stats-config.ts';
-import { entityStats, latestSample, type StatScope } from '../model/stats-view.ts';
+import { entityStats, latestSample, type StatScope, statKey } from '../model/stats-view.ts';
 import { webSocketClusters, webSocketListeners } from '../model/topology.ts';
-import { statKey } from '../parse/stat-names.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {

@@ -10,7 +10,8 @@ import { NEEDED_FAMILIES } from '../analyzers/stats-coverage.ts';
 import { CORE_STATS } from '../analyzers/stats-samples.ts';
 import { isComparedCounter } from '../parse/counters-reset.ts';
 import type { KeptStats } from '../parse/stats-builder.ts';
-import { type StatEntityKind, statKey } from '../parse/stat-names.ts';
+import { statKey } from '../model/stats-view.ts';
+import type { StatEntityKind } from '../parse/stat-names.ts';
 import { VERIFY } from '../report/verify.ts';
 
 /** Stats read per entity family, as Envoy names them after the entity (`circuit_breakers.default.cx_open`). */

@@ -5,9 +5,8 @@
 
 import type { EntityRef, EvidenceValue, HypothesisCheck } from '../model/finding.ts';
 import type { Cluster, Snapshot } from '../model/snapshot.ts';
-import { stat, type StatScope } from '../model/stats-view.ts';
+import { stat, type StatScope, statKey } from '../model/stats-view.ts';
 import type { PlacedConnectionManager } from '../model/topology.ts';
-import { statKey } from '../parse/stat-names.ts';
 
 interface StatProbe {
   scope: StatScope;

@@ -6,6 +6,11 @@ import type { Snapshot, StatsSample } from './snapshot.ts';
 /** The entity families stats are keyed by. */
 export type StatScope = 'cluster' | 'http' | 'listener' | 'tcp';
 
+/** Folds a stat tail to the key stats are kept by (`circuit_breakers.default.cx_open` to `circuit_breakers_default_cx_open`), the same whatever the input format. */
+export function statKey(tail: string): string {
+  return tail.includes('.') ? tail.replace(/\./g, '_') : tail;
+}
+
 /** The per-entity stats of one family in a sample. */
 export function entityStats(sample: StatsSample, scope: StatScope): Map<string, Map<string, number>> {
   switch (scope) {

@@ -5,7 +5,7 @@
 // source/server/listener_stats.h (listener), source/common/tcp_proxy/tcp_proxy.h (tcp);
 // tag extraction: source/common/config/well_known_names.cc.
 
-import type { StatScope } from '../model/stats-view.ts';
+import { type StatScope, statKey } from '../model/stats-view.ts';
 
 /** The kinds of entity whose stats analyzers read. */
 export type StatEntityKind = StatScope;
@@ -43,11 +43,6 @@ export interface SplitName {
   entity: string;
   /** The stat within the entity, dots folded to underscores (`circuit_breakers_default_cx_open`). */
   stat: string;
-}
-
-/** Folds a stat tail to the key used in the model, the same whatever the input format. */
-export function statKey(tail: string): string {
-  return tail.includes('.') ? tail.replace(/\./g, '_') : tail;
 }
 
 /** Splits `cluster.<name>.<stat>`-style names; undefined for stats of other families. */

@@ -1,9 +1,9 @@
 // Accumulates stats from any of Envoy's three /stats formats into one entity-keyed sample.
 
 import type { Histogram, StatsSample } from '../model/snapshot.ts';
-import { entityStats } from '../model/stats-view.ts';
+import { entityStats, statKey } from '../model/stats-view.ts';
 import { ListedInOrder } from './listed-in-order.ts';
-import { type KnownEntities, type SplitName, type StatEntityKind, STAT_PREFIX, splitStatName, statKey, statTailFits } from './stat-names.ts';
+import { type KnownEntities, type SplitName, type StatEntityKind, STAT_PREFIX, splitStatName, statTailFits } from './stat-names.ts';
 
 /** Key of a histogram in `StatsSample.histograms`: `<kind>|<entity>|<stat>`, or `other|<full name>`. */
 export function histogramKey(kind: StatEntityKind | 'other', entity: string, stat: string): string {

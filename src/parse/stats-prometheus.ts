@@ -11,7 +11,8 @@ import { plainDecimal } from './decimal.ts';
 import { ListedInOrder } from './listed-in-order.ts';
 import { eachLine, type RejectedLine, rejectedLine } from './lines.ts';
 import { histogramKey, type StatsBuilder } from './stats-builder.ts';
-import { type StatEntityKind, statKey } from './stat-names.ts';
+import { statKey } from '../model/stats-view.ts';
+import type { StatEntityKind } from './stat-names.ts';
 
 const ENTITY_FAMILIES: Array<{ prefix: string; kind: StatEntityKind; labels: string[] }> = [
   { prefix: 'envoy_cluster_', kind: 'cluster', labels: ['envoy_cluster_name', 'cluster_name'] },

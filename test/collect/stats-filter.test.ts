@@ -10,7 +10,7 @@ import { neededStats, statsFilter } from '../../src/collect/stats-filter.ts';
 import { loadOffline } from '../../src/collect/files.ts';
 import { diagnose, type Diagnosis } from '../../src/diagnose/diagnose.ts';
 import type { Snapshot, StatsSample } from '../../src/model/snapshot.ts';
-import { statKey } from '../../src/parse/stat-names.ts';
+import { statKey } from '../../src/model/stats-view.ts';
 import { filterStats } from '../helpers/admin-server.ts';
 import { ROOT } from '../helpers/cli.ts';
 

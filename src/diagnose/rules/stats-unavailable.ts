@@ -9,10 +9,9 @@
 
 import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { stat } from '../../model/stats-view.ts';
+import { stat, statKey } from '../../model/stats-view.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { NEEDED_FAMILIES } from '../../analyzers/stats-coverage.ts';
-import { statKey } from '../../parse/stat-names.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
 import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
 
