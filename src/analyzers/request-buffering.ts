@@ -7,7 +7,7 @@
 // (http_connection_manager.proto HttpFilter.disabled).
 
 import type { Finding } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import { BUFFER_FILTER, type Snapshot } from '../model/snapshot.ts';
 import { servedRoutes, upgradesOn } from '../model/topology.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
@@ -18,9 +18,6 @@ export const meta: AnalyzerMeta = {
   emits: ['websocket-route-buffers-requests'],
   docs: 'docs/analyzers/request-buffering.md',
 };
-
-/** Envoy's buffer filter. */
-export const BUFFER_FILTER = 'envoy.filters.http.buffer';
 
 export function analyze(s: Snapshot): Finding[] {
   const findings: Finding[] = [];

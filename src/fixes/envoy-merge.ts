@@ -16,8 +16,8 @@
 // Field names follow the live object's spelling (Envoy's admin prints snake_case, egctl camelCase; Envoy reads both).
 
 import { compareVersions } from '../analyzers/upgrade-route-timeouts.ts';
-import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import type { FixChange } from '../model/finding.ts';
+import { BUFFER_FILTER } from '../model/snapshot.ts';
 import { protoDuration } from './changes.ts';
 
 type Obj = Record<string, unknown>;

@@ -9,9 +9,8 @@
 
 import { stringify } from 'yaml';
 import type { Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
-import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import { liveResource } from '../model/live-resources.ts';
-import type { Cluster, Listener, Route, Snapshot } from '../model/snapshot.ts';
+import { BUFFER_FILTER, type Cluster, type Listener, type Route, type Snapshot } from '../model/snapshot.ts';
 import { routeByName } from '../model/topology.ts';
 import { changeTarget, deepMerge, protoDuration } from './changes.ts';
 import {

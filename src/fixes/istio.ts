@@ -16,11 +16,10 @@
 
 import { stringify } from 'yaml';
 import type { Explanation, FixChange } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import { BUFFER_FILTER, type Snapshot } from '../model/snapshot.ts';
 import { liveResource } from '../model/live-resources.ts';
 import { routeByName } from '../model/topology.ts';
 import { deepMerge, protoDuration } from './changes.ts';
-import { BUFFER_FILTER } from '../analyzers/request-buffering.ts';
 import { BUFFER_PER_ROUTE } from './envoy.ts';
 import { gatewayDuration } from './quantity.ts';
 import { hasListenerTcpKeepalive, HTTP_PROTOCOL_OPTIONS } from './envoy-merge.ts';

@@ -96,6 +96,9 @@ export interface ConnectionManager {
   addUserAgent: boolean;
 }
 
+/** Envoy's buffer filter, as `ConnectionManager.httpFilters` names it. */
+export const BUFFER_FILTER = 'envoy.filters.http.buffer';
+
 /** TCP proxy settings of one filter chain (`envoy.filters.network.tcp_proxy`). */
 export interface TcpProxy {
   statPrefix: string;
