@@ -10,6 +10,7 @@
 // disableRouteTimeoutForWebsocketUpgrade): it can fail slow handshakes with 504 (flag UT, upstream_rq_timeout) but
 // does not end an established session. Default route timeout: 15 s (envoy/config/route/v3/route_components.proto).
 
+import { compareVersions } from '../model/envoy-version.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, stat } from '../model/stats-view.ts';
@@ -29,19 +30,6 @@ export const ROUTE_TIMEOUT_ON_UPGRADE_SINCE = '1.36.0';
 
 /** What a route `timeout` covers on an upgraded request: the handshake only, nothing, or unknown (no version). */
 export type RouteTimeoutOnUpgrade = 'upgrade-handshake' | 'not-applied' | 'unknown';
-
-/** Compares dotted versions numerically (`1.36.0` > `1.9.3`); undefined when either is not `x.y[.z]`. */
-export function compareVersions(a: string, b: string): number | undefined {
-  const parse = (v: string) => (/^\d+(\.\d+){1,2}$/.test(v) ? v.split('.').map(Number) : undefined);
-  const x = parse(a);
-  const y = parse(b);
-  if (!x || !y) return undefined;
-  for (let i = 0; i < 3; i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
-}
 
 /** What the route timeout does to upgrades on this Envoy version. */
 export function routeTimeoutOnUpgrade(envoyVersion: string | undefined): RouteTimeoutOnUpgrade {

@@ -15,7 +15,7 @@
 //   `config` Struct), route fields into the route entry's RouteAction.
 // Field names follow the live object's spelling (Envoy's admin prints snake_case, egctl camelCase; Envoy reads both).
 
-import { compareVersions } from '../analyzers/upgrade-route-timeouts.ts';
+import { compareVersions } from '../model/envoy-version.ts';
 import type { FixChange } from '../model/finding.ts';
 import { BUFFER_FILTER } from '../model/snapshot.ts';
 import { protoDuration } from './changes.ts';

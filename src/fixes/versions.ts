@@ -8,7 +8,7 @@
 // ["envoy-gateway"].policies`, >= 1.7) or resources (>= 1.1), and live policies holding a field the API server
 // would have pruned from an older CRD.
 
-import { compareVersions } from '../analyzers/upgrade-route-timeouts.ts';
+import { compareVersions } from '../model/envoy-version.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
 import { liveText } from '../model/live-resources.ts';
 import type { Snapshot } from '../model/snapshot.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyze, compareVersions, routeTimeoutOnUpgrade } from '../../src/analyzers/upgrade-route-timeouts.ts';
+import { analyze, routeTimeoutOnUpgrade } from '../../src/analyzers/upgrade-route-timeouts.ts';
+import { compareVersions } from '../../src/model/envoy-version.ts';
 import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
 import { clusterStats, type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
