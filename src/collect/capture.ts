@@ -6,10 +6,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import type { FleetDiagnosis } from '../diagnose/diagnose.ts';
 import type { AccessLog } from '../model/access-log.ts';
 import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
@@ -71,6 +70,14 @@ function notCollected(target: LiveTarget, reason: string) {
   return { id: target.id, ...(target.namespace !== undefined ? { namespace: target.namespace } : {}), reason };
 }
 
+/** What takes each proxy's snapshot as it is read, or the reason it was not (the diagnosis of a run, given by cli). */
+export interface SnapshotConsumer {
+  /** Takes one proxy's snapshot; it may let go of it afterwards. */
+  add(snapshot: Snapshot, order: number): void;
+  /** Records a proxy that could not be read or parsed. */
+  skip(proxy: NotCollected, order: number): void;
+}
+
 /** A sink that diagnoses live proxies, with a hook to watch each proxy's parse begin and end. */
 export interface DiagnosisSink extends LiveSink {
   /** Removes the temporary directory first stats samples wait in. */
@@ -87,7 +94,7 @@ export const WAITING_IN_MEMORY_BYTES = 32 * 1024 * 1024;
  * into the parsers, and dropped with the slot. `observe` sees each proxy's parse start (`hold`) and end (`release`).
  */
 export async function diagnosisSink(
-  run: FleetDiagnosis,
+  run: SnapshotConsumer,
   context: LiveContext = {},
   observe?: (event: 'hold' | 'release', target: LiveTarget) => void,
   waitingBytes = WAITING_IN_MEMORY_BYTES,
