@@ -65,7 +65,6 @@ const KNOWN_LEAKS: readonly string[] = [
   "diagnose/rules/connection-max-duration.ts -> analyzers/idle-timeouts.ts (an analyzer's module is imported only by the registry)",
   "diagnose/rules/stats-unavailable.ts -> analyzers/stats-coverage.ts (an analyzer's module is imported only by the registry)",
   "diagnose/rules/stream-idle-timeout.ts -> analyzers/idle-timeouts.ts (an analyzer's module is imported only by the registry)",
-  'model/catalogue.ts -> fixes/fix-notes.ts (model may not import fixes)',
   'notify/state.ts -> collect/kubernetes.ts (notify may not import collect)',
   'parse/snapshot.ts -> collect/stats-filter.ts (parse may not import collect)',
 ];

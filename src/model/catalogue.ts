@@ -3,7 +3,7 @@
 // `{name}` placeholders are filled from a finding's evidence, `{name|one|many}` picks the words that agree with
 // its number, and `[?...]` is left out when a value it names was not measured (src/report/format.ts).
 
-import { FIX_NOTES } from '../fixes/fix-notes.ts';
+import { FIX_NOTES } from './fix-notes.ts';
 
 /** A catalogue entry's kind. */
 export type EntryKind = 'finding' | 'root-cause' | 'explanation' | 'note';

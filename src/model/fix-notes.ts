@@ -1,7 +1,7 @@
-// Catalogue entries for the coded notes the fix renderers attach to rendered fixes (kind `note`), kept beside the
-// renderers that emit them; src/model/catalogue.ts lists them with the rest of the catalogue.
+// Catalogue entries for the coded notes the fix renderers (src/fixes) attach to rendered fixes (kind `note`);
+// src/model/catalogue.ts lists them with the rest of the catalogue.
 
-import type { CatalogueEntry } from '../model/catalogue.ts';
+import type { CatalogueEntry } from './catalogue.ts';
 
 const note = (id: string, message: string): CatalogueEntry => ({ id, kind: 'note', status: 'active', title: id, message });
 
