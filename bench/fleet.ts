@@ -110,11 +110,11 @@ async function serve(n: number): Promise<void> {
 
 async function run(specFile: string): Promise<void> {
   const pods = JSON.parse(readFileSync(specFile, 'utf8')) as FleetPod[];
-  const [{ diagnosisSink }, { collectAll }, { DIAGNOSE_READS }, { FleetDiagnosis }, { renderJson }] = await Promise.all([
+  const [{ diagnosisSink }, { collectAll }, { DIAGNOSE_READS }, { startDiagnosis }, { renderJson }] = await Promise.all([
     import('../src/collect/capture.ts'),
     import('../src/collect/live.ts'),
     import('../src/cli/live.ts'),
-    import('../src/diagnose/diagnose.ts'),
+    import('../src/cli/diagnosis.ts'),
     import('../src/report/json.ts'),
   ]);
   gc();
@@ -125,7 +125,7 @@ async function run(specFile: string): Promise<void> {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, 50);
   const started = performance.now();
-  const fleet = await FleetDiagnosis.start('summary');
+  const fleet = await startDiagnosis('summary');
   const sink = await diagnosisSink(fleet);
   const targets = pods.map((p) => ({ id: p.id, namespace: 'fleet', owner: p.owner, admin: p.url, open: async () => ({ base: p.url, close: async () => undefined }) }));
   try {

@@ -22,7 +22,7 @@ import { loadAnalyzers } from '../src/analyzers/index.ts';
 import { main } from '../src/cli/main.ts';
 import { inputChunks } from '../src/collect/read-input.ts';
 import { keptStats } from '../src/collect/stats-filter.ts';
-import { diagnose } from '../src/diagnose/diagnose.ts';
+import { diagnose } from '../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../src/parse/assemble.ts';
 import { parseConfigDocument } from '../src/parse/config-document.ts';
 import { parseConfigDumpChunks } from '../src/parse/config-stream.ts';

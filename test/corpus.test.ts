@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inputChunks } from '../src/collect/read-input.ts';
-import { diagnose } from '../src/diagnose/diagnose.ts';
+import { diagnose } from '../src/cli/diagnosis.ts';
 import { assembleSnapshot } from '../src/parse/assemble.ts';
 import { parseConfigDocument } from '../src/parse/config-document.ts';
 import { detectKind } from '../src/parse/detect.ts';

@@ -60,7 +60,6 @@ const KNOWN_LEAKS: readonly string[] = [
   'collect/stats-filter.ts -> analyzers/stats-coverage.ts (collect may not import analyzers)',
   'collect/stats-filter.ts -> analyzers/stats-samples.ts (collect may not import analyzers)',
   'collect/stats-filter.ts -> report/verify.ts (collect may not import report)',
-  'diagnose/diagnose.ts -> fixes/plan.ts (diagnose may not import fixes)',
   "diagnose/rules/alpn-h2-websocket.ts -> analyzers/websocket-alpn.ts (an analyzer's module is imported only by the registry)",
   "diagnose/rules/connection-max-duration.ts -> analyzers/idle-timeouts.ts (an analyzer's module is imported only by the registry)",
   "diagnose/rules/stats-unavailable.ts -> analyzers/stats-coverage.ts (an analyzer's module is imported only by the registry)",

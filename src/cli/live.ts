@@ -7,7 +7,8 @@ import { kubernetesTargets, loadKubeConfig, readGatewayObjects } from '../collec
 import { collectAll, type LiveSink, type LiveTarget, type ProgressEvent, type ReadPlan, type TargetOutcome } from '../collect/live.ts';
 import { readManifests } from '../collect/manifests.ts';
 import { statsFilter } from '../collect/stats-filter.ts';
-import { type Diagnosis, FleetDiagnosis } from '../diagnose/diagnose.ts';
+import type { Diagnosis } from '../diagnose/diagnose.ts';
+import { startDiagnosis } from './diagnosis.ts';
 import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
 import { UsageError } from '../parse/input-error.ts';
 import type { CliIO } from './io.ts';
@@ -97,7 +98,7 @@ export async function diagnoseLive(targets: string[], o: LiveCliOptions & { mani
     if (!plan.kubernetes) throw new UsageError('--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them');
     manifests = await readManifests(o.manifests);
   }
-  const run = await FleetDiagnosis.start('summary');
+  const run = await startDiagnosis('summary');
   const sink = await diagnosisSink(run, { ...(plan.kubernetes ? { kubernetes: plan.kubernetes } : {}), ...(manifests ? { manifests } : {}) });
   try {
     await collectLive(plan, o, io, sink, DIAGNOSE_READS);

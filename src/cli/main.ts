@@ -80,10 +80,10 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   if (o.accessLog !== undefined) inputs.accessLog = o.accessLog;
   if (o.interval !== undefined) inputs.intervalMs = o.interval;
   if (o.pod !== undefined) inputs.pod = o.pod;
-  const [{ loadOffline }, { readManifests }, { FleetDiagnosis }] = await Promise.all([import('../collect/files.ts'), import('../collect/manifests.ts'), import('../diagnose/diagnose.ts')]);
+  const [{ loadOffline }, { readManifests }, { startDiagnosis }] = await Promise.all([import('../collect/files.ts'), import('../collect/manifests.ts'), import('./diagnosis.ts')]);
   // Proxies are diagnosed as they are read, so a bundle of many is never held whole.
   const manifests = o.manifests !== undefined ? await readManifests(o.manifests) : undefined;
-  const run = await FleetDiagnosis.start('summary');
+  const run = await startDiagnosis('summary');
   let order = 0;
   let comparable = 0;
   const add = (s: Snapshot) => {

@@ -1,8 +1,7 @@
-// The offline pipeline after parsing: run every analyzer on every snapshot, combine findings into ranked
-// root causes, and attach the fixes.
+// The offline pipeline after parsing: run every analyzer on every snapshot and combine findings into ranked
+// root causes; the fixes are attached by the renderer the caller passes in (src/cli/diagnosis.ts composes both).
 
 import { loadAnalyzers } from '../analyzers/index.ts';
-import { attachFixes } from '../fixes/plan.ts';
 import { type Diagnosed, type Finding, type RootCause, severityRank } from '../model/finding.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { Cluster, Flavor, NotCollected, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
@@ -304,6 +303,9 @@ export function summarizeSnapshot(s: Snapshot, rootCauses: readonly RootCause[])
 /** How much of each snapshot a run keeps: the snapshot itself, or its summary. */
 export type Keep = 'snapshot' | 'summary';
 
+/** Renders the fixes of one snapshot's root causes together and attaches them (src/fixes/plan.ts). */
+export type AttachFixes = (snapshot: Snapshot, diagnosed: Diagnosed[]) => RootCause[];
+
 /**
  * A diagnosis built one proxy at a time: each snapshot is analyzed, its root causes merged with those of the
  * proxies before it, and only its findings, merged root causes and what `keep` says stay. Results are the same
@@ -311,6 +313,7 @@ export type Keep = 'snapshot' | 'summary';
  */
 export class FleetDiagnosis {
   private readonly analyzers: Analyzer[];
+  private readonly attachFixes: AttachFixes;
   private readonly keep: Keep;
   private readonly merger = new RootCauseMerger();
   private readonly snapshots: Array<{ snapshot: SnapshotSummary; order: number }> = [];
@@ -318,14 +321,15 @@ export class FleetDiagnosis {
   private readonly notCollected: Array<{ proxy: NotCollected; order: number }> = [];
   private perProxy = 0;
 
-  private constructor(analyzers: Analyzer[], keep: Keep) {
+  private constructor(analyzers: Analyzer[], attachFixes: AttachFixes, keep: Keep) {
     this.analyzers = analyzers;
+    this.attachFixes = attachFixes;
     this.keep = keep;
   }
 
-  /** Loads the analyzers and starts an empty diagnosis. */
-  static async start(keep: Keep = 'summary'): Promise<FleetDiagnosis> {
-    return new FleetDiagnosis(await loadAnalyzers(), keep);
+  /** Loads the analyzers and starts an empty diagnosis whose root causes get their fixes from `attachFixes`. */
+  static async start(attachFixes: AttachFixes, keep: Keep = 'summary'): Promise<FleetDiagnosis> {
+    return new FleetDiagnosis(await loadAnalyzers(), attachFixes, keep);
   }
 
   /** Diagnoses one proxy; the caller may let go of the snapshot afterwards. */
@@ -337,7 +341,7 @@ export class FleetDiagnosis {
     // of them may be kept: a pod whose every root cause an earlier pod of its owner already matches or beats is
     // only named in seenOn, and its fixes would be thrown away.
     const rootCauses = diagnosed.some((r) => this.merger.mayKeep(r, snapshot.owner, order))
-      ? attachFixes(snapshot, diagnosed)
+      ? this.attachFixes(snapshot, diagnosed)
       : diagnosed.map((d) => ({ ...d, seenOn: [d.snapshot], fixes: [] }));
     this.perProxy += rootCauses.length;
     this.merger.add(rootCauses, snapshot.owner, order);
@@ -364,12 +368,4 @@ export class FleetDiagnosis {
       notCollected: inOrder(this.notCollected).map((x) => x.proxy),
     };
   }
-}
-
-/** Diagnoses snapshots. Pure apart from loading the analyzer modules. */
-export async function diagnose(snapshots: Snapshot[], notCollected: NotCollected[] = []): Promise<Diagnosis> {
-  const run = await FleetDiagnosis.start('snapshot');
-  snapshots.forEach((s, i) => run.add(s, i));
-  notCollected.forEach((n, i) => run.skip(n, i));
-  return run.result();
 }

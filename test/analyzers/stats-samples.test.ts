@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/stats-samples.ts';
-import { diagnose } from '../../src/diagnose/diagnose.ts';
+import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot } from '../../src/parse/assemble.ts';
 import { parseStatsString } from '../../src/parse/stats.ts';
 import { expectFindings } from '../helpers/expect.ts';

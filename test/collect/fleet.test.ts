@@ -11,7 +11,8 @@ import { ADMIN_ALLOWLIST, BOOTSTRAP_STATS_MASK } from '../../src/collect/admin-c
 import { diagnosisSink } from '../../src/collect/capture.ts';
 import { collectAll, type LiveTarget } from '../../src/collect/live.ts';
 import { DIAGNOSE_READS } from '../../src/cli/live.ts';
-import { type Diagnosis, FleetDiagnosis } from '../../src/diagnose/diagnose.ts';
+import { startDiagnosis } from '../../src/cli/diagnosis.ts';
+import type { Diagnosis } from '../../src/diagnose/diagnose.ts';
 import type { RootCause } from '../../src/model/finding.ts';
 import { renderTable } from '../../src/report/table.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
@@ -74,7 +75,7 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
     spool = await mkdtemp(join(tmpdir(), 'envoy-doctor-fleet-'));
     process.env.TMPDIR = spool;
     inFlight = new Map();
-    const run = await FleetDiagnosis.start('summary');
+    const run = await startDiagnosis('summary');
     // Room in memory for about three waiting first samples: the others wait on disk.
     const sink = await diagnosisSink(
       run,
@@ -121,7 +122,7 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
   });
 
   it('keeps the fixes of every merged root cause: the same as one pod diagnosed alone', async () => {
-    const one = await FleetDiagnosis.start('summary');
+    const one = await startDiagnosis('summary');
     const sink = await diagnosisSink(one);
     try {
       await collectAll([(pods[0] as Pod).target], { intervalMs: 0, concurrency: 1, timeoutMs: 5000, retries: 0, reads: DIAGNOSE_READS }, sink);

@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diagnose, mergeOnListeners, rankRootCauses } from '../../src/diagnose/diagnose.ts';
+import { diagnose } from '../../src/cli/diagnosis.ts';
+import { mergeOnListeners, rankRootCauses } from '../../src/diagnose/diagnose.ts';
 import type { Diagnosed, Finding } from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { parseStatsString } from '../../src/parse/stats.ts';

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOffline } from '../../src/collect/files.ts';
 import { readManifests } from '../../src/collect/manifests.ts';
-import { diagnose } from '../../src/diagnose/diagnose.ts';
+import { diagnose } from '../../src/cli/diagnosis.ts';
 import { envoyRenderer } from '../../src/fixes/envoy.ts';
 import { envoyGatewayRenderer } from '../../src/fixes/envoy-gateway.ts';
 import { istioRenderer } from '../../src/fixes/istio.ts';

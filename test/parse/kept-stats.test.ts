@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { keptStats } from '../../src/collect/stats-filter.ts';
-import { diagnose } from '../../src/diagnose/diagnose.ts';
+import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 import { bufferChunks } from '../../src/parse/snapshot.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadOffline } from '../../src/collect/files.ts';
-import { diagnose } from '../../src/diagnose/diagnose.ts';
+import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 import { proxyNameOfNode } from '../../src/parse/config-dump.ts';

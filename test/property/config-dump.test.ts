@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
-import { diagnose } from '../../src/diagnose/diagnose.ts';
+import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot } from '../../src/parse/assemble.ts';
 import type { ParsedConfig } from '../../src/parse/config-dump.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
