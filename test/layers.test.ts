@@ -64,7 +64,6 @@ const KNOWN_LEAKS: readonly string[] = [
   "diagnose/rules/connection-max-duration.ts -> analyzers/idle-timeouts.ts (an analyzer's module is imported only by the registry)",
   "diagnose/rules/stats-unavailable.ts -> analyzers/stats-coverage.ts (an analyzer's module is imported only by the registry)",
   "diagnose/rules/stream-idle-timeout.ts -> analyzers/idle-timeouts.ts (an analyzer's module is imported only by the registry)",
-  'notify/state.ts -> collect/kubernetes.ts (notify may not import collect)',
   'parse/snapshot.ts -> collect/stats-filter.ts (parse may not import collect)',
 ];
 

@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { kubernetesClient, loadKubeConfig } from '../collect/kubernetes.ts';
+import { kubeFailure, kubernetesClient, loadKubeConfig } from '../collect/kubernetes.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { type Severity, severityRank } from '../model/finding.ts';
 import type { Sink } from '../notify/deliver.ts';
@@ -118,7 +118,7 @@ async function storeOf(o: NotifyCliOptions): Promise<StateStore | undefined> {
   const spec = parseStateSpec(o.state);
   if (spec.kind === 'file') return new FileStateStore(spec.path);
   const kc = await loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
-  return new ConfigMapStateStore(kc.makeApiClient((await kubernetesClient()).CoreV1Api), spec.namespace, spec.name);
+  return new ConfigMapStateStore(kc.makeApiClient((await kubernetesClient()).CoreV1Api), spec.namespace, spec.name, kubeFailure);
 }
 
 /** Checks the notification options before anything is collected: a mistake fails fast, not after the diagnosis. */

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
-import { kubeFailure } from '../collect/kubernetes.ts';
 import { SEVERITIES } from '../model/finding.ts';
 import { InputError, UsageError } from '../parse/input-error.ts';
 import type { SinkState, StateEntry } from './events.ts';
@@ -192,17 +191,22 @@ export class StateWriteError extends Error {
 /** How many times a ConfigMap write is tried when others keep changing it. */
 export const CONFIGMAP_ATTEMPTS = 5;
 
+/** Turns a failed Kubernetes API call into one error naming the verb and resource (cli passes collect's kubeFailure). */
+export type KubeFailure = (err: unknown, verb: string, resource: string, namespace?: string) => Error;
+
 /** A state kept in a ConfigMap, under the data key `state.json`; other keys are kept as they are. */
 export class ConfigMapStateStore implements StateStore {
   readonly label: string;
   private readonly core: CoreV1Api;
   private readonly namespace: string;
   private readonly name: string;
+  private readonly kubeFailure: KubeFailure;
 
-  constructor(core: CoreV1Api, namespace: string, name: string) {
+  constructor(core: CoreV1Api, namespace: string, name: string, kubeFailure: KubeFailure) {
     this.core = core;
     this.namespace = namespace;
     this.name = name;
+    this.kubeFailure = kubeFailure;
     this.label = `configmap ${namespace}/${name}`;
   }
 
@@ -212,7 +216,7 @@ export class ConfigMapStateStore implements StateStore {
       return await this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace });
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
-      throw kubeFailure(err, 'get', `configmaps/${this.name}`, this.namespace);
+      throw this.kubeFailure(err, 'get', `configmaps/${this.name}`, this.namespace);
     }
   }
 
@@ -253,7 +257,7 @@ export class ConfigMapStateStore implements StateStore {
       } catch (err) {
         // 409: someone else created or changed it since it was read: read again and re-apply this run's changes.
         if ((err as { code?: number }).code === 409 && attempt < CONFIGMAP_ATTEMPTS) continue;
-        const failure = kubeFailure(err, cm ? 'update' : 'create', cm ? `configmaps/${this.name}` : 'configmaps', this.namespace);
+        const failure = this.kubeFailure(err, cm ? 'update' : 'create', cm ? `configmaps/${this.name}` : 'configmaps', this.namespace);
         throw new StateWriteError(`${this.label}: ${(err as { code?: number }).code === 409 ? `still changed by another writer after ${attempt} attempts` : failure.message}`);
       }
     }
