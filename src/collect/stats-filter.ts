@@ -12,7 +12,7 @@ import { isComparedCounter } from '../parse/counters-reset.ts';
 import type { KeptStats } from '../parse/stats-builder.ts';
 import { statKey } from '../model/stats-view.ts';
 import type { StatEntityKind } from '../parse/stat-names.ts';
-import { VERIFY } from '../report/verify.ts';
+import { VERIFY } from '../model/verify-checks.ts';
 
 /** Stats read per entity family, as Envoy names them after the entity (`circuit_breakers.default.cx_open`). */
 export interface NeededStats {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CATALOGUE } from '../../src/model/catalogue.ts';
 import type { RootCause } from '../../src/model/finding.ts';
-import { verifySteps, VERIFY } from '../../src/report/verify.ts';
+import { VERIFY } from '../../src/model/verify-checks.ts';
+import { verifySteps } from '../../src/report/verify.ts';
 import { fixture } from '../helpers/snapshot.ts';
 
 describe('verify data', () => {
