@@ -57,11 +57,8 @@ const ANALYZERS_PUBLIC = new Set(['analyzers/index.ts', 'analyzers/analyzer.ts']
 
 /** Leaks not yet fixed, as `file -> imported file`; the test fails when one is fixed and still listed here. */
 const KNOWN_LEAKS: readonly string[] = [
-  'collect/stats-filter.ts -> analyzers/stats-coverage.ts (collect may not import analyzers)',
-  'collect/stats-filter.ts -> analyzers/stats-samples.ts (collect may not import analyzers)',
   "diagnose/rules/alpn-h2-websocket.ts -> analyzers/websocket-alpn.ts (an analyzer's module is imported only by the registry)",
   "diagnose/rules/connection-max-duration.ts -> analyzers/idle-timeouts.ts (an analyzer's module is imported only by the registry)",
-  "diagnose/rules/stats-unavailable.ts -> analyzers/stats-coverage.ts (an analyzer's module is imported only by the registry)",
   "diagnose/rules/stream-idle-timeout.ts -> analyzers/idle-timeouts.ts (an analyzer's module is imported only by the registry)",
   'parse/snapshot.ts -> collect/stats-filter.ts (parse may not import collect)',
 ];

@@ -17,6 +17,7 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { describeMatcher, evaluateMatcher, unevaluablePatterns } from '../model/stats-config.ts';
+import { NEEDED_FAMILIES, type NeededFamily } from '../model/needed-stats.ts';
 import { entityStats, latestSample, type StatScope, statKey } from '../model/stats-view.ts';
 import { webSocketClusters, webSocketListeners } from '../model/topology.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
@@ -28,72 +29,6 @@ export const meta: AnalyzerMeta = {
   emits: ['entity-stats-missing', 'needed-stats-missing', 'stats-matcher-pattern-unsupported'],
   docs: 'docs/analyzers/stats-coverage.md',
 };
-
-/** A family of stats one analyzer reads on WebSocket paths, and the root causes it decides. */
-export interface NeededFamily {
-  family: string;
-  analyzer: string;
-  rootCauses: string[];
-  /** Stats under `cluster.<stat name>.`, as Envoy names them. */
-  cluster: string[];
-  /** Stats under `http.<stat_prefix>.`. */
-  http: string[];
-}
-
-/** The stats the WebSocket analyses need, by family (stat names: envoy/upstream/upstream.h, source/common/http/conn_manager_config.h). */
-export const NEEDED_FAMILIES: readonly NeededFamily[] = [
-  {
-    family: 'flow-control',
-    analyzer: 'flow-control',
-    rootCauses: ['flow-control-stall'],
-    cluster: ['upstream_flow_control_paused_reading_total', 'upstream_flow_control_resumed_reading_total'],
-    http: ['downstream_flow_control_paused_reading_total', 'downstream_flow_control_resumed_reading_total'],
-  },
-  {
-    family: 'buffered-bytes',
-    analyzer: 'buffered-bytes',
-    rootCauses: ['flow-control-stall'],
-    cluster: ['upstream_cx_rx_bytes_buffered', 'upstream_cx_tx_bytes_buffered', 'upstream_cx_active'],
-    http: ['downstream_cx_rx_bytes_buffered', 'downstream_cx_tx_bytes_buffered', 'downstream_cx_active'],
-  },
-  {
-    family: 'close',
-    analyzer: 'close-patterns',
-    rootCauses: ['flow-control-stall'],
-    cluster: ['upstream_cx_destroy', 'upstream_cx_destroy_remote_with_active_rq', 'upstream_cx_destroy_local_with_active_rq'],
-    http: ['downstream_cx_destroy', 'downstream_cx_destroy_remote_active_rq'],
-  },
-  {
-    family: 'circuit-breaker',
-    analyzer: 'circuit-breakers',
-    rootCauses: ['circuit-breaker-saturation'],
-    cluster: ['circuit_breakers.default.cx_open', 'circuit_breakers.default.rq_open', 'circuit_breakers.default.rq_pending_open', 'upstream_cx_overflow', 'upstream_rq_pending_overflow', 'upstream_rq_active'],
-    http: [],
-  },
-  { family: 'idle-timeout', analyzer: 'idle-timeouts', rootCauses: ['stream-idle-timeout'], cluster: [], http: ['downstream_rq_idle_timeout'] },
-  { family: 'route-timeout', analyzer: 'upgrade-route-timeouts', rootCauses: ['route-timeout-on-upgrade'], cluster: ['upstream_rq_timeout'], http: [] },
-  {
-    family: 'max-duration',
-    analyzer: 'max-durations',
-    rootCauses: ['connection-max-duration'],
-    cluster: ['upstream_cx_max_duration_reached', 'upstream_rq_max_duration_reached'],
-    http: ['downstream_cx_max_duration_reached', 'downstream_rq_max_duration_reached'],
-  },
-  {
-    family: 'upgrade',
-    analyzer: 'upgrade-rejections',
-    rootCauses: ['websocket-upgrade-disabled'],
-    cluster: [],
-    http: ['downstream_cx_upgrades_total', 'downstream_cx_upgrades_active', 'downstream_rq_ws_on_non_ws_route'],
-  },
-  {
-    family: 'upstream-protocol',
-    analyzer: 'upstream-protocol',
-    rootCauses: ['upstream-http2-websocket'],
-    cluster: ['upstream_cx_http2_total', 'upstream_cx_protocol_error', 'upstream_rq_rx_reset'],
-    http: [],
-  },
-];
 
 /** Why a needed stat is absent. */
 export type MissingReason = 'stats-matcher' | 'deferred-creation' | 'stat-name-differs' | 'unexplained';

@@ -7,7 +7,8 @@
 
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
-import { entityStats, type StatScope } from '../model/stats-view.ts';
+import { CORE_STATS } from '../model/needed-stats.ts';
+import { entityStats } from '../model/stats-view.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {
@@ -17,14 +18,6 @@ export const meta: AnalyzerMeta = {
   emits: ['stats-not-recognised', 'stats-counters-reset'],
   docs: 'docs/analyzers/stats-samples.md',
 };
-
-/** Stats every Envoy publishes for each entity of a family (when not filtered away): one of them means the sample was understood. */
-export const CORE_STATS: ReadonlyArray<{ scope: StatScope; names: ReadonlySet<string> }> = [
-  { scope: 'cluster', names: new Set(['upstream_cx_total', 'upstream_cx_active', 'upstream_rq_total', 'upstream_rq_active', 'upstream_cx_destroy', 'membership_total', 'upstream_flow_control_paused_reading_total']) },
-  { scope: 'http', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_rq_total', 'downstream_rq_active', 'downstream_cx_destroy']) },
-  { scope: 'listener', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy']) },
-  { scope: 'tcp', names: new Set(['downstream_cx_total', 'idle_timeout', 'upstream_flush_total']) },
-];
 
 /** Entities of every family in the sample, and how many of them have a stat every Envoy publishes. */
 function recognition(sample: StatsSample): { entities: number; recognised: number } {

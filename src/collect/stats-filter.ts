@@ -6,10 +6,9 @@
 // Stat names: envoy/upstream/upstream.h (cluster), source/common/http/conn_manager_config.h (http, user agent),
 // source/common/tcp_proxy/tcp_proxy.h (tcp), source/common/listener_manager/listener_manager_impl.h.
 
-import { NEEDED_FAMILIES } from '../analyzers/stats-coverage.ts';
-import { CORE_STATS } from '../analyzers/stats-samples.ts';
 import { isComparedCounter } from '../parse/counters-reset.ts';
 import type { KeptStats } from '../parse/stats-builder.ts';
+import { CORE_STATS, NEEDED_FAMILIES } from '../model/needed-stats.ts';
 import { statKey } from '../model/stats-view.ts';
 import type { StatEntityKind } from '../parse/stat-names.ts';
 import { VERIFY } from '../model/verify-checks.ts';

@@ -11,7 +11,7 @@ import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from
 import type { Snapshot } from '../../model/snapshot.ts';
 import { stat, statKey } from '../../model/stats-view.ts';
 import { managersForCluster } from '../../model/topology.ts';
-import { NEEDED_FAMILIES } from '../../analyzers/stats-coverage.ts';
+import { NEEDED_FAMILIES } from '../../model/needed-stats.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
 import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
 
