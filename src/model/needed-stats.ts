@@ -1,9 +1,11 @@
 // Stats the diagnosis reads, declared in the model so that the analyzers that read them, the rules, the parsers
 // that keep only these and the live /stats filter share one list: the WebSocket families the stats-coverage
-// analyzer checks (NEEDED_FAMILIES) and the stats every Envoy publishes that tell a sample was understood (CORE_STATS,
-// read by the stats-samples analyzer).
+// analyzer checks (NEEDED_FAMILIES), the stats every Envoy publishes that tell a sample was understood (CORE_STATS,
+// read by the stats-samples analyzer), and with the verify checks' stats and the other analyzers' (ALSO_READ), every
+// stat the diagnosis reads (neededStats).
 
 import type { StatScope } from './stats-view.ts';
+import { VERIFY } from './verify-checks.ts';
 
 /** A family of stats one analyzer reads on WebSocket paths, and the root causes it decides. */
 export interface NeededFamily {
@@ -78,3 +80,54 @@ export const CORE_STATS: ReadonlyArray<{ scope: StatScope; names: ReadonlySet<st
   { scope: 'listener', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy']) },
   { scope: 'tcp', names: new Set(['downstream_cx_total', 'idle_timeout', 'upstream_flush_total']) },
 ];
+
+/** Stats read per entity family, as Envoy names them after the entity (`circuit_breakers.default.cx_open`). */
+export interface NeededStats {
+  /** `cluster.<stat name>.<stat>` */
+  cluster: readonly string[];
+  /** `http.<stat_prefix>.<stat>` */
+  http: readonly string[];
+  /** `http.<stat_prefix>.user_agent.<agent>.<stat>` */
+  userAgent: readonly string[];
+  /** `tcp.<stat_prefix>.<stat>` */
+  tcp: readonly string[];
+  /** Whole families kept by name prefix (`listener_manager.`). */
+  prefixes: readonly string[];
+}
+
+/** Stats read beyond the WebSocket families `stats-coverage` declares and the verify checks. */
+const ALSO_READ: NeededStats = {
+  // upstream-protocol (http1 against http2), close-patterns, buffered-bytes, tcp-tunnels (how long tunnels last)
+  cluster: ['upstream_cx_http1_total', 'upstream_cx_http2_total', 'upstream_cx_active', 'upstream_cx_destroy', 'upstream_cx_rx_bytes_buffered', 'upstream_cx_tx_bytes_buffered', 'upstream_cx_length_ms'],
+  // websocket-alpn (h2 connections, refused extended CONNECTs), route and idle timeouts, close-patterns
+  http: ['downstream_cx_http2_total', 'downstream_cx_protocol_error', 'downstream_rq_timeout', 'downstream_cx_active', 'downstream_cx_destroy', 'downstream_cx_destroy_remote_active_rq'],
+  // close-patterns by client kind (ios, android)
+  userAgent: ['downstream_cx_total', 'downstream_cx_destroy_remote_active_rq'],
+  // tcp-tunnels
+  tcp: ['idle_timeout', 'downstream_cx_total'],
+  // listener-drains; stats-samples (a restart between the samples)
+  prefixes: ['listener_manager.', 'server.uptime'],
+};
+
+function unique(names: Iterable<string>): string[] {
+  return [...new Set(names)].sort();
+}
+
+/** Every stat the diagnosis reads, from the analyzers' declared families, the verify checks and the list above. */
+export function neededStats(): NeededStats {
+  const cluster = [...ALSO_READ.cluster];
+  const http = [...ALSO_READ.http];
+  for (const f of NEEDED_FAMILIES) {
+    cluster.push(...f.cluster);
+    http.push(...f.http);
+  }
+  for (const checks of Object.values(VERIFY)) {
+    for (const c of checks) {
+      if (!('stat' in c)) continue;
+      const list = c.scope === 'cluster' ? cluster : http;
+      list.push(c.stat);
+      if (c.other) list.push(c.other);
+    }
+  }
+  return { cluster: unique(cluster), http: unique(http), userAgent: unique(ALSO_READ.userAgent), tcp: unique(ALSO_READ.tcp), prefixes: unique(ALSO_READ.prefixes) };
+}

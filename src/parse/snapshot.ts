@@ -6,7 +6,7 @@ import type { AccessLog } from '../model/access-log.ts';
 import type { KubernetesObjects } from '../model/kubernetes.ts';
 import type { Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 import type { ParsedConfig } from './config-dump.ts';
-import { keptStats } from '../collect/stats-filter.ts';
+import { keptStats } from './kept-stats.ts';
 import { parseStats } from './stats.ts';
 
 /** A stats capture: its bytes as a stream, where they came from, and when they were taken. */

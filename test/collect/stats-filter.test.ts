@@ -6,7 +6,8 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { neededStats, statsFilter } from '../../src/collect/stats-filter.ts';
+import { statsFilter } from '../../src/collect/stats-filter.ts';
+import { neededStats } from '../../src/model/needed-stats.ts';
 import { loadOffline } from '../../src/collect/files.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import type { Diagnosis } from '../../src/diagnose/diagnose.ts';
