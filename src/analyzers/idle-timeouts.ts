@@ -11,7 +11,7 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { ConnectionManager, Route, Snapshot } from '../model/snapshot.ts';
 import { delta, stat } from '../model/stats-view.ts';
-import { servedRoutes } from '../model/topology.ts';
+import { webSocketManagers } from '../model/topology.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
 export const meta: AnalyzerMeta = {
@@ -21,31 +21,6 @@ export const meta: AnalyzerMeta = {
   emits: ['stream-idle-timeouts-fired'],
   docs: 'docs/analyzers/idle-timeouts.md',
 };
-
-/** A connection manager with the WebSocket-capable routes it serves. */
-export interface WebSocketManager {
-  connectionManager: ConnectionManager;
-  listeners: string[];
-  routes: Route[];
-}
-
-/** Connection managers (by stat prefix) serving WebSocket-capable routes. */
-export function webSocketManagers(s: Snapshot): Map<string, WebSocketManager> {
-  const out = new Map<string, WebSocketManager>();
-  for (const served of servedRoutes(s)) {
-    if (!served.websocket) continue;
-    for (const { listener, connectionManager } of served.managers) {
-      let entry = out.get(connectionManager.statPrefix);
-      if (!entry) {
-        entry = { connectionManager, listeners: [], routes: [] };
-        out.set(connectionManager.statPrefix, entry);
-      }
-      if (!entry.listeners.includes(listener.name)) entry.listeners.push(listener.name);
-      if (!entry.routes.includes(served.route)) entry.routes.push(served.route);
-    }
-  }
-  return out;
-}
 
 /** The idle timeout a WebSocket on `route` gets: the route's `idle_timeout`, else the connection manager's (0: none). */
 export function effectiveIdleTimeoutMs(route: Route, cm: ConnectionManager): number {

@@ -15,9 +15,8 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, stat, type StatScope } from '../model/stats-view.ts';
-import { upgradesOn, webSocketClusters } from '../model/topology.ts';
+import { upgradesOn, webSocketClusters, webSocketManagers } from '../model/topology.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
-import { webSocketManagers } from './idle-timeouts.ts';
 
 export const meta: AnalyzerMeta = {
   id: 'max-durations',

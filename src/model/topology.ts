@@ -210,3 +210,28 @@ export function isTcpOnlyCluster(s: Snapshot, name: string): boolean {
   }
   return index.has(s.clusters.get(name)?.name ?? clusterNameOfStat(s, name));
 }
+
+/** A connection manager with the WebSocket-capable routes it serves. */
+export interface WebSocketManager {
+  connectionManager: ConnectionManager;
+  listeners: string[];
+  routes: Route[];
+}
+
+/** Connection managers (by stat prefix) serving WebSocket-capable routes. */
+export function webSocketManagers(s: Snapshot): Map<string, WebSocketManager> {
+  const out = new Map<string, WebSocketManager>();
+  for (const served of servedRoutes(s)) {
+    if (!served.websocket) continue;
+    for (const { listener, connectionManager } of served.managers) {
+      let entry = out.get(connectionManager.statPrefix);
+      if (!entry) {
+        entry = { connectionManager, listeners: [], routes: [] };
+        out.set(connectionManager.statPrefix, entry);
+      }
+      if (!entry.listeners.includes(listener.name)) entry.listeners.push(listener.name);
+      if (!entry.routes.includes(served.route)) entry.routes.push(served.route);
+    }
+  }
+  return out;
+}

@@ -11,7 +11,7 @@
 
 import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { webSocketManagers } from '../../analyzers/idle-timeouts.ts';
+import { webSocketManagers } from '../../model/topology.ts';
 import { checksFor } from './stream-idle-timeout.ts';
 import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from './rule.ts';
 

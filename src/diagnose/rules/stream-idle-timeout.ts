@@ -6,8 +6,7 @@
 
 import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { managersForCluster } from '../../model/topology.ts';
-import { webSocketManagers } from '../../analyzers/idle-timeouts.ts';
+import { managersForCluster, webSocketManagers } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
 import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
 
