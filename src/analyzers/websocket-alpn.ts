@@ -20,6 +20,7 @@ import type { AccessLogEntry } from '../model/access-log.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, stat } from '../model/stats-view.ts';
+import { MANY_FAILED_HANDSHAKES } from '../model/thresholds.ts';
 import { upgradesOn, webSocketListeners } from '../model/topology.ts';
 import { type AnalyzerMeta, finding } from './analyzer.ts';
 
@@ -30,9 +31,6 @@ export const meta: AnalyzerMeta = {
   emits: ['websocket-listener-prefers-h2'],
   docs: 'docs/analyzers/websocket-alpn.md',
 };
-
-/** Failed handshakes at or above this count make the finding an error. */
-export const MANY_FAILED_HANDSHAKES = 10;
 
 /** True for an access-log entry carried over HTTP/2. */
 function overHttp2(e: AccessLogEntry): boolean {

@@ -11,7 +11,7 @@
 import type { Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { type DiagnosisRule, type Diagnosed, evidenceOf, scoring } from './rule.ts';
-import { MANY_FAILED_HANDSHAKES } from '../../analyzers/websocket-alpn.ts';
+import { MANY_FAILED_HANDSHAKES } from '../../model/thresholds.ts';
 
 function num(f: Finding, key: string): number {
   const v = f.evidence[key];
