@@ -55,10 +55,6 @@ const ALLOWED: Record<string, readonly string[]> = {
 /** The analyzer files that other layers may import: the registry and the contract. */
 const ANALYZERS_PUBLIC = new Set(['analyzers/index.ts', 'analyzers/analyzer.ts']);
 
-/** Leaks not yet fixed, as `file -> imported file`; the test fails when one is fixed and still listed here. */
-const KNOWN_LEAKS: readonly string[] = [
-];
-
 /** Every .ts file under a directory, as paths relative to src/. */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -115,12 +111,9 @@ function violations(): string[] {
 }
 
 describe('layers', () => {
-  it('every src/ import follows the layer order (besides the known leaks listed in the test)', () => {
+  it('every src/ import follows the layer order', () => {
     const found = violations();
-    const unexpected = found.filter((v) => !KNOWN_LEAKS.includes(v));
-    assert.deepEqual(unexpected, [], `imports that break the layer order:\n${unexpected.join('\n')}`);
-    const fixed = KNOWN_LEAKS.filter((v) => !found.includes(v));
-    assert.deepEqual(fixed, [], `fixed leaks still listed in KNOWN_LEAKS:\n${fixed.join('\n')}`);
+    assert.deepEqual(found, [], `imports that break the layer order:\n${found.join('\n')}`);
   });
   it('the import reader sees static, re-export, side-effect and dynamic imports, and skips comments', () => {
     const code = codeOf(
