@@ -29,6 +29,12 @@ describe('flow-control analyzer', () => {
       want: [{ code: 'upstream-reads-paused', entity: C, severity: 'error', evidence: { windowPaused: 9, windowResumed: 1, outstanding: 21, windowSeconds: 30 } }],
     },
     {
+      name: 'two samples, thousands of pauses nearly all resumed: a busy healthy stream caught mid-cycle is info',
+      stats: clusterStats(C, { upstream_flow_control_paused_reading_total: 100, upstream_flow_control_resumed_reading_total: 100, upstream_cx_active: 4 }),
+      later: clusterStats(C, { upstream_flow_control_paused_reading_total: 2372, upstream_flow_control_resumed_reading_total: 2368, upstream_cx_active: 4 }),
+      want: [{ code: 'upstream-reads-paused', entity: C, severity: 'info', evidence: { windowPaused: 2272, windowResumed: 2268, outstanding: 4 } }],
+    },
+    {
       name: 'two samples, no pauses in the window: stale totals are info',
       stats: clusterStats(C, { upstream_flow_control_paused_reading_total: 50, upstream_flow_control_resumed_reading_total: 45, upstream_cx_active: 9 }),
       later: clusterStats(C, { upstream_flow_control_paused_reading_total: 50, upstream_flow_control_resumed_reading_total: 45, upstream_cx_active: 9 }),
