@@ -78,6 +78,19 @@ export async function tcpSessionLength(port: number, waitMs: number): Promise<nu
   return outcome.status === 101 || abort.signal.aborted ? outcome.closedAfterMs : 0;
 }
 
+/** The headers of an RFC 8441 WebSocket bootstrap to /ws/echo, with or without a Sec-WebSocket-Key. */
+function extendedConnectHeaders(port: number, key: boolean | undefined): Record<string, string> {
+  return {
+    [h2.HTTP2_HEADER_METHOD]: 'CONNECT',
+    ':protocol': 'websocket',
+    [h2.HTTP2_HEADER_SCHEME]: 'https',
+    [h2.HTTP2_HEADER_PATH]: '/ws/echo',
+    [h2.HTTP2_HEADER_AUTHORITY]: `127.0.0.1:${port}`,
+    'sec-websocket-version': '13',
+    ...(key ? { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {}),
+  };
+}
+
 /**
  * An RFC 8441 WebSocket bootstrap over HTTP/2 with TLS (h2 by ALPN); resolves with the :status Envoy answered, or -1
  * when the server's SETTINGS did not enable extended CONNECT. `key` also sends a Sec-WebSocket-Key, which RFC 8441
@@ -88,15 +101,7 @@ export function extendedConnectStatus(port: number, options: { key?: boolean } =
     const session = http2Connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] });
     session.on('error', () => resolve(0));
     const send = () => {
-      const stream = session.request({
-        [h2.HTTP2_HEADER_METHOD]: 'CONNECT',
-        ':protocol': 'websocket',
-        [h2.HTTP2_HEADER_SCHEME]: 'https',
-        [h2.HTTP2_HEADER_PATH]: '/ws/echo',
-        [h2.HTTP2_HEADER_AUTHORITY]: `127.0.0.1:${port}`,
-        'sec-websocket-version': '13',
-        ...(options.key ? { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {}),
-      });
+      const stream = session.request(extendedConnectHeaders(port, options.key));
       stream.on('response', (headers) => {
         resolve(Number(headers[h2.HTTP2_HEADER_STATUS]));
         session.destroy();
@@ -233,14 +238,7 @@ export function extendedConnectUnchecked(port: number): Promise<{ status: number
       session.destroy();
     };
     session.on('error', (err) => done({ status: 0, error: (err as NodeJS.ErrnoException).code ?? err.message }));
-    const stream = session.request({
-      [h2.HTTP2_HEADER_METHOD]: 'CONNECT',
-      ':protocol': 'websocket',
-      [h2.HTTP2_HEADER_SCHEME]: 'https',
-      [h2.HTTP2_HEADER_PATH]: '/ws/echo',
-      [h2.HTTP2_HEADER_AUTHORITY]: `127.0.0.1:${port}`,
-      'sec-websocket-version': '13',
-    });
+    const stream = session.request(extendedConnectHeaders(port, false));
     stream.on('response', (headers) => done({ status: Number(headers[h2.HTTP2_HEADER_STATUS]) }));
     stream.on('close', () => done({ status: 0, error: `rst ${stream.rstCode}` }));
     stream.on('error', (err) => done({ status: 0, error: (err as NodeJS.ErrnoException).code ?? err.message }));
