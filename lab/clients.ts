@@ -1,7 +1,7 @@
 // The lab's clients: WebSockets that read normally or not at all, plain HTTP requests, raw TCP, and an HTTP/2
 // extended CONNECT (RFC 8441) WebSocket bootstrap over TLS. All to 127.0.0.1.
 
-import { connect as http2Connect, constants as h2 } from 'node:http2';
+import { type ClientHttp2Session, type ClientHttp2Stream, connect as http2Connect, constants as h2 } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import WebSocket from 'ws';
@@ -78,6 +78,18 @@ export async function tcpSessionLength(port: number, waitMs: number): Promise<nu
   return outcome.status === 101 || abort.signal.aborted ? outcome.closedAfterMs : 0;
 }
 
+/** Resolves with an HTTP/2 stream's :status (0 when it fails), then closes its session. */
+function resolveStatus(session: ClientHttp2Session, stream: ClientHttp2Stream, resolve: (status: number) => void): void {
+  stream.on('response', (headers) => {
+    resolve(Number(headers[h2.HTTP2_HEADER_STATUS]));
+    session.destroy();
+  });
+  stream.on('error', () => {
+    resolve(0);
+    session.destroy();
+  });
+}
+
 /** The headers of an RFC 8441 WebSocket bootstrap to /ws/echo, with or without a Sec-WebSocket-Key. */
 function extendedConnectHeaders(port: number, key: boolean | undefined): Record<string, string> {
   return {
@@ -101,15 +113,7 @@ export function extendedConnectStatus(port: number, options: { key?: boolean } =
     const session = http2Connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] });
     session.on('error', () => resolve(0));
     const send = () => {
-      const stream = session.request(extendedConnectHeaders(port, options.key));
-      stream.on('response', (headers) => {
-        resolve(Number(headers[h2.HTTP2_HEADER_STATUS]));
-        session.destroy();
-      });
-      stream.on('error', () => {
-        resolve(0);
-        session.destroy();
-      });
+      resolveStatus(session, session.request(extendedConnectHeaders(port, options.key)), resolve);
     };
     session.on('remoteSettings', (settings) => {
       if (!settings.enableConnectProtocol) {
@@ -251,14 +255,7 @@ export function http2GetStatus(port: number, path: string): Promise<number> {
     const session = http2Connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, ALPNProtocols: ['h2'] });
     session.on('error', () => resolve(0));
     const stream = session.request({ [h2.HTTP2_HEADER_PATH]: path, 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' });
-    stream.on('response', (headers) => {
-      resolve(Number(headers[h2.HTTP2_HEADER_STATUS]));
-      session.destroy();
-    });
-    stream.on('error', () => {
-      resolve(0);
-      session.destroy();
-    });
+    resolveStatus(session, stream, resolve);
     stream.end();
   });
 }
