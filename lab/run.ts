@@ -79,9 +79,7 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
   try {
     const observation = await s.drive(ctx, envoy, variant);
     const interval = s.intervalSeconds ?? 1;
-    const during = s.during?.(ctx, envoy);
     const live = await diagnoseLive(envoy.admin, interval);
-    await during;
     mkdirSync(join(LAB_DIR, 'reports'), { recursive: true });
     writeFileSync(join(LAB_DIR, 'reports', `${nameOf(s)}-${ctx.envoyVersion}-${variant}.json`), JSON.stringify(live, null, 1));
     const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval) : undefined;
@@ -115,7 +113,7 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
   const backend = await startBackend(env.python);
   const result = emptyResult(s, env.envoyVersion);
   const { measured, answers } = result;
-  const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, log: (l) => log(`${nameOf(s)} ${env.envoyVersion}: ${l}`), egctl: egctl.egctl };
+  const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, egctl: egctl.egctl };
   try {
     const failing = await s.failing(ctx);
     const f = await runOnce(s, ctx, env, failing, 'failing', values.record && env.envoyVersion === ENVOY_VERSIONS[ENVOY_VERSIONS.length - 1]);

@@ -13,8 +13,6 @@ export interface ScenarioContext {
   envoyVersion: string;
   /** Envoy Gateway's egctl, when the lab could build it (lab/envoy-gateway.ts). */
   egctl?: string;
-  /** Prints a line of the scenario's measurements. */
-  log(line: string): void;
 }
 
 /** Which configuration a drive runs against. */
@@ -52,8 +50,6 @@ export interface Scenario {
   dropsPackets?: boolean;
   /** Seconds between envoy-doctor's two stats samples. */
   intervalSeconds?: number;
-  /** Runs while envoy-doctor reads (load that must be seen in the window between the samples). */
-  during?(ctx: ScenarioContext, envoy: RunningEnvoy): Promise<void>;
   /** Why the plain-Envoy fix cannot be proven by a replay, when it cannot. */
   noFixReplay?: string;
   /**
