@@ -2,8 +2,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { CATALOGUE } from '../model/catalogue.ts';
-import { UsageError } from '../parse/input-error.ts';
 import { type CliIO, outputWidth } from './io.ts';
+import { UsageError } from './usage-error.ts';
 
 /** The width of `list` when neither the terminal nor COLUMNS gives one. */
 const DEFAULT_LIST_WIDTH = 100;

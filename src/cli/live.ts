@@ -10,9 +10,9 @@ import { statsFilter } from '../collect/stats-filter.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { startDiagnosis } from './diagnosis.ts';
 import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
-import { UsageError } from '../parse/input-error.ts';
 import type { CliIO } from './io.ts';
 import type { LiveCliOptions } from './options.ts';
+import { UsageError } from './usage-error.ts';
 
 /** Whom a live run reads, and what it read before the proxies: the Envoy Gateway objects. */
 export interface LivePlan {

@@ -8,13 +8,15 @@ import type { OfflineInputs } from '../collect/files.ts';
 import { makeTempDir, removeTempDir } from '../collect/temp-dirs.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
-import { InputError, UsageError } from '../parse/input-error.ts';
+import { RequestError } from '../model/request-error.ts';
+import { InputError } from '../parse/input-error.ts';
 import { EXIT, exitCodeFor } from '../report/outcome.ts';
 import { type CliIO, outputWidth, TOOL } from './io.ts';
 import { explain, listCatalogue } from './catalogue.ts';
 import { completionScript, type Shell, SHELLS } from './completion.ts';
 import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
+import { UsageError } from './usage-error.ts';
 
 export type { CliIO } from './io.ts';
 export { TOOL } from './io.ts';
@@ -221,7 +223,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof RequestError) {
       io.stderr(`envoy-doctor: ${err.message}\n`);
       return EXIT.usage;
     }

@@ -9,11 +9,12 @@ import { type Severity, severityRank } from '../model/finding.ts';
 import type { Sink } from '../notify/deliver.ts';
 import type { NotifyEvent } from '../notify/events.ts';
 import { ConfigMapStateStore, emptyState, FileStateStore, parseStateSpec, type StateChange, type StateStore, StateWriteError } from '../notify/state.ts';
-import { InputError, UsageError } from '../parse/input-error.ts';
+import { InputError } from '../parse/input-error.ts';
 import { docsBase } from '../report/links.ts';
 import { EXIT, forcedExitCode } from '../report/outcome.ts';
 import { type CliIO, TOOL } from './io.ts';
 import { durationArg, positiveDurationArg, type ReportOptions, requireParent, retriesArg } from './options.ts';
+import { UsageError } from './usage-error.ts';
 
 /** The sinks `--post` takes. */
 export const SINKS = ['slack', 'webhook'] as const;

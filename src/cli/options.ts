@@ -3,8 +3,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Severity } from '../model/finding.ts';
 import { parseDurationMs } from '../parse/durations.ts';
-import { UsageError } from '../parse/input-error.ts';
 import { pushUrl } from '../report/publish.ts';
+import { UsageError } from './usage-error.ts';
 
 /** Parses `30s`, `1m30s`, `250ms`, `0`. */
 export function durationArg(value: string): number {

@@ -9,7 +9,8 @@ import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
 import { type ParsedConfig, proxyNameOfNode } from '../parse/config-dump.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
-import { InputError, UsageError } from '../parse/input-error.ts';
+import { RequestError } from '../model/request-error.ts';
+import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, extractBundleArchive, insideBundle, type ProxyManifest } from './bundle.ts';
 import { egctlRoot, loadEgctlBundle } from './egctl-bundle.ts';
@@ -102,11 +103,11 @@ async function rolesInDirectory(dir: string, given: OfflineInputs): Promise<Offl
 function pickConfig(configs: ParsedConfig[], pod: string | undefined, source: string, needsOne: boolean): ParsedConfig[] {
   if (pod !== undefined) {
     const match = configs.filter((c) => c.id === pod);
-    if (match.length === 0) throw new UsageError(`--pod ${pod}: not in ${source}, which holds ${configs.map((c) => c.id).join(', ')}`);
+    if (match.length === 0) throw new RequestError(`--pod ${pod}: not in ${source}, which holds ${configs.map((c) => c.id).join(', ')}`);
     return match;
   }
   if (needsOne && configs.length > 1) {
-    throw new UsageError(`${source} holds ${configs.length} proxies (${configs.map((c) => c.id).join(', ')}) but stats belong to one; pick it with --pod NAME`);
+    throw new RequestError(`${source} holds ${configs.length} proxies (${configs.map((c) => c.id).join(', ')}) but stats belong to one; pick it with --pod NAME`);
   }
   return configs;
 }
@@ -119,9 +120,9 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
     if (objects) kubernetes = { objects: { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [], ...objects }, source: inputs.kubernetes };
   }
   if (inputs.configDump === undefined && inputs.stats === undefined) {
-    throw new UsageError('nothing to analyze: give a bundle directory, --config-dump FILE or --stats FILE');
+    throw new RequestError('nothing to analyze: give a bundle directory, --config-dump FILE or --stats FILE');
   }
-  if (inputs.statsLater !== undefined && inputs.stats === undefined) throw new UsageError('--stats-later needs --stats (the earlier sample)');
+  if (inputs.statsLater !== undefined && inputs.stats === undefined) throw new RequestError('--stats-later needs --stats (the earlier sample)');
   const fallbackId = manifest?.id ?? (inputs.bundle !== undefined ? basename(inputs.bundle) : basename(inputs.configDump ?? inputs.stats ?? 'proxy'));
 
   let configs: ParsedConfig[] = [];
@@ -142,7 +143,7 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
   if (inputs.intervalMs !== undefined) intervalSeconds = inputs.intervalMs / 1000;
   else if (earlier && later) intervalSeconds = (later.getTime() - earlier.getTime()) / 1000;
   if (inputs.statsLater !== undefined && (intervalSeconds === undefined || intervalSeconds <= 0)) {
-    throw new UsageError('--stats-later needs --interval DURATION (the time between the samples), or a bundle manifest with both sample times');
+    throw new RequestError('--stats-later needs --interval DURATION (the time between the samples), or a bundle manifest with both sample times');
   }
   const accessLog =
     inputs.accessLog !== undefined ? parseAccessLog((await readDocument(inputs.accessLog)).toString('utf8'), inputName(inputs.accessLog)) : undefined;
@@ -212,7 +213,7 @@ export type SnapshotSink = (snapshot: Snapshot) => void;
  */
 export async function loadOffline(given: OfflineInputs, each?: SnapshotSink): Promise<OfflineResult> {
   const stdinUsers = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] === '-');
-  if (stdinUsers.length > 1) throw new UsageError('only one input can be read from standard input (-)');
+  if (stdinUsers.length > 1) throw new RequestError('only one input can be read from standard input (-)');
   if (given.bundle === undefined) return { snapshots: await loadProxy(given, undefined), notCollected: [] };
 
   let dir = given.bundle;
@@ -257,13 +258,13 @@ async function loadBundleDirectory(dir: string, name: string, given: OfflineInpu
   const egctl = await egctlRoot(dir);
   if (egctl) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
-    if (explicit.length > 0) throw new UsageError('an egctl x collect bundle cannot be combined with files given one by one');
+    if (explicit.length > 0) throw new RequestError('an egctl x collect bundle cannot be combined with files given one by one');
     return loadEgctlBundle(egctl, each);
   }
   const manifest = await readJson<BundleManifest & ProxyManifest>(join(dir, 'manifest.json'), 'the bundle manifest described in docs/bundle.md');
   if (manifest && (manifest as BundleManifest).kind === BUNDLE_KIND) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
-    if (explicit.length > 0) throw new UsageError(`a collected bundle cannot be combined with --${explicit[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    if (explicit.length > 0) throw new RequestError(`a collected bundle cannot be combined with --${explicit[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     return loadBundle(dir, manifest as BundleManifest, each);
   }
   const inputs = await rolesInDirectory(dir, { ...given, bundle: dir });

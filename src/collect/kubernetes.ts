@@ -8,7 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
-import { InputError, UsageError } from '../parse/input-error.ts';
+import { RequestError } from '../model/request-error.ts';
+import { InputError } from '../parse/input-error.ts';
 import type { AdminEndpoint, LiveTarget } from './live.ts';
 
 /** Where Envoy Gateway runs its proxies by default. */
@@ -60,7 +61,7 @@ export async function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'con
     else kc.loadFromDefault();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new UsageError(`${named}: no such file; expected a kubeconfig such as ~/.kube/config`);
+    if (e.code === 'ENOENT') throw new RequestError(`${named}: no such file; expected a kubeconfig such as ~/.kube/config`);
     if (typeof e.code === 'string' && e.code.startsWith('E')) throw new InputError(named, `cannot read (${e.code}); expected a kubeconfig such as ~/.kube/config`);
     throw new InputError(file !== undefined ? named : 'kubeconfig', `not a kubeconfig (not YAML: ${e.message.split('\n')[0]}); expected a kubeconfig such as ~/.kube/config`);
   }
@@ -69,13 +70,13 @@ export async function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'con
     throw new InputError(named, 'not a kubeconfig (no clusters or contexts); expected a kubeconfig such as ~/.kube/config');
   }
   if (opts.context) {
-    if (!kc.getContexts().some((c) => c.name === opts.context)) throw new UsageError(`--context ${opts.context}: no such context in the kubeconfig`);
+    if (!kc.getContexts().some((c) => c.name === opts.context)) throw new RequestError(`--context ${opts.context}: no such context in the kubeconfig`);
     kc.setCurrentContext(opts.context);
   }
   // With nothing to load, the client falls back to a made-up cluster at http://localhost:8080: that is no configuration.
   const cluster = kc.getCurrentCluster();
   if (!cluster || kc.getContexts().length === 0 || (!opts.kubeconfig && cluster.name === 'cluster' && cluster.server === 'http://localhost:8080')) {
-    throw new UsageError('no Kubernetes cluster configured: give --kubeconfig, set KUBECONFIG, run in a pod, or read a proxy directly with --admin URL');
+    throw new RequestError('no Kubernetes cluster configured: give --kubeconfig, set KUBECONFIG, run in a pod, or read a proxy directly with --admin URL');
   }
   return kc;
 }
@@ -159,7 +160,7 @@ export function envoyContainerOf(pod: V1Pod, adminPort?: number): EnvoyContainer
 /** Splits `kind/NAME[.NS]`. */
 function parseTarget(text: string, defaultNamespace: string): { kind: 'pod' | 'deployment'; name: string; namespace: string } {
   const m = /^(pod|po|pods|deployment|deploy|deployments)\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.([a-z0-9]([-a-z0-9]*[a-z0-9])?))?$/.exec(text);
-  if (!m) throw new UsageError(`target ${text}: expected pod/NAME[.NAMESPACE] or deployment/NAME[.NAMESPACE]`);
+  if (!m) throw new RequestError(`target ${text}: expected pod/NAME[.NAMESPACE] or deployment/NAME[.NAMESPACE]`);
   return { kind: (m[1] as string).startsWith('po') ? 'pod' : 'deployment', name: m[2] as string, namespace: m[4] ?? defaultNamespace };
 }
 
@@ -336,7 +337,7 @@ export async function kubernetesTargets(kc: KubeConfig, opts: KubeOptions): Prom
   }
   if (targets.length === 0) {
     const where = opts.allNamespaces ? 'any namespace' : `namespace ${namespace}`;
-    throw new UsageError(`no Envoy proxies found in ${where}${opts.selector ? ` with selector ${opts.selector}` : ''}; try -n NAMESPACE, -A, -l SELECTOR or pod/NAME`);
+    throw new RequestError(`no Envoy proxies found in ${where}${opts.selector ? ` with selector ${opts.selector}` : ''}; try -n NAMESPACE, -A, -l SELECTOR or pod/NAME`);
   }
   return targets;
 }

@@ -7,7 +7,8 @@ import { access, constants, readFile, rename, rm, writeFile } from 'node:fs/prom
 import { basename, dirname, join } from 'node:path';
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import { SEVERITIES } from '../model/finding.ts';
-import { InputError, UsageError } from '../parse/input-error.ts';
+import { RequestError } from '../model/request-error.ts';
+import { InputError } from '../parse/input-error.ts';
 import type { SinkState, StateEntry } from './events.ts';
 
 /** The state document's version. */
@@ -55,11 +56,11 @@ export function parseStateSpec(text: string): StateSpec {
   if (text.startsWith('configmap:')) {
     const m = /^configmap:([^/]+)\/([^/]+)$/.exec(text);
     if (!m || !DNS_LABEL.test(m[1] as string) || !CONFIGMAP_NAME.test(m[2] as string) || (m[2] as string).length > 253) {
-      throw new UsageError(`--state ${text}: expected configmap:NAMESPACE/NAME with Kubernetes names (lowercase letters, digits, '-')`);
+      throw new RequestError(`--state ${text}: expected configmap:NAMESPACE/NAME with Kubernetes names (lowercase letters, digits, '-')`);
     }
     return { kind: 'configmap', namespace: m[1] as string, name: m[2] as string };
   }
-  if (text.trim() === '') throw new UsageError('--state: expected a file path or configmap:NAMESPACE/NAME');
+  if (text.trim() === '') throw new RequestError('--state: expected a file path or configmap:NAMESPACE/NAME');
   return { kind: 'file', path: text };
 }
 
@@ -150,7 +151,7 @@ export class FileStateStore implements StateStore {
     try {
       await access(dirname(this.path), constants.W_OK);
     } catch (err) {
-      throw new UsageError(`--state ${this.path}: cannot write there (${ioReason(err)}); expected a file in an existing, writable directory`);
+      throw new RequestError(`--state ${this.path}: cannot write there (${ioReason(err)}); expected a file in an existing, writable directory`);
     }
   }
 

@@ -1,4 +1,4 @@
-// Errors about what the user gave us: they name the input and what was expected, and map to exit code 65.
+// An error about what the user gave us: it names the input and what was expected, and maps to exit code 65.
 
 /** Bad or unrecognised input. The message is one line: `<source>: <what was wrong>; expected <what>`. */
 export class InputError extends Error {
@@ -8,13 +8,5 @@ export class InputError extends Error {
     super(`${source}: ${problem}`.replace(/\s*[\r\n]+\s*/g, ' '));
     this.name = 'InputError';
     this.source = source;
-  }
-}
-
-/** A command line that cannot be run as given; maps to exit code 64. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
   }
 }

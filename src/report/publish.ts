@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from '../parse/input-error.ts';
+import { RequestError } from '../model/request-error.ts';
 
 /** The Pushgateway job name envoy-doctor pushes under. */
 export const PUSH_JOB = 'envoy_doctor';
@@ -55,9 +55,9 @@ export function pushUrl(raw: string, instance: string | undefined): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError('--push: expected a Pushgateway URL such as http://pushgateway:9091');
+    throw new RequestError('--push: expected a Pushgateway URL such as http://pushgateway:9091');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--push: expected an http or https URL, got ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RequestError(`--push: expected an http or https URL, got ${url.protocol}`);
   const target = new URL(url.href);
   target.pathname = `${url.pathname.replace(/\/+$/, '')}/metrics/job/${PUSH_JOB}${instance !== undefined ? groupingSegment('instance', instance) : ''}`;
   target.search = '';

@@ -132,7 +132,7 @@ describe('state', () => {
   for (const [text, spec] of specs) {
     it(`--state ${JSON.stringify(text)}`, () => {
       if (spec) assert.deepEqual(parseStateSpec(text), spec);
-      else assert.throws(() => parseStateSpec(text), { name: 'UsageError' });
+      else assert.throws(() => parseStateSpec(text), { name: 'RequestError' });
     });
   }
   const bad: Array<[string, RegExp]> = [
