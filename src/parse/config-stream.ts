@@ -7,7 +7,8 @@
 // config_dump.proto: EndpointsConfigDump, SecretsConfigDump). The result equals the whole-document parse of
 // parseConfigDocument. YAML is read whole, up to a size limit.
 
-import { ConfigDumpReader, type ConfigSlot, EntryMembers, entryArrayReader, type ParsedConfig, parseConfigDump, splitDocument } from './config-dump.ts';
+import { ConfigDumpReader, EntryMembers, type ParsedConfig, parseConfigDump, splitDocument } from './config-dump.ts';
+import { type ConfigSlot, entryArrayReader } from './config-slot.ts';
 import { parseConfigDocument } from './config-document.ts';
 import { detectKind, kindName } from './detect.ts';
 import { InputError } from './input-error.ts';

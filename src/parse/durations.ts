@@ -1,5 +1,8 @@
 // Protobuf Duration values as Envoy prints them in JSON ("3600s", "0.250s") and the
-// Gateway API duration strings users write ("1h30m", "600s", "250ms").
+// Gateway API duration strings users write ("1h30m", "600s", "250ms"); and the timeouts of an HTTP protocol's
+// `common_http_protocol_options` (api/envoy/config/core/v3/protocol.proto HttpProtocolOptions).
+
+import { field } from './proto-json.ts';
 
 /** Milliseconds of a protobuf JSON Duration (`"15s"`, `"0.5s"`, or `{seconds, nanos}`); undefined when absent or malformed. */
 export function protoDurationMs(value: unknown): number | undefined {
@@ -35,4 +38,21 @@ export function parseDurationMs(text: string): number | undefined {
 /** A number of milliseconds, or undefined when it overflowed (`1e309` seconds is no duration). */
 function finite(ms: number): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The timeouts `common_http_protocol_options` sets, on a cluster or a connection manager. */
+export interface CommonHttpTimeouts {
+  idleTimeoutMs?: number;
+  maxConnectionDurationMs?: number;
+  maxStreamDurationMs?: number;
+}
+
+/** Sets on `into` the timeouts a `common_http_protocol_options` sets (idle, max connection, max stream), leaving the rest absent. */
+export function readCommonHttpTimeouts(common: unknown, into: CommonHttpTimeouts): void {
+  const idle = protoDurationMs(field(common, 'idle_timeout'));
+  if (idle !== undefined) into.idleTimeoutMs = idle;
+  const maxConnection = protoDurationMs(field(common, 'max_connection_duration'));
+  if (maxConnection !== undefined) into.maxConnectionDurationMs = maxConnection;
+  const maxStream = protoDurationMs(field(common, 'max_stream_duration'));
+  if (maxStream !== undefined) into.maxStreamDurationMs = maxStream;
 }

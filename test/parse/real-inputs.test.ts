@@ -11,7 +11,7 @@ import { loadOffline } from '../../src/collect/files.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
-import { proxyNameOfNode } from '../../src/parse/config-dump.ts';
+import { proxyNameOfNode } from '../../src/parse/proxy-node.ts';
 import { parseStatsString } from '../../src/parse/stats.ts';
 
 const V2 = 'type.googleapis.com/envoy.admin.v2alpha';
