@@ -10,17 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Log, PortForward, VersionApi } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 import { WebSocket } from 'ws';
-import {
-  type FakeCluster,
-  type KubeApi,
-  type KubeObject,
-  forbidden,
-  makeDeployment,
-  makePod,
-  matchesLabels,
-  parseLabelSelector,
-  startKubeApi,
-} from './helpers/kube-api.ts';
+import { type KubeApi, startKubeApi } from './helpers/kube-api.ts';
+import { type FakeCluster, type KubeObject, makeDeployment, makePod } from './helpers/kube-cluster.ts';
+import { matchesLabels, parseLabelSelector } from './helpers/kube-query.ts';
+import { forbidden } from './helpers/kube-refusals.ts';
 
 const EG = { 'app.kubernetes.io/name': 'envoy', 'app.kubernetes.io/component': 'proxy', 'app.kubernetes.io/managed-by': 'envoy-gateway' };
 const USER = 'system:serviceaccount:envoy-doctor:envoy-doctor';

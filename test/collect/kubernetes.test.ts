@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
 import { ROOT, run } from '../helpers/cli.ts';
-import { type DenyRule, type FakeCluster, type FakePod, type KubeApi, type KubeObject, makeDeployment, makePod, EG_LABELS, envoyGatewayCustomObjects, startKubeApi } from '../helpers/kube-api.ts';
+import { type KubeApi, startKubeApi } from '../helpers/kube-api.ts';
+import { EG_LABELS, envoyGatewayCustomObjects, type FakeCluster, type FakePod, type KubeObject, makeDeployment, makePod } from '../helpers/kube-cluster.ts';
+import type { DenyRule } from '../helpers/kube-refusals.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';
 const HEALTHY = 'samples/healthy';

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { type AdminServer, startAdminServer } from '../helpers/admin-server.ts';
 import { ROOT, run } from '../helpers/cli.ts';
-import { type FakeCluster, type KubeApi, type KubeObject, makeDeployment, type RecordedRequest, EG_LABELS, envoyGatewayCustomObjects, startKubeApi } from '../helpers/kube-api.ts';
+import { type KubeApi, type RecordedRequest, startKubeApi } from '../helpers/kube-api.ts';
+import { EG_LABELS, envoyGatewayCustomObjects, type FakeCluster, type KubeObject, makeDeployment } from '../helpers/kube-cluster.ts';
 import { cronJobPod, objectOf, type RbacRule } from './render.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';

@@ -10,7 +10,9 @@ import { afterEach, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { type AdminServer, startAdminServer } from '../helpers/admin-server.ts';
 import { ROOT, run } from '../helpers/cli.ts';
-import { type DenyRule, type FakeCluster, type KubeApi, type KubeObject, makeDeployment, startKubeApi } from '../helpers/kube-api.ts';
+import { type KubeApi, startKubeApi } from '../helpers/kube-api.ts';
+import { type FakeCluster, type KubeObject, makeDeployment } from '../helpers/kube-cluster.ts';
+import type { DenyRule } from '../helpers/kube-refusals.ts';
 import { type SinkServer, startSinkServer } from '../helpers/sink-server.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';
