@@ -372,7 +372,7 @@ describe('fake kube API: port-forward', () => {
   const pod = makePod({ name: 'envoy-0', namespace: 'envoy-gateway-system', labels: EG });
   const cluster: FakeCluster = {
     pods: [pod, makePod({ name: 'envoy-1', namespace: 'envoy-gateway-system', labels: EG })],
-    forwardTargets: (ns, name, port) => {
+    forwardTargets: (_ns, name, port) => {
       if (name === 'envoy-1') return 'refuse';
       if (port === 19000) return adminPort;
       if (port === 19002) return closedPort;
