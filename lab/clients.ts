@@ -185,20 +185,20 @@ export function tcpOutcome(port: number, signal: AbortSignal): Promise<SessionOu
 }
 
 /** Sessions started one every `everyMs` until stopped, so a timer keeps firing while envoy-doctor samples. */
-export interface Churn {
+export interface Churn<T extends SessionOutcome = SessionOutcome> {
   /** Sessions that ended so far. */
-  ended(): SessionOutcome[];
+  ended(): T[];
   /** Sessions open now. */
   open(): number;
   /** Stops starting sessions and ends the open ones; resolves with every outcome. */
-  stop(): Promise<SessionOutcome[]>;
+  stop(): Promise<T[]>;
 }
 
 /** Starts `session` now and every `everyMs` after it, each with the churn's abort signal. */
-export function churn(everyMs: number, session: (signal: AbortSignal) => Promise<SessionOutcome>): Churn {
+export function churn<T extends SessionOutcome = SessionOutcome>(everyMs: number, session: (signal: AbortSignal) => Promise<T>): Churn<T> {
   const abort = new AbortController();
-  const ended: SessionOutcome[] = [];
-  const pending = new Set<Promise<SessionOutcome>>();
+  const ended: T[] = [];
+  const pending = new Set<Promise<T>>();
   const begin = () => {
     const p = session(abort.signal);
     pending.add(p);

@@ -74,18 +74,23 @@ export const LISTENER_KEEPALIVE: Obj = {
   ],
 };
 
-/** A connection manager access log on Envoy's stdout: `ACCESS <code> <flags> <details> <protocol> <method>` per request (read back with `accessLog`). */
-export const STDOUT_ACCESS_LOG: Obj = {
-  access_log: [
-    {
-      name: 'envoy.access_loggers.stdout',
-      typed_config: {
-        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
-        log_format: { text_format_source: { inline_string: 'ACCESS %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %PROTOCOL% %REQ(:METHOD)% %DURATION%\n' } },
+/** A connection manager access log on Envoy's stdout, one `ACCESS <fields>` line per request (read back with `accessLog`). */
+export function stdoutAccessLog(fields: string): Obj {
+  return {
+    access_log: [
+      {
+        name: 'envoy.access_loggers.stdout',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+          log_format: { text_format_source: { inline_string: `ACCESS ${fields}\n` } },
+        },
       },
-    },
-  ],
-};
+    ],
+  };
+}
+
+/** `ACCESS <code> <flags> <details> <protocol> <method> <duration>` per request. */
+export const STDOUT_ACCESS_LOG: Obj = stdoutAccessLog('%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %PROTOCOL% %REQ(:METHOD)% %DURATION%');
 
 /** The access-log lines STDOUT_ACCESS_LOG wrote so far, from Envoy's stdout: `code flags details protocol method duration`. */
 export function accessLog(stdout: string): string[] {
