@@ -14,7 +14,8 @@ import { detectKind, kindName } from './detect.ts';
 import { InputError } from './input-error.ts';
 import { peek } from './peek.ts';
 import { typeName } from './proto-json.ts';
-import { type Decision, type JsonStreamHandler, MAX_VALUE_BYTES, type PathPart, scanJsonChunks, type ValueKind } from './json-stream.ts';
+import { scanJsonChunks } from './json-stream.ts';
+import { type Decision, type JsonStreamHandler, MAX_VALUE_BYTES, type PathPart, type ValueKind } from './json-stream-handler.ts';
 
 const EXPECTED = 'expected an Envoy /config_dump (JSON or YAML) or egctl config envoy-proxy output';
 

@@ -4,52 +4,13 @@
 // keeping its bytes. Values handed over are JSON.parse'd on their own (consecutive array elements in batches of
 // about 1 MiB), so the parse work is about one JSON.parse of the kept part, and memory follows what is kept.
 // Bytes are decoded only as whole values, so UTF-8 sequences and escapes split across chunks are safe.
+// What a handler sees is in json-stream-handler.ts; where a value ends, in json-value-extent.ts; how values handed over
+// are parsed, in json-value-batch.ts.
 
 import { InputError } from './input-error.ts';
-
-/** A key (objects) or index (arrays) on the way from the document's root to a value. */
-export type PathPart = string | number;
-
-/** What the first byte of a value shows it to be. */
-export type ValueKind = 'object' | 'array' | 'scalar';
-
-/**
- * What to do with a value: walk into it (its members are decided one by one), hand it over parsed, skip it
- * without keeping its bytes, or (objects only) read its first key before deciding with `decidePeeked`.
- */
-export type Decision = 'descend' | 'emit' | 'skip' | 'peek';
-
-/** Receives the parts of a streamed JSON document the handler asks for. */
-export interface JsonStreamHandler {
-  /** Decides what to do with the value at `path`; a scalar told to `descend` or `peek` is emitted. */
-  decide(path: readonly PathPart[], kind: ValueKind): Decision;
-  /** For `peek`: decides once the object's first key is known (`undefined` for `{}`). */
-  decidePeeked?(path: readonly PathPart[], firstKey: string | undefined): 'descend' | 'emit' | 'skip';
-  /** A descended container opens. */
-  enter?(path: readonly PathPart[], kind: 'object' | 'array'): void;
-  /** An emitted value, parsed. Array elements arrive in order, possibly after a short delay (batching). */
-  value(path: readonly PathPart[], value: unknown): void;
-  /** A descended container closes. */
-  leave?(path: readonly PathPart[]): void;
-}
-
-/** Options of a {@link JsonStreamScanner}. */
-export interface JsonStreamOptions {
-  /** What the input should have been, for error messages (`expected ...`). */
-  expected: string;
-  /** Largest single value handed over parsed; larger ones are an InputError. */
-  maxValueBytes?: number;
-  /** Bytes of the input before the first chunk written (a scan that takes over part way), for error messages. */
-  startOffset?: number;
-}
-
-/** Default and largest value one JSON.parse is asked to read (V8 strings stop at about 512 MiB). */
-export const MAX_VALUE_BYTES = 500 * 1024 * 1024;
-/** Consecutive emitted array elements are parsed together up to about this many bytes. */
-const BATCH_BYTES = 1 << 20;
-
-const OBJ = 0;
-const ARR = 1;
+import { type JsonStreamHandler, type JsonStreamOptions, MAX_VALUE_BYTES, type PathPart, pathText, type ValueKind } from './json-stream-handler.ts';
+import { decode, ValueBatch } from './json-value-batch.ts';
+import { ARR, isSpace, OBJ, ValueExtent } from './json-value-extent.ts';
 
 // Structural states.
 const ROOT_VALUE = 0;
@@ -77,27 +38,6 @@ interface Frame {
   peek: boolean;
 }
 
-interface Pending {
-  path: PathPart[];
-  parts: Buffer[];
-  bytes: number;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-/** `configs[3].dynamic_active_clusters[12]` for a path. */
-export function pathText(path: readonly PathPart[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
-  return out === '' ? 'the top-level value' : out;
-}
-
-function decode(parts: Buffer[]): string {
-  return parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8');
-}
-
 /** Feeds chunks with {@link JsonStreamScanner.write}, then calls {@link JsonStreamScanner.end}. */
 export class JsonStreamScanner {
   private readonly source: string;
@@ -114,18 +54,13 @@ export class JsonStreamScanner {
   private started = false;
   private head: Buffer | undefined;
 
-  // String scanning across chunks: the previous chunk ended inside a string on a backslash.
-  private escaped = false;
-
   // KEY mode.
   private keyParts: Buffer[] = [];
 
   // VALUE mode.
   private capture = false;
-  private depth = 0;
-  private inString = false;
-  private literal = false;
-  private brackets = new Uint8Array(64);
+  /** Where the value (or key) being read ends. */
+  private readonly extent = new ValueExtent();
   private valuePath: PathPart[] = [];
   private valueParts: Buffer[] = [];
   private valueBytes = 0;
@@ -134,9 +69,8 @@ export class JsonStreamScanner {
   private peekParts: Buffer[] = [];
   private peekStart = -1;
 
-  // Emitted elements of the innermost array waiting to be parsed together.
-  private batch: Pending[] = [];
-  private batchBytes = 0;
+  /** The values handed over, parsed in batches. */
+  private readonly values: ValueBatch;
 
   constructor(source: string, handler: JsonStreamHandler, options: JsonStreamOptions) {
     this.source = source;
@@ -144,6 +78,7 @@ export class JsonStreamScanner {
     this.expected = options.expected;
     this.maxValueBytes = options.maxValueBytes ?? MAX_VALUE_BYTES;
     this.startOffset = options.startOffset ?? 0;
+    this.values = new ValueBatch(handler, (problem) => this.fail(problem));
   }
 
   private fail(problem: string): InputError {
@@ -221,7 +156,7 @@ export class JsonStreamScanner {
           if (c !== 0x22) throw this.syntax(i, this.state === O_KEY ? 'a key' : "a key or '}'", c);
           this.mode = KEY;
           this.keyParts = [];
-          this.escaped = false;
+          this.extent.escaped = false;
           i++;
           break;
         case O_COLON:
@@ -276,7 +211,7 @@ export class JsonStreamScanner {
         if (close < buf.length && buf[close] === 0x22) {
           const late = this.handler.decidePeeked?.(path, buf.toString('utf8', k + 1, close)) ?? 'emit';
           if (late !== 'descend') {
-            this.beginValue(path, late === 'emit', [], 0, 0);
+            this.beginValue(path, late === 'emit', [], 0, false);
             return i;
           }
         }
@@ -284,7 +219,7 @@ export class JsonStreamScanner {
     }
     if (decision === 'descend' || decision === 'peek') {
       if (decision === 'descend') {
-        this.flushBatch();
+        this.values.flush();
         this.handler.enter?.(path, kind as 'object' | 'array');
       } else {
         this.peekParts = [];
@@ -294,19 +229,17 @@ export class JsonStreamScanner {
       this.state = kind === 'object' ? O_KEY_OR_END : A_VALUE_OR_END;
       return i + 1;
     }
-    this.beginValue(path, decision === 'emit', [], 0, 0);
+    this.beginValue(path, decision === 'emit', [], 0, false);
     return i;
   }
 
-  private beginValue(path: PathPart[], capture: boolean, parts: Buffer[], bytes: number, depth: number): void {
+  private beginValue(path: PathPart[], capture: boolean, parts: Buffer[], bytes: number, insideObject: boolean): void {
     this.mode = VALUE;
     this.capture = capture;
     this.valuePath = path;
     this.valueParts = parts;
     this.valueBytes = bytes;
-    this.depth = depth;
-    this.inString = false;
-    this.literal = false;
+    this.extent.begin(insideObject);
   }
 
   private close(kind: typeof OBJ | typeof ARR, c: number, at: number): void {
@@ -321,14 +254,14 @@ export class JsonStreamScanner {
       this.peekStart = -1;
       this.peekParts = [];
       if (decision === 'descend') {
-        this.flushBatch();
+        this.values.flush();
         this.handler.enter?.(path, 'object');
         this.handler.leave?.(path);
-      } else if (decision === 'emit') this.emit(path, [Buffer.from('{}')], 2);
+      } else if (decision === 'emit') this.values.emit(path, [Buffer.from('{}')], 2);
       this.afterValue();
       return;
     }
-    this.flushBatch();
+    this.values.flush();
     this.frames.push(frame);
     const path = this.path();
     this.frames.pop();
@@ -336,30 +269,8 @@ export class JsonStreamScanner {
     this.afterValue();
   }
 
-  /**
-   * Index of the quote closing a string, or -1 when the chunk ends inside it (`escaped` then tells whether its
-   * last byte was an unfinished backslash escape). A byte loop: faster than indexOf on a dump's many short strings.
-   */
-  private stringEnd(buf: Buffer, from: number): number {
-    const n = buf.length;
-    let i = from;
-    if (this.escaped) {
-      this.escaped = false;
-      i++;
-    }
-    for (; i < n; i++) {
-      const c = buf[i] as number;
-      if (c === 0x22) return i;
-      if (c === 0x5c && ++i >= n) {
-        this.escaped = true;
-        return -1;
-      }
-    }
-    return -1;
-  }
-
   private scanKey(buf: Buffer, i: number): number {
-    const end = this.stringEnd(buf, i);
+    const end = this.extent.stringEnd(buf, i);
     if (end < 0) {
       this.keyParts.push(buf.subarray(i));
       if (this.keyParts.reduce((n, p) => n + p.length, 0) > this.maxValueBytes) throw this.fail(`a key in ${pathText(this.path())} is longer than ${this.maxValueBytes} bytes`);
@@ -388,7 +299,7 @@ export class JsonStreamScanner {
       if (decision === 'descend') {
         this.peekStart = -1;
         this.peekParts = [];
-        this.flushBatch();
+        this.values.flush();
         this.handler.enter?.(path, 'object');
       } else {
         // Hand the object to the value scanner, one level deep, with what was read of it so far.
@@ -397,74 +308,21 @@ export class JsonStreamScanner {
         this.peekStart = -1;
         this.peekParts = [];
         this.frames.pop();
-        this.beginValue(path, decision === 'emit', parts, parts.reduce((n, p) => n + p.length, 0), 1);
-        this.brackets[0] = OBJ;
+        this.beginValue(path, decision === 'emit', parts, parts.reduce((n, p) => n + p.length, 0), true);
       }
     }
     return end + 1;
   }
 
+  /** Throws for a closing bracket inside a value that matches no open one. */
+  private readonly bracketMismatch = (at: number, c: number): never => {
+    throw this.syntax(at, `a matching bracket in ${pathText(this.valuePath)}`, c);
+  };
+
   /** Scans (and keeps, when emitting) the bytes of one value; returns where it stopped. */
   private scanValue(buf: Buffer, start: number): number {
-    const n = buf.length;
-    let i = start;
-    let depth = this.depth;
-    let done = -1;
-    if (this.inString) {
-      const e = this.stringEnd(buf, i);
-      if (e < 0) i = n;
-      else {
-        this.inString = false;
-        i = e + 1;
-        if (depth === 0) done = i;
-      }
-    } else if (this.literal || (depth === 0 && this.valueBytes === 0 && buf[i] !== 0x22 && buf[i] !== 0x7b && buf[i] !== 0x5b)) {
-      // A number, true, false or null: runs to the next delimiter.
-      this.literal = true;
-      while (i < n) {
-        const c = buf[i] as number;
-        if (c === 0x2c || c === 0x7d || c === 0x5d || isSpace(c)) break;
-        i++;
-      }
-      if (i < n) done = i;
-    }
-    if (done < 0 && !this.inString && !this.literal) {
-      let brackets = this.brackets;
-      for (; i < n; i++) {
-        const c = buf[i] as number;
-        if (c === 0x22) {
-          this.escaped = false;
-          const e = this.stringEnd(buf, i + 1);
-          if (e < 0) {
-            this.inString = true;
-            i = n;
-            break;
-          }
-          i = e;
-          if (depth === 0) {
-            done = i + 1;
-            break;
-          }
-        } else if (c === 0x7b || c === 0x5b) {
-          if (depth === brackets.length) {
-            const grown = new Uint8Array(brackets.length * 2);
-            grown.set(brackets);
-            this.brackets = brackets = grown;
-          }
-          brackets[depth++] = c === 0x7b ? OBJ : ARR;
-        } else if (c === 0x7d || c === 0x5d) {
-          if (depth === 0 || brackets[--depth] !== (c === 0x7d ? OBJ : ARR)) {
-            throw this.syntax(i, `a matching bracket in ${pathText(this.valuePath)}`, c);
-          }
-          if (depth === 0) {
-            done = i + 1;
-            break;
-          }
-        }
-      }
-    }
-    this.depth = depth;
-    const end = done < 0 ? n : done;
+    const done = this.extent.scan(buf, start, this.valueBytes === 0, this.bracketMismatch);
+    const end = done < 0 ? buf.length : done;
     if (this.capture && end > start) {
       this.valueParts.push(buf.subarray(start, end));
       this.valueBytes += end - start;
@@ -474,8 +332,7 @@ export class JsonStreamScanner {
     }
     if (done >= 0) {
       this.mode = STRUCT;
-      this.literal = false;
-      if (this.capture) this.emit(this.valuePath, this.valueParts, this.valueBytes);
+      if (this.capture) this.values.emit(this.valuePath, this.valueParts, this.valueBytes);
       this.valueParts = [];
       this.valueBytes = 0;
       this.afterValue();
@@ -483,79 +340,24 @@ export class JsonStreamScanner {
     return end;
   }
 
-  /** Hands a value over: array elements join the batch, anything else is parsed now. */
-  private emit(path: PathPart[], parts: Buffer[], bytes: number): void {
-    if (typeof path.at(-1) === 'number') {
-      const last = this.batch.at(-1);
-      if (last !== undefined && last.path.length !== path.length) this.flushBatch();
-      this.batch.push({ path, parts, bytes });
-      this.batchBytes += bytes;
-      if (this.batchBytes >= BATCH_BYTES) this.flushBatch();
-      return;
-    }
-    this.flushBatch();
-    this.handler.value(path, this.parse(path, decode(parts)));
-  }
-
-  private parse(path: readonly PathPart[], text: string): unknown {
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw this.fail(`invalid JSON in ${pathText(path)} (${(err as Error).message})`);
-    }
-  }
-
-  private flushBatch(): void {
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    this.batch = [];
-    this.batchBytes = 0;
-    if (batch.length === 1) {
-      const one = batch[0] as Pending;
-      this.handler.value(one.path, this.parse(one.path, decode(one.parts)));
-      return;
-    }
-    const parts: Buffer[] = [Buffer.from('[')];
-    const comma = Buffer.from(',');
-    for (const p of batch) {
-      if (parts.length > 1) parts.push(comma);
-      for (const part of p.parts) parts.push(part);
-    }
-    parts.push(Buffer.from(']'));
-    let values: unknown[];
-    try {
-      values = JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown[];
-    } catch {
-      // Name the element at fault.
-      for (const p of batch) this.parse(p.path, decode(p.parts));
-      throw this.fail(`invalid JSON in ${pathText(batch[0]?.path ?? [])}`);
-    }
-    if (values.length !== batch.length) {
-      // A value that parsed to several (it held a comma at its top level): scanned wrongly, so parse one by one.
-      for (const p of batch) this.handler.value(p.path, this.parse(p.path, decode(p.parts)));
-      return;
-    }
-    for (let k = 0; k < batch.length; k++) this.handler.value((batch[k] as Pending).path, values[k]);
-  }
-
   /** Ends the input: throws an InputError naming where a truncated document stops. */
   end(): void {
     // Input that stopped inside a byte-order mark is empty.
     if (!this.started && this.head) throw this.fail('is empty');
-    if (this.mode === VALUE && this.literal) {
+    if (this.mode === VALUE && this.extent.literal) {
       // A literal at the very end of the input ends there.
       this.mode = STRUCT;
-      this.literal = false;
-      if (this.capture) this.emit(this.valuePath, this.valueParts, this.valueBytes);
+      this.extent.literal = false;
+      if (this.capture) this.values.emit(this.valuePath, this.valueParts, this.valueBytes);
       this.afterValue();
     }
     if (this.state === ROOT_DONE && this.mode === STRUCT) {
-      this.flushBatch();
+      this.values.flush();
       return;
     }
     if (this.offset === 0 || (this.state === ROOT_VALUE && this.mode === STRUCT)) throw this.fail('is empty');
     let where: string;
-    if (this.mode === VALUE) where = `${pathText(this.valuePath)}${this.inString ? ' (in a string)' : ''}`;
+    if (this.mode === VALUE) where = `${pathText(this.valuePath)}${this.extent.inString ? ' (in a string)' : ''}`;
     else if (this.mode === KEY) where = `a key in ${pathText(this.path().slice(0, -1))}`;
     else {
       const path = this.path();

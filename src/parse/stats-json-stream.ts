@@ -3,7 +3,8 @@
 // element is walked so each `computed_quantiles` entry is parsed on its own. Memory follows the entities kept.
 
 import { InputError } from './input-error.ts';
-import { type Decision, type JsonStreamHandler, type PathPart, scanJsonChunks, type ValueKind } from './json-stream.ts';
+import { scanJsonChunks } from './json-stream.ts';
+import type { Decision, JsonStreamHandler, PathPart, ValueKind } from './json-stream-handler.ts';
 import type { StatsBuilder } from './stats-builder.ts';
 import { isObj } from './proto-json.ts';
 import { jsonHistogram, jsonStatEntry, supportedQuantiles } from './stats-json.ts';

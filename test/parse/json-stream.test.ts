@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 import { parseConfigDumpChunks, parseJsonConfigChunks, SKIPPED_CONFIG_KEYS } from '../../src/parse/config-stream.ts';
 import { InputError } from '../../src/parse/input-error.ts';
-import { type Decision, type JsonStreamHandler, type PathPart, scanJsonChunks, type ValueKind } from '../../src/parse/json-stream.ts';
+import { scanJsonChunks } from '../../src/parse/json-stream.ts';
+import type { Decision, JsonStreamHandler, PathPart, ValueKind } from '../../src/parse/json-stream-handler.ts';
 
 const T = 'type.googleapis.com/envoy.admin.v3';
 
