@@ -1,10 +1,6 @@
-// Envoy's /stats/prometheus (source/server/admin/prometheus_stats.cc): `envoy_` + the tag-extracted name with
-// dots as underscores, tags as labels (`envoy_cluster_name`, `envoy_http_conn_manager_prefix`, ...). Istio's
-// Prometheus merge renames the labels without the `envoy_` prefix (`cluster_name`).
-// Labels Envoy's own tags do not make (no `envoy_` prefix and none of the renamed ones) are constant labels: a
-// `stats_tags` entry with a `fixed_value` (api/envoy/config/metrics/v3/stats.proto TagSpecifier), the five the Consul
-// dataplane adds to every sample, or a scrape's `pod`/`namespace`. They say nothing about the stat and are dropped,
-// so a sample that carries them reads like one that does not.
+// Envoy's /stats/prometheus (source/server/admin/prometheus_stats.cc) read line by line into the stats sample. How a
+// sample's name and labels map back to Envoy's entities and stat names is in stats-prometheus-names.ts; the syntax of
+// a line, in stats-prometheus-line.ts.
 
 import type { Histogram } from '../model/snapshot.ts';
 import { plainDecimal } from './decimal.ts';
@@ -13,171 +9,14 @@ import { eachLine, type RejectedLine, rejectedLine } from './lines.ts';
 import { histogramKey, type StatsBuilder } from './stats-builder.ts';
 import { statKey } from '../model/stats-view.ts';
 import type { StatEntityKind } from './stat-names.ts';
-
-const ENTITY_FAMILIES: Array<{ prefix: string; kind: StatEntityKind; labels: string[] }> = [
-  { prefix: 'envoy_cluster_', kind: 'cluster', labels: ['envoy_cluster_name', 'cluster_name'] },
-  { prefix: 'envoy_http_', kind: 'http', labels: ['envoy_http_conn_manager_prefix', 'http_conn_manager_prefix'] },
-  { prefix: 'envoy_listener_', kind: 'listener', labels: ['envoy_listener_address', 'listener_address'] },
-  { prefix: 'envoy_tcp_', kind: 'tcp', labels: ['envoy_tcp_prefix', 'tcp_prefix'] },
-];
-const USER_AGENT_LABELS = ['envoy_http_user_agent', 'http_user_agent'];
-
-/** Parses `{a="x",b="y"}` label sets with Prometheus escapes; undefined when malformed. */
-export function parseLabels(text: string): Map<string, string> | undefined {
-  const labels = new Map<string, string>();
-  if (!text.includes('\\')) {
-    // Fast path: no escapes, so every value runs to the next quote.
-    const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"\s*,?/y;
-    let at = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      labels.set(m[1] as string, m[2] as string);
-      at = re.lastIndex;
-    }
-    if (text.slice(at).trim() === '') return labels;
-    labels.clear();
-  }
-  let i = 0;
-  while (i < text.length) {
-    while (text[i] === ' ' || text[i] === ',') i++;
-    if (i >= text.length) break;
-    const eq = text.indexOf('=', i);
-    if (eq < 0 || text[eq + 1] !== '"') return undefined;
-    const key = text.slice(i, eq).trim();
-    let value = '';
-    let j = eq + 2;
-    for (; j < text.length && text[j] !== '"'; j++) {
-      if (text[j] === '\\' && j + 1 < text.length) {
-        j++;
-        value += text[j] === 'n' ? '\n' : text[j];
-      } else value += text[j];
-    }
-    if (j >= text.length) return undefined;
-    labels.set(key, value);
-    i = j + 1;
-  }
-  return labels;
-}
-
-function promNumber(text: string): number {
-  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  return Number(text);
-}
-
-/** Labels without the `envoy_` prefix that still come from Envoy's tags (Istio's renames, Envoy Gateway's priority). */
-const RENAMED_TAGS = new Set(['response_code', 'response_code_class', 'priority']);
-
-/** True for a label Envoy's tags did not make: a constant label, which is dropped. */
-function isConstantLabel(name: string): boolean {
-  return !name.startsWith('envoy_') && !RENAMED_TAGS.has(name);
-}
-
-/** The stat key for labels beyond the entity's: response codes fold back into Envoy's names, constant labels go. */
-function withExtraLabels(stat: string, extra: Map<string, string>): string {
-  if (extra.size === 0) return stat;
-  let out = stat;
-  const rest: string[] = [];
-  for (const [k, v] of [...extra].sort(([a], [b]) => a.localeCompare(b))) {
-    if (isConstantLabel(k)) continue;
-    // Envoy Gateway >= 1.7 tags circuit breaker gauges with their priority: fold it back to Envoy's name.
-    if (k === 'priority' && out.startsWith('circuit_breakers_')) out = `circuit_breakers_${v}_${out.slice('circuit_breakers_'.length)}`;
-    else if (k === 'envoy_response_code' || k === 'response_code') out += `_${v}`;
-    // Envoy's tag takes the class digit out of the name: upstream_rq_2xx is upstream_rq_xx{envoy_response_code_class="2"}.
-    else if (k === 'envoy_response_code_class' || k === 'response_code_class') out = `${out.endsWith('_xx') ? out.slice(0, -3) : out}_${v.endsWith('xx') ? v : `${v}xx`}`;
-    else rest.push(`${k}=${v}`);
-  }
-  return rest.length > 0 ? `${out}{${rest.join(',')}}` : out;
-}
-
-interface Located {
-  kind: StatEntityKind | 'other';
-  entity: string;
-  stat: string;
-  agent?: string;
-  /** The label that named the entity. */
-  label?: string;
-}
-
-/**
- * The line up to the value of its entity label, when that label comes last (`name{code="200",cluster="`): every line
- * that starts the same has the same family and other labels, so only its entity and value differ.
- */
-function entityLabelPrefix(line: string, label: string, entity: string): string | undefined {
-  const at = line.lastIndexOf(`${label}="`);
-  if (at <= 0 || (line.charCodeAt(at - 1) !== 123 && line.charCodeAt(at - 1) !== 44)) return undefined;
-  const from = at + label.length + 2;
-  const close = line.indexOf('"', from);
-  if (close - from !== entity.length || line.slice(from, close) !== entity || line.charCodeAt(close + 1) !== 125) return undefined;
-  return line.slice(0, from);
-}
-
-function locate(name: string, labels: Map<string, string>): Located {
-  for (const family of ENTITY_FAMILIES) {
-    if (!name.startsWith(family.prefix)) continue;
-    const label = family.labels.find((l) => labels.has(l));
-    if (!label) continue;
-    const extra = labels.size > 1 ? new Map(labels) : new Map<string, string>();
-    extra.delete(label);
-    const located: Located = { kind: family.kind, entity: labels.get(label) as string, stat: name.slice(family.prefix.length), label };
-    const agentLabel = family.kind === 'http' ? USER_AGENT_LABELS.find((l) => extra.has(l)) : undefined;
-    if (agentLabel && located.stat.startsWith('user_agent_')) {
-      located.agent = extra.get(agentLabel) as string;
-      located.stat = located.stat.slice('user_agent_'.length);
-      extra.delete(agentLabel);
-    } else if (family.kind === 'http') {
-      // Istio's tag rules keep the agent in the name: envoy_http_user_agent_ios_downstream_cx_total.
-      const m = /^user_agent_(ios|android)_(.+)$/.exec(located.stat);
-      if (m) {
-        located.agent = m[1] as string;
-        located.stat = m[2] as string;
-      }
-    }
-    located.stat = withExtraLabels(located.stat, extra);
-    return located;
-  }
-  const labelText = [...labels]
-    .filter(([k]) => !isConstantLabel(k))
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(',');
-  const envoyName = otherName(name);
-  return { kind: 'other', entity: '', stat: labelText ? `${envoyName}{${labelText}}` : envoyName };
-}
-
-/** Envoy's top-level scopes whose one-level stats read back to their dotted names (`envoy_server_uptime` is `server.uptime`). */
-const TOP_LEVEL_SCOPES = ['server', 'listener_manager', 'cluster_manager'];
-
-/** A stat of no entity under the name the text and JSON formats give it, as far as Prometheus' name allows. */
-function otherName(promName: string): string {
-  const bare = promName.startsWith('envoy_') ? promName.slice('envoy_'.length) : promName;
-  const scope = TOP_LEVEL_SCOPES.find((p) => bare.startsWith(`${p}_`));
-  return scope ? `${scope}.${bare.slice(scope.length + 1)}` : bare;
-}
+import { entityLabelPrefix, labelAndValue, parseLabels, promNumber, tailClose } from './stats-prometheus-line.ts';
+import { locate } from './stats-prometheus-names.ts';
 
 const HISTOGRAM_SUFFIXES = [
   ['bucket', '_bucket'],
   ['sum', '_sum'],
   ['count', '_count'],
 ] as const;
-
-/** Where the last label value of the line `text[from, end)` closes, when the line goes on `"} `; -1 otherwise. */
-function tailClose(text: string, from: number, end: number): number {
-  const close = text.indexOf('"', from);
-  return close >= 0 && close + 2 < end && text.charCodeAt(close + 1) === 125 && text.charCodeAt(close + 2) === 32 ? close : -1;
-}
-
-/**
- * The last label's value and the sample's value of a line whose last label value starts at `from`
- * (`…="<label>"} <value>`); undefined when the line is laid out otherwise.
- */
-function labelAndValue(line: string, from: number): { label: string; value: number } | undefined {
-  const close = tailClose(line, from, line.length);
-  if (close < 0) return undefined;
-  const valueText = line.slice(close + 3).trim();
-  const value = promNumber(valueText);
-  if (Number.isNaN(value) || valueText.includes(' ')) return undefined;
-  return { label: line.slice(from, close), value };
-}
-
 
 /** An entity's name as kept, and its stats. */
 interface EntityEntry {

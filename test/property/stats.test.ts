@@ -14,7 +14,7 @@ import { InputError } from '../../src/parse/input-error.ts';
 import { lineWindows } from '../../src/parse/lines.ts';
 import { parseStats } from '../../src/parse/stats.ts';
 import { splitStatName } from '../../src/parse/stat-names.ts';
-import { parseLabels } from '../../src/parse/stats-prometheus.ts';
+import { parseLabels } from '../../src/parse/stats-prometheus-line.ts';
 import { bounded, byteDamage, chunked, damage, edgeNumberText, hostileName, modelOrInputErrorAsync, settings, statEntityName, streamOf, ROOT } from './harness.ts';
 
 const SOURCE = 'stats';
