@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RULES } from '../src/diagnose/rules/index.ts';
-import { CATALOGUE } from '../src/model/catalogue.ts';
+import { RULES } from '../src/diagnose/root-causes/index.ts';
+import { CATALOGUE } from '../src/report/catalogue.ts';
 import { ROOT } from './helpers/cli.ts';
 import { diagnoseSamples, FLAVORS, renderFor } from './helpers/fix-coverage.ts';
 

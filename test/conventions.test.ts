@@ -6,8 +6,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Analyzer } from '../src/analyzers/analyzer.ts';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
-import { RULES } from '../src/diagnose/rules/index.ts';
-import { CATALOGUE } from '../src/model/catalogue.ts';
+import { RULES } from '../src/diagnose/root-causes/index.ts';
+import { CATALOGUE } from '../src/report/catalogue.ts';
 
 const root = new URL('../', import.meta.url);
 const exists = (path: string) => existsSync(new URL(path, root));
@@ -27,7 +27,7 @@ describe('analyzer conventions', async () => {
     for (const id of analyzerFiles()) {
       const mod = (await import(new URL(`src/analyzers/${id}.ts`, root).href)) as Analyzer;
       assert.equal(mod.meta.id, id, `src/analyzers/${id}.ts exports meta with id "${id}"`);
-      assert.ok(analyzers.some((a) => a.meta === mod.meta), `${id} is listed in src/analyzers/index.ts`);
+      assert.ok(analyzers.some((a) => a.meta.id === mod.meta.id && a.meta.title === mod.meta.title), `${id} is listed in src/analyzers/index.ts`);
     }
   });
   it('analyzer ids are unique', () => {

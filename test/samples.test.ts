@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CATALOGUE } from '../src/model/catalogue.ts';
+import { CATALOGUE } from '../src/report/catalogue.ts';
 import { ROOT, run } from './helpers/cli.ts';
 
 describe('root-cause samples', () => {

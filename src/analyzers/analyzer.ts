@@ -1,41 +1,74 @@
-// The shape every analyzer file exports: `meta` (what it is, what it reads) and a pure `analyze`.
+// The shape every analyzer file exports: `meta` (what it is, the stats it reads, the findings it gives, with their
+// titles and message templates) and a pure `analyze`. The catalogue of findings, the live /stats filter, the stats a
+// parsed sample keeps and the coverage checks are derived from these declarations (src/analyzers/index.ts).
 
+import type { FindingType } from '../model/catalogue-entry.ts';
+import type { StatsRead } from '../model/envoy-stats.ts';
 import type { EntityRef, EvidenceValue, Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 
 /** What an analyzer reads from a snapshot. */
 export type AnalyzerInput = 'config' | 'stats' | 'stats-later' | 'access-log' | 'kubernetes';
 
+/** A family of stats an analyzer needs on WebSocket paths, checked by stats-coverage, and the root causes it decides. */
+export interface StatFamily {
+  family: string;
+  rootCauses: readonly string[];
+  /** Stats under `cluster.<stat name>.` and `http.<stat_prefix>.` the family is made of (also in `meta.stats`). */
+  cluster: NonNullable<StatsRead['cluster']>;
+  http: NonNullable<StatsRead['http']>;
+}
+
 /** Describes an analyzer. */
 export interface AnalyzerMeta {
   /** Stable id, also the file name. */
   id: string;
   title: string;
-  reads: AnalyzerInput[];
-  /** Catalogue ids of the findings it can emit. */
-  emits: string[];
+  reads: readonly AnalyzerInput[];
+  /** Every Envoy stat it reads, per entity family (names from src/model/envoy-stats.ts). */
+  stats?: StatsRead;
+  /** Stat families whose absence leaves its root causes unknown (stats-coverage reports them). */
+  families?: readonly StatFamily[];
+  /** The findings it can give: catalogue entries with their evidence types. */
+  findings?: readonly FindingType<object>[];
+  /** Transitional: catalogue ids of the findings, for analyzers not yet declaring `findings`. */
+  emits?: string[];
   /** Docs page, relative to the repository root. */
   docs: string;
+}
+
+/** What the runner gives every analyzer besides the snapshot: facts derived from all analyzers' declarations. */
+export interface AnalyzerContext {
+  /** Every analyzer's stat families. */
+  families: readonly (StatFamily & { analyzer: string })[];
 }
 
 /** An analyzer module. */
 export interface Analyzer {
   meta: AnalyzerMeta;
   /** Pure: reads the snapshot, returns findings; never does I/O. */
+  analyze(snapshot: Snapshot, context: AnalyzerContext): Finding[];
+}
+
+/** An analyzer as the registry hands it out: its findings' ids listed, the context given. */
+export interface RegisteredAnalyzer {
+  meta: AnalyzerMeta & { emits: string[] };
   analyze(snapshot: Snapshot): Finding[];
 }
 
-/** Builds a finding, dropping undefined evidence values. */
-export function finding(
-  snapshot: Snapshot,
-  code: string,
-  severity: Severity,
-  entity: EntityRef,
-  evidence: Record<string, EvidenceValue | undefined>,
-): Finding {
+/** Declares an analyzer's meta, its docs page at docs/analyzers/<id>.md. */
+export function defineAnalyzer(meta: Omit<AnalyzerMeta, 'docs' | 'emits'> & Required<Pick<AnalyzerMeta, 'stats' | 'findings'>>): AnalyzerMeta {
+  return { ...meta, docs: `docs/analyzers/${meta.id}.md` };
+}
+
+/** Builds a finding of a declared type, dropping undefined evidence values; the evidence is checked against the type. */
+export function finding<E extends object>(snapshot: Snapshot, type: FindingType<E>, severity: Severity, entity: EntityRef, evidence: E): Finding;
+/** Transitional: a finding by catalogue id, for analyzers not yet declaring their finding types. */
+export function finding(snapshot: Snapshot, type: string, severity: Severity, entity: EntityRef, evidence: Record<string, EvidenceValue | undefined>): Finding;
+export function finding(snapshot: Snapshot, type: FindingType<object> | string, severity: Severity, entity: EntityRef, evidence: object): Finding {
   const clean: Record<string, EvidenceValue> = {};
-  for (const [k, v] of Object.entries(evidence)) if (v !== undefined) clean[k] = v;
-  return { code, severity, snapshot: snapshot.id, entity, evidence: clean };
+  for (const [k, v] of Object.entries(evidence as Record<string, EvidenceValue | undefined>)) if (v !== undefined) clean[k] = v;
+  return { code: typeof type === 'string' ? type : type.id, severity, snapshot: snapshot.id, entity, evidence: clean };
 }
 
 /** A ratio rounded to four places, or null when the denominator is zero or unknown. */

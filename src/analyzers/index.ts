@@ -1,7 +1,10 @@
-// The analyzer registry: every analyzer module, imported by name. Adding an analyzer is adding its file and its
-// line here; test/conventions.test.ts checks that every file of this folder is listed.
+// The analyzer registry: every analyzer module, imported by name, and what is derived from their declarations: the
+// findings they give (their catalogue entries), the stats they read, and the stat families stats-coverage checks.
+// Adding an analyzer is adding its file and its line here; test/conventions.test.ts checks every file is listed.
 
-import type { Analyzer } from './analyzer.ts';
+import type { FindingType } from '../model/catalogue-entry.ts';
+import type { StatsRead } from '../model/envoy-stats.ts';
+import type { Analyzer, AnalyzerContext, RegisteredAnalyzer } from './analyzer.ts';
 import * as bufferLimits from './buffer-limits.ts';
 import * as bufferedBytes from './buffered-bytes.ts';
 import * as circuitBreakers from './circuit-breakers.ts';
@@ -51,18 +54,33 @@ const MODULES: readonly Analyzer[] = [
   websocketAlpn,
 ];
 
-let loaded: Promise<Analyzer[]> | undefined;
+/** What every analyzer is given besides the snapshot. */
+const CONTEXT: AnalyzerContext = {
+  families: MODULES.flatMap((m) => (m.meta.families ?? []).map((f) => ({ ...f, analyzer: m.meta.id }))),
+};
 
-/** The analyzers, checking once that each exports `meta` and `analyze` and that ids are unique. */
-export function loadAnalyzers(): Promise<Analyzer[]> {
-  loaded ??= Promise.resolve().then(() => {
-    const seen = new Set<string>();
-    return MODULES.map((mod) => {
-      const id = mod.meta?.id;
-      if (!id || typeof mod.analyze !== 'function' || seen.has(id)) throw new Error(`analyzer ${id} must export meta (with a unique id) and analyze`);
-      seen.add(id);
-      return { meta: mod.meta, analyze: mod.analyze };
-    });
+/** The analyzers, checked once: each exports `meta` (with a unique id) and `analyze`; `emits` derived from `findings`. */
+const ANALYZERS: readonly RegisteredAnalyzer[] = (() => {
+  const seen = new Set<string>();
+  return MODULES.map((mod) => {
+    const id = mod.meta?.id;
+    if (!id || typeof mod.analyze !== 'function' || seen.has(id)) throw new Error(`analyzer ${id} must export meta (with a unique id) and analyze`);
+    seen.add(id);
+    const emits = mod.meta.findings ? mod.meta.findings.map((f) => f.id) : (mod.meta.emits ?? []);
+    return { meta: { ...mod.meta, emits }, analyze: (s) => mod.analyze(s, CONTEXT) };
   });
-  return loaded;
+})();
+
+/** The analyzers, in the order of their ids. */
+export function loadAnalyzers(): Promise<RegisteredAnalyzer[]> {
+  return Promise.resolve([...ANALYZERS]);
 }
+
+/** Every finding type the analyzers declare. */
+export const FINDING_TYPES: readonly FindingType<object>[] = MODULES.flatMap((m) => m.meta.findings ?? []);
+
+/** Every stat family the analyzers need on WebSocket paths, with the analyzer that reads it. */
+export const STAT_FAMILIES = CONTEXT.families;
+
+/** The stats each analyzer reads, as declared. */
+export const STATS_READ: readonly StatsRead[] = MODULES.map((m) => m.meta.stats ?? {});

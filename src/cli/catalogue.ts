@@ -1,7 +1,7 @@
 // `envoy-doctor list` and `envoy-doctor explain ID`: the catalogue of findings and root causes, and their docs pages.
 
 import { readFile } from 'node:fs/promises';
-import { CATALOGUE } from '../model/catalogue.ts';
+import { CATALOGUE } from '../report/catalogue.ts';
 import { type CliIO, outputWidth } from './io.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -3,7 +3,7 @@
 // bashcompinit.
 
 import type { Command, Option } from 'commander';
-import { CATALOGUE } from '../model/catalogue.ts';
+import { CATALOGUE } from '../report/catalogue.ts';
 
 /** Shells `completion` writes for. */
 export const SHELLS = ['bash', 'zsh'] as const;

@@ -5,8 +5,8 @@ import { loadAnalyzers } from '../analyzers/index.ts';
 import { type Diagnosed, type Finding, type RootCause, severityRank } from '../model/finding.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
 import type { Cluster, Flavor, NotCollected, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
-import type { Analyzer } from '../analyzers/analyzer.ts';
-import { RULES } from './rules/index.ts';
+import type { RegisteredAnalyzer } from '../analyzers/analyzer.ts';
+import { RULES } from './root-causes/index.ts';
 
 /**
  * What reports read about one diagnosed proxy. A full `Snapshot` is one; a live run across many proxies keeps
@@ -312,7 +312,7 @@ export type AttachFixes = (snapshot: Snapshot, diagnosed: Diagnosed[]) => RootCa
  * whatever order proxies arrive in: `order` (the proxy's place in the run) decides ties and the report order.
  */
 export class FleetDiagnosis {
-  private readonly analyzers: Analyzer[];
+  private readonly analyzers: RegisteredAnalyzer[];
   private readonly attachFixes: AttachFixes;
   private readonly keep: Keep;
   private readonly merger = new RootCauseMerger();
@@ -321,7 +321,7 @@ export class FleetDiagnosis {
   private readonly notCollected: Array<{ proxy: NotCollected; order: number }> = [];
   private perProxy = 0;
 
-  private constructor(analyzers: Analyzer[], attachFixes: AttachFixes, keep: Keep) {
+  private constructor(analyzers: RegisteredAnalyzer[], attachFixes: AttachFixes, keep: Keep) {
     this.analyzers = analyzers;
     this.attachFixes = attachFixes;
     this.keep = keep;

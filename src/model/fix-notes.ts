@@ -1,7 +1,7 @@
 // Catalogue entries for the coded notes the fix renderers (src/fixes) attach to rendered fixes (kind `note`);
 // src/model/catalogue.ts lists them with the rest of the catalogue.
 
-import type { CatalogueEntry } from './catalogue.ts';
+import type { CatalogueEntry } from './catalogue-entry.ts';
 
 const note = (id: string, message: string): CatalogueEntry => ({ id, kind: 'note', status: 'active', title: id, message });
 

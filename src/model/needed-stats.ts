@@ -4,6 +4,7 @@
 // read by the stats-samples analyzer), and with the verify checks' stats and the other analyzers' (ALSO_READ), every
 // stat the diagnosis reads (neededStats).
 
+import type { StatsRead } from './envoy-stats.ts';
 import type { StatScope } from './stats-view.ts';
 import { VERIFY } from './verify-checks.ts';
 
@@ -91,6 +92,8 @@ export interface NeededStats {
   userAgent: readonly string[];
   /** `tcp.<stat_prefix>.<stat>` */
   tcp: readonly string[];
+  /** `listener.<address>.<stat>` */
+  listener?: readonly string[];
   /** Whole families kept by name prefix (`listener_manager.`). */
   prefixes: readonly string[];
 }
@@ -130,4 +133,18 @@ export function neededStats(): NeededStats {
     }
   }
   return { cluster: unique(cluster), http: unique(http), userAgent: unique(ALSO_READ.userAgent), tcp: unique(ALSO_READ.tcp), prefixes: unique(ALSO_READ.prefixes) };
+}
+
+/** Every stat a set of declarations reads, as one list per family (server stats kept by their full name). */
+export function neededStatsOf(reads: readonly StatsRead[]): NeededStats {
+  const legacy = neededStats();
+  const core = (scope: StatScope) => CORE_STATS.filter((c) => c.scope === scope).flatMap((c) => [...c.names]);
+  return {
+    cluster: unique([...legacy.cluster, ...reads.flatMap((r) => r.cluster ?? [])]),
+    http: unique([...legacy.http, ...reads.flatMap((r) => r.http ?? [])]),
+    userAgent: unique([...legacy.userAgent, ...reads.flatMap((r) => r.userAgent ?? [])]),
+    tcp: unique([...legacy.tcp, ...reads.flatMap((r) => r.tcp ?? [])]),
+    listener: unique([...core('listener'), ...reads.flatMap((r) => r.listener ?? [])]),
+    prefixes: unique([...legacy.prefixes, ...reads.flatMap((r) => [...(r.server ?? []), ...(r.prefixes ?? [])])]),
+  };
 }

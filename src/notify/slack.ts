@@ -2,7 +2,7 @@
 // entities, the key evidence, the fix for the proxy's flavor as a code block, and the docs page. Slack caps a
 // section's text at 3000 characters and a header at 150: longer text is cut with a visible marker.
 
-import { entry } from '../model/catalogue.ts';
+import { entry } from '../report/catalogue.ts';
 import type { RenderedFix } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
 import { applyCommand, fillMessage, formatEntity, formatMs, formatProxyList } from '../report/format.ts';

@@ -2,7 +2,7 @@
 // and the entries of `rootCauses` it concerns. One POST per event. Described in docs/notifications.md.
 
 import type { Diagnosis } from '../diagnose/diagnose.ts';
-import { entry } from '../model/catalogue.ts';
+import { entry } from '../report/catalogue.ts';
 import type { EntityRef, Severity } from '../model/finding.ts';
 import type { Sink } from './deliver.ts';
 import type { EventKind, NotifyEvent } from './events.ts';

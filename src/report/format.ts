@@ -5,7 +5,7 @@
 import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import { formatDuration } from 'date-fns/formatDuration';
 import { intervalToDuration } from 'date-fns/intervalToDuration';
-import { entry } from '../model/catalogue.ts';
+import { entry } from './catalogue.ts';
 import type { EntityRef, EvidenceValue, RenderedFix } from '../model/finding.ts';
 
 /** A byte count as people read it: `32 KiB`, `442.4 KiB`, `1 MiB`. */

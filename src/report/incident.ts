@@ -3,7 +3,7 @@
 // to verify it. The markdown and HTML reports render this; they never compute anything of their own.
 
 import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
-import { entry } from '../model/catalogue.ts';
+import { entry } from './catalogue.ts';
 import type { EntityRef, EvidenceValue, Finding, RenderedFix, RootCause, Severity } from '../model/finding.ts';
 import { asSentence, evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc, formatValue, requiredKeys } from './format.ts';
 import { docsUrl } from './links.ts';

@@ -1,7 +1,7 @@
 // The machine-readable report. Its shape is versioned (schemaVersion) and described by docs/json-schema.json;
 // fields are only ever added within a major schema version.
 
-import { entry } from '../model/catalogue.ts';
+import { entry } from './catalogue.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import type { Finding } from '../model/finding.ts';
 import { exitCodeFor, type ExitPolicy } from './outcome.ts';

@@ -4,7 +4,7 @@
 // number or a name is never cut; fix YAML is never wrapped. Colour only when the caller says the terminal wants it.
 
 import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
-import { entry } from '../model/catalogue.ts';
+import { entry } from './catalogue.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
 import { capturedAt, FLAVOR_NAMES, notAssessedFindings, sameFinding } from './incident.ts';

@@ -6,7 +6,9 @@
 import type { EntityRef, RootCause } from '../model/finding.ts';
 import type { SnapshotSummary } from '../diagnose/diagnose.ts';
 import { type StatScope, statIn } from '../model/stats-view.ts';
-import { VERIFY, type VerifyExpectation } from '../model/verify-checks.ts';
+import { verifyChecksOf } from '../diagnose/root-causes/index.ts';
+import type { VerifyExpectation } from '../diagnose/root-cause.ts';
+import { VERIFY } from '../model/verify-checks.ts';
 
 /** One check filled in for a root cause: the full stat name, what the capture read, what it should do. */
 export interface VerifyStep {
@@ -53,7 +55,7 @@ function reading(s: SnapshotSummary, scope: StatScope, entity: string, name: str
 /** The verification steps for a root cause, filled in from its entities and the snapshot's stats. */
 export function verifySteps(r: RootCause, snapshot: SnapshotSummary | undefined): VerifyStep[] {
   const steps: VerifyStep[] = [];
-  for (const check of VERIFY[r.id] ?? []) {
+  for (const check of verifyChecksOf(r.id) ?? VERIFY[r.id] ?? []) {
     const entities = entitiesOf(r, check.scope);
     if (!('stat' in check)) {
       if (entities.length === 0) steps.push({ kind: 'setting', subject: check.setting, expect: check.expect });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CATALOGUE } from '../../src/model/catalogue.ts';
+import { CATALOGUE } from '../../src/report/catalogue.ts';
 import { ROOT, run } from '../helpers/cli.ts';
 
 describe('list and explain', () => {

@@ -10,7 +10,7 @@ import { loadOffline } from '../../src/collect/files.ts';
 import { readManifests } from '../../src/collect/manifests.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import type { Diagnosis } from '../../src/diagnose/diagnose.ts';
-import { CATALOGUE, entry } from '../../src/model/catalogue.ts';
+import { CATALOGUE, entry } from '../../src/report/catalogue.ts';
 import type { Explanation, Finding, RootCause } from '../../src/model/finding.ts';
 import { AIOHTTP_CLOSE_FACTOR } from '../../src/model/timers.ts';
 import { rootCausesBacked } from '../../src/report/incident.ts';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Diagnosed } from '../../src/diagnose/rules/rule.ts';
+import type { Diagnosed } from '../../src/diagnose/root-cause.ts';
 import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange } from '../../src/model/finding.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, routeConfig } from '../helpers/snapshot.ts';

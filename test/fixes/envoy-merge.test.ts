@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import type { Diagnosed } from '../../src/diagnose/rules/rule.ts';
+import type { Diagnosed } from '../../src/diagnose/root-cause.ts';
 import { diffJson, HTTP_PROTOCOL_OPTIONS, mergeCluster, mergeListener, type MergeOutcome, mergeRoute } from '../../src/fixes/envoy-merge.ts';
 import { nullReplacedFields } from '../../src/fixes/envoy.ts';
 import { attachFixes } from '../../src/fixes/plan.ts';

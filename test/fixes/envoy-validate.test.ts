@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import type { Diagnosed } from '../../src/diagnose/rules/rule.ts';
+import type { Diagnosed } from '../../src/diagnose/root-cause.ts';
 import { deepMerge } from '../../src/fixes/changes.ts';
 import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange, MergedEnvoyResource } from '../../src/model/finding.ts';

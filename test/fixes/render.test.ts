@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import type { Diagnosed } from '../../src/diagnose/rules/rule.ts';
+import type { Diagnosed } from '../../src/diagnose/root-cause.ts';
 import { quantity } from '../../src/fixes/quantity.ts';
 import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange } from '../../src/model/finding.ts';

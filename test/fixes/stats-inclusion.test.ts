@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import type { Diagnosed } from '../../src/diagnose/rules/rule.ts';
+import type { Diagnosed } from '../../src/diagnose/root-cause.ts';
 import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange } from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CATALOGUE } from '../../src/model/catalogue.ts';
+import { CATALOGUE } from '../../src/report/catalogue.ts';
 import { asSentence, fillTemplate, sentenceStart } from '../../src/report/format.ts';
 import { REPOSITORY_URL } from '../../src/report/links.ts';
 import { ROOT, run } from '../helpers/cli.ts';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CATALOGUE } from '../../src/model/catalogue.ts';
+import { CATALOGUE } from '../../src/report/catalogue.ts';
 import type { RootCause } from '../../src/model/finding.ts';
 import { VERIFY } from '../../src/model/verify-checks.ts';
 import { verifySteps } from '../../src/report/verify.ts';

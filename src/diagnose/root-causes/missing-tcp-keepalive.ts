@@ -5,7 +5,7 @@
 
 import type { EntityRef, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type DiagnosisRule, type Diagnosed, scoring } from './rule.ts';
+import { type DiagnosisRule, type Diagnosed, scoring } from '../root-cause.ts';
 
 /** Keepalive proposed: first probe after 60 s idle, then every 20 s, 3 probes: a dead peer is found in 2 minutes. */
 export const PROPOSED_KEEPALIVE = { probes: 3, timeSeconds: 60, intervalSeconds: 20 } as const;

@@ -4,7 +4,7 @@
 
 import type { Finding } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type DiagnosisRule, type Diagnosed } from './rule.ts';
+import { type DiagnosisRule, type Diagnosed } from '../root-cause.ts';
 
 export const rule: DiagnosisRule = {
   id: 'config-drift',

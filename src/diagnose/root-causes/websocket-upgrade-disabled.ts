@@ -9,7 +9,7 @@
 import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { servedRoutes } from '../../model/topology.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
 
 /** WebSocket upgrades on the routes the log names, else on the connection managers' routes that lack them. */
 function upgradeChanges(s: Snapshot, routes: Finding[], managers: Finding[]): FixChange[] {

@@ -11,7 +11,7 @@ import type { Explanation, Finding } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
 
 function num(f: Finding, key: string): number | undefined {
   const v = f.evidence[key];

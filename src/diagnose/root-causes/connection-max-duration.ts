@@ -13,7 +13,7 @@ import type { EntityRef, Explanation, Finding, FixChange } from '../../model/fin
 import type { Snapshot } from '../../model/snapshot.ts';
 import { webSocketManagers } from '../../model/topology.ts';
 import { checksFor } from './stream-idle-timeout.ts';
-import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from '../root-cause.ts';
 
 /** The maximum stream duration proposed where one resets WebSockets: a day, so a session reconnects at most daily. */
 export const PROPOSED_MAX_STREAM_MS = 86_400_000;

@@ -10,7 +10,7 @@ import type { EntityRef, Explanation, Finding } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { timerTolerance } from '../../model/timers.ts';
 import { checksFor } from './stream-idle-timeout.ts';
-import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from '../root-cause.ts';
 
 function num(f: Finding | undefined, key: string): number | undefined {
   const v = f?.evidence[key];

@@ -10,7 +10,7 @@ import type { Explanation, Finding, FixChange, HypothesisCheck } from '../../mod
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
 
 /** Share of a threshold in use that counts as "at the threshold". */
 export const AT_LIMIT_SHARE = 0.95;

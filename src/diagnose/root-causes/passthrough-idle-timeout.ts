@@ -10,7 +10,7 @@
 import type { Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { PROPOSED_KEEPALIVE } from './missing-tcp-keepalive.ts';
-import { type DiagnosisRule, type Diagnosed, evidenceOf, HIGH_IS_ERROR, scoring } from './rule.ts';
+import { type DiagnosisRule, type Diagnosed, evidenceOf, HIGH_IS_ERROR, scoring } from '../root-cause.ts';
 
 /** The TCP proxy's own default idle timeout, the least a fix proposes. */
 const ONE_HOUR_MS = 3_600_000;

@@ -8,7 +8,7 @@ import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster, webSocketManagers } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
 
 /** Stream idle timeout proposed for long-lived streams: one hour. */
 export const PROPOSED_STREAM_IDLE_TIMEOUT_MS = 3_600_000;

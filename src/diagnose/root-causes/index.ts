@@ -1,4 +1,6 @@
-// Every diagnosis rule, one per shipped root-cause id.
+// The root-cause registry: every root-cause module, imported by name, and what is derived from them: the rule list,
+// their catalogue entries and explanation types, and their verify checks. Adding a root cause is adding its module and
+// its line here.
 
 import { rule as alpnH2WebSocket } from './alpn-h2-websocket.ts';
 import { rule as circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
@@ -10,15 +12,16 @@ import { rule as listenerUnserved } from './listener-unserved.ts';
 import { rule as missingTcpKeepalive } from './missing-tcp-keepalive.ts';
 import { rule as passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
 import { rule as policyOverridden } from './policy-overridden.ts';
-import { rule as requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
+import { rootCause as requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
 import { rule as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
 import { rule as streamIdleTimeout } from './stream-idle-timeout.ts';
 import { rule as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
 import { rule as websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 import { rule as statsUnavailable } from './stats-unavailable.ts';
-import type { DiagnosisRule } from './rule.ts';
+import type { CatalogueEntry, ExplanationType } from '../../model/catalogue-entry.ts';
+import { type DiagnosisRule, rootCauseEntry, type VerifyCheck } from '../root-cause.ts';
 
-/** The rules, in no particular order (root causes are ranked after diagnosis). */
+/** The root causes, in no particular order (they are ranked after diagnosis). */
 export const RULES: readonly DiagnosisRule[] = [
   flowControlStall,
   missingTcpKeepalive,
@@ -37,3 +40,16 @@ export const RULES: readonly DiagnosisRule[] = [
   listenerUnserved,
   statsUnavailable,
 ];
+
+/** The catalogue entries of the root causes that declare their words. */
+export const ROOT_CAUSE_ENTRIES: readonly CatalogueEntry[] = RULES.flatMap((r) => (r.title !== undefined && r.message !== undefined ? [rootCauseEntry({ id: r.id, title: r.title, message: r.message })] : []));
+
+/** Every explanation type the root causes declare. */
+export const EXPLANATION_TYPES: readonly ExplanationType<object>[] = RULES.flatMap((r) => r.explanations ?? []);
+
+const byId = new Map(RULES.map((r) => [r.id, r]));
+
+/** The verify checks of a root cause, or undefined when its module declares none. */
+export function verifyChecksOf(id: string): readonly VerifyCheck[] | undefined {
+  return byId.get(id)?.verify;
+}

@@ -8,7 +8,7 @@
 import type { Explanation, Finding } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { webSocketListeners } from '../../model/topology.ts';
-import { type DiagnosisRule, type Diagnosed, evidenceOf, scoring } from './rule.ts';
+import { type DiagnosisRule, type Diagnosed, evidenceOf, scoring } from '../root-cause.ts';
 
 /** The drain time proposed: Envoy's own default, ten minutes. */
 export const PROPOSED_DRAIN_SECONDS = 600;

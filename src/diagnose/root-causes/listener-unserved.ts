@@ -7,7 +7,7 @@
 
 import type { Finding } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from '../root-cause.ts';
 
 const WHY_NO_FIX = 'the fix is the rejected configuration itself: its error text names the field to correct (for Istio, in the EnvoyFilter or resource that produced it)';
 

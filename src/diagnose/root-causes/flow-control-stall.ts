@@ -13,7 +13,7 @@ import type { EntityRef, Explanation, Finding, FixChange } from '../../model/fin
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, evidenceOf, findingsAbout, proposedBufferLimit, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, evidenceOf, findingsAbout, proposedBufferLimit, scoring } from '../root-cause.ts';
 
 function num(f: Finding | undefined, key: string): number | undefined {
   const v = f?.evidence[key];

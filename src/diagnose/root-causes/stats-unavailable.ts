@@ -13,7 +13,7 @@ import { stat, statKey } from '../../model/stats-view.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { NEEDED_FAMILIES } from '../../model/needed-stats.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from './rule.ts';
+import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
 
 const ENTITY_CODES = new Set(['entity-stats-missing', 'needed-stats-missing']);
 

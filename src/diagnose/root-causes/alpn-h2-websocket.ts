@@ -10,7 +10,7 @@
 
 import type { Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type DiagnosisRule, type Diagnosed, evidenceOf, scoring } from './rule.ts';
+import { type DiagnosisRule, type Diagnosed, evidenceOf, scoring } from '../root-cause.ts';
 import { MANY_FAILED_HANDSHAKES } from '../../model/thresholds.ts';
 
 function num(f: Finding, key: string): number {

@@ -1,0 +1,111 @@
+// The shape of a root cause: one module says what it is (id, title, message), what it rests on (the findings it
+// combines), what it can explain (its explanation types), how to tell its fix worked (verify), which flavors render
+// no fix and why, and how it is diagnosed from one snapshot's findings. The catalogue, the rule list, the verify
+// steps and the stats those read are derived from the modules (src/diagnose/root-causes/index.ts).
+
+import type { CatalogueEntry, ExplanationType } from '../model/catalogue-entry.ts';
+import type { ClusterStat, HttpStat } from '../model/envoy-stats.ts';
+import type { Confidence, Diagnosed, EntityRef, EvidenceValue, Explanation, Finding, RootCause, Severity } from '../model/finding.ts';
+import type { Flavor, Snapshot } from '../model/snapshot.ts';
+import type { VerifyExpectation } from '../model/verify-checks.ts';
+
+/** A root cause before its fixes are rendered. */
+export type { Diagnosed } from '../model/finding.ts';
+
+/** What a verified stat or setting should do after the fix. */
+export type { VerifyExpectation } from '../model/verify-checks.ts';
+
+/** A stat check's expectation. */
+type StatExpectation = Exclude<VerifyExpectation, 'present' | 'absent'>;
+
+/** One check of how to tell a fix worked: a stat of the entities the root cause names, or a setting. */
+export type VerifyCheck =
+  | { scope: 'cluster'; stat: ClusterStat; expect: StatExpectation; other?: ClusterStat }
+  | { scope: 'connection-manager'; stat: HttpStat; expect: StatExpectation; other?: HttpStat }
+  | { scope: EntityRef['kind']; setting: string; expect: 'present' | 'absent' };
+
+/** A root cause, in one module. */
+export interface RootCauseModule {
+  /** The root-cause id (stable, never reused); its docs page is docs/findings/<id>.md. */
+  id: string;
+  title: string;
+  /** One-sentence template, filled from its explanations' values and its evidence. */
+  message: string;
+  /** Finding codes it combines. */
+  uses: readonly string[];
+  /** The explanations it gives, with their message templates. */
+  explanations: readonly ExplanationType<object>[];
+  /** How to tell its fix worked. */
+  verify: readonly VerifyCheck[];
+  /** Flavors that render no fix for this root cause, each with why (every other flavor must render one). */
+  noFixFor?: Partial<Record<Flavor, string>>;
+  diagnose(snapshot: Snapshot, findings: Finding[]): Diagnosed[];
+}
+
+/** Transitional: a rule not yet carrying its root cause's words, explanations and verify checks. */
+export type DiagnosisRule = Pick<RootCauseModule, 'id' | 'uses' | 'diagnose' | 'noFixFor'> & Partial<RootCauseModule>;
+
+/** Declares a root cause. */
+export function defineRootCause(m: RootCauseModule): RootCauseModule {
+  return m;
+}
+
+/** The catalogue entry of a root cause. */
+export function rootCauseEntry(m: Pick<RootCauseModule, 'id' | 'title' | 'message'>): CatalogueEntry {
+  return { id: m.id, kind: 'root-cause', status: 'active', title: m.title, message: m.message, docs: `docs/findings/${m.id}.md` };
+}
+
+/** An explanation of a declared type, its values checked against the type (unknown values are null). */
+export function explain<V extends object>(type: ExplanationType<V>, values: { [K in keyof V]: V[K] | null }): Explanation {
+  return { code: type.id, values: values as Record<string, EvidenceValue> };
+}
+
+/** Confidence from a 0..1 score. */
+export function confidenceOf(score: number): RootCause['confidence'] {
+  if (score >= 0.75) return 'high';
+  if (score >= 0.5) return 'medium';
+  return 'low';
+}
+
+const indexes = new WeakMap<Finding[], Map<string, Finding[]>>();
+
+/** Findings with a code about entities of a kind, looked up through an index built once per findings list. */
+export function findingsAbout(findings: Finding[], code: string, kind: Finding['entity']['kind'], names: Iterable<string>): Finding[] {
+  let index = indexes.get(findings);
+  if (!index) {
+    index = new Map();
+    for (const f of findings) {
+      const key = `${f.code}|${f.entity.kind}|${f.entity.name}`;
+      const list = index.get(key);
+      if (list) list.push(f);
+      else index.set(key, [f]);
+    }
+    indexes.set(findings, index);
+  }
+  const out: Finding[] = [];
+  for (const name of names) out.push(...(index.get(`${code}|${kind}|${name}`) ?? []));
+  return out;
+}
+
+/** A buffer limit to propose: at least 1 MiB, else twice the current one. */
+export function proposedBufferLimit(current: number): number {
+  return current < 1_048_576 ? 1_048_576 : current * 2;
+}
+
+/** Chosen evidence values of a finding, for an explanation (absent ones are null). */
+export function evidenceOf(f: Finding, keys: string[]): Record<string, EvidenceValue> {
+  return Object.fromEntries(keys.map((k) => [k, f.evidence[k] ?? null]));
+}
+
+/** How a rule turns its confidence into a severity. */
+export type SeverityPolicy = (confidence: Confidence) => Severity;
+
+/** The default policy: only a high-confidence root cause is an error. */
+export const HIGH_IS_ERROR: SeverityPolicy = (c) => (c === 'high' ? 'error' : 'warning');
+
+/** The scored fields of a root cause: the score capped at 1 and rounded, and the confidence and severity it gives. */
+export function scoring(s: Snapshot, rawScore: number, severityOf: SeverityPolicy = HIGH_IS_ERROR): Pick<Diagnosed, 'severity' | 'confidence' | 'score' | 'snapshot'> {
+  const score = Math.min(1, Math.round(rawScore * 100) / 100);
+  const confidence = confidenceOf(score);
+  return { severity: severityOf(confidence), confidence, score, snapshot: s.id };
+}
