@@ -8,6 +8,7 @@ import { envoyGatewayCircuitBreaker } from './envoy-gateway-circuit-breaker.ts';
 import { flowControlStall } from './flow-control-stall.ts';
 import { listenerDrain } from './listener-drain.ts';
 import { missingTcpKeepalive } from './missing-tcp-keepalive.ts';
+import { overloadManagerShedding, overloadManagerSheddingConnectionLimit } from './overload-manager-shedding.ts';
 import { passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
 import { requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
 import { routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
@@ -16,4 +17,4 @@ import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, listenerDrain, envoyGatewayCircuitBreaker];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, listenerDrain, envoyGatewayCircuitBreaker, overloadManagerShedding, overloadManagerSheddingConnectionLimit];
