@@ -34,13 +34,13 @@ function readAsset(key: string, options: unknown): string | Buffer {
 if (isSea()) {
   const { readFileSync } = fs;
   const { readFile } = fs.promises;
-  fs.readFileSync = function (this: unknown, path: unknown, options?: unknown) {
+  fs.readFileSync = function (this: unknown, path: unknown, ...rest: unknown[]) {
     const key = assetKey(path);
-    return key === undefined ? Reflect.apply(readFileSync, this, arguments) : readAsset(key, options);
+    return key === undefined ? Reflect.apply(readFileSync, this, [path, ...rest]) : readAsset(key, rest[0]);
   } as typeof fs.readFileSync;
-  fs.promises.readFile = async function (this: unknown, path: unknown, options?: unknown) {
+  fs.promises.readFile = async function (this: unknown, path: unknown, ...rest: unknown[]) {
     const key = assetKey(path);
-    return key === undefined ? Reflect.apply(readFile, this, arguments) : readAsset(key, options);
+    return key === undefined ? Reflect.apply(readFile, this, [path, ...rest]) : readAsset(key, rest[0]);
   } as typeof fs.promises.readFile;
 }
 

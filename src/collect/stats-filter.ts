@@ -8,12 +8,12 @@
 
 import { type NeededStats, neededStats } from '../model/needed-stats.ts';
 
-function escape(name: string): string {
+function escapeRegExp(name: string): string {
   return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function tails(names: readonly string[]): string {
-  return `(${names.map(escape).join('|')})`;
+  return `(${names.map(escapeRegExp).join('|')})`;
 }
 
 /** The `/stats?filter=` regex that keeps every needed stat (entity names may hold dots: `.+` spans them). */
@@ -23,6 +23,6 @@ export function statsFilter(needed: NeededStats = neededStats()): string {
     `^http\\..+\\.${tails(needed.http)}$`,
     `^http\\..+\\.user_agent\\.[^.]+\\.${tails(needed.userAgent)}$`,
     `^tcp\\..+\\.${tails(needed.tcp)}$`,
-    ...needed.prefixes.map((p) => `^${escape(p)}`),
+    ...needed.prefixes.map((p) => `^${escapeRegExp(p)}`),
   ].join('|');
 }

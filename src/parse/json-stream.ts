@@ -304,7 +304,7 @@ export class JsonStreamScanner {
       } else {
         // Hand the object to the value scanner, one level deep, with what was read of it so far.
         const parts = decision === 'emit' ? this.peekParts : [];
-        if (decision === 'emit') parts.push(buf.subarray(this.peekStart < 0 ? 0 : this.peekStart, end + 1));
+        if (decision === 'emit') parts.push(buf.subarray(Math.max(0, this.peekStart), end + 1));
         this.peekStart = -1;
         this.peekParts = [];
         this.frames.pop();

@@ -139,9 +139,10 @@ describe('stats-coverage analyzer', () => {
   });
 
   it('evaluates matchers as Envoy does: safe_regex matches the whole name, RE2-only syntax is refused', () => {
-    const m = { mode: 'inclusion' as const, patterns: [{ kind: 'safe-regex' as const, value: 'upstream_cx_.*', ignoreCase: false }] };
+    const pattern = { kind: 'safe-regex' as const, value: 'upstream_cx_.*', ignoreCase: false };
+    const m = { mode: 'inclusion' as const, patterns: [pattern] };
     assert.equal(evaluateMatcher(m, 'cluster.a.upstream_cx_active').verdict, 'rejected');
-    assert.equal(evaluateMatcher({ ...m, patterns: [{ ...m.patterns[0]!, value: '.*upstream_cx_.*' }] }, 'cluster.a.upstream_cx_active').verdict, 'created');
+    assert.equal(evaluateMatcher({ ...m, patterns: [{ ...pattern, value: '.*upstream_cx_.*' }] }, 'cluster.a.upstream_cx_active').verdict, 'created');
     assert.equal(evaluateMatcher(undefined, 'anything').verdict, 'created');
     assert.ok(re2ToRegExp('(?i)CLUSTER\\..*')?.test('cluster.a.b'));
     assert.ok(re2ToRegExp('(?P<c>cluster)\\..*')?.test('cluster.a'));

@@ -79,7 +79,7 @@ const NUMBER_CHECKS: Record<string, (values: Explanation['values'], r: RootCause
 };
 
 describe("explanations' numbers never contradict what they claim", () => {
-  let samples: Array<[string, Diagnosis]> = [];
+  const samples: Array<[string, Diagnosis]> = [];
   before(async () => {
     for (const name of readdirSync(join(ROOT, 'samples')).sort()) samples.push([name, await diagnoseSample(name)]);
   });

@@ -118,17 +118,17 @@ describe('Istio: every EnvoyFilter patch in the context of the proxy it was foun
 
 describe('Istio: listener keepalive by Envoy version', () => {
   const change: FixChange = { kind: 'listener-tcp-keepalive', listener: 'virtualInbound', ...keepalive };
-  const valueOf = (s: Snapshot) => ((filterOf(render(s, [change])).object.spec.configPatches as Array<{ patch: { value: Obj } }>)[0]?.patch.value);
+  const patchValue = (s: Snapshot) => ((filterOf(render(s, [change])).object.spec.configPatches as Array<{ patch: { value: Obj } }>)[0]?.patch.value);
   it('Envoy >= 1.37 (named by the dump): Listener.tcp_keepalive', () => {
     const s = sidecar();
     s.envoyVersion = '1.40.0';
-    assert.deepEqual(valueOf(s), { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 60, keepalive_interval: 20 } });
+    assert.deepEqual(patchValue(s), { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 60, keepalive_interval: 20 } });
   });
   it('an older or unknown Envoy: the keepalive socket options, appended to the listener\'s own by the MERGE', () => {
     const s = sidecar();
     s.envoyVersion = '1.36.2';
     assert.deepEqual(
-      (valueOf(s)?.socket_options as Obj[]).map((o) => [o.level, o.name, o.int_value]),
+      (patchValue(s)?.socket_options as Obj[]).map((o) => [o.level, o.name, o.int_value]),
       [
         [1, 9, 1],
         [6, 4, 60],

@@ -192,7 +192,10 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     requests,
     violations,
     close: async () => {
-      for (const t of timers) clearTimeout(t), clearInterval(t);
+      for (const t of timers) {
+        clearTimeout(t);
+        clearInterval(t);
+      }
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -62,7 +62,14 @@ function runForward(ws: WebSocket, forward: Forward, ns: string, pod: string, po
   const send = (channel: number, payload: Buffer) => {
     if (ws.readyState !== ws.OPEN) return;
     inflight++;
-    if (inflight > HIGH_WATER) for (const s of sockets) if (s && !s.destroyed && !s.isPaused()) (s.pause(), paused.add(s));
+    if (inflight > HIGH_WATER) {
+      for (const s of sockets) {
+        if (s && !s.destroyed && !s.isPaused()) {
+          s.pause();
+          paused.add(s);
+        }
+      }
+    }
     const done = () => {
       inflight--;
       if (inflight < LOW_WATER && paused.size > 0) {

@@ -251,7 +251,7 @@ export class ObjectStore {
         plurals.add('pods');
         for (const k of this.cluster.coreObjects?.keys() ?? []) plurals.add(k);
       } else {
-        if (group === 'apps' && version === 'v1') (plurals.add('deployments'), plurals.add('replicasets'));
+        if (group === 'apps' && version === 'v1') for (const p of ['deployments', 'replicasets']) plurals.add(p);
         for (const k of this.cluster.customObjects?.keys() ?? []) {
           const [g, v, p] = k.split('/') as [string, string, string];
           if (g === group && v === version) plurals.add(p);

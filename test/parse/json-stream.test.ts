@@ -215,22 +215,22 @@ describe('skipped parts are never decoded', () => {
     assert.throws(() => parseConfigDocument(bad, 'bad.json', 'x'), InputError);
     const decoded: string[] = [];
     const parse = JSON.parse;
-    const toString = Buffer.prototype.toString;
+    const bufferToString = Buffer.prototype.toString;
     JSON.parse = ((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
       decoded.push(text);
       return parse(text, reviver);
     }) as typeof JSON.parse;
     Buffer.prototype.toString = function (this: Buffer, ...args: Parameters<Buffer['toString']>): string {
-      const s = toString.apply(this, args);
+      const s = bufferToString.apply(this, args);
       decoded.push(s);
       return s;
     } as Buffer['toString'];
-    let configs;
+    let configs: Awaited<ReturnType<typeof parseConfigDumpChunks>>;
     try {
       configs = await parseConfigDumpChunks(fixedChunks(bad, 16), 'bad.json', 'x');
     } finally {
       JSON.parse = parse;
-      Buffer.prototype.toString = toString;
+      Buffer.prototype.toString = bufferToString;
     }
     assert.equal(configs[0]?.clusters.size, 3);
     assert.ok(decoded.length > 10, 'the spies saw the kept parts');
