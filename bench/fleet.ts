@@ -112,7 +112,7 @@ async function run(specFile: string): Promise<void> {
   const pods = JSON.parse(readFileSync(specFile, 'utf8')) as FleetPod[];
   const [{ diagnosisSink }, { collectAll }, { DIAGNOSE_READS }, { startDiagnosis }, { renderJson }] = await Promise.all([
     import('../src/collect/capture.ts'),
-    import('../src/collect/live.ts'),
+    import('../src/collect/live-collection.ts'),
     import('../src/cli/live.ts'),
     import('../src/cli/diagnosis.ts'),
     import('../src/report/json.ts'),

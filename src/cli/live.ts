@@ -4,7 +4,8 @@
 import type { BundleManifest } from '../collect/bundle.ts';
 import { bundleSink, diagnosisSink, writeBundleManifest } from '../collect/capture.ts';
 import { kubernetesTargets, loadKubeConfig, readGatewayObjects } from '../collect/kubernetes.ts';
-import { collectAll, type LiveSink, type LiveTarget, type ProgressEvent, type ReadPlan, type TargetOutcome } from '../collect/live.ts';
+import { collectAll, type LiveSink, type ProgressEvent, type TargetOutcome } from '../collect/live-collection.ts';
+import type { LiveTarget, ReadPlan } from '../collect/proxy-contact.ts';
 import { readManifests } from '../collect/manifests.ts';
 import { statsFilter } from '../collect/stats-filter.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';

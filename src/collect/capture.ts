@@ -15,7 +15,10 @@ import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, type BundledProxy, type ProxyManifest, safeSegment, writeBundleFile } from './bundle.ts';
 import { makeTempDir, removeTempDir } from './temp-dirs.ts';
-import { type CollectedProxy, configDumpChunks, fileStore, type LiveSink, type LiveTarget, MemoryBudget, memoryStore, type SpillStore, spillStore, type TargetOutcome } from './live.ts';
+import { fileStore, MemoryBudget, memoryStore, type SpillStore, spillStore } from './body-stores.ts';
+import { configDumpChunks } from './config-dump-parts.ts';
+import type { LiveSink, TargetOutcome } from './live-collection.ts';
+import type { CollectedProxy, LiveTarget } from './proxy-contact.ts';
 
 /** Parses a proxy's log output; a log with no access log lines is no access log. */
 function accessLogOf(text: string | undefined, source: string): AccessLog | undefined {

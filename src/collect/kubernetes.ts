@@ -10,7 +10,7 @@ import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
 import { RequestError } from '../model/request-error.ts';
 import { InputError } from '../parse/input-error.ts';
-import type { AdminEndpoint, LiveTarget } from './live.ts';
+import type { AdminEndpoint, LiveTarget } from './proxy-contact.ts';
 
 /** Where Envoy Gateway runs its proxies by default. */
 export const ENVOY_GATEWAY_NAMESPACE = 'envoy-gateway-system';

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONFIG_DUMP_RESOURCES } from '../../src/collect/admin-client.ts';
-import { type BodyStore, configDumpChunks, fileStore, MemoryBudget, memoryStore, spillStore } from '../../src/collect/live.ts';
+import { type BodyStore, fileStore, MemoryBudget, memoryStore, spillStore } from '../../src/collect/body-stores.ts';
+import { configDumpChunks } from '../../src/collect/config-dump-parts.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 
 const BASE = 'http://127.0.0.1:9901';

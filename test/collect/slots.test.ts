@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Slots } from '../../src/collect/live.ts';
+import { Slots } from '../../src/collect/contact-slots.ts';
 
 /** A slot user that records when it starts and ends only when told to. */
 function holder(log: string[], name: string): { task: () => Promise<void>; finish: () => void } {
