@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { upgradedSessions } from '../../src/report/html.ts';
+import { upgradedSessions } from '../../src/report/html-charts.ts';
 import { parseAccessLog } from '../../src/parse/access-log.ts';
 import { run } from '../helpers/cli.ts';
 import { HOSTILE_NAME, hostileBundle } from '../helpers/hostile-bundle.ts';
