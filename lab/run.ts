@@ -85,7 +85,7 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
     const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval) : undefined;
     observation.release?.();
     // Captured once the load has stopped and closes have settled, so the three formats read the same values.
-    if (record && variant === 'failing') await sleep(1500).then(() => recordCaptures(envoy.admin, nameOf(s)));
+    if (record && variant === 'failing') await sleep(1500).then(() => recordCaptures(envoy.admin, nameOf(s), envoy.process.stdout()));
     return { observation, live, bundle };
   } finally {
     await envoy.stop();

@@ -15,6 +15,7 @@ import { routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
 import { statsUnavailable } from './stats-unavailable.ts';
 import { streamIdleTimeout } from './stream-idle-timeout.ts';
 import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
+import { upstreamKeepaliveRace } from './upstream-keepalive-race.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, listenerDrain, envoyGatewayCircuitBreaker, overloadManagerShedding, overloadManagerSheddingConnectionLimit];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, upstreamKeepaliveRace, listenerDrain, envoyGatewayCircuitBreaker, overloadManagerShedding, overloadManagerSheddingConnectionLimit];
