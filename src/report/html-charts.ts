@@ -20,17 +20,21 @@ function entityText(e: EntityRef): string {
   return `${e.kind} ${e.name}`;
 }
 
-/** Upstream findings before client-side ones, otherwise in the diagnosis' order. */
-function upstreamFirst(findings: Finding[]): Finding[] {
-  return [...findings].sort((a, b) => Number(!a.code.startsWith('upstream-')) - Number(!b.code.startsWith('upstream-')));
+/**
+ * The findings with one of `codes` that carry both numbers `a` and `b` in their evidence: upstream findings before
+ * client-side ones, otherwise in the diagnosis' order.
+ */
+function evidenceRows(findings: Finding[], codes: readonly string[], a: string, b: string): Array<{ f: Finding; a: number; b: number }> {
+  return [...findings]
+    .sort((x, y) => Number(!x.code.startsWith('upstream-')) - Number(!y.code.startsWith('upstream-')))
+    .filter((f) => codes.includes(f.code))
+    .map((f) => ({ f, a: n(f.evidence[a]), b: n(f.evidence[b]) }))
+    .filter((r): r is { f: Finding; a: number; b: number } => r.a !== undefined && r.b !== undefined);
 }
 
 /** Chart: bytes buffered per entity against the per-connection buffer limit; empty when no finding has the numbers. */
 export function bufferedChart(findings: Finding[]): string {
-  const rows = upstreamFirst(findings)
-    .filter((f) => f.code === 'upstream-bytes-buffered' || f.code === 'downstream-bytes-buffered')
-    .map((f) => ({ f, buffered: n(f.evidence.bufferedBytes), limit: n(f.evidence.limitBytes) }))
-    .filter((r): r is { f: Finding; buffered: number; limit: number } => r.buffered !== undefined && r.limit !== undefined);
+  const rows = evidenceRows(findings, ['upstream-bytes-buffered', 'downstream-bytes-buffered'], 'bufferedBytes', 'limitBytes').map(({ f, a, b }) => ({ f, buffered: a, limit: b }));
   if (rows.length === 0) return '';
   const left = 10;
   const plot = W - left - 10;
@@ -63,10 +67,7 @@ export function bufferedChart(findings: Finding[]): string {
 
 /** Chart: flow-control pauses against resumes per entity; empty when no finding has the numbers. */
 export function pausesChart(findings: Finding[]): string {
-  const rows = upstreamFirst(findings)
-    .filter((f) => f.code === 'upstream-reads-paused' || f.code === 'downstream-reads-paused')
-    .map((f) => ({ f, paused: n(f.evidence.paused), resumed: n(f.evidence.resumed) }))
-    .filter((r): r is { f: Finding; paused: number; resumed: number } => r.paused !== undefined && r.resumed !== undefined);
+  const rows = evidenceRows(findings, ['upstream-reads-paused', 'downstream-reads-paused'], 'paused', 'resumed').map(({ f, a, b }) => ({ f, paused: a, resumed: b }));
   if (rows.length === 0) return '';
   const left = 80;
   const plot = W - left - 10;
