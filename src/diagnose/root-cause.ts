@@ -7,13 +7,26 @@ import type { CatalogueEntry, ExplanationType } from '../model/catalogue-entry.t
 import type { ClusterStat, HttpStat } from '../model/envoy-stats.ts';
 import type { Confidence, Diagnosed, EntityRef, EvidenceValue, Explanation, Finding, RootCause, Severity } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
-import type { VerifyExpectation } from '../model/verify-checks.ts';
 
 /** A root cause before its fixes are rendered. */
 export type { Diagnosed } from '../model/finding.ts';
 
 /** What a verified stat or setting should do after the fix. */
-export type { VerifyExpectation } from '../model/verify-checks.ts';
+export type VerifyExpectation =
+  /** A counter: no increase between two samples taken after the fix. */
+  | 'stops-growing'
+  /** A counter that should equal another (`other`): every pause resumed. */
+  | 'matches'
+  /** A gauge that should read 0. */
+  | 'zero'
+  /** A gauge that should fall well below its current value. */
+  | 'falls'
+  /** A counter that should keep rising as the traffic that failed now succeeds. */
+  | 'keeps-growing'
+  /** A setting that should now be present in /config_dump (or the object's status). */
+  | 'present'
+  /** A setting that should now be absent. */
+  | 'absent';
 
 /** A stat check's expectation. */
 type StatExpectation = Exclude<VerifyExpectation, 'present' | 'absent'>;
@@ -93,8 +106,8 @@ export function proposedBufferLimit(current: number): number {
 }
 
 /** Chosen evidence values of a finding, for an explanation (absent ones are null). */
-export function evidenceOf(f: Finding, keys: string[]): Record<string, EvidenceValue> {
-  return Object.fromEntries(keys.map((k) => [k, f.evidence[k] ?? null]));
+export function evidenceOf<K extends string>(f: Finding, keys: readonly K[]): Record<K, EvidenceValue> {
+  return Object.fromEntries(keys.map((k) => [k, f.evidence[k] ?? null])) as Record<K, EvidenceValue>;
 }
 
 /** How a rule turns its confidence into a severity. */

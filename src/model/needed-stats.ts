@@ -1,12 +1,11 @@
 // Stats the diagnosis reads, declared in the model so that the analyzers that read them, the rules, the parsers
 // that keep only these and the live /stats filter share one list: the WebSocket families the stats-coverage
 // analyzer checks (NEEDED_FAMILIES), the stats every Envoy publishes that tell a sample was understood (CORE_STATS,
-// read by the stats-samples analyzer), and with the verify checks' stats and the other analyzers' (ALSO_READ), every
+// read by the stats-samples analyzer), and with the other analyzers' (ALSO_READ), every
 // stat the diagnosis reads (neededStats).
 
 import type { StatsRead } from './envoy-stats.ts';
 import type { StatScope } from './stats-view.ts';
-import { VERIFY } from './verify-checks.ts';
 
 /** A family of stats one analyzer reads on WebSocket paths, and the root causes it decides. */
 export interface NeededFamily {
@@ -123,14 +122,6 @@ export function neededStats(): NeededStats {
   for (const f of NEEDED_FAMILIES) {
     cluster.push(...f.cluster);
     http.push(...f.http);
-  }
-  for (const checks of Object.values(VERIFY)) {
-    for (const c of checks) {
-      if (!('stat' in c)) continue;
-      const list = c.scope === 'cluster' ? cluster : http;
-      list.push(c.stat);
-      if (c.other) list.push(c.other);
-    }
   }
   return { cluster: unique(cluster), http: unique(http), userAgent: unique(ALSO_READ.userAgent), tcp: unique(ALSO_READ.tcp), prefixes: unique(ALSO_READ.prefixes) };
 }

@@ -1,4 +1,4 @@
-// How to tell a fix worked: the checks of src/model/verify-checks.ts (per root cause, the stats that should stop
+// How to tell a fix worked: the verify checks each root-cause module declares ( the stats that should stop
 // moving and the settings that should read differently once the fix is applied) filled in with the entities a root
 // cause names and the values the last capture read, so the check reads "this counter, now 1,242, rising 9 in 30s,
 // should stop growing".
@@ -8,7 +8,6 @@ import type { SnapshotSummary } from '../diagnose/diagnose.ts';
 import { type StatScope, statIn } from '../model/stats-view.ts';
 import { verifyChecksOf } from '../diagnose/root-causes/index.ts';
 import type { VerifyExpectation } from '../diagnose/root-cause.ts';
-import { VERIFY } from '../model/verify-checks.ts';
 
 /** One check filled in for a root cause: the full stat name, what the capture read, what it should do. */
 export interface VerifyStep {
@@ -55,7 +54,7 @@ function reading(s: SnapshotSummary, scope: StatScope, entity: string, name: str
 /** The verification steps for a root cause, filled in from its entities and the snapshot's stats. */
 export function verifySteps(r: RootCause, snapshot: SnapshotSummary | undefined): VerifyStep[] {
   const steps: VerifyStep[] = [];
-  for (const check of verifyChecksOf(r.id) ?? VERIFY[r.id] ?? []) {
+  for (const check of verifyChecksOf(r.id) ?? []) {
     const entities = entitiesOf(r, check.scope);
     if (!('stat' in check)) {
       if (entities.length === 0) steps.push({ kind: 'setting', subject: check.setting, expect: check.expect });

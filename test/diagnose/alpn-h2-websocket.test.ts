@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/websocket-alpn.ts';
-import { rule } from '../../src/diagnose/root-causes/alpn-h2-websocket.ts';
+import { rootCause as rule } from '../../src/diagnose/root-causes/alpn-h2-websocket.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
 import { fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/circuit-breakers.ts';
-import { proposedThreshold, rule } from '../../src/diagnose/root-causes/circuit-breaker-saturation.ts';
+import { proposedThreshold, rootCause as rule } from '../../src/diagnose/root-causes/circuit-breaker-saturation.ts';
 import { clusterStats, type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/max-durations.ts';
 import type { Finding } from '../../src/model/finding.ts';
-import { rule } from '../../src/diagnose/root-causes/connection-max-duration.ts';
+import { rootCause as rule } from '../../src/diagnose/root-causes/connection-max-duration.ts';
 import { envoyRenderer } from '../../src/fixes/envoy.ts';
 import { configuredTimers, matchTimers } from '../../src/model/timers.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';

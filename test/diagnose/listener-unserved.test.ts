@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { rule } from '../../src/diagnose/root-causes/listener-unserved.ts';
+import { rootCause as rule } from '../../src/diagnose/root-causes/listener-unserved.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import { fixture } from '../helpers/snapshot.ts';
 

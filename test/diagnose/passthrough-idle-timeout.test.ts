@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/tcp-tunnels.ts';
-import { proposedIdleTimeout, rule } from '../../src/diagnose/root-causes/passthrough-idle-timeout.ts';
+import { proposedIdleTimeout, rootCause as rule } from '../../src/diagnose/root-causes/passthrough-idle-timeout.ts';
 import { fixture, gatewayCluster } from '../helpers/snapshot.ts';
 
 const L = 'home/eg/tls-passthrough';

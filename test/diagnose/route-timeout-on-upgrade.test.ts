@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/upgrade-route-timeouts.ts';
 import type { Finding } from '../../src/model/finding.ts';
-import { rule } from '../../src/diagnose/root-causes/route-timeout-on-upgrade.ts';
+import { rootCause as rule } from '../../src/diagnose/root-causes/route-timeout-on-upgrade.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';

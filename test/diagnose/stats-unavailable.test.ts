@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/stats-coverage.ts';
 import { NEEDED_FAMILIES } from '../../src/model/needed-stats.ts';
-import { rule } from '../../src/diagnose/root-causes/stats-unavailable.ts';
+import { rootCause as rule } from '../../src/diagnose/root-causes/stats-unavailable.ts';
 import { clusterStats, type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/idle-timeouts.ts';
 import type { Finding } from '../../src/model/finding.ts';
-import { rule } from '../../src/diagnose/root-causes/stream-idle-timeout.ts';
+import { rootCause as rule } from '../../src/diagnose/root-causes/stream-idle-timeout.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/upstream-protocol.ts';
-import { rule } from '../../src/diagnose/root-causes/upstream-http2-websocket.ts';
+import { rootCause as rule } from '../../src/diagnose/root-causes/upstream-http2-websocket.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
 import { clusterStats, type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 

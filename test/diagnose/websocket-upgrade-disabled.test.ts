@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/upgrade-rejections.ts';
-import { rule } from '../../src/diagnose/root-causes/websocket-upgrade-disabled.ts';
+import { rootCause as rule } from '../../src/diagnose/root-causes/websocket-upgrade-disabled.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
 import { type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats } from '../helpers/snapshot.ts';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CATALOGUE } from '../../src/report/catalogue.ts';
 import type { RootCause } from '../../src/model/finding.ts';
-import { VERIFY } from '../../src/model/verify-checks.ts';
+import { RULES, verifyChecksOf } from '../../src/diagnose/root-causes/index.ts';
 import { verifySteps } from '../../src/report/verify.ts';
 import { fixture } from '../helpers/snapshot.ts';
 
@@ -13,14 +13,14 @@ describe('verify data', () => {
   const active = CATALOGUE.filter((e) => e.kind === 'root-cause' && e.status === 'active').map((e) => e.id);
   for (const id of active) {
     it(`${id}: has checks`, () => {
-      assert.ok((VERIFY[id] ?? []).length > 0, `src/report/verify.ts has no checks for ${id}`);
+      assert.ok((verifyChecksOf(id) ?? []).length > 0, `the root-cause module of ${id} declares no verify checks`);
     });
   }
-  it('is keyed only by active root causes', () => {
-    for (const id of Object.keys(VERIFY)) assert.ok(active.includes(id), `${id} is an active root cause`);
+  it('belongs only to active root causes', () => {
+    for (const r of RULES) assert.ok(active.includes(r.id), `${r.id} is an active root cause`);
   });
   it('names stats by their own name, without a scope prefix', () => {
-    for (const checks of Object.values(VERIFY)) for (const c of checks) if ('stat' in c) assert.doesNotMatch(c.stat, /^(cluster|http)\./);
+    for (const r of RULES) for (const c of r.verify ?? []) if ('stat' in c) assert.doesNotMatch(c.stat, /^(cluster|http)\./);
   });
 });
 

@@ -6,11 +6,37 @@
 // overflows during the window, active connections or requests at the threshold, upgraded connections holding them.
 // Envoy Gateway: BackendTrafficPolicy `circuitBreaker`; Istio: DestinationRule `connectionPool`.
 
-import type { Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
+import { explanationType } from '../../model/catalogue-entry.ts';
+import { CLUSTER_STATS } from '../../model/envoy-stats.ts';
+import type { EvidenceValue, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
+
+/** Explanation `circuit-breaker-open-now`. */
+const CIRCUIT_BREAKER_OPEN_NOW = explanationType<{ cxOpen: EvidenceValue; rqOpen: EvidenceValue; rqPendingOpen: EvidenceValue }>()(
+  'circuit-breaker-open-now',
+  'circuit breakers open at capture time (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}): new requests to the cluster queue until a connection closes or their client gives up, and past max_pending_requests fail at once with 503 UO',
+);
+
+/** Explanation `overflows-in-window`. */
+const OVERFLOWS_IN_WINDOW = explanationType<{ windowCxOverflow: EvidenceValue; windowRqPendingOverflow: EvidenceValue; windowSeconds: EvidenceValue }>()(
+  'overflows-in-window',
+  '{windowCxOverflow} {windowCxOverflow|connection overflow|connection overflows} and {windowRqPendingOverflow} {windowRqPendingOverflow|refused request|refused requests} in {windowSeconds}: the limit is being hit now',
+);
+
+/** Explanation `active-at-threshold`. */
+const ACTIVE_AT_THRESHOLD = explanationType<{ active: EvidenceValue; kind: EvidenceValue; threshold: EvidenceValue }>()(
+  'active-at-threshold',
+  '{active} active {kind} against a threshold of {threshold}: every new WebSocket waits for one to close',
+);
+
+/** Explanation `websockets-hold-connections`. */
+const WEBSOCKETS_HOLD_CONNECTIONS = explanationType<{ upgradesActive: EvidenceValue; activeConnections: EvidenceValue; maxConnections: EvidenceValue }>()(
+  'websockets-hold-connections',
+  '{upgradesActive} {upgradesActive|upgraded connection is|upgraded connections are} open and each holds an upstream connection and a request for its whole life: {activeConnections} of {maxConnections} {maxConnections|connection|connections} in use',
+);
 
 /** Share of a threshold in use that counts as "at the threshold". */
 export const AT_LIMIT_SHARE = 0.95;
@@ -50,9 +76,18 @@ function breakerChange(s: Snapshot, f: Finding): FixChange[] {
   ];
 }
 
-export const rule: DiagnosisRule = {
+export const rootCause = defineRootCause({
   id: 'circuit-breaker-saturation',
+  title: 'Circuit breakers saturated by long-lived connections',
+  message: 'each WebSocket holds an upstream connection and a request for its whole life, so the circuit breakers (1024 connections and requests by default) cap concurrent WebSockets: further ones queue for a connection until one closes or the client gives up, and past max_pending_requests fail at once with 503 (UO)',
   uses: ['circuit-breaker-overflow', 'circuit-breaker-near-limit'],
+  explanations: [CIRCUIT_BREAKER_OPEN_NOW, OVERFLOWS_IN_WINDOW, ACTIVE_AT_THRESHOLD, WEBSOCKETS_HOLD_CONNECTIONS],
+  verify: [
+    { scope: 'cluster', stat: CLUSTER_STATS.circuitBreakerCxOpen, expect: 'zero' },
+    { scope: 'cluster', stat: CLUSTER_STATS.circuitBreakerRqOpen, expect: 'zero' },
+    { scope: 'cluster', stat: CLUSTER_STATS.cxOverflow, expect: 'stops-growing' },
+    { scope: 'cluster', stat: CLUSTER_STATS.rqPendingOverflow, expect: 'stops-growing' },
+  ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
     for (const f of findings) {
@@ -68,11 +103,11 @@ export const rule: DiagnosisRule = {
         score += 0.25;
         explains.push(
           openNow
-            ? { code: 'circuit-breaker-open-now', values: { cxOpen: f.evidence.cxOpen ?? null, rqOpen: f.evidence.rqOpen ?? null, rqPendingOpen: f.evidence.rqPendingOpen ?? null } }
-            : { code: 'overflows-in-window', values: { windowCxOverflow: f.evidence.windowCxOverflow ?? null, windowRqPendingOverflow: f.evidence.windowRqPendingOverflow ?? null, windowSeconds: f.evidence.windowSeconds ?? null } },
+            ? explain(CIRCUIT_BREAKER_OPEN_NOW, { cxOpen: f.evidence.cxOpen ?? null, rqOpen: f.evidence.rqOpen ?? null, rqPendingOpen: f.evidence.rqPendingOpen ?? null })
+            : explain(OVERFLOWS_IN_WINDOW, { windowCxOverflow: f.evidence.windowCxOverflow ?? null, windowRqPendingOverflow: f.evidence.windowRqPendingOverflow ?? null, windowSeconds: f.evidence.windowSeconds ?? null }),
         );
         if (openNow && windowOverflows > 0) {
-          explains.push({ code: 'overflows-in-window', values: { windowCxOverflow: f.evidence.windowCxOverflow ?? null, windowRqPendingOverflow: f.evidence.windowRqPendingOverflow ?? null, windowSeconds: f.evidence.windowSeconds ?? null } });
+          explains.push(explain(OVERFLOWS_IN_WINDOW, { windowCxOverflow: f.evidence.windowCxOverflow ?? null, windowRqPendingOverflow: f.evidence.windowRqPendingOverflow ?? null, windowSeconds: f.evidence.windowSeconds ?? null }));
         }
       }
       const cxShare = num(f, 'connectionShare') ?? 0;
@@ -81,17 +116,14 @@ export const rule: DiagnosisRule = {
         score += 0.15;
         explains.push(
           cxShare >= rqShare
-            ? { code: 'active-at-threshold', values: { active: f.evidence.activeConnections ?? null, threshold: f.evidence.maxConnections ?? null, kind: 'connections' } }
-            : { code: 'active-at-threshold', values: { active: f.evidence.activeRequests ?? null, threshold: f.evidence.maxRequests ?? null, kind: 'requests' } },
+            ? explain(ACTIVE_AT_THRESHOLD, { active: f.evidence.activeConnections ?? null, threshold: f.evidence.maxConnections ?? null, kind: 'connections' })
+            : explain(ACTIVE_AT_THRESHOLD, { active: f.evidence.activeRequests ?? null, threshold: f.evidence.maxRequests ?? null, kind: 'requests' }),
         );
       }
       const upgradesActive = num(f, 'upgradesActive');
       if (upgradesActive !== undefined && upgradesActive > 0 && typeof f.evidence.websocketRoutes === 'number') {
         score += 0.15;
-        explains.unshift({
-          code: 'websockets-hold-connections',
-          values: { upgradesActive, activeConnections: f.evidence.activeConnections ?? null, maxConnections: f.evidence.maxConnections ?? null },
-        });
+        explains.unshift(explain(WEBSOCKETS_HOLD_CONNECTIONS, { upgradesActive, activeConnections: f.evidence.activeConnections ?? null, maxConnections: f.evidence.maxConnections ?? null }));
       }
       out.push({
         id: 'circuit-breaker-saturation',
@@ -105,4 +137,4 @@ export const rule: DiagnosisRule = {
     }
     return out;
   },
-};
+});

@@ -9,11 +9,31 @@
 // max_connection_duration. The fix lifts the limit where it is set: the connection manager's (raised to a day), the
 // route's (0s, which lifts the connection manager's for that route), the cluster's (raised to a day).
 
-import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
+import { explanationType } from '../../model/catalogue-entry.ts';
+import { CLUSTER_STATS, HTTP_STATS } from '../../model/envoy-stats.ts';
+import type { EvidenceValue, EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { webSocketManagers } from '../../model/topology.ts';
 import { checksFor } from './stream-idle-timeout.ts';
-import { type Diagnosed, type DiagnosisRule, evidenceOf, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, evidenceOf, explain, scoring } from '../root-cause.ts';
+
+/** Explanation `upgraded-sessions-end-at-max-duration`. */
+const UPGRADED_SESSIONS_END_AT_MAX_DURATION = explanationType<{ count: EvidenceValue; flag: EvidenceValue; lowMs: EvidenceValue; highMs: EvidenceValue; medianMs: EvidenceValue; timerMs: EvidenceValue }>()(
+  'upgraded-sessions-end-at-max-duration',
+  '{count} {count|upgraded session|upgraded sessions} ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the configured maximum duration of {timerMs}',
+);
+
+/** Explanation `streams-reset-at-max-duration`. */
+const STREAMS_RESET_AT_MAX_DURATION = explanationType<{ rqMaxDurationReached: EvidenceValue; maxStreamDurationMs: EvidenceValue; upgradesTotal: EvidenceValue }>()(
+  'streams-reset-at-max-duration',
+  '{rqMaxDurationReached} {rqMaxDurationReached|stream was|streams were} reset at their maximum duration ({maxStreamDurationMs}) where WebSockets are served ({upgradesTotal} {upgradesTotal|upgrade|upgrades}): max_stream_duration ends an upgraded session however busy it is',
+);
+
+/** Explanation `connections-drained-at-max-duration`. */
+const CONNECTIONS_DRAINED_AT_MAX_DURATION = explanationType<{ cxMaxDurationReached: EvidenceValue; maxConnectionDurationMs: EvidenceValue }>()(
+  'connections-drained-at-max-duration',
+  '{cxMaxDurationReached} {cxMaxDurationReached|connection|connections} reached max_connection_duration ({maxConnectionDurationMs}) and were drained: no new streams on them, closed once their streams end',
+);
 
 /** The maximum stream duration proposed where one resets WebSockets: a day, so a session reconnects at most daily. */
 export const PROPOSED_MAX_STREAM_MS = 86_400_000;
@@ -34,9 +54,19 @@ function num(f: Finding | undefined, key: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-export const rule: DiagnosisRule = {
+export const rootCause = defineRootCause({
   id: 'connection-max-duration',
+  title: 'Maximum connection or stream duration ends long-lived connections',
+  message: 'a maximum stream duration (max_stream_duration) resets upgraded sessions at a fixed age however busy they are; max_connection_duration drains their connections',
   uses: ['max-duration-reached', 'upgraded-sessions-end-together'],
+  explanations: [UPGRADED_SESSIONS_END_AT_MAX_DURATION, STREAMS_RESET_AT_MAX_DURATION, CONNECTIONS_DRAINED_AT_MAX_DURATION],
+  verify: [
+    { scope: 'cluster', stat: CLUSTER_STATS.cxMaxDurationReached, expect: 'stops-growing' },
+    { scope: 'cluster', stat: CLUSTER_STATS.rqMaxDurationReached, expect: 'stops-growing' },
+    { scope: 'connection-manager', stat: HTTP_STATS.cxMaxDurationReached, expect: 'stops-growing' },
+    { scope: 'connection-manager', stat: HTTP_STATS.rqMaxDurationReached, expect: 'stops-growing' },
+
+  ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const reached = findings.filter((f) => f.code === 'max-duration-reached');
     const resets = reached.filter((f) => f.severity !== 'info');
@@ -48,23 +78,17 @@ export const rule: DiagnosisRule = {
     let score = 0;
     for (const band of bands) {
       evidence.push(band);
-      explains.push({
-        code: 'upgraded-sessions-end-at-max-duration',
-        values: evidenceOf(band, ['count', 'flag', 'lowMs', 'highMs', 'medianMs', 'timerMs']),
-      });
+      explains.push(explain(UPGRADED_SESSIONS_END_AT_MAX_DURATION, evidenceOf(band, ['count', 'flag', 'lowMs', 'highMs', 'medianMs', 'timerMs'])));
     }
     if (bands.length > 0) score += resets.length > 0 ? 0.3 : 0.55;
     if (bands.some((b) => DURATION_TIMERS.has(String(b.evidence.timer)))) score += 0.1;
     for (const f of resets) {
       evidence.push(f);
-      explains.push({
-        code: 'streams-reset-at-max-duration',
-        values: {
+      explains.push(explain(STREAMS_RESET_AT_MAX_DURATION, {
           rqMaxDurationReached: num(f, 'rqMaxDurationReached') ?? null,
           maxStreamDurationMs: num(f, 'maxStreamDurationMs') ?? null,
           upgradesTotal: num(f, 'upgradesTotal') ?? null,
-        },
-      });
+        }));
     }
     if (resets.length > 0) {
       score += 0.5;
@@ -74,10 +98,7 @@ export const rule: DiagnosisRule = {
     for (const f of reached.filter((x) => !resets.includes(x) && (num(x, 'cxMaxDurationReached') ?? 0) > 0)) {
       evidence.push(f);
       score += 0.05;
-      explains.push({
-        code: 'connections-drained-at-max-duration',
-        values: { cxMaxDurationReached: num(f, 'cxMaxDurationReached') ?? null, maxConnectionDurationMs: num(f, 'maxConnectionDurationMs') ?? null },
-      });
+      explains.push(explain(CONNECTIONS_DRAINED_AT_MAX_DURATION, { cxMaxDurationReached: num(f, 'cxMaxDurationReached') ?? null, maxConnectionDurationMs: num(f, 'maxConnectionDurationMs') ?? null }));
     }
 
     const entities: EntityRef[] = [];
@@ -139,4 +160,4 @@ export const rule: DiagnosisRule = {
       },
     ];
   },
-};
+});

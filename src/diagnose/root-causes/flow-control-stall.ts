@@ -9,19 +9,59 @@
 // are that client's own timer, not the stall: a stall ends a session when that client falls behind, not at the same
 // age for every session. Such an agent's closes are neither evidence nor explained here.
 
-import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
+import { explanationType } from '../../model/catalogue-entry.ts';
+import { CLUSTER_STATS, HTTP_STATS } from '../../model/envoy-stats.ts';
+import type { EvidenceValue, EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, evidenceOf, findingsAbout, proposedBufferLimit, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, evidenceOf, explain, findingsAbout, proposedBufferLimit, scoring } from '../root-cause.ts';
+
+/** Explanation `pauses-in-window`. */
+const PAUSES_IN_WINDOW = explanationType<{ windowPaused: EvidenceValue; windowResumed: EvidenceValue; windowSeconds: EvidenceValue }>()(
+  'pauses-in-window',
+  '{windowPaused} {windowPaused|pause|pauses} and {windowResumed} {windowResumed|resume|resumes} in {windowSeconds}: streams are pausing now and not recovering',
+);
+
+/** Explanation `buffers-full-at-limit`. */
+const BUFFERS_FULL_AT_LIMIT = explanationType<{ bufferedBytes: EvidenceValue; bufferedOn: EvidenceValue; fullBuffers: EvidenceValue; limitBytes: EvidenceValue; buffersPerPaused?: EvidenceValue; pausedNowUpperBound?: EvidenceValue }>()(
+  'buffers-full-at-limit',
+  '{bufferedBytes} buffered on {bufferedOn} is {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}[?, {buffersPerPaused} {buffersPerPaused|buffer|buffers} for each of the up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} that may be paused now] (a connection stalled at the limits holds about a listener limit plus a cluster limit, one on each side)',
+);
+
+/** Explanation `upstream-closes-active`. */
+const UPSTREAM_CLOSES_ACTIVE = explanationType<{ count: EvidenceValue; share: EvidenceValue }>()(
+  'upstream-closes-active',
+  '{count} {count|upstream close|upstream closes} with a request active ({share} of closes): the UC pattern',
+);
+
+/** Explanation `client-closes-active`. */
+const CLIENT_CLOSES_ACTIVE = explanationType<{ count: EvidenceValue; agent: EvidenceValue }>()(
+  'client-closes-active',
+  '{count} {count|close|closes} by {agent} clients with a request active: the DC pattern of clients giving up',
+);
+
+/** Explanation `upstream-closes-after-missed-heartbeat`. */
+const UPSTREAM_CLOSES_AFTER_MISSED_HEARTBEAT = explanationType<{ count: EvidenceValue; lowMs: EvidenceValue; highMs: EvidenceValue; medianMs: EvidenceValue; heartbeatMs: EvidenceValue }>()(
+  'upstream-closes-after-missed-heartbeat',
+  '{count} {count|upgraded session was|upgraded sessions were} closed by the upstream (UC) between {lowMs} and {highMs} (median {medianMs}): a backend that pings every {heartbeatMs} and closes half a heartbeat after an unanswered ping, whose ping or pong sat behind paused reads',
+);
+
+/** Explanation `heartbeat-behind-paused-reads`. */
+const HEARTBEAT_BEHIND_PAUSED_READS = explanationType<{ pausedNowUpperBound: EvidenceValue; bufferedBytes: EvidenceValue }>()(
+  'heartbeat-behind-paused-reads',
+  'a backend that pings N seconds after the last frame it received and gives up N/2 later (aiohttp: 82.5 s at heartbeat=55) closes its WebSockets while its ping or the pong sits behind reads Envoy paused (up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} paused now, {bufferedBytes} buffered)',
+);
 
 function num(f: Finding | undefined, key: string): number | undefined {
   const v = f?.evidence[key];
   return typeof v === 'number' ? v : undefined;
 }
 
-export const rule: DiagnosisRule = {
+export const rootCause = defineRootCause({
   id: 'flow-control-stall',
+  title: 'Flow-control stall: slow clients pause upstream reads and long-lived streams starve',
+  message: 'a slow reader filled the {limitBytes} buffer, Envoy paused reads from the upstream, and the upstream closed connections it could no longer write to',
   uses: [
     'upstream-reads-paused',
     'upstream-bytes-buffered',
@@ -30,6 +70,17 @@ export const rule: DiagnosisRule = {
     'downstream-reads-paused',
     'downstream-close-with-active-request',
     'upgraded-sessions-end-together',
+  ],
+  explanations: [PAUSES_IN_WINDOW, BUFFERS_FULL_AT_LIMIT, UPSTREAM_CLOSES_ACTIVE, CLIENT_CLOSES_ACTIVE, UPSTREAM_CLOSES_AFTER_MISSED_HEARTBEAT, HEARTBEAT_BEHIND_PAUSED_READS],
+  verify: [
+    { scope: 'cluster', stat: CLUSTER_STATS.flowControlPausedReading, expect: 'stops-growing' },
+    { scope: 'cluster', stat: CLUSTER_STATS.flowControlPausedReading, expect: 'matches', other: CLUSTER_STATS.flowControlResumedReading },
+    { scope: 'cluster', stat: CLUSTER_STATS.cxRxBytesBuffered, expect: 'falls' },
+    { scope: 'cluster', stat: CLUSTER_STATS.cxDestroyRemoteWithActiveRq, expect: 'stops-growing' },
+    { scope: 'connection-manager', stat: HTTP_STATS.flowControlPausedReading, expect: 'matches', other: HTTP_STATS.flowControlResumedReading },
+    { scope: 'cluster', setting: 'per_connection_buffer_limit_bytes of at least 1 MiB', expect: 'present' },
+    { scope: 'listener', setting: 'per_connection_buffer_limit_bytes of at least 1 MiB', expect: 'present' },
+
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
@@ -73,10 +124,7 @@ export const rule: DiagnosisRule = {
       if (stillHeld) score += 0.25;
       if (paused.severity === 'error') {
         score += 0.25;
-        explains.push({
-          code: 'pauses-in-window',
-          values: { windowPaused: paused.evidence.windowPaused ?? null, windowResumed: paused.evidence.windowResumed ?? null, windowSeconds: paused.evidence.windowSeconds ?? null },
-        });
+        explains.push(explain(PAUSES_IN_WINDOW, { windowPaused: paused.evidence.windowPaused ?? null, windowResumed: paused.evidence.windowResumed ?? null, windowSeconds: paused.evidence.windowSeconds ?? null }));
       }
       const fullBuffers = num(buffered, 'fullBuffers');
       if (buffered && fullBuffers !== undefined && fullBuffers >= Math.max(1, upper * 0.5)) {
@@ -85,22 +133,19 @@ export const rule: DiagnosisRule = {
         // What the bytes are per connection that may be paused now, not a match: paused - resumed only bounds those
         // connections from above, and a connection stalled at the limits holds about a listener limit plus a
         // cluster limit (the lab), one on each side.
-        explains.push({
-          code: 'buffers-full-at-limit',
-          values: {
+        explains.push(explain(BUFFERS_FULL_AT_LIMIT, {
             bufferedBytes: buffered.evidence.bufferedBytes ?? null,
             bufferedOn: buffered.code === 'upstream-bytes-buffered' ? 'upstream-connections' : 'client-connections',
             fullBuffers,
             limitBytes: buffered.evidence.limitBytes ?? null,
             pausedNowUpperBound: upper,
             buffersPerPaused: upper > 0 ? Math.round((fullBuffers / upper) * 100) / 100 : null,
-          },
-        });
+          }));
       }
       if (upstreamCloses && upstreamCloses.severity !== 'info') {
         score += 0.15;
         evidence.push(upstreamCloses);
-        explains.push({ code: 'upstream-closes-active', values: { count: upstreamCloses.evidence.count ?? null, share: upstreamCloses.evidence.share ?? null } });
+        explains.push(explain(UPSTREAM_CLOSES_ACTIVE, { count: upstreamCloses.evidence.count ?? null, share: upstreamCloses.evidence.share ?? null }));
       }
       if (lowLimit) {
         score += 0.05;
@@ -110,7 +155,7 @@ export const rule: DiagnosisRule = {
         score += 0.05;
         evidence.push(...clientCloses);
         for (const c of clientCloses.filter((f) => f.entity.kind === 'user-agent')) {
-          explains.push({ code: 'client-closes-active', values: { agent: c.evidence.agent ?? null, count: c.evidence.count ?? null } });
+          explains.push(explain(CLIENT_CLOSES_ACTIVE, { agent: c.evidence.agent ?? null, count: c.evidence.count ?? null }));
         }
       }
       // Access logs: upgraded sessions the upstream closed together, at a time a missed heartbeat explains.
@@ -118,19 +163,13 @@ export const rule: DiagnosisRule = {
       if (heartbeat) {
         score += 0.1;
         evidence.push(heartbeat);
-        explains.push({
-          code: 'upstream-closes-after-missed-heartbeat',
-          values: evidenceOf(heartbeat, ['count', 'lowMs', 'highMs', 'medianMs', 'heartbeatMs']),
-        });
+        explains.push(explain(UPSTREAM_CLOSES_AFTER_MISSED_HEARTBEAT, evidenceOf(heartbeat, ['count', 'lowMs', 'highMs', 'medianMs', 'heartbeatMs'])));
       }
       evidence.push(...downstreamPaused);
       // Supporting, unscored: the other side's buffered bytes, and the listeners' low limits the fix raises.
       if (buffered && evidence.includes(buffered)) evidence.push(...bufferedSides.filter((f) => f !== buffered && f.severity !== 'info'));
       evidence.push(...listenerLimits);
-      explains.unshift({
-        code: 'heartbeat-behind-paused-reads',
-        values: { pausedNowUpperBound: upper, bufferedBytes: buffered?.evidence.bufferedBytes ?? null },
-      });
+      explains.unshift(explain(HEARTBEAT_BEHIND_PAUSED_READS, { pausedNowUpperBound: upper, bufferedBytes: buffered?.evidence.bufferedBytes ?? null }));
 
       const entities: EntityRef[] = [{ kind: 'cluster', name: clusterName }];
       // Only the listeners' limits: the lab measured that the cluster's does not move the pause (docs/lab.md), it
@@ -152,4 +191,4 @@ export const rule: DiagnosisRule = {
     }
     return out;
   },
-};
+});

@@ -2,22 +2,22 @@
 // their catalogue entries and explanation types, and their verify checks. Adding a root cause is adding its module and
 // its line here.
 
-import { rule as alpnH2WebSocket } from './alpn-h2-websocket.ts';
-import { rule as circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
-import { rule as configDrift } from './config-drift.ts';
-import { rule as connectionMaxDuration } from './connection-max-duration.ts';
-import { rule as flowControlStall } from './flow-control-stall.ts';
-import { rule as listenerDrain } from './listener-drain.ts';
-import { rule as listenerUnserved } from './listener-unserved.ts';
-import { rule as missingTcpKeepalive } from './missing-tcp-keepalive.ts';
-import { rule as passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
-import { rule as policyOverridden } from './policy-overridden.ts';
+import { rootCause as alpnH2WebSocket } from './alpn-h2-websocket.ts';
+import { rootCause as circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
+import { rootCause as configDrift } from './config-drift.ts';
+import { rootCause as connectionMaxDuration } from './connection-max-duration.ts';
+import { rootCause as flowControlStall } from './flow-control-stall.ts';
+import { rootCause as listenerDrain } from './listener-drain.ts';
+import { rootCause as listenerUnserved } from './listener-unserved.ts';
+import { rootCause as missingTcpKeepalive } from './missing-tcp-keepalive.ts';
+import { rootCause as passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
+import { rootCause as policyOverridden } from './policy-overridden.ts';
 import { rootCause as requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
-import { rule as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
-import { rule as streamIdleTimeout } from './stream-idle-timeout.ts';
-import { rule as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
-import { rule as websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
-import { rule as statsUnavailable } from './stats-unavailable.ts';
+import { rootCause as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
+import { rootCause as streamIdleTimeout } from './stream-idle-timeout.ts';
+import { rootCause as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
+import { rootCause as websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
+import { rootCause as statsUnavailable } from './stats-unavailable.ts';
 import type { CatalogueEntry, ExplanationType } from '../../model/catalogue-entry.ts';
 import { type DiagnosisRule, rootCauseEntry, type VerifyCheck } from '../root-cause.ts';
 

@@ -7,10 +7,35 @@
 // known to last (logged for a minute or more, or the cluster's upstream_cx_length_ms histogram): the configuration
 // alone is a finding at most.
 
-import type { Explanation, Finding, FixChange } from '../../model/finding.ts';
+import { explanationType } from '../../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { PROPOSED_KEEPALIVE } from './missing-tcp-keepalive.ts';
-import { type DiagnosisRule, type Diagnosed, evidenceOf, HIGH_IS_ERROR, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, explain, evidenceOf, HIGH_IS_ERROR, scoring } from '../root-cause.ts';
+
+/** Explanation `tunnels-closed-idle`. */
+const TUNNELS_CLOSED_IDLE = explanationType<{ idleTimeouts: EvidenceValue; statPrefix: EvidenceValue; idleTimeoutMs: EvidenceValue; windowIdleTimeouts: EvidenceValue; windowSeconds: EvidenceValue; logAtIdleTimeout: EvidenceValue }>()(
+  'tunnels-closed-idle',
+  '{idleTimeouts} {idleTimeouts|tunnel|tunnels} on {statPrefix} {idleTimeouts|was|were} closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application\'s own bytes keep open a tunnel Envoy only forwards',
+);
+
+/** Explanation `tunnels-without-keepalive`. */
+const TUNNELS_WITHOUT_KEEPALIVE = explanationType<{ listenerKeepalive: EvidenceValue; clusterKeepalive: EvidenceValue }>()(
+  'tunnels-without-keepalive',
+  'no TCP keepalive on the listener ({listenerKeepalive}) or towards the backend ({clusterKeepalive}): load balancers and NAT drop quiet tunnels silently',
+);
+
+/** Explanation `tunnels-end-at-middlebox-timer`. */
+const TUNNELS_END_AT_MIDDLEBOX_TIMER = explanationType<{ logAtMiddleboxTimer: EvidenceValue; middleboxTimer: EvidenceValue }>()(
+  'tunnels-end-at-middlebox-timer',
+  '{logAtMiddleboxTimer} {logAtMiddleboxTimer|logged tunnel|logged tunnels} ended at {middleboxTimer}: a load balancer or NAT in between dropped them when they went quiet',
+);
+
+/** Explanation `tunnels-last-long`. */
+const TUNNELS_LAST_LONG = explanationType<{ logLongLived: EvidenceValue; longLivedShare?: EvidenceValue }>()(
+  'tunnels-last-long',
+  '{logLongLived} logged {logLongLived|tunnel|tunnels} lasted a minute or more[?, and {longLivedShare} of the cluster\'s connections did]: the tunnels carry long-lived traffic with quiet stretches',
+);
 
 /** The TCP proxy's own default idle timeout, the least a fix proposes. */
 const ONE_HOUR_MS = 3_600_000;
@@ -37,9 +62,17 @@ export function proposedIdleTimeout(currentMs: number): number {
   return Math.max(ONE_HOUR_MS, currentMs * 2);
 }
 
-export const rule: DiagnosisRule = {
+export const rootCause = defineRootCause({
   id: 'passthrough-idle-timeout',
+  title: 'TCP tunnels end on the idle timeout',
+  message: 'quiet TCP tunnels (TLS passthrough or plain TCP routes) end on the TCP proxy idle timeout, or silently in load balancers and NAT when no TCP keepalive crosses them; Envoy cannot ping inside a stream it only forwards',
   uses: ['tunnel-idle-timeouts'],
+  explanations: [TUNNELS_CLOSED_IDLE, TUNNELS_WITHOUT_KEEPALIVE, TUNNELS_END_AT_MIDDLEBOX_TIMER, TUNNELS_LAST_LONG],
+  verify: [
+    { scope: 'listener', setting: 'tcp_proxy idle_timeout longer than the tunnels stay quiet (or 0s with keepalive)', expect: 'present' },
+    { scope: 'listener', setting: 'socket_options SO_KEEPALIVE (level 1, name 9, value 1)', expect: 'present' },
+    { scope: 'cluster', setting: 'upstream_connection_options.tcp_keepalive', expect: 'present' },
+  ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     return findings
       .filter((f) => f.code === 'tunnel-idle-timeouts' && lastedOrEnded(f))
@@ -51,20 +84,20 @@ export const rule: DiagnosisRule = {
         const statPrefix = String(f.evidence.statPrefix);
         if (idle > 0 || num(f, 'logAtIdleTimeout') > 0) {
           score = 0.55 + (num(f, 'windowIdleTimeouts') > 0 ? 0.2 : 0) + (num(f, 'logAtIdleTimeout') > 0 ? 0.15 : 0);
-          explains.push({ code: 'tunnels-closed-idle', values: evidenceOf(f, ['idleTimeouts', 'statPrefix', 'idleTimeoutMs', 'windowIdleTimeouts', 'windowSeconds', 'logAtIdleTimeout']) });
+          explains.push(explain(TUNNELS_CLOSED_IDLE, evidenceOf(f, ['idleTimeouts', 'statPrefix', 'idleTimeoutMs', 'windowIdleTimeouts', 'windowSeconds', 'logAtIdleTimeout'])));
           changes.push({ kind: 'tcp-proxy-idle-timeout', listener: f.entity.name, statPrefix, ms: proposedIdleTimeout(num(f, 'idleTimeoutMs')) });
         }
         const listenerKeepalive = f.evidence.listenerKeepalive === true;
         const clusterKeepalive = f.evidence.clusterKeepalive !== false;
         if (!listenerKeepalive || !clusterKeepalive) {
-          explains.push({ code: 'tunnels-without-keepalive', values: evidenceOf(f, ['listenerKeepalive', 'clusterKeepalive']) });
+          explains.push(explain(TUNNELS_WITHOUT_KEEPALIVE, evidenceOf(f, ['listenerKeepalive', 'clusterKeepalive'])));
           if (num(f, 'logAtMiddleboxTimer') > 0) {
             score += 0.3;
-            explains.push({ code: 'tunnels-end-at-middlebox-timer', values: evidenceOf(f, ['logAtMiddleboxTimer', 'middleboxTimer']) });
+            explains.push(explain(TUNNELS_END_AT_MIDDLEBOX_TIMER, evidenceOf(f, ['logAtMiddleboxTimer', 'middleboxTimer'])));
           } else if (changes.length === 0 && longLived(f)) {
             // Nothing closed them: that they last is what makes the missing keepalive matter.
             score += 0.2;
-            explains.push({ code: 'tunnels-last-long', values: evidenceOf(f, ['logLongLived', 'longLivedShare']) });
+            explains.push(explain(TUNNELS_LAST_LONG, evidenceOf(f, ['logLongLived', 'longLivedShare'])));
           }
           if (!listenerKeepalive) changes.push({ kind: 'listener-tcp-keepalive', listener: f.entity.name, ...PROPOSED_KEEPALIVE });
           if (!clusterKeepalive && typeof f.evidence.cluster === 'string') changes.push({ kind: 'cluster-tcp-keepalive', cluster: f.evidence.cluster, ...PROPOSED_KEEPALIVE });
@@ -82,4 +115,4 @@ export const rule: DiagnosisRule = {
         };
       });
   },
-};
+});

@@ -2,13 +2,27 @@
 // some of its fields, so those settings (the incident's tcpKeepalive) are not in effect for the route. The fix
 // adds the lost fields to the winning policy, keeping everything else it sets.
 
-import type { Finding, FixChange } from '../../model/finding.ts';
+import { explanationType } from '../../model/catalogue-entry.ts';
+import type { EvidenceValue, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type DiagnosisRule, type Diagnosed } from '../root-cause.ts';
+import { defineRootCause, explain, type Diagnosed } from '../root-cause.ts';
 
-export const rule: DiagnosisRule = {
+/** Explanation `policy-fields-not-in-effect`. */
+const POLICY_FIELDS_NOT_IN_EFFECT = explanationType<{ lostFields: EvidenceValue; route: EvidenceValue }>()(
+  'policy-fields-not-in-effect',
+  '{lostFields} set on the Gateway do not reach {route}: the route-level policy wins outright',
+);
+
+export const rootCause = defineRootCause({
   id: 'policy-overridden',
+  title: 'A gateway-level policy is overridden for the route',
+  message: 'a route-level BackendTrafficPolicy replaces the gateway-level one, so {lostFields} are not in effect for {route}',
   uses: ['gateway-policy-overridden'],
+  explanations: [POLICY_FIELDS_NOT_IN_EFFECT],
+  verify: [
+    { scope: 'policy', setting: 'status condition Overridden on the gateway-level policy for this route', expect: 'absent' },
+    { scope: 'route', setting: 'the gateway-level fields (tcpKeepalive, timeouts) in the route\'s cluster in /config_dump', expect: 'present' },
+  ],
   noFixFor: {
     envoy: 'which policy wins is an Envoy Gateway matter: the Envoy fields are in the other root causes\' fixes',
     istio: 'Envoy Gateway policies only',
@@ -31,11 +45,11 @@ export const rule: DiagnosisRule = {
         snapshot: s.id,
         entities: [f.entity, { kind: 'policy', name: `BackendTrafficPolicy ${gwNamespace}/${gwName}` }, { kind: 'policy', name: `BackendTrafficPolicy ${winNamespace}/${winName}` }],
         evidence: [f],
-        explains: [{ code: 'policy-fields-not-in-effect', values: { lostFields: f.evidence.lostFields ?? null, route: f.entity.name } }],
+        explains: [explain(POLICY_FIELDS_NOT_IN_EFFECT, { lostFields: f.evidence.lostFields ?? null, route: f.entity.name })],
         checks: [],
         changes,
       });
     }
     return out;
   },
-};
+});

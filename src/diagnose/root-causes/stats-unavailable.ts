@@ -7,22 +7,53 @@
 // Warning when a matcher or another name hides them; info when only quiet clusters under deferred creation (nothing
 // happened there yet) or an unexplained gap is left. Fix: the entities' stat-name prefixes added to the inclusion list.
 
+import { type ExplanationType, explanationType, type Values } from '../../model/catalogue-entry.ts';
 import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { stat, statKey } from '../../model/stats-view.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { NEEDED_FAMILIES } from '../../model/needed-stats.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
+
+/** Explanation `stats-rejected-by-matcher`. */
+const STATS_REJECTED_BY_MATCHER = explanationType<Values>()(
+  'stats-rejected-by-matcher',
+  '{missing} needed stats on {entities} entities ({families}) are never created: the stats matcher rejects them ({setting})',
+);
+
+/** Explanation `stats-under-another-name`. */
+const STATS_UNDER_ANOTHER_NAME = explanationType<Values>()(
+  'stats-under-another-name',
+  '{entities} {entities|entity has|entities have} no stats under their configured name while {unmatchedEntities} {unmatchedEntities|stats entity matches|stats entities match} nothing in the config (e.g. {unmatchedExample}): alt_stat_name, or stats and config dump from different proxies',
+);
+
+/** Explanation `stats-deferred-on-quiet-clusters`. */
+const STATS_DEFERRED_ON_QUIET_CLUSTERS = explanationType<Values>()(
+  'stats-deferred-on-quiet-clusters',
+  '{missing} traffic stats on {entities} clusters ({families}) do not exist yet: with deferred creation (enable_deferred_creation_stats) Envoy creates them on the first request, and these clusters have carried none',
+);
+
+/** Explanation `stats-absent-unexplained`. */
+const STATS_ABSENT_UNEXPLAINED = explanationType<Values>()(
+  'stats-absent-unexplained',
+  '{missing} needed stats on {entities} entities ({families}) are absent with no stats matcher or deferred creation to explain it: a capture filtered with usedonly or filter, or an Envoy that lacks them',
+);
+
+/** Explanation `hypotheses-unknown-without-stats`. */
+const HYPOTHESES_UNKNOWN_WITHOUT_STATS = explanationType<Values>()(
+  'hypotheses-unknown-without-stats',
+  'until they are published these root causes cannot be checked here: {rootCauses}',
+);
 
 const ENTITY_CODES = new Set(['entity-stats-missing', 'needed-stats-missing']);
 
 /** Explanation code and score per reason a needed stat is absent. */
-const BY_REASON: Record<string, { code: string; score: number }> = {
-  'stats-matcher': { code: 'stats-rejected-by-matcher', score: 0.9 },
-  'stat-name-differs': { code: 'stats-under-another-name', score: 0.6 },
-  'deferred-creation': { code: 'stats-deferred-on-quiet-clusters', score: 0.8 },
-  unexplained: { code: 'stats-absent-unexplained', score: 0.4 },
+const BY_REASON: Record<string, { type: ExplanationType<Values>; score: number }> = {
+  'stats-matcher': { type: STATS_REJECTED_BY_MATCHER, score: 0.9 },
+  'stat-name-differs': { type: STATS_UNDER_ANOTHER_NAME, score: 0.6 },
+  'deferred-creation': { type: STATS_DEFERRED_ON_QUIET_CLUSTERS, score: 0.8 },
+  unexplained: { type: STATS_ABSENT_UNEXPLAINED, score: 0.4 },
 };
 
 /** Reasons that hide stats of traffic that happened: a warning; the others leave only quiet or unexplained gaps. */
@@ -37,7 +68,7 @@ function sum(fs: Finding[], key: string): number {
 }
 
 /** What one reason explains, summed over its findings. */
-function explain(reason: string, fs: Finding[]): Explanation {
+function explainReason(reason: string, fs: Finding[]): Explanation {
   const values: Explanation['values'] = {
     missing: sum(fs, 'missing'),
     entities: fs.length,
@@ -48,7 +79,7 @@ function explain(reason: string, fs: Finding[]): Explanation {
     values.unmatchedEntities = fs[0]?.evidence.unmatchedEntities ?? null;
     values.unmatchedExample = fs[0]?.evidence.unmatchedExample ?? null;
   }
-  return { code: (BY_REASON[reason] as { code: string }).code, values };
+  return explain((BY_REASON[reason] as { type: ExplanationType<Values> }).type, values);
 }
 
 /** Hypotheses the absent stats leave unknown, per entity: the shared checks where they apply, else from the needed families. */
@@ -95,16 +126,22 @@ function inclusionChange(fs: Finding[]): FixChange[] {
   return prefixes.length > 0 ? [{ kind: 'stats-inclusion', prefixes: [...new Set(prefixes)].sort() }] : [];
 }
 
-export const rule: DiagnosisRule = {
+export const rootCause = defineRootCause({
   id: 'stats-unavailable',
+  title: 'The stats a diagnosis needs are not available',
+  message: 'the proxy does not publish stats that decide whether WebSockets stall, time out or hit limits where they are served: the root causes those stats decide are unknown, not ruled out',
   uses: ['entity-stats-missing', 'needed-stats-missing', 'stats-matcher-pattern-unsupported'],
+  explanations: [STATS_REJECTED_BY_MATCHER, STATS_UNDER_ANOTHER_NAME, STATS_DEFERRED_ON_QUIET_CLUSTERS, STATS_ABSENT_UNEXPLAINED, HYPOTHESES_UNKNOWN_WITHOUT_STATS],
+  verify: [
+    { scope: 'proxy', setting: 'the missing stats in /stats (stats_matcher or the control plane\'s telemetry settings let them through)', expect: 'present' },
+  ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const missing = findings.filter((f) => ENTITY_CODES.has(f.code));
     if (missing.length === 0) return [];
     const reasons = [...new Set(missing.map((f) => String(f.evidence.reason)))].filter((r) => r in BY_REASON);
-    const explains = reasons.map((r) => explain(r, missing.filter((f) => f.evidence.reason === r)));
+    const explains = reasons.map((r) => explainReason(r, missing.filter((f) => f.evidence.reason === r)));
     const rootCauses = [...new Set(missing.flatMap((f) => split(f.evidence.rootCauses)))];
-    if (rootCauses.length > 0) explains.push({ code: 'hypotheses-unknown-without-stats', values: { rootCauses: rootCauses.join(', ') } });
+    if (rootCauses.length > 0) explains.push(explain(HYPOTHESES_UNKNOWN_WITHOUT_STATS, { rootCauses: rootCauses.join(', ') }));
     const warning = reasons.some((r) => HIDING.has(r));
     const score = Math.max(...reasons.map((r) => (BY_REASON[r] as { score: number }).score));
     const entities: EntityRef[] = [];
@@ -121,4 +158,4 @@ export const rule: DiagnosisRule = {
       },
     ];
   },
-};
+});

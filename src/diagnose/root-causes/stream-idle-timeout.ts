@@ -4,11 +4,31 @@
 // strongest first: upgraded sessions that ended with flag SI, or at the configured idle timeout (access log), and
 // `downstream_rq_idle_timeout` rising during the window on a connection manager serving WebSockets.
 
-import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
+import { explanationType } from '../../model/catalogue-entry.ts';
+import { HTTP_STATS } from '../../model/envoy-stats.ts';
+import type { EvidenceValue, EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster, webSocketManagers } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
+
+/** Explanation `idle-timeout-ends-quiet-streams`. */
+const IDLE_TIMEOUT_ENDS_QUIET_STREAMS = explanationType<{ idleTimeouts: EvidenceValue; effectiveIdleTimeoutMs: EvidenceValue; upgradesTotal: EvidenceValue }>()(
+  'idle-timeout-ends-quiet-streams',
+  '{idleTimeouts} {idleTimeouts|stream was|streams were} reset by the stream idle timeout ({effectiveIdleTimeoutMs}) on a connection manager serving WebSockets ({upgradesTotal} {upgradesTotal|upgrade|upgrades}): a WebSocket quiet in both directions for that long is reset with flag SI',
+);
+
+/** Explanation `stream-idle-timeouts-in-window`. */
+const STREAM_IDLE_TIMEOUTS_IN_WINDOW = explanationType<{ windowIdleTimeouts: EvidenceValue; windowSeconds: EvidenceValue }>()(
+  'stream-idle-timeouts-in-window',
+  '{windowIdleTimeouts} {windowIdleTimeouts|stream idle timeout|stream idle timeouts} in {windowSeconds}: quiet streams are being reset now',
+);
+
+/** Explanation `upgraded-sessions-end-at-idle-timeout`. */
+const UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT = explanationType<{ count: EvidenceValue; flag: EvidenceValue; lowMs: EvidenceValue; highMs: EvidenceValue; medianMs: EvidenceValue; timerMs: EvidenceValue }>()(
+  'upgraded-sessions-end-at-idle-timeout',
+  '{count} {count|upgraded session|upgraded sessions} ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the stream idle timeout of {timerMs}',
+);
 
 /** Stream idle timeout proposed for long-lived streams: one hour. */
 export const PROPOSED_STREAM_IDLE_TIMEOUT_MS = 3_600_000;
@@ -46,9 +66,18 @@ export function checksFor(s: Snapshot, clusterNames: Iterable<string>, own: stri
   return [...byHypothesis.values()];
 }
 
-export const rule: DiagnosisRule = {
+export const rootCause = defineRootCause({
   id: 'stream-idle-timeout',
+  title: 'Stream idle timeout ends quiet long-lived streams',
+  message: 'WebSockets that stay quiet in both directions longer than the stream idle timeout (stream_idle_timeout, default 5 min, or the route idle_timeout) are reset by Envoy with flag SI',
   uses: ['stream-idle-timeouts-fired', 'upgraded-sessions-end-together'],
+  explanations: [IDLE_TIMEOUT_ENDS_QUIET_STREAMS, STREAM_IDLE_TIMEOUTS_IN_WINDOW, UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT],
+  verify: [
+    { scope: 'connection-manager', stat: HTTP_STATS.rqIdleTimeout, expect: 'stops-growing' },
+    { scope: 'connection-manager', setting: 'stream_idle_timeout above the longest quiet period of the WebSockets (or 0s)', expect: 'present' },
+    { scope: 'route', setting: 'route idle_timeout shorter than the WebSockets stay quiet', expect: 'absent' },
+
+  ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
     const bands = findings.filter(isIdleBand);
@@ -65,30 +94,24 @@ export const rule: DiagnosisRule = {
       if (fired && counting) {
         score += 0.5;
         evidence.push(fired);
-        explains.push({
-          code: 'idle-timeout-ends-quiet-streams',
-          values: { idleTimeouts: num(fired, 'idleTimeouts') ?? null, effectiveIdleTimeoutMs: num(fired, 'effectiveIdleTimeoutMs') ?? null, upgradesTotal: num(fired, 'upgradesTotal') ?? null },
-        });
+        explains.push(explain(IDLE_TIMEOUT_ENDS_QUIET_STREAMS, { idleTimeouts: num(fired, 'idleTimeouts') ?? null, effectiveIdleTimeoutMs: num(fired, 'effectiveIdleTimeoutMs') ?? null, upgradesTotal: num(fired, 'upgradesTotal') ?? null }));
         const window = num(fired, 'windowIdleTimeouts');
         if (window !== undefined && window > 0) {
           score += 0.1;
-          explains.push({ code: 'stream-idle-timeouts-in-window', values: { windowIdleTimeouts: window, windowSeconds: fired.evidence.windowSeconds ?? null } });
+          explains.push(explain(STREAM_IDLE_TIMEOUTS_IN_WINDOW, { windowIdleTimeouts: window, windowSeconds: fired.evidence.windowSeconds ?? null }));
         }
       }
       for (const band of here) {
         evidence.push(band);
         const effective = band.evidence.timerMs ?? num(fired, 'effectiveIdleTimeoutMs') ?? connectionManager.streamIdleTimeoutMs.value;
-        explains.push({
-          code: 'upgraded-sessions-end-at-idle-timeout',
-          values: {
+        explains.push(explain(UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT, {
             count: band.evidence.count ?? null,
             flag: band.evidence.flag ?? null,
             lowMs: band.evidence.lowMs ?? null,
             highMs: band.evidence.highMs ?? null,
             medianMs: band.evidence.medianMs ?? null,
             timerMs: effective,
-          },
-        });
+          }));
       }
       if (here.length > 0) {
         score += counting ? 0.3 : 0.55;
@@ -119,4 +142,4 @@ export const rule: DiagnosisRule = {
     }
     return out;
   },
-};
+});

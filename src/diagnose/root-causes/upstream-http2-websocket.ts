@@ -7,20 +7,42 @@
 // errors during the window, HTTP/2 connections actually made, protocol errors or resets as totals. Without error
 // evidence (HTTP/2 capable, WebSockets in use) the root cause is named at low confidence.
 
-import type { Explanation, Finding } from '../../model/finding.ts';
+import { explanationType } from '../../model/catalogue-entry.ts';
+import { CLUSTER_STATS } from '../../model/envoy-stats.ts';
+import type { EvidenceValue, Explanation, Finding } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
+
+/** Explanation `protocol-error-502s`. */
+const PROTOCOL_ERROR_502S = explanationType<{ logProtocolErrors: EvidenceValue; logUpgrades: EvidenceValue }>()(
+  'protocol-error-502s',
+  '{logProtocolErrors} {logProtocolErrors|request|requests} to the cluster failed with 502 after a protocol_error reset in the access log ({logUpgrades} {logUpgrades|upgrade|upgrades} succeeded)',
+);
+
+/** Explanation `upstream-protocol-errors`. */
+const UPSTREAM_PROTOCOL_ERRORS = explanationType<{ protocolErrors: EvidenceValue; rxResets: EvidenceValue; windowProtocolErrors?: EvidenceValue; windowRxResets?: EvidenceValue; windowSeconds?: EvidenceValue }>()(
+  'upstream-protocol-errors',
+  '{protocolErrors} {protocolErrors|upstream protocol error|upstream protocol errors} and {rxResets} {rxResets|stream|streams} reset by the backend[? ({windowProtocolErrors} and {windowRxResets} of them in {windowSeconds})]',
+);
 
 function num(f: Finding, key: string): number | undefined {
   const v = f.evidence[key];
   return typeof v === 'number' ? v : undefined;
 }
 
-export const rule: DiagnosisRule = {
+export const rootCause = defineRootCause({
   id: 'upstream-http2-websocket',
+  title: 'WebSocket sent to an HTTP/2 upstream',
+  message: 'the cluster speaks HTTP/2 to its backend (configured, or chosen by TLS ALPN), so upgrades leave as extended CONNECT, which a backend without RFC 8441 support resets: 502 with a protocol_error reset',
   uses: ['websocket-cluster-speaks-http2'],
+  explanations: [PROTOCOL_ERROR_502S, UPSTREAM_PROTOCOL_ERRORS],
+  verify: [
+    { scope: 'cluster', stat: CLUSTER_STATS.cxProtocolError, expect: 'stops-growing' },
+    { scope: 'cluster', stat: CLUSTER_STATS.rqRxReset, expect: 'stops-growing' },
+    { scope: 'cluster', stat: 'upstream_cx_http1_total', expect: 'keeps-growing' },
+  ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
     for (const f of findings) {
@@ -40,7 +62,7 @@ export const rule: DiagnosisRule = {
       const logErrors = num(f, 'logProtocolErrors') ?? 0;
       if (logErrors > 0) {
         score += 0.25;
-        explains.push({ code: 'protocol-error-502s', values: { logProtocolErrors: logErrors, logUpgrades } });
+        explains.push(explain(PROTOCOL_ERROR_502S, { logProtocolErrors: logErrors, logUpgrades }));
       }
       const windowErrors = num(f, 'windowProtocolErrors') ?? 0;
       const errors = num(f, 'protocolErrors') ?? 0;
@@ -48,16 +70,13 @@ export const rule: DiagnosisRule = {
       const windowResets = num(f, 'windowRxResets') ?? 0;
       if (windowErrors > 0 || errors > 0 || resets > 0) {
         score += windowErrors > 0 || windowResets > 0 ? 0.1 : 0.05;
-        explains.push({
-          code: 'upstream-protocol-errors',
-          values: {
+        explains.push(explain(UPSTREAM_PROTOCOL_ERRORS, {
             protocolErrors: errors,
             windowProtocolErrors: f.evidence.windowProtocolErrors ?? null,
             rxResets: resets,
             windowRxResets: f.evidence.windowRxResets ?? null,
             windowSeconds: f.evidence.windowSeconds ?? null,
-          },
-        });
+          }));
       }
       if (http2Connections !== undefined && http2Connections > 0) score += 0.1;
       const cluster = s.clusters.get(f.entity.name);
@@ -75,4 +94,4 @@ export const rule: DiagnosisRule = {
     }
     return out;
   },
-};
+});

@@ -6,10 +6,18 @@
 // enables `websocket` on every connection manager, so there only an EnvoyFilter turns it off.
 // One root cause per proxy: the connection managers whose counter moved, and the routes the access log names.
 
-import type { EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
+import { explanationType } from '../../model/catalogue-entry.ts';
+import { HTTP_STATS } from '../../model/envoy-stats.ts';
+import type { EvidenceValue, EntityRef, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { servedRoutes } from '../../model/topology.ts';
-import { type Diagnosed, type DiagnosisRule, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
+
+/** Explanation `upgrades-refused`. */
+const UPGRADES_REFUSED = explanationType<{ refused: EvidenceValue; connectionManager: EvidenceValue; windowRefused?: EvidenceValue; windowSeconds?: EvidenceValue }>()(
+  'upgrades-refused',
+  '{refused} {refused|upgrade request|upgrade requests} refused on {connectionManager}[? ({windowRefused} in {windowSeconds})]: Envoy answers 403 and closes the connection',
+);
 
 /** WebSocket upgrades on the routes the log names, else on the connection managers' routes that lack them. */
 function upgradeChanges(s: Snapshot, routes: Finding[], managers: Finding[]): FixChange[] {
@@ -23,9 +31,17 @@ function upgradeChanges(s: Snapshot, routes: Finding[], managers: Finding[]): Fi
   return [...names].map((route) => ({ kind: 'route-websocket-upgrade', route }));
 }
 
-export const rule: DiagnosisRule = {
+export const rootCause = defineRootCause({
   id: 'websocket-upgrade-disabled',
+  title: 'WebSocket upgrades not enabled on the route',
+  message: 'WebSocket handshakes reach routes that do not enable the upgrade (websocket disabled in the route upgrade_configs, or on neither the route nor the connection manager), and Envoy refuses them with 403 upgrade_failed',
   uses: ['upgrade-on-non-websocket-route', 'upgrade-rejected-on-route'],
+  explanations: [UPGRADES_REFUSED],
+  verify: [
+    { scope: 'connection-manager', stat: HTTP_STATS.rqWsOnNonWsRoute, expect: 'stops-growing' },
+    { scope: 'connection-manager', stat: HTTP_STATS.cxUpgradesTotal, expect: 'keeps-growing' },
+    { scope: 'route', setting: 'upgrade_configs websocket enabled on the route (or on its connection manager)', expect: 'present' },
+  ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const managers = findings.filter((f) => f.code === 'upgrade-on-non-websocket-route' && f.severity !== 'info');
     const routes = findings.filter((f) => f.code === 'upgrade-rejected-on-route' && f.severity !== 'info');
@@ -36,10 +52,7 @@ export const rule: DiagnosisRule = {
     if (inWindow.length > 0) score += 0.6;
     else if (managers.length > 0) score += 0.45;
     for (const m of managers) {
-      explains.push({
-        code: 'upgrades-refused',
-        values: { refused: m.evidence.refused ?? null, windowRefused: m.evidence.windowRefused ?? null, windowSeconds: m.evidence.windowSeconds ?? null, connectionManager: m.entity.name },
-      });
+      explains.push(explain(UPGRADES_REFUSED, { refused: m.evidence.refused ?? null, windowRefused: m.evidence.windowRefused ?? null, windowSeconds: m.evidence.windowSeconds ?? null, connectionManager: m.entity.name }));
     }
     if (routes.length > 0) {
       // The access log names the routes: Envoy's own 403 upgrade_failed, not a backend's answer.
@@ -66,4 +79,4 @@ export const rule: DiagnosisRule = {
       },
     ];
   },
-};
+});
