@@ -58,6 +58,125 @@ function readText(path: string): string {
   return (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
+/** What a case has to hand: its files, the figures it fills in, and the clock's split into phases. */
+interface CaseContext {
+  name: MeasureCase;
+  first: string | undefined;
+  second: string | undefined;
+  /** The file argument, which the case cannot do without. */
+  need(file: string | undefined): string;
+  /** Ends the current phase (end-to-end's steps). */
+  phase(label: string): void;
+  check: Record<string, number>;
+  /** When the clock started. */
+  start: number;
+}
+
+/** The work of one case; returns its time when the case stops the clock itself, before counting what it produced. */
+type CaseRun = (c: CaseContext) => Promise<number | undefined>;
+
+/** A parsed proxy's clusters, listeners and routes, counted into `check`. */
+function countConfig(check: Record<string, number>, config: { clusters: Map<string, unknown>; listeners: unknown[]; routes: unknown[] } | undefined): void {
+  check.clusters = config?.clusters.size ?? 0;
+  check.listeners = config?.listeners.length ?? 0;
+  check.routes = config?.routes.length ?? 0;
+}
+
+/** Config parse + knownEntities + parseStats + assembleSnapshot + diagnose, each step a phase. */
+async function endToEnd({ need, first, second, phase, check }: CaseContext): Promise<undefined> {
+  const dump = need(first);
+  const statsPath = need(second);
+  const [config] = await parseConfigDumpChunks(inputChunks(dump), dump, 'bench');
+  if (!config) throw new Error(`${dump}: no proxy in the config dump`);
+  phase('config');
+  const known = knownEntities(config);
+  phase('known');
+  // Only the stats the diagnosis reads are held, as the command reads a stats file.
+  const stats = await parseStats(inputChunks(statsPath), statsPath, known, undefined, keptStats(false));
+  phase('stats');
+  const snapshot = assembleSnapshot({ id: config.id, config, stats, inputs: { configDump: dump, stats: statsPath } });
+  phase('assemble');
+  const diagnosis = await diagnose([snapshot]);
+  phase('diagnose');
+  check.clusters = config.clusters.size;
+  check.statValues = stats.count;
+  check.clustersWithStats = stats.clusters.size;
+  check.findings = diagnosis.findings.length;
+  check.rootCauses = diagnosis.rootCauses.length;
+  check.fixes = diagnosis.rootCauses.reduce((n, r) => n + r.fixes.length, 0);
+  return undefined;
+}
+
+/** `analyze --config-dump|--stats <file> -o json` in this process; the report is counted, not printed. */
+async function analyzeOne({ need, first, check }: CaseContext): Promise<undefined> {
+  const file = need(first);
+  const role = /config_dump/.test(file) ? '--config-dump' : '--stats';
+  let bytes = 0;
+  const io = { stdout: (t: string) => void (bytes += t.length), stderr: (t: string) => void process.stderr.write(t), isTTY: false, stderrIsTTY: false, env: {} };
+  check.exitCode = await main(['node', 'envoy-doctor', 'analyze', role, file, '-o', 'json'], io);
+  check.reportBytes = bytes;
+  return undefined;
+}
+
+/** `analyze --config-dump <dump> --stats <stats>` with the table or the JSON report; stops the clock before counting. */
+async function analyzeReport({ name, need, first, second, check, start }: CaseContext): Promise<number> {
+  const dump = need(first);
+  const statsPath = need(second);
+  // The report is counted as it is written, as a pipe would take it, and not kept: only its first and last
+  // pieces, where the table's summary and the JSON report's summary are.
+  let bytes = 0;
+  let lines = 0;
+  let head = '';
+  let tail = '';
+  const stdout = (t: string) => {
+    bytes += t.length;
+    for (let at = t.indexOf('\n'); at >= 0; at = t.indexOf('\n', at + 1)) lines++;
+    if (head === '') head = t.slice(0, 65_536);
+    tail = (tail + t).slice(-65_536);
+  };
+  const io = { stdout, stderr: (t: string) => void process.stderr.write(t), isTTY: false, stderrIsTTY: false, env: {} };
+  check.exitCode = await main(['node', 'envoy-doctor', 'analyze', '--config-dump', dump, '--stats', statsPath, '-o', name === 'report-table' ? 'table' : 'json'], io);
+  const ms = performance.now() - start;
+  check.reportBytes = bytes;
+  check.reportLines = lines;
+  check.rootCauses = Number((name === 'report-table' ? /^SUMMARY: (\d+) root cause/m.exec(head) : /"summary": \{\s*"rootCauses": (\d+)/.exec(tail))?.[1] ?? -1);
+  return ms;
+}
+
+/** The work of each case. */
+const CASE_WORK: Record<MeasureCase, CaseRun> = {
+  baseline: async () => undefined,
+  'floor-json': async ({ need, first, check }) => {
+    const doc = JSON.parse(readText(need(first))) as object;
+    check.topLevelKeys = Object.keys(doc).length;
+    return undefined;
+  },
+  'floor-lines': async ({ need, first, check }) => {
+    check.lines = readText(need(first)).split('\n').length;
+    return undefined;
+  },
+  'floor-scan': async ({ need, first, check }) => {
+    let values = 0;
+    await scanJsonChunks(inputChunks(need(first)), need(first), { decide: (path) => (path.length === 0 ? 'descend' : 'skip'), value: () => values++ }, { expected: 'JSON' });
+    check.values = values;
+    return undefined;
+  },
+  'parse-config': async ({ need, first, check }) => {
+    const [config] = await parseConfigDumpChunks(inputChunks(need(first)), need(first), 'bench');
+    countConfig(check, config);
+    return undefined;
+  },
+  'parse-config-whole': async ({ need, first, check }) => {
+    const [config] = parseConfigDocument(readFileSync(need(first)), need(first), 'bench');
+    countConfig(check, config);
+    return undefined;
+  },
+  'end-to-end': endToEnd,
+  analyze: analyzeOne,
+  'report-table': analyzeReport,
+  'report-json': analyzeReport,
+};
+
 /** Runs one case and returns its figures. */
 async function measure(name: MeasureCase, files: string[]): Promise<MeasureResult> {
   const [first, second] = files;
@@ -77,97 +196,8 @@ async function measure(name: MeasureCase, files: string[]): Promise<MeasureResul
     phases[label] = now - mark;
     mark = now;
   };
-
-  switch (name) {
-    case 'baseline':
-      break;
-    case 'floor-json': {
-      const doc = JSON.parse(readText(need(first))) as object;
-      check.topLevelKeys = Object.keys(doc).length;
-      break;
-    }
-    case 'floor-lines': {
-      check.lines = readText(need(first)).split('\n').length;
-      break;
-    }
-    case 'floor-scan': {
-      let values = 0;
-      await scanJsonChunks(inputChunks(need(first)), need(first), { decide: (path) => (path.length === 0 ? 'descend' : 'skip'), value: () => values++ }, { expected: 'JSON' });
-      check.values = values;
-      break;
-    }
-    case 'parse-config': {
-      const [config] = await parseConfigDumpChunks(inputChunks(need(first)), need(first), 'bench');
-      check.clusters = config?.clusters.size ?? 0;
-      check.listeners = config?.listeners.length ?? 0;
-      check.routes = config?.routes.length ?? 0;
-      break;
-    }
-    case 'parse-config-whole': {
-      const [config] = parseConfigDocument(readFileSync(need(first)), need(first), 'bench');
-      check.clusters = config?.clusters.size ?? 0;
-      check.listeners = config?.listeners.length ?? 0;
-      check.routes = config?.routes.length ?? 0;
-      break;
-    }
-    case 'end-to-end': {
-      const dump = need(first);
-      const statsPath = need(second);
-      const [config] = await parseConfigDumpChunks(inputChunks(dump), dump, 'bench');
-      if (!config) throw new Error(`${dump}: no proxy in the config dump`);
-      phase('config');
-      const known = knownEntities(config);
-      phase('known');
-      // Only the stats the diagnosis reads are held, as the command reads a stats file.
-      const stats = await parseStats(inputChunks(statsPath), statsPath, known, undefined, keptStats(false));
-      phase('stats');
-      const snapshot = assembleSnapshot({ id: config.id, config, stats, inputs: { configDump: dump, stats: statsPath } });
-      phase('assemble');
-      const diagnosis = await diagnose([snapshot]);
-      phase('diagnose');
-      check.clusters = config.clusters.size;
-      check.statValues = stats.count;
-      check.clustersWithStats = stats.clusters.size;
-      check.findings = diagnosis.findings.length;
-      check.rootCauses = diagnosis.rootCauses.length;
-      check.fixes = diagnosis.rootCauses.reduce((n, r) => n + r.fixes.length, 0);
-      break;
-    }
-    case 'analyze': {
-      const file = need(first);
-      const role = /config_dump/.test(file) ? '--config-dump' : '--stats';
-      let bytes = 0;
-      const io = { stdout: (t: string) => void (bytes += t.length), stderr: (t: string) => void process.stderr.write(t), isTTY: false, stderrIsTTY: false, env: {} };
-      check.exitCode = await main(['node', 'envoy-doctor', 'analyze', role, file, '-o', 'json'], io);
-      check.reportBytes = bytes;
-      break;
-    }
-    case 'report-table':
-    case 'report-json': {
-      const dump = need(first);
-      const statsPath = need(second);
-      // The report is counted as it is written, as a pipe would take it, and not kept: only its first and last
-      // pieces, where the table's summary and the JSON report's summary are.
-      let bytes = 0;
-      let lines = 0;
-      let head = '';
-      let tail = '';
-      const stdout = (t: string) => {
-        bytes += t.length;
-        for (let at = t.indexOf('\n'); at >= 0; at = t.indexOf('\n', at + 1)) lines++;
-        if (head === '') head = t.slice(0, 65_536);
-        tail = (tail + t).slice(-65_536);
-      };
-      const io = { stdout, stderr: (t: string) => void process.stderr.write(t), isTTY: false, stderrIsTTY: false, env: {} };
-      check.exitCode = await main(['node', 'envoy-doctor', 'analyze', '--config-dump', dump, '--stats', statsPath, '-o', name === 'report-table' ? 'table' : 'json'], io);
-      const ms = performance.now() - start;
-      check.reportBytes = bytes;
-      check.reportLines = lines;
-      check.rootCauses = Number((name === 'report-table' ? /^SUMMARY: (\d+) root cause/m.exec(head) : /"summary": \{\s*"rootCauses": (\d+)/.exec(tail))?.[1] ?? -1);
-      return { case: name, ms, peakRssMiB: process.resourceUsage().maxRSS / 1024, startRssMiB, check };
-    }
-  }
-  const ms = performance.now() - start;
+  const stoppedMs = await CASE_WORK[name]({ name, first, second, need, phase, check, start });
+  const ms = stoppedMs ?? performance.now() - start;
   const result: MeasureResult = { case: name, ms, peakRssMiB: process.resourceUsage().maxRSS / 1024, startRssMiB, check };
   if (Object.keys(phases).length > 0) result.phases = phases;
   return result;

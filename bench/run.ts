@@ -265,10 +265,18 @@ function machine(): Record<string, string> {
   };
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const args = process.argv.slice(2);
-  const withGiant = !args.includes('--no-giant');
+/** The inputs of every case, and a line per input saying what was generated. */
+interface Generated {
+  inputs: BenchInputs;
+  gz: GzipInputs;
+  giant: GiantInputs | undefined;
+  giantGz: GzipInputs | undefined;
+  scale: ScaleInputs[];
+  lines: string[];
+}
+
+/** Generates the regular mesh and its gzip copies, the giant mesh (unless `withGiant` is false) and the scale meshes. */
+async function generateAll(withGiant: boolean): Promise<Generated> {
   process.stderr.write(`generating the mesh into ${relative(process.cwd(), OUT_DIR)}/ ...\n`);
   const inputs = generateBenchInputs(OUT_DIR);
   const gz = await generateGzipInputs(inputs);
@@ -310,11 +318,11 @@ async function main(): Promise<void> {
         `${dir}/config_dump.json ${(m.configDump.bytes / MIB).toFixed(1)} MiB, ${dir}/stats.txt ${(m.stats.bytes / MIB).toFixed(1)} MiB (${m.stats.values} stat values); generated in ${(m.ms / 1000).toFixed(1)} s`,
     );
   }
-  process.stderr.write(`${generated.join('\n')}\n`);
-  // The generator's garbage is the parent's; drop it so the children have the machine to themselves.
-  (globalThis as { gc?: () => void }).gc?.();
+  return { inputs, gz, giant, giantGz, scale, lines: generated };
+}
 
-  const cases = casesFor(inputs, gz, scale, giant, giantGz);
+/** Runs every case its number of times, each in a child process, and returns each case's results. */
+function runCases(cases: Case[]): Map<string, MeasureResult[]> {
   const runs = new Map<string, MeasureResult[]>(cases.map((c) => [c.key, []]));
   // Runs are interleaved (every case once, then again) so a slow moment of the machine hits all cases alike.
   for (let run = 1; run <= RUNS; run++) {
@@ -325,7 +333,11 @@ async function main(): Promise<void> {
       process.stderr.write(`run ${run}/${c.runs} ${c.title} ${c.files.map((f) => relative(OUT_DIR, f)).join(' + ')}: ${msText(result.ms)} ms, ${result.peakRssMiB.toFixed(0)} MiB\n`);
     }
   }
+  return runs;
+}
 
+/** A row per case: its median time and peak RSS, and its ratio to the floors it names. */
+function summarize(cases: Case[], runs: Map<string, MeasureResult[]>): Row[] {
   const rows: Row[] = cases.map((c) => {
     const results = runs.get(c.key) ?? [];
     return { case: c, runs: results, medianMs: median(results.map((r) => r.ms)), peakRssMiB: Math.max(...results.map((r) => r.peakRssMiB)) };
@@ -336,7 +348,13 @@ async function main(): Promise<void> {
     r.floorMs = r.case.floors.reduce((sum, k) => sum + (byKey.get(k)?.medianMs ?? Number.NaN), 0);
     r.ratio = r.medianMs / r.floorMs;
   }
+  return rows;
+}
 
+/** Prints the tables, and writes them to results.md and everything measured to results.json. */
+function report(rows: Row[], g: Generated, started: number): void {
+  const { inputs, gz, scale, giant, giantGz } = g;
+  const generated = g.lines;
   const env = machine();
   const header =
     `envoy-doctor ${env.revision}, Node ${env.node} on ${env.cores} × ${env.cpu}, ${env.memory}; ` +
@@ -351,6 +369,18 @@ async function main(): Promise<void> {
     join(OUT_DIR, 'results.json'),
     `${JSON.stringify({ machine: env, inputs, gz, scale, giant, giantGz, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => relative(OUT_DIR, f)) } })) }, null, 2)}\n`,
   );
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const args = process.argv.slice(2);
+  const generated = await generateAll(!args.includes('--no-giant'));
+  process.stderr.write(`${generated.lines.join('\n')}\n`);
+  // The generator's garbage is the parent's; drop it so the children have the machine to themselves.
+  (globalThis as { gc?: () => void }).gc?.();
+  const cases = casesFor(generated.inputs, generated.gz, generated.scale, generated.giant, generated.giantGz);
+  const rows = summarize(cases, runCases(cases));
+  report(rows, generated, started);
   if (args.includes('--clean')) {
     rmSync(GIANT_DIR, { recursive: true, force: true });
     process.stdout.write(`deleted ${relative(process.cwd(), GIANT_DIR)}/\n`);
