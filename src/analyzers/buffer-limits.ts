@@ -4,18 +4,35 @@
 // (envoyproxy/gateway internal/xds/translator/cluster.go, listener.go). A small limit makes flow control pause
 // long-lived streams at the first burst a slow client cannot take.
 
+import { findingType } from '../model/catalogue-entry.ts';
+import { HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { Snapshot, Sourced } from '../model/snapshot.ts';
 import { upgradesOn, webSocketClusters, webSocketListeners } from '../model/topology.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of a buffer limit below 1 MiB on a cluster or listener behind WebSocket-capable routes. */
+interface WebSocketBufferLimitLow {
+  limitBytes: number;
+  limitSource: Sourced<number>['source'];
+  websocketRoutes: number;
+  upgradesTotal?: number;
+}
+
+/** A cluster or listener on a WebSocket path with a buffer limit below 1 MiB. */
+export const WEBSOCKET_BUFFER_LIMIT_LOW = findingType<WebSocketBufferLimitLow>()(
+  'websocket-buffer-limit-low',
+  'Buffer limit below 1 MiB where WebSockets are served',
+  'per_connection_buffer_limit_bytes is {limitBytes} ({limitSource}) where WebSocket-capable routes are served ({websocketRoutes})',
+);
+
+export const meta = defineAnalyzer({
   id: 'buffer-limits',
   title: 'Buffer limits below 1 MiB on WebSocket paths',
   reads: ['config', 'stats'],
-  emits: ['websocket-buffer-limit-low'],
-  docs: 'docs/analyzers/buffer-limits.md',
-};
+  stats: { http: [HTTP_STATS.cxUpgradesTotal] },
+  findings: [WEBSOCKET_BUFFER_LIMIT_LOW],
+});
 
 /** Limits below this are flagged on WebSocket paths. */
 export const WEBSOCKET_MIN_BUFFER = 1_048_576;
@@ -35,7 +52,7 @@ export function analyze(s: Snapshot): Finding[] {
     if (!isLowLimit(cluster.bufferLimitBytes.value)) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
-      finding(s, 'websocket-buffer-limit-low', severityOf(upgrades), { kind: 'cluster', name: cluster.name }, {
+      finding(s, WEBSOCKET_BUFFER_LIMIT_LOW, severityOf(upgrades), { kind: 'cluster', name: cluster.name }, {
         limitBytes: cluster.bufferLimitBytes.value,
         limitSource: cluster.bufferLimitBytes.source,
         websocketRoutes: routes.length,
@@ -47,7 +64,7 @@ export function analyze(s: Snapshot): Finding[] {
     if (!isLowLimit(listener.bufferLimitBytes.value)) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
-      finding(s, 'websocket-buffer-limit-low', severityOf(upgrades), { kind: 'listener', name: listener.name }, {
+      finding(s, WEBSOCKET_BUFFER_LIMIT_LOW, severityOf(upgrades), { kind: 'listener', name: listener.name }, {
         limitBytes: listener.bufferLimitBytes.value,
         limitSource: listener.bufferLimitBytes.source,
         websocketRoutes: routes.length,

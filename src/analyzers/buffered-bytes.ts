@@ -4,19 +4,56 @@
 // Upstream: cluster per_connection_buffer_limit_bytes (api/envoy/config/cluster/v3/cluster.proto);
 // downstream: listener per_connection_buffer_limit_bytes (api/envoy/config/listener/v3/listener.proto).
 
-import { connectionManagers, isControlPlaneCluster } from '../model/topology.ts';
+import { findingType, type FindingType } from '../model/catalogue-entry.ts';
+import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { Snapshot, Sourced } from '../model/snapshot.ts';
 import { stat } from '../model/stats-view.ts';
-import { type Analyzer, type AnalyzerMeta, finding, ratio } from './analyzer.ts';
+import { connectionManagers, isControlPlaneCluster } from '../model/topology.ts';
+import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of bytes buffered on one side's connections, against the buffer limit. */
+interface BytesBuffered {
+  bufferedBytes: number;
+  rxBufferedBytes?: number;
+  txBufferedBytes?: number;
+  activeConnections?: number;
+  bytesPerConnection: number | null;
+  limitBytes: number;
+  limitSource: Sourced<number>['source'];
+  fullBuffers: number;
+  perConnectionShareOfLimit: number | null;
+}
+
+/** Both sides' message: the bytes, the connections they are spread over, and how many full buffers they make. */
+const BUFFERED_MESSAGE =
+  '{bufferedBytes} buffered over {activeConnections} {activeConnections|connection|connections}, {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}';
+
+/** At least a full buffer's worth of bytes buffered on a cluster's upstream connections. */
+export const UPSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()(
+  'upstream-bytes-buffered',
+  'Bytes buffered on upstream connections',
+  BUFFERED_MESSAGE,
+);
+
+/** At least a full buffer's worth of bytes buffered on a connection manager's client connections. */
+export const DOWNSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()(
+  'downstream-bytes-buffered',
+  'Bytes buffered on client connections',
+  BUFFERED_MESSAGE,
+);
+
+const CLUSTER_READS = [CLUSTER_STATS.cxRxBytesBuffered, CLUSTER_STATS.cxTxBytesBuffered, CLUSTER_STATS.cxActive] as const;
+const HTTP_READS = [HTTP_STATS.cxRxBytesBuffered, HTTP_STATS.cxTxBytesBuffered, HTTP_STATS.cxActive] as const;
+
+export const meta = defineAnalyzer({
   id: 'buffered-bytes',
   title: 'Bytes buffered per connection against the buffer limit',
   reads: ['config', 'stats'],
-  emits: ['upstream-bytes-buffered', 'downstream-bytes-buffered'],
-  docs: 'docs/analyzers/buffered-bytes.md',
-};
+  stats: { cluster: CLUSTER_READS, http: HTTP_READS },
+  families: [{ family: 'buffered-bytes', rootCauses: ['flow-control-stall'], cluster: CLUSTER_READS, http: HTTP_READS }],
+  findings: [UPSTREAM_BYTES_BUFFERED, DOWNSTREAM_BYTES_BUFFERED],
+});
 
 /** At least this many full buffers' worth of bytes is worth reporting. */
 const FULL_BUFFERS_REPORTED = 1;
@@ -28,12 +65,12 @@ function severityOf(fullBuffers: number, perConnectionShare: number | null): Sev
 
 function assess(
   s: Snapshot,
-  code: string,
+  type: FindingType<BytesBuffered>,
   entity: { kind: 'cluster' | 'connection-manager'; name: string },
   rx: number | undefined,
   tx: number | undefined,
   active: number | undefined,
-  limit: { value: number; source: string },
+  limit: Sourced<number>,
 ): Finding | undefined {
   if ((rx === undefined && tx === undefined) || limit.value <= 0) return undefined;
   const buffered = (rx ?? 0) + (tx ?? 0);
@@ -41,7 +78,7 @@ function assess(
   if (fullBuffers < FULL_BUFFERS_REPORTED) return undefined;
   const perConnection = active !== undefined && active > 0 ? Math.round(buffered / active) : null;
   const perConnectionShare = perConnection === null ? null : ratio(perConnection, limit.value);
-  return finding(s, code, severityOf(fullBuffers, perConnectionShare), entity, {
+  return finding(s, type, severityOf(fullBuffers, perConnectionShare), entity, {
     bufferedBytes: buffered,
     rxBufferedBytes: rx,
     txBufferedBytes: tx,
@@ -62,11 +99,11 @@ export function analyze(s: Snapshot): Finding[] {
     const name = cluster.statName;
     const f = assess(
       s,
-      'upstream-bytes-buffered',
+      UPSTREAM_BYTES_BUFFERED,
       { kind: 'cluster', name: cluster.name },
-      stat(s, 'cluster', name, 'upstream_cx_rx_bytes_buffered'),
-      stat(s, 'cluster', name, 'upstream_cx_tx_bytes_buffered'),
-      stat(s, 'cluster', name, 'upstream_cx_active'),
+      stat(s, 'cluster', name, CLUSTER_STATS.cxRxBytesBuffered),
+      stat(s, 'cluster', name, CLUSTER_STATS.cxTxBytesBuffered),
+      stat(s, 'cluster', name, CLUSTER_STATS.cxActive),
       cluster.bufferLimitBytes,
     );
     if (f) findings.push(f);
@@ -78,11 +115,11 @@ export function analyze(s: Snapshot): Finding[] {
     seen.add(prefix);
     const f = assess(
       s,
-      'downstream-bytes-buffered',
+      DOWNSTREAM_BYTES_BUFFERED,
       { kind: 'connection-manager', name: prefix },
-      stat(s, 'http', prefix, 'downstream_cx_rx_bytes_buffered'),
-      stat(s, 'http', prefix, 'downstream_cx_tx_bytes_buffered'),
-      stat(s, 'http', prefix, 'downstream_cx_active'),
+      stat(s, 'http', prefix, HTTP_STATS.cxRxBytesBuffered),
+      stat(s, 'http', prefix, HTTP_STATS.cxTxBytesBuffered),
+      stat(s, 'http', prefix, HTTP_STATS.cxActive),
       listener.bufferLimitBytes,
     );
     if (f) findings.push(f);

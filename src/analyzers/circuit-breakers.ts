@@ -8,33 +8,87 @@
 // Stat keys are folded (`circuit_breakers_default_cx_open`) whatever the format, including the priority label of
 // Envoy Gateway >= 1.7's Prometheus output.
 
+import { findingType } from '../model/catalogue-entry.ts';
+import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Cluster, Snapshot } from '../model/snapshot.ts';
 import { delta, latestSample, stat, statKey } from '../model/stats-view.ts';
 import { clusterNameOfStat, managersForCluster, webSocketClusters } from '../model/topology.ts';
-import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
+import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** What a cluster holds against its default-priority thresholds, and the WebSockets behind it. */
+interface CircuitBreakerUse {
+  activeConnections?: number;
+  maxConnections?: number;
+  connectionShare?: number;
+  activeRequests?: number;
+  maxRequests?: number;
+  requestShare?: number;
+  maxPendingRequests?: number;
+  websocketRoutes?: number;
+  upgradesActive?: number;
+}
+
+/** Evidence of circuit breakers open now or overflows counted. */
+interface CircuitBreakerOverflow extends CircuitBreakerUse {
+  cxOpen?: number;
+  rqOpen?: number;
+  rqPendingOpen?: number;
+  cxOverflow?: number;
+  rqPendingOverflow?: number;
+  windowCxOverflow?: number;
+  windowRqPendingOverflow?: number;
+  windowSeconds?: number;
+}
+
+/** Evidence of a WebSocket cluster close to its thresholds: both are known. */
+type CircuitBreakerNearLimit = CircuitBreakerUse & Required<Pick<CircuitBreakerUse, 'maxConnections' | 'maxRequests' | 'maxPendingRequests' | 'websocketRoutes'>>;
+
+/** Circuit breakers at their limit now, or connections and requests refused by them. */
+export const CIRCUIT_BREAKER_OVERFLOW = findingType<CircuitBreakerOverflow>()(
+  'circuit-breaker-overflow',
+  'Circuit breakers open or overflowing',
+  'circuit breakers at the limit (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}); {cxOverflow} {cxOverflow|connection overflow|connection overflows} and {rqPendingOverflow} {rqPendingOverflow|request|requests} refused (UO); {activeConnections} of {maxConnections} {maxConnections|connection|connections} and {activeRequests} of {maxRequests} {maxRequests|request|requests} in use',
+);
+
+/** A cluster behind WebSocket-capable routes using most of a circuit-breaker threshold. */
+export const CIRCUIT_BREAKER_NEAR_LIMIT = findingType<CircuitBreakerNearLimit>()(
+  'circuit-breaker-near-limit',
+  'Circuit breakers close to their thresholds where WebSockets are served',
+  '{activeConnections} of {maxConnections} {maxConnections|connection|connections} ({connectionShare}) and {activeRequests} of {maxRequests} {maxRequests|request|requests} ({requestShare}) in use behind WebSocket-capable routes ({upgradesActive} {upgradesActive|upgraded connection|upgraded connections} active)',
+);
+
+const FAMILY = [
+  CLUSTER_STATS.circuitBreakerCxOpen,
+  CLUSTER_STATS.circuitBreakerRqOpen,
+  CLUSTER_STATS.circuitBreakerRqPendingOpen,
+  CLUSTER_STATS.cxOverflow,
+  CLUSTER_STATS.rqPendingOverflow,
+  CLUSTER_STATS.rqActive,
+] as const;
+
+export const meta = defineAnalyzer({
   id: 'circuit-breakers',
   title: 'Circuit breakers open or close to their thresholds',
   reads: ['config', 'stats', 'stats-later'],
-  emits: ['circuit-breaker-overflow', 'circuit-breaker-near-limit'],
-  docs: 'docs/analyzers/circuit-breakers.md',
-};
+  stats: { cluster: [...FAMILY, CLUSTER_STATS.cxActive], http: [HTTP_STATS.cxUpgradesActive] },
+  families: [{ family: 'circuit-breaker', rootCauses: ['circuit-breaker-saturation'], cluster: FAMILY, http: [] }],
+  findings: [CIRCUIT_BREAKER_OVERFLOW, CIRCUIT_BREAKER_NEAR_LIMIT],
+});
 
 /** Share of a threshold in use from which a WebSocket cluster is reported as near its limit. */
 export const NEAR_LIMIT_SHARE = 0.8;
 
-const CX_OPEN = statKey('circuit_breakers.default.cx_open');
-const RQ_OPEN = statKey('circuit_breakers.default.rq_open');
-const RQ_PENDING_OPEN = statKey('circuit_breakers.default.rq_pending_open');
+const CX_OPEN = statKey(CLUSTER_STATS.circuitBreakerCxOpen);
+const RQ_OPEN = statKey(CLUSTER_STATS.circuitBreakerRqOpen);
+const RQ_PENDING_OPEN = statKey(CLUSTER_STATS.circuitBreakerRqPendingOpen);
 
 /** Sum of a per-connection-manager stat over the connection managers routing to a cluster. */
 function upgradesActive(s: Snapshot, cluster: Cluster | undefined): number | undefined {
   if (!cluster) return undefined;
   let total: number | undefined;
   for (const prefix of new Set(managersForCluster(s, cluster.name).map((m) => m.connectionManager.statPrefix))) {
-    const v = stat(s, 'http', prefix, 'downstream_cx_upgrades_active');
+    const v = stat(s, 'http', prefix, HTTP_STATS.cxUpgradesActive);
     if (v !== undefined) total = (total ?? 0) + v;
   }
   return total;
@@ -60,12 +114,12 @@ export function analyze(s: Snapshot): Finding[] {
     const cxOpen = get(CX_OPEN);
     const rqOpen = get(RQ_OPEN);
     const rqPendingOpen = get(RQ_PENDING_OPEN);
-    const cxOverflow = get('upstream_cx_overflow');
-    const rqPendingOverflow = get('upstream_rq_pending_overflow');
-    const windowCx = delta(s, 'cluster', statName, 'upstream_cx_overflow');
-    const windowRq = delta(s, 'cluster', statName, 'upstream_rq_pending_overflow');
-    const activeConnections = get('upstream_cx_active');
-    const activeRequests = get('upstream_rq_active');
+    const cxOverflow = get(CLUSTER_STATS.cxOverflow);
+    const rqPendingOverflow = get(CLUSTER_STATS.rqPendingOverflow);
+    const windowCx = delta(s, 'cluster', statName, CLUSTER_STATS.cxOverflow);
+    const windowRq = delta(s, 'cluster', statName, CLUSTER_STATS.rqPendingOverflow);
+    const activeConnections = get(CLUSTER_STATS.cxActive);
+    const activeRequests = get(CLUSTER_STATS.rqActive);
     const ws = webSocket.get(statName);
     const openNow = (cxOpen ?? 0) >= 1 || (rqOpen ?? 0) >= 1 || (rqPendingOpen ?? 0) >= 1;
     const overflows = (cxOverflow ?? 0) + (rqPendingOverflow ?? 0);
@@ -83,7 +137,7 @@ export function analyze(s: Snapshot): Finding[] {
     };
     if (openNow || overflows > 0) {
       findings.push(
-        finding(s, 'circuit-breaker-overflow', severityOf(openNow, windowOverflows, overflows), { kind: 'cluster', name }, {
+        finding(s, CIRCUIT_BREAKER_OVERFLOW, severityOf(openNow, windowOverflows, overflows), { kind: 'cluster', name }, {
           cxOpen,
           rqOpen,
           rqPendingOpen,
@@ -102,7 +156,9 @@ export function analyze(s: Snapshot): Finding[] {
     const cxShare = ratio(activeConnections, limits.maxConnections) ?? 0;
     const rqShare = ratio(activeRequests, limits.maxRequests) ?? 0;
     if (Math.max(cxShare, rqShare) < NEAR_LIMIT_SHARE) continue;
-    findings.push(finding(s, 'circuit-breaker-near-limit', 'warning', { kind: 'cluster', name }, common));
+    // The thresholds and the WebSocket routes are known here: the same values as in `common`, narrowed.
+    const thresholds = { maxConnections: limits.maxConnections, maxRequests: limits.maxRequests, maxPendingRequests: limits.maxPendingRequests };
+    findings.push(finding(s, CIRCUIT_BREAKER_NEAR_LIMIT, 'warning', { kind: 'cluster', name }, { ...common, ...thresholds, websocketRoutes: ws.routes.length }));
   }
   return findings;
 }

@@ -40,36 +40,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'reads from clients paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',
   ),
   finding(
-    'upstream-bytes-buffered',
-    'Bytes buffered on upstream connections',
-    '{bufferedBytes} buffered over {activeConnections} {activeConnections|connection|connections}, {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}',
-  ),
-  finding(
-    'downstream-bytes-buffered',
-    'Bytes buffered on client connections',
-    '{bufferedBytes} buffered over {activeConnections} {activeConnections|connection|connections}, {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}',
-  ),
-  finding(
-    'upstream-close-with-active-request',
-    'Upstream closed connections with a request active (UC)',
-    '{count} of {totalCloses} {totalCloses|upstream connection close|upstream connection closes} came from the upstream with a request active ({share})',
-  ),
-  finding(
-    'envoy-close-with-active-request',
-    'Envoy closed upstream connections with a request active',
-    '{count} of {totalCloses} {totalCloses|upstream connection close|upstream connection closes} {count|was|were} Envoy-side with a request active ({share})',
-  ),
-  finding(
-    'downstream-close-with-active-request',
-    'Clients closed connections with a request active (DC)',
-    '{count} {count|client connection was|client connections were} closed by the client with a request active: {share} of {basisCount} {basis}',
-  ),
-  finding(
-    'websocket-buffer-limit-low',
-    'Buffer limit below 1 MiB where WebSockets are served',
-    'per_connection_buffer_limit_bytes is {limitBytes} ({limitSource}) where WebSocket-capable routes are served ({websocketRoutes})',
-  ),
-  finding(
     'cluster-tcp-keepalive-missing',
     'No TCP keepalive towards a WebSocket backend',
     'no upstream_connection_options.tcp_keepalive on a cluster behind WebSocket-capable routes ({websocketRoutes})',
@@ -120,16 +90,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'websocket-route-buffers-requests',
     'Request buffering on a WebSocket route',
     'the buffer filter runs on this WebSocket route (turned on by the {enabledBy}, connection manager {connectionManager})',
-  ),
-  finding(
-    'circuit-breaker-overflow',
-    'Circuit breakers open or overflowing',
-    'circuit breakers at the limit (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}); {cxOverflow} {cxOverflow|connection overflow|connection overflows} and {rqPendingOverflow} {rqPendingOverflow|request|requests} refused (UO); {activeConnections} of {maxConnections} {maxConnections|connection|connections} and {activeRequests} of {maxRequests} {maxRequests|request|requests} in use',
-  ),
-  finding(
-    'circuit-breaker-near-limit',
-    'Circuit breakers close to their thresholds where WebSockets are served',
-    '{activeConnections} of {maxConnections} {maxConnections|connection|connections} ({connectionShare}) and {activeRequests} of {maxRequests} {maxRequests|request|requests} ({requestShare}) in use behind WebSocket-capable routes ({upgradesActive} {upgradesActive|upgraded connection|upgraded connections} active)',
   ),
   finding(
     'upgrade-on-non-websocket-route',

@@ -2,6 +2,7 @@
 // and where it enters and leaves. Route `upgrade_configs` override the connection manager's
 // (docs/root/intro/arch_overview/http/upgrades.rst).
 
+import { HTTP_STATS } from './envoy-stats.ts';
 import type { Cluster, ConnectionManager, Listener, Route, Snapshot } from './snapshot.ts';
 import { stat } from './stats-view.ts';
 
@@ -121,7 +122,7 @@ export function webSocketListeners(s: Snapshot): WebSocketListener[] {
 export function upgradesOn(s: Snapshot, managers: PlacedConnectionManager[]): number | undefined {
   let total: number | undefined;
   for (const prefix of new Set(managers.map((m) => m.connectionManager.statPrefix))) {
-    const v = stat(s, 'http', prefix, 'downstream_cx_upgrades_total');
+    const v = stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal);
     if (v !== undefined) total = (total ?? 0) + v;
   }
   return total;
