@@ -12,7 +12,7 @@ function verifyStats(): StatsRead {
   const cluster: NonNullable<StatsRead['cluster']>[number][] = [];
   const http: NonNullable<StatsRead['http']>[number][] = [];
   for (const r of RULES) {
-    for (const c of r.verify ?? []) {
+    for (const c of r.verify) {
       if (!('stat' in c)) continue;
       if (c.scope === 'cluster') cluster.push(c.stat, ...(c.other ? [c.other] : []));
       else http.push(c.stat, ...(c.other ? [c.other] : []));

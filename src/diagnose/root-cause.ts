@@ -55,9 +55,6 @@ export interface RootCauseModule {
   diagnose(snapshot: Snapshot, findings: Finding[]): Diagnosed[];
 }
 
-/** Transitional: a rule not yet carrying its root cause's words, explanations and verify checks. */
-export type DiagnosisRule = Pick<RootCauseModule, 'id' | 'uses' | 'diagnose' | 'noFixFor'> & Partial<RootCauseModule>;
-
 /** Declares a root cause. */
 export function defineRootCause(m: RootCauseModule): RootCauseModule {
   return m;

@@ -20,7 +20,7 @@ describe('verify data', () => {
     for (const r of RULES) assert.ok(active.includes(r.id), `${r.id} is an active root cause`);
   });
   it('names stats by their own name, without a scope prefix', () => {
-    for (const r of RULES) for (const c of r.verify ?? []) if ('stat' in c) assert.doesNotMatch(c.stat, /^(cluster|http)\./);
+    for (const r of RULES) for (const c of r.verify) if ('stat' in c) assert.doesNotMatch(c.stat, /^(cluster|http)\./);
   });
 });
 
