@@ -141,7 +141,9 @@ export const LISTENER_STATS: Array<[string, StatType]> = [
   ['worker_1.downstream_cx_total', 'counter'],
 ];
 
-/** The histograms of each family. */
+/** The histograms of each cluster. */
 export const CLUSTER_HISTOGRAMS = ['upstream_cx_connect_ms', 'upstream_cx_length_ms', 'upstream_rq_time'];
+/** The histograms of each connection manager. */
 export const HTTP_HISTOGRAMS = ['downstream_cx_length_ms', 'downstream_rq_time'];
+/** The histograms of each listener. */
 export const LISTENER_HISTOGRAMS = ['downstream_cx_length_ms'];
