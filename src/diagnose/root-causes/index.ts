@@ -19,10 +19,10 @@ import { rootCause as upstreamHttp2WebSocket } from './upstream-http2-websocket.
 import { rootCause as websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 import { rootCause as statsUnavailable } from './stats-unavailable.ts';
 import type { CatalogueEntry, ExplanationType } from '../../model/catalogue-entry.ts';
-import { type DiagnosisRule, rootCauseEntry, type VerifyCheck } from '../root-cause.ts';
+import { type RootCauseModule, rootCauseEntry, type VerifyCheck } from '../root-cause.ts';
 
 /** The root causes, in no particular order (they are ranked after diagnosis). */
-export const RULES: readonly DiagnosisRule[] = [
+export const RULES: readonly RootCauseModule[] = [
   flowControlStall,
   missingTcpKeepalive,
   policyOverridden,
@@ -41,11 +41,11 @@ export const RULES: readonly DiagnosisRule[] = [
   statsUnavailable,
 ];
 
-/** The catalogue entries of the root causes that declare their words. */
-export const ROOT_CAUSE_ENTRIES: readonly CatalogueEntry[] = RULES.flatMap((r) => (r.title !== undefined && r.message !== undefined ? [rootCauseEntry({ id: r.id, title: r.title, message: r.message })] : []));
+/** The catalogue entries of the root causes. */
+export const ROOT_CAUSE_ENTRIES: readonly CatalogueEntry[] = RULES.map(rootCauseEntry);
 
 /** Every explanation type the root causes declare. */
-export const EXPLANATION_TYPES: readonly ExplanationType<object>[] = RULES.flatMap((r) => r.explanations ?? []);
+export const EXPLANATION_TYPES: readonly ExplanationType<object>[] = RULES.flatMap((r) => r.explanations);
 
 const byId = new Map(RULES.map((r) => [r.id, r]));
 
