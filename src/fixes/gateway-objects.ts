@@ -8,7 +8,7 @@ import type { Explanation, FixChange, RenderedFix } from '../model/finding.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
-import { diffJson } from './envoy-merge.ts';
+import { diffJson } from './json-diff.ts';
 import type { RenderedChangeSet } from './renderer.ts';
 
 /** Kubernetes object names: lowercase RFC 1123, at most 253 characters. */

@@ -3,7 +3,7 @@
 
 import type { Diagnosed, FixChange, RenderedFix, RootCause } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
-import { costNotes } from './cost.ts';
+import { costNotes } from './kinds/index.ts';
 import { envoyRenderer } from './envoy.ts';
 import { envoyGatewayRenderer } from './envoy-gateway.ts';
 import { istioRenderer } from './istio.ts';

@@ -1,6 +1,6 @@
 // The shape of a fix renderer: it turns flavor-independent changes into objects one control plane applies.
 
-import type { FixChange, RenderedFix } from '../model/finding.ts';
+import type { Explanation, FixChange, RenderedFix } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 
 /** One rendered object and the changes it carries. */
@@ -26,4 +26,15 @@ export function groupBy<T>(items: T[], key: (item: T) => string | undefined): Ma
     out.set(k, list);
   }
   return out;
+}
+
+/** Notes without repeats (the same code and values), in first-seen order. */
+export function uniqueNotes(notes: readonly Explanation[]): Explanation[] {
+  const seen = new Set<string>();
+  return notes.filter((n) => {
+    const key = JSON.stringify(n);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

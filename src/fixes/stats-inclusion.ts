@@ -1,5 +1,5 @@
-// The `stats-inclusion` change per flavor: stat-name prefixes added to the proxy's stats inclusion list, keeping
-// the patterns in effect (an inclusion list is replaced as a whole).
+// The proxy's stats inclusion list per flavor: one object holding the prefixes of all its `stats-inclusion` changes
+// (src/fixes/kinds/stats-inclusion.ts), keeping the patterns in effect (an inclusion list is replaced as a whole).
 // - Envoy Gateway: EnvoyProxy `spec.telemetry.metrics.matches` ({type: Exact|Prefix|Suffix|RegularExpression, value},
 //   envoyproxy/gateway v1.9.0 api/v1alpha1/envoyproxy_metric_types.go, shared_types.go StringMatch), rendered into the
 //   bootstrap's `stats_matcher.inclusion_list` (internal/xds/bootstrap/bootstrap.go, bootstrap.yaml.tpl).
@@ -12,16 +12,24 @@
 import { stringify } from 'yaml';
 import type { Explanation, FixChange, MergedEnvoyResource, RenderedFix } from '../model/finding.ts';
 import { liveResource } from '../model/live-resources.ts';
-import { diffJson, mergeBootstrapInclusion } from './envoy-merge.ts';
+import type { MergeOutcome } from './envoy-live-edit.ts';
+import { isObj, type Obj, pointer, Spelling } from './envoy-spelling.ts';
+import { deepMerge } from './changes.ts';
+import { diffJson } from './json-diff.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { StringMatcher } from '../model/stats-config.ts';
 import { type EnvoyProxyPatch, gatewayOf, liveEnvoyProxy } from './gateway-objects.ts';
 import type { RenderedChangeSet } from './renderer.ts';
 
+/** A stats-inclusion change and the prefixes it adds (its kind's piece, src/fixes/kinds/stats-inclusion.ts). */
+export interface StatsChange {
+  change: FixChange;
+  prefixes: string[];
+}
+
 /** The prefixes all of a snapshot's stats-inclusion changes add, and those changes. */
-function collectPrefixes(changes: FixChange[]): { prefixes: string[]; changes: FixChange[] } {
-  const mine = changes.filter((c) => c.kind === 'stats-inclusion');
-  return { prefixes: [...new Set(mine.flatMap((c) => (c.kind === 'stats-inclusion' ? c.prefixes : [])))], changes: mine };
+function collectPrefixes(stats: readonly StatsChange[]): { prefixes: string[]; changes: FixChange[] } {
+  return { prefixes: [...new Set(stats.flatMap((c) => c.prefixes))], changes: stats.map((c) => c.change) };
 }
 
 /** The inclusion patterns in effect now (none unless the matcher is an inclusion list). */
@@ -45,11 +53,8 @@ function envoyMatcher(m: StringMatcher): Record<string, unknown> | undefined {
   return { [m.kind]: m.value, ...(m.ignoreCase ? { ignore_case: true } : {}) };
 }
 
-
-
-
 /** Envoy Gateway: the EnvoyProxy's `telemetry.metrics.matches` holding the list in effect plus the prefixes. */
-export function envoyGatewayStatsMatches(s: Snapshot, all: FixChange[]): EnvoyProxyPatch | undefined {
+export function envoyGatewayStatsMatches(s: Snapshot, all: readonly StatsChange[]): EnvoyProxyPatch | undefined {
   const { prefixes, changes } = collectPrefixes(all);
   const gateway = gatewayOf(s);
   if (prefixes.length === 0 || !gateway) return undefined;
@@ -61,8 +66,32 @@ export function envoyGatewayStatsMatches(s: Snapshot, all: FixChange[]): EnvoyPr
   return { gateway, spec: { telemetry: { metrics: { matches } } }, notes: [{ code: 'stats-matches-replace-list', values: { kept: kept.length } }], changes };
 }
 
+/**
+ * Adds stat-name prefixes to a live bootstrap's `stats_config.stats_matcher.inclusion_list`, keeping every live
+ * pattern as it is written. The matcher is a oneof of `reject_all`, `exclusion_list` and `inclusion_list`
+ * (api/envoy/config/metrics/v3/stats.proto): another member is removed.
+ */
+function mergeBootstrapInclusion(bootstrap: Obj, prefixes: readonly string[]): MergeOutcome {
+  const sp = new Spelling(bootstrap);
+  const out: MergeOutcome = { removed: [], skipped: [] };
+  const config = sp.child(bootstrap, 'stats_config');
+  const matcher = sp.child(config, 'stats_matcher');
+  for (const member of ['reject_all', 'exclusion_list']) {
+    if (!sp.has(matcher, member)) continue;
+    out.removed.push(pointer(sp.key(bootstrap, 'stats_config'), sp.key(config, 'stats_matcher'), sp.key(matcher, member)));
+    sp.delete(matcher, member);
+  }
+  const list = sp.child(matcher, 'inclusion_list');
+  const key = sp.key(list, 'patterns');
+  const patterns = Array.isArray(list[key]) ? (list[key] as unknown[]) : [];
+  const have = new Set(patterns.flatMap((p) => (isObj(p) && typeof p.prefix === 'string' && !sp.get(p, 'ignore_case') ? [p.prefix] : [])));
+  for (const prefix of prefixes) if (!have.has(prefix)) patterns.push({ prefix });
+  list[key] = patterns;
+  return out;
+}
+
 /** Plain Envoy: the bootstrap's `stats_config.stats_matcher.inclusion_list` with the patterns in effect plus the prefixes. */
-export function envoyStatsInclusion(s: Snapshot, all: FixChange[]): RenderedChangeSet[] {
+export function envoyStatsInclusion(s: Snapshot, all: readonly StatsChange[]): RenderedChangeSet[] {
   const { prefixes, changes } = collectPrefixes(all);
   if (prefixes.length === 0) return [];
   const kept = keptPatterns(s).flatMap((m) => envoyMatcher(m) ?? []);
@@ -107,13 +136,25 @@ function workloadOf(s: Snapshot): { kind: string; namespace: string; name: strin
 
 const WORKLOAD_KINDS: Record<string, string> = { deployment: 'Deployment', statefulset: 'StatefulSet', daemonset: 'DaemonSet' };
 
-/** Istio: the workload's pod template annotated with `proxy.istio.io/config` `proxyStatsMatcher.inclusionPrefixes`. */
-export function istioStatsInclusion(s: Snapshot, all: FixChange[]): RenderedChangeSet[] {
+/** Other ProxyConfig fields a change sets (its kind's `proxy-config` piece), in the same annotation. */
+export interface ProxyConfigChange {
+  change: FixChange;
+  proxyConfig: Obj;
+  notes: Explanation[];
+}
+
+/**
+ * Istio: the workload's pod template annotated with `proxy.istio.io/config`: `proxyStatsMatcher.inclusionPrefixes`
+ * and the other ProxyConfig fields changes set, in one annotation (a second one would replace the first).
+ */
+export function istioStatsInclusion(s: Snapshot, all: readonly StatsChange[], others: readonly ProxyConfigChange[] = []): RenderedChangeSet[] {
   const { prefixes, changes } = collectPrefixes(all);
-  if (prefixes.length === 0) return [];
+  if (prefixes.length === 0 && others.length === 0) return [];
   const w = workloadOf(s);
   const kind = WORKLOAD_KINDS[w.kind] ?? 'Deployment';
-  const proxyConfig = stringify({ proxyStatsMatcher: { inclusionPrefixes: prefixes } }, { lineWidth: 0 });
+  const fields: Obj = prefixes.length > 0 ? { proxyStatsMatcher: { inclusionPrefixes: prefixes } } : {};
+  for (const o of others) deepMerge(fields, o.proxyConfig);
+  const proxyConfig = stringify(fields, { lineWidth: 0 });
   const object = {
     apiVersion: 'apps/v1',
     kind,
@@ -128,9 +169,9 @@ export function istioStatsInclusion(s: Snapshot, all: FixChange[]): RenderedChan
         apply: 'kubectl-patch',
         format: 'yaml',
         text: stringify(object, { lineWidth: 0 }),
-        notes: [{ code: 'istio-annotation-rolls-pods', values: { workload: `${w.namespace}/${w.name}` } }],
+        notes: [{ code: 'istio-annotation-rolls-pods', values: { workload: `${w.namespace}/${w.name}` } }, ...others.flatMap((o) => o.notes)],
       },
-      changes,
+      changes: [...changes, ...others.map((o) => o.change)],
     },
   ];
 }

@@ -25,6 +25,7 @@ export const ENVOY_GATEWAY_SINCE = {
   'Service appProtocol kubernetes.io/ws|wss forces HTTP/1.1': '1.8.1',
 } as const;
 
+/** A field or behaviour that needs a minimum Envoy Gateway release. */
 export type GatedFeature = keyof typeof ENVOY_GATEWAY_SINCE;
 
 /** What the inputs say about the Envoy Gateway release. */

@@ -1,5 +1,7 @@
 // Findings and root causes are data: codes from the catalogue, entities and numbers. Reporters turn them into text.
 
+import type { FixChange } from './fix-change.ts';
+
 /** How bad a finding or root cause is; `--fail-on` compares against this. */
 export type Severity = 'info' | 'warning' | 'error';
 
@@ -51,43 +53,8 @@ export interface Explanation {
   values: Record<string, EvidenceValue>;
 }
 
-/** A configuration change, independent of how a control plane expresses it. */
-export type FixChange =
-  | { kind: 'cluster-buffer-limit'; cluster: string; bytes: number }
-  | { kind: 'listener-buffer-limit'; listener: string; bytes: number }
-  | { kind: 'cluster-tcp-keepalive'; cluster: string; probes: number; timeSeconds: number; intervalSeconds: number }
-  | { kind: 'listener-tcp-keepalive'; listener: string; probes: number; timeSeconds: number; intervalSeconds: number }
-  | { kind: 'policy-fields'; policy: { kind: string; namespace: string; name: string }; fields: Record<string, unknown> }
-  /** Route `timeout` (0 disables it). */
-  | { kind: 'route-timeout'; route: string; ms: number }
-  /** Route `idle_timeout`: the stream idle timeout for that route (0 disables it). */
-  | { kind: 'route-idle-timeout'; route: string; ms: number }
-  /** The connection manager's `stream_idle_timeout` on a listener (0 disables it). */
-  | { kind: 'listener-stream-idle-timeout'; listener: string; ms: number }
-  /** Cluster `max_connection_duration` (0 removes the limit). */
-  | { kind: 'cluster-max-connection-duration'; cluster: string; ms: number }
-  /** Cluster `max_stream_duration`: upstream streams, upgraded ones included, are reset at that age. */
-  | { kind: 'cluster-max-stream-duration'; cluster: string; ms: number }
-  /** Route `max_stream_duration.max_stream_duration` (0 lifts the connection manager's limit for that route). */
-  | { kind: 'route-max-stream-duration'; route: string; ms: number }
-  /** Cluster circuit-breaker thresholds (default priority). */
-  | { kind: 'cluster-circuit-breakers'; cluster: string; maxConnections: number; maxPendingRequests: number; maxRequests: number }
-  /** WebSocket upgrades enabled on a route. */
-  | { kind: 'route-websocket-upgrade'; route: string }
-  /** Speak the client's protocol upstream (HTTP/1.1 for WebSockets) instead of HTTP/2. */
-  | { kind: 'cluster-client-protocol'; cluster: string }
-  /** Request buffering turned off for a route. */
-  | { kind: 'route-disable-request-buffer'; route: string }
-  /** The connection manager's `max_stream_duration` on a listener (0 removes the limit). */
-  | { kind: 'listener-max-stream-duration'; listener: string; ms: number }
-  /** RFC 8441 extended CONNECT accepted on a listener's connection manager (`http2_protocol_options.allow_connect`). */
-  | { kind: 'listener-allow-connect'; listener: string }
-  /** The TCP proxy's `idle_timeout` on a listener's filter chains with that stat prefix (0 disables it). */
-  | { kind: 'tcp-proxy-idle-timeout'; listener: string; statPrefix: string; ms: number }
-  /** The proxy's drain time (`--drain-time-s`): how long draining listeners keep their connections. */
-  | { kind: 'proxy-drain-time'; listener: string; seconds: number }
-  /** Stat-name prefixes (`cluster.<stat name>.`, `http.<stat_prefix>.`) added to the proxy's stats inclusion list. */
-  | { kind: 'stats-inclusion'; prefixes: string[] };
+/** A configuration change, independent of how a control plane expresses it: each kind is declared in src/fixes/kinds/. */
+export type { FixChange } from './fix-change.ts';
 
 /** A fix rendered for one flavor: an object or fragment that can be applied as it is. */
 export interface RenderedFix {

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { Diagnosed } from '../../src/diagnose/root-cause.ts';
-import { diffJson, HTTP_PROTOCOL_OPTIONS, mergeCluster, mergeListener, type MergeOutcome, mergeRoute } from '../../src/fixes/envoy-merge.ts';
+import { HTTP_PROTOCOL_OPTIONS, type MergeOutcome } from '../../src/fixes/envoy-live-edit.ts';
+import { mergeChanges } from '../../src/fixes/envoy-merge.ts';
+import { diffJson } from '../../src/fixes/json-diff.ts';
 import { nullReplacedFields } from '../../src/fixes/envoy.ts';
 import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange } from '../../src/model/finding.ts';
@@ -44,14 +46,13 @@ function assertNoLiveFieldLost(before: Obj, after: Obj, removed: string[]): void
   }
 }
 
-function runCases(kind: 'cluster' | 'listener' | 'route', cases: Case[]): void {
+function runCases(_resource: 'cluster' | 'listener' | 'route', cases: Case[]): void {
   for (const c of cases) {
     it(c.name, () => {
       const live = structuredClone(c.live);
-      let out: MergeOutcome;
-      if (kind === 'cluster') out = mergeCluster(live, c.changes);
-      else if (kind === 'listener') out = mergeListener(live, c.changes, c.envoyVersion);
-      else out = mergeRoute(live, c.changes);
+      const proxy = fixture({});
+      proxy.envoyVersion = c.envoyVersion;
+      const out: MergeOutcome = mergeChanges(proxy, live, c.changes);
       assert.deepEqual(live, c.want);
       assert.deepEqual(out.removed, c.removed ?? []);
       assert.deepEqual(out.skipped, c.skipped ?? []);

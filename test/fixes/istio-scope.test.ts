@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { istioRenderer, proxyKind, workloadSelector } from '../../src/fixes/istio.ts';
+import { istioRenderer, workloadSelector } from '../../src/fixes/istio.ts';
+import { proxyKind } from '../../src/fixes/istio-envoy-filter.ts';
 import type { FixChange, RenderedFix } from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { problems } from '../helpers/crd.ts';

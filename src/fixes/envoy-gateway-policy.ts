@@ -1,0 +1,180 @@
+// One Envoy Gateway traffic policy object (gateway.envoyproxy.io/v1alpha1 BackendTrafficPolicy or
+// ClientTrafficPolicy, envoyproxy/gateway api/v1alpha1) for the changes that land in it, computed against the live
+// policy it patches or the one it would replace:
+// - a new route-level BackendTrafficPolicy sets mergeType: StrategicMerge (Envoy Gateway >= 1.4, route targets only)
+//   so the Gateway-level one's fields still apply; where the running release has no mergeType it copies them instead;
+// - a new section-level ClientTrafficPolicy carries every field of the live Gateway-wide policy (no mergeType
+//   exists for ClientTrafficPolicy), and says so;
+// - `httpUpgrade` is merged by type into the live list, and `requestBuffer` (refused together with it from 1.8.0)
+//   dropped from the object that would carry both;
+// - durations match the CRD pattern `^([0-9]{1,5}(h|m|s|ms)){1,4}$`; fields the detected release lacks are left
+//   out (versions.ts), and every fix states the release it needs.
+
+import type { Explanation, LiveDiff } from '../model/finding.ts';
+import { type KubeObject, overriddenConditions, policyTargets, routesInMessage } from '../model/kubernetes.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { deepMerge } from './changes.ts';
+import { routeOfCluster } from './envoy-gateway-routes.ts';
+import { gatewayPolicyNotInProxy, type PolicyChange, type PolicyTarget } from './envoy-gateway-targets.ts';
+import { diffJson } from './json-diff.ts';
+import { uniqueNotes } from './renderer.ts';
+import { describeVersion, type DetectedVersion, ENVOY_GATEWAY_SINCE, type GatedFeature, highest, supports } from './versions.ts';
+
+/** Fields that name what a policy applies to: never copied from another policy. */
+const TARGET_FIELDS = ['targetRef', 'targetRefs', 'targetSelectors'];
+
+/**
+ * Fields Envoy Gateway's release notes name but the published CRD schema (after v1.9.0) does not declare: the API
+ * server would prune them, so they are never rendered.
+ */
+const NOT_DECLARED: ReadonlySet<GatedFeature> = new Set(['BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout']);
+
+/** A policy's spec without the fields that name its targets. */
+function withoutTargets(spec: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out = structuredClone(spec ?? {});
+  for (const f of TARGET_FIELDS) delete out[f];
+  return out;
+}
+
+/** Removes a nested field; true when it was there. */
+function removeField(spec: Record<string, unknown>, path: string[]): boolean {
+  let cur = spec;
+  for (const key of path.slice(0, -1)) {
+    const next = cur[key];
+    if (!next || typeof next !== 'object' || Array.isArray(next)) return false;
+    cur = next as Record<string, unknown>;
+  }
+  const last = path[path.length - 1] as string;
+  if (!(last in cur)) return false;
+  delete cur[last];
+  return true;
+}
+
+/** `httpUpgrade` entries merged by type: the live ones kept in their order, new types appended. */
+function mergeUpgrades(live: unknown, added: unknown): unknown[] {
+  const out = Array.isArray(live) ? structuredClone(live) : [];
+  const typeOf = (u: unknown) => (u && typeof u === 'object' ? String((u as { type?: unknown }).type ?? '').toLowerCase() : '');
+  for (const u of Array.isArray(added) ? added : []) if (!out.some((x) => typeOf(x) === typeOf(u))) out.push(u);
+  return out;
+}
+
+const policyName = (p: KubeObject, fallback: string) => `${p.metadata.namespace ?? fallback}/${p.metadata.name}`;
+
+/** What a group's changes set: the fix's own fields, the upgrade types, the gated fields, and notes on what was left out. */
+interface FixFields {
+  fields: Record<string, unknown>;
+  upgrades: unknown[];
+  needs: GatedFeature[];
+  notes: Explanation[];
+  /** Changes a live Gateway-level policy already sets while the proxy lacks them. */
+  notInProxy: number;
+}
+
+/**
+ * The fix's own fields, then the fields a policy-overridden root cause copies from the Gateway-level policy, so a
+ * user's own values win over the fix's defaults.
+ */
+function fixFields(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], described: string, version: DetectedVersion): FixFields {
+  const out: FixFields = { fields: {}, upgrades: [], needs: [], notes: [], notInProxy: 0 };
+  for (const c of changes.filter((x) => !x.piece.namedPolicy)) {
+    // A live Gateway-level policy that already sets the field keeps its own value: the gap is in the proxy.
+    const missing = t.existing ? gatewayPolicyNotInProxy(s, c, t.existing) : undefined;
+    if (t.existing && missing && policyTargets(t.existing).some((x) => x.kind === 'Gateway')) {
+      out.notInProxy++;
+      const overriddenFor = overriddenConditions(t.existing).flatMap((m) => routesInMessage(m).map((r) => `${r.namespace}/${r.name}`));
+      const cluster = c.target.kind === 'cluster' ? c.target.name : '';
+      const route = routeOfCluster(s, cluster);
+      const values = { policy: policyName(t.existing, t.namespace), fields: missing.fields, generation: missing.generation, route: route ? `${route.namespace}/${route.name}` : '' };
+      out.notes.push({ code: 'gateway-policy-not-in-proxy', values: { ...values, overriddenFor: overriddenFor.length > 0 ? overriddenFor.join(', ') : null, cluster } });
+      continue;
+    }
+    const feature = c.piece.gated;
+    if (feature && NOT_DECLARED.has(feature)) {
+      out.notes.push({ code: 'envoy-gateway-field-not-declared', values: { field: feature } });
+      continue;
+    }
+    if (feature && supports(version, feature) === 'no') {
+      out.notes.push({ code: 'envoy-gateway-field-left-out', values: { field: feature, since: ENVOY_GATEWAY_SINCE[feature], version: described } });
+      continue;
+    }
+    if (feature) out.needs.push(feature);
+    if (!c.piece.spec) continue;
+    const { httpUpgrade, ...rest } = c.piece.spec;
+    if (httpUpgrade) out.upgrades = mergeUpgrades(out.upgrades, httpUpgrade);
+    deepMerge(out.fields, rest);
+  }
+  for (const c of changes.filter((x) => x.piece.namedPolicy)) deepMerge(out.fields, c.piece.spec ?? {});
+  return out;
+}
+
+/** Removes the fields the changes lift, and says what was removed and where a field this object lacks may still be set. */
+function liftFields(t: PolicyTarget, changes: PolicyChange[], spec: Record<string, unknown>, upgrades: unknown[], notes: Explanation[]): void {
+  const lifts = [...new Map(changes.flatMap((c) => (c.piece.lift ? [[c.piece.lift.field.join('.'), c.piece.lift] as const] : []))).values()];
+  const removed = lifts.filter((l) => removeField(spec, l.field)).map((l) => l.field.join('.'));
+  // Only where this fix adds an upgrade: a live policy holding both was accepted by its release and stays as it is.
+  if (upgrades.length > 0 && removeField(spec, ['requestBuffer'])) {
+    notes.push({ code: 'request-buffer-dropped-for-upgrade', values: { policy: `${t.namespace}/${t.name}`, since: ENVOY_GATEWAY_SINCE['BackendTrafficPolicy.spec.requestBuffer+httpUpgrade refused'] } });
+  }
+  for (const field of removed) notes.push({ code: 'policy-field-removed', values: { policy: `${t.namespace}/${t.name}`, field } });
+  // A limit to lift that this object never had may still be set by another policy: say where to look.
+  for (const l of lifts) {
+    const field = l.field.join('.');
+    if (!removed.includes(field) && (l.remind === 'always' || !t.existing)) notes.push({ code: 'remove-policy-field', values: { field } });
+  }
+  if (t.parent && upgrades.length > 0 && t.parent.spec?.requestBuffer !== undefined) {
+    notes.push({ code: 'parent-policy-request-buffer', values: { policy: policyName(t.parent, t.namespace) } });
+  }
+}
+
+/** Which live object the policy is computed against, and why. */
+function basisNote(s: Snapshot, t: PolicyTarget, changes: number, notInProxy: number, described: string, notes: Explanation[]): void {
+  if (t.existing && notInProxy < changes) notes.unshift({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
+  else if (t.replaces && t.kind === 'ClientTrafficPolicy') {
+    notes.unshift({ code: 'client-policy-carries-gateway-policy', values: { policy: policyName(t.replaces, t.namespace), gateway: t.gateway ?? '', listener: t.listener ?? '' } });
+  } else if (t.replaces) {
+    notes.unshift({ code: 'backend-policy-carries-gateway-policy', values: { policy: policyName(t.replaces, t.namespace), version: described } });
+  } else if (t.kind === 'BackendTrafficPolicy') {
+    const route = t.route ? `${t.route.namespace}/${t.route.name}` : '';
+    // With the policies read, none targets the route: only a Gateway-level one could apply beside this one.
+    if (t.parent) notes.push({ code: 'policy-merges-with-gateway-policy', values: { route, policy: policyName(t.parent, t.namespace) } });
+    else if (!s.kubernetes) notes.push({ code: 'policy-may-be-overridden', values: { route } });
+  } else if (!s.kubernetes) {
+    notes.push({ code: 'client-policy-may-be-overridden', values: { gateway: t.gateway ?? '', listener: t.listener ?? '' } });
+  }
+}
+
+/** The policy object for a group of changes, with the notes that say what it keeps, drops and needs. */
+export function policyObject(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], version: DetectedVersion): { object: Record<string, unknown>; notes: Explanation[]; liveDiff?: LiveDiff } {
+  const described = describeVersion(version);
+  const { fields, upgrades, needs, notes, notInProxy } = fixFields(s, t, changes, described, version);
+
+  // What the object starts from: the live policy, or (new) the fields of the live one it would replace.
+  const base = t.existing ? withoutTargets(t.existing.spec) : t.replaces ? withoutTargets(t.replaces.spec) : {};
+  const spec: Record<string, unknown> = t.existing
+    ? { ...TARGET_FIELDS.reduce<Record<string, unknown>>((o, f) => (t.existing?.spec?.[f] !== undefined ? { ...o, [f]: t.existing.spec[f] } : o), {}) }
+    : { targetRefs: [t.targetRef] };
+  if (!t.existing && !t.named && t.kind === 'BackendTrafficPolicy' && !t.replaces && supports(version, 'BackendTrafficPolicy.spec.mergeType') !== 'no') {
+    spec.mergeType = 'StrategicMerge';
+    needs.push('BackendTrafficPolicy.spec.mergeType');
+  }
+  Object.assign(spec, base);
+  deepMerge(spec, fields);
+  if (upgrades.length > 0) {
+    // A merged Gateway-level policy's list would be replaced by this one's: its upgrade types are kept here too.
+    const inherited = t.parent ? mergeUpgrades(spec.httpUpgrade, t.parent.spec?.httpUpgrade) : spec.httpUpgrade;
+    spec.httpUpgrade = mergeUpgrades(inherited, upgrades);
+  }
+  liftFields(t, changes, spec, upgrades, notes);
+  basisNote(s, t, changes.length, notInProxy, described, notes);
+  notes.push(...uniqueNotes(changes.flatMap((c) => c.piece.notes ?? [])));
+
+  const minimum = highest(needs.map((f) => ENVOY_GATEWAY_SINCE[f]));
+  if (minimum) notes.push({ code: 'envoy-gateway-minimum-version', values: { minimum, fields: [...new Set(needs)].join(', '), version: described } });
+
+  const metadata: Record<string, unknown> = { name: t.name, namespace: t.namespace };
+  if (t.existing?.metadata.labels) metadata.labels = t.existing.metadata.labels;
+  const apiVersion = t.existing?.apiVersion ?? 'gateway.envoyproxy.io/v1alpha1';
+  const live = t.existing ?? t.replaces;
+  const liveDiff: LiveDiff | undefined = live ? { object: `${t.kind} ${policyName(live, t.namespace)}`, changes: diffJson(live.spec ?? {}, spec) } : undefined;
+  return { object: { apiVersion, kind: t.kind, metadata, spec }, notes, ...(liveDiff ? { liveDiff } : {}) };
+}

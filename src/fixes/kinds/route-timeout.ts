@@ -1,0 +1,48 @@
+// route-timeout: a route's request timeout, RouteAction `timeout` (api/envoy/config/route/v3/route_components.proto;
+// 0 disables it); Envoy Gateway BackendTrafficPolicy `timeout.http.requestTimeout`, or the HTTPRoute rule's own
+// `timeouts.request` where the live rule sets one, since it wins over the policy (sigs.k8s.io/gateway-api
+// apis/v1/httproute_types.go HTTPRouteTimeouts); Istio: an EnvoyFilter HTTP_ROUTE MERGE, and a note naming the
+// VirtualService the route comes from (its `timeout` is the field to change there).
+
+import type { Explanation } from '../../model/finding.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { routeByName } from '../../model/topology.ts';
+import { protoDuration } from '../changes.ts';
+import { routeActionFields } from '../envoy-live-edit.ts';
+import { liveRoute, liveRule, routeOfRoute } from '../envoy-gateway-routes.ts';
+import type { EnvoyGatewayPiece, FixKind } from '../fix-kind.ts';
+import { routeTarget } from '../fix-kind.ts';
+import { istioConfigOf, routePatch } from '../istio-envoy-filter.ts';
+import { crdDuration, gatewayDuration } from '../quantity.ts';
+
+declare module '../../model/fix-change.ts' {
+  interface FixChangeKinds {
+    /** Route `timeout` (0 disables it). */
+    'route-timeout': { route: string; ms: number };
+  }
+}
+
+/** The HTTPRoute rule that sets its own request timeout, changed instead of a policy; else the policy's field. */
+function envoyGatewayPiece(s: Snapshot, c: { route: string; ms: number }): EnvoyGatewayPiece {
+  const route = routeOfRoute(s, c.route);
+  const was = route ? (liveRule(s, route)?.timeouts as { request?: unknown } | undefined)?.request : undefined;
+  const live = route ? liveRoute(s, route) : undefined;
+  if (!route || route.rule === undefined || was === undefined || !live) return { lands: 'traffic-policy', spec: { timeout: { http: { requestTimeout: crdDuration(c.ms) } } } };
+  const timeout = crdDuration(c.ms);
+  const note: Explanation = { code: 'httproute-timeout-wins', values: { route: `${route.namespace}/${route.name}`, rule: route.rule, was: String(was), timeout } };
+  return { lands: 'httproute-rule', route, live, rule: route.rule, fields: { timeouts: { request: timeout } }, notes: [note] };
+}
+
+/** A route's request timeout, rendered for every flavor. */
+export const fixKind: FixKind<'route-timeout'> = {
+  kind: 'route-timeout',
+  target: routeTarget,
+  envoy: (_s, c) => routeActionFields(c.kind, { timeout: protoDuration(c.ms) }),
+  envoyGateway: envoyGatewayPiece,
+  istio: (s, c) => {
+    const config = istioConfigOf(routeByName(s, c.route));
+    const notes: Explanation[] =
+      config?.kind === 'virtual-service' ? [{ code: 'istio-virtualservice-timeout', values: { virtualService: `${config.namespace}/${config.name}`, route: c.route, timeout: gatewayDuration(c.ms) } }] : [];
+    return { lands: 'traffic', envoyFilterPatch: routePatch(s, c.route, { route: { timeout: protoDuration(c.ms) } }), notes };
+  },
+};
