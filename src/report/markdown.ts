@@ -6,6 +6,7 @@ import type { Diagnosis } from '../diagnose/diagnose.ts';
 import type { EntityRef } from '../model/finding.ts';
 import { backsText, type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
 import { applyCommand, asSentence } from './format.ts';
+import { liveChanges } from './live-changes.ts';
 
 /** Escapes text for Markdown: no HTML, links, emphasis or table breaks can come from it. */
 export function mdText(s: string): string {
@@ -87,6 +88,11 @@ function rootCauseMd(s: RootCauseSection): string[] {
         continue;
       }
       out.push(`${how[0]?.toUpperCase()}${how.slice(1)}:`, '', fence('yaml', f.fix.text), '');
+      const live = liveChanges(f.fix);
+      if (live) {
+        out.push(`Against the live ${mdText(live.against)}:`, '');
+        out.push(mdTable(['field', 'live', 'after the fix'], live.changes.map((c) => [mdCode(c.path), c.before === undefined ? '(none)' : mdCode(c.before), c.after === undefined ? '(removed)' : mdCode(c.after)])), '');
+      }
       for (const n of f.notes) out.push(`- Note: ${mdText(n)}`);
       if (f.notes.length > 0) out.push('');
     }

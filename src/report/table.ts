@@ -5,6 +5,7 @@
 
 import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from './catalogue.ts';
+import { changeLine, liveChanges } from './live-changes.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
 import { capturedAt, FLAVOR_NAMES, notAssessedFindings, sameFinding } from './incident.ts';
@@ -123,6 +124,21 @@ function moreLine(left: number, one: string, many: string, w: number): string[] 
   return left > 0 ? [bullet(`... and ${left.toLocaleString('en-US')} more ${left === 1 ? one : many} (-o json lists them all)`, w)] : [];
 }
 
+/** The most changes listed under a fix; -o json has them all. */
+const MAX_CHANGES = 8;
+
+/** What a fix changes against the live object, a line per changed field. */
+function liveChangeLines(fix: RootCause['fixes'][number], w: number): string[] {
+  const live = liveChanges(fix);
+  if (!live) return [];
+  const n = live.changes.length;
+  return [
+    wrap(`against the live ${live.against}: ${n.toLocaleString('en-US')} ${n === 1 ? 'change' : 'changes'}`, w, '     '),
+    ...live.changes.slice(0, MAX_CHANGES).map((c) => wrap(changeLine(c), w, '       ', '         ')),
+    ...moreLine(n - MAX_CHANGES, 'change', 'changes', w),
+  ];
+}
+
 /** What the table prints of a root cause's fixes: the first of each flavor. */
 function shownFixes(fixes: RootCause['fixes']): RootCause['fixes'] {
   const perFlavor = new Map<string, number>();
@@ -178,6 +194,7 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
     printedFixes.set(key, index);
     // YAML is printed whole, however wide: a wrapped line would no longer apply.
     for (const line of fix.text.trimEnd().split('\n')) out.push(`     ${paint('dim', '|')} ${line}`);
+    out.push(...liveChangeLines(fix, w));
     for (const n of fix.notes) out.push(wrap(`note: ${fillMessage(n.code, n.values)}`, w, '     '));
   }
   if (fixes.length < r.fixes.length) {
