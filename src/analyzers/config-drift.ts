@@ -4,18 +4,32 @@
 // ClientTrafficPolicy and EnvoyProxy (envoyproxy/gateway api/v1alpha1). Only `spec` is compared: metadata and
 // status are written by the cluster.
 
-import type { Finding } from '../model/finding.ts';
+import { findingType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Finding } from '../model/finding.ts';
 import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of a live object that differs from its manifest: the fields, and the first 20 values on each side. */
+type ManifestDrift = { changedFields: string; changedCount: number; manifests: string } & Record<`manifest:${string}` | `live:${string}`, EvidenceValue>;
+
+/** A live policy differs from its manifest, field by field. */
+export const MANIFEST_DRIFT = findingType<ManifestDrift>()(
+  'manifest-drift',
+  'A live object differs from its manifest',
+  '{changedCount} {changedCount|field differs|fields differ} from {manifests}: {changedFields}',
+);
+
+/** A manifest whose object is not in the cluster. */
+export const MANIFEST_NOT_APPLIED = findingType<{ manifests: string }>()('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster');
+
+export const meta = defineAnalyzer({
   id: 'config-drift',
   title: 'Live policies that differ from the manifests',
   reads: ['kubernetes'],
-  emits: ['manifest-drift', 'manifest-not-applied'],
-  docs: 'docs/analyzers/config-drift.md',
-};
+  stats: {},
+  findings: [MANIFEST_DRIFT, MANIFEST_NOT_APPLIED],
+});
 
 const LIVE_LISTS: Record<string, keyof Omit<KubernetesObjects, 'unavailable'>> = {
   Gateway: 'gateways',
@@ -35,7 +49,7 @@ export function leaves(value: unknown, prefix: string, out = new Map<string, unk
   return out;
 }
 
-function scalar(v: unknown): string | number | boolean | null {
+function scalar(v: unknown): EvidenceValue {
   if (v === undefined) return null;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
   return JSON.stringify(v);
@@ -57,19 +71,19 @@ export function analyze(s: Snapshot): Finding[] {
     if (!live) {
       const plural = m.kind.toLowerCase().replace(/y$/, 'ie') + 's';
       if (s.kubernetes.unavailable.some((u) => u.includes(` ${plural}.`))) continue;
-      findings.push(finding(s, 'manifest-not-applied', 'warning', { kind: 'policy', name }, { manifests: s.manifests.source }));
+      findings.push(finding(s, MANIFEST_NOT_APPLIED, 'warning', { kind: 'policy', name }, { manifests: s.manifests.source }));
       continue;
     }
     const declared = leaves(m.spec ?? {}, 'spec');
     const running = leaves(live.spec ?? {}, 'spec');
     const changed = [...new Set([...declared.keys(), ...running.keys()])].filter((p) => JSON.stringify(declared.get(p)) !== JSON.stringify(running.get(p))).sort();
     if (changed.length === 0) continue;
-    const evidence: Record<string, string | number | boolean | null> = { changedFields: changed.join(','), changedCount: changed.length, manifests: s.manifests.source };
+    const evidence: ManifestDrift = { changedFields: changed.join(','), changedCount: changed.length, manifests: s.manifests.source };
     for (const p of changed.slice(0, 20)) {
       evidence[`manifest:${p}`] = scalar(declared.get(p));
       evidence[`live:${p}`] = scalar(running.get(p));
     }
-    findings.push(finding(s, 'manifest-drift', 'warning', { kind: 'policy', name }, evidence));
+    findings.push(finding(s, MANIFEST_DRIFT, 'warning', { kind: 'policy', name }, evidence));
   }
   return findings;
 }

@@ -7,45 +7,77 @@
 // source/common/router/upstream_request.cc;
 // stats: docs/root/configuration/upstream/cluster_manager/cluster_stats.rst, http_conn_man/stats.rst.
 
+import { findingType, type FindingType } from '../model/catalogue-entry.ts';
+import { CLUSTER_STATS, type ClusterStat, HTTP_STATS, type HttpStat } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, latestSample, stat, type StatScope } from '../model/stats-view.ts';
 import { clusterNameOfStat, isControlPlaneCluster } from '../model/topology.ts';
-import { type Analyzer, type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of reads paused more often than resumed on one side's connections. */
+interface ReadsPaused {
+  paused: number;
+  resumed: number;
+  outstanding: number;
+  pausedNowUpperBound: number;
+  activeConnections?: number;
+  windowPaused?: number;
+  windowResumed?: number;
+  windowSeconds?: number;
+}
+
+/** Reads from a cluster's upstream connections paused and not all resumed. */
+export const UPSTREAM_READS_PAUSED = findingType<ReadsPaused>()(
+  'upstream-reads-paused',
+  'Upstream reads paused by flow control',
+  'reads from upstream paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',
+);
+
+/** Reads from a connection manager's client connections paused and not all resumed. */
+export const DOWNSTREAM_READS_PAUSED = findingType<ReadsPaused>()(
+  'downstream-reads-paused',
+  'Downstream reads paused by flow control',
+  'reads from clients paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',
+);
+
+const CLUSTER_FAMILY = [CLUSTER_STATS.flowControlPausedReading, CLUSTER_STATS.flowControlResumedReading] as const;
+const HTTP_FAMILY = [HTTP_STATS.flowControlPausedReading, HTTP_STATS.flowControlResumedReading] as const;
+
+export const meta = defineAnalyzer({
   id: 'flow-control',
   title: 'Paused reads that were never resumed',
   reads: ['stats', 'stats-later'],
-  emits: ['upstream-reads-paused', 'downstream-reads-paused'],
-  docs: 'docs/analyzers/flow-control.md',
-};
+  stats: { cluster: [...CLUSTER_FAMILY, CLUSTER_STATS.cxActive], http: [...HTTP_FAMILY, HTTP_STATS.cxActive] },
+  families: [{ family: 'flow-control', rootCauses: ['flow-control-stall'], cluster: CLUSTER_FAMILY, http: HTTP_FAMILY }],
+  findings: [UPSTREAM_READS_PAUSED, DOWNSTREAM_READS_PAUSED],
+});
 
 interface Side {
   scope: StatScope;
-  code: string;
+  type: FindingType<ReadsPaused>;
   entityKind: 'cluster' | 'connection-manager';
-  paused: string;
-  resumed: string;
-  active: string;
+  paused: ClusterStat | HttpStat;
+  resumed: ClusterStat | HttpStat;
+  active: ClusterStat | HttpStat;
 }
 
 const SIDES: Side[] = [
   {
     scope: 'cluster',
-    code: 'upstream-reads-paused',
+    type: UPSTREAM_READS_PAUSED,
     entityKind: 'cluster',
-    paused: 'upstream_flow_control_paused_reading_total',
-    resumed: 'upstream_flow_control_resumed_reading_total',
-    active: 'upstream_cx_active',
+    paused: CLUSTER_STATS.flowControlPausedReading,
+    resumed: CLUSTER_STATS.flowControlResumedReading,
+    active: CLUSTER_STATS.cxActive,
   },
   {
     scope: 'http',
-    code: 'downstream-reads-paused',
+    type: DOWNSTREAM_READS_PAUSED,
     entityKind: 'connection-manager',
-    paused: 'downstream_flow_control_paused_reading_total',
-    resumed: 'downstream_flow_control_resumed_reading_total',
-    active: 'downstream_cx_active',
+    paused: HTTP_STATS.flowControlPausedReading,
+    resumed: HTTP_STATS.flowControlResumedReading,
+    active: HTTP_STATS.cxActive,
   },
 ];
 
@@ -91,7 +123,7 @@ export function analyze(s: Snapshot): Finding[] {
       const active = stat(s, side.scope, name, side.active);
       const upper = active === undefined ? Math.max(outstanding, 0) : Math.min(Math.max(outstanding, 0), active);
       findings.push(
-        finding(s, side.code, severityOf(windowPaused, windowResumed), { kind: side.entityKind, name: side.scope === 'cluster' ? clusterNameOfStat(s, name) : name }, {
+        finding(s, side.type, severityOf(windowPaused, windowResumed), { kind: side.entityKind, name: side.scope === 'cluster' ? clusterNameOfStat(s, name) : name }, {
           paused,
           resumed,
           outstanding,

@@ -12,19 +12,44 @@
 // age wherever it is set, max_connection_duration never does while the session is open. Connection `idle_timeout`
 // fires only without active streams (protocol.proto), so it cannot end an open session and is not judged here.
 
+import { findingType } from '../model/catalogue-entry.ts';
+import { CLUSTER_STATS, type ClusterStat, HTTP_STATS, type HttpStat } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, stat, type StatScope } from '../model/stats-view.ts';
 import { upgradesOn, webSocketClusters, webSocketManagers } from '../model/topology.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of streams or connections ended at their maximum duration, on a cluster or a connection manager. */
+type MaxDurationReached = {
+  cxMaxDurationReached?: number;
+  rqMaxDurationReached?: number;
+  windowCxMaxDurationReached?: number;
+  windowRqMaxDurationReached?: number;
+  windowSeconds?: number;
+  maxConnectionDurationMs?: number;
+  maxStreamDurationMs?: number;
+  upgradesTotal?: number;
+} & ({ side: 'upstream' } | { side: 'downstream'; routeMaxStreamDurationMs?: number });
+
+/** Maximum stream or connection durations reached where WebSockets are served. */
+export const MAX_DURATION_REACHED = findingType<MaxDurationReached>()(
+  'max-duration-reached',
+  'Maximum stream or connection duration reached where WebSockets are served',
+  '{rqMaxDurationReached} {rqMaxDurationReached|stream|streams} reset at their maximum duration and {cxMaxDurationReached} {cxMaxDurationReached|connection|connections} drained at max_connection_duration ({side}) where WebSocket-capable routes are served',
+);
+
+const CLUSTER_FAMILY = [CLUSTER_STATS.cxMaxDurationReached, CLUSTER_STATS.rqMaxDurationReached] as const;
+const HTTP_FAMILY = [HTTP_STATS.cxMaxDurationReached, HTTP_STATS.rqMaxDurationReached] as const;
+
+export const meta = defineAnalyzer({
   id: 'max-durations',
   title: 'Maximum stream and connection durations reached where WebSockets are served',
   reads: ['config', 'stats', 'stats-later'],
-  emits: ['max-duration-reached'],
-  docs: 'docs/analyzers/max-durations.md',
-};
+  stats: { cluster: CLUSTER_FAMILY, http: [...HTTP_FAMILY, HTTP_STATS.cxUpgradesTotal] },
+  families: [{ family: 'max-duration', rootCauses: ['connection-max-duration'], cluster: CLUSTER_FAMILY, http: HTTP_FAMILY }],
+  findings: [MAX_DURATION_REACHED],
+});
 
 interface Counts {
   cx?: number;
@@ -33,7 +58,7 @@ interface Counts {
   windowRq?: number;
 }
 
-function counts(s: Snapshot, scope: StatScope, entity: string, cx: string, rq: string): Counts {
+function counts(s: Snapshot, scope: StatScope, entity: string, cx: ClusterStat | HttpStat, rq: ClusterStat | HttpStat): Counts {
   const out: Counts = {};
   const a = stat(s, scope, entity, cx);
   const b = stat(s, scope, entity, rq);
@@ -63,10 +88,10 @@ export function analyze(s: Snapshot): Finding[] {
   const findings: Finding[] = [];
   const hasWindow = s.stats !== undefined && s.statsLater !== undefined;
   for (const { cluster, managers } of webSocketClusters(s)) {
-    const c = counts(s, 'cluster', cluster.statName, 'upstream_cx_max_duration_reached', 'upstream_rq_max_duration_reached');
+    const c = counts(s, 'cluster', cluster.statName, CLUSTER_STATS.cxMaxDurationReached, CLUSTER_STATS.rqMaxDurationReached);
     if (!reached(c)) continue;
     findings.push(
-      finding(s, 'max-duration-reached', severityOf(c, hasWindow), { kind: 'cluster', name: cluster.name }, {
+      finding(s, MAX_DURATION_REACHED, severityOf(c, hasWindow), { kind: 'cluster', name: cluster.name }, {
         side: 'upstream',
         cxMaxDurationReached: c.cx,
         rqMaxDurationReached: c.rq,
@@ -80,11 +105,11 @@ export function analyze(s: Snapshot): Finding[] {
     );
   }
   for (const [prefix, { connectionManager: cm, routes }] of webSocketManagers(s)) {
-    const c = counts(s, 'http', prefix, 'downstream_cx_max_duration_reached', 'downstream_rq_max_duration_reached');
+    const c = counts(s, 'http', prefix, HTTP_STATS.cxMaxDurationReached, HTTP_STATS.rqMaxDurationReached);
     if (!reached(c)) continue;
     const routeLimits = routes.map((r) => r.maxStreamDurationMs).filter((v): v is number => v !== undefined && v > 0);
     findings.push(
-      finding(s, 'max-duration-reached', severityOf(c, hasWindow), { kind: 'connection-manager', name: prefix }, {
+      finding(s, MAX_DURATION_REACHED, severityOf(c, hasWindow), { kind: 'connection-manager', name: prefix }, {
         side: 'downstream',
         cxMaxDurationReached: c.cx,
         rqMaxDurationReached: c.rq,
@@ -94,7 +119,7 @@ export function analyze(s: Snapshot): Finding[] {
         maxConnectionDurationMs: cm.maxConnectionDurationMs,
         maxStreamDurationMs: cm.maxStreamDurationMs,
         routeMaxStreamDurationMs: routeLimits.length > 0 ? Math.min(...routeLimits) : undefined,
-        upgradesTotal: stat(s, 'http', prefix, 'downstream_cx_upgrades_total'),
+        upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
       }),
     );
   }

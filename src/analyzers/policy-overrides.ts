@@ -4,18 +4,35 @@
 // internal/gatewayapi/backendtrafficpolicy.go; site/content/en/latest/concepts/gateway_api_extensions/
 // backend-traffic-policy.md). Fields the gateway policy sets and the winning policy lacks are not in effect.
 
+import { findingType } from '../model/catalogue-entry.ts';
 import type { Finding } from '../model/finding.ts';
 import { type KubeObject, objectKey, overriddenConditions, policyTargets, routeBackendPolicies, routesInMessage } from '../model/kubernetes.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of a gateway-level policy replaced for a route: the two policies, and the fields lost. */
+interface GatewayPolicyOverridden {
+  gatewayPolicy: string;
+  winningPolicy: string;
+  lostFields: string;
+  lostFieldCount: number;
+  markedOverridden: boolean;
+}
+
+/** A route-level policy replaces a gateway-level one, and fields the gateway-level one sets are lost. */
+export const GATEWAY_POLICY_OVERRIDDEN = findingType<GatewayPolicyOverridden>()(
+  'gateway-policy-overridden',
+  'A gateway-level policy is replaced for a route',
+  '{winningPolicy} replaces {gatewayPolicy} for the route, so its {lostFields} are not in effect',
+);
+
+export const meta = defineAnalyzer({
   id: 'policy-overrides',
   title: 'Gateway-level policies replaced by route-level ones',
   reads: ['kubernetes'],
-  emits: ['gateway-policy-overridden'],
-  docs: 'docs/analyzers/policy-overrides.md',
-};
+  stats: {},
+  findings: [GATEWAY_POLICY_OVERRIDDEN],
+});
 
 const NOT_SETTINGS = new Set(['targetRef', 'targetRefs', 'targetSelectors', 'mergeType']);
 
@@ -56,7 +73,7 @@ export function analyze(s: Snapshot): Finding[] {
         const lost = fields.filter((f) => !winnerFields.has(f));
         if (lost.length === 0) continue;
         findings.push(
-          finding(s, 'gateway-policy-overridden', 'warning', { kind: 'route', name: `${route.namespace}/${route.name}` }, {
+          finding(s, GATEWAY_POLICY_OVERRIDDEN, 'warning', { kind: 'route', name: `${route.namespace}/${route.name}` }, {
             gatewayPolicy: objectKey(policy),
             winningPolicy: objectKey(winner),
             lostFields: lost.join(','),

@@ -4,21 +4,32 @@
 // when there is one, keeps serving (`active_state`); a listener with no active version serves nothing at its address.
 // Istio reports the same rejection as an LDS NACK (a bad EnvoyFilter: "Proto constraint validation failed ...").
 
+import { findingType } from '../model/catalogue-entry.ts';
 import type { Finding } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import type { RejectedListener, Snapshot } from '../model/snapshot.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of a rejected listener update: what the config dump keeps of it, the listener named. */
+type ListenerRejected = { listener: string } & Omit<RejectedListener, 'name'>;
+
+/** A listener update Envoy rejected. */
+export const LISTENER_REJECTED = findingType<ListenerRejected>()(
+  'listener-rejected',
+  'A listener update Envoy rejected',
+  'Envoy rejected listener {listener}[? on {address}][?, last tried {lastUpdateAttempt}]: {details}; an earlier version still serves: {stillServing}',
+);
+
+export const meta = defineAnalyzer({
   id: 'rejected-listeners',
   title: 'Listener updates Envoy rejected',
   reads: ['config'],
-  emits: ['listener-rejected'],
-  docs: 'docs/analyzers/rejected-listeners.md',
-};
+  stats: {},
+  findings: [LISTENER_REJECTED],
+});
 
 export function analyze(s: Snapshot): Finding[] {
   return (s.rejectedListeners ?? []).map((r) =>
-    finding(s, 'listener-rejected', 'warning', { kind: 'listener', name: r.name }, {
+    finding(s, LISTENER_REJECTED, 'warning', { kind: 'listener', name: r.name }, {
       listener: r.name,
       address: r.address,
       port: r.port,

@@ -30,16 +30,6 @@ const note = (id: string, message: string): CatalogueEntry => ({ id, kind: 'note
 export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
   // Findings
   finding(
-    'upstream-reads-paused',
-    'Upstream reads paused by flow control',
-    'reads from upstream paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',
-  ),
-  finding(
-    'downstream-reads-paused',
-    'Downstream reads paused by flow control',
-    'reads from clients paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',
-  ),
-  finding(
     'cluster-tcp-keepalive-missing',
     'No TCP keepalive towards a WebSocket backend',
     'no upstream_connection_options.tcp_keepalive on a cluster behind WebSocket-capable routes ({websocketRoutes})',
@@ -49,16 +39,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'No TCP keepalive on a listener serving WebSockets',
     'no SO_KEEPALIVE socket option on a listener serving WebSocket-capable routes ({websocketRoutes})',
   ),
-  finding(
-    'gateway-policy-overridden',
-    'A gateway-level policy is replaced for a route',
-    '{winningPolicy} replaces {gatewayPolicy} for the route, so its {lostFields} are not in effect',
-  ),
-  finding('manifest-drift', 'A live object differs from its manifest', '{changedCount} {changedCount|field differs|fields differ} from {manifests}: {changedFields}'),
-  finding('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster'),
-  finding('input-missing', 'An input was not given', 'no {input}: what it feeds cannot be assessed ({input} is unknown, not healthy)'),
-  finding('optional-read-failed', 'An optional read failed', '{read}: diagnosed without it'),
-  finding('kubernetes-read-refused', 'A Kubernetes read was refused', '{refused}: what it feeds cannot be assessed'),
   finding(
     'entity-stats-missing',
     'Stats absent for an entity',
@@ -79,11 +59,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'upgrade-route-timeouts-fired',
     'Route timeouts counted behind a route that carries WebSocket upgrades',
     '{upstreamRqTimeout} {upstreamRqTimeout|upstream request timeout|upstream request timeouts} on {cluster} behind a WebSocket-capable route with timeout {timeoutMs} ({timeoutSource}); what the route timeout covers on upgrades with Envoy {envoyVersion}: {appliesTo}',
-  ),
-  finding(
-    'max-duration-reached',
-    'Maximum stream or connection duration reached where WebSockets are served',
-    '{rqMaxDurationReached} {rqMaxDurationReached|stream|streams} reset at their maximum duration and {cxMaxDurationReached} {cxMaxDurationReached|connection|connections} drained at max_connection_duration ({side}) where WebSocket-capable routes are served',
   ),
   // Findings of the long-lived-connection catalogue (limits and protocols)
   finding(
@@ -131,11 +106,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'stats-counters-reset',
     'Stats samples that run backwards',
     '{decreased} of {compared} {compared|counter|counters} on {entities} {entities|entity|entities} {decreased|is|are} lower in the later sample ({example}: {exampleBefore}, then {exampleAfter}[?; server.uptime {uptimeBefore}, then {uptimeAfter}]): Envoy restarted between the samples or the files were swapped, so the proxy is diagnosed from the later sample alone',
-  ),
-  finding(
-    'listener-rejected',
-    'A listener update Envoy rejected',
-    'Envoy rejected listener {listener}[? on {address}][?, last tried {lastUpdateAttempt}]: {details}; an earlier version still serves: {stillServing}',
   ),
   // Root causes shipped now
   // Root causes of the long-lived-connection catalogue (timers)
