@@ -168,21 +168,34 @@ function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string,
 }
 
 /**
- * The same finding: a root cause's evidence is a copy of a finding. Code and entity are not enough: an analyzer may
- * emit several findings of one code on one entity (two bands of upgraded sessions on a route), and one of them can
- * back a root cause while the other backs none.
+ * A finding's identity for matching it with root causes' evidence, which holds copies of findings. Code and entity are
+ * not enough: an analyzer may emit several findings of one code on one entity (two bands of upgraded sessions on a
+ * route), and one of them can back a root cause while the other backs none.
  */
-export function sameFinding(a: Finding, b: Finding): boolean {
-  return a.code === b.code && a.entity.kind === b.entity.kind && a.entity.name === b.entity.name && JSON.stringify(a.evidence) === JSON.stringify(b.evidence);
+function findingKey(f: Finding): string {
+  return `${f.code}|${f.entity.kind}|${f.entity.name}|${JSON.stringify(f.evidence)}`;
+}
+
+/**
+ * Which root causes each finding backs, indexed once: the numbers (1-based, in report order) of the root causes that
+ * hold the same finding of the same proxy as evidence. One pass over the evidence, so a mesh's thousands of findings
+ * are matched in linear time.
+ */
+export function backingIndex(rootCauses: RootCause[]): (f: Finding) => number[] {
+  const byKey = new Map<string, Array<{ index: number; rootCause: RootCause }>>();
+  rootCauses.forEach((r, i) => {
+    for (const key of new Set(r.evidence.map(findingKey))) {
+      const list = byKey.get(key);
+      if (list) list.push({ index: i + 1, rootCause: r });
+      else byKey.set(key, [{ index: i + 1, rootCause: r }]);
+    }
+  });
+  return (f) => (byKey.get(findingKey(f)) ?? []).filter(({ rootCause: r }) => r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)).map(({ index }) => index);
 }
 
 /** The numbers (1-based, in report order) of the root causes a finding backs as evidence. */
 export function rootCausesBacked(f: Finding, rootCauses: RootCause[]): number[] {
-  const out: number[] = [];
-  rootCauses.forEach((r, i) => {
-    if ((r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)) && r.evidence.some((e) => sameFinding(e, f))) out.push(i + 1);
-  });
-  return out;
+  return backingIndex(rootCauses)(f);
 }
 
 /** The `backs` cell of a findings table: `root cause 1`, `root causes 1, 3`, or `no root cause`. */
@@ -218,11 +231,11 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     const count = d.rootCauses.length === 1 ? '1 root cause' : `${d.rootCauses.length} root causes`;
     summary = `${count} on ${proxies}. The most severe, ${first.id} (${first.severity}, confidence ${first.confidence}): ${rootCauseSentence(first)}.`;
   }
-  const symptoms: string[] = [];
-  for (const s of sections) for (const e of s.explains) if (!symptoms.includes(e)) symptoms.push(e);
+  const symptoms = [...new Set(sections.flatMap((s) => s.explains))];
   if (symptoms.length === 0) {
     for (const f of d.findings.filter((x) => x.severity !== 'info' && x.code !== 'input-missing')) symptoms.push(`${formatEntity(f.entity)}: ${fillMessage(f.code, f.evidence)}`);
   }
+  const backs = backingIndex(d.rootCauses);
   return {
     title: first ? `Incident: ${entry(first.id).title}` : nothingDiagnosed(d) ? 'Envoy diagnosis: nothing diagnosed' : 'Envoy diagnosis: no root cause found',
     byline,
@@ -238,7 +251,7 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     nothingDiagnosed: nothingDiagnosed(d),
     symptoms,
     rootCauses: sections,
-    findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence), backs: rootCausesBacked(f, d.rootCauses) })),
+    findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence), backs: backs(f) })),
     notAssessed: notAssessedFindings(d).map((f) => fillMessage(f.code, f.evidence)),
   };
 }

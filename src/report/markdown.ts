@@ -8,6 +8,22 @@ import { backsText, type CheckRow, expectationText, incident, type ReportContext
 import { applyCommand, asSentence } from './format.ts';
 import { liveChanges } from './live-changes.ts';
 
+
+/** The most entities named inline, and in a table cell; the most rows of a long list. `-o json` has them all. */
+const MAX_INLINE = 20;
+const MAX_CELL = 5;
+const MAX_ROWS = 100;
+
+/** Names joined, the first `max` of a longer list and how many more. */
+function listed(names: string[], max = MAX_INLINE): string {
+  if (names.length <= max) return names.join(', ');
+  return `${names.slice(0, max).join(', ')} and ${(names.length - max).toLocaleString('en-US')} more`;
+}
+
+/** The line under a list cut at MAX_ROWS. */
+function more(left: number, what: string): string[] {
+  return left > 0 ? [`… and ${left.toLocaleString('en-US')} more ${what}s (\`-o json\` lists them all).`, ''] : [];
+}
 /** Escapes text for Markdown: no HTML, links, emphasis or table breaks can come from it. */
 export function mdText(s: string): string {
   return s
@@ -67,7 +83,7 @@ function rootCauseMd(s: RootCauseSection): string[] {
     '',
     mdSentence(s.sentence),
     '',
-    `On ${r.entities.map(entity).join(', ')}.`,
+    `On ${listed(r.entities.map(entity))}.`,
     '',
   ];
   if (s.explains.length > 0) out.push('It explains:', '', ...s.explains.map((e) => `- ${mdBlock(e)}`), '');
@@ -127,7 +143,7 @@ export function renderMarkdown(d: Diagnosis, ctx: ReportContext): string {
           s.rootCause.severity,
           `${s.rootCause.confidence} (${s.rootCause.score.toFixed(2)})`,
           mdText(s.where),
-          s.rootCause.entities.map(entity).join(', '),
+          listed(s.rootCause.entities.map(entity), MAX_CELL),
         ]),
       ),
       '',
@@ -138,14 +154,15 @@ export function renderMarkdown(d: Diagnosis, ctx: ReportContext): string {
   if (inc.notCollected.length > 0) {
     out.push(inc.nothingDiagnosed ? 'Not collected:' : 'Not collected (diagnosed without them):', '', mdTable(['proxy', 'reason'], inc.notCollected.map((n) => [mdCode(n.proxy), mdText(n.reason)])), '');
   }
-  if (inc.symptoms.length > 0) out.push('## Symptoms', '', ...inc.symptoms.map((s) => `- ${mdBlock(s)}`), '');
+  if (inc.symptoms.length > 0) out.push('## Symptoms', '', ...inc.symptoms.slice(0, MAX_ROWS).map((s) => `- ${mdBlock(s)}`), ...more(inc.symptoms.length - MAX_ROWS, 'symptom'), '');
   for (const s of inc.rootCauses) out.push(...rootCauseMd(s));
   if (inc.findings.length > 0) {
     out.push(
       `## Findings (${inc.findings.length})`,
       '',
-      mdTable(['severity', 'finding', 'entity', 'numbers', 'backs'], inc.findings.map((f) => [f.severity, mdCode(f.code), entity(f.entity), mdText(f.numbers), backsText(f.backs)])),
+      mdTable(['severity', 'finding', 'entity', 'numbers', 'backs'], inc.findings.slice(0, MAX_ROWS).map((f) => [f.severity, mdCode(f.code), entity(f.entity), mdText(f.numbers), backsText(f.backs)])),
       '',
+      ...more(inc.findings.length - MAX_ROWS, 'finding'),
     );
   }
   return `${out.join('\n').trimEnd()}\n`;

@@ -8,7 +8,7 @@ import { entry } from './catalogue.ts';
 import { changeLine, liveChanges } from './live-changes.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
-import { capturedAt, FLAVOR_NAMES, notAssessedFindings, sameFinding } from './incident.ts';
+import { backingIndex, capturedAt, FLAVOR_NAMES, notAssessedFindings } from './incident.ts';
 import { docsUrl } from './links.ts';
 import { type ExitPolicy, exitSummary, NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 
@@ -230,16 +230,8 @@ function summaryLines(rootCauses: RootCause[], l: Layout): string[] {
  * proxy holds as evidence, looked up by code and entity, as a mesh's root causes rest on tens of thousands of findings.
  */
 function backingNothing(d: Diagnosis): Finding[] {
-  const key = (f: Finding) => `${f.code}|${f.entity.kind}|${f.entity.name}`;
-  const evidence = new Map<string, Array<{ e: Finding; r: RootCause }>>();
-  for (const r of d.rootCauses) {
-    for (const e of r.evidence) {
-      const list = evidence.get(key(e));
-      if (list) list.push({ e, r });
-      else evidence.set(key(e), [{ e, r }]);
-    }
-  }
-  return d.findings.filter((f) => !(evidence.get(key(f)) ?? []).some(({ e, r }) => (r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)) && sameFinding(e, f)));
+  const backs = backingIndex(d.rootCauses);
+  return d.findings.filter((f) => backs(f).length === 0);
 }
 
 function countBySeverity(findings: Finding[]): string {
