@@ -13,7 +13,7 @@ import * as configDrift from './config-drift.ts';
 import * as flowControl from './flow-control.ts';
 import * as idleTimeouts from './idle-timeouts.ts';
 import * as inputCoverage from './input-coverage.ts';
-import * as listenerDrains from './listener-drains.ts';
+import * as listenerDrain from './listener-drain.ts';
 import * as maxDurations from './max-durations.ts';
 import * as policyOverrides from './policy-overrides.ts';
 import * as rejectedListeners from './rejected-listeners.ts';
@@ -38,7 +38,7 @@ const MODULES: readonly Analyzer[] = [
   flowControl,
   idleTimeouts,
   inputCoverage,
-  listenerDrains,
+  listenerDrain,
   maxDurations,
   policyOverrides,
   rejectedListeners,

@@ -13,7 +13,7 @@ import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { AIOHTTP_CLOSE_FACTOR, candidateTimers, matchTimers } from '../model/timers.ts';
 import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
-import { closedByDrain } from './listener-drains.ts';
+import { closedByDrain } from './listener-drain.ts';
 
 /** What this analyzer is and emits. */
 export const meta: AnalyzerMeta = {
@@ -74,7 +74,7 @@ export interface UpgradedSession {
 
 /**
  * The upgraded sessions (code 101 with a duration) of an access log. Sessions Envoy closed because their filter chain
- * or listener drained (`closedByDrain`) are left out: no timer ended them, and listener-drains accounts for them.
+ * or listener drained (`closedByDrain`) are left out: no timer ended them, and listener-drain accounts for them.
  */
 export function upgradedSessions(log: AccessLog): UpgradedSession[] {
   const out: UpgradedSession[] = [];

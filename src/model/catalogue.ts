@@ -91,11 +91,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'TCP tunnels ended by the idle timeout or left without keepalive',
     'TCP proxy {statPrefix} to {cluster}: {idleTimeouts} {idleTimeouts|connection|connections} closed by idle_timeout {idleTimeoutMs} ({idleTimeoutSource}); keepalive on the listener {listenerKeepalive}, on the cluster {clusterKeepalive}[?; {logAtIdleTimeout} {logAtIdleTimeout|logged tunnel|logged tunnels} lasted the idle timeout]',
   ),
-  finding(
-    'listeners-drained',
-    'Listener updates drain connections',
-    '{listenerModified} {listenerModified|listener update|listener updates} ({inPlaceUpdated} of them filter-chain only) and {listenerRemoved} {listenerRemoved|removal|removals}[? ({windowUpdates} in {windowSeconds})]; {listenersDraining} {listenersDraining|listener|listeners} and {filterChainsDraining} {filterChainsDraining|filter chain|filter chains} draining now[?; {logDrainCloses} {logDrainCloses|connection|connections} closed by drains in the access log ({logDrainUpgrades} upgraded)]',
-  ),
   // Findings about the inputs themselves
   finding(
     'stats-not-recognised',

@@ -83,6 +83,13 @@ export const TCP_STATS = {
 /** Stats that belong to no entity, by full name. */
 export const SERVER_STATS = {
   uptime: 'server.uptime',
+  /** Listener manager counters: listener updates (filter-chain-only ones included), the filter-chain-only ones, removals. */
+  listenerModified: 'listener_manager.listener_modified',
+  listenerInPlaceUpdated: 'listener_manager.listener_in_place_updated',
+  listenerRemoved: 'listener_manager.listener_removed',
+  /** Listener manager gauges: listeners and filter chains draining now. */
+  totalListenersDraining: 'listener_manager.total_listeners_draining',
+  totalFilterChainsDraining: 'listener_manager.total_filter_chains_draining',
 } as const;
 
 /** Families of stats that belong to no entity, kept whole by name prefix. */

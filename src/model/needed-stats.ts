@@ -108,7 +108,7 @@ const ALSO_READ: NeededStats = {
   userAgent: ['downstream_cx_total', 'downstream_cx_destroy_remote_active_rq'],
   // tcp-tunnels
   tcp: ['idle_timeout', 'downstream_cx_total'],
-  // listener-drains; stats-samples (a restart between the samples)
+  // listener-drain; stats-samples (a restart between the samples)
   prefixes: ['listener_manager.', 'server.uptime'],
 };
 

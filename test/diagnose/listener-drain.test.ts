@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyze } from '../../src/analyzers/listener-drains.ts';
+import { analyze } from '../../src/analyzers/listener-drain.ts';
 import { rootCause as rule } from '../../src/diagnose/root-causes/listener-drain.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
 import { fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';

@@ -1,5 +1,5 @@
 import { describe, it } from 'node:test';
-import { analyze } from '../../src/analyzers/listener-drains.ts';
+import { analyze } from '../../src/analyzers/listener-drain.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
 import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
 import { type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
@@ -22,7 +22,7 @@ const drained = (responseCode: number, details = 'filter_chain_is_being_removed'
   durationMs: 71_000,
 });
 
-describe('listener-drains analyzer', () => {
+describe('listener-drain analyzer', () => {
   const cases: Array<{ name: string; spec: FixtureSpec; log?: AccessLogEntry[]; want: ExpectedFinding[] }> = [
     {
       name: 'upgraded sessions closed by a drain in the access log: error',

@@ -12,19 +12,55 @@
 // `total_filter_chains_draining` (docs/root/configuration/listeners/stats.rst).
 
 import type { AccessLogEntry } from '../model/access-log.ts';
+import { findingType } from '../model/catalogue-entry.ts';
+import { HTTP_STATS, SERVER_STATS, type ServerStat } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
 import { latestSample, stat } from '../model/stats-view.ts';
 import { connectionManagers, webSocketListeners } from '../model/topology.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
-  id: 'listener-drains',
+/** Evidence of listener updates and drains on a proxy that holds long-lived connections. */
+interface ListenersDrained {
+  listenerModified?: number;
+  listenerRemoved?: number;
+  inPlaceUpdated?: number;
+  windowUpdates?: number;
+  windowSeconds?: number;
+  listenersDraining?: number;
+  filterChainsDraining?: number;
+  drainingInConfig: number;
+  upgradesActive?: number;
+  websocketListeners: string;
+  drainSeconds: number;
+  logDrainCloses?: number;
+  logDrainUpgrades?: number;
+}
+
+/** Listener updates that drain connections, listeners or filter chains draining, or connections closed by a drain. */
+export const LISTENERS_DRAINED = findingType<ListenersDrained>()(
+  'listeners-drained',
+  'Listener updates drain connections',
+  '{listenerModified} {listenerModified|listener update|listener updates} ({inPlaceUpdated} of them filter-chain only) and {listenerRemoved} {listenerRemoved|removal|removals}[? ({windowUpdates} in {windowSeconds})]; {listenersDraining} {listenersDraining|listener|listeners} and {filterChainsDraining} {filterChainsDraining|filter chain|filter chains} draining now[?; {logDrainCloses} {logDrainCloses|connection|connections} closed by drains in the access log ({logDrainUpgrades} upgraded)]',
+);
+
+/**
+ * Listener-manager counters that count an update which drains connections. `listener_modified` counts every update,
+ * filter-chain-only ones included (`listener_in_place_updated` is a subset of it, reported on its own), so the two are
+ * never added (source/common/listener_manager/listener_manager_impl.cc addOrUpdateListenerInternal).
+ */
+const UPDATE_COUNTERS = [SERVER_STATS.listenerModified, SERVER_STATS.listenerRemoved] as const;
+
+export const meta = defineAnalyzer({
+  id: 'listener-drain',
   title: 'Listener updates that drain long-lived connections',
   reads: ['config', 'stats', 'stats-later', 'access-log'],
-  emits: ['listeners-drained'],
-  docs: 'docs/analyzers/listener-drains.md',
-};
+  stats: {
+    http: [HTTP_STATS.cxUpgradesActive],
+    server: [...UPDATE_COUNTERS, SERVER_STATS.listenerInPlaceUpdated, SERVER_STATS.totalListenersDraining, SERVER_STATS.totalFilterChainsDraining],
+  },
+  findings: [LISTENERS_DRAINED],
+});
 
 /**
  * The close details Envoy logs for connections closed when the drain time ends: their filter chain drained away
@@ -38,19 +74,12 @@ export function closedByDrain(e: Pick<AccessLogEntry, 'responseCodeDetails' | 'c
   return DRAIN_CLOSE_DETAILS.some((d) => details.includes(d));
 }
 
-/**
- * Listener-manager counters that count an update which drains connections. `listener_modified` counts every update,
- * filter-chain-only ones included (`listener_in_place_updated` is a subset of it, reported on its own), so the two are
- * never added (source/common/listener_manager/listener_manager_impl.cc addOrUpdateListenerInternal).
- */
-const UPDATE_COUNTERS = ['listener_modified', 'listener_removed'] as const;
-
-function other(sample: StatsSample | undefined, name: string): number | undefined {
-  const v = sample?.other.get(`listener_manager.${name}`);
+function other(sample: StatsSample | undefined, name: ServerStat): number | undefined {
+  const v = sample?.other.get(name);
   return v !== undefined && Number.isFinite(v) ? v : undefined;
 }
 
-function windowOf(s: Snapshot, name: string): number | undefined {
+function windowOf(s: Snapshot, name: ServerStat): number | undefined {
   const before = other(s.stats, name);
   const after = other(s.statsLater, name);
   return before !== undefined && after !== undefined ? after - before : undefined;
@@ -69,15 +98,15 @@ export function analyze(s: Snapshot): Finding[] {
   const tunnels = s.listeners.some((l) => l.state === 'active' && l.filterChains.some((fc) => fc.tcpProxy && !fc.tls));
   if (wsListeners.length === 0 && !tunnels) return [];
   const totals = Object.fromEntries(UPDATE_COUNTERS.map((c) => [c, other(sample, c)]));
-  const inPlaceUpdated = other(sample, 'listener_in_place_updated');
+  const inPlaceUpdated = other(sample, SERVER_STATS.listenerInPlaceUpdated);
   const windows = s.statsLater ? Object.fromEntries(UPDATE_COUNTERS.map((c) => [c, windowOf(s, c)])) : {};
   const windowUpdates = s.statsLater && UPDATE_COUNTERS.every((c) => windows[c] !== undefined) ? UPDATE_COUNTERS.reduce((n, c) => n + (windows[c] ?? 0), 0) : undefined;
-  const listenersDraining = other(sample, 'total_listeners_draining');
-  const filterChainsDraining = other(sample, 'total_filter_chains_draining');
+  const listenersDraining = other(sample, SERVER_STATS.totalListenersDraining);
+  const filterChainsDraining = other(sample, SERVER_STATS.totalFilterChainsDraining);
   const drainingInConfig = s.listeners.filter((l) => l.state === 'draining').length;
   let upgradesActive: number | undefined;
   for (const prefix of new Set(connectionManagers(s).map((m) => m.connectionManager.statPrefix))) {
-    const v = stat(s, 'http', prefix, 'downstream_cx_upgrades_active');
+    const v = stat(s, 'http', prefix, HTTP_STATS.cxUpgradesActive);
     if (v !== undefined) upgradesActive = (upgradesActive ?? 0) + v;
   }
   let logDrainCloses: number | undefined;
@@ -94,9 +123,9 @@ export function analyze(s: Snapshot): Finding[] {
   if ((logDrainUpgrades ?? 0) > 0 || ((windowUpdates ?? 0) > 0 && (upgradesActive ?? 0) > 0)) severity = 'error';
   else if ((logDrainCloses ?? 0) > 0 || (drainingNow > 0 && (upgradesActive ?? 0) > 0)) severity = 'warning';
   return [
-    finding(s, 'listeners-drained', severity, { kind: 'proxy', name: s.id }, {
-      listenerModified: totals.listener_modified,
-      listenerRemoved: totals.listener_removed,
+    finding(s, LISTENERS_DRAINED, severity, { kind: 'proxy', name: s.id }, {
+      listenerModified: totals[SERVER_STATS.listenerModified],
+      listenerRemoved: totals[SERVER_STATS.listenerRemoved],
       inPlaceUpdated,
       windowUpdates,
       windowSeconds: windowUpdates !== undefined ? s.intervalSeconds : undefined,
