@@ -3,6 +3,7 @@
 // Timeouts: envoy docs/root/faq/configuration/timeouts.rst; circuit breakers:
 // docs/root/intro/arch_overview/upstream/circuit_breaking.rst; upgrades: arch_overview/http/upgrades.rst.
 
+import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import type { EntityRef, EvidenceValue, HypothesisCheck } from '../model/finding.ts';
 import type { Cluster, Snapshot } from '../model/snapshot.ts';
 import { stat, type StatScope, statKey } from '../model/stats-view.ts';
@@ -63,35 +64,35 @@ export function longLivedStreamChecks(s: Snapshot, cluster: Cluster, managers: P
       s,
       'stream-idle-timeout',
       entity,
-      hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: 'downstream_rq_idle_timeout', key: 'downstreamRqIdleTimeout' })),
+      hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: HTTP_STATS.rqIdleTimeout, key: 'downstreamRqIdleTimeout' })),
       streamIdle.length > 0 ? { streamIdleTimeoutMs: Math.min(...streamIdle) } : {},
     ),
-    zeroCheck(s, 'route-timeout-on-upgrade', entity, [{ scope: 'cluster', entity: name, stat: 'upstream_rq_timeout', key: 'upstreamRqTimeout' }]),
+    zeroCheck(s, 'route-timeout-on-upgrade', entity, [{ scope: 'cluster', entity: name, stat: CLUSTER_STATS.rqTimeout, key: 'upstreamRqTimeout' }]),
     zeroCheck(
       s,
       'connection-max-duration',
       entity,
       [
-        { scope: 'cluster', entity: name, stat: 'upstream_cx_max_duration_reached', key: 'upstreamCxMaxDurationReached' },
-        { scope: 'cluster', entity: name, stat: 'upstream_rq_max_duration_reached', key: 'upstreamRqMaxDurationReached' },
+        { scope: 'cluster', entity: name, stat: CLUSTER_STATS.cxMaxDurationReached, key: 'upstreamCxMaxDurationReached' },
+        { scope: 'cluster', entity: name, stat: CLUSTER_STATS.rqMaxDurationReached, key: 'upstreamRqMaxDurationReached' },
         ...hcm.flatMap((p) => [
-          { scope: 'http' as const, entity: p, stat: 'downstream_cx_max_duration_reached', key: 'downstreamCxMaxDurationReached' },
-          { scope: 'http' as const, entity: p, stat: 'downstream_rq_max_duration_reached', key: 'downstreamRqMaxDurationReached' },
+          { scope: 'http' as const, entity: p, stat: HTTP_STATS.cxMaxDurationReached, key: 'downstreamCxMaxDurationReached' },
+          { scope: 'http' as const, entity: p, stat: HTTP_STATS.rqMaxDurationReached, key: 'downstreamRqMaxDurationReached' },
         ]),
       ],
       maxDurations.length > 0 ? { maxDurationMs: Math.min(...maxDurations) } : { maxDurationConfigured: false },
     ),
     zeroCheck(s, 'circuit-breaker-saturation', entity, [
-      { scope: 'cluster', entity: name, stat: 'circuit_breakers.default.cx_open', key: 'cxOpen' },
-      { scope: 'cluster', entity: name, stat: 'circuit_breakers.default.rq_open', key: 'rqOpen' },
-      { scope: 'cluster', entity: name, stat: 'upstream_cx_overflow', key: 'upstreamCxOverflow' },
-      { scope: 'cluster', entity: name, stat: 'upstream_rq_pending_overflow', key: 'upstreamRqPendingOverflow' },
+      { scope: 'cluster', entity: name, stat: CLUSTER_STATS.circuitBreakerCxOpen, key: 'cxOpen' },
+      { scope: 'cluster', entity: name, stat: CLUSTER_STATS.circuitBreakerRqOpen, key: 'rqOpen' },
+      { scope: 'cluster', entity: name, stat: CLUSTER_STATS.cxOverflow, key: 'upstreamCxOverflow' },
+      { scope: 'cluster', entity: name, stat: CLUSTER_STATS.rqPendingOverflow, key: 'upstreamRqPendingOverflow' },
     ]),
     zeroCheck(
       s,
       'websocket-upgrade-disabled',
       entity,
-      hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: 'downstream_rq_ws_on_non_ws_route', key: 'wsOnNonWsRoute' })),
+      hcm.map((p) => ({ scope: 'http' as const, entity: p, stat: HTTP_STATS.rqWsOnNonWsRoute, key: 'wsOnNonWsRoute' })),
     ),
   ];
 }

@@ -4,6 +4,7 @@
 // (source/common/upstream/upstream_impl.h ALL_CLUSTER_STATS, source/common/http/conn_manager_impl.h
 // ALL_HTTP_CONN_MAN_STATS). Each fix kind states its own cost (src/fixes/kinds/).
 
+import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Explanation } from '../model/finding.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
 
@@ -19,14 +20,14 @@ function gauge(s: Snapshot, pick: (sample: StatsSample) => number | undefined): 
 /** Open connections through a cluster (`upstream_cx_active`). */
 export function clusterConnections(s: Snapshot, cluster: string): number | undefined {
   const statName = s.clusters.get(cluster)?.statName ?? cluster;
-  return gauge(s, (x) => x.clusters.get(statName)?.get('upstream_cx_active'));
+  return gauge(s, (x) => x.clusters.get(statName)?.get(CLUSTER_STATS.cxActive));
 }
 
 /** Open connections through a listener: the `downstream_cx_active` of its connection managers. */
 export function listenerConnections(s: Snapshot, listener: string): number | undefined {
   const prefixes = [...new Set(s.listeners.find((l) => l.name === listener)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [])];
   return gauge(s, (x) => {
-    const counts = prefixes.map((p) => x.connectionManagers.get(p)?.get('downstream_cx_active'));
+    const counts = prefixes.map((p) => x.connectionManagers.get(p)?.get(HTTP_STATS.cxActive));
     return prefixes.length > 0 && counts.every((n) => n !== undefined) ? counts.reduce<number>((a, n) => a + (n as number), 0) : undefined;
   });
 }

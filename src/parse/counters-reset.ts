@@ -6,6 +6,7 @@
 // source/server/listener_stats.h and the tcp_proxy stats (docs/root/configuration/listeners/network_filters/
 // tcp_proxy_filter.rst); gauges (`*_active`, `*_buffered`, `circuit_breakers.*`) may fall and are not compared.
 
+import { SERVER_STATS } from '../model/envoy-stats.ts';
 import type { CountersReset, StatsSample } from '../model/snapshot.ts';
 import { entityStats, type StatScope } from '../model/stats-view.ts';
 
@@ -26,7 +27,7 @@ const SCOPES: ReadonlyArray<{ scope: StatScope; prefix: string }> = [
 
 /** `server.uptime` as the sample's format names it. */
 function uptime(sample: StatsSample): number | undefined {
-  return sample.other.get('server.uptime') ?? sample.other.get('envoy_server_uptime');
+  return sample.other.get(SERVER_STATS.uptime) ?? sample.other.get('envoy_server_uptime');
 }
 
 /** What ran backwards from `earlier` to `later`; undefined when no counter decreased. */

@@ -6,6 +6,7 @@ import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import { formatDuration } from 'date-fns/formatDuration';
 import { intervalToDuration } from 'date-fns/intervalToDuration';
 import { entry } from './catalogue.ts';
+import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import type { EntityRef, EvidenceValue, RenderedFix } from '../model/finding.ts';
 
 /** A byte count as people read it: `32 KiB`, `442.4 KiB`, `1 MiB`. */
@@ -127,19 +128,19 @@ export function formatEntity(e: EntityRef): string {
 /** Names people know for evidence keys: Envoy's stat and field names. */
 const EVIDENCE_LABELS: Record<string, string> = {
   streamIdleTimeoutMs: 'stream_idle_timeout',
-  downstreamRqIdleTimeout: 'downstream_rq_idle_timeout',
-  upstreamRqTimeout: 'upstream_rq_timeout',
+  downstreamRqIdleTimeout: HTTP_STATS.rqIdleTimeout,
+  upstreamRqTimeout: CLUSTER_STATS.rqTimeout,
   maxDurationMs: 'shortest max duration',
   maxDurationConfigured: 'max duration configured',
-  upstreamCxMaxDurationReached: 'upstream_cx_max_duration_reached',
-  downstreamCxMaxDurationReached: 'downstream_cx_max_duration_reached',
-  upstreamRqMaxDurationReached: 'upstream_rq_max_duration_reached',
-  downstreamRqMaxDurationReached: 'downstream_rq_max_duration_reached',
-  cxOpen: 'circuit_breakers.default.cx_open',
-  rqOpen: 'circuit_breakers.default.rq_open',
-  upstreamCxOverflow: 'upstream_cx_overflow',
-  upstreamRqPendingOverflow: 'upstream_rq_pending_overflow',
-  wsOnNonWsRoute: 'downstream_rq_ws_on_non_ws_route',
+  upstreamCxMaxDurationReached: CLUSTER_STATS.cxMaxDurationReached,
+  downstreamCxMaxDurationReached: HTTP_STATS.cxMaxDurationReached,
+  upstreamRqMaxDurationReached: CLUSTER_STATS.rqMaxDurationReached,
+  downstreamRqMaxDurationReached: HTTP_STATS.rqMaxDurationReached,
+  cxOpen: CLUSTER_STATS.circuitBreakerCxOpen,
+  rqOpen: CLUSTER_STATS.circuitBreakerRqOpen,
+  upstreamCxOverflow: CLUSTER_STATS.cxOverflow,
+  upstreamRqPendingOverflow: CLUSTER_STATS.rqPendingOverflow,
+  wsOnNonWsRoute: HTTP_STATS.rqWsOnNonWsRoute,
 };
 
 /** The name people know for an evidence key: Envoy's stat or field name where there is one, else the key. */

@@ -41,7 +41,7 @@ export const rootCause = defineRootCause({
   verify: [
     { scope: 'cluster', stat: CLUSTER_STATS.cxProtocolError, expect: 'stops-growing' },
     { scope: 'cluster', stat: CLUSTER_STATS.rqRxReset, expect: 'stops-growing' },
-    { scope: 'cluster', stat: 'upstream_cx_http1_total', expect: 'keeps-growing' },
+    { scope: 'cluster', stat: CLUSTER_STATS.cxHttp1Total, expect: 'keeps-growing' },
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
