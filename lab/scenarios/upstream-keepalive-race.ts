@@ -47,11 +47,27 @@ const protocolOptions = (common: Obj = {}): Obj => ({
   },
 });
 
-/** The lab's `ACCESS` lines, and Envoy's default text format beside them (kept by `--record` as access.log). */
+/**
+ * Istio's text access log format (istio/istio pilot/pkg/model/telemetry_logging.go EnvoyTextLogFormat): the format
+ * of the reports this root cause comes from, with the response code details and the upstream cluster.
+ */
+const ISTIO_TEXT_FORMAT =
+  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% ' +
+  '%CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% ' +
+  '"%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW% ' +
+  '%UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n';
+
+/** The lab's `ACCESS` lines, and Istio's text format beside them (kept by `--record` as access.log). */
 const ACCESS_LOGS: Obj = {
   access_log: [
     ...(STDOUT_ACCESS_LOG.access_log as Obj[]),
-    { name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog' } },
+    {
+      name: 'envoy.access_loggers.stdout',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+        log_format: { text_format_source: { inline_string: ISTIO_TEXT_FORMAT } },
+      },
+    },
   ],
 };
 

@@ -25,6 +25,7 @@ import * as tcpTunnels from './tcp-tunnels.ts';
 import * as upgradeRejections from './upgrade-rejections.ts';
 import * as upgradeRouteTimeouts from './upgrade-route-timeouts.ts';
 import * as upgradedSessions from './upgraded-sessions.ts';
+import * as upstreamKeepalive from './upstream-keepalive.ts';
 import * as upstreamProtocol from './upstream-protocol.ts';
 import * as websocketAlpn from './websocket-alpn.ts';
 
@@ -50,6 +51,7 @@ const MODULES: readonly Analyzer[] = [
   upgradeRejections,
   upgradeRouteTimeouts,
   upgradedSessions,
+  upstreamKeepalive,
   upstreamProtocol,
   websocketAlpn,
 ];

@@ -15,6 +15,10 @@ export const CLUSTER_STATS = {
   cxDestroy: 'upstream_cx_destroy',
   cxDestroyRemoteWithActiveRq: 'upstream_cx_destroy_remote_with_active_rq',
   cxDestroyLocalWithActiveRq: 'upstream_cx_destroy_local_with_active_rq',
+  /** Connections the upstream closed, idle or not (envoy/upstream/upstream.h). */
+  cxDestroyRemote: 'upstream_cx_destroy_remote',
+  /** Connections Envoy closed at the cluster's idle_timeout (common_http_protocol_options). */
+  cxIdleTimeout: 'upstream_cx_idle_timeout',
   cxHttp1Total: 'upstream_cx_http1_total',
   cxHttp2Total: 'upstream_cx_http2_total',
   cxLengthMs: 'upstream_cx_length_ms',
@@ -27,6 +31,10 @@ export const CLUSTER_STATS = {
   flowControlResumedReading: 'upstream_flow_control_resumed_reading_total',
   rqTotal: 'upstream_rq_total',
   rqActive: 'upstream_rq_active',
+  /** Counted for the backend's own 503s and for Envoy's local ones after an upstream reset alike. */
+  rq503: 'upstream_rq_503',
+  rqRetry: 'upstream_rq_retry',
+  rqRetrySuccess: 'upstream_rq_retry_success',
   rqMaxDurationReached: 'upstream_rq_max_duration_reached',
   rqPendingOverflow: 'upstream_rq_pending_overflow',
   rqRxReset: 'upstream_rq_rx_reset',

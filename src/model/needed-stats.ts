@@ -100,7 +100,9 @@ export interface NeededStats {
 /** Stats read beyond the WebSocket families `stats-coverage` declares and the verify checks. */
 const ALSO_READ: NeededStats = {
   // upstream-protocol (http1 against http2), tcp-tunnels (how long tunnels last)
-  cluster: ['upstream_cx_http1_total', 'upstream_cx_http2_total', 'upstream_cx_length_ms'],
+  cluster: ['upstream_cx_http1_total', 'upstream_cx_http2_total', 'upstream_cx_length_ms',
+    // upstream-keepalive (until the parsers and the live filter take the analyzers' declared stats)
+    'upstream_cx_destroy_remote', 'upstream_cx_idle_timeout', 'upstream_rq_503', 'upstream_rq_retry', 'upstream_rq_retry_success'],
   // websocket-alpn (h2 connections, refused extended CONNECTs), route and idle timeouts
   http: ['downstream_cx_http2_total', 'downstream_cx_protocol_error', 'downstream_rq_timeout'],
   // close-patterns by client kind (ios, android); declared in its meta too, and kept here while the live filter and

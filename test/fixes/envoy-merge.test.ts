@@ -177,6 +177,18 @@ describe('plain Envoy: cluster fixes merged into the live cluster', () => {
       want: cluster(hpo({ auto_config: { http2_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s', max_connection_duration: '86400s' } })),
     },
     {
+      name: 'idle timeout, live explicit_http_config and max connection duration: both kept',
+      live: cluster(hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { max_connection_duration: '600s' } })),
+      changes: [{ kind: 'cluster-idle-timeout', cluster: C, ms: 4000 }],
+      want: cluster(hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { max_connection_duration: '600s', idle_timeout: '4s' } })),
+    },
+    {
+      name: 'idle timeout on deprecated cluster-level options: set there',
+      live: cluster({ common_http_protocol_options: { idle_timeout: '3600s' }, http_protocol_options: {} }),
+      changes: [{ kind: 'cluster-idle-timeout', cluster: C, ms: 200 }],
+      want: cluster({ common_http_protocol_options: { idle_timeout: '0.2s' }, http_protocol_options: {} }),
+    },
+    {
       name: 'max connection duration on deprecated cluster-level options: set there',
       live: cluster({ common_http_protocol_options: { idle_timeout: '60s' }, http2_protocol_options: {} }),
       changes: [{ kind: 'cluster-max-connection-duration', cluster: C, ms: 3_600_000 }],

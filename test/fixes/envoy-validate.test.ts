@@ -119,6 +119,7 @@ const CHANGES: FixChange[] = [
   { kind: 'cluster-circuit-breakers', cluster: 'backend', maxConnections: 4096, maxPendingRequests: 4096, maxRequests: 4096 },
   { kind: 'cluster-max-connection-duration', cluster: 'backend', ms: 86_400_000 },
   { kind: 'cluster-max-stream-duration', cluster: 'backend', ms: 86_400_000 },
+  { kind: 'cluster-idle-timeout', cluster: 'backend', ms: 4000 },
   { kind: 'listener-buffer-limit', listener: 'ingress', bytes: 1_048_576 },
   { kind: 'listener-tcp-keepalive', listener: 'ingress', probes: 3, timeSeconds: 60, intervalSeconds: 20 },
   { kind: 'listener-stream-idle-timeout', listener: 'ingress', ms: 3_600_000 },

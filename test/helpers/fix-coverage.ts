@@ -13,6 +13,7 @@ import type { FixRenderer } from '../../src/fixes/renderer.ts';
 import type { FixChange, RenderedFix, RootCause } from '../../src/model/finding.ts';
 import type { Flavor, Snapshot } from '../../src/model/snapshot.ts';
 import { ROOT } from './cli.ts';
+import { GATEWAY_NAMES, gatewayProxy } from './envoy-gateway.ts';
 import { ISTIO_NAMES, istioSidecar } from './istio.ts';
 
 /** Each flavor with its renderer. */
@@ -22,12 +23,12 @@ export const FLAVORS: Array<{ flavor: Flavor; renderer: FixRenderer }> = [
   { flavor: 'istio', renderer: istioRenderer },
 ];
 
-/** A change aimed at the Istio sidecar's cluster, listener or route instead of the sample's. */
-export function retarget(c: FixChange): FixChange {
+/** A change aimed at another proxy's cluster, listener or route (the Istio sidecar's by default) instead of the sample's. */
+export function retarget(c: FixChange, names: { cluster: string; listener: string; route: string } = ISTIO_NAMES): FixChange {
   const out = { ...c } as Record<string, unknown>;
-  if ('cluster' in c) out.cluster = ISTIO_NAMES.cluster;
-  if ('listener' in c) out.listener = ISTIO_NAMES.listener;
-  if ('route' in c) out.route = ISTIO_NAMES.route;
+  if ('cluster' in c) out.cluster = names.cluster;
+  if ('listener' in c) out.listener = names.listener;
+  if ('route' in c) out.route = names.route;
   return out as FixChange;
 }
 
@@ -56,7 +57,10 @@ export async function diagnoseSamples(): Promise<Map<string, SampleDiagnosis>> {
 /** A root cause's changes rendered for one flavor. */
 export function renderFor(flavor: Flavor, sample: SampleDiagnosis, rc: RootCause): RenderedFix[] {
   const renderer = FLAVORS.find((f) => f.flavor === flavor)?.renderer as FixRenderer;
-  if (flavor === 'istio') return renderer.render(istioSidecar(), rc.changes.map(retarget)).map((r) => r.fix);
+  if (flavor === 'istio') return renderer.render(istioSidecar(), rc.changes.map((c) => retarget(c))).map((r) => r.fix);
   const snapshot = sample.snapshots.find((s) => s.id === rc.snapshot) as Snapshot;
+  // A sample captured from plain Envoy has no xRoute behind its clusters: Envoy Gateway's fix is rendered on a small
+  // Envoy Gateway proxy, its changes aimed at that proxy's names.
+  if (flavor === 'envoy-gateway' && snapshot.flavor === 'envoy') return renderer.render(gatewayProxy(), rc.changes.map((c) => retarget(c, GATEWAY_NAMES))).map((r) => r.fix);
   return renderer.render(snapshot, rc.changes).map((r) => r.fix);
 }

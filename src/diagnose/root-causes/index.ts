@@ -16,6 +16,7 @@ import { rootCause as requestBufferBlocksUpgrade } from './request-buffer-blocks
 import { rootCause as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
 import { rootCause as streamIdleTimeout } from './stream-idle-timeout.ts';
 import { rootCause as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
+import { rootCause as upstreamKeepaliveRace } from './upstream-keepalive-race.ts';
 import { rootCause as websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 import { rootCause as statsUnavailable } from './stats-unavailable.ts';
 import type { CatalogueEntry, ExplanationType } from '../../model/catalogue-entry.ts';
@@ -36,6 +37,7 @@ export const RULES: readonly RootCauseModule[] = [
   requestBufferBlocksUpgrade,
   alpnH2WebSocket,
   passthroughIdleTimeout,
+  upstreamKeepaliveRace,
   listenerDrain,
   listenerUnserved,
   statsUnavailable,

@@ -9,6 +9,7 @@ import type { ChangeTarget, EnvoyGatewayPiece, EnvoyPiece, FixKind, IstioPiece }
 import * as clusterBufferLimit from './cluster-buffer-limit.ts';
 import * as clusterCircuitBreakers from './cluster-circuit-breakers.ts';
 import * as clusterClientProtocol from './cluster-client-protocol.ts';
+import * as clusterIdleTimeout from './cluster-idle-timeout.ts';
 import * as clusterMaxConnectionDuration from './cluster-max-connection-duration.ts';
 import * as clusterMaxStreamDuration from './cluster-max-stream-duration.ts';
 import * as clusterTcpKeepalive from './cluster-tcp-keepalive.ts';
@@ -31,6 +32,7 @@ const BY_KIND: { [K in FixChangeKind]: FixKind<K> } = {
   'cluster-buffer-limit': clusterBufferLimit.fixKind,
   'cluster-circuit-breakers': clusterCircuitBreakers.fixKind,
   'cluster-client-protocol': clusterClientProtocol.fixKind,
+  'cluster-idle-timeout': clusterIdleTimeout.fixKind,
   'cluster-max-connection-duration': clusterMaxConnectionDuration.fixKind,
   'cluster-max-stream-duration': clusterMaxStreamDuration.fixKind,
   'cluster-tcp-keepalive': clusterTcpKeepalive.fixKind,
