@@ -5,6 +5,7 @@ import type { BundleManifest } from '../collect/bundle.ts';
 import { bundleSink, diagnosisSink, writeBundleManifest } from '../collect/capture.ts';
 import { kubernetesTargets, loadKubeConfig, readGatewayObjects } from '../collect/kubernetes.ts';
 import { collectAll, type LiveSink, type ProgressEvent, type TargetOutcome } from '../collect/live-collection.ts';
+import { readDocument } from '../collect/read-input.ts';
 import type { LiveTarget, ReadPlan } from '../collect/proxy-contact.ts';
 import { readManifests } from '../collect/manifests.ts';
 import { statsFilter } from '../collect/stats-filter.ts';
@@ -28,8 +29,11 @@ export const DIAGNOSE_READS: ReadPlan = { statsQuery: { filter: statsFilter() },
 /** What `collect` asks each proxy for: the whole of /stats, and /clusters and /listeners for the bundle. */
 export const COLLECT_READS: ReadPlan = { statsQuery: {}, bundleReads: true };
 
-function directTargets(urls: string[]): LiveTarget[] {
-  return [...new Set(urls)].map((raw) => {
+/** The admin URLs as targets; `accessLog`, a file, is the logs of the only one (plain Envoy writes its access log to a file). */
+function directTargets(urls: string[], accessLog: string | undefined): LiveTarget[] {
+  const unique = [...new Set(urls)];
+  if (accessLog !== undefined && unique.length !== 1) throw new UsageError(`--access-log is the log of one proxy: give one --admin with it (${unique.length} given)`);
+  return unique.map((raw) => {
     let url: URL;
     try {
       url = new URL(raw);
@@ -38,7 +42,9 @@ function directTargets(urls: string[]): LiveTarget[] {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--admin ${raw}: expected an http:// or https:// URL`);
     const base = url.href.replace(/\/$/, '');
-    return { id: url.host, admin: base, open: async () => ({ base, close: async () => undefined }) };
+    const target: LiveTarget = { id: url.host, admin: base, open: async () => ({ base, close: async () => undefined }) };
+    if (accessLog !== undefined) target.logs = async () => (await readDocument(accessLog)).toString('utf8');
+    return target;
   });
 }
 
@@ -52,8 +58,9 @@ function progressPrinter(io: CliIO): ((e: ProgressEvent) => void) | undefined {
 export async function planLive(targets: string[], o: LiveCliOptions): Promise<LivePlan> {
   if (o.admin && o.admin.length > 0) {
     if (targets.length > 0 || o.selector || o.namespace || o.allNamespaces) throw new UsageError('--admin reads proxies directly; it cannot be combined with Kubernetes targets, -n, -A or -l');
-    return { targets: directTargets(o.admin), source: { mode: 'admin', admin: o.admin } };
+    return { targets: directTargets(o.admin, o.logs ? o.accessLog : undefined), source: { mode: 'admin', admin: o.admin } };
   }
+  if (o.accessLog !== undefined) throw new UsageError('--access-log goes with --admin; through Kubernetes the pods\' logs are read (--since, --no-logs)');
   const kc = await loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
   const live = await kubernetesTargets(kc, {
     ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),

@@ -113,6 +113,8 @@ export interface LiveCliOptions {
   retries: number;
   since: number;
   logs: boolean;
+  /** With one --admin: that proxy's access log file, read as its logs. */
+  accessLog?: string;
   objects: boolean;
 }
 
@@ -133,5 +135,6 @@ export function withLiveOptions(cmd: Command): Command {
     .option('--retries <n>', 'extra attempts for a read that failed in a way that may pass', retriesArg, 2)
     .addOption(new Option('--since <duration>', "how far back to read the proxies' access logs").argParser(durationArg).default(3_600_000, '1h'))
     .option('--no-logs', 'do not read the proxies\' logs')
+    .option('--access-log <file>', "with one --admin: that proxy's access log (Envoy's text format, Istio's, or Envoy Gateway's JSON), read as its logs")
     .option('--no-objects', 'do not read the Envoy Gateway objects');
 }

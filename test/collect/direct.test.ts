@@ -17,6 +17,7 @@ const HA = 'httproute/home/home-assistant-app/rule/0';
 
 interface Report {
   rootCauses: Array<{ id: string; entities: Array<{ name: string }>; seenOn: string[] }>;
+  findings?: Array<{ code: string }>;
   notCollected: Array<{ id: string; reason: string }>;
   snapshots: Array<{ id: string; intervalSeconds: number | null }>;
 }
@@ -153,19 +154,61 @@ describe('diagnose --admin: broken proxies', () => {
   });
 });
 
-describe('collect, then analyze the bundle', () => {
-  let server: AdminServer;
+/** For the tests of one describe: an admin server on the incident sample, and a scratch directory. */
+function incidentAndDir(): { server: () => AdminServer; dir: () => string } {
+  let server: AdminServer | undefined;
   let dir = '';
   before(async () => {
     server = await startAdminServer({ dir: INCIDENT });
     dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-test-'));
   });
   after(async () => {
-    await server.close();
+    await server?.close();
     await rm(dir, { recursive: true, force: true });
   });
+  return { server: () => server as AdminServer, dir: () => dir };
+}
+
+describe('diagnose and collect --admin with --access-log', () => {
+  const at = incidentAndDir();
+  const bands = (r: { findings?: Array<{ code: string }> }) => (r.findings ?? []).filter((f) => f.code === 'upgraded-sessions-end-together').length;
+
+  it("reads the file as the proxy's logs: the access log's findings appear only with it", async () => {
+    const server = at.server();
+    const without = await diagnoseJson(['--admin', server.url, '--interval', '0']);
+    const withLog = await diagnoseJson(['--admin', server.url, '--interval', '0', '--access-log', `${INCIDENT}/access.log`]);
+    assert.equal(bands(without.report), 0);
+    assert.equal(bands(withLog.report), 2);
+    const skipped = await diagnoseJson(['--admin', server.url, '--interval', '0', '--access-log', `${INCIDENT}/access.log`, '--no-logs']);
+    assert.equal(bands(skipped.report), 0);
+  });
+
+  it('collect writes it into the bundle, and analyze of the bundle reads it', async () => {
+    const server = at.server();
+    const path = join(at.dir(), 'with-log');
+    const collected = await run(['collect', '--admin', server.url, '--interval', '0', '--access-log', `${INCIDENT}/access.log`, '--bundle', path]);
+    assert.equal(collected.code, 0, collected.stderr);
+    const later = await run(['analyze', path, '-o', 'json']);
+    assert.equal(bands(JSON.parse(later.stdout) as Report), 2);
+  });
+
+  it('is the log of one proxy: with two --admin URLs, or without --admin, it is a usage error', async () => {
+    const server = at.server();
+    const two = await run(['diagnose', '--admin', server.url, '--admin', `${server.url}/x`, '--access-log', `${INCIDENT}/access.log`]);
+    assert.equal(two.code, 64);
+    assert.match(two.stderr, /--access-log is the log of one proxy: give one --admin with it \(2 given\)/);
+    const none = await run(['diagnose', '--access-log', `${INCIDENT}/access.log`]);
+    assert.equal(none.code, 64);
+    assert.match(none.stderr, /--access-log goes with --admin/);
+  });
+});
+
+describe('collect, then analyze the bundle', () => {
+  const at = incidentAndDir();
   for (const out of ['bundle', 'bundle.tar.gz']) {
     it(`${out}: analyze gives the same root causes as the live run`, async () => {
+      const server = at.server();
+      const dir = at.dir();
       const live = await diagnoseJson(['--admin', server.url, '--interval', '200ms']);
       const path = join(dir, out);
       const collected = await run(['collect', '--admin', server.url, '--interval', '200ms', '-o', path]);
