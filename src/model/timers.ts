@@ -29,6 +29,17 @@ export interface Timer {
   idleOnly: boolean;
   /** For heartbeats: the ping interval behind `ms`. */
   heartbeatMs?: number;
+  /**
+   * Middleboxes: what the box sees. `http` boxes proxy requests and frames and count only bytes of them, so TCP
+   * keepalive probes never reset their timer; `tcp` boxes track flows, and a keepalive probe below the timer keeps a
+   * flow (AWS: aws.amazon.com/blogs/networking-and-content-delivery/implementing-long-running-tcp-connections-within-vpc-networking;
+   * Azure: learn.microsoft.com/azure/load-balancer/load-balancer-tcp-reset).
+   */
+  layer?: 'http' | 'tcp';
+  /** Middleboxes: `idle` when any byte resets the timer, `lifetime` when it ends a session at that age whatever flows. */
+  ends?: 'idle' | 'lifetime';
+  /** Middleboxes: the box's own setting that sets the timer, as its operator writes it. */
+  setting?: string;
   /** `well-known` for this table, else where the configured value came from. */
   origin: 'well-known' | Sourced<number>['source'];
   /** Where the value was read: a document's address, or a config field. */
@@ -41,6 +52,17 @@ export interface Timer {
  * (`self._pong_heartbeat = heartbeat / 2.0`, `_pong_not_received`): 1.5 h after the client last spoke.
  */
 export const AIOHTTP_CLOSE_FACTOR = 1.5;
+
+/** Cloudflare's read timeout: documented at 100 s until 2024 and at 120 s since; what both entries share. */
+const CLOUDFLARE_READ_TIMEOUT: Omit<Timer, 'id' | 'name' | 'ms' | 'source'> = {
+  owner: 'middlebox',
+  flags: ['DC', 'UC'],
+  idleOnly: false,
+  layer: 'http',
+  ends: 'idle',
+  setting: 'Proxy Read Timeout (zone setting proxy_read_timeout), configurable on Enterprise plans only',
+  origin: 'well-known',
+};
 
 /** The timers every diagnosis knows; Envoy's defaults are replaced by the configured values when a config is read. */
 export const WELL_KNOWN_TIMERS: readonly Timer[] = [
@@ -57,14 +79,19 @@ export const WELL_KNOWN_TIMERS: readonly Timer[] = [
       'home-assistant/core homeassistant/components/websocket_api/http.py (web.WebSocketResponse(heartbeat=55)); aio-libs/aiohttp aiohttp/web_ws.py (_pong_heartbeat = heartbeat / 2.0)',
   },
   {
+    ...CLOUDFLARE_READ_TIMEOUT,
     id: 'cloudflare-proxy-read-timeout',
     name: 'Cloudflare proxy read timeout (100 s)',
-    owner: 'middlebox',
     ms: 100_000,
-    flags: ['DC', 'UC'],
-    idleOnly: false,
-    origin: 'well-known',
-    source: 'https://developers.cloudflare.com/fundamentals/reference/connection-limits/ (Proxy Read Timeout 100 s); https://community.cloudflare.com/t/cloudflare-websocket-timeout/5865',
+    source:
+      'https://developers.cloudflare.com/fundamentals/reference/connection-limits/ (Proxy Read Timeout 100 s as published in 2024, cloudflare/cloudflare-docs#14458); https://community.cloudflare.com/t/cloudflare-websocket-timeout/5865 ("100 seconds is the standard timeout setting. Only ENT users have the option to adjust")',
+  },
+  {
+    ...CLOUDFLARE_READ_TIMEOUT,
+    id: 'cloudflare-proxy-read-timeout-120s',
+    name: 'Cloudflare proxy read timeout (120 s, the current documented value)',
+    ms: 120_000,
+    source: 'https://developers.cloudflare.com/fundamentals/reference/connection-limits/ (Proxy Read Timeout 120 s, 524, configurable; page of 2026-07-23)',
   },
   {
     id: 'aws-alb-idle-timeout',
@@ -74,7 +101,11 @@ export const WELL_KNOWN_TIMERS: readonly Timer[] = [
     flags: ['DC', 'UC'],
     idleOnly: false,
     origin: 'well-known',
-    source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html (connection idle timeout, default 60 s)',
+    layer: 'http',
+    ends: 'idle',
+    setting: 'load balancer attribute idle_timeout.timeout_seconds (1-4000 s); HTTP/2 PING frames do not reset it',
+    source:
+      'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html (connection idle timeout, default 60 s; HTTP/2 PING frames do not reset it); https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html (idle_timeout.timeout_seconds, 1-4000)',
   },
   {
     id: 'aws-nlb-tcp-idle-timeout',
@@ -84,7 +115,11 @@ export const WELL_KNOWN_TIMERS: readonly Timer[] = [
     flags: ['DC', 'UC'],
     idleOnly: false,
     origin: 'well-known',
-    source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html (TCP idle timeout, default 350 s)',
+    layer: 'tcp',
+    ends: 'idle',
+    setting: 'TCP listener attribute tcp.idle_timeout.seconds (60-6000 s; fixed at 350 s on TLS listeners)',
+    source:
+      'https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html (TCP idle timeout, default 350 s, tcp.idle_timeout.seconds 60-6000, TLS listeners fixed); the flow is dropped, and a later packet gets a reset',
   },
   {
     id: 'gcp-backend-service-timeout',
@@ -94,6 +129,9 @@ export const WELL_KNOWN_TIMERS: readonly Timer[] = [
     flags: ['DC', 'UC'],
     idleOnly: false,
     origin: 'well-known',
+    layer: 'http',
+    ends: 'lifetime',
+    setting: 'backend service timeoutSec (GKE Ingress: BackendConfig spec.timeoutSec)',
     source:
       'Compute Engine API BackendService.timeoutSec ("The default is 30 seconds"); kubernetes/ingress-gce examples/websocket/README.md ("not an idle timeout - it\'s a timeout on the connection lifetime")',
   },
@@ -105,6 +143,9 @@ export const WELL_KNOWN_TIMERS: readonly Timer[] = [
     flags: ['DC', 'UC'],
     idleOnly: false,
     origin: 'well-known',
+    layer: 'tcp',
+    ends: 'idle',
+    setting: 'load-balancing rule idleTimeoutInMinutes (4-100 min), with enableTcpReset to reset both sides instead of dropping silently',
     source: 'https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-idle-timeout ("The default setting is 4 minutes"); flows are dropped silently unless TCP reset is enabled (load-balancer-tcp-reset)',
   },
   {
@@ -115,6 +156,9 @@ export const WELL_KNOWN_TIMERS: readonly Timer[] = [
     flags: ['DC', 'UC'],
     idleOnly: false,
     origin: 'well-known',
+    layer: 'http',
+    ends: 'idle',
+    setting: 'proxy_read_timeout (and proxy_send_timeout) in the location that proxies the WebSocket',
     source: 'https://nginx.org/en/docs/http/websocket.html ("closed if the proxied server does not transmit any data within 60 seconds"); ngx_http_proxy_module proxy_read_timeout',
   },
   {
