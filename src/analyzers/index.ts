@@ -13,6 +13,7 @@ import * as configDrift from './config-drift.ts';
 import * as flowControl from './flow-control.ts';
 import * as idleTimeouts from './idle-timeouts.ts';
 import * as inputCoverage from './input-coverage.ts';
+import * as intermediaryTimers from './intermediary-timers.ts';
 import * as listenerDrain from './listener-drain.ts';
 import * as maxDurations from './max-durations.ts';
 import * as policyOverrides from './policy-overrides.ts';
@@ -39,6 +40,7 @@ const MODULES: readonly Analyzer[] = [
   flowControl,
   idleTimeouts,
   inputCoverage,
+  intermediaryTimers,
   listenerDrain,
   maxDurations,
   policyOverrides,

@@ -70,6 +70,8 @@ export interface UpgradedSession {
   flag: string;
   agent: AgentClass;
   durationMs: number;
+  /** When it started (`%START_TIME%`), in ms since the epoch, when logged. */
+  startMs?: number;
 }
 
 /**
@@ -88,6 +90,7 @@ export function upgradedSessions(log: AccessLog): UpgradedSession[] {
       durationMs: e.durationMs,
     };
     if (e.upstreamCluster !== undefined) session.cluster = e.upstreamCluster;
+    if (e.startTime !== undefined) session.startMs = e.startTime.getTime();
     out.push(session);
   }
   return out;
@@ -195,7 +198,8 @@ export function closeBands(sorted: readonly number[], maxBands = MAX_BANDS): Clo
   return out;
 }
 
-function mostCommon(values: Iterable<string | undefined>): string | undefined {
+/** The value met most often (the first met among equals). */
+export function mostCommon(values: Iterable<string | undefined>): string | undefined {
   const counts = new Map<string, number>();
   for (const v of values) if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
   let best: string | undefined;

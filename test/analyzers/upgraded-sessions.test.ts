@@ -5,6 +5,7 @@ import type { AccessLog, AccessLogEntry } from '../../src/model/access-log.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { candidateTimers, configuredTimers, matchTimers, WELL_KNOWN_TIMERS } from '../../src/model/timers.ts';
 import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
+import { NATURAL, spread } from '../helpers/sessions.ts';
 import { fixture, gatewayCluster, gatewayListener, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/home-assistant-app/rule/0';
@@ -12,14 +13,6 @@ const R = `${C}/match/0`;
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0';
 const HA_IOS = 'Home Assistant/2024.1 (io.robbie.HomeAssistant; build:2024.123; iOS 17.2.0) Mobile/HomeAssistant';
 const HA_ANDROID = 'Home Assistant/2024.1.0-12345 (Android 14; Pixel 8)';
-
-/** `n` durations from `from` in steps of `step` ms. */
-function spread(n: number, from: number, step: number): number[] {
-  return Array.from({ length: n }, (_, k) => from + k * step);
-}
-
-/** Durations spread over hours, as people closing tabs make them: no two within a factor of 1.5. */
-const NATURAL = [2_000, 9_000, 40_000, 300_000, 900_000, 1_500_000, 3_600_000, 5_500_000, 9_000_000, 14_000_000];
 
 function sessions(durations: number[], opts: { ua?: string; flags?: string[]; route?: string; cluster?: string; code?: number }): AccessLogEntry[] {
   return durations.map((durationMs) => {

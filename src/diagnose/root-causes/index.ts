@@ -7,6 +7,7 @@ import { rootCause as circuitBreakerSaturation } from './circuit-breaker-saturat
 import { rootCause as configDrift } from './config-drift.ts';
 import { rootCause as connectionMaxDuration } from './connection-max-duration.ts';
 import { rootCause as flowControlStall } from './flow-control-stall.ts';
+import { rootCause as intermediaryIdleTimeout } from './intermediary-idle-timeout.ts';
 import { rootCause as listenerDrain } from './listener-drain.ts';
 import { rootCause as listenerUnserved } from './listener-unserved.ts';
 import { rootCause as missingTcpKeepalive } from './missing-tcp-keepalive.ts';
@@ -39,6 +40,7 @@ export const RULES: readonly RootCauseModule[] = [
   passthroughIdleTimeout,
   upstreamKeepaliveRace,
   listenerDrain,
+  intermediaryIdleTimeout,
   listenerUnserved,
   statsUnavailable,
 ];
