@@ -190,6 +190,8 @@ export interface Churn<T extends SessionOutcome = SessionOutcome> {
   ended(): T[];
   /** Sessions open now. */
   open(): number;
+  /** Stops starting sessions, leaving the open ones as they are (for a timer to end them). */
+  pause(): void;
   /** Stops starting sessions and ends the open ones; resolves with every outcome. */
   stop(): Promise<T[]>;
 }
@@ -212,6 +214,7 @@ export function churn<T extends SessionOutcome = SessionOutcome>(everyMs: number
   return {
     ended: () => [...ended],
     open: () => pending.size,
+    pause: () => clearInterval(timer),
     async stop() {
       clearInterval(timer);
       abort.abort();

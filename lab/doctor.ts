@@ -15,6 +15,7 @@ export interface Report {
     id: string;
     entities: Array<{ kind: string; name: string }>;
     fixes: Array<{ flavor: string; target: string; apply: string; format: string; text: string }>;
+    explains: Array<{ code: string; values: Record<string, unknown> }>;
   }>;
   findings: Array<{ code: string; entity: { kind: string; name: string }; evidence: Record<string, unknown> }>;
 }
@@ -25,17 +26,20 @@ async function cli(args: string[]): Promise<Report> {
   return JSON.parse(r.stdout) as Report;
 }
 
+/** `--access-log FILE` when the proxy's access log is given, as an operator with a file access log gives it. */
+const withLog = (accessLog: string | undefined) => (accessLog !== undefined ? ['--access-log', accessLog] : []);
+
 /** `envoy-doctor diagnose --admin URL` with two samples `intervalSeconds` apart. */
-export function diagnoseLive(admin: string, intervalSeconds: number): Promise<Report> {
-  return cli(['diagnose', '--admin', admin, '--interval', `${intervalSeconds}s`]);
+export function diagnoseLive(admin: string, intervalSeconds: number, accessLog?: string): Promise<Report> {
+  return cli(['diagnose', '--admin', admin, '--interval', `${intervalSeconds}s`, ...withLog(accessLog)]);
 }
 
 /** `envoy-doctor collect --admin URL` into a bundle, then `envoy-doctor analyze` of that bundle. */
-export async function collectAndAnalyze(admin: string, intervalSeconds: number): Promise<Report> {
+export async function collectAndAnalyze(admin: string, intervalSeconds: number, accessLog?: string): Promise<Report> {
   const dir = mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-bundle-'));
   const bundle = join(dir, 'bundle');
   try {
-    const r = await run(process.execPath, [CLI, 'collect', '--admin', admin, '--interval', `${intervalSeconds}s`, '--bundle', bundle], 120_000, { cwd: ROOT });
+    const r = await run(process.execPath, [CLI, 'collect', '--admin', admin, '--interval', `${intervalSeconds}s`, ...withLog(accessLog), '--bundle', bundle], 120_000, { cwd: ROOT });
     if (r.code !== 0) throw new Error(`envoy-doctor collect exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
     return await cli(['analyze', bundle]);
   } finally {

@@ -19,6 +19,11 @@ const READS: Array<[string, string]> = [
   ['/server_info', 'server_info.json'],
 ];
 
+/** The lines of Envoy's stdout in one of Envoy's own access log formats (its default text format, or JSON). */
+export function envoyAccessLog(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith('[') || l.startsWith('{'));
+}
+
 /** Reads the admin API of a running Envoy into `test/fixtures/lab/<name>/`, and its access log from its stdout. */
 export async function recordCaptures(admin: string, name: string, stdout = ''): Promise<string> {
   const dir = join(RECORD_DIR, name);
@@ -28,7 +33,7 @@ export async function recordCaptures(admin: string, name: string, stdout = ''): 
     if (!res.ok) throw new Error(`GET ${admin}${path}: ${res.status}`);
     writeFileSync(join(dir, file), await res.text());
   }
-  const log = stdout.split('\n').filter((l) => l.startsWith('[') || l.startsWith('{'));
+  const log = envoyAccessLog(stdout);
   if (log.length > 0) writeFileSync(join(dir, 'access.log'), `${log.join('\n')}\n`);
   return dir;
 }

@@ -22,7 +22,7 @@ import { type Bootstrap, type RunningEnvoy, startEnvoy, validate } from './envoy
 import { stopAll } from './processes.ts';
 import { ensureEgctl } from './envoy-gateway.ts';
 import { isolated, isolationUnavailable, rerunIsolated } from './netns.ts';
-import { recordCaptures } from './record.ts';
+import { envoyAccessLog, recordCaptures } from './record.ts';
 import type { Scenario, ScenarioContext, Variant } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { ENVOY_VERSIONS, ensureEnvironment, LAB_DIR, type LabEnvironment } from './setup.ts';
@@ -79,10 +79,12 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
   try {
     const observation = await s.drive(ctx, envoy, variant);
     const interval = s.intervalSeconds ?? 1;
-    const live = await diagnoseLive(envoy.admin, interval);
+    const accessLog = s.readsAccessLog ? join(envoy.dir, 'access.log') : undefined;
+    if (accessLog) writeFileSync(accessLog, envoyAccessLog(envoy.process.stdout()).join('\n'));
+    const live = await diagnoseLive(envoy.admin, interval, accessLog);
     mkdirSync(join(LAB_DIR, 'reports'), { recursive: true });
     writeFileSync(join(LAB_DIR, 'reports', `${nameOf(s)}-${ctx.envoyVersion}-${variant}.json`), JSON.stringify(live, null, 1));
-    const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval) : undefined;
+    const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval, accessLog) : undefined;
     observation.release?.();
     // Captured once the load has stopped and closes have settled, so the three formats read the same values.
     if (record && variant === 'failing') await sleep(1500).then(() => recordCaptures(envoy.admin, nameOf(s), envoy.process.stdout()));
@@ -131,21 +133,28 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
     result.healthyClean = !h.observation.failed && h.live.rootCauses.length === 0;
 
     const flavor = s.fixFlavor ?? 'envoy';
-    const fixes = f.live.rootCauses.find((r) => r.id === s.rootCause)?.fixes.filter((x) => x.flavor === flavor) ?? [];
+    const printed = f.live.rootCauses.find((r) => r.id === s.rootCause);
+    const fixes = printed?.fixes.filter((x) => x.flavor === flavor) ?? [];
+    /** Drives the load again on the fixed setup and checks the failure is gone. */
+    const replay = async (fixedCtx: ScenarioContext, fixed: Bootstrap) => {
+      result.fixApplied = true;
+      const x = await runOnce(s, fixedCtx, env, fixed, 'fixed');
+      measured.fixed = x.observation.measured;
+      measured.fixedNamed = x.live.rootCauses.map((r) => r.id).join(', ') || 'none';
+      result.failureEndedAfterFix = !x.observation.failed && !x.live.rootCauses.some((r) => r.id === s.rootCause);
+      if (s.fixDoesNotEnd) result.why = s.fixDoesNotEnd;
+    };
+    const outside = printed && s.fixOutsideEnvoy?.(printed);
     if (s.noFixReplay) result.why = s.noFixReplay;
-    else if (fixes.length === 0) result.why = `envoy-doctor printed no ${flavor === 'envoy' ? 'plain-Envoy' : 'Envoy Gateway'} fix for this root cause`;
+    else if (s.fixOutsideEnvoy) {
+      if (outside) await replay({ ...ctx, fix: outside }, failing);
+      else result.why = 'envoy-doctor printed nothing to apply outside Envoy for this root cause';
+    } else if (fixes.length === 0) result.why = `envoy-doctor printed no ${flavor === 'envoy' ? 'plain-Envoy' : 'Envoy Gateway'} fix for this root cause`;
     else {
       const fixed = s.applyFix ? await s.applyFix(ctx, fixes) : applyFixes(failing, fixes);
       const invalid = await validate(env.envoy, fixed);
       if (invalid) result.why = `the fix merged into the config does not validate: ${invalid}`;
-      else {
-        result.fixApplied = true;
-        const x = await runOnce(s, ctx, env, fixed, 'fixed');
-        measured.fixed = x.observation.measured;
-        measured.fixedNamed = x.live.rootCauses.map((r) => r.id).join(', ') || 'none';
-        result.failureEndedAfterFix = !x.observation.failed && !x.live.rootCauses.some((r) => r.id === s.rootCause);
-        if (s.fixDoesNotEnd) result.why = s.fixDoesNotEnd;
-      }
+      else await replay(ctx, fixed);
     }
     for (const [question, measure] of Object.entries(s.questions ?? {})) {
       const running: RunningEnvoy[] = [];

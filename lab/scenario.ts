@@ -2,6 +2,7 @@
 // the backend and Envoy, drives the load, asks envoy-doctor, applies its printed fix and drives the load again.
 
 import type { Backend } from './backend.ts';
+import type { Report } from './doctor.ts';
 import type { Bootstrap, RunningEnvoy } from './envoy.ts';
 
 /** Starts Envoy on a bootstrap for a question's own measurement; the caller stops it. */
@@ -13,6 +14,8 @@ export interface ScenarioContext {
   envoyVersion: string;
   /** Envoy Gateway's egctl, when the lab could build it (lab/envoy-gateway.ts). */
   egctl?: string;
+  /** For the `fixed` drive of a scenario whose fix is outside Envoy: what envoy-doctor printed to apply (`fixOutsideEnvoy`). */
+  fix?: Record<string, number>;
 }
 
 /** Which configuration a drive runs against. */
@@ -42,6 +45,14 @@ export interface Scenario {
   fixFlavor?: 'envoy' | 'envoy-gateway';
   /** Applies the printed fixes of `fixFlavor` to the failing setup; plain-Envoy fixes are merged by lab/apply-fix.ts. */
   applyFix?(ctx: ScenarioContext, fixes: Array<{ flavor: string; target: string; apply: string; text: string }>): Promise<Bootstrap>;
+  /**
+   * For a root cause whose fix is outside Envoy (no flavor renders an Envoy object, on purpose): what to apply, read from
+   * the root cause envoy-doctor printed (its explanations' values), or undefined when it printed nothing to apply. The
+   * runner drives the failing configuration again with it in `ctx.fix` (variant `fixed`).
+   */
+  fixOutsideEnvoy?(printed: Report['rootCauses'][number]): Record<string, number> | undefined;
+  /** True when envoy-doctor is given Envoy's access log (its stdout lines in Envoy's own formats) with --access-log. */
+  readsAccessLog?: boolean;
   /** True when it needs egctl: it is reported as not run where egctl cannot be built. */
   needsEgctl?: boolean;
   /** Drives the load and observes; the Envoy is left running for envoy-doctor to read. */

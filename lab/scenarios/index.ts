@@ -6,6 +6,7 @@ import { circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
 import { connectionMaxDuration } from './connection-max-duration.ts';
 import { envoyGatewayCircuitBreaker } from './envoy-gateway-circuit-breaker.ts';
 import { flowControlStall } from './flow-control-stall.ts';
+import { intermediaryIdleTimeout, intermediaryIdleTimeoutUpstream } from './intermediary-idle-timeout.ts';
 import { listenerDrain } from './listener-drain.ts';
 import { missingTcpKeepalive } from './missing-tcp-keepalive.ts';
 import { overloadManagerShedding, overloadManagerSheddingConnectionLimit } from './overload-manager-shedding.ts';
@@ -18,4 +19,4 @@ import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { upstreamKeepaliveRace } from './upstream-keepalive-race.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, upstreamKeepaliveRace, listenerDrain, envoyGatewayCircuitBreaker, overloadManagerShedding, overloadManagerSheddingConnectionLimit];
+export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, connectionMaxDuration, passthroughIdleTimeout, upstreamKeepaliveRace, listenerDrain, intermediaryIdleTimeout, intermediaryIdleTimeoutUpstream, envoyGatewayCircuitBreaker, overloadManagerShedding, overloadManagerSheddingConnectionLimit];
