@@ -13,25 +13,71 @@
 //   does not name (`alt_stat_name`, api/envoy/config/cluster/v3/cluster.proto; Envoy Gateway `metrics.clusterStatName`);
 // - `unexplained`: none of these (a capture filtered with `usedonly` or `filter`, or an Envoy without the stat).
 // A safe_regex JavaScript cannot compile like RE2 is reported, and stats it alone could decide stay `unexplained`.
+// The stats checked are the stat families every analyzer declares (`meta.families`), given in the context.
 
+import { findingType } from '../model/catalogue-entry.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { describeMatcher, evaluateMatcher, unevaluablePatterns } from '../model/stats-config.ts';
-import { NEEDED_FAMILIES, type NeededFamily } from '../model/needed-stats.ts';
+import { describeMatcher, evaluateMatcher, type StatsMatcher, unevaluablePatterns } from '../model/stats-config.ts';
 import { entityStats, latestSample, type StatScope, statKey } from '../model/stats-view.ts';
 import { webSocketClusters, webSocketListeners } from '../model/topology.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
-
-export const meta: AnalyzerMeta = {
-  id: 'stats-coverage',
-  title: 'Stats the diagnosis needs that the proxy does not publish, and why',
-  reads: ['config', 'stats', 'stats-later'],
-  emits: ['entity-stats-missing', 'needed-stats-missing', 'stats-matcher-pattern-unsupported'],
-  docs: 'docs/analyzers/stats-coverage.md',
-};
+import { type AnalyzerContext, defineAnalyzer, finding } from './analyzer.ts';
 
 /** Why a needed stat is absent. */
 export type MissingReason = 'stats-matcher' | 'deferred-creation' | 'stat-name-differs' | 'unexplained';
+
+/** Evidence of needed stats absent for a cluster or connection manager serving WebSockets, for one reason. */
+interface NeededStatsAbsent {
+  entityKind: 'cluster' | 'connection-manager';
+  entityName: string;
+  statPrefix: string;
+  needed: number;
+  missing: number;
+  present: number;
+  families: string;
+  rootCauses: string;
+  reason: MissingReason;
+  setting?: string;
+  matcherMode?: StatsMatcher['mode'];
+  unmatchedEntities?: number;
+  unmatchedExample?: string;
+}
+
+/** Evidence of a stats matcher pattern that cannot be evaluated. */
+interface StatsMatcherPatternUnsupported {
+  pattern: string;
+  matcherMode?: StatsMatcher['mode'];
+}
+
+/** An entity serving WebSockets with no stats at all. */
+export const ENTITY_STATS_MISSING = findingType<NeededStatsAbsent>()(
+  'entity-stats-missing',
+  'Stats absent for an entity',
+  'no stats at all for {entityKind} {entityName}: {missing} {missing|stat|stats} the diagnosis needs ({families}) {missing|is|are} absent, why: {reason} ({setting}); missing means unknown, not healthy',
+);
+
+/** Some of the stats the diagnosis needs absent for an entity that has others. */
+export const NEEDED_STATS_MISSING = findingType<NeededStatsAbsent>()(
+  'needed-stats-missing',
+  'Stats the diagnosis needs are absent',
+  '{missing} of {needed} {needed|stat|stats} the diagnosis needs {missing|is|are} absent for {entityKind} {entityName} ({families}), why: {reason} ({setting}); unknown meanwhile: {rootCauses}',
+);
+
+/** A stats matcher pattern that cannot be evaluated here. */
+export const STATS_MATCHER_PATTERN_UNSUPPORTED = findingType<StatsMatcherPatternUnsupported>()(
+  'stats-matcher-pattern-unsupported',
+  'A stats matcher pattern that cannot be evaluated',
+  'the stats matcher pattern {pattern} cannot be evaluated here (RE2 syntax JavaScript lacks, or a custom matcher): stats only it could decide count as unexplained',
+);
+
+export const meta = defineAnalyzer({
+  id: 'stats-coverage',
+  title: 'Stats the diagnosis needs that the proxy does not publish, and why',
+  reads: ['config', 'stats', 'stats-later'],
+  // It reads the stats of the families the other analyzers declare, given in its context.
+  stats: {},
+  findings: [ENTITY_STATS_MISSING, NEEDED_STATS_MISSING, STATS_MATCHER_PATTERN_UNSUPPORTED],
+});
 
 const REASONS: readonly MissingReason[] = ['stats-matcher', 'deferred-creation', 'stat-name-differs', 'unexplained'];
 const SEVERITY: Record<MissingReason, Severity> = { 'stats-matcher': 'warning', 'deferred-creation': 'info', 'stat-name-differs': 'warning', unexplained: 'info' };
@@ -51,7 +97,7 @@ interface Entity {
 
 interface Missing {
   stat: string;
-  family: NeededFamily;
+  family: AnalyzerContext['families'][number];
   reason: MissingReason;
   setting?: string;
 }
@@ -60,13 +106,13 @@ function list(values: Iterable<string>): string {
   return [...new Set(values)].join(', ');
 }
 
-export function analyze(s: Snapshot): Finding[] {
+export function analyze(s: Snapshot, context: AnalyzerContext): Finding[] {
   const sample = latestSample(s);
   const findings: Finding[] = [];
   const proxy = { kind: 'proxy' as const, name: s.id };
   const matcher = s.statsConfig?.matcher;
   for (const p of unevaluablePatterns(matcher)) {
-    findings.push(finding(s, 'stats-matcher-pattern-unsupported', 'info', proxy, { pattern: describeMatcher(p), matcherMode: matcher?.mode }));
+    findings.push(finding(s, STATS_MATCHER_PATTERN_UNSUPPORTED, 'info', proxy, { pattern: describeMatcher(p), matcherMode: matcher?.mode }));
   }
   if (!sample) return findings;
 
@@ -89,7 +135,7 @@ export function analyze(s: Snapshot): Finding[] {
     const hasTraffic = [...(own?.keys() ?? [])].some(isClusterTrafficStat);
     const missing: Missing[] = [];
     let needed = 0;
-    for (const family of NEEDED_FAMILIES) {
+    for (const family of context.families) {
       for (const stat of family[e.scope]) {
         needed++;
         if (own?.has(statKey(stat))) continue;
@@ -107,7 +153,7 @@ export function analyze(s: Snapshot): Finding[] {
       if (these.length === 0) continue;
       const others = reason === 'stat-name-differs' ? unmatched(e.scope) : [];
       findings.push(
-        finding(s, present === 0 ? 'entity-stats-missing' : 'needed-stats-missing', SEVERITY[reason], { kind: e.scope === 'cluster' ? 'cluster' : 'connection-manager', name: e.name }, {
+        finding(s, present === 0 ? ENTITY_STATS_MISSING : NEEDED_STATS_MISSING, SEVERITY[reason], { kind: e.scope === 'cluster' ? 'cluster' : 'connection-manager', name: e.name }, {
           entityKind: e.scope === 'cluster' ? 'cluster' : 'connection-manager',
           entityName: e.statName,
           statPrefix: `${e.scope}.${e.statName}.`,

@@ -40,11 +40,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'no SO_KEEPALIVE socket option on a listener serving WebSocket-capable routes ({websocketRoutes})',
   ),
   finding(
-    'entity-stats-missing',
-    'Stats absent for an entity',
-    'no stats at all for {entityKind} {entityName}: {missing} {missing|stat|stats} the diagnosis needs ({families}) {missing|is|are} absent, why: {reason} ({setting}); missing means unknown, not healthy',
-  ),
-  finding(
     'upgraded-sessions-end-together',
     'Upgraded sessions end together',
     '{count} {count|upgraded session|upgraded sessions} of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route[?; best-matching timer {timer} ({timerMs})]',
@@ -92,16 +87,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'TCP proxy {statPrefix} to {cluster}: {idleTimeouts} {idleTimeouts|connection|connections} closed by idle_timeout {idleTimeoutMs} ({idleTimeoutSource}); keepalive on the listener {listenerKeepalive}, on the cluster {clusterKeepalive}[?; {logAtIdleTimeout} {logAtIdleTimeout|logged tunnel|logged tunnels} lasted the idle timeout]',
   ),
   // Findings about the inputs themselves
-  finding(
-    'stats-not-recognised',
-    'Stats that were not understood',
-    '{values} {values|value|values} read from {sample} ({format}), and none is a stat of a cluster, connection manager, listener or TCP proxy ({entities} {entities|entity|entities} named): every root cause that needs stats is unknown, not ruled out',
-  ),
-  finding(
-    'stats-counters-reset',
-    'Stats samples that run backwards',
-    '{decreased} of {compared} {compared|counter|counters} on {entities} {entities|entity|entities} {decreased|is|are} lower in the later sample ({example}: {exampleBefore}, then {exampleAfter}[?; server.uptime {uptimeBefore}, then {uptimeAfter}]): Envoy restarted between the samples or the files were swapped, so the proxy is diagnosed from the later sample alone',
-  ),
   // Root causes shipped now
   // Root causes of the long-lived-connection catalogue (timers)
   // Root causes of the long-lived-connection catalogue (limits and protocols)
@@ -111,16 +96,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'the buffer filter holds upgrade requests on {route} for a body that never ends',
   ),
   // Findings and explanations of stats-unavailable
-  finding(
-    'needed-stats-missing',
-    'Stats the diagnosis needs are absent',
-    '{missing} of {needed} {needed|stat|stats} the diagnosis needs {missing|is|are} absent for {entityKind} {entityName} ({families}), why: {reason} ({setting}); unknown meanwhile: {rootCauses}',
-  ),
-  finding(
-    'stats-matcher-pattern-unsupported',
-    'A stats matcher pattern that cannot be evaluated',
-    'the stats matcher pattern {pattern} cannot be evaluated here (RE2 syntax JavaScript lacks, or a custom matcher): stats only it could decide count as unexplained',
-  ),
   note(
     'stats-matches-replace-list',
     'the list replaces the inclusion list in effect: it keeps its {kept} patterns and adds the prefixes; changing it restarts the proxies',

@@ -1,11 +1,9 @@
 // Stats the diagnosis reads, declared in the model so that the analyzers that read them, the rules, the parsers
 // that keep only these and the live /stats filter share one list: the WebSocket families the stats-coverage
-// analyzer checks (NEEDED_FAMILIES), the stats every Envoy publishes that tell a sample was understood (CORE_STATS,
-// read by the stats-samples analyzer), and with the other analyzers' (ALSO_READ), every
-// stat the diagnosis reads (neededStats).
+// analyzer checks (NEEDED_FAMILIES), and with the other analyzers' (ALSO_READ), every stat the diagnosis reads
+// (neededStats). Analyzers that declare their stats (`meta.stats`) are taken out of these legacy lists.
 
 import type { StatsRead } from './envoy-stats.ts';
-import type { StatScope } from './stats-view.ts';
 
 /** A family of stats one analyzer reads on WebSocket paths, and the root causes it decides. */
 export interface NeededFamily {
@@ -73,14 +71,6 @@ export const NEEDED_FAMILIES: readonly NeededFamily[] = [
   },
 ];
 
-/** Stats every Envoy publishes for each entity of a family (when not filtered away): one of them means the sample was understood. */
-export const CORE_STATS: ReadonlyArray<{ scope: StatScope; names: ReadonlySet<string> }> = [
-  { scope: 'cluster', names: new Set(['upstream_cx_total', 'upstream_cx_active', 'upstream_rq_total', 'upstream_rq_active', 'upstream_cx_destroy', 'membership_total', 'upstream_flow_control_paused_reading_total']) },
-  { scope: 'http', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_rq_total', 'downstream_rq_active', 'downstream_cx_destroy']) },
-  { scope: 'listener', names: new Set(['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy']) },
-  { scope: 'tcp', names: new Set(['downstream_cx_total', 'idle_timeout', 'upstream_flush_total']) },
-];
-
 /** Stats read per entity family, as Envoy names them after the entity (`circuit_breakers.default.cx_open`). */
 export interface NeededStats {
   /** `cluster.<stat name>.<stat>` */
@@ -110,16 +100,16 @@ const ALSO_READ: NeededStats = {
   userAgent: ['downstream_cx_total', 'downstream_cx_destroy_remote_active_rq'],
   // tcp-tunnels
   tcp: ['idle_timeout', 'downstream_cx_total'],
-  // listener-drain; stats-samples (a restart between the samples)
-  prefixes: ['listener_manager.', 'server.uptime'],
+  // listener-drain
+  prefixes: ['listener_manager.'],
 };
 
 function unique(names: Iterable<string>): string[] {
   return [...new Set(names)].sort();
 }
 
-/** Every stat the diagnosis reads, from the analyzers' declared families, the verify checks and the list above. */
-export function neededStats(): NeededStats {
+/** The stats the legacy lists above name. */
+function legacyStats(): NeededStats {
   const cluster = [...ALSO_READ.cluster];
   const http = [...ALSO_READ.http];
   for (const f of NEEDED_FAMILIES) {
@@ -129,16 +119,32 @@ export function neededStats(): NeededStats {
   return { cluster: unique(cluster), http: unique(http), userAgent: unique(ALSO_READ.userAgent), tcp: unique(ALSO_READ.tcp), prefixes: unique(ALSO_READ.prefixes) };
 }
 
+/**
+ * Transitional, until cli hands the parsers and the live filter what src/diagnose/needed-stats.ts derives: the stats
+ * the analyzers declare, given by their registry (src/analyzers/index.ts) when it loads, so that neededStats(), the
+ * default of both, still names every stat the analyzers read.
+ */
+const DECLARED: StatsRead[] = [];
+
+/** Transitional: the analyzers' declared stats, added to neededStats(). */
+export function addDeclaredStats(reads: readonly StatsRead[]): void {
+  DECLARED.push(...reads);
+}
+
+/** Every stat the diagnosis reads: the legacy lists above and the stats the analyzers declare. */
+export function neededStats(): NeededStats {
+  return neededStatsOf(DECLARED);
+}
+
 /** Every stat a set of declarations reads, as one list per family (server stats kept by their full name). */
 export function neededStatsOf(reads: readonly StatsRead[]): NeededStats {
-  const legacy = neededStats();
-  const core = (scope: StatScope) => CORE_STATS.filter((c) => c.scope === scope).flatMap((c) => [...c.names]);
+  const legacy = legacyStats();
   return {
     cluster: unique([...legacy.cluster, ...reads.flatMap((r) => r.cluster ?? [])]),
     http: unique([...legacy.http, ...reads.flatMap((r) => r.http ?? [])]),
     userAgent: unique([...legacy.userAgent, ...reads.flatMap((r) => r.userAgent ?? [])]),
     tcp: unique([...legacy.tcp, ...reads.flatMap((r) => r.tcp ?? [])]),
-    listener: unique([...core('listener'), ...reads.flatMap((r) => r.listener ?? [])]),
+    listener: unique([...(legacy.listener ?? []), ...reads.flatMap((r) => r.listener ?? [])]),
     prefixes: unique([...legacy.prefixes, ...reads.flatMap((r) => [...(r.server ?? []), ...(r.prefixes ?? [])])]),
   };
 }

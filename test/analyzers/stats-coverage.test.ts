@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { STAT_FAMILIES } from '../../src/analyzers/index.ts';
 import { analyze } from '../../src/analyzers/stats-coverage.ts';
-import { NEEDED_FAMILIES } from '../../src/model/needed-stats.ts';
 import { evaluateMatcher, re2ToRegExp } from '../../src/model/stats-config.ts';
 import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
 import { clusterStats, type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
@@ -9,8 +9,8 @@ import { clusterStats, type FixtureSpec, fixture, gatewayCluster, gatewayListene
 const C = 'httproute/home/app/rule/0';
 const HCM = 'https-10443';
 const config = { clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig('home/eg/https', [C])] };
-const CLUSTER_NEEDED = NEEDED_FAMILIES.flatMap((f) => f.cluster);
-const HTTP_NEEDED = NEEDED_FAMILIES.flatMap((f) => f.http);
+const CLUSTER_NEEDED = STAT_FAMILIES.flatMap((f) => f.cluster);
+const HTTP_NEEDED = STAT_FAMILIES.flatMap((f) => f.http);
 const all = (names: string[], except: (n: string) => boolean = () => false) => Object.fromEntries(names.filter((n) => !except(n)).map((n) => [n, 0]));
 const complete = { ...clusterStats(C, { ...all(CLUSTER_NEEDED), membership_total: 1 }), ...httpStats(HCM, all(HTTP_NEEDED)) };
 const dropped = (n: string) => n.startsWith('upstream_flow_control_') || n.startsWith('upstream_cx_destroy');
@@ -116,7 +116,7 @@ describe('stats-coverage analyzer', () => {
     },
     { name: 'no stats input: only the pattern check runs', spec: { ...config, bootstrap: inclusion([{ prefix: 'cluster.' }]) }, want: [] },
   ];
-  for (const c of cases) it(c.name, () => expectFindings(analyze(fixture(c.spec)), c.want));
+  for (const c of cases) it(c.name, () => expectFindings(analyze(fixture(c.spec), { families: STAT_FAMILIES }), c.want));
 
   it('parses the bootstrap into the snapshot, snake_case and camelCase alike', () => {
     const snake = fixture({ ...config, bootstrap: { ...inclusion([{ prefix: 'a.' }, { exact: 'b' }, { contains: 'c' }, { safe_regex: { regex: 'd.*' } }]), deferred_stat_options: { enable_deferred_creation_stats: true } } });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { STAT_FAMILIES } from '../../src/analyzers/index.ts';
 import { analyze } from '../../src/analyzers/stats-coverage.ts';
-import { NEEDED_FAMILIES } from '../../src/model/needed-stats.ts';
 import { rootCause as rule } from '../../src/diagnose/root-causes/stats-unavailable.ts';
 import { clusterStats, type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
@@ -9,13 +9,13 @@ const C = 'httproute/home/app/rule/0';
 const HCM = 'https-10443';
 const config = { clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig('home/eg/https', [C])] };
 const all = (names: string[], except: (n: string) => boolean = () => false) => Object.fromEntries(names.filter((n) => !except(n)).map((n) => [n, 0]));
-const CLUSTER = NEEDED_FAMILIES.flatMap((f) => f.cluster);
-const HTTP = NEEDED_FAMILIES.flatMap((f) => f.http);
+const CLUSTER = STAT_FAMILIES.flatMap((f) => f.cluster);
+const HTTP = STAT_FAMILIES.flatMap((f) => f.http);
 const inclusion = (patterns: object[]) => ({ stats_config: { stats_matcher: { inclusion_list: { patterns } } } });
 
 function diagnose(spec: FixtureSpec) {
   const s = fixture(spec);
-  return rule.diagnose(s, analyze(s));
+  return rule.diagnose(s, analyze(s, { families: STAT_FAMILIES }));
 }
 
 describe('stats-unavailable rule', () => {

@@ -7,12 +7,12 @@
 // Warning when a matcher or another name hides them; info when only quiet clusters under deferred creation (nothing
 // happened there yet) or an unexplained gap is left. Fix: the entities' stat-name prefixes added to the inclusion list.
 
+import { STAT_FAMILIES } from '../../analyzers/index.ts';
 import { type ExplanationType, explanationType, type Values } from '../../model/catalogue-entry.ts';
 import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { stat, statKey } from '../../model/stats-view.ts';
 import { managersForCluster } from '../../model/topology.ts';
-import { NEEDED_FAMILIES } from '../../model/needed-stats.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
 import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
 
@@ -107,7 +107,7 @@ function unknownChecks(s: Snapshot, fs: Finding[]): HypothesisCheck[] {
     }
     const scope = f.entity.kind === 'cluster' ? 'cluster' : 'http';
     const statName = String(f.evidence.entityName ?? f.entity.name);
-    for (const family of NEEDED_FAMILIES.filter((x) => split(f.evidence.families).includes(x.family))) {
+    for (const family of STAT_FAMILIES.filter((x) => split(f.evidence.families).includes(x.family))) {
       const missing = family[scope].filter((n) => stat(s, scope, statName, statKey(n)) === undefined).map((n) => `${scope}.${statName}.${n}`);
       if (missing.length === 0) continue;
       for (const hypothesis of family.rootCauses) {
