@@ -14,7 +14,7 @@ import { detectFlavor, flavoredBufferLimit } from './proxy-flavor.ts';
 import { envoyVersion, istioNamespace, proxyNode } from './proxy-node.ts';
 import { arr, field, isObj, obj, type Obj, str, typeName } from './proto-json.ts';
 import { gatewayListenerFromName } from './gateway-sources.ts';
-import { parseStatsConfig } from './stats-config.ts';
+import { parseStatsConfig } from './bootstrap-stats-config.ts';
 import { grpcServiceClusters } from './xds-clusters.ts';
 
 /** The configuration part of one proxy, before stats are attached. */
