@@ -12,7 +12,7 @@ import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
-import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
+import { type ProxyCapture, snapshotFromCapture } from '../parse/capture-snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, type BundledProxy, type ProxyManifest, safeSegment, writeBundleFile } from './bundle.ts';
 import { makeTempDir, removeTempDir } from './temp-dirs.ts';
 import { fileStore, MemoryBudget, memoryStore, type SpillStore, spillStore } from './body-stores.ts';

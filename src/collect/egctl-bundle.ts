@@ -11,7 +11,7 @@ import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
-import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
+import { type ProxyCapture, snapshotFromCapture } from '../parse/capture-snapshot.ts';
 import { inputChunks } from './read-input.ts';
 
 /** Where the egctl bundle's files live, below its top-level directory. */

@@ -12,7 +12,7 @@ import { proxyNameOfNode } from '../parse/proxy-node.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { RequestError } from '../model/request-error.ts';
 import { InputError } from '../parse/input-error.ts';
-import { type ProxyCapture, snapshotFromCapture } from '../parse/snapshot.ts';
+import { type ProxyCapture, snapshotFromCapture } from '../parse/capture-snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, extractBundleArchive, insideBundle, type ProxyManifest } from './bundle.ts';
 import { egctlRoot, loadEgctlBundle } from './egctl-bundle.ts';
 import { inputChunks, inputName, readDocument } from './read-input.ts';

@@ -10,7 +10,7 @@ import { AdminClient, AdminError } from '../../src/collect/admin-client.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 import { parseStats } from '../../src/parse/stats.ts';
-import { bufferChunks } from '../../src/parse/snapshot.ts';
+import { bufferChunks } from '../../src/parse/capture-snapshot.ts';
 import { gzipBomb, type Lie, startLyingServer } from '../helpers/lying-admin-server.ts';
 import { fileURLToPath } from 'node:url';
 

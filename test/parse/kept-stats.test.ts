@@ -8,7 +8,7 @@ import { keptStats } from '../../src/parse/kept-stats.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
-import { bufferChunks } from '../../src/parse/snapshot.ts';
+import { bufferChunks } from '../../src/parse/capture-snapshot.ts';
 import { parseStats, parseStatsString } from '../../src/parse/stats.ts';
 import { jsonReport } from '../../src/report/json.ts';
 import { ROOT } from '../helpers/cli.ts';
