@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/max-durations.ts';
-import type { Finding } from '../../src/model/finding.ts';
 import { rootCause as rule } from '../../src/diagnose/root-causes/connection-max-duration.ts';
 import { envoyRenderer } from '../../src/fixes/envoy.ts';
+import type { Finding } from '../../src/model/finding.ts';
 import { configuredTimers, matchTimers } from '../../src/model/timers.ts';
+import { diagnoseWith, type ExpectedRootCause, expectNamed, sessionsBand } from '../helpers/root-cause.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';
@@ -21,68 +22,93 @@ const zeroes = {
   ...clusterStats(C, { upstream_rq_timeout: 0, upstream_cx_max_duration_reached: 0, upstream_rq_max_duration_reached: 0 }),
   ...httpStats(P, { downstream_rq_idle_timeout: 0, downstream_cx_max_duration_reached: 0, downstream_cx_upgrades_total: 900 }),
 };
-const dtBand = (timer: string | null): Finding => ({
-  code: 'upgraded-sessions-end-together',
-  severity: 'warning',
-  snapshot: 'proxy-0',
-  entity: { kind: 'route', name: R },
-  evidence: { count: 30, flag: 'DT', agent: 'browser', lowMs: 600100, highMs: 601900, medianMs: 600600, cluster: C, timer, ...(timer ? { timerMs: 600000 } : {}) },
+/** Upgraded sessions ending with DT together at the connection manager's max_stream_duration. */
+const dtBand = sessionsBand(R, {
+  count: 30,
+  flag: 'DT',
+  lowMs: 600100,
+  highMs: 601900,
+  medianMs: 600600,
+  cluster: C,
+  timer: 'hcm-max-stream-duration',
+  timerMs: 600000,
 });
 
-function run(before: number, after: number, extra: Finding[] = [], more: Record<string, number> = {}) {
-  const s = fixture({
-    ...config,
-    stats: { ...zeroes, ...more, [`http.${P}.downstream_rq_max_duration_reached`]: before },
-    statsLater: { ...zeroes, ...more, [`http.${P}.downstream_rq_max_duration_reached`]: after },
-    intervalSeconds: 30,
-  });
-  return rule.diagnose(s, [...analyze(s), ...extra]);
-}
-
 describe('connection-max-duration rule', () => {
-  it('streams reset at max_stream_duration during the window: medium confidence on the connection manager', () => {
-    const [rc, more] = run(140, 146);
-    assert.equal(more, undefined);
-    assert.equal(rc?.id, 'connection-max-duration');
-    assert.equal(rc?.confidence, 'medium');
-    assert.equal(rc?.score, 0.6);
-    assert.equal(rc?.severity, 'warning');
-    assert.deepEqual(rc?.entities, [
-      { kind: 'connection-manager', name: P },
-      { kind: 'listener', name: 'home/eg/https' },
-    ]);
-    assert.deepEqual(rc?.explains[0], { code: 'streams-reset-at-max-duration', values: { rqMaxDurationReached: 146, maxStreamDurationMs: 600000, upgradesTotal: 900 } });
-    assert.deepEqual(
-      rc?.checks.map((c) => `${c.hypothesis}:${c.verdict}`),
-      ['stream-idle-timeout:ruled-out', 'route-timeout-on-upgrade:ruled-out', 'circuit-breaker-saturation:unknown', 'websocket-upgrade-disabled:unknown'],
-    );
-    // The connection manager's 10 min limit is raised to a day on the listener that holds it.
-    assert.deepEqual(rc?.changes, [{ kind: 'listener-max-stream-duration', listener: 'home/eg/https', ms: 86_400_000 }]);
-  });
-
-  it('a DT band at the configured duration adds the route and makes it high confidence', () => {
-    const [rc] = run(140, 146, [dtBand('hcm-max-stream-duration')]);
-    assert.equal(rc?.confidence, 'high');
-    assert.equal(rc?.score, 1);
-    assert.equal(rc?.severity, 'error');
-    assert.deepEqual(rc?.entities[0], { kind: 'route', name: R });
-  });
-
-  it('connections that only drained at max_connection_duration are not enough on their own', () => {
-    assert.deepEqual(run(0, 0, [], { [`cluster.${C}.upstream_cx_max_duration_reached`]: 12 }), []);
-  });
-
-  it('resets that did not move and no band: nothing', () => {
-    assert.deepEqual(run(146, 146), []);
-  });
+  const cases: Array<{
+    name: string;
+    /** downstream_rq_max_duration_reached, then 30 s later. */
+    resets: [number, number];
+    bands?: Finding[];
+    stats?: Record<string, number>;
+    want: ExpectedRootCause | undefined;
+  }> = [
+    {
+      name: 'streams reset at max_stream_duration during the window: medium confidence on the connection manager',
+      resets: [140, 146],
+      want: {
+        confidence: 'medium',
+        score: 0.6,
+        severity: 'warning',
+        entities: [
+          { kind: 'connection-manager', name: P },
+          { kind: 'listener', name: 'home/eg/https' },
+        ],
+        explanationAt: { 0: { code: 'streams-reset-at-max-duration', values: { rqMaxDurationReached: 146, maxStreamDurationMs: 600000, upgradesTotal: 900 } } },
+        checks: [
+          'stream-idle-timeout:ruled-out',
+          'route-timeout-on-upgrade:ruled-out',
+          'circuit-breaker-saturation:unknown',
+          'websocket-upgrade-disabled:unknown',
+        ],
+        // The connection manager's 10 min limit is raised to a day on the listener that holds it.
+        changes: [{ kind: 'listener-max-stream-duration', listener: 'home/eg/https', ms: 86_400_000 }],
+      },
+    },
+    {
+      name: 'a DT band at the configured duration adds the route and makes it high confidence',
+      resets: [140, 146],
+      bands: [dtBand],
+      want: { confidence: 'high', score: 1, severity: 'error', firstEntity: { kind: 'route', name: R } },
+    },
+    {
+      name: 'connections that only drained at max_connection_duration are not enough on their own',
+      resets: [0, 0],
+      stats: { [`cluster.${C}.upstream_cx_max_duration_reached`]: 12 },
+      want: undefined,
+    },
+    { name: 'resets that did not move and no band: nothing', resets: [146, 146], want: undefined },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const [before, after] = c.resets;
+      const s = fixture({
+        ...config,
+        stats: { ...zeroes, ...c.stats, [`http.${P}.downstream_rq_max_duration_reached`]: before },
+        statsLater: { ...zeroes, ...c.stats, [`http.${P}.downstream_rq_max_duration_reached`]: after },
+        intervalSeconds: 30,
+      });
+      expectNamed(diagnoseWith(rule, analyze, s, c.bands), 'connection-max-duration', c.want);
+    });
+  }
 });
 
 describe('connection-max-duration: where the limit is set decides the fix (measured by the lab on Envoy 1.36.2 and 1.40.0)', () => {
   const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
   const clusterOptions = (common: object) => ({
-    typed_extension_protocol_options: { [HPO]: { '@type': `type.googleapis.com/${HPO}`, explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: common } },
+    typed_extension_protocol_options: {
+      [HPO]: { '@type': `type.googleapis.com/${HPO}`, explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: common },
+    },
   });
-  const cases: Array<{ name: string; cluster: object; route: object; stats: Record<string, [number, number]>; entities: string[]; changes: unknown[]; envoyFix: RegExp | undefined }> = [
+  const cases: Array<{
+    name: string;
+    cluster: object;
+    route: object;
+    stats: Record<string, [number, number]>;
+    entities: string[];
+    changes: unknown[];
+    envoyFix: RegExp | undefined;
+  }> = [
     {
       name: "a cluster's max_stream_duration resets upstream streams: raised to a day on the cluster",
       cluster: clusterOptions({ max_stream_duration: '600s' }),
@@ -126,7 +152,12 @@ describe('connection-max-duration: where the limit is set decides the fix (measu
       const [rc] = rule.diagnose(s, analyze(s));
       assert.deepEqual(rc?.entities.map((e) => `${e.kind} ${e.name}`) ?? [], c.entities);
       assert.deepEqual(rc?.changes ?? [], c.changes);
-      const text = rc ? envoyRenderer.render(s, rc.changes).map((r) => r.fix.text).join('\n') : undefined;
+      const text = rc
+        ? envoyRenderer
+            .render(s, rc.changes)
+            .map((r) => r.fix.text)
+            .join('\n')
+        : undefined;
       if (c.envoyFix) assert.match(text ?? '', c.envoyFix);
     });
   }
@@ -142,7 +173,13 @@ describe('connection-max-duration: where the limit is set decides the fix (measu
       timers.filter((t) => t.id.includes('max-')).map((t) => `${t.id} ${t.ms} ${t.idleOnly}`),
       ['hcm-max-connection-duration 600000 true', 'cluster-max-connection-duration 600000 true', 'cluster-max-stream-duration 900000 false'],
     );
-    assert.deepEqual(matchTimers({ lowMs: 600_100, highMs: 601_000 }, timers).map((m) => m.timer.id), []);
-    assert.deepEqual(matchTimers({ lowMs: 900_100, highMs: 901_000, flag: 'UMSDR' }, timers).map((m) => m.timer.id), ['cluster-max-stream-duration']);
+    assert.deepEqual(
+      matchTimers({ lowMs: 600_100, highMs: 601_000 }, timers).map((m) => m.timer.id),
+      [],
+    );
+    assert.deepEqual(
+      matchTimers({ lowMs: 900_100, highMs: 901_000, flag: 'UMSDR' }, timers).map((m) => m.timer.id),
+      ['cluster-max-stream-duration'],
+    );
   });
 });
