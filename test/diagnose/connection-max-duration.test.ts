@@ -5,7 +5,7 @@ import { rootCause as rule } from '../../src/diagnose/root-causes/connection-max
 import { envoyRenderer } from '../../src/fixes/envoy.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import { configuredTimers, matchTimers } from '../../src/model/timers.ts';
-import { diagnoseWith, type ExpectedRootCause, expectNamed, sessionsBand } from '../helpers/root-cause.ts';
+import { diagnoseWith, type ExpectedRootCause, expectNamed, GATEWAY_CONNECTION_MANAGER, sessionsBand } from '../helpers/root-cause.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';
@@ -50,10 +50,7 @@ describe('connection-max-duration rule', () => {
         confidence: 'medium',
         score: 0.6,
         severity: 'warning',
-        entities: [
-          { kind: 'connection-manager', name: P },
-          { kind: 'listener', name: 'home/eg/https' },
-        ],
+        entities: GATEWAY_CONNECTION_MANAGER,
         explanationAt: { 0: { code: 'streams-reset-at-max-duration', values: { rqMaxDurationReached: 146, maxStreamDurationMs: 600000, upgradesTotal: 900 } } },
         checks: [
           'stream-idle-timeout:ruled-out',

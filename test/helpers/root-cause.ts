@@ -35,6 +35,12 @@ export function sessionsBand(
   };
 }
 
+/** What a root cause on gatewayListener()'s connection manager names: the connection manager and its listener. */
+export const GATEWAY_CONNECTION_MANAGER: EntityRef[] = [
+  { kind: 'connection-manager', name: 'https-10443' },
+  { kind: 'listener', name: 'home/eg/https' },
+];
+
 /** What a test expects of a named root cause; each field given is asserted. */
 export interface ExpectedRootCause {
   severity?: Severity;
