@@ -168,21 +168,41 @@ async function driveHeap(ctx: ScenarioContext, envoy: RunningEnvoy): Promise<Obs
   };
 }
 
-/** Holds the clients' WebSockets; those past the limit retry every 250 ms, as reconnecting clients do. */
+/**
+ * WANTED clients that each want one WebSocket, opened one after another; a client refused retries every 250 ms, as
+ * reconnecting clients do, and holds its WebSocket once in, so the demand stays at WANTED connections.
+ */
 async function driveConnections(envoy: RunningEnvoy): Promise<Observation> {
   const url = `ws://127.0.0.1:${envoy.ports.get('web')}/ws/quiet`;
   const stat = (n: string) => statValue(envoy.admin, n);
   const held = await openSessions(url, WANTED);
-  const retries = churn(250, (signal) => webSocketOutcome(url, signal));
+  const statuses = held.map((h) => h.status);
+  let stopped = false;
+  let retriesRefused = 0;
+  let retriesOpened = 0;
+  for (const h of held) {
+    void (async () => {
+      while (!stopped && h.status !== 101) {
+        await sleep(250);
+        const [again] = await openSessions(url, 1);
+        if (again?.status !== 101) retriesRefused++;
+        else if (stopped) again.session?.close();
+        else {
+          Object.assign(h, again);
+          retriesOpened++;
+        }
+      }
+    })();
+  }
   await sleep(1000);
   // Listener stats are named by the configured address (port 0 here: chosen by the OS).
   const listener = (n: string) => stat(`listener.127.0.0.1_0.${n}`);
   const measured = {
     wanted: WANTED,
-    statuses: held.map((h) => h.status).join(','),
-    opened: held.filter((h) => h.status === 101).length,
-    retriesRefused: retries.ended().filter((o) => o.status !== 101).length,
-    retriesOpened: retries.ended().filter((o) => o.status === 101).length + retries.open(),
+    statuses: statuses.join(','),
+    opened: statuses.filter((st) => st === 101).length,
+    retriesRefused,
+    retriesOpened,
     downstreamGlobalCxOverflow: await listener('downstream_global_cx_overflow'),
     downstreamCxActive: await listener('downstream_cx_active'),
     monitorFailedUpdates: await stat(`overload.${GLOBAL_CX}.failed_updates`),
@@ -190,13 +210,16 @@ async function driveConnections(envoy: RunningEnvoy): Promise<Observation> {
   };
   return {
     release: () => {
+      stopped = true;
       closeAll(held);
-      void retries.stop();
     },
     failed: measured.opened < WANTED && measured.downstreamGlobalCxOverflow > 0,
     measured,
   };
 }
+
+/** The maximum the question measures against, so that 300 WebSockets stay below every threshold. */
+const MEASURING_HEAP = 64 * MIB;
 
 export const overloadManagerShedding: Scenario = {
   rootCause: 'overload-manager-shedding',
@@ -205,6 +228,34 @@ export const overloadManagerShedding: Scenario = {
   healthy: (ctx) => config(ctx, heapOverload(SIZED_HEAP)),
   intervalSeconds: 1,
   drive: (ctx, envoy) => driveHeap(ctx, envoy),
+  questions: {
+    /**
+     * Whether the heap monitor's pressure falls once the WebSockets close: by default it counts the heap tcmalloc
+     * holds (reserved, less unmapped and free pages: freed memory in its caches still counts); with the runtime flag
+     * envoy.reloadable_features.fixed_heap_use_allocated (Envoy >= 1.37) it counts allocated bytes
+     * (source/extensions/resource_monitors/fixed_heap/fixed_heap_monitor.cc).
+     */
+    async heapAfterClose(ctx, start) {
+      const out: Record<string, unknown> = {};
+      const flag = { layered_runtime: { layers: [{ name: 'static', static_layer: { 'envoy.reloadable_features.fixed_heap_use_allocated': true } }] } };
+      for (const [how, extra] of [
+        ['default', {}],
+        ['useAllocated', flag],
+      ] as const) {
+        const envoy = await start(config(ctx, heapOverload(MEASURING_HEAP), extra));
+        const pressure = () => statValue(envoy.admin, `overload.${FIXED_HEAP}.pressure`);
+        await sleep(500);
+        const before = await pressure();
+        const held = await openSessions(`ws://127.0.0.1:${envoy.ports.get('web')}/ws/stream?every=${FRAME_EVERY_S}&burst=16&chunk=16`, 300);
+        await sleep(500);
+        const open = await pressure();
+        closeAll(held);
+        await sleep(3000);
+        out[how] = { maxHeapBytes: MEASURING_HEAP, webSockets: held.filter((h) => h.status === 101).length, pressureBefore: before, pressureOpen: open, pressureAfterClose: await pressure(), upgradesActive: await statValue(envoy.admin, 'http.web.downstream_cx_upgrades_active') };
+      }
+      return out;
+    },
+  },
 };
 
 export const overloadManagerSheddingConnectionLimit: Scenario = {

@@ -17,6 +17,7 @@ import * as inputCoverage from './input-coverage.ts';
 import * as intermediaryTimers from './intermediary-timers.ts';
 import * as listenerDrain from './listener-drain.ts';
 import * as maxDurations from './max-durations.ts';
+import * as overloadManager from './overload-manager.ts';
 import * as policyOverrides from './policy-overrides.ts';
 import * as rejectedListeners from './rejected-listeners.ts';
 import * as requestBuffering from './request-buffering.ts';
@@ -44,6 +45,7 @@ const MODULES: readonly Analyzer[] = [
   intermediaryTimers,
   listenerDrain,
   maxDurations,
+  overloadManager,
   policyOverrides,
   rejectedListeners,
   requestBuffering,

@@ -28,10 +28,12 @@ export const CONFIG_DUMP_RESOURCES = [
 ] as const;
 
 /**
- * The bootstrap fields that decide which stats exist (`stats_config`, `deferred_stat_options`), read as a config
- * dump field mask: Envoy answers with a BootstrapConfigDump holding only them (admin.rst `mask`), never secrets.
+ * The bootstrap fields that decide which stats exist (`stats_config`, `deferred_stat_options`), and those that decide
+ * what the overload manager sheds (`overload_manager`, and `layered_runtime` for the runtime connection limit), read
+ * as a config dump field mask: Envoy answers with a BootstrapConfigDump holding only them (admin.rst `mask`), never
+ * secrets.
  */
-export const BOOTSTRAP_STATS_MASK = 'bootstrap.stats_config,bootstrap.deferred_stat_options';
+export const BOOTSTRAP_STATS_MASK = 'bootstrap.stats_config,bootstrap.deferred_stat_options,bootstrap.overload_manager,bootstrap.layered_runtime';
 
 /** A read that failed, with a one-line reason a person can act on. */
 export class AdminError extends Error {

@@ -76,7 +76,7 @@ export function bootstrapStatsFields(body: Buffer | undefined): Record<string, u
     if (bootstrap === null || typeof bootstrap !== 'object') return {};
     // Only the masked fields, whatever else an answer carries.
     const out: Record<string, unknown> = {};
-    for (const key of ['stats_config', 'deferred_stat_options', 'statsConfig', 'deferredStatOptions']) {
+    for (const key of ['stats_config', 'deferred_stat_options', 'overload_manager', 'layered_runtime', 'statsConfig', 'deferredStatOptions', 'overloadManager', 'layeredRuntime']) {
       const v = (bootstrap as Record<string, unknown>)[key];
       if (v !== undefined) out[key] = v;
     }

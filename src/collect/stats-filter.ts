@@ -23,6 +23,7 @@ export function statsFilter(needed: NeededStats = neededStats()): string {
     `^http\\..+\\.${tails(needed.http)}$`,
     `^http\\..+\\.user_agent\\.[^.]+\\.${tails(needed.userAgent)}$`,
     `^tcp\\..+\\.${tails(needed.tcp)}$`,
+    ...(needed.listener && needed.listener.length > 0 ? [`^listener\\..+\\.${tails(needed.listener)}$`] : []),
     ...needed.prefixes.map((p) => `^${escapeRegExp(p)}`),
   ].join('|');
 }

@@ -12,6 +12,7 @@ import type { Snapshot } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
 import { type EnvoyChange, mergedResource } from './envoy-merge.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
+import { envoyOverloadManager, type MonitorChange } from './overload-manager.ts';
 import { type FixRenderer, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
 import { envoyStatsInclusion, type StatsChange } from './stats-inclusion.ts';
 
@@ -97,10 +98,12 @@ export const envoyRenderer: FixRenderer = {
   render(s: Snapshot, changes: FixChange[]): RenderedChangeSet[] {
     const resourceChanges: EnvoyChange[] = [];
     const stats: StatsChange[] = [];
+    const monitors: MonitorChange[] = [];
     for (const change of changes) {
       const piece = pieceOf('envoy', s, change);
       if (piece?.lands === 'resource') resourceChanges.push({ change, piece });
       else if (piece?.lands === 'stats-inclusion') stats.push({ change, prefixes: piece.prefixes });
+      else if (piece?.lands === 'overload-monitor') monitors.push({ change, piece });
     }
     const { groups, byResource } = fragments(s, resourceChanges);
     // Each fix carries the whole live object with its own changes merged in, so it does not depend on what other root
@@ -120,6 +123,6 @@ export const envoyRenderer: FixRenderer = {
         changes: g.changes.map((c) => c.change),
       });
     }
-    return [...resources, ...envoyStatsInclusion(s, stats)];
+    return [...resources, ...envoyStatsInclusion(s, stats), ...envoyOverloadManager(s, monitors)];
   },
 };

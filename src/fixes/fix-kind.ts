@@ -61,8 +61,20 @@ export interface EnvoyResourcePiece {
   notes?: Explanation[];
 }
 
+/** Plain Envoy: a field of one resource monitor of the bootstrap's overload manager, one object for all of them (overload-manager.ts). */
+export interface OverloadMonitorPiece {
+  lands: 'overload-monitor';
+  /** The monitor's name, and its config's type URL for a monitor the bootstrap lacks. */
+  monitor: string;
+  typeUrl: string;
+  /** The field of its `typed_config` the change sets. */
+  field: string;
+  value: number;
+  notes?: Explanation[];
+}
+
 /** A plain-Envoy piece. */
-export type EnvoyPiece = EnvoyResourcePiece | StatsInclusionPiece;
+export type EnvoyPiece = EnvoyResourcePiece | StatsInclusionPiece | OverloadMonitorPiece;
 
 /**
  * Envoy Gateway: fields of the traffic policy that wins for the change's target (a BackendTrafficPolicy for the

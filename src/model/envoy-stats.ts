@@ -64,6 +64,8 @@ export const HTTP_STATS = {
   rqActive: 'downstream_rq_active',
   rqIdleTimeout: 'downstream_rq_idle_timeout',
   rqMaxDurationReached: 'downstream_rq_max_duration_reached',
+  /** Requests refused with 503 by the overload manager's stop_accepting_requests. */
+  rqOverloadClose: 'downstream_rq_overload_close',
   rqTimeout: 'downstream_rq_timeout',
   rqWsOnNonWsRoute: 'downstream_rq_ws_on_non_ws_route',
 } as const;
@@ -79,6 +81,10 @@ export const LISTENER_STATS = {
   cxTotal: HTTP_STATS.cxTotal,
   cxActive: HTTP_STATS.cxActive,
   cxDestroy: HTTP_STATS.cxDestroy,
+  /** Sockets closed at accept: the global downstream connection limit was reached (ActiveTcpListener::onReject). */
+  globalCxOverflow: 'downstream_global_cx_overflow',
+  /** Sockets closed at accept by the overload manager (load shed point tcp_listener_accept, reject_incoming_connections). */
+  cxOverloadReject: 'downstream_cx_overload_reject',
 } as const;
 
 /** Stats under `tcp.<stat_prefix>.` (the TCP proxy). */
@@ -86,6 +92,18 @@ export const TCP_STATS = {
   cxTotal: HTTP_STATS.cxTotal,
   idleTimeout: 'idle_timeout',
   upstreamFlushTotal: 'upstream_flush_total',
+} as const;
+
+/**
+ * Stats under `overload.<resource monitor, action or load shed point>.` (docs/root/configuration/operations/
+ * overload_manager/overload_manager.rst "Statistics"): a monitor's pressure in percent of its maximum and its failed
+ * updates (the connections monitor counts every refused connection there), an action's state.
+ */
+export const OVERLOAD_STATS = {
+  pressure: 'pressure',
+  failedUpdates: 'failed_updates',
+  active: 'active',
+  scalePercent: 'scale_percent',
 } as const;
 
 /** Stats that belong to no entity, by full name. */
@@ -103,6 +121,7 @@ export const SERVER_STATS = {
 /** Families of stats that belong to no entity, kept whole by name prefix. */
 export const STAT_PREFIXES = {
   listenerManager: 'listener_manager.',
+  overload: 'overload.',
 } as const;
 
 /** A stat of one entity family, as Envoy names it after the entity. */
@@ -111,6 +130,7 @@ export type HttpStat = (typeof HTTP_STATS)[keyof typeof HTTP_STATS];
 export type UserAgentStat = (typeof USER_AGENT_STATS)[keyof typeof USER_AGENT_STATS];
 export type ListenerStat = (typeof LISTENER_STATS)[keyof typeof LISTENER_STATS];
 export type TcpStat = (typeof TCP_STATS)[keyof typeof TCP_STATS];
+export type OverloadStat = (typeof OVERLOAD_STATS)[keyof typeof OVERLOAD_STATS];
 export type ServerStat = (typeof SERVER_STATS)[keyof typeof SERVER_STATS];
 export type StatPrefix = (typeof STAT_PREFIXES)[keyof typeof STAT_PREFIXES];
 

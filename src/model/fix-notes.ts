@@ -99,4 +99,34 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
     'DestinationRule {destinationRule} already configures {host}: this merge patch sets connectionPool on its trafficPolicy and keeps every other field (kubectl -n <namespace> patch destinationrule <name> --type merge --patch-file FILE); a portLevelSettings entry for port {port} there overrides it',
   ),
   note('istio-one-destination-rule-per-host', 'Istio applies one DestinationRule per host: if one for {host} already exists (the dump shows none on this cluster), add these settings to it instead'),
+  // The overload manager (src/fixes/overload-manager.ts, kinds overload-max-heap and overload-connection-limit)
+  note('overload-manager-needs-restart', "the overload manager is read from the bootstrap at start: restart (or hot-restart) Envoy with it; the list keeps every monitor in effect, the actions are left as they are"),
+  note(
+    'heap-maximum-under-memory-limit',
+    'max_heap_size_bytes {maxHeapBytes} is what the pressure is measured against, not memory Envoy reserves: the container or host must have that much for Envoy, with room above it (Envoy Gateway makes the maximum 80% of the memory limit)',
+  ),
+  note(
+    'fixed-heap-use-allocated',
+    'the heap monitor counts the heap the allocator keeps after connections close (reserved, less unmapped and free pages), so its pressure stays up once WebSockets are gone and the shedding goes on; Envoy {envoyVersion} can count allocated bytes instead with the runtime flag envoy.reloadable_features.fixed_heap_use_allocated: true (lab: after 300 WebSockets closed, 23% of the maximum by default, 9% with the flag, Envoy 1.40.0)',
+  ),
+  note(
+    'envoy-gateway-heap-from-memory-limit',
+    'Envoy Gateway makes the heap monitor maximum 80% of the proxy container memory limit: a limit of {memoryBytes} gives a maximum of {maxHeapBytes}; the memory request stays as it is (keep it at or below the limit)',
+  ),
+  note(
+    'connection-limit-under-file-descriptors',
+    "a limit of {connections} connections needs that many file descriptors and more for upstream connections: Envoy's docs keep it under half the proxy's file descriptor limit (ulimit -n)",
+  ),
+  note(
+    'connection-monitor-replaces-runtime-key',
+    'the limit is now the runtime key overload.global_downstream_max_connections ({runtimeLimit}), which is deprecated: the connections monitor added here wins over it, and the key can be removed',
+  ),
+  note(
+    'envoyproxy-bootstrap-type-replaced',
+    'the EnvoyProxy already customizes the bootstrap with type {type}: a JSONPatch replaces that type, so carry its changes over as JSON patches (or set max_active_downstream_connections in its value instead)',
+  ),
+  note(
+    'istio-connection-limit-versions',
+    'Istio 1.29 and later read proxyMetadata ISTIO_META_GLOBAL_DOWNSTREAM_MAX_CONNECTIONS ({connections}) into the global connection limit, and runtimeValues overload.global_downstream_max_connections when that is not set; before 1.28 the runtime value is the limit itself; 1.28 configures an unlimited connections monitor that neither changes (use a custom bootstrap there)',
+  ),
 ];

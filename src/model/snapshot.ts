@@ -4,6 +4,7 @@
 
 import type { AccessLog } from './access-log.ts';
 import type { KubernetesObjects, Manifests } from './kubernetes.ts';
+import type { OverloadManager } from './overload-manager.ts';
 import type { StatsConfig } from './stats-config.ts';
 
 /** Which control plane produced the configuration. */
@@ -291,6 +292,8 @@ export interface Snapshot {
   warnings?: string[];
   /** What decides which stats exist (the bootstrap's stats matcher, deferred creation); absent without a bootstrap. */
   statsConfig?: StatsConfig;
+  /** The bootstrap's overload manager (empty when it configures none); absent without a bootstrap. */
+  overloadManager?: OverloadManager;
   /** The bootstrap's node, when the dump had one. */
   node?: ProxyNode;
 }

@@ -58,6 +58,7 @@ export function assembleSnapshot(parts: SnapshotParts): Snapshot {
   if (config?.namespace !== undefined) snapshot.namespace = config.namespace;
   if (config?.envoyVersion !== undefined) snapshot.envoyVersion = config.envoyVersion;
   if (config?.statsConfig !== undefined) snapshot.statsConfig = config.statsConfig;
+  if (config?.overloadManager !== undefined) snapshot.overloadManager = config.overloadManager;
   if (config?.node !== undefined) snapshot.node = config.node;
   if (config && config.rejectedListeners.length > 0) snapshot.rejectedListeners = config.rejectedListeners;
   const reset = parts.stats && parts.statsLater ? countersReset(parts.stats, parts.statsLater) : undefined;

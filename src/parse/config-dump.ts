@@ -6,6 +6,7 @@
 // of config-slot.ts; the flavor is told in proxy-flavor.ts.
 
 import type { Cluster, Flavor, Listener, ProxyNode, RejectedListener, Route } from '../model/snapshot.ts';
+import type { OverloadManager } from '../model/overload-manager.ts';
 import type { StatsConfig } from '../model/stats-config.ts';
 import { LiveResourceKeeper } from '../model/live-resources.ts';
 import { ConfigSlot, ENTRY_ARRAY_KEYS, ENTRY_ARRAYS } from './config-slot.ts';
@@ -14,6 +15,7 @@ import { detectFlavor, flavoredBufferLimit } from './proxy-flavor.ts';
 import { envoyVersion, istioNamespace, proxyNode } from './proxy-node.ts';
 import { arr, field, isObj, obj, type Obj, str, typeName } from './proto-json.ts';
 import { gatewayListenerFromName } from './gateway-sources.ts';
+import { parseOverloadManager } from './overload-manager.ts';
 import { parseStatsConfig } from './bootstrap-stats-config.ts';
 import { grpcServiceClusters } from './xds-clusters.ts';
 
@@ -32,6 +34,8 @@ export interface ParsedConfig {
   nodeId?: string;
   /** The bootstrap's stats matcher and deferred creation, when the dump had a bootstrap. */
   statsConfig?: StatsConfig;
+  /** The bootstrap's overload manager and runtime connection limit, when the dump had a bootstrap. */
+  overloadManager?: OverloadManager;
   /** The bootstrap's node: id, and Istio's workload labels and name. */
   node?: ProxyNode;
 }
@@ -244,6 +248,9 @@ export class ConfigDumpReader {
       result.statsConfig = parseStatsConfig(this.bootstrap);
       // The whole bootstrap, kept beside its stats config, for a bootstrap fix merged into it.
       this.live.keep(result.statsConfig, this.bootstrap);
+      result.overloadManager = parseOverloadManager(this.bootstrap);
+      // The live overload manager, for a fix merged into it.
+      this.live.keep(result.overloadManager, obj(this.bootstrap, 'overload_manager') ?? {});
     }
     const node = proxyNode(this.bootstrap);
     if (node) result.node = node;

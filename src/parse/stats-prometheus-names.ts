@@ -7,6 +7,7 @@
 // dataplane adds to every sample, or a scrape's `pod`/`namespace`. They say nothing about the stat and are dropped,
 // so a sample that carries them reads like one that does not.
 
+import { OVERLOAD_STATS, STAT_PREFIXES } from '../model/envoy-stats.ts';
 import type { StatEntityKind } from './stat-names.ts';
 
 const ENTITY_FAMILIES: Array<{ prefix: string; kind: StatEntityKind; labels: string[] }> = [
@@ -88,9 +89,21 @@ export function locate(name: string, labels: Map<string, string>): Located {
 /** Envoy's top-level scopes whose one-level stats read back to their dotted names (`envoy_server_uptime` is `server.uptime`). */
 const TOP_LEVEL_SCOPES = ['server', 'listener_manager', 'cluster_manager'];
 
+/**
+ * An overload manager stat (`overload_<monitor or action>_<stat>`) as `overload.<name>.<stat>`: the name's own dots
+ * are lost to underscores (`overload.envoy_resource_monitors_fixed_heap.pressure`), its stat is one Envoy publishes
+ * there (docs/root/configuration/operations/overload_manager/overload_manager.rst).
+ */
+function overloadName(bare: string): string | undefined {
+  const head = 'overload_';
+  if (!bare.startsWith(head)) return undefined;
+  const tail = Object.values(OVERLOAD_STATS).find((t) => bare.length > head.length + t.length + 1 && bare.endsWith(`_${t}`));
+  return tail === undefined ? undefined : `${STAT_PREFIXES.overload}${bare.slice(head.length, -tail.length - 1)}.${tail}`;
+}
+
 /** A stat of no entity under the name the text and JSON formats give it, as far as Prometheus' name allows. */
 function otherName(promName: string): string {
   const bare = promName.startsWith('envoy_') ? promName.slice('envoy_'.length) : promName;
   const scope = TOP_LEVEL_SCOPES.find((p) => bare.startsWith(`${p}_`));
-  return scope ? `${scope}.${bare.slice(scope.length + 1)}` : bare;
+  return scope ? `${scope}.${bare.slice(scope.length + 1)}` : (overloadName(bare) ?? bare);
 }

@@ -101,13 +101,14 @@ describe('the /stats filter of diagnose', () => {
     http: needed.http.map((s) => `http.${entity}.${s}`),
     'user-agent': needed.userAgent.map((s) => `http.ingress_http.user_agent.ios.${s}`),
     tcp: needed.tcp.map((s) => `tcp.${entity}.${s}`),
+    listener: (needed.listener ?? []).map((s) => `listener.0.0.0.0_443.${s}`),
   };
 
   it('uses only what RE2 and ECMAScript read alike: no lookaround, no backreference, no lazy quantifier', () => {
     const source = statsFilter();
     assert.doesNotMatch(source, /\(\?|\\[1-9]|[+*]\?/);
     for (const names of Object.values(fullNames)) for (const n of names) assert.match(n, filter, n);
-    for (const other of ['cluster.a.upstream_cx_connect_ms', 'server.memory_allocated', 'http.x.downstream_rq_2xx', 'cluster_manager.cds.update_success', 'listener.0.0.0.0_443.downstream_cx_total']) {
+    for (const other of ['cluster.a.upstream_cx_connect_ms', 'server.memory_allocated', 'http.x.downstream_rq_2xx', 'cluster_manager.cds.update_success', 'listener.0.0.0.0_443.downstream_cx_length_ms']) {
       assert.doesNotMatch(other, filter, `${other} is not read, so not asked for`);
     }
   });
@@ -125,7 +126,7 @@ describe('the /stats filter of diagnose', () => {
     assert.ok(reads.size > 20, 'the samples exercise the analyzers');
     const kept = (family: string, key: string): boolean => {
       if (family === 'other') return needed.prefixes.some((p) => key.startsWith(p));
-      const names = family === 'cluster' ? needed.cluster : family === 'http' ? needed.http : family === 'user-agent' ? needed.userAgent : family === 'tcp' ? needed.tcp : [];
+      const names = family === 'cluster' ? needed.cluster : family === 'http' ? needed.http : family === 'user-agent' ? needed.userAgent : family === 'tcp' ? needed.tcp : family === 'listener' ? (needed.listener ?? []) : [];
       return names.some((n) => statKey(n) === key);
     };
     const lost = [...reads].map((r) => r.split(' ') as [string, string]).filter(([family, key]) => key === '*' || !kept(family, key));

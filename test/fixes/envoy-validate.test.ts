@@ -230,6 +230,26 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
       naive.stats_config.stats_matcher.inclusion_list = { patterns: [{ prefix: 'cluster.backend.' }] };
       assert.notEqual(validate(bin, naive), undefined);
     });
+    it(`Envoy ${version}: the overload manager's heap maximum and connection limit merged into a live overload manager validate`, () => {
+      const heap = { name: 'envoy.resource_monitors.fixed_heap', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: '12582912' } };
+      const stop = { name: 'envoy.overload_actions.stop_accepting_requests', triggers: [{ name: 'envoy.resource_monitors.fixed_heap', threshold: { value: 0.95 } }] };
+      const live = { ...bootstrap(liveCluster(), [liveListener()]), overload_manager: { refresh_interval: '0.25s', resource_monitors: [heap], actions: [stop] } };
+      assert.equal(validate(bin, live), undefined);
+      const s = fixture({ bootstrap: live, clusters: [liveCluster()], listeners: [liveListener()] });
+      const changes: FixChange[] = [
+        { kind: 'overload-max-heap', listener: 'ingress', bytes: 40 * 1_048_576 },
+        { kind: 'overload-connection-limit', listener: 'ingress', connections: 100_000 },
+      ];
+      const d: Diagnosed = { id: 'x', severity: 'error', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes };
+      const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy' && f.target === 'bootstrap overload_manager');
+      // The merged overload manager: the heap monitor's maximum raised, the connections monitor added, the action kept.
+      const merged = fix?.merged?.object as { resource_monitors: Obj[]; actions: Obj[] };
+      assert.deepEqual(merged.resource_monitors.map((m) => m.name), ['envoy.resource_monitors.fixed_heap', 'envoy.resource_monitors.global_downstream_max_connections']);
+      assert.deepEqual(merged.actions, [stop]);
+      assert.equal(validate(bin, { ...live, overload_manager: merged }), undefined);
+      // The fragment merged field by field (its list replacing the live one) gives the same.
+      assert.equal(validate(bin, deepMerge(structuredClone(live), parse(fix?.text ?? '') as Obj)), undefined);
+    });
     it(`Envoy ${version}: the fragment alone beside a live auto_config is what Envoy rejects (the oneof the merge resolves)`, () => {
       const cluster = liveCluster();
       const options = (cluster.typed_extension_protocol_options as Obj)[HPO] as Obj;

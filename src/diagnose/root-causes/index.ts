@@ -11,6 +11,7 @@ import { rootCause as intermediaryIdleTimeout } from './intermediary-idle-timeou
 import { rootCause as listenerDrain } from './listener-drain.ts';
 import { rootCause as listenerUnserved } from './listener-unserved.ts';
 import { rootCause as missingTcpKeepalive } from './missing-tcp-keepalive.ts';
+import { rootCause as overloadManagerShedding } from './overload-manager-shedding.ts';
 import { rootCause as passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
 import { rootCause as policyOverridden } from './policy-overridden.ts';
 import { rootCause as requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
@@ -27,6 +28,7 @@ import { type RootCauseModule, rootCauseEntry, type VerifyCheck } from '../root-
 export const RULES: readonly RootCauseModule[] = [
   flowControlStall,
   missingTcpKeepalive,
+  overloadManagerShedding,
   policyOverridden,
   configDrift,
   streamIdleTimeout,

@@ -82,6 +82,8 @@ export const rootCause = defineRootCause({
     const out: Diagnosed[] = [];
     const bands = findings.filter(isIdleBand);
     for (const [prefix, { routes, listeners, connectionManager }] of webSocketManagers(s)) {
+      // Idle timeouts the overload manager shortened (reduce_timeouts) are overload-manager-shedding's: not this timer's.
+      if (findings.some((f) => f.code === 'overload-idle-timeouts-reduced' && f.entity.name === prefix)) continue;
       const fired = findings.find((f) => f.code === 'stream-idle-timeouts-fired' && f.entity.name === prefix);
       const routeNames = new Set(routes.map((r) => r.name));
       const here = bands.filter((b) => routeNames.has(b.entity.name));

@@ -18,6 +18,8 @@ import * as listenerBufferLimit from './listener-buffer-limit.ts';
 import * as listenerMaxStreamDuration from './listener-max-stream-duration.ts';
 import * as listenerStreamIdleTimeout from './listener-stream-idle-timeout.ts';
 import * as listenerTcpKeepalive from './listener-tcp-keepalive.ts';
+import * as overloadConnectionLimit from './overload-connection-limit.ts';
+import * as overloadMaxHeap from './overload-max-heap.ts';
 import * as policyFields from './policy-fields.ts';
 import * as proxyDrainTime from './proxy-drain-time.ts';
 import * as routeDisableRequestBuffer from './route-disable-request-buffer.ts';
@@ -41,6 +43,8 @@ const BY_KIND: { [K in FixChangeKind]: FixKind<K> } = {
   'listener-max-stream-duration': listenerMaxStreamDuration.fixKind,
   'listener-stream-idle-timeout': listenerStreamIdleTimeout.fixKind,
   'listener-tcp-keepalive': listenerTcpKeepalive.fixKind,
+  'overload-connection-limit': overloadConnectionLimit.fixKind,
+  'overload-max-heap': overloadMaxHeap.fixKind,
   'policy-fields': policyFields.fixKind,
   'proxy-drain-time': proxyDrainTime.fixKind,
   'route-disable-request-buffer': routeDisableRequestBuffer.fixKind,
