@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { RootCauseModule } from '../../src/diagnose/root-cause.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
-import type { Confidence, Diagnosed, EntityRef, EvidenceValue, Explanation, Finding, FixChange, Severity } from '../../src/model/finding.ts';
+import type { Confidence, Diagnosed, EntityRef, EvidenceValue, Explanation, Finding, FixChange, HypothesisCheck, Severity } from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { type FixtureSpec, fixture } from './snapshot.ts';
 
@@ -60,6 +60,8 @@ export interface ExpectedRootCause {
   someValues?: Record<string, Explanation['values']>;
   /** `hypothesis:verdict` of every check, in order. */
   checks?: string[];
+  /** The check of a hypothesis, by its id: its verdict, some of its evidence, the stats it missed (all of them, one of them, or how many). */
+  hypotheses?: Record<string, ExpectedCheck>;
   changes?: FixChange[];
   changeKinds?: string[];
   /** Whatever else the case asserts. */
@@ -68,7 +70,25 @@ export interface ExpectedRootCause {
 
 const explainCodes = (rc: Diagnosed | undefined) => rc?.explains.map((e) => e.code);
 const checkVerdicts = (rc: Diagnosed | undefined) => rc?.checks.map((c) => `${c.hypothesis}:${c.verdict}`);
+const checkOf = (rc: Diagnosed | undefined, hypothesis: string) => rc?.checks.find((c) => c.hypothesis === hypothesis);
 const changeKinds = (rc: Diagnosed | undefined) => rc?.changes.map((c) => c.kind);
+
+/** What a test expects of one hypothesis check. */
+export interface ExpectedCheck {
+  verdict: HypothesisCheck['verdict'];
+  evidence?: Record<string, EvidenceValue>;
+  missing?: string[];
+  missingIncludes?: string;
+  missingCount?: number;
+}
+
+function expectCheck(check: HypothesisCheck | undefined, want: ExpectedCheck): void {
+  assert.equal(check?.verdict, want.verdict);
+  for (const [key, value] of Object.entries(want.evidence ?? {})) assert.equal(check?.evidence[key], value);
+  if (want.missing) assert.deepEqual(check?.missing, want.missing);
+  if (want.missingIncludes) assert.ok(check?.missing?.includes(want.missingIncludes));
+  if (want.missingCount !== undefined) assert.equal(check?.missing?.length, want.missingCount);
+}
 
 /** Asserts that `rc` is the root cause `id` as expected. */
 export function expectRootCause(rc: Diagnosed | undefined, id: string, want: ExpectedRootCause): void {
@@ -87,6 +107,7 @@ export function expectRootCause(rc: Diagnosed | undefined, id: string, want: Exp
     for (const [key, value] of Object.entries(values)) assert.equal(valuesOf(code)?.[key], value as EvidenceValue, `${code} ${key}`);
   }
   if (want.checks) assert.deepEqual(checkVerdicts(rc), want.checks);
+  for (const [hypothesis, check] of Object.entries(want.hypotheses ?? {})) expectCheck(checkOf(rc, hypothesis), check);
   if (want.changes) assert.deepEqual(rc?.changes, want.changes);
   if (want.changeKinds) assert.deepEqual(changeKinds(rc), want.changeKinds);
   if (rc) want.more?.(rc);
