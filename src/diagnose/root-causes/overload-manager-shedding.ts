@@ -6,7 +6,7 @@
 // limit that kept refusing). Each open WebSocket holds heap (its connections, and its buffers up to the buffer
 // limits when a side reads slowly: flow-control-stall), so the limits must be sized for the WebSockets served.
 // Measured by lab/scenarios/overload-manager-shedding.ts (Envoy 1.36.2 and 1.40.0): a fixed_heap maximum of 12 MiB
-// with 200 WebSockets refused 66-87 upgrades with 503 and reset every open one 1.0 s after its last frame, against a
+// with 200 WebSockets refused 66-97 upgrades with 503 and reset every open one 1.0 s after its last frame, against a
 // 300 s stream idle timeout; a global limit of 4 refused every fifth client at accept.
 // The fix sizes the limit that sheds: the heap monitor's maximum (Envoy Gateway: the proxy container's memory limit,
 // of which it makes 80% the maximum), or the global connection limit.
