@@ -6,18 +6,34 @@
 // with `disabled: true` runs only on routes whose typed_per_filter_config turns it on
 // (http_connection_manager.proto HttpFilter.disabled).
 
+import { findingType } from '../model/catalogue-entry.ts';
+import { HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding } from '../model/finding.ts';
 import { BUFFER_FILTER, type Snapshot } from '../model/snapshot.ts';
 import { servedRoutes, upgradesOn } from '../model/topology.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of the buffer filter running on a route that carries WebSocket upgrades. */
+interface WebSocketRouteBuffersRequests {
+  connectionManager: string;
+  enabledBy: 'route' | 'connection-manager';
+  upgradesTotal?: number;
+}
+
+/** The buffer filter runs on a WebSocket route. */
+export const WEBSOCKET_ROUTE_BUFFERS_REQUESTS = findingType<WebSocketRouteBuffersRequests>()(
+  'websocket-route-buffers-requests',
+  'Request buffering on a WebSocket route',
+  'the buffer filter runs on this WebSocket route (turned on by the {enabledBy}, connection manager {connectionManager})',
+);
+
+export const meta = defineAnalyzer({
   id: 'request-buffering',
   title: 'Request buffering on WebSocket routes',
   reads: ['config', 'stats'],
-  emits: ['websocket-route-buffers-requests'],
-  docs: 'docs/analyzers/request-buffering.md',
-};
+  stats: { http: [HTTP_STATS.cxUpgradesTotal] },
+  findings: [WEBSOCKET_ROUTE_BUFFERS_REQUESTS],
+});
 
 export function analyze(s: Snapshot): Finding[] {
   const findings: Finding[] = [];
@@ -31,7 +47,7 @@ export function analyze(s: Snapshot): Finding[] {
       if (offByDefault && !onForRoute) continue;
       const upgrades = upgradesOn(s, [m]);
       findings.push(
-        finding(s, 'websocket-route-buffers-requests', 'warning', { kind: 'route', name: route.name }, {
+        finding(s, WEBSOCKET_ROUTE_BUFFERS_REQUESTS, 'warning', { kind: 'route', name: route.name }, {
           connectionManager: cm.statPrefix,
           enabledBy: onForRoute ? 'route' : 'connection-manager',
           upgradesTotal: upgrades,

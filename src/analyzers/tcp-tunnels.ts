@@ -11,20 +11,50 @@
 // it as any other, as the lab measured, but no middlebox lies on its way for keepalive to matter). Whether the tunnels lasted: the idle_timeout counter, the access log,
 // and the cluster's `upstream_cx_length_ms` histogram (docs/root/configuration/upstream/cluster_manager/cluster_stats.rst).
 
+import { findingType } from '../model/catalogue-entry.ts';
+import { CLUSTER_STATS, TCP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
-import type { Cluster, Histogram, Listener, Snapshot, TcpProxy } from '../model/snapshot.ts';
+import type { Cluster, Histogram, Listener, Snapshot, Sourced, TcpProxy } from '../model/snapshot.ts';
 import { delta, latestSample, stat } from '../model/stats-view.ts';
 import { histogramKey } from '../parse/stats-builder.ts';
 import { timerTolerance, WELL_KNOWN_TIMERS } from '../model/timers.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of a TCP proxy's tunnels ended by its idle timeout, or opened without keepalive. */
+interface TunnelIdleTimeouts {
+  statPrefix: string;
+  cluster?: string;
+  passthrough: boolean;
+  idleTimeoutMs: number;
+  idleTimeoutSource: Sourced<number>['source'];
+  idleTimeouts?: number;
+  windowIdleTimeouts?: number;
+  windowSeconds?: number;
+  connections?: number;
+  listenerKeepalive: boolean;
+  clusterKeepalive?: boolean;
+  logTunnels?: number;
+  logLongLived?: number;
+  longLivedShare?: number;
+  logAtIdleTimeout?: number;
+  middleboxTimer?: string;
+  logAtMiddleboxTimer?: number;
+}
+
+/** TCP tunnels closed by the TCP proxy's idle timeout, or opened without keepalive. */
+export const TUNNEL_IDLE_TIMEOUTS = findingType<TunnelIdleTimeouts>()(
+  'tunnel-idle-timeouts',
+  'TCP tunnels ended by the idle timeout or left without keepalive',
+  'TCP proxy {statPrefix} to {cluster}: {idleTimeouts} {idleTimeouts|connection|connections} closed by idle_timeout {idleTimeoutMs} ({idleTimeoutSource}); keepalive on the listener {listenerKeepalive}, on the cluster {clusterKeepalive}[?; {logAtIdleTimeout} {logAtIdleTimeout|logged tunnel|logged tunnels} lasted the idle timeout]',
+);
+
+export const meta = defineAnalyzer({
   id: 'tcp-tunnels',
   title: 'TCP tunnels ended by the idle timeout or left without keepalive',
   reads: ['config', 'stats', 'stats-later', 'access-log'],
-  emits: ['tunnel-idle-timeouts'],
-  docs: 'docs/analyzers/tcp-tunnels.md',
-};
+  stats: { cluster: [CLUSTER_STATS.cxLengthMs], tcp: [TCP_STATS.idleTimeout, TCP_STATS.cxTotal] },
+  findings: [TUNNEL_IDLE_TIMEOUTS],
+});
 
 /** Logged tunnels at one duration before a band counts as a match for a middlebox timer. */
 export const MIN_TUNNELS_AT_TIMER = 3;
@@ -82,12 +112,12 @@ export function analyze(s: Snapshot): Finding[] {
       const skip = notATunnel(listener, tcp, cluster);
       if (skip && skip !== 'loopback') continue;
       const loopback = skip === 'loopback';
-      const idleTimeouts = stat(s, 'tcp', tcp.statPrefix, 'idle_timeout');
-      const windowIdleTimeouts = delta(s, 'tcp', tcp.statPrefix, 'idle_timeout');
-      const connections = stat(s, 'tcp', tcp.statPrefix, 'downstream_cx_total');
+      const idleTimeouts = stat(s, 'tcp', tcp.statPrefix, TCP_STATS.idleTimeout);
+      const windowIdleTimeouts = delta(s, 'tcp', tcp.statPrefix, TCP_STATS.idleTimeout);
+      const connections = stat(s, 'tcp', tcp.statPrefix, TCP_STATS.cxTotal);
       const listenerKeepalive = listener.tcpKeepalive !== undefined;
       const clusterKeepalive = cluster && !loopback ? cluster.tcpKeepalive !== undefined : undefined;
-      const longLivedShare = cluster ? shareAtLeast(latestSample(s)?.histograms.get(histogramKey('cluster', cluster.statName, 'upstream_cx_length_ms')), LONG_LIVED_MS) : undefined;
+      const longLivedShare = cluster ? shareAtLeast(latestSample(s)?.histograms.get(histogramKey('cluster', cluster.statName, CLUSTER_STATS.cxLengthMs)), LONG_LIVED_MS) : undefined;
       let logTunnels: number | undefined;
       let logLongLived: number | undefined;
       let logAtIdleTimeout: number | undefined;
@@ -115,7 +145,7 @@ export function analyze(s: Snapshot): Finding[] {
       if ((windowIdleTimeouts ?? 0) > 0 || (logAtIdleTimeout ?? 0) > 0 || (noKeepalive && (logAtMiddleboxTimer ?? 0) > 0)) severity = 'error';
       else if ((idleTimeouts ?? 0) > 0) severity = 'warning';
       findings.push(
-        finding(s, 'tunnel-idle-timeouts', severity, { kind: 'listener', name: listener.name }, {
+        finding(s, TUNNEL_IDLE_TIMEOUTS, severity, { kind: 'listener', name: listener.name }, {
           statPrefix: tcp.statPrefix,
           cluster: tcp.cluster,
           passthrough: chain.serverNames.length > 0,

@@ -8,19 +8,63 @@
 // `upgrade_failed`, never a backend's 4xx.
 
 import type { AccessLogEntry } from '../model/access-log.ts';
+import { findingType } from '../model/catalogue-entry.ts';
+import { HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Route, Snapshot } from '../model/snapshot.ts';
 import { delta, latestSample, stat } from '../model/stats-view.ts';
 import { type PlacedConnectionManager, routeAllowsUpgrade, servedRoutes } from '../model/topology.ts';
-import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
+import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of upgrade requests a connection manager refused because their route does not enable the upgrade. */
+interface UpgradeOnNonWebSocketRoute {
+  refused: number;
+  windowRefused?: number;
+  windowSeconds?: number;
+  upgradesTotal?: number;
+  routesDisabled?: number;
+  routesNotConfigured?: number;
+}
+
+/** Evidence of Envoy's own refusals of upgrades on one route, from the access log. */
+interface UpgradeRejectedOnRoute {
+  refused: number;
+  entries: number;
+  share: number | null;
+  upgradeSetting: UpgradeSetting;
+  cluster?: string;
+  connectionManager?: string;
+}
+
+/** Upgrade requests refused with 403 on routes that do not enable the upgrade (stats). */
+export const UPGRADE_ON_NON_WEBSOCKET_ROUTE = findingType<UpgradeOnNonWebSocketRoute>()(
+  'upgrade-on-non-websocket-route',
+  'Upgrade requests refused on routes without upgrades',
+  '{refused} {refused|upgrade request was|upgrade requests were} refused with 403 because their route does not enable the upgrade[? ({windowRefused} in {windowSeconds})]; routes served here: {routesDisabled} with websocket disabled, {routesNotConfigured} without it',
+);
+
+/** WebSocket handshakes Envoy refused on a route (access log). */
+export const UPGRADE_REJECTED_ON_ROUTE = findingType<UpgradeRejectedOnRoute>()(
+  'upgrade-rejected-on-route',
+  'WebSocket handshakes refused on a route',
+  '{refused} of {entries} {entries|logged request|logged requests} on the route {refused|was an upgrade|were upgrades} Envoy refused with 403 upgrade_failed; websocket on this route: {upgradeSetting}',
+);
+
+export const meta = defineAnalyzer({
   id: 'upgrade-rejections',
   title: 'Upgrade requests refused on routes without upgrades',
   reads: ['config', 'stats', 'stats-later', 'access-log'],
-  emits: ['upgrade-on-non-websocket-route', 'upgrade-rejected-on-route'],
-  docs: 'docs/analyzers/upgrade-rejections.md',
-};
+  stats: { http: [HTTP_STATS.rqWsOnNonWsRoute, HTTP_STATS.cxUpgradesTotal, HTTP_STATS.cxUpgradesActive] },
+  families: [
+    {
+      family: 'upgrade',
+      rootCauses: ['websocket-upgrade-disabled'],
+      cluster: [],
+      http: [HTTP_STATS.cxUpgradesTotal, HTTP_STATS.cxUpgradesActive, HTTP_STATS.rqWsOnNonWsRoute],
+    },
+  ],
+  findings: [UPGRADE_ON_NON_WEBSOCKET_ROUTE, UPGRADE_REJECTED_ON_ROUTE],
+});
 
 /** Response code and details of Envoy's own refusal of an upgrade. */
 export const REFUSAL_CODE = 403;
@@ -55,17 +99,17 @@ export function analyze(s: Snapshot): Finding[] {
   const served = servedRoutes(s);
   const sample = latestSample(s);
   for (const prefix of sample ? sample.connectionManagers.keys() : []) {
-    const refused = stat(s, 'http', prefix, 'downstream_rq_ws_on_non_ws_route');
+    const refused = stat(s, 'http', prefix, HTTP_STATS.rqWsOnNonWsRoute);
     if (refused === undefined || refused <= 0) continue;
-    const windowRefused = delta(s, 'http', prefix, 'downstream_rq_ws_on_non_ws_route');
+    const windowRefused = delta(s, 'http', prefix, HTTP_STATS.rqWsOnNonWsRoute);
     const routes = served.filter((r) => r.managers.some((m) => m.connectionManager.statPrefix === prefix));
     const settings = routes.map((r) => upgradeSetting(r.route, r.managers));
     findings.push(
-      finding(s, 'upgrade-on-non-websocket-route', severityOf(refused, windowRefused), { kind: 'connection-manager', name: prefix }, {
+      finding(s, UPGRADE_ON_NON_WEBSOCKET_ROUTE, severityOf(refused, windowRefused), { kind: 'connection-manager', name: prefix }, {
         refused,
         windowRefused,
         windowSeconds: windowRefused !== undefined ? s.intervalSeconds : undefined,
-        upgradesTotal: stat(s, 'http', prefix, 'downstream_cx_upgrades_total'),
+        upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
         routesDisabled: routes.length > 0 ? settings.filter((x) => x === 'disabled').length : undefined,
         routesNotConfigured: routes.length > 0 ? settings.filter((x) => x === 'not-configured').length : undefined,
       }),
@@ -89,7 +133,7 @@ export function analyze(s: Snapshot): Finding[] {
       const servedRoute = served.find((r) => r.route.name === name);
       const setting = upgradeSetting(servedRoute?.route, servedRoute?.managers ?? []);
       findings.push(
-        finding(s, 'upgrade-rejected-on-route', counts.refused >= MIN_ROUTE_REFUSALS ? 'warning' : 'info', { kind: 'route', name }, {
+        finding(s, UPGRADE_REJECTED_ON_ROUTE, counts.refused >= MIN_ROUTE_REFUSALS ? 'warning' : 'info', { kind: 'route', name }, {
           refused: counts.refused,
           entries: counts.total,
           share: ratio(counts.refused, counts.total),

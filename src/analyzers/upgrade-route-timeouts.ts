@@ -10,20 +10,44 @@
 // disableRouteTimeoutForWebsocketUpgrade): it can fail slow handshakes with 504 (flag UT, upstream_rq_timeout) but
 // does not end an established session. Default route timeout: 15 s (envoy/config/route/v3/route_components.proto).
 
+import { findingType } from '../model/catalogue-entry.ts';
+import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import { compareVersions } from '../model/envoy-version.ts';
 import type { Finding, Severity } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { Snapshot, Sourced } from '../model/snapshot.ts';
 import { delta, stat } from '../model/stats-view.ts';
 import { servedRoutes, upgradesOn } from '../model/topology.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of route timeouts counted on a cluster behind a route that carries WebSocket upgrades. */
+interface UpgradeRouteTimeoutsFired {
+  cluster: string;
+  timeoutMs: number;
+  timeoutSource: Sourced<number>['source'];
+  upstreamRqTimeout: number;
+  windowUpstreamRqTimeout?: number;
+  windowSeconds?: number;
+  downstreamRqTimeout?: number;
+  envoyVersion: string | null;
+  appliesTo: RouteTimeoutOnUpgrade;
+  upgradesTotal?: number;
+}
+
+/** Route timeouts counted behind a WebSocket-capable route, read against what this Envoy applies them to. */
+export const UPGRADE_ROUTE_TIMEOUTS_FIRED = findingType<UpgradeRouteTimeoutsFired>()(
+  'upgrade-route-timeouts-fired',
+  'Route timeouts counted behind a route that carries WebSocket upgrades',
+  '{upstreamRqTimeout} {upstreamRqTimeout|upstream request timeout|upstream request timeouts} on {cluster} behind a WebSocket-capable route with timeout {timeoutMs} ({timeoutSource}); what the route timeout covers on upgrades with Envoy {envoyVersion}: {appliesTo}',
+);
+
+export const meta = defineAnalyzer({
   id: 'upgrade-route-timeouts',
   title: 'Route timeouts on routes that carry WebSocket upgrades',
   reads: ['config', 'stats', 'stats-later'],
-  emits: ['upgrade-route-timeouts-fired'],
-  docs: 'docs/analyzers/upgrade-route-timeouts.md',
-};
+  stats: { cluster: [CLUSTER_STATS.rqTimeout], http: [HTTP_STATS.rqTimeout, HTTP_STATS.cxUpgradesTotal] },
+  families: [{ family: 'route-timeout', rootCauses: ['route-timeout-on-upgrade'], cluster: [CLUSTER_STATS.rqTimeout], http: [] }],
+  findings: [UPGRADE_ROUTE_TIMEOUTS_FIRED],
+});
 
 /** The first Envoy release that applies the route timeout to the wait for an upgrade response. */
 export const ROUTE_TIMEOUT_ON_UPGRADE_SINCE = '1.36.0';
@@ -52,16 +76,16 @@ export function analyze(s: Snapshot): Finding[] {
     if (!websocket || route.timeoutMs.value <= 0) continue;
     for (const clusterName of route.clusters) {
       const statName = s.clusters.get(clusterName)?.statName ?? clusterName;
-      const timeouts = stat(s, 'cluster', statName, 'upstream_rq_timeout');
+      const timeouts = stat(s, 'cluster', statName, CLUSTER_STATS.rqTimeout);
       if (timeouts === undefined || timeouts <= 0) continue;
-      const window = delta(s, 'cluster', statName, 'upstream_rq_timeout');
+      const window = delta(s, 'cluster', statName, CLUSTER_STATS.rqTimeout);
       let downstream: number | undefined;
       for (const prefix of new Set(managers.map((m) => m.connectionManager.statPrefix))) {
-        const v = stat(s, 'http', prefix, 'downstream_rq_timeout');
+        const v = stat(s, 'http', prefix, HTTP_STATS.rqTimeout);
         if (v !== undefined) downstream = (downstream ?? 0) + v;
       }
       findings.push(
-        finding(s, 'upgrade-route-timeouts-fired', severityOf(applies, window), { kind: 'route', name: route.name }, {
+        finding(s, UPGRADE_ROUTE_TIMEOUTS_FIRED, severityOf(applies, window), { kind: 'route', name: route.name }, {
           cluster: clusterName,
           timeoutMs: route.timeoutMs.value,
           timeoutSource: route.timeoutMs.source,

@@ -9,21 +9,48 @@
 // ping `heartbeat` after the last frame received, a close `heartbeat / 2` later).
 
 import type { AccessLog } from '../model/access-log.ts';
+import { findingType } from '../model/catalogue-entry.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { AIOHTTP_CLOSE_FACTOR, candidateTimers, matchTimers } from '../model/timers.ts';
-import { type AnalyzerMeta, finding, ratio } from './analyzer.ts';
+import { AIOHTTP_CLOSE_FACTOR, candidateTimers, matchTimers, type Timer } from '../model/timers.ts';
+import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 import { closedByDrain } from './listener-drain.ts';
 
-/** What this analyzer is and emits. */
-export const meta: AnalyzerMeta = {
+/** Evidence of a band of upgraded sessions of one route, flag and agent class that end together. */
+interface UpgradedSessionsEndTogether {
+  count: number;
+  flagSessions: number;
+  agentSessions: number;
+  agentShare: number | null;
+  routeSessions: number;
+  share: number | null;
+  lowMs: number;
+  highMs: number;
+  medianMs: number;
+  flag: string;
+  agent: AgentClass;
+  cluster?: string;
+  timer: string | null;
+  timerMs?: number;
+  timerOrigin?: Timer['origin'];
+  heartbeatMs?: number;
+}
+
+/** Upgraded sessions that end together, in a narrow band of durations. */
+export const UPGRADED_SESSIONS_END_TOGETHER = findingType<UpgradedSessionsEndTogether>()(
+  'upgraded-sessions-end-together',
+  'Upgraded sessions end together',
+  '{count} {count|upgraded session|upgraded sessions} of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route[?; best-matching timer {timer} ({timerMs})]',
+);
+
+/** What this analyzer is and emits: it reads the access log and no stats; the config gives the timers. */
+export const meta = defineAnalyzer({
   id: 'upgraded-sessions',
   title: 'Upgraded sessions (WebSockets) that end together',
-  // Reads snapshot.accessLog first of all; AnalyzerInput has no 'access-log' value yet. Config gives the timers.
   reads: ['access-log', 'config'],
-  emits: ['upgraded-sessions-end-together'],
-  docs: 'docs/analyzers/upgraded-sessions.md',
-};
+  stats: {},
+  findings: [UPGRADED_SESSIONS_END_TOGETHER],
+});
 
 /** The response code of an upgraded request (101 Switching Protocols). */
 export const UPGRADE_RESPONSE_CODE = 101;
@@ -248,7 +275,7 @@ export function analyze(s: Snapshot): Finding[] {
       const heartbeatMs = flag === 'UC' ? (best ? best.timer.heartbeatMs : inferredHeartbeatMs(band.lowMs)) : undefined;
       const agentShare = ratio(band.count, agentSessions);
       findings.push(
-        finding(s, 'upgraded-sessions-end-together', severityOf(agentShare), { kind: 'route', name: route }, {
+        finding(s, UPGRADED_SESSIONS_END_TOGETHER, severityOf(agentShare), { kind: 'route', name: route }, {
           count: band.count,
           flagSessions: durations.length,
           agentSessions,

@@ -8,19 +8,58 @@
 // `h2,http/1.1`). Envoy Gateway >= 1.6 gives TLS backends ALPN [h2, http/1.1]. Stats: `upstream_cx_http2_total`,
 // `upstream_cx_protocol_error`, `upstream_rq_rx_reset` (docs/root/configuration/upstream/cluster_manager/cluster_stats.rst).
 
+import { findingType } from '../model/catalogue-entry.ts';
+import { CLUSTER_STATS, type ClusterStat, HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
-import type { Cluster, Snapshot } from '../model/snapshot.ts';
+import type { Cluster, Snapshot, UpstreamProtocol } from '../model/snapshot.ts';
 import { delta, stat } from '../model/stats-view.ts';
 import { upgradesOn, webSocketClusters } from '../model/topology.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of a cluster behind WebSocket-capable routes that speaks, or may speak, HTTP/2 upstream. */
+interface WebSocketClusterSpeaksHttp2 {
+  http2Source: Http2Source;
+  upstreamProtocol: UpstreamProtocol;
+  upstreamAlpn?: string;
+  upstreamTls: boolean;
+  websocketRoutes: number;
+  upgradesTotal?: number;
+  http2Connections?: number;
+  http1Connections?: number;
+  protocolErrors?: number;
+  windowProtocolErrors?: number;
+  rxResets?: number;
+  windowRxResets?: number;
+  windowSeconds?: number;
+  logProtocolErrors?: number;
+  logUpgrades?: number;
+}
+
+/** HTTP/2 upstream behind WebSocket-capable routes. */
+export const WEBSOCKET_CLUSTER_SPEAKS_HTTP2 = findingType<WebSocketClusterSpeaksHttp2>()(
+  'websocket-cluster-speaks-http2',
+  'HTTP/2 upstream behind WebSocket-capable routes',
+  'HTTP/2 upstream ({http2Source}, ALPN {upstreamAlpn}) behind WebSocket-capable routes ({websocketRoutes}): {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}, {protocolErrors} {protocolErrors|protocol error|protocol errors}, {rxResets} {rxResets|reset|resets}[?, {logProtocolErrors} {logProtocolErrors|protocol-error 502|protocol-error 502s} logged]',
+);
+
+export const meta = defineAnalyzer({
   id: 'upstream-protocol',
   title: 'HTTP/2 towards backends behind WebSocket routes',
   reads: ['config', 'stats', 'stats-later', 'access-log'],
-  emits: ['websocket-cluster-speaks-http2'],
-  docs: 'docs/analyzers/upstream-protocol.md',
-};
+  stats: {
+    cluster: [CLUSTER_STATS.cxHttp2Total, CLUSTER_STATS.cxHttp1Total, CLUSTER_STATS.cxProtocolError, CLUSTER_STATS.rqRxReset],
+    http: [HTTP_STATS.cxUpgradesTotal],
+  },
+  families: [
+    {
+      family: 'upstream-protocol',
+      rootCauses: ['upstream-http2-websocket'],
+      cluster: [CLUSTER_STATS.cxHttp2Total, CLUSTER_STATS.cxProtocolError, CLUSTER_STATS.rqRxReset],
+      http: [],
+    },
+  ],
+  findings: [WEBSOCKET_CLUSTER_SPEAKS_HTTP2],
+});
 
 /** How HTTP/2 reaches a cluster: configured outright, or negotiated through ALPN (`auto_config` with TLS). */
 export type Http2Source = 'explicit' | 'alpn';
@@ -43,14 +82,14 @@ export function analyze(s: Snapshot): Finding[] {
   for (const { cluster, routes, managers } of webSocketClusters(s)) {
     const source = http2Source(cluster);
     if (!source) continue;
-    const get = (name: string) => stat(s, 'cluster', cluster.statName, name);
-    const win = (name: string) => delta(s, 'cluster', cluster.statName, name);
-    const http2Connections = get('upstream_cx_http2_total');
-    const http1Connections = get('upstream_cx_http1_total');
-    const protocolErrors = get('upstream_cx_protocol_error');
-    const windowProtocolErrors = win('upstream_cx_protocol_error');
-    const rxResets = get('upstream_rq_rx_reset');
-    const windowRxResets = win('upstream_rq_rx_reset');
+    const get = (name: ClusterStat) => stat(s, 'cluster', cluster.statName, name);
+    const win = (name: ClusterStat) => delta(s, 'cluster', cluster.statName, name);
+    const http2Connections = get(CLUSTER_STATS.cxHttp2Total);
+    const http1Connections = get(CLUSTER_STATS.cxHttp1Total);
+    const protocolErrors = get(CLUSTER_STATS.cxProtocolError);
+    const windowProtocolErrors = win(CLUSTER_STATS.cxProtocolError);
+    const rxResets = get(CLUSTER_STATS.rqRxReset);
+    const windowRxResets = win(CLUSTER_STATS.rqRxReset);
     let logProtocolErrors: number | undefined;
     let logUpgrades: number | undefined;
     if (s.accessLog) {
@@ -68,7 +107,7 @@ export function analyze(s: Snapshot): Finding[] {
       else if ((protocolErrors ?? 0) > 0 || ((rxResets ?? 0) > 0 && (upgradesTotal ?? 0) > 0)) severity = 'warning';
     }
     findings.push(
-      finding(s, 'websocket-cluster-speaks-http2', severity, { kind: 'cluster', name: cluster.name }, {
+      finding(s, WEBSOCKET_CLUSTER_SPEAKS_HTTP2, severity, { kind: 'cluster', name: cluster.name }, {
         http2Source: source,
         upstreamProtocol: cluster.upstreamProtocol,
         upstreamAlpn: cluster.upstreamAlpn.length > 0 ? cluster.upstreamAlpn.join(',') : undefined,

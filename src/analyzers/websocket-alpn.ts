@@ -17,20 +17,47 @@
 // an HTTP/2 connection (`downstream_cx_http2_total`) without a request.
 
 import type { AccessLogEntry } from '../model/access-log.ts';
+import { findingType } from '../model/catalogue-entry.ts';
+import { HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { delta, stat } from '../model/stats-view.ts';
 import { MANY_FAILED_HANDSHAKES } from '../model/thresholds.ts';
 import { upgradesOn, webSocketListeners } from '../model/topology.ts';
-import { type AnalyzerMeta, finding } from './analyzer.ts';
+import { defineAnalyzer, finding } from './analyzer.ts';
 
-export const meta: AnalyzerMeta = {
+/** Evidence of a listener serving WebSocket routes that offers h2 first without extended CONNECT. */
+interface WebSocketListenerPrefersH2 {
+  alpn: string;
+  websocketRoutes: number;
+  allowConnect: boolean;
+  connectionManagers: string;
+  http2Connections?: number;
+  upgradesTotal?: number;
+  h2LogEntries?: number;
+  h2Failures?: number;
+  h2Rejected426?: number;
+  h2Rejected400?: number;
+  h2ConnectRefused?: number;
+  protocolErrors?: number;
+  windowProtocolErrors?: number;
+  windowSeconds?: number;
+}
+
+/** HTTP/2 offered first on a WebSocket listener without extended CONNECT. */
+export const WEBSOCKET_LISTENER_PREFERS_H2 = findingType<WebSocketListenerPrefersH2>()(
+  'websocket-listener-prefers-h2',
+  'HTTP/2 offered first on a WebSocket listener without extended CONNECT',
+  'ALPN {alpn} offered on a listener serving WebSocket routes ({websocketRoutes}) without allow_connect[?: {h2Failures} {h2Failures|WebSocket handshake|WebSocket handshakes} over HTTP/2 failed ({h2Rejected426} answered 426, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} {h2ConnectRefused|extended CONNECT|extended CONNECTs} refused)]; {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}',
+);
+
+export const meta = defineAnalyzer({
   id: 'websocket-alpn',
   title: 'HTTP/2 offered first where WebSockets are served, without extended CONNECT',
   reads: ['config', 'stats', 'access-log'],
-  emits: ['websocket-listener-prefers-h2'],
-  docs: 'docs/analyzers/websocket-alpn.md',
-};
+  stats: { http: [HTTP_STATS.cxHttp2Total, HTTP_STATS.cxProtocolError, HTTP_STATS.cxUpgradesTotal] },
+  findings: [WEBSOCKET_LISTENER_PREFERS_H2],
+});
 
 /** True for an access-log entry carried over HTTP/2. */
 function overHttp2(e: AccessLogEntry): boolean {
@@ -60,9 +87,9 @@ export function analyze(s: Snapshot): Finding[] {
     if (withoutConnect.length === 0) continue;
     const prefixes = [...new Set(withoutConnect.map((fc) => fc.connectionManager?.statPrefix as string))];
     const sum = (read: (p: string) => number | undefined) => prefixes.reduce<number | undefined>((n, p) => (read(p) === undefined ? n : (n ?? 0) + (read(p) as number)), undefined);
-    const http2Connections = sum((p) => stat(s, 'http', p, 'downstream_cx_http2_total'));
-    const protocolErrors = sum((p) => stat(s, 'http', p, 'downstream_cx_protocol_error'));
-    const windowProtocolErrors = sum((p) => delta(s, 'http', p, 'downstream_cx_protocol_error'));
+    const http2Connections = sum((p) => stat(s, 'http', p, HTTP_STATS.cxHttp2Total));
+    const protocolErrors = sum((p) => stat(s, 'http', p, HTTP_STATS.cxProtocolError));
+    const windowProtocolErrors = sum((p) => delta(s, 'http', p, HTTP_STATS.cxProtocolError));
     let rejected426: number | undefined;
     let rejected400: number | undefined;
     let connectRefused: number | undefined;
@@ -82,7 +109,7 @@ export function analyze(s: Snapshot): Finding[] {
     const h2Errors = (http2Connections ?? 0) > 0 && (windowProtocolErrors !== undefined ? windowProtocolErrors > 0 : (protocolErrors ?? 0) > 0);
     const severity: Severity = failures >= MANY_FAILED_HANDSHAKES ? 'error' : failures > 0 || h2Errors ? 'warning' : 'info';
     findings.push(
-      finding(s, 'websocket-listener-prefers-h2', severity, { kind: 'listener', name: listener.name }, {
+      finding(s, WEBSOCKET_LISTENER_PREFERS_H2, severity, { kind: 'listener', name: listener.name }, {
         alpn: withoutConnect[0]?.alpn.join(',') ?? 'h2',
         websocketRoutes: routes.length,
         allowConnect: false,

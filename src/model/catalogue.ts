@@ -29,63 +29,13 @@ const note = (id: string, message: string): CatalogueEntry => ({ id, kind: 'note
 /** Catalogue entries not yet declared by the module they belong to (src/report/catalogue.ts derives the rest). */
 export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
   // Findings
-  finding(
-    'cluster-tcp-keepalive-missing',
-    'No TCP keepalive towards a WebSocket backend',
-    'no upstream_connection_options.tcp_keepalive on a cluster behind WebSocket-capable routes ({websocketRoutes})',
-  ),
-  finding(
-    'listener-tcp-keepalive-missing',
-    'No TCP keepalive on a listener serving WebSockets',
-    'no SO_KEEPALIVE socket option on a listener serving WebSocket-capable routes ({websocketRoutes})',
-  ),
-  finding(
-    'upgraded-sessions-end-together',
-    'Upgraded sessions end together',
-    '{count} {count|upgraded session|upgraded sessions} of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route[?; best-matching timer {timer} ({timerMs})]',
-  ),
   // Findings of the long-lived-connection catalogue (timers)
   finding(
     'stream-idle-timeouts-fired',
     'Stream idle timeouts fire where WebSockets are served',
     '{idleTimeouts} {idleTimeouts|stream was|streams were} reset by the stream idle timeout ({effectiveIdleTimeoutMs} on WebSocket routes; stream_idle_timeout {streamIdleTimeoutMs}, {streamIdleTimeoutSource}) on a connection manager with {upgradesTotal} {upgradesTotal|upgrade|upgrades}',
   ),
-  finding(
-    'upgrade-route-timeouts-fired',
-    'Route timeouts counted behind a route that carries WebSocket upgrades',
-    '{upstreamRqTimeout} {upstreamRqTimeout|upstream request timeout|upstream request timeouts} on {cluster} behind a WebSocket-capable route with timeout {timeoutMs} ({timeoutSource}); what the route timeout covers on upgrades with Envoy {envoyVersion}: {appliesTo}',
-  ),
   // Findings of the long-lived-connection catalogue (limits and protocols)
-  finding(
-    'websocket-route-buffers-requests',
-    'Request buffering on a WebSocket route',
-    'the buffer filter runs on this WebSocket route (turned on by the {enabledBy}, connection manager {connectionManager})',
-  ),
-  finding(
-    'upgrade-on-non-websocket-route',
-    'Upgrade requests refused on routes without upgrades',
-    '{refused} {refused|upgrade request was|upgrade requests were} refused with 403 because their route does not enable the upgrade[? ({windowRefused} in {windowSeconds})]; routes served here: {routesDisabled} with websocket disabled, {routesNotConfigured} without it',
-  ),
-  finding(
-    'upgrade-rejected-on-route',
-    'WebSocket handshakes refused on a route',
-    '{refused} of {entries} {entries|logged request|logged requests} on the route {refused|was an upgrade|were upgrades} Envoy refused with 403 upgrade_failed; websocket on this route: {upgradeSetting}',
-  ),
-  finding(
-    'websocket-cluster-speaks-http2',
-    'HTTP/2 upstream behind WebSocket-capable routes',
-    'HTTP/2 upstream ({http2Source}, ALPN {upstreamAlpn}) behind WebSocket-capable routes ({websocketRoutes}): {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}, {protocolErrors} {protocolErrors|protocol error|protocol errors}, {rxResets} {rxResets|reset|resets}[?, {logProtocolErrors} {logProtocolErrors|protocol-error 502|protocol-error 502s} logged]',
-  ),
-  finding(
-    'websocket-listener-prefers-h2',
-    'HTTP/2 offered first on a WebSocket listener without extended CONNECT',
-    'ALPN {alpn} offered on a listener serving WebSocket routes ({websocketRoutes}) without allow_connect[?: {h2Failures} {h2Failures|WebSocket handshake|WebSocket handshakes} over HTTP/2 failed ({h2Rejected426} answered 426, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} {h2ConnectRefused|extended CONNECT|extended CONNECTs} refused)]; {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}',
-  ),
-  finding(
-    'tunnel-idle-timeouts',
-    'TCP tunnels ended by the idle timeout or left without keepalive',
-    'TCP proxy {statPrefix} to {cluster}: {idleTimeouts} {idleTimeouts|connection|connections} closed by idle_timeout {idleTimeoutMs} ({idleTimeoutSource}); keepalive on the listener {listenerKeepalive}, on the cluster {clusterKeepalive}[?; {logAtIdleTimeout} {logAtIdleTimeout|logged tunnel|logged tunnels} lasted the idle timeout]',
-  ),
   // Findings about the inputs themselves
   // Root causes shipped now
   // Root causes of the long-lived-connection catalogue (timers)

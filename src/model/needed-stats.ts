@@ -47,27 +47,12 @@ export const NEEDED_FAMILIES: readonly NeededFamily[] = [
     http: [],
   },
   { family: 'idle-timeout', analyzer: 'idle-timeouts', rootCauses: ['stream-idle-timeout'], cluster: [], http: ['downstream_rq_idle_timeout'] },
-  { family: 'route-timeout', analyzer: 'upgrade-route-timeouts', rootCauses: ['route-timeout-on-upgrade'], cluster: ['upstream_rq_timeout'], http: [] },
   {
     family: 'max-duration',
     analyzer: 'max-durations',
     rootCauses: ['connection-max-duration'],
     cluster: ['upstream_cx_max_duration_reached', 'upstream_rq_max_duration_reached'],
     http: ['downstream_cx_max_duration_reached', 'downstream_rq_max_duration_reached'],
-  },
-  {
-    family: 'upgrade',
-    analyzer: 'upgrade-rejections',
-    rootCauses: ['websocket-upgrade-disabled'],
-    cluster: [],
-    http: ['downstream_cx_upgrades_total', 'downstream_cx_upgrades_active', 'downstream_rq_ws_on_non_ws_route'],
-  },
-  {
-    family: 'upstream-protocol',
-    analyzer: 'upstream-protocol',
-    rootCauses: ['upstream-http2-websocket'],
-    cluster: ['upstream_cx_http2_total', 'upstream_cx_protocol_error', 'upstream_rq_rx_reset'],
-    http: [],
   },
 ];
 
@@ -89,17 +74,13 @@ export interface NeededStats {
 
 /** Stats read beyond the WebSocket families `stats-coverage` declares and the verify checks. */
 const ALSO_READ: NeededStats = {
-  // upstream-protocol (http1 against http2), tcp-tunnels (how long tunnels last)
-  cluster: ['upstream_cx_http1_total', 'upstream_cx_http2_total', 'upstream_cx_length_ms',
-    // upstream-keepalive (until the parsers and the live filter take the analyzers' declared stats)
-    'upstream_cx_destroy_remote', 'upstream_cx_idle_timeout', 'upstream_rq_503', 'upstream_rq_retry', 'upstream_rq_retry_success'],
-  // websocket-alpn (h2 connections, refused extended CONNECTs), route and idle timeouts
-  http: ['downstream_cx_http2_total', 'downstream_cx_protocol_error', 'downstream_rq_timeout'],
+  // upstream-keepalive (until the parsers and the live filter take the analyzers' declared stats)
+  cluster: ['upstream_cx_destroy_remote', 'upstream_cx_idle_timeout', 'upstream_rq_503', 'upstream_rq_retry', 'upstream_rq_retry_success'],
+  http: [],
   // close-patterns by client kind (ios, android); declared in its meta too, and kept here while the live filter and
   // the parsers take this list (statsFilter and keptStats by default) rather than src/diagnose/needed-stats.ts
   userAgent: ['downstream_cx_total', 'downstream_cx_destroy_remote_active_rq'],
-  // tcp-tunnels
-  tcp: ['idle_timeout', 'downstream_cx_total'],
+  tcp: [],
   // listener-drain
   prefixes: ['listener_manager.'],
 };
