@@ -3,37 +3,94 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { run } from '../helpers/cli.ts';
 
-describe('request-buffer-blocks-upgrade', () => {
-  it('samples/request-buffer-blocks-upgrade: error, high, the route named, buffering turned off per flavor', async () => {
-    const r = await run(['analyze', 'samples/request-buffer-blocks-upgrade', '-o', 'json']);
-    const report = JSON.parse(r.stdout) as { rootCauses: Array<{ id: string; severity: string; confidence: string; entities: Array<{ name: string }>; fixes: Array<{ flavor: string; target: string; text: string }> }> };
-    const rc = report.rootCauses[0];
-    assert.equal(rc?.id, 'request-buffer-blocks-upgrade');
-    assert.equal(rc?.severity, 'error');
-    assert.equal(rc?.confidence, 'high');
-    assert.deepEqual(rc?.entities.map((e) => e.name), ['httproute/home/home-assistant-app/rule/0/match/0/ha_example_com']);
-    const envoy = parse(rc?.fixes.find((f) => f.flavor === 'envoy')?.text ?? '');
-    assert.deepEqual(envoy.typed_per_filter_config, {
-      'envoy.filters.http.buffer': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute', disabled: true },
+const ID = 'request-buffer-blocks-upgrade';
+const SAMPLE = `samples/${ID}`;
+
+interface Report {
+  rootCauses: Array<{
+    id: string;
+    severity: string;
+    confidence: string;
+    entities: Array<{ name: string }>;
+    fixes: Array<{ flavor: string; target: string; text: string; notes: Array<{ code: string; values: Record<string, unknown> }> }>;
+  }>;
+}
+
+interface Case {
+  name: string;
+  /** What `analyze` reads. */
+  args: string[];
+  code?: number;
+  /** Nothing named. */
+  none?: true;
+  /** The root cause: named first (or at any rank), its fields, and what its fixes set per flavor. */
+  named?: {
+    first: boolean;
+    severity?: string;
+    confidence?: string;
+    entities?: string[];
+    /** Fields of the plain Envoy fix. */
+    envoy?: Record<string, unknown>;
+    /** The Envoy Gateway fix: its target, fields of the policy's spec (undefined: removed from it), a note it carries. */
+    envoyGateway?: { target?: string; spec?: Record<string, unknown>; note?: { code: string; field: string } };
+  };
+}
+
+describe(ID, () => {
+  const cases: Case[] = [
+    {
+      name: `${SAMPLE}: error, high, the route named, buffering turned off per flavor`,
+      args: [SAMPLE],
+      named: {
+        first: true,
+        severity: 'error',
+        confidence: 'high',
+        entities: ['httproute/home/home-assistant-app/rule/0/match/0/ha_example_com'],
+        envoy: {
+          typed_per_filter_config: {
+            'envoy.filters.http.buffer': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute', disabled: true },
+          },
+        },
+        // requestBuffer removed from the winning policy, its other fields kept.
+        envoyGateway: {
+          target: 'BackendTrafficPolicy home/home-assistant-buffering',
+          spec: { requestBuffer: undefined, timeout: { http: { requestTimeout: '30s' } } },
+        },
+      },
+    },
+    {
+      name: 'without the live policies, the Envoy Gateway fix is a note to remove requestBuffer',
+      args: ['--config-dump', `${SAMPLE}/config_dump.json`, '--stats', `${SAMPLE}/stats.txt`],
+      named: { first: false, envoyGateway: { note: { code: 'remove-policy-field', field: 'requestBuffer' } } },
+    },
+    { name: `${SAMPLE}-healthy names nothing`, args: [`${SAMPLE}-healthy`], code: 0, none: true },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const r = await run(['analyze', ...c.args, '-o', 'json']);
+      if (c.code !== undefined) assert.equal(r.code, c.code);
+      const report = JSON.parse(r.stdout) as Report;
+      if (c.none) assert.deepEqual(report.rootCauses, []);
+      const want = c.named;
+      if (!want) return;
+      const rc = want.first ? report.rootCauses[0] : report.rootCauses.find((x) => x.id === ID);
+      if (want.first) assert.equal(rc?.id, ID);
+      if (want.severity) assert.equal(rc?.severity, want.severity);
+      if (want.confidence) assert.equal(rc?.confidence, want.confidence);
+      if (want.entities)
+        assert.deepEqual(
+          rc?.entities.map((e) => e.name),
+          want.entities,
+        );
+      const fix = (flavor: string) => rc?.fixes.find((f) => f.flavor === flavor);
+      const envoy = parse(fix('envoy')?.text ?? '');
+      for (const [field, value] of Object.entries(want.envoy ?? {})) assert.deepEqual(envoy[field], value);
+      const eg = fix('envoy-gateway');
+      if (want.envoyGateway?.target) assert.equal(eg?.target, want.envoyGateway.target);
+      const policy = parse(eg?.text ?? '');
+      for (const [field, value] of Object.entries(want.envoyGateway?.spec ?? {})) assert.deepEqual(policy.spec[field], value, `spec.${field}`);
+      const note = want.envoyGateway?.note;
+      if (note) assert.ok(eg?.notes.some((n) => n.code === note.code && n.values.field === note.field));
     });
-    const eg = rc?.fixes.find((f) => f.flavor === 'envoy-gateway');
-    assert.equal(eg?.target, 'BackendTrafficPolicy home/home-assistant-buffering');
-    const policy = parse(eg?.text ?? '');
-    assert.equal(policy.spec.requestBuffer, undefined, 'requestBuffer removed from the winning policy');
-    assert.deepEqual(policy.spec.timeout, { http: { requestTimeout: '30s' } }, 'its other fields kept');
-  });
-
-  it('without the live policies, the Envoy Gateway fix is a note to remove requestBuffer', async () => {
-    const r = await run(['analyze', '--config-dump', 'samples/request-buffer-blocks-upgrade/config_dump.json', '--stats', 'samples/request-buffer-blocks-upgrade/stats.txt', '-o', 'json']);
-    const report = JSON.parse(r.stdout) as { rootCauses: Array<{ id: string; fixes: Array<{ flavor: string; notes: Array<{ code: string; values: Record<string, unknown> }> }> }> };
-    const rc = report.rootCauses.find((x) => x.id === 'request-buffer-blocks-upgrade');
-    const eg = rc?.fixes.find((f) => f.flavor === 'envoy-gateway');
-    assert.ok(eg?.notes.some((n) => n.code === 'remove-policy-field' && n.values.field === 'requestBuffer'));
-  });
-
-  it('samples/request-buffer-blocks-upgrade-healthy names nothing', async () => {
-    const r = await run(['analyze', 'samples/request-buffer-blocks-upgrade-healthy', '-o', 'json']);
-    assert.equal(r.code, 0);
-    assert.deepEqual((JSON.parse(r.stdout) as { rootCauses: unknown[] }).rootCauses, []);
-  });
+  }
 });
