@@ -120,7 +120,6 @@ export const SERVER_STATS = {
 
 /** Families of stats that belong to no entity, kept whole by name prefix. */
 export const STAT_PREFIXES = {
-  listenerManager: 'listener_manager.',
   overload: 'overload.',
 } as const;
 

@@ -18,42 +18,7 @@ export interface NeededFamily {
 
 /** The stats the WebSocket analyses need, by family (stat names: envoy/upstream/upstream.h, source/common/http/conn_manager_config.h). */
 export const NEEDED_FAMILIES: readonly NeededFamily[] = [
-  {
-    family: 'flow-control',
-    analyzer: 'flow-control',
-    rootCauses: ['flow-control-stall'],
-    cluster: ['upstream_flow_control_paused_reading_total', 'upstream_flow_control_resumed_reading_total'],
-    http: ['downstream_flow_control_paused_reading_total', 'downstream_flow_control_resumed_reading_total'],
-  },
-  {
-    family: 'buffered-bytes',
-    analyzer: 'buffered-bytes',
-    rootCauses: ['flow-control-stall'],
-    cluster: ['upstream_cx_rx_bytes_buffered', 'upstream_cx_tx_bytes_buffered', 'upstream_cx_active'],
-    http: ['downstream_cx_rx_bytes_buffered', 'downstream_cx_tx_bytes_buffered', 'downstream_cx_active'],
-  },
-  {
-    family: 'close',
-    analyzer: 'close-patterns',
-    rootCauses: ['flow-control-stall'],
-    cluster: ['upstream_cx_destroy', 'upstream_cx_destroy_remote_with_active_rq', 'upstream_cx_destroy_local_with_active_rq'],
-    http: ['downstream_cx_destroy', 'downstream_cx_destroy_remote_active_rq'],
-  },
-  {
-    family: 'circuit-breaker',
-    analyzer: 'circuit-breakers',
-    rootCauses: ['circuit-breaker-saturation'],
-    cluster: ['circuit_breakers.default.cx_open', 'circuit_breakers.default.rq_open', 'circuit_breakers.default.rq_pending_open', 'upstream_cx_overflow', 'upstream_rq_pending_overflow', 'upstream_rq_active'],
-    http: [],
-  },
   { family: 'idle-timeout', analyzer: 'idle-timeouts', rootCauses: ['stream-idle-timeout'], cluster: [], http: ['downstream_rq_idle_timeout'] },
-  {
-    family: 'max-duration',
-    analyzer: 'max-durations',
-    rootCauses: ['connection-max-duration'],
-    cluster: ['upstream_cx_max_duration_reached', 'upstream_rq_max_duration_reached'],
-    http: ['downstream_cx_max_duration_reached', 'downstream_rq_max_duration_reached'],
-  },
 ];
 
 /** Stats read per entity family, as Envoy names them after the entity (`circuit_breakers.default.cx_open`). */
@@ -68,7 +33,7 @@ export interface NeededStats {
   tcp: readonly string[];
   /** `listener.<address>.<stat>` */
   listener?: readonly string[];
-  /** Whole families kept by name prefix (`listener_manager.`). */
+  /** Whole families kept by name prefix (`overload.`), and stats of no entity by full name. */
   prefixes: readonly string[];
 }
 
@@ -77,12 +42,9 @@ const ALSO_READ: NeededStats = {
   // upstream-keepalive (until the parsers and the live filter take the analyzers' declared stats)
   cluster: ['upstream_cx_destroy_remote', 'upstream_cx_idle_timeout', 'upstream_rq_503', 'upstream_rq_retry', 'upstream_rq_retry_success'],
   http: [],
-  // close-patterns by client kind (ios, android); declared in its meta too, and kept here while the live filter and
-  // the parsers take this list (statsFilter and keptStats by default) rather than src/diagnose/needed-stats.ts
-  userAgent: ['downstream_cx_total', 'downstream_cx_destroy_remote_active_rq'],
+  userAgent: [],
   tcp: [],
-  // listener-drain
-  prefixes: ['listener_manager.'],
+  prefixes: [],
 };
 
 function unique(names: Iterable<string>): string[] {
