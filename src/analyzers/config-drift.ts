@@ -6,7 +6,7 @@
 
 import { findingType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, Finding } from '../model/finding.ts';
-import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
+import type { KubeObject, KubernetesObjects, ObjectLists } from '../model/kubernetes.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
 
@@ -31,7 +31,7 @@ export const meta = defineAnalyzer({
   findings: [MANIFEST_DRIFT, MANIFEST_NOT_APPLIED],
 });
 
-const LIVE_LISTS: Record<string, keyof Omit<KubernetesObjects, 'unavailable'>> = {
+const LIVE_LISTS: Record<string, keyof ObjectLists> = {
   Gateway: 'gateways',
   HTTPRoute: 'httpRoutes',
   BackendTrafficPolicy: 'backendTrafficPolicies',
@@ -56,7 +56,7 @@ function scalar(v: unknown): EvidenceValue {
 }
 
 function findLive(k: KubernetesObjects, m: KubeObject): KubeObject | undefined {
-  const list = k[LIVE_LISTS[m.kind] as keyof Omit<KubernetesObjects, 'unavailable'>];
+  const list = k[LIVE_LISTS[m.kind] as keyof ObjectLists];
   const named = list.filter((o) => o.metadata.name === m.metadata.name);
   if (m.metadata.namespace) return named.find((o) => o.metadata.namespace === m.metadata.namespace);
   return named.length === 1 ? named[0] : undefined;

@@ -3,7 +3,8 @@
 
 import type { BundleManifest } from '../collect/bundle.ts';
 import { bundleSink, diagnosisSink, writeBundleManifest } from '../collect/capture.ts';
-import { kubernetesTargets, loadKubeConfig, readGatewayObjects } from '../collect/kubernetes.ts';
+import { readGatewayObjects } from '../collect/gateway-objects.ts';
+import { kubernetesTargets, loadKubeConfig } from '../collect/kubernetes.ts';
 import { collectAll, type LiveSink, type ProgressEvent, type TargetOutcome } from '../collect/live-collection.ts';
 import { readDocument } from '../collect/read-input.ts';
 import type { LiveTarget, ReadPlan } from '../collect/proxy-contact.ts';

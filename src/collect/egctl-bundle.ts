@@ -6,12 +6,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
+import type { KubeObject, KubernetesObjects, ObjectLists } from '../model/kubernetes.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/capture-snapshot.ts';
+import { CONTROLLER, controllerRelease } from './gateway-objects.ts';
 import { inputChunks } from './read-input.ts';
 
 /** Where the egctl bundle's files live, below its top-level directory. */
@@ -19,7 +20,7 @@ const CONFIG_DUMPS = 'config-dumps';
 const METRICS = 'prometheus-metrics';
 const RESOURCES = 'cluster-resources';
 
-const OBJECT_LISTS: Array<[keyof Omit<KubernetesObjects, 'unavailable'>, string]> = [
+const OBJECT_LISTS: Array<[keyof ObjectLists, string]> = [
   ['gateways', 'gateways.gateway.networking.k8s.io'],
   ['httpRoutes', 'httproutes.gateway.networking.k8s.io'],
   ['backendTrafficPolicies', 'backendtrafficpolicies.gateway.envoyproxy.io'],
@@ -70,6 +71,10 @@ async function objectsOf(root: string): Promise<KubernetesObjects> {
       if (file.endsWith('.yaml')) k[key].push(...(await readYamlList(join(root, RESOURCES, dir, file))));
     }
   }
+  // Cluster-scoped kinds are one file each; a bundle without it says nothing of them.
+  const classes = join(root, RESOURCES, 'gatewayclasses.gateway.networking.k8s.io.yaml');
+  if (await exists(classes)) k.gatewayClasses = await readYamlList(classes);
+  Object.assign(k, await controllerOf(root));
   try {
     const errors = JSON.parse(await readFile(join(root, RESOURCES, 'custom-resources-errors.json'), 'utf8')) as unknown;
     if (Array.isArray(errors)) for (const e of errors) k.unavailable.push(typeof e === 'string' ? e : JSON.stringify(e));
@@ -77,6 +82,16 @@ async function objectsOf(root: string): Promise<KubernetesObjects> {
     // no errors recorded
   }
   return k;
+}
+
+/** The Envoy Gateway release of the controller's Deployment, from the Deployments saved per namespace. */
+async function controllerOf(root: string): Promise<Pick<KubernetesObjects, 'envoyGatewayVersion' | 'envoyGatewayController'>> {
+  for (const file of (await entries(join(root, RESOURCES, 'deployments'))).filter((f) => f.endsWith('.yaml')).sort()) {
+    const d = (await readYamlList(join(root, RESOURCES, 'deployments', file))).find((o) => o.metadata.name === CONTROLLER.name);
+    const found = d ? controllerRelease(d) : undefined;
+    if (found) return found;
+  }
+  return {};
 }
 
 function ownerOf(pod: KubeObject | undefined): string | undefined {

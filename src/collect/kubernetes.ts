@@ -1,13 +1,12 @@
 // Reaching Envoy in Kubernetes through @kubernetes/client-node: find the proxy pods, port-forward to their admin
 // port (Envoy Gateway binds admin to 127.0.0.1:19000, so a forward is the only way in; Istio sidecars serve it on
-// 15000), read their logs, and read the Envoy Gateway objects that configure them.
+// 15000) and read their logs. The Envoy Gateway objects that configure them are read in gateway-objects.ts.
 // Labels: envoyproxy/gateway internal/infrastructure/kubernetes/proxy (app.kubernetes.io/name=envoy,
 // app.kubernetes.io/component=proxy, app.kubernetes.io/managed-by=envoy-gateway, gateway.envoyproxy.io/owning-gateway-*).
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
 import { RequestError } from '../model/request-error.ts';
 import { InputError } from '../parse/input-error.ts';
 import type { AdminEndpoint, LiveTarget } from './proxy-contact.ts';
@@ -340,49 +339,4 @@ export async function kubernetesTargets(kc: KubeConfig, opts: KubeOptions): Prom
     throw new RequestError(`no Envoy proxies found in ${where}${opts.selector ? ` with selector ${opts.selector}` : ''}; try -n NAMESPACE, -A, -l SELECTOR or pod/NAME`);
   }
   return targets;
-}
-
-const GATEWAY_API = { group: 'gateway.networking.k8s.io', version: 'v1' };
-const ENVOY_GATEWAY_API = { group: 'gateway.envoyproxy.io', version: 'v1alpha1' };
-
-/** The kinds read for Envoy Gateway, with where they go in the model. */
-const OBJECT_KINDS: Array<{ key: keyof Omit<KubernetesObjects, 'unavailable'>; api: { group: string; version: string }; plural: string }> = [
-  { key: 'gateways', api: GATEWAY_API, plural: 'gateways' },
-  { key: 'httpRoutes', api: GATEWAY_API, plural: 'httproutes' },
-  { key: 'backendTrafficPolicies', api: ENVOY_GATEWAY_API, plural: 'backendtrafficpolicies' },
-  { key: 'clientTrafficPolicies', api: ENVOY_GATEWAY_API, plural: 'clienttrafficpolicies' },
-  { key: 'envoyProxies', api: ENVOY_GATEWAY_API, plural: 'envoyproxies' },
-];
-
-/**
- * Reads the Envoy Gateway objects with their status: cluster-wide when allowed, else in the given namespaces.
- * Refused reads are recorded, never fatal.
- */
-export async function readGatewayObjects(kc: KubeConfig, namespaces: string[]): Promise<KubernetesObjects> {
-  const { CustomObjectsApi } = await kubernetesClient();
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const out: KubernetesObjects = { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [] };
-  for (const kind of OBJECT_KINDS) {
-    const resource = `${kind.plural}.${kind.api.group}`;
-    try {
-      const list = (await api.listClusterCustomObject({ ...kind.api, plural: kind.plural })) as { items?: KubeObject[] };
-      out[kind.key].push(...(list.items ?? []));
-      continue;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 403) {
-        out.unavailable.push(kubeFailure(err, 'list', resource).message);
-        continue;
-      }
-    }
-    out.unavailable.push(`forbidden: list ${resource} cluster-wide; read only in ${namespaces.join(', ')}`);
-    for (const namespace of namespaces) {
-      try {
-        const list = (await api.listNamespacedCustomObject({ ...kind.api, namespace, plural: kind.plural })) as { items?: KubeObject[] };
-        out[kind.key].push(...(list.items ?? []));
-      } catch (err) {
-        out.unavailable.push(kubeFailure(err, 'list', resource, namespace).message);
-      }
-    }
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
 import { loadAnalyzers } from '../analyzers/index.ts';
 import { type Diagnosed, type Finding, type RootCause, severityRank } from '../model/finding.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
+import { type DetectedVersion, envoyGatewayVersion } from '../model/envoy-gateway-version.ts';
 import type { Cluster, Flavor, NotCollected, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 import type { RegisteredAnalyzer } from '../analyzers/analyzer.ts';
 import { RULES } from './root-causes/index.ts';
@@ -30,6 +31,14 @@ export interface SnapshotSummary {
   statsLater?: StatsSample;
   /** Access log entries; in a summary, only upgraded sessions (101), which the session charts read. */
   accessLog?: { readonly entries: readonly AccessLogEntry[] };
+  /** In a summary of an Envoy Gateway proxy: the release its controller runs, as detected, and where that was read. */
+  envoyGateway?: DetectedVersion;
+}
+
+/** The Envoy Gateway release of a proxy's controller as detected (a summary's, or read from a whole snapshot); none for other flavors. */
+export function envoyGatewayOf(s: SnapshotSummary): DetectedVersion | undefined {
+  if (s.flavor !== 'envoy-gateway') return undefined;
+  return s.envoyGateway ?? (s.clusters instanceof Map ? envoyGatewayVersion(s as Snapshot) : undefined);
 }
 
 /** Everything a run found. */
@@ -297,6 +306,7 @@ export function summarizeSnapshot(s: Snapshot, rootCauses: readonly RootCause[])
   const statsLater = slimSample(s.statsLater, statNames, managers);
   if (statsLater) summary.statsLater = statsLater;
   if (s.accessLog) summary.accessLog = { entries: s.accessLog.entries.filter((e) => e.responseCode === 101) };
+  if (s.flavor === 'envoy-gateway') summary.envoyGateway = envoyGatewayVersion(s);
   return summary;
 }
 

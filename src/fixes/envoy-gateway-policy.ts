@@ -7,8 +7,9 @@
 //   exists for ClientTrafficPolicy), and says so;
 // - `httpUpgrade` is merged by type into the live list, and `requestBuffer` (refused together with it from 1.8.0)
 //   dropped from the object that would carry both;
-// - durations match the CRD pattern `^([0-9]{1,5}(h|m|s|ms)){1,4}$`; fields the detected release lacks are left
-//   out (versions.ts), and every fix states the release it needs.
+// - durations match the CRD pattern `^([0-9]{1,5}(h|m|s|ms)){1,4}$`; a change setting a field the detected release
+//   lacks is left out (versions.ts), a new policy for a release before 1.1 names its target in `targetRef`, and
+//   every fix states the release it needs.
 
 import type { Explanation, LiveDiff } from '../model/finding.ts';
 import { type KubeObject, overriddenConditions, policyTargets, routesInMessage } from '../model/kubernetes.ts';
@@ -18,16 +19,10 @@ import { routeOfCluster } from './envoy-gateway-routes.ts';
 import { gatewayPolicyNotInProxy, type PolicyChange, type PolicyTarget } from './envoy-gateway-targets.ts';
 import { diffJson } from './json-diff.ts';
 import { uniqueNotes } from './renderer.ts';
-import { describeVersion, type DetectedVersion, ENVOY_GATEWAY_SINCE, type GatedFeature, highest, supports } from './versions.ts';
+import { describeVersion, type DetectedVersion, ENVOY_GATEWAY_SINCE, type GatedFeature, gateFragment, minimumNote, supports } from './versions.ts';
 
 /** Fields that name what a policy applies to: never copied from another policy. */
 const TARGET_FIELDS = ['targetRef', 'targetRefs', 'targetSelectors'];
-
-/**
- * Fields Envoy Gateway's release notes name but the published CRD schema (after v1.9.0) does not declare: the API
- * server would prune them, so they are never rendered.
- */
-const NOT_DECLARED: ReadonlySet<GatedFeature> = new Set(['BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout']);
 
 /** A policy's spec without the fields that name its targets. */
 function withoutTargets(spec: Record<string, unknown> | undefined): Record<string, unknown> {
@@ -74,7 +69,7 @@ interface FixFields {
  * The fix's own fields, then the fields a policy-overridden root cause copies from the Gateway-level policy, so a
  * user's own values win over the fix's defaults.
  */
-function fixFields(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], described: string, version: DetectedVersion): FixFields {
+function fixFields(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], version: DetectedVersion): FixFields {
   const out: FixFields = { fields: {}, upgrades: [], needs: [], notes: [], notInProxy: 0 };
   for (const c of changes.filter((x) => !x.piece.namedPolicy)) {
     // A live Gateway-level policy that already sets the field keeps its own value: the gap is in the proxy.
@@ -88,16 +83,10 @@ function fixFields(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], descri
       out.notes.push({ code: 'gateway-policy-not-in-proxy', values: { ...values, overriddenFor: overriddenFor.length > 0 ? overriddenFor.join(', ') : null, cluster } });
       continue;
     }
-    const feature = c.piece.gated;
-    if (feature && NOT_DECLARED.has(feature)) {
-      out.notes.push({ code: 'envoy-gateway-field-not-declared', values: { field: feature } });
-      continue;
-    }
-    if (feature && supports(version, feature) === 'no') {
-      out.notes.push({ code: 'envoy-gateway-field-left-out', values: { field: feature, since: ENVOY_GATEWAY_SINCE[feature], version: described } });
-      continue;
-    }
-    if (feature) out.needs.push(feature);
+    const { needs, leftOut } = gateFragment(t.kind, c.piece.spec, version);
+    out.notes.push(...leftOut);
+    if (leftOut.length > 0) continue;
+    out.needs.push(...needs);
     if (!c.piece.spec) continue;
     const { httpUpgrade, ...rest } = c.piece.spec;
     if (httpUpgrade) out.upgrades = mergeUpgrades(out.upgrades, httpUpgrade);
@@ -143,16 +132,26 @@ function basisNote(s: Snapshot, t: PolicyTarget, changes: number, notInProxy: nu
   }
 }
 
+/** A new policy's target: `targetRefs` (Envoy Gateway >= 1.1), or the `targetRef` every release reads where it is older. */
+function newTargets(t: PolicyTarget, version: DetectedVersion, needs: GatedFeature[]): Record<string, unknown> {
+  // A policy patched by name keeps the targets it has.
+  if (t.named) return {};
+  const feature: GatedFeature = `${t.kind}.spec.targetRefs`;
+  if (supports(version, feature) === 'no') return { targetRef: t.targetRef };
+  needs.push(feature);
+  return { targetRefs: [t.targetRef] };
+}
+
 /** The policy object for a group of changes, with the notes that say what it keeps, drops and needs. */
 export function policyObject(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], version: DetectedVersion): { object: Record<string, unknown>; notes: Explanation[]; liveDiff?: LiveDiff } {
   const described = describeVersion(version);
-  const { fields, upgrades, needs, notes, notInProxy } = fixFields(s, t, changes, described, version);
+  const { fields, upgrades, needs, notes, notInProxy } = fixFields(s, t, changes, version);
 
   // What the object starts from: the live policy, or (new) the fields of the live one it would replace.
   const base = t.existing ? withoutTargets(t.existing.spec) : t.replaces ? withoutTargets(t.replaces.spec) : {};
   const spec: Record<string, unknown> = t.existing
     ? { ...TARGET_FIELDS.reduce<Record<string, unknown>>((o, f) => (t.existing?.spec?.[f] !== undefined ? { ...o, [f]: t.existing.spec[f] } : o), {}) }
-    : { targetRefs: [t.targetRef] };
+    : newTargets(t, version, needs);
   if (!t.existing && !t.named && t.kind === 'BackendTrafficPolicy' && !t.replaces && supports(version, 'BackendTrafficPolicy.spec.mergeType') !== 'no') {
     spec.mergeType = 'StrategicMerge';
     needs.push('BackendTrafficPolicy.spec.mergeType');
@@ -168,8 +167,8 @@ export function policyObject(s: Snapshot, t: PolicyTarget, changes: PolicyChange
   basisNote(s, t, changes.length, notInProxy, described, notes);
   notes.push(...uniqueNotes(changes.flatMap((c) => c.piece.notes ?? [])));
 
-  const minimum = highest(needs.map((f) => ENVOY_GATEWAY_SINCE[f]));
-  if (minimum) notes.push({ code: 'envoy-gateway-minimum-version', values: { minimum, fields: [...new Set(needs)].join(', '), version: described } });
+  const minimum = minimumNote(needs, described);
+  if (minimum) notes.push(minimum);
 
   const metadata: Record<string, unknown> = { name: t.name, namespace: t.namespace };
   if (t.existing?.metadata.labels) metadata.labels = t.existing.metadata.labels;

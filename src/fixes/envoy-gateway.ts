@@ -5,7 +5,7 @@
 // - an HTTPRoute rule's own field, which wins over a policy's (`timeouts.request` over `requestTimeout`): the live
 //   HTTPRoute is changed then (gateway.networking.k8s.io/v1 HTTPRoute);
 // - per Gateway, an EnvoyPatchPolicy of JSON patches for what no policy can express, and the EnvoyProxy that
-//   configures its proxies (gateway-objects.ts), which also holds the stats inclusion list (stats-inclusion.ts).
+//   configures its proxies (envoy-proxy-object.ts), which also holds the stats inclusion list (stats-inclusion.ts).
 
 import { stringify } from 'yaml';
 import type { FixChange, RenderedFix } from '../model/finding.ts';
@@ -15,12 +15,13 @@ import { deepMerge } from './changes.ts';
 import { policyObject } from './envoy-gateway-policy.ts';
 import { backendTarget, clientTarget, type PolicyChange, type PolicyTarget } from './envoy-gateway-targets.ts';
 import type { EnvoyPatchPolicyPiece, EnvoyProxyPiece, HttpRouteRulePiece } from './fix-kind.ts';
-import { envoyProxyObjects, type EnvoyProxyPatch, gatewayListenerOf, objectName } from './gateway-objects.ts';
+import { envoyProxyObjects } from './envoy-proxy-object.ts';
+import { type EnvoyProxyPatch, gatewayListenerOf, objectName } from './gateway-objects.ts';
 import { diffJson } from './json-diff.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
 import { type FixRenderer, groupBy, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
 import { envoyGatewayStatsMatches, type StatsChange } from './stats-inclusion.ts';
-import { envoyGatewayVersion } from './versions.ts';
+import { type DetectedVersion, describeVersion, envoyGatewayVersion, type GatedFeature, gateFragment, minimumNote } from './versions.ts';
 
 /** A change with its piece of one kind of object. */
 interface Landed<P> {
@@ -76,8 +77,24 @@ function httpRouteObjects(rules: Array<Landed<HttpRouteRulePiece>>): RenderedCha
   });
 }
 
+/** The JSON patches the release can apply (a `jsonPath` needs 1.2), with the notes on those it cannot and the release they need. */
+function gatedPatches(patches: Array<Landed<EnvoyPatchPolicyPiece>>, version: DetectedVersion): { kept: Array<Landed<EnvoyPatchPolicyPiece>>; notes: RenderedFix['notes'] } {
+  const needs: GatedFeature[] = [];
+  const notes: RenderedFix['notes'] = [];
+  const kept = patches.filter((p) => {
+    const gated = gateFragment('EnvoyPatchPolicy', { jsonPatches: [p.piece.jsonPatch] }, version);
+    notes.push(...gated.leftOut);
+    needs.push(...gated.needs);
+    return gated.leftOut.length === 0;
+  });
+  const minimum = minimumNote(needs, describeVersion(version));
+  return { kept, notes: [...uniqueNotes(notes), ...(minimum ? [minimum] : [])] };
+}
+
 /** An EnvoyPatchPolicy for a Gateway holding the JSON patches of one purpose (EnvoyPatchPolicy `spec.jsonPatches`). */
-function envoyPatchPolicy(gateway: SourceObject, purpose: string, patches: Array<Landed<EnvoyPatchPolicyPiece>>): RenderedChangeSet {
+function envoyPatchPolicy(gateway: SourceObject, purpose: string, all: Array<Landed<EnvoyPatchPolicyPiece>>, version: DetectedVersion): RenderedChangeSet[] {
+  const { kept: patches, notes: versionNotes } = gatedPatches(all, version);
+  if (patches.length === 0) return [];
   const name = objectName(gateway.name, purpose);
   const jsonPatches = [...new Map(patches.map((p) => [JSON.stringify(p.piece.jsonPatch), p.piece.jsonPatch])).values()];
   const policy = {
@@ -87,15 +104,13 @@ function envoyPatchPolicy(gateway: SourceObject, purpose: string, patches: Array
     spec: { targetRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway.name }, type: 'JSONPatch', jsonPatches },
   };
   // EnvoyPatchPolicy is off unless the controller enables it (EnvoyGateway `extensionApis.enableEnvoyPatchPolicy`).
-  const notes = [{ code: 'envoy-patch-policy-enable', values: {} }, ...uniqueNotes(patches.flatMap((p) => p.piece.notes))];
-  return {
-    fix: { flavor: 'envoy-gateway', target: `EnvoyPatchPolicy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(policy, { lineWidth: 0 }), notes },
-    changes: patches.map((p) => p.change),
-  };
+  const notes = [{ code: 'envoy-patch-policy-enable', values: {} }, ...uniqueNotes(patches.flatMap((p) => p.piece.notes)), ...versionNotes];
+  const fix: RenderedFix = { flavor: 'envoy-gateway', target: `EnvoyPatchPolicy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(policy, { lineWidth: 0 }), notes };
+  return [{ fix, changes: all.map((p) => p.change) }];
 }
 
 /** Per Gateway, its EnvoyPatchPolicies, then one EnvoyProxy carrying every EnvoyProxy field and the stats list. */
-function proxyObjects(s: Snapshot, proxies: Sorted['proxies'], stats: StatsChange[]): RenderedChangeSet[] {
+function proxyObjects(s: Snapshot, proxies: Sorted['proxies'], stats: StatsChange[], version: DetectedVersion): RenderedChangeSet[] {
   const out: RenderedChangeSet[] = [];
   const patches: EnvoyProxyPatch[] = [];
   const byGateway = new Map<string, { gateway: SourceObject; patchPolicy: Array<Landed<EnvoyPatchPolicyPiece>>; proxy: Array<Landed<EnvoyProxyPiece>> }>();
@@ -109,7 +124,7 @@ function proxyObjects(s: Snapshot, proxies: Sorted['proxies'], stats: StatsChang
     byGateway.set(key, entry);
   }
   for (const { gateway, patchPolicy, proxy } of byGateway.values()) {
-    for (const [purpose, group] of groupBy(patchPolicy, (p) => p.piece.purpose)) out.push(envoyPatchPolicy(gateway, purpose as string, group));
+    for (const [purpose, group] of groupBy(patchPolicy, (p) => p.piece.purpose)) out.push(...envoyPatchPolicy(gateway, purpose as string, group, version));
     if (proxy.length === 0) continue;
     const spec: Record<string, unknown> = {};
     for (const p of proxy) deepMerge(spec, p.piece.spec);
@@ -117,7 +132,7 @@ function proxyObjects(s: Snapshot, proxies: Sorted['proxies'], stats: StatsChang
   }
   const statsPatch = envoyGatewayStatsMatches(s, stats);
   if (statsPatch) patches.push(statsPatch);
-  return [...out, ...envoyProxyObjects(s, patches)];
+  return [...out, ...envoyProxyObjects(s, patches, version)];
 }
 
 /** Renders changes as Envoy Gateway objects. */
@@ -138,8 +153,9 @@ export const envoyGatewayRenderer: FixRenderer = {
     const rendered = [...targets.values()].filter(({ target: t, changes: group }) => t.existing || t.kind === 'BackendTrafficPolicy' || group.some((c) => c.piece.spec !== undefined));
     const policies = rendered.map(({ target: t, changes: group }) => {
       const { object, notes, liveDiff } = policyObject(s, t, group, version);
-      const spec = object.spec as { timeout?: { http?: { requestTimeout?: unknown } } };
-      if (spec.timeout?.http?.requestTimeout === '0s') notes.push({ code: 'request-timeout-zero-disables-idle', values: {} });
+      // The policy's own streamIdleTimeout is the route's idle timeout whatever the request timeout (internal/xds/translator/route.go idleTimeout).
+      const spec = object.spec as { timeout?: { http?: { requestTimeout?: unknown; streamIdleTimeout?: unknown } } };
+      if (spec.timeout?.http?.requestTimeout === '0s' && spec.timeout.http.streamIdleTimeout === undefined) notes.push({ code: 'request-timeout-zero-disables-idle', values: {} });
       // A policy known by name only: a JSON merge patch of the fields, which keeps the rest of the live object.
       const { targetRefs: _targets, ...patch } = object.spec as Record<string, unknown>;
       if (t.named) notes.unshift({ code: 'patches-named-policy', values: { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' } });
@@ -154,6 +170,6 @@ export const envoyGatewayRenderer: FixRenderer = {
       };
       return { fix, changes: group.map((c) => c.change) };
     });
-    return [...policies, ...httpRouteObjects(sorted.rules), ...proxyObjects(s, sorted.proxies, sorted.stats)];
+    return [...policies, ...httpRouteObjects(sorted.rules), ...proxyObjects(s, sorted.proxies, sorted.stats, version)];
   },
 };

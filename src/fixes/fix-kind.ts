@@ -11,7 +11,6 @@ import type { FixChangeKind, FixChangeOf } from '../model/fix-change.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import type { LiveEdit } from './envoy-live-edit.ts';
-import type { GatedFeature } from './versions.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -84,8 +83,6 @@ export interface TrafficPolicyPiece {
   lands: 'traffic-policy';
   /** The part of the policy's `spec` the change sets; none when the policy has no field for it. */
   spec?: Obj;
-  /** The field that needs a minimum Envoy Gateway release. */
-  gated?: GatedFeature;
   /** A field the change removes (a limit lifted), and whether a policy that lacks it says where else to look. */
   lift?: { field: string[]; remind: 'always' | 'new-policy' };
   /** The live BackendTrafficPolicy the change names: it lands there, and its fields win over the fix's. */

@@ -1,24 +1,37 @@
-// Which Envoy Gateway release runs a proxy, as far as the inputs tell, and which policy fields it accepts.
-// Minimum versions (envoyproxy/gateway api/v1alpha1 and release notes): ClientTrafficPolicy
-// `timeout.http.streamIdleTimeout` 1.5, `connection.connectionLimit.maxStreamDuration` 1.6; BackendTrafficPolicy
-// `mergeType` 1.4, `timeout.http.streamIdleTimeout` 1.8; `requestBuffer` refused together with `httpUpgrade` from
-// 1.8.0; ws/wss appProtocol forcing HTTP/1.1 upstream: Backend from 1.8.0, Service `kubernetes.io/ws|wss` from 1.8.1.
-// The version comes from the controller when the bundle's kubernetes.json names it (`envoyGatewayVersion`, the
-// controller's image tag); otherwise the inputs give a lower bound: xDS metadata naming source policies (`filter_metadata
-// ["envoy-gateway"].policies`, >= 1.7) or resources (>= 1.1), and live policies holding a field the API server
-// would have pruned from an older CRD.
+// Which Envoy Gateway fields a rendered fix may set, by the release that runs the proxy (detected in
+// src/model/envoy-gateway-version.ts). Every field the renderers emit that some supported release lacks is listed
+// with the first release whose CRD declares it (envoyproxy/gateway charts/gateway-helm/crds/generated up to v1.3,
+// charts/gateway-crds-helm/templates/generated from v1.4, gateway.envoyproxy.io_*.yaml at each tag v1.0.0 to v1.9.0);
+// fields every release declares (circuitBreaker, tcpKeepalive, timeout.http.connectionIdleTimeout and
+// maxConnectionDuration, EnvoyProxy shutdown.drainTimeout and telemetry.metrics.matches, EnvoyPatchPolicy
+// jsonPatches) need no entry. Behaviours: `requestBuffer` refused together with `httpUpgrade` from 1.8.0; ws/wss
+// appProtocol forcing HTTP/1.1 upstream: Backend from 1.8.0, Service `kubernetes.io/ws|wss` from 1.8.1.
 
+import type { Explanation } from '../model/finding.ts';
 import { compareVersions } from '../model/envoy-version.ts';
-import type { KubeObject } from '../model/kubernetes.ts';
-import { liveText } from '../model/live-resources.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import { type DetectedVersion, describeVersion } from '../model/envoy-gateway-version.ts';
 
-/** Envoy Gateway fields and behaviours that need a minimum release. */
+export { type DetectedVersion, describeVersion, envoyGatewayVersion } from '../model/envoy-gateway-version.ts';
+
+/** Envoy Gateway fields (`<Kind>.spec.<path>`) and behaviours that need a minimum release. */
 export const ENVOY_GATEWAY_SINCE = {
+  'BackendTrafficPolicy.spec.targetRefs': '1.1.0',
+  'BackendTrafficPolicy.spec.connection.bufferLimit': '1.1.0',
+  'BackendTrafficPolicy.spec.useClientProtocol': '1.1.0',
+  'BackendTrafficPolicy.spec.timeout.http.requestTimeout': '1.2.0',
   'BackendTrafficPolicy.spec.mergeType': '1.4.0',
+  'BackendTrafficPolicy.spec.httpUpgrade': '1.4.0',
+  'BackendTrafficPolicy.spec.timeout.http.maxStreamDuration': '1.6.0',
+  'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout': '1.8.0',
+  'ClientTrafficPolicy.spec.targetRefs': '1.1.0',
+  'ClientTrafficPolicy.spec.connection.bufferLimit': '1.1.0',
+  'ClientTrafficPolicy.spec.timeout.tcp.idleTimeout': '1.1.0',
   'ClientTrafficPolicy.spec.timeout.http.streamIdleTimeout': '1.5.0',
   'ClientTrafficPolicy.spec.connection.connectionLimit.maxStreamDuration': '1.6.0',
-  'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout': '1.8.0',
+  'EnvoyPatchPolicy.spec.jsonPatches.operation.jsonPath': '1.2.0',
+  'EnvoyProxy.spec.provider.kubernetes.envoyDaemonSet': '1.1.0',
+  'EnvoyProxy.spec.bootstrap.jsonPatches': '1.2.0',
+  'EnvoyProxy.spec.mergeType': '1.8.0',
   /** From this release a policy with both `requestBuffer` and `httpUpgrade` is refused. */
   'BackendTrafficPolicy.spec.requestBuffer+httpUpgrade refused': '1.8.0',
   'Backend appProtocol ws/wss forces HTTP/1.1': '1.8.0',
@@ -27,75 +40,6 @@ export const ENVOY_GATEWAY_SINCE = {
 
 /** A field or behaviour that needs a minimum Envoy Gateway release. */
 export type GatedFeature = keyof typeof ENVOY_GATEWAY_SINCE;
-
-/** What the inputs say about the Envoy Gateway release. */
-export interface DetectedVersion {
-  /** The release, when a collector read it. */
-  version?: string;
-  /** Otherwise the lowest release the inputs are consistent with. */
-  atLeast?: string;
-  /** Where it was read. */
-  source: string;
-}
-
-/** Live policy fields whose presence shows the CRDs are at least that release (an older API server prunes them). */
-const FIELD_FLOORS: Array<{ kind: 'backendTrafficPolicies' | 'clientTrafficPolicies'; path: string[]; since: string; name: string }> = [
-  { kind: 'backendTrafficPolicies', path: ['timeout', 'http', 'streamIdleTimeout'], since: '1.8.0', name: 'BackendTrafficPolicy timeout.http.streamIdleTimeout' },
-  { kind: 'clientTrafficPolicies', path: ['connection', 'connectionLimit', 'maxStreamDuration'], since: '1.6.0', name: 'ClientTrafficPolicy connection.connectionLimit.maxStreamDuration' },
-  { kind: 'clientTrafficPolicies', path: ['timeout', 'http', 'streamIdleTimeout'], since: '1.5.0', name: 'ClientTrafficPolicy timeout.http.streamIdleTimeout' },
-  { kind: 'backendTrafficPolicies', path: ['mergeType'], since: '1.4.0', name: 'BackendTrafficPolicy mergeType' },
-];
-
-function has(o: unknown, path: string[]): boolean {
-  let cur = o;
-  for (const k of path) {
-    if (cur === null || typeof cur !== 'object') return false;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur !== undefined;
-}
-
-const versionRe = /^v?(\d+\.\d+(?:\.\d+)?)/;
-
-/** A live resource's `metadata.filter_metadata["envoy-gateway"]` (`filterMetadata` as egctl writes it). */
-function envoyGatewayMetadata(text: string): Record<string, unknown> | undefined {
-  let resource: { metadata?: { filter_metadata?: Record<string, unknown>; filterMetadata?: Record<string, unknown> } };
-  try {
-    resource = JSON.parse(text) as typeof resource;
-  } catch {
-    return undefined;
-  }
-  const meta = (resource?.metadata?.filter_metadata ?? resource?.metadata?.filterMetadata)?.['envoy-gateway'];
-  return meta && typeof meta === 'object' ? (meta as Record<string, unknown>) : undefined;
-}
-
-/** The Envoy Gateway release of a snapshot's control plane, or the lowest it can be. */
-export function envoyGatewayVersion(s: Snapshot): DetectedVersion {
-  // Not a list of objects: a bundle's kubernetes.json may carry it beside them.
-  const told = (s.kubernetes as { envoyGatewayVersion?: unknown } | undefined)?.envoyGatewayVersion;
-  const m = typeof told === 'string' ? versionRe.exec(told) : null;
-  if (m) return { version: m[1] as string, source: 'the Envoy Gateway controller' };
-  let floor: { since: string; source: string } | undefined;
-  const raise = (since: string, source: string) => {
-    if (!floor || (compareVersions(since, floor.since) ?? 0) > 0) floor = { since, source };
-  };
-  for (const f of FIELD_FLOORS) {
-    const list: KubeObject[] = s.kubernetes?.[f.kind] ?? [];
-    if (list.some((p) => has(p.spec, f.path))) raise(f.since, `a live ${f.name}`);
-  }
-  // A few resources are enough: every Envoy Gateway resource carries the same metadata.
-  let looked = 0;
-  for (const model of [...s.listeners, ...s.clusters.values()]) {
-    if (looked++ >= 50) break;
-    const text = liveText(model);
-    if (text === undefined || !text.includes('"envoy-gateway"')) continue;
-    // The keys of the resource's own envoy-gateway metadata: a load_balancing_policy has a `policies` list too.
-    const meta = envoyGatewayMetadata(text);
-    if (meta?.policies !== undefined) raise('1.7.0', 'xDS metadata naming policies');
-    else if (meta?.resources !== undefined) raise('1.1.0', 'xDS metadata naming resources');
-  }
-  return floor ? { atLeast: floor.since, source: floor.source } : { source: 'unknown' };
-}
 
 /** Whether the detected release has a feature: yes, no, or unknown (no version, or a lower bound below it). */
 export function supports(v: DetectedVersion, feature: GatedFeature): 'yes' | 'no' | 'unknown' {
@@ -108,14 +52,40 @@ export function supports(v: DetectedVersion, feature: GatedFeature): 'yes' | 'no
   return 'unknown';
 }
 
-/** The detected version as a report shows it: `1.8.1`, `>= 1.7.0`, or `unknown`. */
-export function describeVersion(v: DetectedVersion): string {
-  if (v.version !== undefined) return v.version;
-  if (v.atLeast !== undefined) return `>= ${v.atLeast}`;
-  return 'unknown';
+/** Whether a path is set in a JSON value, through any element of the arrays on the way. */
+function present(value: unknown, path: readonly string[]): boolean {
+  if (path.length === 0) return value !== undefined;
+  if (Array.isArray(value)) return value.some((v) => present(v, path));
+  if (value === null || typeof value !== 'object') return false;
+  return present((value as Record<string, unknown>)[path[0] as string], path.slice(1));
+}
+
+/** The gated fields a fragment of a `kind`'s spec sets (`{ timeout: { http: { streamIdleTimeout } } }`). */
+export function gatedFields(kind: string, spec: Record<string, unknown> | undefined): GatedFeature[] {
+  const prefix = `${kind}.spec.`;
+  return (Object.keys(ENVOY_GATEWAY_SINCE) as GatedFeature[]).filter((f) => f.startsWith(prefix) && !f.includes(' ') && present(spec, f.slice(prefix.length).split('.')));
+}
+
+/**
+ * What one change's fragment of a `kind`'s spec needs: the gated fields it sets, or, when the release lacks any of
+ * them, a left-out note for each (the fragment is then left out whole: a part of it could mean something else).
+ */
+export function gateFragment(kind: string, spec: Record<string, unknown> | undefined, version: DetectedVersion): { needs: GatedFeature[]; leftOut: Explanation[] } {
+  const needs = gatedFields(kind, spec);
+  const lacking = needs.filter((f) => supports(version, f) === 'no');
+  const leftOut = lacking.map((f) => ({ code: 'envoy-gateway-field-left-out', values: { field: f, since: ENVOY_GATEWAY_SINCE[f], version: describeVersion(version) } }));
+  return leftOut.length > 0 ? { needs: [], leftOut } : { needs, leftOut };
 }
 
 /** The highest of some minimum versions. */
 export function highest(versions: string[]): string | undefined {
   return versions.reduce<string | undefined>((max, v) => (max === undefined || (compareVersions(v, max) ?? 0) > 0 ? v : max), undefined);
+}
+
+/** The note stating the release a fix needs: the highest minimum of its gated fields, and the fields that need it. */
+export function minimumNote(needs: readonly GatedFeature[], detected: string): Explanation | undefined {
+  const minimum = highest(needs.map((f) => ENVOY_GATEWAY_SINCE[f]));
+  if (minimum === undefined) return undefined;
+  const fields = [...new Set(needs)].filter((f) => ENVOY_GATEWAY_SINCE[f] === minimum);
+  return { code: 'envoy-gateway-minimum-version', values: { minimum, fields: fields.join(', '), version: detected } };
 }

@@ -70,15 +70,40 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
     'httproute-timeout-wins',
     "rule {rule} of HTTPRoute {route} sets timeouts.request ({was}), which wins over any BackendTrafficPolicy requestTimeout: the rule's own timeout is set to {timeout} instead",
   ),
-  note(
-    'envoy-gateway-field-not-declared',
-    "{field} is left out: the published Envoy Gateway schema (after v1.9.0) does not declare it, so the API server would drop it; the listener's ClientTrafficPolicy timeout.http.streamIdleTimeout sets the stream idle timeout of every route on it that has no idle_timeout of its own",
-  ),
   note('envoy-gateway-field-left-out', '{field} is left out: it needs Envoy Gateway >= {since}, and this one is {version}'),
   note('envoy-gateway-minimum-version', 'needs Envoy Gateway >= {minimum} for {fields} (detected: {version}); an older release rejects or ignores them'),
+  // Which EnvoyProxy an EnvoyProxy fix is computed against (src/fixes/envoy-proxy-object.ts)
+  note(
+    'envoyproxy-patches-gateway-proxy',
+    "this is the live EnvoyProxy {envoyProxy} that Gateway {gateway} references, with the fields added and everything it sets kept: it is the one that applies[?, over its GatewayClass's {classProxy}][?, merged over it by mergeType {mergeType}]",
+  ),
+  note(
+    'envoyproxy-patches-shared-proxy',
+    "this is the live EnvoyProxy {envoyProxy} of GatewayClass {gatewayClass}, with the fields added and everything it sets kept: it sets mergeGateways, so every Gateway of the class shares its proxies and the EnvoyProxy a Gateway references is ignored; the change applies to every Gateway of the class, {gateway} included",
+  ),
+  note(
+    'envoyproxy-patches-named-proxy',
+    'Gateway {gateway} references EnvoyProxy {envoyProxy}, which was not read: this merge patch sets only these fields and keeps the rest of it (kubectl patch --type merge)',
+  ),
+  note(
+    'envoyproxy-merges-by-class-merge-type',
+    "Gateway {gateway} has no EnvoyProxy of its own; its GatewayClass's {classProxy} sets mergeType {mergeType}, so a Gateway-level one merges over it: this one sets only the fix's fields",
+  ),
+  note(
+    'envoyproxy-merges-gatewayclass-proxy',
+    "a Gateway-level EnvoyProxy replaces its GatewayClass's {classProxy} whole unless it sets mergeType: this one sets mergeType: StrategicMerge (Envoy Gateway >= 1.8; detected: {version}), so every field of {classProxy} still applies and only the fix's fields override it",
+  ),
+  note(
+    'envoyproxy-carries-gatewayclass-proxy',
+    "a Gateway-level EnvoyProxy replaces its GatewayClass's {classProxy} whole: this one carries every field of it, so nothing it sets is lost (Envoy Gateway >= {since} could merge it with mergeType instead; detected: {version}). Keep the two in step, or drop this one's copy once mergeType is available",
+  ),
+  note(
+    'envoyproxy-merges-unread-gatewayclass',
+    'the GatewayClass of {gateway} and the EnvoyProxy it may reference were not read: this one sets mergeType: StrategicMerge (Envoy Gateway >= 1.8; detected: {version}), so any fields of that one still apply beneath it',
+  ),
   note(
     'envoyproxy-replaces-gatewayclass',
-    "envoy-doctor does not read the EnvoyProxy the GatewayClass of {gateway} may reference: a Gateway-level EnvoyProxy replaces it whole, so copy its fields into this one (or add these fields to it instead). Envoy Gateway 1.8 release notes describe a mergeType for this, but the published EnvoyProxy schema (after v1.9.0) declares none, so none is rendered",
+    "the GatewayClass of {gateway} and the EnvoyProxy it may reference were not read: a Gateway-level EnvoyProxy replaces that one whole, so copy its fields into this one (or add these fields to it instead); from Envoy Gateway {since} mergeType: StrategicMerge merges them instead (detected: {version})",
   ),
   note(
     'envoyproxy-rollout-closes-connections',

@@ -18,13 +18,26 @@ export interface Manifests {
   objects: KubeObject[];
 }
 
-/** The objects read for one gateway, and what could not be read. */
-export interface KubernetesObjects {
+/** The lists of namespaced objects every reader fills (empty when none exist). */
+export interface ObjectLists {
   gateways: KubeObject[];
   httpRoutes: KubeObject[];
   backendTrafficPolicies: KubeObject[];
   clientTrafficPolicies: KubeObject[];
   envoyProxies: KubeObject[];
+}
+
+/** The objects read for one gateway, and what could not be read. */
+export interface KubernetesObjects extends ObjectLists {
+  /**
+   * GatewayClasses (cluster-scoped), for the EnvoyProxy a class references (`spec.parametersRef`). Absent when they
+   * were not read (objects saved before envoy-doctor read them, a refused list): then nothing is known of them.
+   */
+  gatewayClasses?: KubeObject[];
+  /** The Envoy Gateway controller's release, the image tag of its Deployment (`v1.8.1`), when it was read. */
+  envoyGatewayVersion?: string;
+  /** Where that release was read: `Deployment envoy-gateway-system/envoy-gateway, image docker.io/envoyproxy/gateway:v1.8.1`. */
+  envoyGatewayController?: string;
   /** Reads that were refused or failed: `list backendtrafficpolicies.gateway.envoyproxy.io in home: forbidden`. */
   unavailable: string[];
 }

@@ -2,12 +2,18 @@
 // fields are only ever added within a major schema version.
 
 import { entry } from './catalogue.ts';
-import type { Diagnosis } from '../diagnose/diagnose.ts';
+import { type Diagnosis, envoyGatewayOf, type SnapshotSummary } from '../diagnose/diagnose.ts';
 import type { Finding } from '../model/finding.ts';
 import { exitCodeFor, type ExitPolicy } from './outcome.ts';
 
 /** The JSON report's schema version. */
 export const JSON_SCHEMA_VERSION = 1;
+
+/** An Envoy Gateway proxy's controller release as detected: `version`, else the `atLeast` bound, and its `source`. */
+function envoyGatewayJson(s: SnapshotSummary): { version: string | null; atLeast: string | null; source: string } | null {
+  const v = envoyGatewayOf(s);
+  return v ? { version: v.version ?? null, atLeast: v.atLeast ?? null, source: v.source } : null;
+}
 
 function findingJson(f: Finding) {
   return { code: f.code, title: entry(f.code).title, severity: f.severity, snapshot: f.snapshot, entity: f.entity, evidence: f.evidence, docs: entry(f.code).docs ?? null };
@@ -24,6 +30,7 @@ export function jsonReport(d: Diagnosis, tool: { name: string; version: string }
       owner: s.owner ?? null,
       flavor: s.flavor,
       envoyVersion: s.envoyVersion ?? null,
+      envoyGateway: envoyGatewayJson(s),
       inputs: { configDump: s.inputs.configDump ?? null, stats: s.inputs.stats ?? null, statsLater: s.inputs.statsLater ?? null },
       intervalSeconds: s.intervalSeconds ?? null,
       counts: { clusters: s.clusters.size, listeners: s.listeners.length, routes: s.routes.length, stats: s.statsLater?.count ?? s.stats?.count ?? 0 },

@@ -3,7 +3,8 @@
 // findings that back no root cause only with `all`. Prose is wrapped to the terminal's width at spaces only, so a
 // number or a name is never cut; fix YAML is never wrapped. Colour only when the caller says the terminal wants it.
 
-import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
+import { type Diagnosis, envoyGatewayOf, type SnapshotSummary } from '../diagnose/diagnose.ts';
+import { describeVersion } from '../model/envoy-gateway-version.ts';
 import { entry } from './catalogue.ts';
 import { changeLine, liveChanges } from './live-changes.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
@@ -77,8 +78,15 @@ function bullet(text: string, width: number): string {
   return wrap(text, width, '   - ', '     ');
 }
 
+/** The flavor, and for Envoy Gateway the release its controller runs and where that was read: `Envoy Gateway 1.8.1 (controller …)`. */
+function flavorLabel(s: SnapshotSummary): string {
+  const v = envoyGatewayOf(s);
+  if (!v) return FLAVOR_NAMES[s.flavor];
+  return v.source === 'unknown' ? `${FLAVOR_NAMES[s.flavor]} (release unknown)` : `${FLAVOR_NAMES[s.flavor]} ${describeVersion(v)} (${v.source})`;
+}
+
 function snapshotLines(s: SnapshotSummary, now: Date | undefined, width: number): string[] {
-  const head = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, FLAVOR_NAMES[s.flavor]];
+  const head = [`proxy ${s.namespace ? `${s.namespace}/` : ''}${s.id}`, flavorLabel(s)];
   if (s.envoyVersion) head.push(`Envoy ${s.envoyVersion}`);
   const detail = [`${s.clusters.size} clusters, ${s.listeners.length} listeners, ${s.routes.length} routes`];
   if (s.statsLater && s.intervalSeconds !== undefined) detail.push(`stats: 2 samples ${formatMs(s.intervalSeconds * 1000)} apart`);

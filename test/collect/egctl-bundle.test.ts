@@ -49,6 +49,10 @@ describe('egctl x collect bundles', () => {
     await put(top, 'cluster-resources/backendtrafficpolicies.gateway.envoyproxy.io/home.yaml', list(objects.backendTrafficPolicies ?? []));
     await put(top, 'cluster-resources/httproutes.gateway.networking.k8s.io/home.yaml', list(objects.httpRoutes ?? []));
     await put(top, 'cluster-resources/gateways.gateway.networking.k8s.io/home.yaml', list(objects.gateways ?? []));
+    // Cluster-scoped kinds in one file; the namespace's Deployments, the controller's among them.
+    await put(top, 'cluster-resources/gatewayclasses.gateway.networking.k8s.io.yaml', list([{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'eg' }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } }]));
+    const deployment = (name: string, image: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: NS }, spec: { template: { spec: { containers: [{ name, image }] } } } });
+    await put(top, `cluster-resources/deployments/${NS}.yaml`, list([deployment('envoy-home-eg-5f7d9c', 'docker.io/envoyproxy/envoy:distroless-v1.35.6'), deployment('envoy-gateway', 'docker.io/envoyproxy/gateway:v1.9.0')]));
     await put(
       top,
       `cluster-resources/pods/${NS}.yaml`,
@@ -70,6 +74,15 @@ describe('egctl x collect bundles', () => {
     assert.ok(report.findings.some((f) => f.code === 'upgraded-sessions-end-together'), 'logs read');
     assert.ok(report.findings.some((f) => f.code === 'input-missing' && f.evidence.input === 'stats-later'), 'one scrape: no window');
     assert.deepEqual(report.notCollected, [{ id: 'envoy-home-eg-5f7d9c-fghij', namespace: NS, reason: 'egctl x collect: connection refused' }]);
+  });
+
+  it("reads the GatewayClasses and the controller's release from its Deployment", async () => {
+    const { snapshots } = await loadOffline({ bundle: join(dir, 'src', 'envoy-gateway-2026-11-20T21_14_05') });
+    const k = snapshots[0]?.kubernetes;
+    assert.deepEqual(k?.gatewayClasses?.map((c) => c.metadata.name), ['eg']);
+    assert.deepEqual([k?.envoyGatewayVersion, k?.envoyGatewayController], ['1.9.0', `Deployment ${NS}/envoy-gateway, image docker.io/envoyproxy/gateway:v1.9.0`]);
+    const report = JSON.parse((await run(['analyze', archive, '-o', 'json'])).stdout) as { snapshots: Array<{ envoyGateway: unknown }> };
+    assert.deepEqual(report.snapshots[0]?.envoyGateway, { version: '1.9.0', atLeast: null, source: `controller Deployment ${NS}/envoy-gateway, image docker.io/envoyproxy/gateway:v1.9.0` });
   });
 
   it('hands each pod to the diagnosis as soon as it is read, keeping none of them', async () => {

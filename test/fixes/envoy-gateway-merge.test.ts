@@ -137,7 +137,7 @@ describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the r
       k: { backendTrafficPolicies: [btp('app-policy', { targetRefs: [ROUTE_REF], timeout: { http: { requestTimeout: '30s' } }, httpUpgrade: [{ type: 'spdy/3.1' }], requestBuffer: { limit: '4Mi' } })] },
       target: 'BackendTrafficPolicy home/app-policy',
       spec: { targetRefs: [ROUTE_REF], timeout: { http: { requestTimeout: '30s' } }, httpUpgrade: [{ type: 'spdy/3.1' }, { type: 'websocket' }], connection: { bufferLimit: '1Mi' } },
-      codes: ['patches-winning-policy', 'request-buffer-dropped-for-upgrade'],
+      codes: ['patches-winning-policy', 'request-buffer-dropped-for-upgrade', 'envoy-gateway-minimum-version'],
       removed: ['requestBuffer'],
     },
     {
@@ -148,11 +148,11 @@ describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the r
       codes: ['policy-merges-with-gateway-policy', 'envoy-gateway-minimum-version'],
     },
     {
-      name: 'parent target on Envoy Gateway 1.3 (no mergeType): the new policy carries the Gateway-level fields',
+      name: 'parent target on Envoy Gateway 1.3 (no mergeType): the new policy carries the Gateway-level fields; httpUpgrade (1.4) is left out',
       k: { envoyGatewayVersion: 'v1.3.2', backendTrafficPolicies: [btp('gateway-defaults', { targetRefs: [GW_REF], tcpKeepalive: { probes: 3, idleTime: '60s' }, loadBalancer: { type: 'RoundRobin' } })] },
       target: 'BackendTrafficPolicy home/app-connection',
-      spec: { targetRefs: [ROUTE_REF], tcpKeepalive: { probes: 3, idleTime: '60s' }, loadBalancer: { type: 'RoundRobin' }, connection: { bufferLimit: '1Mi' }, httpUpgrade: [{ type: 'websocket' }] },
-      codes: ['backend-policy-carries-gateway-policy'],
+      spec: { targetRefs: [ROUTE_REF], tcpKeepalive: { probes: 3, idleTime: '60s' }, loadBalancer: { type: 'RoundRobin' }, connection: { bufferLimit: '1Mi' } },
+      codes: ['backend-policy-carries-gateway-policy', 'envoy-gateway-field-left-out', 'envoy-gateway-minimum-version'],
       against: 'BackendTrafficPolicy home/gateway-defaults',
     },
     {
@@ -172,7 +172,7 @@ describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the r
       },
       target: 'BackendTrafficPolicy home/main-rule',
       spec: { targetRefs: [{ ...ROUTE_REF, sectionName: 'main' }], circuitBreaker: { maxConnections: 2048 }, connection: { bufferLimit: '1Mi' }, httpUpgrade: [{ type: 'websocket' }] },
-      codes: ['patches-winning-policy'],
+      codes: ['patches-winning-policy', 'envoy-gateway-minimum-version'],
     },
   ];
   for (const c of cases) it(c.name, () => checkCase(c, routeChanges, c.k.backendTrafficPolicies ?? []));
@@ -240,7 +240,7 @@ describe('Envoy Gateway: ClientTrafficPolicy against the live policies of the Ga
         timeout: { http: { requestReceivedTimeout: '10s' } },
         connection: { connectionLimit: { value: 10000 }, bufferLimit: '1Mi' },
       },
-      codes: ['client-policy-carries-gateway-policy', 'envoy-gateway-field-left-out', 'listener-limit-pauses-upstream'],
+      codes: ['client-policy-carries-gateway-policy', 'envoy-gateway-field-left-out', 'listener-limit-pauses-upstream', 'envoy-gateway-minimum-version'],
       keeps: gatewayWide.spec as Obj,
       against: 'ClientTrafficPolicy home/gateway-wide',
     },
@@ -332,14 +332,15 @@ describe('Envoy Gateway: the release a fix needs', () => {
     });
     assert.deepEqual(envoyGatewayVersion(s), { atLeast: '1.1.0', source: 'xDS metadata naming resources' });
   });
-  it('a BackendTrafficPolicy streamIdleTimeout, undeclared by the published schema, is never rendered; the ClientTrafficPolicy one is', () => {
-    const fixes = render(snapshot({ envoyGatewayVersion: '1.9.0' }), [
+  it('a BackendTrafficPolicy streamIdleTimeout is rendered from 1.8 (the v1.8.0 CRD declares it) and left out before', () => {
+    const changes: FixChange[] = [
       { kind: 'route-idle-timeout', route: R, ms: 3_600_000 },
       { kind: 'listener-stream-idle-timeout', listener: L, ms: 3_600_000 },
-    ]);
+    ];
+    const fixes = render(snapshot({ envoyGatewayVersion: '1.9.0' }), changes);
     const backend = fixes.find((f) => f.target.startsWith('BackendTrafficPolicy'));
-    assert.equal((backend?.object.spec as Obj).timeout, undefined);
-    assert.deepEqual(backend?.notes.find((n) => n.code === 'envoy-gateway-field-not-declared')?.values, { field: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout' });
+    assert.deepEqual((backend?.object.spec as Obj).timeout, { http: { streamIdleTimeout: '3600s' } });
+    assert.deepEqual(backend?.notes.find((n) => n.code === 'envoy-gateway-minimum-version')?.values, { minimum: '1.8.0', fields: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout', version: '1.9.0' });
     const client = fixes.find((f) => f.target.startsWith('ClientTrafficPolicy'));
     assert.deepEqual((client?.object.spec as Obj).timeout, { http: { streamIdleTimeout: '3600s' } });
     assert.deepEqual(client?.notes.find((n) => n.code === 'envoy-gateway-minimum-version')?.values, {
@@ -348,6 +349,9 @@ describe('Envoy Gateway: the release a fix needs', () => {
       version: '1.9.0',
     });
     assertValid(fixes);
+    const older = render(snapshot({ envoyGatewayVersion: '1.7.2' }), changes).find((f) => f.target.startsWith('BackendTrafficPolicy'));
+    assert.equal((older?.object.spec as Obj).timeout, undefined);
+    assert.deepEqual(older?.notes.find((n) => n.code === 'envoy-gateway-field-left-out')?.values, { field: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout', since: '1.8.0', version: '1.7.2' });
   });
   it('Envoy Gateway 1.5 leaves connectionLimit.maxStreamDuration out (1.6)', () => {
     const [fix] = render(snapshot({ envoyGatewayVersion: '1.5.3' }), [

@@ -25,7 +25,7 @@ describe('fixes that are not traffic policies', () => {
     const [eg, ...rest] = texts(envoyGatewayRenderer.render(gateway(), [change]));
     assert.equal(rest.length, 0);
     assert.equal(eg?.target, 'EnvoyPatchPolicy home/eg-allow-connect');
-    assert.deepEqual(eg?.notes, ['envoy-patch-policy-enable', 'alpn-http11-alternative']);
+    assert.deepEqual(eg?.notes, ['envoy-patch-policy-enable', 'alpn-http11-alternative', 'envoy-gateway-minimum-version']);
     assert.deepEqual((eg?.object.spec as Record<string, unknown>).jsonPatches, [
       {
         type: 'type.googleapis.com/envoy.config.listener.v3.Listener',
@@ -53,7 +53,7 @@ describe('fixes that are not traffic policies', () => {
     const [patched] = texts(envoyGatewayRenderer.render(s, [change]));
     assert.equal(patched?.target, 'EnvoyProxy home/custom');
     assert.deepEqual(patched?.object.spec, { logging: { level: { default: 'warn' } }, shutdown: { minDrainDuration: '5s', drainTimeout: '600s' } });
-    assert.deepEqual(patched?.notes, ['patches-winning-policy', 'drain-timeout-slows-shutdown', 'envoyproxy-rollout-closes-connections']);
+    assert.deepEqual(patched?.notes, ['envoyproxy-patches-gateway-proxy', 'drain-timeout-slows-shutdown', 'envoyproxy-rollout-closes-connections']);
     assert.deepEqual(envoyRenderer.render(s, [change]), [], 'a command-line flag is no config fragment');
   });
 

@@ -63,7 +63,7 @@ describe('fixes for Envoy Gateway', () => {
         connection: { bufferLimit: '1Mi' },
       },
     });
-    assert.deepEqual(ctp?.notes.map((n) => n.code), ['client-policy-may-be-overridden', 'listener-limit-pauses-upstream', 'buffer-raise-cost-unknown']);
+    assert.deepEqual(ctp?.notes.map((n) => n.code), ['client-policy-may-be-overridden', 'listener-limit-pauses-upstream', 'envoy-gateway-minimum-version', 'buffer-raise-cost-unknown']);
   });
 
   it('plain Envoy fields at their exact paths', () => {
@@ -146,7 +146,7 @@ describe('fixes for the long-lived-connection catalogue', () => {
     assert.deepEqual(parse(btp[0]?.text ?? '').spec, {
       targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'home-assistant-app' }],
       mergeType: 'StrategicMerge',
-      timeout: { http: { requestTimeout: '0s' } },
+      timeout: { http: { requestTimeout: '0s', streamIdleTimeout: '3600s' } },
       httpUpgrade: [{ type: 'websocket' }],
       circuitBreaker: { maxConnections: 4096, maxPendingRequests: 4096, maxParallelRequests: 4096 },
       useClientProtocol: true,

@@ -1,6 +1,6 @@
 // Validation of rendered Envoy Gateway and Istio objects against the published schemas:
-// @kubernetes-models/envoy-gateway (generated from envoyproxy/gateway api/v1alpha1, published after Envoy Gateway
-// v1.9.0), @kubernetes-models/gateway-api (Gateway API CRDs) and @kubernetes-models/istio 3.0.1 (generated from
+// @kubernetes-models/envoy-gateway (generated from envoyproxy/gateway api/v1alpha1 as of v1.7, published after Envoy
+// Gateway v1.9.0; the v1.8 fields it lacks are checked against the v1.8.0 CRDs below), @kubernetes-models/gateway-api (Gateway API CRDs) and @kubernetes-models/istio 3.0.1 (generated from
 // Istio 1.29.2's crd-all.gen.yaml). Those validators check types, patterns and enums but let unknown fields pass, as
 // the API server's pruning would silently drop them; so every field a rendered object sets is also probed: given a
 // value of the wrong type, validation must fail at that field, which proves the schema declares it.
@@ -41,7 +41,7 @@ export const VALIDATORS: Record<string, Validate> = {
 };
 
 /** Paths whose content the schemas declare free-form (Envoy's own config inside a patch). */
-const FREE_FORM = [/^spec\.configPatches\.\d+\.patch\.value\./, /^spec\.jsonPatches\.\d+\.operation\.value$/];
+const FREE_FORM = [/^spec\.configPatches\.\d+\.patch\.value\./, /^spec\.jsonPatches\.\d+\.operation\.value$/, /^spec\.bootstrap\.jsonPatches\.\d+\.value$/];
 
 /** Every path below `spec` of an object, objects and arrays included. */
 function paths(value: unknown, prefix: string[] = []): string[][] {
@@ -60,7 +60,33 @@ function poisoned(object: Record<string, unknown>, path: string[]): Record<strin
   return copy;
 }
 
-/** Problems with one rendered object: schema errors, and fields the schema does not declare. */
+/**
+ * Fields the Envoy Gateway v1.8.0 CRDs declare that the schema models lack (@kubernetes-models/envoy-gateway 2.0.0 is
+ * generated from the v1.7 API: its EnvoyProxySpec has no mergeType, dynamicModules or geoIP, its HTTPTimeout no
+ * streamIdleTimeout). Each is checked here against its CRD constraint (envoyproxy/gateway v1.8.0
+ * charts/gateway-crds-helm/templates/generated/gateway.envoyproxy.io_{envoyproxies,backendtrafficpolicies}.yaml), and
+ * taken out before the models validate the rest.
+ */
+const DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
+const NEWER_THAN_MODELS: Record<string, Array<{ path: string[]; valid: (v: unknown) => boolean }>> = {
+  'gateway.envoyproxy.io/v1alpha1 EnvoyProxy': [{ path: ['spec', 'mergeType'], valid: (v) => v === 'Replace' || v === 'StrategicMerge' || v === 'JSONMerge' }],
+  'gateway.envoyproxy.io/v1alpha1 BackendTrafficPolicy': [{ path: ['spec', 'timeout', 'http', 'streamIdleTimeout'], valid: (v) => typeof v === 'string' && DURATION.test(v) }],
+};
+
+/** Checks and removes the fields the models lack; the problems found. */
+function takeNewerFields(object: Record<string, unknown>, target: string): string[] {
+  const out: string[] = [];
+  for (const { path, valid } of NEWER_THAN_MODELS[`${String(object.apiVersion)} ${String(object.kind)}`] ?? []) {
+    let parent = object as Record<string, unknown> | undefined;
+    for (const k of path.slice(0, -1)) parent = parent?.[k] as Record<string, unknown> | undefined;
+    const last = path[path.length - 1] as string;
+    if (parent === undefined || !(last in parent)) continue;
+    if (!valid(parent[last])) out.push(`${target}: ${path.join('.')} ${JSON.stringify(parent[last])} is not valid`);
+    delete parent[last];
+  }
+  return out;
+}
+
 /**
  * Required fields a merge patch of an existing object leaves as they are: validated with a stand-in, so the patch
  * is checked as merged into some valid object.
@@ -69,18 +95,19 @@ const KEPT_BY_PATCH: Record<string, Record<string, unknown>> = {
   'networking.istio.io/v1 DestinationRule': { host: 'stand-in.example' },
 };
 
+/** Problems with one rendered object: schema errors, and fields the schema does not declare. */
 export function problems(fix: RenderedFix): string[] {
   const object = parse(fix.text) as Record<string, unknown>;
   const kept = fix.apply === 'kubectl-patch' ? KEPT_BY_PATCH[`${String(object.apiVersion)} ${String(object.kind)}`] : undefined;
   if (kept) object.spec = { ...kept, ...(object.spec as Record<string, unknown>) };
   const validate = VALIDATORS[`${String(object.apiVersion)} ${String(object.kind)}`];
   if (!validate) return [`no schema for ${String(object.apiVersion)} ${String(object.kind)}`];
+  const out = takeNewerFields(object, fix.target);
   try {
     validate(object);
   } catch (err) {
-    return [`${fix.target}: ${(err as Error).message}`];
+    return [...out, `${fix.target}: ${(err as Error).message}`];
   }
-  const out: string[] = [];
   for (const path of paths(object.spec, ['spec'])) {
     const dotted = path.join('.');
     if (FREE_FORM.some((re) => re.test(dotted))) continue;

@@ -263,9 +263,10 @@ export function envoyGatewayCustomObjects(objects: Record<string, KubeObject[] |
   return new Map([
     ['gateway.networking.k8s.io/v1/gateways', objects.gateways ?? []],
     ['gateway.networking.k8s.io/v1/httproutes', objects.httpRoutes ?? []],
+    ['gateway.networking.k8s.io/v1/gatewayclasses', objects.gatewayClasses ?? []],
     ['gateway.envoyproxy.io/v1alpha1/backendtrafficpolicies', objects.backendTrafficPolicies ?? []],
     ['gateway.envoyproxy.io/v1alpha1/clienttrafficpolicies', objects.clientTrafficPolicies ?? []],
-    ['gateway.envoyproxy.io/v1alpha1/envoyproxies', []],
+    ['gateway.envoyproxy.io/v1alpha1/envoyproxies', objects.envoyProxies ?? []],
   ]);
 }
 

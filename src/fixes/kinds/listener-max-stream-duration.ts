@@ -45,7 +45,7 @@ export const fixKind: FixKind<'listener-max-stream-duration'> = {
   }),
   envoyGateway: (_s, c) =>
     c.ms > 0
-      ? { lands: 'traffic-policy', spec: { connection: { connectionLimit: { maxStreamDuration: crdDuration(c.ms) } } }, gated: 'ClientTrafficPolicy.spec.connection.connectionLimit.maxStreamDuration' }
+      ? { lands: 'traffic-policy', spec: { connection: { connectionLimit: { maxStreamDuration: crdDuration(c.ms) } } } }
       : { lands: 'traffic-policy', lift: { field: ['connection', 'connectionLimit', 'maxStreamDuration'], remind: 'always' } },
   istio: (s, c) => ({ lands: 'traffic', ...(c.ms > 0 ? { envoyFilterPatch: connectionManagerPatch(s, c.listener, { common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } }) } : {}) }),
   cost: (_s, c): Explanation[] => (c.ms > 0 ? [{ code: 'max-stream-duration-still-ends-streams', values: { listener: c.listener, maxStreamMs: c.ms } }] : []),

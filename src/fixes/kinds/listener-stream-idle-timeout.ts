@@ -21,6 +21,6 @@ export const fixKind: FixKind<'listener-stream-idle-timeout'> = {
   kind: 'listener-stream-idle-timeout',
   target: listenerTarget,
   envoy: (_s, c) => connectionManagerFields({ stream_idle_timeout: protoDuration(c.ms) }),
-  envoyGateway: (_s, c) => ({ lands: 'traffic-policy', spec: { timeout: { http: { streamIdleTimeout: crdDuration(c.ms) } } }, gated: 'ClientTrafficPolicy.spec.timeout.http.streamIdleTimeout' }),
+  envoyGateway: (_s, c) => ({ lands: 'traffic-policy', spec: { timeout: { http: { streamIdleTimeout: crdDuration(c.ms) } } } }),
   istio: (s, c) => ({ lands: 'traffic', envoyFilterPatch: connectionManagerPatch(s, c.listener, { stream_idle_timeout: protoDuration(c.ms) }) }),
 };

@@ -20,6 +20,6 @@ export const fixKind: FixKind<'route-idle-timeout'> = {
   kind: 'route-idle-timeout',
   target: routeTarget,
   envoy: (_s, c) => routeActionFields(c.kind, { idle_timeout: protoDuration(c.ms) }),
-  envoyGateway: (_s, c) => ({ lands: 'traffic-policy', spec: { timeout: { http: { streamIdleTimeout: crdDuration(c.ms) } } }, gated: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout' }),
+  envoyGateway: (_s, c) => ({ lands: 'traffic-policy', spec: { timeout: { http: { streamIdleTimeout: crdDuration(c.ms) } } } }),
   istio: (s, c) => ({ lands: 'traffic', envoyFilterPatch: routePatch(s, c.route, { route: { idle_timeout: protoDuration(c.ms) } }) }),
 };
