@@ -30,11 +30,6 @@ const note = (id: string, message: string): CatalogueEntry => ({ id, kind: 'note
 export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
   // Findings
   // Findings of the long-lived-connection catalogue (timers)
-  finding(
-    'stream-idle-timeouts-fired',
-    'Stream idle timeouts fire where WebSockets are served',
-    '{idleTimeouts} {idleTimeouts|stream was|streams were} reset by the stream idle timeout ({effectiveIdleTimeoutMs} on WebSocket routes; stream_idle_timeout {streamIdleTimeoutMs}, {streamIdleTimeoutSource}) on a connection manager with {upgradesTotal} {upgradesTotal|upgrade|upgrades}',
-  ),
   // Findings of the long-lived-connection catalogue (limits and protocols)
   // Findings about the inputs themselves
   // Root causes shipped now
@@ -56,18 +51,6 @@ export const LEGACY_CATALOGUE: readonly CatalogueEntry[] = [
     'the sidecar reads proxy.istio.io/config when it starts: this patch rolls the pods of {workload}; merge it with any proxy.istio.io/config they already carry',
   ),
   // What root causes explain
-  explanation('upgrade-waits-for-body', 'upgrade requests on {route} wait in the buffer filter for a request body that only ends with the connection, so the 101 never comes'),
-  explanation('route-upgrade-disabled', 'route {route} disables websocket in its upgrade_configs (enabled: false): {refused} {refused|handshake|handshakes} refused with 403 upgrade_failed'),
-  explanation('route-upgrade-not-configured', 'neither route {route} nor connection manager {connectionManager} enables websocket: {refused} {refused|handshake|handshakes} refused with 403 upgrade_failed'),
-  explanation('route-upgrades-refused', '{refused} {refused|upgrade request|upgrade requests} refused with 403 upgrade_failed on route {route}'),
-  explanation(
-    'upstream-http2-explicit',
-    'the cluster is configured for HTTP/2 upstream (explicit_http_config.http2_protocol_options): every upgrade leaves as an extended CONNECT ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
-  ),
-  explanation(
-    'upstream-h2-by-alpn',
-    'the cluster lets TLS ALPN choose the upstream protocol (auto_config, ALPN {upstreamAlpn}): a backend that accepts h2 gets upgrades as extended CONNECT ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
-  ),
   // Notes on rendered fixes
   note(
     'policy-may-be-overridden',

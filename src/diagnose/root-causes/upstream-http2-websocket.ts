@@ -15,6 +15,16 @@ import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
 import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
 
+/** Why upgrades leave as extended CONNECT: HTTP/2 configured, or chosen by ALPN. */
+const UPSTREAM_HTTP2_EXPLICIT = explanationType<{ http2Connections: EvidenceValue }>()(
+  'upstream-http2-explicit',
+  'the cluster is configured for HTTP/2 upstream (explicit_http_config.http2_protocol_options): every upgrade leaves as an extended CONNECT ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
+);
+const UPSTREAM_H2_BY_ALPN = explanationType<{ upstreamAlpn: EvidenceValue; http2Connections: EvidenceValue }>()(
+  'upstream-h2-by-alpn',
+  'the cluster lets TLS ALPN choose the upstream protocol (auto_config, ALPN {upstreamAlpn}): a backend that accepts h2 gets upgrades as extended CONNECT ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
+);
+
 /** Explanation `protocol-error-502s`. */
 const PROTOCOL_ERROR_502S = explanationType<{ logProtocolErrors: EvidenceValue; logUpgrades: EvidenceValue }>()(
   'protocol-error-502s',
@@ -37,7 +47,7 @@ export const rootCause = defineRootCause({
   title: 'WebSocket sent to an HTTP/2 upstream',
   message: 'the cluster speaks HTTP/2 to its backend (configured, or chosen by TLS ALPN), so upgrades leave as extended CONNECT, which a backend without RFC 8441 support resets: 502 with a protocol_error reset',
   uses: ['websocket-cluster-speaks-http2'],
-  explanations: [PROTOCOL_ERROR_502S, UPSTREAM_PROTOCOL_ERRORS],
+  explanations: [UPSTREAM_HTTP2_EXPLICIT, UPSTREAM_H2_BY_ALPN, PROTOCOL_ERROR_502S, UPSTREAM_PROTOCOL_ERRORS],
   verify: [
     { scope: 'cluster', stat: CLUSTER_STATS.cxProtocolError, expect: 'stops-growing' },
     { scope: 'cluster', stat: CLUSTER_STATS.rqRxReset, expect: 'stops-growing' },
@@ -53,10 +63,9 @@ export const rootCause = defineRootCause({
       // Configuration alone (no sign that WebSockets are used there) names nothing; neither does ALPN that never chose h2.
       if (f.severity === 'info' && (upgrades + logUpgrades === 0 || (f.evidence.http2Source === 'alpn' && http2Connections === 0))) continue;
       const explains: Explanation[] = [
-        {
-          code: f.evidence.http2Source === 'explicit' ? 'upstream-http2-explicit' : 'upstream-h2-by-alpn',
-          values: { upstreamAlpn: f.evidence.upstreamAlpn ?? 'h2,http/1.1', http2Connections: http2Connections ?? null },
-        },
+        f.evidence.http2Source === 'explicit'
+          ? explain(UPSTREAM_HTTP2_EXPLICIT, { http2Connections: http2Connections ?? null })
+          : explain(UPSTREAM_H2_BY_ALPN, { upstreamAlpn: f.evidence.upstreamAlpn ?? 'h2,http/1.1', http2Connections: http2Connections ?? null }),
       ];
       let score = f.severity === 'error' ? 0.6 : f.severity === 'warning' ? 0.45 : 0.3;
       const logErrors = num(f, 'logProtocolErrors') ?? 0;

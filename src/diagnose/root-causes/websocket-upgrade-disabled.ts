@@ -19,6 +19,21 @@ const UPGRADES_REFUSED = explanationType<{ refused: EvidenceValue; connectionMan
   '{refused} {refused|upgrade request|upgrade requests} refused on {connectionManager}[? ({windowRefused} in {windowSeconds})]: Envoy answers 403 and closes the connection',
 );
 
+/** What refused the handshakes on a route the access log names: the route's own setting. */
+type RouteRefusals = { route: EvidenceValue; refused: EvidenceValue; connectionManager: EvidenceValue };
+const ROUTE_UPGRADE_DISABLED = explanationType<RouteRefusals>()(
+  'route-upgrade-disabled',
+  'route {route} disables websocket in its upgrade_configs (enabled: false): {refused} {refused|handshake|handshakes} refused with 403 upgrade_failed',
+);
+const ROUTE_UPGRADE_NOT_CONFIGURED = explanationType<RouteRefusals>()(
+  'route-upgrade-not-configured',
+  'neither route {route} nor connection manager {connectionManager} enables websocket: {refused} {refused|handshake|handshakes} refused with 403 upgrade_failed',
+);
+const ROUTE_UPGRADES_REFUSED = explanationType<RouteRefusals>()(
+  'route-upgrades-refused',
+  '{refused} {refused|upgrade request|upgrade requests} refused with 403 upgrade_failed on route {route}',
+);
+
 /** WebSocket upgrades on the routes the log names, else on the connection managers' routes that lack them. */
 function upgradeChanges(s: Snapshot, routes: Finding[], managers: Finding[]): FixChange[] {
   const names = new Set(routes.map((r) => r.entity.name).filter((n) => s.routes.some((r) => r.name === n)));
@@ -36,7 +51,7 @@ export const rootCause = defineRootCause({
   title: 'WebSocket upgrades not enabled on the route',
   message: 'WebSocket handshakes reach routes that do not enable the upgrade (websocket disabled in the route upgrade_configs, or on neither the route nor the connection manager), and Envoy refuses them with 403 upgrade_failed',
   uses: ['upgrade-on-non-websocket-route', 'upgrade-rejected-on-route'],
-  explanations: [UPGRADES_REFUSED],
+  explanations: [UPGRADES_REFUSED, ROUTE_UPGRADE_DISABLED, ROUTE_UPGRADE_NOT_CONFIGURED, ROUTE_UPGRADES_REFUSED],
   verify: [
     { scope: 'connection-manager', stat: HTTP_STATS.rqWsOnNonWsRoute, expect: 'stops-growing' },
     { scope: 'connection-manager', stat: HTTP_STATS.cxUpgradesTotal, expect: 'keeps-growing' },
@@ -59,10 +74,8 @@ export const rootCause = defineRootCause({
       score += managers.length > 0 ? 0.3 : 0.5;
       for (const r of routes) {
         const setting = r.evidence.upgradeSetting;
-        explains.push({
-          code: setting === 'disabled' ? 'route-upgrade-disabled' : setting === 'not-configured' ? 'route-upgrade-not-configured' : 'route-upgrades-refused',
-          values: { route: r.entity.name, refused: r.evidence.refused ?? null, connectionManager: r.evidence.connectionManager ?? null },
-        });
+        const type = setting === 'disabled' ? ROUTE_UPGRADE_DISABLED : setting === 'not-configured' ? ROUTE_UPGRADE_NOT_CONFIGURED : ROUTE_UPGRADES_REFUSED;
+        explains.push(explain(type, { route: r.entity.name, refused: r.evidence.refused ?? null, connectionManager: r.evidence.connectionManager ?? null }));
       }
       if (routes.some((r) => r.evidence.upgradeSetting === 'disabled' || r.evidence.upgradeSetting === 'not-configured')) score += 0.1;
     }
