@@ -94,7 +94,7 @@ interface OverloadConnectionsRejected {
 export const OVERLOAD_PRESSURE_HIGH = findingType<OverloadPressureHigh>()(
   'overload-pressure-high',
   'A resource monitor is at the pressure where the overload manager sheds load',
-  '{monitor} is at {pressurePercent}% of its maximum[? ({usedBytes} of max_heap_size_bytes {maxHeapBytes})], at or past {thresholdPercent}% where the overload manager starts to act; acting now: {actionsActive}[?; {bufferedBytes} of it waits in connection buffers, with {connectionsActive} client connections open]',
+  '{monitor} is at {pressurePercent}% of its maximum[? ({usedBytes} of max_heap_size_bytes {maxHeapBytes})], at or past {thresholdPercent}% where the overload manager starts to act; acting now: {actionsActive}[?; {bufferedBytes} of it waits in connection buffers, with {connectionsActive} client {connectionsActive|connection|connections} open]',
 );
 
 /** Requests refused with 503 by the overload manager. */
@@ -115,7 +115,7 @@ export const OVERLOAD_IDLE_TIMEOUTS_REDUCED = findingType<OverloadIdleTimeoutsRe
 export const GLOBAL_CONNECTION_LIMIT_REACHED = findingType<GlobalConnectionLimitReached>()(
   'global-connection-limit-reached',
   'The global downstream connection limit refuses connections',
-  '{overflow} {overflow|connection was|connections were} closed at accept by the global downstream connection limit[? of {limit} ({limitSource})][?, {windowOverflow} in {windowSeconds}][?; {connectionsActive} client connections open]',
+  '{overflow} {overflow|connection was|connections were} closed at accept by the global downstream connection limit[? of {limit} ({limitSource})][?, {windowOverflow} in {windowSeconds}][?; {connectionsActive} client {connectionsActive|connection|connections} open]',
 );
 
 /** Connections rejected at accept by the overload manager. */

@@ -140,7 +140,7 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
   ),
   note(
     'connection-limit-under-file-descriptors',
-    "a limit of {connections} connections needs that many file descriptors and more for upstream connections: Envoy's docs keep it under half the proxy's file descriptor limit (ulimit -n)",
+    "a limit of {connections} {connections|connection|connections} needs that many file descriptors and more for upstream connections: Envoy's docs keep it under half the proxy's file descriptor limit (ulimit -n)",
   ),
   note(
     'connection-monitor-replaces-runtime-key',

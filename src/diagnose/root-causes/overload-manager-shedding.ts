@@ -60,13 +60,13 @@ const OVERLOAD_PRESSURE_PAST_THRESHOLD = explanationType<{
 /** Explanation `overload-memory-in-buffers`. */
 const OVERLOAD_MEMORY_IN_BUFFERS = explanationType<{ bufferedBytes: EvidenceValue; usedBytes: EvidenceValue; connectionsActive: EvidenceValue }>()(
   'overload-memory-in-buffers',
-  '{bufferedBytes} of the {usedBytes} in use waits in connection buffers ({connectionsActive} client connections): the buffers are the memory, the buffer limits times the connections that fill them, so the heap is sized for them or the limits lowered',
+  '{bufferedBytes} of the {usedBytes} in use waits in connection buffers ({connectionsActive} client {connectionsActive|connection|connections}): the buffers are the memory, the buffer limits times the connections that fill them, so the heap is sized for them or the limits lowered',
 );
 
 /** Explanation `overload-memory-in-connections`. */
 const OVERLOAD_MEMORY_IN_CONNECTIONS = explanationType<{ connectionsActive: EvidenceValue; usedBytes: EvidenceValue; bufferedBytes: EvidenceValue }>()(
   'overload-memory-in-connections',
-  'only {bufferedBytes} of the {usedBytes} in use waits in connection buffers ({connectionsActive} client connections open): the buffers are not the memory, the connections are (about 47 KiB of heap per WebSocket in the lab), with what the allocator keeps after connections close, so the heap is sized for the WebSockets served',
+  'only {bufferedBytes} of the {usedBytes} in use waits in connection buffers ({connectionsActive} client {connectionsActive|connection|connections} open): the buffers are not the memory, the connections are (about 47 KiB of heap per WebSocket in the lab), with what the allocator keeps after connections close, so the heap is sized for the WebSockets served',
 );
 
 /** Explanation `global-limit-refuses-connections`. */
@@ -80,7 +80,7 @@ const GLOBAL_LIMIT_REFUSES_CONNECTIONS = explanationType<{
   limitSource: EvidenceValue;
 }>()(
   'global-limit-refuses-connections',
-  '{overflow} {overflow|connection|connections} on listener {listener} closed at accept[?, {windowOverflow} in {windowSeconds}]: {connectionsActive} client connections open against the global downstream connection limit of {limit} ({limitSource}), and each WebSocket holds its connection for its whole life',
+  '{overflow} {overflow|connection|connections} on listener {listener} closed at accept[?, {windowOverflow} in {windowSeconds}]: {connectionsActive} client {connectionsActive|connection|connections} open against the global downstream connection limit of {limit} ({limitSource}), and each WebSocket holds its connection for its whole life',
 );
 
 /** Explanation `overload-rejects-connections`. */
