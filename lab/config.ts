@@ -92,6 +92,45 @@ export function stdoutAccessLog(fields: string): Obj {
 /** `ACCESS <code> <flags> <details> <protocol> <method> <duration>` per request. */
 export const STDOUT_ACCESS_LOG: Obj = stdoutAccessLog('%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %PROTOCOL% %REQ(:METHOD)% %DURATION%');
 
+/** Envoy Gateway's JSON access-log fields (envoyproxy/gateway internal/xds/translator/accesslog.go EnvoyJSONLogFields). */
+export const ENVOY_GATEWAY_JSON_FIELDS: Readonly<Record<string, string>> = {
+  start_time: '%START_TIME%',
+  method: '%REQ(:METHOD)%',
+  'x-envoy-origin-path': '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+  protocol: '%PROTOCOL%',
+  response_code: '%RESPONSE_CODE%',
+  response_flags: '%RESPONSE_FLAGS%',
+  response_code_details: '%RESPONSE_CODE_DETAILS%',
+  connection_termination_details: '%CONNECTION_TERMINATION_DETAILS%',
+  upstream_transport_failure_reason: '%UPSTREAM_TRANSPORT_FAILURE_REASON%',
+  bytes_received: '%BYTES_RECEIVED%',
+  bytes_sent: '%BYTES_SENT%',
+  duration: '%DURATION%',
+  'x-envoy-upstream-service-time': '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%',
+  'x-forwarded-for': '%REQ(X-FORWARDED-FOR)%',
+  'user-agent': '%REQ(USER-AGENT)%',
+  'x-request-id': '%REQ(X-REQUEST-ID)%',
+  ':authority': '%REQ(:AUTHORITY)%',
+  upstream_host: '%UPSTREAM_HOST%',
+  upstream_cluster: '%UPSTREAM_CLUSTER%',
+  upstream_local_address: '%UPSTREAM_LOCAL_ADDRESS%',
+  downstream_local_address: '%DOWNSTREAM_LOCAL_ADDRESS%',
+  downstream_remote_address: '%DOWNSTREAM_REMOTE_ADDRESS%',
+  requested_server_name: '%REQUESTED_SERVER_NAME%',
+  route_name: '%ROUTE_NAME%',
+};
+
+/** An access logger writing JSON lines with Envoy Gateway's fields and `extra` on Envoy's stdout (`--record` keeps them as access.log). */
+export function stdoutJsonAccessLogger(extra: Readonly<Record<string, string>> = {}): Obj {
+  return {
+    name: 'envoy.access_loggers.stdout',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+      log_format: { json_format: { ...ENVOY_GATEWAY_JSON_FIELDS, ...extra } },
+    },
+  };
+}
+
 /** The access-log lines STDOUT_ACCESS_LOG wrote so far, from Envoy's stdout: `code flags details protocol method duration`. */
 export function accessLog(stdout: string): string[] {
   return stdout.split('\n').flatMap((l) => (l.startsWith('ACCESS ') ? [l.slice(7)] : []));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { Bootstrap } from './envoy.ts';
+import type { ScenarioContext } from './scenario.ts';
 import { run } from './processes.ts';
 import { LAB_DIR } from './setup.ts';
 
@@ -29,6 +30,37 @@ export async function ensureEgctl(log: (line: string) => void): Promise<{ egctl?
   });
   if (built.code !== 0 || !existsSync(EGCTL)) return { why: `go install of egctl ${ENVOY_GATEWAY_VERSION} failed: ${built.stderr.trim().split('\n').slice(-2).join(' ')}` };
   return { egctl: EGCTL };
+}
+
+/**
+ * A GatewayClass `eg` and a Gateway `home/eg` with one HTTP listener `http` on port 8080, TCP keepalive on its
+ * connections (a Gateway-level ClientTrafficPolicy), as YAML documents a scenario's objects start with.
+ */
+export const HOME_GATEWAY_YAML = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: eg}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: eg, namespace: home}
+spec:
+  gatewayClassName: eg
+  listeners: [{name: http, protocol: HTTP, port: 8080}]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: ClientTrafficPolicy
+metadata: {name: eg-keepalive, namespace: home}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: eg}]
+  tcpKeepalive: {probes: 3, idleTime: 60s, interval: 20s}
+`;
+
+/** The egctl a scenario translates with; throws when the lab could not build it. */
+export function egctlOf(ctx: ScenarioContext): string {
+  if (!ctx.egctl) throw new Error('egctl is needed for this scenario');
+  return ctx.egctl;
 }
 
 /** Kubernetes objects as YAML documents, one object per document. */

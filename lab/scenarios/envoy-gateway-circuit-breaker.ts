@@ -6,7 +6,7 @@
 // again. Both twins carry TCP keepalive on both sides (BackendTrafficPolicy and ClientTrafficPolicy tcpKeepalive),
 // so only the breakers are wrong.
 
-import { applyPrinted, objectsOf, translate } from '../envoy-gateway.ts';
+import { applyPrinted, egctlOf, HOME_GATEWAY_YAML, objectsOf, translate } from '../envoy-gateway.ts';
 import type { Scenario, ScenarioContext } from '../scenario.ts';
 import { driveBreakers } from './circuit-breaker-saturation.ts';
 
@@ -16,18 +16,7 @@ const CLUSTER = 'httproute/home/home-assistant-app/rule/0';
 
 /** The Gateway API objects, the route's policy with or without its small circuit breakers. */
 function objects(limited: boolean): ReturnType<typeof objectsOf> {
-  return objectsOf(`
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: eg}
-spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: eg, namespace: home}
-spec:
-  gatewayClassName: eg
-  listeners: [{name: http, protocol: HTTP, port: 8080}]
+  return objectsOf(`${HOME_GATEWAY_YAML}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -44,13 +33,6 @@ spec:
   ports: [{port: 8123, targetPort: 8123, protocol: TCP}]
 ---
 apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: ClientTrafficPolicy
-metadata: {name: eg-keepalive, namespace: home}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: eg}]
-  tcpKeepalive: {probes: 3, idleTime: 60s, interval: 20s}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: BackendTrafficPolicy
 metadata: {name: home-assistant-app, namespace: home}
 spec:
@@ -59,11 +41,6 @@ spec:
   timeout: {http: {requestTimeout: 0s}}
 ${limited ? '  circuitBreaker: {maxConnections: 2, maxPendingRequests: 1, maxParallelRequests: 2}' : ''}
 `);
-}
-
-function egctlOf(ctx: ScenarioContext): string {
-  if (!ctx.egctl) throw new Error('egctl is needed for this scenario');
-  return ctx.egctl;
 }
 
 export const envoyGatewayCircuitBreaker: Scenario = {

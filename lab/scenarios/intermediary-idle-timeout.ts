@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { churn, median, webSocketOutcome } from '../clients.ts';
-import { bootstrap, cluster, connectionManager, httpListener, route } from '../config.ts';
+import { bootstrap, cluster, connectionManager, httpListener, route, stdoutJsonAccessLogger } from '../config.ts';
 import { type RunningEnvoy, statValue } from '../envoy.ts';
 import { startIdleProxy } from '../idle-proxy.ts';
 import type { Scenario, ScenarioContext, Variant } from '../scenario.ts';
@@ -31,35 +31,7 @@ const EVERY_MS = 250;
 const DRIVE_MS = IDLE_MS * 2.5;
 
 /** Envoy Gateway's JSON access log fields (envoyproxy/gateway internal/xds/translator/accesslog.go), on Envoy's stdout. */
-const JSON_ACCESS_LOG = {
-  access_log: [
-    {
-      name: 'envoy.access_loggers.stdout',
-      typed_config: {
-        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
-        log_format: {
-          json_format: {
-            start_time: '%START_TIME%',
-            method: '%REQ(:METHOD)%',
-            'x-envoy-origin-path': '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
-            protocol: '%PROTOCOL%',
-            response_code: '%RESPONSE_CODE%',
-            response_flags: '%RESPONSE_FLAGS%',
-            response_code_details: '%RESPONSE_CODE_DETAILS%',
-            connection_termination_details: '%CONNECTION_TERMINATION_DETAILS%',
-            bytes_received: '%BYTES_RECEIVED%',
-            bytes_sent: '%BYTES_SENT%',
-            duration: '%DURATION%',
-            'user-agent': '%REQ(USER-AGENT)%',
-            upstream_host: '%UPSTREAM_HOST%',
-            upstream_cluster: '%UPSTREAM_CLUSTER%',
-            route_name: '%ROUTE_NAME%',
-          },
-        },
-      },
-    },
-  ],
-};
+const JSON_ACCESS_LOG = { access_log: [stdoutJsonAccessLogger()] };
 
 /** TCP keepalive after 1 s of quiet, every second, on the listener's accepted connections (Linux levels and names) and the cluster's. */
 const LISTENER_KEEPALIVE_1S = {

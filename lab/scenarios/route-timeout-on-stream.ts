@@ -12,9 +12,10 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { churn, get, median } from '../clients.ts';
-import { accessLog, bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener, LISTENER_KEEPALIVE, route, stdoutAccessLog } from '../config.ts';
+import { bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener, LISTENER_KEEPALIVE, route, stdoutJsonAccessLogger } from '../config.ts';
+import { UPSTREAM_HTTP2 } from './upstream-http2-websocket.ts';
 import { type RunningEnvoy, statValue } from '../envoy.ts';
-import type { Scenario, ScenarioContext, StartEnvoy } from '../scenario.ts';
+import type { Observation, Scenario, ScenarioContext, StartEnvoy } from '../scenario.ts';
 import { type GrpcServer, grpcOutcome, sseOutcome, startGrpcServer, type StreamOutcome } from '../streams.ts';
 
 type Obj = Record<string, unknown>;
@@ -24,21 +25,13 @@ const ROUTE_TIMEOUT_S = 1;
 const SSE_EVERY_S = 0.2;
 const GRPC_PATH = '/lab.Ticker/Watch';
 
-const HTTP2: Obj = {
-  typed_extension_protocol_options: {
-    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-      explicit_http_config: { http2_protocol_options: {} },
-    },
-  },
-};
 
-/** The lab's access log, with the response's content type and the route (read back with `accessLog`). */
-const ACCESS_LOG = stdoutAccessLog('%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %PROTOCOL% %REQ(:METHOD)% %DURATION% %RESP(CONTENT-TYPE)% %ROUTE_NAME%');
+/** Envoy Gateway's JSON access log with the response's content type, on Envoy's stdout (kept by `--record` as access.log). */
+const ACCESS_LOG: Obj = { access_log: [stdoutJsonAccessLogger({ 'content-type': '%RESP(CONTENT-TYPE)%' })] };
 
 /** The lab's gRPC server, started once per lab process (it does not keep the process alive). */
 let grpcServer: Promise<GrpcServer> | undefined;
-const grpc = () => (grpcServer ??= startGrpcServer());
+export const grpc = (): Promise<GrpcServer> => (grpcServer ??= startGrpcServer());
 
 const config = async (ctx: ScenarioContext, timeout: string, hcm: Obj = {}) =>
   bootstrap(
@@ -52,40 +45,87 @@ const config = async (ctx: ScenarioContext, timeout: string, hcm: Obj = {}) =>
         LISTENER_KEEPALIVE,
       ),
     ],
-    [cluster('backend', ctx.backend.httpPort, CLUSTER_KEEPALIVE), cluster('grpc', (await grpc()).port, { ...CLUSTER_KEEPALIVE, ...HTTP2 })],
+    [cluster('backend', ctx.backend.httpPort, CLUSTER_KEEPALIVE), cluster('grpc', (await grpc()).port, { ...CLUSTER_KEEPALIVE, ...UPSTREAM_HTTP2 })],
   );
 
-const STATS = [
-  'cluster.backend.upstream_rq_timeout',
-  'cluster.grpc.upstream_rq_timeout',
-  'cluster.backend.upstream_rq_2xx',
-  'cluster.backend.upstream_rq_5xx',
-  'cluster.grpc.upstream_rq_2xx',
-  'cluster.grpc.upstream_rq_5xx',
-  'cluster.backend.upstream_rq_tx_reset',
-  'cluster.grpc.upstream_rq_tx_reset',
-  'cluster.backend.upstream_cx_destroy_local_with_active_rq',
-  'http.web.downstream_rq_2xx',
-  'http.web.downstream_rq_5xx',
-  'http.web.downstream_rq_timeout',
-  'http.web.downstream_rq_tx_reset',
-  'http.web.downstream_cx_upgrades_total',
-  'http.web.rq_reset_after_downstream_response_started',
-];
+/** Where a drive sends its streams and reads its counters: a listener, the two routes' clusters, the connection manager. */
+export interface StreamTargets {
+  listener: string;
+  sseCluster: string;
+  grpcCluster: string;
+  statPrefix: string;
+}
 
-/** The counters of STATS, by name without the `cluster.` / `http.` prefix. */
-async function counters(envoy: RunningEnvoy, names = STATS): Promise<Record<string, number>> {
-  return Object.fromEntries(await Promise.all(names.map(async (n) => [n.replace(/^(cluster|http)\./, ''), await statValue(envoy.admin, n)])));
+const PLAIN: StreamTargets = { listener: 'web', sseCluster: 'backend', grpcCluster: 'grpc', statPrefix: 'web' };
+
+/** The counters a drive reads: what a timeout after the response moves, and what one before it moves. */
+function statNames(t: StreamTargets): string[] {
+  const cluster = ['upstream_rq_timeout', 'upstream_rq_2xx', 'upstream_rq_504', 'upstream_rq_tx_reset', 'upstream_cx_destroy_local_with_active_rq'];
+  const http = ['downstream_rq_2xx', 'downstream_rq_5xx', 'downstream_rq_tx_reset', 'downstream_cx_upgrades_total', 'downstream_rq_idle_timeout'];
+  return [...new Set([t.sseCluster, t.grpcCluster])].flatMap((c) => cluster.map((n) => `cluster.${c}.${n}`)).concat(http.map((n) => `http.${t.statPrefix}.${n}`));
+}
+
+/** Counters by full name. */
+async function counters(envoy: RunningEnvoy, names: string[]): Promise<Record<string, number>> {
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await statValue(envoy.admin, n)])));
 }
 
 /** Streams cut before their end (status 200, closed by Envoy, not complete). */
 const cut = (outcomes: StreamOutcome[]) => outcomes.filter((o) => o.closedAfterMs !== undefined && !o.complete);
 
-/** Distinct access-log lines without their duration, and the median duration of each. */
+/** Distinct `code flags details protocol method content-type route` of the JSON access log so far, with the median duration of each. */
 function accessSummary(envoy: RunningEnvoy): string {
-  const lines = accessLog(envoy.process.stdout()).map((l) => l.split(' '));
-  const groups = Map.groupBy(lines, (f) => [...f.slice(0, 5), ...f.slice(6)].join(' '));
-  return [...groups].map(([k, v]) => `${k} x${v.length} median ${median(v.map((f) => Number(f[5])))} ms`).join(' | ');
+  const entries = envoy.process
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const key = (e: Record<string, unknown>) =>
+    ['response_code', 'response_flags', 'response_code_details', 'protocol', 'method', 'content-type', 'route_name'].map((k) => String(e[k] ?? '-')).join(' ');
+  return [...Map.groupBy(entries, key)].map(([k, v]) => `${k} x${v.length} median ${median(v.map((e) => Number(e.duration)))} ms`).join(' | ');
+}
+
+/**
+ * Server-sent-event streams (an event every SSE_EVERY_S) and gRPC server streams opened every 500 ms for three route
+ * timeouts, one bidirectional call beside them; left running while envoy-doctor samples.
+ */
+export async function driveStreams(envoy: RunningEnvoy, t: StreamTargets): Promise<Observation> {
+  const port = envoy.ports.get(t.listener) as number;
+  const server = await grpc();
+  const before = server.ended().length;
+  const sse = churn(500, (signal) => sseOutcome(`http://127.0.0.1:${port}/sse?every=${SSE_EVERY_S}`, signal));
+  const streams = churn(500, (signal) => grpcOutcome(port, GRPC_PATH, signal));
+  // A call whose client keeps its request open (a bidirectional stream): the router never arms the route timeout.
+  const bidi = churn(60_000, (signal) => grpcOutcome(port, '/lab.Ticker/Chat', signal, false));
+  await sleep(ROUTE_TIMEOUT_S * 1000 * 3);
+  const sseCut = cut(sse.ended());
+  const grpcCut = cut(streams.ended());
+  const stats = await counters(envoy, statNames(t));
+  await sleep(600); // the access log is written out every 250 ms (lab/envoy.ts)
+  const serverEnds = server.ended().slice(before).filter((e) => e.path === GRPC_PATH);
+  return {
+    release: () => void Promise.all([sse.stop(), streams.stop(), bidi.stop()]),
+    failed: sseCut.length > 0 && grpcCut.length > 0,
+    measured: {
+      sseStarted: sse.ended().length + sse.open(),
+      sseCut: sseCut.length,
+      sseStatus: sseCut[0]?.status ?? null,
+      sseContentType: sseCut[0]?.contentType ?? sse.ended()[0]?.contentType ?? null,
+      sseCutAfterMsMedian: median(sseCut.map((o) => o.closedAfterMs as number)),
+      sseEventsBeforeCutMedian: median(sseCut.map((o) => o.messages)),
+      grpcStarted: streams.ended().length + streams.open(),
+      grpcCut: grpcCut.length,
+      grpcStatus: grpcCut[0]?.status ?? null,
+      grpcRstCode: grpcCut[0]?.rstCode ?? null,
+      grpcTrailerStatus: grpcCut[0]?.grpcStatus ?? null,
+      grpcCutAfterMsMedian: median(grpcCut.map((o) => o.closedAfterMs as number)),
+      grpcServerSawEndAfterMsMedian: median(serverEnds.map((e) => e.ms)),
+      grpcServerRstCode: serverEnds[0]?.rstCode ?? null,
+      bidiOpenPastRouteTimeout: bidi.open() === 1 && bidi.ended().length === 0,
+      ...stats,
+      accessLog: accessSummary(envoy),
+    },
+  };
 }
 
 export const routeTimeoutOnStream: Scenario = {
@@ -94,52 +134,16 @@ export const routeTimeoutOnStream: Scenario = {
   failing: (ctx) => config(ctx, `${ROUTE_TIMEOUT_S}s`),
   healthy: (ctx) => config(ctx, '0s'),
   intervalSeconds: 1,
-  async drive(_ctx, envoy) {
-    const port = envoy.ports.get('web') as number;
-    const server = await grpc();
-    const before = server.ended().length;
-    const sse = churn(500, (signal) => sseOutcome(`http://127.0.0.1:${port}/sse?every=${SSE_EVERY_S}`, signal));
-    const streams = churn(500, (signal) => grpcOutcome(port, GRPC_PATH, signal));
-    // A call whose client keeps its request open (a bidirectional stream): the router never arms the route timeout.
-    const bidi = churn(60_000, (signal) => grpcOutcome(port, '/lab.Ticker/Chat', signal, false));
-    await sleep(ROUTE_TIMEOUT_S * 1000 * 3);
-    const sseCut = cut(sse.ended());
-    const grpcCut = cut(streams.ended());
-    const stats = await counters(envoy);
-    await sleep(1100); // the access log is flushed every second
-    const serverEnds = server.ended().slice(before).filter((e) => e.path === GRPC_PATH);
-    return {
-      release: () => void Promise.all([sse.stop(), streams.stop(), bidi.stop()]),
-      failed: sseCut.length > 0 && grpcCut.length > 0,
-      measured: {
-        sseStarted: sse.ended().length + sse.open(),
-        sseCut: sseCut.length,
-        sseStatus: sseCut[0]?.status ?? null,
-        sseContentType: sseCut[0]?.contentType ?? sse.ended()[0]?.contentType ?? null,
-        sseCutAfterMsMedian: median(sseCut.map((o) => o.closedAfterMs as number)),
-        sseEventsBeforeCutMedian: median(sseCut.map((o) => o.messages)),
-        grpcStarted: streams.ended().length + streams.open(),
-        grpcCut: grpcCut.length,
-        grpcStatus: grpcCut[0]?.status ?? null,
-        grpcRstCode: grpcCut[0]?.rstCode ?? null,
-        grpcTrailerStatus: grpcCut[0]?.grpcStatus ?? null,
-        grpcCutAfterMsMedian: median(grpcCut.map((o) => o.closedAfterMs as number)),
-        grpcServerSawEndAfterMsMedian: median(serverEnds.map((e) => e.ms)),
-        grpcServerRstCode: serverEnds[0]?.rstCode ?? null,
-        bidiOpenPastRouteTimeout: bidi.open() === 1 && bidi.ended().length === 0,
-        ...stats,
-        accessLog: accessSummary(envoy),
-      },
-    };
-  },
+  readsAccessLog: true,
+  drive: (_ctx, envoy) => driveStreams(envoy, PLAIN),
   questions: {
     /** A plain response slower than the route timeout, for the counters a timeout before the headers moves. */
     async slowResponse(ctx, start: StartEnvoy) {
       const envoy = await start(await config(ctx, `${ROUTE_TIMEOUT_S}s`));
       const port = envoy.ports.get('web') as number;
       const statuses = await Promise.all([0, 1, 2].map(() => get(`http://127.0.0.1:${port}/http/delay?ms=${ROUTE_TIMEOUT_S * 2000}`)));
-      const stats = await counters(envoy);
-      await sleep(1100);
+      const stats = await counters(envoy, statNames(PLAIN));
+      await sleep(600);
       return { statuses: statuses.join(','), ...stats, accessLog: accessSummary(envoy) };
     },
     /**
@@ -155,7 +159,7 @@ export const routeTimeoutOnStream: Scenario = {
       const quietCut = cut(quiet.ended());
       const busyOpen = busy.open() === 1 && busy.ended().length === 0;
       const stats = await counters(envoy, ['http.web.downstream_rq_idle_timeout', 'cluster.backend.upstream_rq_timeout']);
-      await sleep(1100);
+      await sleep(600);
       await Promise.all([quiet.stop(), busy.stop()]);
       return {
         quietCut: quietCut.length,

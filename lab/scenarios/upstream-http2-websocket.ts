@@ -9,7 +9,8 @@ import { accessLog, bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, ht
 import { statValue } from '../envoy.ts';
 import type { Scenario, ScenarioContext } from '../scenario.ts';
 
-const HTTP2 = {
+/** A cluster forced to HTTP/2 (explicit_http_config.http2_protocol_options). */
+export const UPSTREAM_HTTP2 = {
   typed_extension_protocol_options: {
     'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
       '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
@@ -21,7 +22,7 @@ const HTTP2 = {
 const config = (ctx: ScenarioContext, http2: boolean) =>
   bootstrap(
     [httpListener(connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }), LISTENER_KEEPALIVE)],
-    [cluster('backend', ctx.backend.httpPort, { ...CLUSTER_KEEPALIVE, ...(http2 ? HTTP2 : {}) })],
+    [cluster('backend', ctx.backend.httpPort, { ...CLUSTER_KEEPALIVE, ...(http2 ? UPSTREAM_HTTP2 : {}) })],
   );
 
 export const upstreamHttp2Websocket: Scenario = {

@@ -23,6 +23,7 @@ import * as rejectedListeners from './rejected-listeners.ts';
 import * as requestBuffering from './request-buffering.ts';
 import * as statsCoverage from './stats-coverage.ts';
 import * as statsSamples from './stats-samples.ts';
+import * as streamRouteTimeouts from './stream-route-timeouts.ts';
 import * as tcpKeepalive from './tcp-keepalive.ts';
 import * as tcpTunnels from './tcp-tunnels.ts';
 import * as upgradeRejections from './upgrade-rejections.ts';
@@ -51,6 +52,7 @@ const MODULES: readonly Analyzer[] = [
   requestBuffering,
   statsCoverage,
   statsSamples,
+  streamRouteTimeouts,
   tcpKeepalive,
   tcpTunnels,
   upgradeRejections,

@@ -16,6 +16,7 @@ import { compareVersions } from '../model/envoy-version.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot, Sourced } from '../model/snapshot.ts';
 import { delta, stat } from '../model/stats-view.ts';
+import { routeTimeoutSplit } from '../model/route-timeouts.ts';
 import { servedRoutes, upgradesOn } from '../model/topology.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
 
@@ -44,7 +45,7 @@ export const meta = defineAnalyzer({
   id: 'upgrade-route-timeouts',
   title: 'Route timeouts on routes that carry WebSocket upgrades',
   reads: ['config', 'stats', 'stats-later'],
-  stats: { cluster: [CLUSTER_STATS.rqTimeout], http: [HTTP_STATS.rqTimeout, HTTP_STATS.cxUpgradesTotal] },
+  stats: { cluster: [CLUSTER_STATS.rqTimeout, CLUSTER_STATS.rq504, CLUSTER_STATS.rq2xx], http: [HTTP_STATS.rqTimeout, HTTP_STATS.cxUpgradesTotal] },
   families: [{ family: 'route-timeout', rootCauses: ['route-timeout-on-upgrade'], cluster: [CLUSTER_STATS.rqTimeout], http: [] }],
   findings: [UPGRADE_ROUTE_TIMEOUTS_FIRED],
 });
@@ -79,13 +80,18 @@ export function analyze(s: Snapshot): Finding[] {
       const timeouts = stat(s, 'cluster', statName, CLUSTER_STATS.rqTimeout);
       if (timeouts === undefined || timeouts <= 0) continue;
       const window = delta(s, 'cluster', statName, CLUSTER_STATS.rqTimeout);
+      // A failed handshake is answered with 504; timeouts without one cut responses already started (streams, see
+      // stream-route-timeouts): none of those is an upgrade, and only the answered ones count towards the severity.
+      const split = routeTimeoutSplit(s, statName);
+      if (split && split.answered504 === 0) continue;
+      const handshakeWindow = window !== undefined && split?.windowAfterResponse !== undefined ? window - split.windowAfterResponse : window;
       let downstream: number | undefined;
       for (const prefix of new Set(managers.map((m) => m.connectionManager.statPrefix))) {
         const v = stat(s, 'http', prefix, HTTP_STATS.rqTimeout);
         if (v !== undefined) downstream = (downstream ?? 0) + v;
       }
       findings.push(
-        finding(s, UPGRADE_ROUTE_TIMEOUTS_FIRED, severityOf(applies, window), { kind: 'route', name: route.name }, {
+        finding(s, UPGRADE_ROUTE_TIMEOUTS_FIRED, severityOf(applies, handshakeWindow), { kind: 'route', name: route.name }, {
           cluster: clusterName,
           timeoutMs: route.timeoutMs.value,
           timeoutSource: route.timeoutMs.source,

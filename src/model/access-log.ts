@@ -20,6 +20,8 @@ export interface AccessLogEntry {
   upstreamHost?: string;
   upstreamCluster?: string;
   routeName?: string;
+  /** The response's Content-Type (`%RESP(CONTENT-TYPE)%`), when a JSON format logs it under `content-type` or `content_type`. */
+  contentType?: string;
 }
 
 /** The access log read for one proxy. */

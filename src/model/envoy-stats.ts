@@ -39,6 +39,9 @@ export const CLUSTER_STATS = {
   rqPendingOverflow: 'upstream_rq_pending_overflow',
   rqRxReset: 'upstream_rq_rx_reset',
   rqTimeout: 'upstream_rq_timeout',
+  /** Response codes are counted per class and per code, each created at its first use. */
+  rq2xx: 'upstream_rq_2xx',
+  rq504: 'upstream_rq_504',
   membershipTotal: 'membership_total',
   circuitBreakerCxOpen: 'circuit_breakers.default.cx_open',
   circuitBreakerRqOpen: 'circuit_breakers.default.rq_open',

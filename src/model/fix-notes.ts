@@ -70,6 +70,10 @@ export const FIX_NOTES: readonly CatalogueEntry[] = [
     'httproute-timeout-wins',
     "rule {rule} of HTTPRoute {route} sets timeouts.request ({was}), which wins over any BackendTrafficPolicy requestTimeout: the rule's own timeout is set to {timeout} instead",
   ),
+  note(
+    'httproute-timeout-may-win',
+    "rule {rule} of HTTPRoute {route} wins over any BackendTrafficPolicy requestTimeout if it sets timeouts.request, which the proxy's configuration cannot tell (no Kubernetes objects were read): if it does, set it there instead, kubectl -n {namespace} patch httproute {name} --type json -p '[{\"op\":\"add\",\"path\":\"/spec/rules/{rule}/timeouts/request\",\"value\":\"{timeout}\"}]'",
+  ),
   note('envoy-gateway-field-left-out', '{field} is left out: it needs Envoy Gateway >= {since}, and this one is {version}'),
   note('envoy-gateway-minimum-version', 'needs Envoy Gateway >= {minimum} for {fields} (detected: {version}); an older release rejects or ignores them'),
   // Which EnvoyProxy an EnvoyProxy fix is computed against (src/fixes/envoy-proxy-object.ts)

@@ -80,6 +80,7 @@ function entryOf(fields: {
   upstreamHost?: string | undefined;
   upstreamCluster?: string | undefined;
   routeName?: string | undefined;
+  contentType?: string | undefined;
 }): AccessLogEntry {
   const out: AccessLogEntry = { responseFlags: fields.responseFlags };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined && k !== 'responseFlags') (out as unknown as Record<string, unknown>)[k] = v;
@@ -103,6 +104,7 @@ const JSON_KEYS = {
   upstreamHost: ['upstream_host'],
   upstreamCluster: ['upstream_cluster'],
   routeName: ['route_name'],
+  contentType: ['content-type', 'content_type'],
 } as const;
 
 const ALL_JSON_KEYS = new Set<string>(Object.values(JSON_KEYS).flat());
@@ -137,6 +139,7 @@ export function entryFromJson(value: unknown): AccessLogEntry | undefined {
     upstreamHost: text(pick(o, JSON_KEYS.upstreamHost)),
     upstreamCluster: text(pick(o, JSON_KEYS.upstreamCluster)),
     routeName: text(pick(o, JSON_KEYS.routeName)),
+    contentType: text(pick(o, JSON_KEYS.contentType)),
   });
 }
 

@@ -236,7 +236,9 @@ export class ConfigDumpReader {
       for (const r of slot.routes) routes.push(r);
       for (const r of slot.inlineRoutes) inlineRoutes.push(r);
     }
-    for (const r of inlineRoutes) routes.push(r);
+    // Envoy also lists a route configuration inlined in a connection manager under static_route_configs: read once.
+    const read = new Set(routes.map((r) => r.routeConfigName));
+    for (const r of inlineRoutes) if (!read.has(r.routeConfigName)) routes.push(r);
     const result: ParsedConfig = { id: proxy.id, flavor, clusters, listeners, rejectedListeners, routes };
     const nodeId = str(this.bootstrap, 'node', 'id');
     if (nodeId) result.nodeId = nodeId;

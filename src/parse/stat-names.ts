@@ -1,7 +1,8 @@
 // Splitting Envoy's flat stat names (`cluster.<name>.<stat>`) into the entity they describe and the stat.
 // Entity names may contain dots (Istio's `outbound|80||a.b.svc.cluster.local`, listener `0.0.0.0_10443`), so
 // names known from the config dump win; otherwise the split is where a known stat family begins.
-// Stat families: envoy/upstream/stats.h (cluster), source/common/http/conn_manager_config.h (http),
+// Stat families: envoy/upstream/stats.h (cluster; `grpc.<service>.<method>.<stat>` from the gRPC stats filter,
+// source/extensions/filters/http/grpc_stats), source/common/http/conn_manager_config.h (http),
 // source/server/listener_stats.h (listener), source/common/tcp_proxy/tcp_proxy.h (tcp);
 // tag extraction: source/common/config/well_known_names.cc.
 
@@ -20,7 +21,7 @@ export interface KnownEntities {
 
 const STAT_TAIL: Record<StatEntityKind, RegExp> = {
   cluster:
-    /^(?:upstream_\w+|lb_\w+|membership_\w+|update_\w+|assignment_\w+|circuit_breakers\.(?:default|high)\.\w+|outlier_detection\.\w+|health_check\.\w+|ssl\..+|(?:internal|external|canary)\.upstream_\w+|zone\..+\.\w+|http[123]\.\w+|default\.total_match_count|bind_errors|max_host_weight|version|original_dst_host_invalid|init_fetch_timeout|retry_or_shadow_abandoned|client_ssl_socket_factory\.\w+|warming_state|upstream_internal_redirect_\w+)$/,
+    /^(?:upstream_\w+|lb_\w+|membership_\w+|update_\w+|assignment_\w+|circuit_breakers\.(?:default|high)\.\w+|outlier_detection\.\w+|health_check\.\w+|ssl\..+|(?:internal|external|canary)\.upstream_\w+|zone\..+\.\w+|http[123]\.\w+|default\.total_match_count|bind_errors|max_host_weight|version|original_dst_host_invalid|init_fetch_timeout|retry_or_shadow_abandoned|client_ssl_socket_factory\.\w+|warming_state|upstream_internal_redirect_\w+|grpc\..+\.\w+)$/,
   http: /^(?:downstream_\w+|rq_\w+|no_route|no_cluster|rs_too_large|passthrough_internal_redirect_\w+|user_agent\.\w+\.downstream_\w+|rds\..+|tracing\.\w+|router\.\w+|http1\.\w+|http2\.\w+|health_check\.\w+)$/,
   listener:
     /^(?:downstream_\w+|no_filter_chain_match|extension_config_missing|network_extension_config_missing|connections_accepted_per_socket_event|http\..+\.\w+|server_ssl_socket_factory\.\w+|ssl\..+|worker_\d+\.\w+|no_certificate)$/,

@@ -30,6 +30,15 @@ function isConstantLabel(name: string): boolean {
 function withExtraLabels(stat: string, extra: Map<string, string>): string {
   if (extra.size === 0) return stat;
   let out = stat;
+  // The gRPC stats filter's per-method stats (cluster.<name>.grpc.<service>.<method>.<stat>): Envoy's tag regex
+  // (source/common/config/well_known_names.cc, GRPC_BRIDGE) takes the first two names after `grpc.` out of the name.
+  const service = extra.get('envoy_grpc_bridge_service');
+  const method = extra.get('envoy_grpc_bridge_method');
+  if (service !== undefined && method !== undefined && out.startsWith('grpc_')) {
+    out = `grpc_${service}_${method}_${out.slice('grpc_'.length)}`.replace(/\./g, '_');
+    extra.delete('envoy_grpc_bridge_service');
+    extra.delete('envoy_grpc_bridge_method');
+  }
   const rest: string[] = [];
   for (const [k, v] of [...extra].sort(([a], [b]) => a.localeCompare(b))) {
     if (isConstantLabel(k)) continue;

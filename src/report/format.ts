@@ -130,6 +130,7 @@ const EVIDENCE_LABELS: Record<string, string> = {
   streamIdleTimeoutMs: 'stream_idle_timeout',
   downstreamRqIdleTimeout: HTTP_STATS.rqIdleTimeout,
   upstreamRqTimeout: CLUSTER_STATS.rqTimeout,
+  upstreamRq504: CLUSTER_STATS.rq504,
   maxDurationMs: 'shortest max duration',
   maxDurationConfigured: 'max duration configured',
   upstreamCxMaxDurationReached: CLUSTER_STATS.cxMaxDurationReached,

@@ -49,6 +49,21 @@ describe('upgrade-route-timeouts analyzer', () => {
     { name: 'timeout 0s disables it: nothing', spec: { ...config(36, { timeout: '0s' }), stats: after }, want: [] },
     { name: 'no timeouts counted: nothing', spec: { ...config(36), stats: clusterStats(C, { upstream_rq_timeout: 0 }) }, want: [] },
     {
+      name: 'timeouts with no 504 for them cut started responses (streams): not upgrades, nothing',
+      spec: { ...config(36), stats: clusterStats(C, { upstream_rq_timeout: 40, upstream_rq_2xx: 900 }), statsLater: clusterStats(C, { upstream_rq_timeout: 52, upstream_rq_2xx: 912 }), intervalSeconds: 30 },
+      want: [],
+    },
+    {
+      name: 'old 504s, new timeouts without one: the handshakes did not time out during the window, info',
+      spec: {
+        ...config(36),
+        stats: clusterStats(C, { upstream_rq_timeout: 40, upstream_rq_504: 4, upstream_rq_2xx: 900 }),
+        statsLater: clusterStats(C, { upstream_rq_timeout: 52, upstream_rq_504: 4, upstream_rq_2xx: 912 }),
+        intervalSeconds: 30,
+      },
+      want: [{ code: 'upgrade-route-timeouts-fired', entity: R, severity: 'info', evidence: { upstreamRqTimeout: 52, windowUpstreamRqTimeout: 12 } }],
+    },
+    {
       name: 'timeouts that did not move during the window are history: info',
       spec: { ...config(36), stats: after, statsLater: after, intervalSeconds: 30 },
       want: [{ code: 'upgrade-route-timeouts-fired', entity: R, severity: 'info', evidence: { windowUpstreamRqTimeout: 0 } }],

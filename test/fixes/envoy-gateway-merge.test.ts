@@ -286,6 +286,18 @@ describe('Envoy Gateway: timeouts', () => {
     assertKeeps(httpRoute({ timeouts: { backendRequest: '10s' } }).spec as Obj, route.object.spec as Obj);
     assertValid(fixes);
   });
+  it('without the Kubernetes objects, an explicit timeout from an HTTPRoute may be the rule\'s own: a note gives the rule\'s patch', () => {
+    const bare = (routeExtra: object) =>
+      fixture({ bootstrap: { node: { cluster: 'home/eg' } }, clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig(L, [C], routeExtra)] });
+    const [fix] = render(bare({ timeout: '1s' }), [{ kind: 'route-timeout', route: R, ms: 0 }]);
+    assert.deepEqual((fix?.object.spec as Obj).timeout, { http: { requestTimeout: '0s' } });
+    assert.deepEqual(fix?.notes.find((n) => n.code === 'httproute-timeout-may-win')?.values, { route: 'home/app', namespace: 'home', name: 'app', rule: 0, timeout: '0s' });
+    const [unset] = render(bare({}), [{ kind: 'route-timeout', route: R, ms: 0 }]);
+    assert.equal(unset?.codes.includes('httproute-timeout-may-win'), false, "Envoy's default: no rule sets it");
+    const read = Object.assign(bare({ timeout: '1s' }), { kubernetes: snapshot({}).kubernetes });
+    const [live] = render(read, [{ kind: 'route-timeout', route: R, ms: 0 }]);
+    assert.equal(live?.codes.includes('httproute-timeout-may-win'), false, 'the live rule sets none');
+  });
   it('requestTimeout: 0s in a policy says it also turns off the route idle timeout', () => {
     const [fix] = render(snapshot({}), [{ kind: 'route-timeout', route: R, ms: 0 }]);
     assert.deepEqual((fix?.object.spec as Obj).timeout, { http: { requestTimeout: '0s' } });

@@ -93,11 +93,17 @@ function takeNewerFields(object: Record<string, unknown>, target: string): strin
  */
 const KEPT_BY_PATCH: Record<string, Record<string, unknown>> = {
   'networking.istio.io/v1 DestinationRule': { host: 'stand-in.example' },
+  'gateway.envoyproxy.io/v1alpha1 BackendTrafficPolicy': { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'stand-in' }] },
 };
+
+/** The apiVersion of the kinds whose merge patches name their object only in the fix's target (`BackendTrafficPolicy home/x`). */
+const PATCHED_KINDS: Record<string, string> = { BackendTrafficPolicy: 'gateway.envoyproxy.io/v1alpha1' };
 
 /** Problems with one rendered object: schema errors, and fields the schema does not declare. */
 export function problems(fix: RenderedFix): string[] {
   const object = parse(fix.text) as Record<string, unknown>;
+  const targetKind = fix.target.split(' ')[0] as string;
+  if (fix.apply === 'kubectl-patch' && object.kind === undefined && PATCHED_KINDS[targetKind]) Object.assign(object, { apiVersion: PATCHED_KINDS[targetKind], kind: targetKind });
   const kept = fix.apply === 'kubectl-patch' ? KEPT_BY_PATCH[`${String(object.apiVersion)} ${String(object.kind)}`] : undefined;
   if (kept) object.spec = { ...kept, ...(object.spec as Record<string, unknown>) };
   const validate = VALIDATORS[`${String(object.apiVersion)} ${String(object.kind)}`];

@@ -155,6 +155,16 @@ describe('config dump formats', () => {
     const [c] = parseConfigDocument(Buffer.from(JSON.stringify(perResource)), 'resource.json', 'x');
     assert.deepEqual([...(c?.clusters.keys() ?? [])], ['httproute/home/ha/rule/0']);
   });
+  it('a route configuration inlined in a connection manager, which Envoy also lists under static_route_configs, is read once', () => {
+    const local = { name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ name: 'events', match: { prefix: '/' }, route: { cluster: 'backend' } }] }] };
+    const hcm = { '@type': HCM, stat_prefix: 'web', route_config: local };
+    const listener = { name: 'web', address: { socket_address: { address: '127.0.0.1', port_value: 1 } }, filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }] };
+    const dump = { configs: [{ '@type': `${T}.ListenersConfigDump`, static_listeners: [{ listener }] }, { '@type': `${T}.RoutesConfigDump`, static_route_configs: [{ route_config: local }] }] };
+    const [c] = parseConfigDocument(Buffer.from(JSON.stringify(dump)), 'config_dump.json', 'x');
+    assert.deepEqual(c?.routes.map((r) => `${r.routeConfigName}/${r.name}`), ['local/events']);
+    const [listenerOnly] = parseConfigDocument(Buffer.from(JSON.stringify({ configs: [dump.configs[0]] })), 'config_dump.json', 'x');
+    assert.deepEqual(listenerOnly?.routes.map((r) => `${r.routeConfigName}/${r.name}`), ['local/events']);
+  });
   it('a plain list of clusters (istioctl proxy-config cluster -o yaml)', () => {
     const list = [{ name: 'outbound|80||web.shop.svc.cluster.local', type: 'EDS', connect_timeout: '10s', upstream_connection_options: { tcp_keepalive: { keepalive_time: 300 } } }];
     const [c] = parseConfigDocument(Buffer.from(stringify(list)), 'clusters.yaml', 'x');

@@ -211,3 +211,16 @@ describe('Prometheus samples of one family, one after another', () => {
     assert.equal(s.count, 5);
   });
 });
+
+describe("the gRPC stats filter's per-method stats", () => {
+  it('read the same in text and Prometheus, where Envoy takes the service and method out of the name', async () => {
+    const G = 'grpcroute/home/ticker/rule/0';
+    const text = await parseStatsString(`cluster.${G}.grpc.lab.Ticker.Watch.response_message_count: 7\ncluster.${G}.upstream_rq_total: 9\n`, 'stats.txt');
+    const prom = await parseStatsString(
+      `envoy_cluster_grpc_Watch_response_message_count{envoy_cluster_name="${G}",envoy_grpc_bridge_method="Ticker",envoy_grpc_bridge_service="lab"} 7\nenvoy_cluster_upstream_rq_total{envoy_cluster_name="${G}"} 9\n`,
+      'stats.prom',
+    );
+    assert.equal(text.clusters.get(G)?.get('grpc_lab_Ticker_Watch_response_message_count'), 7);
+    assert.deepEqual([...(prom.clusters.get(G) ?? [])], [...(text.clusters.get(G) ?? [])]);
+  });
+});

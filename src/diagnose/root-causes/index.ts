@@ -15,6 +15,7 @@ import { rootCause as overloadManagerShedding } from './overload-manager-sheddin
 import { rootCause as passthroughIdleTimeout } from './passthrough-idle-timeout.ts';
 import { rootCause as policyOverridden } from './policy-overridden.ts';
 import { rootCause as requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
+import { rootCause as routeTimeoutOnStream } from './route-timeout-on-stream.ts';
 import { rootCause as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
 import { rootCause as streamIdleTimeout } from './stream-idle-timeout.ts';
 import { rootCause as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
@@ -33,6 +34,7 @@ export const RULES: readonly RootCauseModule[] = [
   configDrift,
   streamIdleTimeout,
   routeTimeoutOnUpgrade,
+  routeTimeoutOnStream,
   connectionMaxDuration,
   circuitBreakerSaturation,
   websocketUpgradeDisabled,

@@ -27,7 +27,14 @@ function envoyGatewayPiece(s: Snapshot, c: { route: string; ms: number }): Envoy
   const route = routeOfRoute(s, c.route);
   const was = route ? (liveRule(s, route)?.timeouts as { request?: unknown } | undefined)?.request : undefined;
   const live = route ? liveRoute(s, route) : undefined;
-  if (!route || route.rule === undefined || was === undefined || !live) return { lands: 'traffic-policy', spec: { timeout: { http: { requestTimeout: crdDuration(c.ms) } } } };
+  if (!route || route.rule === undefined || was === undefined || !live) {
+    const spec = { timeout: { http: { requestTimeout: crdDuration(c.ms) } } };
+    // Without the Kubernetes objects, an explicit route timeout from an HTTPRoute may be the rule's own (it wins).
+    const explicit = routeByName(s, c.route)?.timeoutMs.source === 'explicit';
+    if (route?.kind !== 'HTTPRoute' || route.rule === undefined || s.kubernetes !== undefined || !explicit) return { lands: 'traffic-policy', spec };
+    const values = { route: `${route.namespace}/${route.name}`, namespace: route.namespace, name: route.name, rule: route.rule, timeout: crdDuration(c.ms) };
+    return { lands: 'traffic-policy', spec, notes: [{ code: 'httproute-timeout-may-win', values }] };
+  }
   const timeout = crdDuration(c.ms);
   const note: Explanation = { code: 'httproute-timeout-wins', values: { route: `${route.namespace}/${route.name}`, rule: route.rule, was: String(was), timeout } };
   return { lands: 'httproute-rule', route, live, rule: route.rule, fields: { timeouts: { request: timeout } }, notes: [note] };
