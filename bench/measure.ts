@@ -21,6 +21,7 @@ import { gunzipSync } from 'node:zlib';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
 import { main } from '../src/cli/main.ts';
 import { inputChunks } from '../src/collect/read-input.ts';
+import { neededStats } from '../src/diagnose/needed-stats.ts';
 import { keptStats } from '../src/parse/kept-stats.ts';
 import { diagnose } from '../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../src/parse/assemble.ts';
@@ -92,7 +93,7 @@ async function endToEnd({ need, first, second, phase, check }: CaseContext): Pro
   const known = knownEntities(config);
   phase('known');
   // Only the stats the diagnosis reads are held, as the command reads a stats file.
-  const stats = await parseStats(inputChunks(statsPath), statsPath, known, undefined, keptStats(false));
+  const stats = await parseStats(inputChunks(statsPath), statsPath, known, undefined, keptStats(false, neededStats()));
   phase('stats');
   const snapshot = assembleSnapshot({ id: config.id, config, stats, inputs: { configDump: dump, stats: statsPath } });
   phase('assemble');

@@ -4,7 +4,6 @@
 
 import type { FindingType } from '../model/catalogue-entry.ts';
 import type { StatsRead } from '../model/envoy-stats.ts';
-import { addDeclaredStats, NEEDED_FAMILIES } from '../model/needed-stats.ts';
 import type { Analyzer, AnalyzerContext, RegisteredAnalyzer } from './analyzer.ts';
 import * as bufferLimits from './buffer-limits.ts';
 import * as bufferedBytes from './buffered-bytes.ts';
@@ -63,25 +62,8 @@ const MODULES: readonly Analyzer[] = [
   websocketAlpn,
 ];
 
-/**
- * Transitional, while the analyzers move their stat families out of NEEDED_FAMILIES (src/model/needed-stats.ts): the
- * families no module declares yet still count, and every family keeps the place it had there, so stats-coverage names
- * them in the same order as before.
- */
-const LEGACY_FAMILY_ORDER = ['flow-control', 'buffered-bytes', 'close', 'circuit-breaker', 'idle-timeout', 'route-timeout', 'max-duration', 'upgrade', 'upstream-protocol'];
-
-/** Every analyzer's stat families, with the legacy ones no module declares yet. */
-function statFamilies(): AnalyzerContext['families'] {
-  const declared = MODULES.flatMap((m) => (m.meta.families ?? []).map((f) => ({ ...f, analyzer: m.meta.id })));
-  const names = new Set(declared.map((f) => f.family));
-  // The legacy families name their stats as plain strings, the dictionary's names.
-  const legacy = NEEDED_FAMILIES.filter((f) => !names.has(f.family)) as unknown as AnalyzerContext['families'];
-  const place = (f: { family: string }) => (LEGACY_FAMILY_ORDER.includes(f.family) ? LEGACY_FAMILY_ORDER.indexOf(f.family) : LEGACY_FAMILY_ORDER.length);
-  return [...declared, ...legacy].sort((a, b) => place(a) - place(b));
-}
-
 /** What every analyzer is given besides the snapshot. */
-const CONTEXT: AnalyzerContext = { families: statFamilies() };
+const CONTEXT: AnalyzerContext = { families: MODULES.flatMap((m) => (m.meta.families ?? []).map((f) => ({ ...f, analyzer: m.meta.id }))) };
 
 /** The analyzers, checked once: each exports `meta` (with a unique id) and `analyze`; `emits` derived from `findings`. */
 const ANALYZERS: readonly RegisteredAnalyzer[] = (() => {
@@ -109,5 +91,3 @@ export const STAT_FAMILIES = CONTEXT.families;
 /** The stats each analyzer reads, as declared. */
 export const STATS_READ: readonly StatsRead[] = MODULES.map((m) => m.meta.stats ?? {});
 
-// Transitional: the defaults of the live filter and of the stats a parsed sample keeps name them too.
-addDeclaredStats(STATS_READ);

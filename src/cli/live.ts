@@ -11,6 +11,7 @@ import type { LiveTarget, ReadPlan } from '../collect/proxy-contact.ts';
 import { readManifests } from '../collect/manifests.ts';
 import { statsFilter } from '../collect/stats-filter.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
+import { neededStats } from '../diagnose/needed-stats.ts';
 import { startDiagnosis } from './diagnosis.ts';
 import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
 import type { CliIO } from './io.ts';
@@ -25,7 +26,7 @@ export interface LivePlan {
 }
 
 /** What `diagnose` asks each proxy for: /stats filtered to what the analyzers read, no bundle-only reads. */
-export const DIAGNOSE_READS: ReadPlan = { statsQuery: { filter: statsFilter() }, bundleReads: false };
+export const DIAGNOSE_READS: ReadPlan = { statsQuery: { filter: statsFilter(neededStats()) }, bundleReads: false };
 
 /** What `collect` asks each proxy for: the whole of /stats, and /clusters and /listeners for the bundle. */
 export const COLLECT_READS: ReadPlan = { statsQuery: {}, bundleReads: true };

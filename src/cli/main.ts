@@ -82,7 +82,14 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   if (o.accessLog !== undefined) inputs.accessLog = o.accessLog;
   if (o.interval !== undefined) inputs.intervalMs = o.interval;
   if (o.pod !== undefined) inputs.pod = o.pod;
-  const [{ loadOffline }, { readManifests }, { startDiagnosis }] = await Promise.all([import('../collect/files.ts'), import('../collect/manifests.ts'), import('./diagnosis.ts')]);
+  const [{ loadOffline }, { readManifests }, { startDiagnosis }, { neededStats }] = await Promise.all([
+    import('../collect/files.ts'),
+    import('../collect/manifests.ts'),
+    import('./diagnosis.ts'),
+    import('../diagnose/needed-stats.ts'),
+  ]);
+  // Of each stats sample, only the stats the diagnosis reads are kept.
+  inputs.keep = neededStats();
   // Proxies are diagnosed as they are read, so a bundle of many is never held whole.
   const manifests = o.manifests !== undefined ? await readManifests(o.manifests) : undefined;
   const run = await startDiagnosis('summary');

@@ -3,6 +3,7 @@
 // scrape, the container logs, and the Gateway API and Envoy Gateway objects of the collected namespaces.
 // What is used and how faithfully: docs/bundle.md.
 
+import type { NeededStats } from '../model/needed-stats.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -105,7 +106,11 @@ function ownerOf(pod: KubeObject | undefined): string | undefined {
  * Reads an egctl support bundle extracted at `root`: one snapshot per proxy with a config dump. With `each`, every
  * snapshot is handed to it as soon as it is read and not returned, so a bundle of many pods is never held whole.
  */
-export async function loadEgctlBundle(root: string, each?: (snapshot: Snapshot) => void): Promise<{ snapshots: Snapshot[]; notCollected: NotCollected[] }> {
+export async function loadEgctlBundle(
+  root: string,
+  each?: (snapshot: Snapshot) => void,
+  keep?: NeededStats,
+): Promise<{ snapshots: Snapshot[]; notCollected: NotCollected[] }> {
   const kubernetes = await objectsOf(root);
   const snapshots: Snapshot[] = [];
   const notCollected: NotCollected[] = [];
@@ -118,7 +123,7 @@ export async function loadEgctlBundle(root: string, each?: (snapshot: Snapshot) 
       const pod = file.slice(0, -'.json'.length);
       const dumpPath = join(nsDir, file);
       const [config] = await parseConfigDumpChunks(inputChunks(dumpPath), dumpPath, pod);
-      const capture: ProxyCapture = { id: pod, namespace, configSource: dumpPath };
+      const capture: ProxyCapture = { id: pod, namespace, configSource: dumpPath, ...(keep ? { keep } : {}) };
       if (config) capture.config = { ...config, id: pod, namespace };
       const owner = ownerOf(pods.get(pod));
       if (owner) capture.owner = owner;

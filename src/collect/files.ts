@@ -5,6 +5,7 @@
 import { readdir, readFile, stat as statPath } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
 import type { KubernetesObjects } from '../model/kubernetes.ts';
+import type { NeededStats } from '../model/needed-stats.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log.ts';
 import type { ParsedConfig } from '../parse/config-dump.ts';
@@ -30,6 +31,8 @@ export interface OfflineInputs {
   intervalMs?: number;
   /** Which proxy of a multi-pod config dump the stats belong to. */
   pod?: string;
+  /** The stats the diagnosis reads: the only ones kept of each sample (absent: every stat). */
+  keep?: NeededStats;
 }
 
 /** Snapshots read from offline inputs, and the proxies a bundle could not collect. */
@@ -150,7 +153,7 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
     inputs.accessLog !== undefined ? parseAccessLog((await readDocument(inputs.accessLog)).toString('utf8'), inputName(inputs.accessLog)) : undefined;
 
   const capture = (config: ParsedConfig | undefined): ProxyCapture => {
-    const c: ProxyCapture = { id: config?.id ?? fallbackId };
+    const c: ProxyCapture = { id: config?.id ?? fallbackId, ...(inputs.keep ? { keep: inputs.keep } : {}) };
     const namespace = config?.namespace ?? manifest?.namespace;
     if (namespace !== undefined) c.namespace = namespace;
     if (manifest?.owner !== undefined) c.owner = manifest.owner;
@@ -178,7 +181,7 @@ async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefi
 }
 
 /** Reads a multi-proxy bundle written by `envoy-doctor collect`. */
-async function loadBundle(dir: string, manifest: BundleManifest, each: SnapshotSink | undefined): Promise<OfflineResult> {
+async function loadBundle(dir: string, manifest: BundleManifest, each: SnapshotSink | undefined, keep: NeededStats | undefined): Promise<OfflineResult> {
   let kubernetes: { objects: KubernetesObjects; source: string } | undefined;
   const manifestPath = join(dir, 'manifest.json');
   if (manifest.kubernetes?.file) {
@@ -196,7 +199,7 @@ async function loadBundle(dir: string, manifest: BundleManifest, each: SnapshotS
     const proxyDir = insideBundle(dir, proxy.dir, manifestPath);
     if (!(await isDirectory(proxyDir))) throw new InputError(manifestPath, `lists ${proxy.dir}, which is not in the bundle; expected every collected proxy's directory`);
     const proxyManifest = await readJson<ProxyManifest>(join(proxyDir, 'manifest.json'), 'a proxy manifest (docs/bundle.md)');
-    const inputs = await rolesInDirectory(proxyDir, { bundle: proxyDir });
+    const inputs = await rolesInDirectory(proxyDir, { bundle: proxyDir, ...(keep ? { keep } : {}) });
     const loaded = await loadProxy(inputs, { ...proxyManifest, id: proxy.id, ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}), ...(proxy.owner !== undefined ? { owner: proxy.owner } : {}) }, kubernetes);
     // Handed over one proxy at a time, a bundle of many proxies is never held whole.
     if (each) loaded.forEach(each);
@@ -260,13 +263,13 @@ async function loadBundleDirectory(dir: string, name: string, given: OfflineInpu
   if (egctl) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
     if (explicit.length > 0) throw new RequestError('an egctl x collect bundle cannot be combined with files given one by one');
-    return loadEgctlBundle(egctl, each);
+    return loadEgctlBundle(egctl, each, given.keep);
   }
   const manifest = await readJson<BundleManifest & ProxyManifest>(join(dir, 'manifest.json'), 'the bundle manifest described in docs/bundle.md');
   if (manifest && (manifest as BundleManifest).kind === BUNDLE_KIND) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
     if (explicit.length > 0) throw new RequestError(`a collected bundle cannot be combined with --${explicit[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    return loadBundle(dir, manifest as BundleManifest, each);
+    return loadBundle(dir, manifest as BundleManifest, each, given.keep);
   }
   const inputs = await rolesInDirectory(dir, { ...given, bundle: dir });
   // Name the proxy after the bundle the user gave, never after a temporary copy.

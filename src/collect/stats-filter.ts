@@ -6,7 +6,7 @@
 // Stat names: envoy/upstream/upstream.h (cluster), source/common/http/conn_manager_config.h (http, user agent),
 // source/common/tcp_proxy/tcp_proxy.h (tcp), source/common/listener_manager/listener_manager_impl.h.
 
-import { type NeededStats, neededStats } from '../model/needed-stats.ts';
+import type { NeededStats } from '../model/needed-stats.ts';
 
 function escapeRegExp(name: string): string {
   return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -17,13 +17,13 @@ function tails(names: readonly string[]): string {
 }
 
 /** The `/stats?filter=` regex that keeps every needed stat (entity names may hold dots: `.+` spans them). */
-export function statsFilter(needed: NeededStats = neededStats()): string {
+export function statsFilter(needed: NeededStats): string {
   return [
     `^cluster\\..+\\.${tails(needed.cluster)}$`,
     `^http\\..+\\.${tails(needed.http)}$`,
     `^http\\..+\\.user_agent\\.[^.]+\\.${tails(needed.userAgent)}$`,
     `^tcp\\..+\\.${tails(needed.tcp)}$`,
-    ...(needed.listener && needed.listener.length > 0 ? [`^listener\\..+\\.${tails(needed.listener)}$`] : []),
+    ...(needed.listener.length > 0 ? [`^listener\\..+\\.${tails(needed.listener)}$`] : []),
     ...needed.prefixes.map((p) => `^${escapeRegExp(p)}`),
   ].join('|');
 }

@@ -6,6 +6,7 @@ import type { AccessLog } from '../model/access-log.ts';
 import type { KubernetesObjects } from '../model/kubernetes.ts';
 import type { Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 import type { ParsedConfig } from './config-dump.ts';
+import type { NeededStats } from '../model/needed-stats.ts';
 import { keptStats } from './kept-stats.ts';
 import { parseStats } from './stats.ts';
 
@@ -32,6 +33,8 @@ export interface ProxyCapture {
   kubernetesSource?: string;
   /** Optional reads that failed while collecting. */
   warnings?: string[];
+  /** The stats the diagnosis reads, the only ones kept of each sample (absent: every stat; live stats come filtered). */
+  keep?: NeededStats;
 }
 
 /** Parses a capture's stats (split by the config's entity names) and assembles the snapshot. */
@@ -43,7 +46,7 @@ export async function snapshotFromCapture(c: ProxyCapture): Promise<Snapshot> {
   const warnings = [...(c.warnings ?? [])];
   const note = (text: string) => warnings.push(text);
   // Only the stats the diagnosis reads are held (with two samples, also the counters compared between them).
-  const kept = keptStats(c.statsLater !== undefined);
+  const kept = c.keep ? keptStats(c.statsLater !== undefined, c.keep) : undefined;
   if (c.stats) {
     stats = await parseStats(c.stats.chunks, c.stats.source, known, note, kept);
     if (c.stats.takenAt) stats.takenAt = c.stats.takenAt;

@@ -1,7 +1,7 @@
 // Which stats a sample read from a file keeps: the stats the diagnosis reads (src/diagnose/needed-stats.ts, handed in)
 // and, with two samples, the counters compared for a reset between them; the rest is counted and let go.
 
-import { type NeededStats, neededStats } from '../model/needed-stats.ts';
+import type { NeededStats } from '../model/needed-stats.ts';
 import { statKey } from '../model/stats-view.ts';
 import { isComparedCounter } from './counters-reset.ts';
 import type { KeptStats } from './stats-builder.ts';
@@ -9,16 +9,16 @@ import type { StatEntityKind } from './stat-names.ts';
 
 /**
  * The stats a sample read from a file keeps (StatsBuilder): every stat the diagnosis reads (`needed`, the same the
- * live filter asks Envoy for; transitionally, by default, src/model/needed-stats.ts's), and with `counters` (two
+ * live filter asks Envoy for), and with `counters` (two
  * samples) every counter the comparison for a reset between them reads. A giant proxy's other stats (response codes,
  * membership, most histograms) are counted and let go.
  */
-export function keptStats(counters: boolean, needed: NeededStats = neededStats()): KeptStats {
+export function keptStats(counters: boolean, needed: NeededStats): KeptStats {
   const keys = (names: readonly string[]) => names.map(statKey);
   const sets: Record<StatEntityKind, Set<string>> = {
     cluster: new Set(keys(needed.cluster)),
     http: new Set(keys(needed.http)),
-    listener: new Set(keys(needed.listener ?? [])),
+    listener: new Set(keys(needed.listener)),
     tcp: new Set(keys(needed.tcp)),
   };
   const userAgent = new Set(keys(needed.userAgent));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_ALLOWLIST, AdminClient, adminUrl, BOOTSTRAP_STATS_MASK } from '../../src/collect/admin-client.ts';
 import { statsFilter } from '../../src/collect/stats-filter.ts';
+import { neededStats } from '../../src/diagnose/needed-stats.ts';
 import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
 import { run } from '../helpers/cli.ts';
 
@@ -52,7 +53,7 @@ describe('diagnose --admin: direct reads', () => {
     for (const r of stats) {
       const query = new URL(r.url, 'http://x').searchParams;
       assert.deepEqual([...query.keys()], ['filter'], 'diagnose filters /stats and never sends usedonly');
-      assert.equal(query.get('filter'), statsFilter());
+      assert.equal(query.get('filter'), statsFilter(neededStats()));
     }
     assert.ok(!incident.requests.some((r) => /^\/(clusters|listeners)/.test(r.url)), 'reads only bundles keep are not made');
   });

@@ -34,7 +34,7 @@ describe('stats-unavailable rule', () => {
         entities: [{ kind: 'cluster', name: C }],
         explains: ['stats-rejected-by-matcher', 'hypotheses-unknown-without-stats'],
         values: {
-          'stats-rejected-by-matcher': { missing: 5, entities: 1, families: 'flow-control, close', setting: 'inclusion_list: none of 2 patterns matches' },
+          'stats-rejected-by-matcher': { missing: 5, entities: 1, families: 'close, flow-control', setting: 'inclusion_list: none of 2 patterns matches' },
           'hypotheses-unknown-without-stats': { rootCauses: 'flow-control-stall' },
         },
         hypotheses: {

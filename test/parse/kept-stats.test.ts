@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { neededStats } from '../../src/diagnose/needed-stats.ts';
 import { keptStats } from '../../src/parse/kept-stats.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
@@ -65,7 +66,7 @@ describe('a stats file keeps the stats the diagnosis reads', () => {
   for (const [format, text] of Object.entries(FORMATS)) {
     it(`${format}: one sample keeps what is read, counts every value and the ones let go`, async () => {
       const all = await parseStatsString(`${text}\n`, 'stats');
-      const kept = await parseStats(bufferChunks(Buffer.from(`${text}\n`)), 'stats', {}, undefined, keptStats(false));
+      const kept = await parseStats(bufferChunks(Buffer.from(`${text}\n`)), 'stats', {}, undefined, keptStats(false, neededStats()));
       const stats = kept.clusters.get(C);
       assert.ok(stats);
       assert.deepEqual([...stats.keys()].sort(), [...READ].sort());
@@ -76,7 +77,7 @@ describe('a stats file keeps the stats the diagnosis reads', () => {
       assert.equal(all.histograms.size, 2);
     });
     it(`${format}: with two samples, the counters compared between them are kept too`, async () => {
-      const kept = await parseStats(bufferChunks(Buffer.from(`${text}\n`)), 'stats', {}, undefined, keptStats(true));
+      const kept = await parseStats(bufferChunks(Buffer.from(`${text}\n`)), 'stats', {}, undefined, keptStats(true, neededStats()));
       assert.deepEqual([...(kept.clusters.get(C)?.keys() ?? [])].sort(), [...READ, 'upstream_rq_retry_overflow'].sort());
     });
   }
@@ -90,7 +91,7 @@ describe('every sample diagnoses the same from the stats kept as from all of the
       const dir = `${ROOT}/samples/${sample}`;
       const later = existsSync(`${dir}/stats.later.txt`) ? `${dir}/stats.later.txt` : undefined;
       const reports: string[] = [];
-      for (const kept of [undefined, keptStats(later !== undefined)]) {
+      for (const kept of [undefined, keptStats(later !== undefined, neededStats())]) {
         const [config] = parseConfigDocument(readFileSync(`${dir}/config_dump.json`), 'config_dump.json', sample);
         assert.ok(config);
         const read = (path: string) => parseStats(bufferChunks(readFileSync(path)), path, knownEntities(config), undefined, kept);
