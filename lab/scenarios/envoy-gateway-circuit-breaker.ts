@@ -7,7 +7,7 @@
 // so only the breakers are wrong.
 
 import { applyPrinted, egctlOf, HOME_GATEWAY_YAML, objectsOf, translate } from '../envoy-gateway.ts';
-import type { Scenario, ScenarioContext } from '../scenario.ts';
+import type { Scenario } from '../scenario.ts';
 import { driveBreakers } from './circuit-breaker-saturation.ts';
 
 const GATEWAY = 'home/eg';

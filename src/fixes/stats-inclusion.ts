@@ -10,7 +10,7 @@
 //   (istio tools/packaging/common/envoy_bootstrap.json), patched into the workload's pod template.
 
 import { stringify } from 'yaml';
-import type { Explanation, FixChange, MergedEnvoyResource, RenderedFix } from '../model/finding.ts';
+import type { Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { liveResource } from '../model/live-resources.ts';
 import type { MergeOutcome } from './envoy-live-edit.ts';
 import { isObj, type Obj, pointer, Spelling } from './envoy-spelling.ts';

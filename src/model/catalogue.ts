@@ -6,14 +6,6 @@
 import type { CatalogueEntry } from './catalogue-entry.ts';
 import { FIX_NOTES } from './fix-notes.ts';
 
-const finding = (id: string, title: string, message: string): CatalogueEntry => ({
-  id,
-  kind: 'finding',
-  status: 'active',
-  title,
-  message,
-  docs: `docs/findings/${id}.md`,
-});
 const rootCause = (id: string, title: string, message: string): CatalogueEntry => ({
   id,
   kind: 'root-cause',
@@ -22,8 +14,6 @@ const rootCause = (id: string, title: string, message: string): CatalogueEntry =
   message,
   docs: `docs/findings/${id}.md`,
 });
-const reserved = (id: string, title: string): CatalogueEntry => ({ id, kind: 'root-cause', status: 'reserved', title });
-const explanation = (id: string, message: string): CatalogueEntry => ({ id, kind: 'explanation', status: 'active', title: id, message });
 const note = (id: string, message: string): CatalogueEntry => ({ id, kind: 'note', status: 'active', title: id, message });
 
 /** Catalogue entries not yet declared by the module they belong to (src/report/catalogue.ts derives the rest). */
