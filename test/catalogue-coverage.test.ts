@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RULES } from '../src/diagnose/root-causes/index.ts';
+import { ROOT_CAUSES } from '../src/diagnose/root-causes/index.ts';
 import { CATALOGUE } from '../src/report/catalogue.ts';
 import { ROOT } from './helpers/cli.ts';
 import { diagnoseSamples, FLAVORS, renderFor } from './helpers/fix-coverage.ts';
@@ -19,7 +19,7 @@ describe('catalogue coverage', async () => {
   for (const entry of active) {
     const id = entry.id;
     describe(id, () => {
-      const rule = RULES.find((r) => r.id === id);
+      const rule = ROOT_CAUSES.find((r) => r.id === id);
       // Its own sample when there is one, else the first sample that names it.
       const own = samples.get(id);
       const where = own ? id : [...samples.keys()].find((k) => samples.get(k)?.rootCauses.some((r) => r.id === id));

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Analyzer } from '../src/analyzers/analyzer.ts';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
-import { RULES } from '../src/diagnose/root-causes/index.ts';
+import { ROOT_CAUSES } from '../src/diagnose/root-causes/index.ts';
 import { CATALOGUE } from '../src/report/catalogue.ts';
 
 const root = new URL('../', import.meta.url);
@@ -65,7 +65,7 @@ describe('catalogue conventions', () => {
   });
   it('every active root cause has exactly one rule, and every rule names an active root cause', () => {
     const active = CATALOGUE.filter((x) => x.kind === 'root-cause' && x.status === 'active').map((x) => x.id).sort();
-    assert.deepEqual(RULES.map((r) => r.id).sort(), active);
+    assert.deepEqual(ROOT_CAUSES.map((r) => r.id).sort(), active);
   });
   it('every active finding and root cause has its docs page', () => {
     for (const e of CATALOGUE.filter((x) => (x.kind === 'finding' || x.kind === 'root-cause') && x.status === 'active')) {

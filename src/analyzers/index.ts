@@ -5,6 +5,7 @@
 import type { FindingType } from '../model/catalogue-entry.ts';
 import type { StatsRead } from '../model/envoy-stats.ts';
 import type { Analyzer, AnalyzerContext, RegisteredAnalyzer } from './analyzer.ts';
+// registry: the modules of this folder, written by `npm run registries`
 import * as bufferLimits from './buffer-limits.ts';
 import * as bufferedBytes from './buffered-bytes.ts';
 import * as circuitBreakers from './circuit-breakers.ts';
@@ -31,9 +32,11 @@ import * as upgradedSessions from './upgraded-sessions.ts';
 import * as upstreamKeepalive from './upstream-keepalive.ts';
 import * as upstreamProtocol from './upstream-protocol.ts';
 import * as websocketAlpn from './websocket-alpn.ts';
+// registry end
 
 /** Every analyzer module, in the order of their ids. */
 const MODULES: readonly Analyzer[] = [
+  // registry: the modules of this folder, written by `npm run registries`
   bufferLimits,
   bufferedBytes,
   circuitBreakers,
@@ -60,6 +63,7 @@ const MODULES: readonly Analyzer[] = [
   upstreamKeepalive,
   upstreamProtocol,
   websocketAlpn,
+  // registry end
 ];
 
 /** What every analyzer is given besides the snapshot. */

@@ -7,7 +7,7 @@ import type { AccessLogEntry } from '../model/access-log.ts';
 import { type DetectedVersion, envoyGatewayVersion } from '../model/envoy-gateway-version.ts';
 import type { Cluster, Flavor, NotCollected, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 import type { RegisteredAnalyzer } from '../analyzers/analyzer.ts';
-import { RULES } from './root-causes/index.ts';
+import { ROOT_CAUSES } from './root-causes/index.ts';
 
 /**
  * What reports read about one diagnosed proxy. A full `Snapshot` is one; a live run across many proxies keeps
@@ -346,7 +346,7 @@ export class FleetDiagnosis {
   add(snapshot: Snapshot, order: number): void {
     const own = this.analyzers.flatMap((a) => a.analyze(snapshot));
     for (const finding of own) this.findings.push({ finding, order });
-    const diagnosed = groupMechanisms(mergeOnListeners(RULES.flatMap((rule) => rule.diagnose(snapshot, own))));
+    const diagnosed = groupMechanisms(mergeOnListeners(ROOT_CAUSES.flatMap((rule) => rule.diagnose(snapshot, own))));
     // Fixes are rendered together (one object may carry the changes of several root causes), and only when one
     // of them may be kept: a pod whose every root cause an earlier pod of its owner already matches or beats is
     // only named in seenOn, and its fixes would be thrown away.

@@ -5,13 +5,13 @@
 import { STATS_READ } from '../analyzers/index.ts';
 import type { StatsRead } from '../model/envoy-stats.ts';
 import { type NeededStats, neededStatsOf } from '../model/needed-stats.ts';
-import { RULES } from './root-causes/index.ts';
+import { ROOT_CAUSES } from './root-causes/index.ts';
 
 /** The stats the verify checks read, as one declaration. */
 function verifyStats(): StatsRead {
   const cluster: NonNullable<StatsRead['cluster']>[number][] = [];
   const http: NonNullable<StatsRead['http']>[number][] = [];
-  for (const r of RULES) {
+  for (const r of ROOT_CAUSES) {
     for (const c of r.verify) {
       if (!('stat' in c)) continue;
       if (c.scope === 'cluster') cluster.push(c.stat, ...(c.other ? [c.other] : []));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CATALOGUE } from '../../src/report/catalogue.ts';
 import type { RootCause } from '../../src/model/finding.ts';
-import { RULES, verifyChecksOf } from '../../src/diagnose/root-causes/index.ts';
+import { ROOT_CAUSES, verifyChecksOf } from '../../src/diagnose/root-causes/index.ts';
 import { verifySteps } from '../../src/report/verify.ts';
 import { fixture } from '../helpers/snapshot.ts';
 
@@ -17,10 +17,10 @@ describe('verify data', () => {
     });
   }
   it('belongs only to active root causes', () => {
-    for (const r of RULES) assert.ok(active.includes(r.id), `${r.id} is an active root cause`);
+    for (const r of ROOT_CAUSES) assert.ok(active.includes(r.id), `${r.id} is an active root cause`);
   });
   it('names stats by their own name, without a scope prefix', () => {
-    for (const r of RULES) for (const c of r.verify) if ('stat' in c) assert.doesNotMatch(c.stat, /^(cluster|http)\./);
+    for (const r of ROOT_CAUSES) for (const c of r.verify) if ('stat' in c) assert.doesNotMatch(c.stat, /^(cluster|http)\./);
   });
 });
 

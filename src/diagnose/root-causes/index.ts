@@ -1,8 +1,11 @@
-// The root-cause registry: every root-cause module, imported by name, and what is derived from them: the rule list,
-// their catalogue entries and explanation types, and their verify checks. Adding a root cause is adding its module and
-// its line here.
+// The root-cause registry: every root-cause module of this folder, imported by name (the list is written by
+// `npm run registries`, never read from the folder at run time), and what is derived from them: their catalogue
+// entries and explanation types, and their verify checks. Adding a root cause is adding its module.
 
-import { rootCause as alpnH2WebSocket } from './alpn-h2-websocket.ts';
+import type { CatalogueEntry, ExplanationType } from '../../model/catalogue-entry.ts';
+import { type RootCauseModule, rootCauseEntry, type VerifyCheck } from '../root-cause.ts';
+// registry: the modules of this folder, written by `npm run registries`
+import { rootCause as alpnH2Websocket } from './alpn-h2-websocket.ts';
 import { rootCause as circuitBreakerSaturation } from './circuit-breaker-saturation.ts';
 import { rootCause as configDrift } from './config-drift.ts';
 import { rootCause as connectionMaxDuration } from './connection-max-duration.ts';
@@ -17,45 +20,46 @@ import { rootCause as policyOverridden } from './policy-overridden.ts';
 import { rootCause as requestBufferBlocksUpgrade } from './request-buffer-blocks-upgrade.ts';
 import { rootCause as routeTimeoutOnStream } from './route-timeout-on-stream.ts';
 import { rootCause as routeTimeoutOnUpgrade } from './route-timeout-on-upgrade.ts';
+import { rootCause as statsUnavailable } from './stats-unavailable.ts';
 import { rootCause as streamIdleTimeout } from './stream-idle-timeout.ts';
-import { rootCause as upstreamHttp2WebSocket } from './upstream-http2-websocket.ts';
+import { rootCause as upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { rootCause as upstreamKeepaliveRace } from './upstream-keepalive-race.ts';
 import { rootCause as websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
-import { rootCause as statsUnavailable } from './stats-unavailable.ts';
-import type { CatalogueEntry, ExplanationType } from '../../model/catalogue-entry.ts';
-import { type RootCauseModule, rootCauseEntry, type VerifyCheck } from '../root-cause.ts';
+// registry end
 
-/** The root causes, in no particular order (they are ranked after diagnosis). */
-export const RULES: readonly RootCauseModule[] = [
+/** The root causes, by id (they are ranked after diagnosis, whatever their order here). */
+export const ROOT_CAUSES: readonly RootCauseModule[] = [
+  // registry: the modules of this folder, written by `npm run registries`
+  alpnH2Websocket,
+  circuitBreakerSaturation,
+  configDrift,
+  connectionMaxDuration,
   flowControlStall,
+  intermediaryIdleTimeout,
+  listenerDrain,
+  listenerUnserved,
   missingTcpKeepalive,
   overloadManagerShedding,
-  policyOverridden,
-  configDrift,
-  streamIdleTimeout,
-  routeTimeoutOnUpgrade,
-  routeTimeoutOnStream,
-  connectionMaxDuration,
-  circuitBreakerSaturation,
-  websocketUpgradeDisabled,
-  upstreamHttp2WebSocket,
-  requestBufferBlocksUpgrade,
-  alpnH2WebSocket,
   passthroughIdleTimeout,
-  upstreamKeepaliveRace,
-  listenerDrain,
-  intermediaryIdleTimeout,
-  listenerUnserved,
+  policyOverridden,
+  requestBufferBlocksUpgrade,
+  routeTimeoutOnStream,
+  routeTimeoutOnUpgrade,
   statsUnavailable,
+  streamIdleTimeout,
+  upstreamHttp2Websocket,
+  upstreamKeepaliveRace,
+  websocketUpgradeDisabled,
+  // registry end
 ];
 
 /** The catalogue entries of the root causes. */
-export const ROOT_CAUSE_ENTRIES: readonly CatalogueEntry[] = RULES.map(rootCauseEntry);
+export const ROOT_CAUSE_ENTRIES: readonly CatalogueEntry[] = ROOT_CAUSES.map(rootCauseEntry);
 
 /** Every explanation type the root causes declare. */
-export const EXPLANATION_TYPES: readonly ExplanationType<object>[] = RULES.flatMap((r) => r.explanations);
+export const EXPLANATION_TYPES: readonly ExplanationType<object>[] = ROOT_CAUSES.flatMap((r) => r.explanations);
 
-const byId = new Map(RULES.map((r) => [r.id, r]));
+const byId = new Map(ROOT_CAUSES.map((r) => [r.id, r]));
 
 /** The verify checks of a root cause, or undefined when its module declares none. */
 export function verifyChecksOf(id: string): readonly VerifyCheck[] | undefined {
