@@ -1,5 +1,6 @@
 // Every shipped root cause is complete: a rule, a sample that names it (first, for samples/<id>) with a healthy
-// counterpart where one exists, a docs page, and a fix rendered for each flavor unless its rule says why not.
+// counterpart where one exists, a docs page, and a fix rendered for each flavor unless its rule says why not. Every
+// note those fixes carry is a catalogued note.
 // Fixes are rendered for each flavor from the changes the sample's diagnosis produced: on the sample's own
 // proxy for Envoy Gateway and plain Envoy, and retargeted at an Istio sidecar's names for Istio.
 
@@ -16,6 +17,21 @@ describe('catalogue coverage', async () => {
   const samples = await diagnoseSamples();
   const active = CATALOGUE.filter((e) => e.kind === 'root-cause' && e.status === 'active');
   it('covers every active root cause', () => assert.ok(active.length >= 15, String(active.length)));
+  it("every note of the samples' fixes, in every flavor, is a catalogued note", () => {
+    const notes = new Set(CATALOGUE.filter((e) => e.kind === 'note').map((e) => e.id));
+    const seen = new Set<string>();
+    for (const [name, sample] of samples) {
+      for (const rc of sample.rootCauses) {
+        for (const fix of [...rc.fixes, ...FLAVORS.flatMap(({ flavor }) => renderFor(flavor, sample, rc))]) {
+          for (const n of fix.notes) {
+            assert.ok(notes.has(n.code), `${name}: ${rc.id} (${fix.flavor} ${fix.target}) carries note ${n.code}, which the catalogue lacks`);
+            seen.add(n.code);
+          }
+        }
+      }
+    }
+    assert.ok(seen.size >= 20, `notes seen: ${[...seen].join(', ')}`);
+  });
   for (const entry of active) {
     const id = entry.id;
     describe(id, () => {

@@ -1,5 +1,6 @@
 // The house rules, checked: every analyzer registered with a unique id, a test and a docs page; every catalogue
-// id unique and documented; every shipped root cause has a rule; every finding code an analyzer emits is catalogued.
+// id unique and documented; every shipped root cause has a rule; every finding code an analyzer emits is catalogued;
+// every note type declared in src/fixes is listed for the catalogue, and notes are attached by their type.
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { describe, it } from 'node:test';
 import type { Analyzer } from '../src/analyzers/analyzer.ts';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
 import { ROOT_CAUSES } from '../src/diagnose/root-causes/index.ts';
+import { NOTE_TYPES } from '../src/fixes/note-types.ts';
 import { CATALOGUE } from '../src/report/catalogue.ts';
 
 const root = new URL('../', import.meta.url);
@@ -90,6 +92,21 @@ describe('catalogue conventions', () => {
       'stats-unavailable',
     ];
     for (const id of reserved) assert.equal(CATALOGUE.find((e) => e.id === id)?.kind, 'root-cause', id);
+  });
+  it('every note type declared in src/fixes is in the note registry (src/fixes/note-types.ts), and notes are attached by type', () => {
+    const registered = new Set(NOTE_TYPES.map((t) => t.id));
+    const files = readdirSync(new URL('src/fixes/', root), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const declared: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(new URL(`src/fixes/${file}`, root), 'utf8');
+      for (const m of text.matchAll(/\bnoteType<[\s\S]*?>\(\)\(\s*'([a-z0-9-]+)'/g)) declared.push(m[1] as string);
+      // A note is `note(TYPE, values)`, its values checked against its type: never a bare `{ code: '…' }`.
+      assert.doesNotMatch(text, /\bcode:\s*['"`]/, `src/fixes/${file} attaches a note by a code literal instead of note(TYPE, values)`);
+    }
+    assert.ok(declared.length >= 40, String(declared.length));
+    for (const id of declared) assert.ok(registered.has(id), `note type ${id} is declared in src/fixes but not listed in note-types.ts (its kind's noteTypes or its file's NOTE_TYPES)`);
+    assert.equal(NOTE_TYPES.length, registered.size, 'a note type is listed twice');
+    for (const t of NOTE_TYPES) assert.equal(CATALOGUE.find((e) => e.id === t.id), t, `${t.id} is catalogued as declared`);
   });
   it('message placeholders of rule-produced explanations are all filled by the rules', () => {
     for (const e of CATALOGUE) {

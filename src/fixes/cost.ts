@@ -4,9 +4,33 @@
 // (source/common/upstream/upstream_impl.h ALL_CLUSTER_STATS, source/common/http/conn_manager_impl.h
 // ALL_HTTP_CONN_MAN_STATS). Each fix kind states its own cost (src/fixes/kinds/).
 
+import { noteType } from '../model/catalogue-entry.ts';
 import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
-import type { Explanation } from '../model/finding.ts';
+import type { EvidenceValue, Explanation } from '../model/finding.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
+import { note } from './fix-kind.ts';
+
+/** The buffer limit raised, and the resource it is raised on. */
+interface Raise {
+  resource: EvidenceValue;
+  limitBytes: EvidenceValue;
+}
+
+const RAISE_COST = noteType<Raise & { worstCaseBytes: EvidenceValue; connections: EvidenceValue }>()(
+  'buffer-raise-cost',
+  "a buffer limit is per connection: {limitBytes} on {resource} costs up to {worstCaseBytes} with its {connections} open connections if all fill at once (a proxied stream holds one on the listener side and one on the cluster side). Envoy's overload manager, where one watches the heap, stops accepting connections or requests and can reset the streams that buffer most (envoy.overload_actions.reset_high_memory_stream): these long-lived ones first",
+);
+const RAISE_COST_UNKNOWN = noteType<Raise>()(
+  'buffer-raise-cost-unknown',
+  "a buffer limit is per connection: {limitBytes} on {resource} costs up to that much per open connection (the stats gave no count of them), on the listener side and the cluster side of each proxied stream. Envoy's overload manager, where one watches the heap, stops accepting connections or requests and can reset the streams that buffer most (envoy.overload_actions.reset_high_memory_stream)",
+);
+const RAISE_COST_PER_POD = noteType<Raise>()(
+  'buffer-raise-cost-per-pod',
+  "a buffer limit is per connection: {limitBytes} on {resource} costs up to that much per connection open through it on each proxy it was seen on (their stats give each one's count), on the listener side and the cluster side of each proxied stream. Envoy's overload manager, where one watches the heap, stops accepting connections or requests and can reset the streams that buffer most (envoy.overload_actions.reset_high_memory_stream)",
+);
+
+/** The note types of the costs stated here. */
+export const NOTE_TYPES = [RAISE_COST, RAISE_COST_UNKNOWN, RAISE_COST_PER_POD];
 
 /** A gauge from the later sample when there is one (it is the newer reading), else the first. */
 function gauge(s: Snapshot, pick: (sample: StatsSample) => number | undefined): number | undefined {
@@ -35,11 +59,11 @@ export function listenerConnections(s: Snapshot, listener: string): number | und
 /** The cost of raising a buffer limit on a resource (`cluster <name>`, `listener <name>`) to `bytes`. */
 export function bufferRaiseCost(s: Snapshot, resource: string, bytes: number, connections: () => number | undefined): Explanation[] {
   // The pods of one deployment or gateway share one fix object: a count from one pod would not be the others'.
-  if (s.owner !== undefined) return [{ code: 'buffer-raise-cost-per-pod', values: { resource, limitBytes: bytes } }];
+  if (s.owner !== undefined) return [note(RAISE_COST_PER_POD, { resource, limitBytes: bytes })];
   const open = connections();
   return [
     open === undefined
-      ? { code: 'buffer-raise-cost-unknown', values: { resource, limitBytes: bytes } }
-      : { code: 'buffer-raise-cost', values: { resource, limitBytes: bytes, connections: open, worstCaseBytes: bytes * open } },
+      ? note(RAISE_COST_UNKNOWN, { resource, limitBytes: bytes })
+      : note(RAISE_COST, { resource, limitBytes: bytes, connections: open, worstCaseBytes: bytes * open }),
   ];
 }

@@ -11,15 +11,88 @@
 //   lacks is left out (versions.ts), a new policy for a release before 1.1 names its target in `targetRef`, and
 //   every fix states the release it needs.
 
-import type { Explanation, LiveDiff } from '../model/finding.ts';
+import { noteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation, LiveDiff } from '../model/finding.ts';
 import { type KubeObject, overriddenConditions, policyTargets, routesInMessage } from '../model/kubernetes.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
 import { routeOfCluster } from './envoy-gateway-routes.ts';
 import { gatewayPolicyNotInProxy, type PolicyChange, type PolicyTarget } from './envoy-gateway-targets.ts';
+import { note } from './fix-kind.ts';
 import { diffJson } from './json-diff.ts';
 import { uniqueNotes } from './renderer.ts';
 import { describeVersion, type DetectedVersion, ENVOY_GATEWAY_SINCE, type GatedFeature, gateFragment, minimumNote, supports } from './versions.ts';
+
+/** A live Gateway-level policy sets the fields, yet the proxy lacks them: the policy is shown as it is. */
+const NOT_IN_PROXY = noteType<{
+  policy: EvidenceValue;
+  fields: EvidenceValue;
+  generation: EvidenceValue;
+  route: EvidenceValue;
+  overriddenFor?: EvidenceValue;
+  cluster: EvidenceValue;
+}>()(
+  'gateway-policy-not-in-proxy',
+  "{policy} already sets {fields} and is Accepted at its generation {generation}; no policy for {route} overrides it[? (its Overridden condition names only {overriddenFor})], so it applies there. Yet cluster {cluster} does not carry it: the proxy does not run what the controller accepted. This is {policy} as it is, and applying it changes nothing: find why the proxy lacks it (egctl config envoy-proxy cluster beside egctl x translate of these objects, the controller's logs) rather than add a route-level policy, which would hide it",
+);
+// What the fix removes, and where a field to remove may still be set.
+const REQUEST_BUFFER_DROPPED = noteType<{ policy: EvidenceValue; since: EvidenceValue }>()(
+  'request-buffer-dropped-for-upgrade',
+  'requestBuffer is removed from {policy}: from Envoy Gateway {since} a policy with both requestBuffer and httpUpgrade is refused, and buffered routes lose their WebSocket upgrade (clients get 403 upgrade_failed)',
+);
+const FIELD_REMOVED = noteType<{ policy: EvidenceValue; field: EvidenceValue }>()(
+  'policy-field-removed',
+  '{field} is removed from {policy}: unset means unlimited (or, for requestBuffer, no buffering)',
+);
+const REMOVE_FIELD = noteType<{ field: EvidenceValue }>()(
+  'remove-policy-field',
+  'the limit to lift is {field}: remove it from the policy that sets it (unset means unlimited)',
+);
+const PARENT_REQUEST_BUFFER = noteType<{ policy: EvidenceValue }>()(
+  'parent-policy-request-buffer',
+  'the Gateway-level {policy} sets requestBuffer, which merges into this policy beside httpUpgrade: remove it there, or Envoy Gateway >= 1.8 refuses the merged policy',
+);
+// Which live object the policy is computed against, and what else may apply beside it.
+const PATCHES_WINNING = noteType<{ policy: EvidenceValue }>()(
+  'patches-winning-policy',
+  'this is the live {policy} with the fields added and everything it already sets kept: it is the policy that wins for the route',
+);
+const CLIENT_CARRIES_GATEWAY = noteType<{ policy: EvidenceValue; gateway: EvidenceValue; listener: EvidenceValue }>()(
+  'client-policy-carries-gateway-policy',
+  'a ClientTrafficPolicy for listener {listener} replaces the Gateway-wide {policy} on that listener (ClientTrafficPolicy has no mergeType), so this one carries every field {policy} sets besides the fix; a later change to {policy} no longer reaches {listener}',
+);
+const BACKEND_CARRIES_GATEWAY = noteType<{ policy: EvidenceValue; version: EvidenceValue }>()(
+  'backend-policy-carries-gateway-policy',
+  'a route-level BackendTrafficPolicy replaces the Gateway-level {policy} for the route, and Envoy Gateway {version} has no mergeType (>= 1.4): this one carries every field {policy} sets besides the fix',
+);
+const MERGES_WITH_GATEWAY = noteType<{ route: EvidenceValue; policy: EvidenceValue }>()(
+  'policy-merges-with-gateway-policy',
+  'mergeType: StrategicMerge merges this policy into the Gateway-level {policy} for {route}, so its fields still apply (Envoy Gateway >= 1.4); a list this policy sets, such as httpUpgrade, replaces the one in {policy}, so its entries are repeated here',
+);
+/** Without the policies read, a route-level one may already target the route (a policy patched by name drops it). */
+export const POLICY_MAY_BE_OVERRIDDEN = noteType<{ route: EvidenceValue }>()(
+  'policy-may-be-overridden',
+  'mergeType: StrategicMerge keeps the fields of a gateway-level policy (Envoy Gateway >= 1.4); if a route-level BackendTrafficPolicy already targets {route}, add these fields to it instead of applying a second one',
+);
+const CLIENT_MAY_BE_OVERRIDDEN = noteType<{ gateway: EvidenceValue; listener: EvidenceValue }>()(
+  'client-policy-may-be-overridden',
+  'a ClientTrafficPolicy for listener {listener} wins over one for the whole Gateway {gateway}: copy any fields the Gateway-wide policy sets into this one, or add these fields there if one already targets the listener',
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [
+  NOT_IN_PROXY,
+  REQUEST_BUFFER_DROPPED,
+  FIELD_REMOVED,
+  REMOVE_FIELD,
+  PARENT_REQUEST_BUFFER,
+  PATCHES_WINNING,
+  CLIENT_CARRIES_GATEWAY,
+  BACKEND_CARRIES_GATEWAY,
+  MERGES_WITH_GATEWAY,
+  POLICY_MAY_BE_OVERRIDDEN,
+  CLIENT_MAY_BE_OVERRIDDEN,
+];
 
 /** Fields that name what a policy applies to: never copied from another policy. */
 const TARGET_FIELDS = ['targetRef', 'targetRefs', 'targetSelectors'];
@@ -80,7 +153,7 @@ function fixFields(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], versio
       const cluster = c.target.kind === 'cluster' ? c.target.name : '';
       const route = routeOfCluster(s, cluster);
       const values = { policy: policyName(t.existing, t.namespace), fields: missing.fields, generation: missing.generation, route: route ? `${route.namespace}/${route.name}` : '' };
-      out.notes.push({ code: 'gateway-policy-not-in-proxy', values: { ...values, overriddenFor: overriddenFor.length > 0 ? overriddenFor.join(', ') : null, cluster } });
+      out.notes.push(note(NOT_IN_PROXY, { ...values, overriddenFor: overriddenFor.length > 0 ? overriddenFor.join(', ') : null, cluster }));
       continue;
     }
     const { needs, leftOut } = gateFragment(t.kind, c.piece.spec, version);
@@ -102,33 +175,33 @@ function liftFields(t: PolicyTarget, changes: PolicyChange[], spec: Record<strin
   const removed = lifts.filter((l) => removeField(spec, l.field)).map((l) => l.field.join('.'));
   // Only where this fix adds an upgrade: a live policy holding both was accepted by its release and stays as it is.
   if (upgrades.length > 0 && removeField(spec, ['requestBuffer'])) {
-    notes.push({ code: 'request-buffer-dropped-for-upgrade', values: { policy: `${t.namespace}/${t.name}`, since: ENVOY_GATEWAY_SINCE['BackendTrafficPolicy.spec.requestBuffer+httpUpgrade refused'] } });
+    notes.push(note(REQUEST_BUFFER_DROPPED, { policy: `${t.namespace}/${t.name}`, since: ENVOY_GATEWAY_SINCE['BackendTrafficPolicy.spec.requestBuffer+httpUpgrade refused'] }));
   }
-  for (const field of removed) notes.push({ code: 'policy-field-removed', values: { policy: `${t.namespace}/${t.name}`, field } });
+  for (const field of removed) notes.push(note(FIELD_REMOVED, { policy: `${t.namespace}/${t.name}`, field }));
   // A limit to lift that this object never had may still be set by another policy: say where to look.
   for (const l of lifts) {
     const field = l.field.join('.');
-    if (!removed.includes(field) && (l.remind === 'always' || !t.existing)) notes.push({ code: 'remove-policy-field', values: { field } });
+    if (!removed.includes(field) && (l.remind === 'always' || !t.existing)) notes.push(note(REMOVE_FIELD, { field }));
   }
   if (t.parent && upgrades.length > 0 && t.parent.spec?.requestBuffer !== undefined) {
-    notes.push({ code: 'parent-policy-request-buffer', values: { policy: policyName(t.parent, t.namespace) } });
+    notes.push(note(PARENT_REQUEST_BUFFER, { policy: policyName(t.parent, t.namespace) }));
   }
 }
 
 /** Which live object the policy is computed against, and why. */
 function basisNote(s: Snapshot, t: PolicyTarget, changes: number, notInProxy: number, described: string, notes: Explanation[]): void {
-  if (t.existing && notInProxy < changes) notes.unshift({ code: 'patches-winning-policy', values: { policy: `${t.namespace}/${t.name}` } });
+  if (t.existing && notInProxy < changes) notes.unshift(note(PATCHES_WINNING, { policy: `${t.namespace}/${t.name}` }));
   else if (t.replaces && t.kind === 'ClientTrafficPolicy') {
-    notes.unshift({ code: 'client-policy-carries-gateway-policy', values: { policy: policyName(t.replaces, t.namespace), gateway: t.gateway ?? '', listener: t.listener ?? '' } });
+    notes.unshift(note(CLIENT_CARRIES_GATEWAY, { policy: policyName(t.replaces, t.namespace), gateway: t.gateway ?? '', listener: t.listener ?? '' }));
   } else if (t.replaces) {
-    notes.unshift({ code: 'backend-policy-carries-gateway-policy', values: { policy: policyName(t.replaces, t.namespace), version: described } });
+    notes.unshift(note(BACKEND_CARRIES_GATEWAY, { policy: policyName(t.replaces, t.namespace), version: described }));
   } else if (t.kind === 'BackendTrafficPolicy') {
     const route = t.route ? `${t.route.namespace}/${t.route.name}` : '';
     // With the policies read, none targets the route: only a Gateway-level one could apply beside this one.
-    if (t.parent) notes.push({ code: 'policy-merges-with-gateway-policy', values: { route, policy: policyName(t.parent, t.namespace) } });
-    else if (!s.kubernetes) notes.push({ code: 'policy-may-be-overridden', values: { route } });
+    if (t.parent) notes.push(note(MERGES_WITH_GATEWAY, { route, policy: policyName(t.parent, t.namespace) }));
+    else if (!s.kubernetes) notes.push(note(POLICY_MAY_BE_OVERRIDDEN, { route }));
   } else if (!s.kubernetes) {
-    notes.push({ code: 'client-policy-may-be-overridden', values: { gateway: t.gateway ?? '', listener: t.listener ?? '' } });
+    notes.push(note(CLIENT_MAY_BE_OVERRIDDEN, { gateway: t.gateway ?? '', listener: t.listener ?? '' }));
   }
 }
 

@@ -8,13 +8,14 @@
 //   configures its proxies (envoy-proxy-object.ts), which also holds the stats inclusion list (stats-inclusion.ts).
 
 import { stringify } from 'yaml';
-import type { FixChange, RenderedFix } from '../model/finding.ts';
+import { noteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, FixChange, RenderedFix } from '../model/finding.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
-import { policyObject } from './envoy-gateway-policy.ts';
+import { POLICY_MAY_BE_OVERRIDDEN, policyObject } from './envoy-gateway-policy.ts';
 import { backendTarget, clientTarget, type PolicyChange, type PolicyTarget } from './envoy-gateway-targets.ts';
-import type { EnvoyPatchPolicyPiece, EnvoyProxyPiece, HttpRouteRulePiece } from './fix-kind.ts';
+import { type EnvoyPatchPolicyPiece, type EnvoyProxyPiece, type HttpRouteRulePiece, note } from './fix-kind.ts';
 import { envoyProxyObjects } from './envoy-proxy-object.ts';
 import { type EnvoyProxyPatch, gatewayListenerOf, objectName } from './gateway-objects.ts';
 import { diffJson } from './json-diff.ts';
@@ -22,6 +23,25 @@ import { changeTarget, pieceOf } from './kinds/index.ts';
 import { type FixRenderer, groupBy, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
 import { envoyGatewayStatsMatches, type StatsChange } from './stats-inclusion.ts';
 import { type DetectedVersion, describeVersion, envoyGatewayVersion, type GatedFeature, gateFragment, minimumNote } from './versions.ts';
+
+/** EnvoyPatchPolicy is off unless the controller enables it (EnvoyGateway `extensionApis.enableEnvoyPatchPolicy`). */
+const PATCH_POLICY_ENABLE = noteType<Record<never, never>>()(
+  'envoy-patch-policy-enable',
+  'EnvoyPatchPolicy is applied only when the EnvoyGateway configuration sets extensionApis.enableEnvoyPatchPolicy: true',
+);
+/** A policy's `requestTimeout: 0s` also ends the route's idle timeout. */
+const ZERO_DISABLES_IDLE = noteType<Record<never, never>>()(
+  'request-timeout-zero-disables-idle',
+  "requestTimeout: 0s also sets the route's idle_timeout to 0 in Envoy Gateway: the stream idle timeout no longer ends quiet streams on the route, so a dead peer's WebSocket stays open until TCP keepalive or the connection idle timeout finds it",
+);
+/** A policy known by name only, patched with the fields. */
+const PATCHES_NAMED_POLICY = noteType<{ policy: EvidenceValue; route: EvidenceValue }>()(
+  'patches-named-policy',
+  "the proxy's configuration names {policy} as the BackendTrafficPolicy of {route} and no other route: this merge patch sets only these fields in it and keeps everything else it sets (a second policy on the same route would be ignored)",
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [PATCH_POLICY_ENABLE, ZERO_DISABLES_IDLE, PATCHES_NAMED_POLICY];
 
 /** A change with its piece of one kind of object. */
 interface Landed<P> {
@@ -103,8 +123,7 @@ function envoyPatchPolicy(gateway: SourceObject, purpose: string, all: Array<Lan
     metadata: { name, namespace: gateway.namespace },
     spec: { targetRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway.name }, type: 'JSONPatch', jsonPatches },
   };
-  // EnvoyPatchPolicy is off unless the controller enables it (EnvoyGateway `extensionApis.enableEnvoyPatchPolicy`).
-  const notes = [{ code: 'envoy-patch-policy-enable', values: {} }, ...uniqueNotes(patches.flatMap((p) => p.piece.notes)), ...versionNotes];
+  const notes = [note(PATCH_POLICY_ENABLE, {}), ...uniqueNotes(patches.flatMap((p) => p.piece.notes)), ...versionNotes];
   const fix: RenderedFix = { flavor: 'envoy-gateway', target: `EnvoyPatchPolicy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(policy, { lineWidth: 0 }), notes };
   return [{ fix, changes: all.map((p) => p.change) }];
 }
@@ -155,17 +174,17 @@ export const envoyGatewayRenderer: FixRenderer = {
       const { object, notes, liveDiff } = policyObject(s, t, group, version);
       // The policy's own streamIdleTimeout is the route's idle timeout whatever the request timeout (internal/xds/translator/route.go idleTimeout).
       const spec = object.spec as { timeout?: { http?: { requestTimeout?: unknown; streamIdleTimeout?: unknown } } };
-      if (spec.timeout?.http?.requestTimeout === '0s' && spec.timeout.http.streamIdleTimeout === undefined) notes.push({ code: 'request-timeout-zero-disables-idle', values: {} });
+      if (spec.timeout?.http?.requestTimeout === '0s' && spec.timeout.http.streamIdleTimeout === undefined) notes.push(note(ZERO_DISABLES_IDLE, {}));
       // A policy known by name only: a JSON merge patch of the fields, which keeps the rest of the live object.
       const { targetRefs: _targets, ...patch } = object.spec as Record<string, unknown>;
-      if (t.named) notes.unshift({ code: 'patches-named-policy', values: { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' } });
+      if (t.named) notes.unshift(note(PATCHES_NAMED_POLICY, { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' }));
       const fix: RenderedFix = {
         flavor: 'envoy-gateway',
         target: `${t.kind} ${t.namespace}/${t.name}`,
         apply: t.named ? 'kubectl-patch' : 'kubectl-apply',
         format: 'yaml',
         text: stringify(t.named ? { spec: patch } : object, { lineWidth: 0 }),
-        notes: t.named ? notes.filter((n) => n.code !== 'policy-may-be-overridden') : notes,
+        notes: t.named ? notes.filter((n) => n.code !== POLICY_MAY_BE_OVERRIDDEN.id) : notes,
         ...(liveDiff ? { liveDiff } : {}),
       };
       return { fix, changes: group.map((c) => c.change) };

@@ -5,16 +5,27 @@
 // this file runs those edits on a copy of the dump's resource and says what they removed or could not do. Field
 // names follow the live object's spelling (envoy-spelling.ts).
 
-import type { Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
+import { noteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { liveResource } from '../model/live-resources.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { routeByName } from '../model/topology.ts';
 import { LiveEdit, type MergeOutcome } from './envoy-live-edit.ts';
 import type { Obj } from './envoy-spelling.ts';
-import type { EnvoyResourcePiece } from './fix-kind.ts';
+import { type EnvoyResourcePiece, note } from './fix-kind.ts';
 import { diffJson } from './json-diff.ts';
 import { pieceOf } from './kinds/index.ts';
+import { FIELD_REPLACED, LIVE_OBJECT_NOT_KEPT } from './notes.ts';
 import { uniqueNotes } from './renderer.ts';
+
+/** A change the live resource has nothing for, left as it is. */
+const CHANGE_NOT_APPLICABLE = noteType<{ resource: EvidenceValue; change: EvidenceValue }>()(
+  'envoy-change-not-applicable',
+  '{change} does not apply to the live {resource} (a route that redirects or responds directly forwards nothing): it is left as it is',
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [CHANGE_NOT_APPLICABLE];
 
 /** A change with its plain-Envoy piece. */
 export interface EnvoyChange {
@@ -48,7 +59,7 @@ export function mergedResource(
   changes: readonly EnvoyChange[],
 ): { merged?: MergedEnvoyResource; notes: Explanation[] } {
   const model = kind === 'cluster' ? s.clusters.get(name) : kind === 'listener' ? s.listeners.find((l) => l.name === name) : routeByName(s, name);
-  const notKept = { notes: [{ code: 'envoy-live-object-not-kept', values: { resource: `${kind} ${name}` } }] };
+  const notKept = { notes: [note(LIVE_OBJECT_NOT_KEPT, { resource: `${kind} ${name}` })] };
   const live = model ? liveResource(model) : undefined;
   if (!model || !live) return notKept;
   try {
@@ -61,8 +72,8 @@ export function mergedResource(
       merged.routeConfiguration = model.routeConfigName;
       merged.virtualHost = model.virtualHost;
     }
-    const notes: Explanation[] = outcome.removed.map((field) => ({ code: 'envoy-field-replaced', values: { resource: `${kind} ${name}`, field } }));
-    for (const skipped of new Set(outcome.skipped)) notes.push({ code: 'envoy-change-not-applicable', values: { resource: `${kind} ${name}`, change: skipped } });
+    const notes: Explanation[] = outcome.removed.map((field) => note(FIELD_REPLACED, { resource: `${kind} ${name}`, field }));
+    for (const skipped of new Set(outcome.skipped)) notes.push(note(CHANGE_NOT_APPLICABLE, { resource: `${kind} ${name}`, change: skipped }));
     notes.push(...uniqueNotes(changes.flatMap((c) => c.piece.mergedNotes ?? [])));
     return { merged, notes };
   } catch (e) {

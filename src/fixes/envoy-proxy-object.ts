@@ -8,17 +8,79 @@
 // Fields the detected release lacks are left out (versions.ts); applying any EnvoyProxy change rolls the proxy pods.
 
 import { stringify } from 'yaml';
-import type { Explanation, LiveDiff, RenderedFix } from '../model/finding.ts';
+import { noteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation, LiveDiff, RenderedFix } from '../model/finding.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
 import { type EnvoyProxyChain, envoyProxyChain } from './envoy-proxy-chain.ts';
+import { note } from './fix-kind.ts';
 import { type EnvoyProxyPatch, objectName } from './gateway-objects.ts';
 import { diffJson } from './json-diff.ts';
 import type { RenderedChangeSet } from './renderer.ts';
 import { describeVersion, type DetectedVersion, ENVOY_GATEWAY_SINCE, type GatedFeature, gateFragment, minimumNote, supports } from './versions.ts';
 
 type Obj = Record<string, unknown>;
+
+type V = EvidenceValue;
+
+// The EnvoyProxy that wins, patched: the Gateway's own, the GatewayClass's shared one, or one known by name only.
+const PATCHES_GATEWAY_PROXY = noteType<{ envoyProxy: V; gateway: V; classProxy?: V; mergeType?: V }>()(
+  'envoyproxy-patches-gateway-proxy',
+  "this is the live EnvoyProxy {envoyProxy} that Gateway {gateway} references, with the fields added and everything it sets kept: it is the one that applies[?, over its GatewayClass's {classProxy}][?, merged over it by mergeType {mergeType}]",
+);
+const PATCHES_SHARED_PROXY = noteType<{ envoyProxy: V; gatewayClass: V; gateway: V }>()(
+  'envoyproxy-patches-shared-proxy',
+  "this is the live EnvoyProxy {envoyProxy} of GatewayClass {gatewayClass}, with the fields added and everything it sets kept: it sets mergeGateways, so every Gateway of the class shares its proxies and the EnvoyProxy a Gateway references is ignored; the change applies to every Gateway of the class, {gateway} included",
+);
+const PATCHES_NAMED_PROXY = noteType<{ envoyProxy: V; gateway: V }>()(
+  'envoyproxy-patches-named-proxy',
+  'Gateway {gateway} references EnvoyProxy {envoyProxy}, which was not read: this merge patch sets only these fields and keeps the rest of it (kubectl patch --type merge)',
+);
+// A new Gateway-level EnvoyProxy: the Gateway must reference it, and how the GatewayClass's fields still apply.
+const REFERENCE = noteType<{ gateway: V; envoyProxy: V }>()(
+  'envoyproxy-reference',
+  'reference EnvoyProxy {envoyProxy} from Gateway {gateway} (spec.infrastructure.parametersRef), or add the field to the EnvoyProxy its GatewayClass already references',
+);
+const MERGES_BY_CLASS_MERGE_TYPE = noteType<{ gateway: V; classProxy: V; mergeType: V }>()(
+  'envoyproxy-merges-by-class-merge-type',
+  "Gateway {gateway} has no EnvoyProxy of its own; its GatewayClass's {classProxy} sets mergeType {mergeType}, so a Gateway-level one merges over it: this one sets only the fix's fields",
+);
+const MERGES_GATEWAYCLASS_PROXY = noteType<{ classProxy: V; version: V }>()(
+  'envoyproxy-merges-gatewayclass-proxy',
+  "a Gateway-level EnvoyProxy replaces its GatewayClass's {classProxy} whole unless it sets mergeType: this one sets mergeType: StrategicMerge (Envoy Gateway >= 1.8; detected: {version}), so every field of {classProxy} still applies and only the fix's fields override it",
+);
+const CARRIES_GATEWAYCLASS_PROXY = noteType<{ classProxy: V; since: V; version: V }>()(
+  'envoyproxy-carries-gatewayclass-proxy',
+  "a Gateway-level EnvoyProxy replaces its GatewayClass's {classProxy} whole: this one carries every field of it, so nothing it sets is lost (Envoy Gateway >= {since} could merge it with mergeType instead; detected: {version}). Keep the two in step, or drop this one's copy once mergeType is available",
+);
+const MERGES_UNREAD_GATEWAYCLASS = noteType<{ gateway: V; version: V }>()(
+  'envoyproxy-merges-unread-gatewayclass',
+  'the GatewayClass of {gateway} and the EnvoyProxy it may reference were not read: this one sets mergeType: StrategicMerge (Envoy Gateway >= 1.8; detected: {version}), so any fields of that one still apply beneath it',
+);
+const REPLACES_GATEWAYCLASS = noteType<{ gateway: V; since: V; version: V }>()(
+  'envoyproxy-replaces-gatewayclass',
+  "the GatewayClass of {gateway} and the EnvoyProxy it may reference were not read: a Gateway-level EnvoyProxy replaces that one whole, so copy its fields into this one (or add these fields to it instead); from Envoy Gateway {since} mergeType: StrategicMerge merges them instead (detected: {version})",
+);
+/** Every EnvoyProxy change rolls the proxy pods. */
+const ROLLOUT_CLOSES_CONNECTIONS = noteType<{ gateway: V }>()(
+  'envoyproxy-rollout-closes-connections',
+  'changing the EnvoyProxy of {gateway} rolls its proxy pods: every open WebSocket and long-lived stream is closed once (after the drain time), so apply it in a quiet window',
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [
+  PATCHES_GATEWAY_PROXY,
+  PATCHES_SHARED_PROXY,
+  PATCHES_NAMED_PROXY,
+  REFERENCE,
+  MERGES_BY_CLASS_MERGE_TYPE,
+  MERGES_GATEWAYCLASS_PROXY,
+  CARRIES_GATEWAYCLASS_PROXY,
+  MERGES_UNREAD_GATEWAYCLASS,
+  REPLACES_GATEWAYCLASS,
+  ROLLOUT_CLOSES_CONNECTIONS,
+];
 
 /** The object the changes land in, what it starts from, and why. */
 interface Basis {
@@ -38,29 +100,29 @@ const key = (o: { namespace?: string | undefined; name: string }) => `${o.namesp
 /** A new Gateway-level EnvoyProxy: what it starts from so the GatewayClass's fields still apply, and the note that says how. */
 function newProxyBasis(chain: EnvoyProxyChain, gateway: SourceObject, version: DetectedVersion, needs: GatedFeature[]): Basis {
   const name = objectName(gateway.name, 'proxy');
-  const notes: Explanation[] = [{ code: 'envoyproxy-reference', values: { gateway: key(gateway), envoyProxy: name } }];
+  const notes: Explanation[] = [note(REFERENCE, { gateway: key(gateway), envoyProxy: name })];
   const basis: Basis = { namespace: gateway.namespace, name, start: {}, notes };
   const described = describeVersion(version);
   const classProxy = chain.classProxy ? key(chain.classProxy.metadata) : undefined;
   if (chain.classKnown && !classProxy) return basis;
   if (classProxy && chain.mergeType) {
-    notes.push({ code: 'envoyproxy-merges-by-class-merge-type', values: { gateway: key(gateway), classProxy, mergeType: chain.mergeType } });
+    notes.push(note(MERGES_BY_CLASS_MERGE_TYPE, { gateway: key(gateway), classProxy, mergeType: chain.mergeType }));
     return basis;
   }
   if (supports(version, 'EnvoyProxy.spec.mergeType') === 'yes') {
     basis.start = { mergeType: 'StrategicMerge' };
     needs.push('EnvoyProxy.spec.mergeType');
-    notes.push(classProxy ? { code: 'envoyproxy-merges-gatewayclass-proxy', values: { classProxy, version: described } } : { code: 'envoyproxy-merges-unread-gatewayclass', values: { gateway: key(gateway), version: described } });
+    notes.push(classProxy ? note(MERGES_GATEWAYCLASS_PROXY, { classProxy, version: described }) : note(MERGES_UNREAD_GATEWAYCLASS, { gateway: key(gateway), version: described }));
     return basis;
   }
   const since = ENVOY_GATEWAY_SINCE['EnvoyProxy.spec.mergeType'];
   if (!classProxy) {
-    notes.push({ code: 'envoyproxy-replaces-gatewayclass', values: { gateway: key(gateway), since, version: described } });
+    notes.push(note(REPLACES_GATEWAYCLASS, { gateway: key(gateway), since, version: described }));
     return basis;
   }
   const { mergeGateways: _shared, ...carried } = structuredClone(chain.classProxy?.spec ?? {});
   basis.start = carried;
-  notes.push({ code: 'envoyproxy-carries-gatewayclass-proxy', values: { classProxy, since, version: described } });
+  notes.push(note(CARRIES_GATEWAYCLASS_PROXY, { classProxy, since, version: described }));
   return basis;
 }
 
@@ -70,15 +132,15 @@ function basisOf(chain: EnvoyProxyChain, gateway: SourceObject, version: Detecte
   if (chain.mergeGateways && chain.classProxy) {
     const live = chain.classProxy;
     const values = { envoyProxy: key(live.metadata), gatewayClass: chain.className ?? '', gateway: key(gateway) };
-    return { ...at({ namespace: live.metadata.namespace ?? '', name: live.metadata.name }), live, start: {}, notes: [{ code: 'envoyproxy-patches-shared-proxy', values }] };
+    return { ...at({ namespace: live.metadata.namespace ?? '', name: live.metadata.name }), live, start: {}, notes: [note(PATCHES_SHARED_PROXY, values)] };
   }
   if (chain.gatewayProxy && chain.gatewayRef) {
     const classProxy = chain.classProxy ? key(chain.classProxy.metadata) : null;
     const values = { envoyProxy: key(chain.gatewayRef), gateway: key(gateway), classProxy, mergeType: classProxy ? (chain.mergeType ?? null) : null };
-    return { ...at(chain.gatewayRef), live: chain.gatewayProxy, start: {}, notes: [{ code: 'envoyproxy-patches-gateway-proxy', values }] };
+    return { ...at(chain.gatewayRef), live: chain.gatewayProxy, start: {}, notes: [note(PATCHES_GATEWAY_PROXY, values)] };
   }
   if (chain.gatewayRef) {
-    return { ...at(chain.gatewayRef), byName: true, start: {}, notes: [{ code: 'envoyproxy-patches-named-proxy', values: { envoyProxy: key(chain.gatewayRef), gateway: key(gateway) } }] };
+    return { ...at(chain.gatewayRef), byName: true, start: {}, notes: [note(PATCHES_NAMED_PROXY, { envoyProxy: key(chain.gatewayRef), gateway: key(gateway) })] };
   }
   return newProxyBasis(chain, gateway, version, needs);
 }
@@ -121,7 +183,7 @@ function envoyProxyObject(s: Snapshot, group: EnvoyProxyPatch[], version: Detect
   const minimum = minimumNote(needs, describeVersion(version));
   if (minimum) notes.push(minimum);
   // Every EnvoyProxy change rolls the proxy pods.
-  notes.push({ code: 'envoyproxy-rollout-closes-connections', values: { gateway: key(gateway) } });
+  notes.push(note(ROLLOUT_CLOSES_CONNECTIONS, { gateway: key(gateway) }));
   const target = `EnvoyProxy ${basis.namespace}/${basis.name}`;
   const liveDiff = liveDiffOf(basis, chain, spec);
   const fix: RenderedFix = {

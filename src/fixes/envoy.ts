@@ -7,14 +7,26 @@
 // (stats-inclusion.ts).
 
 import { stringify } from 'yaml';
-import type { Explanation, FixChange } from '../model/finding.ts';
+import { noteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation, FixChange } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
 import { type EnvoyChange, mergedResource } from './envoy-merge.ts';
+import { note } from './fix-kind.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
+import { FIELD_REPLACED } from './notes.ts';
 import { envoyOverloadManager, type MonitorChange } from './overload-manager.ts';
 import { type FixRenderer, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
 import { envoyStatsInclusion, type StatsChange } from './stats-inclusion.ts';
+
+/** A listener's merged object carries this fix's changes only: several fixes of it are merged one into another. */
+const MERGED_THIS_FIX = noteType<{ listener: EvidenceValue }>()(
+  'envoy-merged-this-fix',
+  "merged is the live listener {listener} with this fix's changes only: where several fixes change the listener (its own fields, a connection manager, a TCP proxy), merge each fragment into the listener in turn, or apply one merged object and merge the other fragments into it",
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [MERGED_THIS_FIX];
 
 /**
  * Writes `null` into a resource's fragment for each live field the merge replaced (a oneof member such as
@@ -23,7 +35,7 @@ import { envoyStatsInclusion, type StatsChange } from './stats-inclusion.ts';
  */
 export function nullReplacedFields(fields: Record<string, unknown>, notes: Explanation[]): void {
   for (const n of notes) {
-    if (n.code !== 'envoy-field-replaced' || typeof n.values.field !== 'string') continue;
+    if (n.code !== FIELD_REPLACED.id || typeof n.values.field !== 'string') continue;
     const parts = n.values.field
       .split('/')
       .slice(1)
@@ -116,7 +128,7 @@ export const envoyRenderer: FixRenderer = {
       if (key === g.resource && Object.keys(g.fields).length === 1 && (m?.merged?.diff.length ?? 0) === 0) continue;
       if (key === g.resource) nullReplacedFields(g.fields, m?.notes ?? []);
       const notes = [...(m?.notes ?? [])];
-      if (m?.merged && r?.kind === 'listener') notes.push({ code: 'envoy-merged-this-fix', values: { listener: r.name } });
+      if (m?.merged && r?.kind === 'listener') notes.push(note(MERGED_THIS_FIX, { listener: r.name }));
       notes.push(...uniqueNotes(g.changes.flatMap((c) => c.piece.notes ?? [])));
       resources.push({
         fix: { flavor: 'envoy', target: g.target, apply: 'envoy-config', format: 'yaml', text: stringify(g.fields, { lineWidth: 0 }), notes, ...(m?.merged ? { merged: m.merged } : {}) },

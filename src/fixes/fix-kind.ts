@@ -6,7 +6,8 @@
 // BackendTrafficPolicy, ClientTrafficPolicy, EnvoyPatchPolicy, EnvoyProxy; gateway.networking.k8s.io HTTPRoute) and
 // of Istio objects (networking.istio.io DestinationRule, EnvoyFilter).
 
-import type { Explanation } from '../model/finding.ts';
+import type { NoteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation } from '../model/finding.ts';
 import type { FixChangeKind, FixChangeOf } from '../model/fix-change.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
@@ -35,6 +36,13 @@ export interface FixKind<K extends FixChangeKind = FixChangeKind> {
   istio: FlavorRendering<K, IstioPiece>;
   /** What applying the change costs, the same under every flavor: notes beside each fix that carries it. */
   cost?(s: Snapshot, c: FixChangeOf<K>): Explanation[];
+  /** The note types its pieces and its cost attach (and no renderer does), for the catalogue (note-types.ts). */
+  noteTypes?: readonly NoteType<object>[];
+}
+
+/** A note of a declared type, its values checked against the type (a key in a `[?...]` section may be left out). */
+export function note<V extends object>(type: NoteType<V>, values: NoInfer<V>): Explanation {
+  return { code: type.id, values: values as Record<string, EvidenceValue> };
 }
 
 /** Every flavor: stat-name prefixes added to the proxy's stats inclusion list, one object for all of them (stats-inclusion.ts). */

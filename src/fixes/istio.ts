@@ -10,13 +10,41 @@
 // Cluster names: `outbound|<port>|<subset>|<host>`, `inbound|<port>||`.
 
 import { stringify } from 'yaml';
-import type { Explanation, FixChange } from '../model/finding.ts';
+import { noteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation, FixChange } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
+import { note } from './fix-kind.ts';
 import { istioCluster, istioConfigOf, proxyKind } from './istio-envoy-filter.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 import { istioStatsInclusion, type ProxyConfigChange, type StatsChange } from './stats-inclusion.ts';
+
+/** How far the EnvoyFilter reaches: the workload, the whole mesh, or the whole namespace. */
+const WORKLOAD_SCOPED = noteType<{ selector: EvidenceValue; namespace: EvidenceValue; proxy: EvidenceValue }>()(
+  'envoyfilter-workload-scoped',
+  'scoped to the workload this proxy runs ({selector} in {namespace}, from its node metadata) and to its {proxy} context',
+);
+const MESH_WIDE = noteType<{ namespace: EvidenceValue }>()(
+  'envoyfilter-mesh-wide',
+  "the dump names no workload labels and {namespace} is the root namespace: without a workloadSelector this EnvoyFilter applies to every proxy of the mesh; add the workload's pod labels before applying it",
+);
+const ADD_WORKLOAD_SELECTOR = noteType<{ namespace: EvidenceValue }>()(
+  'envoyfilter-add-workload-selector',
+  "without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload's labels to narrow it",
+);
+/** A DestinationRule for the host: the live one patched, or a new one. */
+const PATCH_DESTINATION_RULE = noteType<{ destinationRule: EvidenceValue; host: EvidenceValue; port: EvidenceValue }>()(
+  'istio-patch-destination-rule',
+  'DestinationRule {destinationRule} already configures {host}: this merge patch sets connectionPool on its trafficPolicy and keeps every other field (kubectl -n <namespace> patch destinationrule <name> --type merge --patch-file FILE); a portLevelSettings entry for port {port} there overrides it',
+);
+const ONE_DESTINATION_RULE_PER_HOST = noteType<{ host: EvidenceValue }>()(
+  'istio-one-destination-rule-per-host',
+  'Istio applies one DestinationRule per host: if one for {host} already exists (the dump shows none on this cluster), add these settings to it instead',
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [WORKLOAD_SCOPED, MESH_WIDE, ADD_WORKLOAD_SELECTOR, PATCH_DESTINATION_RULE, ONE_DESTINATION_RULE_PER_HOST];
 
 function hostNamespace(host: string, fallback: string): string {
   const parts = host.split('.');
@@ -65,9 +93,9 @@ function envoyFilter(s: Snapshot, patches: Array<{ patch: Record<string, unknown
   const namespace = s.namespace ?? 'default';
   const selector = workloadSelector(s);
   const name = filterName(s, selector);
-  if (selector) notes.unshift({ code: 'envoyfilter-workload-scoped', values: { selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(','), namespace, proxy: proxyKind(s) } });
-  else if (namespace === ROOT_NAMESPACE) notes.unshift({ code: 'envoyfilter-mesh-wide', values: { namespace } });
-  else notes.unshift({ code: 'envoyfilter-add-workload-selector', values: { namespace } });
+  if (selector) notes.unshift(note(WORKLOAD_SCOPED, { selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(','), namespace, proxy: proxyKind(s) }));
+  else if (namespace === ROOT_NAMESPACE) notes.unshift(note(MESH_WIDE, { namespace }));
+  else notes.unshift(note(ADD_WORKLOAD_SELECTOR, { namespace }));
   const spec = { ...(selector ? { workloadSelector: { labels: selector } } : {}), configPatches: patches.map((p) => p.patch) };
   return {
     fix: {
@@ -140,7 +168,7 @@ function destinationRule(r: HostPool): RenderedChangeSet {
           // A merge patch: the rule's host, other settings and portLevelSettings stay as they are.
           spec: { trafficPolicy: { connectionPool: r.pool } },
         }),
-        notes: [{ code: 'istio-patch-destination-rule', values: { destinationRule: `${r.existing.namespace}/${r.existing.name}`, host: r.host, port: r.port } }],
+        notes: [note(PATCH_DESTINATION_RULE, { destinationRule: `${r.existing.namespace}/${r.existing.name}`, host: r.host, port: r.port })],
       },
       changes: r.changes,
     };
@@ -158,7 +186,7 @@ function destinationRule(r: HostPool): RenderedChangeSet {
         metadata: { name, namespace: r.namespace },
         spec: { host: r.host, trafficPolicy: { portLevelSettings: [{ port: { number: r.port }, connectionPool: r.pool }] } },
       }),
-      notes: [{ code: 'istio-one-destination-rule-per-host', values: { host: r.host } }],
+      notes: [note(ONE_DESTINATION_RULE_PER_HOST, { host: r.host })],
     },
     changes: r.changes,
   };

@@ -8,13 +8,24 @@
 //   proxy.proto), patched into its pod template beside the stats inclusion list (stats-inclusion.ts).
 
 import { stringify } from 'yaml';
+import { noteType } from '../model/catalogue-entry.ts';
 import type { Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { liveResource } from '../model/live-resources.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { isObj, type Obj, Spelling } from './envoy-spelling.ts';
-import type { OverloadMonitorPiece } from './fix-kind.ts';
+import { note, type OverloadMonitorPiece } from './fix-kind.ts';
 import { diffJson } from './json-diff.ts';
+import { LIVE_OBJECT_NOT_KEPT } from './notes.ts';
 import type { RenderedChangeSet } from './renderer.ts';
+
+/** The bootstrap is read at start: said beside every overload-manager fix. */
+const NEEDS_RESTART = noteType<Record<never, never>>()(
+  'overload-manager-needs-restart',
+  'the overload manager is read from the bootstrap at start: restart (or hot-restart) Envoy with it; the list keeps every monitor in effect, the actions are left as they are',
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [NEEDS_RESTART];
 
 /** An overload-monitor change and its piece. */
 export interface MonitorChange {
@@ -38,7 +49,7 @@ function setMonitors(sp: Spelling, monitors: unknown[], pieces: readonly Overloa
 export function envoyOverloadManager(s: Snapshot, all: readonly MonitorChange[]): RenderedChangeSet[] {
   if (all.length === 0) return [];
   const pieces = all.map((c) => c.piece);
-  const notes: Explanation[] = [{ code: 'overload-manager-needs-restart', values: {} }];
+  const notes: Explanation[] = [note(NEEDS_RESTART, {})];
   for (const p of pieces) notes.push(...(p.notes ?? []));
   // The whole live overload manager with the monitors set, when the dump had a bootstrap.
   const live = s.overloadManager ? liveResource(s.overloadManager) : undefined;
@@ -56,7 +67,7 @@ export function envoyOverloadManager(s: Snapshot, all: readonly MonitorChange[])
   } else {
     monitors = [];
     setMonitors(new Spelling({}), monitors, pieces);
-    notes.push({ code: 'envoy-live-object-not-kept', values: { resource: 'bootstrap overload_manager' } });
+    notes.push(note(LIVE_OBJECT_NOT_KEPT, { resource: 'bootstrap overload_manager' }));
   }
   return [
     {

@@ -10,7 +10,8 @@
 //   (istio tools/packaging/common/envoy_bootstrap.json), patched into the workload's pod template.
 
 import { stringify } from 'yaml';
-import type { Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
+import { noteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { liveResource } from '../model/live-resources.ts';
 import type { MergeOutcome } from './envoy-live-edit.ts';
 import { isObj, type Obj, pointer, Spelling } from './envoy-spelling.ts';
@@ -18,8 +19,29 @@ import { deepMerge } from './changes.ts';
 import { diffJson } from './json-diff.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { StringMatcher } from '../model/stats-config.ts';
+import { note } from './fix-kind.ts';
 import { type EnvoyProxyPatch, gatewayOf, liveEnvoyProxy } from './gateway-objects.ts';
+import { FIELD_REPLACED, LIVE_OBJECT_NOT_KEPT } from './notes.ts';
 import type { RenderedChangeSet } from './renderer.ts';
+
+/** The list replaces the one in effect: said with how many patterns of it are kept. */
+const REPLACES_LIST = noteType<{ kept: EvidenceValue }>()(
+  'stats-matches-replace-list',
+  'the list replaces the inclusion list in effect: it keeps its {kept} patterns and adds the prefixes; changing it restarts the proxies',
+);
+/** Plain Envoy reads the stats matcher at start. */
+const BOOTSTRAP_NEEDS_RESTART = noteType<Record<never, never>>()(
+  'bootstrap-needs-restart',
+  'the stats matcher is read from the bootstrap at start: restart (or hot-restart) Envoy with it',
+);
+/** Istio reads the annotation when the sidecar starts. */
+const ANNOTATION_ROLLS_PODS = noteType<{ workload: EvidenceValue }>()(
+  'istio-annotation-rolls-pods',
+  'the sidecar reads proxy.istio.io/config when it starts: this patch rolls the pods of {workload}; merge it with any proxy.istio.io/config they already carry',
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [REPLACES_LIST, BOOTSTRAP_NEEDS_RESTART, ANNOTATION_ROLLS_PODS];
 
 /** A stats-inclusion change and the prefixes it adds (its kind's piece, src/fixes/kinds/stats-inclusion.ts). */
 export interface StatsChange {
@@ -63,7 +85,7 @@ export function envoyGatewayStatsMatches(s: Snapshot, all: readonly StatsChange[
   const kept = Array.isArray(liveMatches) ? (liveMatches as Array<{ type?: string; value: string }>) : keptPatterns(s).flatMap((m) => gatewayMatch(m) ?? []);
   const have = new Set(kept.filter((m) => (m.type ?? 'Exact') === 'Prefix').map((m) => m.value));
   const matches = [...kept, ...prefixes.filter((p) => !have.has(p)).map((value) => ({ type: 'Prefix', value }))];
-  return { gateway, spec: { telemetry: { metrics: { matches } } }, notes: [{ code: 'stats-matches-replace-list', values: { kept: kept.length } }], changes };
+  return { gateway, spec: { telemetry: { metrics: { matches } } }, notes: [note(REPLACES_LIST, { kept: kept.length })], changes };
 }
 
 /**
@@ -98,10 +120,7 @@ export function envoyStatsInclusion(s: Snapshot, all: readonly StatsChange[]): R
   const have = new Set(keptPatterns(s).filter((m) => m.kind === 'prefix' && !m.ignoreCase).map((m) => m.value));
   const patterns = [...kept, ...prefixes.filter((p) => !have.has(p)).map((prefix) => ({ prefix }))];
   const fragment = { stats_config: { stats_matcher: { inclusion_list: { patterns } } } };
-  const notes: Explanation[] = [
-    { code: 'stats-matches-replace-list', values: { kept: kept.length } },
-    { code: 'bootstrap-needs-restart', values: {} },
-  ];
+  const notes: Explanation[] = [note(REPLACES_LIST, { kept: kept.length }), note(BOOTSTRAP_NEEDS_RESTART, {})];
   // The whole live bootstrap with the list merged in, when the dump had one.
   const live = s.statsConfig ? liveResource(s.statsConfig) : undefined;
   let merged: MergedEnvoyResource | undefined;
@@ -109,8 +128,8 @@ export function envoyStatsInclusion(s: Snapshot, all: readonly StatsChange[]): R
     const before = structuredClone(live);
     const outcome = mergeBootstrapInclusion(live, prefixes);
     merged = { kind: 'bootstrap', name: 'bootstrap', object: live, diff: diffJson(before, live) };
-    for (const field of outcome.removed) notes.push({ code: 'envoy-field-replaced', values: { resource: 'bootstrap', field } });
-  } else notes.push({ code: 'envoy-live-object-not-kept', values: { resource: 'bootstrap' } });
+    for (const field of outcome.removed) notes.push(note(FIELD_REPLACED, { resource: 'bootstrap', field }));
+  } else notes.push(note(LIVE_OBJECT_NOT_KEPT, { resource: 'bootstrap' }));
   return [
     {
       fix: {
@@ -169,7 +188,7 @@ export function istioStatsInclusion(s: Snapshot, all: readonly StatsChange[], ot
         apply: 'kubectl-patch',
         format: 'yaml',
         text: stringify(object, { lineWidth: 0 }),
-        notes: [{ code: 'istio-annotation-rolls-pods', values: { workload: `${w.namespace}/${w.name}` } }, ...others.flatMap((o) => o.notes)],
+        notes: [note(ANNOTATION_ROLLS_PODS, { workload: `${w.namespace}/${w.name}` }), ...others.flatMap((o) => o.notes)],
       },
       changes: [...changes, ...others.map((o) => o.change)],
     },

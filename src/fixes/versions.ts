@@ -7,11 +7,28 @@
 // jsonPatches) need no entry. Behaviours: `requestBuffer` refused together with `httpUpgrade` from 1.8.0; ws/wss
 // appProtocol forcing HTTP/1.1 upstream: Backend from 1.8.0, Service `kubernetes.io/ws|wss` from 1.8.1.
 
-import type { Explanation } from '../model/finding.ts';
+import { noteType } from '../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation } from '../model/finding.ts';
 import { compareVersions } from '../model/envoy-version.ts';
 import { type DetectedVersion, describeVersion } from '../model/envoy-gateway-version.ts';
 
+import { note } from './fix-kind.ts';
+
 export { type DetectedVersion, describeVersion, envoyGatewayVersion } from '../model/envoy-gateway-version.ts';
+
+/** A change left out because the detected release lacks its field. */
+const FIELD_LEFT_OUT = noteType<{ field: EvidenceValue; since: EvidenceValue; version: EvidenceValue }>()(
+  'envoy-gateway-field-left-out',
+  '{field} is left out: it needs Envoy Gateway >= {since}, and this one is {version}',
+);
+/** The release a fix needs, beside every fix that sets a gated field. */
+const MINIMUM_VERSION = noteType<{ minimum: EvidenceValue; fields: EvidenceValue; version: EvidenceValue }>()(
+  'envoy-gateway-minimum-version',
+  'needs Envoy Gateway >= {minimum} for {fields} (detected: {version}); an older release rejects or ignores them',
+);
+
+/** The note types declared here. */
+export const NOTE_TYPES = [FIELD_LEFT_OUT, MINIMUM_VERSION];
 
 /** Envoy Gateway fields (`<Kind>.spec.<path>`) and behaviours that need a minimum release. */
 export const ENVOY_GATEWAY_SINCE = {
@@ -73,7 +90,7 @@ export function gatedFields(kind: string, spec: Record<string, unknown> | undefi
 export function gateFragment(kind: string, spec: Record<string, unknown> | undefined, version: DetectedVersion): { needs: GatedFeature[]; leftOut: Explanation[] } {
   const needs = gatedFields(kind, spec);
   const lacking = needs.filter((f) => supports(version, f) === 'no');
-  const leftOut = lacking.map((f) => ({ code: 'envoy-gateway-field-left-out', values: { field: f, since: ENVOY_GATEWAY_SINCE[f], version: describeVersion(version) } }));
+  const leftOut = lacking.map((f) => note(FIELD_LEFT_OUT, { field: f, since: ENVOY_GATEWAY_SINCE[f], version: describeVersion(version) }));
   return leftOut.length > 0 ? { needs: [], leftOut } : { needs, leftOut };
 }
 
@@ -87,5 +104,5 @@ export function minimumNote(needs: readonly GatedFeature[], detected: string): E
   const minimum = highest(needs.map((f) => ENVOY_GATEWAY_SINCE[f]));
   if (minimum === undefined) return undefined;
   const fields = [...new Set(needs)].filter((f) => ENVOY_GATEWAY_SINCE[f] === minimum);
-  return { code: 'envoy-gateway-minimum-version', values: { minimum, fields: fields.join(', '), version: detected } };
+  return note(MINIMUM_VERSION, { minimum, fields: fields.join(', '), version: detected });
 }

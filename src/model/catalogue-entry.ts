@@ -24,9 +24,12 @@ export interface CatalogueEntry {
 /** Evidence or explanation values, by key. */
 export type Values = Record<string, EvidenceValue>;
 
+/** What follows the last `{` of a text: the placeholder a `}` closes, where a literal brace comes before it (JSON). */
+type AfterLastBrace<S extends string> = S extends `${string}{${infer After}` ? AfterLastBrace<After> : S;
+
 /** The keys a template names: `{key}` and `{key|one|many}`, optional sections included. */
 export type Placeholders<M extends string> = M extends `${string}{${infer Inner}}${infer Rest}`
-  ? (Inner extends `${infer Key}|${string}` ? Key : Inner) | Placeholders<Rest>
+  ? (AfterLastBrace<Inner> extends `${infer Key}|${string}` ? Key : AfterLastBrace<Inner>) | Placeholders<Rest>
   : never;
 
 /** The template itself when every placeholder is a key of `V`, else a type naming the keys `V` lacks. */

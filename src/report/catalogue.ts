@@ -1,17 +1,14 @@
 // The one catalogue of finding, root-cause, explanation and note ids, derived from the modules that declare them:
-// the analyzers (their findings), the root causes (their entries and explanations) and the fix renderers (their
-// notes). Ids are stable and never reused; reporters look up titles and message templates here.
+// the analyzers (their findings), the root causes (their entries and explanations) and the fix renderers and fix
+// kinds (their notes). Ids are stable and never reused; reporters look up titles and message templates here.
 
 import { FINDING_TYPES } from '../analyzers/index.ts';
 import { EXPLANATION_TYPES, ROOT_CAUSE_ENTRIES } from '../diagnose/root-causes/index.ts';
+import { NOTE_TYPES } from '../fixes/note-types.ts';
 import type { CatalogueEntry } from '../model/catalogue-entry.ts';
-import { LEGACY_CATALOGUE } from '../model/catalogue.ts';
-
-const declared: readonly CatalogueEntry[] = [...FINDING_TYPES, ...ROOT_CAUSE_ENTRIES, ...EXPLANATION_TYPES];
-const declaredIds = new Set(declared.map((e) => e.id));
 
 /** Every id envoy-doctor has ever shipped or reserved. */
-export const CATALOGUE: readonly CatalogueEntry[] = [...declared, ...LEGACY_CATALOGUE.filter((e) => !declaredIds.has(e.id))];
+export const CATALOGUE: readonly CatalogueEntry[] = [...FINDING_TYPES, ...ROOT_CAUSE_ENTRIES, ...EXPLANATION_TYPES, ...NOTE_TYPES];
 
 const byId = new Map(CATALOGUE.map((e) => [e.id, e]));
 

@@ -1,7 +1,8 @@
 // The fix kinds: every kind module of this folder, imported by name (no directory listing at run time), as a list and
-// by kind. A kind is added by writing its module (see fix-kind.ts) and listing it here; the record below fails to
-// type-check while a kind declared in FixChangeKinds is not listed.
+// by kind, and the note types they declare. A kind is added by writing its module (see fix-kind.ts) and listing it
+// here; the record below fails to type-check while a kind declared in FixChangeKinds is not listed.
 
+import type { NoteType } from '../../model/catalogue-entry.ts';
 import type { Explanation } from '../../model/finding.ts';
 import type { FixChange, FixChangeKind } from '../../model/fix-change.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
@@ -58,6 +59,9 @@ const BY_KIND: { [K in FixChangeKind]: FixKind<K> } = {
 
 /** Every fix kind. */
 export const FIX_KINDS: readonly FixKind[] = Object.values(BY_KIND) as FixKind[];
+
+/** The note types the kind modules declare (the renderers' own are in ../note-types.ts). */
+export const KIND_NOTE_TYPES: readonly NoteType<object>[] = FIX_KINDS.flatMap((k) => k.noteTypes ?? []);
 
 /** The module of a kind. */
 export function fixKindOf<K extends FixChangeKind>(kind: K): FixKind<K> {

@@ -4,8 +4,10 @@
 // (gateway.envoyproxy.io/v1alpha1 EnvoyPatchPolicy, api/v1alpha1/envoypatchpolicy_types.go); Istio: an EnvoyFilter
 // NETWORK_FILTER MERGE of the connection manager.
 
+import { noteType } from '../../model/catalogue-entry.ts';
+import type { EvidenceValue } from '../../model/finding.ts';
 import { connectionManagerFields } from '../envoy-live-edit.ts';
-import { type FixKind, listenerTarget } from '../fix-kind.ts';
+import { type FixKind, listenerTarget, note } from '../fix-kind.ts';
 import { gatewayListenerOf } from '../gateway-objects.ts';
 import { connectionManagerPatch } from '../istio-envoy-filter.ts';
 
@@ -15,6 +17,12 @@ declare module '../../model/fix-change.ts' {
     'listener-allow-connect': { listener: string };
   }
 }
+
+/** Serving WebSockets over HTTP/1.1 only (ALPN) is the other way out, said beside the patch. */
+const ALPN_HTTP11_ALTERNATIVE = noteType<{ gateway: EvidenceValue }>()(
+  'alpn-http11-alternative',
+  'without patches: a ClientTrafficPolicy with tls.alpnProtocols [http/1.1] for the listeners of {gateway} makes every client use HTTP/1.1 there, WebSockets included, at the cost of HTTP/2 for pages',
+);
 
 /** Extended CONNECT on a listener, rendered for every flavor. */
 export const fixKind: FixKind<'listener-allow-connect'> = {
@@ -37,9 +45,9 @@ export const fixKind: FixKind<'listener-allow-connect'> = {
           value: true,
         },
       },
-      // Serving WebSockets over HTTP/1.1 only (ALPN) is the other way out, said beside the patch.
-      notes: [{ code: 'alpn-http11-alternative', values: { gateway: gateway ? `${gateway.namespace}/${gateway.name}` : '' } }],
+      notes: [note(ALPN_HTTP11_ALTERNATIVE, { gateway: gateway ? `${gateway.namespace}/${gateway.name}` : '' })],
     };
   },
   istio: (s, c) => ({ lands: 'traffic', envoyFilterPatch: connectionManagerPatch(s, c.listener, { http2_protocol_options: { allow_connect: true } }) }),
+  noteTypes: [ALPN_HTTP11_ALTERNATIVE],
 };

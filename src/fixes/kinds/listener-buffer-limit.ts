@@ -2,10 +2,10 @@
 // (api/envoy/config/listener/v3/listener.proto); Envoy Gateway ClientTrafficPolicy `connection.bufferLimit` for the
 // Gateway listener (internal/gatewayapi/clienttrafficpolicy.go); Istio: an EnvoyFilter LISTENER MERGE.
 
-import type { Explanation } from '../../model/finding.ts';
+import { noteType } from '../../model/catalogue-entry.ts';
 import { bufferRaiseCost, listenerConnections } from '../cost.ts';
 import { resourceFields } from '../envoy-live-edit.ts';
-import { type FixKind, listenerTarget } from '../fix-kind.ts';
+import { type FixKind, listenerTarget, note } from '../fix-kind.ts';
 import { listenerPatch } from '../istio-envoy-filter.ts';
 import { quantity } from '../quantity.ts';
 
@@ -18,7 +18,11 @@ declare module '../../model/fix-change.ts' {
 
 const FIELD = 'per_connection_buffer_limit_bytes';
 /** A listener's limit also bounds what is read from upstream for its connections: said beside every fix of it. */
-const PAUSES_UPSTREAM: Explanation = { code: 'listener-limit-pauses-upstream', values: {} };
+const PAUSES_UPSTREAM_NOTE = noteType<Record<never, never>>()(
+  'listener-limit-pauses-upstream',
+  "the listener's buffer limit is the downstream write watermark that pauses upstream reads (the cluster's does not move the pause): a larger one lets bursts up to it reach slow clients without a pause, and does not end the heartbeat closes of a client that stays slow, whose answers wait behind the unread bytes wherever they are buffered (measured: docs/lab.md)",
+);
+const PAUSES_UPSTREAM = note(PAUSES_UPSTREAM_NOTE, {});
 
 /** A listener's buffer limit, rendered for every flavor. */
 export const fixKind: FixKind<'listener-buffer-limit'> = {
@@ -28,4 +32,5 @@ export const fixKind: FixKind<'listener-buffer-limit'> = {
   envoyGateway: (_s, c) => ({ lands: 'traffic-policy', spec: { connection: { bufferLimit: quantity(c.bytes) } }, notes: [PAUSES_UPSTREAM] }),
   istio: (s, c) => ({ lands: 'traffic', envoyFilterPatch: listenerPatch(s, c.listener, { [FIELD]: c.bytes }) }),
   cost: (s, c) => bufferRaiseCost(s, `listener ${c.listener}`, c.bytes, () => listenerConnections(s, c.listener)),
+  noteTypes: [PAUSES_UPSTREAM_NOTE],
 };

@@ -3,11 +3,12 @@
 // field); Envoy Gateway ClientTrafficPolicy `connection.connectionLimit.maxStreamDuration` (from 1.6, versions.ts;
 // internal/xds/translator/listener.go); Istio: an EnvoyFilter NETWORK_FILTER MERGE of the connection manager.
 
-import type { Explanation } from '../../model/finding.ts';
+import { noteType } from '../../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation } from '../../model/finding.ts';
 import { protoDuration } from '../changes.ts';
 import { isObj, pointer } from '../envoy-spelling.ts';
 import type { LiveEdit } from '../envoy-live-edit.ts';
-import { type FixKind, listenerTarget } from '../fix-kind.ts';
+import { type FixKind, listenerTarget, note } from '../fix-kind.ts';
 import { connectionManagerPatch } from '../istio-envoy-filter.ts';
 import { crdDuration } from '../quantity.ts';
 
@@ -17,6 +18,12 @@ declare module '../../model/fix-change.ts' {
     'listener-max-stream-duration': { listener: string; ms: number };
   }
 }
+
+/** A raised listener limit still ends long-lived streams: said with what lifts it for one route. */
+const STILL_ENDS_STREAMS = noteType<{ listener: EvidenceValue; maxStreamMs: EvidenceValue }>()(
+  'max-stream-duration-still-ends-streams',
+  "max_stream_duration raised to {maxStreamMs} on {listener} still resets every WebSocket at that age; a route's own max_stream_duration (RouteAction.max_stream_duration.max_stream_duration: 0s; Envoy Gateway BackendTrafficPolicy timeout.http.maxStreamDuration: 0s) lifts it for that route only",
+);
 
 /** The limit set on every connection manager of the live listener, or removed from each that has it. */
 function mergeLimit(e: LiveEdit, ms: number): void {
@@ -48,5 +55,6 @@ export const fixKind: FixKind<'listener-max-stream-duration'> = {
       ? { lands: 'traffic-policy', spec: { connection: { connectionLimit: { maxStreamDuration: crdDuration(c.ms) } } } }
       : { lands: 'traffic-policy', lift: { field: ['connection', 'connectionLimit', 'maxStreamDuration'], remind: 'always' } },
   istio: (s, c) => ({ lands: 'traffic', ...(c.ms > 0 ? { envoyFilterPatch: connectionManagerPatch(s, c.listener, { common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } }) } : {}) }),
-  cost: (_s, c): Explanation[] => (c.ms > 0 ? [{ code: 'max-stream-duration-still-ends-streams', values: { listener: c.listener, maxStreamMs: c.ms } }] : []),
+  cost: (_s, c): Explanation[] => (c.ms > 0 ? [note(STILL_ENDS_STREAMS, { listener: c.listener, maxStreamMs: c.ms })] : []),
+  noteTypes: [STILL_ENDS_STREAMS],
 };

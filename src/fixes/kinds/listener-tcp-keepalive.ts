@@ -4,10 +4,12 @@
 // the listener's `socket_options` by level and name; Envoy Gateway ClientTrafficPolicy `tcpKeepalive`; Istio: an
 // EnvoyFilter LISTENER MERGE.
 
+import { noteType } from '../../model/catalogue-entry.ts';
+import type { EvidenceValue } from '../../model/finding.ts';
 import type { Obj } from '../envoy-spelling.ts';
 import { asNumber, isObj, pointer } from '../envoy-spelling.ts';
 import { hasListenerTcpKeepalive, type Keepalive, keepaliveSocketOptions, type LiveEdit, tcpKeepaliveFields } from '../envoy-live-edit.ts';
-import { type FixKind, listenerTarget } from '../fix-kind.ts';
+import { type FixKind, listenerTarget, note } from '../fix-kind.ts';
 import { listenerPatch } from '../istio-envoy-filter.ts';
 import { crdDuration } from '../quantity.ts';
 
@@ -48,6 +50,16 @@ function mergeKeepalive(e: LiveEdit, c: Keepalive): void {
   sp.set(listener, 'socket_options', list);
 }
 
+/** Which of the two the merged listener carries, by the running Envoy's version. */
+const TCP_KEEPALIVE_FIELD = noteType<{ envoyVersion: EvidenceValue }>()(
+  'envoy-listener-tcp-keepalive',
+  'Envoy {envoyVersion} has Listener.tcp_keepalive (Envoy >= 1.37): it is set instead of keepalive socket options',
+);
+const KEEPALIVE_SOCKET_OPTIONS = noteType<{ envoyVersion: EvidenceValue }>()(
+  'envoy-listener-keepalive-socket-options',
+  "listener keepalive as socket options (Envoy {envoyVersion}): merged by level and name, the listener's other socket options kept; from Envoy 1.37 Listener.tcp_keepalive does the same",
+);
+
 /** Keepalive on a listener's connections, rendered for every flavor. */
 export const fixKind: FixKind<'listener-tcp-keepalive'> = {
   kind: 'listener-tcp-keepalive',
@@ -58,7 +70,7 @@ export const fixKind: FixKind<'listener-tcp-keepalive'> = {
       lands: 'resource',
       resource: field ? { tcp_keepalive: tcpKeepaliveFields(c) } : { socket_options: keepaliveSocketOptions(c) },
       merge: (e) => mergeKeepalive(e, c),
-      mergedNotes: [{ code: field ? 'envoy-listener-tcp-keepalive' : 'envoy-listener-keepalive-socket-options', values: { envoyVersion: s.envoyVersion ?? 'unknown' } }],
+      mergedNotes: [note(field ? TCP_KEEPALIVE_FIELD : KEEPALIVE_SOCKET_OPTIONS, { envoyVersion: s.envoyVersion ?? 'unknown' })],
     };
   },
   envoyGateway: (_s, c) => ({
@@ -72,4 +84,5 @@ export const fixKind: FixKind<'listener-tcp-keepalive'> = {
     const socketOptions = keepaliveSocketOptions(c).map(({ description: _description, ...option }) => option);
     return { lands: 'traffic', envoyFilterPatch: listenerPatch(s, c.listener, { socket_options: socketOptions }) };
   },
+  noteTypes: [TCP_KEEPALIVE_FIELD, KEEPALIVE_SOCKET_OPTIONS],
 };

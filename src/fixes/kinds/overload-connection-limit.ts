@@ -8,9 +8,10 @@
 // `overload.global_downstream_max_connections` (read into the monitor from 1.29, the runtime key itself before 1.28;
 // istio pkg/bootstrap/config.go, tools/packaging/common/envoy_bootstrap.json).
 
-import type { Explanation } from '../../model/finding.ts';
+import { noteType } from '../../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import type { FixKind } from '../fix-kind.ts';
+import { type FixKind, note } from '../fix-kind.ts';
 import { gatewayListenerOf, liveEnvoyProxy } from '../gateway-objects.ts';
 
 declare module '../../model/fix-change.ts' {
@@ -26,11 +27,28 @@ const GATEWAY_PATH = '/overload_manager/resource_monitors/0/typed_config/max_act
 
 type JsonPatch = { op: string; path?: string; value?: unknown };
 
+const UNDER_FILE_DESCRIPTORS = noteType<{ connections: EvidenceValue }>()(
+  'connection-limit-under-file-descriptors',
+  "a limit of {connections} {connections|connection|connections} needs that many file descriptors and more for upstream connections: Envoy's docs keep it under half the proxy's file descriptor limit (ulimit -n)",
+);
+const REPLACES_RUNTIME_KEY = noteType<{ runtimeLimit: EvidenceValue }>()(
+  'connection-monitor-replaces-runtime-key',
+  'the limit is now the runtime key overload.global_downstream_max_connections ({runtimeLimit}), which is deprecated: the connections monitor added here wins over it, and the key can be removed',
+);
+const BOOTSTRAP_TYPE_REPLACED = noteType<{ type: EvidenceValue }>()(
+  'envoyproxy-bootstrap-type-replaced',
+  'the EnvoyProxy already customizes the bootstrap with type {type}: a JSONPatch replaces that type, so carry its changes over as JSON patches (or set max_active_downstream_connections in its value instead)',
+);
+const ISTIO_VERSIONS = noteType<{ connections: EvidenceValue }>()(
+  'istio-connection-limit-versions',
+  'Istio 1.29 and later read proxyMetadata ISTIO_META_GLOBAL_DOWNSTREAM_MAX_CONNECTIONS ({connections}) into the global connection limit, and runtimeValues overload.global_downstream_max_connections when that is not set; before 1.28 the runtime value is the limit itself; 1.28 configures an unlimited connections monitor that neither changes (use a custom bootstrap there)',
+);
+
 /** The notes of a plain-Envoy limit: file descriptors, and the runtime key the monitor now replaces. */
 function envoyNotes(s: Snapshot, connections: number): Explanation[] {
-  const notes: Explanation[] = [{ code: 'connection-limit-under-file-descriptors', values: { connections } }];
+  const notes: Explanation[] = [note(UNDER_FILE_DESCRIPTORS, { connections })];
   const runtimeLimit = s.overloadManager?.runtimeConnectionLimit;
-  if (runtimeLimit !== undefined && !s.overloadManager?.monitors.some((m) => m.name === MONITOR)) notes.push({ code: 'connection-monitor-replaces-runtime-key', values: { runtimeLimit } });
+  if (runtimeLimit !== undefined && !s.overloadManager?.monitors.some((m) => m.name === MONITOR)) notes.push(note(REPLACES_RUNTIME_KEY, { runtimeLimit }));
   return notes;
 }
 
@@ -51,8 +69,8 @@ export const fixKind: FixKind<'overload-connection-limit'> = {
     const gateway = gatewayListenerOf(s, c.listener);
     const bootstrap = (gateway ? liveEnvoyProxy(s, gateway) : undefined)?.spec?.bootstrap as { type?: string; jsonPatches?: JsonPatch[] } | undefined;
     const kept = bootstrap?.type === 'JSONPatch' ? (bootstrap.jsonPatches ?? []).filter((p) => p.path !== GATEWAY_PATH) : [];
-    const notes: Explanation[] = [{ code: 'connection-limit-under-file-descriptors', values: { connections: c.connections } }];
-    if (bootstrap && bootstrap.type !== 'JSONPatch') notes.push({ code: 'envoyproxy-bootstrap-type-replaced', values: { type: bootstrap.type ?? 'Replace' } });
+    const notes: Explanation[] = [note(UNDER_FILE_DESCRIPTORS, { connections: c.connections })];
+    if (bootstrap && bootstrap.type !== 'JSONPatch') notes.push(note(BOOTSTRAP_TYPE_REPLACED, { type: bootstrap.type ?? 'Replace' }));
     return {
       lands: 'envoy-proxy',
       listener: c.listener,
@@ -66,6 +84,7 @@ export const fixKind: FixKind<'overload-connection-limit'> = {
       proxyMetadata: { ISTIO_META_GLOBAL_DOWNSTREAM_MAX_CONNECTIONS: String(c.connections) },
       runtimeValues: { 'overload.global_downstream_max_connections': String(c.connections) },
     },
-    notes: [{ code: 'istio-connection-limit-versions', values: { connections: c.connections } }],
+    notes: [note(ISTIO_VERSIONS, { connections: c.connections })],
   }),
+  noteTypes: [UNDER_FILE_DESCRIPTORS, REPLACES_RUNTIME_KEY, BOOTSTRAP_TYPE_REPLACED, ISTIO_VERSIONS],
 };

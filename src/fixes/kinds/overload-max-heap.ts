@@ -6,9 +6,10 @@
 // has no heap monitor (istio tools/packaging/common/envoy_bootstrap.json): one comes from a custom bootstrap.
 
 import { compareVersions } from '../../model/envoy-version.ts';
-import type { Explanation } from '../../model/finding.ts';
+import { noteType } from '../../model/catalogue-entry.ts';
+import type { EvidenceValue, Explanation } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import type { FixKind } from '../fix-kind.ts';
+import { type FixKind, note } from '../fix-kind.ts';
 import { gatewayListenerOf, liveEnvoyProxy } from '../gateway-objects.ts';
 import { quantity } from '../quantity.ts';
 
@@ -27,11 +28,24 @@ const USE_ALLOCATED_SINCE = '1.37.0';
 /** The share of the container memory limit Envoy Gateway makes the heap monitor's maximum. */
 export const ENVOY_GATEWAY_HEAP_SHARE = 0.8;
 
+const UNDER_MEMORY_LIMIT = noteType<{ maxHeapBytes: EvidenceValue }>()(
+  'heap-maximum-under-memory-limit',
+  'max_heap_size_bytes {maxHeapBytes} is what the pressure is measured against, not memory Envoy reserves: the container or host must have that much for Envoy, with room above it (Envoy Gateway makes the maximum 80% of the memory limit)',
+);
+const USE_ALLOCATED = noteType<{ envoyVersion: EvidenceValue }>()(
+  'fixed-heap-use-allocated',
+  'the heap monitor counts the heap the allocator keeps after connections close (reserved, less unmapped and free pages), so its pressure stays up once WebSockets are gone and the shedding goes on; Envoy {envoyVersion} can count allocated bytes instead with the runtime flag envoy.reloadable_features.fixed_heap_use_allocated: true (lab: after 300 WebSockets closed, 23% of the maximum by default, 9% with the flag, Envoy 1.40.0)',
+);
+const HEAP_FROM_MEMORY_LIMIT = noteType<{ memoryBytes: EvidenceValue; maxHeapBytes: EvidenceValue }>()(
+  'envoy-gateway-heap-from-memory-limit',
+  'Envoy Gateway makes the heap monitor maximum 80% of the proxy container memory limit: a limit of {memoryBytes} gives a maximum of {maxHeapBytes}; the memory request stays as it is (keep it at or below the limit)',
+);
+
 /** The notes of the plain-Envoy maximum: the memory it needs, and on Envoy >= 1.37 the flag that counts allocated bytes. */
 function envoyNotes(s: Snapshot, bytes: number): Explanation[] {
-  const notes: Explanation[] = [{ code: 'heap-maximum-under-memory-limit', values: { maxHeapBytes: bytes } }];
+  const notes: Explanation[] = [note(UNDER_MEMORY_LIMIT, { maxHeapBytes: bytes })];
   // The monitor counts the heap tcmalloc keeps after frees unless told to count allocated bytes.
-  if (s.envoyVersion !== undefined && (compareVersions(s.envoyVersion, USE_ALLOCATED_SINCE) ?? -1) >= 0) notes.push({ code: 'fixed-heap-use-allocated', values: { envoyVersion: s.envoyVersion } });
+  if (s.envoyVersion !== undefined && (compareVersions(s.envoyVersion, USE_ALLOCATED_SINCE) ?? -1) >= 0) notes.push(note(USE_ALLOCATED, { envoyVersion: s.envoyVersion }));
   return notes;
 }
 
@@ -58,11 +72,12 @@ export const fixKind: FixKind<'overload-max-heap'> = {
       lands: 'envoy-proxy',
       listener: c.listener,
       spec: { provider: { type: 'Kubernetes', kubernetes: { [workload]: { container: { resources: { limits: { memory: quantity(memory) } } } } } } },
-      notes: [{ code: 'envoy-gateway-heap-from-memory-limit', values: { memoryBytes: memory, maxHeapBytes: Math.floor(memory * ENVOY_GATEWAY_HEAP_SHARE) } }],
+      notes: [note(HEAP_FROM_MEMORY_LIMIT, { memoryBytes: memory, maxHeapBytes: Math.floor(memory * ENVOY_GATEWAY_HEAP_SHARE) })],
     };
   },
   istio: {
     notRendered:
       "Istio's bootstrap has no heap monitor: a fixed_heap monitor comes from a custom bootstrap (the ConfigMap the pod annotation sidecar.istio.io/bootstrapOverride names), whose max_heap_size_bytes is raised there, with the container's memory limit above it",
   },
+  noteTypes: [UNDER_MEMORY_LIMIT, USE_ALLOCATED, HEAP_FROM_MEMORY_LIMIT],
 };
