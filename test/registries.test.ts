@@ -15,7 +15,7 @@ describe('registries', () => {
       assert.equal(text, written(r, text));
     });
   }
-  it('the analyzers and the root causes are written by it', () => {
-    for (const folder of ['src/analyzers', 'src/diagnose/root-causes']) assert.match(readFileSync(`${ROOT}/${folder}/index.ts`, 'utf8'), /\/\/ registry: /);
+  it('the analyzers, the root causes and the fix kinds are written by it', () => {
+    for (const folder of ['src/analyzers', 'src/diagnose/root-causes', 'src/fixes/kinds']) assert.match(readFileSync(`${ROOT}/${folder}/index.ts`, 'utf8'), /\/\/ registry: /);
   });
 });

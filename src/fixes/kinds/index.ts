@@ -1,12 +1,13 @@
-// The fix kinds: every kind module of this folder, imported by name (no directory listing at run time), as a list and
-// by kind, and the note types they declare. A kind is added by writing its module (see fix-kind.ts) and listing it
-// here; the record below fails to type-check while a kind declared in FixChangeKinds is not listed.
+// The fix kinds: every kind module of this folder, imported by name (the list is written by `npm run registries`,
+// never read from the folder at run time), as a list and by kind, and the note types they declare. A kind is added by
+// writing its module (see fix-kind.ts); the record below fails to type-check while a declared kind is not listed.
 
 import type { NoteType } from '../../model/catalogue-entry.ts';
 import type { Explanation } from '../../model/finding.ts';
 import type { FixChange, FixChangeKind } from '../../model/fix-change.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import type { ChangeTarget, EnvoyGatewayPiece, EnvoyPiece, FixKind, IstioPiece } from '../fix-kind.ts';
+// registry: the modules of this folder, written by `npm run registries`
 import * as clusterBufferLimit from './cluster-buffer-limit.ts';
 import * as clusterCircuitBreakers from './cluster-circuit-breakers.ts';
 import * as clusterClientProtocol from './cluster-client-protocol.ts';
@@ -30,8 +31,10 @@ import * as routeTimeout from './route-timeout.ts';
 import * as routeWebsocketUpgrade from './route-websocket-upgrade.ts';
 import * as statsInclusion from './stats-inclusion.ts';
 import * as tcpProxyIdleTimeout from './tcp-proxy-idle-timeout.ts';
+// registry end
 
 const BY_KIND: { [K in FixChangeKind]: FixKind<K> } = {
+  // registry: the modules of this folder, written by `npm run registries`
   'cluster-buffer-limit': clusterBufferLimit.fixKind,
   'cluster-circuit-breakers': clusterCircuitBreakers.fixKind,
   'cluster-client-protocol': clusterClientProtocol.fixKind,
@@ -55,6 +58,7 @@ const BY_KIND: { [K in FixChangeKind]: FixKind<K> } = {
   'route-websocket-upgrade': routeWebsocketUpgrade.fixKind,
   'stats-inclusion': statsInclusion.fixKind,
   'tcp-proxy-idle-timeout': tcpProxyIdleTimeout.fixKind,
+  // registry end
 };
 
 /** Every fix kind. */
