@@ -8,10 +8,10 @@ import type { EntityRef, EvidenceValue, Finding, Severity } from '../model/findi
 import type { Snapshot } from '../model/snapshot.ts';
 
 /** What an analyzer reads from a snapshot. */
-export type AnalyzerInput = 'config' | 'stats' | 'stats-later' | 'access-log' | 'kubernetes';
+type AnalyzerInput = 'config' | 'stats' | 'stats-later' | 'access-log' | 'kubernetes';
 
 /** A family of stats an analyzer needs on WebSocket paths, checked by stats-coverage, and the root causes it decides. */
-export interface StatFamily {
+interface StatFamily {
   family: string;
   rootCauses: readonly string[];
   /** Stats under `cluster.<stat name>.` and `http.<stat_prefix>.` the family is made of (also in `meta.stats`). */
@@ -20,7 +20,7 @@ export interface StatFamily {
 }
 
 /** Describes an analyzer. */
-export interface AnalyzerMeta {
+interface AnalyzerMeta {
   /** Stable id, also the file name. */
   id: string;
   title: string;

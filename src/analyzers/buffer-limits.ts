@@ -20,7 +20,7 @@ interface WebSocketBufferLimitLow {
 }
 
 /** A cluster or listener on a WebSocket path with a buffer limit below 1 MiB. */
-export const WEBSOCKET_BUFFER_LIMIT_LOW = findingType<WebSocketBufferLimitLow>()(
+const WEBSOCKET_BUFFER_LIMIT_LOW = findingType<WebSocketBufferLimitLow>()(
   'websocket-buffer-limit-low',
   'Buffer limit below 1 MiB where WebSockets are served',
   'per_connection_buffer_limit_bytes is {limitBytes} ({limitSource}) where WebSocket-capable routes are served ({websocketRoutes})',
@@ -35,7 +35,7 @@ export const meta = defineAnalyzer({
 });
 
 /** Limits below this are flagged on WebSocket paths. */
-export const WEBSOCKET_MIN_BUFFER = 1_048_576;
+const WEBSOCKET_MIN_BUFFER = 1_048_576;
 
 /** Below 1 MiB, but not 0: a zero limit turns watermarks off (source/common/buffer/watermark_buffer.cc). */
 function isLowLimit(bytes: number): boolean {

@@ -30,14 +30,14 @@ const BUFFERED_MESSAGE =
   '{bufferedBytes} buffered over {activeConnections} {activeConnections|connection|connections}, {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}';
 
 /** At least a full buffer's worth of bytes buffered on a cluster's upstream connections. */
-export const UPSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()(
+const UPSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()(
   'upstream-bytes-buffered',
   'Bytes buffered on upstream connections',
   BUFFERED_MESSAGE,
 );
 
 /** At least a full buffer's worth of bytes buffered on a connection manager's client connections. */
-export const DOWNSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()(
+const DOWNSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()(
   'downstream-bytes-buffered',
   'Bytes buffered on client connections',
   BUFFERED_MESSAGE,

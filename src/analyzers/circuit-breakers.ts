@@ -45,14 +45,14 @@ interface CircuitBreakerOverflow extends CircuitBreakerUse {
 type CircuitBreakerNearLimit = CircuitBreakerUse & Required<Pick<CircuitBreakerUse, 'maxConnections' | 'maxRequests' | 'maxPendingRequests' | 'websocketRoutes'>>;
 
 /** Circuit breakers at their limit now, or connections and requests refused by them. */
-export const CIRCUIT_BREAKER_OVERFLOW = findingType<CircuitBreakerOverflow>()(
+const CIRCUIT_BREAKER_OVERFLOW = findingType<CircuitBreakerOverflow>()(
   'circuit-breaker-overflow',
   'Circuit breakers open or overflowing',
   'circuit breakers at the limit (cx_open {cxOpen}, rq_open {rqOpen}, rq_pending_open {rqPendingOpen}); {cxOverflow} {cxOverflow|connection overflow|connection overflows} and {rqPendingOverflow} {rqPendingOverflow|request|requests} refused (UO); {activeConnections} of {maxConnections} {maxConnections|connection|connections} and {activeRequests} of {maxRequests} {maxRequests|request|requests} in use',
 );
 
 /** A cluster behind WebSocket-capable routes using most of a circuit-breaker threshold. */
-export const CIRCUIT_BREAKER_NEAR_LIMIT = findingType<CircuitBreakerNearLimit>()(
+const CIRCUIT_BREAKER_NEAR_LIMIT = findingType<CircuitBreakerNearLimit>()(
   'circuit-breaker-near-limit',
   'Circuit breakers close to their thresholds where WebSockets are served',
   '{activeConnections} of {maxConnections} {maxConnections|connection|connections} ({connectionShare}) and {activeRequests} of {maxRequests} {maxRequests|request|requests} ({requestShare}) in use behind WebSocket-capable routes ({upgradesActive} {upgradesActive|upgraded connection|upgraded connections} active)',
@@ -77,7 +77,7 @@ export const meta = defineAnalyzer({
 });
 
 /** Share of a threshold in use from which a WebSocket cluster is reported as near its limit. */
-export const NEAR_LIMIT_SHARE = 0.8;
+const NEAR_LIMIT_SHARE = 0.8;
 
 const CX_OPEN = statKey(CLUSTER_STATS.circuitBreakerCxOpen);
 const RQ_OPEN = statKey(CLUSTER_STATS.circuitBreakerRqOpen);

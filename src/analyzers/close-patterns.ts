@@ -30,21 +30,21 @@ type DownstreamCloseWithActiveRequest = { count: number; basisCount?: number; sh
 );
 
 /** The upstream closed connections with a request active (UC). */
-export const UPSTREAM_CLOSE_WITH_ACTIVE_REQUEST = findingType<UpstreamCloseWithActiveRequest>()(
+const UPSTREAM_CLOSE_WITH_ACTIVE_REQUEST = findingType<UpstreamCloseWithActiveRequest>()(
   'upstream-close-with-active-request',
   'Upstream closed connections with a request active (UC)',
   '{count} of {totalCloses} {totalCloses|upstream connection close|upstream connection closes} came from the upstream with a request active ({share})',
 );
 
 /** Envoy closed upstream connections with a request active. */
-export const ENVOY_CLOSE_WITH_ACTIVE_REQUEST = findingType<UpstreamCloseWithActiveRequest>()(
+const ENVOY_CLOSE_WITH_ACTIVE_REQUEST = findingType<UpstreamCloseWithActiveRequest>()(
   'envoy-close-with-active-request',
   'Envoy closed upstream connections with a request active',
   '{count} of {totalCloses} {totalCloses|upstream connection close|upstream connection closes} {count|was|were} Envoy-side with a request active ({share})',
 );
 
 /** Clients closed connections with a request active (DC). */
-export const DOWNSTREAM_CLOSE_WITH_ACTIVE_REQUEST = findingType<DownstreamCloseWithActiveRequest>()(
+const DOWNSTREAM_CLOSE_WITH_ACTIVE_REQUEST = findingType<DownstreamCloseWithActiveRequest>()(
   'downstream-close-with-active-request',
   'Clients closed connections with a request active (DC)',
   '{count} {count|client connection was|client connections were} closed by the client with a request active: {share} of {basisCount} {basis}',

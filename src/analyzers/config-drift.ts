@@ -14,14 +14,14 @@ import { defineAnalyzer, finding } from './analyzer.ts';
 type ManifestDrift = { changedFields: string; changedCount: number; manifests: string } & Record<`manifest:${string}` | `live:${string}`, EvidenceValue>;
 
 /** A live policy differs from its manifest, field by field. */
-export const MANIFEST_DRIFT = findingType<ManifestDrift>()(
+const MANIFEST_DRIFT = findingType<ManifestDrift>()(
   'manifest-drift',
   'A live object differs from its manifest',
   '{changedCount} {changedCount|field differs|fields differ} from {manifests}: {changedFields}',
 );
 
 /** A manifest whose object is not in the cluster. */
-export const MANIFEST_NOT_APPLIED = findingType<{ manifests: string }>()('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster');
+const MANIFEST_NOT_APPLIED = findingType<{ manifests: string }>()('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster');
 
 export const meta = defineAnalyzer({
   id: 'config-drift',
@@ -40,7 +40,7 @@ const LIVE_LISTS: Record<string, keyof ObjectLists> = {
 };
 
 /** Leaf paths of a JSON value with their values (`spec.tcpKeepalive.idleTime` -> `60s`). */
-export function leaves(value: unknown, prefix: string, out = new Map<string, unknown>()): Map<string, unknown> {
+function leaves(value: unknown, prefix: string, out = new Map<string, unknown>()): Map<string, unknown> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) out.set(prefix, {});

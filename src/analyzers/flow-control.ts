@@ -28,14 +28,14 @@ interface ReadsPaused {
 }
 
 /** Reads from a cluster's upstream connections paused and not all resumed. */
-export const UPSTREAM_READS_PAUSED = findingType<ReadsPaused>()(
+const UPSTREAM_READS_PAUSED = findingType<ReadsPaused>()(
   'upstream-reads-paused',
   'Upstream reads paused by flow control',
   'reads from upstream paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',
 );
 
 /** Reads from a connection manager's client connections paused and not all resumed. */
-export const DOWNSTREAM_READS_PAUSED = findingType<ReadsPaused>()(
+const DOWNSTREAM_READS_PAUSED = findingType<ReadsPaused>()(
   'downstream-reads-paused',
   'Downstream reads paused by flow control',
   'reads from clients paused {paused} {paused|time|times}, resumed {resumed}: up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} may be paused now',

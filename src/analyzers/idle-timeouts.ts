@@ -31,7 +31,7 @@ interface StreamIdleTimeoutsFired {
 }
 
 /** Stream idle timeouts fired on a connection manager serving WebSocket routes. */
-export const STREAM_IDLE_TIMEOUTS_FIRED = findingType<StreamIdleTimeoutsFired>()(
+const STREAM_IDLE_TIMEOUTS_FIRED = findingType<StreamIdleTimeoutsFired>()(
   'stream-idle-timeouts-fired',
   'Stream idle timeouts fire where WebSockets are served',
   '{idleTimeouts} {idleTimeouts|stream was|streams were} reset by the stream idle timeout ({effectiveIdleTimeoutMs} on WebSocket routes; stream_idle_timeout {streamIdleTimeoutMs}, {streamIdleTimeoutSource}) on a connection manager with {upgradesTotal} {upgradesTotal|upgrade|upgrades}',
@@ -47,7 +47,7 @@ export const meta = defineAnalyzer({
 });
 
 /** The idle timeout a WebSocket on `route` gets: the route's `idle_timeout`, else the connection manager's (0: none). */
-export function effectiveIdleTimeoutMs(route: Route, cm: ConnectionManager): number {
+function effectiveIdleTimeoutMs(route: Route, cm: ConnectionManager): number {
   return route.idleTimeoutMs ?? cm.streamIdleTimeoutMs.value;
 }
 

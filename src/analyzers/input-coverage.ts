@@ -9,17 +9,17 @@ import type { Snapshot } from '../model/snapshot.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
 
 /** An input the diagnosis was not given. */
-export const INPUT_MISSING = findingType<{ input: 'config-dump' | 'stats' | 'stats-later' }>()(
+const INPUT_MISSING = findingType<{ input: 'config-dump' | 'stats' | 'stats-later' }>()(
   'input-missing',
   'An input was not given',
   'no {input}: what it feeds cannot be assessed ({input} is unknown, not healthy)',
 );
 
 /** An optional read that failed, as the collection reported it. */
-export const OPTIONAL_READ_FAILED = findingType<{ read: string }>()('optional-read-failed', 'An optional read failed', '{read}: diagnosed without it');
+const OPTIONAL_READ_FAILED = findingType<{ read: string }>()('optional-read-failed', 'An optional read failed', '{read}: diagnosed without it');
 
 /** A Kubernetes read the cluster refused. */
-export const KUBERNETES_READ_REFUSED = findingType<{ refused: string }>()('kubernetes-read-refused', 'A Kubernetes read was refused', '{refused}: what it feeds cannot be assessed');
+const KUBERNETES_READ_REFUSED = findingType<{ refused: string }>()('kubernetes-read-refused', 'A Kubernetes read was refused', '{refused}: what it feeds cannot be assessed');
 
 export const meta = defineAnalyzer({
   id: 'input-coverage',

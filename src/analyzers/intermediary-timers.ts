@@ -29,13 +29,13 @@ import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 import { closeBands, MIN_COUNT, MIN_GROUP_SHARE, mostCommon, type UpgradedSession, upgradedSessions } from './upgraded-sessions.ts';
 
 /** Who closed the sessions of a band, from Envoy's side: the client side (DC) or the upstream side (UC). */
-export type Side = 'downstream' | 'upstream';
+type Side = 'downstream' | 'upstream';
 
 /** The side each response flag names. */
 const SIDES: Readonly<Record<string, Side>> = { DC: 'downstream', UC: 'upstream' };
 
 /** Evidence of upgraded sessions ended together by a timer outside Envoy. */
-export interface SessionsEndAtIntermediaryTimer {
+interface SessionsEndAtIntermediaryTimer {
   side: Side;
   flag: string;
   count: number;
@@ -71,7 +71,7 @@ export interface SessionsEndAtIntermediaryTimer {
 }
 
 /** Upgraded sessions that end together at a timer that is none of Envoy's. */
-export const SESSIONS_END_AT_INTERMEDIARY_TIMER = findingType<SessionsEndAtIntermediaryTimer>()(
+const SESSIONS_END_AT_INTERMEDIARY_TIMER = findingType<SessionsEndAtIntermediaryTimer>()(
   'sessions-end-at-intermediary-timer',
   'Upgraded sessions end at a timer outside Envoy',
   '{count} of {flagSessions} {flag} upgraded {flagSessions|session|sessions} ended at {lowMs}-{highMs}, closed on the {side} side[? at the {timerName}]: no Envoy timer on the way explains it ({envoyTimers} checked)',
@@ -106,7 +106,7 @@ function nearest(timers: readonly Timer[], lowMs: number): Timer | undefined {
 }
 
 /** Sessions of another client class that outlived a band, enough to say the band's timer did not end them. */
-export const MIN_SPARED = 5;
+const MIN_SPARED = 5;
 
 /**
  * The agent classes a band holds a good share of (their sessions with the flag on the route), and whether another

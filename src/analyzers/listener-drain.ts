@@ -38,7 +38,7 @@ interface ListenersDrained {
 }
 
 /** Listener updates that drain connections, listeners or filter chains draining, or connections closed by a drain. */
-export const LISTENERS_DRAINED = findingType<ListenersDrained>()(
+const LISTENERS_DRAINED = findingType<ListenersDrained>()(
   'listeners-drained',
   'Listener updates drain connections',
   '{listenerModified} {listenerModified|listener update|listener updates} ({inPlaceUpdated} of them filter-chain only) and {listenerRemoved} {listenerRemoved|removal|removals}[? ({windowUpdates} in {windowSeconds})]; {listenersDraining} {listenersDraining|listener|listeners} and {filterChainsDraining} {filterChainsDraining|filter chain|filter chains} draining now[?; {logDrainCloses} {logDrainCloses|connection|connections} closed by drains in the access log ({logDrainUpgrades} upgraded)]',
@@ -66,7 +66,7 @@ export const meta = defineAnalyzer({
  * The close details Envoy logs for connections closed when the drain time ends: their filter chain drained away
  * (a filter-chain-only update), or their whole listener replaced or removed.
  */
-export const DRAIN_CLOSE_DETAILS = ['filter_chain_is_being_removed', 'purging_socket_that_have_not_progressed_to_connections'] as const;
+const DRAIN_CLOSE_DETAILS = ['filter_chain_is_being_removed', 'purging_socket_that_have_not_progressed_to_connections'] as const;
 
 /** Whether an access-log entry is a connection Envoy closed when its drained filter chain or listener went away. */
 export function closedByDrain(e: Pick<AccessLogEntry, 'responseCodeDetails' | 'connectionTerminationDetails'>): boolean {
@@ -86,7 +86,7 @@ function windowOf(s: Snapshot, name: ServerStat): number | undefined {
 }
 
 /** How long draining listeners keep connections by default, by what started Envoy. */
-export function defaultDrainSeconds(s: Snapshot): number {
+function defaultDrainSeconds(s: Snapshot): number {
   if (s.flavor === 'envoy-gateway') return 60;
   if (s.flavor === 'istio') return 45;
   return 600;

@@ -33,7 +33,7 @@ type MaxDurationReached = {
 } & ({ side: 'upstream' } | { side: 'downstream'; routeMaxStreamDurationMs?: number });
 
 /** Maximum stream or connection durations reached where WebSockets are served. */
-export const MAX_DURATION_REACHED = findingType<MaxDurationReached>()(
+const MAX_DURATION_REACHED = findingType<MaxDurationReached>()(
   'max-duration-reached',
   'Maximum stream or connection duration reached where WebSockets are served',
   '{rqMaxDurationReached} {rqMaxDurationReached|stream|streams} reset at their maximum duration and {cxMaxDurationReached} {cxMaxDurationReached|connection|connections} drained at max_connection_duration ({side}) where WebSocket-capable routes are served',

@@ -91,35 +91,35 @@ interface OverloadConnectionsRejected {
 }
 
 /** A resource monitor at or past the pressure where the overload manager starts to act. */
-export const OVERLOAD_PRESSURE_HIGH = findingType<OverloadPressureHigh>()(
+const OVERLOAD_PRESSURE_HIGH = findingType<OverloadPressureHigh>()(
   'overload-pressure-high',
   'A resource monitor is at the pressure where the overload manager sheds load',
   '{monitor} is at {pressurePercent}% of its maximum[? ({usedBytes} of max_heap_size_bytes {maxHeapBytes})], at or past {thresholdPercent}% where the overload manager starts to act; acting now: {actionsActive}[?; {bufferedBytes} of it waits in connection buffers, with {connectionsActive} client {connectionsActive|connection|connections} open]',
 );
 
 /** Requests refused with 503 by the overload manager. */
-export const OVERLOAD_REQUESTS_REFUSED = findingType<OverloadRequestsRefused>()(
+const OVERLOAD_REQUESTS_REFUSED = findingType<OverloadRequestsRefused>()(
   'overload-requests-refused',
   'The overload manager refuses requests',
   '{refused} {refused|request|requests} refused with 503 (envoy overloaded) by stop_accepting_requests[?, {windowRefused} in {windowSeconds}][?, while {monitor} is at {pressurePercent}% against its threshold of {thresholdPercent}%]',
 );
 
 /** Quiet streams reset sooner because reduce_timeouts scales the stream idle timeout. */
-export const OVERLOAD_IDLE_TIMEOUTS_REDUCED = findingType<OverloadIdleTimeoutsReduced>()(
+const OVERLOAD_IDLE_TIMEOUTS_REDUCED = findingType<OverloadIdleTimeoutsReduced>()(
   'overload-idle-timeouts-reduced',
   'The overload manager shortens the stream idle timeout of WebSockets',
   'reduce_timeouts is at {scalePercent}%: the stream idle timeout of {streamIdleTimeoutMs} is down to {reducedToMs} (its floor is {floorMs}), and {idleTimeouts} {idleTimeouts|stream was|streams were} reset by it on a connection manager serving WebSockets[? ({windowIdleTimeouts} in {windowSeconds})]',
 );
 
 /** Connections refused at the global downstream connection limit. */
-export const GLOBAL_CONNECTION_LIMIT_REACHED = findingType<GlobalConnectionLimitReached>()(
+const GLOBAL_CONNECTION_LIMIT_REACHED = findingType<GlobalConnectionLimitReached>()(
   'global-connection-limit-reached',
   'The global downstream connection limit refuses connections',
   '{overflow} {overflow|connection was|connections were} closed at accept by the global downstream connection limit[? of {limit} ({limitSource})][?, {windowOverflow} in {windowSeconds}][?; {connectionsActive} client {connectionsActive|connection|connections} open]',
 );
 
 /** Connections rejected at accept by the overload manager. */
-export const OVERLOAD_CONNECTIONS_REJECTED = findingType<OverloadConnectionsRejected>()(
+const OVERLOAD_CONNECTIONS_REJECTED = findingType<OverloadConnectionsRejected>()(
   'overload-connections-rejected',
   'The overload manager rejects new connections',
   '{rejected} {rejected|connection was|connections were} closed at accept by {by}[?, {windowRejected} in {windowSeconds}]',
@@ -139,7 +139,7 @@ export const meta = defineAnalyzer({
 });
 
 /** A stat of a monitor, action or load shed point, by the name text and JSON give it or the one Prometheus leaves (dots lost). */
-export function overloadStat(sample: StatsSample | undefined, name: string, tail: OverloadStat): number | undefined {
+function overloadStat(sample: StatsSample | undefined, name: string, tail: OverloadStat): number | undefined {
   const v = sample?.other.get(`${STAT_PREFIXES.overload}${name}.${tail}`) ?? sample?.other.get(`${STAT_PREFIXES.overload}${name.replace(/\./g, '_')}.${tail}`);
   return v !== undefined && Number.isFinite(v) ? v : undefined;
 }

@@ -20,7 +20,7 @@ interface GatewayPolicyOverridden {
 }
 
 /** A route-level policy replaces a gateway-level one, and fields the gateway-level one sets are lost. */
-export const GATEWAY_POLICY_OVERRIDDEN = findingType<GatewayPolicyOverridden>()(
+const GATEWAY_POLICY_OVERRIDDEN = findingType<GatewayPolicyOverridden>()(
   'gateway-policy-overridden',
   'A gateway-level policy is replaced for a route',
   '{winningPolicy} replaces {gatewayPolicy} for the route, so its {lostFields} are not in effect',
@@ -37,7 +37,7 @@ export const meta = defineAnalyzer({
 const NOT_SETTINGS = new Set(['targetRef', 'targetRefs', 'targetSelectors', 'mergeType']);
 
 /** Spec fields that configure traffic (not targeting). */
-export function settingFields(policy: KubeObject): string[] {
+function settingFields(policy: KubeObject): string[] {
   return Object.keys(policy.spec ?? {}).filter((k) => !NOT_SETTINGS.has(k));
 }
 

@@ -13,7 +13,7 @@ import { defineAnalyzer, finding } from './analyzer.ts';
 type ListenerRejected = { listener: string } & Omit<RejectedListener, 'name'>;
 
 /** A listener update Envoy rejected. */
-export const LISTENER_REJECTED = findingType<ListenerRejected>()(
+const LISTENER_REJECTED = findingType<ListenerRejected>()(
   'listener-rejected',
   'A listener update Envoy rejected',
   'Envoy rejected listener {listener}[? on {address}][?, last tried {lastUpdateAttempt}]: {details}; an earlier version still serves: {stillServing}',

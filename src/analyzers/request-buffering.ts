@@ -21,7 +21,7 @@ interface WebSocketRouteBuffersRequests {
 }
 
 /** The buffer filter runs on a WebSocket route. */
-export const WEBSOCKET_ROUTE_BUFFERS_REQUESTS = findingType<WebSocketRouteBuffersRequests>()(
+const WEBSOCKET_ROUTE_BUFFERS_REQUESTS = findingType<WebSocketRouteBuffersRequests>()(
   'websocket-route-buffers-requests',
   'Request buffering on a WebSocket route',
   'the buffer filter runs on this WebSocket route (turned on by the {enabledBy}, connection manager {connectionManager})',

@@ -24,7 +24,7 @@ import { webSocketClusters, webSocketListeners } from '../model/topology.ts';
 import { type AnalyzerContext, defineAnalyzer, finding } from './analyzer.ts';
 
 /** Why a needed stat is absent. */
-export type MissingReason = 'stats-matcher' | 'deferred-creation' | 'stat-name-differs' | 'unexplained';
+type MissingReason = 'stats-matcher' | 'deferred-creation' | 'stat-name-differs' | 'unexplained';
 
 /** Evidence of needed stats absent for a cluster or connection manager serving WebSockets, for one reason. */
 interface NeededStatsAbsent {
@@ -50,21 +50,21 @@ interface StatsMatcherPatternUnsupported {
 }
 
 /** An entity serving WebSockets with no stats at all. */
-export const ENTITY_STATS_MISSING = findingType<NeededStatsAbsent>()(
+const ENTITY_STATS_MISSING = findingType<NeededStatsAbsent>()(
   'entity-stats-missing',
   'Stats absent for an entity',
   'no stats at all for {entityKind} {entityName}: {missing} {missing|stat|stats} the diagnosis needs ({families}) {missing|is|are} absent, why: {reason} ({setting}); missing means unknown, not healthy',
 );
 
 /** Some of the stats the diagnosis needs absent for an entity that has others. */
-export const NEEDED_STATS_MISSING = findingType<NeededStatsAbsent>()(
+const NEEDED_STATS_MISSING = findingType<NeededStatsAbsent>()(
   'needed-stats-missing',
   'Stats the diagnosis needs are absent',
   '{missing} of {needed} {needed|stat|stats} the diagnosis needs {missing|is|are} absent for {entityKind} {entityName} ({families}), why: {reason} ({setting}); unknown meanwhile: {rootCauses}',
 );
 
 /** A stats matcher pattern that cannot be evaluated here. */
-export const STATS_MATCHER_PATTERN_UNSUPPORTED = findingType<StatsMatcherPatternUnsupported>()(
+const STATS_MATCHER_PATTERN_UNSUPPORTED = findingType<StatsMatcherPatternUnsupported>()(
   'stats-matcher-pattern-unsupported',
   'A stats matcher pattern that cannot be evaluated',
   'the stats matcher pattern {pattern} cannot be evaluated here (RE2 syntax JavaScript lacks, or a custom matcher): stats only it could decide count as unexplained',
@@ -83,7 +83,7 @@ const REASONS: readonly MissingReason[] = ['stats-matcher', 'deferred-creation',
 const SEVERITY: Record<MissingReason, Severity> = { 'stats-matcher': 'warning', 'deferred-creation': 'info', 'stat-name-differs': 'warning', unexplained: 'info' };
 
 /** Cluster traffic stats: created lazily under deferred creation (ALL_CLUSTER_TRAFFIC_STATS; circuit breakers are not). */
-export function isClusterTrafficStat(stat: string): boolean {
+function isClusterTrafficStat(stat: string): boolean {
   return /^(upstream_cx_|upstream_rq_|upstream_flow_control_)/.test(stat);
 }
 

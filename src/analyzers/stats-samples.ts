@@ -34,14 +34,14 @@ interface StatsCountersReset {
 }
 
 /** A stats sample that was not understood. */
-export const STATS_NOT_RECOGNISED = findingType<StatsNotRecognised>()(
+const STATS_NOT_RECOGNISED = findingType<StatsNotRecognised>()(
   'stats-not-recognised',
   'Stats that were not understood',
   '{values} {values|value|values} read from {sample} ({format}), and none is a stat of a cluster, connection manager, listener or TCP proxy ({entities} {entities|entity|entities} named): every root cause that needs stats is unknown, not ruled out',
 );
 
 /** Two stats samples whose counters run backwards. */
-export const STATS_COUNTERS_RESET = findingType<StatsCountersReset>()(
+const STATS_COUNTERS_RESET = findingType<StatsCountersReset>()(
   'stats-counters-reset',
   'Stats samples that run backwards',
   '{decreased} of {compared} {compared|counter|counters} on {entities} {entities|entity|entities} {decreased|is|are} lower in the later sample ({example}: {exampleBefore}, then {exampleAfter}[?; server.uptime {uptimeBefore}, then {uptimeAfter}]): Envoy restarted between the samples or the files were swapped, so the proxy is diagnosed from the later sample alone',

@@ -53,14 +53,14 @@ interface StreamsCutAtRouteTimeout {
 }
 
 /** Route timeouts that fired after the response had started. */
-export const STREAM_ROUTE_TIMEOUTS_FIRED = findingType<StreamRouteTimeoutsFired>()(
+const STREAM_ROUTE_TIMEOUTS_FIRED = findingType<StreamRouteTimeoutsFired>()(
   'stream-route-timeouts-fired',
   'Route timeouts fire after the response started',
   '{afterResponse} of {upstreamRqTimeout} route {upstreamRqTimeout|timeout|timeouts} on {cluster} fired after the response had started (no 504 was sent for them): responses still streaming at the route timeout of {timeoutMs} ({timeoutSource}) are cut',
 );
 
 /** Responses logged with flag UT after their response started. */
-export const STREAMS_CUT_AT_ROUTE_TIMEOUT = findingType<StreamsCutAtRouteTimeout>()(
+const STREAMS_CUT_AT_ROUTE_TIMEOUT = findingType<StreamsCutAtRouteTimeout>()(
   'streams-cut-at-route-timeout',
   'Streamed responses cut by the route timeout',
   '{responses} {responses|response|responses} ({codes}) logged flag UT after the response had started, {lowMs} to {highMs} after the request[? (route timeout {timeoutMs})][?: {contentTypes}]',

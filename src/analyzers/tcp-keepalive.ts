@@ -19,14 +19,14 @@ interface TcpKeepaliveMissing {
 }
 
 /** No TCP keepalive on a cluster behind WebSocket-capable routes. */
-export const CLUSTER_TCP_KEEPALIVE_MISSING = findingType<TcpKeepaliveMissing>()(
+const CLUSTER_TCP_KEEPALIVE_MISSING = findingType<TcpKeepaliveMissing>()(
   'cluster-tcp-keepalive-missing',
   'No TCP keepalive towards a WebSocket backend',
   'no upstream_connection_options.tcp_keepalive on a cluster behind WebSocket-capable routes ({websocketRoutes})',
 );
 
 /** No SO_KEEPALIVE on a listener serving WebSocket-capable routes. */
-export const LISTENER_TCP_KEEPALIVE_MISSING = findingType<TcpKeepaliveMissing>()(
+const LISTENER_TCP_KEEPALIVE_MISSING = findingType<TcpKeepaliveMissing>()(
   'listener-tcp-keepalive-missing',
   'No TCP keepalive on a listener serving WebSockets',
   'no SO_KEEPALIVE socket option on a listener serving WebSocket-capable routes ({websocketRoutes})',

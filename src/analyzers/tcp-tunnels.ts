@@ -42,7 +42,7 @@ interface TunnelIdleTimeouts {
 }
 
 /** TCP tunnels closed by the TCP proxy's idle timeout, or opened without keepalive. */
-export const TUNNEL_IDLE_TIMEOUTS = findingType<TunnelIdleTimeouts>()(
+const TUNNEL_IDLE_TIMEOUTS = findingType<TunnelIdleTimeouts>()(
   'tunnel-idle-timeouts',
   'TCP tunnels ended by the idle timeout or left without keepalive',
   'TCP proxy {statPrefix} to {cluster}: {idleTimeouts} {idleTimeouts|connection|connections} closed by idle_timeout {idleTimeoutMs} ({idleTimeoutSource}); keepalive on the listener {listenerKeepalive}, on the cluster {clusterKeepalive}[?; {logAtIdleTimeout} {logAtIdleTimeout|logged tunnel|logged tunnels} lasted the idle timeout]',
@@ -57,16 +57,16 @@ export const meta = defineAnalyzer({
 });
 
 /** Logged tunnels at one duration before a band counts as a match for a middlebox timer. */
-export const MIN_TUNNELS_AT_TIMER = 3;
+const MIN_TUNNELS_AT_TIMER = 3;
 
 /** A tunnel that lasted this long carried long-lived traffic. */
-export const LONG_LIVED_MS = 60_000;
+const LONG_LIVED_MS = 60_000;
 
 /** Istio's catch-all clusters (pilot/pkg/networking/util): nothing of the proxy's own lives behind them. */
 const CATCH_ALL = /^(BlackHoleCluster|PassthroughCluster|InboundPassthroughCluster(Ipv4|Ipv6)?)$|^inbound(-vip)?\|/;
 
 /** Why a TCP proxy's tunnels are no candidates for this analysis, or undefined when they are. */
-export function notATunnel(listener: Listener, tcp: TcpProxy, cluster: Cluster | undefined): string | undefined {
+function notATunnel(listener: Listener, tcp: TcpProxy, cluster: Cluster | undefined): string | undefined {
   const name = tcp.cluster ?? '';
   if (CATCH_ALL.test(name) || CATCH_ALL.test(tcp.statPrefix)) return 'catch-all';
   if (cluster?.endpoints?.loopback) return 'loopback';
@@ -76,7 +76,7 @@ export function notATunnel(listener: Listener, tcp: TcpProxy, cluster: Cluster |
 }
 
 /** Share of a histogram's values at or above `ms`: from cumulative buckets, or from the first quantile that reaches it. */
-export function shareAtLeast(h: Histogram | undefined, ms: number): number | undefined {
+function shareAtLeast(h: Histogram | undefined, ms: number): number | undefined {
   if (!h) return undefined;
   const { le, count } = h.buckets;
   if (le.length > 0) {

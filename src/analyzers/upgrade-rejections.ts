@@ -37,14 +37,14 @@ interface UpgradeRejectedOnRoute {
 }
 
 /** Upgrade requests refused with 403 on routes that do not enable the upgrade (stats). */
-export const UPGRADE_ON_NON_WEBSOCKET_ROUTE = findingType<UpgradeOnNonWebSocketRoute>()(
+const UPGRADE_ON_NON_WEBSOCKET_ROUTE = findingType<UpgradeOnNonWebSocketRoute>()(
   'upgrade-on-non-websocket-route',
   'Upgrade requests refused on routes without upgrades',
   '{refused} {refused|upgrade request was|upgrade requests were} refused with 403 because their route does not enable the upgrade[? ({windowRefused} in {windowSeconds})]; routes served here: {routesDisabled} with websocket disabled, {routesNotConfigured} without it',
 );
 
 /** WebSocket handshakes Envoy refused on a route (access log). */
-export const UPGRADE_REJECTED_ON_ROUTE = findingType<UpgradeRejectedOnRoute>()(
+const UPGRADE_REJECTED_ON_ROUTE = findingType<UpgradeRejectedOnRoute>()(
   'upgrade-rejected-on-route',
   'WebSocket handshakes refused on a route',
   '{refused} of {entries} {entries|logged request|logged requests} on the route {refused|was an upgrade|were upgrades} Envoy refused with 403 upgrade_failed; websocket on this route: {upgradeSetting}',
@@ -67,16 +67,16 @@ export const meta = defineAnalyzer({
 });
 
 /** Response code and details of Envoy's own refusal of an upgrade. */
-export const REFUSAL_CODE = 403;
-export const REFUSAL_DETAILS = 'upgrade_failed';
+const REFUSAL_CODE = 403;
+const REFUSAL_DETAILS = 'upgrade_failed';
 /** Refusals on a route from which the access-log finding is a warning rather than info. */
-export const MIN_ROUTE_REFUSALS = 3;
+const MIN_ROUTE_REFUSALS = 3;
 
 /** How a route stands on WebSocket upgrades: `disabled` (route `enabled: false`), `not-configured` (neither route nor connection manager), `enabled`, or `unknown` (not in the config). */
-export type UpgradeSetting = 'disabled' | 'not-configured' | 'enabled' | 'unknown';
+type UpgradeSetting = 'disabled' | 'not-configured' | 'enabled' | 'unknown';
 
 /** The WebSocket upgrade setting of a route under its connection managers. */
-export function upgradeSetting(route: Route | undefined, managers: PlacedConnectionManager[]): UpgradeSetting {
+function upgradeSetting(route: Route | undefined, managers: PlacedConnectionManager[]): UpgradeSetting {
   if (!route) return 'unknown';
   if (route.upgrades.websocket === false) return 'disabled';
   const allowed = managers.length > 0 ? managers.some((m) => routeAllowsUpgrade(route, m.connectionManager)) : routeAllowsUpgrade(route, undefined);
@@ -84,7 +84,7 @@ export function upgradeSetting(route: Route | undefined, managers: PlacedConnect
 }
 
 /** Envoy's own refusal of an upgrade (403 with `upgrade_failed`). */
-export function isUpgradeRefusal(e: AccessLogEntry): boolean {
+function isUpgradeRefusal(e: AccessLogEntry): boolean {
   return e.responseCode === REFUSAL_CODE && e.responseCodeDetails === REFUSAL_DETAILS;
 }
 

@@ -35,7 +35,7 @@ interface UpgradeRouteTimeoutsFired {
 }
 
 /** Route timeouts counted behind a WebSocket-capable route, read against what this Envoy applies them to. */
-export const UPGRADE_ROUTE_TIMEOUTS_FIRED = findingType<UpgradeRouteTimeoutsFired>()(
+const UPGRADE_ROUTE_TIMEOUTS_FIRED = findingType<UpgradeRouteTimeoutsFired>()(
   'upgrade-route-timeouts-fired',
   'Route timeouts counted behind a route that carries WebSocket upgrades',
   '{upstreamRqTimeout} {upstreamRqTimeout|upstream request timeout|upstream request timeouts} on {cluster} behind a WebSocket-capable route with timeout {timeoutMs} ({timeoutSource}); what the route timeout covers on upgrades with Envoy {envoyVersion}: {appliesTo}',
@@ -51,10 +51,10 @@ export const meta = defineAnalyzer({
 });
 
 /** The first Envoy release that applies the route timeout to the wait for an upgrade response. */
-export const ROUTE_TIMEOUT_ON_UPGRADE_SINCE = '1.36.0';
+const ROUTE_TIMEOUT_ON_UPGRADE_SINCE = '1.36.0';
 
 /** What a route `timeout` covers on an upgraded request: the handshake only, nothing, or unknown (no version). */
-export type RouteTimeoutOnUpgrade = 'upgrade-handshake' | 'not-applied' | 'unknown';
+type RouteTimeoutOnUpgrade = 'upgrade-handshake' | 'not-applied' | 'unknown';
 
 /** What the route timeout does to upgrades on this Envoy version. */
 export function routeTimeoutOnUpgrade(envoyVersion: string | undefined): RouteTimeoutOnUpgrade {

@@ -37,7 +37,7 @@ interface UpgradedSessionsEndTogether {
 }
 
 /** Upgraded sessions that end together, in a narrow band of durations. */
-export const UPGRADED_SESSIONS_END_TOGETHER = findingType<UpgradedSessionsEndTogether>()(
+const UPGRADED_SESSIONS_END_TOGETHER = findingType<UpgradedSessionsEndTogether>()(
   'upgraded-sessions-end-together',
   'Upgraded sessions end together',
   '{count} {count|upgraded session|upgraded sessions} of {agent} clients ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), {agentShare} of their sessions on the route[?; best-matching timer {timer} ({timerMs})]',
@@ -53,27 +53,27 @@ export const meta = defineAnalyzer({
 });
 
 /** The response code of an upgraded request (101 Switching Protocols). */
-export const UPGRADE_RESPONSE_CODE = 101;
+const UPGRADE_RESPONSE_CODE = 101;
 /** Fewer sessions than this in a band are noise. */
 export const MIN_COUNT = 10;
 /** A band holds sessions from `lowMs` up to `lowMs * BAND_RATIO`: its width is at most half its lower edge. */
-export const BAND_RATIO = 1.5;
+const BAND_RATIO = 1.5;
 /** Bands starting below this are failed or instant upgrades, not sessions ended by a timer. */
-export const MIN_LOW_MS = 1000;
+const MIN_LOW_MS = 1000;
 /** A band must hold at least this share of the sessions with its flag and agent class on the route. */
 export const MIN_GROUP_SHARE = 0.3;
 /** At or above this share of the agent class's upgraded sessions on the route the finding is a warning. */
-export const WARN_AGENT_SHARE = 0.25;
+const WARN_AGENT_SHARE = 0.25;
 /** Bands searched per route, flag and agent class. */
-export const MAX_BANDS = 3;
+const MAX_BANDS = 3;
 /** Heartbeats inferred from upstream-closed bands outside this range are not reported. */
-export const HEARTBEAT_RANGE_MS: readonly [number, number] = [5_000, 600_000];
+const HEARTBEAT_RANGE_MS: readonly [number, number] = [5_000, 600_000];
 
 /** A client class: `ios` (contains `iOS`, Envoy's own rule), `android`, `browser` (`Mozilla/...`), `other`. */
-export type AgentClass = 'ios' | 'android' | 'browser' | 'other';
+type AgentClass = 'ios' | 'android' | 'browser' | 'other';
 
 /** Agent classes in report order. */
-export const AGENT_CLASSES: readonly AgentClass[] = ['ios', 'android', 'browser', 'other'];
+const AGENT_CLASSES: readonly AgentClass[] = ['ios', 'android', 'browser', 'other'];
 
 /** The class of a user agent: `iOS` anywhere (case-sensitive, as Envoy's user_agent.cc), `android` in any case, `Mozilla/` at the start, else other. */
 export function agentClass(userAgent: string | undefined): AgentClass {
@@ -85,7 +85,7 @@ export function agentClass(userAgent: string | undefined): AgentClass {
 }
 
 /** The flags of an entry as one key: `UC`, `DC,UC` (sorted), `-` for none. */
-export function flagKey(flags: readonly string[]): string {
+function flagKey(flags: readonly string[]): string {
   return flags.length === 0 ? '-' : [...flags].sort().join(',');
 }
 
@@ -124,7 +124,7 @@ export function upgradedSessions(log: AccessLog): UpgradedSession[] {
 }
 
 /** The distribution of session durations of one route, flag and agent class. */
-export interface DurationSummary {
+interface DurationSummary {
   route: string;
   flag: string;
   agent: AgentClass;
@@ -193,7 +193,7 @@ export function summarizeUpgradedSessions(sessions: readonly UpgradedSession[]):
 }
 
 /** A band of session durations that end together. */
-export interface CloseBand {
+interface CloseBand {
   count: number;
   lowMs: number;
   highMs: number;

@@ -52,7 +52,7 @@ interface UpstreamKeepaliveResets {
 }
 
 /** Requests were reset on connections the backend closed while idle. */
-export const UPSTREAM_KEEPALIVE_RESETS = findingType<UpstreamKeepaliveResets>()(
+const UPSTREAM_KEEPALIVE_RESETS = findingType<UpstreamKeepaliveResets>()(
   'upstream-keepalive-resets',
   'Requests reset on pooled connections the backend closed while idle',
   "{resets} {resets|request was|requests were} reset on connections the backend closed ({backendIdleCloses} idle {backendIdleCloses|connection|connections} closed by the backend, {envoyIdleCloses} by Envoy's idle_timeout of {idleTimeoutMs}); {shareAnswered} became a 503 or a retry[?, the shortest connection lasted {shortestConnectionMs}][?, {logResets} logged 503 UC connection_termination]",
@@ -77,16 +77,16 @@ export const meta = defineAnalyzer({
 });
 
 /** Envoy's upstream idle_timeout when a cluster sets none (api/envoy/config/core/v3/protocol.proto). */
-export const ENVOY_UPSTREAM_IDLE_TIMEOUT_MS = 3_600_000;
+const ENVOY_UPSTREAM_IDLE_TIMEOUT_MS = 3_600_000;
 /** Resets in the totals from which the pattern is worth a warning. */
-export const MIN_RESETS = 3;
+const MIN_RESETS = 3;
 /** Envoy's idle closes beyond this share of the backend's mean Envoy's timer, not the backend's, ends idle connections. */
 const ENVOY_IDLE_SHARE = 0.1;
 /** The reset detail of a request written to a connection that then closed (source/common/router/router.cc). */
 const RESET_DETAIL = 'upstream_reset_before_response_started{connection_termination}';
 
 /** The shortest value a histogram recorded: its P0, or the lower edge of its first bucket with values. */
-export function shortestValue(h: Histogram | undefined): number | undefined {
+function shortestValue(h: Histogram | undefined): number | undefined {
   if (!h) return undefined;
   const p0 = h.quantiles.find((q) => q.quantile === 0 && q.cumulative !== null && Number.isFinite(q.cumulative));
   if (p0) return Math.round(p0.cumulative as number);

@@ -36,7 +36,7 @@ interface WebSocketClusterSpeaksHttp2 {
 }
 
 /** HTTP/2 upstream behind WebSocket-capable routes. */
-export const WEBSOCKET_CLUSTER_SPEAKS_HTTP2 = findingType<WebSocketClusterSpeaksHttp2>()(
+const WEBSOCKET_CLUSTER_SPEAKS_HTTP2 = findingType<WebSocketClusterSpeaksHttp2>()(
   'websocket-cluster-speaks-http2',
   'HTTP/2 upstream behind WebSocket-capable routes',
   'HTTP/2 upstream ({http2Source}, ALPN {upstreamAlpn}) behind WebSocket-capable routes ({websocketRoutes}): {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}, {protocolErrors} {protocolErrors|protocol error|protocol errors}, {rxResets} {rxResets|reset|resets}[?, {logProtocolErrors} {logProtocolErrors|protocol-error 502|protocol-error 502s} logged]',
@@ -62,10 +62,10 @@ export const meta = defineAnalyzer({
 });
 
 /** How HTTP/2 reaches a cluster: configured outright, or negotiated through ALPN (`auto_config` with TLS). */
-export type Http2Source = 'explicit' | 'alpn';
+type Http2Source = 'explicit' | 'alpn';
 
 /** Whether a cluster can speak HTTP/2 upstream, and how; undefined when it cannot. */
-export function http2Source(c: Cluster): Http2Source | undefined {
+function http2Source(c: Cluster): Http2Source | undefined {
   if (c.upstreamProtocol === 'http2') return 'explicit';
   // auto_config without a custom ALPN list offers h2,http/1.1; a custom list offers what it names.
   if (c.upstreamProtocol === 'auto' && c.upstreamTls && (c.upstreamAlpn.length === 0 || c.upstreamAlpn.includes('h2'))) return 'alpn';
@@ -73,7 +73,7 @@ export function http2Source(c: Cluster): Http2Source | undefined {
 }
 
 /** Access-log details of a stream reset by an upstream protocol error (`upstream_reset_before_response_started{protocol_error}`). */
-export function isProtocolErrorReset(details: string | undefined): boolean {
+function isProtocolErrorReset(details: string | undefined): boolean {
   return details !== undefined && details.includes('protocol_error');
 }
 

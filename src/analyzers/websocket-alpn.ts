@@ -45,7 +45,7 @@ interface WebSocketListenerPrefersH2 {
 }
 
 /** HTTP/2 offered first on a WebSocket listener without extended CONNECT. */
-export const WEBSOCKET_LISTENER_PREFERS_H2 = findingType<WebSocketListenerPrefersH2>()(
+const WEBSOCKET_LISTENER_PREFERS_H2 = findingType<WebSocketListenerPrefersH2>()(
   'websocket-listener-prefers-h2',
   'HTTP/2 offered first on a WebSocket listener without extended CONNECT',
   'ALPN {alpn} offered on a listener serving WebSocket routes ({websocketRoutes}) without allow_connect[?: {h2Failures} {h2Failures|WebSocket handshake|WebSocket handshakes} over HTTP/2 failed ({h2Rejected426} answered 426, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} {h2ConnectRefused|extended CONNECT|extended CONNECTs} refused)]; {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}',
@@ -69,7 +69,7 @@ function overHttp2(e: AccessLogEntry): boolean {
  * refused, or a path that upgrades over HTTP/1.1 (`upgradingPaths`) was answered 400. (An extended CONNECT reset by
  * the codec is logged without a method or a route, so it cannot be told to a listener here: stats count it.)
  */
-export function failedH2Handshake(e: AccessLogEntry, upgradingPaths: ReadonlySet<string>): '426' | '400' | 'connect' | undefined {
+function failedH2Handshake(e: AccessLogEntry, upgradingPaths: ReadonlySet<string>): '426' | '400' | 'connect' | undefined {
   if (!overHttp2(e)) return undefined;
   if (e.responseCode === 426) return '426';
   if (e.method === 'CONNECT' && (e.responseCode === undefined || e.responseCode < 200 || e.responseCode >= 300)) return 'connect';

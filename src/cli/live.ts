@@ -19,7 +19,7 @@ import type { LiveCliOptions } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
 /** Whom a live run reads, and what it read before the proxies: the Envoy Gateway objects. */
-export interface LivePlan {
+interface LivePlan {
   targets: LiveTarget[];
   kubernetes?: KubernetesObjects;
   source: Record<string, string | string[] | number | boolean>;
@@ -29,7 +29,7 @@ export interface LivePlan {
 export const DIAGNOSE_READS: ReadPlan = { statsQuery: { filter: statsFilter(neededStats()) }, bundleReads: false };
 
 /** What `collect` asks each proxy for: the whole of /stats, and /clusters and /listeners for the bundle. */
-export const COLLECT_READS: ReadPlan = { statsQuery: {}, bundleReads: true };
+const COLLECT_READS: ReadPlan = { statsQuery: {}, bundleReads: true };
 
 /** The admin URLs as targets; `accessLog`, a file, is the logs of the only one (plain Envoy writes its access log to a file). */
 function directTargets(urls: string[], accessLog: string | undefined): LiveTarget[] {
@@ -57,7 +57,7 @@ function progressPrinter(io: CliIO): ((e: ProgressEvent) => void) | undefined {
 }
 
 /** Finds the proxies the options name and, for those of a Gateway, reads the Envoy Gateway objects. */
-export async function planLive(targets: string[], o: LiveCliOptions): Promise<LivePlan> {
+async function planLive(targets: string[], o: LiveCliOptions): Promise<LivePlan> {
   if (o.admin && o.admin.length > 0) {
     if (targets.length > 0 || o.selector || o.namespace || o.allNamespaces) throw new UsageError('--admin reads proxies directly; it cannot be combined with Kubernetes targets, -n, -A or -l');
     return { targets: directTargets(o.admin, o.logs ? o.accessLog : undefined), source: { mode: 'admin', admin: o.admin } };
@@ -90,7 +90,7 @@ export async function planLive(targets: string[], o: LiveCliOptions): Promise<Li
 }
 
 /** Collects the planned proxies into `sink`, with progress on a terminal. */
-export async function collectLive(plan: LivePlan, o: LiveCliOptions, io: CliIO, sink: LiveSink, reads: ReadPlan): Promise<TargetOutcome[]> {
+async function collectLive(plan: LivePlan, o: LiveCliOptions, io: CliIO, sink: LiveSink, reads: ReadPlan): Promise<TargetOutcome[]> {
   const progress = progressPrinter(io);
   const settings = { intervalMs: o.interval, concurrency: o.concurrency, timeoutMs: o.timeout, retries: o.retries, reads };
   try {

@@ -18,8 +18,6 @@ import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
-export type { CliIO } from './io.ts';
-export { TOOL } from './io.ts';
 export { removeTempDirsOnSignals } from '../collect/temp-dirs.ts';
 
 /** Prints the report, then writes and pushes the metrics if asked; 74 when that failed. */

@@ -17,18 +17,18 @@ import { durationArg, positiveDurationArg, type ReportOptions, requireParent, re
 import { UsageError } from './usage-error.ts';
 
 /** The sinks `--post` takes. */
-export const SINKS = ['slack', 'webhook'] as const;
+const SINKS = ['slack', 'webhook'] as const;
 /** A sink name. */
-export type SinkName = (typeof SINKS)[number];
+type SinkName = (typeof SINKS)[number];
 
 /** Where each sink's URL is read from when `--post-url-file` is not given. */
-export const URL_ENV: Record<SinkName, string> = { slack: 'ENVOY_DOCTOR_SLACK_WEBHOOK_URL', webhook: 'ENVOY_DOCTOR_WEBHOOK_URL' };
+const URL_ENV: Record<SinkName, string> = { slack: 'ENVOY_DOCTOR_SLACK_WEBHOOK_URL', webhook: 'ENVOY_DOCTOR_WEBHOOK_URL' };
 
 /** The environment variable that sets the clock (ISO 8601), for tests of reminders. */
-export const NOW_ENV = 'ENVOY_DOCTOR_NOW';
+const NOW_ENV = 'ENVOY_DOCTOR_NOW';
 
 /** Options added by `withNotifyOptions`. */
-export interface NotifyCliOptions {
+interface NotifyCliOptions {
   post?: SinkName[];
   postUrlFile?: string;
   state?: string;
@@ -86,7 +86,7 @@ function checkUrl(text: string): URL | undefined {
 }
 
 /** The URL of one sink: from `--post-url-file` (trimmed) or its environment variable. Errors never show it. */
-export async function sinkUrl(sink: SinkName, o: Pick<NotifyCliOptions, 'postUrlFile'>, env: NodeJS.ProcessEnv): Promise<string> {
+async function sinkUrl(sink: SinkName, o: Pick<NotifyCliOptions, 'postUrlFile'>, env: NodeJS.ProcessEnv): Promise<string> {
   if (o.postUrlFile !== undefined) {
     let text: string;
     try {
@@ -106,7 +106,7 @@ export async function sinkUrl(sink: SinkName, o: Pick<NotifyCliOptions, 'postUrl
 }
 
 /** The clock: `ENVOY_DOCTOR_NOW` (for tests) or the real one. */
-export function nowOf(env: NodeJS.ProcessEnv): Date {
+function nowOf(env: NodeJS.ProcessEnv): Date {
   const text = env[NOW_ENV];
   if (text === undefined || text === '') return new Date();
   const at = new Date(text);

@@ -14,7 +14,7 @@ export function durationArg(value: string): number {
 }
 
 /** Parses a positive whole number. */
-export function countArg(value: string): number {
+function countArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
   return n;
@@ -35,19 +35,19 @@ export function positiveDurationArg(value: string): number {
 }
 
 /** Parses a port number. */
-export function portArg(value: string): number {
+function portArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
   return n;
 }
 
 /** Collects a repeatable option's values. */
-export function repeatable(value: string, previous: string[] = []): string[] {
+function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
 /** Report formats `-o` accepts; `wide` is the table with every finding (`--all`). */
-export const REPORT_FORMATS = ['table', 'wide', 'json', 'markdown', 'html'] as const;
+const REPORT_FORMATS = ['table', 'wide', 'json', 'markdown', 'html'] as const;
 
 /** Report options every diagnosing command takes. */
 export interface ReportOptions {

@@ -57,7 +57,7 @@ class ConsumerError extends Error {
 }
 
 /** Limits of one admin read. */
-export interface AdminClientOptions {
+interface AdminClientOptions {
   /** Deadline for one request, headers and body together (`--timeout`). */
   timeoutMs: number;
   /** Extra attempts after a failure that may pass (connection errors, 5xx, timeouts). */
@@ -69,7 +69,7 @@ export interface AdminClientOptions {
 }
 
 /** Default limits. */
-export const DEFAULT_ADMIN_OPTIONS: AdminClientOptions = { timeoutMs: 15_000, retries: 2, maxBodyBytes: 512 * 1024 * 1024 };
+const DEFAULT_ADMIN_OPTIONS: AdminClientOptions = { timeoutMs: 15_000, retries: 2, maxBodyBytes: 512 * 1024 * 1024 };
 
 /** Builds an allowlisted admin URL; throws for anything not on the list (a programming error). */
 export function adminUrl(base: string, path: string, query: Record<string, string | true> = {}): URL {
@@ -84,7 +84,7 @@ export function adminUrl(base: string, path: string, query: Record<string, strin
 }
 
 /** An endpoint as errors name it: path and query, long values (the stats filter) shown as `…`. */
-export function endpointName(url: URL): string {
+function endpointName(url: URL): string {
   const query = [...url.searchParams].map(([k, v]) => (v === '' ? k : `${k}=${v.length > 40 ? '…' : v}`));
   return `${url.pathname}${query.length > 0 ? `?${query.join('&')}` : ''}`;
 }

@@ -69,7 +69,7 @@ export async function archiveBundle(dir: string, archive: string): Promise<void>
 }
 
 /** An extracted archive: where the bundle is, and how to remove the copy. */
-export interface ExtractedBundle {
+interface ExtractedBundle {
   /** The temporary directory it was extracted into: paths below it are named after the archive in messages. */
   tempDir: string;
   root: string;
@@ -88,7 +88,7 @@ export function insideBundle(root: string, relative: string, manifest: string): 
 }
 
 /** What is wrong with an archive that could not be extracted, in words for people rather than the tar library's. */
-export function archiveProblem(err: NodeJS.ErrnoException): string {
+function archiveProblem(err: NodeJS.ErrnoException): string {
   const message = err.message ?? '';
   if (err.code === 'ENOENT') return 'no such file';
   if (err.code === 'EACCES') return 'cannot read (permission denied)';

@@ -36,13 +36,13 @@ function displayName(t: LiveTarget): string {
 }
 
 /** What live runs add to every proxy's snapshot: the Envoy Gateway objects, and manifests to compare them with. */
-export interface LiveContext {
+interface LiveContext {
   kubernetes?: KubernetesObjects;
   manifests?: Manifests;
 }
 
 /** Parses one collected proxy into a snapshot; its stats stream from their files into the parser. */
-export async function snapshotOfCollected(target: LiveTarget, proxy: CollectedProxy, context: LiveContext = {}): Promise<Snapshot> {
+async function snapshotOfCollected(target: LiveTarget, proxy: CollectedProxy, context: LiveContext = {}): Promise<Snapshot> {
   const name = displayName(target);
   // The config dump streams from the answers' files into the parser; no whole document is ever held.
   const [config] = await parseConfigDumpChunks(configDumpChunks(proxy, target.admin), `${target.admin} /config_dump`, target.id);
@@ -74,7 +74,7 @@ function notCollected(target: LiveTarget, reason: string) {
 }
 
 /** What takes each proxy's snapshot as it is read, or the reason it was not (the diagnosis of a run, given by cli). */
-export interface SnapshotConsumer {
+interface SnapshotConsumer {
   /** Takes one proxy's snapshot; it may let go of it afterwards. */
   add(snapshot: Snapshot, order: number): void;
   /** Records a proxy that could not be read or parsed. */
@@ -82,13 +82,13 @@ export interface SnapshotConsumer {
 }
 
 /** A sink that diagnoses live proxies, with a hook to watch each proxy's parse begin and end. */
-export interface DiagnosisSink extends LiveSink {
+interface DiagnosisSink extends LiveSink {
   /** Removes the temporary directory first stats samples wait in. */
   close(): Promise<void>;
 }
 
 /** Bytes of first stats samples kept in memory, across all proxies, while they wait for the second; the rest wait on disk. */
-export const WAITING_IN_MEMORY_BYTES = 32 * 1024 * 1024;
+const WAITING_IN_MEMORY_BYTES = 32 * 1024 * 1024;
 
 /**
  * Diagnoses each proxy as soon as it is read, adding it to `run`, and lets go of its bodies: the first stats

@@ -67,7 +67,7 @@ async function* configEntries(body: () => AsyncIterable<Buffer>, source: string)
 }
 
 /** The bootstrap's stats settings from a masked /config_dump answer; nothing when it holds none or is not JSON. */
-export function bootstrapStatsFields(body: Buffer | undefined): Record<string, unknown> {
+function bootstrapStatsFields(body: Buffer | undefined): Record<string, unknown> {
   if (!body) return {};
   try {
     const configs = (JSON.parse(body.toString('utf8')) as { configs?: unknown }).configs;

@@ -36,7 +36,7 @@ export interface OfflineInputs {
 }
 
 /** Snapshots read from offline inputs, and the proxies a bundle could not collect. */
-export interface OfflineResult {
+interface OfflineResult {
   snapshots: Snapshot[];
   notCollected: NotCollected[];
 }
@@ -209,7 +209,7 @@ async function loadBundle(dir: string, manifest: BundleManifest, each: SnapshotS
 }
 
 /** Receives each snapshot of a collected bundle as soon as it is read. */
-export type SnapshotSink = (snapshot: Snapshot) => void;
+type SnapshotSink = (snapshot: Snapshot) => void;
 
 /**
  * Reads every offline input and returns one snapshot per proxy, and what a bundle could not collect. With `each`,

@@ -14,12 +14,12 @@ import type { AdminEndpoint, LiveTarget } from './proxy-contact.ts';
 /** Where Envoy Gateway runs its proxies by default. */
 export const ENVOY_GATEWAY_NAMESPACE = 'envoy-gateway-system';
 /** Envoy Gateway's admin port (bound to 127.0.0.1 in the pod). */
-export const ENVOY_GATEWAY_ADMIN_PORT = 19000;
+const ENVOY_GATEWAY_ADMIN_PORT = 19000;
 /** Istio sidecar admin port. */
-export const ISTIO_ADMIN_PORT = 15000;
+const ISTIO_ADMIN_PORT = 15000;
 
 /** How to find proxies. */
-export interface KubeOptions {
+interface KubeOptions {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -33,7 +33,7 @@ export interface KubeOptions {
 }
 
 /** A Kubernetes read that failed, with the verb and resource that was refused. */
-export class KubeError extends Error {
+class KubeError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'KubeError';
@@ -138,7 +138,7 @@ function ownerOf(pod: V1Pod): string | undefined {
 }
 
 /** Recognises Envoy Gateway proxies and Istio sidecars; `adminPort` makes any pod a candidate. */
-export function envoyContainerOf(pod: V1Pod, adminPort?: number): EnvoyContainer | undefined {
+function envoyContainerOf(pod: V1Pod, adminPort?: number): EnvoyContainer | undefined {
   const labels = pod.metadata?.labels ?? {};
   const containers = pod.spec?.containers ?? [];
   const owner = ownerOf(pod);
@@ -223,7 +223,7 @@ class ErrorText extends Writable {
 }
 
 /** Opens a port-forward to one pod port, served on a local 127.0.0.1 port for the admin client. */
-export async function openPortForward(kc: KubeConfig, namespace: string, pod: string, port: number): Promise<AdminEndpoint> {
+async function openPortForward(kc: KubeConfig, namespace: string, pod: string, port: number): Promise<AdminEndpoint> {
   const { PortForward } = await kubernetesClient();
   const forward = new PortForward(kc);
   const sockets = new Set<Socket>();

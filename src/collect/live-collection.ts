@@ -41,7 +41,7 @@ export interface ProgressEvent {
 }
 
 /** How to collect. */
-export interface LiveOptions {
+interface LiveOptions {
   intervalMs: number;
   concurrency: number;
   timeoutMs: number;

@@ -8,7 +8,7 @@ import type { KubeObject, Manifests } from '../model/kubernetes.ts';
 import { InputError } from '../parse/input-error.ts';
 
 /** Kinds compared with the live cluster. */
-export const COMPARED_KINDS = new Set(['Gateway', 'HTTPRoute', 'BackendTrafficPolicy', 'ClientTrafficPolicy', 'EnvoyProxy']);
+const COMPARED_KINDS = new Set(['Gateway', 'HTTPRoute', 'BackendTrafficPolicy', 'ClientTrafficPolicy', 'EnvoyProxy']);
 
 async function yamlFiles(dir: string, depth = 0): Promise<string[]> {
   if (depth > 12) return [];

@@ -63,7 +63,7 @@ export interface ReadPlan {
 }
 
 /** How long a read may take, and how often a failed one is tried again. */
-export interface ContactLimits {
+interface ContactLimits {
   timeoutMs: number;
   retries: number;
 }

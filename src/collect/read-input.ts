@@ -7,7 +7,7 @@ import { maybeGunzip, MAX_GUNZIP_BYTES } from '../parse/gzip.ts';
 import { InputError } from '../parse/input-error.ts';
 
 /** Largest document read whole into memory (V8 strings stop at about 512 MiB). */
-export const MAX_DOCUMENT_BYTES = 500 * 1024 * 1024;
+const MAX_DOCUMENT_BYTES = 500 * 1024 * 1024;
 
 function describe(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -23,7 +23,7 @@ export function inputName(path: string): string {
 }
 
 /** Limits applied while reading an input. */
-export interface ReadLimits {
+interface ReadLimits {
   /** Largest decompressed size of a gzip input (default 4 GiB). */
   maxGunzipBytes?: number;
   /** Largest document read whole (default {@link MAX_DOCUMENT_BYTES}). */

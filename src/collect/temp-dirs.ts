@@ -25,7 +25,7 @@ export async function removeTempDir(dir: string): Promise<void> {
 }
 
 /** Removes every temporary directory still there, at once (a stopping process has no time to wait). */
-export function removeTempDirsNow(): void {
+function removeTempDirsNow(): void {
   for (const dir of open) rmSync(dir, { recursive: true, force: true });
   open.clear();
 }

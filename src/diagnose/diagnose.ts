@@ -67,7 +67,7 @@ function sizeOf(f: Finding): number {
 }
 
 /** Larger evidence first: finding by finding while both rest on findings of the same codes, then more findings first. */
-export function compareEvidence(a: readonly Finding[], b: readonly Finding[]): number {
+function compareEvidence(a: readonly Finding[], b: readonly Finding[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const fa = a[i] as Finding;
@@ -182,7 +182,7 @@ export function groupMechanisms(diagnosed: readonly Diagnosed[]): Diagnosed[] {
 }
 
 /** Orders findings: most severe first, then by code and entity. */
-export function rankFindings(a: Finding, b: Finding): number {
+function rankFindings(a: Finding, b: Finding): number {
   return severityRank(b.severity) - severityRank(a.severity) || a.code.localeCompare(b.code) || a.entity.name.localeCompare(b.entity.name);
 }
 
@@ -276,7 +276,7 @@ function slimSample(sample: StatsSample | undefined, clusters: Set<string>, mana
  * stat names and counters and gauges of the clusters and connection managers its root causes name (for verify
  * checks); its upgraded sessions (for the session chart). Config, other stats and histograms are let go.
  */
-export function summarizeSnapshot(s: Snapshot, rootCauses: readonly RootCause[]): SnapshotSummary {
+function summarizeSnapshot(s: Snapshot, rootCauses: readonly RootCause[]): SnapshotSummary {
   const clusterNames = new Set<string>();
   const managers = new Set<string>();
   for (const r of rootCauses) {
@@ -314,7 +314,7 @@ export function summarizeSnapshot(s: Snapshot, rootCauses: readonly RootCause[])
 export type Keep = 'snapshot' | 'summary';
 
 /** Renders the fixes of one snapshot's root causes together and attaches them (src/fixes/plan.ts). */
-export type AttachFixes = (snapshot: Snapshot, diagnosed: Diagnosed[]) => RootCause[];
+type AttachFixes = (snapshot: Snapshot, diagnosed: Diagnosed[]) => RootCause[];
 
 /**
  * A diagnosis built one proxy at a time: each snapshot is analyzed, its root causes merged with those of the

@@ -71,7 +71,7 @@ export function explain<V extends object>(type: ExplanationType<V>, values: { [K
 }
 
 /** Confidence from a 0..1 score. */
-export function confidenceOf(score: number): RootCause['confidence'] {
+function confidenceOf(score: number): RootCause['confidence'] {
   if (score >= 0.75) return 'high';
   if (score >= 0.5) return 'medium';
   return 'low';
@@ -108,7 +108,7 @@ export function evidenceOf<K extends string>(f: Finding, keys: readonly K[]): Re
 }
 
 /** How a rule turns its confidence into a severity. */
-export type SeverityPolicy = (confidence: Confidence) => Severity;
+type SeverityPolicy = (confidence: Confidence) => Severity;
 
 /** The default policy: only a high-confidence root cause is an error. */
 export const HIGH_IS_ERROR: SeverityPolicy = (c) => (c === 'high' ? 'error' : 'warning');

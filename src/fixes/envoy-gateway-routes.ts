@@ -7,7 +7,7 @@ import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { routeByName } from '../model/topology.ts';
 
 /** The Gateway API route kinds Envoy Gateway translates. */
-export const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
+const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
 
 /** The xRoute a cluster was generated from. */
 export function routeOfCluster(s: Snapshot, cluster: string): SourceObject | undefined {

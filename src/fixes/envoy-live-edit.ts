@@ -23,7 +23,7 @@ export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpPro
 /** The buffer filter's per-route config (api/envoy/extensions/filters/http/buffer/v3/buffer.proto). */
 export const BUFFER_PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute';
 /** The Envoy release that added `Listener.tcp_keepalive`. */
-export const LISTENER_TCP_KEEPALIVE_SINCE = '1.37.0';
+const LISTENER_TCP_KEEPALIVE_SINCE = '1.37.0';
 
 const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';

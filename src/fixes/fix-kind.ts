@@ -19,12 +19,12 @@ type Obj = Record<string, unknown>;
 export type ChangeTarget = { kind: 'cluster'; name: string } | { kind: 'route'; name: string } | { kind: 'listener'; name: string } | { kind: 'policy' } | { kind: 'proxy' };
 
 /** A flavor that renders nothing for a kind, and why. */
-export interface NotRendered {
+interface NotRendered {
   notRendered: string;
 }
 
 /** One flavor's rendering of a kind: the piece of its objects a change sets, or why there is none. */
-export type FlavorRendering<K extends FixChangeKind, Piece> = ((s: Snapshot, c: FixChangeOf<K>) => Piece) | NotRendered;
+type FlavorRendering<K extends FixChangeKind, Piece> = ((s: Snapshot, c: FixChangeOf<K>) => Piece) | NotRendered;
 
 /** One kind of change, rendered for every flavor. */
 export interface FixKind<K extends FixChangeKind = FixChangeKind> {
@@ -137,7 +137,7 @@ export type EnvoyGatewayPiece = TrafficPolicyPiece | HttpRouteRulePiece | EnvoyP
  * Istio: DestinationRule connection-pool settings, used when the change's cluster is outbound, else an EnvoyFilter
  * configPatch (istio-envoy-filter.ts builds them).
  */
-export interface IstioTrafficPiece {
+interface IstioTrafficPiece {
   lands: 'traffic';
   connectionPool?: Obj;
   envoyFilterPatch?: Obj;
@@ -146,7 +146,7 @@ export interface IstioTrafficPiece {
 }
 
 /** Istio: fields of the workload's ProxyConfig (the pod annotation `proxy.istio.io/config`, stats-inclusion.ts). */
-export interface ProxyConfigPiece {
+interface ProxyConfigPiece {
   lands: 'proxy-config';
   proxyConfig: Obj;
   notes: Explanation[];

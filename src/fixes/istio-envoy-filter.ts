@@ -18,7 +18,7 @@ const HCM = { name: 'envoy.filters.network.http_connection_manager', type: 'type
 const TCP_PROXY = { name: 'envoy.filters.network.tcp_proxy', type: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' };
 
 /** A cluster as Istio names it. */
-export interface IstioCluster {
+interface IstioCluster {
   direction: 'outbound' | 'inbound';
   port: number;
   subset: string;

@@ -4,7 +4,7 @@
 import { isObj, pointer } from './envoy-spelling.ts';
 
 /** One difference between the live object and the merged one. */
-export interface FieldChange {
+interface FieldChange {
   /** JSON pointer into the object. */
   path: string;
   /** The live value; absent when the field is new. */

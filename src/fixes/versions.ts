@@ -95,7 +95,7 @@ export function gateFragment(kind: string, spec: Record<string, unknown> | undef
 }
 
 /** The highest of some minimum versions. */
-export function highest(versions: string[]): string | undefined {
+function highest(versions: string[]): string | undefined {
   return versions.reduce<string | undefined>((max, v) => (max === undefined || (compareVersions(v, max) ?? 0) > 0 ? v : max), undefined);
 }
 

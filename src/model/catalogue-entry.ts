@@ -6,7 +6,7 @@
 import type { EvidenceValue } from './finding.ts';
 
 /** A catalogue entry's kind. */
-export type EntryKind = 'finding' | 'root-cause' | 'explanation' | 'note';
+type EntryKind = 'finding' | 'root-cause' | 'explanation' | 'note';
 
 /** One catalogue entry: an id that is never reused, with the words reporters show for it. */
 export interface CatalogueEntry {
@@ -28,17 +28,17 @@ export type Values = Record<string, EvidenceValue>;
 type AfterLastBrace<S extends string> = S extends `${string}{${infer After}` ? AfterLastBrace<After> : S;
 
 /** The keys a template names: `{key}` and `{key|one|many}`, optional sections included. */
-export type Placeholders<M extends string> = M extends `${string}{${infer Inner}}${infer Rest}`
+type Placeholders<M extends string> = M extends `${string}{${infer Inner}}${infer Rest}`
   ? (AfterLastBrace<Inner> extends `${infer Key}|${string}` ? Key : AfterLastBrace<Inner>) | Placeholders<Rest>
   : never;
 
 /** The template itself when every placeholder is a key of `V`, else a type naming the keys `V` lacks. */
-export type CheckedTemplate<M extends string, V> = [Exclude<Placeholders<M>, keyof V & string>] extends [never]
+type CheckedTemplate<M extends string, V> = [Exclude<Placeholders<M>, keyof V & string>] extends [never]
   ? M
   : `the template names ${Exclude<Placeholders<M>, keyof V & string>}, which its values lack`;
 
 /** A catalogue code whose values have the type `V` (a phantom field carries it; it is never set). */
-export interface TypedCode<V> extends CatalogueEntry {
+interface TypedCode<V> extends CatalogueEntry {
   readonly values?: V;
 }
 
@@ -48,9 +48,6 @@ export type FindingType<E = Values> = TypedCode<E> & { kind: 'finding' };
 export type ExplanationType<V = Values> = TypedCode<V> & { kind: 'explanation' };
 /** A note type: a coded remark attached to a rendered fix. */
 export type NoteType<V = Values> = TypedCode<V> & { kind: 'note' };
-
-/** The values a typed code takes: its declared keys (an optional one may be undefined: dropped, shown as unknown). */
-export type ValuesOf<T> = T extends TypedCode<infer V> ? V : never;
 
 /** Declares a finding type: `findingType<Evidence>()(id, title, message)`; docs at docs/findings/<id>.md. */
 export function findingType<E extends object>() {

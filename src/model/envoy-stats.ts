@@ -129,12 +129,12 @@ export const STAT_PREFIXES = {
 /** A stat of one entity family, as Envoy names it after the entity. */
 export type ClusterStat = (typeof CLUSTER_STATS)[keyof typeof CLUSTER_STATS];
 export type HttpStat = (typeof HTTP_STATS)[keyof typeof HTTP_STATS];
-export type UserAgentStat = (typeof USER_AGENT_STATS)[keyof typeof USER_AGENT_STATS];
-export type ListenerStat = (typeof LISTENER_STATS)[keyof typeof LISTENER_STATS];
-export type TcpStat = (typeof TCP_STATS)[keyof typeof TCP_STATS];
+type UserAgentStat = (typeof USER_AGENT_STATS)[keyof typeof USER_AGENT_STATS];
+type ListenerStat = (typeof LISTENER_STATS)[keyof typeof LISTENER_STATS];
+type TcpStat = (typeof TCP_STATS)[keyof typeof TCP_STATS];
 export type OverloadStat = (typeof OVERLOAD_STATS)[keyof typeof OVERLOAD_STATS];
 export type ServerStat = (typeof SERVER_STATS)[keyof typeof SERVER_STATS];
-export type StatPrefix = (typeof STAT_PREFIXES)[keyof typeof STAT_PREFIXES];
+type StatPrefix = (typeof STAT_PREFIXES)[keyof typeof STAT_PREFIXES];
 
 /** The stats one reader (an analyzer, a verify check) reads, per entity family. */
 export interface StatsRead {

@@ -43,7 +43,7 @@ export interface KubernetesObjects extends ObjectLists {
 }
 
 /** A policy's target reference (`targetRef` or `targetRefs[]`). */
-export interface TargetRef {
+interface TargetRef {
   group: string;
   kind: string;
   name: string;

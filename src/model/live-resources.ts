@@ -4,7 +4,7 @@
 // the rest as not kept, instead of holding its raw resources all at once.
 
 /** Characters of JSON text one proxy's dump may keep (about 16 MiB). */
-export const LIVE_TEXT_BUDGET = 16 * 1024 * 1024;
+const LIVE_TEXT_BUDGET = 16 * 1024 * 1024;
 
 const LIVE = new WeakMap<object, string>();
 
@@ -70,9 +70,4 @@ export function liveResource(model: object): Record<string, unknown> | undefined
 /** The live resource's JSON text as kept, for a quick look without parsing it. */
 export function liveText(model: object): string | undefined {
   return LIVE.get(model);
-}
-
-/** Records `raw` as the live resource of `model` regardless of any budget (tests, single resources). */
-export function setLiveResource(model: object, raw: unknown): void {
-  LIVE.set(model, JSON.stringify(raw));
 }

@@ -10,7 +10,7 @@ import type { Snapshot } from './snapshot.ts';
 import { delta, stat, statIn } from './stats-view.ts';
 
 /** A cluster's route timeouts, split into those answered with a 504 and those that cut a started response. */
-export interface RouteTimeoutSplit {
+interface RouteTimeoutSplit {
   timeouts: number;
   answered504: number;
   afterResponse: number;

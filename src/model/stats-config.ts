@@ -64,7 +64,7 @@ export function re2ToRegExp(pattern: string): RegExp | null {
 }
 
 /** Whether one matcher matches a full stat name; undefined when it cannot be evaluated here. */
-export function matches(m: StringMatcher, name: string): boolean | undefined {
+function matches(m: StringMatcher, name: string): boolean | undefined {
   if (m.kind === 'unsupported') return undefined;
   if (m.kind === 'safe-regex') return re2ToRegExp(m.value)?.test(name);
   const subject = m.ignoreCase ? name.toLowerCase() : name;
@@ -82,7 +82,7 @@ export function matches(m: StringMatcher, name: string): boolean | undefined {
 }
 
 /** The matcher's verdict on a stat name: created, rejected (by which pattern), or undetermined. */
-export type MatcherVerdict = { verdict: 'created' } | { verdict: 'rejected'; rule: string } | { verdict: 'undetermined'; rule: string };
+type MatcherVerdict = { verdict: 'created' } | { verdict: 'rejected'; rule: string } | { verdict: 'undetermined'; rule: string };
 
 /** Evaluates a stats matcher against a full stat name, as Envoy's StatsMatcherImpl does. */
 export function evaluateMatcher(matcher: StatsMatcher | undefined, name: string): MatcherVerdict {

@@ -55,9 +55,3 @@ export function userAgentStat(s: Snapshot, prefix: string, agent: string, name: 
   const v = latestSample(s)?.userAgents.get(prefix)?.get(agent)?.get(name);
   return v !== undefined && Number.isFinite(v) ? v : undefined;
 }
-
-/** True when the snapshot has stats for the entity at all. */
-export function hasEntityStats(s: Snapshot, scope: StatScope, entity: string): boolean {
-  const sample = latestSample(s);
-  return sample !== undefined && entityStats(sample, scope).has(entity);
-}

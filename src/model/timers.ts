@@ -12,7 +12,7 @@ import type { Snapshot, Sourced } from './snapshot.ts';
 import { managersForRouteConfig } from './topology.ts';
 
 /** Who runs a timer: the backend behind Envoy, a box in front of or behind it, or Envoy itself. */
-export type TimerOwner = 'backend' | 'middlebox' | 'envoy';
+type TimerOwner = 'backend' | 'middlebox' | 'envoy';
 
 /** A timer that can end a long-lived connection. */
 export interface Timer {
@@ -204,12 +204,12 @@ export const WELL_KNOWN_TIMERS: readonly Timer[] = [
 ];
 
 /** Timers matched against a band when lowMs is within this share of the timer's value... */
-export const TIMER_TOLERANCE_SHARE = 0.1;
+const TIMER_TOLERANCE_SHARE = 0.1;
 /** ...or within this many ms, whichever is larger (timers fire on event-loop ticks and whole seconds). */
-export const TIMER_TOLERANCE_MIN_MS = 1000;
+const TIMER_TOLERANCE_MIN_MS = 1000;
 
 /** A band of session durations: the shortest and longest in ms, and the flag the sessions ended with. */
-export interface DurationBand {
+interface DurationBand {
   lowMs: number;
   highMs: number;
   /** Response flag (`UC`, `DC`, ..., `-` for none); timers whose known flags exclude it do not match. */
@@ -217,7 +217,7 @@ export interface DurationBand {
 }
 
 /** A timer that explains a band, with how far its value lies from the band's lower edge. */
-export interface TimerMatch {
+interface TimerMatch {
   timer: Timer;
   /** timer.ms - band.lowMs */
   deltaMs: number;
@@ -246,7 +246,7 @@ export function matchTimers(band: DurationBand, timers: readonly Timer[] = WELL_
 }
 
 /** Where configured timers are looked for: a route by name, a cluster by name, or both. */
-export interface TimerScope {
+interface TimerScope {
   route?: string;
   cluster?: string;
 }

@@ -37,7 +37,7 @@ export function managersForRouteConfig(s: Snapshot, routeConfigName: string): Pl
 }
 
 /** A route and where it is served. */
-export interface ServedRoute {
+interface ServedRoute {
   route: Route;
   managers: PlacedConnectionManager[];
   websocket: boolean;
@@ -67,7 +67,7 @@ export function servedRoutes(s: Snapshot): ServedRoute[] {
 }
 
 /** Clusters reached by WebSocket-capable routes, with those routes and connection managers. */
-export interface WebSocketCluster {
+interface WebSocketCluster {
   cluster: Cluster;
   routes: Route[];
   managers: PlacedConnectionManager[];
@@ -94,7 +94,7 @@ export function webSocketClusters(s: Snapshot): WebSocketCluster[] {
 }
 
 /** A listener serving WebSocket-capable routes, with those routes and its connection managers. */
-export interface WebSocketListener {
+interface WebSocketListener {
   listener: Listener;
   routes: Route[];
   managers: PlacedConnectionManager[];
@@ -213,7 +213,7 @@ export function isTcpOnlyCluster(s: Snapshot, name: string): boolean {
 }
 
 /** A connection manager with the WebSocket-capable routes it serves. */
-export interface WebSocketManager {
+interface WebSocketManager {
   connectionManager: ConnectionManager;
   listeners: string[];
   routes: Route[];

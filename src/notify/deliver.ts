@@ -5,7 +5,7 @@
 import { Agent, type Dispatcher, request } from 'undici';
 
 /** Limits of one delivery. */
-export interface DeliveryOptions {
+interface DeliveryOptions {
   /** Deadline for one request, headers and body together. */
   timeoutMs: number;
   /** Extra attempts after a failure that may pass. */
@@ -21,7 +21,7 @@ export interface DeliveryOptions {
 }
 
 /** Default limits: 10s per request, 3 retries from 1s doubling, waits capped at 30s. */
-export const DEFAULT_DELIVERY: DeliveryOptions = {
+const DEFAULT_DELIVERY: DeliveryOptions = {
   timeoutMs: 10_000,
   retries: 3,
   baseDelayMs: 1000,
@@ -31,7 +31,7 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
 };
 
 /** How a delivery ended. */
-export type DeliveryResult = { ok: true; attempts: number } | { ok: false; attempts: number; reason: string };
+type DeliveryResult = { ok: true; attempts: number } | { ok: false; attempts: number; reason: string };
 
 /** Milliseconds a Retry-After header asks for (delta-seconds or an HTTP date); undefined when absent or malformed. */
 export function retryAfterMs(value: string | string[] | undefined, nowMs: number): number | undefined {

@@ -27,7 +27,7 @@ export interface StateEntry {
 export type SinkState = Record<string, StateEntry>;
 
 /** One root cause as this run sees it, with the root causes that share its fingerprint (pods without an owner). */
-export interface Subject {
+interface Subject {
   fingerprint: string;
   id: string;
   severity: Severity;

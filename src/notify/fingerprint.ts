@@ -7,7 +7,7 @@ import type { EntityRef, RootCause } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 
 /** What a fingerprint is computed from. */
-export interface FingerprintInput {
+interface FingerprintInput {
   /** Root-cause catalogue id. */
   id: string;
   /** `gateway home/eg`, `deployment shop/web`, `namespace shop`, or null when the proxies' place is unknown. */

@@ -12,30 +12,30 @@ import type { NotifyEvent } from './events.ts';
 /** Slack's limit on a section block's text. */
 export const SECTION_LIMIT = 3000;
 /** Slack's limit on a header block's text. */
-export const HEADER_LIMIT = 150;
+const HEADER_LIMIT = 150;
 /** Evidence lines shown per message. */
-export const EVIDENCE_LINES = 5;
+const EVIDENCE_LINES = 5;
 
 const FLAVOR_NAMES: Record<Flavor, string> = { 'envoy-gateway': 'Envoy Gateway', envoy: 'Envoy', istio: 'Istio' };
 const KIND_HEADERS = { opened: 'New', changed: 'Severity changed', reminder: 'Still open', resolved: 'Resolved' } as const;
 const KIND_EMOJI = { opened: ':rotating_light:', changed: ':arrows_counterclockwise:', reminder: ':alarm_clock:', resolved: ':white_check_mark:' } as const;
 
 /** A Slack Block Kit block. */
-export type SlackBlock =
+type SlackBlock =
   | { type: 'header'; text: { type: 'plain_text'; text: string; emoji: true } }
   | { type: 'section'; text: { type: 'mrkdwn'; text: string } }
   | { type: 'context'; elements: Array<{ type: 'mrkdwn'; text: string }> }
   | { type: 'divider' };
 
 /** What an incoming webhook receives. */
-export interface SlackMessage {
+interface SlackMessage {
   /** Notification and fallback text. */
   text: string;
   blocks: SlackBlock[];
 }
 
 /** What a message needs besides the event. */
-export interface SlackContext {
+interface SlackContext {
   snapshots: Pick<Snapshot, 'id' | 'flavor'>[];
   /** Base URL of the repository's files at the running version (docsBase in src/report/links.ts). */
   docsBase: string;
@@ -43,12 +43,12 @@ export interface SlackContext {
 }
 
 /** Escapes text for Slack mrkdwn (`&`, `<`, `>`). */
-export function escapeMrkdwn(text: string): string {
+function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Cuts text to `limit` characters, ending with `…` when cut. */
-export function clip(text: string, limit: number): string {
+function clip(text: string, limit: number): string {
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
@@ -83,7 +83,7 @@ export function docsReference(docs: string | null | undefined, docsBase: string)
 }
 
 /** The fix shown: the first rendered for the flavor of the proxy the root cause was found on. */
-export function fixFor(e: NotifyEvent, snapshots: Pick<Snapshot, 'id' | 'flavor'>[]): RenderedFix | undefined {
+function fixFor(e: NotifyEvent, snapshots: Pick<Snapshot, 'id' | 'flavor'>[]): RenderedFix | undefined {
   const r = e.rootCauses[0];
   if (!r) return undefined;
   const flavor = snapshots.find((s) => s.id === r.snapshot)?.flavor;

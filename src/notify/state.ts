@@ -12,13 +12,13 @@ import { InputError } from '../parse/input-error.ts';
 import type { SinkState, StateEntry } from './events.ts';
 
 /** The state document's version. */
-export const STATE_VERSION = 1;
+const STATE_VERSION = 1;
 
 /** The ConfigMap data key that holds the state. */
-export const CONFIGMAP_KEY = 'state.json';
+const CONFIGMAP_KEY = 'state.json';
 
 /** Every sink's state. */
-export interface NotifyState {
+interface NotifyState {
   version: typeof STATE_VERSION;
   sinks: Record<string, SinkState>;
 }
@@ -31,7 +31,7 @@ export interface StateChange {
 }
 
 /** Where `--state` points. */
-export type StateSpec = { kind: 'file'; path: string } | { kind: 'configmap'; namespace: string; name: string };
+type StateSpec = { kind: 'file'; path: string } | { kind: 'configmap'; namespace: string; name: string };
 
 /** A place the state is kept. */
 export interface StateStore {
@@ -121,7 +121,7 @@ export function applyChanges(state: NotifyState, changes: StateChange[]): Notify
 }
 
 /** The state as stored: stable key order, two-space indent. */
-export function serializeState(state: NotifyState): string {
+function serializeState(state: NotifyState): string {
   const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const sinks = sorted(Object.fromEntries(Object.entries(state.sinks).map(([k, v]) => [k, sorted(v)])));
   return `${JSON.stringify({ version: state.version, sinks }, null, 2)}\n`;
@@ -190,10 +190,10 @@ export class StateWriteError extends Error {
 }
 
 /** How many times a ConfigMap write is tried when others keep changing it. */
-export const CONFIGMAP_ATTEMPTS = 5;
+const CONFIGMAP_ATTEMPTS = 5;
 
 /** Turns a failed Kubernetes API call into one error naming the verb and resource (cli passes collect's kubeFailure). */
-export type KubeFailure = (err: unknown, verb: string, resource: string, namespace?: string) => Error;
+type KubeFailure = (err: unknown, verb: string, resource: string, namespace?: string) => Error;
 
 /** A state kept in a ConfigMap, under the data key `state.json`; other keys are kept as they are. */
 export class ConfigMapStateStore implements StateStore {

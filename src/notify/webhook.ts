@@ -8,7 +8,7 @@ import type { Sink } from './deliver.ts';
 import type { EventKind, NotifyEvent } from './events.ts';
 
 /** The `notification` object of a webhook body. */
-export interface NotificationJson {
+interface NotificationJson {
   fingerprint: string;
   /** Root-cause catalogue id. */
   rootCause: string;
@@ -24,7 +24,7 @@ export interface NotificationJson {
 }
 
 /** The extra fields of a webhook body, added to the JSON report. */
-export interface WebhookFields {
+interface WebhookFields {
   event: EventKind;
   notification: NotificationJson;
   /** The `rootCauses` entries the event is about (empty for `resolved`). */
@@ -32,7 +32,7 @@ export interface WebhookFields {
 }
 
 /** The body for one event: `report` (the run's JSON report object) with `event`, `notification` and `concerns`. */
-export function webhookBody(e: NotifyEvent, d: Pick<Diagnosis, 'rootCauses'>, report: unknown, now: Date): Record<string, unknown> & WebhookFields {
+function webhookBody(e: NotifyEvent, d: Pick<Diagnosis, 'rootCauses'>, report: unknown, now: Date): Record<string, unknown> & WebhookFields {
   const all = ((report as { rootCauses?: unknown[] }).rootCauses ?? []) as unknown[];
   const concerns = e.rootCauses.map((r) => all[d.rootCauses.indexOf(r)]).filter((x) => x !== undefined);
   return {

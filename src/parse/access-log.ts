@@ -18,7 +18,7 @@ import type { AccessLog, AccessLogEntry } from '../model/access-log.ts';
 import { InputError } from './input-error.ts';
 
 /** Lines a pretty-printed JSON entry may span before the reader gives up on it as junk. */
-export const MAX_JSON_ENTRY_LINES = 1000;
+const MAX_JSON_ENTRY_LINES = 1000;
 
 const KUBECTL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})\s/;
 const KUBECTL_PREFIX = /^\[pod\/[^\]\s]+\]\s/;
@@ -115,7 +115,7 @@ function pick(o: Record<string, unknown>, keys: readonly string[]): unknown {
 }
 
 /** An access log entry from a parsed JSON value; undefined unless it looks like one (a response code or a duration, and three known keys). */
-export function entryFromJson(value: unknown): AccessLogEntry | undefined {
+function entryFromJson(value: unknown): AccessLogEntry | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const o = value as Record<string, unknown>;
   let known = 0;
@@ -178,7 +178,7 @@ function tokenize(line: string): Token[] | undefined {
 }
 
 /** An entry from a line in Envoy's default text format or Istio's; undefined when the line is something else. */
-export function entryFromText(line: string): AccessLogEntry | undefined {
+function entryFromText(line: string): AccessLogEntry | undefined {
   if (!line.startsWith('[')) return undefined;
   const t = tokenize(line);
   if (!t || t.length < 7) return undefined;
@@ -241,7 +241,7 @@ function braceDelta(line: string, state: { inString: boolean; escaped: boolean }
 }
 
 /** Reads an access log line by line; `finish` returns what was read. Keeps only the entries, never the text. */
-export class AccessLogReader {
+class AccessLogReader {
   readonly source: string;
   private readonly entries: AccessLogEntry[] = [];
   private skipped = 0;

@@ -35,7 +35,7 @@ function flavorFromStats(stats: StatsSample | undefined): Flavor {
 }
 
 /** Parts of a snapshot. */
-export interface SnapshotParts {
+interface SnapshotParts {
   id: string;
   config?: ParsedConfig;
   stats?: StatsSample;

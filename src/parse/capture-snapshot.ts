@@ -11,7 +11,7 @@ import { keptStats } from './kept-stats.ts';
 import { parseStats } from './stats.ts';
 
 /** A stats capture: its bytes as a stream, where they came from, and when they were taken. */
-export interface StatsCapture {
+interface StatsCapture {
   chunks: AsyncIterable<Buffer>;
   source: string;
   takenAt?: Date;

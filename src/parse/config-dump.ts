@@ -41,7 +41,7 @@ export interface ParsedConfig {
 }
 
 /** One proxy's raw dump inside a document, with the name it was filed under. */
-export interface RawDump {
+interface RawDump {
   id: string;
   namespace?: string;
   /** `configs[]` entries, or xDS resources when the document was a plain resource list. */

@@ -107,7 +107,7 @@ export class ConfigSlot {
 }
 
 /** Reads one element of an entry's array member into a slot. */
-export type ElementReader = (element: unknown, slot: ConfigSlot) => void;
+type ElementReader = (element: unknown, slot: ConfigSlot) => void;
 
 const DYNAMIC_LISTENER_STATES = [
   ['active_state', 'active'],

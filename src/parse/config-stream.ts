@@ -20,7 +20,7 @@ import { type Decision, type JsonStreamHandler, MAX_VALUE_BYTES, type PathPart, 
 const EXPECTED = 'expected an Envoy /config_dump (JSON or YAML) or egctl config envoy-proxy output';
 
 /** Largest YAML document read (whole, as one string). */
-export const MAX_YAML_BYTES = 500 * 1024 * 1024;
+const MAX_YAML_BYTES = 500 * 1024 * 1024;
 
 /** Keys of `configs[]` entries whose values are never read: EDS and secrets, in both spellings. */
 export const SKIPPED_CONFIG_KEYS: ReadonlySet<string> = new Set([
@@ -37,7 +37,7 @@ export const SKIPPED_CONFIG_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** Options of the streaming config dump reader. */
-export interface ConfigStreamOptions {
+interface ConfigStreamOptions {
   /** Largest YAML document accepted (default {@link MAX_YAML_BYTES}). */
   maxYamlBytes?: number;
   /** Largest single JSON value parsed at once (default 500 MiB). */

@@ -1,10 +1,10 @@
 // Recognising what an input is from its content, never from its file name.
 
 /** What a piece of input looks like. */
-export type DetectedKind = 'binary' | 'empty' | 'html' | 'json' | 'stats-text' | 'stats-prometheus' | 'yaml' | 'unknown';
+type DetectedKind = 'binary' | 'empty' | 'html' | 'json' | 'stats-text' | 'stats-prometheus' | 'yaml' | 'unknown';
 
 /** True when the bytes are not text (NUL bytes or mostly invalid UTF-8). */
-export function looksBinary(head: Buffer): boolean {
+function looksBinary(head: Buffer): boolean {
   if (head.includes(0)) return true;
   const text = head.toString('utf8');
   // Replacement characters counted with the native search: a character loop over 64 KiB costs a fleet run dearly.

@@ -41,7 +41,7 @@ function finite(ms: number): number | undefined {
 }
 
 /** The timeouts `common_http_protocol_options` sets, on a cluster or a connection manager. */
-export interface CommonHttpTimeouts {
+interface CommonHttpTimeouts {
   idleTimeoutMs?: number;
   maxConnectionDurationMs?: number;
   maxStreamDurationMs?: number;

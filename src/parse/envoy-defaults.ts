@@ -5,7 +5,7 @@
 import type { Sourced } from '../model/snapshot.ts';
 
 /** Envoy's default `per_connection_buffer_limit_bytes` for clusters and listeners (1 MiB). */
-export const ENVOY_DEFAULT_BUFFER_LIMIT = 1_048_576;
+const ENVOY_DEFAULT_BUFFER_LIMIT = 1_048_576;
 /** The value Envoy Gateway writes on every cluster and listener unless a policy sets `connection.bufferLimit`. */
 export const ENVOY_GATEWAY_DEFAULT_BUFFER_LIMIT = 32_768;
 /** Envoy's default route timeout (docs/root/faq/configuration/timeouts.rst). */

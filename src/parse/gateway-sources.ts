@@ -34,7 +34,7 @@ const ROUTE_KINDS: Record<string, string> = {
 };
 
 /** The xRoute rule an Envoy Gateway cluster or route name stands for (`httproute/<ns>/<name>/rule/<i>`). */
-export function routeRuleFromName(name: string): SourceObject | undefined {
+function routeRuleFromName(name: string): SourceObject | undefined {
   const m = GATEWAY_ROUTE_CLUSTER.exec(name);
   if (!m) return undefined;
   return { kind: ROUTE_KINDS[m[1] as string] as string, namespace: m[2] as string, name: m[3] as string, rule: Number(m[4]) };

@@ -10,7 +10,7 @@ import { peek } from './peek.ts';
 export const MAX_GUNZIP_BYTES = 4 * 1024 ** 3;
 
 /** Options of {@link maybeGunzip}. */
-export interface GunzipOptions {
+interface GunzipOptions {
   /** Largest decompressed size accepted (default {@link MAX_GUNZIP_BYTES}). */
   maxBytes?: number;
   /** The input's name says it is gzip (`.gz`): refuse it when it is not. */

@@ -39,7 +39,7 @@ interface Frame {
 }
 
 /** Feeds chunks with {@link JsonStreamScanner.write}, then calls {@link JsonStreamScanner.end}. */
-export class JsonStreamScanner {
+class JsonStreamScanner {
   private readonly source: string;
   private readonly handler: JsonStreamHandler;
   private readonly expected: string;

@@ -5,13 +5,13 @@
 import { InputError } from './input-error.ts';
 
 /** Longest line accepted in line-oriented inputs (stats text and Prometheus). */
-export const MAX_LINE_BYTES = 1_048_576;
+const MAX_LINE_BYTES = 1_048_576;
 
 /** Bytes decoded into one batch of lines at most (longer single lines excepted). */
 const WINDOW_BYTES = 64 * 1024;
 
 /** Where the reader is, for errors: the number of lines read so far. */
-export type LinesRead = () => number;
+type LinesRead = () => number;
 
 /**
  * Yields the text of a chunked UTF-8 stream (LF or CRLF lines, no leading byte-order mark) in windows of whole lines

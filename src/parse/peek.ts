@@ -1,7 +1,7 @@
 // Looking at the first bytes of a stream (to recognise its format) without losing them.
 
 /** How many bytes format detection looks at. */
-export const HEAD_BYTES = 64 * 1024;
+const HEAD_BYTES = 64 * 1024;
 
 /** The first `bytes` of a stream (fewer if it is shorter), and the whole stream again, those bytes included. */
 export async function peek(chunks: AsyncIterable<Buffer>, bytes = HEAD_BYTES): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {

@@ -29,7 +29,7 @@ export function field(o: unknown, snake: string): unknown {
 }
 
 /** Nested field access: `path(o, 'a', 'b_c')`. */
-export function path(o: unknown, ...names: string[]): unknown {
+function path(o: unknown, ...names: string[]): unknown {
   let cur = o;
   for (const n of names) {
     cur = field(cur, n);

@@ -10,11 +10,11 @@ import { arr, obj, type Obj, str } from './proto-json.ts';
 // Flavor hints one cluster gives; the flavor is decided once every cluster is read.
 
 /** Hint: the cluster carries Envoy Gateway metadata. */
-export const HINT_GATEWAY_METADATA = 1;
+const HINT_GATEWAY_METADATA = 1;
 /** Hint: the cluster is named for an Envoy Gateway xRoute rule. */
-export const HINT_GATEWAY_ROUTE_NAME = 2;
+const HINT_GATEWAY_ROUTE_NAME = 2;
 /** Hint: the bootstrap's xDS server is Envoy Gateway. */
-export const HINT_GATEWAY_XDS = 4;
+const HINT_GATEWAY_XDS = 4;
 /** Hint: a cluster, listener or route configuration has an Istio name. */
 export const HINT_ISTIO_NAME = 8;
 

@@ -5,7 +5,7 @@ import { InputError } from './input-error.ts';
 import { isObj, str } from './proto-json.ts';
 
 /** What envoy-doctor uses from /server_info. */
-export interface ServerInfo {
+interface ServerInfo {
   /** `1.35.3`, or undefined when the version string has no release number. */
   envoyVersion?: string;
   state?: string;

@@ -53,7 +53,7 @@ function withExtraLabels(stat: string, extra: Map<string, string>): string {
 }
 
 /** Where a sample belongs: its entity (kind and name) or none, its stat name, and the user agent of an HTTP stat. */
-export interface Located {
+interface Located {
   kind: StatEntityKind | 'other';
   entity: string;
   stat: string;

@@ -45,7 +45,7 @@ export function formatUtc(at: Date): string {
 }
 
 /** A 0..1 share as a percentage. */
-export function formatShare(share: number): string {
+function formatShare(share: number): string {
   const pct = share * 100;
   return `${pct >= 10 || pct === 0 ? pct.toFixed(0) : pct.toFixed(1)}%`;
 }

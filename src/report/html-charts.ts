@@ -103,7 +103,7 @@ export function pausesChart(findings: Finding[]): string {
 const NICE_STEPS_MS = [1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000];
 
 /** A bin width that splits 0..maxMs into at most about `bins` bins. */
-export function binWidthMs(maxMs: number, bins = 30): number {
+function binWidthMs(maxMs: number, bins = 30): number {
   return NICE_STEPS_MS.find((s) => maxMs / s <= bins) ?? Math.ceil(maxMs / bins / 86_400_000) * 86_400_000;
 }
 

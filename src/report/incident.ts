@@ -26,7 +26,7 @@ export function capturedAt(s: Pick<SnapshotSummary, 'stats' | 'statsLater'>): Da
 }
 
 /** One row of a proxy table. */
-export interface ProxyRow {
+interface ProxyRow {
   proxy: string;
   flavor: string;
   envoy: string;
@@ -36,14 +36,14 @@ export interface ProxyRow {
 }
 
 /** One number of a finding's evidence: its key, the name people know, and the value as read. */
-export interface EvidenceRow {
+interface EvidenceRow {
   key: string;
   label: string;
   value: string;
 }
 
 /** A finding as a titled table of its numbers. */
-export interface EvidenceBlock {
+interface EvidenceBlock {
   code: string;
   title: string;
   entity: EntityRef;
@@ -59,7 +59,7 @@ export interface CheckRow {
 }
 
 /** A fix, and whether an earlier root cause already printed the same object. */
-export interface FixBlock {
+interface FixBlock {
   fix: RenderedFix;
   flavorName: string;
   /** 1-based index of the root cause that printed the same object first, when one did. */
@@ -86,7 +86,7 @@ export interface RootCauseSection {
 }
 
 /** The whole incident write-up. */
-export interface Incident {
+interface Incident {
   title: string;
   byline: string;
   summary: string;
@@ -103,7 +103,7 @@ export interface Incident {
 }
 
 /** Evidence values as rows, in the order the analyzer gave them. */
-export function evidenceRows(values: Record<string, EvidenceValue>): EvidenceRow[] {
+function evidenceRows(values: Record<string, EvidenceValue>): EvidenceRow[] {
   return Object.entries(values).map(([key, v]) => ({ key, label: evidenceLabel(key), value: formatValue(key, v) }));
 }
 
@@ -111,7 +111,7 @@ export function evidenceRows(values: Record<string, EvidenceValue>): EvidenceRow
  * The root cause's catalogue sentence filled from its explanations and evidence; its title when a number the
  * sentence needs was not measured (a sentence reading `unknown` says less than the title).
  */
-export function rootCauseSentence(r: RootCause): string {
+function rootCauseSentence(r: RootCause): string {
   const values: Record<string, EvidenceValue> = {};
   for (const source of [...r.explains.map((e) => e.values), ...r.evidence.map((f) => f.evidence)]) {
     for (const [k, v] of Object.entries(source)) if (!(k in values) && v !== null) values[k] = v;
@@ -125,7 +125,7 @@ function proxyName(s: { id: string; namespace?: string }): string {
 }
 
 /** `2 days ago (2026-11-20 21:14:35 UTC)`, or `unknown` when the capture time was not recorded. */
-export function capturedText(s: SnapshotSummary, now: Date): string {
+function capturedText(s: SnapshotSummary, now: Date): string {
   const at = capturedAt(s);
   return at ? `${formatAgo(at, now)} (${formatUtc(at)})` : 'unknown';
 }

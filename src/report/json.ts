@@ -7,7 +7,7 @@ import type { Finding } from '../model/finding.ts';
 import { exitCodeFor, type ExitPolicy } from './outcome.ts';
 
 /** The JSON report's schema version. */
-export const JSON_SCHEMA_VERSION = 1;
+const JSON_SCHEMA_VERSION = 1;
 
 /** An Envoy Gateway proxy's controller release as detected: `version`, else the `atLeast` bound, and its `source`. */
 function envoyGatewayJson(s: SnapshotSummary): { version: string | null; atLeast: string | null; source: string } | null {

@@ -5,14 +5,14 @@
 import type { RenderedFix } from '../model/finding.ts';
 
 /** One changed leaf: its JSON pointer, the live value and the value after the fix (absent: none). */
-export interface LiveChange {
+interface LiveChange {
   path: string;
   before?: string;
   after?: string;
 }
 
 /** The changes a fix makes to a live object, and which object. */
-export interface LiveChanges {
+interface LiveChanges {
   /** The live object, e.g. `listener home/eg/https` or `ClientTrafficPolicy home/eg`. */
   against: string;
   changes: LiveChange[];

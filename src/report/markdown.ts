@@ -37,7 +37,7 @@ export function mdText(s: string): string {
 }
 
 /** Escaped text that starts a block (a paragraph or list item): no heading, list or rule can start it either. */
-export function mdBlock(s: string): string {
+function mdBlock(s: string): string {
   return mdText(s).replace(/^([#+=-])/, '\\$1').replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2');
 }
 
@@ -53,7 +53,7 @@ export function mdCode(s: string): string {
 }
 
 /** A Markdown table from a header and rows of already-escaped cells. */
-export function mdTable(head: string[], rows: string[][]): string {
+function mdTable(head: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }

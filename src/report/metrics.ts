@@ -13,12 +13,12 @@ export function escapeLabelValue(v: string): string {
 }
 
 /** Escapes HELP text: backslash and line feed. */
-export function escapeHelp(v: string): string {
+function escapeHelp(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
 /** A value as the exposition format writes it (`+Inf`, `NaN`, plain decimals otherwise). */
-export function formatSample(v: number): string {
+function formatSample(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
@@ -28,7 +28,7 @@ export function formatSample(v: number): string {
 type Labels = Record<string, string>;
 
 /** One metric family: name, help, type and its samples. */
-export interface MetricFamily {
+interface MetricFamily {
   name: string;
   help: string;
   type: 'gauge';
@@ -61,7 +61,7 @@ function entityLabels(e: EntityRef): Labels {
 }
 
 /** Builds the metric families of a diagnosis; `now` is the run's time. */
-export function metricFamilies(d: Diagnosis, now: Date): MetricFamily[] {
+function metricFamilies(d: Diagnosis, now: Date): MetricFamily[] {
   const proxyOf = new Map(d.snapshots.map((s) => [s.id, { proxy: s.owner ?? s.id, namespace: s.namespace ?? '' }]));
   const proxy = (id: string): Labels => proxyOf.get(id) ?? { proxy: id, namespace: '' };
   const rootCause: MetricFamily = {

@@ -16,7 +16,7 @@ export interface ExitPolicy {
 }
 
 /** The highest severity among root causes and findings, or undefined when there are none. */
-export function highestSeverity(d: Pick<Diagnosis, 'rootCauses' | 'findings'>): Severity | undefined {
+function highestSeverity(d: Pick<Diagnosis, 'rootCauses' | 'findings'>): Severity | undefined {
   let best: Severity | undefined;
   for (const s of [...d.rootCauses.map((r) => r.severity), ...d.findings.map((f) => f.severity)]) {
     if (best === undefined || severityRank(s) > severityRank(best)) best = s;

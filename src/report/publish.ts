@@ -9,13 +9,13 @@ import { basename, dirname, join } from 'node:path';
 import { RequestError } from '../model/request-error.ts';
 
 /** The Pushgateway job name envoy-doctor pushes under. */
-export const PUSH_JOB = 'envoy_doctor';
+const PUSH_JOB = 'envoy_doctor';
 
 /** Content type of Prometheus text exposition format 0.0.4. */
-export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Metrics that could not be written or pushed; maps to exit code 74. */
-export class PublishError extends Error {
+class PublishError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PublishError';
@@ -23,7 +23,7 @@ export class PublishError extends Error {
 }
 
 /** Writes `text` to `path` atomically: a temporary file beside it, then a rename. */
-export async function writeMetricsFile(path: string, text: string): Promise<void> {
+async function writeMetricsFile(path: string, text: string): Promise<void> {
   const dir = dirname(path);
   const dirStat = await stat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory()) throw new PublishError(`--metrics-file ${path}: directory ${dir} does not exist`);
@@ -39,7 +39,7 @@ export async function writeMetricsFile(path: string, text: string): Promise<void
 }
 
 /** A Pushgateway URL with credentials and query removed, safe to print. */
-export function redactUrl(url: URL): string {
+function redactUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
@@ -66,7 +66,7 @@ export function pushUrl(raw: string, instance: string | undefined): URL {
 }
 
 /** Pushes `text` to a Pushgateway with PUT, within `timeoutMs`; credentials in the URL become Basic auth. */
-export async function pushMetrics(target: URL, text: string, timeoutMs: number): Promise<void> {
+async function pushMetrics(target: URL, text: string, timeoutMs: number): Promise<void> {
   const shown = redactUrl(target);
   const headers: Record<string, string> = { 'content-type': EXPOSITION_CONTENT_TYPE };
   if (target.username !== '' || target.password !== '') {
@@ -104,7 +104,7 @@ export async function pushMetrics(target: URL, text: string, timeoutMs: number):
 }
 
 /** Where `--metrics-file` and `--push` send the metrics. */
-export interface PublishTargets {
+interface PublishTargets {
   metricsFile?: string;
   push?: string;
   pushInstance?: string;

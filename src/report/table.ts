@@ -14,7 +14,7 @@ import { docsUrl } from './links.ts';
 import { type ExitPolicy, exitSummary, NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 
 /** Options for the table report. */
-export interface TableOptions {
+interface TableOptions {
   color: boolean;
   /** Columns to fit prose into (the terminal's); default DEFAULT_WIDTH. */
   width?: number;
@@ -29,9 +29,9 @@ export interface TableOptions {
 }
 
 /** Width when the output is no terminal and COLUMNS is not set. */
-export const DEFAULT_WIDTH = 100;
+const DEFAULT_WIDTH = 100;
 /** Narrowest width prose is wrapped to; a narrower terminal gets lines of this width. */
-export const MIN_WIDTH = 40;
+const MIN_WIDTH = 40;
 
 /** Findings the table lists at most (the most severe first); the JSON, Markdown and HTML reports list them all. */
 export const MAX_FINDING_ROWS = 500;

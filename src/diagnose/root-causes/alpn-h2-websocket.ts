@@ -38,14 +38,14 @@ function num(f: Finding, key: string): number {
 }
 
 /** Score of protocol errors on the listener's HTTP/2 connections: rising during the window, or totals with no window. */
-export const PROTOCOL_ERROR_SCORE = { window: 0.55, total: 0.4 } as const;
+const PROTOCOL_ERROR_SCORE = { window: 0.55, total: 0.4 } as const;
 
 /**
  * Share of HTTP/2 connections that must have ended in a protocol error for totals alone (no window to date them) to
  * count: any busy listener collects a few from broken clients (14 in 18,440 on the healthy sample), while every
  * RFC 8441 client that sends its CONNECT anyway fails (the lab: 1 in 4 connections, the others gave up unseen).
  */
-export const MIN_TOTAL_PROTOCOL_ERROR_SHARE = 0.01;
+const MIN_TOTAL_PROTOCOL_ERROR_SHARE = 0.01;
 
 /** Whether the finding holds protocol errors that count: rising during the window, or totals with no window to date them. */
 function protocolErrorsCount(f: Finding): 'window' | 'total' | undefined {

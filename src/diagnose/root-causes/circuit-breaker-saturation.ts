@@ -39,7 +39,7 @@ const WEBSOCKETS_HOLD_CONNECTIONS = explanationType<{ upgradesActive: EvidenceVa
 );
 
 /** Share of a threshold in use that counts as "at the threshold". */
-export const AT_LIMIT_SHARE = 0.95;
+const AT_LIMIT_SHARE = 0.95;
 
 function num(f: Finding, key: string): number | undefined {
   const v = f.evidence[key];

@@ -36,7 +36,7 @@ const CONNECTIONS_DRAINED_AT_MAX_DURATION = explanationType<{ cxMaxDurationReach
 );
 
 /** The maximum stream duration proposed where one resets WebSockets: a day, so a session reconnects at most daily. */
-export const PROPOSED_MAX_STREAM_MS = 86_400_000;
+const PROPOSED_MAX_STREAM_MS = 86_400_000;
 
 /** Timer ids (src/model/timers.ts) that are a maximum duration. */
 const DURATION_TIMERS = new Set(['hcm-max-stream-duration', 'route-max-stream-duration', 'cluster-max-stream-duration']);

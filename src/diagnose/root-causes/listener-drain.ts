@@ -30,7 +30,7 @@ const LISTENERS_DRAINING_NOW = explanationType<{ listenersDraining: EvidenceValu
 );
 
 /** The drain time proposed: Envoy's own default, ten minutes. */
-export const PROPOSED_DRAIN_SECONDS = 600;
+const PROPOSED_DRAIN_SECONDS = 600;
 
 function num(f: Finding, key: string): number {
   const v = f.evidence[key];

@@ -90,7 +90,7 @@ const OVERLOAD_REJECTS_CONNECTIONS = explanationType<{ rejected: EvidenceValue; 
 );
 
 /** Of the heap in use, the share in connection buffers from which the buffers, not the connections, are the memory. */
-export const BUFFERED_SHARE = 0.25;
+const BUFFERED_SHARE = 0.25;
 
 const MIB = 1_048_576;
 

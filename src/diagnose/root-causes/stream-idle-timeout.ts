@@ -31,7 +31,7 @@ const UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT = explanationType<{ count: EvidenceV
 );
 
 /** Stream idle timeout proposed for long-lived streams: one hour. */
-export const PROPOSED_STREAM_IDLE_TIMEOUT_MS = 3_600_000;
+const PROPOSED_STREAM_IDLE_TIMEOUT_MS = 3_600_000;
 
 /** Timer ids (src/model/timers.ts) that are a stream idle timeout. */
 const IDLE_TIMERS = new Set(['stream-idle-timeout', 'route-idle-timeout', 'envoy-stream-idle-timeout']);
@@ -42,7 +42,7 @@ function num(f: Finding | undefined, key: string): number | undefined {
 }
 
 /** An upgraded-sessions band a stream idle timeout explains: flag SI, or a matched idle timer. */
-export function isIdleBand(f: Finding): boolean {
+function isIdleBand(f: Finding): boolean {
   return f.code === 'upgraded-sessions-end-together' && (f.evidence.flag === 'SI' || IDLE_TIMERS.has(String(f.evidence.timer)));
 }
 

@@ -56,7 +56,7 @@ const RETRIES_HIDE_RESETS = explanationType<{ retries: EvidenceValue; retriesSuc
 );
 
 /** Node.js's default keep-alive (http server.keepAliveTimeout), the estimate when no histogram bounds the backend's. */
-export const NODE_KEEPALIVE_MS = 5000;
+const NODE_KEEPALIVE_MS = 5000;
 /** A shortest connection below this says nothing about a keep-alive timer (failed connects, closed responses). */
 const MIN_KEEPALIVE_ESTIMATE_MS = 100;
 /** The idle timeout proposed, as a share of the backend's keep-alive: room for the round trip and timer jitter. */
@@ -75,7 +75,7 @@ function num(f: Finding, key: string): number | undefined {
 }
 
 /** The backend's keep-alive as the evidence bounds it, and the idle timeout that closes first. */
-export function proposedIdleTimeout(f: Finding): { keepAliveMs: number; basis: string; proposedMs: number } {
+function proposedIdleTimeout(f: Finding): { keepAliveMs: number; basis: string; proposedMs: number } {
   const shortest = num(f, 'shortestConnectionMs');
   const measured = shortest !== undefined && shortest >= MIN_KEEPALIVE_ESTIMATE_MS;
   const keepAliveMs = measured ? shortest : NODE_KEEPALIVE_MS;

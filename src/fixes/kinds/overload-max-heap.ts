@@ -26,7 +26,7 @@ const MIB = 1_048_576;
 const USE_ALLOCATED_SINCE = '1.37.0';
 
 /** The share of the container memory limit Envoy Gateway makes the heap monitor's maximum. */
-export const ENVOY_GATEWAY_HEAP_SHARE = 0.8;
+const ENVOY_GATEWAY_HEAP_SHARE = 0.8;
 
 const UNDER_MEMORY_LIMIT = noteType<{ maxHeapBytes: EvidenceValue }>()(
   'heap-maximum-under-memory-limit',
