@@ -123,22 +123,6 @@ export function upgradedSessions(log: AccessLog): UpgradedSession[] {
   return out;
 }
 
-/** The distribution of session durations of one route, flag and agent class. */
-interface DurationSummary {
-  route: string;
-  flag: string;
-  agent: AgentClass;
-  count: number;
-  minMs: number;
-  p50Ms: number;
-  p90Ms: number;
-  maxMs: number;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
 function median(sorted: readonly number[]): number {
   const mid = (sorted.length - 1) / 2;
   return Math.round(((sorted[Math.floor(mid)] as number) + (sorted[Math.ceil(mid)] as number)) / 2);
@@ -172,24 +156,6 @@ function* ordered(groups: Groups): Generator<{ route: string; flag: string; agen
       }
     }
   }
-}
-
-/** Session durations by route, flag and agent class: count, min, p50, p90, max. */
-export function summarizeUpgradedSessions(sessions: readonly UpgradedSession[]): DurationSummary[] {
-  const out: DurationSummary[] = [];
-  for (const { route, flag, agent, durations } of ordered(group(sessions))) {
-    out.push({
-      route,
-      flag,
-      agent,
-      count: durations.length,
-      minMs: durations[0] as number,
-      p50Ms: median(durations),
-      p90Ms: quantile(durations, 0.9),
-      maxMs: durations[durations.length - 1] as number,
-    });
-  }
-  return out;
 }
 
 /** A band of session durations that end together. */

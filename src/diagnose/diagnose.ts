@@ -241,18 +241,6 @@ export class RootCauseMerger {
   }
 }
 
-/**
- * Merges root causes that name the same thing on proxies of one owner (the pods of a deployment): one root
- * cause, seen on every pod, keeping the strongest pod's evidence.
- */
-export function mergeAcrossProxies(rootCauses: RootCause[], snapshots: Pick<Snapshot, 'id' | 'owner'>[]): RootCause[] {
-  const order = new Map(snapshots.map((s, i) => [s.id, i]));
-  const owners = new Map(snapshots.map((s) => [s.id, s.owner]));
-  const merger = new RootCauseMerger();
-  for (const r of rootCauses) merger.add([r], owners.get(r.snapshot), order.get(r.snapshot) ?? snapshots.length);
-  return merger.result();
-}
-
 function slimSample(sample: StatsSample | undefined, clusters: Set<string>, managers: Set<string>): StatsSample | undefined {
   if (!sample) return undefined;
   const pick = (from: Map<string, Map<string, number>>, keep: Set<string>) => new Map([...keep].flatMap((k) => (from.has(k) ? [[k, from.get(k) as Map<string, number>] as const] : [])));

@@ -330,10 +330,3 @@ export function parseAccessLog(text: string, source: string): AccessLog {
   for (const line of lines) reader.push(line);
   return reader.finish();
 }
-
-/** Parses an access log from its lines as they arrive (a file or `kubectl logs` output), without holding the text. */
-export async function parseAccessLogLines(lines: AsyncIterable<string> | Iterable<string>, source: string): Promise<AccessLog> {
-  const reader = new AccessLogReader(source);
-  for await (const line of lines) reader.push(line);
-  return reader.finish();
-}

@@ -78,8 +78,3 @@ export async function snapshotFromCapture(c: ProxyCapture): Promise<Snapshot> {
   if (warnings.length > 0) snapshot.warnings = warnings;
   return snapshot;
 }
-
-/** A buffer as a one-chunk stream. */
-export async function* bufferChunks(bytes: Buffer): AsyncGenerator<Buffer> {
-  yield bytes;
-}

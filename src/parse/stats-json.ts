@@ -2,27 +2,11 @@
 // "computed_quantiles":[{"name","values":[{"interval","cumulative"}]}]}}]} (source/server/admin/stats_render.cc).
 
 import type { Histogram } from '../model/snapshot.ts';
-import { InputError } from './input-error.ts';
 import { arr, isObj, num, str } from './proto-json.ts';
 import type { StatsBuilder } from './stats-builder.ts';
 
 function nullableNumber(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-/** Reads a parsed JSON stats document into the builder. */
-export function jsonStats(doc: unknown, into: StatsBuilder, source: string): void {
-  if (!isObj(doc) || !Array.isArray(doc.stats)) {
-    throw new InputError(source, 'JSON without a stats[] array; expected Envoy /stats?format=json output');
-  }
-  for (const entry of doc.stats) {
-    if (!isObj(entry)) continue;
-    if (jsonStatEntry(entry, into)) continue;
-    const histograms = entry.histograms;
-    if (!isObj(histograms)) continue;
-    const quantiles = supportedQuantiles(arr(histograms, 'supported_quantiles'));
-    for (const computed of arr(histograms, 'computed_quantiles')) jsonHistogram(computed, quantiles, into);
-  }
 }
 
 /** Adds a `{"name","value"}` entry of `stats[]`; false when the entry has no name (the histograms entry). */

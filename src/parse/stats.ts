@@ -47,11 +47,3 @@ export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, 
   }
   return builder.sample;
 }
-
-/** Parses stats held in a string (tests, small captures). */
-export function parseStatsString(text: string, source: string, known: KnownEntities = {}): Promise<StatsSample> {
-  async function* one(): AsyncGenerator<Buffer> {
-    yield Buffer.from(text, 'utf8');
-  }
-  return parseStats(one(), source, known);
-}

@@ -193,11 +193,6 @@ export function backingIndex(rootCauses: RootCause[]): (f: Finding) => number[] 
   return (f) => (byKey.get(findingKey(f)) ?? []).filter(({ rootCause: r }) => r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)).map(({ index }) => index);
 }
 
-/** The numbers (1-based, in report order) of the root causes a finding backs as evidence. */
-export function rootCausesBacked(f: Finding, rootCauses: RootCause[]): number[] {
-  return backingIndex(rootCauses)(f);
-}
-
 /** The `backs` cell of a findings table: `root cause 1`, `root causes 1, 3`, or `no root cause`. */
 export function backsText(backs: number[]): string {
   if (backs.length === 0) return 'no root cause';

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/overload-manager.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
-import { parseStatsString } from '../../src/parse/stats.ts';
+import { parseStatsString } from '../helpers/stats-string.ts';
 import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
 import { type FixtureSpec, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 

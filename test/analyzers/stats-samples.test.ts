@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/stats-samples.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot } from '../../src/parse/assemble.ts';
-import { parseStatsString } from '../../src/parse/stats.ts';
+import { parseStatsString } from '../helpers/stats-string.ts';
 import { expectFindings } from '../helpers/expect.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 

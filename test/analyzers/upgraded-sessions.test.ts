@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agentClass, analyze, closeBands, inferredHeartbeatMs, summarizeUpgradedSessions, upgradedSessions } from '../../src/analyzers/upgraded-sessions.ts';
+import { agentClass, analyze, closeBands, inferredHeartbeatMs, upgradedSessions } from '../../src/analyzers/upgraded-sessions.ts';
 import type { AccessLog, AccessLogEntry } from '../../src/model/access-log.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { candidateTimers, configuredTimers, matchTimers, WELL_KNOWN_TIMERS } from '../../src/model/timers.ts';
@@ -181,19 +181,6 @@ describe('upgraded-sessions analyzer', () => {
       [1_200_000, undefined],
     ];
     for (const [low, want] of cases) assert.equal(inferredHeartbeatMs(low), want, String(low));
-  });
-
-  it('summaries per route, flag and agent class', () => {
-    const log: AccessLog = { source: 'x', entries: INCIDENT, skipped: 0 };
-    assert.deepEqual(
-      summarizeUpgradedSessions(upgradedSessions(log)).map((d) => [d.flag, d.agent, d.count, d.minMs, d.p50Ms, d.maxMs]),
-      [
-        ['-', 'ios', 5, 1_000, 700_000, 7_000_000],
-        ['DC', 'ios', 40, 8_000, 8_975, 9_950],
-        ['DC', 'browser', 10, 2_000, 1_200_000, 14_000_000],
-        ['UC', 'browser', 30, 83_000, 101_125, 119_250],
-      ],
-    );
   });
 });
 

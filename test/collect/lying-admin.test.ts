@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { AdminClient, AdminError } from '../../src/collect/admin-client.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 import { parseStats } from '../../src/parse/stats.ts';
-import { bufferChunks } from '../../src/parse/capture-snapshot.ts';
 import { gzipBomb, type Lie, startLyingServer } from '../helpers/lying-admin-server.ts';
 import { fileURLToPath } from 'node:url';
 
@@ -51,7 +51,7 @@ describe('admin endpoints that lie', () => {
 
   it('text /stats served as application/json is still read as text stats', async () => {
     await withLie({ kind: 'content-type', body: STATS, contentType: 'application/json' }, {}, async (client) => {
-      const stats = await parseStats(bufferChunks(await client.get('/stats')), 'admin /stats');
+      const stats = await parseStats(Readable.from([await client.get('/stats')]), 'admin /stats');
       assert.equal(stats.format, 'text');
       assert.ok(stats.clusters.size > 0);
     });
@@ -60,7 +60,7 @@ describe('admin endpoints that lie', () => {
   it('an HTML page answered with 200 is refused on one line naming the endpoint: "expected Envoy /stats output, got an HTML page"', async () => {
     await withLie({ kind: 'html-200' }, {}, async (client, server) => {
       const source = `${server.url} /stats`;
-      await assert.rejects(parseStats(bufferChunks(await client.get('/stats')), source), oneLine(new RegExp(`^${server.url.replace(/\./g, '\\.')} /stats: expected Envoy /stats output, got an HTML page`), InputError));
+      await assert.rejects(parseStats(Readable.from([await client.get('/stats')]), source), oneLine(new RegExp(`^${server.url.replace(/\./g, '\\.')} /stats: expected Envoy /stats output, got an HTML page`), InputError));
       assert.throws(() => parseConfigDocument(Buffer.from('<html><body>login</body></html>'), `${server.url} /config_dump`, 'p'), oneLine(/\/config_dump: expected an Envoy \/config_dump, got an HTML page/, InputError));
     });
   });
@@ -79,7 +79,7 @@ describe('admin endpoints that lie', () => {
       assert.equal(server.requests[0]?.headers['accept-encoding'], 'identity');
       assert.equal(body.length, gzipBomb(inflated).length, 'the body is the compressed bytes, not the 64 MiB they stand for');
       assert.ok(body.length < 1024 * 1024);
-      await assert.rejects(parseStats(bufferChunks(body), `${server.url} /stats`), oneLine(/\/stats: binary data; expected Envoy \/stats output/, InputError));
+      await assert.rejects(parseStats(Readable.from([body]), `${server.url} /stats`), oneLine(/\/stats: binary data; expected Envoy \/stats output/, InputError));
     });
   });
 

@@ -13,7 +13,7 @@ import type { Diagnosis } from '../../src/diagnose/diagnose.ts';
 import { CATALOGUE, entry } from '../../src/report/catalogue.ts';
 import type { Explanation, Finding, RootCause } from '../../src/model/finding.ts';
 import { AIOHTTP_CLOSE_FACTOR } from '../../src/model/timers.ts';
-import { rootCausesBacked } from '../../src/report/incident.ts';
+import { backingIndex } from '../../src/report/incident.ts';
 import { ROOT } from '../helpers/cli.ts';
 
 const INCIDENT = 'home-assistant-websocket-drops';
@@ -109,7 +109,7 @@ describe("explanations' numbers never contradict what they claim", () => {
       d.rootCauses.forEach((r, i) => {
         for (const f of d.findings.filter((x) => x.snapshot === r.snapshot)) {
           for (const e of r.explains.filter((x) => claims(x, f))) {
-            assert.ok(rootCausesBacked(f, d.rootCauses).includes(i + 1), `${name}: ${r.id} explains ${e.code} ${JSON.stringify(e.values)} but ${f.code} ${f.entity.name} ${JSON.stringify(f.evidence)} does not back it`);
+            assert.ok(backingIndex(d.rootCauses)(f).includes(i + 1), `${name}: ${r.id} explains ${e.code} ${JSON.stringify(e.values)} but ${f.code} ${f.entity.name} ${JSON.stringify(f.evidence)} does not back it`);
           }
         }
       });
@@ -124,7 +124,7 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
   });
 
   it('every finding listed as backing no root cause is spoken of by no explanation', () => {
-    const unexplained = d.findings.filter((f) => rootCausesBacked(f, d.rootCauses).length === 0);
+    const unexplained = d.findings.filter((f) => backingIndex(d.rootCauses)(f).length === 0);
     assert.ok(unexplained.length > 0);
     for (const f of unexplained) {
       for (const r of d.rootCauses) {
@@ -135,7 +135,7 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
 
   it("the iOS app's closes at 8-10 s (its own timer) back no root cause; the browsers' heartbeat band and the Android closes back the stall", () => {
     const route = 'httproute/home/home-assistant-app/rule/0/match/0/ha_example_com';
-    const backs = (f: Finding | undefined) => (f ? rootCausesBacked(f, d.rootCauses).map((i) => d.rootCauses[i - 1]?.id) : undefined);
+    const backs = (f: Finding | undefined) => (f ? backingIndex(d.rootCauses)(f).map((i) => d.rootCauses[i - 1]?.id) : undefined);
     const band = (flag: string) => d.findings.find((f) => f.code === 'upgraded-sessions-end-together' && f.entity.name === route && f.evidence.flag === flag);
     const agent = (name: string) => d.findings.find((f) => f.code === 'downstream-close-with-active-request' && f.entity.name === `https-10443/${name}`);
 
@@ -170,11 +170,11 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
     for (const name of changed ?? []) {
       const [kind, entity] = name.split(' ');
       const low = d.findings.find((f) => f.code === 'websocket-buffer-limit-low' && f.entity.kind === kind && f.entity.name === entity);
-      assert.deepEqual(low && rootCausesBacked(low, d.rootCauses), [1], name);
+      assert.deepEqual(low && backingIndex(d.rootCauses)(low), [1], name);
     }
     const client = d.findings.find((f) => f.code === 'downstream-bytes-buffered' && f.entity.name === 'https-10443');
     assert.equal(client?.evidence.fullBuffers, 9.21);
-    assert.deepEqual(client && rootCausesBacked(client, d.rootCauses), [1]);
+    assert.deepEqual(client && backingIndex(d.rootCauses)(client), [1]);
   });
 
   it('the buffered bytes are stated per connection that may be paused now: 14.34 buffers for up to 21, 0.68 each', () => {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mergeAcrossProxies, RootCauseMerger } from '../../src/diagnose/diagnose.ts';
+import { RootCauseMerger } from '../../src/diagnose/diagnose.ts';
 import type { RootCause } from '../../src/model/finding.ts';
 
 function rootCause(id: string, snapshot: string, score: number, entity = 'httproute/shop/web/rule/0'): RootCause {
@@ -48,11 +48,5 @@ describe('merging root causes across pods', () => {
     });
     assert.deepEqual(backward.result(), forward.result());
     assert.equal(forward.result()[0]?.snapshot, 'web-001', 'ties go to the earlier pod');
-  });
-
-  it('mergeAcrossProxies merges a run of snapshots the same way', () => {
-    const snapshots = PODS.slice(0, 3).map((id) => ({ id, owner: 'deployment shop/web' }));
-    const merged = mergeAcrossProxies(snapshots.map((s) => rootCause('flow-control-stall', s.id, 0.5)), snapshots);
-    assert.deepEqual(merged.map((r) => r.seenOn), [PODS.slice(0, 3)]);
   });
 });

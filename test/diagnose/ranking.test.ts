@@ -7,7 +7,7 @@ import { diagnose } from '../../src/cli/diagnosis.ts';
 import { mergeOnListeners, rankRootCauses } from '../../src/diagnose/diagnose.ts';
 import type { Diagnosed, Finding } from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
-import { parseStatsString } from '../../src/parse/stats.ts';
+import { parseStatsString } from '../helpers/stats-string.ts';
 import { fixture, gatewayCluster, gatewayListener, routeConfig } from '../helpers/snapshot.ts';
 
 const SMALL = 'a-small';

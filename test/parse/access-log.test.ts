@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
-import { parseAccessLog, parseAccessLogLines, parseResponseFlags, stripKubectlPrefixes } from '../../src/parse/access-log.ts';
+import { parseAccessLog, parseResponseFlags, stripKubectlPrefixes } from '../../src/parse/access-log.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 
 const HA = 'httproute/home/home-assistant-app/rule/0/match/0/ha_example_com';
@@ -214,24 +214,6 @@ describe('access log parsing', () => {
       (e: unknown) => e instanceof InputError && e.source === 'pod home/envoy-0 container envoy' && /no access log entry in 3 lines; expected Envoy access log lines/.test(e.message),
     );
     assert.throws(() => parseAccessLog('', 'empty.log'), InputError);
-  });
-
-  it('the streaming variant reads lines as they arrive', async () => {
-    async function* lines(): AsyncGenerator<string> {
-      yield ENVOY_OWN;
-      for (const l of PRETTY) yield l;
-      yield ISTIO;
-    }
-    const log = await parseAccessLogLines(lines(), 'stream');
-    assert.deepEqual(
-      log.entries.map((e) => [e.responseCode, e.durationMs]),
-      [
-        [200, 12],
-        [101, 110342],
-      ],
-    );
-    assert.equal(log.skipped, 1);
-    await assert.rejects(parseAccessLogLines([ENVOY_OWN], 'stream'), InputError);
   });
 
   it('response flags and kubectl prefixes', () => {

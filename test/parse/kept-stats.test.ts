@@ -3,14 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { neededStats } from '../../src/diagnose/needed-stats.ts';
 import { keptStats } from '../../src/parse/kept-stats.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
-import { bufferChunks } from '../../src/parse/capture-snapshot.ts';
-import { parseStats, parseStatsString } from '../../src/parse/stats.ts';
+import { parseStats } from '../../src/parse/stats.ts';
+import { parseStatsString } from '../helpers/stats-string.ts';
 import { jsonReport } from '../../src/report/json.ts';
 import { ROOT } from '../helpers/cli.ts';
 
@@ -66,7 +67,7 @@ describe('a stats file keeps the stats the diagnosis reads', () => {
   for (const [format, text] of Object.entries(FORMATS)) {
     it(`${format}: one sample keeps what is read, counts every value and the ones let go`, async () => {
       const all = await parseStatsString(`${text}\n`, 'stats');
-      const kept = await parseStats(bufferChunks(Buffer.from(`${text}\n`)), 'stats', {}, undefined, keptStats(false, neededStats()));
+      const kept = await parseStats(Readable.from([Buffer.from(`${text}\n`)]), 'stats', {}, undefined, keptStats(false, neededStats()));
       const stats = kept.clusters.get(C);
       assert.ok(stats);
       assert.deepEqual([...stats.keys()].sort(), [...READ].sort());
@@ -77,7 +78,7 @@ describe('a stats file keeps the stats the diagnosis reads', () => {
       assert.equal(all.histograms.size, 2);
     });
     it(`${format}: with two samples, the counters compared between them are kept too`, async () => {
-      const kept = await parseStats(bufferChunks(Buffer.from(`${text}\n`)), 'stats', {}, undefined, keptStats(true, neededStats()));
+      const kept = await parseStats(Readable.from([Buffer.from(`${text}\n`)]), 'stats', {}, undefined, keptStats(true, neededStats()));
       assert.deepEqual([...(kept.clusters.get(C)?.keys() ?? [])].sort(), [...READ, 'upstream_rq_retry_overflow'].sort());
     });
   }
@@ -94,7 +95,7 @@ describe('every sample diagnoses the same from the stats kept as from all of the
       for (const kept of [undefined, keptStats(later !== undefined, neededStats())]) {
         const [config] = parseConfigDocument(readFileSync(`${dir}/config_dump.json`), 'config_dump.json', sample);
         assert.ok(config);
-        const read = (path: string) => parseStats(bufferChunks(readFileSync(path)), path, knownEntities(config), undefined, kept);
+        const read = (path: string) => parseStats(Readable.from([readFileSync(path)]), path, knownEntities(config), undefined, kept);
         const stats = await read(`${dir}/stats.txt`);
         const statsLater = later ? await read(later) : undefined;
         const snapshot = assembleSnapshot({ id: config.id, config, stats, ...(statsLater ? { statsLater, intervalSeconds: 30 } : {}), inputs: { configDump: 'config_dump.json', stats: 'stats.txt' } });

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { StatsSample } from '../../src/model/snapshot.ts';
-import { parseStatsString } from '../../src/parse/stats.ts';
+import { parseStatsString } from '../helpers/stats-string.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'lab');

@@ -12,7 +12,7 @@ import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';
 import { parseConfigDocument } from '../../src/parse/config-document.ts';
 import { proxyNameOfNode } from '../../src/parse/proxy-node.ts';
-import { parseStatsString } from '../../src/parse/stats.ts';
+import { parseStatsString } from '../helpers/stats-string.ts';
 
 const V2 = 'type.googleapis.com/envoy.admin.v2alpha';
 const V3 = 'type.googleapis.com/envoy.admin.v3';

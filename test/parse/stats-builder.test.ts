@@ -10,7 +10,7 @@ import { plainDecimal } from '../../src/parse/decimal.ts';
 import { statKey } from '../../src/model/stats-view.ts';
 import { type KnownEntities, splitStatName } from '../../src/parse/stat-names.ts';
 import { histogramKey, StatsBuilder } from '../../src/parse/stats-builder.ts';
-import { parseStatsString } from '../../src/parse/stats.ts';
+import { parseStatsString } from '../helpers/stats-string.ts';
 import { settings } from '../property/harness.ts';
 
 /** Entity names that make splitting hard: dots, a dotted name ending like a stat family, Istio and listener names. */

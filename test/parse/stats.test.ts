@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { inputChunks } from '../../src/collect/read-input.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 import { histogramKey } from '../../src/parse/stats-builder.ts';
-import { parseStats, parseStatsString } from '../../src/parse/stats.ts';
+import { parseStats } from '../../src/parse/stats.ts';
+import { parseStatsString } from '../helpers/stats-string.ts';
 
 const C = 'httproute/home/ha/rule/0';
 

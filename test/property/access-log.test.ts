@@ -1,4 +1,4 @@
-// Access logs (Envoy Gateway JSON, Envoy's and Istio's text formats, behind kubectl's prefixes), /server_info and
+// Access logs (Envoy Gateway JSON, Envoy's and Istio's text formats, behind kubectl's prefixes), build versions and
 // the duration readers: every well-formed entry is read back, junk never crashes the reader, and the number of
 // entries never exceeds the number of lines.
 
@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseAccessLog } from '../../src/parse/access-log.ts';
 import { parseDurationMs, protoDurationMs } from '../../src/parse/durations.ts';
-import { parseServerInfo } from '../../src/parse/server-info.ts';
+import { releaseOfBuildVersion } from '../../src/parse/server-info.ts';
 import { bounded, byteDamage, damage, edgeNumberText, hostileName, modelOrInputError, settings } from './harness.ts';
 
 const SOURCE = 'access.log';
@@ -112,18 +112,17 @@ describe('access logs: entries read back, junk skipped, never a crash', () => {
   });
 });
 
-describe('server_info and durations', () => {
-  it('parseServerInfo returns the version or the input error for any JSON or text', () => {
-    const doc = fc.oneof(
-      fc.record({ version: fc.oneof(hostileName, fc.constantFrom('abc/1.35.6/Clean/RELEASE/BoringSSL', '1.2.3', '/1.2.3/', '')), state: fc.oneof(hostileName, fc.constant('LIVE')) }).map((o) => JSON.stringify(o)),
-      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+describe('build versions and durations', () => {
+  it('the release of a build version is x.y.z or nothing, for any version string', () => {
+    const version = fc.oneof(
+      hostileName,
+      fc.constantFrom('abc/1.35.6/Clean/RELEASE/BoringSSL', '1.2.3', '/1.2.3/', ''),
       fc.string({ unit: 'binary', maxLength: 200 }),
     );
     fc.assert(
-      fc.property(doc, fc.array(byteDamage, { maxLength: 2 }), (text, damages) => {
-        const damaged = damages.reduce(damage, Buffer.from(text)).toString('utf8');
-        const info = modelOrInputError('server_info', () => parseServerInfo(damaged, 'server_info'));
-        if (info?.envoyVersion !== undefined) assert.match(info.envoyVersion, /^\d+\.\d+\.\d+$/);
+      fc.property(version, (v) => {
+        const release = releaseOfBuildVersion(v);
+        if (release !== undefined) assert.match(release, /^\d+\.\d+\.\d+$/);
       }),
       settings(300, 23),
     );
