@@ -26,13 +26,11 @@ interface AnalyzerMeta {
   title: string;
   reads: readonly AnalyzerInput[];
   /** Every Envoy stat it reads, per entity family (names from src/model/envoy-stats.ts). */
-  stats?: StatsRead;
+  stats: StatsRead;
   /** Stat families whose absence leaves its root causes unknown (stats-coverage reports them). */
   families?: readonly StatFamily[];
   /** The findings it can give: catalogue entries with their evidence types. */
-  findings?: readonly FindingType<object>[];
-  /** Transitional: catalogue ids of the findings, for analyzers not yet declaring `findings`. */
-  emits?: string[];
+  findings: readonly FindingType<object>[];
   /** Docs page, relative to the repository root. */
   docs: string;
 }
@@ -57,18 +55,15 @@ export interface RegisteredAnalyzer {
 }
 
 /** Declares an analyzer's meta, its docs page at docs/analyzers/<id>.md. */
-export function defineAnalyzer(meta: Omit<AnalyzerMeta, 'docs' | 'emits'> & Required<Pick<AnalyzerMeta, 'stats' | 'findings'>>): AnalyzerMeta {
+export function defineAnalyzer(meta: Omit<AnalyzerMeta, 'docs'>): AnalyzerMeta {
   return { ...meta, docs: `docs/analyzers/${meta.id}.md` };
 }
 
 /** Builds a finding of a declared type, dropping undefined evidence values; the evidence is checked against the type. */
-export function finding<E extends object>(snapshot: Snapshot, type: FindingType<E>, severity: Severity, entity: EntityRef, evidence: E): Finding;
-/** Transitional: a finding by catalogue id, for analyzers not yet declaring their finding types. */
-export function finding(snapshot: Snapshot, type: string, severity: Severity, entity: EntityRef, evidence: Record<string, EvidenceValue | undefined>): Finding;
-export function finding(snapshot: Snapshot, type: FindingType<object> | string, severity: Severity, entity: EntityRef, evidence: object): Finding {
+export function finding<E extends object>(snapshot: Snapshot, type: FindingType<E>, severity: Severity, entity: EntityRef, evidence: E): Finding {
   const clean: Record<string, EvidenceValue> = {};
   for (const [k, v] of Object.entries(evidence as Record<string, EvidenceValue | undefined>)) if (v !== undefined) clean[k] = v;
-  return { code: typeof type === 'string' ? type : type.id, severity, snapshot: snapshot.id, entity, evidence: clean };
+  return { code: type.id, severity, snapshot: snapshot.id, entity, evidence: clean };
 }
 
 /** A ratio rounded to four places, or null when the denominator is zero or unknown. */

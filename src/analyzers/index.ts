@@ -76,7 +76,7 @@ const ANALYZERS: readonly RegisteredAnalyzer[] = (() => {
     const id = mod.meta?.id;
     if (!id || typeof mod.analyze !== 'function' || seen.has(id)) throw new Error(`analyzer ${id} must export meta (with a unique id) and analyze`);
     seen.add(id);
-    const emits = mod.meta.findings ? mod.meta.findings.map((f) => f.id) : (mod.meta.emits ?? []);
+    const emits = mod.meta.findings.map((f) => f.id);
     return { meta: { ...mod.meta, emits }, analyze: (s) => mod.analyze(s, CONTEXT) };
   });
 })();
@@ -87,11 +87,11 @@ export function loadAnalyzers(): Promise<RegisteredAnalyzer[]> {
 }
 
 /** Every finding type the analyzers declare. */
-export const FINDING_TYPES: readonly FindingType<object>[] = MODULES.flatMap((m) => m.meta.findings ?? []);
+export const FINDING_TYPES: readonly FindingType<object>[] = MODULES.flatMap((m) => m.meta.findings);
 
 /** Every stat family the analyzers need on WebSocket paths, with the analyzer that reads it. */
 export const STAT_FAMILIES = CONTEXT.families;
 
 /** The stats each analyzer reads, as declared. */
-export const STATS_READ: readonly StatsRead[] = MODULES.map((m) => m.meta.stats ?? {});
+export const STATS_READ: readonly StatsRead[] = MODULES.map((m) => m.meta.stats);
 
