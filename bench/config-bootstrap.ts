@@ -28,8 +28,13 @@ function staticCluster(name: string, host: string, port: number, http2: boolean)
               '@type': `${T}/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`,
               common_tls_context: {
                 tls_params: { tls_maximum_protocol_version: 'TLSv1_3' },
-                tls_certificate_sds_secret_configs: [{ name: 'xds_certificate', sds_config: { path_config_source: { path: '/sds/xds-certificate.json' }, resource_api_version: 'V3' } }],
-                validation_context_sds_secret_config: { name: 'xds_trusted_ca', sds_config: { path_config_source: { path: '/sds/xds-trusted-ca.json' }, resource_api_version: 'V3' } },
+                tls_certificate_sds_secret_configs: [
+                  { name: 'xds_certificate', sds_config: { path_config_source: { path: '/sds/xds-certificate.json' }, resource_api_version: 'V3' } },
+                ],
+                validation_context_sds_secret_config: {
+                  name: 'xds_trusted_ca',
+                  sds_config: { path_config_source: { path: '/sds/xds-trusted-ca.json' }, resource_api_version: 'V3' },
+                },
               },
             },
           },
@@ -80,7 +85,11 @@ export function bootstrap(rng: Random): Bootstrap {
     ['envoy.filters.http.jwt_authn', 'envoy.filters.http', 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'],
     ['envoy.filters.http.local_ratelimit', 'envoy.filters.http', 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit'],
     ['envoy.filters.http.buffer', 'envoy.filters.http', 'envoy.extensions.filters.http.buffer.v3.Buffer'],
-    ['envoy.filters.network.http_connection_manager', 'envoy.filters.network', 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'],
+    [
+      'envoy.filters.network.http_connection_manager',
+      'envoy.filters.network',
+      'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    ],
     ['envoy.filters.network.tcp_proxy', 'envoy.filters.network', 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'],
     ['envoy.filters.listener.tls_inspector', 'envoy.filters.listener', 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector'],
     ['envoy.transport_sockets.tls', 'envoy.transport_sockets.downstream', 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext'],
@@ -111,15 +120,39 @@ export function bootstrap(rng: Random): Bootstrap {
     dynamic_resources: {
       lds_config: { ads: {}, resource_api_version: 'V3' },
       cds_config: { ads: {}, resource_api_version: 'V3' },
-      ads_config: { api_type: 'DELTA_GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'xds_cluster' } }], set_node_on_first_message_only: true },
+      ads_config: {
+        api_type: 'DELTA_GRPC',
+        transport_api_version: 'V3',
+        grpc_services: [{ envoy_grpc: { cluster_name: 'xds_cluster' } }],
+        set_node_on_first_message_only: true,
+      },
     },
-    admin: { access_log: [{ name: 'envoy.access_loggers.file', typed_config: { '@type': `${T}/envoy.extensions.access_loggers.file.v3.FileAccessLog`, path: '/dev/null' } }], address: { socket_address: { address: '127.0.0.1', port_value: 19000 } } },
-    layered_runtime: { layers: [{ name: 'global_config', static_layer: { 'envoy.restart_features.use_eds_cache_for_ads': true, 're2.max_program_size.error_level': 4294967295 } }] },
+    admin: {
+      access_log: [
+        { name: 'envoy.access_loggers.file', typed_config: { '@type': `${T}/envoy.extensions.access_loggers.file.v3.FileAccessLog`, path: '/dev/null' } },
+      ],
+      address: { socket_address: { address: '127.0.0.1', port_value: 19000 } },
+    },
+    layered_runtime: {
+      layers: [
+        { name: 'global_config', static_layer: { 'envoy.restart_features.use_eds_cache_for_ads': true, 're2.max_program_size.error_level': 4294967295 } },
+      ],
+    },
     overload_manager: {
       refresh_interval: '0.250s',
-      resource_monitors: [{ name: 'envoy.resource_monitors.global_downstream_max_connections', typed_config: { '@type': `${T}/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`, max_active_downstream_connections: '50000' } }],
+      resource_monitors: [
+        {
+          name: 'envoy.resource_monitors.global_downstream_max_connections',
+          typed_config: {
+            '@type': `${T}/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
+            max_active_downstream_connections: '50000',
+          },
+        },
+      ],
     },
-    stats_config: { stats_matcher: { inclusion_list: { patterns: [{ prefix: 'cluster.' }, { prefix: 'http.' }, { prefix: 'listener.' }, { prefix: 'server.' }] } } },
+    stats_config: {
+      stats_matcher: { inclusion_list: { patterns: [{ prefix: 'cluster.' }, { prefix: 'http.' }, { prefix: 'listener.' }, { prefix: 'server.' }] } },
+    },
     cluster_manager: { local_cluster_name: 'local_cluster' },
   };
 }

@@ -47,7 +47,9 @@ const HEAP_CAP_MIB = 96;
 /** The Node.js options deploy/cronjob.yaml gives the command (its heap cap), so the bench measures what is deployed. */
 export function cronJobNodeOptions(): string[] {
   type Container = { env?: Array<{ name: string; value?: string }> };
-  const cronJob = parseYaml(readFileSync(join(ROOT, 'deploy/cronjob.yaml'), 'utf8')) as { spec: { jobTemplate: { spec: { template: { spec: { containers: Container[] } } } } } };
+  const cronJob = parseYaml(readFileSync(join(ROOT, 'deploy/cronjob.yaml'), 'utf8')) as {
+    spec: { jobTemplate: { spec: { template: { spec: { containers: Container[] } } } } };
+  };
   const env = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.env ?? [];
   return (env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '').split(/\s+/).filter(Boolean);
 }
@@ -127,7 +129,13 @@ async function run(specFile: string): Promise<void> {
   const started = performance.now();
   const fleet = await startDiagnosis('summary');
   const sink = await diagnosisSink(fleet);
-  const targets = pods.map((p) => ({ id: p.id, namespace: 'fleet', owner: p.owner, admin: p.url, open: async () => ({ base: p.url, close: async () => undefined }) }));
+  const targets = pods.map((p) => ({
+    id: p.id,
+    namespace: 'fleet',
+    owner: p.owner,
+    admin: p.url,
+    open: async () => ({ base: p.url, close: async () => undefined }),
+  }));
   try {
     await collectAll(targets, { intervalMs: INTERVAL_MS, concurrency: CONCURRENCY, timeoutMs: 15_000, retries: 2, reads: DIAGNOSE_READS }, sink);
   } finally {
@@ -179,7 +187,10 @@ async function startServers(n: number): Promise<{ pods: FleetPod[]; child: Child
 function runOnce(pods: FleetPod[], label: string, flags: string[]): FleetResult {
   const spec = join(OUT_DIR, `fleet-${label}.json`);
   writeFileSync(spec, JSON.stringify(pods));
-  const child = spawnSync(process.execPath, ['--expose-gc', ...V8_FLAGS, ...flags, fileURLToPath(import.meta.url), 'run', spec], { encoding: 'utf8', maxBuffer: 16 * MIB });
+  const child = spawnSync(process.execPath, ['--expose-gc', ...V8_FLAGS, ...flags, fileURLToPath(import.meta.url), 'run', spec], {
+    encoding: 'utf8',
+    maxBuffer: 16 * MIB,
+  });
   if (child.status !== 0) throw new Error(`fleet run ${label} exited with ${child.status ?? child.signal}\n${child.stderr}`);
   return JSON.parse(child.stdout) as FleetResult;
 }
@@ -224,7 +235,20 @@ function row(label: string, results: FleetResult[]): FleetRow {
 /** The fleet table, as aligned text or Markdown. */
 export function fleetTable(rows: FleetRow[], markdown: boolean): string {
   const single = rows.find((r) => r.pods === 1);
-  const headers = ['case', 'pods', 'median ms', 'min-max ms', '× slowest pod', 'peak RSS MiB', 'RSS before MiB', 'peak heap MiB', 'heap kept MiB', 'root causes', 'unmerged', 'not collected'];
+  const headers = [
+    'case',
+    'pods',
+    'median ms',
+    'min-max ms',
+    '× slowest pod',
+    'peak RSS MiB',
+    'RSS before MiB',
+    'peak heap MiB',
+    'heap kept MiB',
+    'root causes',
+    'unmerged',
+    'not collected',
+  ];
   const cells = rows.map((r) => [
     r.label,
     String(r.pods),
@@ -260,7 +284,11 @@ export async function fleetBench(): Promise<{ rows: FleetRow[]; text: string; ma
       { label: `slowest pod alone (${slowest.latencyMs} ms a request)`, pods: [slowest], flags: [] },
       ...FLEET_SIZES.map((n) => ({ label: `fleet of ${n}`, pods: pods.slice(0, n), flags: [] })),
       // The same run with V8's old space capped: what the run needs, rather than what a lazy collector lets grow.
-      { label: `fleet of ${TARGET_SIZE}, heap capped at ${HEAP_CAP_MIB} MiB`, pods: pods.slice(0, TARGET_SIZE), flags: [`--max-old-space-size=${HEAP_CAP_MIB}`] },
+      {
+        label: `fleet of ${TARGET_SIZE}, heap capped at ${HEAP_CAP_MIB} MiB`,
+        pods: pods.slice(0, TARGET_SIZE),
+        flags: [`--max-old-space-size=${HEAP_CAP_MIB}`],
+      },
       // The largest fleet with the CronJob's NODE_OPTIONS: what deploy/'s memory limit is sized from.
       { label: `fleet of ${largest}, as deploy/ runs it (${cronJobNodeOptions().join(' ')})`, pods, flags: cronJobNodeOptions() },
     ];
@@ -269,7 +297,9 @@ export async function fleetBench(): Promise<{ rows: FleetRow[]; text: string; ma
       for (const c of cases) {
         const result = runOnce(c.pods, String(c.pods.length), c.flags);
         results.get(c.label)?.push(result);
-        process.stderr.write(`fleet run ${r}/${RUNS} ${c.label}: ${result.ms.toFixed(0)} ms, ${result.peakRssMiB.toFixed(0)} MiB, ${result.rootCauses} root causes\n`);
+        process.stderr.write(
+          `fleet run ${r}/${RUNS} ${c.label}: ${result.ms.toFixed(0)} ms, ${result.peakRssMiB.toFixed(0)} MiB, ${result.rootCauses} root causes\n`,
+        );
       }
     }
     const rows = cases.map((c) => row(c.label, results.get(c.label) ?? []));

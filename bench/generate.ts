@@ -65,7 +65,10 @@ async function gzipFile(path: string, reuse: boolean): Promise<SizedFile & { kep
 }
 
 /** Writes gzip copies of a mesh's config dump and stats beside them; `reuse` keeps copies newer than their source. */
-export async function generateGzipInputs(inputs: { configDump: SizedFile; stats: { text: SizedFile; json: SizedFile; prometheus: SizedFile } }, reuse = false): Promise<GzipInputs> {
+export async function generateGzipInputs(
+  inputs: { configDump: SizedFile; stats: { text: SizedFile; json: SizedFile; prometheus: SizedFile } },
+  reuse = false,
+): Promise<GzipInputs> {
   const start = performance.now();
   const [configDump, text, json, prometheus] = await Promise.all([
     gzipFile(inputs.configDump.path, reuse),

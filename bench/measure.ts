@@ -31,7 +31,18 @@ import { scanJsonChunks } from '../src/parse/json-stream.ts';
 import { parseStats } from '../src/parse/stats.ts';
 
 /** The cases this script measures. */
-const CASES = ['baseline', 'floor-json', 'floor-lines', 'floor-scan', 'parse-config', 'parse-config-whole', 'end-to-end', 'analyze', 'report-table', 'report-json'] as const;
+const CASES = [
+  'baseline',
+  'floor-json',
+  'floor-lines',
+  'floor-scan',
+  'parse-config',
+  'parse-config-whole',
+  'end-to-end',
+  'analyze',
+  'report-table',
+  'report-json',
+] as const;
 
 /** A case name. */
 export type MeasureCase = (typeof CASES)[number];
@@ -113,7 +124,13 @@ async function analyzeOne({ need, first, check }: CaseContext): Promise<undefine
   const file = need(first);
   const role = /config_dump/.test(file) ? '--config-dump' : '--stats';
   let bytes = 0;
-  const io = { stdout: (t: string) => void (bytes += t.length), stderr: (t: string) => void process.stderr.write(t), isTTY: false, stderrIsTTY: false, env: {} };
+  const io = {
+    stdout: (t: string) => void (bytes += t.length),
+    stderr: (t: string) => void process.stderr.write(t),
+    isTTY: false,
+    stderrIsTTY: false,
+    env: {},
+  };
   check.exitCode = await main(['node', 'envoy-doctor', 'analyze', role, file, '-o', 'json'], io);
   check.reportBytes = bytes;
   return undefined;
@@ -136,7 +153,10 @@ async function analyzeReport({ name, need, first, second, check, start }: CaseCo
     tail = (tail + t).slice(-65_536);
   };
   const io = { stdout, stderr: (t: string) => void process.stderr.write(t), isTTY: false, stderrIsTTY: false, env: {} };
-  check.exitCode = await main(['node', 'envoy-doctor', 'analyze', '--config-dump', dump, '--stats', statsPath, '-o', name === 'report-table' ? 'table' : 'json'], io);
+  check.exitCode = await main(
+    ['node', 'envoy-doctor', 'analyze', '--config-dump', dump, '--stats', statsPath, '-o', name === 'report-table' ? 'table' : 'json'],
+    io,
+  );
   const ms = performance.now() - start;
   check.reportBytes = bytes;
   check.reportLines = lines;
@@ -158,7 +178,12 @@ const CASE_WORK: Record<MeasureCase, CaseRun> = {
   },
   'floor-scan': async ({ need, first, check }) => {
     let values = 0;
-    await scanJsonChunks(inputChunks(need(first)), need(first), { decide: (path) => (path.length === 0 ? 'descend' : 'skip'), value: () => values++ }, { expected: 'JSON' });
+    await scanJsonChunks(
+      inputChunks(need(first)),
+      need(first),
+      { decide: (path) => (path.length === 0 ? 'descend' : 'skip'), value: () => values++ },
+      { expected: 'JSON' },
+    );
     check.values = values;
     return undefined;
   },

@@ -36,7 +36,14 @@ export const BENCH_MESH: MeshSpec = { seed: 20_261_122, clusters: 5000, listener
 export const GIANT_MESH: MeshSpec = { seed: 20_261_122, clusters: 24_000, listeners: 4_800, namespaces: 200, gateways: 200 };
 
 /** A mesh of 20,000 clusters where 20 stall and nothing else is wrong: what one screen of root causes must hold. */
-export const STALLED_MESH: MeshSpec = { seed: 20_261_207, clusters: 20_000, listeners: 4_000, namespaces: 200, gateways: 200, problems: { stalledClusters: 20 } };
+export const STALLED_MESH: MeshSpec = {
+  seed: 20_261_207,
+  clusters: 20_000,
+  listeners: 4_000,
+  namespaces: 200,
+  gateways: 200,
+  problems: { stalledClusters: 20 },
+};
 
 /** The bench mesh with every cluster's circuit breakers open besides its planted problems: thousands of broken clusters. */
 export const BROKEN_MESH: MeshSpec = { ...BENCH_MESH, problems: { breakersOpen: 1 } };

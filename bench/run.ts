@@ -9,7 +9,6 @@ import { V8_FLAGS } from '../src/cli/v8-flags.ts';
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type BenchInputs,
   CONFIG_DUMP_TARGET_BYTES,
@@ -25,6 +24,7 @@ import { BROKEN_MESH, STALLED_MESH } from './mesh.ts';
 import { runFleetBench } from './fleet.ts';
 import { runStartupBench } from './startup.ts';
 import type { MeasureCase, MeasureResult } from './measure.ts';
+import { BENCH_DIR, type Case, MIB, mainTable, median, msText, OUT_DIR, phaseTable, reportTable, type Row } from './tables.ts';
 
 /** Runs per case; the median time is reported. */
 const RUNS = 3;
@@ -32,40 +32,8 @@ const RUNS = 3;
 const GIANT_RUNS = 2;
 /** Files above this are read in chunks by the line floor: one string cannot hold them. */
 const ONE_STRING_BYTES = 500 * 1024 * 1024;
-const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
-const OUT_DIR = join(BENCH_DIR, 'out');
 const MEASURE = join(BENCH_DIR, 'measure.ts');
 const GIANT_DIR = join(OUT_DIR, 'giant');
-const MIB = 1024 * 1024;
-
-/** One row of the table: a measured case on given inputs, and the floors it is compared with. */
-interface Case {
-  key: string;
-  title: string;
-  measure: MeasureCase;
-  files: string[];
-  bytes: number;
-  /** Keys of the cases whose summed median time is this case's floor. */
-  floors: string[];
-  /** Runs of this case. */
-  runs: number;
-}
-
-/** A case with its runs and the figures derived from them. */
-interface Row {
-  case: Case;
-  runs: MeasureResult[];
-  medianMs: number;
-  peakRssMiB: number;
-  floorMs?: number;
-  ratio?: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 function casesFor(inputs: BenchInputs, gz: GzipInputs, scale: ScaleInputs[], giant: GiantInputs | undefined, giantGz: GzipInputs | undefined): Case[] {
   const key = (measure: MeasureCase, files: string[]): string => `${measure}:${files.map((f) => relative(OUT_DIR, f)).join('+')}`;
@@ -83,7 +51,8 @@ function casesFor(inputs: BenchInputs, gz: GzipInputs, scale: ScaleInputs[], gia
     const gzip = file.path.endsWith('.gz') ? 'gunzip + ' : '';
     // A gzip copy sits beside its source: what one string would have to hold is the source's size.
     const unpacked = gzip !== '' && existsSync(file.path.slice(0, -3)) ? statSync(file.path.slice(0, -3)).size : file.bytes;
-    if (json && unpacked > ONE_STRING_BYTES) return add({ title: `floor: ${gzip}read + scan`, measure: 'floor-scan', files: [file.path], bytes: file.bytes, floors: [] }, runs);
+    if (json && unpacked > ONE_STRING_BYTES)
+      return add({ title: `floor: ${gzip}read + scan`, measure: 'floor-scan', files: [file.path], bytes: file.bytes, floors: [] }, runs);
     if (json) return add({ title: `floor: ${gzip}JSON.parse`, measure: 'floor-json', files: [file.path], bytes: file.bytes, floors: [] }, runs);
     return add({ title: `floor: ${gzip}read + split lines`, measure: 'floor-lines', files: [file.path], bytes: file.bytes, floors: [] }, runs);
   };
@@ -94,7 +63,13 @@ function casesFor(inputs: BenchInputs, gz: GzipInputs, scale: ScaleInputs[], gia
     const statFloors = stats.map((s) => floorOf(s, /\.json(\.gz)?$/.test(s.path), runs));
     stats.forEach((s, i) => {
       add(
-        { title: 'parse + stats + diagnose', measure: 'end-to-end', files: [dump.path, s.path], bytes: dump.bytes + s.bytes, floors: [dumpFloor, statFloors[i] as string] },
+        {
+          title: 'parse + stats + diagnose',
+          measure: 'end-to-end',
+          files: [dump.path, s.path],
+          bytes: dump.bytes + s.bytes,
+          floors: [dumpFloor, statFloors[i] as string],
+        },
         runs,
       );
     });
@@ -105,7 +80,10 @@ function casesFor(inputs: BenchInputs, gz: GzipInputs, scale: ScaleInputs[], gia
   // clusters of which 20 stall, against a bare JSON.parse of the dump.
   for (const mesh of [{ configDump: inputs.configDump, stats: inputs.stats.text }, ...scale]) {
     const dumpFloor = floorOf(mesh.configDump, true);
-    for (const [measure, title] of [['report-table', 'envoy-doctor analyze (table)'], ['report-json', 'envoy-doctor analyze -o json']] as const) {
+    for (const [measure, title] of [
+      ['report-table', 'envoy-doctor analyze (table)'],
+      ['report-json', 'envoy-doctor analyze -o json'],
+    ] as const) {
       add({ title, measure, files: [mesh.configDump.path, mesh.stats.path], bytes: mesh.configDump.bytes + mesh.stats.bytes, floors: [dumpFloor] });
     }
   }
@@ -140,110 +118,6 @@ function runChild(c: Case): MeasureResult {
     throw new Error(`${c.key}: measure.ts exited with ${child.status ?? child.signal}\n${child.stderr}`);
   }
   return JSON.parse(child.stdout) as MeasureResult;
-}
-
-function fixed(value: number | undefined, digits: number): string {
-  return value === undefined ? '-' : value.toFixed(digits);
-}
-
-function msText(value: number | undefined): string {
-  if (value === undefined) return '-';
-  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
-}
-
-/** Lays a table out as aligned text, or as Markdown. */
-function table(headers: string[], rows: string[][], markdown: boolean): string {
-  const numeric = headers.map((_, i) => rows.every((r) => /^[-\d.,×x ]*$/.test(r[i] ?? '')));
-  if (markdown) {
-    const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-    return [line(headers), line(numeric.map((n) => (n ? '---:' : '---'))), ...rows.map(line)].join('\n');
-  }
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function mainTable(rows: Row[], markdown: boolean): string {
-  const byKey = new Map(rows.map((r) => [r.case.key, r]));
-  const headers = ['case', 'input', 'size MiB', 'median ms', 'min-max ms', 'peak RSS MiB', 'floor', 'floor ms', 'time / floor'];
-  const range = (r: Row) => `${msText(Math.min(...r.runs.map((x) => x.ms)))}-${msText(Math.max(...r.runs.map((x) => x.ms)))}`;
-  return table(
-    headers,
-    rows.map((r) => [
-      r.case.title,
-      r.case.files.map((f) => relative(OUT_DIR, f)).join(' + ') || '-',
-      r.case.bytes > 0 ? fixed(r.case.bytes / MIB, 1) : '-',
-      msText(r.medianMs),
-      r.case.measure === 'baseline' ? '-' : range(r),
-      fixed(r.peakRssMiB, 0),
-      r.case.floors.map((k) => `${byKey.get(k)?.case.title.replace('floor: ', '')} ${byKey.get(k)?.case.files.map((f) => relative(OUT_DIR, f)).join('')}`).join(' + ') || '-',
-      msText(r.floorMs),
-      r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}×`,
-    ]),
-    markdown,
-  );
-}
-
-function phaseTable(rows: Row[], markdown: boolean): string {
-  const byKey = new Map(rows.map((r) => [r.case.key, r]));
-  const e2e = rows.filter((r) => r.case.measure === 'end-to-end');
-  const phase = (r: Row, name: string) => median(r.runs.map((run) => run.phases?.[name] ?? 0));
-  const headers = ['inputs', 'config ms', 'known ms', 'stats ms', 'stats floor ms', 'stats / floor', 'JSON.parse of the sample ms', 'stats / JSON.parse', 'assemble ms', 'diagnose ms', 'stat values', 'findings', 'root causes', 'fixes'];
-  // The same sample as JSON, parsed whole: the yardstick for every stats format, whatever its own floor.
-  const jsonFloorOf = (statsPath: string | undefined) => {
-    const jsonPath = statsPath?.replace(/stats\.(txt|json|prom)(\.gz)?$/, 'stats.json$2');
-    return rows.find((x) => x.case.measure === 'floor-json' && x.case.files[0] === jsonPath)?.medianMs;
-  };
-  return table(
-    headers,
-    e2e.map((r) => {
-      const statsFloor = byKey.get(r.case.floors[1] ?? '')?.medianMs;
-      const jsonFloor = jsonFloorOf(r.case.files[1]);
-      const stats = phase(r, 'stats');
-      const check = r.runs[0]?.check ?? {};
-      return [
-        r.case.files.map((f) => relative(OUT_DIR, f)).join(' + '),
-        msText(phase(r, 'config')),
-        msText(phase(r, 'known')),
-        msText(stats),
-        msText(statsFloor),
-        statsFloor ? `${(stats / statsFloor).toFixed(2)}×` : '-',
-        msText(jsonFloor),
-        jsonFloor ? `${(stats / jsonFloor).toFixed(2)}×` : '-',
-        msText(phase(r, 'assemble')),
-        msText(phase(r, 'diagnose')),
-        String(check.statValues ?? '-'),
-        String(check.findings ?? '-'),
-        String(check.rootCauses ?? '-'),
-        String(check.fixes ?? '-'),
-      ];
-    }),
-    markdown,
-  );
-}
-
-/** The command's reports: time against its floor, root causes, and how long the report is. */
-function reportTable(rows: Row[], markdown: boolean): string {
-  const reports = rows.filter((r) => r.case.measure === 'report-table' || r.case.measure === 'report-json');
-  const headers = ['report', 'inputs', 'median ms', 'peak RSS MiB', 'floor ms', 'time / floor', 'root causes', 'report lines', 'report MiB'];
-  return table(
-    headers,
-    reports.map((r) => {
-      const check = r.runs[0]?.check ?? {};
-      return [
-        r.case.measure === 'report-table' ? 'table' : 'JSON',
-        r.case.files.map((f) => relative(OUT_DIR, f)).join(' + '),
-        msText(r.medianMs),
-        fixed(r.peakRssMiB, 0),
-        msText(r.floorMs),
-        r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}×`,
-        String(check.rootCauses ?? '-'),
-        String(check.reportLines ?? '-'),
-        check.reportBytes === undefined ? '-' : fixed(check.reportBytes / MIB, 1),
-      ];
-    }),
-    markdown,
-  );
 }
 
 /** The commit measured, marked `+changes` when the working tree differs from it; `unknown` outside git. */
@@ -310,7 +184,10 @@ async function generateAll(withGiant: boolean): Promise<Generated> {
     );
   }
   const scale: ScaleInputs[] = [];
-  for (const [dir, spec, target] of [['broken', BROKEN_MESH, CONFIG_DUMP_TARGET_BYTES], ['stalled', STALLED_MESH, 0]] as const) {
+  for (const [dir, spec, target] of [
+    ['broken', BROKEN_MESH, CONFIG_DUMP_TARGET_BYTES],
+    ['stalled', STALLED_MESH, 0],
+  ] as const) {
     const m = generateScaleInputs(join(OUT_DIR, dir), spec, target);
     scale.push(m);
     generated.push(
@@ -330,7 +207,9 @@ function runCases(cases: Case[]): Map<string, MeasureResult[]> {
       if (run > c.runs) continue;
       const result = runChild(c);
       runs.get(c.key)?.push(result);
-      process.stderr.write(`run ${run}/${c.runs} ${c.title} ${c.files.map((f) => relative(OUT_DIR, f)).join(' + ')}: ${msText(result.ms)} ms, ${result.peakRssMiB.toFixed(0)} MiB\n`);
+      process.stderr.write(
+        `run ${run}/${c.runs} ${c.title} ${c.files.map((f) => relative(OUT_DIR, f)).join(' + ')}: ${msText(result.ms)} ms, ${result.peakRssMiB.toFixed(0)} MiB\n`,
+      );
     }
   }
   return runs;
@@ -362,9 +241,14 @@ function report(rows: Row[], g: Generated, started: number): void {
   process.stdout.write(
     `\n${header}\n${generated.join('\n')}\n\n${mainTable(rows, false)}\n\nend-to-end by step (median ms):\n\n${phaseTable(rows, false)}\n\nreports:\n\n${reportTable(rows, false)}\n`,
   );
-  process.stdout.write(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${relative(process.cwd(), OUT_DIR)}/results.{json,md}\n`);
+  process.stdout.write(
+    `\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${relative(process.cwd(), OUT_DIR)}/results.{json,md}\n`,
+  );
 
-  writeFileSync(join(OUT_DIR, 'results.md'), `${header}\n\n${generated.join('\n\n')}\n\n${mainTable(rows, true)}\n\n${phaseTable(rows, true)}\n\n${reportTable(rows, true)}\n`);
+  writeFileSync(
+    join(OUT_DIR, 'results.md'),
+    `${header}\n\n${generated.join('\n\n')}\n\n${mainTable(rows, true)}\n\n${phaseTable(rows, true)}\n\n${reportTable(rows, true)}\n`,
+  );
   writeFileSync(
     join(OUT_DIR, 'results.json'),
     `${JSON.stringify({ machine: env, inputs, gz, scale, giant, giantGz, rows: rows.map((r) => ({ ...r, case: { ...r.case, files: r.case.files.map((f) => relative(OUT_DIR, f)) } })) }, null, 2)}\n`,

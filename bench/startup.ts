@@ -61,7 +61,12 @@ export function startupBench(): StartupRow[] {
     });
   }
   const bare = median(times[0] as number[]);
-  return all.map((c, i) => ({ label: c.label, medianMs: median(times[i] as number[]), minMs: Math.min(...(times[i] as number[])), ratio: median(times[i] as number[]) / bare }));
+  return all.map((c, i) => ({
+    label: c.label,
+    medianMs: median(times[i] as number[]),
+    minMs: Math.min(...(times[i] as number[])),
+    ratio: median(times[i] as number[]) / bare,
+  }));
 }
 
 /** The start-up table in Markdown. */

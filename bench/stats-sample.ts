@@ -292,10 +292,34 @@ export function sample(mesh: Mesh): { scopes: Scope[]; globals: GlobalStat[] } {
   const byAddress = [...mesh.listeners].sort((a, b) => (a.statAddress < b.statAddress ? -1 : 1));
   const hist = (_e: number, h: string) => histogramOf(rng, h);
   const scopes = [
-    scope('cluster', 'envoy_cluster_name', clusterNames, CLUSTER_STATS, CLUSTER_HISTOGRAMS, (e) => clusterValues(rng, byName.get(clusterNames[e] as string)), hist),
-    scope('http', 'envoy_http_conn_manager_prefix', listeners.map((l) => l.statPrefix), HTTP_STATS, HTTP_HISTOGRAMS, (e) => httpValues(rng, listeners[e] as MeshListener), hist),
+    scope(
+      'cluster',
+      'envoy_cluster_name',
+      clusterNames,
+      CLUSTER_STATS,
+      CLUSTER_HISTOGRAMS,
+      (e) => clusterValues(rng, byName.get(clusterNames[e] as string)),
+      hist,
+    ),
+    scope(
+      'http',
+      'envoy_http_conn_manager_prefix',
+      listeners.map((l) => l.statPrefix),
+      HTTP_STATS,
+      HTTP_HISTOGRAMS,
+      (e) => httpValues(rng, listeners[e] as MeshListener),
+      hist,
+    ),
     {
-      ...scope('listener', 'envoy_listener_address', byAddress.map((l) => l.statAddress), LISTENER_STATS, LISTENER_HISTOGRAMS, () => listenerValues(rng), hist),
+      ...scope(
+        'listener',
+        'envoy_listener_address',
+        byAddress.map((l) => l.statAddress),
+        LISTENER_STATS,
+        LISTENER_HISTOGRAMS,
+        () => listenerValues(rng),
+        hist,
+      ),
       hcm: byAddress.map((l) => l.statPrefix),
     },
   ];

@@ -83,7 +83,10 @@ export function clusterResource(c: MeshCluster): Record<string, unknown> {
         {
           typed_extension_config: {
             name: 'envoy.load_balancing_policies.least_request',
-            typed_config: { '@type': `${T}/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest`, locality_lb_config: { locality_weighted_lb_config: {} } },
+            typed_config: {
+              '@type': `${T}/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest`,
+              locality_lb_config: { locality_weighted_lb_config: {} },
+            },
           },
         },
       ],
@@ -96,7 +99,9 @@ export function clusterResource(c: MeshCluster): Record<string, unknown> {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': `${T}/envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
         ...(c.idleTimeout !== undefined ? { common_http_protocol_options: { idle_timeout: c.idleTimeout } } : {}),
-        explicit_http_config: c.http2 ? { http2_protocol_options: { initial_stream_window_size: 65536, initial_connection_window_size: 1048576 } } : { http_protocol_options: {} },
+        explicit_http_config: c.http2
+          ? { http2_protocol_options: { initial_stream_window_size: 65536, initial_connection_window_size: 1048576 } }
+          : { http_protocol_options: {} },
       },
     };
   }
@@ -168,7 +173,9 @@ export function listenerResource(l: MeshListener): Record<string, unknown> {
         name: l.name,
       },
     ];
-    listener.listener_filters = [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': `${T}/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector` } }];
+    listener.listener_filters = [
+      { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': `${T}/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector` } },
+    ];
   } else {
     listener.default_filter_chain = { filters: [hcm], name: l.name };
   }

@@ -2,7 +2,9 @@
 // envoy-doctor entry point: checks the Node.js version, then runs the compiled CLI.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 19)) {
-  process.stderr.write(`envoy-doctor: needs Node.js >= 22.19, this is ${process.versions.node}; run it through npm (npm run envoy-doctor -- ...) or install a newer Node.js\n`);
+  process.stderr.write(
+    `envoy-doctor: needs Node.js >= 22.19, this is ${process.versions.node}; run it through npm (npm run envoy-doctor -- ...) or install a newer Node.js\n`,
+  );
   process.exit(1);
 }
 // V8's compiled code of the modules is kept between runs (node-compile-cache in the temp directory, about 1 MB), so a

@@ -46,7 +46,9 @@ export function applyFix(bootstrap: Bootstrap, fix: PrintedFix): Bootstrap {
   if (filter) {
     const [, name, filterName, statPrefix] = filter;
     const listener = listeners(b).find((l) => l.name === name);
-    const targets = listener ? filters(listener).filter((f) => f.name === filterName && (!statPrefix || (f.typed_config as Obj).stat_prefix === statPrefix)) : [];
+    const targets = listener
+      ? filters(listener).filter((f) => f.name === filterName && (!statPrefix || (f.typed_config as Obj).stat_prefix === statPrefix))
+      : [];
     if (targets.length === 0) throw new Error(`fix target not in the lab's config: ${fix.target}`);
     for (const f of targets) f.typed_config = deepMerge(f.typed_config as Obj, fragment);
     return b;

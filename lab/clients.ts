@@ -149,7 +149,11 @@ export async function webSocketOutcome(url: string, signal: AbortSignal): Promis
   const answeredAfterMs = Date.now() - asked;
   return new Promise((resolve) => {
     const done = () => resolve({ status: 101, closedAfterMs: session.closedAfterMs(), answeredAfterMs });
-    if (signal.aborted) return void (session.close(), done());
+    if (signal.aborted) {
+      session.close();
+      done();
+      return;
+    }
     session.ws.once('close', done);
     signal.addEventListener('abort', () => {
       session.ws.off('close', done);
@@ -179,7 +183,9 @@ export function tcpOutcome(port: number, signal: AbortSignal): Promise<SessionOu
     signal.addEventListener('abort', onAbort);
     s.on('close', () => {
       signal.removeEventListener('abort', onAbort);
-      resolve(opened ? { status: 101, closedAfterMs: Date.now() - opened, answeredAfterMs: opened - asked } : { status: 0, answeredAfterMs: Date.now() - asked });
+      resolve(
+        opened ? { status: 101, closedAfterMs: Date.now() - opened, answeredAfterMs: opened - asked } : { status: 0, answeredAfterMs: Date.now() - asked },
+      );
     });
   });
 }

@@ -143,7 +143,9 @@ export function tcpListener(name: string, clusterName: string, tcpProxy: Obj = {
   return {
     name,
     address: local(0),
-    filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY, stat_prefix: name, cluster: clusterName, ...tcpProxy } }] }],
+    filter_chains: [
+      { filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY, stat_prefix: name, cluster: clusterName, ...tcpProxy } }] },
+    ],
     ...extra,
   };
 }

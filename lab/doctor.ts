@@ -39,7 +39,12 @@ export async function collectAndAnalyze(admin: string, intervalSeconds: number, 
   const dir = mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-bundle-'));
   const bundle = join(dir, 'bundle');
   try {
-    const r = await run(process.execPath, [CLI, 'collect', '--admin', admin, '--interval', `${intervalSeconds}s`, ...withLog(accessLog), '--bundle', bundle], 120_000, { cwd: ROOT });
+    const r = await run(
+      process.execPath,
+      [CLI, 'collect', '--admin', admin, '--interval', `${intervalSeconds}s`, ...withLog(accessLog), '--bundle', bundle],
+      120_000,
+      { cwd: ROOT },
+    );
     if (r.code !== 0) throw new Error(`envoy-doctor collect exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
     return await cli(['analyze', bundle]);
   } finally {

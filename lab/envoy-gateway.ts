@@ -28,7 +28,8 @@ export async function ensureEgctl(log: (line: string) => void): Promise<{ egctl?
   const built = await run('go', ['install', `github.com/envoyproxy/gateway/cmd/egctl@${ENVOY_GATEWAY_VERSION}`], 3_000_000, {
     env: { ...process.env, GOBIN: join(LAB_DIR, 'egctl', ENVOY_GATEWAY_VERSION), CGO_ENABLED: '0' },
   });
-  if (built.code !== 0 || !existsSync(EGCTL)) return { why: `go install of egctl ${ENVOY_GATEWAY_VERSION} failed: ${built.stderr.trim().split('\n').slice(-2).join(' ')}` };
+  if (built.code !== 0 || !existsSync(EGCTL))
+    return { why: `go install of egctl ${ENVOY_GATEWAY_VERSION} failed: ${built.stderr.trim().split('\n').slice(-2).join(' ')}` };
   return { egctl: EGCTL };
 }
 
@@ -65,7 +66,9 @@ export function egctlOf(ctx: ScenarioContext): string {
 
 /** Kubernetes objects as YAML documents, one object per document. */
 export function objectsOf(yaml: string): Obj[] {
-  return parseAllDocuments(yaml).map((d) => d.toJSON() as Obj).filter((o) => o && typeof o === 'object');
+  return parseAllDocuments(yaml)
+    .map((d) => d.toJSON() as Obj)
+    .filter((o) => o && typeof o === 'object');
 }
 
 const keyOf = (o: Obj) => `${o.kind}|${o.metadata?.namespace ?? ''}|${o.metadata?.name}`;
@@ -130,7 +133,10 @@ export function bootstrapFromXds(configs: Obj[], backendPort: number): Bootstrap
     return {
       ...cluster,
       type: 'STATIC',
-      loadAssignment: { clusterName: cluster.name, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: backendPort } } } }] }] },
+      loadAssignment: {
+        clusterName: cluster.name,
+        endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: backendPort } } } }] }],
+      },
     };
   });
   const listeners = ((of('ListenersConfigDump').dynamicListeners ?? []) as Obj[]).map((l) => {
@@ -149,7 +155,11 @@ export function bootstrapFromXds(configs: Obj[], backendPort: number): Bootstrap
     }
     return listener;
   });
-  return { node: { id: 'envoy-gateway-lab', cluster: 'envoy-gateway-lab' }, admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } }, static_resources: { listeners, clusters } };
+  return {
+    node: { id: 'envoy-gateway-lab', cluster: 'envoy-gateway-lab' },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+    static_resources: { listeners, clusters },
+  };
 }
 
 /** A resource of the dump without its `@type` (refused in a bootstrap), its /dev/stdout access logs made stdout ones. */

@@ -24,7 +24,19 @@ export interface RunningEnvoy {
 export const DRAIN_TIME_S = 1;
 // Access logs (files and stdout alike) are written out every 250 ms instead of every 10 s (--file-flush-interval-msec,
 // source/common/access_log/access_log_manager_impl.cc), so a drive reads the sessions that ended while it ran.
-const FLAGS = ['--use-dynamic-base-id', '-l', 'warning', '--drain-time-s', String(DRAIN_TIME_S), '--parent-shutdown-time-s', '2', '--concurrency', '1', '--file-flush-interval-msec', '250'];
+const FLAGS = [
+  '--use-dynamic-base-id',
+  '-l',
+  'warning',
+  '--drain-time-s',
+  String(DRAIN_TIME_S),
+  '--parent-shutdown-time-s',
+  '2',
+  '--concurrency',
+  '1',
+  '--file-flush-interval-msec',
+  '250',
+];
 
 /** The command-line flags of a start: the lab's, with another drain time when one is given. */
 function flags(drainTimeS = DRAIN_TIME_S): string[] {

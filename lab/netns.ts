@@ -28,10 +28,14 @@ export function isolationUnavailable(): string | undefined {
 
 /** Runs this lab again inside a new network namespace with its loopback up; returns its exit code. */
 export function rerunIsolated(): number {
-  const r = spawnSync('unshare', ['-n', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, [MARK]: '1' },
-  });
+  const r = spawnSync(
+    'unshare',
+    ['-n', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, [MARK]: '1' },
+    },
+  );
   return r.status ?? 1;
 }
 

@@ -109,7 +109,12 @@ export function start(command: string, args: string[], options: SpawnOptions = {
 }
 
 /** Runs a command to its end and returns its exit code and output; kills it after `ms`. */
-export async function run(command: string, args: string[], ms: number, options: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function run(
+  command: string,
+  args: string[],
+  ms: number,
+  options: SpawnOptions = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = start(command, args, options);
   p.child.stdin?.end();
   const timer = setTimeout(() => void p.stop(500), ms);

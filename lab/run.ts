@@ -204,7 +204,9 @@ async function runWorkers(environments: LabEnvironment[]): Promise<LabResult[]> 
     environments.map(
       (env) =>
         new Promise<number | null>((resolve) => {
-          const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--worker', '--envoy', env.envoyVersion, ...passOn], { stdio: 'inherit' });
+          const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--worker', '--envoy', env.envoyVersion, ...passOn], {
+            stdio: 'inherit',
+          });
           child.on('close', resolve);
         }),
     ),
@@ -247,14 +249,26 @@ const skipped = results.filter((r) => r.why?.startsWith('not run:'));
 results = results.filter((r) => !skipped.includes(r));
 writeFileSync(join(LAB_DIR, 'results.json'), `${JSON.stringify([...results, ...skipped], null, 2)}\n`);
 const mark = (b: boolean) => (b ? 'yes' : 'NO');
-const rows = results.map((r) => [r.scenario, r.envoyVersion, mark(r.reproduced), mark(r.namedFirst), mark(r.healthyClean), r.why && !r.fixApplied ? 'n/a' : mark(r.fixApplied), r.why && !r.fixApplied ? 'n/a' : mark(r.failureEndedAfterFix)]);
+const rows = results.map((r) => [
+  r.scenario,
+  r.envoyVersion,
+  mark(r.reproduced),
+  mark(r.namedFirst),
+  mark(r.healthyClean),
+  r.why && !r.fixApplied ? 'n/a' : mark(r.fixApplied),
+  r.why && !r.fixApplied ? 'n/a' : mark(r.failureEndedAfterFix),
+]);
 const head = ['scenario', 'envoy', 'reproduced', 'named first', 'healthy clean', 'fix applied', 'failure ended'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
 for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
 /** A scenario passes when it reproduced, was named first, its twin was clean, and its fix (where one applies) ended it. */
 const known = new Map(scenarios.map((s) => [nameOf(s), s]));
 const failed = results.filter((r) => {
-  const fixOk = known.get(r.scenario)?.fixDoesNotEnd ? r.fixApplied && !r.failureEndedAfterFix : r.fixApplied ? r.failureEndedAfterFix : Boolean(known.get(r.scenario)?.noFixReplay);
+  const fixOk = known.get(r.scenario)?.fixDoesNotEnd
+    ? r.fixApplied && !r.failureEndedAfterFix
+    : r.fixApplied
+      ? r.failureEndedAfterFix
+      : Boolean(known.get(r.scenario)?.noFixReplay);
   return !r.reproduced || !r.namedFirst || !r.healthyClean || !fixOk;
 });
 for (const r of [...results, ...skipped].filter((x) => x.why)) console.log(`${r.scenario} ${r.envoyVersion}: ${r.why}`);
@@ -262,7 +276,9 @@ for (const r of [...results, ...skipped].filter((x) => x.why)) console.log(`${r.
 // where the lab has not installed them).
 let validated = 0;
 if (!values.scenario) {
-  const t = spawnSync(process.execPath, ['--test', '--test-reporter=dot', join(import.meta.dirname, '..', 'test', 'fixes', 'envoy-validate.test.ts')], { stdio: 'inherit' });
+  const t = spawnSync(process.execPath, ['--test', '--test-reporter=dot', join(import.meta.dirname, '..', 'test', 'fixes', 'envoy-validate.test.ts')], {
+    stdio: 'inherit',
+  });
   validated = t.status ?? 1;
 }
 console.log(`${((Date.now() - started) / 1000).toFixed(0)} s; every result in .lab/results.json`);

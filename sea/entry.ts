@@ -24,7 +24,12 @@ function readAsset(key: string, options: unknown): string | Buffer {
   try {
     bytes = getAsset(key);
   } catch {
-    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${SEA_ROOT}/${key}'`), { code: 'ENOENT', errno: -2, syscall: 'open', path: `${SEA_ROOT}/${key}` });
+    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${SEA_ROOT}/${key}'`), {
+      code: 'ENOENT',
+      errno: -2,
+      syscall: 'open',
+      path: `${SEA_ROOT}/${key}`,
+    });
   }
   const encoding = (typeof options === 'string' ? options : (options as { encoding?: string } | undefined)?.encoding) as BufferEncoding | undefined;
   const buffer = Buffer.from(bytes);

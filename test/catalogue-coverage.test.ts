@@ -48,7 +48,11 @@ describe('catalogue coverage', async () => {
       it('has a sample that names it (first, in samples/<id>), and a healthy counterpart that names nothing', () => {
         assert.ok(named, `a sample naming ${id}`);
         if (own) assert.equal(own.rootCauses[0]?.id, id);
-        if (existsSync(join(ROOT, 'samples', `${id}-healthy`))) assert.deepEqual(samples.get(`${id}-healthy`)?.rootCauses.map((r) => r.id), []);
+        if (existsSync(join(ROOT, 'samples', `${id}-healthy`)))
+          assert.deepEqual(
+            samples.get(`${id}-healthy`)?.rootCauses.map((r) => r.id),
+            [],
+          );
       });
       for (const { flavor } of FLAVORS) {
         const why = rule?.noFixFor?.[flavor];

@@ -29,7 +29,10 @@ describe('analyzer conventions', async () => {
     for (const id of analyzerFiles()) {
       const mod = (await import(new URL(`src/analyzers/${id}.ts`, root).href)) as Analyzer;
       assert.equal(mod.meta.id, id, `src/analyzers/${id}.ts exports meta with id "${id}"`);
-      assert.ok(analyzers.some((a) => a.meta.id === mod.meta.id && a.meta.title === mod.meta.title), `${id} is listed in src/analyzers/index.ts`);
+      assert.ok(
+        analyzers.some((a) => a.meta.id === mod.meta.id && a.meta.title === mod.meta.title),
+        `${id} is listed in src/analyzers/index.ts`,
+      );
     }
   });
   it('analyzer ids are unique', () => {
@@ -49,7 +52,10 @@ describe('analyzer conventions', async () => {
     });
     it(`${a.meta.id}: cites its Envoy source at the top of its file`, () => {
       const text = readFileSync(new URL(`src/analyzers/${a.meta.id}.ts`, root), 'utf8');
-      const header = text.split('\n').filter((l) => l.startsWith('//')).join('\n');
+      const header = text
+        .split('\n')
+        .filter((l) => l.startsWith('//'))
+        .join('\n');
       assert.match(header, /(source\/|api\/|docs\/|\.proto|\.cc|\.h\b|\.rst|envoyproxy\/)/);
     });
   }
@@ -66,7 +72,9 @@ describe('catalogue conventions', () => {
     for (const e of CATALOGUE.filter((x) => x.kind === 'finding' && x.status === 'active')) assert.ok(emitted.has(e.id), e.id);
   });
   it('every active root cause has exactly one rule, and every rule names an active root cause', () => {
-    const active = CATALOGUE.filter((x) => x.kind === 'root-cause' && x.status === 'active').map((x) => x.id).sort();
+    const active = CATALOGUE.filter((x) => x.kind === 'root-cause' && x.status === 'active')
+      .map((x) => x.id)
+      .sort();
     assert.deepEqual(ROOT_CAUSES.map((r) => r.id).sort(), active);
   });
   it('every active finding and root cause has its docs page', () => {
@@ -104,9 +112,15 @@ describe('catalogue conventions', () => {
       assert.doesNotMatch(text, /\bcode:\s*['"`]/, `src/fixes/${file} attaches a note by a code literal instead of note(TYPE, values)`);
     }
     assert.ok(declared.length >= 40, String(declared.length));
-    for (const id of declared) assert.ok(registered.has(id), `note type ${id} is declared in src/fixes but not listed in note-types.ts (its kind's noteTypes or its file's NOTE_TYPES)`);
+    for (const id of declared)
+      assert.ok(registered.has(id), `note type ${id} is declared in src/fixes but not listed in note-types.ts (its kind's noteTypes or its file's NOTE_TYPES)`);
     assert.equal(NOTE_TYPES.length, registered.size, 'a note type is listed twice');
-    for (const t of NOTE_TYPES) assert.equal(CATALOGUE.find((e) => e.id === t.id), t, `${t.id} is catalogued as declared`);
+    for (const t of NOTE_TYPES)
+      assert.equal(
+        CATALOGUE.find((e) => e.id === t.id),
+        t,
+        `${t.id} is catalogued as declared`,
+      );
   });
   it('message placeholders of rule-produced explanations are all filled by the rules', () => {
     for (const e of CATALOGUE) {

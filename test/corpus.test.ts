@@ -51,7 +51,10 @@ describe('the shared corpus', { skip: existsSync(CORPUS) ? false : 'shared/corpu
         const stats = await parseStats(inputChunks(path), name);
         assert.ok(stats.count > 0);
         const d = await diagnose([assembleSnapshot({ id: name, stats, inputs: { stats: name } })]);
-        assert.deepEqual(d.rootCauses.filter((r) => r.severity === 'error'), []);
+        assert.deepEqual(
+          d.rootCauses.filter((r) => r.severity === 'error'),
+          [],
+        );
       });
       continue;
     }
@@ -60,8 +63,14 @@ describe('the shared corpus', { skip: existsSync(CORPUS) ? false : 'shared/corpu
       assert.ok(configs.length > 0);
       for (const c of configs) assert.ok(c.clusters.size + c.listeners.length + c.routes.length > 0, `${c.id} has resources`);
       const d = await diagnose(configs.map((config) => assembleSnapshot({ id: config.id, config, inputs: { configDump: name } })));
-      assert.deepEqual(d.rootCauses.filter((r) => r.severity === 'error'), []);
-      assert.deepEqual(d.findings.filter((f) => f.severity === 'error'), []);
+      assert.deepEqual(
+        d.rootCauses.filter((r) => r.severity === 'error'),
+        [],
+      );
+      assert.deepEqual(
+        d.findings.filter((f) => f.severity === 'error'),
+        [],
+      );
     });
   }
 

@@ -51,10 +51,24 @@ const gateway = (ns: string, name: string): KubeObject => ({
 });
 
 describe('fake kube API: reads', () => {
-  const eg = makeDeployment({ name: 'envoy-default-eg-e41e7b31', namespace: 'envoy-gateway-system', matchLabels: { ...EG, 'gateway.envoyproxy.io/owning-gateway-name': 'eg' }, replicas: 2 });
-  const other = makeDeployment({ name: 'envoy-home-gw-1a2b3c4d', namespace: 'home', matchLabels: { ...EG, 'gateway.envoyproxy.io/owning-gateway-name': 'gw' } });
+  const eg = makeDeployment({
+    name: 'envoy-default-eg-e41e7b31',
+    namespace: 'envoy-gateway-system',
+    matchLabels: { ...EG, 'gateway.envoyproxy.io/owning-gateway-name': 'eg' },
+    replicas: 2,
+  });
+  const other = makeDeployment({
+    name: 'envoy-home-gw-1a2b3c4d',
+    namespace: 'home',
+    matchLabels: { ...EG, 'gateway.envoyproxy.io/owning-gateway-name': 'gw' },
+  });
   const pending = makePod({ name: 'envoy-pending', namespace: 'home', labels: { ...EG, canary: 'true' }, phase: 'Pending', ready: false });
-  const app = makePod({ name: 'web-0', namespace: 'home', labels: { app: 'web', tier: 'edge' }, containers: [{ name: 'web' }, { name: 'istio-proxy', ports: [15090] }] });
+  const app = makePod({
+    name: 'web-0',
+    namespace: 'home',
+    labels: { app: 'web', tier: 'edge' },
+    containers: [{ name: 'web' }, { name: 'istio-proxy', ports: [15090] }],
+  });
   const cluster: FakeCluster = {
     pods: [...eg.pods, ...other.pods, pending, app],
     deployments: [eg.deployment, other.deployment],
@@ -76,10 +90,20 @@ describe('fake kube API: reads', () => {
     customObjects: new Map<string, KubeObject[]>([
       ['gateway.networking.k8s.io/v1/gateways', [gateway('home', 'gw'), gateway('default', 'eg')]],
       ['gateway.networking.k8s.io/v1/httproutes', []],
-      ['gateway.networking.k8s.io/v1/gatewayclasses', [{ metadata: { name: 'eg' }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } }]],
+      [
+        'gateway.networking.k8s.io/v1/gatewayclasses',
+        [{ metadata: { name: 'eg' }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } }],
+      ],
       [
         'gateway.envoyproxy.io/v1alpha1/backendtrafficpolicies',
-        [{ apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: 'BackendTrafficPolicy', metadata: { name: 'ha', namespace: 'home' }, spec: { timeout: { http: { requestTimeout: '0s' } } } }],
+        [
+          {
+            apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+            kind: 'BackendTrafficPolicy',
+            metadata: { name: 'ha', namespace: 'home' },
+            spec: { timeout: { http: { requestTimeout: '0s' } } },
+          },
+        ],
       ],
     ]),
     deny: [
@@ -92,14 +116,22 @@ describe('fake kube API: reads', () => {
   let api: KubeApi;
   let core: CoreV1Api;
   before(async () => {
-    api = await startKubeApi(cluster, { namespace: 'home', contexts: [{ name: 'other', namespace: 'envoy-gateway-system', user: 'jane' }, { name: 'expired', rejectToken: true }] });
+    api = await startKubeApi(cluster, {
+      namespace: 'home',
+      contexts: [
+        { name: 'other', namespace: 'envoy-gateway-system', user: 'jane' },
+        { name: 'expired', rejectToken: true },
+      ],
+    });
     core = kubeConfig(api).makeApiClient(CoreV1Api);
   });
   after(async () => api.close());
 
   it('lists pods across namespaces with a label selector, and records the request', async () => {
     const before = api.requests.length;
-    const list = await core.listPodForAllNamespaces({ labelSelector: 'app.kubernetes.io/component=proxy,app.kubernetes.io/managed-by in (envoy-gateway),!canary' });
+    const list = await core.listPodForAllNamespaces({
+      labelSelector: 'app.kubernetes.io/component=proxy,app.kubernetes.io/managed-by in (envoy-gateway),!canary',
+    });
     assert.deepEqual(
       list.items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
       [...eg.pods, ...other.pods].map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort(),
@@ -144,7 +176,8 @@ describe('fake kube API: reads', () => {
   });
 
   it('understands set-based, inequality and existence selectors, and refuses bad ones with 400', async () => {
-    const names = async (labelSelector: string) => (await core.listNamespacedPod({ namespace: 'home', labelSelector })).items.map((p) => p.metadata?.name).sort();
+    const names = async (labelSelector: string) =>
+      (await core.listNamespacedPod({ namespace: 'home', labelSelector })).items.map((p) => p.metadata?.name).sort();
     assert.deepEqual(await names('tier'), ['web-0']);
     assert.deepEqual(await names('tier!=edge,app.kubernetes.io/name=envoy'), ['envoy-pending', ...other.pods.map((p) => p.metadata.name)].sort());
     assert.deepEqual(await names('tier notin (edge, core),!canary'), other.pods.map((p) => p.metadata.name).sort());
@@ -188,7 +221,10 @@ describe('fake kube API: reads', () => {
     ]);
     const last = await core.readNamespacedPodLog({ name, namespace: ns, container: 'envoy', sinceSeconds: 60 });
     assert.equal(last, '[2025-06-01 11:59:30.500][1][info][upstream] cds: added 3 clusters\n');
-    assert.equal(await core.readNamespacedPodLog({ name: 'web-0', namespace: 'home', container: 'istio-proxy', tailLines: 2 }).catch((e: unknown) => statusOf(e).message), 'pods "web-0" is forbidden: User "system:serviceaccount:envoy-doctor:envoy-doctor" cannot get resource "pods/log" in API group "" in the namespace "home"');
+    assert.equal(
+      await core.readNamespacedPodLog({ name: 'web-0', namespace: 'home', container: 'istio-proxy', tailLines: 2 }).catch((e: unknown) => statusOf(e).message),
+      'pods "web-0" is forbidden: User "system:serviceaccount:envoy-doctor:envoy-doctor" cannot get resource "pods/log" in API group "" in the namespace "home"',
+    );
     // The deny rule names the default user; the 'other' context is jane.
     const jane = kubeConfig(api, 'other').makeApiClient(CoreV1Api);
     assert.equal(await jane.readNamespacedPodLog({ name: 'web-0', namespace: 'home', container: 'istio-proxy', tailLines: 2 }), 'plain line 2\nplain line 3\n');
@@ -224,28 +260,58 @@ describe('fake kube API: reads', () => {
 
   it('lists custom objects per namespace and across namespaces; an uninstalled CRD is a 404', async () => {
     const custom = kubeConfig(api).makeApiClient(CustomObjectsApi);
-    const inHome = (await custom.listNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'home', plural: 'gateways' })) as { kind: string; items: KubeObject[] };
+    const inHome = (await custom.listNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'home', plural: 'gateways' })) as {
+      kind: string;
+      items: KubeObject[];
+    };
     assert.equal(inHome.kind, 'GatewayList');
     assert.deepEqual(
       inHome.items.map((g) => g.metadata.name),
       ['gw'],
     );
-    const everywhere = (await custom.listCustomObjectForAllNamespaces({ group: 'gateway.networking.k8s.io', version: 'v1', resourcePlural: 'gateways', labelSelector: 'team in (home,default)' })) as { items: KubeObject[] };
+    const everywhere = (await custom.listCustomObjectForAllNamespaces({
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      resourcePlural: 'gateways',
+      labelSelector: 'team in (home,default)',
+    })) as { items: KubeObject[] };
     assert.deepEqual(
       everywhere.items.map((g) => `${g.metadata.namespace}/${g.metadata.name}`),
       ['default/eg', 'home/gw'],
     );
     assert.equal(api.requests.at(-1)?.path, '/apis/gateway.networking.k8s.io/v1/gateways');
-    const classes = (await custom.listClusterCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses' })) as { items: KubeObject[] };
+    const classes = (await custom.listClusterCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses' })) as {
+      items: KubeObject[];
+    };
     assert.equal(classes.items[0]?.kind, 'GatewayClass');
-    const routes = (await custom.listNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'home', plural: 'httproutes' })) as { kind: string; items: unknown[] };
+    const routes = (await custom.listNamespacedCustomObject({
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      namespace: 'home',
+      plural: 'httproutes',
+    })) as { kind: string; items: unknown[] };
     assert.deepEqual([routes.kind, routes.items.length], ['HTTPRouteList', 0]);
-    const btp = (await custom.getNamespacedCustomObject({ group: 'gateway.envoyproxy.io', version: 'v1alpha1', namespace: 'home', plural: 'backendtrafficpolicies', name: 'ha' })) as KubeObject;
+    const btp = (await custom.getNamespacedCustomObject({
+      group: 'gateway.envoyproxy.io',
+      version: 'v1alpha1',
+      namespace: 'home',
+      plural: 'backendtrafficpolicies',
+      name: 'ha',
+    })) as KubeObject;
     assert.deepEqual(btp.spec, { timeout: { http: { requestTimeout: '0s' } } });
-    const missing = statusOf(await rejects(custom.listNamespacedCustomObject({ group: 'gateway.envoyproxy.io', version: 'v1alpha1', namespace: 'home', plural: 'clienttrafficpolicies' })));
+    const missing = statusOf(
+      await rejects(
+        custom.listNamespacedCustomObject({ group: 'gateway.envoyproxy.io', version: 'v1alpha1', namespace: 'home', plural: 'clienttrafficpolicies' }),
+      ),
+    );
     assert.deepEqual([missing.code, missing.message], [404, 'the server could not find the requested resource']);
-    const denied = statusOf(await rejects(custom.listCustomObjectForAllNamespaces({ group: 'gateway.envoyproxy.io', version: 'v1alpha1', resourcePlural: 'envoyproxies' })));
-    assert.equal(denied.message, `envoyproxies.gateway.envoyproxy.io is forbidden: User "${USER}" cannot list resource "envoyproxies" in API group "gateway.envoyproxy.io" at the cluster scope`);
+    const denied = statusOf(
+      await rejects(custom.listCustomObjectForAllNamespaces({ group: 'gateway.envoyproxy.io', version: 'v1alpha1', resourcePlural: 'envoyproxies' })),
+    );
+    assert.equal(
+      denied.message,
+      `envoyproxies.gateway.envoyproxy.io is forbidden: User "${USER}" cannot list resource "envoyproxies" in API group "gateway.envoyproxy.io" at the cluster scope`,
+    );
   });
 
   it('gets deployments and replica sets that own the pods', async () => {
@@ -452,7 +518,10 @@ describe('fake kube API: port-forward', () => {
         const err = await rejects(request(`http://127.0.0.1:${fwd.port}/server_info`, { dispatcher: agent, reset: true }));
         assert.match(String((err as Error).message), /other side closed|socket hang up|ECONNRESET/);
         assert.equal(fwd.errors.length, 1);
-        assert.match(fwd.errors[0] as string, new RegExp(`^error forwarding port ${port} to pod [0-9a-f]{64}, uid : .*dial tcp4 127\\.0\\.0\\.1:${port}: connect: connection refused`));
+        assert.match(
+          fwd.errors[0] as string,
+          new RegExp(`^error forwarding port ${port} to pod [0-9a-f]{64}, uid : .*dial tcp4 127\\.0\\.0\\.1:${port}: connect: connection refused`),
+        );
       } finally {
         await fwd.close();
       }
@@ -462,7 +531,10 @@ describe('fake kube API: port-forward', () => {
   it('fails the upgrade for a refused kubelet and for RBAC, and portForward rejects with an ErrorEvent', async () => {
     const pf = new PortForward(kc);
     const sink = () => new Writable({ write: (_c, _e, done) => done() });
-    const refused = (await rejects(pf.portForward('envoy-gateway-system', 'envoy-1', [19000], sink(), null, new PassThrough()))) as { message?: string; error?: Error };
+    const refused = (await rejects(pf.portForward('envoy-gateway-system', 'envoy-1', [19000], sink(), null, new PassThrough()))) as {
+      message?: string;
+      error?: Error;
+    };
     assert.equal(refused.message, 'Unexpected server response: 500');
     assert.ok(!(refused instanceof Error), 'client-node rejects with the ws ErrorEvent, not an Error');
     const missing = (await rejects(pf.portForward('envoy-gateway-system', 'nope', [19000], sink(), null, new PassThrough()))) as { message?: string };
@@ -473,7 +545,9 @@ describe('fake kube API: port-forward', () => {
     assert.equal(denied.message, 'Unexpected server response: 403');
     // The body client-node never shows: read it with a bare WebSocket.
     const body = await new Promise<string>((resolve, reject) => {
-      const ws = new WebSocket(`${api.url.replace('http', 'ws')}/api/v1/namespaces/locked/pods/x/portforward?ports=19000`, ['v4.channel.k8s.io'], { headers: { authorization: 'Bearer fake-token-fake' } });
+      const ws = new WebSocket(`${api.url.replace('http', 'ws')}/api/v1/namespaces/locked/pods/x/portforward?ports=19000`, ['v4.channel.k8s.io'], {
+        headers: { authorization: 'Bearer fake-token-fake' },
+      });
       ws.on('unexpected-response', (_req, res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
@@ -482,7 +556,10 @@ describe('fake kube API: port-forward', () => {
       ws.on('open', () => reject(new Error('upgraded')));
       ws.on('error', () => undefined);
     });
-    assert.deepEqual(JSON.parse(body), forbidden({ user: USER, verb: 'create', group: '', resource: 'pods', subresource: 'portforward', namespace: 'locked', name: 'x' }));
+    assert.deepEqual(
+      JSON.parse(body),
+      forbidden({ user: USER, verb: 'create', group: '', resource: 'pods', subresource: 'portforward', namespace: 'locked', name: 'x' }),
+    );
     assert.equal(
       (JSON.parse(body) as { message: string }).message,
       `pods "x" is forbidden: User "${USER}" cannot create resource "pods/portforward" in API group "" in the namespace "locked"`,
@@ -490,9 +567,13 @@ describe('fake kube API: port-forward', () => {
   });
 
   it('speaks the channel protocol: port header frames, data on channel 0, close when the pod side ends', async () => {
-    const ws = new WebSocket(`${api.url.replace('http', 'ws')}/api/v1/namespaces/envoy-gateway-system/pods/envoy-0/portforward?ports=19000`, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
-      headers: { authorization: 'Bearer fake-token-fake' },
-    });
+    const ws = new WebSocket(
+      `${api.url.replace('http', 'ws')}/api/v1/namespaces/envoy-gateway-system/pods/envoy-0/portforward?ports=19000`,
+      ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+      {
+        headers: { authorization: 'Bearer fake-token-fake' },
+      },
+    );
     const frames: Buffer[] = [];
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
     ws.on('message', (data: Buffer) => frames.push(data));

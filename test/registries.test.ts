@@ -16,6 +16,7 @@ describe('registries', () => {
     });
   }
   it('the analyzers, the root causes and the fix kinds are written by it', () => {
-    for (const folder of ['src/analyzers', 'src/diagnose/root-causes', 'src/fixes/kinds']) assert.match(readFileSync(`${ROOT}/${folder}/index.ts`, 'utf8'), /\/\/ registry: /);
+    for (const folder of ['src/analyzers', 'src/diagnose/root-causes', 'src/fixes/kinds'])
+      assert.match(readFileSync(`${ROOT}/${folder}/index.ts`, 'utf8'), /\/\/ registry: /);
   });
 });

@@ -22,7 +22,9 @@ function sourceFiles(dir: string): string[] {
 
 /** The string literals of a file's code (comments left out). */
 function literals(file: string): string[] {
-  const code = readFileSync(join(SRC, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const code = readFileSync(join(SRC, file), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   return [...code.matchAll(/'([^'\n]*)'|"([^"\n]*)"/g)].map((m) => (m[1] ?? m[2]) as string);
 }
 
@@ -55,6 +57,9 @@ describe('stat names', () => {
         seen.set(s, files);
       }
     }
-    assert.deepEqual([...seen].filter(([, files]) => files.size > 1).map(([s, files]) => `${s}: ${[...files].join(', ')}`), []);
+    assert.deepEqual(
+      [...seen].filter(([, files]) => files.size > 1).map(([s, files]) => `${s}: ${[...files].join(', ')}`),
+      [],
+    );
   });
 });

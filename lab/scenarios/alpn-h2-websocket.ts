@@ -25,7 +25,11 @@ function certificate(): { cert: string; key: string } {
   if (!certDir) {
     const dir = mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-tls-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'],
+      { stdio: 'ignore' },
+    );
     certDir = dir;
   }
   return { cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') };
@@ -38,7 +42,10 @@ const config = (ctx: ScenarioContext, allowConnect: boolean) => {
       name: 'envoy.transport_sockets.tls',
       typed_config: {
         '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-        common_tls_context: { alpn_protocols: ['h2', 'http/1.1'], tls_certificates: [{ certificate_chain: { filename: cert }, private_key: { filename: key } }] },
+        common_tls_context: {
+          alpn_protocols: ['h2', 'http/1.1'],
+          tls_certificates: [{ certificate_chain: { filename: cert }, private_key: { filename: key } }],
+        },
       },
     },
   };

@@ -19,11 +19,18 @@ const HANDSHAKE_MS = 2000;
 
 const config = (ctx: ScenarioContext, limited: boolean) =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }), LISTENER_KEEPALIVE)],
+    [
+      httpListener(
+        connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }),
+        LISTENER_KEEPALIVE,
+      ),
+    ],
     [
       cluster('backend', ctx.backend.httpPort, {
         ...CLUSTER_KEEPALIVE,
-        ...(limited ? { circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_connections: LIMIT, max_pending_requests: 1, max_requests: LIMIT }] } } : {}),
+        ...(limited
+          ? { circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_connections: LIMIT, max_pending_requests: 1, max_requests: LIMIT }] } }
+          : {}),
       }),
     ],
   );

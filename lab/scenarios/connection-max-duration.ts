@@ -25,12 +25,23 @@ const MAX_S = 1;
 const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 /** Cluster HttpProtocolOptions with common options (HTTP/1.1 upstream, as without them). */
 const clusterOptions = (common: Obj): Obj => ({
-  typed_extension_protocol_options: { [HPO]: { '@type': `type.googleapis.com/${HPO}`, explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: common } },
+  typed_extension_protocol_options: {
+    [HPO]: { '@type': `type.googleapis.com/${HPO}`, explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: common },
+  },
 });
 
 const config = (ctx: ScenarioContext, hcm: Obj, routeAction: Obj = {}, clusterExtra: Obj = {}) =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s', ...routeAction })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG, ...hcm }), LISTENER_KEEPALIVE)],
+    [
+      httpListener(
+        connectionManager([route('ws', '/', { timeout: '0s', ...routeAction })], {
+          upgrade_configs: [{ upgrade_type: 'websocket' }],
+          ...STDOUT_ACCESS_LOG,
+          ...hcm,
+        }),
+        LISTENER_KEEPALIVE,
+      ),
+    ],
     [cluster('backend', ctx.backend.httpPort, { ...CLUSTER_KEEPALIVE, ...clusterExtra })],
   );
 
@@ -53,7 +64,12 @@ async function sessions(ctx: ScenarioContext, envoy: RunningEnvoy, ms: number) {
     opened: quiet.ended().length + quiet.open(),
     closed: closed.length,
     clientClosedAfterMsMedian: median(closed.map((o) => o.closedAfterMs as number)),
-    backendClosedAfterSMedian: median(ctx.backend.ended().slice(before).map((e) => e.seconds)),
+    backendClosedAfterSMedian: median(
+      ctx.backend
+        .ended()
+        .slice(before)
+        .map((e) => e.seconds),
+    ),
     ...counters,
     accessLog: [...new Set(accessLog(envoy.process.stdout()).map((l) => l.split(' ').slice(0, 3).join(' ')))].join(' | '),
   };
@@ -97,7 +113,12 @@ export const connectionMaxDuration: Scenario = {
   entities: ['connection-manager web', 'listener web'],
   failing: (ctx) => config(ctx, { common_http_protocol_options: { max_stream_duration: `${MAX_S}s` } }),
   healthy: (ctx) =>
-    config(ctx, { common_http_protocol_options: { max_stream_duration: '86400s', max_connection_duration: `${MAX_S}s` }, drain_timeout: '1s' }, {}, clusterOptions({ max_connection_duration: `${MAX_S}s` })),
+    config(
+      ctx,
+      { common_http_protocol_options: { max_stream_duration: '86400s', max_connection_duration: `${MAX_S}s` }, drain_timeout: '1s' },
+      {},
+      clusterOptions({ max_connection_duration: `${MAX_S}s` }),
+    ),
   intervalSeconds: 1,
   async drive(ctx, envoy) {
     const { quiet, measured } = await sessions(ctx, envoy, MAX_S * 1000 * 2.5);

@@ -103,10 +103,20 @@ function stalledHttp2Stream(port: number | undefined, path: string): Promise<() 
 }
 
 /** HTTP/2 clients that stop reading a plain streamed response, against one pair of limits. */
-async function stalledHttp2Against(ctx: ScenarioContext, start: StartEnvoy, listenerLimit: number, clusterLimit: number, streamWindow?: number): Promise<Record<string, unknown>> {
-  const envoy = await start(limits(ctx, listenerLimit, clusterLimit, streamWindow ? { http2_protocol_options: { initial_stream_window_size: streamWindow } } : {}));
+async function stalledHttp2Against(
+  ctx: ScenarioContext,
+  start: StartEnvoy,
+  listenerLimit: number,
+  clusterLimit: number,
+  streamWindow?: number,
+): Promise<Record<string, unknown>> {
+  const envoy = await start(
+    limits(ctx, listenerLimit, clusterLimit, streamWindow ? { http2_protocol_options: { initial_stream_window_size: streamWindow } } : {}),
+  );
   const port = envoy.ports.get('web');
-  const closers = await Promise.all(Array.from({ length: CLIENTS }, () => stalledHttp2Stream(port, '/http/stream?chunk=65536&burst=1048576&every=0.1&seconds=30')));
+  const closers = await Promise.all(
+    Array.from({ length: CLIENTS }, () => stalledHttp2Stream(port, '/http/stream?chunk=65536&burst=1048576&every=0.1&seconds=30')),
+  );
   await sleep(2500);
   const stat = (name: string) => statValue(envoy.admin, name);
   const out = {
@@ -121,7 +131,9 @@ async function stalledHttp2Against(ctx: ScenarioContext, start: StartEnvoy, list
     upstreamRxBufferedPerConnection: Math.round((await stat('cluster.backend.upstream_cx_rx_bytes_buffered')) / CLIENTS),
     // Read from the backend and not left in the upstream buffer: what went into the client's stream (its 64 KiB
     // window, then Envoy's stream buffer, which no stat counts).
-    passedToStreamPerConnection: Math.round(((await stat('cluster.backend.upstream_cx_rx_bytes_total')) - (await stat('cluster.backend.upstream_cx_rx_bytes_buffered'))) / CLIENTS),
+    passedToStreamPerConnection: Math.round(
+      ((await stat('cluster.backend.upstream_cx_rx_bytes_total')) - (await stat('cluster.backend.upstream_cx_rx_bytes_buffered'))) / CLIENTS,
+    ),
   };
   for (const close of closers) close();
   return out;
@@ -152,9 +164,7 @@ export const flowControlStall: Scenario = {
     const port = envoy.ports.get('web');
     const read = variant === 'healthy';
     const before = ctx.backend.ended().length;
-    const sessions = await Promise.all(
-      Array.from({ length: CLIENTS }, () => openWebSocket(streamUrl(port), { read })),
-    );
+    const sessions = await Promise.all(Array.from({ length: CLIENTS }, () => openWebSocket(streamUrl(port), { read })));
     await sleep(HEARTBEAT_S * 1.5 * 1000 + 1500);
     const ended = ctx.backend.ended().slice(before);
     const heartbeatCloses = ended.filter((e) => e.reason === 'heartbeat-timeout');

@@ -21,4 +21,26 @@ import { upstreamHttp2Websocket } from './upstream-http2-websocket.ts';
 import { upstreamKeepaliveRace } from './upstream-keepalive-race.ts';
 import { websocketUpgradeDisabled } from './websocket-upgrade-disabled.ts';
 
-export const SCENARIOS: Scenario[] = [flowControlStall, missingTcpKeepalive, websocketUpgradeDisabled, circuitBreakerSaturation, requestBufferBlocksUpgrade, upstreamHttp2Websocket, alpnH2Websocket, statsUnavailable, streamIdleTimeout, routeTimeoutOnUpgrade, routeTimeoutOnStream, routeTimeoutOnStreamEnvoyGateway, connectionMaxDuration, passthroughIdleTimeout, upstreamKeepaliveRace, listenerDrain, intermediaryIdleTimeout, intermediaryIdleTimeoutUpstream, envoyGatewayCircuitBreaker, overloadManagerShedding, overloadManagerSheddingConnectionLimit];
+export const SCENARIOS: Scenario[] = [
+  flowControlStall,
+  missingTcpKeepalive,
+  websocketUpgradeDisabled,
+  circuitBreakerSaturation,
+  requestBufferBlocksUpgrade,
+  upstreamHttp2Websocket,
+  alpnH2Websocket,
+  statsUnavailable,
+  streamIdleTimeout,
+  routeTimeoutOnUpgrade,
+  routeTimeoutOnStream,
+  routeTimeoutOnStreamEnvoyGateway,
+  connectionMaxDuration,
+  passthroughIdleTimeout,
+  upstreamKeepaliveRace,
+  listenerDrain,
+  intermediaryIdleTimeout,
+  intermediaryIdleTimeoutUpstream,
+  envoyGatewayCircuitBreaker,
+  overloadManagerShedding,
+  overloadManagerSheddingConnectionLimit,
+];

@@ -59,14 +59,24 @@ async function freePort(): Promise<number> {
 
 const config = async (ctx: ScenarioContext, side: Side) =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...JSON_ACCESS_LOG }), LISTENER_KEEPALIVE_1S)],
+    [
+      httpListener(
+        connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...JSON_ACCESS_LOG }),
+        LISTENER_KEEPALIVE_1S,
+      ),
+    ],
     [cluster('backend', side === 'behind' ? await freePort() : ctx.backend.httpPort, CLUSTER_KEEPALIVE_1S)],
   );
 
 /** The port the running Envoy's cluster `backend` connects to. */
 function clusterPort(envoy: RunningEnvoy): number {
   const b = JSON.parse(readFileSync(join(envoy.dir, 'envoy.json'), 'utf8')) as {
-    static_resources: { clusters: Array<{ name: string; load_assignment: { endpoints: Array<{ lb_endpoints: Array<{ endpoint: { address: { socket_address: { port_value: number } } } }> }> } }> };
+    static_resources: {
+      clusters: Array<{
+        name: string;
+        load_assignment: { endpoints: Array<{ lb_endpoints: Array<{ endpoint: { address: { socket_address: { port_value: number } } } }> }> };
+      }>;
+    };
   };
   const c = b.static_resources.clusters.find((x) => x.name === 'backend');
   return c?.load_assignment.endpoints[0]?.lb_endpoints[0]?.endpoint.address.socket_address.port_value as number;
@@ -79,7 +89,14 @@ function upgradedSessions(stdout: string): Array<{ flags: string; details: strin
     try {
       const e = JSON.parse(line) as Record<string, unknown>;
       if (e.response_code !== 101) return [];
-      return [{ flags: String(e.response_flags), details: String(e.response_code_details), termination: String(e.connection_termination_details), durationMs: Number(e.duration) }];
+      return [
+        {
+          flags: String(e.response_flags),
+          details: String(e.response_code_details),
+          termination: String(e.connection_termination_details),
+          durationMs: Number(e.duration),
+        },
+      ];
     } catch {
       return [];
     }
@@ -105,7 +122,10 @@ async function drive(ctx: ScenarioContext, envoy: RunningEnvoy, variant: Variant
   await sleep(600); // the access log is written out every 250 ms (lab/envoy.ts)
   const closed = sessions.ended().filter((o) => o.closedAfterMs !== undefined);
   const logged = upgradedSessions(envoy.process.stdout());
-  const backendEnds = ctx.backend.ended().slice(before).filter((e) => e.path === '/ws/quiet');
+  const backendEnds = ctx.backend
+    .ended()
+    .slice(before)
+    .filter((e) => e.path === '/ws/quiet');
   const idleCloses = proxy.ended().filter((e) => e.by === 'idle');
   const stat = (name: string) => statValue(envoy.admin, name);
   return {

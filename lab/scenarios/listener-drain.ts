@@ -29,7 +29,10 @@ const SESSIONS = 3;
 /** The listener `web`; `version` changes a response header of its route (a filter-chain-only change), `limit` the listener itself. */
 function listener(version: string, limit = 1_048_576): Record<string, unknown> {
   const ws = { ...route('ws', '/', { timeout: '0s' }), response_headers_to_add: [{ header: { key: 'x-config-version', value: version } }] };
-  return httpListener(connectionManager([ws], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }), { ...LISTENER_KEEPALIVE, per_connection_buffer_limit_bytes: limit });
+  return httpListener(connectionManager([ws], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }), {
+    ...LISTENER_KEEPALIVE,
+    per_connection_buffer_limit_bytes: limit,
+  });
 }
 
 let published = 0;
@@ -113,7 +116,13 @@ async function measure(envoy: RunningEnvoy, run: Awaited<ReturnType<typeof updat
     drainTimeS,
     ...counters,
     // Distinct `code flags details` of upgraded sessions in the access log (flushed every second).
-    accessLog: [...new Set(accessLog(envoy.process.stdout()).filter((l) => l.startsWith('101')).map((l) => l.split(' ').slice(0, 3).join(' ')))].join(' | '),
+    accessLog: [
+      ...new Set(
+        accessLog(envoy.process.stdout())
+          .filter((l) => l.startsWith('101'))
+          .map((l) => l.split(' ').slice(0, 3).join(' ')),
+      ),
+    ].join(' | '),
   };
 }
 

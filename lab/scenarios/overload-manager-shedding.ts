@@ -60,7 +60,10 @@ function heapOverload(maxHeap: number): Obj {
   return {
     refresh_interval: '0.1s',
     resource_monitors: [
-      { name: FIXED_HEAP, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: maxHeap } },
+      {
+        name: FIXED_HEAP,
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: maxHeap },
+      },
     ],
     actions: [
       {
@@ -83,7 +86,10 @@ function connectionOverload(limit: number): Obj {
     resource_monitors: [
       {
         name: GLOBAL_CX,
-        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig', max_active_downstream_connections: limit },
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+          max_active_downstream_connections: limit,
+        },
       },
     ],
   };
@@ -92,7 +98,16 @@ function connectionOverload(limit: number): Obj {
 /** The lab's listener and cluster, under an overload manager when one is given. */
 function config(ctx: ScenarioContext, overload: Obj | undefined, extra: Obj = {}): Bootstrap {
   return bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], stream_idle_timeout: STREAM_IDLE, ...STDOUT_ACCESS_LOG }), LISTENER_KEEPALIVE)],
+    [
+      httpListener(
+        connectionManager([route('ws', '/', { timeout: '0s' })], {
+          upgrade_configs: [{ upgrade_type: 'websocket' }],
+          stream_idle_timeout: STREAM_IDLE,
+          ...STDOUT_ACCESS_LOG,
+        }),
+        LISTENER_KEEPALIVE,
+      ),
+    ],
     [cluster('backend', ctx.backend.httpPort, CLUSTER_KEEPALIVE)],
     { ...(overload ? { overload_manager: overload } : {}), ...extra },
   );
@@ -147,7 +162,12 @@ async function driveHeap(ctx: ScenarioContext, envoy: RunningEnvoy): Promise<Obs
     endedBeforeStop: ended.length,
     endedAfterMsMedian: median(ended),
     // The backend's view: when Envoy reset the upstream side (the client's close comes delayed_close_timeout later).
-    backendEndedAfterSMedian: median(ctx.backend.ended().slice(before).map((e) => e.seconds)),
+    backendEndedAfterSMedian: median(
+      ctx.backend
+        .ended()
+        .slice(before)
+        .map((e) => e.seconds),
+    ),
     pressurePercent: await stat('overload.envoy.resource_monitors.fixed_heap.pressure'),
     reduceTimeoutsScalePercent: await stat('overload.envoy.overload_actions.reduce_timeouts.scale_percent'),
     stopAcceptingRequestsActive: await stat('overload.envoy.overload_actions.stop_accepting_requests.active'),
@@ -251,7 +271,14 @@ export const overloadManagerShedding: Scenario = {
         const open = await pressure();
         closeAll(held);
         await sleep(3000);
-        out[how] = { maxHeapBytes: MEASURING_HEAP, webSockets: held.filter((h) => h.status === 101).length, pressureBefore: before, pressureOpen: open, pressureAfterClose: await pressure(), upgradesActive: await statValue(envoy.admin, 'http.web.downstream_cx_upgrades_active') };
+        out[how] = {
+          maxHeapBytes: MEASURING_HEAP,
+          webSockets: held.filter((h) => h.status === 101).length,
+          pressureBefore: before,
+          pressureOpen: open,
+          pressureAfterClose: await pressure(),
+          upgradesActive: await statValue(envoy.admin, 'http.web.downstream_cx_upgrades_active'),
+        };
       }
       return out;
     },
@@ -274,7 +301,9 @@ export const overloadManagerSheddingConnectionLimit: Scenario = {
      */
     async adminAtTheLimit(ctx, start) {
       const out: Record<string, unknown> = {};
-      const runtimeLimit = { layered_runtime: { layers: [{ name: 'static', static_layer: { 'overload.global_downstream_max_connections': CONNECTION_LIMIT } }] } };
+      const runtimeLimit = {
+        layered_runtime: { layers: [{ name: 'static', static_layer: { 'overload.global_downstream_max_connections': CONNECTION_LIMIT } }] },
+      };
       for (const [how, b] of [
         ['monitor', config(ctx, connectionOverload(CONNECTION_LIMIT))],
         ['runtimeKey', config(ctx, undefined, runtimeLimit)],

@@ -25,7 +25,6 @@ const ROUTE_TIMEOUT_S = 1;
 const SSE_EVERY_S = 0.2;
 const GRPC_PATH = '/lab.Ticker/Watch';
 
-
 /** Envoy Gateway's JSON access log with the response's content type, on Envoy's stdout (kept by `--record` as access.log). */
 const ACCESS_LOG: Obj = { access_log: [stdoutJsonAccessLogger({ 'content-type': '%RESP(CONTENT-TYPE)%' })] };
 
@@ -62,7 +61,9 @@ const PLAIN: StreamTargets = { listener: 'web', sseCluster: 'backend', grpcClust
 function statNames(t: StreamTargets): string[] {
   const cluster = ['upstream_rq_timeout', 'upstream_rq_2xx', 'upstream_rq_504', 'upstream_rq_tx_reset', 'upstream_cx_destroy_local_with_active_rq'];
   const http = ['downstream_rq_2xx', 'downstream_rq_5xx', 'downstream_rq_tx_reset', 'downstream_cx_upgrades_total', 'downstream_rq_idle_timeout'];
-  return [...new Set([t.sseCluster, t.grpcCluster])].flatMap((c) => cluster.map((n) => `cluster.${c}.${n}`)).concat(http.map((n) => `http.${t.statPrefix}.${n}`));
+  return [...new Set([t.sseCluster, t.grpcCluster])]
+    .flatMap((c) => cluster.map((n) => `cluster.${c}.${n}`))
+    .concat(http.map((n) => `http.${t.statPrefix}.${n}`));
 }
 
 /** Counters by full name. */
@@ -102,7 +103,10 @@ export async function driveStreams(envoy: RunningEnvoy, t: StreamTargets): Promi
   const grpcCut = cut(streams.ended());
   const stats = await counters(envoy, statNames(t));
   await sleep(600); // the access log is written out every 250 ms (lab/envoy.ts)
-  const serverEnds = server.ended().slice(before).filter((e) => e.path === GRPC_PATH);
+  const serverEnds = server
+    .ended()
+    .slice(before)
+    .filter((e) => e.path === GRPC_PATH);
   return {
     release: () => void Promise.all([sse.stop(), streams.stop(), bidi.stop()]),
     failed: sseCut.length > 0 && grpcCut.length > 0,

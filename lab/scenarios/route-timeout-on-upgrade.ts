@@ -17,7 +17,12 @@ const HANDSHAKE_DELAY_S = 2;
 
 const config = (ctx: ScenarioContext, timeout: string) =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }), LISTENER_KEEPALIVE)],
+    [
+      httpListener(
+        connectionManager([route('ws', '/', { timeout })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }),
+        LISTENER_KEEPALIVE,
+      ),
+    ],
     [cluster('backend', ctx.backend.httpPort, CLUSTER_KEEPALIVE)],
   );
 

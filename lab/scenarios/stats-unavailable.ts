@@ -11,7 +11,9 @@ import { bootstrap, cluster, CLUSTER_KEEPALIVE, connectionManager, httpListener,
 import type { Scenario, ScenarioContext } from '../scenario.ts';
 
 /** Istio's default inclusion list (istio tools/packaging/common/envoy_bootstrap.json). */
-const ISTIO_LIKE = { stats_matcher: { inclusion_list: { patterns: ['cluster_manager.', 'listener_manager.', 'server.', 'cluster.xds-grpc.'].map((prefix) => ({ prefix })) } } };
+const ISTIO_LIKE = {
+  stats_matcher: { inclusion_list: { patterns: ['cluster_manager.', 'listener_manager.', 'server.', 'cluster.xds-grpc.'].map((prefix) => ({ prefix })) } },
+};
 /** Stats envoy-doctor needs for the lab's cluster and connection manager. */
 const NEEDED = ['cluster.backend.upstream_cx_active', 'cluster.backend.upstream_flow_control_paused_reading_total', 'http.web.downstream_cx_upgrades_total'];
 

@@ -16,7 +16,16 @@ const IDLE_S = 1;
 
 const config = (ctx: ScenarioContext, idle: string) =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], stream_idle_timeout: idle, ...STDOUT_ACCESS_LOG }), LISTENER_KEEPALIVE)],
+    [
+      httpListener(
+        connectionManager([route('ws', '/', { timeout: '0s' })], {
+          upgrade_configs: [{ upgrade_type: 'websocket' }],
+          stream_idle_timeout: idle,
+          ...STDOUT_ACCESS_LOG,
+        }),
+        LISTENER_KEEPALIVE,
+      ),
+    ],
     [cluster('backend', ctx.backend.httpPort, CLUSTER_KEEPALIVE)],
   );
 
@@ -34,7 +43,10 @@ export const streamIdleTimeout: Scenario = {
     await sleep(IDLE_S * 1000 * 3);
     const closed = quiet.ended().filter((o) => o.closedAfterMs !== undefined);
     // The backend's view: when Envoy reset the upstream side (the client's close comes delayed_close_timeout later).
-    const upstreamEnds = ctx.backend.ended().slice(before).filter((e) => e.path === '/ws/quiet');
+    const upstreamEnds = ctx.backend
+      .ended()
+      .slice(before)
+      .filter((e) => e.path === '/ws/quiet');
     const idleTimeouts = await statValue(envoy.admin, 'http.web.downstream_rq_idle_timeout');
     await sleep(1100); // the access log is flushed every second
     return {
@@ -47,7 +59,13 @@ export const streamIdleTimeout: Scenario = {
         downstreamRqIdleTimeout: idleTimeouts,
         busySessionStillOpen: busy.open() === 1 && busy.ended().length === 0,
         // Distinct `code flags details` of upgraded sessions in the access log.
-        accessLog: [...new Set(accessLog(envoy.process.stdout()).filter((l) => l.startsWith('101')).map((l) => l.split(' ').slice(0, 3).join(' ')))].join(' | '),
+        accessLog: [
+          ...new Set(
+            accessLog(envoy.process.stdout())
+              .filter((l) => l.startsWith('101'))
+              .map((l) => l.split(' ').slice(0, 3).join(' ')),
+          ),
+        ].join(' | '),
       },
     };
   },

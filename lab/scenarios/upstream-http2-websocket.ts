@@ -21,7 +21,12 @@ export const UPSTREAM_HTTP2 = {
 
 const config = (ctx: ScenarioContext, http2: boolean) =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }), LISTENER_KEEPALIVE)],
+    [
+      httpListener(
+        connectionManager([route('ws', '/', { timeout: '0s' })], { upgrade_configs: [{ upgrade_type: 'websocket' }], ...STDOUT_ACCESS_LOG }),
+        LISTENER_KEEPALIVE,
+      ),
+    ],
     [cluster('backend', ctx.backend.httpPort, { ...CLUSTER_KEEPALIVE, ...(http2 ? UPSTREAM_HTTP2 : {}) })],
   );
 

@@ -13,7 +13,12 @@ const HANDSHAKES = 3;
 
 const config = (ctx: ScenarioContext, upgrades: boolean) =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s', ...(upgrades ? { upgrade_configs: [{ upgrade_type: 'websocket' }] } : {}) })], STDOUT_ACCESS_LOG), LISTENER_KEEPALIVE)],
+    [
+      httpListener(
+        connectionManager([route('ws', '/', { timeout: '0s', ...(upgrades ? { upgrade_configs: [{ upgrade_type: 'websocket' }] } : {}) })], STDOUT_ACCESS_LOG),
+        LISTENER_KEEPALIVE,
+      ),
+    ],
     [cluster('backend', ctx.backend.httpPort, CLUSTER_KEEPALIVE)],
   );
 

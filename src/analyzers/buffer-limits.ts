@@ -52,24 +52,36 @@ export function analyze(s: Snapshot): Finding[] {
     if (!isLowLimit(cluster.bufferLimitBytes.value)) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
-      finding(s, WEBSOCKET_BUFFER_LIMIT_LOW, severityOf(upgrades), { kind: 'cluster', name: cluster.name }, {
-        limitBytes: cluster.bufferLimitBytes.value,
-        limitSource: cluster.bufferLimitBytes.source,
-        websocketRoutes: routes.length,
-        upgradesTotal: upgrades,
-      }),
+      finding(
+        s,
+        WEBSOCKET_BUFFER_LIMIT_LOW,
+        severityOf(upgrades),
+        { kind: 'cluster', name: cluster.name },
+        {
+          limitBytes: cluster.bufferLimitBytes.value,
+          limitSource: cluster.bufferLimitBytes.source,
+          websocketRoutes: routes.length,
+          upgradesTotal: upgrades,
+        },
+      ),
     );
   }
   for (const { listener, routes, managers } of webSocketListeners(s)) {
     if (!isLowLimit(listener.bufferLimitBytes.value)) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
-      finding(s, WEBSOCKET_BUFFER_LIMIT_LOW, severityOf(upgrades), { kind: 'listener', name: listener.name }, {
-        limitBytes: listener.bufferLimitBytes.value,
-        limitSource: listener.bufferLimitBytes.source,
-        websocketRoutes: routes.length,
-        upgradesTotal: upgrades,
-      }),
+      finding(
+        s,
+        WEBSOCKET_BUFFER_LIMIT_LOW,
+        severityOf(upgrades),
+        { kind: 'listener', name: listener.name },
+        {
+          limitBytes: listener.bufferLimitBytes.value,
+          limitSource: listener.bufferLimitBytes.source,
+          websocketRoutes: routes.length,
+          upgradesTotal: upgrades,
+        },
+      ),
     );
   }
   return findings;

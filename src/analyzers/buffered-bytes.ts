@@ -30,18 +30,10 @@ const BUFFERED_MESSAGE =
   '{bufferedBytes} buffered over {activeConnections} {activeConnections|connection|connections}, {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}';
 
 /** At least a full buffer's worth of bytes buffered on a cluster's upstream connections. */
-const UPSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()(
-  'upstream-bytes-buffered',
-  'Bytes buffered on upstream connections',
-  BUFFERED_MESSAGE,
-);
+const UPSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()('upstream-bytes-buffered', 'Bytes buffered on upstream connections', BUFFERED_MESSAGE);
 
 /** At least a full buffer's worth of bytes buffered on a connection manager's client connections. */
-const DOWNSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()(
-  'downstream-bytes-buffered',
-  'Bytes buffered on client connections',
-  BUFFERED_MESSAGE,
-);
+const DOWNSTREAM_BYTES_BUFFERED = findingType<BytesBuffered>()('downstream-bytes-buffered', 'Bytes buffered on client connections', BUFFERED_MESSAGE);
 
 const CLUSTER_READS = [CLUSTER_STATS.cxRxBytesBuffered, CLUSTER_STATS.cxTxBytesBuffered, CLUSTER_STATS.cxActive] as const;
 const HTTP_READS = [HTTP_STATS.cxRxBytesBuffered, HTTP_STATS.cxTxBytesBuffered, HTTP_STATS.cxActive] as const;

@@ -42,7 +42,8 @@ interface CircuitBreakerOverflow extends CircuitBreakerUse {
 }
 
 /** Evidence of a WebSocket cluster close to its thresholds: both are known. */
-type CircuitBreakerNearLimit = CircuitBreakerUse & Required<Pick<CircuitBreakerUse, 'maxConnections' | 'maxRequests' | 'maxPendingRequests' | 'websocketRoutes'>>;
+type CircuitBreakerNearLimit = CircuitBreakerUse &
+  Required<Pick<CircuitBreakerUse, 'maxConnections' | 'maxRequests' | 'maxPendingRequests' | 'websocketRoutes'>>;
 
 /** Circuit breakers at their limit now, or connections and requests refused by them. */
 const CIRCUIT_BREAKER_OVERFLOW = findingType<CircuitBreakerOverflow>()(
@@ -137,17 +138,23 @@ export function analyze(s: Snapshot): Finding[] {
     };
     if (openNow || overflows > 0) {
       findings.push(
-        finding(s, CIRCUIT_BREAKER_OVERFLOW, severityOf(openNow, windowOverflows, overflows), { kind: 'cluster', name }, {
-          cxOpen,
-          rqOpen,
-          rqPendingOpen,
-          cxOverflow,
-          rqPendingOverflow,
-          windowCxOverflow: windowCx,
-          windowRqPendingOverflow: windowRq,
-          windowSeconds: windowOverflows !== undefined ? s.intervalSeconds : undefined,
-          ...common,
-        }),
+        finding(
+          s,
+          CIRCUIT_BREAKER_OVERFLOW,
+          severityOf(openNow, windowOverflows, overflows),
+          { kind: 'cluster', name },
+          {
+            cxOpen,
+            rqOpen,
+            rqPendingOpen,
+            cxOverflow,
+            rqPendingOverflow,
+            windowCxOverflow: windowCx,
+            windowRqPendingOverflow: windowRq,
+            windowSeconds: windowOverflows !== undefined ? s.intervalSeconds : undefined,
+            ...common,
+          },
+        ),
       );
       continue;
     }
@@ -158,7 +165,9 @@ export function analyze(s: Snapshot): Finding[] {
     if (Math.max(cxShare, rqShare) < NEAR_LIMIT_SHARE) continue;
     // The thresholds and the WebSocket routes are known here: the same values as in `common`, narrowed.
     const thresholds = { maxConnections: limits.maxConnections, maxRequests: limits.maxRequests, maxPendingRequests: limits.maxPendingRequests };
-    findings.push(finding(s, CIRCUIT_BREAKER_NEAR_LIMIT, 'warning', { kind: 'cluster', name }, { ...common, ...thresholds, websocketRoutes: ws.routes.length }));
+    findings.push(
+      finding(s, CIRCUIT_BREAKER_NEAR_LIMIT, 'warning', { kind: 'cluster', name }, { ...common, ...thresholds, websocketRoutes: ws.routes.length }),
+    );
   }
   return findings;
 }

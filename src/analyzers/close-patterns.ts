@@ -94,13 +94,19 @@ export function analyze(s: Snapshot): Finding[] {
       const severity = severityOf(count, share);
       if (!severity) continue;
       findings.push(
-        finding(s, type, severity, { kind: 'cluster', name: clusterNameOfStat(s, name) }, {
-          count,
-          totalCloses: total,
-          share,
-          windowCount: delta(s, 'cluster', name, statName),
-          windowSeconds: s.statsLater ? s.intervalSeconds : undefined,
-        }),
+        finding(
+          s,
+          type,
+          severity,
+          { kind: 'cluster', name: clusterNameOfStat(s, name) },
+          {
+            count,
+            totalCloses: total,
+            share,
+            windowCount: delta(s, 'cluster', name, statName),
+            windowSeconds: s.statsLater ? s.intervalSeconds : undefined,
+          },
+        ),
       );
     }
   }
@@ -113,13 +119,19 @@ export function analyze(s: Snapshot): Finding[] {
     const severity = severityOf(count, share);
     if (severity) {
       findings.push(
-        finding(s, DOWNSTREAM_CLOSE_WITH_ACTIVE_REQUEST, severity, { kind: 'connection-manager', name: prefix }, {
-          count,
-          basisCount: total,
-          basis: 'closed-connections',
-          share,
-          windowCount: delta(s, 'http', prefix, HTTP_STATS.cxDestroyRemoteActiveRq),
-        }),
+        finding(
+          s,
+          DOWNSTREAM_CLOSE_WITH_ACTIVE_REQUEST,
+          severity,
+          { kind: 'connection-manager', name: prefix },
+          {
+            count,
+            basisCount: total,
+            basis: 'closed-connections',
+            share,
+            windowCount: delta(s, 'http', prefix, HTTP_STATS.cxDestroyRemoteActiveRq),
+          },
+        ),
       );
     }
   }
@@ -135,14 +147,20 @@ export function analyze(s: Snapshot): Finding[] {
       const severity = severityOf(count, share);
       if (!severity) continue;
       findings.push(
-        finding(s, DOWNSTREAM_CLOSE_WITH_ACTIVE_REQUEST, severity, { kind: 'user-agent', name: `${prefix}/${agent}` }, {
-          agent,
-          connectionManager: prefix,
-          count,
-          basisCount: agentConnections,
-          basis: 'agent-connections',
-          share,
-        }),
+        finding(
+          s,
+          DOWNSTREAM_CLOSE_WITH_ACTIVE_REQUEST,
+          severity,
+          { kind: 'user-agent', name: `${prefix}/${agent}` },
+          {
+            agent,
+            connectionManager: prefix,
+            count,
+            basisCount: agentConnections,
+            basis: 'agent-connections',
+            share,
+          },
+        ),
       );
     }
   }

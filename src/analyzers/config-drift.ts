@@ -21,7 +21,11 @@ const MANIFEST_DRIFT = findingType<ManifestDrift>()(
 );
 
 /** A manifest whose object is not in the cluster. */
-const MANIFEST_NOT_APPLIED = findingType<{ manifests: string }>()('manifest-not-applied', 'A manifest has no live object', 'declared in {manifests} but not found in the cluster');
+const MANIFEST_NOT_APPLIED = findingType<{ manifests: string }>()(
+  'manifest-not-applied',
+  'A manifest has no live object',
+  'declared in {manifests} but not found in the cluster',
+);
 
 export const meta = defineAnalyzer({
   id: 'config-drift',
@@ -69,14 +73,16 @@ export function analyze(s: Snapshot): Finding[] {
     const name = `${m.kind} ${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}`;
     const live = findLive(s.kubernetes, m);
     if (!live) {
-      const plural = m.kind.toLowerCase().replace(/y$/, 'ie') + 's';
+      const plural = `${m.kind.toLowerCase().replace(/y$/, 'ie')}s`;
       if (s.kubernetes.unavailable.some((u) => u.includes(` ${plural}.`))) continue;
       findings.push(finding(s, MANIFEST_NOT_APPLIED, 'warning', { kind: 'policy', name }, { manifests: s.manifests.source }));
       continue;
     }
     const declared = leaves(m.spec ?? {}, 'spec');
     const running = leaves(live.spec ?? {}, 'spec');
-    const changed = [...new Set([...declared.keys(), ...running.keys()])].filter((p) => JSON.stringify(declared.get(p)) !== JSON.stringify(running.get(p))).sort();
+    const changed = [...new Set([...declared.keys(), ...running.keys()])]
+      .filter((p) => JSON.stringify(declared.get(p)) !== JSON.stringify(running.get(p)))
+      .sort();
     if (changed.length === 0) continue;
     const evidence: ManifestDrift = { changedFields: changed.join(','), changedCount: changed.length, manifests: s.manifests.source };
     for (const p of changed.slice(0, 20)) {

@@ -123,16 +123,22 @@ export function analyze(s: Snapshot): Finding[] {
       const active = stat(s, side.scope, name, side.active);
       const upper = active === undefined ? Math.max(outstanding, 0) : Math.min(Math.max(outstanding, 0), active);
       findings.push(
-        finding(s, side.type, severityOf(windowPaused, windowResumed), { kind: side.entityKind, name: side.scope === 'cluster' ? clusterNameOfStat(s, name) : name }, {
-          paused,
-          resumed,
-          outstanding,
-          pausedNowUpperBound: upper,
-          activeConnections: active,
-          windowPaused,
-          windowResumed,
-          windowSeconds: windowPaused !== undefined ? s.intervalSeconds : undefined,
-        }),
+        finding(
+          s,
+          side.type,
+          severityOf(windowPaused, windowResumed),
+          { kind: side.entityKind, name: side.scope === 'cluster' ? clusterNameOfStat(s, name) : name },
+          {
+            paused,
+            resumed,
+            outstanding,
+            pausedNowUpperBound: upper,
+            activeConnections: active,
+            windowPaused,
+            windowResumed,
+            windowSeconds: windowPaused !== undefined ? s.intervalSeconds : undefined,
+          },
+        ),
       );
     }
   }

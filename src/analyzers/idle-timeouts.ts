@@ -65,18 +65,24 @@ export function analyze(s: Snapshot): Finding[] {
     const overrides = routes.map((r) => r.idleTimeoutMs).filter((v): v is number => v !== undefined && v > 0);
     const effective = routes.map((r) => effectiveIdleTimeoutMs(r, cm)).filter((v) => v > 0);
     findings.push(
-      finding(s, STREAM_IDLE_TIMEOUTS_FIRED, severityOf(window), { kind: 'connection-manager', name: prefix }, {
-        idleTimeouts: fired,
-        windowIdleTimeouts: window,
-        windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
-        streamIdleTimeoutMs: cm.streamIdleTimeoutMs.value,
-        streamIdleTimeoutSource: cm.streamIdleTimeoutMs.source,
-        routeIdleTimeoutMs: overrides.length > 0 ? Math.min(...overrides) : undefined,
-        effectiveIdleTimeoutMs: effective.length > 0 ? Math.min(...effective) : 0,
-        websocketRoutes: routes.length,
-        upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
-        upgradesActive: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesActive),
-      }),
+      finding(
+        s,
+        STREAM_IDLE_TIMEOUTS_FIRED,
+        severityOf(window),
+        { kind: 'connection-manager', name: prefix },
+        {
+          idleTimeouts: fired,
+          windowIdleTimeouts: window,
+          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+          streamIdleTimeoutMs: cm.streamIdleTimeoutMs.value,
+          streamIdleTimeoutSource: cm.streamIdleTimeoutMs.source,
+          routeIdleTimeoutMs: overrides.length > 0 ? Math.min(...overrides) : undefined,
+          effectiveIdleTimeoutMs: effective.length > 0 ? Math.min(...effective) : 0,
+          websocketRoutes: routes.length,
+          upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
+          upgradesActive: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesActive),
+        },
+      ),
     );
   }
   return findings;

@@ -94,4 +94,3 @@ export const STAT_FAMILIES = CONTEXT.families;
 
 /** The stats each analyzer reads, as declared. */
 export const STATS_READ: readonly StatsRead[] = MODULES.map((m) => m.meta.stats);
-

@@ -19,7 +19,11 @@ const INPUT_MISSING = findingType<{ input: 'config-dump' | 'stats' | 'stats-late
 const OPTIONAL_READ_FAILED = findingType<{ read: string }>()('optional-read-failed', 'An optional read failed', '{read}: diagnosed without it');
 
 /** A Kubernetes read the cluster refused. */
-const KUBERNETES_READ_REFUSED = findingType<{ refused: string }>()('kubernetes-read-refused', 'A Kubernetes read was refused', '{refused}: what it feeds cannot be assessed');
+const KUBERNETES_READ_REFUSED = findingType<{ refused: string }>()(
+  'kubernetes-read-refused',
+  'A Kubernetes read was refused',
+  '{refused}: what it feeds cannot be assessed',
+);
 
 export const meta = defineAnalyzer({
   id: 'input-coverage',

@@ -23,7 +23,8 @@
 import { findingType } from '../model/catalogue-entry.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { candidateTimers, matchTimers, type Timer } from '../model/timers.ts';
+import type { Timer } from '../model/timer-table.ts';
+import { candidateTimers, matchTimers } from '../model/timers.ts';
 import { managersForRouteConfig, routeByName } from '../model/topology.ts';
 import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 import { closeBands, MIN_COUNT, MIN_GROUP_SHARE, mostCommon, type UpgradedSession, upgradedSessions } from './upgraded-sessions.ts';
@@ -167,35 +168,40 @@ export function analyze(s: Snapshot): Finding[] {
         const listeners = [...new Set(managers.map((m) => m.listener.name))];
         const prefixes = [...new Set(managers.map((m) => m.connectionManager.statPrefix))];
         findings.push(
-          finding(s, SESSIONS_END_AT_INTERMEDIARY_TIMER, 'warning', { kind: 'route', name: route }, {
-            side: SIDES[flag] as Side,
-            flag,
-            count: band.count,
-            flagSessions: list.length,
-            routeSessions: routeTotals.get(route) as number,
-            share: ratio(band.count, list.length),
-            lowMs: band.lowMs,
-            highMs: band.highMs,
-            medianMs: band.medianMs,
-            agents: [...agents].sort().join(','),
-            endSpreadMs: spread,
-            timer: box?.id,
-            timerName: box?.name,
-            timerMs: box?.ms,
-            timerLayer: box?.layer,
-            timerEnds: box?.ends,
-            timerSetting: box?.setting,
-            envoyTimers: envoy.length,
-            nearestEnvoyTimer: near?.name,
-            nearestEnvoyTimerMs: near?.ms,
-            cluster,
-            listeners: listeners.length > 0 ? listeners.join(',') : undefined,
-            connectionManagers: prefixes.length > 0 ? prefixes.join(',') : undefined,
-          }),
+          finding(
+            s,
+            SESSIONS_END_AT_INTERMEDIARY_TIMER,
+            'warning',
+            { kind: 'route', name: route },
+            {
+              side: SIDES[flag] as Side,
+              flag,
+              count: band.count,
+              flagSessions: list.length,
+              routeSessions: routeTotals.get(route) as number,
+              share: ratio(band.count, list.length),
+              lowMs: band.lowMs,
+              highMs: band.highMs,
+              medianMs: band.medianMs,
+              agents: [...agents].sort().join(','),
+              endSpreadMs: spread,
+              timer: box?.id,
+              timerName: box?.name,
+              timerMs: box?.ms,
+              timerLayer: box?.layer,
+              timerEnds: box?.ends,
+              timerSetting: box?.setting,
+              envoyTimers: envoy.length,
+              nearestEnvoyTimer: near?.name,
+              nearestEnvoyTimerMs: near?.ms,
+              cluster,
+              listeners: listeners.length > 0 ? listeners.join(',') : undefined,
+              connectionManagers: prefixes.length > 0 ? prefixes.join(',') : undefined,
+            },
+          ),
         );
       }
     }
   }
   return findings;
 }
-

@@ -100,7 +100,8 @@ export function analyze(s: Snapshot): Finding[] {
   const totals = Object.fromEntries(UPDATE_COUNTERS.map((c) => [c, other(sample, c)]));
   const inPlaceUpdated = other(sample, SERVER_STATS.listenerInPlaceUpdated);
   const windows = s.statsLater ? Object.fromEntries(UPDATE_COUNTERS.map((c) => [c, windowOf(s, c)])) : {};
-  const windowUpdates = s.statsLater && UPDATE_COUNTERS.every((c) => windows[c] !== undefined) ? UPDATE_COUNTERS.reduce((n, c) => n + (windows[c] ?? 0), 0) : undefined;
+  const windowUpdates =
+    s.statsLater && UPDATE_COUNTERS.every((c) => windows[c] !== undefined) ? UPDATE_COUNTERS.reduce((n, c) => n + (windows[c] ?? 0), 0) : undefined;
   const listenersDraining = other(sample, SERVER_STATS.totalListenersDraining);
   const filterChainsDraining = other(sample, SERVER_STATS.totalFilterChainsDraining);
   const drainingInConfig = s.listeners.filter((l) => l.state === 'draining').length;
@@ -123,20 +124,26 @@ export function analyze(s: Snapshot): Finding[] {
   if ((logDrainUpgrades ?? 0) > 0 || ((windowUpdates ?? 0) > 0 && (upgradesActive ?? 0) > 0)) severity = 'error';
   else if ((logDrainCloses ?? 0) > 0 || (drainingNow > 0 && (upgradesActive ?? 0) > 0)) severity = 'warning';
   return [
-    finding(s, LISTENERS_DRAINED, severity, { kind: 'proxy', name: s.id }, {
-      listenerModified: totals[SERVER_STATS.listenerModified],
-      listenerRemoved: totals[SERVER_STATS.listenerRemoved],
-      inPlaceUpdated,
-      windowUpdates,
-      windowSeconds: windowUpdates !== undefined ? s.intervalSeconds : undefined,
-      listenersDraining,
-      filterChainsDraining,
-      drainingInConfig,
-      upgradesActive,
-      websocketListeners: wsListeners.map((l) => l.listener.name).join(','),
-      drainSeconds: defaultDrainSeconds(s),
-      logDrainCloses,
-      logDrainUpgrades,
-    }),
+    finding(
+      s,
+      LISTENERS_DRAINED,
+      severity,
+      { kind: 'proxy', name: s.id },
+      {
+        listenerModified: totals[SERVER_STATS.listenerModified],
+        listenerRemoved: totals[SERVER_STATS.listenerRemoved],
+        inPlaceUpdated,
+        windowUpdates,
+        windowSeconds: windowUpdates !== undefined ? s.intervalSeconds : undefined,
+        listenersDraining,
+        filterChainsDraining,
+        drainingInConfig,
+        upgradesActive,
+        websocketListeners: wsListeners.map((l) => l.listener.name).join(','),
+        drainSeconds: defaultDrainSeconds(s),
+        logDrainCloses,
+        logDrainUpgrades,
+      },
+    ),
   ];
 }

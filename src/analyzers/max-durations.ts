@@ -91,17 +91,23 @@ export function analyze(s: Snapshot): Finding[] {
     const c = counts(s, 'cluster', cluster.statName, CLUSTER_STATS.cxMaxDurationReached, CLUSTER_STATS.rqMaxDurationReached);
     if (!reached(c)) continue;
     findings.push(
-      finding(s, MAX_DURATION_REACHED, severityOf(c, hasWindow), { kind: 'cluster', name: cluster.name }, {
-        side: 'upstream',
-        cxMaxDurationReached: c.cx,
-        rqMaxDurationReached: c.rq,
-        windowCxMaxDurationReached: c.windowCx,
-        windowRqMaxDurationReached: c.windowRq,
-        windowSeconds: hasWindow ? s.intervalSeconds : undefined,
-        maxConnectionDurationMs: cluster.maxConnectionDurationMs,
-        maxStreamDurationMs: cluster.maxStreamDurationMs,
-        upgradesTotal: upgradesOn(s, managers),
-      }),
+      finding(
+        s,
+        MAX_DURATION_REACHED,
+        severityOf(c, hasWindow),
+        { kind: 'cluster', name: cluster.name },
+        {
+          side: 'upstream',
+          cxMaxDurationReached: c.cx,
+          rqMaxDurationReached: c.rq,
+          windowCxMaxDurationReached: c.windowCx,
+          windowRqMaxDurationReached: c.windowRq,
+          windowSeconds: hasWindow ? s.intervalSeconds : undefined,
+          maxConnectionDurationMs: cluster.maxConnectionDurationMs,
+          maxStreamDurationMs: cluster.maxStreamDurationMs,
+          upgradesTotal: upgradesOn(s, managers),
+        },
+      ),
     );
   }
   for (const [prefix, { connectionManager: cm, routes }] of webSocketManagers(s)) {
@@ -109,18 +115,24 @@ export function analyze(s: Snapshot): Finding[] {
     if (!reached(c)) continue;
     const routeLimits = routes.map((r) => r.maxStreamDurationMs).filter((v): v is number => v !== undefined && v > 0);
     findings.push(
-      finding(s, MAX_DURATION_REACHED, severityOf(c, hasWindow), { kind: 'connection-manager', name: prefix }, {
-        side: 'downstream',
-        cxMaxDurationReached: c.cx,
-        rqMaxDurationReached: c.rq,
-        windowCxMaxDurationReached: c.windowCx,
-        windowRqMaxDurationReached: c.windowRq,
-        windowSeconds: hasWindow ? s.intervalSeconds : undefined,
-        maxConnectionDurationMs: cm.maxConnectionDurationMs,
-        maxStreamDurationMs: cm.maxStreamDurationMs,
-        routeMaxStreamDurationMs: routeLimits.length > 0 ? Math.min(...routeLimits) : undefined,
-        upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
-      }),
+      finding(
+        s,
+        MAX_DURATION_REACHED,
+        severityOf(c, hasWindow),
+        { kind: 'connection-manager', name: prefix },
+        {
+          side: 'downstream',
+          cxMaxDurationReached: c.cx,
+          rqMaxDurationReached: c.rq,
+          windowCxMaxDurationReached: c.windowCx,
+          windowRqMaxDurationReached: c.windowRq,
+          windowSeconds: hasWindow ? s.intervalSeconds : undefined,
+          maxConnectionDurationMs: cm.maxConnectionDurationMs,
+          maxStreamDurationMs: cm.maxStreamDurationMs,
+          routeMaxStreamDurationMs: routeLimits.length > 0 ? Math.min(...routeLimits) : undefined,
+          upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
+        },
+      ),
     );
   }
   return findings;

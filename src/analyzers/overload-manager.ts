@@ -130,7 +130,14 @@ export const meta = defineAnalyzer({
   title: 'The overload manager shedding connections, requests and idle streams',
   reads: ['config', 'stats', 'stats-later'],
   stats: {
-    http: [HTTP_STATS.rqOverloadClose, HTTP_STATS.rqIdleTimeout, HTTP_STATS.cxUpgradesTotal, HTTP_STATS.cxActive, HTTP_STATS.cxRxBytesBuffered, HTTP_STATS.cxTxBytesBuffered],
+    http: [
+      HTTP_STATS.rqOverloadClose,
+      HTTP_STATS.rqIdleTimeout,
+      HTTP_STATS.cxUpgradesTotal,
+      HTTP_STATS.cxActive,
+      HTTP_STATS.cxRxBytesBuffered,
+      HTTP_STATS.cxTxBytesBuffered,
+    ],
     cluster: [CLUSTER_STATS.cxRxBytesBuffered, CLUSTER_STATS.cxTxBytesBuffered],
     listener: [LISTENER_STATS.globalCxOverflow, LISTENER_STATS.cxOverloadReject, LISTENER_STATS.cxActive],
     prefixes: [STAT_PREFIXES.overload],
@@ -198,16 +205,22 @@ function pressureFindings(s: Snapshot, om: OverloadManager): Finding[] {
     if (pressure < start * 100) continue;
     const acting = triggered.filter((t) => (scaleOf(s, t.action.name) ?? 0) > 0).map((t) => shortName(t.action.name));
     out.push(
-      finding(s, OVERLOAD_PRESSURE_HIGH, acting.length > 0 ? 'warning' : 'info', { kind: 'proxy', name: s.id }, {
-        monitor: shortName(monitor.name),
-        pressurePercent: pressure,
-        thresholdPercent: Math.round(start * 100),
-        maxHeapBytes: monitor.maxHeapBytes,
-        usedBytes: monitor.maxHeapBytes !== undefined ? Math.round((pressure / 100) * monitor.maxHeapBytes) : undefined,
-        actionsActive: acting.length > 0 ? acting.join(', ') : 'none',
-        actionsActiveCount: acting.length,
-        ...memoryHolders(s),
-      }),
+      finding(
+        s,
+        OVERLOAD_PRESSURE_HIGH,
+        acting.length > 0 ? 'warning' : 'info',
+        { kind: 'proxy', name: s.id },
+        {
+          monitor: shortName(monitor.name),
+          pressurePercent: pressure,
+          thresholdPercent: Math.round(start * 100),
+          maxHeapBytes: monitor.maxHeapBytes,
+          usedBytes: monitor.maxHeapBytes !== undefined ? Math.round((pressure / 100) * monitor.maxHeapBytes) : undefined,
+          actionsActive: acting.length > 0 ? acting.join(', ') : 'none',
+          actionsActiveCount: acting.length,
+          ...memoryHolders(s),
+        },
+      ),
     );
   }
   return out;
@@ -232,14 +245,20 @@ function refusedFindings(s: Snapshot, om: OverloadManager | undefined): Finding[
     if (refused === undefined || refused <= 0) continue;
     const window = delta(s, 'http', prefix, HTTP_STATS.rqOverloadClose);
     out.push(
-      finding(s, OVERLOAD_REQUESTS_REFUSED, severityOf(window), { kind: 'connection-manager', name: prefix }, {
-        refused,
-        windowRefused: window,
-        windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
-        upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
-        scalePercent: scaleOf(s, OVERLOAD.stopAcceptingRequests),
-        ...(om ? triggerOf(s, om, OVERLOAD.stopAcceptingRequests) : {}),
-      }),
+      finding(
+        s,
+        OVERLOAD_REQUESTS_REFUSED,
+        severityOf(window),
+        { kind: 'connection-manager', name: prefix },
+        {
+          refused,
+          windowRefused: window,
+          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+          upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
+          scalePercent: scaleOf(s, OVERLOAD.stopAcceptingRequests),
+          ...(om ? triggerOf(s, om, OVERLOAD.stopAcceptingRequests) : {}),
+        },
+      ),
     );
   }
   return out;
@@ -265,17 +284,23 @@ function reducedFindings(s: Snapshot, om: OverloadManager): Finding[] {
     if (idleTimeouts === undefined || idleTimeouts <= 0 || floor === undefined) continue;
     const window = delta(s, 'http', prefix, HTTP_STATS.rqIdleTimeout);
     out.push(
-      finding(s, OVERLOAD_IDLE_TIMEOUTS_REDUCED, severityOf(window), { kind: 'connection-manager', name: prefix }, {
-        idleTimeouts,
-        windowIdleTimeouts: window,
-        windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
-        scalePercent: scale,
-        streamIdleTimeoutMs: configured,
-        floorMs: floor,
-        // Envoy's scaled range timer: the floor, plus what is left of the range as the scale leaves it.
-        reducedToMs: Math.round(floor + (configured - floor) * (1 - scale / 100)),
-        upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
-      }),
+      finding(
+        s,
+        OVERLOAD_IDLE_TIMEOUTS_REDUCED,
+        severityOf(window),
+        { kind: 'connection-manager', name: prefix },
+        {
+          idleTimeouts,
+          windowIdleTimeouts: window,
+          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+          scalePercent: scale,
+          streamIdleTimeoutMs: configured,
+          floorMs: floor,
+          // Envoy's scaled range timer: the floor, plus what is left of the range as the scale leaves it.
+          reducedToMs: Math.round(floor + (configured - floor) * (1 - scale / 100)),
+          upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
+        },
+      ),
     );
   }
   return out;
@@ -302,27 +327,39 @@ function listenerFindings(s: Snapshot, om: OverloadManager | undefined): Finding
     if (overflow !== undefined && overflow > 0) {
       const window = delta(s, 'listener', l.address, LISTENER_STATS.globalCxOverflow);
       out.push(
-        finding(s, GLOBAL_CONNECTION_LIMIT_REACHED, severityOf(window), { kind: 'listener', name: l.name }, {
-          overflow,
-          windowOverflow: window,
-          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
-          limit: limit?.limit,
-          limitSource: limit?.source,
-          connectionsActive: listenerConnections(s),
-          monitorRefusals: overloadStat(latestSample(s), OVERLOAD.globalConnections, OVERLOAD_STATS.failedUpdates),
-        }),
+        finding(
+          s,
+          GLOBAL_CONNECTION_LIMIT_REACHED,
+          severityOf(window),
+          { kind: 'listener', name: l.name },
+          {
+            overflow,
+            windowOverflow: window,
+            windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+            limit: limit?.limit,
+            limitSource: limit?.source,
+            connectionsActive: listenerConnections(s),
+            monitorRefusals: overloadStat(latestSample(s), OVERLOAD.globalConnections, OVERLOAD_STATS.failedUpdates),
+          },
+        ),
       );
     }
     const rejected = stat(s, 'listener', l.address, LISTENER_STATS.cxOverloadReject);
     if (rejected !== undefined && rejected > 0) {
       const window = delta(s, 'listener', l.address, LISTENER_STATS.cxOverloadReject);
       out.push(
-        finding(s, OVERLOAD_CONNECTIONS_REJECTED, severityOf(window), { kind: 'listener', name: l.name }, {
-          rejected,
-          windowRejected: window,
-          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
-          by: rejecters.length > 0 ? rejecters.map(shortName).join(', ') : 'the overload manager',
-        }),
+        finding(
+          s,
+          OVERLOAD_CONNECTIONS_REJECTED,
+          severityOf(window),
+          { kind: 'listener', name: l.name },
+          {
+            rejected,
+            windowRejected: window,
+            windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+            by: rejecters.length > 0 ? rejecters.map(shortName).join(', ') : 'the overload manager',
+          },
+        ),
       );
     }
   }

@@ -73,13 +73,19 @@ export function analyze(s: Snapshot): Finding[] {
         const lost = fields.filter((f) => !winnerFields.has(f));
         if (lost.length === 0) continue;
         findings.push(
-          finding(s, GATEWAY_POLICY_OVERRIDDEN, 'warning', { kind: 'route', name: `${route.namespace}/${route.name}` }, {
-            gatewayPolicy: objectKey(policy),
-            winningPolicy: objectKey(winner),
-            lostFields: lost.join(','),
-            lostFieldCount: lost.length,
-            markedOverridden: conditions.length > 0,
-          }),
+          finding(
+            s,
+            GATEWAY_POLICY_OVERRIDDEN,
+            'warning',
+            { kind: 'route', name: `${route.namespace}/${route.name}` },
+            {
+              gatewayPolicy: objectKey(policy),
+              winningPolicy: objectKey(winner),
+              lostFields: lost.join(','),
+              lostFieldCount: lost.length,
+              markedOverridden: conditions.length > 0,
+            },
+          ),
         );
       }
     }

@@ -29,14 +29,20 @@ export const meta = defineAnalyzer({
 
 export function analyze(s: Snapshot): Finding[] {
   return (s.rejectedListeners ?? []).map((r) =>
-    finding(s, LISTENER_REJECTED, 'warning', { kind: 'listener', name: r.name }, {
-      listener: r.name,
-      address: r.address,
-      port: r.port,
-      details: r.details,
-      lastUpdateAttempt: r.lastUpdateAttempt,
-      versionInfo: r.versionInfo,
-      stillServing: r.stillServing,
-    }),
+    finding(
+      s,
+      LISTENER_REJECTED,
+      'warning',
+      { kind: 'listener', name: r.name },
+      {
+        listener: r.name,
+        address: r.address,
+        port: r.port,
+        details: r.details,
+        lastUpdateAttempt: r.lastUpdateAttempt,
+        versionInfo: r.versionInfo,
+        stillServing: r.stillServing,
+      },
+    ),
   );
 }

@@ -47,11 +47,17 @@ export function analyze(s: Snapshot): Finding[] {
       if (offByDefault && !onForRoute) continue;
       const upgrades = upgradesOn(s, [m]);
       findings.push(
-        finding(s, WEBSOCKET_ROUTE_BUFFERS_REQUESTS, 'warning', { kind: 'route', name: route.name }, {
-          connectionManager: cm.statPrefix,
-          enabledBy: onForRoute ? 'route' : 'connection-manager',
-          upgradesTotal: upgrades,
-        }),
+        finding(
+          s,
+          WEBSOCKET_ROUTE_BUFFERS_REQUESTS,
+          'warning',
+          { kind: 'route', name: route.name },
+          {
+            connectionManager: cm.statPrefix,
+            enabledBy: onForRoute ? 'route' : 'connection-manager',
+            upgradesTotal: upgrades,
+          },
+        ),
       );
       break;
     }

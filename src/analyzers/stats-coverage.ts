@@ -80,7 +80,12 @@ export const meta = defineAnalyzer({
 });
 
 const REASONS: readonly MissingReason[] = ['stats-matcher', 'deferred-creation', 'stat-name-differs', 'unexplained'];
-const SEVERITY: Record<MissingReason, Severity> = { 'stats-matcher': 'warning', 'deferred-creation': 'info', 'stat-name-differs': 'warning', unexplained: 'info' };
+const SEVERITY: Record<MissingReason, Severity> = {
+  'stats-matcher': 'warning',
+  'deferred-creation': 'info',
+  'stat-name-differs': 'warning',
+  unexplained: 'info',
+};
 
 /** Cluster traffic stats: created lazily under deferred creation (ALL_CLUSTER_TRAFFIC_STATS; circuit breakers are not). */
 function isClusterTrafficStat(stat: string): boolean {
@@ -153,21 +158,27 @@ export function analyze(s: Snapshot, context: AnalyzerContext): Finding[] {
       if (these.length === 0) continue;
       const others = reason === 'stat-name-differs' ? unmatched(e.scope) : [];
       findings.push(
-        finding(s, present === 0 ? ENTITY_STATS_MISSING : NEEDED_STATS_MISSING, SEVERITY[reason], { kind: e.scope === 'cluster' ? 'cluster' : 'connection-manager', name: e.name }, {
-          entityKind: e.scope === 'cluster' ? 'cluster' : 'connection-manager',
-          entityName: e.statName,
-          statPrefix: `${e.scope}.${e.statName}.`,
-          needed,
-          missing: these.length,
-          present,
-          families: list(these.map((m) => m.family.family)),
-          rootCauses: list(these.flatMap((m) => m.family.rootCauses)),
-          reason,
-          setting: list(these.flatMap((m) => (m.setting ? [m.setting] : []))) || undefined,
-          matcherMode: reason === 'stats-matcher' ? matcher?.mode : undefined,
-          unmatchedEntities: others.length > 0 ? others.length : undefined,
-          unmatchedExample: others[0],
-        }),
+        finding(
+          s,
+          present === 0 ? ENTITY_STATS_MISSING : NEEDED_STATS_MISSING,
+          SEVERITY[reason],
+          { kind: e.scope === 'cluster' ? 'cluster' : 'connection-manager', name: e.name },
+          {
+            entityKind: e.scope === 'cluster' ? 'cluster' : 'connection-manager',
+            entityName: e.statName,
+            statPrefix: `${e.scope}.${e.statName}.`,
+            needed,
+            missing: these.length,
+            present,
+            families: list(these.map((m) => m.family.family)),
+            rootCauses: list(these.flatMap((m) => m.family.rootCauses)),
+            reason,
+            setting: list(these.flatMap((m) => (m.setting ? [m.setting] : []))) || undefined,
+            matcherMode: reason === 'stats-matcher' ? matcher?.mode : undefined,
+            unmatchedEntities: others.length > 0 ? others.length : undefined,
+            unmatchedExample: others[0],
+          },
+        ),
       );
     }
   }

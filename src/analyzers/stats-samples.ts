@@ -97,7 +97,12 @@ export function analyze(s: Snapshot): Finding[] {
   const proxy = { kind: 'proxy' as const, name: s.id };
   const findings: Finding[] = [];
   // After a reset `stats` is the later sample, the second one given.
-  const samples: Array<[string | undefined, StatsSample | undefined]> = s.countersReset ? [[s.inputs.statsLater, s.stats]] : [[s.inputs.stats, s.stats], [s.inputs.statsLater, s.statsLater]];
+  const samples: Array<[string | undefined, StatsSample | undefined]> = s.countersReset
+    ? [[s.inputs.statsLater, s.stats]]
+    : [
+        [s.inputs.stats, s.stats],
+        [s.inputs.statsLater, s.statsLater],
+      ];
   for (const [input, sample] of samples) {
     if (!sample) continue;
     const { entities, recognised } = recognition(sample);

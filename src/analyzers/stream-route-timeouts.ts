@@ -92,17 +92,23 @@ function fromStats(s: Snapshot): Finding[] {
       const split = routeTimeoutSplit(s, statName);
       if (!split || split.afterResponse <= 0) continue;
       out.push(
-        finding(s, STREAM_ROUTE_TIMEOUTS_FIRED, severityOf(split.windowAfterResponse), { kind: 'route', name: route.name }, {
-          cluster: clusterName,
-          timeoutMs: route.timeoutMs.value,
-          timeoutSource: route.timeoutMs.source,
-          upstreamRqTimeout: split.timeouts,
-          upstreamRq504: split.answered504,
-          afterResponse: split.afterResponse,
-          windowAfterResponse: split.windowAfterResponse,
-          windowSeconds: split.windowAfterResponse !== undefined ? s.intervalSeconds : undefined,
-          upgradesTotal: upgradesOn(s, managers),
-        }),
+        finding(
+          s,
+          STREAM_ROUTE_TIMEOUTS_FIRED,
+          severityOf(split.windowAfterResponse),
+          { kind: 'route', name: route.name },
+          {
+            cluster: clusterName,
+            timeoutMs: route.timeoutMs.value,
+            timeoutSource: route.timeoutMs.source,
+            upstreamRqTimeout: split.timeouts,
+            upstreamRq504: split.answered504,
+            afterResponse: split.afterResponse,
+            windowAfterResponse: split.windowAfterResponse,
+            windowSeconds: split.windowAfterResponse !== undefined ? s.intervalSeconds : undefined,
+            upgradesTotal: upgradesOn(s, managers),
+          },
+        ),
       );
     }
   }
@@ -111,7 +117,14 @@ function fromStats(s: Snapshot): Finding[] {
 
 /** True for an entry the route timeout cut after its response started: flag UT on a response that was not the timeout's 504 nor an upgrade. */
 export function cutAfterResponse(e: AccessLogEntry): boolean {
-  return e.responseFlags.includes('UT') && e.durationMs !== undefined && e.responseCode !== undefined && e.responseCode !== TIMEOUT_RESPONSE_CODE && e.responseCode !== 101 && e.responseCode > 0;
+  return (
+    e.responseFlags.includes('UT') &&
+    e.durationMs !== undefined &&
+    e.responseCode !== undefined &&
+    e.responseCode !== TIMEOUT_RESPONSE_CODE &&
+    e.responseCode !== 101 &&
+    e.responseCode > 0
+  );
 }
 
 /** The route an entry was served by: `%ROUTE_NAME%`, else the one timed route to its cluster. */
@@ -134,7 +147,12 @@ function median(sorted: readonly number[]): number {
 function distinct(values: Iterable<string | undefined>): string | undefined {
   const counts = new Map<string, number>();
   for (const v of values) if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return counts.size > 0 ? [...counts].sort((a, b) => b[1] - a[1]).map(([v]) => v).join(', ') : undefined;
+  return counts.size > 0
+    ? [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([v]) => v)
+        .join(', ')
+    : undefined;
 }
 
 /** Findings from the access log: per route, the responses the route timeout cut after they started. */
@@ -151,17 +169,23 @@ function fromAccessLog(s: Snapshot): Finding[] {
   return [...byRoute].map(([name, { route, entries }]) => {
     const durations = entries.map((e) => e.durationMs as number).sort((a, b) => a - b);
     const timeoutMs = route && route.timeoutMs.value > 0 ? route.timeoutMs.value : undefined;
-    return finding(s, STREAMS_CUT_AT_ROUTE_TIMEOUT, 'warning', { kind: 'route', name }, {
-      responses: entries.length,
-      lowMs: durations[0] as number,
-      highMs: durations[durations.length - 1] as number,
-      medianMs: median(durations),
-      codes: distinct(entries.map((e) => String(e.responseCode))) as string,
-      timeoutMs,
-      atTimeout: timeoutMs !== undefined ? durations.filter((d) => Math.abs(d - timeoutMs) <= timerTolerance(timeoutMs)).length : undefined,
-      cluster: distinct(entries.map((e) => e.upstreamCluster)),
-      contentTypes: distinct(entries.map((e) => e.contentType)),
-    });
+    return finding(
+      s,
+      STREAMS_CUT_AT_ROUTE_TIMEOUT,
+      'warning',
+      { kind: 'route', name },
+      {
+        responses: entries.length,
+        lowMs: durations[0] as number,
+        highMs: durations[durations.length - 1] as number,
+        medianMs: median(durations),
+        codes: distinct(entries.map((e) => String(e.responseCode))) as string,
+        timeoutMs,
+        atTimeout: timeoutMs !== undefined ? durations.filter((d) => Math.abs(d - timeoutMs) <= timerTolerance(timeoutMs)).length : undefined,
+        cluster: distinct(entries.map((e) => e.upstreamCluster)),
+        contentTypes: distinct(entries.map((e) => e.contentType)),
+      },
+    );
   });
 }
 

@@ -46,20 +46,32 @@ export function analyze(s: Snapshot): Finding[] {
     if (cluster.tcpKeepalive) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
-      finding(s, CLUSTER_TCP_KEEPALIVE_MISSING, upgrades !== undefined && upgrades > 0 ? 'warning' : 'info', { kind: 'cluster', name: cluster.name }, {
-        websocketRoutes: routes.length,
-        upgradesTotal: upgrades,
-      }),
+      finding(
+        s,
+        CLUSTER_TCP_KEEPALIVE_MISSING,
+        upgrades !== undefined && upgrades > 0 ? 'warning' : 'info',
+        { kind: 'cluster', name: cluster.name },
+        {
+          websocketRoutes: routes.length,
+          upgradesTotal: upgrades,
+        },
+      ),
     );
   }
   for (const { listener, routes, managers } of webSocketListeners(s)) {
     if (listener.tcpKeepalive || !listener.bindsSocket) continue;
     const upgrades = upgradesOn(s, managers);
     findings.push(
-      finding(s, LISTENER_TCP_KEEPALIVE_MISSING, upgrades !== undefined && upgrades > 0 ? 'warning' : 'info', { kind: 'listener', name: listener.name }, {
-        websocketRoutes: routes.length,
-        upgradesTotal: upgrades,
-      }),
+      finding(
+        s,
+        LISTENER_TCP_KEEPALIVE_MISSING,
+        upgrades !== undefined && upgrades > 0 ? 'warning' : 'info',
+        { kind: 'listener', name: listener.name },
+        {
+          websocketRoutes: routes.length,
+          upgradesTotal: upgrades,
+        },
+      ),
     );
   }
   return findings;

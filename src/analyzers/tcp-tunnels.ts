@@ -17,7 +17,8 @@ import type { Finding, Severity } from '../model/finding.ts';
 import type { Cluster, Histogram, Listener, Snapshot, Sourced, TcpProxy } from '../model/snapshot.ts';
 import { delta, latestSample, stat } from '../model/stats-view.ts';
 import { histogramKey } from '../parse/stats-builder.ts';
-import { timerTolerance, WELL_KNOWN_TIMERS } from '../model/timers.ts';
+import { WELL_KNOWN_TIMERS } from '../model/timer-table.ts';
+import { timerTolerance } from '../model/timers.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
 
 /** Evidence of a TCP proxy's tunnels ended by its idle timeout, or opened without keepalive. */
@@ -117,7 +118,9 @@ export function analyze(s: Snapshot): Finding[] {
       const connections = stat(s, 'tcp', tcp.statPrefix, TCP_STATS.cxTotal);
       const listenerKeepalive = listener.tcpKeepalive !== undefined;
       const clusterKeepalive = cluster && !loopback ? cluster.tcpKeepalive !== undefined : undefined;
-      const longLivedShare = cluster ? shareAtLeast(latestSample(s)?.histograms.get(histogramKey('cluster', cluster.statName, CLUSTER_STATS.cxLengthMs)), LONG_LIVED_MS) : undefined;
+      const longLivedShare = cluster
+        ? shareAtLeast(latestSample(s)?.histograms.get(histogramKey('cluster', cluster.statName, CLUSTER_STATS.cxLengthMs)), LONG_LIVED_MS)
+        : undefined;
       let logTunnels: number | undefined;
       let logLongLived: number | undefined;
       let logAtIdleTimeout: number | undefined;
@@ -145,25 +148,31 @@ export function analyze(s: Snapshot): Finding[] {
       if ((windowIdleTimeouts ?? 0) > 0 || (logAtIdleTimeout ?? 0) > 0 || (noKeepalive && (logAtMiddleboxTimer ?? 0) > 0)) severity = 'error';
       else if ((idleTimeouts ?? 0) > 0) severity = 'warning';
       findings.push(
-        finding(s, TUNNEL_IDLE_TIMEOUTS, severity, { kind: 'listener', name: listener.name }, {
-          statPrefix: tcp.statPrefix,
-          cluster: tcp.cluster,
-          passthrough: chain.serverNames.length > 0,
-          idleTimeoutMs: tcp.idleTimeoutMs.value,
-          idleTimeoutSource: tcp.idleTimeoutMs.source,
-          idleTimeouts,
-          windowIdleTimeouts,
-          windowSeconds: hasWindow && windowIdleTimeouts !== undefined ? s.intervalSeconds : undefined,
-          connections,
-          listenerKeepalive,
-          clusterKeepalive,
-          logTunnels,
-          logLongLived,
-          longLivedShare: longLivedShare === undefined ? undefined : Math.round(longLivedShare * 10_000) / 10_000,
-          logAtIdleTimeout,
-          middleboxTimer,
-          logAtMiddleboxTimer,
-        }),
+        finding(
+          s,
+          TUNNEL_IDLE_TIMEOUTS,
+          severity,
+          { kind: 'listener', name: listener.name },
+          {
+            statPrefix: tcp.statPrefix,
+            cluster: tcp.cluster,
+            passthrough: chain.serverNames.length > 0,
+            idleTimeoutMs: tcp.idleTimeoutMs.value,
+            idleTimeoutSource: tcp.idleTimeoutMs.source,
+            idleTimeouts,
+            windowIdleTimeouts,
+            windowSeconds: hasWindow && windowIdleTimeouts !== undefined ? s.intervalSeconds : undefined,
+            connections,
+            listenerKeepalive,
+            clusterKeepalive,
+            logTunnels,
+            logLongLived,
+            longLivedShare: longLivedShare === undefined ? undefined : Math.round(longLivedShare * 10_000) / 10_000,
+            logAtIdleTimeout,
+            middleboxTimer,
+            logAtMiddleboxTimer,
+          },
+        ),
       );
     }
   }

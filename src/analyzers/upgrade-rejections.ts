@@ -105,14 +105,20 @@ export function analyze(s: Snapshot): Finding[] {
     const routes = served.filter((r) => r.managers.some((m) => m.connectionManager.statPrefix === prefix));
     const settings = routes.map((r) => upgradeSetting(r.route, r.managers));
     findings.push(
-      finding(s, UPGRADE_ON_NON_WEBSOCKET_ROUTE, severityOf(refused, windowRefused), { kind: 'connection-manager', name: prefix }, {
-        refused,
-        windowRefused,
-        windowSeconds: windowRefused !== undefined ? s.intervalSeconds : undefined,
-        upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
-        routesDisabled: routes.length > 0 ? settings.filter((x) => x === 'disabled').length : undefined,
-        routesNotConfigured: routes.length > 0 ? settings.filter((x) => x === 'not-configured').length : undefined,
-      }),
+      finding(
+        s,
+        UPGRADE_ON_NON_WEBSOCKET_ROUTE,
+        severityOf(refused, windowRefused),
+        { kind: 'connection-manager', name: prefix },
+        {
+          refused,
+          windowRefused,
+          windowSeconds: windowRefused !== undefined ? s.intervalSeconds : undefined,
+          upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
+          routesDisabled: routes.length > 0 ? settings.filter((x) => x === 'disabled').length : undefined,
+          routesNotConfigured: routes.length > 0 ? settings.filter((x) => x === 'not-configured').length : undefined,
+        },
+      ),
     );
   }
 
@@ -133,14 +139,20 @@ export function analyze(s: Snapshot): Finding[] {
       const servedRoute = served.find((r) => r.route.name === name);
       const setting = upgradeSetting(servedRoute?.route, servedRoute?.managers ?? []);
       findings.push(
-        finding(s, UPGRADE_REJECTED_ON_ROUTE, counts.refused >= MIN_ROUTE_REFUSALS ? 'warning' : 'info', { kind: 'route', name }, {
-          refused: counts.refused,
-          entries: counts.total,
-          share: ratio(counts.refused, counts.total),
-          upgradeSetting: setting,
-          cluster: servedRoute?.route.clusters[0] ?? counts.cluster,
-          connectionManager: servedRoute?.managers[0]?.connectionManager.statPrefix,
-        }),
+        finding(
+          s,
+          UPGRADE_REJECTED_ON_ROUTE,
+          counts.refused >= MIN_ROUTE_REFUSALS ? 'warning' : 'info',
+          { kind: 'route', name },
+          {
+            refused: counts.refused,
+            entries: counts.total,
+            share: ratio(counts.refused, counts.total),
+            upgradeSetting: setting,
+            cluster: servedRoute?.route.clusters[0] ?? counts.cluster,
+            connectionManager: servedRoute?.managers[0]?.connectionManager.statPrefix,
+          },
+        ),
       );
     }
   }

@@ -91,18 +91,24 @@ export function analyze(s: Snapshot): Finding[] {
         if (v !== undefined) downstream = (downstream ?? 0) + v;
       }
       findings.push(
-        finding(s, UPGRADE_ROUTE_TIMEOUTS_FIRED, severityOf(applies, handshakeWindow), { kind: 'route', name: route.name }, {
-          cluster: clusterName,
-          timeoutMs: route.timeoutMs.value,
-          timeoutSource: route.timeoutMs.source,
-          upstreamRqTimeout: timeouts,
-          windowUpstreamRqTimeout: window,
-          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
-          downstreamRqTimeout: downstream,
-          envoyVersion: s.envoyVersion ?? null,
-          appliesTo: applies,
-          upgradesTotal: upgradesOn(s, managers),
-        }),
+        finding(
+          s,
+          UPGRADE_ROUTE_TIMEOUTS_FIRED,
+          severityOf(applies, handshakeWindow),
+          { kind: 'route', name: route.name },
+          {
+            cluster: clusterName,
+            timeoutMs: route.timeoutMs.value,
+            timeoutSource: route.timeoutMs.source,
+            upstreamRqTimeout: timeouts,
+            windowUpstreamRqTimeout: window,
+            windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+            downstreamRqTimeout: downstream,
+            envoyVersion: s.envoyVersion ?? null,
+            appliesTo: applies,
+            upgradesTotal: upgradesOn(s, managers),
+          },
+        ),
       );
     }
   }

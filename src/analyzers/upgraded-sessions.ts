@@ -12,7 +12,8 @@ import type { AccessLog } from '../model/access-log.ts';
 import { findingType } from '../model/catalogue-entry.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { AIOHTTP_CLOSE_FACTOR, candidateTimers, matchTimers, type Timer } from '../model/timers.ts';
+import { AIOHTTP_CLOSE_FACTOR, type Timer } from '../model/timer-table.ts';
+import { candidateTimers, matchTimers } from '../model/timers.ts';
 import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 import { closedByDrain } from './listener-drain.ts';
 
@@ -241,24 +242,30 @@ export function analyze(s: Snapshot): Finding[] {
       const heartbeatMs = flag === 'UC' ? (best ? best.timer.heartbeatMs : inferredHeartbeatMs(band.lowMs)) : undefined;
       const agentShare = ratio(band.count, agentSessions);
       findings.push(
-        finding(s, UPGRADED_SESSIONS_END_TOGETHER, severityOf(agentShare), { kind: 'route', name: route }, {
-          count: band.count,
-          flagSessions: durations.length,
-          agentSessions,
-          agentShare,
-          routeSessions,
-          share: ratio(band.count, routeSessions),
-          lowMs: band.lowMs,
-          highMs: band.highMs,
-          medianMs: band.medianMs,
-          flag,
-          agent,
-          cluster,
-          timer: best ? best.timer.id : null,
-          timerMs: best?.timer.ms,
-          timerOrigin: best?.timer.origin,
-          heartbeatMs,
-        }),
+        finding(
+          s,
+          UPGRADED_SESSIONS_END_TOGETHER,
+          severityOf(agentShare),
+          { kind: 'route', name: route },
+          {
+            count: band.count,
+            flagSessions: durations.length,
+            agentSessions,
+            agentShare,
+            routeSessions,
+            share: ratio(band.count, routeSessions),
+            lowMs: band.lowMs,
+            highMs: band.highMs,
+            medianMs: band.medianMs,
+            flag,
+            agent,
+            cluster,
+            timer: best ? best.timer.id : null,
+            timerMs: best?.timer.ms,
+            timerOrigin: best?.timer.origin,
+            heartbeatMs,
+          },
+        ),
       );
     }
   }

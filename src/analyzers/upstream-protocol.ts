@@ -74,7 +74,7 @@ function http2Source(c: Cluster): Http2Source | undefined {
 
 /** Access-log details of a stream reset by an upstream protocol error (`upstream_reset_before_response_started{protocol_error}`). */
 function isProtocolErrorReset(details: string | undefined): boolean {
-  return details !== undefined && details.includes('protocol_error');
+  return details?.includes('protocol_error') === true;
 }
 
 export function analyze(s: Snapshot): Finding[] {
@@ -93,7 +93,9 @@ export function analyze(s: Snapshot): Finding[] {
     let logProtocolErrors: number | undefined;
     let logUpgrades: number | undefined;
     if (s.accessLog) {
-      const mine = s.accessLog.entries.filter((e) => e.upstreamCluster === cluster.name || (e.routeName !== undefined && routes.some((r) => r.name === e.routeName)));
+      const mine = s.accessLog.entries.filter(
+        (e) => e.upstreamCluster === cluster.name || (e.routeName !== undefined && routes.some((r) => r.name === e.routeName)),
+      );
       logProtocolErrors = mine.filter((e) => e.responseCode === 502 && isProtocolErrorReset(e.responseCodeDetails)).length;
       logUpgrades = mine.filter((e) => e.responseCode === 101).length;
     }
@@ -107,23 +109,29 @@ export function analyze(s: Snapshot): Finding[] {
       else if ((protocolErrors ?? 0) > 0 || ((rxResets ?? 0) > 0 && (upgradesTotal ?? 0) > 0)) severity = 'warning';
     }
     findings.push(
-      finding(s, WEBSOCKET_CLUSTER_SPEAKS_HTTP2, severity, { kind: 'cluster', name: cluster.name }, {
-        http2Source: source,
-        upstreamProtocol: cluster.upstreamProtocol,
-        upstreamAlpn: cluster.upstreamAlpn.length > 0 ? cluster.upstreamAlpn.join(',') : undefined,
-        upstreamTls: cluster.upstreamTls,
-        websocketRoutes: routes.length,
-        upgradesTotal,
-        http2Connections,
-        http1Connections,
-        protocolErrors,
-        windowProtocolErrors,
-        rxResets,
-        windowRxResets,
-        windowSeconds: windowProtocolErrors !== undefined || windowRxResets !== undefined ? s.intervalSeconds : undefined,
-        logProtocolErrors,
-        logUpgrades,
-      }),
+      finding(
+        s,
+        WEBSOCKET_CLUSTER_SPEAKS_HTTP2,
+        severity,
+        { kind: 'cluster', name: cluster.name },
+        {
+          http2Source: source,
+          upstreamProtocol: cluster.upstreamProtocol,
+          upstreamAlpn: cluster.upstreamAlpn.length > 0 ? cluster.upstreamAlpn.join(',') : undefined,
+          upstreamTls: cluster.upstreamTls,
+          websocketRoutes: routes.length,
+          upgradesTotal,
+          http2Connections,
+          http1Connections,
+          protocolErrors,
+          windowProtocolErrors,
+          rxResets,
+          windowRxResets,
+          windowSeconds: windowProtocolErrors !== undefined || windowRxResets !== undefined ? s.intervalSeconds : undefined,
+          logProtocolErrors,
+          logUpgrades,
+        },
+      ),
     );
   }
   return findings;

@@ -86,7 +86,8 @@ export function analyze(s: Snapshot): Finding[] {
     const withoutConnect = h2First.filter((fc) => fc.connectionManager?.http2AllowConnect === false && fc.connectionManager.codecType !== 'HTTP1');
     if (withoutConnect.length === 0) continue;
     const prefixes = [...new Set(withoutConnect.map((fc) => fc.connectionManager?.statPrefix as string))];
-    const sum = (read: (p: string) => number | undefined) => prefixes.reduce<number | undefined>((n, p) => (read(p) === undefined ? n : (n ?? 0) + (read(p) as number)), undefined);
+    const sum = (read: (p: string) => number | undefined) =>
+      prefixes.reduce<number | undefined>((n, p) => (read(p) === undefined ? n : (n ?? 0) + (read(p) as number)), undefined);
     const http2Connections = sum((p) => stat(s, 'http', p, HTTP_STATS.cxHttp2Total));
     const protocolErrors = sum((p) => stat(s, 'http', p, HTTP_STATS.cxProtocolError));
     const windowProtocolErrors = sum((p) => delta(s, 'http', p, HTTP_STATS.cxProtocolError));
@@ -109,22 +110,28 @@ export function analyze(s: Snapshot): Finding[] {
     const h2Errors = (http2Connections ?? 0) > 0 && (windowProtocolErrors !== undefined ? windowProtocolErrors > 0 : (protocolErrors ?? 0) > 0);
     const severity: Severity = failures >= MANY_FAILED_HANDSHAKES ? 'error' : failures > 0 || h2Errors ? 'warning' : 'info';
     findings.push(
-      finding(s, WEBSOCKET_LISTENER_PREFERS_H2, severity, { kind: 'listener', name: listener.name }, {
-        alpn: withoutConnect[0]?.alpn.join(',') ?? 'h2',
-        websocketRoutes: routes.length,
-        allowConnect: false,
-        connectionManagers: prefixes.join(','),
-        http2Connections,
-        upgradesTotal: upgradesOn(s, managers),
-        h2LogEntries: h2Entries,
-        h2Failures: s.accessLog ? failures : undefined,
-        h2Rejected426: rejected426,
-        h2Rejected400: rejected400,
-        h2ConnectRefused: connectRefused,
-        protocolErrors,
-        windowProtocolErrors,
-        windowSeconds: windowProtocolErrors !== undefined ? s.intervalSeconds : undefined,
-      }),
+      finding(
+        s,
+        WEBSOCKET_LISTENER_PREFERS_H2,
+        severity,
+        { kind: 'listener', name: listener.name },
+        {
+          alpn: withoutConnect[0]?.alpn.join(',') ?? 'h2',
+          websocketRoutes: routes.length,
+          allowConnect: false,
+          connectionManagers: prefixes.join(','),
+          http2Connections,
+          upgradesTotal: upgradesOn(s, managers),
+          h2LogEntries: h2Entries,
+          h2Failures: s.accessLog ? failures : undefined,
+          h2Rejected426: rejected426,
+          h2Rejected400: rejected400,
+          h2ConnectRefused: connectRefused,
+          protocolErrors,
+          windowProtocolErrors,
+          windowSeconds: windowProtocolErrors !== undefined ? s.intervalSeconds : undefined,
+        },
+      ),
     );
   }
   return findings;

@@ -26,7 +26,13 @@ function wrapWords(text: string, width: number): string[] {
 export function listCatalogue(io: CliIO, output: 'table' | 'json', all: boolean): number {
   const entries = CATALOGUE.filter((e) => (e.kind === 'finding' || e.kind === 'root-cause') && (all || e.status !== 'retired'));
   if (output === 'json') {
-    io.stdout(`${JSON.stringify(entries.map((e) => ({ id: e.id, kind: e.kind, status: e.status, title: e.title, docs: e.docs ?? null })), null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify(
+        entries.map((e) => ({ id: e.id, kind: e.kind, status: e.status, title: e.title, docs: e.docs ?? null })),
+        null,
+        2,
+      )}\n`,
+    );
     return 0;
   }
   const rows = [['id', 'kind', 'status', 'title'], ...entries.map((e) => [e.id, e.kind, e.status, e.title])];
@@ -57,5 +63,7 @@ export async function explain(id: string, io: CliIO): Promise<number> {
   }
   if (entry) throw new UsageError(`${id} is ${entry.status === 'reserved' ? 'reserved for a coming release' : 'retired'}: ${entry.title}`);
   const near = CATALOGUE.filter((e) => e.id.includes(id) || id.includes(e.id)).map((e) => e.id);
-  throw new UsageError(`no finding, root cause or analyzer named ${id}${near.length > 0 ? `; did you mean ${near.slice(0, 3).join(', ')}?` : '; envoy-doctor list shows them all'}`);
+  throw new UsageError(
+    `no finding, root cause or analyzer named ${id}${near.length > 0 ? `; did you mean ${near.slice(0, 3).join(', ')}?` : '; envoy-doctor list shows them all'}`,
+  );
 }

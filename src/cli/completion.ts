@@ -32,7 +32,10 @@ function commandCases(c: Command): { options: string; values: string[]; argument
     values.push(`    ${pattern}) COMPREPLY=( $(compgen -W "${words(o.argChoices ?? [])}" -- "$cur") ); return ;;`);
   }
   const args = c.registeredArguments;
-  const argument = c.name() === 'explain' ? words(CATALOGUE.filter((e) => e.status === 'active' && (e.kind === 'finding' || e.kind === 'root-cause')).map((e) => e.id)) : words(args[0]?.argChoices ?? []);
+  const argument =
+    c.name() === 'explain'
+      ? words(CATALOGUE.filter((e) => e.status === 'active' && (e.kind === 'finding' || e.kind === 'root-cause')).map((e) => e.id))
+      : words(args[0]?.argChoices ?? []);
   return { options: words([...shown.flatMap(flags), '--help']), values, argument };
 }
 
@@ -75,5 +78,10 @@ function bashScript(program: Command): string {
 export function completionScript(shell: Shell, program: Command): string {
   const bash = bashScript(program);
   if (shell === 'bash') return bash;
-  return ['#compdef envoy-doctor', '# envoy-doctor completion for zsh: source <(envoy-doctor completion zsh), e.g. in ~/.zshrc', 'autoload -U +X bashcompinit && bashcompinit', bash.split('\n').slice(1).join('\n')].join('\n');
+  return [
+    '#compdef envoy-doctor',
+    '# envoy-doctor completion for zsh: source <(envoy-doctor completion zsh), e.g. in ~/.zshrc',
+    'autoload -U +X bashcompinit && bashcompinit',
+    bash.split('\n').slice(1).join('\n'),
+  ].join('\n');
 }

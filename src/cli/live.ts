@@ -34,7 +34,8 @@ const COLLECT_READS: ReadPlan = { statsQuery: {}, bundleReads: true };
 /** The admin URLs as targets; `accessLog`, a file, is the logs of the only one (plain Envoy writes its access log to a file). */
 function directTargets(urls: string[], accessLog: string | undefined): LiveTarget[] {
   const unique = [...new Set(urls)];
-  if (accessLog !== undefined && unique.length !== 1) throw new UsageError(`--access-log is the log of one proxy: give one --admin with it (${unique.length} given)`);
+  if (accessLog !== undefined && unique.length !== 1)
+    throw new UsageError(`--access-log is the log of one proxy: give one --admin with it (${unique.length} given)`);
   return unique.map((raw) => {
     let url: URL;
     try {
@@ -59,10 +60,11 @@ function progressPrinter(io: CliIO): ((e: ProgressEvent) => void) | undefined {
 /** Finds the proxies the options name and, for those of a Gateway, reads the Envoy Gateway objects. */
 async function planLive(targets: string[], o: LiveCliOptions): Promise<LivePlan> {
   if (o.admin && o.admin.length > 0) {
-    if (targets.length > 0 || o.selector || o.namespace || o.allNamespaces) throw new UsageError('--admin reads proxies directly; it cannot be combined with Kubernetes targets, -n, -A or -l');
+    if (targets.length > 0 || o.selector || o.namespace || o.allNamespaces)
+      throw new UsageError('--admin reads proxies directly; it cannot be combined with Kubernetes targets, -n, -A or -l');
     return { targets: directTargets(o.admin, o.logs ? o.accessLog : undefined), source: { mode: 'admin', admin: o.admin } };
   }
-  if (o.accessLog !== undefined) throw new UsageError('--access-log goes with --admin; through Kubernetes the pods\' logs are read (--since, --no-logs)');
+  if (o.accessLog !== undefined) throw new UsageError("--access-log goes with --admin; through Kubernetes the pods' logs are read (--since, --no-logs)");
   const kc = await loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
   const live = await kubernetesTargets(kc, {
     ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
@@ -105,7 +107,10 @@ export async function diagnoseLive(targets: string[], o: LiveCliOptions & { mani
   const plan = await planLive(targets, o);
   let manifests: Manifests | undefined;
   if (o.manifests !== undefined) {
-    if (!plan.kubernetes) throw new UsageError('--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them');
+    if (!plan.kubernetes)
+      throw new UsageError(
+        '--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them',
+      );
     manifests = await readManifests(o.manifests);
   }
   const run = await startDiagnosis('summary');
@@ -119,8 +124,19 @@ export async function diagnoseLive(targets: string[], o: LiveCliOptions & { mani
 }
 
 /** `collect`: every proxy written into the bundle directory `dir` as it is read, then the bundle's manifest. */
-export async function collectLiveBundle(targets: string[], o: LiveCliOptions, io: CliIO, dir: string, tool: { name: string; version: string }): Promise<BundleManifest> {
+export async function collectLiveBundle(
+  targets: string[],
+  o: LiveCliOptions,
+  io: CliIO,
+  dir: string,
+  tool: { name: string; version: string },
+): Promise<BundleManifest> {
   const plan = await planLive(targets, o);
   const outcomes = await collectLive(plan, o, io, bundleSink(dir), COLLECT_READS);
-  return writeBundleManifest(dir, outcomes, { tool, source: plan.source, intervalSeconds: o.interval / 1000, ...(plan.kubernetes ? { kubernetes: plan.kubernetes } : {}) });
+  return writeBundleManifest(dir, outcomes, {
+    tool,
+    source: plan.source,
+    intervalSeconds: o.interval / 1000,
+    ...(plan.kubernetes ? { kubernetes: plan.kubernetes } : {}),
+  });
 }

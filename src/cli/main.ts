@@ -37,8 +37,7 @@ async function report(d: Diagnosis, o: ReportOptions & { forceExitZero?: boolean
       length = 0;
     }
     if (batch.length > 0) io.stdout(batch.join(''));
-  }
-  else if (o.output === 'markdown') io.stdout((await import('../report/markdown.ts')).renderMarkdown(d, ctx));
+  } else if (o.output === 'markdown') io.stdout((await import('../report/markdown.ts')).renderMarkdown(d, ctx));
   else if (o.output === 'html') io.stdout((await import('../report/html.ts')).renderHtml(d, ctx));
   else {
     const width = outputWidth(io);
@@ -103,7 +102,9 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
   const { snapshots, notCollected } = await loadOffline(inputs, add);
   snapshots.forEach(add);
   if (manifests && order > 0 && comparable === 0) {
-    throw new UsageError('--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them');
+    throw new UsageError(
+      '--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them',
+    );
   }
   notCollected.forEach((n, i) => run.skip(n, i));
   const d = run.result();
@@ -144,7 +145,8 @@ async function runCollect(targets: string[], o: CollectOptions, io: CliIO): Prom
     if (archive) await archiveBundle(dir, path);
     const collected = manifest.proxies.filter((p) => p.collected).length;
     io.stderr(`envoy-doctor: collected ${collected} of ${manifest.proxies.length} proxies into ${path}\n`);
-    for (const p of manifest.proxies.filter((x) => !x.collected)) io.stderr(`envoy-doctor: not collected: ${p.namespace ? `${p.namespace}/` : ''}${p.id}: ${p.reason}\n`);
+    for (const p of manifest.proxies.filter((x) => !x.collected))
+      io.stderr(`envoy-doctor: not collected: ${p.namespace ? `${p.namespace}/` : ''}${p.id}: ${p.reason}\n`);
     return collected === manifest.proxies.length && collected > 0 ? EXIT.ok : EXIT.unavailable;
   } finally {
     if (archive) await removeTempDir(dir);

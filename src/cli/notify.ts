@@ -51,21 +51,29 @@ function sinkArg(value: string, previous: SinkName[] = []): SinkName {
 /** Adds `--post`, `--post-url-file`, `--state`, `--renotify`, `--post-timeout`, `--post-retries`, `--force-exit-zero`
  * (and `--kubeconfig`/`--context` where the command has none), checked before the command runs. */
 export function withNotifyOptions(cmd: Command, io: CliIO): Command {
-  const post = new Option('--post <sink>', 'post root causes to slack or webhook (repeatable); URLs from ENVOY_DOCTOR_SLACK_WEBHOOK_URL, ENVOY_DOCTOR_WEBHOOK_URL or --post-url-file').argParser(
-    (v: string, prev: SinkName[] = []) => [...prev, sinkArg(v, prev)],
-  );
+  const post = new Option(
+    '--post <sink>',
+    'post root causes to slack or webhook (repeatable); URLs from ENVOY_DOCTOR_SLACK_WEBHOOK_URL, ENVOY_DOCTOR_WEBHOOK_URL or --post-url-file',
+  ).argParser((v: string, prev: SinkName[] = []) => [...prev, sinkArg(v, prev)]);
   // Shown in the help and offered by shell completion; sinkArg checks them (and repeats).
   post.argChoices = [...SINKS];
   cmd
     .addOption(post)
     .option('--post-url-file <file>', 'read the URL of the one --post sink from this file (a mounted Secret)')
     .option('--state <where>', 'remember what was posted: a JSON file, or configmap:NAMESPACE/NAME')
-    .addOption(new Option('--renotify <duration>', 'post a reminder for a root cause still open this long after it was last posted; 0 never').argParser(durationArg).default(24 * 3_600_000, '24h'))
+    .addOption(
+      new Option('--renotify <duration>', 'post a reminder for a root cause still open this long after it was last posted; 0 never')
+        .argParser(durationArg)
+        .default(24 * 3_600_000, '24h'),
+    )
     .addOption(new Option('--post-timeout <duration>', 'deadline for each post').argParser(positiveDurationArg).default(10_000, '10s'))
     .option('--post-retries <n>', 'extra attempts for a post that failed in a way that may pass (network, 429, 5xx)', retriesArg, 3)
-    .addOption(new Option('--post-min-severity <severity>', 'post only root causes at or above this severity').choices(['error', 'warning', 'info']).default('warning'))
+    .addOption(
+      new Option('--post-min-severity <severity>', 'post only root causes at or above this severity').choices(['error', 'warning', 'info']).default('warning'),
+    )
     .option('--force-exit-zero', 'exit 0 whatever was found (usage and input errors, failed posts and runs that read no proxy still fail)');
-  if (!cmd.options.some((o) => o.long === '--kubeconfig')) cmd.addOption(new Option('--kubeconfig <file>', 'kubeconfig for --state configmap: (default: KUBECONFIG, ~/.kube/config, or in-cluster)'));
+  if (!cmd.options.some((o) => o.long === '--kubeconfig'))
+    cmd.addOption(new Option('--kubeconfig <file>', 'kubeconfig for --state configmap: (default: KUBECONFIG, ~/.kube/config, or in-cluster)'));
   if (!cmd.options.some((o) => o.long === '--context')) cmd.addOption(new Option('--context <name>', 'kubeconfig context for --state configmap:'));
   cmd.hook('preAction', async (self) => {
     requireParent(self, ['renotify', 'postTimeout', 'postRetries', 'postMinSeverity'], 'post', '--post slack or --post webhook');
@@ -93,9 +101,13 @@ async function sinkUrl(sink: SinkName, o: Pick<NotifyCliOptions, 'postUrlFile'>,
       text = (await readFile(o.postUrlFile, 'utf8')).trim();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new InputError(`--post-url-file ${o.postUrlFile}`, `cannot read (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'error')}); expected a file holding the ${sink} URL`);
+      throw new InputError(
+        `--post-url-file ${o.postUrlFile}`,
+        `cannot read (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'error')}); expected a file holding the ${sink} URL`,
+      );
     }
-    if (!checkUrl(text)) throw new InputError(`--post-url-file ${o.postUrlFile}`, `not one http:// or https:// URL (content not shown); expected the ${sink} URL alone`);
+    if (!checkUrl(text))
+      throw new InputError(`--post-url-file ${o.postUrlFile}`, `not one http:// or https:// URL (content not shown); expected the ${sink} URL alone`);
     return text;
   }
   const name = URL_ENV[sink];
@@ -130,7 +142,8 @@ async function preflight(o: NotifyCliOptions, io: CliIO): Promise<void> {
     if (o.state !== undefined) throw new UsageError('--state remembers what was posted: add --post slack or --post webhook');
     return;
   }
-  if (o.postUrlFile !== undefined && sinks.length !== 1) throw new UsageError('--post-url-file holds one URL: use it with exactly one --post (the other sinks read ENVOY_DOCTOR_*_URL)');
+  if (o.postUrlFile !== undefined && sinks.length !== 1)
+    throw new UsageError('--post-url-file holds one URL: use it with exactly one --post (the other sinks read ENVOY_DOCTOR_*_URL)');
   for (const s of sinks) await sinkUrl(s, o, io.env);
   nowOf(io.env);
   const store = await storeOf(o);
@@ -171,7 +184,10 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
     sinks.push(name === 'slack' ? slackSink(url, { snapshots: d.snapshots, docsBase: docsBase(TOOL.version), now }) : webhookSink(url, posting, report, now));
   }
   const store = await storeOf(options);
-  if (!store) io.stderr('envoy-doctor: --post without --state posts every root cause as new on every run; give --state FILE or configmap:NAMESPACE/NAME to post changes only\n');
+  if (!store)
+    io.stderr(
+      'envoy-doctor: --post without --state posts every root cause as new on every run; give --state FILE or configmap:NAMESPACE/NAME to post changes only\n',
+    );
   const state = store ? await store.read() : emptyState();
   const deliverer = new Deliverer({ timeoutMs: options.postTimeout, retries: options.postRetries });
   const changes: StateChange[] = [];
@@ -179,7 +195,9 @@ export async function notifyAfterReport(d: Diagnosis, o: ReportOptions & Partial
   try {
     for (const sink of sinks) {
       // What was posted below the threshold (before it was raised) is neither reminded of nor resolved.
-      const previous = Object.fromEntries(Object.entries(state.sinks[sink.name] ?? {}).filter(([, p]) => severityRank(p.severity) >= severityRank(options.postMinSeverity)));
+      const previous = Object.fromEntries(
+        Object.entries(state.sinks[sink.name] ?? {}).filter(([, p]) => severityRank(p.severity) >= severityRank(options.postMinSeverity)),
+      );
       const events = eventsFor(previous, posting, now, options.renotify);
       const posted: NotifyEvent[] = [];
       for (const e of events) {

@@ -70,7 +70,9 @@ export interface ReportOptions {
 export function withReportOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-o, --output <format>', 'report format').choices(REPORT_FORMATS).default('table'))
-    .addOption(new Option('--fail-on <severity>', 'exit 79 when anything is at or above this severity').choices(['error', 'warning', 'info', 'none']).default('error'))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 79 when anything is at or above this severity').choices(['error', 'warning', 'info', 'none']).default('error'),
+    )
     .option('--all', 'the table lists the findings that back no root cause too (as -o wide)')
     .option('--color', 'force colour')
     .option('--no-color', 'never colour (NO_COLOR is honoured too)')
@@ -134,7 +136,7 @@ export function withLiveOptions(cmd: Command): Command {
     .addOption(new Option('--timeout <duration>', 'deadline for each read from a proxy').argParser(positiveDurationArg).default(15_000, '15s'))
     .option('--retries <n>', 'extra attempts for a read that failed in a way that may pass', retriesArg, 2)
     .addOption(new Option('--since <duration>', "how far back to read the proxies' access logs").argParser(durationArg).default(3_600_000, '1h'))
-    .option('--no-logs', 'do not read the proxies\' logs')
+    .option('--no-logs', "do not read the proxies' logs")
     .option('--access-log <file>', "with one --admin: that proxy's access log (Envoy's text format, Istio's, or Envoy Gateway's JSON), read as its logs")
     .option('--no-objects', 'do not read the Envoy Gateway objects');
 }

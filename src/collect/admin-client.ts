@@ -95,7 +95,13 @@ function describe(err: unknown, timeoutMs: number): { reason: string; retry: boo
   if (code === 'ECONNREFUSED') return { reason: 'connection refused', retry: true };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { reason: 'connection reset', retry: true };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { reason: 'host not found', retry: false };
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_ABORTED' || (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') {
+  if (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_ABORTED' ||
+    (err as Error).name === 'AbortError' ||
+    (err as Error).name === 'TimeoutError'
+  ) {
     return { reason: `no complete answer within ${timeoutMs / 1000}s`, retry: true };
   }
   if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') return { reason: 'body truncated', retry: true };
@@ -184,7 +190,11 @@ export class AdminClient {
       } catch (err) {
         if (err instanceof AdminError) bodyFailure = err;
         else if (signal.aborted) bodyFailure = new AdminError(endpoint, `no complete answer within ${timeoutMs / 1000}s`);
-        else bodyFailure = new AdminError(endpoint, `body truncated: the connection closed after ${size}${Number.isFinite(declared) ? ` of ${declared}` : ''} bytes`);
+        else
+          bodyFailure = new AdminError(
+            endpoint,
+            `body truncated: the connection closed after ${size}${Number.isFinite(declared) ? ` of ${declared}` : ''} bytes`,
+          );
         throw bodyFailure;
       }
       if (Number.isFinite(declared) && size !== declared) {

@@ -93,8 +93,10 @@ function archiveProblem(err: NodeJS.ErrnoException): string {
   if (err.code === 'ENOENT') return 'no such file';
   if (err.code === 'EACCES') return 'cannot read (permission denied)';
   if (err.code === 'EISDIR') return 'a directory';
-  if (/unexpected end of file/i.test(message) || err.code === 'Z_BUF_ERROR' || err.code === 'TAR_ABORT') return 'cut short: it ends before the archive does (an interrupted copy or download?)';
-  if (/^zlib:|incorrect header check|invalid (block|distance|stored)/i.test(message) || (err.code ?? '').startsWith('Z_')) return 'damaged: its compressed data cannot be read';
+  if (/unexpected end of file/i.test(message) || err.code === 'Z_BUF_ERROR' || err.code === 'TAR_ABORT')
+    return 'cut short: it ends before the archive does (an interrupted copy or download?)';
+  if (/^zlib:|incorrect header check|invalid (block|distance|stored)/i.test(message) || (err.code ?? '').startsWith('Z_'))
+    return 'damaged: its compressed data cannot be read';
   return 'not a .tar.gz archive, or a damaged one';
 }
 
@@ -123,12 +125,18 @@ export async function extractBundleArchive(archive: string): Promise<ExtractedBu
     });
   } catch (err) {
     await removeTempDir(dir);
-    throw new InputError(archive, `${archiveProblem(err as NodeJS.ErrnoException)}; expected a bundle written by envoy-doctor collect (a directory or .tar.gz)`);
+    throw new InputError(
+      archive,
+      `${archiveProblem(err as NodeJS.ErrnoException)}; expected a bundle written by envoy-doctor collect (a directory or .tar.gz)`,
+    );
   }
   if (links.length > 0 && !(await egctlRoot(dir))) refused.push(...links.map((l) => `${l} (link)`));
   if (refused.length > 0) {
     await removeTempDir(dir);
-    throw new InputError(archive, `holds entries outside plain files and directories (${refused.slice(0, 3).join(', ')}); expected a bundle written by envoy-doctor collect`);
+    throw new InputError(
+      archive,
+      `holds entries outside plain files and directories (${refused.slice(0, 3).join(', ')}); expected a bundle written by envoy-doctor collect`,
+    );
   }
   // `tar czf b.tar.gz bundle/` puts everything under one directory: the bundle is that directory.
   const top = await readdir(dir, { withFileTypes: true });

@@ -53,7 +53,9 @@ async function* configEntries(body: () => AsyncIterable<Buffer>, source: string)
   // Not Envoy's layout: read the answer whole and write its entries back.
   const whole: Buffer[] = [];
   for await (const chunk of body()) whole.push(chunk);
-  const text = Buffer.concat(whole).toString('utf8').replace(/^\uFEFF/, '');
+  const text = Buffer.concat(whole)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   if (EMPTY.test(text)) return;
   let doc: unknown;
   try {
@@ -71,12 +73,23 @@ function bootstrapStatsFields(body: Buffer | undefined): Record<string, unknown>
   if (!body) return {};
   try {
     const configs = (JSON.parse(body.toString('utf8')) as { configs?: unknown }).configs;
-    const entry = Array.isArray(configs) ? (configs.find((c) => typeof c?.['@type'] === 'string' && c['@type'].endsWith('.BootstrapConfigDump')) as { bootstrap?: unknown } | undefined) : undefined;
+    const entry = Array.isArray(configs)
+      ? (configs.find((c) => typeof c?.['@type'] === 'string' && c['@type'].endsWith('.BootstrapConfigDump')) as { bootstrap?: unknown } | undefined)
+      : undefined;
     const bootstrap = entry?.bootstrap;
     if (bootstrap === null || typeof bootstrap !== 'object') return {};
     // Only the masked fields, whatever else an answer carries.
     const out: Record<string, unknown> = {};
-    for (const key of ['stats_config', 'deferred_stat_options', 'overload_manager', 'layered_runtime', 'statsConfig', 'deferredStatOptions', 'overloadManager', 'layeredRuntime']) {
+    for (const key of [
+      'stats_config',
+      'deferred_stat_options',
+      'overload_manager',
+      'layered_runtime',
+      'statsConfig',
+      'deferredStatOptions',
+      'overloadManager',
+      'layeredRuntime',
+    ]) {
       const v = (bootstrap as Record<string, unknown>)[key];
       if (v !== undefined) out[key] = v;
     }
@@ -90,7 +103,10 @@ function bootstrapStatsFields(body: Buffer | undefined): Record<string, unknown>
  * One /config_dump document, streamed, from a proxy's per-resource answers (in the order of CONFIG_DUMP_RESOURCES),
  * the node from /server_info and the bootstrap's stats settings from a masked read, which the resource answers lack.
  */
-export async function* configDumpChunks(proxy: Pick<CollectedProxy, 'body' | 'configParts' | 'serverInfo' | 'bootstrapStats'>, base: string): AsyncGenerator<Buffer> {
+export async function* configDumpChunks(
+  proxy: Pick<CollectedProxy, 'body' | 'configParts' | 'serverInfo' | 'bootstrapStats'>,
+  base: string,
+): AsyncGenerator<Buffer> {
   yield Buffer.from('{"configs":[');
   let entries = 0;
   let node: unknown;

@@ -99,7 +99,10 @@ async function rolesInDirectory(dir: string, given: OfflineInputs): Promise<Offl
     if (found[0]) out[role] = join(dir, found[0]);
   }
   if (out.configDump === undefined && out.stats === undefined) {
-    throw new InputError(dir, `holds neither ${ROLE_FILES.configDump.join('|')} nor ${ROLE_FILES.stats.join('|')}; expected a bundle directory (docs/bundle.md)`);
+    throw new InputError(
+      dir,
+      `holds neither ${ROLE_FILES.configDump.join('|')} nor ${ROLE_FILES.stats.join('|')}; expected a bundle directory (docs/bundle.md)`,
+    );
   }
   return out;
 }
@@ -111,17 +114,27 @@ function pickConfig(configs: ParsedConfig[], pod: string | undefined, source: st
     return match;
   }
   if (needsOne && configs.length > 1) {
-    throw new RequestError(`${source} holds ${configs.length} proxies (${configs.map((c) => c.id).join(', ')}) but stats belong to one; pick it with --pod NAME`);
+    throw new RequestError(
+      `${source} holds ${configs.length} proxies (${configs.map((c) => c.id).join(', ')}) but stats belong to one; pick it with --pod NAME`,
+    );
   }
   return configs;
 }
 
 /** Reads one proxy's files (explicit or from a proxy directory) into snapshots. */
-async function loadProxy(inputs: OfflineInputs, manifest: ProxyManifest | undefined, bundleObjects?: { objects: KubernetesObjects; source: string }): Promise<Snapshot[]> {
+async function loadProxy(
+  inputs: OfflineInputs,
+  manifest: ProxyManifest | undefined,
+  bundleObjects?: { objects: KubernetesObjects; source: string },
+): Promise<Snapshot[]> {
   let kubernetes = bundleObjects;
   if (!kubernetes && inputs.kubernetes !== undefined) {
     const objects = await readJson<Partial<KubernetesObjects>>(inputs.kubernetes, 'Kubernetes objects as envoy-doctor collect saves them (docs/bundle.md)');
-    if (objects) kubernetes = { objects: { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [], ...objects }, source: inputs.kubernetes };
+    if (objects)
+      kubernetes = {
+        objects: { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [], ...objects },
+        source: inputs.kubernetes,
+      };
   }
   if (inputs.configDump === undefined && inputs.stats === undefined) {
     throw new RequestError('nothing to analyze: give a bundle directory, --config-dump FILE or --stats FILE');
@@ -197,10 +210,20 @@ async function loadBundle(dir: string, manifest: BundleManifest, each: SnapshotS
       continue;
     }
     const proxyDir = insideBundle(dir, proxy.dir, manifestPath);
-    if (!(await isDirectory(proxyDir))) throw new InputError(manifestPath, `lists ${proxy.dir}, which is not in the bundle; expected every collected proxy's directory`);
+    if (!(await isDirectory(proxyDir)))
+      throw new InputError(manifestPath, `lists ${proxy.dir}, which is not in the bundle; expected every collected proxy's directory`);
     const proxyManifest = await readJson<ProxyManifest>(join(proxyDir, 'manifest.json'), 'a proxy manifest (docs/bundle.md)');
     const inputs = await rolesInDirectory(proxyDir, { bundle: proxyDir, ...(keep ? { keep } : {}) });
-    const loaded = await loadProxy(inputs, { ...proxyManifest, id: proxy.id, ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}), ...(proxy.owner !== undefined ? { owner: proxy.owner } : {}) }, kubernetes);
+    const loaded = await loadProxy(
+      inputs,
+      {
+        ...proxyManifest,
+        id: proxy.id,
+        ...(proxy.namespace !== undefined ? { namespace: proxy.namespace } : {}),
+        ...(proxy.owner !== undefined ? { owner: proxy.owner } : {}),
+      },
+      kubernetes,
+    );
     // Handed over one proxy at a time, a bundle of many proxies is never held whole.
     if (each) loaded.forEach(each);
     else snapshots.push(...loaded);
@@ -268,7 +291,8 @@ async function loadBundleDirectory(dir: string, name: string, given: OfflineInpu
   const manifest = await readJson<BundleManifest & ProxyManifest>(join(dir, 'manifest.json'), 'the bundle manifest described in docs/bundle.md');
   if (manifest && (manifest as BundleManifest).kind === BUNDLE_KIND) {
     const explicit = (['configDump', 'stats', 'statsLater', 'accessLog'] as const).filter((r) => given[r] !== undefined);
-    if (explicit.length > 0) throw new RequestError(`a collected bundle cannot be combined with --${explicit[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    if (explicit.length > 0)
+      throw new RequestError(`a collected bundle cannot be combined with --${explicit[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     return loadBundle(dir, manifest as BundleManifest, each, given.keep);
   }
   const inputs = await rolesInDirectory(dir, { ...given, bundle: dir });

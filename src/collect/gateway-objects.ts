@@ -35,11 +35,16 @@ export function controllerRelease(d: {
   const image = (containers.find((c) => c.name === CONTROLLER.container) ?? containers[0])?.image;
   const version = image === undefined ? undefined : imageRelease(image);
   if (version === undefined) return undefined;
-  return { envoyGatewayVersion: version, envoyGatewayController: `Deployment ${d.metadata?.namespace ?? CONTROLLER.namespace}/${d.metadata?.name ?? CONTROLLER.name}, image ${image}` };
+  return {
+    envoyGatewayVersion: version,
+    envoyGatewayController: `Deployment ${d.metadata?.namespace ?? CONTROLLER.namespace}/${d.metadata?.name ?? CONTROLLER.name}, image ${image}`,
+  };
 }
 
 /** The Envoy Gateway release the controller's Deployment runs, or why it could not be read (nothing when it is not there). */
-async function readController(kc: KubeConfig): Promise<Pick<KubernetesObjects, 'envoyGatewayVersion' | 'envoyGatewayController'> | { unavailable: string } | undefined> {
+async function readController(
+  kc: KubeConfig,
+): Promise<Pick<KubernetesObjects, 'envoyGatewayVersion' | 'envoyGatewayController'> | { unavailable: string } | undefined> {
   const { AppsV1Api } = await kubernetesClient();
   try {
     return controllerRelease(await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: CONTROLLER.name, namespace: CONTROLLER.namespace }));

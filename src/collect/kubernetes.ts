@@ -61,8 +61,12 @@ export async function loadKubeConfig(opts: Pick<KubeOptions, 'kubeconfig' | 'con
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') throw new RequestError(`${named}: no such file; expected a kubeconfig such as ~/.kube/config`);
-    if (typeof e.code === 'string' && e.code.startsWith('E')) throw new InputError(named, `cannot read (${e.code}); expected a kubeconfig such as ~/.kube/config`);
-    throw new InputError(file !== undefined ? named : 'kubeconfig', `not a kubeconfig (not YAML: ${e.message.split('\n')[0]}); expected a kubeconfig such as ~/.kube/config`);
+    if (typeof e.code === 'string' && e.code.startsWith('E'))
+      throw new InputError(named, `cannot read (${e.code}); expected a kubeconfig such as ~/.kube/config`);
+    throw new InputError(
+      file !== undefined ? named : 'kubeconfig',
+      `not a kubeconfig (not YAML: ${e.message.split('\n')[0]}); expected a kubeconfig such as ~/.kube/config`,
+    );
   }
   // A YAML or JSON file that loads without clusters or contexts (a config dump, a manifest) is not a kubeconfig.
   if (file !== undefined && kc.getClusters().length === 0 && kc.getContexts().length === 0) {
@@ -308,7 +312,13 @@ export async function kubernetesTargets(kc: KubeConfig, opts: KubeOptions): Prom
     const envoy = envoyContainerOf(pod, opts.adminPort);
     if (!envoy) {
       if (opts.targets.length > 0 || opts.selector) {
-        targets.push({ id: name, namespace: ns, admin: 'unknown', skip: 'no Envoy container recognised (give --admin-port)', open: () => Promise.reject(new Error('skipped')) });
+        targets.push({
+          id: name,
+          namespace: ns,
+          admin: 'unknown',
+          skip: 'no Envoy container recognised (give --admin-port)',
+          open: () => Promise.reject(new Error('skipped')),
+        });
       }
       continue;
     }
@@ -336,7 +346,9 @@ export async function kubernetesTargets(kc: KubeConfig, opts: KubeOptions): Prom
   }
   if (targets.length === 0) {
     const where = opts.allNamespaces ? 'any namespace' : `namespace ${namespace}`;
-    throw new RequestError(`no Envoy proxies found in ${where}${opts.selector ? ` with selector ${opts.selector}` : ''}; try -n NAMESPACE, -A, -l SELECTOR or pod/NAME`);
+    throw new RequestError(
+      `no Envoy proxies found in ${where}${opts.selector ? ` with selector ${opts.selector}` : ''}; try -n NAMESPACE, -A, -l SELECTOR or pod/NAME`,
+    );
   }
   return targets;
 }

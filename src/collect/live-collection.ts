@@ -129,7 +129,12 @@ class CollectionRun {
    * to a diagnosis slot once everything is read: the next proxy's reads need not wait for this one's parsing, and at
    * most 2 x concurrency proxies' bodies are held at once.
    */
-  private async secondContact(target: LiveTarget, stores: ProxyStores, first: StatsFile | undefined, warnings: string[]): Promise<{ read: CollectedProxy; releaseDiagnosis: () => void }> {
+  private async secondContact(
+    target: LiveTarget,
+    stores: ProxyStores,
+    first: StatsFile | undefined,
+    warnings: string[],
+  ): Promise<{ read: CollectedProxy; releaseDiagnosis: () => void }> {
     const releaseContact = await this.contacts.acquire(first !== undefined);
     try {
       const read = await withEndpoint(target, this.options, async (client) => {

@@ -26,12 +26,14 @@ async function yamlFiles(dir: string, depth = 0): Promise<string[]> {
 export async function readManifests(dir: string): Promise<Manifests> {
   const s = await stat(dir).catch(() => undefined);
   if (!s) throw new InputError(dir, 'no such directory; expected --manifests DIR, a checkout holding Kubernetes YAML');
-  if (!s.isDirectory()) throw new InputError(dir, `a file, not a directory; expected --manifests DIR, a checkout holding Kubernetes YAML (such as ${dirname(dir)})`);
+  if (!s.isDirectory())
+    throw new InputError(dir, `a file, not a directory; expected --manifests DIR, a checkout holding Kubernetes YAML (such as ${dirname(dir)})`);
   const objects: KubeObject[] = [];
   for (const file of await yamlFiles(dir)) {
     const text = await readFile(file, 'utf8');
     for (const doc of parseAllDocuments(text, { uniqueKeys: false, logLevel: 'error' })) {
-      if ('errors' in doc && doc.errors.length > 0) throw new InputError(file, `invalid YAML (${doc.errors[0]?.message.split('\n')[0]}); expected Kubernetes manifests`);
+      if ('errors' in doc && doc.errors.length > 0)
+        throw new InputError(file, `invalid YAML (${doc.errors[0]?.message.split('\n')[0]}); expected Kubernetes manifests`);
       const value = doc.toJSON() as Partial<KubeObject> | null;
       const items = value && (value as { kind?: string }).kind === 'List' ? ((value as { items?: Partial<KubeObject>[] }).items ?? []) : [value];
       for (const o of items) {

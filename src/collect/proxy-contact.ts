@@ -139,9 +139,12 @@ async function resourceToStore(client: AdminClient, resource: string, store: Bod
     return await bodyToStore(client, '/config_dump', { resource }, store, name);
   } catch (err) {
     if (!(err instanceof AdminError) || err.reason !== 'HTTP 404') throw err;
-    await store.write(name, (async function* () {
-      yield Buffer.from('{}');
-    })());
+    await store.write(
+      name,
+      (async function* () {
+        yield Buffer.from('{}');
+      })(),
+    );
     return name;
   }
 }
@@ -157,14 +160,27 @@ export async function statsToStore(client: AdminClient, plan: ReadPlan, store: B
  * The second contact's reads, all at once, each settled before any is looked at so none runs unobserved: with a
  * `first` sample, a failed second one only loses what changed in the window; an optional read that fails is a warning.
  */
-export async function readProxy(client: AdminClient, plan: ReadPlan, stores: ProxyStores, first: StatsFile | undefined, warnings: string[]): Promise<CollectedProxy> {
+export async function readProxy(
+  client: AdminClient,
+  plan: ReadPlan,
+  stores: ProxyStores,
+  first: StatsFile | undefined,
+  warnings: string[],
+): Promise<CollectedProxy> {
   const info = settle(optional(warnings, () => client.get('/server_info')));
   const statsSettings = settle(optional(warnings, () => client.get('/config_dump', { mask: BOOTSTRAP_STATS_MASK })));
   const parts = settle(Promise.all(CONFIG_DUMP_RESOURCES.map((resource) => resourceToStore(client, resource, stores.now))));
   const stats = settle(statsToStore(client, plan, stores.now, first ? 'stats.later.txt' : 'stats.txt'));
   const clusters = plan.bundleReads ? settle(optional(warnings, () => client.get('/clusters', { format: 'json' }))) : undefined;
   const listeners = plan.bundleReads ? settle(optional(warnings, () => client.get('/listeners', { format: 'json' }))) : undefined;
-  const [serverInfo, configParts, sample, clustersBody, listenersBody, bootstrapStats] = await Promise.all([info, parts, stats, clusters, listeners, statsSettings]);
+  const [serverInfo, configParts, sample, clustersBody, listenersBody, bootstrapStats] = await Promise.all([
+    info,
+    parts,
+    stats,
+    clusters,
+    listeners,
+    statsSettings,
+  ]);
   let statsLater: StatsFile | undefined;
   let statsFirst: StatsFile;
   if (first) {

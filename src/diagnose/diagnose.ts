@@ -56,7 +56,19 @@ const CONFIDENCE_RANK = { high: 2, medium: 1, low: 0 } as const;
  * Evidence keys that measure how much of its mechanism a finding saw, in the order they are looked for; the first
  * one present is the finding's size (connections paused now, bytes buffered, closes, timeouts, refusals, ...).
  */
-const SIZE_KEYS = ['pausedNowUpperBound', 'outstanding', 'fullBuffers', 'bufferedBytes', 'count', 'idleTimeouts', 'refused', 'h2Failures', 'missing', 'changedCount', 'listenerModified'];
+const SIZE_KEYS = [
+  'pausedNowUpperBound',
+  'outstanding',
+  'fullBuffers',
+  'bufferedBytes',
+  'count',
+  'idleTimeouts',
+  'refused',
+  'h2Failures',
+  'missing',
+  'changedCount',
+  'listenerModified',
+];
 
 function sizeOf(f: Finding): number {
   for (const key of SIZE_KEYS) {
@@ -85,7 +97,12 @@ type Ranked = Pick<RootCause, 'severity' | 'confidence' | 'score' | 'id'> & Part
 
 /** Most severe, then most confident, then highest score, then by id. */
 function rankByScore(a: Ranked, b: Ranked): number {
-  return severityRank(b.severity) - severityRank(a.severity) || CONFIDENCE_RANK[b.confidence] - CONFIDENCE_RANK[a.confidence] || b.score - a.score || a.id.localeCompare(b.id);
+  return (
+    severityRank(b.severity) - severityRank(a.severity) ||
+    CONFIDENCE_RANK[b.confidence] - CONFIDENCE_RANK[a.confidence] ||
+    b.score - a.score ||
+    a.id.localeCompare(b.id)
+  );
 }
 
 /**
@@ -193,7 +210,10 @@ export class RootCauseMerger {
 
   private keyOf(r: Pick<RootCause, 'id' | 'entities'>, owner: string): string {
     // A proxy entity names the pod itself: on pods of one owner it is the same entity.
-    return `${owner}|${r.id}|${r.entities.map((e) => (e.kind === 'proxy' ? 'proxy' : `${e.kind}:${e.name}`)).sort().join(',')}`;
+    return `${owner}|${r.id}|${r.entities
+      .map((e) => (e.kind === 'proxy' ? 'proxy' : `${e.kind}:${e.name}`))
+      .sort()
+      .join(',')}`;
   }
 
   /** The strongest pod's evidence is kept (by score), the earliest pod's among equals; the others are only named in seenOn. */
@@ -234,16 +254,23 @@ export class RootCauseMerger {
   result(): RootCause[] {
     const out: Array<{ rootCause: RootCause; order: number }> = [...this.alone];
     for (const m of this.merged.values()) {
-      const others = [...m.seen].filter(([id]) => id !== m.kept.snapshot).sort((a, b) => a[1] - b[1]).map(([id]) => id);
+      const others = [...m.seen]
+        .filter(([id]) => id !== m.kept.snapshot)
+        .sort((a, b) => a[1] - b[1])
+        .map(([id]) => id);
       out.push({ rootCause: { ...m.kept, seenOn: [m.kept.snapshot, ...others] }, order: m.keptOrder });
     }
-    return out.sort((a, b) => a.order - b.order).map((x) => x.rootCause).sort(rankRootCauses);
+    return out
+      .sort((a, b) => a.order - b.order)
+      .map((x) => x.rootCause)
+      .sort(rankRootCauses);
   }
 }
 
 function slimSample(sample: StatsSample | undefined, clusters: Set<string>, managers: Set<string>): StatsSample | undefined {
   if (!sample) return undefined;
-  const pick = (from: Map<string, Map<string, number>>, keep: Set<string>) => new Map([...keep].flatMap((k) => (from.has(k) ? [[k, from.get(k) as Map<string, number>] as const] : [])));
+  const pick = (from: Map<string, Map<string, number>>, keep: Set<string>) =>
+    new Map([...keep].flatMap((k) => (from.has(k) ? [[k, from.get(k) as Map<string, number>] as const] : [])));
   const slim: StatsSample = {
     format: sample.format,
     clusters: pick(sample.clusters, clusters),
@@ -361,7 +388,9 @@ export class FleetDiagnosis {
     const inOrder = <T extends { order: number }>(xs: T[]) => [...xs].sort((a, b) => a.order - b.order);
     return {
       snapshots: inOrder(this.snapshots).map((x) => x.snapshot),
-      findings: inOrder(this.findings).map((x) => x.finding).sort(rankFindings),
+      findings: inOrder(this.findings)
+        .map((x) => x.finding)
+        .sort(rankFindings),
       rootCauses: this.merger.result(),
       notCollected: inOrder(this.notCollected).map((x) => x.proxy),
     };

@@ -21,13 +21,7 @@ interface StatProbe {
 const SCOPE_PREFIX: Record<StatScope, string> = { cluster: 'cluster', http: 'http', listener: 'listener', tcp: 'tcp' };
 
 /** Rules a hypothesis out when every probed counter is present and zero. */
-function zeroCheck(
-  s: Snapshot,
-  hypothesis: string,
-  entity: EntityRef,
-  probes: StatProbe[],
-  config: Record<string, EvidenceValue> = {},
-): HypothesisCheck {
+function zeroCheck(s: Snapshot, hypothesis: string, entity: EntityRef, probes: StatProbe[], config: Record<string, EvidenceValue> = {}): HypothesisCheck {
   const evidence: Record<string, EvidenceValue> = { ...config };
   if (probes.length === 0) return { hypothesis, verdict: 'unknown', entity, evidence, missing: ['a connection manager routing to this cluster'] };
   const missing: string[] = [];

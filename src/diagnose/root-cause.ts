@@ -114,7 +114,11 @@ type SeverityPolicy = (confidence: Confidence) => Severity;
 export const HIGH_IS_ERROR: SeverityPolicy = (c) => (c === 'high' ? 'error' : 'warning');
 
 /** The scored fields of a root cause: the score capped at 1 and rounded, and the confidence and severity it gives. */
-export function scoring(s: Snapshot, rawScore: number, severityOf: SeverityPolicy = HIGH_IS_ERROR): Pick<Diagnosed, 'severity' | 'confidence' | 'score' | 'snapshot'> {
+export function scoring(
+  s: Snapshot,
+  rawScore: number,
+  severityOf: SeverityPolicy = HIGH_IS_ERROR,
+): Pick<Diagnosed, 'severity' | 'confidence' | 'score' | 'snapshot'> {
   const score = Math.min(1, Math.round(rawScore * 100) / 100);
   const confidence = confidenceOf(score);
   return { severity: severityOf(confidence), confidence, score, snapshot: s.id };

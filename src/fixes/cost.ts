@@ -49,7 +49,9 @@ export function clusterConnections(s: Snapshot, cluster: string): number | undef
 
 /** Open connections through a listener: the `downstream_cx_active` of its connection managers. */
 export function listenerConnections(s: Snapshot, listener: string): number | undefined {
-  const prefixes = [...new Set(s.listeners.find((l) => l.name === listener)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [])];
+  const prefixes = [
+    ...new Set(s.listeners.find((l) => l.name === listener)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? []),
+  ];
   return gauge(s, (x) => {
     const counts = prefixes.map((p) => x.connectionManagers.get(p)?.get(HTTP_STATS.cxActive));
     return prefixes.length > 0 && counts.every((n) => n !== undefined) ? counts.reduce<number>((a, n) => a + (n as number), 0) : undefined;

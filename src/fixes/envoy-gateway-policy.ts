@@ -152,7 +152,12 @@ function fixFields(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], versio
       const overriddenFor = overriddenConditions(t.existing).flatMap((m) => routesInMessage(m).map((r) => `${r.namespace}/${r.name}`));
       const cluster = c.target.kind === 'cluster' ? c.target.name : '';
       const route = routeOfCluster(s, cluster);
-      const values = { policy: policyName(t.existing, t.namespace), fields: missing.fields, generation: missing.generation, route: route ? `${route.namespace}/${route.name}` : '' };
+      const values = {
+        policy: policyName(t.existing, t.namespace),
+        fields: missing.fields,
+        generation: missing.generation,
+        route: route ? `${route.namespace}/${route.name}` : '',
+      };
       out.notes.push(note(NOT_IN_PROXY, { ...values, overriddenFor: overriddenFor.length > 0 ? overriddenFor.join(', ') : null, cluster }));
       continue;
     }
@@ -175,7 +180,12 @@ function liftFields(t: PolicyTarget, changes: PolicyChange[], spec: Record<strin
   const removed = lifts.filter((l) => removeField(spec, l.field)).map((l) => l.field.join('.'));
   // Only where this fix adds an upgrade: a live policy holding both was accepted by its release and stays as it is.
   if (upgrades.length > 0 && removeField(spec, ['requestBuffer'])) {
-    notes.push(note(REQUEST_BUFFER_DROPPED, { policy: `${t.namespace}/${t.name}`, since: ENVOY_GATEWAY_SINCE['BackendTrafficPolicy.spec.requestBuffer+httpUpgrade refused'] }));
+    notes.push(
+      note(REQUEST_BUFFER_DROPPED, {
+        policy: `${t.namespace}/${t.name}`,
+        since: ENVOY_GATEWAY_SINCE['BackendTrafficPolicy.spec.requestBuffer+httpUpgrade refused'],
+      }),
+    );
   }
   for (const field of removed) notes.push(note(FIELD_REMOVED, { policy: `${t.namespace}/${t.name}`, field }));
   // A limit to lift that this object never had may still be set by another policy: say where to look.
@@ -216,14 +226,19 @@ function newTargets(t: PolicyTarget, version: DetectedVersion, needs: GatedFeatu
 }
 
 /** The policy object for a group of changes, with the notes that say what it keeps, drops and needs. */
-export function policyObject(s: Snapshot, t: PolicyTarget, changes: PolicyChange[], version: DetectedVersion): { object: Record<string, unknown>; notes: Explanation[]; liveDiff?: LiveDiff } {
+export function policyObject(
+  s: Snapshot,
+  t: PolicyTarget,
+  changes: PolicyChange[],
+  version: DetectedVersion,
+): { object: Record<string, unknown>; notes: Explanation[]; liveDiff?: LiveDiff } {
   const described = describeVersion(version);
   const { fields, upgrades, needs, notes, notInProxy } = fixFields(s, t, changes, version);
 
   // What the object starts from: the live policy, or (new) the fields of the live one it would replace.
   const base = t.existing ? withoutTargets(t.existing.spec) : t.replaces ? withoutTargets(t.replaces.spec) : {};
   const spec: Record<string, unknown> = t.existing
-    ? { ...TARGET_FIELDS.reduce<Record<string, unknown>>((o, f) => (t.existing?.spec?.[f] !== undefined ? { ...o, [f]: t.existing.spec[f] } : o), {}) }
+    ? Object.fromEntries(TARGET_FIELDS.filter((f) => t.existing?.spec?.[f] !== undefined).map((f) => [f, t.existing?.spec?.[f]]))
     : newTargets(t, version, needs);
   if (!t.existing && !t.named && t.kind === 'BackendTrafficPolicy' && !t.replaces && supports(version, 'BackendTrafficPolicy.spec.mergeType') !== 'no') {
     spec.mergeType = 'StrategicMerge';

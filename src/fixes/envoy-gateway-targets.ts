@@ -55,7 +55,14 @@ function gatewayBackendPolicy(s: Snapshot, route: SourceObject): KubeObject | un
       if (ref.kind !== undefined && ref.kind !== 'Gateway') continue;
       const ns = ref.namespace ?? route.namespace;
       const found = policies.find(
-        (p) => sameNamespace(p, ns) && policyTargets(p).some((t) => t.kind === 'Gateway' && t.name === ref.name && (sectioned ? t.sectionName !== undefined && t.sectionName === ref.sectionName : t.sectionName === undefined)),
+        (p) =>
+          sameNamespace(p, ns) &&
+          policyTargets(p).some(
+            (t) =>
+              t.kind === 'Gateway' &&
+              t.name === ref.name &&
+              (sectioned ? t.sectionName !== undefined && t.sectionName === ref.sectionName : t.sectionName === undefined),
+          ),
       );
       if (found) return found;
     }
@@ -82,7 +89,15 @@ export function gatewayPolicyNotInProxy(s: Snapshot, c: PolicyChange, policy: Ku
 
 /** A BackendTrafficPolicy target for a live policy. */
 function livePolicyTarget(policy: KubeObject, namespace: string, route?: SourceObject): PolicyTarget {
-  return { key: `BackendTrafficPolicy|${namespace}|${policy.metadata.name}`, kind: 'BackendTrafficPolicy', namespace, name: policy.metadata.name, targetRef: {}, existing: policy, ...(route ? { route } : {}) };
+  return {
+    key: `BackendTrafficPolicy|${namespace}|${policy.metadata.name}`,
+    kind: 'BackendTrafficPolicy',
+    namespace,
+    name: policy.metadata.name,
+    targetRef: {},
+    existing: policy,
+    ...(route ? { route } : {}),
+  };
 }
 
 /** The BackendTrafficPolicy a change on a cluster or route (or naming its policy) lands in. */
@@ -99,17 +114,27 @@ export function backendTarget(s: Snapshot, c: PolicyChange, version: DetectedVer
   // keeps everything it sets; a second one would conflict with it.
   const ruleName = liveRule(s, route)?.name;
   const onRoute = (s.kubernetes?.backendTrafficPolicies ?? []).filter((p) => sameNamespace(p, route.namespace));
-  const targets = (p: KubeObject, section: string | undefined) => policyTargets(p).some((t) => t.kind === route.kind && t.name === route.name && t.sectionName === section);
+  const targets = (p: KubeObject, section: string | undefined) =>
+    policyTargets(p).some((t) => t.kind === route.kind && t.name === route.name && t.sectionName === section);
   const existing = (typeof ruleName === 'string' ? onRoute.find((p) => targets(p, ruleName)) : undefined) ?? onRoute.find((p) => targets(p, undefined));
   if (existing) return livePolicyTarget(existing, existing.metadata.namespace ?? route.namespace, route);
   const named = s.kubernetes ? undefined : routeLevelPolicyNamed(s, route);
   if (named) {
-    return { key: `BackendTrafficPolicy|${named.namespace}|${named.name}`, kind: 'BackendTrafficPolicy', namespace: named.namespace, name: named.name, targetRef: {}, route, named: true };
+    return {
+      key: `BackendTrafficPolicy|${named.namespace}|${named.name}`,
+      kind: 'BackendTrafficPolicy',
+      namespace: named.namespace,
+      name: named.name,
+      targetRef: {},
+      route,
+      named: true,
+    };
   }
   const gatewayPolicy = gatewayBackendPolicy(s, route);
   // The Gateway-level policy wins for the route and already sets the field, yet the cluster lacks it: the fix is
   // that policy as it is, with a note saying so, not a new route-level one that would hide the gap.
-  if (gatewayPolicy && gatewayPolicyNotInProxy(s, c, gatewayPolicy)) return livePolicyTarget(gatewayPolicy, gatewayPolicy.metadata.namespace ?? route.namespace, route);
+  if (gatewayPolicy && gatewayPolicyNotInProxy(s, c, gatewayPolicy))
+    return livePolicyTarget(gatewayPolicy, gatewayPolicy.metadata.namespace ?? route.namespace, route);
   const name = objectName(route.name, 'connection');
   const t: PolicyTarget = {
     key: `BackendTrafficPolicy|${route.namespace}|${name}`,
@@ -173,11 +198,20 @@ export function clientTarget(s: Snapshot, c: PolicyChange): PolicyTarget | undef
   if (!gw) return undefined;
   const sectionName = gw.sectionName as string;
   const policies = (s.kubernetes?.clientTrafficPolicies ?? []).filter((p) => sameNamespace(p, gw.namespace));
-  const onGateway = (p: KubeObject, section: string | undefined) => policyTargets(p).some((t) => t.kind === 'Gateway' && t.name === gw.name && t.sectionName === section);
+  const onGateway = (p: KubeObject, section: string | undefined) =>
+    policyTargets(p).some((t) => t.kind === 'Gateway' && t.name === gw.name && t.sectionName === section);
   const existing = policies.find((p) => onGateway(p, sectionName));
   const where = { gateway: `${gw.namespace}/${gw.name}`, listener: sectionName };
   if (existing) {
-    return { key: `ClientTrafficPolicy|${gw.namespace}|${existing.metadata.name}`, kind: 'ClientTrafficPolicy', namespace: gw.namespace, name: existing.metadata.name, targetRef: {}, existing, ...where };
+    return {
+      key: `ClientTrafficPolicy|${gw.namespace}|${existing.metadata.name}`,
+      kind: 'ClientTrafficPolicy',
+      namespace: gw.namespace,
+      name: existing.metadata.name,
+      targetRef: {},
+      existing,
+      ...where,
+    };
   }
   const name = objectName(gw.name, sectionName, 'connection');
   const t: PolicyTarget = {

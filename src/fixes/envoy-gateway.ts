@@ -98,7 +98,10 @@ function httpRouteObjects(rules: Array<Landed<HttpRouteRulePiece>>): RenderedCha
 }
 
 /** The JSON patches the release can apply (a `jsonPath` needs 1.2), with the notes on those it cannot and the release they need. */
-function gatedPatches(patches: Array<Landed<EnvoyPatchPolicyPiece>>, version: DetectedVersion): { kept: Array<Landed<EnvoyPatchPolicyPiece>>; notes: RenderedFix['notes'] } {
+function gatedPatches(
+  patches: Array<Landed<EnvoyPatchPolicyPiece>>,
+  version: DetectedVersion,
+): { kept: Array<Landed<EnvoyPatchPolicyPiece>>; notes: RenderedFix['notes'] } {
   const needs: GatedFeature[] = [];
   const notes: RenderedFix['notes'] = [];
   const kept = patches.filter((p) => {
@@ -124,7 +127,14 @@ function envoyPatchPolicy(gateway: SourceObject, purpose: string, all: Array<Lan
     spec: { targetRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gateway.name }, type: 'JSONPatch', jsonPatches },
   };
   const notes = [note(PATCH_POLICY_ENABLE, {}), ...uniqueNotes(patches.flatMap((p) => p.piece.notes)), ...versionNotes];
-  const fix: RenderedFix = { flavor: 'envoy-gateway', target: `EnvoyPatchPolicy ${gateway.namespace}/${name}`, apply: 'kubectl-apply', format: 'yaml', text: stringify(policy, { lineWidth: 0 }), notes };
+  const fix: RenderedFix = {
+    flavor: 'envoy-gateway',
+    target: `EnvoyPatchPolicy ${gateway.namespace}/${name}`,
+    apply: 'kubectl-apply',
+    format: 'yaml',
+    text: stringify(policy, { lineWidth: 0 }),
+    notes,
+  };
   return [{ fix, changes: all.map((p) => p.change) }];
 }
 
@@ -169,7 +179,9 @@ export const envoyGatewayRenderer: FixRenderer = {
       targets.set(t.key, entry);
     }
     // A new listener-level ClientTrafficPolicy that sets nothing would still replace a Gateway-wide one: none is rendered.
-    const rendered = [...targets.values()].filter(({ target: t, changes: group }) => t.existing || t.kind === 'BackendTrafficPolicy' || group.some((c) => c.piece.spec !== undefined));
+    const rendered = [...targets.values()].filter(
+      ({ target: t, changes: group }) => t.existing || t.kind === 'BackendTrafficPolicy' || group.some((c) => c.piece.spec !== undefined),
+    );
     const policies = rendered.map(({ target: t, changes: group }) => {
       const { object, notes, liveDiff } = policyObject(s, t, group, version);
       // The policy's own streamIdleTimeout is the route's idle timeout whatever the request timeout (internal/xds/translator/route.go idleTimeout).
@@ -177,7 +189,8 @@ export const envoyGatewayRenderer: FixRenderer = {
       if (spec.timeout?.http?.requestTimeout === '0s' && spec.timeout.http.streamIdleTimeout === undefined) notes.push(note(ZERO_DISABLES_IDLE, {}));
       // A policy known by name only: a JSON merge patch of the fields, which keeps the rest of the live object.
       const { targetRefs: _targets, ...patch } = object.spec as Record<string, unknown>;
-      if (t.named) notes.unshift(note(PATCHES_NAMED_POLICY, { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' }));
+      if (t.named)
+        notes.unshift(note(PATCHES_NAMED_POLICY, { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' }));
       const fix: RenderedFix = {
         flavor: 'envoy-gateway',
         target: `${t.kind} ${t.namespace}/${t.name}`,

@@ -28,7 +28,13 @@ const LISTENER_TCP_KEEPALIVE_SINCE = '1.37.0';
 const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
 /** The cluster-level protocol fields deprecated in favour of HttpProtocolOptions (cluster.proto). */
-const LEGACY_PROTOCOL_FIELDS = ['common_http_protocol_options', 'http_protocol_options', 'http2_protocol_options', 'upstream_http_protocol_options', 'protocol_selection'];
+const LEGACY_PROTOCOL_FIELDS = [
+  'common_http_protocol_options',
+  'http_protocol_options',
+  'http2_protocol_options',
+  'upstream_http_protocol_options',
+  'protocol_selection',
+];
 /** The `upstream_protocol_options` oneof of HttpProtocolOptions. */
 export const UPSTREAM_PROTOCOL_ONEOF = ['explicit_http_config', 'use_downstream_protocol_config', 'auto_config'];
 
@@ -46,8 +52,19 @@ export function tcpKeepaliveFields(c: Keepalive): Obj {
 
 /** Linux keepalive socket options: SO_KEEPALIVE (SOL_SOCKET 1, 9), TCP_KEEPIDLE/INTVL/CNT (IPPROTO_TCP 6, 4/5/6). */
 export function keepaliveSocketOptions(c: Keepalive): Obj[] {
-  const option = (description: string, level: number, name: number, value: number): Obj => ({ description, level, name, int_value: value, state: 'STATE_PREBIND' });
-  return [option('SO_KEEPALIVE', 1, 9, 1), option('TCP_KEEPIDLE', 6, 4, c.timeSeconds), option('TCP_KEEPINTVL', 6, 5, c.intervalSeconds), option('TCP_KEEPCNT', 6, 6, c.probes)];
+  const option = (description: string, level: number, name: number, value: number): Obj => ({
+    description,
+    level,
+    name,
+    int_value: value,
+    state: 'STATE_PREBIND',
+  });
+  return [
+    option('SO_KEEPALIVE', 1, 9, 1),
+    option('TCP_KEEPIDLE', 6, 4, c.timeSeconds),
+    option('TCP_KEEPINTVL', 6, 5, c.intervalSeconds),
+    option('TCP_KEEPCNT', 6, 6, c.probes),
+  ];
 }
 
 /** True when the proxy runs an Envoy known to have `Listener.tcp_keepalive`. */
@@ -130,7 +147,10 @@ export class LiveEdit {
     const found = this.httpProtocolOptions();
     if (found) return found.options;
     const map = this.sp.child(this.resource, 'typed_extension_protocol_options');
-    const options = { '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}`, ...(this.sp.spell({ explicit_http_config: { http_protocol_options: {} } }) as Obj) };
+    const options = {
+      '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}`,
+      ...(this.sp.spell({ explicit_http_config: { http_protocol_options: {} } }) as Obj),
+    };
     map[HTTP_PROTOCOL_OPTIONS] = options;
     return options;
   }

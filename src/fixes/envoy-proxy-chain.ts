@@ -34,7 +34,8 @@ export interface EnvoyProxyChain {
   mergeType?: 'StrategicMerge' | 'JSONMerge';
 }
 
-const isProxyRef = (ref: { group?: string; kind?: string } | undefined) => ref?.kind === 'EnvoyProxy' && (ref.group === undefined || ref.group === 'gateway.envoyproxy.io');
+const isProxyRef = (ref: { group?: string; kind?: string } | undefined) =>
+  ref?.kind === 'EnvoyProxy' && (ref.group === undefined || ref.group === 'gateway.envoyproxy.io');
 
 function findProxy(s: Snapshot, ref: ProxyRef | undefined): KubeObject | undefined {
   return ref ? s.kubernetes?.envoyProxies.find((p) => p.metadata.namespace === ref.namespace && p.metadata.name === ref.name) : undefined;

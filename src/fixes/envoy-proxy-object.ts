@@ -31,7 +31,7 @@ const PATCHES_GATEWAY_PROXY = noteType<{ envoyProxy: V; gateway: V; classProxy?:
 );
 const PATCHES_SHARED_PROXY = noteType<{ envoyProxy: V; gatewayClass: V; gateway: V }>()(
   'envoyproxy-patches-shared-proxy',
-  "this is the live EnvoyProxy {envoyProxy} of GatewayClass {gatewayClass}, with the fields added and everything it sets kept: it sets mergeGateways, so every Gateway of the class shares its proxies and the EnvoyProxy a Gateway references is ignored; the change applies to every Gateway of the class, {gateway} included",
+  'this is the live EnvoyProxy {envoyProxy} of GatewayClass {gatewayClass}, with the fields added and everything it sets kept: it sets mergeGateways, so every Gateway of the class shares its proxies and the EnvoyProxy a Gateway references is ignored; the change applies to every Gateway of the class, {gateway} included',
 );
 const PATCHES_NAMED_PROXY = noteType<{ envoyProxy: V; gateway: V }>()(
   'envoyproxy-patches-named-proxy',
@@ -60,7 +60,7 @@ const MERGES_UNREAD_GATEWAYCLASS = noteType<{ gateway: V; version: V }>()(
 );
 const REPLACES_GATEWAYCLASS = noteType<{ gateway: V; since: V; version: V }>()(
   'envoyproxy-replaces-gatewayclass',
-  "the GatewayClass of {gateway} and the EnvoyProxy it may reference were not read: a Gateway-level EnvoyProxy replaces that one whole, so copy its fields into this one (or add these fields to it instead); from Envoy Gateway {since} mergeType: StrategicMerge merges them instead (detected: {version})",
+  'the GatewayClass of {gateway} and the EnvoyProxy it may reference were not read: a Gateway-level EnvoyProxy replaces that one whole, so copy its fields into this one (or add these fields to it instead); from Envoy Gateway {since} mergeType: StrategicMerge merges them instead (detected: {version})',
 );
 /** Every EnvoyProxy change rolls the proxy pods. */
 const ROLLOUT_CLOSES_CONNECTIONS = noteType<{ gateway: V }>()(
@@ -112,7 +112,11 @@ function newProxyBasis(chain: EnvoyProxyChain, gateway: SourceObject, version: D
   if (supports(version, 'EnvoyProxy.spec.mergeType') === 'yes') {
     basis.start = { mergeType: 'StrategicMerge' };
     needs.push('EnvoyProxy.spec.mergeType');
-    notes.push(classProxy ? note(MERGES_GATEWAYCLASS_PROXY, { classProxy, version: described }) : note(MERGES_UNREAD_GATEWAYCLASS, { gateway: key(gateway), version: described }));
+    notes.push(
+      classProxy
+        ? note(MERGES_GATEWAYCLASS_PROXY, { classProxy, version: described })
+        : note(MERGES_UNREAD_GATEWAYCLASS, { gateway: key(gateway), version: described }),
+    );
     return basis;
   }
   const since = ENVOY_GATEWAY_SINCE['EnvoyProxy.spec.mergeType'];
@@ -140,7 +144,12 @@ function basisOf(chain: EnvoyProxyChain, gateway: SourceObject, version: Detecte
     return { ...at(chain.gatewayRef), live: chain.gatewayProxy, start: {}, notes: [note(PATCHES_GATEWAY_PROXY, values)] };
   }
   if (chain.gatewayRef) {
-    return { ...at(chain.gatewayRef), byName: true, start: {}, notes: [note(PATCHES_NAMED_PROXY, { envoyProxy: key(chain.gatewayRef), gateway: key(gateway) })] };
+    return {
+      ...at(chain.gatewayRef),
+      byName: true,
+      start: {},
+      notes: [note(PATCHES_NAMED_PROXY, { envoyProxy: key(chain.gatewayRef), gateway: key(gateway) })],
+    };
   }
   return newProxyBasis(chain, gateway, version, needs);
 }

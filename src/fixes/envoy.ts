@@ -83,7 +83,8 @@ function fragments(s: Snapshot, changes: readonly EnvoyChange[]): { groups: Map<
     const { piece } = c;
     if (piece.resource) add(resource, resource, `${t.kind} ${t.name}`, { name: t.name, ...piece.resource }, c);
     if (piece.connectionManager) {
-      const prefixes = s.listeners.find((l) => l.name === t.name)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [];
+      const prefixes =
+        s.listeners.find((l) => l.name === t.name)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [];
       const where = prefixes.length > 0 ? ` (stat_prefix ${[...new Set(prefixes)].join(', ')})` : '';
       add(`hcm|${t.name}`, resource, `listener ${t.name}: envoy.filters.network.http_connection_manager${where}`, piece.connectionManager, c);
     }
@@ -131,7 +132,15 @@ export const envoyRenderer: FixRenderer = {
       if (m?.merged && r?.kind === 'listener') notes.push(note(MERGED_THIS_FIX, { listener: r.name }));
       notes.push(...uniqueNotes(g.changes.flatMap((c) => c.piece.notes ?? [])));
       resources.push({
-        fix: { flavor: 'envoy', target: g.target, apply: 'envoy-config', format: 'yaml', text: stringify(g.fields, { lineWidth: 0 }), notes, ...(m?.merged ? { merged: m.merged } : {}) },
+        fix: {
+          flavor: 'envoy',
+          target: g.target,
+          apply: 'envoy-config',
+          format: 'yaml',
+          text: stringify(g.fields, { lineWidth: 0 }),
+          notes,
+          ...(m?.merged ? { merged: m.merged } : {}),
+        },
         changes: g.changes.map((c) => c.change),
       });
     }

@@ -16,7 +16,12 @@ import type { LiveEdit } from './envoy-live-edit.ts';
 type Obj = Record<string, unknown>;
 
 /** The Envoy resource a change applies to; renderers group changes by it. */
-export type ChangeTarget = { kind: 'cluster'; name: string } | { kind: 'route'; name: string } | { kind: 'listener'; name: string } | { kind: 'policy' } | { kind: 'proxy' };
+export type ChangeTarget =
+  | { kind: 'cluster'; name: string }
+  | { kind: 'route'; name: string }
+  | { kind: 'listener'; name: string }
+  | { kind: 'policy' }
+  | { kind: 'proxy' };
 
 /** A flavor that renders nothing for a kind, and why. */
 interface NotRendered {

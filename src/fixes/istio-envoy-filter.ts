@@ -14,7 +14,10 @@ import { routeByName } from '../model/topology.ts';
 
 type Obj = Record<string, unknown>;
 
-const HCM = { name: 'envoy.filters.network.http_connection_manager', type: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager' };
+const HCM = {
+  name: 'envoy.filters.network.http_connection_manager',
+  type: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+};
 const TCP_PROXY = { name: 'envoy.filters.network.tcp_proxy', type: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' };
 
 /** A cluster as Istio names it. */

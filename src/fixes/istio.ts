@@ -58,7 +58,8 @@ function yamlOf(o: unknown): string {
 /** Pod labels that name a workload, in order of preference. */
 const WORKLOAD_LABELS = ['istio', 'app', 'app.kubernetes.io/name', 'app.kubernetes.io/instance', 'version'];
 /** Labels that differ between pods of one workload, or that Istio itself sets: never selected on. */
-const VOLATILE_LABEL = /^(pod-template-hash|controller-revision-hash|pod-template-generation|statefulset\.kubernetes\.io\/pod-name|security\.istio\.io\/|service\.istio\.io\/|topology\.istio\.io\/|istio\.io\/rev)/;
+const VOLATILE_LABEL =
+  /^(pod-template-hash|controller-revision-hash|pod-template-generation|statefulset\.kubernetes\.io\/pod-name|security\.istio\.io\/|service\.istio\.io\/|topology\.istio\.io\/|istio\.io\/rev)/;
 
 /** The labels that select the proxy's workload, from the node metadata; undefined when the dump has none. */
 export function workloadSelector(s: Snapshot): Record<string, string> | undefined {
@@ -72,7 +73,10 @@ export function workloadSelector(s: Snapshot): Record<string, string> | undefine
 /** The EnvoyFilter's name: the workload's, else the proxy's. */
 function filterName(s: Snapshot, selector: Record<string, string> | undefined): string {
   const base = s.node?.workloadName ?? selector?.app ?? selector?.istio ?? s.id;
-  return `${base}-connection`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').slice(0, 253);
+  return `${base}-connection`
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .slice(0, 253);
 }
 
 /** Istio's root namespace: an EnvoyFilter there without a selector applies to every proxy of the mesh. */
@@ -93,7 +97,16 @@ function envoyFilter(s: Snapshot, patches: Array<{ patch: Record<string, unknown
   const namespace = s.namespace ?? 'default';
   const selector = workloadSelector(s);
   const name = filterName(s, selector);
-  if (selector) notes.unshift(note(WORKLOAD_SCOPED, { selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(','), namespace, proxy: proxyKind(s) }));
+  if (selector)
+    notes.unshift(
+      note(WORKLOAD_SCOPED, {
+        selector: Object.entries(selector)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+        namespace,
+        proxy: proxyKind(s),
+      }),
+    );
   else if (namespace === ROOT_NAMESPACE) notes.unshift(note(MESH_WIDE, { namespace }));
   else notes.unshift(note(ADD_WORKLOAD_SELECTOR, { namespace }));
   const spec = { ...(selector ? { workloadSelector: { labels: selector } } : {}), configPatches: patches.map((p) => p.patch) };
@@ -132,7 +145,14 @@ export const istioRenderer: FixRenderer = {
         const config = istioConfigOf(s.clusters.get(t.name));
         const existing = config?.kind === 'destination-rule' ? { namespace: config.namespace, name: config.name } : undefined;
         const key = existing ? `${existing.namespace}/${existing.name}` : `${ic.host}|${ic.port}`;
-        const rule = rules.get(key) ?? { host: ic.host, port: ic.port, namespace: hostNamespace(ic.host, namespace), pool: {}, changes: [], ...(existing ? { existing } : {}) };
+        const rule = rules.get(key) ?? {
+          host: ic.host,
+          port: ic.port,
+          namespace: hostNamespace(ic.host, namespace),
+          pool: {},
+          changes: [],
+          ...(existing ? { existing } : {}),
+        };
         deepMerge(rule.pool, piece.connectionPool);
         rule.changes.push(c);
         rules.set(key, rule);

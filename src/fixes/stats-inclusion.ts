@@ -117,7 +117,11 @@ export function envoyStatsInclusion(s: Snapshot, all: readonly StatsChange[]): R
   const { prefixes, changes } = collectPrefixes(all);
   if (prefixes.length === 0) return [];
   const kept = keptPatterns(s).flatMap((m) => envoyMatcher(m) ?? []);
-  const have = new Set(keptPatterns(s).filter((m) => m.kind === 'prefix' && !m.ignoreCase).map((m) => m.value));
+  const have = new Set(
+    keptPatterns(s)
+      .filter((m) => m.kind === 'prefix' && !m.ignoreCase)
+      .map((m) => m.value),
+  );
   const patterns = [...kept, ...prefixes.filter((p) => !have.has(p)).map((prefix) => ({ prefix }))];
   const fragment = { stats_config: { stats_matcher: { inclusion_list: { patterns } } } };
   const notes: Explanation[] = [note(REPLACES_LIST, { kept: kept.length }), note(BOOTSTRAP_NEEDS_RESTART, {})];

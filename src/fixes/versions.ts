@@ -80,14 +80,20 @@ function present(value: unknown, path: readonly string[]): boolean {
 /** The gated fields a fragment of a `kind`'s spec sets (`{ timeout: { http: { streamIdleTimeout } } }`). */
 export function gatedFields(kind: string, spec: Record<string, unknown> | undefined): GatedFeature[] {
   const prefix = `${kind}.spec.`;
-  return (Object.keys(ENVOY_GATEWAY_SINCE) as GatedFeature[]).filter((f) => f.startsWith(prefix) && !f.includes(' ') && present(spec, f.slice(prefix.length).split('.')));
+  return (Object.keys(ENVOY_GATEWAY_SINCE) as GatedFeature[]).filter(
+    (f) => f.startsWith(prefix) && !f.includes(' ') && present(spec, f.slice(prefix.length).split('.')),
+  );
 }
 
 /**
  * What one change's fragment of a `kind`'s spec needs: the gated fields it sets, or, when the release lacks any of
  * them, a left-out note for each (the fragment is then left out whole: a part of it could mean something else).
  */
-export function gateFragment(kind: string, spec: Record<string, unknown> | undefined, version: DetectedVersion): { needs: GatedFeature[]; leftOut: Explanation[] } {
+export function gateFragment(
+  kind: string,
+  spec: Record<string, unknown> | undefined,
+  version: DetectedVersion,
+): { needs: GatedFeature[]; leftOut: Explanation[] } {
   const needs = gatedFields(kind, spec);
   const lacking = needs.filter((f) => supports(version, f) === 'no');
   const leftOut = lacking.map((f) => note(FIELD_LEFT_OUT, { field: f, since: ENVOY_GATEWAY_SINCE[f], version: describeVersion(version) }));

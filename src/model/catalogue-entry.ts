@@ -63,7 +63,13 @@ export function findingType<E extends object>() {
 
 /** Declares an explanation type: `explanationType<Values>()(id, message)`. */
 export function explanationType<V extends object>() {
-  return <const M extends string>(id: string, message: CheckedTemplate<M, V>): ExplanationType<V> => ({ id, kind: 'explanation', status: 'active', title: id, message });
+  return <const M extends string>(id: string, message: CheckedTemplate<M, V>): ExplanationType<V> => ({
+    id,
+    kind: 'explanation',
+    status: 'active',
+    title: id,
+    message,
+  });
 }
 
 /** Declares a note type: `noteType<Values>()(id, message)`. */

@@ -21,9 +21,24 @@ export interface DetectedVersion {
 
 /** Live policy fields whose presence shows the CRDs are at least that release (an older API server prunes them). */
 const FIELD_FLOORS: Array<{ kind: 'backendTrafficPolicies' | 'clientTrafficPolicies'; path: string[]; since: string; name: string }> = [
-  { kind: 'backendTrafficPolicies', path: ['timeout', 'http', 'streamIdleTimeout'], since: '1.8.0', name: 'BackendTrafficPolicy timeout.http.streamIdleTimeout' },
-  { kind: 'clientTrafficPolicies', path: ['connection', 'connectionLimit', 'maxStreamDuration'], since: '1.6.0', name: 'ClientTrafficPolicy connection.connectionLimit.maxStreamDuration' },
-  { kind: 'backendTrafficPolicies', path: ['timeout', 'http', 'maxStreamDuration'], since: '1.6.0', name: 'BackendTrafficPolicy timeout.http.maxStreamDuration' },
+  {
+    kind: 'backendTrafficPolicies',
+    path: ['timeout', 'http', 'streamIdleTimeout'],
+    since: '1.8.0',
+    name: 'BackendTrafficPolicy timeout.http.streamIdleTimeout',
+  },
+  {
+    kind: 'clientTrafficPolicies',
+    path: ['connection', 'connectionLimit', 'maxStreamDuration'],
+    since: '1.6.0',
+    name: 'ClientTrafficPolicy connection.connectionLimit.maxStreamDuration',
+  },
+  {
+    kind: 'backendTrafficPolicies',
+    path: ['timeout', 'http', 'maxStreamDuration'],
+    since: '1.6.0',
+    name: 'BackendTrafficPolicy timeout.http.maxStreamDuration',
+  },
   { kind: 'clientTrafficPolicies', path: ['timeout', 'http', 'streamIdleTimeout'], since: '1.5.0', name: 'ClientTrafficPolicy timeout.http.streamIdleTimeout' },
   { kind: 'backendTrafficPolicies', path: ['mergeType'], since: '1.4.0', name: 'BackendTrafficPolicy mergeType' },
   { kind: 'backendTrafficPolicies', path: ['httpUpgrade'], since: '1.4.0', name: 'BackendTrafficPolicy httpUpgrade' },

@@ -3,6 +3,7 @@
 // declaration merging) and says how every flavor renders it; FixChange is the union of what they declare.
 
 /** The fields of each kind of change, by kind: filled in by the kind modules. */
+// biome-ignore lint/suspicious/noEmptyInterface: the kind modules fill it in by declaration merging, which a type alias cannot take
 export interface FixChangeKinds {}
 
 /** A kind of change (`cluster-buffer-limit`, `route-timeout`, ...). */

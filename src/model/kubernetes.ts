@@ -54,7 +54,9 @@ interface TargetRef {
 export function policyTargets(policy: KubeObject): TargetRef[] {
   const spec = policy.spec ?? {};
   const refs = [...(Array.isArray(spec.targetRefs) ? spec.targetRefs : []), ...(spec.targetRef ? [spec.targetRef] : [])] as Array<Partial<TargetRef>>;
-  return refs.filter((r) => typeof r.kind === 'string' && typeof r.name === 'string').map((r) => ({ group: r.group ?? '', kind: r.kind as string, name: r.name as string, ...(r.sectionName ? { sectionName: r.sectionName } : {}) }));
+  return refs
+    .filter((r) => typeof r.kind === 'string' && typeof r.name === 'string')
+    .map((r) => ({ group: r.group ?? '', kind: r.kind as string, name: r.name as string, ...(r.sectionName ? { sectionName: r.sectionName } : {}) }));
 }
 
 /** `Overridden` conditions a policy carries in `status.ancestors[].conditions[]`, with their messages. */

@@ -97,7 +97,9 @@ export function evaluateMatcher(matcher: StatsMatcher | undefined, name: string)
     }
   }
   if (unevaluated) return { verdict: 'undetermined', rule: describeMatcher(unevaluated) };
-  return matcher.mode === 'inclusion' ? { verdict: 'rejected', rule: `inclusion_list: none of ${matcher.patterns.length} patterns matches` } : { verdict: 'created' };
+  return matcher.mode === 'inclusion'
+    ? { verdict: 'rejected', rule: `inclusion_list: none of ${matcher.patterns.length} patterns matches` }
+    : { verdict: 'created' };
 }
 
 /** Patterns of a matcher that cannot be evaluated here (custom matchers, RE2 syntax JavaScript lacks). */

@@ -99,9 +99,21 @@ export function eventsFor(previous: SinkState, d: DiagnosisView, now: Date, reno
     const before = previous[s.fingerprint];
     const base = { fingerprint: s.fingerprint, id: s.id, severity: s.severity, scope: s.scope, entities: s.entities, rootCauses: s.rootCauses };
     if (!before) {
-      events.push({ ...base, kind: 'opened', previousSeverity: null, openedAt: at, next: { rootCause: s.id, severity: s.severity, scope: s.scope, entities: s.entities, openedAt: at, notifiedAt: at } });
+      events.push({
+        ...base,
+        kind: 'opened',
+        previousSeverity: null,
+        openedAt: at,
+        next: { rootCause: s.id, severity: s.severity, scope: s.scope, entities: s.entities, openedAt: at, notifiedAt: at },
+      });
     } else if (before.severity !== s.severity) {
-      events.push({ ...base, kind: 'changed', previousSeverity: before.severity, openedAt: before.openedAt, next: { ...before, severity: s.severity, entities: s.entities, notifiedAt: at } });
+      events.push({
+        ...base,
+        kind: 'changed',
+        previousSeverity: before.severity,
+        openedAt: before.openedAt,
+        next: { ...before, severity: s.severity, entities: s.entities, notifiedAt: at },
+      });
     } else if (renotifyMs > 0 && now.getTime() - Date.parse(before.notifiedAt) >= renotifyMs) {
       events.push({ ...base, kind: 'reminder', previousSeverity: null, openedAt: before.openedAt, next: { ...before, entities: s.entities, notifiedAt: at } });
     }

@@ -99,7 +99,9 @@ export function slackMessage(e: NotifyEvent, ctx: SlackContext): SlackMessage {
   const title = entry(e.id).title;
   const severity = e.severity.toUpperCase();
   const where = e.scope ?? e.rootCauses[0]?.snapshot ?? 'the proxies diagnosed';
-  const blocks: SlackBlock[] = [{ type: 'header', text: { type: 'plain_text', text: clip(`${KIND_EMOJI[e.kind]} ${KIND_HEADERS[e.kind]}: ${title}`, HEADER_LIMIT), emoji: true } }];
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(`${KIND_EMOJI[e.kind]} ${KIND_HEADERS[e.kind]}: ${title}`, HEADER_LIMIT), emoji: true } },
+  ];
   const seenOn = [...new Set(e.rootCauses.flatMap((r) => r.seenOn))].sort();
   const since = Date.parse(e.openedAt);
   const age = Number.isNaN(since) ? undefined : formatMs(Math.max(0, Math.round((ctx.now.getTime() - since) / 1000) * 1000));
@@ -119,7 +121,9 @@ export function slackMessage(e: NotifyEvent, ctx: SlackContext): SlackMessage {
   if (e.entities.length > 0) blocks.push(section(`*Where*\n${e.entities.map((x) => `• ${escapeMrkdwn(formatEntity(x))}`).join('\n')}`));
   const r = e.rootCauses[0];
   if (r && r.evidence.length > 0) {
-    const shown = r.evidence.slice(0, EVIDENCE_LINES).map((f) => `• ${escapeMrkdwn(`${f.code} (${formatEntity(f.entity)}): ${fillMessage(f.code, f.evidence)}`)}`);
+    const shown = r.evidence
+      .slice(0, EVIDENCE_LINES)
+      .map((f) => `• ${escapeMrkdwn(`${f.code} (${formatEntity(f.entity)}): ${fillMessage(f.code, f.evidence)}`)}`);
     const more = r.evidence.length - shown.length;
     blocks.push(section(`*Evidence*\n${shown.join('\n')}${more > 0 ? `\n…and ${more} more in the report` : ''}`));
   }
@@ -127,12 +131,22 @@ export function slackMessage(e: NotifyEvent, ctx: SlackContext): SlackMessage {
   if (fix) {
     const command = applyCommand(fix);
     const how = command ? `\`${command}\`` : 'merge into the Envoy config';
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeSection(`*Fix (${FLAVOR_NAMES[fix.flavor]})*: ${escapeMrkdwn(fix.target)} · ${how}\n`, fix.text) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: codeSection(`*Fix (${FLAVOR_NAMES[fix.flavor]})*: ${escapeMrkdwn(fix.target)} · ${how}\n`, fix.text) },
+    });
     const others = (r?.fixes.filter((f) => f.flavor === fix.flavor).length ?? 1) - 1;
-    if (others > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `and ${others} more ${FLAVOR_NAMES[fix.flavor]} change${others === 1 ? '' : 's'} in the report` }] });
+    if (others > 0)
+      blocks.push({
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `and ${others} more ${FLAVOR_NAMES[fix.flavor]} change${others === 1 ? '' : 's'} in the report` }],
+      });
   }
   const docs = docsReference(entry(e.id).docs, ctx.docsBase);
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`${docs ? `Docs: ${docs} · ` : ''}fingerprint \`${e.fingerprint}\` · envoy-doctor`, SECTION_LIMIT) }] });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: clip(`${docs ? `Docs: ${docs} · ` : ''}fingerprint \`${e.fingerprint}\` · envoy-doctor`, SECTION_LIMIT) }],
+  });
   const text = `${KIND_HEADERS[e.kind]}: ${severity} ${e.id} on ${where}: ${title}`;
   return { text: escapeMrkdwn(clip(text, SECTION_LIMIT)), blocks };
 }

@@ -95,7 +95,8 @@ export function parseState(text: string, source: string): NotifyState {
   if (!isRecord(doc) || typeof doc.version !== 'number' || !isRecord(doc.sinks)) {
     throw new InputError(source, 'not envoy-doctor notification state; expected {"version": 1, "sinks": {...}}');
   }
-  if (doc.version !== STATE_VERSION) throw new InputError(source, `state version ${doc.version}; expected ${STATE_VERSION} (written by another envoy-doctor release)`);
+  if (doc.version !== STATE_VERSION)
+    throw new InputError(source, `state version ${doc.version}; expected ${STATE_VERSION} (written by another envoy-doctor release)`);
   const sinks: Record<string, SinkState> = {};
   for (const [sink, entries] of Object.entries(doc.sinks)) {
     if (!isRecord(entries)) throw new InputError(source, `sinks.${sink}: expected an object of entries by fingerprint`);
@@ -259,7 +260,9 @@ export class ConfigMapStateStore implements StateStore {
         // 409: someone else created or changed it since it was read: read again and re-apply this run's changes.
         if ((err as { code?: number }).code === 409 && attempt < CONFIGMAP_ATTEMPTS) continue;
         const failure = this.kubeFailure(err, cm ? 'update' : 'create', cm ? `configmaps/${this.name}` : 'configmaps', this.namespace);
-        throw new StateWriteError(`${this.label}: ${(err as { code?: number }).code === 409 ? `still changed by another writer after ${attempt} attempts` : failure.message}`);
+        throw new StateWriteError(
+          `${this.label}: ${(err as { code?: number }).code === 409 ? `still changed by another writer after ${attempt} attempts` : failure.message}`,
+        );
       }
     }
   }

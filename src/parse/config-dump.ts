@@ -62,11 +62,7 @@ export function splitDocument(doc: unknown, source: string, fallbackId: string):
       if (!isObj(outer)) continue;
       for (const [innerKey, inner] of Object.entries(outer)) {
         if (isObj(inner) && Array.isArray(inner.configs)) {
-          dumps.push(
-            outerKey === 'xds'
-              ? { id: innerKey, configs: inner.configs }
-              : { id: innerKey, namespace: outerKey, configs: inner.configs },
-          );
+          dumps.push(outerKey === 'xds' ? { id: innerKey, configs: inner.configs } : { id: innerKey, namespace: outerKey, configs: inner.configs });
         }
       }
       if (Array.isArray(outer.configs)) dumps.push({ id: outerKey, configs: outer.configs });
@@ -189,7 +185,11 @@ export class ConfigDumpReader {
   /** Resource lists without `@type` (golden files, proxy-config YAML): recognised by their fields. */
   private readBareResource(entry: Obj): void {
     if (field(entry, 'virtual_hosts') !== undefined) this.newSlot().addRouteConfig(entry);
-    else if (field(entry, 'filter_chains') !== undefined || field(entry, 'default_filter_chain') !== undefined || field(entry, 'address') !== undefined && field(entry, 'connect_timeout') === undefined) {
+    else if (
+      field(entry, 'filter_chains') !== undefined ||
+      field(entry, 'default_filter_chain') !== undefined ||
+      (field(entry, 'address') !== undefined && field(entry, 'connect_timeout') === undefined)
+    ) {
       this.newSlot().addListener(entry, 'dynamic', 'active');
     } else if (
       ['connect_timeout', 'type', 'lb_policy', 'eds_cluster_config', 'load_assignment', 'per_connection_buffer_limit_bytes', 'cluster_type'].some(

@@ -181,7 +181,12 @@ class ConfigDumpBuilder implements JsonStreamHandler {
 }
 
 /** Parses a streamed JSON config dump document (Envoy's, egctl-wrapped or a resource list) into one config per proxy. */
-export async function parseJsonConfigChunks(chunks: AsyncIterable<Buffer>, source: string, fallbackId: string, options: ConfigStreamOptions = {}): Promise<ParsedConfig[]> {
+export async function parseJsonConfigChunks(
+  chunks: AsyncIterable<Buffer>,
+  source: string,
+  fallbackId: string,
+  options: ConfigStreamOptions = {},
+): Promise<ParsedConfig[]> {
   const builder = new ConfigDumpBuilder();
   await scanJsonChunks(chunks, source, builder, { expected: EXPECTED, maxValueBytes: options.maxValueBytes ?? MAX_VALUE_BYTES });
   return splitDocument(builder.root, source, fallbackId).map((raw) => {
@@ -191,7 +196,12 @@ export async function parseJsonConfigChunks(chunks: AsyncIterable<Buffer>, sourc
 }
 
 /** Parses a config dump arriving as chunks (file, HTTP body, gunzipped stream): JSON streamed, YAML read whole. */
-export async function parseConfigDumpChunks(chunks: AsyncIterable<Buffer>, source: string, fallbackId: string, options: ConfigStreamOptions = {}): Promise<ParsedConfig[]> {
+export async function parseConfigDumpChunks(
+  chunks: AsyncIterable<Buffer>,
+  source: string,
+  fallbackId: string,
+  options: ConfigStreamOptions = {},
+): Promise<ParsedConfig[]> {
   const { head, rest } = await peek(chunks);
   const kind = detectKind(head);
   if (kind === 'json') return parseJsonConfigChunks(rest, source, fallbackId, options);

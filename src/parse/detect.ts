@@ -36,7 +36,10 @@ export function detectKind(head: Buffer): DetectedKind {
   if (trimmed[0] === '{' || trimmed[0] === '[') return 'json';
   // Error and login pages that proxies and gateways in front of the admin port answer with 200.
   if (/^<(!doctype\s+html|html|head|body|title)[\s>]/i.test(trimmed) || /^<\?xml[^>]*>\s*<(!doctype\s+)?html/i.test(trimmed)) return 'html';
-  const sample = trimmed.split('\n', 40).map((l) => l.trim()).filter((l) => l !== '');
+  const sample = trimmed
+    .split('\n', 40)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   let text_ = 0;
   let prom = 0;
   let yaml = 0;

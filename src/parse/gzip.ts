@@ -43,7 +43,10 @@ export async function* maybeGunzip(chunks: AsyncIterable<Buffer>, source: string
     for await (const chunk of gunzip) {
       total += (chunk as Buffer).length;
       if (total > maxBytes) {
-        throw new InputError(source, `decompresses to more than ${mib(maxBytes)}, the limit for gzip input; expected a gzip file smaller than that when decompressed`);
+        throw new InputError(
+          source,
+          `decompresses to more than ${mib(maxBytes)}, the limit for gzip input; expected a gzip file smaller than that when decompressed`,
+        );
       }
       yield chunk as Buffer;
     }

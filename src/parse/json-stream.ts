@@ -273,7 +273,8 @@ class JsonStreamScanner {
     const end = this.extent.stringEnd(buf, i);
     if (end < 0) {
       this.keyParts.push(buf.subarray(i));
-      if (this.keyParts.reduce((n, p) => n + p.length, 0) > this.maxValueBytes) throw this.fail(`a key in ${pathText(this.path())} is longer than ${this.maxValueBytes} bytes`);
+      if (this.keyParts.reduce((n, p) => n + p.length, 0) > this.maxValueBytes)
+        throw this.fail(`a key in ${pathText(this.path())} is longer than ${this.maxValueBytes} bytes`);
       return buf.length;
     }
     this.keyParts.push(buf.subarray(i, end));
@@ -308,7 +309,13 @@ class JsonStreamScanner {
         this.peekStart = -1;
         this.peekParts = [];
         this.frames.pop();
-        this.beginValue(path, decision === 'emit', parts, parts.reduce((n, p) => n + p.length, 0), true);
+        this.beginValue(
+          path,
+          decision === 'emit',
+          parts,
+          parts.reduce((n, p) => n + p.length, 0),
+          true,
+        );
       }
     }
     return end + 1;
@@ -362,7 +369,16 @@ class JsonStreamScanner {
     else {
       const path = this.path();
       const top = this.frames.at(-1);
-      if (top && (this.state === O_KEY_OR_END || this.state === A_VALUE_OR_END || this.state === O_KEY || this.state === A_VALUE || this.state === O_COMMA_OR_END || this.state === A_COMMA_OR_END)) path.pop();
+      if (
+        top &&
+        (this.state === O_KEY_OR_END ||
+          this.state === A_VALUE_OR_END ||
+          this.state === O_KEY ||
+          this.state === A_VALUE ||
+          this.state === O_COMMA_OR_END ||
+          this.state === A_COMMA_OR_END)
+      )
+        path.pop();
       where = pathText(path);
     }
     throw this.fail(`truncated JSON: ends inside ${where} after ${this.startOffset + this.offset} bytes`);
@@ -370,7 +386,12 @@ class JsonStreamScanner {
 }
 
 /** Scans a whole chunk stream with `handler`; throws InputError on malformed or truncated input. */
-export async function scanJsonChunks(chunks: AsyncIterable<Buffer>, source: string, handler: JsonStreamHandler, options: JsonStreamOptions | (() => JsonStreamOptions)): Promise<void> {
+export async function scanJsonChunks(
+  chunks: AsyncIterable<Buffer>,
+  source: string,
+  handler: JsonStreamHandler,
+  options: JsonStreamOptions | (() => JsonStreamOptions),
+): Promise<void> {
   let scanner: JsonStreamScanner | undefined;
   // Options given as a function are read when the first chunk arrives.
   const scannerFor = (): JsonStreamScanner => (scanner ??= new JsonStreamScanner(source, handler, typeof options === 'function' ? options() : options));

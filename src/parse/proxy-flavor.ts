@@ -29,7 +29,8 @@ export function listenerHints(listener: Listener): number {
     if (chain.tcpProxy?.cluster !== undefined && ISTIO_RESOURCE_NAME.test(chain.tcpProxy.cluster)) return HINT_ISTIO_NAME;
     const cm = chain.connectionManager;
     if (!cm) continue;
-    if (cm.httpFilters.some((f) => f.startsWith('istio.')) || (cm.routeConfigName !== undefined && ISTIO_RESOURCE_NAME.test(cm.routeConfigName))) return HINT_ISTIO_NAME;
+    if (cm.httpFilters.some((f) => f.startsWith('istio.')) || (cm.routeConfigName !== undefined && ISTIO_RESOURCE_NAME.test(cm.routeConfigName)))
+      return HINT_ISTIO_NAME;
   }
   return 0;
 }

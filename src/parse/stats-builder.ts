@@ -140,7 +140,10 @@ export class StatsBuilder {
       tail = split && this.startRun(split, name);
       if (tail === undefined) {
         if (split && this.kept?.has(split.kind, split.stat) === false) return;
-        this.sample.histograms.set(this.intern(split ? histogramKey(split.kind, split.entity, split.stat) : histogramKey('other', '', statKey(name))), histogram);
+        this.sample.histograms.set(
+          this.intern(split ? histogramKey(split.kind, split.entity, split.stat) : histogramKey('other', '', statKey(name))),
+          histogram,
+        );
         return;
       }
     }
@@ -235,13 +238,28 @@ export class StatsBuilder {
 
   /** The counters and gauges of an entity, created empty when it has none yet. */
   statsOf(kind: StatEntityKind, entity: string): Map<string, number> {
-    return getOrCreate(entityStats(this.sample, kind), entity, () => new Map<string, number>(), (e) => this.intern(e));
+    return getOrCreate(
+      entityStats(this.sample, kind),
+      entity,
+      () => new Map<string, number>(),
+      (e) => this.intern(e),
+    );
   }
 
   /** Adds a per-user-agent connection manager stat (`http.<prefix>.user_agent.<ua>.<stat>`). */
   addUserAgent(prefix: string, agent: string, stat: string, value: number): void {
-    const agents = getOrCreate(this.sample.userAgents, prefix, () => new Map<string, Map<string, number>>(), (e) => this.intern(e));
-    const stats = getOrCreate(agents, agent, () => new Map<string, number>(), (e) => this.intern(e));
+    const agents = getOrCreate(
+      this.sample.userAgents,
+      prefix,
+      () => new Map<string, Map<string, number>>(),
+      (e) => this.intern(e),
+    );
+    const stats = getOrCreate(
+      agents,
+      agent,
+      () => new Map<string, number>(),
+      (e) => this.intern(e),
+    );
     if (this.kept === undefined || this.kept.hasUserAgent(stat)) stats.set(this.intern(stat), value);
   }
 

@@ -46,7 +46,8 @@ function withExtraLabels(stat: string, extra: Map<string, string>): string {
     if (k === 'priority' && out.startsWith('circuit_breakers_')) out = `circuit_breakers_${v}_${out.slice('circuit_breakers_'.length)}`;
     else if (k === 'envoy_response_code' || k === 'response_code') out += `_${v}`;
     // Envoy's tag takes the class digit out of the name: upstream_rq_2xx is upstream_rq_xx{envoy_response_code_class="2"}.
-    else if (k === 'envoy_response_code_class' || k === 'response_code_class') out = `${out.endsWith('_xx') ? out.slice(0, -3) : out}_${v.endsWith('xx') ? v : `${v}xx`}`;
+    else if (k === 'envoy_response_code_class' || k === 'response_code_class')
+      out = `${out.endsWith('_xx') ? out.slice(0, -3) : out}_${v.endsWith('xx') ? v : `${v}xx`}`;
     else rest.push(`${k}=${v}`);
   }
   return rest.length > 0 ? `${out}{${rest.join(',')}}` : out;

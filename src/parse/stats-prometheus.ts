@@ -169,7 +169,10 @@ export class PrometheusStatsParser {
     }
     this.lastBucket = undefined;
     const located = locate(name, labels);
-    const prefix = located.kind !== 'other' && located.agent === undefined && located.label !== undefined ? entityLabelPrefix(line, located.label, located.entity) : undefined;
+    const prefix =
+      located.kind !== 'other' && located.agent === undefined && located.label !== undefined
+        ? entityLabelPrefix(line, located.label, located.entity)
+        : undefined;
     this.lastSample = undefined;
     if (prefix !== undefined && located.kind !== 'other') {
       const family: Family = { prefix, kind: located.kind, stat: this.into.intern(located.stat), kept: this.into.keeps(located.kind, located.stat) };

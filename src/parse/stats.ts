@@ -18,7 +18,13 @@ const EXPECTED = 'expected Envoy /stats output (text, ?format=json or /stats/pro
  * is not stats. Lines that are not stats, in a capture that is mostly stats, are skipped and told to `note`, counted.
  * With `kept`, only those stats of each entity are held (all are counted).
  */
-export async function parseStats(chunks: AsyncIterable<Buffer>, source: string, known: KnownEntities = {}, note?: (text: string) => void, kept?: KeptStats): Promise<StatsSample> {
+export async function parseStats(
+  chunks: AsyncIterable<Buffer>,
+  source: string,
+  known: KnownEntities = {},
+  note?: (text: string) => void,
+  kept?: KeptStats,
+): Promise<StatsSample> {
   const { head, rest } = await peek(chunks);
   const kind = detectKind(head);
   if (kind === 'json') {

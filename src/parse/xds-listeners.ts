@@ -47,12 +47,7 @@ function listenerKeepalive(l: Obj): TcpKeepalive | undefined {
 }
 
 /** One listener into the model, the route configurations inlined in it pushed to `inlineRouteConfigs`; undefined without a name or address. */
-export function parseListener(
-  l: Obj,
-  origin: 'static' | 'dynamic',
-  state: Listener['state'],
-  inlineRouteConfigs: Obj[],
-): Listener | undefined {
+export function parseListener(l: Obj, origin: 'static' | 'dynamic', state: Listener['state'], inlineRouteConfigs: Obj[]): Listener | undefined {
   // Envoy names a listener without a name itself (a UUID the dump does not show): its address stands in.
   const name = str(l, 'name') ?? (obj(l, 'address') ? listenerAddress(l) : undefined);
   if (!name) return undefined;
@@ -150,7 +145,9 @@ function parseConnectionManager(hcm: Obj, inlineRouteConfigs: Obj[]): Connection
       streamIdle === undefined ? { value: ENVOY_DEFAULT_STREAM_IDLE_TIMEOUT_MS, source: 'envoy-default' } : { value: streamIdle, source: 'explicit' },
     http2AllowConnect: bool(hcm, 'http2_protocol_options', 'allow_connect') ?? false,
     codecType: str(hcm, 'codec_type') ?? 'AUTO',
-    httpFilters: arr(hcm, 'http_filters').map(httpFilterName).filter((n) => n !== ''),
+    httpFilters: arr(hcm, 'http_filters')
+      .map(httpFilterName)
+      .filter((n) => n !== ''),
     disabledHttpFilters: arr(hcm, 'http_filters')
       .filter((f) => bool(f, 'disabled') === true)
       .map(httpFilterName)
@@ -179,7 +176,9 @@ function parseTcpProxy(tp: Obj): TcpProxy {
   };
   const cluster = str(tp, 'cluster');
   if (cluster) out.cluster = cluster;
-  const weighted = arr(tp, 'weighted_clusters', 'clusters').map((c) => str(c, 'name')).filter((n): n is string => n !== undefined);
+  const weighted = arr(tp, 'weighted_clusters', 'clusters')
+    .map((c) => str(c, 'name'))
+    .filter((n): n is string => n !== undefined);
   if (weighted.length > 0) out.weightedClusters = weighted;
   return out;
 }

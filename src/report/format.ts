@@ -29,7 +29,11 @@ export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   const d = intervalToDuration({ start: 0, end: ms });
   const text = formatDuration(d, { format: ['days', 'hours', 'minutes', 'seconds'], delimiter: ' ' });
-  return text.replace(/ days?/, 'd').replace(/ hours?/, 'h').replace(/ minutes?/, 'm').replace(/ seconds?/, 's');
+  return text
+    .replace(/ days?/, 'd')
+    .replace(/ hours?/, 'h')
+    .replace(/ minutes?/, 'm')
+    .replace(/ seconds?/, 's');
 }
 
 /** How long ago a moment was, as people say it: `3 minutes ago`, `2 days ago` (`in 5 seconds` for a clock ahead). */

@@ -34,7 +34,11 @@ function evidenceRows(findings: Finding[], codes: readonly string[], a: string, 
 
 /** Chart: bytes buffered per entity against the per-connection buffer limit; empty when no finding has the numbers. */
 export function bufferedChart(findings: Finding[]): string {
-  const rows = evidenceRows(findings, ['upstream-bytes-buffered', 'downstream-bytes-buffered'], 'bufferedBytes', 'limitBytes').map(({ f, a, b }) => ({ f, buffered: a, limit: b }));
+  const rows = evidenceRows(findings, ['upstream-bytes-buffered', 'downstream-bytes-buffered'], 'bufferedBytes', 'limitBytes').map(({ f, a, b }) => ({
+    f,
+    buffered: a,
+    limit: b,
+  }));
   if (rows.length === 0) return '';
   const left = 10;
   const plot = W - left - 10;
@@ -61,13 +65,17 @@ export function bufferedChart(findings: Finding[]): string {
     'buffered-bytes',
     'Bytes buffered against the buffer limit',
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" data-chart="buffered-bytes" data-rows="${rows.length}"><title>Bytes buffered against the per-connection buffer limit</title>${parts.join('')}</svg>`,
-    'The red line is one connection\'s buffer limit (per_connection_buffer_limit_bytes); a bar many limits long means that many connections have a full buffer.',
+    "The red line is one connection's buffer limit (per_connection_buffer_limit_bytes); a bar many limits long means that many connections have a full buffer.",
   );
 }
 
 /** Chart: flow-control pauses against resumes per entity; empty when no finding has the numbers. */
 export function pausesChart(findings: Finding[]): string {
-  const rows = evidenceRows(findings, ['upstream-reads-paused', 'downstream-reads-paused'], 'paused', 'resumed').map(({ f, a, b }) => ({ f, paused: a, resumed: b }));
+  const rows = evidenceRows(findings, ['upstream-reads-paused', 'downstream-reads-paused'], 'paused', 'resumed').map(({ f, a, b }) => ({
+    f,
+    paused: a,
+    resumed: b,
+  }));
   if (rows.length === 0) return '';
   const left = 80;
   const plot = W - left - 10;
@@ -81,7 +89,10 @@ export function pausesChart(findings: Finding[]): string {
     const windowResumed = n(f.evidence.windowResumed);
     const windowSeconds = n(f.evidence.windowSeconds);
     const still = Math.max(0, r.paused - r.resumed);
-    const window = windowPaused !== undefined && windowResumed !== undefined && windowSeconds !== undefined ? ` · ${windowPaused} paused and ${windowResumed} resumed in the last ${formatMs(windowSeconds * 1000)}` : '';
+    const window =
+      windowPaused !== undefined && windowResumed !== undefined && windowSeconds !== undefined
+        ? ` · ${windowPaused} paused and ${windowResumed} resumed in the last ${formatMs(windowSeconds * 1000)}`
+        : '';
     const bar = (series: 'paused' | 'resumed', v: number, dy: number) =>
       `<text x="${left - 6}" y="${y + dy + 11}" class="axis" text-anchor="end">${series}</text><rect class="bar ${series}" x="${left}" y="${y + dy}" width="${((v / max) * plot).toFixed(1)}" height="13" data-series="${series}" data-value="${v}" data-entity-kind="${esc(f.entity.kind)}" data-entity="${esc(f.entity.name)}"><title>${esc(`${series} ${v.toLocaleString('en-US')}`)}</title></rect><text x="${left + (v / max) * plot + 4}" y="${y + dy + 11}" class="value">${v.toLocaleString('en-US')}</text>`;
     return [
@@ -100,7 +111,9 @@ export function pausesChart(findings: Finding[]): string {
 }
 
 /** Duration bin widths a person reads easily. */
-const NICE_STEPS_MS = [1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000];
+const NICE_STEPS_MS = [
+  1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000,
+];
 
 /** A bin width that splits 0..maxMs into at most about `bins` bins. */
 function binWidthMs(maxMs: number, bins = 30): number {
@@ -111,7 +124,10 @@ function binWidthMs(maxMs: number, bins = 30): number {
 export function upgradedSessions(entries: readonly AccessLogEntry[]): Array<{ durationMs: number; flag: string }> {
   return entries
     .filter((e) => e.responseCode === 101 && e.durationMs !== undefined && Number.isFinite(e.durationMs) && e.durationMs >= 0)
-    .map((e) => ({ durationMs: e.durationMs as number, flag: e.responseFlags.includes('UC') ? 'UC' : e.responseFlags.includes('DC') ? 'DC' : e.responseFlags.length > 0 ? 'other' : 'none' }));
+    .map((e) => ({
+      durationMs: e.durationMs as number,
+      flag: e.responseFlags.includes('UC') ? 'UC' : e.responseFlags.includes('DC') ? 'DC' : e.responseFlags.length > 0 ? 'other' : 'none',
+    }));
 }
 
 const FLAG_ORDER = ['UC', 'DC', 'other', 'none'] as const;
@@ -240,13 +256,25 @@ function sessionsAxes(bins: SessionBins, plot: SessionsPlot): string[] {
   for (let i = 0; i <= binCount - (overflow ? 1 : 0); i += tickEvery) {
     parts.push(`<text class="axis" x="${xOf(i * step).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle">${esc(formatMs(i * step))}</text>`);
   }
-  if (overflow) parts.push(`<text class="axis" x="${(left + (binCount + 1) * slotW).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle">${esc(`≥ ${formatMs(rangeMs)}`)}</text>`);
-  parts.push(`<text class="axis" x="${left - 6}" y="${top + 10}" text-anchor="end">${yMax}</text><text class="axis" x="${left - 6}" y="${top + plotH}" text-anchor="end">0</text>`);
+  if (overflow)
+    parts.push(
+      `<text class="axis" x="${(left + (binCount + 1) * slotW).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle">${esc(`≥ ${formatMs(rangeMs)}`)}</text>`,
+    );
+  parts.push(
+    `<text class="axis" x="${left - 6}" y="${top + 10}" text-anchor="end">${yMax}</text><text class="axis" x="${left - 6}" y="${top + plotH}" text-anchor="end">0</text>`,
+  );
   parts.push(`<text class="axis" x="${left}" y="${top + plotH + 36}">session duration (bins of ${esc(formatMs(step))})</text>`);
-  const legend: Array<[string, string]> = [['UC', 'UC: upstream closed'], ['DC', 'DC: client closed'], ['other', 'other flags'], ['none', 'no flag']];
+  const legend: Array<[string, string]> = [
+    ['UC', 'UC: upstream closed'],
+    ['DC', 'DC: client closed'],
+    ['other', 'other flags'],
+    ['none', 'no flag'],
+  ];
   let lx = left + 220;
   legend.forEach(([flag, text]) => {
-    parts.push(`<rect class="swatch flag-${flag}" x="${lx}" y="${top + plotH + 27}" width="10" height="10"/><text class="axis" x="${lx + 14}" y="${top + plotH + 36}">${text}</text>`);
+    parts.push(
+      `<rect class="swatch flag-${flag}" x="${lx}" y="${top + plotH + 27}" width="10" height="10"/><text class="axis" x="${lx + 14}" y="${top + plotH + 36}">${text}</text>`,
+    );
     lx += 14 + text.length * 6.5 + 18;
   });
   return parts;

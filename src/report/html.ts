@@ -28,7 +28,11 @@ function entityHtml(e: EntityRef): string {
 
 function checksHtml(title: string, rows: CheckRow[], third: string, cls: string): string {
   if (rows.length === 0) return '';
-  return `<h3>${esc(title)}</h3>\n${table(['hypothesis', 'on', third], rows.map((c) => [code(c.hypothesis), entityHtml(c.entity), esc(c.why)]), cls)}`;
+  return `<h3>${esc(title)}</h3>\n${table(
+    ['hypothesis', 'on', third],
+    rows.map((c) => [code(c.hypothesis), entityHtml(c.entity), esc(c.why)]),
+    cls,
+  )}`;
 }
 
 function rootCauseHtml(s: RootCauseSection): string {
@@ -44,9 +48,19 @@ function rootCauseHtml(s: RootCauseSection): string {
   out.push('<h3>Evidence</h3>');
   for (const f of s.evidence) {
     out.push(`<h4>${esc(f.code)} · ${entityHtml(f.entity)}</h4><p>${esc(asSentence(f.sentence))}</p>`);
-    out.push(table(['number', 'value'], f.rows.map((row) => [code(row.label), esc(row.value)]), 'evidence'));
+    out.push(
+      table(
+        ['number', 'value'],
+        f.rows.map((row) => [code(row.label), esc(row.value)]),
+        'evidence',
+      ),
+    );
   }
-  out.push(checksHtml('Ruled out', s.ruledOut, 'why (numbers)', 'ruled-out'), checksHtml('Also possible', s.alsoPossible, 'numbers', 'possible'), checksHtml('Not assessed', s.unknown, 'for lack of', 'unknown'));
+  out.push(
+    checksHtml('Ruled out', s.ruledOut, 'why (numbers)', 'ruled-out'),
+    checksHtml('Also possible', s.alsoPossible, 'numbers', 'possible'),
+    checksHtml('Not assessed', s.unknown, 'for lack of', 'unknown'),
+  );
   if (s.fixes.length > 0) {
     out.push('<h3>Fix</h3>');
     for (const f of s.fixes) {
@@ -65,11 +79,20 @@ function rootCauseHtml(s: RootCauseSection): string {
   out.push(
     table(
       ['stat or setting', 'on', 'at capture', 'change in the window', 'after the fix'],
-      s.verify.map((v) => [v.kind === 'stat' ? code(v.subject) : esc(v.subject), v.entity ? entityHtml(v.entity) : '', esc(verifyNowText(v)), esc(verifyWindowText(v)), esc(expectationText(v))]),
+      s.verify.map((v) => [
+        v.kind === 'stat' ? code(v.subject) : esc(v.subject),
+        v.entity ? entityHtml(v.entity) : '',
+        esc(verifyNowText(v)),
+        esc(verifyWindowText(v)),
+        esc(expectationText(v)),
+      ]),
       'verify',
     ),
   );
-  out.push(`<p>Then envoy-doctor no longer names ${code(r.id)} for these entities.${s.docs ? ` More: <a href="${esc(s.docs.url)}">${esc(s.docs.page)}</a>.` : ''}</p>`, '</section>');
+  out.push(
+    `<p>Then envoy-doctor no longer names ${code(r.id)} for these entities.${s.docs ? ` More: <a href="${esc(s.docs.url)}">${esc(s.docs.page)}</a>.` : ''}</p>`,
+    '</section>',
+  );
   return out.filter((x) => x !== '').join('\n');
 }
 
@@ -112,16 +135,37 @@ export function renderHtml(d: Diagnosis, ctx: ReportContext): string {
     );
   }
   if (inc.notAssessed.length > 0) body.push(`<p>Not assessed for lack of input: ${esc(inc.notAssessed.join('; '))}.</p>`);
-  if (inc.proxies.length > 0) body.push('<h3>Proxies</h3>', table(['proxy', 'flavor', 'Envoy', 'captured', 'stats'], inc.proxies.map((p) => [code(p.proxy), esc(p.flavor), esc(p.envoy), esc(p.captured), esc(p.stats)]), 'proxies'));
-  if (inc.notCollected.length > 0) body.push(`<p>${inc.nothingDiagnosed ? 'Not collected:' : 'Not collected (diagnosed without them):'}</p>`, table(['proxy', 'reason'], inc.notCollected.map((x) => [code(x.proxy), esc(x.reason)]), 'not-collected'));
+  if (inc.proxies.length > 0)
+    body.push(
+      '<h3>Proxies</h3>',
+      table(
+        ['proxy', 'flavor', 'Envoy', 'captured', 'stats'],
+        inc.proxies.map((p) => [code(p.proxy), esc(p.flavor), esc(p.envoy), esc(p.captured), esc(p.stats)]),
+        'proxies',
+      ),
+    );
+  if (inc.notCollected.length > 0)
+    body.push(
+      `<p>${inc.nothingDiagnosed ? 'Not collected:' : 'Not collected (diagnosed without them):'}</p>`,
+      table(
+        ['proxy', 'reason'],
+        inc.notCollected.map((x) => [code(x.proxy), esc(x.reason)]),
+        'not-collected',
+      ),
+    );
   body.push('</section>');
   if (charts.length > 0) body.push('<section id="charts"><h2>Charts</h2>', ...charts, '</section>');
-  if (inc.symptoms.length > 0) body.push(`<section id="symptoms"><h2>Symptoms</h2><ul>${inc.symptoms.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></section>`);
+  if (inc.symptoms.length > 0)
+    body.push(`<section id="symptoms"><h2>Symptoms</h2><ul>${inc.symptoms.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></section>`);
   for (const s of inc.rootCauses) body.push(rootCauseHtml(s));
   if (inc.findings.length > 0) {
     body.push(
       `<section id="findings"><h2>Findings (${inc.findings.length})</h2>`,
-      table(['severity', 'finding', 'entity', 'numbers', 'backs'], inc.findings.map((f) => [esc(f.severity), code(f.code), entityHtml(f.entity), esc(f.numbers), esc(backsText(f.backs))]), 'findings'),
+      table(
+        ['severity', 'finding', 'entity', 'numbers', 'backs'],
+        inc.findings.map((f) => [esc(f.severity), code(f.code), entityHtml(f.entity), esc(f.numbers), esc(backsText(f.backs))]),
+        'findings',
+      ),
       '</section>',
     );
   }

@@ -5,7 +5,20 @@
 import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from './catalogue.ts';
 import type { EntityRef, EvidenceValue, Finding, RenderedFix, RootCause, Severity } from '../model/finding.ts';
-import { asSentence, evidenceLabel, fillMessage, formatAgo, formatBytes, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc, formatValue, requiredKeys } from './format.ts';
+import {
+  asSentence,
+  evidenceLabel,
+  fillMessage,
+  formatAgo,
+  formatBytes,
+  formatEntity,
+  formatEvidence,
+  formatMs,
+  formatProxyList,
+  formatUtc,
+  formatValue,
+  requiredKeys,
+} from './format.ts';
 import { docsUrl } from './links.ts';
 import { NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 import { type VerifyStep, verifySteps } from './verify.ts';
@@ -138,7 +151,11 @@ function statsText(s: SnapshotSummary): string {
 function checkRows(r: RootCause, verdict: 'ruled-out' | 'possible' | 'unknown'): CheckRow[] {
   return r.checks
     .filter((c) => c.verdict === verdict)
-    .map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, why: verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence) }));
+    .map((c) => ({
+      hypothesis: c.hypothesis,
+      entity: c.entity,
+      why: verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence),
+    }));
 }
 
 function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string, number>, version: string): RootCauseSection {
@@ -147,7 +164,12 @@ function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string,
     const key = `${fix.flavor}|${fix.target}|${fix.text}`;
     const sameAs = printed.get(key);
     if (sameAs === undefined) printed.set(key, index);
-    return { fix, flavorName: FLAVOR_NAMES[fix.flavor], ...(sameAs !== undefined ? { sameAs } : {}), notes: fix.notes.map((n) => fillMessage(n.code, n.values)) };
+    return {
+      fix,
+      flavorName: FLAVOR_NAMES[fix.flavor],
+      ...(sameAs !== undefined ? { sameAs } : {}),
+      notes: fix.notes.map((n) => fillMessage(n.code, n.values)),
+    };
   });
   const docs = entry(r.id).docs;
   return {
@@ -156,7 +178,13 @@ function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string,
     title: entry(r.id).title,
     sentence: rootCauseSentence(r),
     where: r.seenOn.length > 1 ? `seen on ${r.seenOn.length} proxies: ${formatProxyList(r.seenOn)}` : `proxy ${r.snapshot}`,
-    evidence: r.evidence.map((f) => ({ code: f.code, title: entry(f.code).title, entity: f.entity, sentence: fillMessage(f.code, f.evidence), rows: evidenceRows(f.evidence) })),
+    evidence: r.evidence.map((f) => ({
+      code: f.code,
+      title: entry(f.code).title,
+      entity: f.entity,
+      sentence: fillMessage(f.code, f.evidence),
+      rows: evidenceRows(f.evidence),
+    })),
     explains: r.explains.map((e) => fillMessage(e.code, e.values)),
     ruledOut: checkRows(r, 'ruled-out'),
     alsoPossible: checkRows(r, 'possible'),
@@ -190,7 +218,8 @@ export function backingIndex(rootCauses: RootCause[]): (f: Finding) => number[] 
       else byKey.set(key, [{ index: i + 1, rootCause: r }]);
     }
   });
-  return (f) => (byKey.get(findingKey(f)) ?? []).filter(({ rootCause: r }) => r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)).map(({ index }) => index);
+  return (f) =>
+    (byKey.get(findingKey(f)) ?? []).filter(({ rootCause: r }) => r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)).map(({ index }) => index);
 }
 
 /** The `backs` cell of a findings table: `root cause 1`, `root causes 1, 3`, or `no root cause`. */
@@ -228,7 +257,8 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
   }
   const symptoms = [...new Set(sections.flatMap((s) => s.explains))];
   if (symptoms.length === 0) {
-    for (const f of d.findings.filter((x) => x.severity !== 'info' && x.code !== 'input-missing')) symptoms.push(`${formatEntity(f.entity)}: ${fillMessage(f.code, f.evidence)}`);
+    for (const f of d.findings.filter((x) => x.severity !== 'info' && x.code !== 'input-missing'))
+      symptoms.push(`${formatEntity(f.entity)}: ${fillMessage(f.code, f.evidence)}`);
   }
   const backs = backingIndex(d.rootCauses);
   return {
@@ -246,7 +276,13 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     nothingDiagnosed: nothingDiagnosed(d),
     symptoms,
     rootCauses: sections,
-    findings: d.findings.map((f: Finding) => ({ severity: f.severity, code: f.code, entity: f.entity, numbers: fillMessage(f.code, f.evidence), backs: backs(f) })),
+    findings: d.findings.map((f: Finding) => ({
+      severity: f.severity,
+      code: f.code,
+      entity: f.entity,
+      numbers: fillMessage(f.code, f.evidence),
+      backs: backs(f),
+    })),
     notAssessed: notAssessedFindings(d).map((f) => fillMessage(f.code, f.evidence)),
   };
 }

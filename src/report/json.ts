@@ -16,7 +16,15 @@ function envoyGatewayJson(s: SnapshotSummary): { version: string | null; atLeast
 }
 
 function findingJson(f: Finding) {
-  return { code: f.code, title: entry(f.code).title, severity: f.severity, snapshot: f.snapshot, entity: f.entity, evidence: f.evidence, docs: entry(f.code).docs ?? null };
+  return {
+    code: f.code,
+    title: entry(f.code).title,
+    severity: f.severity,
+    snapshot: f.snapshot,
+    entity: f.entity,
+    evidence: f.evidence,
+    docs: entry(f.code).docs ?? null,
+  };
 }
 
 /** Builds the JSON report object. */

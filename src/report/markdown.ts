@@ -8,7 +8,6 @@ import { backsText, type CheckRow, expectationText, incident, type ReportContext
 import { applyCommand, asSentence } from './format.ts';
 import { liveChanges } from './live-changes.ts';
 
-
 /** The most entities named inline, and in a table cell; the most rows of a long list. `-o json` has them all. */
 const MAX_INLINE = 20;
 const MAX_CELL = 5;
@@ -26,19 +25,23 @@ function more(left: number, what: string): string[] {
 }
 /** Escapes text for Markdown: no HTML, links, emphasis or table breaks can come from it. */
 export function mdText(s: string): string {
-  return s
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*[\]|~])/g, '\\$1')
-    // `_` inside a word never starts emphasis; elsewhere it could.
-    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_');
+  return (
+    s
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/([\\`*[\]|~])/g, '\\$1')
+      // `_` inside a word never starts emphasis; elsewhere it could.
+      .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+  );
 }
 
 /** Escaped text that starts a block (a paragraph or list item): no heading, list or rule can start it either. */
 function mdBlock(s: string): string {
-  return mdText(s).replace(/^([#+=-])/, '\\$1').replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2');
+  return mdText(s)
+    .replace(/^([#+=-])/, '\\$1')
+    .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2');
 }
 
 /** A sentence from the catalogue: capital first letter, full stop, escaped. */
@@ -71,7 +74,15 @@ function entity(e: EntityRef): string {
 
 function checks(title: string, rows: CheckRow[], third: string): string[] {
   if (rows.length === 0) return [];
-  return [`### ${title}`, '', mdTable(['hypothesis', 'on', third], rows.map((c) => [mdCode(c.hypothesis), entity(c.entity), mdText(c.why)])), ''];
+  return [
+    `### ${title}`,
+    '',
+    mdTable(
+      ['hypothesis', 'on', third],
+      rows.map((c) => [mdCode(c.hypothesis), entity(c.entity), mdText(c.why)]),
+    ),
+    '',
+  ];
 }
 
 function rootCauseMd(s: RootCauseSection): string[] {
@@ -90,9 +101,19 @@ function rootCauseMd(s: RootCauseSection): string[] {
   out.push('### Evidence', '');
   for (const f of s.evidence) {
     out.push(`#### ${mdText(f.code)} · ${entity(f.entity)}`, '', mdSentence(f.sentence), '');
-    out.push(mdTable(['number', 'value'], f.rows.map((row) => [mdCode(row.label), mdText(row.value)])), '');
+    out.push(
+      mdTable(
+        ['number', 'value'],
+        f.rows.map((row) => [mdCode(row.label), mdText(row.value)]),
+      ),
+      '',
+    );
   }
-  out.push(...checks('Ruled out', s.ruledOut, 'why (numbers)'), ...checks('Also possible', s.alsoPossible, 'numbers'), ...checks('Not assessed', s.unknown, 'for lack of'));
+  out.push(
+    ...checks('Ruled out', s.ruledOut, 'why (numbers)'),
+    ...checks('Also possible', s.alsoPossible, 'numbers'),
+    ...checks('Not assessed', s.unknown, 'for lack of'),
+  );
   if (s.fixes.length > 0) {
     out.push('### Fix', '');
     for (const f of s.fixes) {
@@ -107,7 +128,17 @@ function rootCauseMd(s: RootCauseSection): string[] {
       const live = liveChanges(f.fix);
       if (live) {
         out.push(`Against the live ${mdText(live.against)}:`, '');
-        out.push(mdTable(['field', 'live', 'after the fix'], live.changes.map((c) => [mdCode(c.path), c.before === undefined ? '(none)' : mdCode(c.before), c.after === undefined ? '(removed)' : mdCode(c.after)])), '');
+        out.push(
+          mdTable(
+            ['field', 'live', 'after the fix'],
+            live.changes.map((c) => [
+              mdCode(c.path),
+              c.before === undefined ? '(none)' : mdCode(c.before),
+              c.after === undefined ? '(removed)' : mdCode(c.after),
+            ]),
+          ),
+          '',
+        );
       }
       for (const n of f.notes) out.push(`- Note: ${mdText(n)}`);
       if (f.notes.length > 0) out.push('');
@@ -119,7 +150,13 @@ function rootCauseMd(s: RootCauseSection): string[] {
     '',
     mdTable(
       ['stat or setting', 'on', 'at capture', 'change in the window', 'after the fix'],
-      s.verify.map((v) => [v.kind === 'stat' ? mdCode(v.subject) : mdText(v.subject), v.entity ? entity(v.entity) : '', mdText(verifyNowText(v)), mdText(verifyWindowText(v)), mdText(expectationText(v))]),
+      s.verify.map((v) => [
+        v.kind === 'stat' ? mdCode(v.subject) : mdText(v.subject),
+        v.entity ? entity(v.entity) : '',
+        mdText(verifyNowText(v)),
+        mdText(verifyWindowText(v)),
+        mdText(expectationText(v)),
+      ]),
     ),
     '',
     `Then envoy-doctor no longer names ${mdCode(r.id)} for these entities.`,
@@ -150,17 +187,38 @@ export function renderMarkdown(d: Diagnosis, ctx: ReportContext): string {
     );
   }
   if (inc.notAssessed.length > 0) out.push(`Not assessed for lack of input: ${inc.notAssessed.map(mdText).join('; ')}.`, '');
-  if (inc.proxies.length > 0) out.push('### Proxies', '', mdTable(['proxy', 'flavor', 'Envoy', 'captured', 'stats'], inc.proxies.map((p) => [mdCode(p.proxy), p.flavor, mdText(p.envoy), mdText(p.captured), mdText(p.stats)])), '');
+  if (inc.proxies.length > 0)
+    out.push(
+      '### Proxies',
+      '',
+      mdTable(
+        ['proxy', 'flavor', 'Envoy', 'captured', 'stats'],
+        inc.proxies.map((p) => [mdCode(p.proxy), p.flavor, mdText(p.envoy), mdText(p.captured), mdText(p.stats)]),
+      ),
+      '',
+    );
   if (inc.notCollected.length > 0) {
-    out.push(inc.nothingDiagnosed ? 'Not collected:' : 'Not collected (diagnosed without them):', '', mdTable(['proxy', 'reason'], inc.notCollected.map((n) => [mdCode(n.proxy), mdText(n.reason)])), '');
+    out.push(
+      inc.nothingDiagnosed ? 'Not collected:' : 'Not collected (diagnosed without them):',
+      '',
+      mdTable(
+        ['proxy', 'reason'],
+        inc.notCollected.map((n) => [mdCode(n.proxy), mdText(n.reason)]),
+      ),
+      '',
+    );
   }
-  if (inc.symptoms.length > 0) out.push('## Symptoms', '', ...inc.symptoms.slice(0, MAX_ROWS).map((s) => `- ${mdBlock(s)}`), ...more(inc.symptoms.length - MAX_ROWS, 'symptom'), '');
+  if (inc.symptoms.length > 0)
+    out.push('## Symptoms', '', ...inc.symptoms.slice(0, MAX_ROWS).map((s) => `- ${mdBlock(s)}`), ...more(inc.symptoms.length - MAX_ROWS, 'symptom'), '');
   for (const s of inc.rootCauses) out.push(...rootCauseMd(s));
   if (inc.findings.length > 0) {
     out.push(
       `## Findings (${inc.findings.length})`,
       '',
-      mdTable(['severity', 'finding', 'entity', 'numbers', 'backs'], inc.findings.slice(0, MAX_ROWS).map((f) => [f.severity, mdCode(f.code), entity(f.entity), mdText(f.numbers), backsText(f.backs)])),
+      mdTable(
+        ['severity', 'finding', 'entity', 'numbers', 'backs'],
+        inc.findings.slice(0, MAX_ROWS).map((f) => [f.severity, mdCode(f.code), entity(f.entity), mdText(f.numbers), backsText(f.backs)]),
+      ),
       '',
       ...more(inc.findings.length - MAX_ROWS, 'finding'),
     );

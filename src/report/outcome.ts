@@ -61,7 +61,8 @@ export function exitSummary(d: Diagnosis, policy: ExitPolicy): { code: number; m
   const code = exitCodeFor(d, policy);
   const total = d.snapshots.length + d.notCollected.length;
   let why: string;
-  if (nothingDiagnosed(d)) why = total === 0 ? 'no proxy was found to diagnose' : total === 1 ? 'the proxy could not be collected' : `none of the ${total} proxies could be collected`;
+  if (nothingDiagnosed(d))
+    why = total === 0 ? 'no proxy was found to diagnose' : total === 1 ? 'the proxy could not be collected' : `none of the ${total} proxies could be collected`;
   else if (before === EXIT.findings) {
     const worst = highestSeverity(d) as Severity;
     why = `${worst === 'info' ? 'an info finding' : `${worst === 'error' ? 'an' : 'a'} ${worst}`} is at or above --fail-on ${policy.failOn}`;

@@ -82,7 +82,14 @@ async function pushMetrics(target: URL, text: string, timeoutMs: number): Promis
   try {
     // undici is loaded on the first push only: start-up of every other command stays free of it.
     const { request } = await import('undici');
-    const res = await request(bare, { method: 'PUT', body: text, headers, signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const res = await request(bare, {
+      method: 'PUT',
+      body: text,
+      headers,
+      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
     status = res.statusCode;
     answer = (await res.body.text()).slice(0, 300);
   } catch (err) {

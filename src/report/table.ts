@@ -161,7 +161,14 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   const { paint, width: w } = l;
   const out: string[] = [];
   const where = r.seenOn.length > 1 ? `seen on ${r.seenOn.length} proxies` : `proxy ${r.snapshot}`;
-  out.push(wrap(`${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · ${where}`, w, `${paint('bold', `${index}.`)} `, '   '));
+  out.push(
+    wrap(
+      `${severityLabel(r.severity, paint)}  ${paint('bold', r.id)}  confidence ${r.confidence} (${r.score.toFixed(2)}) · ${where}`,
+      w,
+      `${paint('bold', `${index}.`)} `,
+      '   ',
+    ),
+  );
   if (r.seenOn.length > 1) out.push(wrap(`proxies: ${formatProxyList(r.seenOn)}`, w, '   '));
   out.push(wrap(entry(r.id).title, w, '   '));
   // A long entity list is counted by kind and its first (strongest) entities named.
@@ -186,7 +193,9 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
     if (checks.length === 0) continue;
     out.push(`   ${paint('bold', title)}`);
     // Checks of many entities often read alike (stream_idle_timeout 5m on every listener): each reading once.
-    const lines = [...new Set(checks.map((c) => `${c.hypothesis}: ${c.verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence)}`))];
+    const lines = [
+      ...new Set(checks.map((c) => `${c.hypothesis}: ${c.verdict === 'unknown' ? `missing ${(c.missing ?? []).join(', ')}` : formatEvidence(c.evidence)}`)),
+    ];
     for (const line of lines.slice(0, MAX_LISTED)) out.push(bullet(line, w));
     out.push(...moreLine(lines.length - MAX_LISTED, 'check', 'checks', w));
   }
@@ -194,7 +203,9 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
   for (const fix of fixes) {
     const key = `${fix.flavor}|${fix.target}|${fix.text}`;
     const earlier = printedFixes.get(key);
-    out.push(wrap(`${fix.target} · ${applyCommand(fix) ?? 'merge into the Envoy config'}`, w, `   ${paint('bold', `Fix (${FLAVOR_NAMES[fix.flavor]})`)}: `, '     '));
+    out.push(
+      wrap(`${fix.target} · ${applyCommand(fix) ?? 'merge into the Envoy config'}`, w, `   ${paint('bold', `Fix (${FLAVOR_NAMES[fix.flavor]})`)}: `, '     '),
+    );
     if (earlier !== undefined) {
       out.push(`     same object as in root cause ${earlier} above`);
       continue;
@@ -210,7 +221,13 @@ function rootCauseBlock(r: RootCause, index: number, printedFixes: Map<string, n
     for (const fix of r.fixes) left.set(fix.flavor, (left.get(fix.flavor) ?? 0) + 1);
     for (const fix of fixes) left.set(fix.flavor, (left.get(fix.flavor) ?? 0) - 1);
     const parts = [...left].filter(([, n]) => n > 0).map(([flavor, n]) => `${n.toLocaleString('en-US')} ${FLAVOR_NAMES[flavor as keyof typeof FLAVOR_NAMES]}`);
-    out.push(wrap(`... and ${(r.fixes.length - fixes.length).toLocaleString('en-US')} more ${r.fixes.length - fixes.length === 1 ? 'fix object' : 'fix objects'} (${parts.join(', ')}), one per object to change: -o json lists them all`, w, '   '));
+    out.push(
+      wrap(
+        `... and ${(r.fixes.length - fixes.length).toLocaleString('en-US')} more ${r.fixes.length - fixes.length === 1 ? 'fix object' : 'fix objects'} (${parts.join(', ')}), one per object to change: -o json lists them all`,
+        w,
+        '   ',
+      ),
+    );
   }
   const docs = entry(r.id).docs;
   if (docs) out.push(wrap(docsUrl(docs, l.version), w, '   Docs: ', '   '));
@@ -255,7 +272,12 @@ function countBySeverity(findings: Finding[]): string {
 function findingLines(f: Finding, l: Layout): string {
   const label = f.severity.toUpperCase();
   const indent = l.width >= 60 ? ' '.repeat('WARNING'.length + 2) : '   ';
-  const head = wrap(`${f.code} · ${formatEntity(f.entity)}`, l.width, `${severityLabel(f.severity, l.paint)}${' '.repeat(2 + 'WARNING'.length - label.length)}`, indent);
+  const head = wrap(
+    `${f.code} · ${formatEntity(f.entity)}`,
+    l.width,
+    `${severityLabel(f.severity, l.paint)}${' '.repeat(2 + 'WARNING'.length - label.length)}`,
+    indent,
+  );
   return `${head}\n${wrap(fillMessage(f.code, f.evidence), l.width, indent)}`;
 }
 
@@ -276,7 +298,9 @@ export function renderTable(d: Diagnosis, options: TableOptions): string {
   if (shown.length < d.snapshots.length) out.push(wrap(`... and ${d.snapshots.length - shown.length} more proxies (-o json lists them all)`, width, ''));
   if (d.notCollected.length > 0) {
     if (out.length > 0) out.push('');
-    out.push(paint('bold', nothingDiagnosed(d) ? `NOT COLLECTED (${d.notCollected.length})` : `NOT COLLECTED (${d.notCollected.length}): diagnosed without them`));
+    out.push(
+      paint('bold', nothingDiagnosed(d) ? `NOT COLLECTED (${d.notCollected.length})` : `NOT COLLECTED (${d.notCollected.length}): diagnosed without them`),
+    );
     for (const n of d.notCollected) out.push(bullet(`${n.namespace ? `${n.namespace}/` : ''}${n.id}: ${n.reason}`, width));
   }
   const exit = exitSummary(d, options.policy);
@@ -290,11 +314,23 @@ export function renderTable(d: Diagnosis, options: TableOptions): string {
   const restLine =
     rest.length === 0
       ? []
-      : [wrap(`${rest.length} ${rest.length === 1 ? 'finding backs' : 'findings back'} no root cause (${countBySeverity(rest)})${options.all ? ': listed at the end' : ': --all lists them'}`, width, '')];
+      : [
+          wrap(
+            `${rest.length} ${rest.length === 1 ? 'finding backs' : 'findings back'} no root cause (${countBySeverity(rest)})${options.all ? ': listed at the end' : ': --all lists them'}`,
+            width,
+            '',
+          ),
+        ];
   if (d.rootCauses.length === 0) {
     out.push(paint('bold', 'No root cause found.'), ...notAssessedLine(d, width), exitLine, ...restLine);
   } else {
-    out.push(paint('bold', `SUMMARY: ${d.rootCauses.length === 1 ? '1 root cause' : `${d.rootCauses.length} root causes`}`), ...summaryLines(d.rootCauses, l), ...notAssessedLine(d, width), exitLine, ...restLine);
+    out.push(
+      paint('bold', `SUMMARY: ${d.rootCauses.length === 1 ? '1 root cause' : `${d.rootCauses.length} root causes`}`),
+      ...summaryLines(d.rootCauses, l),
+      ...notAssessedLine(d, width),
+      exitLine,
+      ...restLine,
+    );
     out.push('', paint('bold', `ROOT CAUSES (${d.rootCauses.length})`));
     const printed = new Map<string, number>();
     d.rootCauses.forEach((r, i) => {

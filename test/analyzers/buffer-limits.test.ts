@@ -18,8 +18,18 @@ describe('buffer-limits analyzer', () => {
         stats: httpStats('https-10443', { downstream_cx_upgrades_total: 4000 }),
       },
       want: [
-        { code: 'websocket-buffer-limit-low', entity: C, severity: 'warning', evidence: { limitBytes: 32768, limitSource: 'envoy-gateway-default', websocketRoutes: 1, upgradesTotal: 4000 } },
-        { code: 'websocket-buffer-limit-low', entity: 'home/eg/https', severity: 'warning', evidence: { limitBytes: 32768, limitSource: 'envoy-gateway-default' } },
+        {
+          code: 'websocket-buffer-limit-low',
+          entity: C,
+          severity: 'warning',
+          evidence: { limitBytes: 32768, limitSource: 'envoy-gateway-default', websocketRoutes: 1, upgradesTotal: 4000 },
+        },
+        {
+          code: 'websocket-buffer-limit-low',
+          entity: 'home/eg/https',
+          severity: 'warning',
+          evidence: { limitBytes: 32768, limitSource: 'envoy-gateway-default' },
+        },
       ],
     },
     {

@@ -29,12 +29,18 @@ describe('buffered-bytes analyzer', () => {
     },
     {
       name: 'a few hundred bytes is no finding',
-      spec: { clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 32768 })], stats: clusterStats(C, { upstream_cx_rx_bytes_buffered: 106, upstream_cx_active: 3 }) },
+      spec: {
+        clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 32768 })],
+        stats: clusterStats(C, { upstream_cx_rx_bytes_buffered: 106, upstream_cx_active: 3 }),
+      },
       want: [],
     },
     {
       name: 'average per connection at the limit is an error',
-      spec: { clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 32768 })], stats: clusterStats(C, { upstream_cx_rx_bytes_buffered: 70000, upstream_cx_active: 2 }) },
+      spec: {
+        clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 32768 })],
+        stats: clusterStats(C, { upstream_cx_rx_bytes_buffered: 70000, upstream_cx_active: 2 }),
+      },
       want: [{ code: 'upstream-bytes-buffered', entity: C, severity: 'error', evidence: { bytesPerConnection: 35000, perConnectionShareOfLimit: 1.0681 } }],
     },
     {
@@ -45,7 +51,14 @@ describe('buffered-bytes analyzer', () => {
         routeConfigs: [routeConfig('home/eg/https', [C])],
         stats: httpStats('https-10443', { downstream_cx_tx_bytes_buffered: 131072, downstream_cx_rx_bytes_buffered: 0, downstream_cx_active: 10 }),
       },
-      want: [{ code: 'downstream-bytes-buffered', entity: 'https-10443', severity: 'warning', evidence: { fullBuffers: 4, limitBytes: 32768, txBufferedBytes: 131072 } }],
+      want: [
+        {
+          code: 'downstream-bytes-buffered',
+          entity: 'https-10443',
+          severity: 'warning',
+          evidence: { fullBuffers: 4, limitBytes: 32768, txBufferedBytes: 131072 },
+        },
+      ],
     },
     {
       name: 'no gauges: unknown, no finding',

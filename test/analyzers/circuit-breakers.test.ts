@@ -31,7 +31,18 @@ describe('circuit-breakers analyzer', () => {
           code: 'circuit-breaker-overflow',
           entity: C,
           severity: 'error',
-          evidence: { cxOpen: 1, rqOpen: 1, cxOverflow: 310, rqPendingOverflow: 42, activeConnections: 1024, maxConnections: 1024, connectionShare: 1, maxRequests: 1024, upgradesActive: 1019, websocketRoutes: 1 },
+          evidence: {
+            cxOpen: 1,
+            rqOpen: 1,
+            cxOverflow: 310,
+            rqPendingOverflow: 42,
+            activeConnections: 1024,
+            maxConnections: 1024,
+            connectionShare: 1,
+            maxRequests: 1024,
+            upgradesActive: 1019,
+            websocketRoutes: 1,
+          },
         },
       ],
     },
@@ -43,7 +54,9 @@ describe('circuit-breakers analyzer', () => {
         statsLater: clusterStats(C, { ...closed, upstream_cx_overflow: 25, upstream_rq_pending_overflow: 6, upstream_cx_active: 1010 }),
         intervalSeconds: 30,
       },
-      want: [{ code: 'circuit-breaker-overflow', entity: C, severity: 'error', evidence: { windowCxOverflow: 15, windowRqPendingOverflow: 4, windowSeconds: 30 } }],
+      want: [
+        { code: 'circuit-breaker-overflow', entity: C, severity: 'error', evidence: { windowCxOverflow: 15, windowRqPendingOverflow: 4, windowSeconds: 30 } },
+      ],
     },
     {
       name: 'overflow totals that did not move during the window: info (history)',
@@ -67,11 +80,21 @@ describe('circuit-breakers analyzer', () => {
         clusters: [gatewayCluster(C, { circuit_breakers: { thresholds: [{ max_connections: 1000, max_requests: 5000 }] } })],
         stats: clusterStats(C, { ...closed, upstream_cx_overflow: 0, upstream_rq_pending_overflow: 0, upstream_cx_active: 900, upstream_rq_active: 900 }),
       },
-      want: [{ code: 'circuit-breaker-near-limit', entity: C, severity: 'warning', evidence: { maxConnections: 1000, connectionShare: 0.9, maxRequests: 5000, requestShare: 0.18 } }],
+      want: [
+        {
+          code: 'circuit-breaker-near-limit',
+          entity: C,
+          severity: 'warning',
+          evidence: { maxConnections: 1000, connectionShare: 0.9, maxRequests: 5000, requestShare: 0.18 },
+        },
+      ],
     },
     {
       name: 'well below the thresholds: nothing',
-      spec: { ...config, stats: clusterStats(C, { ...closed, upstream_cx_overflow: 0, upstream_rq_pending_overflow: 0, upstream_cx_active: 300, upstream_rq_active: 300 }) },
+      spec: {
+        ...config,
+        stats: clusterStats(C, { ...closed, upstream_cx_overflow: 0, upstream_rq_pending_overflow: 0, upstream_cx_active: 300, upstream_rq_active: 300 }),
+      },
       want: [],
     },
     {

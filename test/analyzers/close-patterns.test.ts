@@ -39,7 +39,12 @@ describe('close-patterns analyzer', () => {
       },
       want: [
         { code: 'downstream-close-with-active-request', entity: 'https-10443', severity: 'warning', evidence: { count: 1700, basisCount: 5000, share: 0.34 } },
-        { code: 'downstream-close-with-active-request', entity: 'https-10443/ios', severity: 'warning', evidence: { agent: 'ios', count: 1436, basisCount: 2000, share: 0.718 } },
+        {
+          code: 'downstream-close-with-active-request',
+          entity: 'https-10443/ios',
+          severity: 'warning',
+          evidence: { agent: 'ios', count: 1436, basisCount: 2000, share: 0.718 },
+        },
       ],
     },
   ];
@@ -51,16 +56,36 @@ describe('close-patterns analyzer: clusters whose closes are no UC pattern', () 
   const tcpListener = (cluster: string) => ({
     name: 'db/eg/pg',
     address: { socket_address: { address: '0.0.0.0', port_value: 5432 } },
-    filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: 'tcp-5432', cluster } }] }],
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.tcp_proxy',
+            typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: 'tcp-5432', cluster },
+          },
+        ],
+      },
+    ],
   });
   it('a cluster only TCP proxies use: every tunnel is an active request, so nothing', () => {
-    const s = fixture({ clusters: [{ name: 'tcproute/db/pg/rule/-1', type: 'EDS' }], listeners: [tcpListener('tcproute/db/pg/rule/-1')], stats: clusterStats('tcproute/db/pg/rule/-1', closes) });
+    const s = fixture({
+      clusters: [{ name: 'tcproute/db/pg/rule/-1', type: 'EDS' }],
+      listeners: [tcpListener('tcproute/db/pg/rule/-1')],
+      stats: clusterStats('tcproute/db/pg/rule/-1', closes),
+    });
     expectFindings(analyze(s), []);
   });
   it('the same closes on a cluster an HTTP route also uses: findings as for any HTTP cluster', () => {
     const s = fixture({
       clusters: [{ name: C, type: 'EDS' }],
-      listeners: [tcpListener(C), { name: 'http', address: { socket_address: { address: '0.0.0.0', port_value: 80 } }, filter_chains: [{ filters: [{ name: 'envoy.http_connection_manager', config: { stat_prefix: 'http', rds: { route_config_name: 'r' } } }] }] }],
+      listeners: [
+        tcpListener(C),
+        {
+          name: 'http',
+          address: { socket_address: { address: '0.0.0.0', port_value: 80 } },
+          filter_chains: [{ filters: [{ name: 'envoy.http_connection_manager', config: { stat_prefix: 'http', rds: { route_config_name: 'r' } } }] }],
+        },
+      ],
       routeConfigs: [{ name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: C } }] }] }],
       stats: clusterStats(C, closes),
     });

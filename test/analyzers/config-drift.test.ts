@@ -29,7 +29,12 @@ describe('config-drift analyzer', () => {
         {
           code: 'manifest-drift',
           entity: 'BackendTrafficPolicy home/p',
-          evidence: { changedFields: 'spec.tcpKeepalive.idleTime', changedCount: 1, 'manifest:spec.tcpKeepalive.idleTime': '60s', 'live:spec.tcpKeepalive.idleTime': '120s' },
+          evidence: {
+            changedFields: 'spec.tcpKeepalive.idleTime',
+            changedCount: 1,
+            'manifest:spec.tcpKeepalive.idleTime': '60s',
+            'live:spec.tcpKeepalive.idleTime': '120s',
+          },
         },
       ],
     },
@@ -37,7 +42,13 @@ describe('config-drift analyzer', () => {
       name: 'a field only in Git and one only live are both drift',
       live: live([btp('p', { timeout: { http: { requestTimeout: '0s' } }, extra: true })]),
       manifests: [btp('p', { timeout: { http: { requestTimeout: '0s' } }, connection: { bufferLimit: '1Mi' } })],
-      want: [{ code: 'manifest-drift', entity: 'BackendTrafficPolicy home/p', evidence: { changedFields: 'spec.connection.bufferLimit,spec.extra', changedCount: 2, 'live:spec.connection.bufferLimit': null } }],
+      want: [
+        {
+          code: 'manifest-drift',
+          entity: 'BackendTrafficPolicy home/p',
+          evidence: { changedFields: 'spec.connection.bufferLimit,spec.extra', changedCount: 2, 'live:spec.connection.bufferLimit': null },
+        },
+      ],
     },
     { name: 'identical specs: nothing', live: live([btp('p', { a: 1 })]), manifests: [btp('p', { a: 1 })], want: [] },
     {
@@ -46,7 +57,12 @@ describe('config-drift analyzer', () => {
       manifests: [btp('p', { a: 1 }, null)],
       want: [{ code: 'manifest-drift', entity: 'BackendTrafficPolicy p', evidence: { changedCount: 1 } }],
     },
-    { name: 'declared but not live', live: live([]), manifests: [btp('q', { a: 1 })], want: [{ code: 'manifest-not-applied', entity: 'BackendTrafficPolicy home/q', severity: 'warning' }] },
+    {
+      name: 'declared but not live',
+      live: live([]),
+      manifests: [btp('q', { a: 1 })],
+      want: [{ code: 'manifest-not-applied', entity: 'BackendTrafficPolicy home/q', severity: 'warning' }],
+    },
     {
       name: 'not live because the read was refused: unknown, not reported',
       live: live([], ['forbidden: list backendtrafficpolicies.gateway.envoyproxy.io in home (RBAC: see docs/rbac.md)']),

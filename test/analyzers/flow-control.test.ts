@@ -15,7 +15,9 @@ describe('flow-control analyzer', () => {
     {
       name: 'one sample with unmatched pauses: warning, bound by active connections',
       stats: clusterStats(C, { upstream_flow_control_paused_reading_total: 1233, upstream_flow_control_resumed_reading_total: 1220, upstream_cx_active: 67 }),
-      want: [{ code: 'upstream-reads-paused', entity: C, severity: 'warning', evidence: { paused: 1233, resumed: 1220, outstanding: 13, pausedNowUpperBound: 13 } }],
+      want: [
+        { code: 'upstream-reads-paused', entity: C, severity: 'warning', evidence: { paused: 1233, resumed: 1220, outstanding: 13, pausedNowUpperBound: 13 } },
+      ],
     },
     {
       name: 'upper bound never exceeds active connections',
@@ -26,7 +28,9 @@ describe('flow-control analyzer', () => {
       name: 'two samples, pauses without resumes in the window: error',
       stats: clusterStats(C, { upstream_flow_control_paused_reading_total: 1233, upstream_flow_control_resumed_reading_total: 1220, upstream_cx_active: 67 }),
       later: clusterStats(C, { upstream_flow_control_paused_reading_total: 1242, upstream_flow_control_resumed_reading_total: 1221, upstream_cx_active: 68 }),
-      want: [{ code: 'upstream-reads-paused', entity: C, severity: 'error', evidence: { windowPaused: 9, windowResumed: 1, outstanding: 21, windowSeconds: 30 } }],
+      want: [
+        { code: 'upstream-reads-paused', entity: C, severity: 'error', evidence: { windowPaused: 9, windowResumed: 1, outstanding: 21, windowSeconds: 30 } },
+      ],
     },
     {
       name: 'two samples, thousands of pauses nearly all resumed: a busy healthy stream caught mid-cycle is info',
@@ -42,7 +46,11 @@ describe('flow-control analyzer', () => {
     },
     {
       name: 'downstream pauses per connection manager',
-      stats: httpStats('https-10443', { downstream_flow_control_paused_reading_total: 7, downstream_flow_control_resumed_reading_total: 2, downstream_cx_active: 30 }),
+      stats: httpStats('https-10443', {
+        downstream_flow_control_paused_reading_total: 7,
+        downstream_flow_control_resumed_reading_total: 2,
+        downstream_cx_active: 30,
+      }),
       want: [{ code: 'downstream-reads-paused', entity: 'https-10443', severity: 'warning', evidence: { outstanding: 5, pausedNowUpperBound: 5 } }],
     },
     {

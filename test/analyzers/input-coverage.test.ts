@@ -20,7 +20,12 @@ describe('input-coverage analyzer', () => {
     {
       // The entity's missing stats and their reason are stats-coverage's findings (test/analyzers/stats-coverage.test.ts).
       name: 'all inputs present: nothing to report, even for a WebSocket cluster without stats',
-      spec: { ...config, stats: httpStats('https-10443', { downstream_cx_active: 1 }), statsLater: httpStats('https-10443', { downstream_cx_active: 1 }), intervalSeconds: 30 },
+      spec: {
+        ...config,
+        stats: httpStats('https-10443', { downstream_cx_active: 1 }),
+        statsLater: httpStats('https-10443', { downstream_cx_active: 1 }),
+        intervalSeconds: 30,
+      },
       want: [],
     },
   ];
@@ -38,7 +43,11 @@ describe('input-coverage analyzer', () => {
       unavailable: ['forbidden: list backendtrafficpolicies.gateway.envoyproxy.io in home (RBAC: see docs/rbac.md)'],
     };
     expectFindings(analyze(s), [
-      { code: 'kubernetes-read-refused', entity: 'proxy-0', evidence: { refused: 'forbidden: list backendtrafficpolicies.gateway.envoyproxy.io in home (RBAC: see docs/rbac.md)' } },
+      {
+        code: 'kubernetes-read-refused',
+        entity: 'proxy-0',
+        evidence: { refused: 'forbidden: list backendtrafficpolicies.gateway.envoyproxy.io in home (RBAC: see docs/rbac.md)' },
+      },
     ]);
   });
 });

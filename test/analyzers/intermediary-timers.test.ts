@@ -14,17 +14,35 @@ const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefo
 const HA_IOS = 'Home Assistant/2024.1 (io.robbie.HomeAssistant; build:2024.123; iOS 17.2.0) Mobile/HomeAssistant';
 
 function sessions(durations: number[], flags: string[], ua?: string): AccessLogEntry[] {
-  return durations.map((durationMs) => ({ responseCode: 101, responseFlags: flags, durationMs, routeName: R, upstreamCluster: C, ...(ua ? { userAgent: ua } : {}) }));
+  return durations.map((durationMs) => ({
+    responseCode: 101,
+    responseFlags: flags,
+    durationMs,
+    routeName: R,
+    upstreamCluster: C,
+    ...(ua ? { userAgent: ua } : {}),
+  }));
 }
 
 /** Sessions with a logged start (ms after an epoch of the test's choosing) and duration. */
 function timed(list: Array<{ startMs: number; durationMs: number }>, flags: string[]): AccessLogEntry[] {
-  return list.map(({ startMs, durationMs }) => ({ responseCode: 101, responseFlags: flags, durationMs, startTime: new Date(Date.UTC(2026, 11, 7) + startMs), routeName: R, upstreamCluster: C }));
+  return list.map(({ startMs, durationMs }) => ({
+    responseCode: 101,
+    responseFlags: flags,
+    durationMs,
+    startTime: new Date(Date.UTC(2026, 11, 7) + startMs),
+    routeName: R,
+    upstreamCluster: C,
+  }));
 }
 
 /** The route behind a connection manager at Envoy's defaults, route timeout off, and `routeExtra` on the route. */
 function snapshot(entries: AccessLogEntry[], routeExtra: object = {}): Snapshot {
-  const s = fixture({ clusters: [gatewayCluster(C)], listeners: [gatewayListener({ routeConfig: 'rc' })], routeConfigs: [routeConfig('rc', [C], { timeout: '0s', ...routeExtra })] });
+  const s = fixture({
+    clusters: [gatewayCluster(C)],
+    listeners: [gatewayListener({ routeConfig: 'rc' })],
+    routeConfigs: [routeConfig('rc', [C], { timeout: '0s', ...routeExtra })],
+  });
   if (entries.length > 0) s.accessLog = { source: 'access.log', entries, skipped: 0 };
   return s;
 }
@@ -77,7 +95,9 @@ describe('intermediary-timers analyzer', () => {
     {
       name: 'closed at 30 s on the upstream side: Google Cloud backend service timeout, a lifetime',
       snapshot: snapshot(sessions(spread(15, 30_050, 100), ['UC'])),
-      want: [{ code: 'sessions-end-at-intermediary-timer', entity: R, evidence: { timer: 'gcp-backend-service-timeout', timerEnds: 'lifetime', side: 'upstream' } }],
+      want: [
+        { code: 'sessions-end-at-intermediary-timer', entity: R, evidence: { timer: 'gcp-backend-service-timeout', timerEnds: 'lifetime', side: 'upstream' } },
+      ],
     },
     {
       name: "the iOS app's own closes at 8-10 s while the browsers' sessions last for hours: that client's timer, nothing",
@@ -102,21 +122,38 @@ describe('intermediary-timers analyzer', () => {
     { name: 'stream idle timeouts (SI) are Envoy closing: nothing', snapshot: snapshot(sessions(spread(14, 2_001, 1), ['SI'])), want: [] },
     { name: 'closes without a flag (the peer closed the WebSocket cleanly): nothing', snapshot: snapshot(sessions(spread(14, 2_001, 1), [])), want: [] },
     { name: 'fewer than ten sessions in the band: nothing', snapshot: snapshot(sessions(spread(9, 2_001, 1), ['DC'])), want: [] },
-    { name: 'DC sessions spread over hours, as people close tabs: nothing', snapshot: snapshot(sessions([...NATURAL, ...NATURAL.map((d) => d * 3)], ['DC'])), want: [] },
+    {
+      name: 'DC sessions spread over hours, as people close tabs: nothing',
+      snapshot: snapshot(sessions([...NATURAL, ...NATURAL.map((d) => d * 3)], ['DC'])),
+      want: [],
+    },
     {
       name: 'sessions opened every 250 ms and all cut at one moment (a client network drop): their ends do not spread, nothing',
-      snapshot: snapshot(timed(Array.from({ length: 40 }, (_, k) => ({ startMs: k * 250, durationMs: 10_000 - k * 250 })), ['DC'])),
+      snapshot: snapshot(
+        timed(
+          Array.from({ length: 40 }, (_, k) => ({ startMs: k * 250, durationMs: 10_000 - k * 250 })),
+          ['DC'],
+        ),
+      ),
       want: [],
     },
     {
       name: 'the same sessions each closed 2 s after it opened: their ends spread as their starts, a timer',
-      snapshot: snapshot(timed(Array.from({ length: 20 }, (_, k) => ({ startMs: k * 250, durationMs: 2_001 + (k % 5) })), ['DC'])),
+      snapshot: snapshot(
+        timed(
+          Array.from({ length: 20 }, (_, k) => ({ startMs: k * 250, durationMs: 2_001 + (k % 5) })),
+          ['DC'],
+        ),
+      ),
       want: [{ code: 'sessions-end-at-intermediary-timer', entity: R, evidence: { count: 20, lowMs: 2_001, highMs: 2_005, endSpreadMs: 4_754 } }],
     },
   ];
   for (const c of cases) it(c.name, () => expectFindings(analyze(c.snapshot), c.want));
   it('a band at a timer of no table names none', () => {
     const [f] = analyze(snapshot(sessions(spread(14, 2_001, 1), ['DC'])));
-    assert.deepEqual(['timer', 'timerMs', 'timerName'].filter((k) => k in (f?.evidence ?? {})), []);
+    assert.deepEqual(
+      ['timer', 'timerMs', 'timerName'].filter((k) => k in (f?.evidence ?? {})),
+      [],
+    );
   });
 });

@@ -33,20 +33,40 @@ describe('listener-drain analyzer', () => {
           code: 'listeners-drained',
           entity: 'proxy-0',
           severity: 'error',
-          evidence: { listenerModified: 6, listenerRemoved: 0, inPlaceUpdated: 0, logDrainCloses: 3, logDrainUpgrades: 2, upgradesActive: 37, drainSeconds: 60, websocketListeners: 'home/eg/https' },
+          evidence: {
+            listenerModified: 6,
+            listenerRemoved: 0,
+            inPlaceUpdated: 0,
+            logDrainCloses: 3,
+            logDrainUpgrades: 2,
+            upgradesActive: 37,
+            drainSeconds: 60,
+            websocketListeners: 'home/eg/https',
+          },
         },
       ],
     },
     {
       name: 'upgraded sessions closed as their replaced listener went away (purging_socket_...): error',
       spec: spec({ ...quiet, listener_modified: 2 }),
-      log: [drained(101, 'purging_socket_that_have_not_progressed_to_connections'), drained(101), { responseCode: 101, responseFlags: ['DC'], responseCodeDetails: 'downstream_remote_disconnect', durationMs: 5000 }],
+      log: [
+        drained(101, 'purging_socket_that_have_not_progressed_to_connections'),
+        drained(101),
+        { responseCode: 101, responseFlags: ['DC'], responseCodeDetails: 'downstream_remote_disconnect', durationMs: 5000 },
+      ],
       want: [{ code: 'listeners-drained', entity: 'proxy-0', severity: 'error', evidence: { logDrainCloses: 2, logDrainUpgrades: 2 } }],
     },
     {
       name: 'a listener update during the window with WebSockets open: error (an in-place update counts once: it is also a modification)',
       spec: spec({ ...quiet, listener_modified: 6 }, { ...quiet, listener_modified: 7, listener_in_place_updated: 1, total_filter_chains_draining: 1 }),
-      want: [{ code: 'listeners-drained', entity: 'proxy-0', severity: 'error', evidence: { windowUpdates: 1, windowSeconds: 30, filterChainsDraining: 1, inPlaceUpdated: 1 } }],
+      want: [
+        {
+          code: 'listeners-drained',
+          entity: 'proxy-0',
+          severity: 'error',
+          evidence: { windowUpdates: 1, windowSeconds: 30, filterChainsDraining: 1, inPlaceUpdated: 1 },
+        },
+      ],
     },
     {
       name: 'a listener draining now, no update in the window: warning',
@@ -59,7 +79,11 @@ describe('listener-drain analyzer', () => {
       want: [{ code: 'listeners-drained', entity: 'proxy-0', severity: 'info', evidence: { listenerModified: 3, windowUpdates: 0 } }],
     },
     { name: 'no updates and nothing draining: nothing', spec: spec(quiet, quiet), want: [] },
-    { name: 'no WebSocket routes and no tunnels: nothing', spec: spec({ ...quiet, listener_modified: 9 }, { ...quiet, listener_modified: 12 }, false), want: [] },
+    {
+      name: 'no WebSocket routes and no tunnels: nothing',
+      spec: spec({ ...quiet, listener_modified: 9 }, { ...quiet, listener_modified: 12 }, false),
+      want: [],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

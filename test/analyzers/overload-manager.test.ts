@@ -20,7 +20,12 @@ const GLOBAL_CX = 'envoy.resource_monitors.global_downstream_max_connections';
 /** The lab's failing overload manager: fixed_heap, reduce_timeouts scaled 0.7 to 0.9 with a 1 s stream idle floor, stop_accepting_requests at 0.95. */
 function heapManager(maxHeap: number, timer: object = { timer: 'HTTP_DOWNSTREAM_STREAM_IDLE', min_timeout: '1s' }): object {
   return {
-    resource_monitors: [{ name: FIXED_HEAP, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: String(maxHeap) } }],
+    resource_monitors: [
+      {
+        name: FIXED_HEAP,
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: String(maxHeap) },
+      },
+    ],
     actions: [
       {
         name: 'envoy.overload_actions.reduce_timeouts',
@@ -34,7 +39,13 @@ function heapManager(maxHeap: number, timer: object = { timer: 'HTTP_DOWNSTREAM_
 
 const connectionsManager = (limit: number) => ({
   resource_monitors: [
-    { name: GLOBAL_CX, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig', max_active_downstream_connections: limit } },
+    {
+      name: GLOBAL_CX,
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+        max_active_downstream_connections: limit,
+      },
+    },
   ],
 });
 
@@ -63,8 +74,20 @@ describe('overload-manager analyzer', () => {
       name: 'the heap past its thresholds: the pressure, 503s while refusing, and idle timeouts reduced to the floor',
       spec: {
         ...base({ overload_manager: heapManager(12 * MIB) }),
-        stats: { ...SATURATED, ...httpStats(P, { downstream_rq_overload_close: 60, downstream_rq_idle_timeout: 100, downstream_cx_upgrades_total: 121, downstream_cx_active: 40 }) },
-        statsLater: { ...SATURATED, ...httpStats(P, { downstream_rq_overload_close: 64, downstream_rq_idle_timeout: 121, downstream_cx_upgrades_total: 121, downstream_cx_active: 40, downstream_cx_tx_bytes_buffered: 65536 }) },
+        stats: {
+          ...SATURATED,
+          ...httpStats(P, { downstream_rq_overload_close: 60, downstream_rq_idle_timeout: 100, downstream_cx_upgrades_total: 121, downstream_cx_active: 40 }),
+        },
+        statsLater: {
+          ...SATURATED,
+          ...httpStats(P, {
+            downstream_rq_overload_close: 64,
+            downstream_rq_idle_timeout: 121,
+            downstream_cx_upgrades_total: 121,
+            downstream_cx_active: 40,
+            downstream_cx_tx_bytes_buffered: 65536,
+          }),
+        },
         intervalSeconds: 1,
       },
       want: [
@@ -72,10 +95,39 @@ describe('overload-manager analyzer', () => {
           code: 'overload-pressure-high',
           entity: 'proxy-0',
           severity: 'warning',
-          evidence: { monitor: 'fixed_heap', pressurePercent: 115, thresholdPercent: 70, maxHeapBytes: 12 * MIB, usedBytes: 14470349, actionsActive: 'reduce_timeouts, stop_accepting_requests', actionsActiveCount: 2, bufferedBytes: 65536, connectionsActive: 40 },
+          evidence: {
+            monitor: 'fixed_heap',
+            pressurePercent: 115,
+            thresholdPercent: 70,
+            maxHeapBytes: 12 * MIB,
+            usedBytes: 14470349,
+            actionsActive: 'reduce_timeouts, stop_accepting_requests',
+            actionsActiveCount: 2,
+            bufferedBytes: 65536,
+            connectionsActive: 40,
+          },
         },
-        { code: 'overload-requests-refused', entity: P, severity: 'warning', evidence: { refused: 64, windowRefused: 4, windowSeconds: 1, upgradesTotal: 121, scalePercent: 100, monitor: 'fixed_heap', pressurePercent: 115, thresholdPercent: 95 } },
-        { code: 'overload-idle-timeouts-reduced', entity: P, severity: 'warning', evidence: { idleTimeouts: 121, windowIdleTimeouts: 21, scalePercent: 100, streamIdleTimeoutMs: 300000, floorMs: 1000, reducedToMs: 1000 } },
+        {
+          code: 'overload-requests-refused',
+          entity: P,
+          severity: 'warning',
+          evidence: {
+            refused: 64,
+            windowRefused: 4,
+            windowSeconds: 1,
+            upgradesTotal: 121,
+            scalePercent: 100,
+            monitor: 'fixed_heap',
+            pressurePercent: 115,
+            thresholdPercent: 95,
+          },
+        },
+        {
+          code: 'overload-idle-timeouts-reduced',
+          entity: P,
+          severity: 'warning',
+          evidence: { idleTimeouts: 121, windowIdleTimeouts: 21, scalePercent: 100, streamIdleTimeoutMs: 300000, floorMs: 1000, reducedToMs: 1000 },
+        },
       ],
     },
     {
@@ -83,21 +135,38 @@ describe('overload-manager analyzer', () => {
       spec: {
         ...base({ overload_manager: heapManager(12 * MIB, { timer: 'HTTP_DOWNSTREAM_STREAM_IDLE', min_scale: { value: 10 } }) }),
         stats: {
-          ...overload({ 'envoy.resource_monitors.fixed_heap.pressure': 80, 'envoy.overload_actions.reduce_timeouts.scale_percent': 50, 'envoy.overload_actions.stop_accepting_requests.scale_percent': 0 }),
+          ...overload({
+            'envoy.resource_monitors.fixed_heap.pressure': 80,
+            'envoy.overload_actions.reduce_timeouts.scale_percent': 50,
+            'envoy.overload_actions.stop_accepting_requests.scale_percent': 0,
+          }),
           ...httpStats(P, { downstream_rq_idle_timeout: 7 }),
         },
       },
       want: [
-        { code: 'overload-pressure-high', entity: 'proxy-0', severity: 'warning', evidence: { pressurePercent: 80, thresholdPercent: 70, actionsActive: 'reduce_timeouts', actionsActiveCount: 1 } },
+        {
+          code: 'overload-pressure-high',
+          entity: 'proxy-0',
+          severity: 'warning',
+          evidence: { pressurePercent: 80, thresholdPercent: 70, actionsActive: 'reduce_timeouts', actionsActiveCount: 1 },
+        },
         // 30 s + (300 s - 30 s) x (1 - 0.5)
-        { code: 'overload-idle-timeouts-reduced', entity: P, severity: 'warning', evidence: { floorMs: 30000, reducedToMs: 165000, scalePercent: 50, idleTimeouts: 7 } },
+        {
+          code: 'overload-idle-timeouts-reduced',
+          entity: P,
+          severity: 'warning',
+          evidence: { floorMs: 30000, reducedToMs: 165000, scalePercent: 50, idleTimeouts: 7 },
+        },
       ],
     },
     {
       name: 'the pressure below every threshold and no action scaled: nothing, though idle timeouts fired',
       spec: {
         ...base({ overload_manager: heapManager(1024 * MIB) }),
-        stats: { ...overload({ 'envoy.resource_monitors.fixed_heap.pressure': 1, 'envoy.overload_actions.reduce_timeouts.scale_percent': 0 }), ...httpStats(P, { downstream_rq_idle_timeout: 3, downstream_rq_overload_close: 0 }) },
+        stats: {
+          ...overload({ 'envoy.resource_monitors.fixed_heap.pressure': 1, 'envoy.overload_actions.reduce_timeouts.scale_percent': 0 }),
+          ...httpStats(P, { downstream_rq_idle_timeout: 3, downstream_rq_overload_close: 0 }),
+        },
       },
       want: [],
     },
@@ -120,7 +189,12 @@ describe('overload-manager analyzer', () => {
         intervalSeconds: 1,
       },
       want: [
-        { code: 'global-connection-limit-reached', entity: L, severity: 'warning', evidence: { overflow: 12, windowOverflow: 4, limit: 4, limitSource: 'resource monitor', connectionsActive: 4, monitorRefusals: 13 } },
+        {
+          code: 'global-connection-limit-reached',
+          entity: L,
+          severity: 'warning',
+          evidence: { overflow: 12, windowOverflow: 4, limit: 4, limitSource: 'resource monitor', connectionsActive: 4, monitorRefusals: 13 },
+        },
       ],
     },
     {
@@ -129,12 +203,24 @@ describe('overload-manager analyzer', () => {
         ...base({ layered_runtime: { layers: [{ name: 'static', static_layer: { overload: { global_downstream_max_connections: 100 } } }] } }),
         stats: listenerStats({ downstream_global_cx_overflow: 3, downstream_cx_active: 100 }),
       },
-      want: [{ code: 'global-connection-limit-reached', entity: L, severity: 'warning', evidence: { limit: 100, limitSource: 'runtime key', connectionsActive: 100 } }],
+      want: [
+        {
+          code: 'global-connection-limit-reached',
+          entity: L,
+          severity: 'warning',
+          evidence: { limit: 100, limitSource: 'runtime key', connectionsActive: 100 },
+        },
+      ],
     },
     {
       name: 'connections rejected at accept by the tcp_listener_accept load shed point',
       spec: {
-        ...base({ overload_manager: { ...heapManager(12 * MIB), loadshed_points: [{ name: 'envoy.load_shed_points.tcp_listener_accept', triggers: [{ name: FIXED_HEAP, threshold: { value: 0.95 } }] }] } }),
+        ...base({
+          overload_manager: {
+            ...heapManager(12 * MIB),
+            loadshed_points: [{ name: 'envoy.load_shed_points.tcp_listener_accept', triggers: [{ name: FIXED_HEAP, threshold: { value: 0.95 } }] }],
+          },
+        }),
         stats: listenerStats({ downstream_cx_overload_reject: 5 }),
       },
       want: [{ code: 'overload-connections-rejected', entity: L, severity: 'warning', evidence: { rejected: 5, by: 'tcp_listener_accept' } }],
@@ -152,7 +238,10 @@ describe('overload-manager analyzer', () => {
       return analyze(s).map((f) => [f.code, f.entity.name, f.evidence.pressurePercent ?? f.evidence.refused ?? f.evidence.idleTimeouts]);
     };
     const text = await codes('stats.txt');
-    assert.deepEqual(text.map(([code]) => code), ['overload-pressure-high', 'overload-requests-refused', 'overload-idle-timeouts-reduced']);
+    assert.deepEqual(
+      text.map(([code]) => code),
+      ['overload-pressure-high', 'overload-requests-refused', 'overload-idle-timeouts-reduced'],
+    );
     assert.deepEqual(await codes('stats.prom'), text);
   });
 });

@@ -16,10 +16,32 @@ const policy = (name: string, target: { kind: string; name: string }, spec: Reco
   metadata: { name, namespace: 'home' },
   spec: { targetRefs: [{ group: 'gateway.networking.k8s.io', ...target }], ...spec },
   ...(overriddenFor
-    ? { status: { ancestors: [{ conditions: [{ type: 'Overridden', status: 'True', message: `This policy is being overridden by other backendTrafficPolicies for these routes: [${overriddenFor}]` }] }] } }
+    ? {
+        status: {
+          ancestors: [
+            {
+              conditions: [
+                {
+                  type: 'Overridden',
+                  status: 'True',
+                  message: `This policy is being overridden by other backendTrafficPolicies for these routes: [${overriddenFor}]`,
+                },
+              ],
+            },
+          ],
+        },
+      }
     : {}),
 });
-const objects = (o: Partial<KubernetesObjects>): KubernetesObjects => ({ gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [], ...o });
+const objects = (o: Partial<KubernetesObjects>): KubernetesObjects => ({
+  gateways: [],
+  httpRoutes: [],
+  backendTrafficPolicies: [],
+  clientTrafficPolicies: [],
+  envoyProxies: [],
+  unavailable: [],
+  ...o,
+});
 const keepalive = { tcpKeepalive: { probes: 3, idleTime: '60s' }, connection: { bufferLimit: '1Mi' } };
 
 describe('policy-overrides analyzer', () => {
@@ -38,7 +60,13 @@ describe('policy-overrides analyzer', () => {
           code: 'gateway-policy-overridden',
           entity: 'home/home-assistant-app',
           severity: 'warning',
-          evidence: { gatewayPolicy: 'home/gateway-defaults', winningPolicy: 'home/ha-timeouts', lostFields: 'tcpKeepalive', lostFieldCount: 1, markedOverridden: true },
+          evidence: {
+            gatewayPolicy: 'home/gateway-defaults',
+            winningPolicy: 'home/ha-timeouts',
+            lostFields: 'tcpKeepalive',
+            lostFieldCount: 1,
+            markedOverridden: true,
+          },
         },
       ],
     },
@@ -48,13 +76,22 @@ describe('policy-overrides analyzer', () => {
         httpRoutes: [route('app')],
         backendTrafficPolicies: [policy('gw', { kind: 'Gateway', name: 'eg' }, keepalive), policy('r', { kind: 'HTTPRoute', name: 'app' }, { timeout: {} })],
       }),
-      want: [{ code: 'gateway-policy-overridden', entity: 'home/app', evidence: { lostFields: 'tcpKeepalive,connection', lostFieldCount: 2, markedOverridden: false } }],
+      want: [
+        {
+          code: 'gateway-policy-overridden',
+          entity: 'home/app',
+          evidence: { lostFields: 'tcpKeepalive,connection', lostFieldCount: 2, markedOverridden: false },
+        },
+      ],
     },
     {
       name: 'mergeType on the route policy keeps the gateway fields: nothing lost',
       k: objects({
         httpRoutes: [route('app')],
-        backendTrafficPolicies: [policy('gw', { kind: 'Gateway', name: 'eg' }, keepalive), policy('r', { kind: 'HTTPRoute', name: 'app' }, { mergeType: 'StrategicMerge', timeout: {} })],
+        backendTrafficPolicies: [
+          policy('gw', { kind: 'Gateway', name: 'eg' }, keepalive),
+          policy('r', { kind: 'HTTPRoute', name: 'app' }, { mergeType: 'StrategicMerge', timeout: {} }),
+        ],
       }),
       want: [],
     },

@@ -7,10 +7,18 @@ import { assembleSnapshot } from '../../src/parse/assemble.ts';
 import { expectFindings } from '../helpers/expect.ts';
 
 const V3 = 'type.googleapis.com/envoy.admin.v3';
-const failed = (name: string, port: number) => ({ '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', name, address: { socket_address: { address: '0.0.0.0', port_value: port } } });
+const failed = (name: string, port: number) => ({
+  '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  name,
+  address: { socket_address: { address: '0.0.0.0', port_value: port } },
+});
 
 function snapshot(dynamicListeners: object[]): Snapshot {
-  const [config] = parseConfigDocument(Buffer.from(JSON.stringify({ configs: [{ '@type': `${V3}.ListenersConfigDump`, dynamic_listeners: dynamicListeners }] })), 'dump.json', 'p');
+  const [config] = parseConfigDocument(
+    Buffer.from(JSON.stringify({ configs: [{ '@type': `${V3}.ListenersConfigDump`, dynamic_listeners: dynamicListeners }] })),
+    'dump.json',
+    'p',
+  );
   const s = assembleSnapshot({ id: 'p', ...(config ? { config } : {}), inputs: { configDump: 'dump.json' } });
   return s;
 }
@@ -20,7 +28,12 @@ describe('rejected-listeners analyzer', () => {
     const s = snapshot([
       {
         name: 'virtualInbound',
-        error_state: { failed_configuration: failed('virtualInbound', 15006), last_update_attempt: '2026-11-30T10:02:03.456Z', details: 'Proto constraint validation failed', version_info: 'v42' },
+        error_state: {
+          failed_configuration: failed('virtualInbound', 15006),
+          last_update_attempt: '2026-11-30T10:02:03.456Z',
+          details: 'Proto constraint validation failed',
+          version_info: 'v42',
+        },
       },
     ]);
     expectFindings(analyze(s), [
@@ -28,7 +41,15 @@ describe('rejected-listeners analyzer', () => {
         code: 'listener-rejected',
         entity: 'virtualInbound',
         severity: 'warning',
-        evidence: { listener: 'virtualInbound', address: '0.0.0.0_15006', port: 15006, details: 'Proto constraint validation failed', lastUpdateAttempt: '2026-11-30T10:02:03.456Z', versionInfo: 'v42', stillServing: false },
+        evidence: {
+          listener: 'virtualInbound',
+          address: '0.0.0.0_15006',
+          port: 15006,
+          details: 'Proto constraint validation failed',
+          lastUpdateAttempt: '2026-11-30T10:02:03.456Z',
+          versionInfo: 'v42',
+          stillServing: false,
+        },
       },
     ]);
   });

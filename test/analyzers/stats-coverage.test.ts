@@ -18,12 +18,19 @@ const inclusion = (patterns: object[]) => ({ stats_config: { stats_matcher: { in
 
 describe('stats-coverage analyzer', () => {
   const cases: Array<{ name: string; spec: FixtureSpec; want: ExpectedFinding[] }> = [
-    { name: 'every needed stat present: nothing', spec: { ...config, bootstrap: inclusion([{ prefix: 'cluster.' }, { prefix: 'http.' }]), stats: complete }, want: [] },
+    {
+      name: 'every needed stat present: nothing',
+      spec: { ...config, bootstrap: inclusion([{ prefix: 'cluster.' }, { prefix: 'http.' }]), stats: complete },
+      want: [],
+    },
     {
       name: 'an inclusion list without the flow-control and destroy families: warning, counts, families and the rule',
       spec: {
         ...config,
-        bootstrap: inclusion([{ prefix: 'http.' }, { safe_regex: { regex: 'cluster\\..*\\.(upstream_(rq|cx_(active|rx|tx|overflow|max|http|protocol))|circuit_breakers|membership).*' } }]),
+        bootstrap: inclusion([
+          { prefix: 'http.' },
+          { safe_regex: { regex: 'cluster\\..*\\.(upstream_(rq|cx_(active|rx|tx|overflow|max|http|protocol))|circuit_breakers|membership).*' } },
+        ]),
         stats: { ...clusterStats(C, { ...all(CLUSTER_NEEDED, dropped), membership_total: 1 }), ...httpStats(HCM, all(HTTP_NEEDED)) },
       },
       want: [
@@ -52,14 +59,28 @@ describe('stats-coverage analyzer', () => {
       spec: {
         ...config,
         bootstrap: { statsConfig: { statsMatcher: { exclusionList: { patterns: [{ suffix: '_ACTIVE_RQ', ignoreCase: true }] } } } },
-        stats: { ...clusterStats(C, all(CLUSTER_NEEDED)), ...httpStats(HCM, all(HTTP_NEEDED, (n) => n.endsWith('_active_rq'))) },
+        stats: {
+          ...clusterStats(C, all(CLUSTER_NEEDED)),
+          ...httpStats(
+            HCM,
+            all(HTTP_NEEDED, (n) => n.endsWith('_active_rq')),
+          ),
+        },
       },
       want: [
         {
           code: 'needed-stats-missing',
           entity: HCM,
           severity: 'warning',
-          evidence: { entityKind: 'connection-manager', missing: 1, needed: 13, families: 'close', reason: 'stats-matcher', setting: 'exclusion_list suffix _ACTIVE_RQ (ignore_case)', matcherMode: 'exclusion' },
+          evidence: {
+            entityKind: 'connection-manager',
+            missing: 1,
+            needed: 13,
+            families: 'close',
+            reason: 'stats-matcher',
+            setting: 'exclusion_list suffix _ACTIVE_RQ (ignore_case)',
+            matcherMode: 'exclusion',
+          },
         },
       ],
     },
@@ -67,8 +88,18 @@ describe('stats-coverage analyzer', () => {
       name: 'reject_all: nothing at all for either entity',
       spec: { ...config, bootstrap: { stats_config: { stats_matcher: { reject_all: true } } }, stats: { 'server.uptime': 10 } },
       want: [
-        { code: 'entity-stats-missing', entity: C, severity: 'warning', evidence: { missing: 20, present: 0, reason: 'stats-matcher', setting: 'reject_all', matcherMode: 'reject-all' } },
-        { code: 'entity-stats-missing', entity: HCM, severity: 'warning', evidence: { missing: 13, present: 0, reason: 'stats-matcher', setting: 'reject_all' } },
+        {
+          code: 'entity-stats-missing',
+          entity: C,
+          severity: 'warning',
+          evidence: { missing: 20, present: 0, reason: 'stats-matcher', setting: 'reject_all', matcherMode: 'reject-all' },
+        },
+        {
+          code: 'entity-stats-missing',
+          entity: HCM,
+          severity: 'warning',
+          evidence: { missing: 13, present: 0, reason: 'stats-matcher', setting: 'reject_all' },
+        },
       ],
     },
     {
@@ -76,14 +107,28 @@ describe('stats-coverage analyzer', () => {
       spec: {
         ...config,
         bootstrap: { deferredStatOptions: { enableDeferredCreationStats: true } },
-        stats: { ...clusterStats(C, { 'circuit_breakers.default.cx_open': 0, 'circuit_breakers.default.rq_open': 0, 'circuit_breakers.default.rq_pending_open': 0, membership_total: 1 }), ...httpStats(HCM, all(HTTP_NEEDED)) },
+        stats: {
+          ...clusterStats(C, {
+            'circuit_breakers.default.cx_open': 0,
+            'circuit_breakers.default.rq_open': 0,
+            'circuit_breakers.default.rq_pending_open': 0,
+            membership_total: 1,
+          }),
+          ...httpStats(HCM, all(HTTP_NEEDED)),
+        },
       },
       want: [
         {
           code: 'needed-stats-missing',
           entity: C,
           severity: 'info',
-          evidence: { missing: 17, present: 4, reason: 'deferred-creation', setting: 'deferred_stat_options.enable_deferred_creation_stats', families: 'buffered-bytes, circuit-breaker, close, flow-control, max-duration, route-timeout, upstream-protocol' },
+          evidence: {
+            missing: 17,
+            present: 4,
+            reason: 'deferred-creation',
+            setting: 'deferred_stat_options.enable_deferred_creation_stats',
+            families: 'buffered-bytes, circuit-breaker, close, flow-control, max-duration, route-timeout, upstream-protocol',
+          },
         },
       ],
     },
@@ -92,25 +137,59 @@ describe('stats-coverage analyzer', () => {
       spec: {
         ...config,
         bootstrap: { deferred_stat_options: { enable_deferred_creation_stats: true } },
-        stats: { ...clusterStats(C, all(CLUSTER_NEEDED, (n) => n === 'upstream_rq_timeout')), ...httpStats(HCM, all(HTTP_NEEDED)) },
+        stats: {
+          ...clusterStats(
+            C,
+            all(CLUSTER_NEEDED, (n) => n === 'upstream_rq_timeout'),
+          ),
+          ...httpStats(HCM, all(HTTP_NEEDED)),
+        },
       },
-      want: [{ code: 'needed-stats-missing', entity: C, severity: 'info', evidence: { missing: 1, reason: 'unexplained', families: 'route-timeout', rootCauses: 'route-timeout-on-upgrade' } }],
+      want: [
+        {
+          code: 'needed-stats-missing',
+          entity: C,
+          severity: 'info',
+          evidence: { missing: 1, reason: 'unexplained', families: 'route-timeout', rootCauses: 'route-timeout-on-upgrade' },
+        },
+      ],
     },
     {
       name: 'stats under a name the config does not know (alt_stat_name): warning with the stray entity',
       spec: { ...config, stats: { ...clusterStats('home-app-alt', all(CLUSTER_NEEDED)), ...httpStats(HCM, all(HTTP_NEEDED)) } },
-      want: [{ code: 'entity-stats-missing', entity: C, severity: 'warning', evidence: { reason: 'stat-name-differs', setting: 'alt_stat_name', unmatchedEntities: 1, unmatchedExample: 'home-app-alt' } }],
+      want: [
+        {
+          code: 'entity-stats-missing',
+          entity: C,
+          severity: 'warning',
+          evidence: { reason: 'stat-name-differs', setting: 'alt_stat_name', unmatchedEntities: 1, unmatchedExample: 'home-app-alt' },
+        },
+      ],
     },
     {
       name: 'alt_stat_name in the config: stats are looked up under it',
-      spec: { clusters: [gatewayCluster(C, { alt_stat_name: 'home-app-alt' })], listeners: config.listeners, routeConfigs: config.routeConfigs, stats: { ...clusterStats('home-app-alt', all(CLUSTER_NEEDED)), ...httpStats(HCM, all(HTTP_NEEDED)) } },
+      spec: {
+        clusters: [gatewayCluster(C, { alt_stat_name: 'home-app-alt' })],
+        listeners: config.listeners,
+        routeConfigs: config.routeConfigs,
+        stats: { ...clusterStats('home-app-alt', all(CLUSTER_NEEDED)), ...httpStats(HCM, all(HTTP_NEEDED)) },
+      },
       want: [],
     },
     {
       name: 'a safe_regex JavaScript cannot compile is reported; the stats only it could include stay unexplained',
-      spec: { ...config, bootstrap: inclusion([{ prefix: 'http.' }, { safe_regex: { regex: 'cluster\\.\\C*' } }]), stats: { ...clusterStats(C, { membership_total: 1 }), ...httpStats(HCM, all(HTTP_NEEDED)) } },
+      spec: {
+        ...config,
+        bootstrap: inclusion([{ prefix: 'http.' }, { safe_regex: { regex: 'cluster\\.\\C*' } }]),
+        stats: { ...clusterStats(C, { membership_total: 1 }), ...httpStats(HCM, all(HTTP_NEEDED)) },
+      },
       want: [
-        { code: 'stats-matcher-pattern-unsupported', entity: 'proxy-0', severity: 'info', evidence: { pattern: 'safe_regex cluster\\.\\C*', matcherMode: 'inclusion' } },
+        {
+          code: 'stats-matcher-pattern-unsupported',
+          entity: 'proxy-0',
+          severity: 'info',
+          evidence: { pattern: 'safe_regex cluster\\.\\C*', matcherMode: 'inclusion' },
+        },
         { code: 'needed-stats-missing', entity: C, severity: 'info', evidence: { missing: 20, reason: 'unexplained', setting: 'safe_regex cluster\\.\\C*' } },
       ],
     },
@@ -119,8 +198,22 @@ describe('stats-coverage analyzer', () => {
   for (const c of cases) it(c.name, () => expectFindings(analyze(fixture(c.spec), { families: STAT_FAMILIES }), c.want));
 
   it('parses the bootstrap into the snapshot, snake_case and camelCase alike', () => {
-    const snake = fixture({ ...config, bootstrap: { ...inclusion([{ prefix: 'a.' }, { exact: 'b' }, { contains: 'c' }, { safe_regex: { regex: 'd.*' } }]), deferred_stat_options: { enable_deferred_creation_stats: true } } });
-    const camel = fixture({ ...config, bootstrap: { statsConfig: { statsMatcher: { inclusionList: { patterns: [{ prefix: 'a.' }, { exact: 'b' }, { contains: 'c' }, { safeRegex: { googleRe2: {}, regex: 'd.*' } }] } } }, deferredStatOptions: { enableDeferredCreationStats: true } } });
+    const snake = fixture({
+      ...config,
+      bootstrap: {
+        ...inclusion([{ prefix: 'a.' }, { exact: 'b' }, { contains: 'c' }, { safe_regex: { regex: 'd.*' } }]),
+        deferred_stat_options: { enable_deferred_creation_stats: true },
+      },
+    });
+    const camel = fixture({
+      ...config,
+      bootstrap: {
+        statsConfig: {
+          statsMatcher: { inclusionList: { patterns: [{ prefix: 'a.' }, { exact: 'b' }, { contains: 'c' }, { safeRegex: { googleRe2: {}, regex: 'd.*' } }] } },
+        },
+        deferredStatOptions: { enableDeferredCreationStats: true },
+      },
+    });
     for (const s of [snake, camel]) {
       assert.deepEqual(s.statsConfig, {
         deferredCreation: true,

@@ -8,7 +8,11 @@ import { expectFindings } from '../helpers/expect.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, httpStats, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';
-const config = { clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 32768 })], listeners: [gatewayListener()], routeConfigs: [routeConfig('home/eg/https', [C])] };
+const config = {
+  clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 32768 })],
+  listeners: [gatewayListener()],
+  routeConfigs: [routeConfig('home/eg/https', [C])],
+};
 
 /** A stalled cluster at some point in its life: `n` scales every counter. */
 const stalled = (n: number, uptime: number) => ({
@@ -68,9 +72,14 @@ describe('stats-samples analyzer: samples that run backwards', () => {
 
 describe('stats-samples analyzer: stats that were not understood', () => {
   it('a sample with no stat of any entity says so', async () => {
-    const stats = await parseStatsString('envoy_http_local_rate_limit_enabled{envoy_local_http_ratelimit_prefix="rl"} 0\nenvoy_http_local_rate_limit_ok{envoy_local_http_ratelimit_prefix="rl"} 0\n', 'stats.prom');
+    const stats = await parseStatsString(
+      'envoy_http_local_rate_limit_enabled{envoy_local_http_ratelimit_prefix="rl"} 0\nenvoy_http_local_rate_limit_ok{envoy_local_http_ratelimit_prefix="rl"} 0\n',
+      'stats.prom',
+    );
     const s = assembleSnapshot({ id: 'p', stats, inputs: { stats: 'stats.prom' } });
-    expectFindings(analyze(s), [{ code: 'stats-not-recognised', entity: 'p', severity: 'warning', evidence: { sample: 'stats.prom', format: 'prometheus', values: 2, entities: 0 } }]);
+    expectFindings(analyze(s), [
+      { code: 'stats-not-recognised', entity: 'p', severity: 'warning', evidence: { sample: 'stats.prom', format: 'prometheus', values: 2, entities: 0 } },
+    ]);
   });
   it('a sample whose clusters carry Envoy stats is understood', () => {
     expectFindings(analyze(fixture({ ...config, stats: stalled(1, 10) })), []);
@@ -79,7 +88,8 @@ describe('stats-samples analyzer: stats that were not understood', () => {
 
 describe('Prometheus samples with constant labels', () => {
   // The Consul dataplane adds five fixed-value tags to every sample; a scrape may add pod and namespace.
-  const consul = 'consul_source_datacenter="dc1",consul_source_namespace="default",consul_source_partition="default",consul_source_service="web",local_cluster="web"';
+  const consul =
+    'consul_source_datacenter="dc1",consul_source_namespace="default",consul_source_partition="default",consul_source_service="web",local_cluster="web"';
   const text = [
     '# TYPE envoy_cluster_upstream_cx_active gauge',
     `envoy_cluster_upstream_cx_active{${consul},envoy_cluster_name="db"} 20`,

@@ -10,14 +10,29 @@ import { clusterStats, type FixtureSpec, fixture, gatewayCluster, gatewayListene
 const C = 'httproute/web/events/rule/0';
 const R = `${C}/match/0`;
 const P = 'https-10443';
-const config = (routeExtra: object = { timeout: '15s' }) => ({ clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig('home/eg/https', [C], routeExtra)] });
+const config = (routeExtra: object = { timeout: '15s' }) => ({
+  clusters: [gatewayCluster(C)],
+  listeners: [gatewayListener()],
+  routeConfigs: [routeConfig('home/eg/https', [C], routeExtra)],
+});
 const stats = (timeouts: number, r504: number | undefined, r2xx: number | null = 900) => ({
-  ...clusterStats(C, { upstream_rq_timeout: timeouts, ...(r504 !== undefined ? { upstream_rq_504: r504 } : {}), ...(r2xx !== null ? { upstream_rq_2xx: r2xx } : {}) }),
+  ...clusterStats(C, {
+    upstream_rq_timeout: timeouts,
+    ...(r504 !== undefined ? { upstream_rq_504: r504 } : {}),
+    ...(r2xx !== null ? { upstream_rq_2xx: r2xx } : {}),
+  }),
   ...httpStats(P, { downstream_cx_upgrades_total: 0 }),
 });
 
 /** An access-log entry of a response: code, flags, duration, route. */
-const entry = (responseCode: number, flags: string[], durationMs: number, extra: Partial<AccessLogEntry> = {}): AccessLogEntry => ({ responseCode, responseFlags: flags, durationMs, routeName: R, upstreamCluster: C, ...extra });
+const entry = (responseCode: number, flags: string[], durationMs: number, extra: Partial<AccessLogEntry> = {}): AccessLogEntry => ({
+  responseCode,
+  responseFlags: flags,
+  durationMs,
+  routeName: R,
+  upstreamCluster: C,
+  ...extra,
+});
 const withLog = (s: Snapshot, entries: AccessLogEntry[]): Snapshot => Object.assign(s, { accessLog: { source: 'access.log', entries, skipped: 0 } });
 
 describe('stream-route-timeouts analyzer', () => {
@@ -30,16 +45,37 @@ describe('stream-route-timeouts analyzer', () => {
           code: 'stream-route-timeouts-fired',
           entity: R,
           severity: 'warning',
-          evidence: { cluster: C, timeoutMs: 15000, timeoutSource: 'explicit', upstreamRqTimeout: 52, upstreamRq504: 3, afterResponse: 49, windowAfterResponse: 11, windowSeconds: 30, upgradesTotal: 0 },
+          evidence: {
+            cluster: C,
+            timeoutMs: 15000,
+            timeoutSource: 'explicit',
+            upstreamRqTimeout: 52,
+            upstreamRq504: 3,
+            afterResponse: 49,
+            windowAfterResponse: 11,
+            windowSeconds: 30,
+            upgradesTotal: 0,
+          },
         },
       ],
     },
     {
       name: 'no 504 counter yet but 2xx counted: none of the timeouts was answered with 504',
       spec: { ...config({}), stats: stats(7, undefined) },
-      want: [{ code: 'stream-route-timeouts-fired', entity: R, severity: 'warning', evidence: { timeoutMs: 15000, timeoutSource: 'envoy-default', upstreamRq504: 0, afterResponse: 7 } }],
+      want: [
+        {
+          code: 'stream-route-timeouts-fired',
+          entity: R,
+          severity: 'warning',
+          evidence: { timeoutMs: 15000, timeoutSource: 'envoy-default', upstreamRq504: 0, afterResponse: 7 },
+        },
+      ],
     },
-    { name: 'every timeout answered with 504 (slow responses, slow upgrades): nothing', spec: { ...config(), stats: stats(21, 21), statsLater: stats(33, 33), intervalSeconds: 30 }, want: [] },
+    {
+      name: 'every timeout answered with 504 (slow responses, slow upgrades): nothing',
+      spec: { ...config(), stats: stats(21, 21), statsLater: stats(33, 33), intervalSeconds: 30 },
+      want: [],
+    },
     { name: 'no response-code stats to tell: nothing', spec: { ...config(), stats: stats(21, undefined, null) }, want: [] },
     { name: 'route timeout 0s: nothing', spec: { ...config({ timeout: '0s' }), stats: stats(40, 0) }, want: [] },
     {
@@ -63,7 +99,17 @@ describe('stream-route-timeouts analyzer', () => {
           code: 'streams-cut-at-route-timeout',
           entity: R,
           severity: 'warning',
-          evidence: { responses: 3, lowMs: 15_001, highMs: 15_012, medianMs: 15_004, codes: '200', timeoutMs: 15000, atTimeout: 3, cluster: C, contentTypes: 'text/event-stream, application/grpc' },
+          evidence: {
+            responses: 3,
+            lowMs: 15_001,
+            highMs: 15_012,
+            medianMs: 15_004,
+            codes: '200',
+            timeoutMs: 15000,
+            atTimeout: 3,
+            cluster: C,
+            contentTypes: 'text/event-stream, application/grpc',
+          },
         },
       ],
     },

@@ -50,7 +50,10 @@ describe('tcp-keepalive analyzer', () => {
 describe('tcp-keepalive analyzer: control-plane clusters', () => {
   it('a route that reaches the xDS cluster does not make it a WebSocket backend', () => {
     const s = fixture({
-      bootstrap: { node: { id: 'envoy-0' }, dynamic_resources: { ads_config: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'control-plane' } }] } } },
+      bootstrap: {
+        node: { id: 'envoy-0' },
+        dynamic_resources: { ads_config: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'control-plane' } }] } },
+      },
       clusters: [gatewayCluster(C, keepalive), { name: 'control-plane', type: 'STRICT_DNS' }, { name: 'xds-grpc', type: 'STATIC' }],
       listeners: [gatewayListener({ keepalive: true })],
       routeConfigs: [routeConfig('home/eg/https', [C, 'control-plane', 'xds-grpc'])],

@@ -35,7 +35,12 @@ function passthrough(opts: { idleTimeout?: string; keepalive?: boolean; tls?: bo
           },
         ],
         ...(opts.tls
-          ? { transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext' } } }
+          ? {
+              transport_socket: {
+                name: 'envoy.transport_sockets.tls',
+                typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext' },
+              },
+            }
           : {}),
       },
     ],
@@ -81,7 +86,14 @@ describe('tcp-tunnels analyzer', () => {
     {
       name: 'idle timeouts as a total only, keepalive on both sides: warning, default idle timeout',
       spec: spec(passthrough({ keepalive: true }), clusterKeepalive, { downstream_cx_total: 50, idle_timeout: 4 }),
-      want: [{ code: 'tunnel-idle-timeouts', entity: L, severity: 'warning', evidence: { idleTimeoutMs: 3_600_000, idleTimeoutSource: 'envoy-default', idleTimeouts: 4, listenerKeepalive: true, clusterKeepalive: true } }],
+      want: [
+        {
+          code: 'tunnel-idle-timeouts',
+          entity: L,
+          severity: 'warning',
+          evidence: { idleTimeoutMs: 3_600_000, idleTimeoutSource: 'envoy-default', idleTimeouts: 4, listenerKeepalive: true, clusterKeepalive: true },
+        },
+      ],
     },
     {
       name: 'logged tunnels end at the idle timeout: error even without the counter',
@@ -93,7 +105,14 @@ describe('tcp-tunnels analyzer', () => {
       name: 'no keepalive and tunnels ending at the AWS NLB idle timeout: error, timer named',
       spec: spec(passthrough(), {}, { downstream_cx_total: 80, idle_timeout: 0 }),
       log: [...times(4, tunnel(351_000)), tunnel(20_000)],
-      want: [{ code: 'tunnel-idle-timeouts', entity: L, severity: 'error', evidence: { idleTimeouts: 0, middleboxTimer: 'aws-nlb-tcp-idle-timeout', logAtMiddleboxTimer: 4, logAtIdleTimeout: 0 } }],
+      want: [
+        {
+          code: 'tunnel-idle-timeouts',
+          entity: L,
+          severity: 'error',
+          evidence: { idleTimeouts: 0, middleboxTimer: 'aws-nlb-tcp-idle-timeout', logAtMiddleboxTimer: 4, logAtIdleTimeout: 0 },
+        },
+      ],
     },
     {
       name: 'no keepalive, nothing ended: info',
@@ -101,7 +120,11 @@ describe('tcp-tunnels analyzer', () => {
       want: [{ code: 'tunnel-idle-timeouts', entity: L, severity: 'info', evidence: { idleTimeouts: 0, listenerKeepalive: false, clusterKeepalive: false } }],
     },
     { name: 'no keepalive but no tunnel ever opened: nothing', spec: spec(passthrough(), {}, { downstream_cx_total: 0, idle_timeout: 0 }), want: [] },
-    { name: 'keepalive on both sides, no idle timeouts: nothing', spec: spec(passthrough({ keepalive: true }), clusterKeepalive, { downstream_cx_total: 80, idle_timeout: 0 }), want: [] },
+    {
+      name: 'keepalive on both sides, no idle timeouts: nothing',
+      spec: spec(passthrough({ keepalive: true }), clusterKeepalive, { downstream_cx_total: 80, idle_timeout: 0 }),
+      want: [],
+    },
     { name: 'TLS terminated by Envoy: not a tunnel', spec: spec(passthrough({ tls: true }), {}, { downstream_cx_total: 80, idle_timeout: 9 }), want: [] },
     { name: 'no keepalive, configuration alone (no stats, no log): nothing', spec: spec(passthrough(), {}), want: [] },
     {
@@ -129,26 +152,66 @@ describe("tcp-tunnels analyzer: tunnels that are not the proxy's own", () => {
   });
   const used = (prefix: string) => ({ [`tcp.${prefix}.downstream_cx_total`]: 500, [`tcp.${prefix}.idle_timeout`]: 3 });
   const cases: Array<{ name: string; cluster: object; listener: object; prefix: string }> = [
-    { name: 'BlackHoleCluster', cluster: { name: 'BlackHoleCluster', type: 'STATIC' }, listener: plain('virtualOutbound', 15001, 'BlackHoleCluster'), prefix: 'BlackHoleCluster' },
-    { name: 'PassthroughCluster', cluster: { name: 'PassthroughCluster', type: 'ORIGINAL_DST' }, listener: plain('virtualOutbound', 15001, 'PassthroughCluster'), prefix: 'PassthroughCluster' },
-    { name: 'InboundPassthroughCluster', cluster: { name: 'InboundPassthroughCluster', type: 'ORIGINAL_DST' }, listener: plain('virtualInbound', 15006, 'InboundPassthroughCluster'), prefix: 'InboundPassthroughCluster' },
-    { name: 'an Istio inbound cluster', cluster: { name: 'inbound|5432||', type: 'ORIGINAL_DST' }, listener: plain('virtualInbound', 15006, 'inbound|5432||'), prefix: 'inbound|5432||' },
-    { name: 'a health-check cluster', cluster: { name: 'envoy-health-check', type: 'STATIC' }, listener: plain('health', 15021, 'envoy-health-check'), prefix: 'health' },
-    { name: 'DNS on port 53', cluster: { name: 'outbound|53||kube-dns.kube-system.svc.cluster.local', type: 'EDS' }, listener: plain('10.96.0.10_53', 53, 'outbound|53||kube-dns.kube-system.svc.cluster.local'), prefix: 'outbound|53||kube-dns.kube-system.svc.cluster.local' },
+    {
+      name: 'BlackHoleCluster',
+      cluster: { name: 'BlackHoleCluster', type: 'STATIC' },
+      listener: plain('virtualOutbound', 15001, 'BlackHoleCluster'),
+      prefix: 'BlackHoleCluster',
+    },
+    {
+      name: 'PassthroughCluster',
+      cluster: { name: 'PassthroughCluster', type: 'ORIGINAL_DST' },
+      listener: plain('virtualOutbound', 15001, 'PassthroughCluster'),
+      prefix: 'PassthroughCluster',
+    },
+    {
+      name: 'InboundPassthroughCluster',
+      cluster: { name: 'InboundPassthroughCluster', type: 'ORIGINAL_DST' },
+      listener: plain('virtualInbound', 15006, 'InboundPassthroughCluster'),
+      prefix: 'InboundPassthroughCluster',
+    },
+    {
+      name: 'an Istio inbound cluster',
+      cluster: { name: 'inbound|5432||', type: 'ORIGINAL_DST' },
+      listener: plain('virtualInbound', 15006, 'inbound|5432||'),
+      prefix: 'inbound|5432||',
+    },
+    {
+      name: 'a health-check cluster',
+      cluster: { name: 'envoy-health-check', type: 'STATIC' },
+      listener: plain('health', 15021, 'envoy-health-check'),
+      prefix: 'health',
+    },
+    {
+      name: 'DNS on port 53',
+      cluster: { name: 'outbound|53||kube-dns.kube-system.svc.cluster.local', type: 'EDS' },
+      listener: plain('10.96.0.10_53', 53, 'outbound|53||kube-dns.kube-system.svc.cluster.local'),
+      prefix: 'outbound|53||kube-dns.kube-system.svc.cluster.local',
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: nothing, even with idle timeouts`, () => {
       expectFindings(analyze(fixture({ clusters: [c.cluster], listeners: [c.listener], stats: used(c.prefix) })), []);
     });
   }
-  const loopback = { name: 'localhost:10011', type: 'STATIC', load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 10011 } } } }] }] } };
+  const loopback = {
+    name: 'localhost:10011',
+    type: 'STATIC',
+    load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 10011 } } } }] }] },
+  };
   const loopbackCases: Array<{ name: string; stats: Record<string, number>; want: ExpectedFinding[] }> = [
     {
       name: 'a loopback cluster whose tunnels closed idle: Envoy ended them, keepalive is not judged',
       stats: used('localhost:10011'),
-      want: [{ code: 'tunnel-idle-timeouts', entity: 'outbound:127.0.0.1:10006', severity: 'warning', evidence: { idleTimeouts: 3, listenerKeepalive: false } }],
+      want: [
+        { code: 'tunnel-idle-timeouts', entity: 'outbound:127.0.0.1:10006', severity: 'warning', evidence: { idleTimeouts: 3, listenerKeepalive: false } },
+      ],
     },
-    { name: 'a loopback cluster without keepalive whose tunnels never closed idle: nothing', stats: { 'tcp.localhost:10011.downstream_cx_total': 500, 'tcp.localhost:10011.idle_timeout': 0 }, want: [] },
+    {
+      name: 'a loopback cluster without keepalive whose tunnels never closed idle: nothing',
+      stats: { 'tcp.localhost:10011.downstream_cx_total': 500, 'tcp.localhost:10011.idle_timeout': 0 },
+      want: [],
+    },
   ];
   for (const c of loopbackCases) {
     it(c.name, () => {
@@ -158,7 +221,11 @@ describe("tcp-tunnels analyzer: tunnels that are not the proxy's own", () => {
     });
   }
   it('a plaintext TCP route with idle timeouts is a tunnel all the same, not passthrough', () => {
-    const s = fixture({ clusters: [{ name: 'tcproute/db/pg/rule/-1', type: 'EDS' }], listeners: [plain('db/eg/pg', 5432, 'tcproute/db/pg/rule/-1', 'tcp-5432')], stats: used('tcp-5432') });
+    const s = fixture({
+      clusters: [{ name: 'tcproute/db/pg/rule/-1', type: 'EDS' }],
+      listeners: [plain('db/eg/pg', 5432, 'tcproute/db/pg/rule/-1', 'tcp-5432')],
+      stats: used('tcp-5432'),
+    });
     expectFindings(analyze(s), [{ code: 'tunnel-idle-timeouts', entity: 'db/eg/pg', severity: 'warning', evidence: { passthrough: false, idleTimeouts: 3 } }]);
   });
 });

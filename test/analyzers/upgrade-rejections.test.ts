@@ -24,8 +24,20 @@ const config = (api: object, hcmUpgrade = false) => ({
   listeners: [gatewayListener({ upgrade: hcmUpgrade })],
   routeConfigs: [routes(api)],
 });
-const refusal = (route: string): AccessLogEntry => ({ responseCode: 403, responseCodeDetails: 'upgrade_failed', responseFlags: [], routeName: route, method: 'GET' });
-const ok = (route: string): AccessLogEntry => ({ responseCode: 200, responseCodeDetails: 'via_upstream', responseFlags: [], routeName: route, upstreamCluster: API });
+const refusal = (route: string): AccessLogEntry => ({
+  responseCode: 403,
+  responseCodeDetails: 'upgrade_failed',
+  responseFlags: [],
+  routeName: route,
+  method: 'GET',
+});
+const ok = (route: string): AccessLogEntry => ({
+  responseCode: 200,
+  responseCodeDetails: 'via_upstream',
+  responseFlags: [],
+  routeName: route,
+  upstreamCluster: API,
+});
 
 describe('upgrade-rejections analyzer', () => {
   const cases: Array<{ name: string; spec: FixtureSpec; log?: AccessLogEntry[]; want: ExpectedFinding[] }> = [
@@ -63,7 +75,10 @@ describe('upgrade-rejections analyzer', () => {
     },
     {
       name: 'zero refusals: nothing, even with a route that disables upgrades',
-      spec: { ...config({ upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }] }), stats: httpStats('https-10443', { downstream_rq_ws_on_non_ws_route: 0 }) },
+      spec: {
+        ...config({ upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }] }),
+        stats: httpStats('https-10443', { downstream_rq_ws_on_non_ws_route: 0 }),
+      },
       want: [],
     },
     {

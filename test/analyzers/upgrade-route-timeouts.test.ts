@@ -14,7 +14,10 @@ const config = (minor: number | undefined, routeExtra: object = { timeout: '3s' 
   listeners: [gatewayListener()],
   routeConfigs: [routeConfig('home/eg/https', [C], routeExtra)],
 });
-const before = { ...clusterStats(C, { upstream_rq_timeout: 40 }), ...httpStats('https-10443', { downstream_rq_timeout: 0, downstream_cx_upgrades_total: 800 }) };
+const before = {
+  ...clusterStats(C, { upstream_rq_timeout: 40 }),
+  ...httpStats('https-10443', { downstream_rq_timeout: 0, downstream_cx_upgrades_total: 800 }),
+};
 const after = { ...clusterStats(C, { upstream_rq_timeout: 52 }), ...httpStats('https-10443', { downstream_rq_timeout: 0, downstream_cx_upgrades_total: 812 }) };
 
 describe('upgrade-route-timeouts analyzer', () => {
@@ -27,7 +30,18 @@ describe('upgrade-route-timeouts analyzer', () => {
           code: 'upgrade-route-timeouts-fired',
           entity: R,
           severity: 'warning',
-          evidence: { cluster: C, timeoutMs: 3000, timeoutSource: 'explicit', upstreamRqTimeout: 52, windowUpstreamRqTimeout: 12, windowSeconds: 30, downstreamRqTimeout: 0, envoyVersion: '1.36.2', appliesTo: 'upgrade-handshake', upgradesTotal: 812 },
+          evidence: {
+            cluster: C,
+            timeoutMs: 3000,
+            timeoutSource: 'explicit',
+            upstreamRqTimeout: 52,
+            windowUpstreamRqTimeout: 12,
+            windowSeconds: 30,
+            downstreamRqTimeout: 0,
+            envoyVersion: '1.36.2',
+            appliesTo: 'upgrade-handshake',
+            upgradesTotal: 812,
+          },
         },
       ],
     },
@@ -39,7 +53,9 @@ describe('upgrade-route-timeouts analyzer', () => {
     {
       name: 'unknown version: warn on the counter, say unknown',
       spec: { ...config(undefined), stats: after },
-      want: [{ code: 'upgrade-route-timeouts-fired', entity: R, severity: 'warning', evidence: { appliesTo: 'unknown', envoyVersion: null, upstreamRqTimeout: 52 } }],
+      want: [
+        { code: 'upgrade-route-timeouts-fired', entity: R, severity: 'warning', evidence: { appliesTo: 'unknown', envoyVersion: null, upstreamRqTimeout: 52 } },
+      ],
     },
     {
       name: 'the default 15 s route timeout counts too',
@@ -50,7 +66,12 @@ describe('upgrade-route-timeouts analyzer', () => {
     { name: 'no timeouts counted: nothing', spec: { ...config(36), stats: clusterStats(C, { upstream_rq_timeout: 0 }) }, want: [] },
     {
       name: 'timeouts with no 504 for them cut started responses (streams): not upgrades, nothing',
-      spec: { ...config(36), stats: clusterStats(C, { upstream_rq_timeout: 40, upstream_rq_2xx: 900 }), statsLater: clusterStats(C, { upstream_rq_timeout: 52, upstream_rq_2xx: 912 }), intervalSeconds: 30 },
+      spec: {
+        ...config(36),
+        stats: clusterStats(C, { upstream_rq_timeout: 40, upstream_rq_2xx: 900 }),
+        statsLater: clusterStats(C, { upstream_rq_timeout: 52, upstream_rq_2xx: 912 }),
+        intervalSeconds: 30,
+      },
       want: [],
     },
     {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { agentClass, analyze, closeBands, inferredHeartbeatMs, upgradedSessions } from '../../src/analyzers/upgraded-sessions.ts';
 import type { AccessLog, AccessLogEntry } from '../../src/model/access-log.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
-import { candidateTimers, configuredTimers, matchTimers, WELL_KNOWN_TIMERS } from '../../src/model/timers.ts';
+import { WELL_KNOWN_TIMERS } from '../../src/model/timer-table.ts';
+import { candidateTimers, configuredTimers, matchTimers } from '../../src/model/timers.ts';
 import { type ExpectedFinding, expectFindings } from '../helpers/expect.ts';
 import { NATURAL, spread } from '../helpers/sessions.ts';
 import { fixture, gatewayCluster, gatewayListener, routeConfig } from '../helpers/snapshot.ts';
@@ -108,7 +109,13 @@ describe('upgraded-sessions analyzer', () => {
     },
     {
       name: 'durations spread over hours: nothing',
-      entries: [...sessions(NATURAL, { ua: FIREFOX, flags: ['DC'], route: R }), ...sessions(NATURAL.map((d) => d + 500), { ua: FIREFOX, flags: ['DC'], route: R })],
+      entries: [
+        ...sessions(NATURAL, { ua: FIREFOX, flags: ['DC'], route: R }),
+        ...sessions(
+          NATURAL.map((d) => d + 500),
+          { ua: FIREFOX, flags: ['DC'], route: R },
+        ),
+      ],
       want: [],
     },
     {
@@ -118,26 +125,62 @@ describe('upgraded-sessions analyzer', () => {
     },
     {
       name: 'a band under a third of its group is not reported',
-      entries: sessions([...spread(10, 30_000, 100), ...spread(12, 200, 10), ...NATURAL, ...NATURAL.map((d) => d * 3)], { ua: HA_ANDROID, flags: ['UC'], route: R }),
+      entries: sessions([...spread(10, 30_000, 100), ...spread(12, 200, 10), ...NATURAL, ...NATURAL.map((d) => d * 3)], {
+        ua: HA_ANDROID,
+        flags: ['UC'],
+        route: R,
+      }),
       want: [],
     },
     {
       name: 'an upstream-closed band without a known timer: the heartbeat is inferred from its lower edge',
       entries: sessions(spread(20, 45_000, 500), { ua: HA_ANDROID, flags: ['UC'], route: R }),
-      want: [{ code: 'upgraded-sessions-end-together', entity: R, severity: 'warning', evidence: { agent: 'android', lowMs: 45_000, highMs: 54_500, timer: null, heartbeatMs: 30_000 } }],
+      want: [
+        {
+          code: 'upgraded-sessions-end-together',
+          entity: R,
+          severity: 'warning',
+          evidence: { agent: 'android', lowMs: 45_000, highMs: 54_500, timer: null, heartbeatMs: 30_000 },
+        },
+      ],
     },
     {
       name: 'a small share of the agent class is info; no route name: the upstream cluster names the route',
-      entries: [...sessions(spread(12, 30_000, 100), { ua: FIREFOX, cluster: C }), ...sessions([1, 3, 7, 11].flatMap((m) => NATURAL.map((d) => d * m)), { ua: FIREFOX, flags: ['DC'], cluster: C }), ...sessions(spread(20, 20_000, 10), { ua: FIREFOX, flags: ['DC'], cluster: C, code: 200 })],
-      want: [{ code: 'upgraded-sessions-end-together', entity: C, severity: 'info', evidence: { count: 12, agentSessions: 52, agentShare: 0.2308, flag: '-', cluster: C, timer: null } }],
+      entries: [
+        ...sessions(spread(12, 30_000, 100), { ua: FIREFOX, cluster: C }),
+        ...sessions(
+          [1, 3, 7, 11].flatMap((m) => NATURAL.map((d) => d * m)),
+          { ua: FIREFOX, flags: ['DC'], cluster: C },
+        ),
+        ...sessions(spread(20, 20_000, 10), { ua: FIREFOX, flags: ['DC'], cluster: C, code: 200 }),
+      ],
+      want: [
+        {
+          code: 'upgraded-sessions-end-together',
+          entity: C,
+          severity: 'info',
+          evidence: { count: 12, agentSessions: 52, agentShare: 0.2308, flag: '-', cluster: C, timer: null },
+        },
+      ],
     },
     {
       name: 'with a config: the configured stream_idle_timeout (SI) and the default route timeout (UT) are matched',
       snapshot: configured,
-      entries: [...sessions(spread(15, 60_000, 20), { ua: FIREFOX, flags: ['SI'], route: R, cluster: C }), ...sessions(spread(15, 15_000, 20), { ua: 'curl/8.7.1', flags: ['UT'], route: R, cluster: C })],
+      entries: [
+        ...sessions(spread(15, 60_000, 20), { ua: FIREFOX, flags: ['SI'], route: R, cluster: C }),
+        ...sessions(spread(15, 15_000, 20), { ua: 'curl/8.7.1', flags: ['UT'], route: R, cluster: C }),
+      ],
       want: [
-        { code: 'upgraded-sessions-end-together', entity: R, evidence: { flag: 'SI', agent: 'browser', timer: 'stream-idle-timeout', timerMs: 60_000, timerOrigin: 'explicit' } },
-        { code: 'upgraded-sessions-end-together', entity: R, evidence: { flag: 'UT', agent: 'other', timer: 'route-timeout', timerMs: 15_000, timerOrigin: 'envoy-default' } },
+        {
+          code: 'upgraded-sessions-end-together',
+          entity: R,
+          evidence: { flag: 'SI', agent: 'browser', timer: 'stream-idle-timeout', timerMs: 60_000, timerOrigin: 'explicit' },
+        },
+        {
+          code: 'upgraded-sessions-end-together',
+          entity: R,
+          evidence: { flag: 'UT', agent: 'other', timer: 'route-timeout', timerMs: 15_000, timerOrigin: 'envoy-default' },
+        },
       ],
     },
   ];
@@ -187,12 +230,24 @@ describe('upgraded-sessions analyzer', () => {
 describe('timers', () => {
   const ids = (band: Parameters<typeof matchTimers>[0]) => matchTimers(band).map((m) => m.timer.id);
   const cases: Array<{ name: string; band: Parameters<typeof matchTimers>[0]; want: string[] }> = [
-    { name: 'upstream closes from 83 s: aiohttp heartbeat=55 (Home Assistant)', band: { lowMs: 83_000, highMs: 120_000, flag: 'UC' }, want: ['aiohttp-heartbeat-home-assistant'] },
+    {
+      name: 'upstream closes from 83 s: aiohttp heartbeat=55 (Home Assistant)',
+      band: { lowMs: 83_000, highMs: 120_000, flag: 'UC' },
+      want: ['aiohttp-heartbeat-home-assistant'],
+    },
     { name: 'client closes from 100.5 s: Cloudflare', band: { lowMs: 100_500, highMs: 130_000, flag: 'DC' }, want: ['cloudflare-proxy-read-timeout'] },
-    { name: 'client closes from 60.2 s: ALB and nginx, equally near', band: { lowMs: 60_200, highMs: 70_000, flag: 'DC' }, want: ['aws-alb-idle-timeout', 'nginx-proxy-read-timeout'] },
+    {
+      name: 'client closes from 60.2 s: ALB and nginx, equally near',
+      band: { lowMs: 60_200, highMs: 70_000, flag: 'DC' },
+      want: ['aws-alb-idle-timeout', 'nginx-proxy-read-timeout'],
+    },
     { name: 'SI from 300.1 s: Envoy stream_idle_timeout', band: { lowMs: 300_100, highMs: 310_000, flag: 'SI' }, want: ['envoy-stream-idle-timeout'] },
     { name: 'UC at 300 s is not Envoy stream_idle_timeout (that logs SI)', band: { lowMs: 300_100, highMs: 310_000, flag: 'UC' }, want: [] },
-    { name: "the connection idle_timeout never ends an open session; tcp_proxy's does", band: { lowMs: 3_600_000, highMs: 3_700_000 }, want: ['envoy-tcp-proxy-idle-timeout'] },
+    {
+      name: "the connection idle_timeout never ends an open session; tcp_proxy's does",
+      band: { lowMs: 3_600_000, highMs: 3_700_000 },
+      want: ['envoy-tcp-proxy-idle-timeout'],
+    },
     { name: 'a timer above the band does not explain it', band: { lowMs: 20_000, highMs: 24_000, flag: 'DC' }, want: [] },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(ids(c.band), c.want));
@@ -215,19 +270,38 @@ describe('timers', () => {
     );
     assert.deepEqual(configuredTimers(s, { route: 'no-such-route' }), []);
     const candidates = candidateTimers(s, { route: R });
-    assert.equal(candidates.some((t) => t.id === 'envoy-stream-idle-timeout'), false, "Envoy's defaults give way to the config");
-    assert.equal(candidates.some((t) => t.id === 'aiohttp-heartbeat-home-assistant'), true);
-    assert.equal(candidateTimers(fixture({}), { route: R }).some((t) => t.id === 'envoy-stream-idle-timeout'), true);
+    assert.equal(
+      candidates.some((t) => t.id === 'envoy-stream-idle-timeout'),
+      false,
+      "Envoy's defaults give way to the config",
+    );
+    assert.equal(
+      candidates.some((t) => t.id === 'aiohttp-heartbeat-home-assistant'),
+      true,
+    );
+    assert.equal(
+      candidateTimers(fixture({}), { route: R }).some((t) => t.id === 'envoy-stream-idle-timeout'),
+      true,
+    );
   });
 });
 
 describe('upgraded sessions closed by a listener drain', () => {
   it('are left out of the bands: no timer ended them', () => {
-    const drained = { responseCode: 101, responseFlags: ['DC'], responseCodeDetails: 'downstream_local_disconnect(filter_chain_is_being_removed)', durationMs: 61_000, routeName: 'r' };
+    const drained = {
+      responseCode: 101,
+      responseFlags: ['DC'],
+      responseCodeDetails: 'downstream_local_disconnect(filter_chain_is_being_removed)',
+      durationMs: 61_000,
+      routeName: 'r',
+    };
     // A whole listener replaced: what the drain leaves is closed as the old listener goes (Envoy 1.36.2, 1.40.0).
     const replaced = { ...drained, responseCodeDetails: 'downstream_local_disconnect(purging_socket_that_have_not_progressed_to_connections)' };
     const timed = { responseCode: 101, responseFlags: ['UC'], durationMs: 83_000, routeName: 'r' };
     const sessions = upgradedSessions({ source: 'access.log', entries: [drained, replaced, timed], skipped: 0 });
-    assert.deepEqual(sessions.map((x) => `${x.flag} ${x.durationMs}`), ['UC 83000']);
+    assert.deepEqual(
+      sessions.map((x) => `${x.flag} ${x.durationMs}`),
+      ['UC 83000'],
+    );
   });
 });

@@ -41,8 +41,14 @@ describe('upstream-protocol analyzer', () => {
       spec: spec(
         { ...auto, ...tls(['h2', 'http/1.1']) },
         {
-          stats: { ...upgrades, ...clusterStats(C, { upstream_cx_http2_total: 12, upstream_cx_http1_total: 0, upstream_cx_protocol_error: 30, upstream_rq_rx_reset: 31 }) },
-          statsLater: { ...upgrades, ...clusterStats(C, { upstream_cx_http2_total: 14, upstream_cx_http1_total: 0, upstream_cx_protocol_error: 36, upstream_rq_rx_reset: 37 }) },
+          stats: {
+            ...upgrades,
+            ...clusterStats(C, { upstream_cx_http2_total: 12, upstream_cx_http1_total: 0, upstream_cx_protocol_error: 30, upstream_rq_rx_reset: 31 }),
+          },
+          statsLater: {
+            ...upgrades,
+            ...clusterStats(C, { upstream_cx_http2_total: 14, upstream_cx_http1_total: 0, upstream_cx_protocol_error: 36, upstream_rq_rx_reset: 37 }),
+          },
           intervalSeconds: 30,
         },
       ),
@@ -51,7 +57,17 @@ describe('upstream-protocol analyzer', () => {
           code: 'websocket-cluster-speaks-http2',
           entity: C,
           severity: 'error',
-          evidence: { http2Source: 'alpn', upstreamProtocol: 'auto', upstreamAlpn: 'h2,http/1.1', upstreamTls: true, http2Connections: 14, protocolErrors: 36, windowProtocolErrors: 6, windowRxResets: 6, upgradesTotal: 40 },
+          evidence: {
+            http2Source: 'alpn',
+            upstreamProtocol: 'auto',
+            upstreamAlpn: 'h2,http/1.1',
+            upstreamTls: true,
+            http2Connections: 14,
+            protocolErrors: 36,
+            windowProtocolErrors: 6,
+            windowRxResets: 6,
+            upgradesTotal: 40,
+          },
         },
       ],
     },
@@ -59,7 +75,9 @@ describe('upstream-protocol analyzer', () => {
       name: 'explicit HTTP/2 with 502 protocol_error in the access log: error',
       spec: spec(protocol({ explicit_http_config: { http2_protocol_options: {} } })),
       log: [reset502, reset502, { responseCode: 200, responseFlags: [], upstreamCluster: C }],
-      want: [{ code: 'websocket-cluster-speaks-http2', entity: C, severity: 'error', evidence: { http2Source: 'explicit', logProtocolErrors: 2, logUpgrades: 0 } }],
+      want: [
+        { code: 'websocket-cluster-speaks-http2', entity: C, severity: 'error', evidence: { http2Source: 'explicit', logProtocolErrors: 2, logUpgrades: 0 } },
+      ],
     },
     {
       name: 'one sample with protocol errors: warning',
@@ -68,12 +86,18 @@ describe('upstream-protocol analyzer', () => {
     },
     {
       name: 'HTTP/2 capable, no error evidence: info',
-      spec: spec({ ...auto, ...tls(['h2', 'http/1.1']) }, { stats: { ...upgrades, ...clusterStats(C, { upstream_cx_http2_total: 3, upstream_cx_protocol_error: 0, upstream_rq_rx_reset: 0 }) } }),
+      spec: spec(
+        { ...auto, ...tls(['h2', 'http/1.1']) },
+        { stats: { ...upgrades, ...clusterStats(C, { upstream_cx_http2_total: 3, upstream_cx_protocol_error: 0, upstream_rq_rx_reset: 0 }) } },
+      ),
       want: [{ code: 'websocket-cluster-speaks-http2', entity: C, severity: 'info', evidence: { http2Connections: 3 } }],
     },
     {
       name: 'ALPN never chose h2 (only HTTP/1.1 connections): info even with protocol errors',
-      spec: spec({ ...auto, ...tls() }, { stats: { ...upgrades, ...clusterStats(C, { upstream_cx_http2_total: 0, upstream_cx_http1_total: 50, upstream_cx_protocol_error: 2 }) } }),
+      spec: spec(
+        { ...auto, ...tls() },
+        { stats: { ...upgrades, ...clusterStats(C, { upstream_cx_http2_total: 0, upstream_cx_http1_total: 50, upstream_cx_protocol_error: 2 }) } },
+      ),
       want: [{ code: 'websocket-cluster-speaks-http2', entity: C, severity: 'info', evidence: { http2Connections: 0, http1Connections: 50 } }],
     },
     {

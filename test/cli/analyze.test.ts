@@ -43,13 +43,22 @@ describe('analyze: the reference incident', () => {
     assert.deepEqual(first?.entities[0], { kind: 'cluster', name: HA });
     assert.ok(report.rootCauses.some((r) => r.id === 'missing-tcp-keepalive'));
     const overridden = report.rootCauses.find((r) => r.id === 'policy-overridden');
-    assert.deepEqual(overridden?.entities.map((e) => e.name), ['home/home-assistant-app', 'BackendTrafficPolicy home/gateway-defaults', 'BackendTrafficPolicy home/home-assistant-timeouts']);
+    assert.deepEqual(
+      overridden?.entities.map((e) => e.name),
+      ['home/home-assistant-app', 'BackendTrafficPolicy home/gateway-defaults', 'BackendTrafficPolicy home/home-assistant-timeouts'],
+    );
   });
 
   it('rules out the competing timers and limits with the numbers that rule them out', async () => {
     const { report } = await json(['analyze', INCIDENT]);
     const ruledOut = Object.fromEntries((report.rootCauses[0]?.ruledOut ?? []).map((r) => [r.hypothesis, r.evidence]));
-    assert.deepEqual(Object.keys(ruledOut).sort(), ['circuit-breaker-saturation', 'connection-max-duration', 'route-timeout-on-upgrade', 'stream-idle-timeout', 'websocket-upgrade-disabled']);
+    assert.deepEqual(Object.keys(ruledOut).sort(), [
+      'circuit-breaker-saturation',
+      'connection-max-duration',
+      'route-timeout-on-upgrade',
+      'stream-idle-timeout',
+      'websocket-upgrade-disabled',
+    ]);
     assert.equal(ruledOut['stream-idle-timeout']?.downstreamRqIdleTimeout, 0);
     assert.equal(ruledOut['stream-idle-timeout']?.streamIdleTimeoutMs, 300000);
     assert.equal(ruledOut['circuit-breaker-saturation']?.cxOpen, 0);
@@ -78,7 +87,11 @@ describe('analyze: the reference incident', () => {
   });
 
   it('the same diagnosis from stats alone in each format', async () => {
-    for (const stats of ['samples/home-assistant-websocket-drops/stats.txt', 'test/fixtures/formats/home-assistant.stats.json', 'test/fixtures/formats/home-assistant.stats.prom']) {
+    for (const stats of [
+      'samples/home-assistant-websocket-drops/stats.txt',
+      'test/fixtures/formats/home-assistant.stats.json',
+      'test/fixtures/formats/home-assistant.stats.prom',
+    ]) {
       const { code, report } = await json(['analyze', '--config-dump', `${INCIDENT}/config_dump.json`, '--stats', stats]);
       assert.equal(code, 79, stats);
       assert.equal(report.rootCauses[0]?.id, 'flow-control-stall', stats);
@@ -99,7 +112,15 @@ describe('analyze: the reference incident', () => {
     const ambiguous = await run(['analyze', '--config-dump', 'test/fixtures/formats/two-pods.egctl.json', '--stats', `${INCIDENT}/stats.txt`]);
     assert.equal(ambiguous.code, 64);
     assert.match(ambiguous.stderr, /holds 2 proxies .* pick it with --pod NAME\n$/);
-    const picked = await json(['analyze', '--config-dump', 'test/fixtures/formats/two-pods.egctl.json', '--stats', `${INCIDENT}/stats.txt`, '--pod', both.report.snapshots[1]?.id ?? '']);
+    const picked = await json([
+      'analyze',
+      '--config-dump',
+      'test/fixtures/formats/two-pods.egctl.json',
+      '--stats',
+      `${INCIDENT}/stats.txt`,
+      '--pod',
+      both.report.snapshots[1]?.id ?? '',
+    ]);
     assert.equal(picked.report.snapshots.length, 1);
     assert.equal(picked.report.rootCauses[0]?.id, 'flow-control-stall');
   });
@@ -117,7 +138,10 @@ describe('analyze: a healthy proxy', () => {
     const { code, report } = await json(['analyze', HEALTHY]);
     assert.equal(code, 0);
     assert.deepEqual(report.rootCauses, []);
-    assert.deepEqual(report.findings.filter((f) => f.severity !== 'info'), []);
+    assert.deepEqual(
+      report.findings.filter((f) => f.severity !== 'info'),
+      [],
+    );
   });
 });
 
@@ -144,11 +168,26 @@ describe('exit codes and errors', () => {
   const cases: Array<[string, string[], number, RegExp]> = [
     ['no input at all', ['analyze'], 64, /^envoy-doctor: nothing to analyze/],
     ['an unknown option', ['analyze', INCIDENT, '--frobnicate'], 64, /unknown option '--frobnicate'/],
-    ['a malformed interval', ['analyze', '--stats', `${INCIDENT}/stats.txt`, '--stats-later', `${INCIDENT}/stats.later.txt`, '--interval', 'soon'], 64, /expected a duration/],
-    ['a second sample without an interval', ['analyze', '--stats', `${INCIDENT}/stats.txt`, '--stats-later', `${INCIDENT}/stats.later.txt`], 64, /--stats-later needs --interval/],
+    [
+      'a malformed interval',
+      ['analyze', '--stats', `${INCIDENT}/stats.txt`, '--stats-later', `${INCIDENT}/stats.later.txt`, '--interval', 'soon'],
+      64,
+      /expected a duration/,
+    ],
+    [
+      'a second sample without an interval',
+      ['analyze', '--stats', `${INCIDENT}/stats.txt`, '--stats-later', `${INCIDENT}/stats.later.txt`],
+      64,
+      /--stats-later needs --interval/,
+    ],
     ['a missing file', ['analyze', '--config-dump', 'nope.json'], 65, /^envoy-doctor: nope\.json: cannot read: no such file\n$/],
     ['a directory that is no bundle', ['analyze', 'docs'], 65, /^envoy-doctor: docs: holds neither config_dump/],
-    ['stats given as the config dump', ['analyze', '--config-dump', `${INCIDENT}/stats.txt`], 65, /stats\.txt: Envoy \/stats text; expected an Envoy \/config_dump/],
+    [
+      'stats given as the config dump',
+      ['analyze', '--config-dump', `${INCIDENT}/stats.txt`],
+      65,
+      /stats\.txt: Envoy \/stats text; expected an Envoy \/config_dump/,
+    ],
     ['a config dump given as stats', ['analyze', '--stats', `${INCIDENT}/config_dump.json`], 65, /config_dump\.json: JSON without a stats\[\] array/],
   ];
   for (const [name, args, code, message] of cases) {
@@ -183,7 +222,7 @@ describe('the installed command', () => {
 });
 
 describe('the README', () => {
-  it("shows output the tool really prints for the bundled sample, line for line", async () => {
+  it('shows output the tool really prints for the bundled sample, line for line', async () => {
     const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
     const block = /```text\n\$ npx envoy-doctor analyze (\S+)\n([\s\S]*?)\n```/.exec(readme);
     assert.ok(block, 'README has an example run');
@@ -210,7 +249,12 @@ describe('a YAML config dump too large to hold as one document', () => {
       await truncate(path, 600 * 1024 * 1024);
       const r = await run(['analyze', '--config-dump', path]);
       assert.equal(r.code, 65);
-      assert.match(r.stderr, new RegExp(`^envoy-doctor: ${path}: 600 MiB of YAML is more than the 500 MiB a YAML document can be read in; expected a smaller YAML dump, or Envoy /config_dump JSON`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^envoy-doctor: ${path}: 600 MiB of YAML is more than the 500 MiB a YAML document can be read in; expected a smaller YAML dump, or Envoy /config_dump JSON`,
+        ),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

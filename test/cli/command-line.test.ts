@@ -33,7 +33,11 @@ describe('--help', () => {
       for (const [flag, value] of defaults) {
         assert.match(value, /^\d+(ms|s|m|h)$/, `${flag} shows ${value}`);
         // Options are parsed before help is printed: a value the parser refuses fails with 64.
-        const parents = flag.startsWith('--push') ? ['--push', 'http://127.0.0.1:9'] : ['--renotify', '--post-timeout'].includes(flag) ? ['--post', 'webhook'] : [];
+        const parents = flag.startsWith('--push')
+          ? ['--push', 'http://127.0.0.1:9']
+          : ['--renotify', '--post-timeout'].includes(flag)
+            ? ['--post', 'webhook']
+            : [];
         const typed = await run([command, ...parents, flag, value, '--help']);
         assert.equal(typed.code, 0, `${flag} ${value}: ${typed.stderr}`);
       }
@@ -45,8 +49,14 @@ describe('help fits the terminal', () => {
   for (const columns of [80, 120]) {
     it(`COLUMNS=${columns}: no line of diagnose --help is wider`, async () => {
       const lines = (await run(['diagnose', '--help'], { env: { COLUMNS: String(columns) } })).stdout.split('\n');
-      assert.ok(lines.every((l) => l.length <= columns), lines.find((l) => l.length > columns));
-      assert.ok(lines.some((l) => l.length > columns - 15), 'and uses the width');
+      assert.ok(
+        lines.every((l) => l.length <= columns),
+        lines.find((l) => l.length > columns),
+      );
+      assert.ok(
+        lines.some((l) => l.length > columns - 15),
+        'and uses the width',
+      );
     });
   }
 });
@@ -83,7 +93,15 @@ describe('version and completion', () => {
   it('completion bash completes commands, options, choices and ids in a real bash', async () => {
     const script = (await run(['completion', 'bash'])).stdout;
     const complete = (...words: string[]) => {
-      const r = spawnSync('bash', ['--norc', '-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _envoy_doctor; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+      const r = spawnSync(
+        'bash',
+        [
+          '--norc',
+          '-c',
+          `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _envoy_doctor; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: 'utf8' },
+      );
       assert.equal(r.status, 0, r.stderr);
       return r.stdout.split('\n').filter((l) => l !== '');
     };
@@ -135,7 +153,11 @@ describe('a run that reads no proxy', () => {
     assert.ok(r.stdout.split('\n').includes('exit 69: the proxy could not be collected'), r.stdout);
   });
   it('collect of no proxy exits 69, and analyze of that bundle says nothing was diagnosed and exits 69', async () => {
-    for (const [flag, name] of [['--bundle', 'new'], ['--out', 'old'], ['-o', 'short']] as const) {
+    for (const [flag, name] of [
+      ['--bundle', 'new'],
+      ['--out', 'old'],
+      ['-o', 'short'],
+    ] as const) {
       const path = join(dir, name);
       const collected = await run(['collect', '--admin', `http://127.0.0.1:${port}`, '--retries', '0', flag, path]);
       assert.equal(collected.code, 69, `${flag}: ${collected.stderr}`);

@@ -42,10 +42,21 @@ describe('lines of a stats file that are not stats', () => {
     const total = junk.split('\n').filter((l) => l.trim() !== '').length;
     const r = await run(['analyze', '--config-dump', `${INCIDENT}/config_dump.json`, '--stats', stats, '--fail-on', 'none']);
     assert.equal(r.code, 0, r.stderr);
-    const note = r.stdout.replace(/\n {4}/g, ' ').split('\n').find((l) => l.includes('not stats'));
-    assert.equal(note, `  note: ${stats}: 2 of ${total.toLocaleString('en-US')} lines are not stats and were skipped (first: line 6, "garbage from a copy and paste")`);
-    const json = JSON.parse((await run(['analyze', '--config-dump', `${INCIDENT}/config_dump.json`, '--stats', stats, '-o', 'json'])).stdout) as { findings: Array<{ code: string; evidence: { read?: string } }> };
-    assert.ok(json.findings.some((f) => f.code === 'optional-read-failed' && f.evidence.read?.includes('2 of')), 'and in every report, as a finding');
+    const note = r.stdout
+      .replace(/\n {4}/g, ' ')
+      .split('\n')
+      .find((l) => l.includes('not stats'));
+    assert.equal(
+      note,
+      `  note: ${stats}: 2 of ${total.toLocaleString('en-US')} lines are not stats and were skipped (first: line 6, "garbage from a copy and paste")`,
+    );
+    const json = JSON.parse((await run(['analyze', '--config-dump', `${INCIDENT}/config_dump.json`, '--stats', stats, '-o', 'json'])).stdout) as {
+      findings: Array<{ code: string; evidence: { read?: string } }>;
+    };
+    assert.ok(
+      json.findings.some((f) => f.code === 'optional-read-failed' && f.evidence.read?.includes('2 of')),
+      'and in every report, as a finding',
+    );
   });
   it('a clean file has no such note', async () => {
     const r = await run(['analyze', '--config-dump', `${INCIDENT}/config_dump.json`, '--stats', `${INCIDENT}/stats.txt`, '--fail-on', 'none']);
@@ -75,7 +86,7 @@ describe('bundle archives', () => {
     assert.ok(message.startsWith(`envoy-doctor: ${archive}:incident/manifest.json: invalid JSON`), message);
     assert.doesNotMatch(message, /envoy-doctor-bundle-/);
   });
-  it("what the report says about a file in an archive names the archive too", async () => {
+  it('what the report says about a file in an archive names the archive too', async () => {
     const copy = join(dir, 'junk-in-archive', 'incident');
     await mkdir(copy, { recursive: true });
     await writeFile(join(copy, 'config_dump.json'), await readFile(join(ROOT, INCIDENT, 'config_dump.json')));
@@ -88,7 +99,11 @@ describe('bundle archives', () => {
     assert.match(r.stdout, new RegExp(`"stats": "${archive.replace(/[.]/g, '\\.')}:incident/stats\\.txt"`));
   });
   const damaged: Array<[string, (path: string) => Promise<void>, RegExp]> = [
-    ['random bytes', (p) => writeFile(p, Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 37 + 11) % 256))), /: not a \.tar\.gz archive, or a damaged one; expected a bundle written by envoy-doctor collect/],
+    [
+      'random bytes',
+      (p) => writeFile(p, Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 37 + 11) % 256))),
+      /: not a \.tar\.gz archive, or a damaged one; expected a bundle written by envoy-doctor collect/,
+    ],
     [
       'an archive cut short',
       async (p) => {
@@ -113,7 +128,11 @@ describe('YAML with directives', () => {
   it('an unknown %directive prints no multi-line Node warning', async () => {
     const yaml = join(dir, 'directive.yaml');
     await writeFile(yaml, '%FOO bar\n---\nconfigs: []\n');
-    const r = spawnSync(process.execPath, ['bin/envoy-doctor.js', 'analyze', '--config-dump', yaml], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const r = spawnSync(process.execPath, ['bin/envoy-doctor.js', 'analyze', '--config-dump', yaml], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
     assert.equal(r.status, 65);
     assert.doesNotMatch(r.stderr, /YAMLWarning|trace-warnings|\^\^\^/);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
@@ -132,7 +151,10 @@ describe('Kubernetes', () => {
       `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:${port}'}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user: {token: t}\n`,
     );
     const message = oneLine(await run(['diagnose', '--kubeconfig', kubeconfig, '--interval', '0']), 69);
-    assert.equal(message, `envoy-doctor: cannot reach the Kubernetes API server https://127.0.0.1:${port} (connection refused) to list pods in envoy-gateway-system\n`);
+    assert.equal(
+      message,
+      `envoy-doctor: cannot reach the Kubernetes API server https://127.0.0.1:${port} (connection refused) to list pods in envoy-gateway-system\n`,
+    );
   });
   for (const [name, file, why] of [
     ['a config dump', `${INCIDENT}/config_dump.json`, 'no clusters or contexts'],

@@ -25,7 +25,9 @@ describe('docs/json-schema.json', () => {
   }
   it('plain Envoy fixes carry the merged live resource, and a merged resource without its object is rejected', async () => {
     type Fix = { flavor: string; target: string; merged?: { kind: string; name: string; object?: Record<string, unknown>; diff: unknown[] } };
-    const report = JSON.parse((await run(['analyze', 'samples/home-assistant-websocket-drops', '-o', 'json'])).stdout) as { rootCauses: Array<{ fixes: Fix[] }> };
+    const report = JSON.parse((await run(['analyze', 'samples/home-assistant-websocket-drops', '-o', 'json'])).stdout) as {
+      rootCauses: Array<{ fixes: Fix[] }>;
+    };
     const fix = report.rootCauses.flatMap((r) => r.fixes).find((f) => f.flavor === 'envoy' && f.target === 'listener home/eg/https');
     assert.equal(fix?.merged?.kind, 'listener');
     assert.equal(fix?.merged?.object?.per_connection_buffer_limit_bytes, 1_048_576);
@@ -35,7 +37,9 @@ describe('docs/json-schema.json', () => {
     assert.equal(validate(report), false);
   });
   it('rejects a report with a root cause missing its fixes', async () => {
-    const report = JSON.parse((await run(['analyze', 'samples/home-assistant-websocket-drops', '-o', 'json'])).stdout) as { rootCauses: Array<Record<string, unknown>> };
+    const report = JSON.parse((await run(['analyze', 'samples/home-assistant-websocket-drops', '-o', 'json'])).stdout) as {
+      rootCauses: Array<Record<string, unknown>>;
+    };
     delete report.rootCauses[0]?.fixes;
     assert.equal(validate(report), false);
   });

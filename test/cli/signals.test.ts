@@ -62,7 +62,10 @@ describe('stopped by a signal', () => {
       if (c.command[0] === 'collect') {
         const [dir] = await ours();
         const files = await readdir(join(temp, dir as string), { recursive: true });
-        assert.ok(files.some((f) => f.includes('stats')), `collected stats are on disk before the signal: ${files.join(', ')}`);
+        assert.ok(
+          files.some((f) => f.includes('stats')),
+          `collected stats are on disk before the signal: ${files.join(', ')}`,
+        );
       }
       child.kill(c.signal);
       assert.equal(await exited, c.code, stderr);

@@ -35,7 +35,10 @@ async function joined(store: BodyStore, bodies: string[], serverInfo?: string, s
 }
 
 function cluster(i: number) {
-  return { '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster', cluster: { name: `httproute/shop/web-${i}/rule/0`, note: ']}'.repeat(i % 3) } };
+  return {
+    '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
+    cluster: { name: `httproute/shop/web-${i}/rule/0`, note: ']}'.repeat(i % 3) },
+  };
 }
 
 describe('a store that spills to disk past its memory budget', () => {
@@ -83,7 +86,11 @@ describe('joining per-resource config dump answers', () => {
       JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump.DynamicRouteConfig' }] }, null, 1),
     ];
     const node = JSON.stringify({ node: { id: 'router~10.0.0.1~envoy-0.ns~ns.svc.cluster.local' } });
-    for (const [store, size] of [[memoryStore(), 777], [memoryStore(), 7], [fileStore(join(dir, 'files')), 777]] as const) {
+    for (const [store, size] of [
+      [memoryStore(), 777],
+      [memoryStore(), 7],
+      [fileStore(join(dir, 'files')), 777],
+    ] as const) {
       const doc = JSON.parse(await joined(store, bodies, node, size)) as { configs: Array<Record<string, unknown>> };
       assert.equal(doc.configs.length, 1 + 3000 + 1 + 1);
       assert.match(String(doc.configs[0]?.['@type']), /BootstrapConfigDump$/);
@@ -100,7 +107,13 @@ describe('joining per-resource config dump answers', () => {
 
   it('refuses an answer cut short or not JSON, naming its endpoint', async () => {
     const cut = JSON.stringify({ configs: [cluster(1), cluster(2)] }, null, 1).slice(0, -10);
-    await assert.rejects(joined(memoryStore(), [cut]), (err: unknown) => err instanceof InputError && /config_dump\?resource=static_clusters: truncated/.test(err.message));
-    await assert.rejects(joined(memoryStore(), ['{}', '<html>503</html>']), (err: unknown) => err instanceof InputError && /config_dump\?resource=dynamic_active_clusters: not JSON/.test(err.message));
+    await assert.rejects(
+      joined(memoryStore(), [cut]),
+      (err: unknown) => err instanceof InputError && /config_dump\?resource=static_clusters: truncated/.test(err.message),
+    );
+    await assert.rejects(
+      joined(memoryStore(), ['{}', '<html>503</html>']),
+      (err: unknown) => err instanceof InputError && /config_dump\?resource=dynamic_active_clusters: not JSON/.test(err.message),
+    );
   });
 });

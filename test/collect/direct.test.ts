@@ -46,7 +46,10 @@ describe('diagnose --admin: direct reads', () => {
     assert.ok(incident.requests.every((r) => r.method === 'GET'));
     const dumps = incident.requests.filter((r) => r.url.startsWith('/config_dump'));
     const masked = (u: string) => new URL(u, 'http://x').searchParams.get('mask') === BOOTSTRAP_STATS_MASK && !u.includes('resource=');
-    assert.ok(dumps.length > 0 && dumps.every((r) => /[?&]resource=/.test(r.url) || masked(r.url)), 'config dumps only by resource or the bootstrap stats mask, so secrets are never asked for');
+    assert.ok(
+      dumps.length > 0 && dumps.every((r) => /[?&]resource=/.test(r.url) || masked(r.url)),
+      'config dumps only by resource or the bootstrap stats mask, so secrets are never asked for',
+    );
     assert.equal(dumps.filter((r) => masked(r.url)).length, 1);
     const stats = incident.requests.filter((r) => r.url.startsWith('/stats'));
     assert.equal(stats.length, 2);
@@ -84,9 +87,14 @@ describe('diagnose --admin: the bootstrap stats matcher read through a field mas
       const server = await startAdminServer({ dir: c.sample });
       try {
         const r = await run(['diagnose', '--admin', server.url, '--interval', '0', '-o', 'json', '--all']);
-        const report = JSON.parse(r.stdout) as { rootCauses: Array<{ id: string; fixes: Array<{ flavor: string; target: string }> }>; findings: Array<{ code: string; evidence: { reason?: string } }> };
+        const report = JSON.parse(r.stdout) as {
+          rootCauses: Array<{ id: string; fixes: Array<{ flavor: string; target: string }> }>;
+          findings: Array<{ code: string; evidence: { reason?: string } }>;
+        };
         assert.equal(report.rootCauses[0]?.id, c.rootCause);
-        const reasons = new Set(report.findings.filter((f) => f.code === 'entity-stats-missing' || f.code === 'needed-stats-missing').map((f) => f.evidence.reason));
+        const reasons = new Set(
+          report.findings.filter((f) => f.code === 'entity-stats-missing' || f.code === 'needed-stats-missing').map((f) => f.evidence.reason),
+        );
         assert.deepEqual([...reasons], c.reason ? [c.reason] : []);
         if (c.rootCause) assert.ok(report.rootCauses[0]?.fixes.some((f) => f.flavor === 'envoy' && f.target === 'bootstrap stats_config'));
       } finally {
@@ -119,9 +127,15 @@ describe('diagnose --admin: broken proxies', () => {
           return;
         }
         assert.equal(code, 69, 'partial run');
-        assert.deepEqual(report.notCollected.map((n) => n.id), [new URL(bad.url).host]);
+        assert.deepEqual(
+          report.notCollected.map((n) => n.id),
+          [new URL(bad.url).host],
+        );
         assert.match(report.notCollected[0]?.reason ?? '', reason);
-        assert.deepEqual(report.snapshots.map((s) => s.id), [new URL(good.url).host]);
+        assert.deepEqual(
+          report.snapshots.map((s) => s.id),
+          [new URL(good.url).host],
+        );
       } finally {
         await good.close();
         await bad.close();
@@ -218,7 +232,11 @@ describe('collect, then analyze the bundle', () => {
       const report = JSON.parse(later.stdout) as Report;
       assert.equal(later.code, live.code);
       const fromCollect = server.requests.filter((r) => r.url.startsWith('/stats')).slice(-2);
-      assert.deepEqual(fromCollect.map((r) => r.url), ['/stats', '/stats'], 'a bundle holds the whole of /stats');
+      assert.deepEqual(
+        fromCollect.map((r) => r.url),
+        ['/stats', '/stats'],
+        'a bundle holds the whole of /stats',
+      );
       assert.deepEqual(offAllowlist(server.requests), []);
       assert.deepEqual(
         report.rootCauses.map((r) => [r.id, r.entities.map((e) => e.name)]),
@@ -244,7 +262,10 @@ describe('the admin client', () => {
     assert.throws(() => adminUrl('http://127.0.0.1:9901', '/quitquitquit'), /not on the read-only allowlist/);
     assert.throws(() => adminUrl('http://127.0.0.1:9901', '/healthcheck/fail'), /not on the read-only allowlist/);
     assert.throws(() => adminUrl('http://127.0.0.1:9901', '/stats', { reset: '1' }), /not allowed/);
-    assert.equal(adminUrl('http://127.0.0.1:9901/', '/config_dump', { resource: 'dynamic_active_clusters' }).href, 'http://127.0.0.1:9901/config_dump?resource=dynamic_active_clusters');
+    assert.equal(
+      adminUrl('http://127.0.0.1:9901/', '/config_dump', { resource: 'dynamic_active_clusters' }).href,
+      'http://127.0.0.1:9901/config_dump?resource=dynamic_active_clusters',
+    );
   });
   it('streams a body to its consumer: consumer errors pass through unretried, a slow consumer meets the deadline', async () => {
     const server = await startAdminServer({ dir: INCIDENT });

@@ -38,7 +38,11 @@ describe('egctl x collect bundles', () => {
     const egctl = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/formats/home-assistant.egctl.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     const dump = Object.values(Object.values(egctl)[0] ?? {})[0];
     await put(top, `config-dumps/${NS}/${POD}.json`, JSON.stringify(dump, null, 4));
-    await put(top, 'config-dumps/errors.log', JSON.stringify([`failed to get config dump for pod ${NS}/envoy-home-eg-5f7d9c-fghij: connection refused`], null, 2));
+    await put(
+      top,
+      'config-dumps/errors.log',
+      JSON.stringify([`failed to get config dump for pod ${NS}/envoy-home-eg-5f7d9c-fghij: connection refused`], null, 2),
+    );
     await put(top, `prometheus-metrics/${NS}/${POD}.prom`, readFileSync(join(ROOT, 'test/fixtures/formats/home-assistant.stats.prom')));
     const log = readFileSync(join(INCIDENT, 'access.log'), 'utf8').replace(/^\S+Z /gm, '');
     await put(top, `cluster-resources/pods/logs/${NS}/${POD}/envoy.log`, log);
@@ -50,13 +54,46 @@ describe('egctl x collect bundles', () => {
     await put(top, 'cluster-resources/httproutes.gateway.networking.k8s.io/home.yaml', list(objects.httpRoutes ?? []));
     await put(top, 'cluster-resources/gateways.gateway.networking.k8s.io/home.yaml', list(objects.gateways ?? []));
     // Cluster-scoped kinds in one file; the namespace's Deployments, the controller's among them.
-    await put(top, 'cluster-resources/gatewayclasses.gateway.networking.k8s.io.yaml', list([{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'eg' }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } }]));
-    const deployment = (name: string, image: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: NS }, spec: { template: { spec: { containers: [{ name, image }] } } } });
-    await put(top, `cluster-resources/deployments/${NS}.yaml`, list([deployment('envoy-home-eg-5f7d9c', 'docker.io/envoyproxy/envoy:distroless-v1.35.6'), deployment('envoy-gateway', 'docker.io/envoyproxy/gateway:v1.9.0')]));
+    await put(
+      top,
+      'cluster-resources/gatewayclasses.gateway.networking.k8s.io.yaml',
+      list([
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'GatewayClass',
+          metadata: { name: 'eg' },
+          spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' },
+        },
+      ]),
+    );
+    const deployment = (name: string, image: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: NS },
+      spec: { template: { spec: { containers: [{ name, image }] } } },
+    });
+    await put(
+      top,
+      `cluster-resources/deployments/${NS}.yaml`,
+      list([
+        deployment('envoy-home-eg-5f7d9c', 'docker.io/envoyproxy/envoy:distroless-v1.35.6'),
+        deployment('envoy-gateway', 'docker.io/envoyproxy/gateway:v1.9.0'),
+      ]),
+    );
     await put(
       top,
       `cluster-resources/pods/${NS}.yaml`,
-      list([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: NS, labels: { 'gateway.envoyproxy.io/owning-gateway-name': 'eg', 'gateway.envoyproxy.io/owning-gateway-namespace': 'home' } } }]),
+      list([
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: POD,
+            namespace: NS,
+            labels: { 'gateway.envoyproxy.io/owning-gateway-name': 'eg', 'gateway.envoyproxy.io/owning-gateway-namespace': 'home' },
+          },
+        },
+      ]),
     );
     archive = join(dir, 'envoy-gateway-2026-11-20T21_14_05.tar.gz');
     await createTar({ gzip: true, file: archive, cwd: join(dir, 'src'), portable: true }, ['envoy-gateway-2026-11-20T21_14_05']);
@@ -68,21 +105,43 @@ describe('egctl x collect bundles', () => {
     assert.equal(r.stderr, '');
     assert.equal(r.code, 79);
     const report = JSON.parse(r.stdout) as Report;
-    assert.deepEqual(report.snapshots.map((s) => [s.namespace, s.id, s.owner]), [[NS, POD, 'gateway home/eg']]);
+    assert.deepEqual(
+      report.snapshots.map((s) => [s.namespace, s.id, s.owner]),
+      [[NS, POD, 'gateway home/eg']],
+    );
     assert.equal(report.rootCauses[0]?.id, 'flow-control-stall');
-    assert.ok(report.rootCauses.some((c) => c.id === 'policy-overridden'), 'objects read');
-    assert.ok(report.findings.some((f) => f.code === 'upgraded-sessions-end-together'), 'logs read');
-    assert.ok(report.findings.some((f) => f.code === 'input-missing' && f.evidence.input === 'stats-later'), 'one scrape: no window');
+    assert.ok(
+      report.rootCauses.some((c) => c.id === 'policy-overridden'),
+      'objects read',
+    );
+    assert.ok(
+      report.findings.some((f) => f.code === 'upgraded-sessions-end-together'),
+      'logs read',
+    );
+    assert.ok(
+      report.findings.some((f) => f.code === 'input-missing' && f.evidence.input === 'stats-later'),
+      'one scrape: no window',
+    );
     assert.deepEqual(report.notCollected, [{ id: 'envoy-home-eg-5f7d9c-fghij', namespace: NS, reason: 'egctl x collect: connection refused' }]);
   });
 
   it("reads the GatewayClasses and the controller's release from its Deployment", async () => {
     const { snapshots } = await loadOffline({ bundle: join(dir, 'src', 'envoy-gateway-2026-11-20T21_14_05') });
     const k = snapshots[0]?.kubernetes;
-    assert.deepEqual(k?.gatewayClasses?.map((c) => c.metadata.name), ['eg']);
-    assert.deepEqual([k?.envoyGatewayVersion, k?.envoyGatewayController], ['1.9.0', `Deployment ${NS}/envoy-gateway, image docker.io/envoyproxy/gateway:v1.9.0`]);
+    assert.deepEqual(
+      k?.gatewayClasses?.map((c) => c.metadata.name),
+      ['eg'],
+    );
+    assert.deepEqual(
+      [k?.envoyGatewayVersion, k?.envoyGatewayController],
+      ['1.9.0', `Deployment ${NS}/envoy-gateway, image docker.io/envoyproxy/gateway:v1.9.0`],
+    );
     const report = JSON.parse((await run(['analyze', archive, '-o', 'json'])).stdout) as { snapshots: Array<{ envoyGateway: unknown }> };
-    assert.deepEqual(report.snapshots[0]?.envoyGateway, { version: '1.9.0', atLeast: null, source: `controller Deployment ${NS}/envoy-gateway, image docker.io/envoyproxy/gateway:v1.9.0` });
+    assert.deepEqual(report.snapshots[0]?.envoyGateway, {
+      version: '1.9.0',
+      atLeast: null,
+      source: `controller Deployment ${NS}/envoy-gateway, image docker.io/envoyproxy/gateway:v1.9.0`,
+    });
   });
 
   it('hands each pod to the diagnosis as soon as it is read, keeping none of them', async () => {
@@ -92,9 +151,18 @@ describe('egctl x collect bundles', () => {
     const received: Snapshot[] = [];
     const { snapshots, notCollected } = await loadOffline({ bundle: top }, (s) => received.push(s));
     assert.deepEqual(snapshots, []);
-    assert.deepEqual(received.map((s) => [s.namespace, s.id, s.owner]), [[NS, POD, 'gateway home/eg'], [NS, second, undefined]]);
+    assert.deepEqual(
+      received.map((s) => [s.namespace, s.id, s.owner]),
+      [
+        [NS, POD, 'gateway home/eg'],
+        [NS, second, undefined],
+      ],
+    );
     assert.ok(received[0]?.stats, 'the pod with metrics has its stats');
-    assert.deepEqual(notCollected.map((n) => n.id), ['envoy-home-eg-5f7d9c-fghij']);
+    assert.deepEqual(
+      notCollected.map((n) => n.id),
+      ['envoy-home-eg-5f7d9c-fghij'],
+    );
   });
 });
 
@@ -135,7 +203,11 @@ describe('bundle hardening', () => {
 
   it('a manifest that points outside the bundle is refused', async () => {
     const b = join(dir, 'escape');
-    await put(b, 'manifest.json', JSON.stringify({ kind: 'envoy-doctor-bundle', schemaVersion: 1, proxies: [{ id: 'x', collected: true, dir: '../../samples/healthy' }] }));
+    await put(
+      b,
+      'manifest.json',
+      JSON.stringify({ kind: 'envoy-doctor-bundle', schemaVersion: 1, proxies: [{ id: 'x', collected: true, dir: '../../samples/healthy' }] }),
+    );
     const r = await run(['analyze', b]);
     assert.equal(r.code, 65);
     assert.match(r.stderr, /manifest\.json: names \.\.\/\.\.\/samples\/healthy, outside the bundle/);
@@ -143,7 +215,11 @@ describe('bundle hardening', () => {
 
   it('a listed proxy directory that is missing is an input error, not a crash', async () => {
     const b = join(dir, 'missing');
-    await put(b, 'manifest.json', JSON.stringify({ kind: 'envoy-doctor-bundle', schemaVersion: 1, proxies: [{ id: 'x', collected: true, dir: 'proxies/direct/x' }] }));
+    await put(
+      b,
+      'manifest.json',
+      JSON.stringify({ kind: 'envoy-doctor-bundle', schemaVersion: 1, proxies: [{ id: 'x', collected: true, dir: 'proxies/direct/x' }] }),
+    );
     const r = await run(['analyze', b]);
     assert.equal(r.code, 65);
     assert.match(r.stderr, /lists proxies\/direct\/x, which is not in the bundle/);

@@ -88,7 +88,11 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
       40_000,
     );
     try {
-      await collectAll(pods.map((p) => p.target), { intervalMs: 300, concurrency: CONCURRENCY, timeoutMs: 5000, retries: 0, reads: DIAGNOSE_READS }, sink);
+      await collectAll(
+        pods.map((p) => p.target),
+        { intervalMs: 300, concurrency: CONCURRENCY, timeoutMs: 5000, retries: 0, reads: DIAGNOSE_READS },
+        sink,
+      );
     } finally {
       await sink.close();
       if (previousTmp === undefined) delete process.env.TMPDIR;
@@ -115,8 +119,14 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
     assert.equal(stall.length, 2, 'one per deployment, not one per pod');
     const web = stall.find((r) => d.snapshots.find((s) => s.id === r.snapshot)?.owner === 'deployment shop/web');
     const api = stall.find((r) => d.snapshots.find((s) => s.id === r.snapshot)?.owner === 'deployment shop/api');
-    assert.deepEqual([...(web?.seenOn ?? [])].sort(), pods.slice(0, 20).map((p) => p.target.id));
-    assert.deepEqual([...(api?.seenOn ?? [])].sort(), pods.slice(20, 36).map((p) => p.target.id));
+    assert.deepEqual(
+      [...(web?.seenOn ?? [])].sort(),
+      pods.slice(0, 20).map((p) => p.target.id),
+    );
+    assert.deepEqual(
+      [...(api?.seenOn ?? [])].sort(),
+      pods.slice(20, 36).map((p) => p.target.id),
+    );
     // Every root cause of the incident pods is merged the same way: per owner, never per pod.
     const perOwner = new Set(d.rootCauses.map((r) => r.id)).size * 2;
     assert.equal(d.rootCauses.length, perOwner);
@@ -157,7 +167,12 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
     const s = d.snapshots[0];
     assert.ok(s);
     assert.ok(s.clusters.size > 0 && s.listeners.length > 0 && s.routes.length > 0);
-    const named = new Set(d.rootCauses.flatMap((r) => [...r.entities, ...r.evidence.map((f) => f.entity)]).filter((e) => e.kind === 'cluster').map((e) => e.name));
+    const named = new Set(
+      d.rootCauses
+        .flatMap((r) => [...r.entities, ...r.evidence.map((f) => f.entity)])
+        .filter((e) => e.kind === 'cluster')
+        .map((e) => e.name),
+    );
     assert.ok((s.stats?.clusters.size ?? 0) <= named.size);
     assert.equal(s.stats?.histograms.size, 0);
     assert.equal(s.stats?.other.size, 0);
@@ -170,8 +185,14 @@ describe(`${PODS} proxies at --concurrency ${CONCURRENCY}`, () => {
     assert.match(table, /seen on 20 proxies/);
     const proxies = table.split('\n').filter((l) => l.trim().startsWith('proxies:'));
     assert.ok(proxies.length >= 1);
-    assert.ok(proxies.some((l) => /pod-00, pod-01, pod-02, pod-03, pod-04 and 15 more/.test(l)), proxies.join('\n'));
-    assert.ok(proxies.every((l) => !/pod-19\b/.test(l)), 'the long list is not printed');
+    assert.ok(
+      proxies.some((l) => /pod-00, pod-01, pod-02, pod-03, pod-04 and 15 more/.test(l)),
+      proxies.join('\n'),
+    );
+    assert.ok(
+      proxies.every((l) => !/pod-19\b/.test(l)),
+      'the long list is not printed',
+    );
     const markdown = renderMarkdown(d, { now: new Date('2026-11-22T00:00:00Z'), tool: { name: 'envoy-doctor', version: 'test' } });
     assert.match(markdown, /seen on 20 proxies: pod-00, pod-01, pod-02, pod-03, pod-04 and 15 more/);
   });

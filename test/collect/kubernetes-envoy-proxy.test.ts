@@ -57,16 +57,29 @@ async function cluster(o: { classRef?: boolean; gatewayRef?: boolean; image?: st
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
     metadata: { name: 'eg', namespace: 'home' },
-    spec: { gatewayClassName: 'eg', listeners: [], ...(o.gatewayRef ? { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'eg-own' } } } : {}) },
+    spec: {
+      gatewayClassName: 'eg',
+      listeners: [],
+      ...(o.gatewayRef ? { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'eg-own' } } } : {}),
+    },
   };
   const gatewayClass: KubeObject = {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'GatewayClass',
     metadata: { name: 'eg' },
-    spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller', ...(o.classRef ? { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'class-defaults', namespace: NS } } : {}) },
+    spec: {
+      controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
+      ...(o.classRef ? { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'class-defaults', namespace: NS } } : {}),
+    },
   };
   const envoyProxies: KubeObject[] = [{ ...CLASS_PROXY, spec: CLASS_SPEC }];
-  if (o.gatewayRef) envoyProxies.push({ apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: 'EnvoyProxy', metadata: { name: 'eg-own', namespace: 'home' }, spec: { shutdown: { minDrainDuration: '5s' } } });
+  if (o.gatewayRef)
+    envoyProxies.push({
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'EnvoyProxy',
+      metadata: { name: 'eg-own', namespace: 'home' },
+      spec: { shutdown: { minDrainDuration: '5s' } },
+    });
   const fake: FakeCluster = {
     pods,
     deployments: [deployment, ...(o.image ? [controller(o.image)] : [])],
@@ -104,10 +117,18 @@ describe('live runs read the GatewayClass, its EnvoyProxy and the controller rel
     const fix = proxyFix(report);
     assert.equal(fix.target, 'EnvoyProxy home/eg-proxy');
     assert.deepEqual(fix.object.spec, { mergeType: 'StrategicMerge', shutdown: { drainTimeout: '600s' } });
-    assert.deepEqual(fix.codes, ['envoyproxy-reference', 'envoyproxy-merges-gatewayclass-proxy', 'drain-timeout-slows-shutdown', 'envoy-gateway-minimum-version', 'envoyproxy-rollout-closes-connections']);
+    assert.deepEqual(fix.codes, [
+      'envoyproxy-reference',
+      'envoyproxy-merges-gatewayclass-proxy',
+      'drain-timeout-slows-shutdown',
+      'envoy-gateway-minimum-version',
+      'envoyproxy-rollout-closes-connections',
+    ]);
     assert.deepEqual(fix.notes[1]?.values, { classProxy: `${NS}/class-defaults`, version: '1.8.1' });
     assert.deepEqual(fix.liveDiff, { object: `EnvoyProxy ${NS}/class-defaults`, changes: [{ path: '/shutdown', after: { drainTimeout: '600s' } }] });
-    const reads = api.requests.filter((r) => r.path.includes('gatewayclasses') || r.path.includes('deployments/envoy-gateway')).map((r) => `${r.method} ${r.path} ${r.status}`);
+    const reads = api.requests
+      .filter((r) => r.path.includes('gatewayclasses') || r.path.includes('deployments/envoy-gateway'))
+      .map((r) => `${r.method} ${r.path} ${r.status}`);
     assert.deepEqual(reads, ['GET /apis/gateway.networking.k8s.io/v1/gatewayclasses 200', `GET /apis/apps/v1/namespaces/${NS}/deployments/envoy-gateway 200`]);
     const table = await diagnose(api, 'table');
     const head = table.stdout.split('\n').slice(0, 3).join(' ').replace(/\s+/g, ' ');
@@ -119,7 +140,12 @@ describe('live runs read the GatewayClass, its EnvoyProxy and the controller rel
     assert.equal(report.snapshots[0]?.envoyGateway?.version, '1.7.3');
     const fix = proxyFix(report);
     assert.deepEqual(fix.object.spec, { ...CLASS_SPEC, shutdown: { drainTimeout: '600s' } });
-    assert.deepEqual(fix.codes, ['envoyproxy-reference', 'envoyproxy-carries-gatewayclass-proxy', 'drain-timeout-slows-shutdown', 'envoyproxy-rollout-closes-connections']);
+    assert.deepEqual(fix.codes, [
+      'envoyproxy-reference',
+      'envoyproxy-carries-gatewayclass-proxy',
+      'drain-timeout-slows-shutdown',
+      'envoyproxy-rollout-closes-connections',
+    ]);
     assert.deepEqual(fix.liveDiff?.changes, [{ path: '/shutdown', after: { drainTimeout: '600s' } }]);
   });
 
@@ -128,7 +154,10 @@ describe('live runs read the GatewayClass, its EnvoyProxy and the controller rel
     const fix = proxyFix(report);
     assert.equal(fix.target, 'EnvoyProxy home/eg-own');
     assert.deepEqual(fix.object.spec, { shutdown: { minDrainDuration: '5s', drainTimeout: '600s' } });
-    assert.deepEqual(fix.notes[0], { code: 'envoyproxy-patches-gateway-proxy', values: { envoyProxy: 'home/eg-own', gateway: 'home/eg', classProxy: `${NS}/class-defaults`, mergeType: null } });
+    assert.deepEqual(fix.notes[0], {
+      code: 'envoyproxy-patches-gateway-proxy',
+      values: { envoyProxy: 'home/eg-own', gateway: 'home/eg', classProxy: `${NS}/class-defaults`, mergeType: null },
+    });
   });
 
   it('a class without an EnvoyProxy: a new one, with nothing to merge or carry', async () => {
@@ -140,7 +169,15 @@ describe('live runs read the GatewayClass, its EnvoyProxy and the controller rel
 });
 
 describe('live runs: what RBAC or the cluster withholds', () => {
-  const cases: Array<{ name: string; deny: DenyRule[]; image?: string; refused: string[]; envoyGateway: Report['snapshots'][number]['envoyGateway']; basis: string; spec: Record<string, unknown> }> = [
+  const cases: Array<{
+    name: string;
+    deny: DenyRule[];
+    image?: string;
+    refused: string[];
+    envoyGateway: Report['snapshots'][number]['envoyGateway'];
+    basis: string;
+    spec: Record<string, unknown>;
+  }> = [
     {
       name: 'GatewayClasses refused: a finding, and on 1.8 a mergeType that keeps whatever the class EnvoyProxy sets',
       deny: [{ verb: 'list', resource: 'gatewayclasses', group: 'gateway.networking.k8s.io' }],
@@ -171,7 +208,10 @@ describe('live runs: what RBAC or the cluster withholds', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const { report } = await diagnose(await cluster({ classRef: true, deny: c.deny, ...(c.image ? { image: c.image } : {}) }));
-      assert.deepEqual(report.findings.filter((f) => f.code === 'kubernetes-read-refused').map((f) => f.evidence.refused), c.refused);
+      assert.deepEqual(
+        report.findings.filter((f) => f.code === 'kubernetes-read-refused').map((f) => f.evidence.refused),
+        c.refused,
+      );
       assert.deepEqual(report.snapshots[0]?.envoyGateway, c.envoyGateway);
       const fix = proxyFix(report);
       assert.equal(fix.codes[1], c.basis);
@@ -189,7 +229,10 @@ describe('collect keeps the GatewayClasses and the controller release in the bun
       const collected = await run(['collect', '--kubeconfig', api.kubeconfigPath, '--interval', '200ms', '--no-logs', '-o', out]);
       assert.equal(collected.code, 0, collected.stderr);
       const objects = JSON.parse(readFileSync(join(out, 'kubernetes', 'objects.json'), 'utf8')) as Record<string, unknown>;
-      assert.deepEqual((objects.gatewayClasses as KubeObject[]).map((c) => c.metadata.name), ['eg']);
+      assert.deepEqual(
+        (objects.gatewayClasses as KubeObject[]).map((c) => c.metadata.name),
+        ['eg'],
+      );
       assert.equal(objects.envoyGatewayVersion, '1.8.1');
       assert.equal(objects.envoyGatewayController, 'Deployment envoy-gateway-system/envoy-gateway, image docker.io/envoyproxy/gateway:v1.8.1');
       const later = JSON.parse((await run(['analyze', out, '--fail-on', 'none', '-o', 'json'])).stdout) as Report;

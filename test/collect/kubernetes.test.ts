@@ -37,8 +37,15 @@ interface Setup {
 const running: Setup[] = [];
 
 /** An Envoy Gateway deployment of `replicas` pods, each forwarded to its own admin server. */
-async function gateway(opts: { replicas?: number; dir?: string; faults?: Array<Partial<Record<string, Fault>>>; deny?: DenyRule[]; extraPods?: FakePod[]; refuse?: string[] } = {}): Promise<Setup> {
-  const { deployment, replicaSet, pods } = makeDeployment({ name: 'envoy-home-eg-5f7d9c', namespace: NS, matchLabels: EG_LABELS, replicas: opts.replicas ?? 2 });
+async function gateway(
+  opts: { replicas?: number; dir?: string; faults?: Array<Partial<Record<string, Fault>>>; deny?: DenyRule[]; extraPods?: FakePod[]; refuse?: string[] } = {},
+): Promise<Setup> {
+  const { deployment, replicaSet, pods } = makeDeployment({
+    name: 'envoy-home-eg-5f7d9c',
+    namespace: NS,
+    matchLabels: EG_LABELS,
+    replicas: opts.replicas ?? 2,
+  });
   const all = [...pods, ...(opts.extraPods ?? [])];
   const admins = await Promise.all(all.map((_, i) => startAdminServer({ dir: opts.dir ?? INCIDENT, ...(opts.faults?.[i] ? { faults: opts.faults[i] } : {}) })));
   const portOf = new Map(all.map((p, i) => [p.metadata.name, admins[i]?.port as number]));
@@ -81,8 +88,14 @@ describe('diagnose through Kubernetes', () => {
     const stall = report.rootCauses.filter((r) => r.id === 'flow-control-stall');
     assert.equal(stall.length, 1, 'one root cause for the deployment, not one per pod');
     assert.deepEqual([...(stall[0]?.seenOn ?? [])].sort(), names);
-    assert.ok(report.rootCauses.some((r) => r.id === 'policy-overridden'), 'policies were read');
-    assert.ok(report.findings.some((f) => f.code === 'upgraded-sessions-end-together'), 'access logs were read');
+    assert.ok(
+      report.rootCauses.some((r) => r.id === 'policy-overridden'),
+      'policies were read',
+    );
+    assert.ok(
+      report.findings.some((f) => f.code === 'upgraded-sessions-end-together'),
+      'access logs were read',
+    );
     const forwards = setup.api.requests.filter((r) => r.path.endsWith('/portforward'));
     assert.ok(forwards.length >= 2 && forwards.every((r) => r.params.get('ports') === '19000'));
     const logs = setup.api.requests.filter((r) => r.path.endsWith('/log'));
@@ -95,17 +108,27 @@ describe('diagnose through Kubernetes', () => {
     const setup = await gateway();
     const pod = setup.pods[0]?.metadata.name as string;
     const one = await diagnose(setup, [`pod/${pod}.${NS}`]);
-    assert.deepEqual(one.report.snapshots.map((s) => s.id), [pod]);
+    assert.deepEqual(
+      one.report.snapshots.map((s) => s.id),
+      [pod],
+    );
     const deployment = await diagnose(setup, [`deployment/envoy-home-eg-5f7d9c.${NS}`]);
     assert.equal(deployment.report.snapshots.length, 2);
   });
 
   it('Istio sidecars are found by their istio-proxy container and read on 15000', async () => {
-    const sidecar = makePod({ name: 'web-7d9f-abcde', namespace: 'shop', containers: [{ name: 'web' }, { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.0' }] });
+    const sidecar = makePod({
+      name: 'web-7d9f-abcde',
+      namespace: 'shop',
+      containers: [{ name: 'web' }, { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.0' }],
+    });
     const plain = makePod({ name: 'db-0', namespace: 'shop', containers: [{ name: 'postgres' }] });
     const setup = await gateway({ replicas: 0, extraPods: [sidecar, plain], dir: HEALTHY });
     const { report } = await diagnose(setup, ['-n', 'shop']);
-    assert.deepEqual(report.snapshots.map((s) => s.id), ['web-7d9f-abcde']);
+    assert.deepEqual(
+      report.snapshots.map((s) => s.id),
+      ['web-7d9f-abcde'],
+    );
     assert.ok(setup.api.requests.filter((r) => r.path.endsWith('/portforward')).every((r) => r.params.get('ports') === '15000'));
   });
 });
@@ -124,7 +147,10 @@ describe('diagnose through Kubernetes: some pods broken', () => {
     const setup = await gateway({ replicas: 3, dir: HEALTHY, faults: [{}, { '/stats': 'http503' }, {}] });
     const { code, report } = await diagnose(setup, ['--retries', '0']);
     assert.equal(code, 69);
-    assert.deepEqual(report.notCollected.map((n) => n.id), [setup.pods[1]?.metadata.name]);
+    assert.deepEqual(
+      report.notCollected.map((n) => n.id),
+      [setup.pods[1]?.metadata.name],
+    );
     assert.match(report.notCollected[0]?.reason ?? '', /\/stats\?filter=…: HTTP 503/);
     assert.equal(report.snapshots.length, 2);
   });
@@ -141,7 +167,10 @@ describe('diagnose through Kubernetes: some pods broken', () => {
       const r = await run(['diagnose', '--kubeconfig', refusing.kubeconfigPath, '--interval', '0', '--retries', '0', '--no-objects', '-o', 'json']);
       const report = JSON.parse(r.stdout) as Report;
       assert.equal(r.code, 69);
-      assert.deepEqual(report.notCollected.map((n) => n.id), [target]);
+      assert.deepEqual(
+        report.notCollected.map((n) => n.id),
+        [target],
+      );
       assert.match(report.notCollected[0]?.reason ?? '', /port-forward to envoy-gateway-system\/.+:19000 failed/);
       assert.equal(report.snapshots.length, 1);
       assert.equal(refusing.openForwards(), 0);
@@ -209,9 +238,15 @@ describe('diagnose through Kubernetes: RBAC', () => {
     assert.equal(report.rootCauses[0]?.id, 'flow-control-stall');
     assert.ok(!report.rootCauses.some((r) => r.id === 'policy-overridden'));
     const notes = report.findings.filter((f) => f.code === 'kubernetes-read-refused').map((f) => String(f.evidence.refused));
-    assert.ok(notes.some((n) => /^forbidden: list backendtrafficpolicies\.gateway\.envoyproxy\.io/.test(n)), notes.join('; '));
+    assert.ok(
+      notes.some((n) => /^forbidden: list backendtrafficpolicies\.gateway\.envoyproxy\.io/.test(n)),
+      notes.join('; '),
+    );
     const reads = report.findings.filter((f) => f.code === 'optional-read-failed').map((f) => String(f.evidence.read));
-    assert.ok(reads.some((n) => n === `logs: forbidden: get pods/log in ${NS} (RBAC: see docs/rbac.md)`), reads.join('; '));
+    assert.ok(
+      reads.some((n) => n === `logs: forbidden: get pods/log in ${NS} (RBAC: see docs/rbac.md)`),
+      reads.join('; '),
+    );
   });
 });
 
@@ -228,7 +263,16 @@ describe('collect through Kubernetes', () => {
     assert.equal(collected.code, 0, collected.stderr);
     assert.deepEqual(await readdir(join(out, 'proxies', NS)), setup.pods.map((p) => p.metadata.name).sort());
     const podDir = join(out, 'proxies', NS, setup.pods[0]?.metadata.name as string);
-    assert.deepEqual((await readdir(podDir)).sort(), ['access.log', 'clusters.json', 'config_dump.json', 'listeners.json', 'manifest.json', 'server_info.json', 'stats.later.txt', 'stats.txt']);
+    assert.deepEqual((await readdir(podDir)).sort(), [
+      'access.log',
+      'clusters.json',
+      'config_dump.json',
+      'listeners.json',
+      'manifest.json',
+      'server_info.json',
+      'stats.later.txt',
+      'stats.txt',
+    ]);
     assert.deepEqual(await readdir(join(out, 'kubernetes')), ['objects.json']);
     const live = await diagnose(setup);
     const later = await run(['analyze', out, '-o', 'json']);
@@ -248,7 +292,11 @@ describe('docs/rbac.md', () => {
     const named = /^\/apis\/([^/]+)\/[^/]+\/(?:namespaces\/[^/]+\/)?([a-z]+)(?:\/([^/]+))?(?:\/([a-z]+))?$/.exec(path);
     if (core) {
       const [, resource, name, sub] = core as unknown as [string, string, string | undefined, string | undefined];
-      if (sub === 'portforward' || upgrade) return [['', `${resource}/portforward`, 'get'], ['', `${resource}/portforward`, 'create']];
+      if (sub === 'portforward' || upgrade)
+        return [
+          ['', `${resource}/portforward`, 'get'],
+          ['', `${resource}/portforward`, 'create'],
+        ];
       if (sub) return [['', `${resource}/${sub}`, 'get']];
       return [['', resource, name ? 'get' : 'list']];
     }
@@ -267,7 +315,9 @@ describe('docs/rbac.md', () => {
     const doc = readFileSync(join(ROOT, 'docs/rbac.md'), 'utf8');
     const block = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
     const { parseAllDocuments } = await import('yaml');
-    const role = parseAllDocuments(block).map((d) => d.toJSON() as { kind?: string; rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }).find((d) => d.kind === 'ClusterRole');
+    const role = parseAllDocuments(block)
+      .map((d) => d.toJSON() as { kind?: string; rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> })
+      .find((d) => d.kind === 'ClusterRole');
     assert.ok(role?.rules, 'docs/rbac.md has a ClusterRole');
     const granted = new Set(role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g} ${res} ${v}`)))));
     for (const n of needed) assert.ok(granted.has(n), `docs/rbac.md grants ${n}`);
@@ -285,21 +335,33 @@ describe('real captures behind the forward', () => {
       return false;
     }
   })();
-  it('an Istio sidecar replaying public captures is collected and raises no error-level root cause', { skip: present ? false : 'shared/corpus is not beside this checkout' }, async () => {
+  it('an Istio sidecar replaying public captures is collected and raises no error-level root cause', {
+    skip: present ? false : 'shared/corpus is not beside this checkout',
+  }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-corpus-'));
     try {
       const { writeFile: write } = await import('node:fs/promises');
       await write(join(dir, 'config_dump.json'), readFileSync(join(CORPUS, 'istio/config_dump.json')));
       await write(join(dir, 'stats.txt'), readFileSync(join(CORPUS, 'datadog/stats-multiple_services.txt')));
-      const sidecar = makePod({ name: 'httpbin-istio-waypoint-0', namespace: 'default', containers: [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.21.0' }] });
+      const sidecar = makePod({
+        name: 'httpbin-istio-waypoint-0',
+        namespace: 'default',
+        containers: [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.21.0' }],
+      });
       const admin = await startAdminServer({ dir });
       const api = await startKubeApi({ pods: [sidecar], forwardTargets: (_n, _p, port) => (port === 15000 ? admin.port : undefined) });
       try {
         const r = await run(['diagnose', '--kubeconfig', api.kubeconfigPath, '-n', 'default', '--interval', '0', '-o', 'json']);
         const report = JSON.parse(r.stdout) as Report;
         assert.equal(r.stderr, '');
-        assert.deepEqual(report.snapshots.map((s) => s.id), ['httpbin-istio-waypoint-0']);
-        assert.deepEqual(report.rootCauses.filter((c) => c.severity === 'error'), []);
+        assert.deepEqual(
+          report.snapshots.map((s) => s.id),
+          ['httpbin-istio-waypoint-0'],
+        );
+        assert.deepEqual(
+          report.rootCauses.filter((c) => c.severity === 'error'),
+          [],
+        );
         assert.deepEqual(admin.violations, []);
       } finally {
         await api.close();

@@ -19,7 +19,11 @@ const INCIDENT = join(ROOT, 'samples/home-assistant-websocket-drops');
 const STATS = readFileSync(join(INCIDENT, 'stats.txt'));
 const DUMP = readFileSync(join(INCIDENT, 'config_dump.json'));
 
-async function withLie<T>(lie: Lie, options: ConstructorParameters<typeof AdminClient>[1], work: (client: AdminClient, server: Awaited<ReturnType<typeof startLyingServer>>) => Promise<T>): Promise<T> {
+async function withLie<T>(
+  lie: Lie,
+  options: ConstructorParameters<typeof AdminClient>[1],
+  work: (client: AdminClient, server: Awaited<ReturnType<typeof startLyingServer>>) => Promise<T>,
+): Promise<T> {
   const server = await startLyingServer(lie);
   const client = new AdminClient(server.url, { retries: 0, timeoutMs: 5000, ...options });
   try {
@@ -60,8 +64,14 @@ describe('admin endpoints that lie', () => {
   it('an HTML page answered with 200 is refused on one line naming the endpoint: "expected Envoy /stats output, got an HTML page"', async () => {
     await withLie({ kind: 'html-200' }, {}, async (client, server) => {
       const source = `${server.url} /stats`;
-      await assert.rejects(parseStats(Readable.from([await client.get('/stats')]), source), oneLine(new RegExp(`^${server.url.replace(/\./g, '\\.')} /stats: expected Envoy /stats output, got an HTML page`), InputError));
-      assert.throws(() => parseConfigDocument(Buffer.from('<html><body>login</body></html>'), `${server.url} /config_dump`, 'p'), oneLine(/\/config_dump: expected an Envoy \/config_dump, got an HTML page/, InputError));
+      await assert.rejects(
+        parseStats(Readable.from([await client.get('/stats')]), source),
+        oneLine(new RegExp(`^${server.url.replace(/\./g, '\\.')} /stats: expected Envoy /stats output, got an HTML page`), InputError),
+      );
+      assert.throws(
+        () => parseConfigDocument(Buffer.from('<html><body>login</body></html>'), `${server.url} /config_dump`, 'p'),
+        oneLine(/\/config_dump: expected an Envoy \/config_dump, got an HTML page/, InputError),
+      );
     });
   });
 
@@ -79,7 +89,10 @@ describe('admin endpoints that lie', () => {
       assert.equal(server.requests[0]?.headers['accept-encoding'], 'identity');
       assert.equal(body.length, gzipBomb(inflated).length, 'the body is the compressed bytes, not the 64 MiB they stand for');
       assert.ok(body.length < 1024 * 1024);
-      await assert.rejects(parseStats(Readable.from([body]), `${server.url} /stats`), oneLine(/\/stats: binary data; expected Envoy \/stats output/, InputError));
+      await assert.rejects(
+        parseStats(Readable.from([body]), `${server.url} /stats`),
+        oneLine(/\/stats: binary data; expected Envoy \/stats output/, InputError),
+      );
     });
   });
 

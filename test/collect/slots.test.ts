@@ -22,7 +22,11 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('Slots', () => {
   const cases: Array<{ name: string; advanceMs: number; expected: string[] }> = [
-    { name: 'lets first contacts in before second contacts that have not waited their slack', advanceMs: 50, expected: ['busy', 'first-a', 'first-b', 'second'] },
+    {
+      name: 'lets first contacts in before second contacts that have not waited their slack',
+      advanceMs: 50,
+      expected: ['busy', 'first-a', 'first-b', 'second'],
+    },
     { name: 'lets a second contact in first once it has waited its slack', advanceMs: 100, expected: ['busy', 'second', 'first-a', 'first-b'] },
   ];
   for (const c of cases) {

@@ -108,7 +108,13 @@ describe('the /stats filter of diagnose', () => {
     const source = statsFilter(neededStats());
     assert.doesNotMatch(source, /\(\?|\\[1-9]|[+*]\?/);
     for (const names of Object.values(fullNames)) for (const n of names) assert.match(n, filter, n);
-    for (const other of ['cluster.a.upstream_cx_connect_ms', 'server.memory_allocated', 'http.x.downstream_rq_2xx', 'cluster_manager.cds.update_success', 'listener.0.0.0.0_443.downstream_cx_length_ms']) {
+    for (const other of [
+      'cluster.a.upstream_cx_connect_ms',
+      'server.memory_allocated',
+      'http.x.downstream_rq_2xx',
+      'cluster_manager.cds.update_success',
+      'listener.0.0.0.0_443.downstream_cx_length_ms',
+    ]) {
       assert.doesNotMatch(other, filter, `${other} is not read, so not asked for`);
     }
   });
@@ -126,7 +132,18 @@ describe('the /stats filter of diagnose', () => {
     assert.ok(reads.size > 20, 'the samples exercise the analyzers');
     const kept = (family: string, key: string): boolean => {
       if (family === 'other') return needed.prefixes.some((p) => key.startsWith(p));
-      const names = family === 'cluster' ? needed.cluster : family === 'http' ? needed.http : family === 'user-agent' ? needed.userAgent : family === 'tcp' ? needed.tcp : family === 'listener' ? (needed.listener ?? []) : [];
+      const names =
+        family === 'cluster'
+          ? needed.cluster
+          : family === 'http'
+            ? needed.http
+            : family === 'user-agent'
+              ? needed.userAgent
+              : family === 'tcp'
+                ? needed.tcp
+                : family === 'listener'
+                  ? (needed.listener ?? [])
+                  : [];
       return names.some((n) => statKey(n) === key);
     };
     const lost = [...reads].map((r) => r.split(' ') as [string, string]).filter(([family, key]) => key === '*' || !kept(family, key));

@@ -76,7 +76,10 @@ describe('Dockerfile', () => {
     assert.ok(nodeModules?.from, 'node_modules comes from another stage');
     const deps = stages.find((s) => s.name === nodeModules.from);
     assert.ok(deps, `stage ${nodeModules.from}`);
-    assert.ok(ops(deps, 'RUN').some((r) => /\bnpm ci\b.*--omit=dev/.test(r)), `${deps.name} runs npm ci --omit=dev`);
+    assert.ok(
+      ops(deps, 'RUN').some((r) => /\bnpm ci\b.*--omit=dev/.test(r)),
+      `${deps.name} runs npm ci --omit=dev`,
+    );
     for (const c of copiesOf(runtime)) for (const s of c.sources) assert.doesNotMatch(s, /(^|\/)(src|test|bench)\/?$/, `${s} is not shipped`);
   });
 
@@ -85,26 +88,46 @@ describe('Dockerfile', () => {
     const outDir = (JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir;
     const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n');
     for (const path of [...pkg.files, 'package.json']) {
-      const copy = copiesOf(runtime).find((c) => c.dest === posix.join(app, path) || (c.dest === posix.join(app, posix.dirname(path)) && c.sources.length === 1 && posix.basename(c.sources[0] as string) === path));
+      const copy = copiesOf(runtime).find(
+        (c) =>
+          c.dest === posix.join(app, path) ||
+          (c.dest === posix.join(app, posix.dirname(path)) && c.sources.length === 1 && posix.basename(c.sources[0] as string) === path),
+      );
       assert.ok(copy?.from, `the runtime copies ${path} from a build stage`);
       const source = stages.find((s) => s.name === copy.from) as Stage;
       const src = posix.resolve(workdir(source), copy.sources[0] as string);
       assert.equal(src, posix.join(workdir(source), path), `${path} is copied from where the build stage has it`);
       if (path === outDir) {
-        assert.ok(ops(source, 'RUN').some((r) => /\bnpm ci\b/.test(r) || /\bnpm run build\b/.test(r)), `${source.name} builds ${outDir}/`);
+        assert.ok(
+          ops(source, 'RUN').some((r) => /\bnpm ci\b/.test(r) || /\bnpm run build\b/.test(r)),
+          `${source.name} builds ${outDir}/`,
+        );
       } else {
-        assert.ok(tracked.some((f) => f === path || f.startsWith(`${path}/`)), `${path} is in the repository`);
-        assert.ok(copiesOf(source).some((c) => !c.from && c.sources.includes(path)), `${source.name} copies ${path} from the build context`);
+        assert.ok(
+          tracked.some((f) => f === path || f.startsWith(`${path}/`)),
+          `${path} is in the repository`,
+        );
+        assert.ok(
+          copiesOf(source).some((c) => !c.from && c.sources.includes(path)),
+          `${source.name} copies ${path} from the build context`,
+        );
       }
     }
     // What the code reads at run time beside dist/: explain prints docs/findings and docs/analyzers pages.
-    for (const dir of ['docs/findings', 'docs/analyzers']) assert.ok(tracked.some((f) => f.startsWith(`${dir}/`) && f.endsWith('.md')), dir);
+    for (const dir of ['docs/findings', 'docs/analyzers'])
+      assert.ok(
+        tracked.some((f) => f.startsWith(`${dir}/`) && f.endsWith('.md')),
+        dir,
+      );
     assert.ok(pkg.files.includes('docs'));
   });
 
-  it('puts envoy-doctor on PATH, as package.json\'s bin, and runs it as the entry point', () => {
+  it("puts envoy-doctor on PATH, as package.json's bin, and runs it as the entry point", () => {
     const bin = pkg.bin['envoy-doctor'] as string;
-    assert.ok(ops(runtime, 'RUN').some((r) => r.includes(`ln -s ${posix.join(workdir(runtime), bin)} /usr/local/bin/envoy-doctor`)), 'a link on PATH');
+    assert.ok(
+      ops(runtime, 'RUN').some((r) => r.includes(`ln -s ${posix.join(workdir(runtime), bin)} /usr/local/bin/envoy-doctor`)),
+      'a link on PATH',
+    );
     assert.deepEqual(JSON.parse(ops(runtime, 'ENTRYPOINT').at(-1) ?? 'null'), ['envoy-doctor']);
     assert.match(readFileSync(join(ROOT, bin), 'utf8').split('\n')[0] as string, /^#!\/usr\/bin\/env node$/);
     const mode = execFileSync('git', ['ls-files', '-s', bin], { cwd: ROOT, encoding: 'utf8' }).split(' ')[0];
@@ -138,9 +161,21 @@ describe('Dockerfile', () => {
       .filter((l) => l && !l.startsWith('#'));
     for (const must of ['.git', 'node_modules', 'dist']) assert.ok(ignored.includes(must), `.dockerignore has ${must}`);
     assert.ok(!ignored.some((l) => l.startsWith('!')), 'no exceptions to reason about');
-    const fromContext = stages.flatMap((s) => copiesOf(s).filter((c) => !c.from).flatMap((c) => c.sources));
+    const fromContext = stages.flatMap((s) =>
+      copiesOf(s)
+        .filter((c) => !c.from)
+        .flatMap((c) => c.sources),
+    );
     assert.ok(fromContext.length > 0);
-    const toRegExp = (glob: string) => new RegExp(`^${glob.replace(/^\/+/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '.*').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}(/.*)?$`);
+    const toRegExp = (glob: string) =>
+      new RegExp(
+        `^${glob
+          .replace(/^\/+/, '')
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*\*/g, '.*')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')}(/.*)?$`,
+      );
     for (const path of fromContext) {
       const by = ignored.find((g) => toRegExp(g).test(path));
       assert.equal(by, undefined, `${path} is sent to the build, not ignored by ${by}`);

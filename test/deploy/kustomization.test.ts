@@ -62,7 +62,7 @@ describe('deploy/ renders', () => {
     }
   });
 
-  it('the bindings give the roles to the CronJob\'s ServiceAccount', () => {
+  it("the bindings give the roles to the CronJob's ServiceAccount", () => {
     const { pod } = cronJobPod();
     const sa = objectOf('ServiceAccount', pod.serviceAccountName);
     for (const [binding, role] of [
@@ -73,7 +73,9 @@ describe('deploy/ renders', () => {
         const ref = (b as unknown as { roleRef: { kind: string; name: string } }).roleRef;
         assert.equal(ref.kind, role);
         objectOf(role, ref.name);
-        assert.deepEqual((b as unknown as { subjects: unknown[] }).subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
+        assert.deepEqual((b as unknown as { subjects: unknown[] }).subjects, [
+          { kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace },
+        ]);
       }
     }
   });
@@ -81,7 +83,8 @@ describe('deploy/ renders', () => {
   it('the roles only read, but for the state ConfigMap, which the Role names', () => {
     const cluster = (objectOf('ClusterRole', 'envoy-doctor') as unknown as { rules: RbacRule[] }).rules;
     for (const r of cluster) for (const v of r.verbs) assert.match(v, /^(get|list)$|^create$/, `ClusterRole verb ${v}`);
-    for (const r of cluster.filter((x) => x.verbs.includes('create'))) assert.deepEqual(r.resources, ['pods/portforward'], 'the only create is the port-forward');
+    for (const r of cluster.filter((x) => x.verbs.includes('create')))
+      assert.deepEqual(r.resources, ['pods/portforward'], 'the only create is the port-forward');
     assert.ok(!cluster.some((r) => r.resources.includes('secrets') || r.resources.includes('configmaps')), 'no Secrets or ConfigMaps cluster-wide');
     const state = (objectOf('Role', 'envoy-doctor-state') as unknown as { rules: RbacRule[] }).rules;
     for (const r of state) {
@@ -136,8 +139,12 @@ describe('the CronJob', () => {
     assert.ok(request >= of200.peakRss, `request ${request} MiB covers 200 proxies (${of200.peakRss} MiB)`);
     assert.ok(limit >= 1.25 * largest.peakRss, `limit ${limit} MiB is a quarter above ${largest.pods} proxies with the cap (${largest.peakRss} MiB)`);
     assert.ok(cap >= 2 * largest.peakHeap, `heap cap ${cap} MiB is twice ${largest.pods} proxies' peak heap (${largest.peakHeap} MiB)`);
-    assert.ok(limit - cap >= largest.rssBefore + 64, `the limit leaves room beside the heap for Node.js and its modules (${largest.rssBefore} MiB) and the young generation`);
-    for (const figure of [resources.requests?.memory, resources.limits?.memory, options]) assert.ok(docs.includes(String(figure).replace(/Mi$/, ' MiB')) || docs.includes(String(figure)), `docs/cronjob.md says ${figure}`);
+    assert.ok(
+      limit - cap >= largest.rssBefore + 64,
+      `the limit leaves room beside the heap for Node.js and its modules (${largest.rssBefore} MiB) and the young generation`,
+    );
+    for (const figure of [resources.requests?.memory, resources.limits?.memory, options])
+      assert.ok(docs.includes(String(figure).replace(/Mi$/, ' MiB')) || docs.includes(String(figure)), `docs/cronjob.md says ${figure}`);
   });
 
   it('runs as a non-root user with no privileges, from a read-only root filesystem', () => {
@@ -177,7 +184,10 @@ describe('the CronJob', () => {
     const v = secretVolumes[0] as { name: string; secret: { secretName: string; optional?: boolean; items: Array<{ key: string; path: string }> } };
     assert.equal(v.secret.secretName, 'envoy-doctor-slack');
     assert.equal(v.secret.optional, false, 'a missing Secret stops the pod from starting instead of running without a sink');
-    assert.deepEqual(v.secret.items.map((i) => i.key), ['url']);
+    assert.deepEqual(
+      v.secret.items.map((i) => i.key),
+      ['url'],
+    );
     const mount = (container.volumeMounts as Array<{ name: string; mountPath: string }>).find((m) => m.name === v.name);
     assert.ok(mount, 'the Secret is mounted');
     const args = container.args as string[];
@@ -208,7 +218,10 @@ describe('the CronJob', () => {
     assert.equal(state[1], NS);
     const role = objectOf('Role', 'envoy-doctor-state') as unknown as { metadata: { namespace: string }; rules: RbacRule[] };
     assert.equal(role.metadata.namespace, state[1]);
-    assert.ok(role.rules.some((r) => r.verbs.includes('update') && r.resourceNames?.includes(state[2] as string)), 'the Role names the state ConfigMap');
+    assert.ok(
+      role.rules.some((r) => r.verbs.includes('update') && r.resourceNames?.includes(state[2] as string)),
+      'the Role names the state ConfigMap',
+    );
     assert.ok(docs.includes(`kubectl create job --from=cronjob/envoy-doctor envoy-doctor-now -n ${NS}`), 'docs/cronjob.md runs it by hand');
   });
 });

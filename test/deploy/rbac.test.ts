@@ -28,7 +28,8 @@ interface Call {
   name: string;
 }
 
-const show = (c: Call) => `${c.verb} ${c.group ? `${c.resource}.${c.group}` : c.resource}${c.name ? ` (${c.name})` : ''} ${c.namespace ? `in ${c.namespace}` : 'cluster-wide'}`;
+const show = (c: Call) =>
+  `${c.verb} ${c.group ? `${c.resource}.${c.group}` : c.resource}${c.name ? ` (${c.name})` : ''} ${c.namespace ? `in ${c.namespace}` : 'cluster-wide'}`;
 
 /** The RBAC attributes of a recorded request (a port-forward upgrade is checked as get and, since 1.35, create). */
 function callsOf(r: RecordedRequest): Call[] {
@@ -52,7 +53,14 @@ function callsOf(r: RecordedRequest): Call[] {
   const [resource, name = '', sub] = rest as [string, string?, string?];
   const full = sub ? `${resource}/${sub}` : resource;
   if (sub === 'portforward') return ['get', 'create'].map((verb) => ({ group, resource: full, verb, namespace, name }));
-  const verb = { GET: name ? 'get' : r.params.get('watch') === 'true' ? 'watch' : 'list', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: name ? 'delete' : 'deletecollection' }[r.method];
+  const verb = {
+    GET: name ? 'get' : r.params.get('watch') === 'true' ? 'watch' : 'list',
+    HEAD: 'get',
+    POST: 'create',
+    PUT: 'update',
+    PATCH: 'patch',
+    DELETE: name ? 'delete' : 'deletecollection',
+  }[r.method];
   if (!verb) throw new Error(`${r.method} ${r.path}: unknown method`);
   return [{ group, resource: full, verb, namespace, name: verb === 'create' ? '' : name }];
 }
@@ -86,7 +94,11 @@ const allows = (g: Grant, c: Call) =>
 
 /** Every call is allowed by some rule, and every permission a rule spells out is used by some call. */
 function assertExactly(grants: Grant[], calls: Call[]): void {
-  for (const c of calls) assert.ok(grants.some((g) => allows(g, c)), `deploy/ grants ${show(c)}`);
+  for (const c of calls)
+    assert.ok(
+      grants.some((g) => allows(g, c)),
+      `deploy/ grants ${show(c)}`,
+    );
   for (const g of grants) {
     for (const group of g.rule.apiGroups)
       for (const resource of g.rule.resources)
@@ -163,11 +175,14 @@ describe('deploy/ RBAC', () => {
     assert.equal(r.stderr, '');
     assert.equal(r.code, 79, 'the incident is diagnosed');
     const calls = setup.api.requests.flatMap(callsOf);
-    assert.ok(calls.some((c) => c.resource === 'pods' && c.verb === 'list' && c.namespace === ''), 'pods listed cluster-wide');
+    assert.ok(
+      calls.some((c) => c.resource === 'pods' && c.verb === 'list' && c.namespace === ''),
+      'pods listed cluster-wide',
+    );
     assertExactly(grantsOf(['ClusterRole']), calls);
   });
 
-  it('the CronJob\'s own command needs exactly the ClusterRole and the state Role; it posts once, then reminds, and exits 0', async () => {
+  it("the CronJob's own command needs exactly the ClusterRole and the state Role; it posts once, then reminds, and exits 0", async () => {
     const setup = await cluster();
     const slack = await slackSink();
     const dir = await mkdtemp(join(tmpdir(), 'envoy-doctor-deploy-'));
@@ -192,7 +207,10 @@ describe('deploy/ RBAC', () => {
 
     const calls = setup.api.requests.flatMap(callsOf);
     const state = calls.filter((c) => c.resource === 'configmaps');
-    assert.ok(state.some((c) => c.verb === 'create') && state.some((c) => c.verb === 'update'), `the state is created, then updated for the reminders: ${state.map(show).join('; ')}`);
+    assert.ok(
+      state.some((c) => c.verb === 'create') && state.some((c) => c.verb === 'update'),
+      `the state is created, then updated for the reminders: ${state.map(show).join('; ')}`,
+    );
     assertExactly(grantsOf(['ClusterRole', 'Role']), calls);
   });
 });

@@ -93,9 +93,19 @@ describe('connection-max-duration rule', () => {
 describe('connection-max-duration: where the limit is set decides the fix (measured by the lab on Envoy 1.36.2 and 1.40.0)', () => {
   const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
   const clusterOptions = (common: object) => ({
-    typed_extension_protocol_options: { [HPO]: { '@type': `type.googleapis.com/${HPO}`, explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: common } },
+    typed_extension_protocol_options: {
+      [HPO]: { '@type': `type.googleapis.com/${HPO}`, explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: common },
+    },
   });
-  const cases: Array<{ name: string; cluster: object; route: object; stats: Record<string, [number, number]>; entities: string[]; changes: unknown[]; envoyFix: RegExp | undefined }> = [
+  const cases: Array<{
+    name: string;
+    cluster: object;
+    route: object;
+    stats: Record<string, [number, number]>;
+    entities: string[];
+    changes: unknown[];
+    envoyFix: RegExp | undefined;
+  }> = [
     {
       name: "a cluster's max_stream_duration resets upstream streams: raised to a day on the cluster",
       cluster: clusterOptions({ max_stream_duration: '600s' }),
@@ -139,7 +149,12 @@ describe('connection-max-duration: where the limit is set decides the fix (measu
       const [rc] = rule.diagnose(s, analyze(s));
       assert.deepEqual(rc?.entities.map((e) => `${e.kind} ${e.name}`) ?? [], c.entities);
       assert.deepEqual(rc?.changes ?? [], c.changes);
-      const text = rc ? envoyRenderer.render(s, rc.changes).map((r) => r.fix.text).join('\n') : undefined;
+      const text = rc
+        ? envoyRenderer
+            .render(s, rc.changes)
+            .map((r) => r.fix.text)
+            .join('\n')
+        : undefined;
       if (c.envoyFix) assert.match(text ?? '', c.envoyFix);
     });
   }
@@ -155,7 +170,13 @@ describe('connection-max-duration: where the limit is set decides the fix (measu
       timers.filter((t) => t.id.includes('max-')).map((t) => `${t.id} ${t.ms} ${t.idleOnly}`),
       ['hcm-max-connection-duration 600000 true', 'cluster-max-connection-duration 600000 true', 'cluster-max-stream-duration 900000 false'],
     );
-    assert.deepEqual(matchTimers({ lowMs: 600_100, highMs: 601_000 }, timers).map((m) => m.timer.id), []);
-    assert.deepEqual(matchTimers({ lowMs: 900_100, highMs: 901_000, flag: 'UMSDR' }, timers).map((m) => m.timer.id), ['cluster-max-stream-duration']);
+    assert.deepEqual(
+      matchTimers({ lowMs: 600_100, highMs: 601_000 }, timers).map((m) => m.timer.id),
+      [],
+    );
+    assert.deepEqual(
+      matchTimers({ lowMs: 900_100, highMs: 901_000, flag: 'UMSDR' }, timers).map((m) => m.timer.id),
+      ['cluster-max-stream-duration'],
+    );
   });
 });

@@ -37,7 +37,9 @@ function mesh(stalled: number, healthy = 2): Snapshot {
   }
   return fixture({
     clusters: Array.from({ length: all }, (_, i) => gatewayCluster(name(i), { per_connection_buffer_limit_bytes: 32768 })),
-    listeners: Array.from({ length: all }, (_, i) => gatewayListener({ name: `team/eg/https-${i}`, port: 10000 + i, routeConfig: `rc-${i}`, bufferLimit: 32768 })),
+    listeners: Array.from({ length: all }, (_, i) =>
+      gatewayListener({ name: `team/eg/https-${i}`, port: 10000 + i, routeConfig: `rc-${i}`, bufferLimit: 32768 }),
+    ),
     routeConfigs: Array.from({ length: all }, (_, i) => routeConfig(`rc-${i}`, [name(i)])),
     stats,
   });
@@ -93,7 +95,8 @@ describe('one mechanism across a mesh is one root cause', () => {
       checks: [],
       changes: [],
     });
-    const many = (id: string, severity: Diagnosed['severity'], snapshot: string, n: number) => Array.from({ length: n }, (_, i) => d(id, severity, snapshot, `${id}-${severity}-${i}`));
+    const many = (id: string, severity: Diagnosed['severity'], snapshot: string, n: number) =>
+      Array.from({ length: n }, (_, i) => d(id, severity, snapshot, `${id}-${severity}-${i}`));
     const grouped = groupMechanisms([
       ...many('a', 'warning', 'p', MAX_APART + 1),
       ...many('a', 'info', 'p', MAX_APART),
@@ -120,7 +123,9 @@ describe('the table summarises long lists; the JSON report keeps them', () => {
       const d = await diagnose([mesh(n)]);
       const text = renderTable(d, TABLE);
       lines.push(text.split('\n').length);
-      const report = jsonReport(d, { name: 'envoy-doctor', version: '0.0.0-test' }, { failOn: 'error' }) as { rootCauses: Array<{ id: string; entities: unknown[]; evidence: unknown[]; fixes: unknown[] }> };
+      const report = jsonReport(d, { name: 'envoy-doctor', version: '0.0.0-test' }, { failOn: 'error' }) as {
+        rootCauses: Array<{ id: string; entities: unknown[]; evidence: unknown[]; fixes: unknown[] }>;
+      };
       const stall = report.rootCauses.find((r) => r.id === 'flow-control-stall');
       assert.equal(stall?.entities.length, 2 * n);
       assert.equal(stall?.fixes.length, stallsOf(d)[0]?.fixes.length);
@@ -162,6 +167,9 @@ describe('the table summarises long lists; the JSON report keeps them', () => {
     const schema = JSON.parse(readFileSync(`${ROOT}/docs/json-schema.json`, 'utf8')) as object;
     const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
     const d = await diagnose([mesh(12)]);
-    assert.ok(validate(JSON.parse(JSON.stringify(jsonReport(d, { name: 'envoy-doctor', version: '0.0.0-test' }, { failOn: 'error' })))), JSON.stringify(validate.errors));
+    assert.ok(
+      validate(JSON.parse(JSON.stringify(jsonReport(d, { name: 'envoy-doctor', version: '0.0.0-test' }, { failOn: 'error' })))),
+      JSON.stringify(validate.errors),
+    );
   });
 });

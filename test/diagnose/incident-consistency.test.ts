@@ -12,7 +12,7 @@ import { diagnose } from '../../src/cli/diagnosis.ts';
 import type { Diagnosis } from '../../src/diagnose/diagnose.ts';
 import { CATALOGUE, entry } from '../../src/report/catalogue.ts';
 import type { Explanation, Finding, RootCause } from '../../src/model/finding.ts';
-import { AIOHTTP_CLOSE_FACTOR } from '../../src/model/timers.ts';
+import { AIOHTTP_CLOSE_FACTOR } from '../../src/model/timer-table.ts';
 import { backingIndex } from '../../src/report/incident.ts';
 import { ROOT } from '../helpers/cli.ts';
 
@@ -73,7 +73,10 @@ const NUMBER_CHECKS: Record<string, (values: Explanation['values'], r: RootCause
   'client-closes-active': (v, r, findings) => {
     // Not an agent whose sessions on a cluster of this root cause end together at one age (its own timer).
     const clusters = new Set(r.entities.filter((e) => e.kind === 'cluster').map((e) => e.name));
-    const band = findings.find((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'DC' && f.evidence.agent === v.agent && clusters.has(String(f.evidence.cluster)));
+    const band = findings.find(
+      (f) =>
+        f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'DC' && f.evidence.agent === v.agent && clusters.has(String(f.evidence.cluster)),
+    );
     assert.equal(band, undefined, `${v.agent} closes at one age (${band?.evidence.lowMs}-${band?.evidence.highMs} ms) are claimed by ${r.id}`);
   },
 };
@@ -109,7 +112,10 @@ describe("explanations' numbers never contradict what they claim", () => {
       d.rootCauses.forEach((r, i) => {
         for (const f of d.findings.filter((x) => x.snapshot === r.snapshot)) {
           for (const e of r.explains.filter((x) => claims(x, f))) {
-            assert.ok(backingIndex(d.rootCauses)(f).includes(i + 1), `${name}: ${r.id} explains ${e.code} ${JSON.stringify(e.values)} but ${f.code} ${f.entity.name} ${JSON.stringify(f.evidence)} does not back it`);
+            assert.ok(
+              backingIndex(d.rootCauses)(f).includes(i + 1),
+              `${name}: ${r.id} explains ${e.code} ${JSON.stringify(e.values)} but ${f.code} ${f.entity.name} ${JSON.stringify(f.evidence)} does not back it`,
+            );
           }
         }
       });
@@ -128,7 +134,8 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
     assert.ok(unexplained.length > 0);
     for (const f of unexplained) {
       for (const r of d.rootCauses) {
-        for (const e of r.explains) assert.ok(!claims(e, f), `${r.id} ${e.code} ${JSON.stringify(e.values)} claims ${f.code} ${f.entity.name} ${JSON.stringify(f.evidence)}`);
+        for (const e of r.explains)
+          assert.ok(!claims(e, f), `${r.id} ${e.code} ${JSON.stringify(e.values)} claims ${f.code} ${f.entity.name} ${JSON.stringify(f.evidence)}`);
       }
     }
   });
@@ -140,10 +147,7 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
     const agent = (name: string) => d.findings.find((f) => f.code === 'downstream-close-with-active-request' && f.entity.name === `https-10443/${name}`);
 
     const ios = band('DC');
-    assert.deepEqual(
-      [ios?.evidence.agent, ios?.evidence.count, ios?.evidence.lowMs, ios?.evidence.highMs, ios?.evidence.timer],
-      ['ios', 48, 8006, 9929, null],
-    );
+    assert.deepEqual([ios?.evidence.agent, ios?.evidence.count, ios?.evidence.lowMs, ios?.evidence.highMs, ios?.evidence.timer], ['ios', 48, 8006, 9929, null]);
     assert.deepEqual(backs(ios), []);
     assert.equal(agent('ios')?.evidence.count, 1442);
     assert.deepEqual(backs(agent('ios')), []);
@@ -192,10 +196,11 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
   it("Frigate's fix is the Gateway-level policy that should already apply, unchanged, saying why the cluster lacks it", () => {
     const keepalive = d.rootCauses.find((r) => r.id === 'missing-tcp-keepalive');
     const eg = keepalive?.fixes.filter((f) => f.flavor === 'envoy-gateway') ?? [];
-    assert.deepEqual(
-      eg.map((f) => f.target).sort(),
-      ['BackendTrafficPolicy home/gateway-defaults', 'BackendTrafficPolicy home/home-assistant-timeouts', 'ClientTrafficPolicy home/eg-https-connection'],
-    );
+    assert.deepEqual(eg.map((f) => f.target).sort(), [
+      'BackendTrafficPolicy home/gateway-defaults',
+      'BackendTrafficPolicy home/home-assistant-timeouts',
+      'ClientTrafficPolicy home/eg-https-connection',
+    ]);
     const defaults = eg.find((f) => f.target === 'BackendTrafficPolicy home/gateway-defaults');
     assert.deepEqual(defaults?.liveDiff, { object: 'BackendTrafficPolicy home/gateway-defaults', changes: [] });
     assert.deepEqual(
@@ -212,8 +217,8 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
     });
     // The live facts the note rests on: Accepted at generation 2, Overridden only for Home Assistant, no policy
     // targeting Frigate, and no keepalive on its cluster.
-    const frigatePolicies = JSON.parse(readFileSync(join(ROOT, 'samples', INCIDENT, 'kubernetes.json'), 'utf8')).backendTrafficPolicies.filter((p: { spec: { targetRefs: Array<{ name: string }> } }) =>
-      p.spec.targetRefs.some((t) => t.name === 'frigate'),
+    const frigatePolicies = JSON.parse(readFileSync(join(ROOT, 'samples', INCIDENT, 'kubernetes.json'), 'utf8')).backendTrafficPolicies.filter(
+      (p: { spec: { targetRefs: Array<{ name: string }> } }) => p.spec.targetRefs.some((t) => t.name === 'frigate'),
     );
     assert.deepEqual(frigatePolicies, []);
     // The mend of the overridden policy itself stays a patch of the policy that wins for Home Assistant.
@@ -225,7 +230,9 @@ describe('the incident sample: what backs no root cause is claimed by none', () 
 describe('aiohttp closes a silent WebSocket at 1.5 x heartbeat, wherever it is written', () => {
   const texts: Array<[string, string]> = [
     ...CATALOGUE.filter((e) => e.message !== undefined).map((e): [string, string] => [`catalogue ${e.id}`, e.message as string]),
-    ...['docs/findings', 'docs/analyzers'].flatMap((dir) => readdirSync(join(ROOT, dir)).map((f): [string, string] => [`${dir}/${f}`, readFileSync(join(ROOT, dir, f), 'utf8')])),
+    ...['docs/findings', 'docs/analyzers'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir)).map((f): [string, string] => [`${dir}/${f}`, readFileSync(join(ROOT, dir, f), 'utf8')]),
+    ),
     ['README.md', readFileSync(join(ROOT, 'README.md'), 'utf8')],
     ...readdirSync(join(ROOT, 'samples'))
       .filter((s) => existsSync(join(ROOT, 'samples', s, 'README.md')))

@@ -17,7 +17,14 @@ const KEEPALIVE = { upstream_connection_options: { tcp_keepalive: { keepalive_pr
 
 /** `n` sessions closed with `flags` from `from` ms, one every `step` ms. */
 function band(n: number, from: number, step: number, flags: string[], ua?: string): AccessLogEntry[] {
-  return Array.from({ length: n }, (_, k) => ({ responseCode: 101, responseFlags: flags, durationMs: from + k * step, routeName: R, upstreamCluster: C, ...(ua ? { userAgent: ua } : {}) }));
+  return Array.from({ length: n }, (_, k) => ({
+    responseCode: 101,
+    responseFlags: flags,
+    durationMs: from + k * step,
+    routeName: R,
+    upstreamCluster: C,
+    ...(ua ? { userAgent: ua } : {}),
+  }));
 }
 
 /** The route at Envoy's defaults with keepalive on both sides (nothing else is wrong), and an access log. */
@@ -53,7 +60,13 @@ describe('intermediary-idle-timeout root cause', () => {
     {
       name: 'the lab behind: UC at 2.0 s: the route and its cluster',
       log: band(12, 2_000, 1, ['UC']),
-      want: { score: 0.55, severity: 'warning', entities: [`route ${R}`, `cluster ${C}`], explains: ['sessions-end-at-unknown-intermediary-timer', 'heartbeat-below-intermediary-timer'], heartbeatMs: 1_000 },
+      want: {
+        score: 0.55,
+        severity: 'warning',
+        entities: [`route ${R}`, `cluster ${C}`],
+        explains: ['sessions-end-at-unknown-intermediary-timer', 'heartbeat-below-intermediary-timer'],
+        heartbeatMs: 1_000,
+      },
     },
     {
       name: 'browsers and the iOS app closed from 60.2 s: the ALB, every client class, a 30 s heartbeat, keepalive never reaches it',
@@ -62,14 +75,24 @@ describe('intermediary-idle-timeout root cause', () => {
         score: 0.9,
         severity: 'error',
         entities: [`route ${R}`, `listener ${L}`, `connection-manager ${P}`],
-        explains: ['sessions-end-at-known-intermediary-timer', 'every-client-class-ends-there', 'heartbeat-below-intermediary-timer', 'intermediary-ignores-tcp-keepalive'],
+        explains: [
+          'sessions-end-at-known-intermediary-timer',
+          'every-client-class-ends-there',
+          'heartbeat-below-intermediary-timer',
+          'intermediary-ignores-tcp-keepalive',
+        ],
         heartbeatMs: 30_000,
       },
     },
     {
       name: 'closed at 30 s on the upstream side: a Google Cloud lifetime, no heartbeat helps',
       log: band(15, 30_050, 100, ['UC']),
-      want: { score: 0.8, severity: 'error', entities: [`route ${R}`, `cluster ${C}`], explains: ['sessions-end-at-known-intermediary-timer', 'intermediary-lifetime-ends-sessions', 'intermediary-ignores-tcp-keepalive'] },
+      want: {
+        score: 0.8,
+        severity: 'error',
+        entities: [`route ${R}`, `cluster ${C}`],
+        explains: ['sessions-end-at-known-intermediary-timer', 'intermediary-lifetime-ends-sessions', 'intermediary-ignores-tcp-keepalive'],
+      },
     },
     {
       name: 'reset at 4 min on the upstream side: an Azure load balancer that tracks TCP flows, which keepalive keeps',
@@ -94,8 +117,14 @@ describe('intermediary-idle-timeout root cause', () => {
       assert.equal(rc?.id, 'intermediary-idle-timeout');
       assert.equal(rc?.score, c.want.score);
       assert.equal(rc?.severity, c.want.severity);
-      assert.deepEqual(rc?.entities.map((e) => `${e.kind} ${e.name}`), c.want.entities);
-      assert.deepEqual(rc?.explains.map((e) => e.code), c.want.explains);
+      assert.deepEqual(
+        rc?.entities.map((e) => `${e.kind} ${e.name}`),
+        c.want.entities,
+      );
+      assert.deepEqual(
+        rc?.explains.map((e) => e.code),
+        c.want.explains,
+      );
       assert.equal(rc?.explains.find((e) => e.code === 'heartbeat-below-intermediary-timer')?.values.heartbeatMs, c.want.heartbeatMs);
       assert.deepEqual(rc?.changes, []);
     });
@@ -107,8 +136,14 @@ describe('intermediary-idle-timeout root cause', () => {
 
   it('in the whole diagnosis it is the only root cause named: the stream idle timeout, keepalive and the other timers stay out', async () => {
     const d = await diagnose([snapshot([...band(14, 2_001, 1, ['DC']), ...band(12, 2_000, 1, ['UC'])])]);
-    assert.deepEqual(d.rootCauses.map((r) => r.id), ['intermediary-idle-timeout', 'intermediary-idle-timeout']);
-    assert.deepEqual(d.rootCauses.flatMap((r) => r.fixes), []);
+    assert.deepEqual(
+      d.rootCauses.map((r) => r.id),
+      ['intermediary-idle-timeout', 'intermediary-idle-timeout'],
+    );
+    assert.deepEqual(
+      d.rootCauses.flatMap((r) => r.fixes),
+      [],
+    );
   });
 
   it('quiet sessions closed by the stream idle timeout are that root cause, not this one', async () => {

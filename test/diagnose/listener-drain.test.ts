@@ -14,7 +14,12 @@ const lm = (modified: number, draining: number) => ({
   'listener_manager.total_filter_chains_draining': 0,
 });
 const upgrades = httpStats('https-10443', { downstream_cx_upgrades_active: 37 });
-const drained: AccessLogEntry = { responseCode: 101, responseFlags: ['DC'], responseCodeDetails: 'downstream_local_disconnect(filter_chain_is_being_removed)', durationMs: 70_000 };
+const drained: AccessLogEntry = {
+  responseCode: 101,
+  responseFlags: ['DC'],
+  responseCodeDetails: 'downstream_local_disconnect(filter_chain_is_being_removed)',
+  durationMs: 70_000,
+};
 
 describe('listener-drain rule', () => {
   const cases: Array<{

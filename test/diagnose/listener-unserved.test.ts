@@ -5,7 +5,13 @@ import { type ExpectedRootCause, expectNamed } from '../helpers/root-cause.ts';
 import { fixture } from '../helpers/snapshot.ts';
 
 const s = fixture({ listeners: [{ name: 'other', address: { socket_address: { address: '0.0.0.0', port_value: 80 } } }] });
-const rejected = (evidence: Finding['evidence']): Finding => ({ code: 'listener-rejected', severity: 'warning', snapshot: 'proxy-0', entity: { kind: 'listener', name: 'virtualInbound' }, evidence });
+const rejected = (evidence: Finding['evidence']): Finding => ({
+  code: 'listener-rejected',
+  severity: 'warning',
+  snapshot: 'proxy-0',
+  entity: { kind: 'listener', name: 'virtualInbound' },
+  evidence,
+});
 
 describe('listener-unserved rule', () => {
   const cases: Array<{ name: string; rejected: Finding['evidence']; want: ExpectedRootCause | undefined }> = [

@@ -7,7 +7,20 @@ import { RootCauseMerger } from '../../src/diagnose/diagnose.ts';
 import type { RootCause } from '../../src/model/finding.ts';
 
 function rootCause(id: string, snapshot: string, score: number, entity = 'httproute/shop/web/rule/0'): RootCause {
-  return { id, severity: 'error', confidence: 'high', score, snapshot, seenOn: [snapshot], entities: [{ kind: 'cluster', name: entity }], evidence: [], explains: [], checks: [], changes: [], fixes: [] };
+  return {
+    id,
+    severity: 'error',
+    confidence: 'high',
+    score,
+    snapshot,
+    seenOn: [snapshot],
+    entities: [{ kind: 'cluster', name: entity }],
+    evidence: [],
+    explains: [],
+    checks: [],
+    changes: [],
+    fixes: [],
+  };
 }
 
 const PODS = Array.from({ length: 200 }, (_, i) => `web-${String(i).padStart(3, '0')}`);
@@ -21,7 +34,10 @@ describe('merging root causes across pods', () => {
     assert.equal(only?.seenOn.length, 200);
     assert.equal(only?.snapshot, 'web-150', 'the strongest pod is kept');
     assert.equal(only?.seenOn[0], 'web-150');
-    assert.deepEqual(only?.seenOn.slice(1), PODS.filter((p) => p !== 'web-150'));
+    assert.deepEqual(
+      only?.seenOn.slice(1),
+      PODS.filter((p) => p !== 'web-150'),
+    );
   });
 
   it('keeps owners, root causes and entities apart, and never merges proxies without an owner', () => {

@@ -55,8 +55,20 @@ describe('overload-manager-shedding root cause', () => {
       name: 'the lab: the heap past its thresholds refuses upgrades and cuts idle WebSockets: error, the heap sized for twice its use',
       spec: {
         ...base({ overload_manager: heapManager }),
-        stats: { ...SATURATED, ...httpStats(P, { downstream_rq_overload_close: 60, downstream_rq_idle_timeout: 100, downstream_cx_upgrades_total: 121, downstream_cx_active: 100 }) },
-        statsLater: { ...SATURATED, ...httpStats(P, { downstream_rq_overload_close: 64, downstream_rq_idle_timeout: 121, downstream_cx_upgrades_total: 121, downstream_cx_active: 100, downstream_cx_tx_bytes_buffered: 1024 }) },
+        stats: {
+          ...SATURATED,
+          ...httpStats(P, { downstream_rq_overload_close: 60, downstream_rq_idle_timeout: 100, downstream_cx_upgrades_total: 121, downstream_cx_active: 100 }),
+        },
+        statsLater: {
+          ...SATURATED,
+          ...httpStats(P, {
+            downstream_rq_overload_close: 64,
+            downstream_rq_idle_timeout: 121,
+            downstream_cx_upgrades_total: 121,
+            downstream_cx_active: 100,
+            downstream_cx_tx_bytes_buffered: 1024,
+          }),
+        },
       },
       want: {
         score: 0.95,
@@ -109,7 +121,10 @@ describe('overload-manager-shedding root cause', () => {
     },
     {
       name: 'the pressure past a threshold with nothing shed: nothing named',
-      spec: { ...base({ overload_manager: heapManager }), stats: overload({ 'envoy.resource_monitors.fixed_heap.pressure': 75, 'envoy.overload_actions.reduce_timeouts.scale_percent': 25 }) },
+      spec: {
+        ...base({ overload_manager: heapManager }),
+        stats: overload({ 'envoy.resource_monitors.fixed_heap.pressure': 75, 'envoy.overload_actions.reduce_timeouts.scale_percent': 25 }),
+      },
       want: undefined,
     },
   ];
@@ -122,8 +137,14 @@ describe('overload-manager-shedding root cause', () => {
       assert.equal(rc?.id, 'overload-manager-shedding');
       assert.equal(rc?.score, c.want.score);
       assert.equal(rc?.severity, c.want.severity);
-      assert.deepEqual(rc?.entities.map((e) => `${e.kind} ${e.name}`), c.want.entities);
-      assert.deepEqual(rc?.explains.map((e) => e.code), c.want.explains);
+      assert.deepEqual(
+        rc?.entities.map((e) => `${e.kind} ${e.name}`),
+        c.want.entities,
+      );
+      assert.deepEqual(
+        rc?.explains.map((e) => e.code),
+        c.want.explains,
+      );
       assert.deepEqual(rc?.changes, c.want.changes);
     });
   }
@@ -135,7 +156,10 @@ describe('overload-manager-shedding root cause', () => {
       statsLater: { ...SATURATED, ...httpStats(P, { downstream_rq_idle_timeout: 121, downstream_cx_upgrades_total: 121 }) },
     });
     const findings = [...analyze(s), ...idleTimeouts(s)];
-    assert.deepEqual(rootCause.diagnose(s, findings).map((r) => r.id), ['overload-manager-shedding']);
+    assert.deepEqual(
+      rootCause.diagnose(s, findings).map((r) => r.id),
+      ['overload-manager-shedding'],
+    );
     assert.deepEqual(streamIdleTimeout.diagnose(s, findings), []);
   });
 

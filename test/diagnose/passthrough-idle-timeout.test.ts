@@ -16,7 +16,17 @@ function listener(keepalive: boolean, idleTimeout = '300s') {
     filter_chains: [
       {
         filter_chain_match: { server_names: ['mqtt.example.com'] },
-        filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: PREFIX, cluster: C, idle_timeout: idleTimeout } }],
+        filters: [
+          {
+            name: 'envoy.filters.network.tcp_proxy',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+              stat_prefix: PREFIX,
+              cluster: C,
+              idle_timeout: idleTimeout,
+            },
+          },
+        ],
       },
     ],
   };

@@ -15,8 +15,18 @@ const LARGE = 'b-large';
 
 /** Per cluster: paused, resumed (13 or 4 unmatched), active connections and bytes buffered (the large one holds four times more). */
 const NUMBERS: Record<string, Record<string, number>> = {
-  [SMALL]: { upstream_flow_control_paused_reading_total: 40, upstream_flow_control_resumed_reading_total: 36, upstream_cx_active: 20, upstream_cx_rx_bytes_buffered: 3 * 32768 },
-  [LARGE]: { upstream_flow_control_paused_reading_total: 50, upstream_flow_control_resumed_reading_total: 37, upstream_cx_active: 20, upstream_cx_rx_bytes_buffered: 12 * 32768 },
+  [SMALL]: {
+    upstream_flow_control_paused_reading_total: 40,
+    upstream_flow_control_resumed_reading_total: 36,
+    upstream_cx_active: 20,
+    upstream_cx_rx_bytes_buffered: 3 * 32768,
+  },
+  [LARGE]: {
+    upstream_flow_control_paused_reading_total: 50,
+    upstream_flow_control_resumed_reading_total: 37,
+    upstream_cx_active: 20,
+    upstream_cx_rx_bytes_buffered: 12 * 32768,
+  },
 };
 
 /** The same sample in Envoy's three formats; the Prometheus one lists the large cluster first, as a family lists its entities. */
@@ -24,9 +34,14 @@ const FORMATS: Record<string, string> = {
   text: Object.entries(NUMBERS)
     .flatMap(([c, stats]) => Object.entries(stats).map(([k, v]) => `cluster.${c}.${k}: ${v}`))
     .join('\n'),
-  json: JSON.stringify({ stats: Object.entries(NUMBERS).flatMap(([c, stats]) => Object.entries(stats).map(([k, v]) => ({ name: `cluster.${c}.${k}`, value: v }))) }),
+  json: JSON.stringify({
+    stats: Object.entries(NUMBERS).flatMap(([c, stats]) => Object.entries(stats).map(([k, v]) => ({ name: `cluster.${c}.${k}`, value: v }))),
+  }),
   prometheus: Object.keys(NUMBERS[SMALL] as object)
-    .flatMap((k) => [`# TYPE envoy_cluster_${k} gauge`, ...[LARGE, SMALL].map((c) => `envoy_cluster_${k}{envoy_cluster_name="${c}"} ${(NUMBERS[c] as Record<string, number>)[k]}`)])
+    .flatMap((k) => [
+      `# TYPE envoy_cluster_${k} gauge`,
+      ...[LARGE, SMALL].map((c) => `envoy_cluster_${k}{envoy_cluster_name="${c}"} ${(NUMBERS[c] as Record<string, number>)[k]}`),
+    ])
     .join('\n'),
 };
 
@@ -35,7 +50,10 @@ async function snapshotWith(text: string, sameListener: boolean): Promise<Snapsh
     clusters: [gatewayCluster(SMALL, { per_connection_buffer_limit_bytes: 32768 }), gatewayCluster(LARGE, { per_connection_buffer_limit_bytes: 32768 })],
     listeners: sameListener
       ? [gatewayListener({ routeConfig: 'rc', bufferLimit: 32768 })]
-      : [gatewayListener({ name: 'home/eg/one', port: 10443, routeConfig: 'rc-small', bufferLimit: 32768 }), gatewayListener({ name: 'home/eg/two', port: 10444, routeConfig: 'rc-large', bufferLimit: 32768 })],
+      : [
+          gatewayListener({ name: 'home/eg/one', port: 10443, routeConfig: 'rc-small', bufferLimit: 32768 }),
+          gatewayListener({ name: 'home/eg/two', port: 10444, routeConfig: 'rc-large', bufferLimit: 32768 }),
+        ],
     routeConfigs: sameListener ? [routeConfig('rc', [SMALL, LARGE])] : [routeConfig('rc-small', [SMALL]), routeConfig('rc-large', [LARGE])],
   });
   s.stats = await parseStatsString(`${text}\n`, 'stats');
@@ -61,8 +79,21 @@ describe('ranking of root causes whose scores tie', () => {
     });
   }
   it('without any difference in evidence, the entity names decide, never the order of arrival', () => {
-    const f = (name: string): Finding => ({ code: 'upstream-reads-paused', severity: 'warning', snapshot: 'p', entity: { kind: 'cluster', name }, evidence: { pausedNowUpperBound: 3 } });
-    const r = (name: string) => ({ id: 'flow-control-stall', severity: 'error' as const, confidence: 'medium' as const, score: 0.6, entities: [{ kind: 'cluster' as const, name }], evidence: [f(name)] });
+    const f = (name: string): Finding => ({
+      code: 'upstream-reads-paused',
+      severity: 'warning',
+      snapshot: 'p',
+      entity: { kind: 'cluster', name },
+      evidence: { pausedNowUpperBound: 3 },
+    });
+    const r = (name: string) => ({
+      id: 'flow-control-stall',
+      severity: 'error' as const,
+      confidence: 'medium' as const,
+      score: 0.6,
+      entities: [{ kind: 'cluster' as const, name }],
+      evidence: [f(name)],
+    });
     assert.ok(rankRootCauses(r('x'), r('y')) < 0);
     assert.ok(rankRootCauses(r('y'), r('x')) > 0);
   });

@@ -11,11 +11,26 @@ const R = `${C}/match/0`;
 const P = 'https-10443';
 const zeroes = {
   ...clusterStats(C, { upstream_cx_max_duration_reached: 0, upstream_rq_max_duration_reached: 0 }),
-  ...httpStats(P, { downstream_rq_idle_timeout: 0, downstream_cx_max_duration_reached: 0, downstream_rq_max_duration_reached: 0, downstream_cx_upgrades_total: 0 }),
+  ...httpStats(P, {
+    downstream_rq_idle_timeout: 0,
+    downstream_cx_max_duration_reached: 0,
+    downstream_rq_max_duration_reached: 0,
+    downstream_cx_upgrades_total: 0,
+  }),
 };
-const counters = (timeouts: number, r504: number) => ({ ...zeroes, ...clusterStats(C, { upstream_rq_timeout: timeouts, upstream_rq_504: r504, upstream_rq_2xx: 900 + timeouts }) });
+const counters = (timeouts: number, r504: number) => ({
+  ...zeroes,
+  ...clusterStats(C, { upstream_rq_timeout: timeouts, upstream_rq_504: r504, upstream_rq_2xx: 900 + timeouts }),
+});
 const cut = (n: number, durationMs: number): AccessLogEntry[] =>
-  Array.from({ length: n }, (_, i) => ({ responseCode: 200, responseFlags: ['UT'], durationMs: durationMs + i, routeName: R, upstreamCluster: C, contentType: 'text/event-stream' }));
+  Array.from({ length: n }, (_, i) => ({
+    responseCode: 200,
+    responseFlags: ['UT'],
+    durationMs: durationMs + i,
+    routeName: R,
+    upstreamCluster: C,
+    contentType: 'text/event-stream',
+  }));
 
 interface Case {
   name: string;
@@ -46,7 +61,11 @@ describe('route-timeout-on-stream root cause', () => {
       statsLater: [52, 3],
       want: { score: 0.75, confidence: 'high', explains: ['streams-cut-after-response', 'stream-cuts-in-window', 'stream-idle-timeout-still-bounds-streams'] },
     },
-    { name: 'one sample: medium', stats: [52, 3], want: { score: 0.6, confidence: 'medium', explains: ['streams-cut-after-response', 'stream-idle-timeout-still-bounds-streams'] } },
+    {
+      name: 'one sample: medium',
+      stats: [52, 3],
+      want: { score: 0.6, confidence: 'medium', explains: ['streams-cut-after-response', 'stream-idle-timeout-still-bounds-streams'] },
+    },
     {
       name: 'the access log shows 200 UT at the route timeout: high',
       log: cut(12, 15_003),
@@ -61,7 +80,13 @@ describe('route-timeout-on-stream root cause', () => {
       want: {
         score: 0.9,
         confidence: 'high',
-        explains: ['streams-logged-cut-at-route-timeout', 'streams-cut-after-response', 'stream-cuts-in-window', 'route-timeout-is-the-default', 'stream-idle-timeout-still-bounds-streams'],
+        explains: [
+          'streams-logged-cut-at-route-timeout',
+          'streams-cut-after-response',
+          'stream-cuts-in-window',
+          'route-timeout-is-the-default',
+          'stream-idle-timeout-still-bounds-streams',
+        ],
       },
     },
     { name: 'cuts that did not move during the window: nothing', stats: [52, 3], statsLater: [52, 3] },
@@ -81,7 +106,10 @@ describe('route-timeout-on-stream root cause', () => {
         { kind: 'route', name: R },
         { kind: 'cluster', name: C },
       ]);
-      assert.deepEqual(rc.explains.map((e) => e.code), c.want.explains);
+      assert.deepEqual(
+        rc.explains.map((e) => e.code),
+        c.want.explains,
+      );
       assert.deepEqual(rc.changes, [{ kind: 'route-timeout', route: R, ms: 0 }]);
     });
   }

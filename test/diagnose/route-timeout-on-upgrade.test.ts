@@ -16,7 +16,12 @@ const config = (minor: number, timeout = '3s') => ({
 });
 const zeroes = {
   ...clusterStats(C, { upstream_cx_max_duration_reached: 0, upstream_rq_max_duration_reached: 0 }),
-  ...httpStats(P, { downstream_rq_idle_timeout: 0, downstream_cx_max_duration_reached: 0, downstream_rq_max_duration_reached: 0, downstream_cx_upgrades_total: 600 }),
+  ...httpStats(P, {
+    downstream_rq_idle_timeout: 0,
+    downstream_cx_max_duration_reached: 0,
+    downstream_rq_max_duration_reached: 0,
+    downstream_cx_upgrades_total: 600,
+  }),
 };
 /** Upgraded sessions ending with UT together from `lowMs`, at the route timeout when `timer` names it. */
 const utBand = (lowMs: number, timer: string | null): Finding =>

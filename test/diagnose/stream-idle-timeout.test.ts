@@ -12,7 +12,12 @@ const P = 'https-10443';
 const config = { clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig('home/eg/https', [C])] };
 const zeroes = {
   ...clusterStats(C, { upstream_rq_timeout: 0, upstream_cx_max_duration_reached: 0, upstream_rq_max_duration_reached: 0 }),
-  ...httpStats(P, { downstream_cx_max_duration_reached: 0, downstream_rq_max_duration_reached: 0, downstream_cx_upgrades_total: 900, downstream_cx_upgrades_active: 40 }),
+  ...httpStats(P, {
+    downstream_cx_max_duration_reached: 0,
+    downstream_rq_max_duration_reached: 0,
+    downstream_cx_upgrades_total: 900,
+    downstream_cx_upgrades_active: 40,
+  }),
 };
 /** Upgraded sessions ending with `flag` together from `lowMs`, at a 5 min timer when `timer` names it. */
 const band = (flag: string, timer: string | null, lowMs: number): Finding =>

@@ -11,13 +11,21 @@ const h2ByAlpn = {
   typed_extension_protocol_options: { [OPTIONS]: { '@type': `type.googleapis.com/${OPTIONS}`, auto_config: { http2_protocol_options: {} } } },
   transport_socket: {
     name: 'envoy.transport_sockets.tls',
-    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: { alpn_protocols: ['h2', 'http/1.1'] } },
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      common_tls_context: { alpn_protocols: ['h2', 'http/1.1'] },
+    },
   },
 };
 const config = { clusters: [gatewayCluster(C, h2ByAlpn)], listeners: [gatewayListener()], routeConfigs: [routeConfig('home/eg/https', [C])] };
 const hcm = httpStats('https-10443', { downstream_cx_upgrades_total: 40, downstream_rq_ws_on_non_ws_route: 0 });
 const cb = { 'circuit_breakers.default.cx_open': 0, 'circuit_breakers.default.rq_open': 0, upstream_cx_overflow: 0, upstream_rq_pending_overflow: 0 };
-const reset502: AccessLogEntry = { responseCode: 502, responseCodeDetails: 'upstream_reset_before_response_started{protocol_error}', responseFlags: ['UPE'], upstreamCluster: C };
+const reset502: AccessLogEntry = {
+  responseCode: 502,
+  responseCodeDetails: 'upstream_reset_before_response_started{protocol_error}',
+  responseFlags: ['UPE'],
+  upstreamCluster: C,
+};
 
 /** Cluster stats of HTTP/2 connections with `errors` protocol errors and stream resets so far. */
 const errorsAt = (errors: number) => ({

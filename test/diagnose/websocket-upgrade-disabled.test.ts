@@ -11,7 +11,18 @@ const R = `${C}/match/0/x`;
 const config = {
   clusters: [gatewayCluster(C)],
   listeners: [gatewayListener({ upgrade: false })],
-  routeConfigs: [{ name: 'home/eg/https', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ name: R, match: { prefix: '/' }, route: { cluster: C, upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }] } }] }] }],
+  routeConfigs: [
+    {
+      name: 'home/eg/https',
+      virtual_hosts: [
+        {
+          name: 'vh',
+          domains: ['*'],
+          routes: [{ name: R, match: { prefix: '/' }, route: { cluster: C, upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }] } }],
+        },
+      ],
+    },
+  ],
 };
 const refusal: AccessLogEntry = { responseCode: 403, responseCodeDetails: 'upgrade_failed', responseFlags: [], routeName: R, method: 'GET' };
 

@@ -20,7 +20,18 @@ function fixesFor(changes: FixChange[], stats?: Record<string, number>, statsLat
     ...(stats ? { stats } : {}),
     ...(statsLater ? { statsLater, intervalSeconds: 30 } : {}),
   });
-  const d: Diagnosed = { id: 'x', severity: 'error', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes };
+  const d: Diagnosed = {
+    id: 'x',
+    severity: 'error',
+    confidence: 'high',
+    score: 1,
+    snapshot: 'p',
+    entities: [],
+    evidence: [],
+    explains: [],
+    checks: [],
+    changes,
+  };
   return attachFixes(s, [d])[0]?.fixes ?? [];
 }
 
@@ -35,7 +46,11 @@ describe('fix cost', () => {
       { ...clusterStats(C, { upstream_cx_active: 60 }), 'http.https-10443.downstream_cx_active': 100 },
       { ...clusterStats(C, { upstream_cx_active: 68 }), 'http.https-10443.downstream_cx_active': 120 },
     );
-    const costs = (target: string) => fixes.find((f) => f.flavor === 'envoy' && f.target === target)?.notes.filter((n) => n.code === 'buffer-raise-cost').map((n) => n.values);
+    const costs = (target: string) =>
+      fixes
+        .find((f) => f.flavor === 'envoy' && f.target === target)
+        ?.notes.filter((n) => n.code === 'buffer-raise-cost')
+        .map((n) => n.values);
     assert.deepEqual(costs(`cluster ${C}`), [{ resource: `cluster ${C}`, limitBytes: 1_048_576, connections: 68, worstCaseBytes: 71_303_168 }]);
     assert.deepEqual(costs(`listener ${L}`), [{ resource: `listener ${L}`, limitBytes: 1_048_576, connections: 120, worstCaseBytes: 125_829_120 }]);
     // The same numbers on every flavor's object.
@@ -51,7 +66,18 @@ describe('fix cost', () => {
   it("the pods of a deployment share one fix: the cost per connection, not one pod's count", () => {
     const s = fixture({ clusters: [gatewayCluster(C)], stats: clusterStats(C, { upstream_cx_active: 68 }) });
     s.owner = 'deployment shop/web';
-    const d: Diagnosed = { id: 'x', severity: 'error', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes: [changes[0] as FixChange] };
+    const d: Diagnosed = {
+      id: 'x',
+      severity: 'error',
+      confidence: 'high',
+      score: 1,
+      snapshot: 'p',
+      entities: [],
+      evidence: [],
+      explains: [],
+      checks: [],
+      changes: [changes[0] as FixChange],
+    };
     const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy');
     assert.deepEqual(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.values, { resource: `cluster ${C}`, limitBytes: 1_048_576 });
     assert.equal(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.code, 'buffer-raise-cost-per-pod');

@@ -18,7 +18,8 @@ describe('rendered objects against the published schemas', async () => {
   }
   const kinds = [...new Set(fixes.map((f) => f.target.split(' ')[0]))].sort();
   it('renders every kind of object there is a fix for', () => {
-    for (const kind of ['BackendTrafficPolicy', 'ClientTrafficPolicy', 'DestinationRule', 'EnvoyFilter']) assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(', ')}`);
+    for (const kind of ['BackendTrafficPolicy', 'ClientTrafficPolicy', 'DestinationRule', 'EnvoyFilter'])
+      assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(', ')}`);
   });
   it('every rendered Envoy Gateway and Istio object is valid and sets only declared fields', () => {
     const seen = new Set<string>();
@@ -39,7 +40,10 @@ describe('rendered objects against the published schemas', async () => {
       notes: [],
       text: 'apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: x, namespace: home}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: x}]\n  tcpKeepAlive: {idleTime: 60s}\n',
     };
-    assert.deepEqual(problems(bad), ['BackendTrafficPolicy home/x: spec.tcpKeepAlive is not declared by the schema', 'BackendTrafficPolicy home/x: spec.tcpKeepAlive.idleTime is not declared by the schema']);
+    assert.deepEqual(problems(bad), [
+      'BackendTrafficPolicy home/x: spec.tcpKeepAlive is not declared by the schema',
+      'BackendTrafficPolicy home/x: spec.tcpKeepAlive.idleTime is not declared by the schema',
+    ]);
     const malformed = { ...bad, text: bad.text.replace('tcpKeepAlive: {idleTime: 60s}', 'tcpKeepalive: {idleTime: 60 s}') };
     assert.match(problems(malformed)[0] ?? '', /idleTime/);
   });

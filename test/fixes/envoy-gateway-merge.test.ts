@@ -36,7 +36,11 @@ const httpRoute = (rule: Obj = {}): KubeObject => ({
   apiVersion: 'gateway.networking.k8s.io/v1',
   kind: 'HTTPRoute',
   metadata: { name: 'app', namespace: 'home' },
-  spec: { parentRefs: [{ name: 'eg', sectionName: 'https' }], hostnames: ['app.example.com'], rules: [{ name: 'main', backendRefs: [{ name: 'app', port: 8080 }], ...rule }] },
+  spec: {
+    parentRefs: [{ name: 'eg', sectionName: 'https' }],
+    hostnames: ['app.example.com'],
+    rules: [{ name: 'main', backendRefs: [{ name: 'app', port: 8080 }], ...rule }],
+  },
 });
 
 function snapshot(k: Partial<KubernetesObjects> & { envoyGatewayVersion?: string }): Snapshot {
@@ -66,15 +70,21 @@ function assertKeeps(live: Obj, rendered: Obj, removed: string[] = [], at = ''):
       v.forEach((item, i) => {
         // An entry the fix changed is compared field by field, any other must still be there as it was.
         if (item && typeof item === 'object' && out.length === v.length) assertKeeps(item as Obj, out[i] as Obj, removed, `${path}.${i}`);
-        else assert.ok(out.some((x) => JSON.stringify(x) === JSON.stringify(item)), `live ${path} entry ${JSON.stringify(item)} lost`);
+        else
+          assert.ok(
+            out.some((x) => JSON.stringify(x) === JSON.stringify(item)),
+            `live ${path} entry ${JSON.stringify(item)} lost`,
+          );
       });
-    }
-    else assert.ok(JSON.stringify(rendered[k]) !== undefined, path);
+    } else assert.ok(JSON.stringify(rendered[k]) !== undefined, path);
   }
 }
 
 function assertValid(fixes: RenderedFix[]): void {
-  assert.deepEqual(fixes.flatMap((f) => problems(f)), []);
+  assert.deepEqual(
+    fixes.flatMap((f) => problems(f)),
+    [],
+  );
 }
 
 /** One case of a table: the one policy rendered, its whole spec and notes, no live field lost, valid. */
@@ -111,7 +121,10 @@ function checkCase(c: PolicyCase, changes: FixChange[], livePolicies: KubeObject
   if (against) {
     assert.equal(fix.liveDiff?.object, against);
     const removed = (fix.liveDiff?.changes ?? []).filter((d) => !('after' in d)).map((d) => d.path);
-    assert.deepEqual(removed, (c.removed ?? []).map((r) => `/${r.replace(/\./g, '/')}`));
+    assert.deepEqual(
+      removed,
+      (c.removed ?? []).map((r) => `/${r.replace(/\./g, '/')}`),
+    );
   } else assert.equal(fix.liveDiff, undefined);
   assert.deepEqual(Object.keys(fix.object.metadata as Obj), ['name', 'namespace'], 'no status or server-set metadata');
   assert.equal(fix.object.status, undefined);
@@ -134,9 +147,23 @@ describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the r
     },
     {
       name: 'same target: the live route-level policy patched, httpUpgrade merged by type, requestBuffer dropped, no mergeType added',
-      k: { backendTrafficPolicies: [btp('app-policy', { targetRefs: [ROUTE_REF], timeout: { http: { requestTimeout: '30s' } }, httpUpgrade: [{ type: 'spdy/3.1' }], requestBuffer: { limit: '4Mi' } })] },
+      k: {
+        backendTrafficPolicies: [
+          btp('app-policy', {
+            targetRefs: [ROUTE_REF],
+            timeout: { http: { requestTimeout: '30s' } },
+            httpUpgrade: [{ type: 'spdy/3.1' }],
+            requestBuffer: { limit: '4Mi' },
+          }),
+        ],
+      },
       target: 'BackendTrafficPolicy home/app-policy',
-      spec: { targetRefs: [ROUTE_REF], timeout: { http: { requestTimeout: '30s' } }, httpUpgrade: [{ type: 'spdy/3.1' }, { type: 'websocket' }], connection: { bufferLimit: '1Mi' } },
+      spec: {
+        targetRefs: [ROUTE_REF],
+        timeout: { http: { requestTimeout: '30s' } },
+        httpUpgrade: [{ type: 'spdy/3.1' }, { type: 'websocket' }],
+        connection: { bufferLimit: '1Mi' },
+      },
       codes: ['patches-winning-policy', 'request-buffer-dropped-for-upgrade', 'envoy-gateway-minimum-version'],
       removed: ['requestBuffer'],
     },
@@ -144,12 +171,22 @@ describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the r
       name: 'parent target: a new route-level policy merging into the Gateway-level one, its upgrade types repeated',
       k: { backendTrafficPolicies: [btp('gateway-defaults', { targetRefs: [GW_REF], tcpKeepalive: { probes: 3 }, httpUpgrade: [{ type: 'spdy/3.1' }] })] },
       target: 'BackendTrafficPolicy home/app-connection',
-      spec: { targetRefs: [ROUTE_REF], mergeType: 'StrategicMerge', connection: { bufferLimit: '1Mi' }, httpUpgrade: [{ type: 'spdy/3.1' }, { type: 'websocket' }] },
+      spec: {
+        targetRefs: [ROUTE_REF],
+        mergeType: 'StrategicMerge',
+        connection: { bufferLimit: '1Mi' },
+        httpUpgrade: [{ type: 'spdy/3.1' }, { type: 'websocket' }],
+      },
       codes: ['policy-merges-with-gateway-policy', 'envoy-gateway-minimum-version'],
     },
     {
       name: 'parent target on Envoy Gateway 1.3 (no mergeType): the new policy carries the Gateway-level fields; httpUpgrade (1.4) is left out',
-      k: { envoyGatewayVersion: 'v1.3.2', backendTrafficPolicies: [btp('gateway-defaults', { targetRefs: [GW_REF], tcpKeepalive: { probes: 3, idleTime: '60s' }, loadBalancer: { type: 'RoundRobin' } })] },
+      k: {
+        envoyGatewayVersion: 'v1.3.2',
+        backendTrafficPolicies: [
+          btp('gateway-defaults', { targetRefs: [GW_REF], tcpKeepalive: { probes: 3, idleTime: '60s' }, loadBalancer: { type: 'RoundRobin' } }),
+        ],
+      },
       target: 'BackendTrafficPolicy home/app-connection',
       spec: { targetRefs: [ROUTE_REF], tcpKeepalive: { probes: 3, idleTime: '60s' }, loadBalancer: { type: 'RoundRobin' }, connection: { bufferLimit: '1Mi' } },
       codes: ['backend-policy-carries-gateway-policy', 'envoy-gateway-field-left-out', 'envoy-gateway-minimum-version'],
@@ -171,7 +208,12 @@ describe('Envoy Gateway: BackendTrafficPolicy against the live policies of the r
         ],
       },
       target: 'BackendTrafficPolicy home/main-rule',
-      spec: { targetRefs: [{ ...ROUTE_REF, sectionName: 'main' }], circuitBreaker: { maxConnections: 2048 }, connection: { bufferLimit: '1Mi' }, httpUpgrade: [{ type: 'websocket' }] },
+      spec: {
+        targetRefs: [{ ...ROUTE_REF, sectionName: 'main' }],
+        circuitBreaker: { maxConnections: 2048 },
+        connection: { bufferLimit: '1Mi' },
+        httpUpgrade: [{ type: 'websocket' }],
+      },
       codes: ['patches-winning-policy', 'envoy-gateway-minimum-version'],
     },
   ];
@@ -204,7 +246,12 @@ describe('Envoy Gateway: ClientTrafficPolicy against the live policies of the Ga
       name: 'same target: the live section-level policy patched with its fields kept',
       k: { clientTrafficPolicies: [ctp('https-policy', { targetRefs: [SECTION_REF], tls: { minVersion: '1.2' }, timeout: { http: { idleTimeout: '1h' } } })] },
       target: 'ClientTrafficPolicy home/https-policy',
-      spec: { targetRefs: [SECTION_REF], tls: { minVersion: '1.2' }, timeout: { http: { idleTimeout: '1h', streamIdleTimeout: '3600s' } }, connection: { bufferLimit: '1Mi' } },
+      spec: {
+        targetRefs: [SECTION_REF],
+        tls: { minVersion: '1.2' },
+        timeout: { http: { idleTimeout: '1h', streamIdleTimeout: '3600s' } },
+        connection: { bufferLimit: '1Mi' },
+      },
       codes: ['patches-winning-policy', 'listener-limit-pauses-upstream', 'envoy-gateway-minimum-version'],
     },
     {
@@ -280,18 +327,33 @@ describe('Envoy Gateway: timeouts', () => {
     );
     assert.equal((fixes[0]?.object.spec as Obj).timeout, undefined);
     const route = fixes[1] as (typeof fixes)[number];
-    assert.deepEqual((route.object.spec as { rules: Obj[] }).rules[0], { name: 'main', backendRefs: [{ name: 'app', port: 8080 }], timeouts: { request: '0s', backendRequest: '10s' } });
+    assert.deepEqual((route.object.spec as { rules: Obj[] }).rules[0], {
+      name: 'main',
+      backendRefs: [{ name: 'app', port: 8080 }],
+      timeouts: { request: '0s', backendRequest: '10s' },
+    });
     assert.deepEqual(route.notes, [{ code: 'httproute-timeout-wins', values: { route: 'home/app', rule: 0, was: '15s', timeout: '0s' } }]);
     assert.deepEqual(route.liveDiff, { object: 'HTTPRoute home/app', changes: [{ path: '/rules/0/timeouts/request', before: '15s', after: '0s' }] });
     assertKeeps(httpRoute({ timeouts: { backendRequest: '10s' } }).spec as Obj, route.object.spec as Obj);
     assertValid(fixes);
   });
-  it('without the Kubernetes objects, an explicit timeout from an HTTPRoute may be the rule\'s own: a note gives the rule\'s patch', () => {
+  it("without the Kubernetes objects, an explicit timeout from an HTTPRoute may be the rule's own: a note gives the rule's patch", () => {
     const bare = (routeExtra: object) =>
-      fixture({ bootstrap: { node: { cluster: 'home/eg' } }, clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig(L, [C], routeExtra)] });
+      fixture({
+        bootstrap: { node: { cluster: 'home/eg' } },
+        clusters: [gatewayCluster(C)],
+        listeners: [gatewayListener()],
+        routeConfigs: [routeConfig(L, [C], routeExtra)],
+      });
     const [fix] = render(bare({ timeout: '1s' }), [{ kind: 'route-timeout', route: R, ms: 0 }]);
     assert.deepEqual((fix?.object.spec as Obj).timeout, { http: { requestTimeout: '0s' } });
-    assert.deepEqual(fix?.notes.find((n) => n.code === 'httproute-timeout-may-win')?.values, { route: 'home/app', namespace: 'home', name: 'app', rule: 0, timeout: '0s' });
+    assert.deepEqual(fix?.notes.find((n) => n.code === 'httproute-timeout-may-win')?.values, {
+      route: 'home/app',
+      namespace: 'home',
+      name: 'app',
+      rule: 0,
+      timeout: '0s',
+    });
     const [unset] = render(bare({}), [{ kind: 'route-timeout', route: R, ms: 0 }]);
     assert.equal(unset?.codes.includes('httproute-timeout-may-win'), false, "Envoy's default: no rule sets it");
     const read = Object.assign(bare({ timeout: '1s' }), { kubernetes: snapshot({}).kubernetes });
@@ -324,13 +386,21 @@ describe('Envoy Gateway: the release a fix needs', () => {
     assert.equal(supports(v, 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout'), 'no');
   });
   it('live policy fields the API server kept give a lower bound', () => {
-    const v = envoyGatewayVersion(snapshot({ clientTrafficPolicies: [ctp('x', { targetRefs: [GW_REF], connection: { connectionLimit: { maxStreamDuration: '1h' } } })] }));
+    const v = envoyGatewayVersion(
+      snapshot({ clientTrafficPolicies: [ctp('x', { targetRefs: [GW_REF], connection: { connectionLimit: { maxStreamDuration: '1h' } } })] }),
+    );
     assert.deepEqual(v, { atLeast: '1.6.0', source: 'a live ClientTrafficPolicy connection.connectionLimit.maxStreamDuration' });
     assert.equal(supports(v, 'ClientTrafficPolicy.spec.timeout.http.streamIdleTimeout'), 'yes');
     assert.equal(supports(v, 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout'), 'unknown');
   });
   it('xDS metadata naming policies gives 1.7 at least', () => {
-    const s = fixture({ clusters: [gatewayCluster(C, { metadata: { filter_metadata: { 'envoy-gateway': { resources: [{ kind: 'HTTPRoute', name: 'app', namespace: 'home' }], policies: [] } } } })] });
+    const s = fixture({
+      clusters: [
+        gatewayCluster(C, {
+          metadata: { filter_metadata: { 'envoy-gateway': { resources: [{ kind: 'HTTPRoute', name: 'app', namespace: 'home' }], policies: [] } } },
+        }),
+      ],
+    });
     assert.deepEqual(envoyGatewayVersion(s), { atLeast: '1.7.0', source: 'xDS metadata naming policies' });
   });
   it("a load_balancing_policy's own policies list is not the metadata naming policies: resources alone give 1.1", () => {
@@ -352,7 +422,11 @@ describe('Envoy Gateway: the release a fix needs', () => {
     const fixes = render(snapshot({ envoyGatewayVersion: '1.9.0' }), changes);
     const backend = fixes.find((f) => f.target.startsWith('BackendTrafficPolicy'));
     assert.deepEqual((backend?.object.spec as Obj).timeout, { http: { streamIdleTimeout: '3600s' } });
-    assert.deepEqual(backend?.notes.find((n) => n.code === 'envoy-gateway-minimum-version')?.values, { minimum: '1.8.0', fields: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout', version: '1.9.0' });
+    assert.deepEqual(backend?.notes.find((n) => n.code === 'envoy-gateway-minimum-version')?.values, {
+      minimum: '1.8.0',
+      fields: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout',
+      version: '1.9.0',
+    });
     const client = fixes.find((f) => f.target.startsWith('ClientTrafficPolicy'));
     assert.deepEqual((client?.object.spec as Obj).timeout, { http: { streamIdleTimeout: '3600s' } });
     assert.deepEqual(client?.notes.find((n) => n.code === 'envoy-gateway-minimum-version')?.values, {
@@ -363,7 +437,11 @@ describe('Envoy Gateway: the release a fix needs', () => {
     assertValid(fixes);
     const older = render(snapshot({ envoyGatewayVersion: '1.7.2' }), changes).find((f) => f.target.startsWith('BackendTrafficPolicy'));
     assert.equal((older?.object.spec as Obj).timeout, undefined);
-    assert.deepEqual(older?.notes.find((n) => n.code === 'envoy-gateway-field-left-out')?.values, { field: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout', since: '1.8.0', version: '1.7.2' });
+    assert.deepEqual(older?.notes.find((n) => n.code === 'envoy-gateway-field-left-out')?.values, {
+      field: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout',
+      since: '1.8.0',
+      version: '1.7.2',
+    });
   });
   it('Envoy Gateway 1.5 leaves connectionLimit.maxStreamDuration out (1.6)', () => {
     const [fix] = render(snapshot({ envoyGatewayVersion: '1.5.3' }), [

@@ -27,19 +27,48 @@ const GATEWAY = { kind: 'Gateway', namespace: 'home', name: 'eg' };
 
 /** A Gateway proxy; the objects read (none when `k` is undefined) name the release when `version` is given. */
 function snapshot(version: string | undefined, k: Partial<KubernetesObjects> = {}): Snapshot {
-  const s = fixture({ bootstrap: { node: { cluster: 'home/eg' } }, clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig(L, [C])] });
-  s.kubernetes = { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [], ...k, ...(version ? { envoyGatewayVersion: version } : {}) };
+  const s = fixture({
+    bootstrap: { node: { cluster: 'home/eg' } },
+    clusters: [gatewayCluster(C)],
+    listeners: [gatewayListener()],
+    routeConfigs: [routeConfig(L, [C])],
+  });
+  s.kubernetes = {
+    gateways: [],
+    httpRoutes: [],
+    backendTrafficPolicies: [],
+    clientTrafficPolicies: [],
+    envoyProxies: [],
+    unavailable: [],
+    ...k,
+    ...(version ? { envoyGatewayVersion: version } : {}),
+  };
   return s;
 }
 
 /** The GatewayClass `eg` referencing an EnvoyProxy, and the Gateway of that class. */
 const CLASS_PROXY: Partial<KubernetesObjects> = {
   gateways: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'eg', namespace: 'home' }, spec: { gatewayClassName: 'eg' } }],
-  gatewayClasses: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'eg' }, spec: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'defaults', namespace: 'envoy-gateway-system' } } }],
-  envoyProxies: [{ apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: 'EnvoyProxy', metadata: { name: 'defaults', namespace: 'envoy-gateway-system' }, spec: { logging: { level: { default: 'warn' } } } } as KubeObject],
+  gatewayClasses: [
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: 'eg' },
+      spec: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'defaults', namespace: 'envoy-gateway-system' } },
+    },
+  ],
+  envoyProxies: [
+    {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'EnvoyProxy',
+      metadata: { name: 'defaults', namespace: 'envoy-gateway-system' },
+      spec: { logging: { level: { default: 'warn' } } },
+    } as KubeObject,
+  ],
 };
 
-const viaRenderer = (changes: FixChange[], k?: Partial<KubernetesObjects>) => (version: string | undefined) => envoyGatewayRenderer.render(snapshot(version, k), changes).map((r) => r.fix);
+const viaRenderer = (changes: FixChange[], k?: Partial<KubernetesObjects>) => (version: string | undefined) =>
+  envoyGatewayRenderer.render(snapshot(version, k), changes).map((r) => r.fix);
 /** An EnvoyProxy field no registered kind sets on its own: rendered from a patch of that field. */
 const viaProxyPatch = (spec: Obj) => (version: string | undefined) => {
   const s = snapshot(version);
@@ -65,22 +94,113 @@ const at = (o: Obj | undefined, path: string) => path.split('.').reduce<unknown>
 const set = (path: string) => (spec: Obj) => at(spec, path) !== undefined;
 
 const ROWS: Row[] = [
-  { feature: 'BackendTrafficPolicy.spec.targetRefs', render: viaRenderer([{ kind: 'cluster-circuit-breakers', cluster: C, maxConnections: 8, maxPendingRequests: 8, maxRequests: 8 }]), object: 'BackendTrafficPolicy', has: set('targetRefs'), instead: (spec) => at(spec, 'targetRef.kind') === 'HTTPRoute' },
-  { feature: 'BackendTrafficPolicy.spec.connection.bufferLimit', render: viaRenderer([{ kind: 'cluster-buffer-limit', cluster: C, bytes: 1_048_576 }]), object: 'BackendTrafficPolicy', has: set('connection.bufferLimit') },
-  { feature: 'BackendTrafficPolicy.spec.useClientProtocol', render: viaRenderer([{ kind: 'cluster-client-protocol', cluster: C }]), object: 'BackendTrafficPolicy', has: set('useClientProtocol') },
-  { feature: 'BackendTrafficPolicy.spec.timeout.http.requestTimeout', render: viaRenderer([{ kind: 'route-timeout', route: R, ms: 0 }]), object: 'BackendTrafficPolicy', has: set('timeout.http.requestTimeout') },
-  { feature: 'BackendTrafficPolicy.spec.mergeType', render: viaRenderer([{ kind: 'cluster-circuit-breakers', cluster: C, maxConnections: 8, maxPendingRequests: 8, maxRequests: 8 }]), object: 'BackendTrafficPolicy', has: set('mergeType'), instead: (spec) => spec !== undefined && !('mergeType' in spec) },
-  { feature: 'BackendTrafficPolicy.spec.httpUpgrade', render: viaRenderer([{ kind: 'route-websocket-upgrade', route: R }]), object: 'BackendTrafficPolicy', has: set('httpUpgrade') },
-  { feature: 'BackendTrafficPolicy.spec.timeout.http.maxStreamDuration', render: viaRenderer([{ kind: 'route-max-stream-duration', route: R, ms: 0 }]), object: 'BackendTrafficPolicy', has: set('timeout.http.maxStreamDuration') },
-  { feature: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout', render: viaRenderer([{ kind: 'route-idle-timeout', route: R, ms: 3_600_000 }]), object: 'BackendTrafficPolicy', has: set('timeout.http.streamIdleTimeout') },
-  { feature: 'ClientTrafficPolicy.spec.targetRefs', render: viaRenderer([{ kind: 'listener-tcp-keepalive', listener: L, probes: 3, timeSeconds: 60, intervalSeconds: 20 }]), object: 'ClientTrafficPolicy', has: set('targetRefs'), instead: (spec) => at(spec, 'targetRef.sectionName') === 'https' },
-  { feature: 'ClientTrafficPolicy.spec.connection.bufferLimit', render: viaRenderer([{ kind: 'listener-buffer-limit', listener: L, bytes: 1_048_576 }]), object: 'ClientTrafficPolicy', has: set('connection.bufferLimit') },
-  { feature: 'ClientTrafficPolicy.spec.timeout.tcp.idleTimeout', render: viaRenderer([{ kind: 'tcp-proxy-idle-timeout', listener: L, statPrefix: 'tls-10444', ms: 3_600_000 }]), object: 'ClientTrafficPolicy', has: set('timeout.tcp.idleTimeout') },
-  { feature: 'ClientTrafficPolicy.spec.timeout.http.streamIdleTimeout', render: viaRenderer([{ kind: 'listener-stream-idle-timeout', listener: L, ms: 3_600_000 }]), object: 'ClientTrafficPolicy', has: set('timeout.http.streamIdleTimeout') },
-  { feature: 'ClientTrafficPolicy.spec.connection.connectionLimit.maxStreamDuration', render: viaRenderer([{ kind: 'listener-max-stream-duration', listener: L, ms: 86_400_000 }]), object: 'ClientTrafficPolicy', has: set('connection.connectionLimit.maxStreamDuration') },
-  { feature: 'EnvoyPatchPolicy.spec.jsonPatches.operation.jsonPath', render: viaRenderer([{ kind: 'listener-allow-connect', listener: L }]), object: 'EnvoyPatchPolicy', has: set('jsonPatches.operation.jsonPath') , alone: true },
-  { feature: 'EnvoyProxy.spec.provider.kubernetes.envoyDaemonSet', render: viaProxyPatch({ provider: { type: 'Kubernetes', kubernetes: { envoyDaemonSet: { container: { resources: { limits: { memory: '1Gi' } } } } } } }), object: 'EnvoyProxy', has: set('provider.kubernetes.envoyDaemonSet') , alone: true },
-  { feature: 'EnvoyProxy.spec.bootstrap.jsonPatches', render: viaProxyPatch({ bootstrap: { type: 'JSONPatch', jsonPatches: [{ op: 'replace', path: '/overload_manager/resource_monitors/0/typed_config/max_active_downstream_connections', value: 5000 }] } }), object: 'EnvoyProxy', has: set('bootstrap.jsonPatches') , alone: true },
+  {
+    feature: 'BackendTrafficPolicy.spec.targetRefs',
+    render: viaRenderer([{ kind: 'cluster-circuit-breakers', cluster: C, maxConnections: 8, maxPendingRequests: 8, maxRequests: 8 }]),
+    object: 'BackendTrafficPolicy',
+    has: set('targetRefs'),
+    instead: (spec) => at(spec, 'targetRef.kind') === 'HTTPRoute',
+  },
+  {
+    feature: 'BackendTrafficPolicy.spec.connection.bufferLimit',
+    render: viaRenderer([{ kind: 'cluster-buffer-limit', cluster: C, bytes: 1_048_576 }]),
+    object: 'BackendTrafficPolicy',
+    has: set('connection.bufferLimit'),
+  },
+  {
+    feature: 'BackendTrafficPolicy.spec.useClientProtocol',
+    render: viaRenderer([{ kind: 'cluster-client-protocol', cluster: C }]),
+    object: 'BackendTrafficPolicy',
+    has: set('useClientProtocol'),
+  },
+  {
+    feature: 'BackendTrafficPolicy.spec.timeout.http.requestTimeout',
+    render: viaRenderer([{ kind: 'route-timeout', route: R, ms: 0 }]),
+    object: 'BackendTrafficPolicy',
+    has: set('timeout.http.requestTimeout'),
+  },
+  {
+    feature: 'BackendTrafficPolicy.spec.mergeType',
+    render: viaRenderer([{ kind: 'cluster-circuit-breakers', cluster: C, maxConnections: 8, maxPendingRequests: 8, maxRequests: 8 }]),
+    object: 'BackendTrafficPolicy',
+    has: set('mergeType'),
+    instead: (spec) => spec !== undefined && !('mergeType' in spec),
+  },
+  {
+    feature: 'BackendTrafficPolicy.spec.httpUpgrade',
+    render: viaRenderer([{ kind: 'route-websocket-upgrade', route: R }]),
+    object: 'BackendTrafficPolicy',
+    has: set('httpUpgrade'),
+  },
+  {
+    feature: 'BackendTrafficPolicy.spec.timeout.http.maxStreamDuration',
+    render: viaRenderer([{ kind: 'route-max-stream-duration', route: R, ms: 0 }]),
+    object: 'BackendTrafficPolicy',
+    has: set('timeout.http.maxStreamDuration'),
+  },
+  {
+    feature: 'BackendTrafficPolicy.spec.timeout.http.streamIdleTimeout',
+    render: viaRenderer([{ kind: 'route-idle-timeout', route: R, ms: 3_600_000 }]),
+    object: 'BackendTrafficPolicy',
+    has: set('timeout.http.streamIdleTimeout'),
+  },
+  {
+    feature: 'ClientTrafficPolicy.spec.targetRefs',
+    render: viaRenderer([{ kind: 'listener-tcp-keepalive', listener: L, probes: 3, timeSeconds: 60, intervalSeconds: 20 }]),
+    object: 'ClientTrafficPolicy',
+    has: set('targetRefs'),
+    instead: (spec) => at(spec, 'targetRef.sectionName') === 'https',
+  },
+  {
+    feature: 'ClientTrafficPolicy.spec.connection.bufferLimit',
+    render: viaRenderer([{ kind: 'listener-buffer-limit', listener: L, bytes: 1_048_576 }]),
+    object: 'ClientTrafficPolicy',
+    has: set('connection.bufferLimit'),
+  },
+  {
+    feature: 'ClientTrafficPolicy.spec.timeout.tcp.idleTimeout',
+    render: viaRenderer([{ kind: 'tcp-proxy-idle-timeout', listener: L, statPrefix: 'tls-10444', ms: 3_600_000 }]),
+    object: 'ClientTrafficPolicy',
+    has: set('timeout.tcp.idleTimeout'),
+  },
+  {
+    feature: 'ClientTrafficPolicy.spec.timeout.http.streamIdleTimeout',
+    render: viaRenderer([{ kind: 'listener-stream-idle-timeout', listener: L, ms: 3_600_000 }]),
+    object: 'ClientTrafficPolicy',
+    has: set('timeout.http.streamIdleTimeout'),
+  },
+  {
+    feature: 'ClientTrafficPolicy.spec.connection.connectionLimit.maxStreamDuration',
+    render: viaRenderer([{ kind: 'listener-max-stream-duration', listener: L, ms: 86_400_000 }]),
+    object: 'ClientTrafficPolicy',
+    has: set('connection.connectionLimit.maxStreamDuration'),
+  },
+  {
+    feature: 'EnvoyPatchPolicy.spec.jsonPatches.operation.jsonPath',
+    render: viaRenderer([{ kind: 'listener-allow-connect', listener: L }]),
+    object: 'EnvoyPatchPolicy',
+    has: set('jsonPatches.operation.jsonPath'),
+    alone: true,
+  },
+  {
+    feature: 'EnvoyProxy.spec.provider.kubernetes.envoyDaemonSet',
+    render: viaProxyPatch({ provider: { type: 'Kubernetes', kubernetes: { envoyDaemonSet: { container: { resources: { limits: { memory: '1Gi' } } } } } } }),
+    object: 'EnvoyProxy',
+    has: set('provider.kubernetes.envoyDaemonSet'),
+    alone: true,
+  },
+  {
+    feature: 'EnvoyProxy.spec.bootstrap.jsonPatches',
+    render: viaProxyPatch({
+      bootstrap: {
+        type: 'JSONPatch',
+        jsonPatches: [{ op: 'replace', path: '/overload_manager/resource_monitors/0/typed_config/max_active_downstream_connections', value: 5000 }],
+      },
+    }),
+    object: 'EnvoyProxy',
+    has: set('bootstrap.jsonPatches'),
+    alone: true,
+  },
   {
     feature: 'EnvoyProxy.spec.mergeType',
     render: viaRenderer([{ kind: 'proxy-drain-time', listener: L, seconds: 600 }], CLASS_PROXY),
@@ -98,7 +218,10 @@ const below = (v: string) => {
   return `${major}.${minor - 1}.9`;
 };
 
-function rendered(row: Row, version: string | undefined): { fix: RenderedFix | undefined; spec: Obj | undefined; codes: string[]; note: (code: string) => Explanation['values'] | undefined } {
+function rendered(
+  row: Row,
+  version: string | undefined,
+): { fix: RenderedFix | undefined; spec: Obj | undefined; codes: string[]; note: (code: string) => Explanation['values'] | undefined } {
   const fix = row.render(version).find((f) => f.target.startsWith(`${row.object} `));
   const spec = fix ? ((parse(fix.text) as Obj).spec as Obj) : undefined;
   return { fix, spec, codes: fix?.notes.map((n) => n.code) ?? [], note: (code) => fix?.notes.find((n) => n.code === code)?.values };
@@ -117,14 +240,20 @@ describe('Envoy Gateway fields by release', () => {
       else if (row.alone) assert.equal(old.fix, undefined, `no ${row.object} below ${since}`);
       else {
         assert.ok(old.spec === undefined || !row.has(old.spec), `not rendered below ${since}`);
-        const leftOut = row.render(below(since)).flatMap((f) => f.notes).find((n) => n.code === 'envoy-gateway-field-left-out');
+        const leftOut = row
+          .render(below(since))
+          .flatMap((f) => f.notes)
+          .find((n) => n.code === 'envoy-gateway-field-left-out');
         assert.deepEqual(leftOut?.values, { field: row.feature, since, version: below(since) });
       }
       const now = rendered(row, since);
       assert.ok(now.spec && row.has(now.spec), `rendered at ${since}`);
       const minimum = now.note('envoy-gateway-minimum-version');
       assert.equal(minimum?.version, since);
-      assert.ok(String(minimum?.fields).split(', ').includes(row.feature) || (compareVersions(String(minimum?.minimum), since) ?? 0) > 0, JSON.stringify(minimum));
+      assert.ok(
+        String(minimum?.fields).split(', ').includes(row.feature) || (compareVersions(String(minimum?.minimum), since) ?? 0) > 0,
+        JSON.stringify(minimum),
+      );
       assert.deepEqual(now.fix ? problems(now.fix) : ['no fix'], []);
       const unknown = rendered(row, undefined);
       if (row.unknownRenders === false) assert.ok(row.instead?.(unknown.spec, unknown.codes));
@@ -207,7 +336,10 @@ describe('every Envoy Gateway field a fix kind renders is gated or declared by e
         const kind = String(object.kind ?? fix.target.split(' ')[0]);
         for (const path of leafPaths(object.spec, `${kind}.spec`)) {
           const gated = gatedFields(kind, object.spec as Obj).some((f) => path === f || path.startsWith(`${f}.`));
-          assert.ok(gated || EVERY_RELEASE.some((p) => path === p || path.startsWith(`${p}.`)), `${k.kind}: ${path} is neither gated (src/fixes/versions.ts) nor declared by every release`);
+          assert.ok(
+            gated || EVERY_RELEASE.some((p) => path === p || path.startsWith(`${p}.`)),
+            `${k.kind}: ${path} is neither gated (src/fixes/versions.ts) nor declared by every release`,
+          );
         }
       }
     });
@@ -224,12 +356,33 @@ describe('the release, as detected', () => {
   ];
   for (const [image, release] of images) it(`${image} -> ${release ?? 'none'}`, () => assert.equal(imageRelease(image), release));
 
-  const policy = (kind: string, spec: Obj): KubeObject => ({ apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind, metadata: { name: 'p', namespace: 'home' }, spec });
+  const policy = (kind: string, spec: Obj): KubeObject => ({
+    apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+    kind,
+    metadata: { name: 'p', namespace: 'home' },
+    spec,
+  });
   const floors: Array<{ name: string; k: Partial<KubernetesObjects>; detected: ReturnType<typeof envoyGatewayVersion> }> = [
-    { name: 'the controller named with its Deployment', k: { envoyGatewayVersion: '1.8.1', envoyGatewayController: 'Deployment envoy-gateway-system/envoy-gateway, image e:v1.8.1' }, detected: { version: '1.8.1', source: 'controller Deployment envoy-gateway-system/envoy-gateway, image e:v1.8.1' } },
-    { name: 'a live EnvoyProxy mergeType', k: { envoyProxies: [policy('EnvoyProxy', { mergeType: 'StrategicMerge' })] }, detected: { atLeast: '1.8.0', source: 'a live EnvoyProxy mergeType' } },
-    { name: 'a live BackendTrafficPolicy maxStreamDuration', k: { backendTrafficPolicies: [policy('BackendTrafficPolicy', { timeout: { http: { maxStreamDuration: '0s' } } })] }, detected: { atLeast: '1.6.0', source: 'a live BackendTrafficPolicy timeout.http.maxStreamDuration' } },
-    { name: 'a live BackendTrafficPolicy httpUpgrade', k: { backendTrafficPolicies: [policy('BackendTrafficPolicy', { httpUpgrade: [{ type: 'websocket' }] })] }, detected: { atLeast: '1.4.0', source: 'a live BackendTrafficPolicy httpUpgrade' } },
+    {
+      name: 'the controller named with its Deployment',
+      k: { envoyGatewayVersion: '1.8.1', envoyGatewayController: 'Deployment envoy-gateway-system/envoy-gateway, image e:v1.8.1' },
+      detected: { version: '1.8.1', source: 'controller Deployment envoy-gateway-system/envoy-gateway, image e:v1.8.1' },
+    },
+    {
+      name: 'a live EnvoyProxy mergeType',
+      k: { envoyProxies: [policy('EnvoyProxy', { mergeType: 'StrategicMerge' })] },
+      detected: { atLeast: '1.8.0', source: 'a live EnvoyProxy mergeType' },
+    },
+    {
+      name: 'a live BackendTrafficPolicy maxStreamDuration',
+      k: { backendTrafficPolicies: [policy('BackendTrafficPolicy', { timeout: { http: { maxStreamDuration: '0s' } } })] },
+      detected: { atLeast: '1.6.0', source: 'a live BackendTrafficPolicy timeout.http.maxStreamDuration' },
+    },
+    {
+      name: 'a live BackendTrafficPolicy httpUpgrade',
+      k: { backendTrafficPolicies: [policy('BackendTrafficPolicy', { httpUpgrade: [{ type: 'websocket' }] })] },
+      detected: { atLeast: '1.4.0', source: 'a live BackendTrafficPolicy httpUpgrade' },
+    },
     { name: 'nothing that tells', k: {}, detected: { source: 'unknown' } },
   ];
   for (const f of floors) it(f.name, () => assert.deepEqual(envoyGatewayVersion(snapshot(undefined, f.k)), f.detected));

@@ -42,7 +42,11 @@ interface Case {
 /** Fails when a live field is missing from the merged object, unless it is under a path removed on purpose. */
 function assertNoLiveFieldLost(before: Obj, after: Obj, removed: string[]): void {
   for (const d of diffJson(before, after)) {
-    if (!('after' in d)) assert.ok(removed.some((r) => d.path === r || d.path.startsWith(`${r}/`)), `live field ${d.path} lost`);
+    if (!('after' in d))
+      assert.ok(
+        removed.some((r) => d.path === r || d.path.startsWith(`${r}/`)),
+        `live field ${d.path} lost`,
+      );
   }
 }
 
@@ -85,7 +89,10 @@ describe('plain Envoy: cluster fixes merged into the live cluster', () => {
       want: cluster(
         hpo({
           common_http_protocol_options: { idle_timeout: '300s' },
-          use_downstream_protocol_config: { http_protocol_options: { header_key_format: { proper_case_words: {} } }, http2_protocol_options: { max_concurrent_streams: 100 } },
+          use_downstream_protocol_config: {
+            http_protocol_options: { header_key_format: { proper_case_words: {} } },
+            http2_protocol_options: { max_concurrent_streams: 100 },
+          },
         }),
       ),
       removed: [`/typed_extension_protocol_options/${HPO}/auto_config`],
@@ -111,12 +118,18 @@ describe('plain Envoy: cluster fixes merged into the live cluster', () => {
     },
     {
       name: 'client protocol, camelCase live (egctl): written in camelCase, no snake_case twin',
-      live: { name: C, connectTimeout: '5s', typedExtensionProtocolOptions: { [HPO]: { '@type': HPO_TYPE, autoConfig: { http2ProtocolOptions: { maxConcurrentStreams: 7 } } } } },
+      live: {
+        name: C,
+        connectTimeout: '5s',
+        typedExtensionProtocolOptions: { [HPO]: { '@type': HPO_TYPE, autoConfig: { http2ProtocolOptions: { maxConcurrentStreams: 7 } } } },
+      },
       changes: [{ kind: 'cluster-client-protocol', cluster: C }],
       want: {
         name: C,
         connectTimeout: '5s',
-        typedExtensionProtocolOptions: { [HPO]: { '@type': HPO_TYPE, useDownstreamProtocolConfig: { httpProtocolOptions: {}, http2ProtocolOptions: { maxConcurrentStreams: 7 } } } },
+        typedExtensionProtocolOptions: {
+          [HPO]: { '@type': HPO_TYPE, useDownstreamProtocolConfig: { httpProtocolOptions: {}, http2ProtocolOptions: { maxConcurrentStreams: 7 } } },
+        },
       },
       removed: [`/typedExtensionProtocolOptions/${HPO}/autoConfig`],
     },
@@ -132,7 +145,14 @@ describe('plain Envoy: cluster fixes merged into the live cluster', () => {
         circuit_breakers: {
           thresholds: [
             { priority: 'HIGH', max_connections: 100, max_requests: 100 },
-            { priority: 'DEFAULT', max_connections: 1024, max_requests: 8192, max_retries: 3, retry_budget: { budget_percent: { value: 20 } }, track_remaining: true },
+            {
+              priority: 'DEFAULT',
+              max_connections: 1024,
+              max_requests: 8192,
+              max_retries: 3,
+              retry_budget: { budget_percent: { value: 20 } },
+              track_remaining: true,
+            },
           ],
           per_host_thresholds: [{ max_connections: 50 }],
         },
@@ -161,7 +181,12 @@ describe('plain Envoy: cluster fixes merged into the live cluster', () => {
       live: cluster({ circuit_breakers: { thresholds: [{ max_connections: 10 }, { priority: 'HIGH', max_connections: 5 }] } }),
       changes: [{ kind: 'cluster-circuit-breakers', cluster: C, maxConnections: 4096, maxPendingRequests: 2048, maxRequests: 4096 }],
       want: cluster({
-        circuit_breakers: { thresholds: [{ max_connections: 4096, max_pending_requests: 2048, max_requests: 4096 }, { priority: 'HIGH', max_connections: 5 }] },
+        circuit_breakers: {
+          thresholds: [
+            { max_connections: 4096, max_pending_requests: 2048, max_requests: 4096 },
+            { priority: 'HIGH', max_connections: 5 },
+          ],
+        },
       }),
     },
     {
@@ -172,15 +197,21 @@ describe('plain Envoy: cluster fixes merged into the live cluster', () => {
     },
     {
       name: 'max connection duration, live auto_config and idle timeout: both kept',
-      live: cluster(hpo({ auto_config: { http2_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s', max_connection_duration: '600s' } })),
+      live: cluster(
+        hpo({ auto_config: { http2_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s', max_connection_duration: '600s' } }),
+      ),
       changes: [{ kind: 'cluster-max-connection-duration', cluster: C, ms: 86_400_000 }],
-      want: cluster(hpo({ auto_config: { http2_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s', max_connection_duration: '86400s' } })),
+      want: cluster(
+        hpo({ auto_config: { http2_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s', max_connection_duration: '86400s' } }),
+      ),
     },
     {
       name: 'idle timeout, live explicit_http_config and max connection duration: both kept',
       live: cluster(hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { max_connection_duration: '600s' } })),
       changes: [{ kind: 'cluster-idle-timeout', cluster: C, ms: 4000 }],
-      want: cluster(hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { max_connection_duration: '600s', idle_timeout: '4s' } })),
+      want: cluster(
+        hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { max_connection_duration: '600s', idle_timeout: '4s' } }),
+      ),
     },
     {
       name: 'idle timeout on deprecated cluster-level options: set there',
@@ -196,21 +227,29 @@ describe('plain Envoy: cluster fixes merged into the live cluster', () => {
     },
     {
       name: 'max connection duration lifted (0): the field removed wherever it is set, the rest kept',
-      live: cluster({ ...hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s', max_connection_duration: '600s' } }) }),
+      live: cluster({
+        ...hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s', max_connection_duration: '600s' } }),
+      }),
       changes: [{ kind: 'cluster-max-connection-duration', cluster: C, ms: 0 }],
       want: cluster(hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { idle_timeout: '60s' } })),
       removed: [`/typed_extension_protocol_options/${HPO}/common_http_protocol_options/max_connection_duration`],
     },
     {
       name: 'buffer limit and keepalive: other upstream connection options kept, a live keepalive field replaced',
-      live: cluster({ per_connection_buffer_limit_bytes: 32768, upstream_connection_options: { set_local_interface_name_on_upstream_connections: true, tcp_keepalive: { keepalive_time: 7200 } } }),
+      live: cluster({
+        per_connection_buffer_limit_bytes: 32768,
+        upstream_connection_options: { set_local_interface_name_on_upstream_connections: true, tcp_keepalive: { keepalive_time: 7200 } },
+      }),
       changes: [
         { kind: 'cluster-buffer-limit', cluster: C, bytes: 1_048_576 },
         { kind: 'cluster-tcp-keepalive', cluster: C, ...keepalive },
       ],
       want: cluster({
         per_connection_buffer_limit_bytes: 1_048_576,
-        upstream_connection_options: { set_local_interface_name_on_upstream_connections: true, tcp_keepalive: { keepalive_time: 60, keepalive_probes: 3, keepalive_interval: 20 } },
+        upstream_connection_options: {
+          set_local_interface_name_on_upstream_connections: true,
+          tcp_keepalive: { keepalive_time: 60, keepalive_probes: 3, keepalive_interval: 20 },
+        },
       }),
     },
   ]);
@@ -219,9 +258,18 @@ describe('plain Envoy: cluster fixes merged into the live cluster', () => {
 const L = 'ingress';
 const hcmFilter = (extra: Obj = {}): Obj => ({
   name: 'envoy.filters.network.http_connection_manager',
-  typed_config: { '@type': HCM_TYPE, stat_prefix: 'ingress_http', rds: { route_config_name: 'local' }, http_filters: [{ name: 'envoy.filters.http.router' }], ...extra },
+  typed_config: {
+    '@type': HCM_TYPE,
+    stat_prefix: 'ingress_http',
+    rds: { route_config_name: 'local' },
+    http_filters: [{ name: 'envoy.filters.http.router' }],
+    ...extra,
+  },
 });
-const tcpFilter = (prefix: string, extra: Obj = {}): Obj => ({ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_TYPE, stat_prefix: prefix, cluster: 'db', ...extra } });
+const tcpFilter = (prefix: string, extra: Obj = {}): Obj => ({
+  name: 'envoy.filters.network.tcp_proxy',
+  typed_config: { '@type': TCP_TYPE, stat_prefix: prefix, cluster: 'db', ...extra },
+});
 const listener = (extra: Obj = {}): Obj => ({ name: L, address: { socket_address: { address: '0.0.0.0', port_value: 10000 } }, ...extra });
 
 describe('plain Envoy: listener fixes merged into the live listener', () => {
@@ -243,15 +291,29 @@ describe('plain Envoy: listener fixes merged into the live listener', () => {
       changes: [{ kind: 'listener-tcp-keepalive', listener: L, ...keepalive }],
       envoyVersion: '1.36.2',
       want: listener({
-        socket_options: [{ level: '0', name: '15', int_value: '1', state: 'STATE_PREBIND' }, SOCKET_KEEPALIVE[0], SOCKET_KEEPALIVE[1], SOCKET_KEEPALIVE[2], SOCKET_KEEPALIVE[3]],
+        socket_options: [
+          { level: '0', name: '15', int_value: '1', state: 'STATE_PREBIND' },
+          SOCKET_KEEPALIVE[0],
+          SOCKET_KEEPALIVE[1],
+          SOCKET_KEEPALIVE[2],
+          SOCKET_KEEPALIVE[3],
+        ],
       }),
     },
     {
       name: 'keepalive on Envoy 1.37: Listener.tcp_keepalive, keepalive socket options it replaces removed, others kept',
-      live: listener({ socket_options: [{ level: 0, name: 15, int_value: 1 }, { level: 1, name: 9, int_value: 1 }] }),
+      live: listener({
+        socket_options: [
+          { level: 0, name: 15, int_value: 1 },
+          { level: 1, name: 9, int_value: 1 },
+        ],
+      }),
       changes: [{ kind: 'listener-tcp-keepalive', listener: L, ...keepalive }],
       envoyVersion: '1.37.0',
-      want: listener({ socket_options: [{ level: 0, name: 15, int_value: 1 }], tcp_keepalive: { keepalive_probes: 3, keepalive_time: 60, keepalive_interval: 20 } }),
+      want: listener({
+        socket_options: [{ level: 0, name: 15, int_value: 1 }],
+        tcp_keepalive: { keepalive_probes: 3, keepalive_time: 60, keepalive_interval: 20 },
+      }),
       removed: ['/socket_options/1'],
     },
     {
@@ -259,7 +321,10 @@ describe('plain Envoy: listener fixes merged into the live listener', () => {
       live: listener({
         per_connection_buffer_limit_bytes: 32768,
         filter_chains: [
-          { filter_chain_match: { server_names: ['a.example'] }, filters: [hcmFilter({ http2_protocol_options: { max_concurrent_streams: 100 }, common_http_protocol_options: { idle_timeout: '300s' } })] },
+          {
+            filter_chain_match: { server_names: ['a.example'] },
+            filters: [hcmFilter({ http2_protocol_options: { max_concurrent_streams: 100 }, common_http_protocol_options: { idle_timeout: '300s' } })],
+          },
           { filters: [tcpFilter('db')] },
         ],
         default_filter_chain: { filters: [hcmFilter()] },
@@ -286,7 +351,13 @@ describe('plain Envoy: listener fixes merged into the live listener', () => {
           { filters: [tcpFilter('db')] },
         ],
         default_filter_chain: {
-          filters: [hcmFilter({ stream_idle_timeout: '3600s', http2_protocol_options: { allow_connect: true }, common_http_protocol_options: { max_stream_duration: '86400s' } })],
+          filters: [
+            hcmFilter({
+              stream_idle_timeout: '3600s',
+              http2_protocol_options: { allow_connect: true },
+              common_http_protocol_options: { max_stream_duration: '86400s' },
+            }),
+          ],
         },
       }),
     },
@@ -305,15 +376,26 @@ describe('plain Envoy: listener fixes merged into the live listener', () => {
     },
     {
       name: 'legacy Struct config (Envoy <= 1.12 dumps): the field goes into `config`',
-      live: listener({ filter_chains: [{ filters: [{ name: 'envoy.http_connection_manager', config: { stat_prefix: 'old', route_config: { name: 'r' } } }] }] }),
+      live: listener({
+        filter_chains: [{ filters: [{ name: 'envoy.http_connection_manager', config: { stat_prefix: 'old', route_config: { name: 'r' } } }] }],
+      }),
       changes: [{ kind: 'listener-stream-idle-timeout', listener: L, ms: 600_000 }],
-      want: listener({ filter_chains: [{ filters: [{ name: 'envoy.http_connection_manager', config: { stat_prefix: 'old', route_config: { name: 'r' }, stream_idle_timeout: '600s' } }] }] }),
+      want: listener({
+        filter_chains: [
+          { filters: [{ name: 'envoy.http_connection_manager', config: { stat_prefix: 'old', route_config: { name: 'r' }, stream_idle_timeout: '600s' } }] },
+        ],
+      }),
     },
   ]);
 });
 
 const R = 'api';
-const route = (extra: Obj = {}, action: Obj = {}): Obj => ({ name: R, match: { prefix: '/' }, route: { cluster: C, retry_policy: { retry_on: '5xx' }, ...action }, ...extra });
+const route = (extra: Obj = {}, action: Obj = {}): Obj => ({
+  name: R,
+  match: { prefix: '/' },
+  route: { cluster: C, retry_policy: { retry_on: '5xx' }, ...action },
+  ...extra,
+});
 
 describe('plain Envoy: route fixes merged into the live route entry', () => {
   runCases('route', [
@@ -328,9 +410,25 @@ describe('plain Envoy: route fixes merged into the live route entry', () => {
     },
     {
       name: 'websocket upgrade merged into the live upgrade_configs: CONNECT kept, a disabled websocket enabled',
-      live: route({}, { upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }, { upgrade_type: 'WebSocket', enabled: false }] }),
+      live: route(
+        {},
+        {
+          upgrade_configs: [
+            { upgrade_type: 'CONNECT', connect_config: {} },
+            { upgrade_type: 'WebSocket', enabled: false },
+          ],
+        },
+      ),
       changes: [{ kind: 'route-websocket-upgrade', route: R }],
-      want: route({}, { upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }, { upgrade_type: 'WebSocket', enabled: true }] }),
+      want: route(
+        {},
+        {
+          upgrade_configs: [
+            { upgrade_type: 'CONNECT', connect_config: {} },
+            { upgrade_type: 'WebSocket', enabled: true },
+          ],
+        },
+      ),
     },
     {
       name: 'websocket upgrade added when the route has none',
@@ -340,7 +438,9 @@ describe('plain Envoy: route fixes merged into the live route entry', () => {
     },
     {
       name: 'request buffer turned off beside the live per-filter configs',
-      live: route({ typed_per_filter_config: { 'envoy.filters.http.cors': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy' } } }),
+      live: route({
+        typed_per_filter_config: { 'envoy.filters.http.cors': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy' } },
+      }),
       changes: [{ kind: 'route-disable-request-buffer', route: R }],
       want: route({
         typed_per_filter_config: {
@@ -366,7 +466,9 @@ function diagnosed(changes: FixChange[]): Diagnosed {
 describe('plain Envoy: the merged resource in the rendered fix', () => {
   const s = fixture({
     bootstrap: { node: { id: 'envoy-1', user_agent_build_version: { version: { major_number: 1, minor_number: 37, patch: 1 } } } },
-    clusters: [cluster({ ...hpo({ auto_config: { http2_protocol_options: {} } }), circuit_breakers: { thresholds: [{ priority: 'HIGH', max_connections: 9 }] } })],
+    clusters: [
+      cluster({ ...hpo({ auto_config: { http2_protocol_options: {} } }), circuit_breakers: { thresholds: [{ priority: 'HIGH', max_connections: 9 }] } }),
+    ],
     listeners: [listener({ socket_options: [{ level: 0, name: 15, int_value: 1 }], filter_chains: [{ filters: [hcmFilter()] }] })],
     routeConfigs: [{ name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [route()] }] }],
   });
@@ -386,8 +488,15 @@ describe('plain Envoy: the merged resource in the rendered fix', () => {
       name: C,
       type: 'STRICT_DNS',
       connect_timeout: '5s',
-      typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } } },
-      circuit_breakers: { thresholds: [{ priority: 'HIGH', max_connections: 9 }, { priority: 'DEFAULT', max_connections: 4096, max_pending_requests: 4096, max_requests: 4096 }] },
+      typed_extension_protocol_options: {
+        [HPO]: { '@type': HPO_TYPE, use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } },
+      },
+      circuit_breakers: {
+        thresholds: [
+          { priority: 'HIGH', max_connections: 9 },
+          { priority: 'DEFAULT', max_connections: 4096, max_pending_requests: 4096, max_requests: 4096 },
+        ],
+      },
     });
     assert.equal(fix?.merged?.kind, 'cluster');
     assert.deepEqual(
@@ -406,13 +515,18 @@ describe('plain Envoy: the merged resource in the rendered fix', () => {
     assert.equal(options.auto_config, null);
   });
 
-  it("each fix of one listener carries the live listener with its own changes only, so it does not depend on other root causes (Envoy 1.37: tcp_keepalive)", () => {
+  it('each fix of one listener carries the live listener with its own changes only, so it does not depend on other root causes (Envoy 1.37: tcp_keepalive)', () => {
     const fixes = envoy.filter((f) => f.target.startsWith(`listener ${L}`));
     assert.equal(fixes.length, 2);
     const own = fixes.find((f) => f.target === `listener ${L}`);
     const hcm = fixes.find((f) => f.target !== `listener ${L}`);
     assert.deepEqual(parse(own?.text ?? ''), { name: L, tcp_keepalive: { keepalive_probes: 3, keepalive_time: 60, keepalive_interval: 20 } });
-    const live = { name: L, address: { socket_address: { address: '0.0.0.0', port_value: 10000 } }, socket_options: [{ level: 0, name: 15, int_value: 1 }], filter_chains: [{ filters: [hcmFilter()] }] };
+    const live = {
+      name: L,
+      address: { socket_address: { address: '0.0.0.0', port_value: 10000 } },
+      socket_options: [{ level: 0, name: 15, int_value: 1 }],
+      filter_chains: [{ filters: [hcmFilter()] }],
+    };
     assert.deepEqual(own?.merged?.object, { ...live, tcp_keepalive: { keepalive_probes: 3, keepalive_time: 60, keepalive_interval: 20 } });
     assert.deepEqual(hcm?.merged?.object, { ...live, filter_chains: [{ filters: [hcmFilter({ stream_idle_timeout: '3600s' })] }] });
     for (const f of fixes) assert.ok(f.notes.some((n) => n.code === 'envoy-merged-this-fix'));
@@ -431,20 +545,29 @@ describe('plain Envoy: the merged resource in the rendered fix', () => {
   });
 
   it('a lifted limit with no fragment is still rendered, as the merged object without the field', () => {
-    const t = fixture({ clusters: [cluster(hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { max_connection_duration: '600s' } }))] });
+    const t = fixture({
+      clusters: [cluster(hpo({ explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { max_connection_duration: '600s' } }))],
+    });
     const [r] = attachFixes(t, [diagnosed([{ kind: 'cluster-max-connection-duration', cluster: C, ms: 0 }])]);
     const fix = r?.fixes.find((f) => f.flavor === 'envoy');
-    assert.deepEqual(fix?.merged?.diff, [{ path: `/typed_extension_protocol_options/${HPO}/common_http_protocol_options/max_connection_duration`, before: '600s' }]);
+    assert.deepEqual(fix?.merged?.diff, [
+      { path: `/typed_extension_protocol_options/${HPO}/common_http_protocol_options/max_connection_duration`, before: '600s' },
+    ]);
   });
 
   it('without the live object the fragment alone is rendered, and the fix says so', () => {
     const t = fixture({ clusters: [cluster()] });
     const model = t.clusters.get(C) as object;
     // A model object built without the dump (another input, or past the budget) has no live resource.
-    const [r] = attachFixes({ ...t, clusters: new Map([[C, { ...(model as object) } as never]]) }, [diagnosed([{ kind: 'cluster-buffer-limit', cluster: C, bytes: 1_048_576 }])]);
+    const [r] = attachFixes({ ...t, clusters: new Map([[C, { ...(model as object) } as never]]) }, [
+      diagnosed([{ kind: 'cluster-buffer-limit', cluster: C, bytes: 1_048_576 }]),
+    ]);
     const fix = r?.fixes.find((f) => f.flavor === 'envoy');
     assert.equal(fix?.merged, undefined);
-    assert.deepEqual(fix?.notes.map((n) => n.code), ['envoy-live-object-not-kept', 'buffer-raise-cost-unknown']);
+    assert.deepEqual(
+      fix?.notes.map((n) => n.code),
+      ['envoy-live-object-not-kept', 'buffer-raise-cost-unknown'],
+    );
   });
 });
 
@@ -463,10 +586,17 @@ describe('live resources kept from the dump', () => {
     const keeper = new LiveResourceKeeper();
     const routes = [{}, {}];
     keeper.keepRoutes(routes, { virtual_hosts: [{ routes: [null, { name: 'one' }] }, { routes: [{ name: 'two' }] }] });
-    assert.deepEqual(routes.map((r) => liveResource(r)), [{ name: 'one' }, { name: 'two' }]);
+    assert.deepEqual(
+      routes.map((r) => liveResource(r)),
+      [{ name: 'one' }, { name: 'two' }],
+    );
   });
   it('the parser keeps every cluster, listener and route of a dump with the model object', () => {
-    const s = fixture({ clusters: [cluster()], listeners: [listener()], routeConfigs: [{ name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [route()] }] }] });
+    const s = fixture({
+      clusters: [cluster()],
+      listeners: [listener()],
+      routeConfigs: [{ name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [route()] }] }],
+    });
     assert.deepEqual(liveResource(s.clusters.get(C) as object), { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster() });
     assert.equal(liveResource(s.listeners[0] as object)?.name, L);
     assert.deepEqual(liveResource(s.routes[0] as object), route());

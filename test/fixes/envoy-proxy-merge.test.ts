@@ -26,18 +26,30 @@ const changes: FixChange[] = [
 ];
 const ADDED = `cluster.${C}.`;
 
-const proxy = (namespace: string, name: string, spec: Obj): KubeObject => ({ apiVersion: EP, kind: 'EnvoyProxy', metadata: { name, namespace, labels: { team: 'edge' } }, spec });
+const proxy = (namespace: string, name: string, spec: Obj): KubeObject => ({
+  apiVersion: EP,
+  kind: 'EnvoyProxy',
+  metadata: { name, namespace, labels: { team: 'edge' } },
+  spec,
+});
 const gateway = (ref?: string): KubeObject => ({
   apiVersion: 'gateway.networking.k8s.io/v1',
   kind: 'Gateway',
   metadata: { name: 'eg', namespace: 'home' },
-  spec: { gatewayClassName: 'eg', listeners: [], ...(ref ? { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: ref } } } : {}) },
+  spec: {
+    gatewayClassName: 'eg',
+    listeners: [],
+    ...(ref ? { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: ref } } } : {}),
+  },
 });
 const gatewayClass = (ref?: string): KubeObject => ({
   apiVersion: 'gateway.networking.k8s.io/v1',
   kind: 'GatewayClass',
   metadata: { name: 'eg' },
-  spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller', ...(ref ? { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: ref, namespace: SYSTEM } } : {}) },
+  spec: {
+    controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
+    ...(ref ? { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: ref, namespace: SYSTEM } } : {}),
+  },
 });
 
 /** The GatewayClass's EnvoyProxy: a deployment shape, logging, and its own stats list. */
@@ -51,7 +63,10 @@ const GATEWAY_SPEC: Obj = { shutdown: { minDrainDuration: '5s' }, concurrency: 2
 
 function snapshot(k: Partial<KubernetesObjects> | undefined): Snapshot {
   const s = fixture({
-    bootstrap: { node: { cluster: 'home/eg' }, stats_config: { stats_matcher: { inclusion_list: { patterns: [{ prefix: 'server.' }, { prefix: 'listener.' }] } } } },
+    bootstrap: {
+      node: { cluster: 'home/eg' },
+      stats_config: { stats_matcher: { inclusion_list: { patterns: [{ prefix: 'server.' }, { prefix: 'listener.' }] } } },
+    },
     clusters: [gatewayCluster(C)],
     listeners: [gatewayListener()],
     routeConfigs: [routeConfig(L, [C])],
@@ -86,8 +101,15 @@ const read = (o: { gatewayRef?: string; classRef?: string; proxies: KubeObject[]
   envoyProxies: o.proxies,
   ...(o.version ? { envoyGatewayVersion: o.version } : {}),
 });
-const classMatches = [{ type: 'Prefix', value: 'server.' }, { type: 'Prefix', value: ADDED }];
-const dumpMatches = [{ type: 'Prefix', value: 'server.' }, { type: 'Prefix', value: 'listener.' }, { type: 'Prefix', value: ADDED }];
+const classMatches = [
+  { type: 'Prefix', value: 'server.' },
+  { type: 'Prefix', value: ADDED },
+];
+const dumpMatches = [
+  { type: 'Prefix', value: 'server.' },
+  { type: 'Prefix', value: 'listener.' },
+  { type: 'Prefix', value: ADDED },
+];
 
 const cases: Case[] = [
   {
@@ -167,20 +189,39 @@ const cases: Case[] = [
   },
   {
     name: "both, the Gateway's merging by mergeType: patched, its list holding the class's matches it replaces",
-    k: read({ gatewayRef: 'eg-own', classRef: 'class-defaults', proxies: [proxy('home', 'eg-own', { ...GATEWAY_SPEC, mergeType: 'StrategicMerge' }), classProxy], version: '1.8.1' }),
+    k: read({
+      gatewayRef: 'eg-own',
+      classRef: 'class-defaults',
+      proxies: [proxy('home', 'eg-own', { ...GATEWAY_SPEC, mergeType: 'StrategicMerge' }), classProxy],
+      version: '1.8.1',
+    }),
     target: 'EnvoyProxy home/eg-own',
     apply: 'kubectl-apply',
-    spec: { ...GATEWAY_SPEC, mergeType: 'StrategicMerge', shutdown: { minDrainDuration: '5s', drainTimeout: '600s' }, telemetry: { metrics: { matches: classMatches } } },
+    spec: {
+      ...GATEWAY_SPEC,
+      mergeType: 'StrategicMerge',
+      shutdown: { minDrainDuration: '5s', drainTimeout: '600s' },
+      telemetry: { metrics: { matches: classMatches } },
+    },
     codes: ['envoyproxy-patches-gateway-proxy', DRAIN, STATS, ROLL],
     basis: { envoyProxy: 'home/eg-own', gateway: 'home/eg', classProxy: `${SYSTEM}/class-defaults`, mergeType: 'StrategicMerge' },
     against: proxy('home', 'eg-own', { ...GATEWAY_SPEC, mergeType: 'StrategicMerge' }),
   },
   {
     name: "a GatewayClass's with mergeGateways: every Gateway shares it, the Gateway's own is ignored, the class's is patched",
-    k: read({ gatewayRef: 'eg-own', classRef: 'class-defaults', proxies: [gatewayProxy, proxy(SYSTEM, 'class-defaults', { ...CLASS_SPEC, mergeGateways: true })] }),
+    k: read({
+      gatewayRef: 'eg-own',
+      classRef: 'class-defaults',
+      proxies: [gatewayProxy, proxy(SYSTEM, 'class-defaults', { ...CLASS_SPEC, mergeGateways: true })],
+    }),
     target: `EnvoyProxy ${SYSTEM}/class-defaults`,
     apply: 'kubectl-apply',
-    spec: { ...CLASS_SPEC, mergeGateways: true, shutdown: { drainTimeout: '600s' }, telemetry: { metrics: { matches: classMatches, enableVirtualHostStats: true } } },
+    spec: {
+      ...CLASS_SPEC,
+      mergeGateways: true,
+      shutdown: { drainTimeout: '600s' },
+      telemetry: { metrics: { matches: classMatches, enableVirtualHostStats: true } },
+    },
     codes: ['envoyproxy-patches-shared-proxy', DRAIN, STATS, ROLL],
     basis: { envoyProxy: `${SYSTEM}/class-defaults`, gatewayClass: 'eg', gateway: 'home/eg' },
     against: proxy(SYSTEM, 'class-defaults', { ...CLASS_SPEC, mergeGateways: true }),
@@ -210,7 +251,11 @@ function assertApplies(live: Obj, effective: Obj, at = ''): void {
   for (const [k, v] of Object.entries(live)) {
     const path = `${at}/${k}`;
     if (k === 'matches') {
-      for (const m of v as unknown[]) assert.ok((effective[k] as unknown[]).some((x) => JSON.stringify(x) === JSON.stringify(m)), `${path}: ${JSON.stringify(m)} kept`);
+      for (const m of v as unknown[])
+        assert.ok(
+          (effective[k] as unknown[]).some((x) => JSON.stringify(x) === JSON.stringify(m)),
+          `${path}: ${JSON.stringify(m)} kept`,
+        );
     } else if (v && typeof v === 'object' && !Array.isArray(v)) assertApplies(v as Obj, effective[k] as Obj, path);
     else assert.deepEqual(effective[k], v, `${path} still applies`);
   }
@@ -220,18 +265,28 @@ describe('EnvoyProxy fixes against the EnvoyProxy that wins', () => {
   for (const c of cases) {
     it(c.name, () => {
       const rendered = envoyGatewayRenderer.render(snapshot(c.k), changes).map((r) => r.fix);
-      assert.deepEqual(rendered.map((f) => f.target), [c.target]);
+      assert.deepEqual(
+        rendered.map((f) => f.target),
+        [c.target],
+      );
       const fix = rendered[0] as RenderedFix;
       const body = parse(fix.text) as Obj;
       assert.equal(fix.apply, c.apply);
       assert.deepEqual(c.apply === 'kubectl-patch' ? Object.keys(body) : body.kind, c.apply === 'kubectl-patch' ? ['spec'] : 'EnvoyProxy');
       assert.deepEqual(body.spec, c.spec);
-      assert.deepEqual(fix.notes.map((n) => n.code), c.codes);
+      assert.deepEqual(
+        fix.notes.map((n) => n.code),
+        c.codes,
+      );
       if (c.basis) assert.deepEqual(fix.notes.find((n) => n.code === c.codes[c.codes[0] === 'envoyproxy-reference' ? 1 : 0])?.values, c.basis);
       if (c.against) {
         const name = `${c.against.metadata.namespace}/${c.against.metadata.name}`;
         assert.equal(fix.liveDiff?.object, `EnvoyProxy ${name}`);
-        assert.deepEqual(fix.liveDiff?.changes.filter((d) => !('after' in d)), [], 'nothing of the live EnvoyProxy is removed');
+        assert.deepEqual(
+          fix.liveDiff?.changes.filter((d) => !('after' in d)),
+          [],
+          'nothing of the live EnvoyProxy is removed',
+        );
         // What applies once the fix is in: the patched object, or the new one over the class's (merged or carried).
         const own = { ...(body.spec as Obj) };
         const patched = c.target === `EnvoyProxy ${name}`;
@@ -242,7 +297,14 @@ describe('EnvoyProxy fixes against the EnvoyProxy that wins', () => {
         if (patched) assert.deepEqual((body.metadata as Obj).labels, { team: 'edge' });
       } else assert.equal(fix.liveDiff, undefined);
       // A merge patch is checked as the object it patches would be with only these fields.
-      const whole = c.apply === 'kubectl-patch' ? { ...fix, apply: 'kubectl-apply' as const, text: stringify({ apiVersion: EP, kind: 'EnvoyProxy', metadata: { name: 'eg-own', namespace: 'home' }, ...body }) } : fix;
+      const whole =
+        c.apply === 'kubectl-patch'
+          ? {
+              ...fix,
+              apply: 'kubectl-apply' as const,
+              text: stringify({ apiVersion: EP, kind: 'EnvoyProxy', metadata: { name: 'eg-own', namespace: 'home' }, ...body }),
+            }
+          : fix;
       assert.deepEqual(problems(whole), []);
     });
   }
@@ -254,10 +316,18 @@ describe('the EnvoyProxy in effect, as the kinds read it', () => {
     { name: 'none', k: read({ proxies: [] }), spec: undefined },
     { name: "the GatewayClass's alone", k: read({ classRef: 'class-defaults', proxies: [classProxy] }), spec: CLASS_SPEC },
     { name: "the Gateway's alone", k: read({ gatewayRef: 'eg-own', proxies: [gatewayProxy] }), spec: GATEWAY_SPEC },
-    { name: "both, no mergeType: the Gateway's replaces the class's", k: read({ gatewayRef: 'eg-own', classRef: 'class-defaults', proxies: [gatewayProxy, classProxy] }), spec: GATEWAY_SPEC },
+    {
+      name: "both, no mergeType: the Gateway's replaces the class's",
+      k: read({ gatewayRef: 'eg-own', classRef: 'class-defaults', proxies: [gatewayProxy, classProxy] }),
+      spec: GATEWAY_SPEC,
+    },
     {
       name: "both, the class's mergeType: the Gateway's merged over it",
-      k: read({ gatewayRef: 'eg-own', classRef: 'class-defaults', proxies: [gatewayProxy, proxy(SYSTEM, 'class-defaults', { ...CLASS_SPEC, mergeType: 'StrategicMerge' })] }),
+      k: read({
+        gatewayRef: 'eg-own',
+        classRef: 'class-defaults',
+        proxies: [gatewayProxy, proxy(SYSTEM, 'class-defaults', { ...CLASS_SPEC, mergeType: 'StrategicMerge' })],
+      }),
       spec: { ...CLASS_SPEC, mergeType: 'StrategicMerge', ...GATEWAY_SPEC },
     },
     { name: "the Gateway's referenced but not read", k: read({ gatewayRef: 'eg-own', classRef: 'class-defaults', proxies: [classProxy] }), spec: undefined },

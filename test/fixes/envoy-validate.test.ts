@@ -58,11 +58,21 @@ function liveCluster(): Obj {
     type: 'STATIC',
     connect_timeout: '5s',
     per_connection_buffer_limit_bytes: 32768,
-    load_assignment: { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 8080 } } } }] }] },
-    typed_extension_protocol_options: {
-      [HPO]: { '@type': `type.googleapis.com/${HPO}`, common_http_protocol_options: { idle_timeout: '300s' }, auto_config: { http2_protocol_options: { max_concurrent_streams: 100 } } },
+    load_assignment: {
+      cluster_name: 'backend',
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 8080 } } } }] }],
     },
-    transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: 'backend.example' } },
+    typed_extension_protocol_options: {
+      [HPO]: {
+        '@type': `type.googleapis.com/${HPO}`,
+        common_http_protocol_options: { idle_timeout: '300s' },
+        auto_config: { http2_protocol_options: { max_concurrent_streams: 100 } },
+      },
+    },
+    transport_socket: {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: 'backend.example' },
+    },
     circuit_breakers: {
       thresholds: [
         { priority: 'HIGH', max_connections: 100 },
@@ -90,10 +100,30 @@ function liveListener(): Obj {
               http2_protocol_options: { max_concurrent_streams: 100 },
               route_config: {
                 name: 'local',
-                virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ name: R, match: { prefix: '/' }, route: { cluster: 'backend', timeout: '15s', retry_policy: { retry_on: '5xx' }, upgrade_configs: [{ upgrade_type: 'CONNECT', enabled: false }] } }] }],
+                virtual_hosts: [
+                  {
+                    name: 'all',
+                    domains: ['*'],
+                    routes: [
+                      {
+                        name: R,
+                        match: { prefix: '/' },
+                        route: {
+                          cluster: 'backend',
+                          timeout: '15s',
+                          retry_policy: { retry_on: '5xx' },
+                          upgrade_configs: [{ upgrade_type: 'CONNECT', enabled: false }],
+                        },
+                      },
+                    ],
+                  },
+                ],
               },
               http_filters: [
-                { name: 'envoy.filters.http.buffer', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer', max_request_bytes: 65536 } },
+                {
+                  name: 'envoy.filters.http.buffer',
+                  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer', max_request_bytes: 65536 },
+                },
                 { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
               ],
             },
@@ -108,7 +138,16 @@ function liveTunnel(): Obj {
   return {
     name: 'tunnel',
     address: { socket_address: { address: '127.0.0.1', port_value: 10001 } },
-    filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: 'tunnel', cluster: 'backend' } }] }],
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.tcp_proxy',
+            typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: 'tunnel', cluster: 'backend' },
+          },
+        ],
+      },
+    ],
   };
 }
 
@@ -137,7 +176,9 @@ const CHANGES: FixChange[] = [
 function camel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camel);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [/[.@]/.test(k) ? k : k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), camel(v)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [/[.@]/.test(k) ? k : k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), camel(v)]),
+  );
 }
 
 /** The merged objects and fragments envoy-doctor renders for a proxy of that Envoy version, by fix target. */
@@ -148,7 +189,18 @@ function merged(version: string, spelling: (o: Obj) => unknown = (o) => o): Map<
     clusters: [spelling(liveCluster()) as Obj],
     listeners: [spelling(liveListener()) as Obj, spelling(liveTunnel()) as Obj],
   });
-  const d: Diagnosed = { id: 'x', severity: 'error', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes: CHANGES };
+  const d: Diagnosed = {
+    id: 'x',
+    severity: 'error',
+    confidence: 'high',
+    score: 1,
+    snapshot: 'p',
+    entities: [],
+    evidence: [],
+    explains: [],
+    checks: [],
+    changes: CHANGES,
+  };
   const out = new Map<string, MergedEnvoyResource & { text: string }>();
   for (const f of attachFixes(s, [d])[0]?.fixes ?? []) if (f.merged) out.set(f.target, { ...f.merged, text: f.text });
   return out;
@@ -172,7 +224,9 @@ function bootstrap(cluster: Obj, listeners: Obj[]): Obj {
 
 const found = envoys();
 
-describe('plain-Envoy fixes merged into the live objects validate in a real Envoy', { skip: found.length === 0 ? 'no Envoy binary under .lab/ (npm run lab installs them)' : false }, () => {
+describe('plain-Envoy fixes merged into the live objects validate in a real Envoy', {
+  skip: found.length === 0 ? 'no Envoy binary under .lab/ (npm run lab installs them)' : false,
+}, () => {
   for (const { version, bin } of found) {
     it(`Envoy ${version}: the live configuration validates as it is`, () => {
       assert.equal(validate(bin, bootstrap(liveCluster(), [liveListener(), liveTunnel()])), undefined);
@@ -183,7 +237,9 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
         const listeners = [r.name === 'ingress' ? r.object : liveListener(), r.name === 'tunnel' ? r.object : liveTunnel()];
         const cluster = r.kind === 'cluster' ? r.object : liveCluster();
         if (r.kind === 'route') {
-          const hcm = ((listeners[0]?.filter_chains as Obj[])[0]?.filters as Obj[])[0]?.typed_config as { route_config: { virtual_hosts: Array<{ routes: Obj[] }> } };
+          const hcm = ((listeners[0]?.filter_chains as Obj[])[0]?.filters as Obj[])[0]?.typed_config as {
+            route_config: { virtual_hosts: Array<{ routes: Obj[] }> };
+          };
           hcm.route_config.virtual_hosts[0]?.routes.splice(0, 1, r.object);
         }
         assert.equal(validate(bin, bootstrap(cluster, listeners as Obj[])), undefined, target);
@@ -221,7 +277,18 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
       const live = { ...bootstrap(liveCluster(), [liveListener()]), stats_config: { stats_matcher: { reject_all: true }, use_all_default_tags: true } };
       assert.equal(validate(bin, live), undefined);
       const s = fixture({ bootstrap: live, clusters: [liveCluster()], listeners: [liveListener()] });
-      const d: Diagnosed = { id: 'x', severity: 'warning', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes: [{ kind: 'stats-inclusion', prefixes: ['cluster.backend.', 'http.ingress_http.'] }] };
+      const d: Diagnosed = {
+        id: 'x',
+        severity: 'warning',
+        confidence: 'high',
+        score: 1,
+        snapshot: 'p',
+        entities: [],
+        evidence: [],
+        explains: [],
+        checks: [],
+        changes: [{ kind: 'stats-inclusion', prefixes: ['cluster.backend.', 'http.ingress_http.'] }],
+      };
       const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy');
       assert.equal(fix?.merged?.kind, 'bootstrap');
       assert.equal(validate(bin, fix?.merged?.object as Obj), undefined);
@@ -231,20 +298,43 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
       assert.notEqual(validate(bin, naive), undefined);
     });
     it(`Envoy ${version}: the overload manager's heap maximum and connection limit merged into a live overload manager validate`, () => {
-      const heap = { name: 'envoy.resource_monitors.fixed_heap', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: '12582912' } };
-      const stop = { name: 'envoy.overload_actions.stop_accepting_requests', triggers: [{ name: 'envoy.resource_monitors.fixed_heap', threshold: { value: 0.95 } }] };
-      const live = { ...bootstrap(liveCluster(), [liveListener()]), overload_manager: { refresh_interval: '0.25s', resource_monitors: [heap], actions: [stop] } };
+      const heap = {
+        name: 'envoy.resource_monitors.fixed_heap',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: '12582912' },
+      };
+      const stop = {
+        name: 'envoy.overload_actions.stop_accepting_requests',
+        triggers: [{ name: 'envoy.resource_monitors.fixed_heap', threshold: { value: 0.95 } }],
+      };
+      const live = {
+        ...bootstrap(liveCluster(), [liveListener()]),
+        overload_manager: { refresh_interval: '0.25s', resource_monitors: [heap], actions: [stop] },
+      };
       assert.equal(validate(bin, live), undefined);
       const s = fixture({ bootstrap: live, clusters: [liveCluster()], listeners: [liveListener()] });
       const changes: FixChange[] = [
         { kind: 'overload-max-heap', listener: 'ingress', bytes: 40 * 1_048_576 },
         { kind: 'overload-connection-limit', listener: 'ingress', connections: 100_000 },
       ];
-      const d: Diagnosed = { id: 'x', severity: 'error', confidence: 'high', score: 1, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes };
+      const d: Diagnosed = {
+        id: 'x',
+        severity: 'error',
+        confidence: 'high',
+        score: 1,
+        snapshot: 'p',
+        entities: [],
+        evidence: [],
+        explains: [],
+        checks: [],
+        changes,
+      };
       const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy' && f.target === 'bootstrap overload_manager');
       // The merged overload manager: the heap monitor's maximum raised, the connections monitor added, the action kept.
       const merged = fix?.merged?.object as { resource_monitors: Obj[]; actions: Obj[] };
-      assert.deepEqual(merged.resource_monitors.map((m) => m.name), ['envoy.resource_monitors.fixed_heap', 'envoy.resource_monitors.global_downstream_max_connections']);
+      assert.deepEqual(
+        merged.resource_monitors.map((m) => m.name),
+        ['envoy.resource_monitors.fixed_heap', 'envoy.resource_monitors.global_downstream_max_connections'],
+      );
       assert.deepEqual(merged.actions, [stop]);
       assert.equal(validate(bin, { ...live, overload_manager: merged }), undefined);
       // The fragment merged field by field (its list replacing the live one) gives the same.

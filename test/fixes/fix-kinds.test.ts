@@ -43,7 +43,10 @@ describe('fix kinds', () => {
     });
     it(`${k.kind}: cites the API it renders at the top of its module`, () => {
       const text = readFileSync(new URL(`${k.kind}.ts`, KINDS), 'utf8');
-      const header = text.split('\n').filter((l) => l.startsWith('//')).join('\n');
+      const header = text
+        .split('\n')
+        .filter((l) => l.startsWith('//'))
+        .join('\n');
       assert.ok(header.startsWith(`// ${k.kind}:`), `${k.kind}.ts starts by naming its kind`);
       assert.match(header, /(api\/envoy|\.proto|\.rst|gateway\.envoyproxy\.io|envoyproxy\/gateway|istio)/);
     });

@@ -26,7 +26,15 @@ const accepted = (observedGeneration: number, overriddenFor: string[] = []) => (
       conditions: [
         { type: 'Accepted', status: 'True', reason: 'Accepted', observedGeneration },
         ...(overriddenFor.length > 0
-          ? [{ type: 'Overridden', status: 'True', reason: 'Overridden', message: `This policy is being overridden by other backendTrafficPolicies for these routes: [${overriddenFor.join(' ')}]`, observedGeneration }]
+          ? [
+              {
+                type: 'Overridden',
+                status: 'True',
+                reason: 'Overridden',
+                message: `This policy is being overridden by other backendTrafficPolicies for these routes: [${overriddenFor.join(' ')}]`,
+                observedGeneration,
+              },
+            ]
           : []),
       ],
     },
@@ -103,7 +111,11 @@ describe('a Gateway-level policy in effect that the live cluster lacks', () => {
     ['no status: not known to be in effect', gatewayPolicy(KEEPALIVE_SPEC, undefined), {}],
     ['Accepted for an older generation', gatewayPolicy(KEEPALIVE_SPEC, accepted(1)), {}],
     ['Overridden for this very route (by a policy not read)', gatewayPolicy(KEEPALIVE_SPEC, accepted(2, ['home/app'])), {}],
-    ['the cluster carries the policy value (32Ki): raising it is a new route-level value', gatewayPolicy({ connection: { bufferLimit: '32Ki' } }, accepted(2)), {}],
+    [
+      'the cluster carries the policy value (32Ki): raising it is a new route-level value',
+      gatewayPolicy({ connection: { bufferLimit: '32Ki' } }, accepted(2)),
+      {},
+    ],
   ] as Array<[string, KubeObject, Obj]>) {
     it(`${name}: a new route-level policy merged with it, as before`, () => {
       const change = name.startsWith('the cluster') ? BUFFER : KEEPALIVE;
@@ -120,9 +132,15 @@ describe('a Gateway-level policy in effect that the live cluster lacks', () => {
 
 describe('quantityBytes', () => {
   it('reads the quantities policies hold', () => {
-    assert.deepEqual(
-      ['1Mi', '32Ki', '32768', '1M', '1.5Ki', 65536, 'lots', undefined].map(quantityBytes),
-      [1048576, 32768, 32768, 1000000, 1536, 65536, undefined, undefined],
-    );
+    assert.deepEqual(['1Mi', '32Ki', '32768', '1M', '1.5Ki', 65536, 'lots', undefined].map(quantityBytes), [
+      1048576,
+      32768,
+      32768,
+      1000000,
+      1536,
+      65536,
+      undefined,
+      undefined,
+    ]);
   });
 });

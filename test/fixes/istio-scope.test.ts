@@ -25,24 +25,39 @@ function routeConfigs(): object[] {
     {
       name: '8080',
       virtual_hosts: [
-        { name: 'api.shop.svc.cluster.local:8080', domains: ['api'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: OUT }, metadata: { filter_metadata: { istio: { config: VS } } } }] },
+        {
+          name: 'api.shop.svc.cluster.local:8080',
+          domains: ['api'],
+          routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: OUT }, metadata: { filter_metadata: { istio: { config: VS } } } }],
+        },
         { name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }] },
       ],
     },
-    { name: 'inbound|8080||', virtual_hosts: [{ name: 'inbound|http|8080', domains: ['*'], routes: [{ name: 'inbound-default', match: { prefix: '/' }, route: { cluster: IN } }] }] },
+    {
+      name: 'inbound|8080||',
+      virtual_hosts: [{ name: 'inbound|http|8080', domains: ['*'], routes: [{ name: 'inbound-default', match: { prefix: '/' }, route: { cluster: IN } }] }],
+    },
   ];
 }
 
 function sidecar(labels: Record<string, string> | null = LABELS, namespace = 'shop'): Snapshot {
   const s = fixture({
     id: 'web-5f7d9c-abcde',
-    bootstrap: { node: { id: `sidecar~10.0.0.7~web-5f7d9c-abcde.${namespace}~${namespace}.svc.cluster.local`, metadata: { ISTIO_VERSION: '1.29.2', WORKLOAD_NAME: 'web', ...(labels ? { LABELS: labels } : {}) } } },
+    bootstrap: {
+      node: {
+        id: `sidecar~10.0.0.7~web-5f7d9c-abcde.${namespace}~${namespace}.svc.cluster.local`,
+        metadata: { ISTIO_VERSION: '1.29.2', WORKLOAD_NAME: 'web', ...(labels ? { LABELS: labels } : {}) },
+      },
+    },
     clusters: [
       { name: OUT, type: 'EDS', metadata: { filter_metadata: { istio: { config: DR } } } },
       { name: 'outbound|9090||billing.shop.svc.cluster.local', type: 'EDS' },
       { name: IN, type: 'ORIGINAL_DST' },
     ],
-    listeners: [gatewayListener({ name: 'virtualInbound', port: 15006, routeConfig: IN }), gatewayListener({ name: '0.0.0.0_8080', port: 8080, routeConfig: '8080' })],
+    listeners: [
+      gatewayListener({ name: 'virtualInbound', port: 15006, routeConfig: IN }),
+      gatewayListener({ name: '0.0.0.0_8080', port: 8080, routeConfig: '8080' }),
+    ],
     routeConfigs: routeConfigs(),
   });
   s.namespace = namespace;
@@ -52,10 +67,22 @@ function sidecar(labels: Record<string, string> | null = LABELS, namespace = 'sh
 function ingressGateway(labels: Record<string, string> | undefined): Snapshot {
   const s = fixture({
     id: 'istio-ingressgateway-7c9d-xyz',
-    bootstrap: { node: { id: 'router~10.0.0.9~istio-ingressgateway-7c9d-xyz.istio-system~istio-system.svc.cluster.local', metadata: { ISTIO_VERSION: '1.29.2', ...(labels ? { LABELS: labels } : {}) } } },
+    bootstrap: {
+      node: {
+        id: 'router~10.0.0.9~istio-ingressgateway-7c9d-xyz.istio-system~istio-system.svc.cluster.local',
+        metadata: { ISTIO_VERSION: '1.29.2', ...(labels ? { LABELS: labels } : {}) },
+      },
+    },
     clusters: [{ name: OUT, type: 'EDS' }],
     listeners: [gatewayListener({ name: '0.0.0.0_8443', port: 8443, routeConfig: 'https.443.https.gw.istio-system' })],
-    routeConfigs: [{ name: 'https.443.https.gw.istio-system', virtual_hosts: [{ name: 'api.example.com:443', domains: ['api.example.com'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: OUT } }] }] }],
+    routeConfigs: [
+      {
+        name: 'https.443.https.gw.istio-system',
+        virtual_hosts: [
+          { name: 'api.example.com:443', domains: ['api.example.com'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: OUT } }] },
+        ],
+      },
+    ],
   });
   s.namespace = 'istio-system';
   return s;
@@ -76,32 +103,77 @@ const HCM = { filterChain: { filter: { name: 'envoy.filters.network.http_connect
 
 describe('Istio: every EnvoyFilter patch in the context of the proxy it was found on', () => {
   const cases: Array<{ name: string; proxy: () => Snapshot; change: FixChange; applyTo: string; match: Obj }> = [
-    { name: 'sidecar, outbound cluster', proxy: () => sidecar(), change: { kind: 'cluster-buffer-limit', cluster: OUT, bytes: 1_048_576 }, applyTo: 'CLUSTER', match: { context: 'SIDECAR_OUTBOUND', cluster: { portNumber: 8080, service: 'api.shop.svc.cluster.local' } } },
-    { name: 'sidecar, inbound cluster', proxy: () => sidecar(), change: { kind: 'cluster-tcp-keepalive', cluster: IN, ...keepalive }, applyTo: 'CLUSTER', match: { context: 'SIDECAR_INBOUND', cluster: { portNumber: 8080 } } },
-    { name: 'sidecar, virtualInbound listener', proxy: () => sidecar(), change: { kind: 'listener-buffer-limit', listener: 'virtualInbound', bytes: 1_048_576 }, applyTo: 'LISTENER', match: { context: 'SIDECAR_INBOUND', listener: { name: 'virtualInbound' } } },
-    { name: 'sidecar, outbound listener', proxy: () => sidecar(), change: { kind: 'listener-stream-idle-timeout', listener: '0.0.0.0_8080', ms: 3_600_000 }, applyTo: 'NETWORK_FILTER', match: { context: 'SIDECAR_OUTBOUND', listener: { name: '0.0.0.0_8080', ...HCM } } },
+    {
+      name: 'sidecar, outbound cluster',
+      proxy: () => sidecar(),
+      change: { kind: 'cluster-buffer-limit', cluster: OUT, bytes: 1_048_576 },
+      applyTo: 'CLUSTER',
+      match: { context: 'SIDECAR_OUTBOUND', cluster: { portNumber: 8080, service: 'api.shop.svc.cluster.local' } },
+    },
+    {
+      name: 'sidecar, inbound cluster',
+      proxy: () => sidecar(),
+      change: { kind: 'cluster-tcp-keepalive', cluster: IN, ...keepalive },
+      applyTo: 'CLUSTER',
+      match: { context: 'SIDECAR_INBOUND', cluster: { portNumber: 8080 } },
+    },
+    {
+      name: 'sidecar, virtualInbound listener',
+      proxy: () => sidecar(),
+      change: { kind: 'listener-buffer-limit', listener: 'virtualInbound', bytes: 1_048_576 },
+      applyTo: 'LISTENER',
+      match: { context: 'SIDECAR_INBOUND', listener: { name: 'virtualInbound' } },
+    },
+    {
+      name: 'sidecar, outbound listener',
+      proxy: () => sidecar(),
+      change: { kind: 'listener-stream-idle-timeout', listener: '0.0.0.0_8080', ms: 3_600_000 },
+      applyTo: 'NETWORK_FILTER',
+      match: { context: 'SIDECAR_OUTBOUND', listener: { name: '0.0.0.0_8080', ...HCM } },
+    },
     {
       name: 'sidecar, outbound route: route configuration and virtual host matched as well as the name Istio repeats',
       proxy: () => sidecar(),
       change: { kind: 'route-websocket-upgrade', route: 'default' },
       applyTo: 'HTTP_ROUTE',
-      match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { name: '8080', vhost: { name: 'api.shop.svc.cluster.local:8080', route: { name: 'default' } } } },
+      match: {
+        context: 'SIDECAR_OUTBOUND',
+        routeConfiguration: { name: '8080', vhost: { name: 'api.shop.svc.cluster.local:8080', route: { name: 'default' } } },
+      },
     },
     {
       name: 'sidecar, inbound route',
       proxy: () => sidecar(),
       change: { kind: 'route-idle-timeout', route: 'inbound-default', ms: 3_600_000 },
       applyTo: 'HTTP_ROUTE',
-      match: { context: 'SIDECAR_INBOUND', routeConfiguration: { name: 'inbound|8080||', vhost: { name: 'inbound|http|8080', route: { name: 'inbound-default' } } } },
+      match: {
+        context: 'SIDECAR_INBOUND',
+        routeConfiguration: { name: 'inbound|8080||', vhost: { name: 'inbound|http|8080', route: { name: 'inbound-default' } } },
+      },
     },
-    { name: 'ingress gateway (router~), cluster', proxy: () => ingressGateway({ istio: 'ingressgateway' }), change: { kind: 'cluster-buffer-limit', cluster: OUT, bytes: 1_048_576 }, applyTo: 'CLUSTER', match: { context: 'GATEWAY', cluster: { portNumber: 8080, service: 'api.shop.svc.cluster.local' } } },
-    { name: 'ingress gateway, listener', proxy: () => ingressGateway({ istio: 'ingressgateway' }), change: { kind: 'listener-allow-connect', listener: '0.0.0.0_8443' }, applyTo: 'NETWORK_FILTER', match: { context: 'GATEWAY', listener: { name: '0.0.0.0_8443', ...HCM } } },
+    {
+      name: 'ingress gateway (router~), cluster',
+      proxy: () => ingressGateway({ istio: 'ingressgateway' }),
+      change: { kind: 'cluster-buffer-limit', cluster: OUT, bytes: 1_048_576 },
+      applyTo: 'CLUSTER',
+      match: { context: 'GATEWAY', cluster: { portNumber: 8080, service: 'api.shop.svc.cluster.local' } },
+    },
+    {
+      name: 'ingress gateway, listener',
+      proxy: () => ingressGateway({ istio: 'ingressgateway' }),
+      change: { kind: 'listener-allow-connect', listener: '0.0.0.0_8443' },
+      applyTo: 'NETWORK_FILTER',
+      match: { context: 'GATEWAY', listener: { name: '0.0.0.0_8443', ...HCM } },
+    },
     {
       name: 'ingress gateway, route',
       proxy: () => ingressGateway({ istio: 'ingressgateway' }),
       change: { kind: 'route-timeout', route: 'default', ms: 0 },
       applyTo: 'HTTP_ROUTE',
-      match: { context: 'GATEWAY', routeConfiguration: { name: 'https.443.https.gw.istio-system', vhost: { name: 'api.example.com:443', route: { name: 'default' } } } },
+      match: {
+        context: 'GATEWAY',
+        routeConfiguration: { name: 'https.443.https.gw.istio-system', vhost: { name: 'api.example.com:443', route: { name: 'default' } } },
+      },
     },
   ];
   for (const c of cases) {
@@ -112,20 +184,23 @@ describe('Istio: every EnvoyFilter patch in the context of the proxy it was foun
       assert.equal(patches.length, 1);
       assert.equal(patches[0]?.applyTo, c.applyTo);
       assert.deepEqual(patches[0]?.match, c.match);
-      assert.deepEqual(fixes.flatMap((x) => problems(x)), []);
+      assert.deepEqual(
+        fixes.flatMap((x) => problems(x)),
+        [],
+      );
     });
   }
 });
 
 describe('Istio: listener keepalive by Envoy version', () => {
   const change: FixChange = { kind: 'listener-tcp-keepalive', listener: 'virtualInbound', ...keepalive };
-  const patchValue = (s: Snapshot) => ((filterOf(render(s, [change])).object.spec.configPatches as Array<{ patch: { value: Obj } }>)[0]?.patch.value);
+  const patchValue = (s: Snapshot) => (filterOf(render(s, [change])).object.spec.configPatches as Array<{ patch: { value: Obj } }>)[0]?.patch.value;
   it('Envoy >= 1.37 (named by the dump): Listener.tcp_keepalive', () => {
     const s = sidecar();
     s.envoyVersion = '1.40.0';
     assert.deepEqual(patchValue(s), { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 60, keepalive_interval: 20 } });
   });
-  it('an older or unknown Envoy: the keepalive socket options, appended to the listener\'s own by the MERGE', () => {
+  it("an older or unknown Envoy: the keepalive socket options, appended to the listener's own by the MERGE", () => {
     const s = sidecar();
     s.envoyVersion = '1.36.2';
     assert.deepEqual(
@@ -148,18 +223,28 @@ describe('Istio: the EnvoyFilter is scoped to the workload', () => {
     assert.deepEqual(f.notes[0], { code: 'envoyfilter-workload-scoped', values: { selector: 'app=web,version=v1', namespace: 'shop', proxy: 'sidecar' } });
   });
   it('an ingress gateway in the root namespace: selected by its istio label, never left mesh-wide', () => {
-    const f = filterOf(render(ingressGateway({ istio: 'ingressgateway', app: 'istio-ingressgateway', 'pod-template-hash': 'x' }), [{ kind: 'cluster-buffer-limit', cluster: OUT, bytes: 1_048_576 }]));
+    const f = filterOf(
+      render(ingressGateway({ istio: 'ingressgateway', app: 'istio-ingressgateway', 'pod-template-hash': 'x' }), [
+        { kind: 'cluster-buffer-limit', cluster: OUT, bytes: 1_048_576 },
+      ]),
+    );
     assert.equal(f.target, 'EnvoyFilter istio-system/istio-ingressgateway-connection');
     assert.deepEqual(f.object.spec.workloadSelector, { labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' } });
   });
   it('no labels in the root namespace: no selector can be given, and the fix says it would reach every proxy', () => {
     const f = filterOf(render(ingressGateway(undefined), [{ kind: 'cluster-buffer-limit', cluster: OUT, bytes: 1_048_576 }]));
     assert.equal(f.object.spec.workloadSelector, undefined);
-    assert.deepEqual(f.notes.map((n) => n.code), ['envoyfilter-mesh-wide']);
+    assert.deepEqual(
+      f.notes.map((n) => n.code),
+      ['envoyfilter-mesh-wide'],
+    );
   });
   it('no labels elsewhere: the namespace-wide reach is stated', () => {
     const f = filterOf(render(sidecar(null), [{ kind: 'listener-buffer-limit', listener: 'virtualInbound', bytes: 1_048_576 }]));
-    assert.deepEqual(f.notes.map((n) => n.code), ['envoyfilter-add-workload-selector']);
+    assert.deepEqual(
+      f.notes.map((n) => n.code),
+      ['envoyfilter-add-workload-selector'],
+    );
   });
   it('labels without a well-known name: every stable label, none that differs per pod or that Istio sets', () => {
     const s = sidecar({ team: 'payments', tier: 'backend', 'pod-template-hash': 'abc', 'topology.istio.io/network': 'n1' });
@@ -184,22 +269,36 @@ describe('Istio: first-class objects where they exist', () => {
       [['DestinationRule shop/api-pool', 'kubectl-patch']],
     );
     assert.deepEqual(fixes[0]?.object.spec, {
-      trafficPolicy: { connectionPool: { tcp: { tcpKeepalive: { time: '60s', interval: '20s', probes: 3 }, maxConnections: 4096 }, http: { http1MaxPendingRequests: 2048, http2MaxRequests: 4096 } } },
+      trafficPolicy: {
+        connectionPool: {
+          tcp: { tcpKeepalive: { time: '60s', interval: '20s', probes: 3 }, maxConnections: 4096 },
+          http: { http1MaxPendingRequests: 2048, http2MaxRequests: 4096 },
+        },
+      },
     });
-    assert.deepEqual(fixes[0]?.notes.map((n) => n.code), ['istio-patch-destination-rule']);
-    assert.deepEqual(fixes.flatMap((x) => problems(x)), []);
+    assert.deepEqual(
+      fixes[0]?.notes.map((n) => n.code),
+      ['istio-patch-destination-rule'],
+    );
+    assert.deepEqual(
+      fixes.flatMap((x) => problems(x)),
+      [],
+    );
   });
   it('a cluster no DestinationRule configures: a new one for the host and port', () => {
     const fixes = render(sidecar(), [{ kind: 'cluster-client-protocol', cluster: 'outbound|9090||billing.shop.svc.cluster.local' }]);
     assert.equal(fixes[0]?.target, 'DestinationRule shop/billing-connection');
-    assert.deepEqual(fixes[0]?.object.spec, { host: 'billing.shop.svc.cluster.local', trafficPolicy: { portLevelSettings: [{ port: { number: 9090 }, connectionPool: { http: { useClientProtocol: true } } }] } });
-    assert.deepEqual(fixes.flatMap((x) => problems(x)), []);
+    assert.deepEqual(fixes[0]?.object.spec, {
+      host: 'billing.shop.svc.cluster.local',
+      trafficPolicy: { portLevelSettings: [{ port: { number: 9090 }, connectionPool: { http: { useClientProtocol: true } } }] },
+    });
+    assert.deepEqual(
+      fixes.flatMap((x) => problems(x)),
+      [],
+    );
   });
   it('a route from a VirtualService: its timeout named as the place to set it', () => {
     const f = filterOf(render(sidecar(), [{ kind: 'route-timeout', route: 'default', ms: 0 }]));
-    assert.deepEqual(
-      f.notes.find((n) => n.code === 'istio-virtualservice-timeout')?.values,
-      { virtualService: 'shop/api', route: 'default', timeout: '0s' },
-    );
+    assert.deepEqual(f.notes.find((n) => n.code === 'istio-virtualservice-timeout')?.values, { virtualService: 'shop/api', route: 'default', timeout: '0s' });
   });
 });

@@ -49,9 +49,27 @@ function snapshot(appPolicies: string[], otherPolicies: string[]) {
 
 describe('Envoy Gateway fixes for a policy the proxy names but envoy-doctor did not read', () => {
   const cases = [
-    { name: 'a policy named on this route only is patched by name', app: ['app-limits'], other: [], target: 'BackendTrafficPolicy home/app-limits', apply: 'kubectl-patch' },
-    { name: 'a policy named on every route is the Gateway-level one: a new route-level policy', app: ['defaults'], other: ['defaults'], target: 'BackendTrafficPolicy home/app-connection', apply: 'kubectl-apply' },
-    { name: 'two policies named on the route: no guess, a new route-level policy', app: ['a', 'b'], other: [], target: 'BackendTrafficPolicy home/app-connection', apply: 'kubectl-apply' },
+    {
+      name: 'a policy named on this route only is patched by name',
+      app: ['app-limits'],
+      other: [],
+      target: 'BackendTrafficPolicy home/app-limits',
+      apply: 'kubectl-patch',
+    },
+    {
+      name: 'a policy named on every route is the Gateway-level one: a new route-level policy',
+      app: ['defaults'],
+      other: ['defaults'],
+      target: 'BackendTrafficPolicy home/app-connection',
+      apply: 'kubectl-apply',
+    },
+    {
+      name: 'two policies named on the route: no guess, a new route-level policy',
+      app: ['a', 'b'],
+      other: [],
+      target: 'BackendTrafficPolicy home/app-connection',
+      apply: 'kubectl-apply',
+    },
     { name: 'no policy named: a new route-level policy', app: [], other: [], target: 'BackendTrafficPolicy home/app-connection', apply: 'kubectl-apply' },
   ];
   for (const c of cases) {
@@ -63,7 +81,10 @@ describe('Envoy Gateway fixes for a policy the proxy names but envoy-doctor did 
       if (c.apply === 'kubectl-patch') {
         // Only the fields the fix sets: a merge patch keeps the rest of the live policy.
         assert.deepEqual(body, { spec: { circuitBreaker: { maxConnections: 8, maxPendingRequests: 4, maxParallelRequests: 8 } } });
-        assert.deepEqual(fix?.notes.map((n) => n.code), ['patches-named-policy']);
+        assert.deepEqual(
+          fix?.notes.map((n) => n.code),
+          ['patches-named-policy'],
+        );
       } else {
         assert.equal(body.kind, 'BackendTrafficPolicy');
         assert.deepEqual(body.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'app' }]);

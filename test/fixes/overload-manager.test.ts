@@ -23,15 +23,35 @@ const FIXED_HEAP = 'envoy.resource_monitors.fixed_heap';
 const gatewayOverload = {
   refresh_interval: '0.250s',
   resource_monitors: [
-    { name: GLOBAL_CX, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig', max_active_downstream_connections: '50000' } },
-    { name: FIXED_HEAP, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: '429496729' } },
+    {
+      name: GLOBAL_CX,
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+        max_active_downstream_connections: '50000',
+      },
+    },
+    {
+      name: FIXED_HEAP,
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig', max_heap_size_bytes: '429496729' },
+    },
   ],
   actions: [{ name: 'envoy.overload_actions.stop_accepting_requests', triggers: [{ name: FIXED_HEAP, threshold: { value: 0.98 } }] }],
 };
 
 const snapshot = (bootstrap: object) =>
-  fixture({ bootstrap: { node: { cluster: 'home/eg', user_agent_build_version: { version: { major_number: 1, minor_number: 40, patch: 0 } } }, ...bootstrap }, clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig(L, [C])] });
-const texts = (r: ReturnType<typeof envoyRenderer.render>) => r.map((x) => ({ target: x.fix.target, object: parse(x.fix.text) as Record<string, unknown>, notes: x.fix.notes.map((n) => n.code), diff: x.fix.merged?.diff }));
+  fixture({
+    bootstrap: { node: { cluster: 'home/eg', user_agent_build_version: { version: { major_number: 1, minor_number: 40, patch: 0 } } }, ...bootstrap },
+    clusters: [gatewayCluster(C)],
+    listeners: [gatewayListener()],
+    routeConfigs: [routeConfig(L, [C])],
+  });
+const texts = (r: ReturnType<typeof envoyRenderer.render>) =>
+  r.map((x) => ({
+    target: x.fix.target,
+    object: parse(x.fix.text) as Record<string, unknown>,
+    notes: x.fix.notes.map((n) => n.code),
+    diff: x.fix.merged?.diff,
+  }));
 
 describe('the overload manager fixes', () => {
   it('plain Envoy: the live monitors with the heap maximum and the connection limit set, one object, the actions left as they are', () => {
@@ -39,21 +59,44 @@ describe('the overload manager fixes', () => {
     assert.equal(rest.length, 0);
     assert.equal(fix?.target, 'bootstrap overload_manager');
     const monitors = (fix?.object.overload_manager as { resource_monitors: Array<{ name: string; typed_config: Record<string, unknown> }> }).resource_monitors;
-    assert.deepEqual(monitors.map((m) => [m.name, m.typed_config.max_active_downstream_connections ?? m.typed_config.max_heap_size_bytes]), [
-      [GLOBAL_CX, 100_000],
-      [FIXED_HEAP, 40 * MIB],
+    assert.deepEqual(
+      monitors.map((m) => [m.name, m.typed_config.max_active_downstream_connections ?? m.typed_config.max_heap_size_bytes]),
+      [
+        [GLOBAL_CX, 100_000],
+        [FIXED_HEAP, 40 * MIB],
+      ],
+    );
+    assert.deepEqual(
+      fix?.diff?.map((d) => [d.path, d.before, d.after]),
+      [
+        ['/resource_monitors/0/typed_config/max_active_downstream_connections', '50000', 100_000],
+        ['/resource_monitors/1/typed_config/max_heap_size_bytes', '429496729', 40 * MIB],
+      ],
+    );
+    assert.deepEqual(fix?.notes, [
+      'overload-manager-needs-restart',
+      'heap-maximum-under-memory-limit',
+      'fixed-heap-use-allocated',
+      'connection-limit-under-file-descriptors',
     ]);
-    assert.deepEqual(fix?.diff?.map((d) => [d.path, d.before, d.after]), [
-      ['/resource_monitors/0/typed_config/max_active_downstream_connections', '50000', 100_000],
-      ['/resource_monitors/1/typed_config/max_heap_size_bytes', '429496729', 40 * MIB],
-    ]);
-    assert.deepEqual(fix?.notes, ['overload-manager-needs-restart', 'heap-maximum-under-memory-limit', 'fixed-heap-use-allocated', 'connection-limit-under-file-descriptors']);
   });
 
   it('plain Envoy: a connections monitor added beside the runtime key it replaces', () => {
-    const [fix] = texts(envoyRenderer.render(snapshot({ layered_runtime: { layers: [{ name: 'static', static_layer: { 'overload.global_downstream_max_connections': 4 } }] } }), [LIMIT]));
+    const [fix] = texts(
+      envoyRenderer.render(snapshot({ layered_runtime: { layers: [{ name: 'static', static_layer: { 'overload.global_downstream_max_connections': 4 } }] } }), [
+        LIMIT,
+      ]),
+    );
     const monitors = (fix?.object.overload_manager as { resource_monitors: Array<{ name: string; typed_config: Record<string, unknown> }> }).resource_monitors;
-    assert.deepEqual(monitors, [{ name: GLOBAL_CX, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig', max_active_downstream_connections: 100_000 } }]);
+    assert.deepEqual(monitors, [
+      {
+        name: GLOBAL_CX,
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+          max_active_downstream_connections: 100_000,
+        },
+      },
+    ]);
     assert.deepEqual(fix?.notes, ['overload-manager-needs-restart', 'connection-limit-under-file-descriptors', 'connection-monitor-replaces-runtime-key']);
   });
 
@@ -64,24 +107,38 @@ describe('the overload manager fixes', () => {
     assert.deepEqual(fresh?.object.spec, {
       // 40 MiB / 0.8 = 50 MiB.
       provider: { type: 'Kubernetes', kubernetes: { envoyDeployment: { container: { resources: { limits: { memory: '50Mi' } } } } } },
-      bootstrap: { type: 'JSONPatch', jsonPatches: [{ op: 'replace', path: '/overload_manager/resource_monitors/0/typed_config/max_active_downstream_connections', value: 100_000 }] },
+      bootstrap: {
+        type: 'JSONPatch',
+        jsonPatches: [{ op: 'replace', path: '/overload_manager/resource_monitors/0/typed_config/max_active_downstream_connections', value: 100_000 }],
+      },
     });
 
     const s = snapshot({ overload_manager: gatewayOverload });
-    const gw: KubeObject = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'eg', namespace: 'home' }, spec: { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'custom' } } } };
+    const gw: KubeObject = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'eg', namespace: 'home' },
+      spec: { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'custom' } } },
+    };
     const own = { op: 'add', path: '/stats_config/use_all_default_tags', value: true };
     const ep: KubeObject = {
       apiVersion: 'gateway.envoyproxy.io/v1alpha1',
       kind: 'EnvoyProxy',
       metadata: { name: 'custom', namespace: 'home' },
-      spec: { provider: { type: 'Kubernetes', kubernetes: { envoyDaemonSet: { container: { resources: { limits: { memory: '512Mi' } } } } } }, bootstrap: { type: 'JSONPatch', jsonPatches: [own] } },
+      spec: {
+        provider: { type: 'Kubernetes', kubernetes: { envoyDaemonSet: { container: { resources: { limits: { memory: '512Mi' } } } } } },
+        bootstrap: { type: 'JSONPatch', jsonPatches: [own] },
+      },
     };
     s.kubernetes = { gateways: [gw], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [ep], unavailable: [] };
     const [patched] = texts(envoyGatewayRenderer.render(s, [{ ...HEAP, bytes: 1024 * MIB }, LIMIT]));
     assert.equal(patched?.target, 'EnvoyProxy home/custom');
     const spec = patched?.object.spec as { provider: { kubernetes: Record<string, unknown> }; bootstrap: { jsonPatches: unknown[] } };
     assert.deepEqual(spec.provider.kubernetes, { envoyDaemonSet: { container: { resources: { limits: { memory: '1280Mi' } } } } });
-    assert.deepEqual(spec.bootstrap.jsonPatches, [own, { op: 'replace', path: '/overload_manager/resource_monitors/0/typed_config/max_active_downstream_connections', value: 100_000 }]);
+    assert.deepEqual(spec.bootstrap.jsonPatches, [
+      own,
+      { op: 'replace', path: '/overload_manager/resource_monitors/0/typed_config/max_active_downstream_connections', value: 100_000 },
+    ]);
   });
 
   it('Istio: the connection limit in the workload ProxyConfig, beside the stats inclusion list; no field for the heap', () => {
@@ -93,7 +150,7 @@ describe('the overload manager fixes', () => {
     const [fix, ...rest] = texts(istioRenderer.render(s, [HEAP, LIMIT, { kind: 'stats-inclusion', prefixes: ['http.'] }]));
     assert.equal(rest.length, 0);
     assert.equal(fix?.target, 'Deployment shop/web');
-    const annotations = ((fix?.object.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations);
+    const annotations = (fix?.object.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations;
     assert.deepEqual(parse(annotations['proxy.istio.io/config'] as string), {
       proxyStatsMatcher: { inclusionPrefixes: ['http.'] },
       proxyMetadata: { ISTIO_META_GLOBAL_DOWNSTREAM_MAX_CONNECTIONS: '100000' },

@@ -63,7 +63,10 @@ describe('fixes for Envoy Gateway', () => {
         connection: { bufferLimit: '1Mi' },
       },
     });
-    assert.deepEqual(ctp?.notes.map((n) => n.code), ['client-policy-may-be-overridden', 'listener-limit-pauses-upstream', 'envoy-gateway-minimum-version', 'buffer-raise-cost-unknown']);
+    assert.deepEqual(
+      ctp?.notes.map((n) => n.code),
+      ['client-policy-may-be-overridden', 'listener-limit-pauses-upstream', 'envoy-gateway-minimum-version', 'buffer-raise-cost-unknown'],
+    );
   });
 
   it('plain Envoy fields at their exact paths', () => {
@@ -128,7 +131,9 @@ describe('fixes for the long-lived-connection catalogue', () => {
     bootstrap: { node: { cluster: 'home/eg' } },
     clusters: [gatewayCluster(C, { per_connection_buffer_limit_bytes: 32768 })],
     listeners: [gatewayListener({ bufferLimit: 32768 })],
-    routeConfigs: [{ name: 'home/eg/https', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ name: R, match: { prefix: '/' }, route: { cluster: C } }] }] }],
+    routeConfigs: [
+      { name: 'home/eg/https', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ name: R, match: { prefix: '/' }, route: { cluster: C } }] }] },
+    ],
   });
   const [rc] = attachFixes(s, [
     diagnosed('x', [
@@ -158,8 +163,12 @@ describe('fixes for the long-lived-connection catalogue', () => {
     const route = parse(rc?.fixes.find((f) => f.flavor === 'envoy' && f.target === `route ${R}`)?.text ?? '');
     assert.deepEqual(route, { name: R, route: { timeout: '0s', idle_timeout: '3600s', upgrade_configs: [{ upgrade_type: 'websocket' }] } });
     const cluster = parse(rc?.fixes.find((f) => f.flavor === 'envoy' && f.target === `cluster ${C}`)?.text ?? '');
-    assert.deepEqual(cluster.circuit_breakers, { thresholds: [{ priority: 'DEFAULT', max_connections: 4096, max_pending_requests: 4096, max_requests: 4096 }] });
-    assert.deepEqual(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].use_downstream_protocol_config, { http_protocol_options: {} });
+    assert.deepEqual(cluster.circuit_breakers, {
+      thresholds: [{ priority: 'DEFAULT', max_connections: 4096, max_pending_requests: 4096, max_requests: 4096 }],
+    });
+    assert.deepEqual(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].use_downstream_protocol_config, {
+      http_protocol_options: {},
+    });
     const hcm = rc?.fixes.find((f) => f.flavor === 'envoy' && f.target.startsWith('listener home/eg/https: envoy.filters.network.http_connection_manager'));
     assert.equal(hcm?.target, 'listener home/eg/https: envoy.filters.network.http_connection_manager (stat_prefix https-10443)');
     assert.deepEqual(parse(hcm?.text ?? ''), { stream_idle_timeout: '3600s' });

@@ -9,10 +9,27 @@ import { fixture, gatewayCluster, gatewayListener, routeConfig } from '../helper
 
 const C = 'httproute/home/app/rule/0';
 const change: FixChange = { kind: 'stats-inclusion', prefixes: [`cluster.${C}.`, 'http.https-10443.'] };
-const diagnosed: Diagnosed = { id: 'stats-unavailable', severity: 'warning', confidence: 'high', score: 0.9, snapshot: 'p', entities: [], evidence: [], explains: [], checks: [], changes: [change] };
+const diagnosed: Diagnosed = {
+  id: 'stats-unavailable',
+  severity: 'warning',
+  confidence: 'high',
+  score: 0.9,
+  snapshot: 'p',
+  entities: [],
+  evidence: [],
+  explains: [],
+  checks: [],
+  changes: [change],
+};
 const bootstrap = {
   node: { cluster: 'home/eg' },
-  stats_config: { stats_matcher: { inclusion_list: { patterns: [{ prefix: 'server.' }, { safe_regex: { google_re2: {}, regex: 'cluster\\..*\\.membership_.*' } }, { suffix: '_total', ignore_case: true }] } } },
+  stats_config: {
+    stats_matcher: {
+      inclusion_list: {
+        patterns: [{ prefix: 'server.' }, { safe_regex: { google_re2: {}, regex: 'cluster\\..*\\.membership_.*' } }, { suffix: '_total', ignore_case: true }],
+      },
+    },
+  },
 };
 const gateway = () => fixture({ bootstrap, clusters: [gatewayCluster(C)], listeners: [gatewayListener()], routeConfigs: [routeConfig('home/eg/https', [C])] });
 
@@ -35,19 +52,37 @@ describe('stats-inclusion fixes', () => {
       { type: 'Prefix', value: `cluster.${C}.` },
       { type: 'Prefix', value: 'http.https-10443.' },
     ]);
-    assert.deepEqual(fix?.notes.map((n) => n.code), ['envoyproxy-reference', 'envoyproxy-replaces-gatewayclass', 'stats-matches-replace-list', 'envoyproxy-rollout-closes-connections']);
+    assert.deepEqual(
+      fix?.notes.map((n) => n.code),
+      ['envoyproxy-reference', 'envoyproxy-replaces-gatewayclass', 'stats-matches-replace-list', 'envoyproxy-rollout-closes-connections'],
+    );
     assert.deepEqual(fix?.notes[2]?.values, { kept: 2 });
   });
 
   it('Envoy Gateway: the live EnvoyProxy the Gateway references is patched, its other fields and matches kept', () => {
     const s = gateway();
     s.kubernetes = {
-      gateways: [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'eg', namespace: 'home' }, spec: { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'custom' } } } }],
+      gateways: [
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          metadata: { name: 'eg', namespace: 'home' },
+          spec: { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'custom' } } },
+        },
+      ],
       httpRoutes: [],
       backendTrafficPolicies: [],
       clientTrafficPolicies: [],
       envoyProxies: [
-        { apiVersion: 'gateway.envoyproxy.io/v1alpha1', kind: 'EnvoyProxy', metadata: { name: 'custom', namespace: 'home' }, spec: { logging: { level: { default: 'warn' } }, telemetry: { metrics: { matches: [{ type: 'Prefix', value: 'server.' }], enableVirtualHostStats: true } } } },
+        {
+          apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+          kind: 'EnvoyProxy',
+          metadata: { name: 'custom', namespace: 'home' },
+          spec: {
+            logging: { level: { default: 'warn' } },
+            telemetry: { metrics: { matches: [{ type: 'Prefix', value: 'server.' }], enableVirtualHostStats: true } },
+          },
+        },
       ],
       unavailable: [],
     };
@@ -55,7 +90,10 @@ describe('stats-inclusion fixes', () => {
     assert.equal(o.metadata.name, 'custom');
     assert.deepEqual(o.spec.logging, { level: { default: 'warn' } });
     assert.equal(o.spec.telemetry.metrics.enableVirtualHostStats, true);
-    assert.deepEqual(o.spec.telemetry.metrics.matches.map((m: { value: string }) => m.value), ['server.', `cluster.${C}.`, 'http.https-10443.']);
+    assert.deepEqual(
+      o.spec.telemetry.metrics.matches.map((m: { value: string }) => m.value),
+      ['server.', `cluster.${C}.`, 'http.https-10443.'],
+    );
   });
 
   it('plain Envoy: the bootstrap stats_matcher inclusion list with every pattern in effect plus the prefixes', () => {
@@ -80,7 +118,13 @@ describe('stats-inclusion fixes', () => {
       stats_config: {
         stats_matcher: {
           inclusion_list: {
-            patterns: [{ prefix: 'server.' }, { safe_regex: { google_re2: {}, regex: 'cluster\\..*\\.membership_.*' } }, { suffix: '_total', ignore_case: true }, { prefix: `cluster.${C}.` }, { prefix: 'http.https-10443.' }],
+            patterns: [
+              { prefix: 'server.' },
+              { safe_regex: { google_re2: {}, regex: 'cluster\\..*\\.membership_.*' } },
+              { suffix: '_total', ignore_case: true },
+              { prefix: `cluster.${C}.` },
+              { prefix: 'http.https-10443.' },
+            ],
           },
         },
       },
@@ -88,10 +132,19 @@ describe('stats-inclusion fixes', () => {
   });
 
   it('plain Envoy: reject_all is replaced by the inclusion list (the stats_matcher oneof), and the fix says so', () => {
-    const s = fixture({ bootstrap: { node: { cluster: 'home/eg' }, stats_config: { stats_matcher: { reject_all: true }, use_all_default_tags: true } }, clusters: [gatewayCluster(C)] });
+    const s = fixture({
+      bootstrap: { node: { cluster: 'home/eg' }, stats_config: { stats_matcher: { reject_all: true }, use_all_default_tags: true } },
+      clusters: [gatewayCluster(C)],
+    });
     const fix = fixesOf(s).find((f) => f.flavor === 'envoy');
-    assert.deepEqual(fix?.merged?.object.stats_config, { stats_matcher: { inclusion_list: { patterns: [{ prefix: `cluster.${C}.` }, { prefix: 'http.https-10443.' }] } }, use_all_default_tags: true });
-    assert.deepEqual(fix?.notes.find((n) => n.code === 'envoy-field-replaced')?.values, { resource: 'bootstrap', field: '/stats_config/stats_matcher/reject_all' });
+    assert.deepEqual(fix?.merged?.object.stats_config, {
+      stats_matcher: { inclusion_list: { patterns: [{ prefix: `cluster.${C}.` }, { prefix: 'http.https-10443.' }] } },
+      use_all_default_tags: true,
+    });
+    assert.deepEqual(fix?.notes.find((n) => n.code === 'envoy-field-replaced')?.values, {
+      resource: 'bootstrap',
+      field: '/stats_config/stats_matcher/reject_all',
+    });
   });
 
   it("Istio: the workload's pod template annotated with proxyStatsMatcher.inclusionPrefixes", () => {
@@ -108,12 +161,19 @@ describe('stats-inclusion fixes', () => {
     assert.deepEqual(o.metadata, { name: 'web', namespace: 'shop' });
     const annotation = parse(o.spec.template.metadata.annotations['proxy.istio.io/config']);
     assert.deepEqual(annotation, { proxyStatsMatcher: { inclusionPrefixes: [`cluster.${C}.`, 'http.https-10443.'] } });
-    assert.deepEqual(fix?.notes.map((n) => n.code), ['istio-annotation-rolls-pods']);
+    assert.deepEqual(
+      fix?.notes.map((n) => n.code),
+      ['istio-annotation-rolls-pods'],
+    );
     assert.equal(fix?.apply, 'kubectl-patch');
   });
 
   it('Istio without an owner: the Deployment named after the pod', () => {
-    const s = fixture({ id: 'web-7d9f8b6c5-x2k4p', bootstrap: { node: { id: 'sidecar~10.0.0.1~web-7d9f8b6c5-x2k4p.shop~shop.svc.cluster.local' } }, clusters: [{ name: 'outbound|80||web.shop.svc.cluster.local', type: 'EDS' }] });
+    const s = fixture({
+      id: 'web-7d9f8b6c5-x2k4p',
+      bootstrap: { node: { id: 'sidecar~10.0.0.1~web-7d9f8b6c5-x2k4p.shop~shop.svc.cluster.local' } },
+      clusters: [{ name: 'outbound|80||web.shop.svc.cluster.local', type: 'EDS' }],
+    });
     assert.equal(fixesOf(s).find((f) => f.flavor === 'istio')?.target, 'Deployment shop/web');
   });
 });
@@ -122,7 +182,10 @@ describe('how a workload patch is applied', () => {
   it('the Istio annotation is a patch of the existing Deployment, applied with kubectl patch', async () => {
     const { applyCommand } = await import('../../src/report/format.ts');
     assert.equal(applyCommand({ apply: 'kubectl-patch', target: 'Deployment shop/web' }), 'kubectl -n shop patch deployment web --patch-file FILE');
-    assert.equal(applyCommand({ apply: 'kubectl-patch', target: 'DestinationRule shop/web' }), 'kubectl -n shop patch destinationrule web --type merge --patch-file FILE');
+    assert.equal(
+      applyCommand({ apply: 'kubectl-patch', target: 'DestinationRule shop/web' }),
+      'kubectl -n shop patch destinationrule web --type merge --patch-file FILE',
+    );
     assert.equal(applyCommand({ apply: 'kubectl-apply', target: 'EnvoyProxy home/eg-proxy' }), 'kubectl apply -f -');
     assert.equal(applyCommand({ apply: 'envoy-config', target: 'bootstrap stats_config' }), undefined);
   });

@@ -43,7 +43,10 @@ export interface AdminServerOptions {
 export function filterStats(body: Buffer, filter: string | null): Buffer {
   if (filter === null) return body;
   const re = new RegExp(filter);
-  const lines = body.toString('utf8').split('\n').filter((line) => line !== '' && re.test(line.slice(0, line.indexOf(':') >>> 0)));
+  const lines = body
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '' && re.test(line.slice(0, line.indexOf(':') >>> 0)));
   return Buffer.from(lines.map((l) => `${l}\n`).join(''));
 }
 
@@ -74,23 +77,46 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   const answer = (url: URL): { type: string; data: Buffer } | undefined => {
     switch (url.pathname) {
       case '/server_info':
-        return { type: 'application/json', data: Buffer.from(JSON.stringify({ version: 'abc/1.35.6/Clean/RELEASE/BoringSSL', state: 'LIVE', node: (dump.configs[0]?.bootstrap as { node?: unknown } | undefined)?.node ?? {} })) };
+        return {
+          type: 'application/json',
+          data: Buffer.from(
+            JSON.stringify({
+              version: 'abc/1.35.6/Clean/RELEASE/BoringSSL',
+              state: 'LIVE',
+              node: (dump.configs[0]?.bootstrap as { node?: unknown } | undefined)?.node ?? {},
+            }),
+          ),
+        };
       case '/config_dump': {
         const resource = url.searchParams.get('resource');
         const mask = url.searchParams.get('mask');
         if (!resource && mask) {
           // As Envoy answers a mask: each top-level dump trimmed to the masked fields, those left empty dropped.
           const boot = (dump.configs.find((c) => String(c['@type']).endsWith('.BootstrapConfigDump'))?.bootstrap ?? {}) as Record<string, unknown>;
-          const fields = mask.split(',').flatMap((m) => (m.startsWith('bootstrap.') && boot[m.slice(10)] !== undefined ? [[m.slice(10), boot[m.slice(10)]]] : []));
-          return { type: 'application/json', data: Buffer.from(JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: Object.fromEntries(fields) }] })) };
+          const fields = mask
+            .split(',')
+            .flatMap((m) => (m.startsWith('bootstrap.') && boot[m.slice(10)] !== undefined ? [[m.slice(10), boot[m.slice(10)]]] : []));
+          return {
+            type: 'application/json',
+            data: Buffer.from(
+              JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: Object.fromEntries(fields) }] }),
+            ),
+          };
         }
         const spec = resource ? RESOURCES[resource] : undefined;
-        if (!spec) return { type: 'application/json', data: Buffer.from(JSON.stringify({ configs: dump.configs.filter((c) => !String(c['@type']).endsWith('SecretsConfigDump')) })) };
+        if (!spec)
+          return {
+            type: 'application/json',
+            data: Buffer.from(JSON.stringify({ configs: dump.configs.filter((c) => !String(c['@type']).endsWith('SecretsConfigDump')) })),
+          };
         const [configType, fieldName, entryType] = spec;
         const config = dump.configs.find((c) => String(c['@type']).endsWith(`.${configType}`));
         // Envoy answers 404 for a resource no config tracker provides (config_dump_handler.cc addResourceToDump).
         if (!config) return undefined;
-        const entries = ((config?.[fieldName] as unknown[]) ?? []).map((e) => ({ '@type': `type.googleapis.com/envoy.admin.v3.${entryType}`, ...(e as object) }));
+        const entries = ((config?.[fieldName] as unknown[]) ?? []).map((e) => ({
+          '@type': `type.googleapis.com/envoy.admin.v3.${entryType}`,
+          ...(e as object),
+        }));
         return { type: 'application/json', data: Buffer.from(JSON.stringify({ configs: entries })) };
       }
       case '/stats': {

@@ -12,7 +12,10 @@ export interface CliResult {
 }
 
 /** Runs `envoy-doctor ...args` in this process. */
-export async function run(args: string[], opts: { isTTY?: boolean; stderrIsTTY?: boolean; columns?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function run(
+  args: string[],
+  opts: { isTTY?: boolean; stderrIsTTY?: boolean; columns?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(['node', 'envoy-doctor', ...args], {

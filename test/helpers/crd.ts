@@ -17,7 +17,10 @@ import type { RenderedFix } from '../../src/model/finding.ts';
 type Validate = (object: Record<string, unknown>) => void;
 type Model = new (data: never) => { validate(): void };
 
-const model = (M: Model): Validate => (object) => new M(object as never).validate();
+const model =
+  (M: Model): Validate =>
+  (object) =>
+    new M(object as never).validate();
 
 /** Validators by apiVersion and kind. */
 export const VALIDATORS: Record<string, Validate> = {
@@ -70,7 +73,9 @@ function poisoned(object: Record<string, unknown>, path: string[]): Record<strin
 const DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 const NEWER_THAN_MODELS: Record<string, Array<{ path: string[]; valid: (v: unknown) => boolean }>> = {
   'gateway.envoyproxy.io/v1alpha1 EnvoyProxy': [{ path: ['spec', 'mergeType'], valid: (v) => v === 'Replace' || v === 'StrategicMerge' || v === 'JSONMerge' }],
-  'gateway.envoyproxy.io/v1alpha1 BackendTrafficPolicy': [{ path: ['spec', 'timeout', 'http', 'streamIdleTimeout'], valid: (v) => typeof v === 'string' && DURATION.test(v) }],
+  'gateway.envoyproxy.io/v1alpha1 BackendTrafficPolicy': [
+    { path: ['spec', 'timeout', 'http', 'streamIdleTimeout'], valid: (v) => typeof v === 'string' && DURATION.test(v) },
+  ],
 };
 
 /** Checks and removes the fields the models lack; the problems found. */
@@ -103,7 +108,8 @@ const PATCHED_KINDS: Record<string, string> = { BackendTrafficPolicy: 'gateway.e
 export function problems(fix: RenderedFix): string[] {
   const object = parse(fix.text) as Record<string, unknown>;
   const targetKind = fix.target.split(' ')[0] as string;
-  if (fix.apply === 'kubectl-patch' && object.kind === undefined && PATCHED_KINDS[targetKind]) Object.assign(object, { apiVersion: PATCHED_KINDS[targetKind], kind: targetKind });
+  if (fix.apply === 'kubectl-patch' && object.kind === undefined && PATCHED_KINDS[targetKind])
+    Object.assign(object, { apiVersion: PATCHED_KINDS[targetKind], kind: targetKind });
   const kept = fix.apply === 'kubectl-patch' ? KEPT_BY_PATCH[`${String(object.apiVersion)} ${String(object.kind)}`] : undefined;
   if (kept) object.spec = { ...kept, ...(object.spec as Record<string, unknown>) };
   const validate = VALIDATORS[`${String(object.apiVersion)} ${String(object.kind)}`];
@@ -126,4 +132,3 @@ export function problems(fix: RenderedFix): string[] {
   }
   return out;
 }
-

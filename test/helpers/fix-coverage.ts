@@ -57,10 +57,22 @@ export async function diagnoseSamples(): Promise<Map<string, SampleDiagnosis>> {
 /** A root cause's changes rendered for one flavor. */
 export function renderFor(flavor: Flavor, sample: SampleDiagnosis, rc: RootCause): RenderedFix[] {
   const renderer = FLAVORS.find((f) => f.flavor === flavor)?.renderer as FixRenderer;
-  if (flavor === 'istio') return renderer.render(istioSidecar(), rc.changes.map((c) => retarget(c))).map((r) => r.fix);
+  if (flavor === 'istio')
+    return renderer
+      .render(
+        istioSidecar(),
+        rc.changes.map((c) => retarget(c)),
+      )
+      .map((r) => r.fix);
   const snapshot = sample.snapshots.find((s) => s.id === rc.snapshot) as Snapshot;
   // A sample captured from plain Envoy has no xRoute behind its clusters: Envoy Gateway's fix is rendered on a small
   // Envoy Gateway proxy, its changes aimed at that proxy's names.
-  if (flavor === 'envoy-gateway' && snapshot.flavor === 'envoy') return renderer.render(gatewayProxy(), rc.changes.map((c) => retarget(c, GATEWAY_NAMES))).map((r) => r.fix);
+  if (flavor === 'envoy-gateway' && snapshot.flavor === 'envoy')
+    return renderer
+      .render(
+        gatewayProxy(),
+        rc.changes.map((c) => retarget(c, GATEWAY_NAMES)),
+      )
+      .map((r) => r.fix);
   return renderer.render(snapshot, rc.changes).map((r) => r.fix);
 }

@@ -127,7 +127,13 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
       .split('/')
       .filter((s) => s.length > 0)
       .map(decode);
-    const rec: RecordedRequest = { method: req.method ?? 'GET', path: decode(url.pathname), query: url.search.replace(/^\?/, ''), params: url.searchParams, upgrade };
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: decode(url.pathname),
+      query: url.search.replace(/^\?/, ''),
+      params: url.searchParams,
+      upgrade,
+    };
     requests.push(rec);
     return { rec, url, segments };
   };
@@ -147,7 +153,15 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
       const method = req.method ?? 'GET';
       if (url.pathname === '/version' || url.pathname === '/version/') {
         const v = cluster.version ?? DEFAULT_VERSION;
-        return send(200, { ...v, gitCommit: 'a1b2c3', gitTreeState: 'clean', buildDate: '2025-05-15T08:00:00Z', goVersion: 'go1.24.2', compiler: 'gc', platform: 'linux/amd64' });
+        return send(200, {
+          ...v,
+          gitCommit: 'a1b2c3',
+          gitTreeState: 'clean',
+          buildDate: '2025-05-15T08:00:00Z',
+          goVersion: 'go1.24.2',
+          compiler: 'gc',
+          platform: 'linux/amd64',
+        });
       }
       if (url.pathname === '/healthz' || url.pathname === '/livez' || url.pathname === '/readyz') return send(200, 'ok', 'text/plain; charset=utf-8');
       const rp = parseResourcePath(segments);
@@ -231,7 +245,8 @@ export async function startKubeApi(cluster: FakeCluster, options: KubeApiOptions
       const verb = verbOf(req.method ?? 'GET', rp, params);
       const attrs = { user: rec.user, group: rp.group, resource: rp.resource, subresource: rp.subresource, namespace: rp.namespace, name: rp.name };
       authorize(cluster.deny, { ...attrs, verb });
-      const isForward = rp.group === '' && rp.version === 'v1' && rp.resource === 'pods' && rp.subresource === 'portforward' && rp.namespace !== '' && rp.name !== '';
+      const isForward =
+        rp.group === '' && rp.version === 'v1' && rp.resource === 'pods' && rp.subresource === 'portforward' && rp.namespace !== '' && rp.name !== '';
       if (!isForward) throw noSuchPath();
       // KEP-4006: from 1.35 a WebSocket upgrade to pods/portforward must also be allowed to `create`.
       if (verb !== 'create') authorize(cluster.deny, { ...attrs, verb: 'create' });

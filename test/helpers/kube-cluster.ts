@@ -73,7 +73,6 @@ export interface FakePod extends KubeObject {
   };
 }
 
-
 /** What a port-forward to pod:port reaches: a local TCP port on 127.0.0.1; `undefined` is nothing listening in the
  * pod (the dial fails inside the pod: error channel, then close); 'refuse' fails the upgrade with 500 as an
  * unreachable kubelet does; `{ status, message }` fails it with that Status. */
@@ -219,7 +218,9 @@ export interface DeploymentSpec {
  * the controllers link them. */
 export function makeDeployment(o: DeploymentSpec): { deployment: KubeObject; replicaSet: KubeObject; pods: FakePod[] } {
   const replicas = o.replicas ?? 1;
-  const hash = hex(`rs/${o.namespace}/${o.name}`).replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)] as string).slice(0, 10);
+  const hash = hex(`rs/${o.namespace}/${o.name}`)
+    .replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)] as string)
+    .slice(0, 10);
   const rsName = `${o.name}-${hash}`;
   const selector = { matchLabels: { ...o.matchLabels } };
   const deployment: KubeObject = {
@@ -237,14 +238,25 @@ export function makeDeployment(o: DeploymentSpec): { deployment: KubeObject; rep
       namespace: o.namespace,
       uid: uidFor(`ReplicaSet/${o.namespace}/${rsName}`),
       labels: { ...o.matchLabels, 'pod-template-hash': hash },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: o.name, uid: uidFor(`Deployment/${o.namespace}/${o.name}`), controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: o.name,
+          uid: uidFor(`Deployment/${o.namespace}/${o.name}`),
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: { replicas, selector: { matchLabels: { ...o.matchLabels, 'pod-template-hash': hash } } },
     status: { replicas, readyReplicas: replicas, availableReplicas: replicas },
   };
   const pods = Array.from({ length: replicas }, (_, i) =>
     makePod({
-      name: `${rsName}-${hex(`pod/${rsName}/${i}`).slice(0, 5).replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)] as string)}`,
+      name: `${rsName}-${hex(`pod/${rsName}/${i}`)
+        .slice(0, 5)
+        .replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)] as string)}`,
       namespace: o.namespace,
       labels: { ...o.matchLabels, ...(o.podLabels ?? {}), 'pod-template-hash': hash },
       owner: { kind: 'ReplicaSet', name: rsName },

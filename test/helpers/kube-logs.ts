@@ -51,7 +51,8 @@ export function containerLog(cluster: FakeCluster, pod: FakePod, params: URLSear
   const names = [...(pod.spec.containers ?? []), ...(pod.spec.initContainers ?? [])].map((c) => c.name);
   let container = params.get('container') ?? '';
   if (!container) {
-    if (pod.spec.containers.length !== 1) throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${pod.spec.containers.map((c) => c.name).join(' ')}]`);
+    if (pod.spec.containers.length !== 1)
+      throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${pod.spec.containers.map((c) => c.name).join(' ')}]`);
     container = (pod.spec.containers[0] as FakeContainer).name;
   }
   if (!names.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
@@ -63,7 +64,8 @@ export function containerLog(cluster: FakeCluster, pod: FakePod, params: URLSear
   } else {
     const waiting = pod.status?.containerStatuses?.find((s) => s.name === container)?.state?.waiting;
     text = cluster.logs?.get(key);
-    if (waiting && text === undefined) throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${waiting.reason ?? 'ContainerCreating'}`);
+    if (waiting && text === undefined)
+      throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${waiting.reason ?? 'ContainerCreating'}`);
   }
   return selectLog(text ?? '', params, cluster.now?.() ?? new Date());
 }

@@ -214,7 +214,8 @@ export class PortForwards {
     const targets: Array<number | undefined> = [];
     for (const p of ports) {
       const t = this.cluster.forwardTargets?.(namespace, name, p);
-      if (t === 'refuse') throw new HttpError(500, 'InternalError', `error dialing backend: dial tcp ${pod.status?.podIP ?? '10.244.0.10'}:10250: connect: connection refused`);
+      if (t === 'refuse')
+        throw new HttpError(500, 'InternalError', `error dialing backend: dial tcp ${pod.status?.podIP ?? '10.244.0.10'}:10250: connect: connection refused`);
       if (typeof t === 'object') throw new HttpError(t.status, t.reason ?? STATUS_CODES[t.status]?.replace(/ /g, '') ?? 'Failure', t.message);
       targets.push(t);
     }

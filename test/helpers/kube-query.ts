@@ -54,14 +54,16 @@ export function parseLabelSelector(text: string): LabelRequirement[] {
   const key = (): string => {
     const k = tokens[i++];
     if (!isIdent(k)) fail(`found '${k ?? 'end of string'}', expected: identifier`);
-    if (!LABEL_KEY.test(k as string) || (k as string).length > 317) fail(`Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.'`);
+    if (!LABEL_KEY.test(k as string) || (k as string).length > 317)
+      fail(`Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.'`);
     return k as string;
   };
   const value = (): string => {
     const v = tokens[i];
     if (!isIdent(v)) return ''; // `key=` selects an empty value
     i++;
-    if (!LABEL_VALUE.test(v as string) || (v as string).length > 63) fail(`Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`);
+    if (!LABEL_VALUE.test(v as string) || (v as string).length > 63)
+      fail(`Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`);
     return v as string;
   };
   while (i < tokens.length) {

@@ -204,7 +204,10 @@ export class ObjectStore {
     const what = qualified(rp.group, rp.resource);
     const details = { name, ...(rp.group ? { group: rp.group } : {}), kind: rp.resource };
     if (verb === 'create') {
-      if (!name) throw new HttpError(422, 'Invalid', `${store.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, { kind: store.kind });
+      if (!name)
+        throw new HttpError(422, 'Invalid', `${store.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, {
+          kind: store.kind,
+        });
       if (body.metadata.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
     } else if (name !== rp.name) {
       throw badRequest(`the name of the object (${name}) does not match the name on the URL (${rp.name})`);
@@ -217,7 +220,12 @@ export class ObjectStore {
       if (!stored) throw notFound(rp.group, rp.resource, name);
       const sent = body.metadata.resourceVersion;
       if (sent && stored.metadata.resourceVersion && sent !== stored.metadata.resourceVersion) {
-        throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on ${what} "${name}": the object has been modified; please apply your changes to the latest version and try again`, details);
+        throw new HttpError(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${what} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          details,
+        );
       }
     }
     const object: KubeObject = structuredClone(body);
@@ -269,14 +277,17 @@ export class ObjectStore {
       }
       return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(group, version), resources: out };
     };
-    if (segments.length === 1 && segments[0] === 'api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+    if (segments.length === 1 && segments[0] === 'api')
+      return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
     if (segments.length === 2 && segments[0] === 'api' && segments[1] === 'v1') return resources('', 'v1');
-    if (segments.length === 1 && segments[0] === 'apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups].map(([g, vs]) => groupInfo(g, vs)) };
+    if (segments.length === 1 && segments[0] === 'apis')
+      return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups].map(([g, vs]) => groupInfo(g, vs)) };
     if (segments.length === 2 && segments[0] === 'apis') {
       const vs = groups.get(segments[1] as string);
       if (vs) return { kind: 'APIGroup', apiVersion: 'v1', ...groupInfo(segments[1] as string, vs) };
     }
-    if (segments.length === 3 && segments[0] === 'apis' && groups.get(segments[1] as string)?.has(segments[2] as string)) return resources(segments[1] as string, segments[2] as string);
+    if (segments.length === 3 && segments[0] === 'apis' && groups.get(segments[1] as string)?.has(segments[2] as string))
+      return resources(segments[1] as string, segments[2] as string);
     return undefined;
   }
 }

@@ -12,7 +12,8 @@ export function hasKubectl(): boolean {
 }
 
 /** CI installs kubectl and must run these; elsewhere a missing kubectl skips them with a note. */
-export const KUBECTL_SKIP = !hasKubectl() && !process.env.CI ? 'kubectl is not installed (Debian: apt-get install kubernetes-client; .ci/run installs it)' : false;
+export const KUBECTL_SKIP =
+  !hasKubectl() && !process.env.CI ? 'kubectl is not installed (Debian: apt-get install kubernetes-client; .ci/run installs it)' : false;
 
 /** Runs kubectl with `dirs` first on PATH, without a kubeconfig: a plugin needs no cluster to start. */
 export function kubectl(args: string[], dirs: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -71,7 +71,16 @@ export function httpStats(prefix: string, stats: Record<string, number>): Record
 
 /** An Envoy Gateway-shaped HTTPS listener with a connection manager serving `routeConfig`. */
 export function gatewayListener(
-  opts: { name?: string; port?: number; bufferLimit?: number; keepalive?: boolean; routeConfig?: string; upgrade?: boolean; alpn?: string[]; hcm?: object } = {},
+  opts: {
+    name?: string;
+    port?: number;
+    bufferLimit?: number;
+    keepalive?: boolean;
+    routeConfig?: string;
+    upgrade?: boolean;
+    alpn?: string[];
+    hcm?: object;
+  } = {},
 ): object {
   const port = opts.port ?? 10443;
   return {
@@ -106,7 +115,10 @@ export function gatewayListener(
           ? {
               transport_socket: {
                 name: 'envoy.transport_sockets.tls',
-                typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', common_tls_context: { alpn_protocols: opts.alpn } },
+                typed_config: {
+                  '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+                  common_tls_context: { alpn_protocols: opts.alpn },
+                },
               },
             }
           : {}),

@@ -31,7 +31,13 @@ function npm(args: string[], cwd: string) {
   const r = spawnSync('npm', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, PATH: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
+    env: {
+      ...process.env,
+      PATH: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter),
+      npm_config_update_notifier: 'false',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+    },
   });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
@@ -48,13 +54,21 @@ describe('the npm package', () => {
   const paths = packed.files.map((f) => f.path);
 
   it('ships what runs: the bin, the build, package.json and the README, the docs pages and the samples', () => {
-    for (const path of ['package.json', 'README.md', 'dist/cli/main.js', 'dist/analyzers/flow-control.js', 'docs/findings/flow-control-stall.md', 'samples/home-assistant-websocket-drops/config_dump.json'].concat(Object.values(pkg.bin))) {
+    for (const path of [
+      'package.json',
+      'README.md',
+      'dist/cli/main.js',
+      'dist/analyzers/flow-control.js',
+      'docs/findings/flow-control-stall.md',
+      'samples/home-assistant-websocket-drops/config_dump.json',
+    ].concat(Object.values(pkg.bin))) {
       assert.ok(paths.includes(path), `${path} is not packed`);
     }
   });
 
   it('ships no tests, benchmarks, sources, lab, deploy/, CI or build files', () => {
-    const unwanted = /^(test|bench|src|lab|sea|packaging|deploy|\.ci|dist-sea|node_modules)\/|^(Dockerfile|tsconfig.*\.json|package-lock\.json|\.[a-z]+ignore)$|\.test\.|\.map$|\.tgz$|\.ts$/;
+    const unwanted =
+      /^(test|bench|src|lab|sea|packaging|deploy|\.ci|dist-sea|node_modules)\/|^(Dockerfile|tsconfig.*\.json|package-lock\.json|\.[a-z]+ignore)$|\.test\.|\.map$|\.tgz$|\.ts$/;
     assert.deepEqual(
       paths.filter((p) => unwanted.test(p)),
       [],
@@ -82,7 +96,10 @@ describe('the npm package', () => {
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
     const deps = Object.fromEntries(Object.entries(lock.packages).filter(([path, p]) => path !== '' && !p.dev && !p.devOptional));
     const spec = `file:../${tarball.filename}`;
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'try-envoy-doctor', version: '1.0.0', private: true, dependencies: { [pkg.name]: spec } }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'try-envoy-doctor', version: '1.0.0', private: true, dependencies: { [pkg.name]: spec } }),
+    );
     writeFileSync(
       join(project, 'package-lock.json'),
       JSON.stringify({
@@ -92,13 +109,24 @@ describe('the npm package', () => {
         requires: true,
         packages: {
           '': { name: 'try-envoy-doctor', version: '1.0.0', dependencies: { [pkg.name]: spec } },
-          [`node_modules/${pkg.name}`]: { version: pkg.version, resolved: spec, integrity: tarball.integrity, license: pkg.license, dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines },
+          [`node_modules/${pkg.name}`]: {
+            version: pkg.version,
+            resolved: spec,
+            integrity: tarball.integrity,
+            license: pkg.license,
+            dependencies: pkg.dependencies,
+            bin: pkg.bin,
+            engines: pkg.engines,
+          },
           ...deps,
         },
       }),
     );
     const install = npm(['ci', '--offline'], project);
-    const skip = install.code !== 0 && /ENOTCACHED/.test(install.stderr) ? "the dependencies are not in npm's cache (run npm ci first); this test never asks the registry" : false;
+    const skip =
+      install.code !== 0 && /ENOTCACHED/.test(install.stderr)
+        ? "the dependencies are not in npm's cache (run npm ci first); this test never asks the registry"
+        : false;
 
     it('npm ci --offline installs it and links its bin', { skip }, () => {
       assert.equal(install.code, 0, install.stderr);
@@ -108,7 +136,10 @@ describe('the npm package', () => {
       const version = npm(['exec', '--offline', '--', 'envoy-doctor', '--version'], project);
       assert.equal(version.code, 0, version.stderr);
       assert.equal(version.stdout.trim(), pkg.version);
-      const demo = npm(['exec', '--offline', '--', 'envoy-doctor', 'analyze', `node_modules/${pkg.name}/samples/home-assistant-websocket-drops`, '--fail-on', 'none'], project);
+      const demo = npm(
+        ['exec', '--offline', '--', 'envoy-doctor', 'analyze', `node_modules/${pkg.name}/samples/home-assistant-websocket-drops`, '--fail-on', 'none'],
+        project,
+      );
       assert.equal(demo.code, 0, demo.stderr);
       for (const id of ['flow-control-stall', 'policy-overridden', 'missing-tcp-keepalive']) assert.match(demo.stdout, new RegExp(id));
       const plugin = npm(['exec', '--offline', '--', 'kubectl-envoy_doctor', 'explain', 'flow-control-stall'], project);

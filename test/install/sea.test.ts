@@ -19,7 +19,8 @@ import { KUBECTL_SKIP, kubectl } from '../helpers/kubectl.ts';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const INCIDENT = 'samples/home-assistant-websocket-drops';
-const SKIP = process.platform !== 'linux' || process.arch !== 'x64' ? `the executable is built for ${PLATFORM} only; this is ${process.platform}-${process.arch}` : false;
+const SKIP =
+  process.platform !== 'linux' || process.arch !== 'x64' ? `the executable is built for ${PLATFORM} only; this is ${process.platform}-${process.arch}` : false;
 
 describe('the single-file executable', { skip: SKIP }, () => {
   let out: string;

@@ -10,8 +10,15 @@ type Obj = Record<string, any>;
 
 const base = () =>
   bootstrap(
-    [httpListener(connectionManager([route('ws', '/', { timeout: '0s' }), route('api', '/api')], { stream_idle_timeout: '2s' }), { per_connection_buffer_limit_bytes: 32768 })],
-    [cluster('backend', 8080, { per_connection_buffer_limit_bytes: 32768, circuit_breakers: { thresholds: [{ priority: 'HIGH', max_connections: 9 }] } }), cluster('other', 8081)],
+    [
+      httpListener(connectionManager([route('ws', '/', { timeout: '0s' }), route('api', '/api')], { stream_idle_timeout: '2s' }), {
+        per_connection_buffer_limit_bytes: 32768,
+      }),
+    ],
+    [
+      cluster('backend', 8080, { per_connection_buffer_limit_bytes: 32768, circuit_breakers: { thresholds: [{ priority: 'HIGH', max_connections: 9 }] } }),
+      cluster('other', 8081),
+    ],
   );
 
 const listener = (b: Obj) => b.static_resources.listeners[0];
@@ -80,7 +87,10 @@ describe('applying printed plain-Envoy fixes to the lab bootstrap', () => {
 
   it('a fix whose target is not in the bootstrap is refused, naming it', () => {
     assert.throws(() => applyFix(base(), { flavor: 'envoy', target: 'cluster missing', text: 'name: missing\n' }), /cluster missing/);
-    assert.throws(() => applyFix(base(), { flavor: 'envoy', target: 'listener web: envoy.filters.network.tcp_proxy (stat_prefix t)', text: 'idle_timeout: 1s\n' }), /tcp_proxy/);
+    assert.throws(
+      () => applyFix(base(), { flavor: 'envoy', target: 'listener web: envoy.filters.network.tcp_proxy (stat_prefix t)', text: 'idle_timeout: 1s\n' }),
+      /tcp_proxy/,
+    );
   });
 
   it('fixes of other flavors are skipped', () => {

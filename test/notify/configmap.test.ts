@@ -55,10 +55,15 @@ function analyze(s: Setup, sample: string, at = '2026-03-01T06:00:00Z') {
 }
 
 const configMaps = (s: Setup) => s.cluster.coreObjects?.get('configmaps') ?? [];
-const stored = (s: Setup) => configMaps(s).find((c) => c.metadata.name === STATE_NAME && c.metadata.namespace === STATE_NS) as (KubeObject & { data?: Record<string, string> }) | undefined;
-const stateOf = (s: Setup) => JSON.parse(stored(s)?.data?.['state.json'] ?? '{}') as { version: number; sinks: Record<string, Record<string, { rootCause: string }>> };
+const stored = (s: Setup) =>
+  configMaps(s).find((c) => c.metadata.name === STATE_NAME && c.metadata.namespace === STATE_NS) as
+    | (KubeObject & { data?: Record<string, string> })
+    | undefined;
+const stateOf = (s: Setup) =>
+  JSON.parse(stored(s)?.data?.['state.json'] ?? '{}') as { version: number; sinks: Record<string, Record<string, { rootCause: string }>> };
 const calls = (s: Setup) => s.api.requests.filter((r) => r.path.startsWith(CM_PATH)).map((r) => `${r.method} ${r.status}`);
-const events = (s: Setup) => s.webhook.delivered().map((r) => `${(r.body as { event: string }).event} ${(r.body as { notification: { rootCause: string } }).notification.rootCause}`);
+const events = (s: Setup) =>
+  s.webhook.delivered().map((r) => `${(r.body as { event: string }).event} ${(r.body as { notification: { rootCause: string } }).notification.rootCause}`);
 
 describe('--state configmap:NAMESPACE/NAME', () => {
   it('the first run creates the ConfigMap; the next reads it, posts nothing and writes nothing', async () => {
@@ -67,14 +72,19 @@ describe('--state configmap:NAMESPACE/NAME', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.deepEqual(calls(s), ['GET 404', 'GET 404', 'POST 201']);
     assert.equal(stored(s)?.metadata.labels?.['app.kubernetes.io/managed-by'], 'envoy-doctor');
-    assert.deepEqual(Object.values(stateOf(s).sinks.webhook ?? {}).map((e) => e.rootCause).sort(), ['flow-control-stall', 'missing-tcp-keepalive', 'policy-overridden']);
+    assert.deepEqual(
+      Object.values(stateOf(s).sinks.webhook ?? {})
+        .map((e) => e.rootCause)
+        .sort(),
+      ['flow-control-stall', 'missing-tcp-keepalive', 'policy-overridden'],
+    );
     const second = await analyze(s, INCIDENT, '2026-03-01T07:00:00Z');
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(calls(s), ['GET 404', 'GET 404', 'POST 201', 'GET 200']);
     assert.equal(s.webhook.received.length, 3);
   });
 
-  it('an update that meets a newer version (409) re-reads, re-applies this run\'s changes and keeps the other writer\'s', async () => {
+  it("an update that meets a newer version (409) re-reads, re-applies this run's changes and keeps the other writer's", async () => {
     const s = await setup();
     await analyze(s, INCIDENT);
     let raced = false;
@@ -84,14 +94,27 @@ describe('--state configmap:NAMESPACE/NAME', () => {
       // Another writer saves between this run's read and its write: a Slack entry and a key of its own.
       const cm = stored(s) as KubeObject & { data: Record<string, string> };
       const state = JSON.parse(cm.data['state.json'] as string) as { sinks: Record<string, unknown> };
-      state.sinks.slack = { '0123456789abcdef': { rootCause: 'stream-idle-timeout', severity: 'warning', scope: 'gateway home/eg', entities: [], openedAt: '2026-03-01T06:30:00.000Z', notifiedAt: '2026-03-01T06:30:00.000Z' } };
+      state.sinks.slack = {
+        '0123456789abcdef': {
+          rootCause: 'stream-idle-timeout',
+          severity: 'warning',
+          scope: 'gateway home/eg',
+          entities: [],
+          openedAt: '2026-03-01T06:30:00.000Z',
+          notifiedAt: '2026-03-01T06:30:00.000Z',
+        },
+      };
       cm.data = { ...cm.data, 'state.json': JSON.stringify(state), note: 'kept' };
       cm.metadata.resourceVersion = `${cm.metadata.resourceVersion}9`;
     };
     const healthy = await analyze(s, HEALTHY, '2026-03-01T07:00:00Z');
     assert.equal(healthy.code, 0, healthy.stderr);
     assert.deepEqual(calls(s).slice(3), ['GET 200', 'GET 200', 'PUT 409', 'GET 200', 'PUT 200']);
-    assert.deepEqual(events(s).slice(3), ['resolved flow-control-stall', 'resolved missing-tcp-keepalive', 'resolved policy-overridden'], 'posted once, not once per attempt');
+    assert.deepEqual(
+      events(s).slice(3),
+      ['resolved flow-control-stall', 'resolved missing-tcp-keepalive', 'resolved policy-overridden'],
+      'posted once, not once per attempt',
+    );
     assert.equal(stored(s)?.data?.note, 'kept');
     assert.deepEqual(stateOf(s).sinks.webhook, undefined, 'the resolutions were applied');
     assert.deepEqual(Object.keys(stateOf(s).sinks.slack ?? {}), ['0123456789abcdef'], "the other writer's entry survived");
@@ -101,7 +124,12 @@ describe('--state configmap:NAMESPACE/NAME', () => {
     const s = await setup();
     s.cluster.beforeWrite = (w) => {
       if (w.verb !== 'create' || stored(s)) return;
-      configMaps(s).push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: STATE_NAME, namespace: STATE_NS, resourceVersion: '5000' }, data: { 'state.json': '{"version":1,"sinks":{}}' } });
+      configMaps(s).push({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: STATE_NAME, namespace: STATE_NS, resourceVersion: '5000' },
+        data: { 'state.json': '{"version":1,"sinks":{}}' },
+      });
     };
     const r = await analyze(s, INCIDENT);
     assert.equal(r.code, 0, r.stderr);
@@ -155,10 +183,27 @@ describe('--state configmap:NAMESPACE/NAME', () => {
   }
 
   it('a ConfigMap whose state.json is not envoy-doctor state: exit 65, nothing posted', async () => {
-    const s = await setup({ coreObjects: new Map([['configmaps', [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: STATE_NAME, namespace: STATE_NS, resourceVersion: '7' }, data: { 'state.json': 'posted: yes' } }]]]) });
+    const s = await setup({
+      coreObjects: new Map([
+        [
+          'configmaps',
+          [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: STATE_NAME, namespace: STATE_NS, resourceVersion: '7' },
+              data: { 'state.json': 'posted: yes' },
+            },
+          ],
+        ],
+      ]),
+    });
     const r = await analyze(s, INCIDENT);
     assert.equal(r.code, 65);
-    assert.equal(r.stderr, `envoy-doctor: configmap ${STATE_NS}/${STATE_NAME} key state.json: not JSON; expected the envoy-doctor notification state ({"version": 1, "sinks": {...}})\n`);
+    assert.equal(
+      r.stderr,
+      `envoy-doctor: configmap ${STATE_NS}/${STATE_NAME} key state.json: not JSON; expected the envoy-doctor notification state ({"version": 1, "sinks": {...}})\n`,
+    );
     assert.equal(s.webhook.received.length, 0);
   });
 });
@@ -176,12 +221,34 @@ describe('diagnose --post with the state in a ConfigMap', () => {
     const { deployment, replicaSet, pods } = makeDeployment({ name: 'envoy-home-eg-5f7d9c', namespace: NS, matchLabels: labels, replicas: 2 });
     const admins = await Promise.all(pods.map(() => startAdminServer({ dir: INCIDENT })));
     const portOf = new Map<string, number>(pods.map((p, i) => [p.metadata.name, admins[i]?.port as number]));
-    const s = await setup({ pods, deployments: [deployment], replicaSets: [replicaSet], forwardTargets: (_ns, pod, port) => (port === 19000 ? portOf.get(pod) : undefined) });
+    const s = await setup({
+      pods,
+      deployments: [deployment],
+      replicaSets: [replicaSet],
+      forwardTargets: (_ns, pod, port) => (port === 19000 ? portOf.get(pod) : undefined),
+    });
     s.admins.push(...admins);
     const diagnose = (at: string) =>
-      run(['diagnose', '--kubeconfig', s.api.kubeconfigPath, '--interval', '200ms', '--no-logs', '--no-objects', '--fail-on', 'none', '--post', 'webhook', '--state', STATE], {
-        env: { ENVOY_DOCTOR_WEBHOOK_URL: s.webhook.url, ENVOY_DOCTOR_NOW: at },
-      });
+      run(
+        [
+          'diagnose',
+          '--kubeconfig',
+          s.api.kubeconfigPath,
+          '--interval',
+          '200ms',
+          '--no-logs',
+          '--no-objects',
+          '--fail-on',
+          'none',
+          '--post',
+          'webhook',
+          '--state',
+          STATE,
+        ],
+        {
+          env: { ENVOY_DOCTOR_WEBHOOK_URL: s.webhook.url, ENVOY_DOCTOR_NOW: at },
+        },
+      );
     const first = await diagnose('2026-03-01T06:00:00Z');
     assert.equal(first.code, 0, first.stderr);
     const opened = s.webhook.delivered().map((r) => r.body as { event: string; notification: { scope: string; seenOn: string[] } });
@@ -209,15 +276,31 @@ describe('docs/rbac.md', () => {
     const verbOf = (method: string, path: string) => (method === 'POST' ? 'create' : method === 'PUT' ? 'update' : path === CM_PATH ? 'list' : 'get');
     const needed = new Set(stateRequests.map((r) => `${verbOf(r.method, r.path)} ${r.path.slice(CM_PATH.length + 1) || '*'}`));
     const doc = readFileSync(join(ROOT, 'docs/rbac.md'), 'utf8');
-    const roles = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].flatMap((m) => parseAllDocuments(m[1] as string).map((d) => d.toJSON() as { kind?: string; metadata?: { namespace?: string }; rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }> }));
+    const roles = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].flatMap((m) =>
+      parseAllDocuments(m[1] as string).map(
+        (d) =>
+          d.toJSON() as {
+            kind?: string;
+            metadata?: { namespace?: string };
+            rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+          },
+      ),
+    );
     const role = roles.find((r) => r?.kind === 'Role' && r.rules?.some((x) => x.resources.includes('configmaps')));
     assert.equal(role?.metadata?.namespace, STATE_NS, 'a Role in the state namespace');
     const granted = (verb: string, name: string) =>
-      (role?.rules ?? []).some((x) => x.apiGroups.includes('') && x.resources.includes('configmaps') && x.verbs.includes(verb) && (x.resourceNames === undefined || x.resourceNames.includes(name)));
+      (role?.rules ?? []).some(
+        (x) =>
+          x.apiGroups.includes('') &&
+          x.resources.includes('configmaps') &&
+          x.verbs.includes(verb) &&
+          (x.resourceNames === undefined || x.resourceNames.includes(name)),
+      );
     for (const n of needed) {
       const [verb, name] = n.split(' ') as [string, string];
       assert.ok(granted(verb, name === '*' ? '' : name), `docs/rbac.md grants ${verb} configmaps ${name}`);
     }
-    for (const r of roles.filter((x) => x?.kind === 'ClusterRole')) for (const rule of r.rules ?? []) assert.ok(!rule.resources.includes('configmaps'), 'no cluster-wide ConfigMap access');
+    for (const r of roles.filter((x) => x?.kind === 'ClusterRole'))
+      for (const rule of r.rules ?? []) assert.ok(!rule.resources.includes('configmaps'), 'no cluster-wide ConfigMap access');
   });
 });

@@ -44,7 +44,10 @@ describe('fingerprint', () => {
     assert.equal(scopeOf(rootCause('x', 'error', [], 'bundle'), [{ id: 'bundle' }]), null);
   });
   it('a rollout (new pod names, same gateway) keeps the fingerprint', () => {
-    const before = subjectsOf({ snapshots: GW, rootCauses: [rootCause('flow-control-stall', 'error', [CLUSTER], 'envoy-eg-abc-1', ['envoy-eg-abc-1', 'envoy-eg-abc-2'])] });
+    const before = subjectsOf({
+      snapshots: GW,
+      rootCauses: [rootCause('flow-control-stall', 'error', [CLUSTER], 'envoy-eg-abc-1', ['envoy-eg-abc-1', 'envoy-eg-abc-2'])],
+    });
     const after = subjectsOf({
       snapshots: [{ id: 'envoy-eg-def-9', owner: 'gateway home/eg', namespace: 'envoy-gateway-system' }],
       rootCauses: [rootCause('flow-control-stall', 'error', [CLUSTER], 'envoy-eg-def-9')],
@@ -59,7 +62,10 @@ describe('subjectsOf', () => {
       { id: 'a', namespace: 'shop' },
       { id: 'b', namespace: 'shop' },
     ];
-    const subjects = subjectsOf({ snapshots, rootCauses: [rootCause('missing-tcp-keepalive', 'warning', [CLUSTER], 'a'), rootCause('missing-tcp-keepalive', 'error', [CLUSTER], 'b')] });
+    const subjects = subjectsOf({
+      snapshots,
+      rootCauses: [rootCause('missing-tcp-keepalive', 'warning', [CLUSTER], 'a'), rootCause('missing-tcp-keepalive', 'error', [CLUSTER], 'b')],
+    });
     assert.equal(subjects.length, 1);
     assert.equal(subjects[0]?.severity, 'error');
     assert.equal(subjects[0]?.rootCauses.length, 2);
@@ -85,7 +91,16 @@ describe('eventsFor', () => {
   const view = (rootCauses: RootCause[], extra: Partial<DiagnosisView> = {}): DiagnosisView => ({ snapshots: GW, rootCauses, notCollected: [], ...extra });
 
   const cases: Array<{ name: string; previous: SinkState; d: DiagnosisView; now: Date; renotify?: number; expect: Array<[string, string]> }> = [
-    { name: 'first run: everything opens', previous: {}, d: view([stall, keepalive]), now: T0, expect: [['opened', 'flow-control-stall'], ['opened', 'missing-tcp-keepalive']] },
+    {
+      name: 'first run: everything opens',
+      previous: {},
+      d: view([stall, keepalive]),
+      now: T0,
+      expect: [
+        ['opened', 'flow-control-stall'],
+        ['opened', 'missing-tcp-keepalive'],
+      ],
+    },
     {
       name: 'same again within --renotify: nothing',
       previous: { [fpStall]: entry('flow-control-stall', 'error', T0), [fpKeep]: entry('missing-tcp-keepalive', 'warning', T0) },
@@ -132,7 +147,11 @@ describe('eventsFor', () => {
     {
       name: 'gone because its gateway could not be read: kept',
       previous: { [fpStall]: entry('flow-control-stall', 'error', T0) },
-      d: { snapshots: [{ id: 'web-1', namespace: 'shop' }], rootCauses: [], notCollected: [{ id: 'envoy-eg-abc-1', namespace: 'envoy-gateway-system', reason: 'connection refused' }] },
+      d: {
+        snapshots: [{ id: 'web-1', namespace: 'shop' }],
+        rootCauses: [],
+        notCollected: [{ id: 'envoy-eg-abc-1', namespace: 'envoy-gateway-system', reason: 'connection refused' }],
+      },
       now: at(H),
       expect: [],
     },
@@ -156,7 +175,14 @@ describe('eventsFor', () => {
 
   it('each event carries the state it leaves: opened and reminder stamp the time, changed the severity, resolved removes', () => {
     const opened = eventsFor({}, view([stall]), T0, 24 * H)[0];
-    assert.deepEqual(opened?.next, { rootCause: 'flow-control-stall', severity: 'error', scope: 'gateway home/eg', entities: [CLUSTER, LISTENER], openedAt: T0.toISOString(), notifiedAt: T0.toISOString() });
+    assert.deepEqual(opened?.next, {
+      rootCause: 'flow-control-stall',
+      severity: 'error',
+      scope: 'gateway home/eg',
+      entities: [CLUSTER, LISTENER],
+      openedAt: T0.toISOString(),
+      notifiedAt: T0.toISOString(),
+    });
     const changed = eventsFor({ [fpStall]: entry('flow-control-stall', 'warning', T0) }, view([stall]), at(H), 24 * H)[0];
     assert.equal(changed?.previousSeverity, 'warning');
     assert.equal(changed?.next?.severity, 'error');
@@ -173,11 +199,17 @@ describe('eventsFor', () => {
     const previous: SinkState = { [fpStall]: entry('flow-control-stall', 'error', T0) };
     const events = eventsFor(previous, view([keepalive]), at(H), 24 * H);
     assert.deepEqual(events.map((e) => e.kind).sort(), ['opened', 'resolved']);
-    const onlyResolved = applyEvents(previous, events.filter((e) => e.kind === 'resolved'));
+    const onlyResolved = applyEvents(
+      previous,
+      events.filter((e) => e.kind === 'resolved'),
+    );
     assert.deepEqual(onlyResolved, {});
     const nothing = applyEvents(previous, []);
     assert.deepEqual(nothing, previous);
     // The unposted `opened` comes again next run.
-    assert.deepEqual(eventsFor(onlyResolved, view([keepalive]), at(2 * H), 24 * H).map((e) => e.kind), ['opened']);
+    assert.deepEqual(
+      eventsFor(onlyResolved, view([keepalive]), at(2 * H), 24 * H).map((e) => e.kind),
+      ['opened'],
+    );
   });
 });

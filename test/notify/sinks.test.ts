@@ -68,8 +68,16 @@ function analyze(sample: string, at = T0, args: string[] = [], extraEnv: Record<
   return run(['analyze', sample, '--fail-on', 'none', '--post', 'slack', '--post', 'webhook', '--state', statePath, ...args], { env: env(at, extraEnv) });
 }
 
-const slackBodies = (s: SinkServer, from = 0) => s.delivered().slice(from).map((r) => r.body as SlackBody);
-const hooks = (s: SinkServer, from = 0) => s.delivered().slice(from).map((r) => r.body as WebhookBody);
+const slackBodies = (s: SinkServer, from = 0) =>
+  s
+    .delivered()
+    .slice(from)
+    .map((r) => r.body as SlackBody);
+const hooks = (s: SinkServer, from = 0) =>
+  s
+    .delivered()
+    .slice(from)
+    .map((r) => r.body as WebhookBody);
 const texts = (m: SlackBody) => m.blocks.flatMap((b) => [...(b.text ? [b.text.text] : []), ...(b.elements ?? []).map((e) => e.text)]);
 const eventsOf = (s: SinkServer, from = 0) =>
   hooks(s, from)
@@ -82,7 +90,10 @@ describe('--post slack and webhook, with --state FILE', () => {
     const first = await analyze(INCIDENT);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stderr, 'envoy-doctor: posted to the Slack webhook: 3 opened\nenvoy-doctor: posted to the webhook at <host redacted>: 3 opened\n');
-    assert.deepEqual(eventsOf(webhook), ROOT_CAUSES.map((id) => `opened ${id}`));
+    assert.deepEqual(
+      eventsOf(webhook),
+      ROOT_CAUSES.map((id) => `opened ${id}`),
+    );
 
     const messages = slackBodies(slack);
     assert.equal(messages.length, 3);
@@ -92,14 +103,23 @@ describe('--post slack and webhook, with --state FILE', () => {
     assert.match(stall.blocks[0]?.text?.text ?? '', /^:rotating_light: New: Flow-control stall/);
     assert.match(body, /`flow-control-stall` · \*ERROR\* · confidence high/);
     assert.match(body, /reads from upstream paused 1,242 times, resumed 1,221/, 'key numbers');
-    assert.match(body, /\*Fix \(Envoy Gateway\)\*: ClientTrafficPolicy home\/eg-https-connection · `kubectl apply -f -`\n```apiVersion: gateway.envoyproxy.io\/v1alpha1\nkind: ClientTrafficPolicy\n[\s\S]*bufferLimit: 1Mi[\s\S]*```/);
-    assert.ok(body.includes(`Docs: <${REPOSITORY_URL}/blob/v${pkg.version}/docs/findings/flow-control-stall.md|docs/findings/flow-control-stall.md>`), 'an absolute link to the docs of this version');
+    assert.match(
+      body,
+      /\*Fix \(Envoy Gateway\)\*: ClientTrafficPolicy home\/eg-https-connection · `kubectl apply -f -`\n```apiVersion: gateway.envoyproxy.io\/v1alpha1\nkind: ClientTrafficPolicy\n[\s\S]*bufferLimit: 1Mi[\s\S]*```/,
+    );
+    assert.ok(
+      body.includes(`Docs: <${REPOSITORY_URL}/blob/v${pkg.version}/docs/findings/flow-control-stall.md|docs/findings/flow-control-stall.md>`),
+      'an absolute link to the docs of this version',
+    );
     for (const m of messages) for (const t of texts(m)) assert.ok(t.length <= 3000);
 
     for (const b of hooks(webhook)) {
       assert.ok(validate(b), JSON.stringify(validate.errors));
       assert.deepEqual(b.rootCauses.map((r) => r.id).sort(), ROOT_CAUSES, 'the whole report');
-      assert.deepEqual(b.concerns.map((r) => r.id), [b.notification.rootCause]);
+      assert.deepEqual(
+        b.concerns.map((r) => r.id),
+        [b.notification.rootCause],
+      );
       assert.equal(b.notification.severity, b.notification.rootCause === 'flow-control-stall' ? 'error' : 'warning');
     }
     const state = await readFile(statePath, 'utf8');
@@ -140,7 +160,10 @@ describe('--post slack and webhook, with --state FILE', () => {
     await analyze(INCIDENT, T0 + 23 * HOUR);
     assert.equal(webhook.received.length, 3);
     await analyze(INCIDENT, T0 + 24 * HOUR);
-    assert.deepEqual(eventsOf(webhook, 3), ROOT_CAUSES.map((id) => `reminder ${id}`));
+    assert.deepEqual(
+      eventsOf(webhook, 3),
+      ROOT_CAUSES.map((id) => `reminder ${id}`),
+    );
     assert.match(slackBodies(slack, 3)[0]?.blocks[0]?.text?.text ?? '', /Still open/);
     assert.match(texts(slackBodies(slack, 3)[0] as SlackBody).join('\n'), /open for 1d \(first posted 2026-03-01T06:00:00.000Z\)/);
     await analyze(INCIDENT, T0 + 30 * HOUR);
@@ -156,7 +179,10 @@ describe('--post slack and webhook, with --state FILE', () => {
     await analyze(INCIDENT);
     const healthy = await analyze(HEALTHY, T0 + HOUR);
     assert.equal(healthy.code, 0, healthy.stderr);
-    assert.deepEqual(eventsOf(webhook, 3), ROOT_CAUSES.map((id) => `resolved ${id}`));
+    assert.deepEqual(
+      eventsOf(webhook, 3),
+      ROOT_CAUSES.map((id) => `resolved ${id}`),
+    );
     for (const b of hooks(webhook, 3)) {
       assert.ok(validate(b), JSON.stringify(validate.errors));
       assert.deepEqual(b.concerns, []);
@@ -165,14 +191,20 @@ describe('--post slack and webhook, with --state FILE', () => {
     const resolved = slackBodies(slack, 3);
     assert.equal(resolved.length, 3);
     assert.ok(resolved.every((m) => /^:white_check_mark: Resolved: /.test(m.blocks[0]?.text?.text ?? '')));
-    assert.ok(resolved.every((m) => !texts(m).some((t) => t.includes('```'))), 'no fix for what is gone');
+    assert.ok(
+      resolved.every((m) => !texts(m).some((t) => t.includes('```'))),
+      'no fix for what is gone',
+    );
     await analyze(HEALTHY, T0 + 2 * HOUR);
     assert.equal(webhook.received.length, 6);
     assert.equal(slack.received.length, 6);
     assert.deepEqual(JSON.parse(await readFile(statePath, 'utf8')), { version: 1, sinks: {} });
     // Back again: a new incident.
     await analyze(INCIDENT, T0 + 3 * HOUR);
-    assert.deepEqual(eventsOf(webhook, 6), ROOT_CAUSES.map((id) => `opened ${id}`));
+    assert.deepEqual(
+      eventsOf(webhook, 6),
+      ROOT_CAUSES.map((id) => `opened ${id}`),
+    );
   });
 
   it('a sink that is down loses nothing, and once it recovers (503, then 429 with Retry-After: 1) gets everything exactly once', async () => {
@@ -201,7 +233,12 @@ describe('--post slack and webhook, with --state FILE', () => {
     assert.ok((answered[throttled + 1]?.at ?? 0) - (answered[throttled]?.at ?? 0) >= 950, 'waited as Retry-After asked');
 
     await analyze(INCIDENT, T0 + 2 * HOUR);
-    const fingerprints = [...slack.delivered(), ...webhook.delivered()].map((r) => JSON.stringify(r.body).match(/fingerprint `([0-9a-f]{16})`|"fingerprint":"([0-9a-f]{16})"/)?.slice(1).find(Boolean));
+    const fingerprints = [...slack.delivered(), ...webhook.delivered()].map((r) =>
+      JSON.stringify(r.body)
+        .match(/fingerprint `([0-9a-f]{16})`|"fingerprint":"([0-9a-f]{16})"/)
+        ?.slice(1)
+        .find(Boolean),
+    );
     assert.equal(slack.delivered().length, 3, 'each root cause reached Slack once');
     assert.equal(webhook.delivered().length, 3, 'and the webhook once');
     assert.equal(new Set(fingerprints).size, 3);
@@ -212,7 +249,10 @@ describe('--post slack and webhook, with --state FILE', () => {
     slack.fallback = { status: 404, body: 'no_service' };
     const r = await run(['analyze', INCIDENT, '--fail-on', 'none', '--post', 'slack', '--state', statePath], { env: env() });
     assert.equal(r.code, 69);
-    assert.equal(r.stderr, 'envoy-doctor: could not post to the Slack webhook: HTTP 404 no_service (1 attempt); 3 of 3 events not posted, the next run posts them\n');
+    assert.equal(
+      r.stderr,
+      'envoy-doctor: could not post to the Slack webhook: HTTP 404 no_service (1 attempt); 3 of 3 events not posted, the next run posts them\n',
+    );
     assert.equal(slack.received.length, 1);
     slack.fallback = { status: 200, body: 'ok' };
     const again = await run(['analyze', INCIDENT, '--fail-on', 'none', '--post', 'slack', '--state', statePath], { env: env() });
@@ -224,18 +264,25 @@ describe('--post slack and webhook, with --state FILE', () => {
     await fresh();
     const url = slack.url;
     await slack.close();
-    const r = await run(['analyze', INCIDENT, '--fail-on', 'none', '--post', 'slack', '--state', statePath, '--post-retries', '0'], { env: { ENVOY_DOCTOR_SLACK_WEBHOOK_URL: url } });
+    const r = await run(['analyze', INCIDENT, '--fail-on', 'none', '--post', 'slack', '--state', statePath, '--post-retries', '0'], {
+      env: { ENVOY_DOCTOR_SLACK_WEBHOOK_URL: url },
+    });
     assert.equal(r.code, 69);
-    assert.equal(r.stderr, 'envoy-doctor: could not post to the Slack webhook: connection refused (1 attempt); 3 of 3 events not posted, the next run posts them\n');
+    assert.equal(
+      r.stderr,
+      'envoy-doctor: could not post to the Slack webhook: connection refused (1 attempt); 3 of 3 events not posted, the next run posts them\n',
+    );
   });
 });
 
 describe('where the URL comes from', () => {
-  it('--post-url-file: the one sink\'s URL, whitespace trimmed, over the environment', async () => {
+  it("--post-url-file: the one sink's URL, whitespace trimmed, over the environment", async () => {
     await fresh();
     const file = join(dir, 'url');
     await writeFile(file, `\n  ${webhook.url}  \n`);
-    const r = await run(['analyze', INCIDENT, '--fail-on', 'none', '--post', 'webhook', '--post-url-file', file], { env: { ENVOY_DOCTOR_WEBHOOK_URL: 'http://127.0.0.1:1/elsewhere' } });
+    const r = await run(['analyze', INCIDENT, '--fail-on', 'none', '--post', 'webhook', '--post-url-file', file], {
+      env: { ENVOY_DOCTOR_WEBHOOK_URL: 'http://127.0.0.1:1/elsewhere' },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(webhook.delivered().length, 3);
   });
@@ -245,14 +292,22 @@ describe('where the URL comes from', () => {
     for (let i = 0; i < 2; i++) {
       const r = await run(['analyze', INCIDENT, '--fail-on', 'none', '--post', 'webhook'], { env: env() });
       assert.equal(r.code, 0);
-      assert.match(r.stderr, /^envoy-doctor: --post without --state posts every root cause as new on every run; give --state FILE or configmap:NAMESPACE\/NAME to post changes only\n/);
+      assert.match(
+        r.stderr,
+        /^envoy-doctor: --post without --state posts every root cause as new on every run; give --state FILE or configmap:NAMESPACE\/NAME to post changes only\n/,
+      );
     }
     assert.deepEqual(eventsOf(webhook), [...ROOT_CAUSES, ...ROOT_CAUSES].map((id) => `opened ${id}`).sort());
   });
 
   const secretFile = join(tmpdir(), `envoy-doctor-url-${process.pid}`);
   const usage: Array<{ name: string; args: string[]; env?: Record<string, string>; file?: string; code: number; stderr: string }> = [
-    { name: 'no URL for --post slack', args: ['--post', 'slack'], code: 64, stderr: 'envoy-doctor: --post slack: set ENVOY_DOCTOR_SLACK_WEBHOOK_URL or give --post-url-file FILE\n' },
+    {
+      name: 'no URL for --post slack',
+      args: ['--post', 'slack'],
+      code: 64,
+      stderr: 'envoy-doctor: --post slack: set ENVOY_DOCTOR_SLACK_WEBHOOK_URL or give --post-url-file FILE\n',
+    },
     {
       name: 'a URL that is not one',
       args: ['--post', 'webhook'],
@@ -279,9 +334,25 @@ describe('where the URL comes from', () => {
       code: 65,
       stderr: `envoy-doctor: --post-url-file ${secretFile}: not one http:// or https:// URL (content not shown); expected the slack URL alone\n`,
     },
-    { name: '--state without --post', args: ['--state', 'x.json'], code: 64, stderr: 'envoy-doctor: --state remembers what was posted: add --post slack or --post webhook\n' },
-    { name: 'a bad --state', args: ['--post', 'slack', '--state', 'configmap:nope'], env: { ENVOY_DOCTOR_SLACK_WEBHOOK_URL: 'https://hooks.example.com/x' }, code: 64, stderr: "envoy-doctor: --state configmap:nope: expected configmap:NAMESPACE/NAME with Kubernetes names (lowercase letters, digits, '-')\n" },
-    { name: 'an unknown sink', args: ['--post', 'email'], code: 64, stderr: "error: option '--post <sink>' argument 'email' is invalid. expected slack or webhook\n" },
+    {
+      name: '--state without --post',
+      args: ['--state', 'x.json'],
+      code: 64,
+      stderr: 'envoy-doctor: --state remembers what was posted: add --post slack or --post webhook\n',
+    },
+    {
+      name: 'a bad --state',
+      args: ['--post', 'slack', '--state', 'configmap:nope'],
+      env: { ENVOY_DOCTOR_SLACK_WEBHOOK_URL: 'https://hooks.example.com/x' },
+      code: 64,
+      stderr: "envoy-doctor: --state configmap:nope: expected configmap:NAMESPACE/NAME with Kubernetes names (lowercase letters, digits, '-')\n",
+    },
+    {
+      name: 'an unknown sink',
+      args: ['--post', 'email'],
+      code: 64,
+      stderr: "error: option '--post <sink>' argument 'email' is invalid. expected slack or webhook\n",
+    },
   ];
   for (const c of usage) {
     it(`${c.name}: exit ${c.code}, before anything is read`, async () => {
@@ -315,7 +386,11 @@ describe('--force-exit-zero', () => {
     assert.equal(plain.code, 79);
     const forced = await run(['analyze', INCIDENT, '--force-exit-zero']);
     assert.equal(forced.code, 0);
-    assert.equal(JSON.parse((await run(['analyze', INCIDENT, '--force-exit-zero', '-o', 'json'])).stdout).summary.exitCode, 79, 'the report still says what --fail-on gives');
+    assert.equal(
+      JSON.parse((await run(['analyze', INCIDENT, '--force-exit-zero', '-o', 'json'])).stdout).summary.exitCode,
+      79,
+      'the report still says what --fail-on gives',
+    );
     slack.fallback = { status: 500 };
     const failedPost = await run(['analyze', INCIDENT, '--force-exit-zero', '--post', 'slack', '--state', statePath, '--post-retries', '0'], { env: env() });
     assert.equal(failedPost.code, 69);

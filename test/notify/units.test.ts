@@ -29,7 +29,10 @@ describe('Retry-After and backoff', () => {
   for (const [header, ms] of cases) it(`Retry-After ${JSON.stringify(header)} → ${ms}`, () => assert.equal(retryAfterMs(header, NOW), ms));
   it('backoff doubles from the base and is capped; Retry-After wins, capped too', () => {
     const o = { baseDelayMs: 1000, maxDelayMs: 30_000 };
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((a) => backoffMs(a, o)), [1000, 2000, 4000, 8000, 16_000, 30_000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map((a) => backoffMs(a, o)),
+      [1000, 2000, 4000, 8000, 16_000, 30_000],
+    );
     assert.equal(backoffMs(0, o, 1000), 1000);
     assert.equal(backoffMs(3, o, 0), 0);
     assert.equal(backoffMs(0, o, 3_600_000), 30_000);
@@ -53,7 +56,10 @@ describe('Deliverer', () => {
       sink.fallback = { status: 500 };
       const down = await d.post(sink.url, { n: 3 });
       assert.deepEqual(down, { ok: false, attempts: 4, reason: 'HTTP 500' });
-      assert.deepEqual(sink.delivered().map((r) => r.body), [{ n: 1 }]);
+      assert.deepEqual(
+        sink.delivered().map((r) => r.body),
+        [{ n: 1 }],
+      );
       assert.equal(sink.received[0]?.contentType, 'application/json; charset=utf-8');
     } finally {
       await d.close();
@@ -94,7 +100,14 @@ describe('Slack messages', () => {
     assert.equal(docsReference(undefined, docsBase('1.2.3')), undefined);
   });
   it('the fix shown is the first one for the flavor of the proxy, and every section is within the limit', () => {
-    const fix = (flavor: 'envoy' | 'envoy-gateway', target: string, text: string) => ({ flavor, target, apply: 'envoy-config' as const, format: 'yaml' as const, text, notes: [] });
+    const fix = (flavor: 'envoy' | 'envoy-gateway', target: string, text: string) => ({
+      flavor,
+      target,
+      apply: 'envoy-config' as const,
+      format: 'yaml' as const,
+      text,
+      notes: [],
+    });
     const r: RootCause = {
       id: 'missing-tcp-keepalive',
       severity: 'warning',
@@ -115,7 +128,9 @@ describe('Slack messages', () => {
     assert.ok(texts.every((t) => t.length <= SECTION_LIMIT));
     assert.ok(texts.some((t) => t.includes('*Fix (Envoy)*: cluster a') && t.includes('```a: 1```')));
     assert.ok(texts.some((t) => t === 'and 1 more Envoy change in the report'));
-    assert.ok(texts.some((t) => t.includes(`Docs: <${REPOSITORY_URL}/blob/v9.9.9/docs/findings/missing-tcp-keepalive.md|docs/findings/missing-tcp-keepalive.md>`)));
+    assert.ok(
+      texts.some((t) => t.includes(`Docs: <${REPOSITORY_URL}/blob/v9.9.9/docs/findings/missing-tcp-keepalive.md|docs/findings/missing-tcp-keepalive.md>`)),
+    );
   });
 });
 
@@ -143,7 +158,14 @@ describe('state', () => {
   ];
   for (const [text, message] of bad) it(`rejects ${text}`, () => assert.throws(() => parseState(text, 's'), { name: 'InputError', message }));
   it('applyChanges sets and removes entries and drops empty sinks', () => {
-    const e = { rootCause: 'x', severity: 'error' as const, scope: null, entities: [], openedAt: '2026-01-01T00:00:00.000Z', notifiedAt: '2026-01-01T00:00:00.000Z' };
+    const e = {
+      rootCause: 'x',
+      severity: 'error' as const,
+      scope: null,
+      entities: [],
+      openedAt: '2026-01-01T00:00:00.000Z',
+      notifiedAt: '2026-01-01T00:00:00.000Z',
+    };
     const one = applyChanges(emptyState(), [{ sink: 'slack', fingerprint: 'f1', next: e }]);
     assert.deepEqual(one.sinks, { slack: { f1: e } });
     assert.deepEqual(applyChanges(one, [{ sink: 'slack', fingerprint: 'f1', next: null }]).sinks, {});
@@ -154,13 +176,23 @@ describe('state', () => {
     try {
       const store = new FileStateStore(join(dir, 'state.json'));
       assert.deepEqual(await store.read(), emptyState());
-      const e = { rootCause: 'x', severity: 'error' as const, scope: null, entities: [], openedAt: '2026-01-01T00:00:00.000Z', notifiedAt: '2026-01-01T00:00:00.000Z' };
+      const e = {
+        rootCause: 'x',
+        severity: 'error' as const,
+        scope: null,
+        entities: [],
+        openedAt: '2026-01-01T00:00:00.000Z',
+        notifiedAt: '2026-01-01T00:00:00.000Z',
+      };
       await store.write([{ sink: 'webhook', fingerprint: 'f1', next: e }]);
       await store.write([{ sink: 'slack', fingerprint: 'f2', next: e }]);
       assert.deepEqual(await readdir(dir), ['state.json']);
       assert.deepEqual(parseState(await readFile(join(dir, 'state.json'), 'utf8'), 'f').sinks, { slack: { f2: e }, webhook: { f1: e } });
       await writeFile(join(dir, 'state.json'), 'not json');
-      await assert.rejects(store.read(), { name: 'InputError', message: `--state ${join(dir, 'state.json')}: not JSON; expected the envoy-doctor notification state ({"version": 1, "sinks": {...}})` });
+      await assert.rejects(store.read(), {
+        name: 'InputError',
+        message: `--state ${join(dir, 'state.json')}: not JSON; expected the envoy-doctor notification state ({"version": 1, "sinks": {...}})`,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -102,13 +102,18 @@ describe('access log parsing', () => {
     {
       name: 'numbers as strings, "-" and null are read as numbers and absent values',
       lines: [EG_STRINGS],
-      want: [{ responseCode: 101, responseFlags: ['DC'], durationMs: 8950, bytesReceived: 12, bytesSent: 3400, userAgent: HA_IOS, upstreamCluster: HA_CLUSTER }],
+      want: [
+        { responseCode: 101, responseFlags: ['DC'], durationMs: 8950, bytesReceived: 12, bytesSent: 3400, userAgent: HA_IOS, upstreamCluster: HA_CLUSTER },
+      ],
       skipped: 0,
     },
     {
       name: 'kubectl --timestamps and --prefix are stripped',
       lines: [`2025-03-08T02:25:33.000000001Z ${EG_LINE}`, `[pod/envoy-home-eg-5d7c9-abcde/envoy] 2025-03-08T02:25:34+01:00 ${ENVOY_DEFAULT}`],
-      want: [{ responseCode: 101, durationMs: 110342 }, { responseCode: 204, durationMs: 226 }],
+      want: [
+        { responseCode: 101, durationMs: 110342 },
+        { responseCode: 204, durationMs: 226 },
+      ],
       skipped: 0,
     },
     {
@@ -153,7 +158,16 @@ describe('access log parsing', () => {
     {
       name: 'text with details but no trailing fields; several flags',
       lines: [WITH_DETAILS],
-      want: [{ responseCode: 101, responseFlags: ['DC', 'UC'], responseCodeDetails: 'via_upstream', connectionTerminationDetails: 'filter_chain_is_being_removed', durationMs: 30000, userAgent: HA_IOS }],
+      want: [
+        {
+          responseCode: 101,
+          responseFlags: ['DC', 'UC'],
+          responseCodeDetails: 'via_upstream',
+          connectionTerminationDetails: 'filter_chain_is_being_removed',
+          durationMs: 30000,
+          userAgent: HA_IOS,
+        },
+      ],
       skipped: 0,
     },
     {
@@ -165,7 +179,10 @@ describe('access log parsing', () => {
     {
       name: 'pretty-printed objects over several lines, then a one-line object',
       lines: [...PRETTY, EG_STRINGS],
-      want: [{ responseCode: 200, durationMs: 12, routeName: 'r1', userAgent: 'curl/8.7.1 {not a brace}' }, { responseCode: 101, durationMs: 8950 }],
+      want: [
+        { responseCode: 200, durationMs: 12, routeName: 'r1', userAgent: 'curl/8.7.1 {not a brace}' },
+        { responseCode: 101, durationMs: 8950 },
+      ],
       skipped: 0,
     },
     {
@@ -211,7 +228,10 @@ describe('access log parsing', () => {
   it('no entry at all is an InputError naming the source and what was expected', () => {
     assert.throws(
       () => parseAccessLog(`${ENVOY_OWN}\n\n${ENVOY_OWN_JSON}\n`, 'pod home/envoy-0 container envoy'),
-      (e: unknown) => e instanceof InputError && e.source === 'pod home/envoy-0 container envoy' && /no access log entry in 3 lines; expected Envoy access log lines/.test(e.message),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.source === 'pod home/envoy-0 container envoy' &&
+        /no access log entry in 3 lines; expected Envoy access log lines/.test(e.message),
     );
     assert.throws(() => parseAccessLog('', 'empty.log'), InputError);
   });
@@ -233,7 +253,9 @@ describe('access log parsing', () => {
   });
 
   const sample = new URL('../../../shared/corpus/envoy-gateway/accesslog-sample.troubleshooting.json', import.meta.url);
-  it('the Envoy Gateway troubleshooting sample from the shared corpus', { skip: existsSync(sample) ? false : 'shared/corpus is not beside this checkout' }, () => {
+  it('the Envoy Gateway troubleshooting sample from the shared corpus', {
+    skip: existsSync(sample) ? false : 'shared/corpus is not beside this checkout',
+  }, () => {
     const log = parseAccessLog(readFileSync(sample, 'utf8'), 'accesslog-sample.troubleshooting.json');
     assert.equal(log.skipped, 0);
     assert.equal(log.entries.length, 1);

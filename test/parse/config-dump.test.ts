@@ -10,7 +10,12 @@ const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connectio
 /** A small Envoy Gateway /config_dump in Envoy's snake_case. */
 const DUMP = {
   configs: [
-    { '@type': `${T}.BootstrapConfigDump`, bootstrap: { node: { id: 'envoy-home-eg-1', cluster: 'home/eg', user_agent_build_version: { version: { major_number: 1, minor_number: 35, patch: 3 } } } } },
+    {
+      '@type': `${T}.BootstrapConfigDump`,
+      bootstrap: {
+        node: { id: 'envoy-home-eg-1', cluster: 'home/eg', user_agent_build_version: { version: { major_number: 1, minor_number: 35, patch: 3 } } },
+      },
+    },
     {
       '@type': `${T}.ClustersConfigDump`,
       dynamic_active_clusters: [
@@ -45,12 +50,21 @@ const DUMP = {
                 {
                   transport_socket: {
                     name: 'envoy.transport_sockets.tls',
-                    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', common_tls_context: { alpn_protocols: ['h2', 'http/1.1'] } },
+                    typed_config: {
+                      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+                      common_tls_context: { alpn_protocols: ['h2', 'http/1.1'] },
+                    },
                   },
                   filters: [
                     {
                       name: 'envoy.filters.network.http_connection_manager',
-                      typed_config: { '@type': HCM, stat_prefix: 'https-10443', rds: { route_config_name: 'home/eg/https' }, upgrade_configs: [{ upgrade_type: 'websocket' }], stream_idle_timeout: '0s' },
+                      typed_config: {
+                        '@type': HCM,
+                        stat_prefix: 'https-10443',
+                        rds: { route_config_name: 'home/eg/https' },
+                        upgrade_configs: [{ upgrade_type: 'websocket' }],
+                        stream_idle_timeout: '0s',
+                      },
                     },
                   ],
                 },
@@ -66,12 +80,27 @@ const DUMP = {
         {
           route_config: {
             name: 'home/eg/https',
-            virtual_hosts: [{ name: 'home/eg/https/ha', domains: ['ha.example.com'], routes: [{ name: 'httproute/home/ha/rule/0/match/0/ha_example_com', match: { prefix: '/' }, route: { cluster: 'httproute/home/ha/rule/0', timeout: '0s' } }] }],
+            virtual_hosts: [
+              {
+                name: 'home/eg/https/ha',
+                domains: ['ha.example.com'],
+                routes: [
+                  {
+                    name: 'httproute/home/ha/rule/0/match/0/ha_example_com',
+                    match: { prefix: '/' },
+                    route: { cluster: 'httproute/home/ha/rule/0', timeout: '0s' },
+                  },
+                ],
+              },
+            ],
           },
         },
       ],
     },
-    { '@type': `${T}.SecretsConfigDump`, dynamic_active_secrets: [{ name: 'home/tls', secret: { tls_certificate: { private_key: { inline_string: '[redacted]' } } } }] },
+    {
+      '@type': `${T}.SecretsConfigDump`,
+      dynamic_active_secrets: [{ name: 'home/tls', secret: { tls_certificate: { private_key: { inline_string: '[redacted]' } } } }],
+    },
   ],
 };
 
@@ -142,7 +171,14 @@ describe('config dump formats', () => {
     check(parseConfigDocument(Buffer.from(stringify(wrapped)), 'egctl.yaml', 'x'), 'envoy-home-eg-a');
   });
   it('Istio is recognised from the node, and the namespace read from its id', () => {
-    const istio = { configs: [{ '@type': `${T}.BootstrapConfigDump`, bootstrap: { node: { id: 'sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local', metadata: { ISTIO_VERSION: '1.24.0' } } } }] };
+    const istio = {
+      configs: [
+        {
+          '@type': `${T}.BootstrapConfigDump`,
+          bootstrap: { node: { id: 'sidecar~10.0.0.1~web-1.shop~shop.svc.cluster.local', metadata: { ISTIO_VERSION: '1.24.0' } } },
+        },
+      ],
+    };
     const [c] = parseConfigDocument(Buffer.from(JSON.stringify(istio)), 'istio.json', 'x');
     assert.equal(c?.flavor, 'istio');
     assert.equal(c?.namespace, 'shop');
@@ -156,17 +192,42 @@ describe('config dump formats', () => {
     assert.deepEqual([...(c?.clusters.keys() ?? [])], ['httproute/home/ha/rule/0']);
   });
   it('a route configuration inlined in a connection manager, which Envoy also lists under static_route_configs, is read once', () => {
-    const local = { name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ name: 'events', match: { prefix: '/' }, route: { cluster: 'backend' } }] }] };
+    const local = {
+      name: 'local',
+      virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ name: 'events', match: { prefix: '/' }, route: { cluster: 'backend' } }] }],
+    };
     const hcm = { '@type': HCM, stat_prefix: 'web', route_config: local };
-    const listener = { name: 'web', address: { socket_address: { address: '127.0.0.1', port_value: 1 } }, filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }] };
-    const dump = { configs: [{ '@type': `${T}.ListenersConfigDump`, static_listeners: [{ listener }] }, { '@type': `${T}.RoutesConfigDump`, static_route_configs: [{ route_config: local }] }] };
+    const listener = {
+      name: 'web',
+      address: { socket_address: { address: '127.0.0.1', port_value: 1 } },
+      filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }],
+    };
+    const dump = {
+      configs: [
+        { '@type': `${T}.ListenersConfigDump`, static_listeners: [{ listener }] },
+        { '@type': `${T}.RoutesConfigDump`, static_route_configs: [{ route_config: local }] },
+      ],
+    };
     const [c] = parseConfigDocument(Buffer.from(JSON.stringify(dump)), 'config_dump.json', 'x');
-    assert.deepEqual(c?.routes.map((r) => `${r.routeConfigName}/${r.name}`), ['local/events']);
+    assert.deepEqual(
+      c?.routes.map((r) => `${r.routeConfigName}/${r.name}`),
+      ['local/events'],
+    );
     const [listenerOnly] = parseConfigDocument(Buffer.from(JSON.stringify({ configs: [dump.configs[0]] })), 'config_dump.json', 'x');
-    assert.deepEqual(listenerOnly?.routes.map((r) => `${r.routeConfigName}/${r.name}`), ['local/events']);
+    assert.deepEqual(
+      listenerOnly?.routes.map((r) => `${r.routeConfigName}/${r.name}`),
+      ['local/events'],
+    );
   });
   it('a plain list of clusters (istioctl proxy-config cluster -o yaml)', () => {
-    const list = [{ name: 'outbound|80||web.shop.svc.cluster.local', type: 'EDS', connect_timeout: '10s', upstream_connection_options: { tcp_keepalive: { keepalive_time: 300 } } }];
+    const list = [
+      {
+        name: 'outbound|80||web.shop.svc.cluster.local',
+        type: 'EDS',
+        connect_timeout: '10s',
+        upstream_connection_options: { tcp_keepalive: { keepalive_time: 300 } },
+      },
+    ];
     const [c] = parseConfigDocument(Buffer.from(stringify(list)), 'clusters.yaml', 'x');
     assert.equal(c?.flavor, 'istio');
     assert.deepEqual(c?.clusters.get('outbound|80||web.shop.svc.cluster.local')?.tcpKeepalive, { timeSeconds: 300 });

@@ -75,7 +75,10 @@ describe('gzip inputs', () => {
     assert.ok(bomb.length < 100_000);
     const path = join(dir, 'bomb.json.gz');
     await writeFile(path, bomb);
-    await assert.rejects(collect(inputChunks(path, { maxGunzipBytes: 8 * 1048576 })), oneLine(path, /decompresses to more than 8 MiB, the limit for gzip input/));
+    await assert.rejects(
+      collect(inputChunks(path, { maxGunzipBytes: 8 * 1048576 })),
+      oneLine(path, /decompresses to more than 8 MiB, the limit for gzip input/),
+    );
     await assert.rejects(parseConfigDumpChunks(inputChunks(path, { maxGunzipBytes: 8 * 1048576 }), path, 'x'), oneLine(path, /more than 8 MiB/));
     await assert.rejects(readDocument(path, { maxGunzipBytes: 8 * 1048576 }), oneLine(path, /more than 8 MiB/));
   });

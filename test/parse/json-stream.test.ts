@@ -153,7 +153,12 @@ describe('the streamed config dump equals the whole-document parse', () => {
     const dump = JSON.parse(DUMP_TEXT.slice(1)) as unknown;
     const wrapped = Buffer.from(JSON.stringify({ 'envoy-gateway-system': { 'envoy-eg-1': dump, 'envoy-eg-2': dump } }));
     assert.deepEqual(await parseConfigDumpChunks(fixedChunks(wrapped, 100), 'egctl.json', 'x'), parseConfigDocument(wrapped, 'egctl.json', 'x'));
-    const list = Buffer.from(JSON.stringify([{ name: 'c1', connect_timeout: '1s' }, { name: 'l1', address: { socket_address: { address: '::', port_value: 1 } } }]));
+    const list = Buffer.from(
+      JSON.stringify([
+        { name: 'c1', connect_timeout: '1s' },
+        { name: 'l1', address: { socket_address: { address: '::', port_value: 1 } } },
+      ]),
+    );
     assert.deepEqual(await parseConfigDumpChunks(fixedChunks(list, 10), 'list.json', 'x'), parseConfigDocument(list, 'list.json', 'x'));
   });
 
@@ -197,7 +202,9 @@ describe('the streamed config dump equals the whole-document parse', () => {
   });
 
   it('parses arrays of many elements in batches, in order', async () => {
-    const clusters = Array.from({ length: 6000 }, (_, i) => ({ cluster: { name: `c${i}`, per_connection_buffer_limit_bytes: i, description: 'x'.repeat(300) } }));
+    const clusters = Array.from({ length: 6000 }, (_, i) => ({
+      cluster: { name: `c${i}`, per_connection_buffer_limit_bytes: i, description: 'x'.repeat(300) },
+    }));
     const bytes = Buffer.from(JSON.stringify({ configs: [{ '@type': `${T}.ClustersConfigDump`, dynamic_active_clusters: clusters }] }));
     assert.ok(bytes.length > 2 * 1048576);
     const [c] = await parseConfigDumpChunks(fixedChunks(bytes, 65536), 'big.json', 'big');
@@ -236,7 +243,10 @@ describe('skipped parts are never decoded', () => {
     assert.ok(decoded.length > 10, 'the spies saw the kept parts');
     // The head (first 64 KiB) is decoded once to recognise the format; nothing after that sees the markers.
     const afterDetection = decoded.filter((s) => !s.startsWith('\uFEFF{') && !s.startsWith('{\n'));
-    assert.deepEqual(afterDetection.filter((s) => s.includes('SECRET-MARKER') || s.includes('ENDPOINT-MARKER')), []);
+    assert.deepEqual(
+      afterDetection.filter((s) => s.includes('SECRET-MARKER') || s.includes('ENDPOINT-MARKER')),
+      [],
+    );
   });
 });
 
@@ -244,31 +254,51 @@ describe('malformed and truncated input', () => {
   it('every strict prefix of the dump is a one-line InputError naming the file', async () => {
     const end = DUMP.lastIndexOf('}'.charCodeAt(0));
     for (let length = 0; length <= end; length++) {
-      await assert.rejects(parseJsonConfigChunks(chunksOf(DUMP.subarray(0, length), [Math.floor(length / 2)]), 'cut.json', 'x'), inputError('cut.json', /truncated JSON: ends inside|is empty/), `prefix of ${length} bytes`);
+      await assert.rejects(
+        parseJsonConfigChunks(chunksOf(DUMP.subarray(0, length), [Math.floor(length / 2)]), 'cut.json', 'x'),
+        inputError('cut.json', /truncated JSON: ends inside|is empty/),
+        `prefix of ${length} bytes`,
+      );
     }
   });
 
   it('names where a truncated dump stops', async () => {
     const text = DUMP_TEXT.slice(0, DUMP_TEXT.indexOf('"brackets"') + 3);
-    await assert.rejects(parseJsonConfigChunks(fixedChunks(Buffer.from(text), 10), 'cut.json', 'x'), inputError('cut.json', /ends inside configs\[1\]\.dynamic_active_clusters\[1\] \(in a string\)/));
+    await assert.rejects(
+      parseJsonConfigChunks(fixedChunks(Buffer.from(text), 10), 'cut.json', 'x'),
+      inputError('cut.json', /ends inside configs\[1\]\.dynamic_active_clusters\[1\] \(in a string\)/),
+    );
     const inSecrets = DUMP_TEXT.slice(0, DUMP_TEXT.indexOf('SECRET-MARKER'));
-    await assert.rejects(parseJsonConfigChunks(fixedChunks(Buffer.from(inSecrets), 10), 'cut.json', 'x'), inputError('cut.json', /ends inside configs\[3\]\.dynamic_active_secrets \(in a string\)/));
+    await assert.rejects(
+      parseJsonConfigChunks(fixedChunks(Buffer.from(inSecrets), 10), 'cut.json', 'x'),
+      inputError('cut.json', /ends inside configs\[3\]\.dynamic_active_secrets \(in a string\)/),
+    );
   });
 
   const cases: Array<[string, string, RegExp]> = [
-    ['mismatched brackets in a skipped array', `{"configs": [{"static_secrets": [{]}]}`, /invalid JSON at byte 34: '\]' where a matching bracket in configs\[0\]\.static_secrets was expected/],
+    [
+      'mismatched brackets in a skipped array',
+      `{"configs": [{"static_secrets": [{]}]}`,
+      /invalid JSON at byte 34: '\]' where a matching bracket in configs\[0\]\.static_secrets was expected/,
+    ],
     ['mismatched brackets at the top', '{"configs": [}', /invalid JSON at byte 13: '\}' where a value was expected/],
     ['a missing colon', '{"configs" []}', /':' was expected/],
     ['a missing comma', '{"configs": [] "x": 1}', /',' or '\}' was expected/],
     ['data after the document', '{"configs": []} {}', /the end of the document was expected/],
-    ['invalid JSON inside a kept element', `{"configs": [{"dynamic_active_clusters": [{"cluster": {"name": nope}}]}]}`, /invalid JSON in configs\[0\]\.dynamic_active_clusters\[0\]/],
+    [
+      'invalid JSON inside a kept element',
+      `{"configs": [{"dynamic_active_clusters": [{"cluster": {"name": nope}}]}]}`,
+      /invalid JSON in configs\[0\]\.dynamic_active_clusters\[0\]/,
+    ],
     ['only whitespace', ' \n\t ', /is empty/],
     ['an unterminated key', '{"configs": [{"dyn', /ends inside a key in configs\[0\]/],
   ];
   for (const [name, text, pattern] of cases) {
     it(`${name}: one-line InputError`, async () => {
       const run = async (): Promise<void> => {
-        const rebuild = new Rebuild((path, kind) => (SKIPPED_CONFIG_KEYS.has(String(path.at(-1))) ? 'skip' : kind === 'scalar' || path.length >= 4 ? 'emit' : 'descend'));
+        const rebuild = new Rebuild((path, kind) =>
+          SKIPPED_CONFIG_KEYS.has(String(path.at(-1))) ? 'skip' : kind === 'scalar' || path.length >= 4 ? 'emit' : 'descend',
+        );
         await scanJsonChunks(fixedChunks(Buffer.from(text), 4), 'bad.json', rebuild, { expected: 'expected x' });
       };
       await assert.rejects(run(), inputError('bad.json', pattern));
@@ -277,7 +307,10 @@ describe('malformed and truncated input', () => {
 
   it('refuses one value larger than the limit, naming it', async () => {
     const bytes = Buffer.from(JSON.stringify({ configs: [{ bootstrap: { node: { id: 'x'.repeat(5000) } } }] }));
-    await assert.rejects(parseJsonConfigChunks(fixedChunks(bytes, 1000), 'big.json', 'x', { maxValueBytes: 4096 }), inputError('big.json', /configs\[0\]\.bootstrap is larger than/));
+    await assert.rejects(
+      parseJsonConfigChunks(fixedChunks(bytes, 1000), 'big.json', 'x', { maxValueBytes: 4096 }),
+      inputError('big.json', /configs\[0\]\.bootstrap is larger than/),
+    );
   });
 
   it('skips deep nesting without recursion, and parses it when kept', async () => {
@@ -293,14 +326,25 @@ describe('YAML and other content', () => {
     const yaml = Buffer.from(`configs:\n- "@type": ${T}.ClustersConfigDump\n  static_clusters:\n  - cluster: {name: c, connect_timeout: 1s}\n`);
     const [c] = await parseConfigDumpChunks(fixedChunks(yaml, 7), 'd.yaml', 'x');
     assert.deepEqual([...(c?.clusters.keys() ?? [])], ['c']);
-    await assert.rejects(parseConfigDumpChunks(fixedChunks(yaml, 7), 'd.yaml', 'x', { maxYamlBytes: 50 }), inputError('d.yaml', /of YAML is more than the 0 MiB a YAML document can be read in; expected a smaller YAML dump, or Envoy \/config_dump JSON/));
-    await assert.rejects(parseConfigDumpChunks(fixedChunks(yaml, 7), 'd.yaml', 'x', { maxYamlBytes: 1000, totalBytes: 600 * 1048576 }), inputError('d.yaml', /600 MiB of YAML/));
+    await assert.rejects(
+      parseConfigDumpChunks(fixedChunks(yaml, 7), 'd.yaml', 'x', { maxYamlBytes: 50 }),
+      inputError('d.yaml', /of YAML is more than the 0 MiB a YAML document can be read in; expected a smaller YAML dump, or Envoy \/config_dump JSON/),
+    );
+    await assert.rejects(
+      parseConfigDumpChunks(fixedChunks(yaml, 7), 'd.yaml', 'x', { maxYamlBytes: 1000, totalBytes: 600 * 1048576 }),
+      inputError('d.yaml', /600 MiB of YAML/),
+    );
     // JSON of any size streams: the YAML limit does not apply to it.
-    const json = Buffer.from(JSON.stringify({ configs: [{ '@type': `${T}.ClustersConfigDump`, static_clusters: [{ cluster: { name: 'c', connect_timeout: '1s' } }] }] }));
+    const json = Buffer.from(
+      JSON.stringify({ configs: [{ '@type': `${T}.ClustersConfigDump`, static_clusters: [{ cluster: { name: 'c', connect_timeout: '1s' } }] }] }),
+    );
     assert.equal((await parseConfigDumpChunks(fixedChunks(json, 7), 'd.json', 'x', { maxYamlBytes: 50, totalBytes: 600 * 1048576 }))[0]?.clusters.size, 1);
   });
 
   it('refuses what is neither JSON nor YAML', async () => {
-    await assert.rejects(parseConfigDumpChunks(fixedChunks(Buffer.from([0, 1, 2, 3]), 2), 'bin', 'x'), inputError('bin', /binary data; expected an Envoy \/config_dump/));
+    await assert.rejects(
+      parseConfigDumpChunks(fixedChunks(Buffer.from([0, 1, 2, 3]), 2), 'bin', 'x'),
+      inputError('bin', /binary data; expected an Envoy \/config_dump/),
+    );
   });
 });

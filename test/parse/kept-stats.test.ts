@@ -42,7 +42,11 @@ const FORMATS: Record<string, string> = {
           supported_quantiles: [0, 50, 100],
           computed_quantiles: ['upstream_cx_length_ms', 'upstream_rq_time'].map((h) => ({
             name: `cluster.${C}.${h}`,
-            values: [{ interval: null, cumulative: 1 }, { interval: null, cumulative: 2 }, { interval: null, cumulative: 3 }],
+            values: [
+              { interval: null, cumulative: 1 },
+              { interval: null, cumulative: 2 },
+              { interval: null, cumulative: 3 },
+            ],
           })),
         },
       },
@@ -85,7 +89,9 @@ describe('a stats file keeps the stats the diagnosis reads', () => {
 });
 
 describe('every sample diagnoses the same from the stats kept as from all of them', () => {
-  const samples = readdirSync(`${ROOT}/samples`).filter((d) => existsSync(`${ROOT}/samples/${d}/config_dump.json`) && existsSync(`${ROOT}/samples/${d}/stats.txt`));
+  const samples = readdirSync(`${ROOT}/samples`).filter(
+    (d) => existsSync(`${ROOT}/samples/${d}/config_dump.json`) && existsSync(`${ROOT}/samples/${d}/stats.txt`),
+  );
   assert.ok(samples.length >= 10);
   for (const sample of samples) {
     it(sample, async () => {
@@ -98,7 +104,13 @@ describe('every sample diagnoses the same from the stats kept as from all of the
         const read = (path: string) => parseStats(Readable.from([readFileSync(path)]), path, knownEntities(config), undefined, kept);
         const stats = await read(`${dir}/stats.txt`);
         const statsLater = later ? await read(later) : undefined;
-        const snapshot = assembleSnapshot({ id: config.id, config, stats, ...(statsLater ? { statsLater, intervalSeconds: 30 } : {}), inputs: { configDump: 'config_dump.json', stats: 'stats.txt' } });
+        const snapshot = assembleSnapshot({
+          id: config.id,
+          config,
+          stats,
+          ...(statsLater ? { statsLater, intervalSeconds: 30 } : {}),
+          inputs: { configDump: 'config_dump.json', stats: 'stats.txt' },
+        });
         reports.push(JSON.stringify(jsonReport(await diagnose([snapshot]), { name: 'envoy-doctor', version: 'test' }, { failOn: 'error' })));
       }
       assert.equal(reports[1], reports[0]);

@@ -59,12 +59,20 @@ describe('lab captures of a real Envoy', { skip: CAPTURES.length === 0 ? 'no lab
       const json = await parseStatsString(read('stats.json'), 'stats.json');
       const prom = await parseStatsString(read('stats.prom'), 'stats.prom');
       assert.deepEqual([text.format, json.format, prom.format], ['text', 'json', 'prometheus']);
-      adminAddress = [...text.listeners.keys()].find((l) => (text.listeners.get(l)?.get('downstream_cx_total') ?? 0) > 0 && /^127\.0\.0\.1_/.test(l) && !text.connectionManagers.has('web')) ?? '';
+      adminAddress =
+        [...text.listeners.keys()].find(
+          (l) => (text.listeners.get(l)?.get('downstream_cx_total') ?? 0) > 0 && /^127\.0\.0\.1_/.test(l) && !text.connectionManagers.has('web'),
+        ) ?? '';
       const t = flat(text);
       const j = flat(json);
       const p = flat(prom);
       // Every entity stat Envoy listed, in each format (a stats matcher may leave none: stats-unavailable).
-      const listed = read('stats.txt').split('\n').filter((l) => /^(cluster|http|listener|tcp)\./.test(l) && !/^(http\.admin|listener\.(0\.0\.0\.0|127\.0\.0\.1)_\d+)\./.test(l) && !/: (P0|No recorded)/.test(l));
+      const listed = read('stats.txt')
+        .split('\n')
+        .filter(
+          (l) =>
+            /^(cluster|http|listener|tcp)\./.test(l) && !/^(http\.admin|listener\.(0\.0\.0\.0|127\.0\.0\.1)_\d+)\./.test(l) && !/: (P0|No recorded)/.test(l),
+        );
       assert.equal([...t.keys()].filter((k) => !k.startsWith('listener|')).length, listed.filter((l) => !l.startsWith('listener.')).length, 'text');
       const differ = (a: Map<string, number>, b: Map<string, number>) =>
         [...new Set([...a.keys(), ...b.keys()])].filter((k) => !/^listener\|/.test(k) && a.get(k) !== b.get(k)).slice(0, 10);

@@ -44,7 +44,20 @@ const ENVOY_1_12 = {
           listener: {
             name: '10.0.0.9_5432',
             address: { socket_address: { address: '10.0.0.9', port_value: 5432 } },
-            filter_chains: [{ filters: [{ name: 'envoy.tcp_proxy', config: { stat_prefix: 'outbound|5432||db.shop.svc.cluster.local', cluster: 'outbound|5432||db.shop.svc.cluster.local', idle_timeout: '600s' } }] }],
+            filter_chains: [
+              {
+                filters: [
+                  {
+                    name: 'envoy.tcp_proxy',
+                    config: {
+                      stat_prefix: 'outbound|5432||db.shop.svc.cluster.local',
+                      cluster: 'outbound|5432||db.shop.svc.cluster.local',
+                      idle_timeout: '600s',
+                    },
+                  },
+                ],
+              },
+            ],
           },
         },
         {
@@ -89,7 +102,14 @@ describe('Envoy <= 1.12 dumps', () => {
     assert.deepEqual(web?.httpFilters, ['envoy.filters.http.buffer', 'envoy.filters.http.router']);
   });
   it('reads the v2alpha listener arrays with their states', () => {
-    assert.deepEqual(config.listeners.map((l) => [l.name, l.state]), [['10.0.0.9_5432', 'active'], ['0.0.0.0_80', 'active'], ['0.0.0.0_8080', 'warming']]);
+    assert.deepEqual(
+      config.listeners.map((l) => [l.name, l.state]),
+      [
+        ['10.0.0.9_5432', 'active'],
+        ['0.0.0.0_80', 'active'],
+        ['0.0.0.0_8080', 'warming'],
+      ],
+    );
   });
   it('reads a cluster tls_context as upstream TLS', () => {
     assert.equal(config.clusters.get('outbound|5432||db.shop.svc.cluster.local')?.upstreamTls, true);
@@ -119,7 +139,11 @@ describe('TypedStruct filters', () => {
                     filters: [
                       {
                         name: 'tcp',
-                        typed_config: { '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', value: { stat_prefix: 't', cluster: 'c' } },
+                        typed_config: {
+                          '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct',
+                          type_url: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+                          value: { stat_prefix: 't', cluster: 'c' },
+                        },
                       },
                     ],
                   },
@@ -147,7 +171,10 @@ describe('unnamed static listeners', () => {
         },
       ],
     });
-    assert.deepEqual(config.listeners.map((l) => l.name), ['0.0.0.0_15090', '0.0.0.0_15021']);
+    assert.deepEqual(
+      config.listeners.map((l) => l.name),
+      ['0.0.0.0_15090', '0.0.0.0_15021'],
+    );
   });
 });
 
@@ -194,7 +221,11 @@ describe('rejected listeners (error_state)', () => {
       { name: '0.0.0.0_8080', address: '0.0.0.0_8080', port: 8080, details: 'error adding listener: duplicate filter chain match', stillServing: true },
     ]);
   });
-  it('leave the active listeners as they are', () => assert.deepEqual(config.listeners.map((l) => l.name), ['0.0.0.0_8080']));
+  it('leave the active listeners as they are', () =>
+    assert.deepEqual(
+      config.listeners.map((l) => l.name),
+      ['0.0.0.0_8080'],
+    ));
   it('make an Istio dump read as Istio', () => assert.equal(config.flavor, 'istio'));
 });
 
@@ -236,7 +267,14 @@ describe('listeners-only Istio dumps', () => {
     assert.equal(config.flavor, 'istio');
   });
   it('a plain Envoy listener stays plain Envoy', () => {
-    const config = parse({ configs: [{ '@type': `${V3}.ListenersConfigDump`, static_listeners: [{ listener: { name: 'http', address: { socket_address: { address: '0.0.0.0', port_value: 80 } } } }] }] });
+    const config = parse({
+      configs: [
+        {
+          '@type': `${V3}.ListenersConfigDump`,
+          static_listeners: [{ listener: { name: 'http', address: { socket_address: { address: '0.0.0.0', port_value: 80 } } } }],
+        },
+      ],
+    });
     assert.equal(config.flavor, 'envoy');
   });
 });
@@ -265,13 +303,25 @@ describe('real captures', { skip: existsSync(CORPUS) ? false : 'shared/corpus is
 });
 
 describe('real dumps, configuration alone', { skip: existsSync(CORPUS) ? false : 'shared/corpus is not beside this checkout' }, () => {
-  const dumps = ['istio/config_dump.json', 'istio/compare-configdump.json', 'kuma/full_config.json', 'envoy-gateway/config_dump.in.all.json', 'envoy-gateway/egctl-translate.all.json'];
+  const dumps = [
+    'istio/config_dump.json',
+    'istio/compare-configdump.json',
+    'kuma/full_config.json',
+    'envoy-gateway/config_dump.in.all.json',
+    'envoy-gateway/egctl-translate.all.json',
+  ];
   for (const name of dumps) {
     it(`${name}: no root cause, and no warning, from the configuration alone`, async () => {
       const configs = parseConfigDocument(readFileSync(new URL(name, CORPUS)), name, name);
       const d = await diagnose(configs.map((config) => assembleSnapshot({ id: config.id, config, inputs: { configDump: name } })));
-      assert.deepEqual(d.rootCauses.map((r) => `${r.id} ${r.entities.map((e) => e.name).join(',')}`), []);
-      assert.deepEqual(d.findings.filter((f) => f.severity !== 'info').map((f) => f.code), []);
+      assert.deepEqual(
+        d.rootCauses.map((r) => `${r.id} ${r.entities.map((e) => e.name).join(',')}`),
+        [],
+      );
+      assert.deepEqual(
+        d.findings.filter((f) => f.severity !== 'info').map((f) => f.code),
+        [],
+      );
     });
   }
 });
@@ -283,7 +333,10 @@ describe('a dump given as a file', () => {
       const path = join(dir, 'config_dump.json');
       writeFileSync(path, JSON.stringify(ENVOY_1_12));
       const { snapshots } = await loadOffline({ configDump: path });
-      assert.deepEqual(snapshots.map((s) => [s.id, s.namespace, s.envoyVersion, s.flavor]), [['web-7d9f-abcde', 'shop', '1.12.2', 'istio']]);
+      assert.deepEqual(
+        snapshots.map((s) => [s.id, s.namespace, s.envoyVersion, s.flavor]),
+        [['web-7d9f-abcde', 'shop', '1.12.2', 'istio']],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -295,12 +348,21 @@ describe('an Envoy 1.12 dump with stats', () => {
     const [config] = parseConfigDocument(Buffer.from(JSON.stringify(ENVOY_1_12)), 'dump.json', 'dump.json');
     assert.ok(config);
     const stats = await parseStatsString(
-      ['tcp.outbound|5432||db.shop.svc.cluster.local.downstream_cx_total: 40', 'tcp.outbound|5432||db.shop.svc.cluster.local.idle_timeout: 12', 'http.0.0.0.0_80.downstream_cx_total: 9', ''].join('\n'),
+      [
+        'tcp.outbound|5432||db.shop.svc.cluster.local.downstream_cx_total: 40',
+        'tcp.outbound|5432||db.shop.svc.cluster.local.idle_timeout: 12',
+        'http.0.0.0.0_80.downstream_cx_total: 9',
+        '',
+      ].join('\n'),
       'stats.txt',
       knownEntities(config),
     );
     const d = await diagnose([assembleSnapshot({ id: 'p', config, stats, inputs: { configDump: 'dump.json', stats: 'stats.txt' } })]);
-    assert.ok(d.findings.some((f) => f.code === 'tunnel-idle-timeouts' && f.entity.name === '10.0.0.9_5432' && f.evidence.idleTimeouts === 12 && f.evidence.passthrough === false));
+    assert.ok(
+      d.findings.some(
+        (f) => f.code === 'tunnel-idle-timeouts' && f.entity.name === '10.0.0.9_5432' && f.evidence.idleTimeouts === 12 && f.evidence.passthrough === false,
+      ),
+    );
     assert.ok(d.rootCauses.some((r) => r.id === 'passthrough-idle-timeout'));
   });
 });

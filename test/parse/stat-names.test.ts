@@ -23,7 +23,11 @@ describe('splitting stat names into entity and stat', () => {
     ['server.uptime', undefined],
     ['cluster_manager.active_clusters', undefined],
     // A cluster name that itself looks like a stat family is split exactly when the config names it.
-    ['cluster.upstream_a.b.upstream_cx_active', { kind: 'cluster', entity: 'upstream_a.b', stat: 'upstream_cx_active' }, { cluster: new Set(['upstream_a.b']) }],
+    [
+      'cluster.upstream_a.b.upstream_cx_active',
+      { kind: 'cluster', entity: 'upstream_a.b', stat: 'upstream_cx_active' },
+      { cluster: new Set(['upstream_a.b']) },
+    ],
   ];
   for (const [name, want, known] of cases) {
     it(name, () => assert.deepEqual(splitStatName(name, known ?? {}), want));

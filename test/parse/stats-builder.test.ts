@@ -74,10 +74,25 @@ const cases = fc
     knownKinds: fc.subarray(['cluster', 'http', 'listener', 'tcp'] as const),
     knownEntities: fc.subarray(ENTITIES),
   })
-  .chain((c) => fc.tuple(fc.constant(c), c.shuffle ? fc.shuffledSubarray(c.runs.flatMap((r, i) => r.tails.map((_, j) => [i, j] as const)), { minLength: 0 }) : fc.constant(undefined)));
+  .chain((c) =>
+    fc.tuple(
+      fc.constant(c),
+      c.shuffle
+        ? fc.shuffledSubarray(
+            c.runs.flatMap((r, i) => r.tails.map((_, j) => [i, j] as const)),
+            { minLength: 0 },
+          )
+        : fc.constant(undefined),
+    ),
+  );
 
-function linesOf([c, order]: [{ runs: Array<{ kind: string; entity: string; tails: number[]; histograms: boolean }> }, ReadonlyArray<readonly [number, number]> | undefined]): Line[] {
-  const all = c.runs.flatMap((r, i) => r.tails.map((t, j) => ({ i, j, name: `${r.kind}.${r.entity}.${TAILS[t]}`, value: r.histograms ? ('histogram' as const) : i * 100 + j })));
+function linesOf([c, order]: [
+  { runs: Array<{ kind: string; entity: string; tails: number[]; histograms: boolean }> },
+  ReadonlyArray<readonly [number, number]> | undefined,
+]): Line[] {
+  const all = c.runs.flatMap((r, i) =>
+    r.tails.map((t, j) => ({ i, j, name: `${r.kind}.${r.entity}.${TAILS[t]}`, value: r.histograms ? ('histogram' as const) : i * 100 + j })),
+  );
   if (!order) return all;
   return order.map(([i, j]) => all.find((l) => l.i === i && l.j === j) as Line);
 }
@@ -162,7 +177,27 @@ describe('plainDecimal', () => {
   const decimalText = fc.oneof(
     fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
     fc.tuple(fc.stringMatching(/^-?[0-9]{1,20}$/), fc.option(fc.stringMatching(/^[0-9]{0,20}$/))).map(([i, f]) => (f === null ? i : `${i}.${f}`)),
-    fc.constantFrom('0', '-0', '007', '1.', '.5', '1e3', '0x10', '', '-', 'nan', 'inf', ' 1', '1 ', '9007199254740993', '123456789012345', '1234567890123456', '0.1', '4.35', '1.084'),
+    fc.constantFrom(
+      '0',
+      '-0',
+      '007',
+      '1.',
+      '.5',
+      '1e3',
+      '0x10',
+      '',
+      '-',
+      'nan',
+      'inf',
+      ' 1',
+      '1 ',
+      '9007199254740993',
+      '123456789012345',
+      '1234567890123456',
+      '0.1',
+      '4.35',
+      '1.084',
+    ),
   );
 
   it('is the double Number() reads, or NaN for what it leaves to Number()', () => {
@@ -192,9 +227,23 @@ describe('JSON stats read in slabs', () => {
     const stats: unknown[] = [];
     for (let i = 0; i < 30_000; i++) {
       if (i === histogramsAt) {
-        stats.push({ histograms: { supported_quantiles: [50, 99], computed_quantiles: [{ name: 'cluster.c0.upstream_rq_time', values: [{ interval: null, cumulative: 3 }, { interval: 1, cumulative: 9 }] }] } });
+        stats.push({
+          histograms: {
+            supported_quantiles: [50, 99],
+            computed_quantiles: [
+              {
+                name: 'cluster.c0.upstream_rq_time',
+                values: [
+                  { interval: null, cumulative: 3 },
+                  { interval: 1, cumulative: 9 },
+                ],
+              },
+            ],
+          },
+        });
       }
-      const name = i % 997 === 0 ? `cluster.odd},{"name":"x${i}".upstream_cx_total` : `cluster.c${Math.floor(i / 60)}.upstream_stat_${i % 60}_with_a_long_enough_name`;
+      const name =
+        i % 997 === 0 ? `cluster.odd},{"name":"x${i}".upstream_cx_total` : `cluster.c${Math.floor(i / 60)}.upstream_stat_${i % 60}_with_a_long_enough_name`;
       stats.push({ name, value: i });
     }
     return pretty ? JSON.parse(JSON.stringify({ stats })) : { stats };

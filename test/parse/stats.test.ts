@@ -41,7 +41,10 @@ const JSON_STATS = JSON.stringify({
       histograms: {
         supported_quantiles: [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100],
         computed_quantiles: [
-          { name: `cluster.${C}.upstream_cx_length_ms`, values: [1000, 55000, 110000, 112000, 118000, 119000, 120000, 120000, 120000, 120000].map((c) => ({ interval: null, cumulative: c })) },
+          {
+            name: `cluster.${C}.upstream_cx_length_ms`,
+            values: [1000, 55000, 110000, 112000, 118000, 119000, 120000, 120000, 120000, 120000].map((c) => ({ interval: null, cumulative: c })),
+          },
         ],
       },
     },

@@ -43,8 +43,16 @@ async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
-const all = [...files(SAMPLES.pathname), ...files(CORPUS.pathname), ...files(FIXTURES.pathname)].filter((f) => /\.(json|ya?ml)$/.test(f) && !/manifest\.json$|kubernetes\.json$|server_info/.test(f));
-const isStatsJson = (bytes: Buffer): boolean => /^\s*\{\s*"stats"\s*:/.test(bytes.subarray(0, 200).toString('utf8').replace(/^\uFEFF/, ''));
+const all = [...files(SAMPLES.pathname), ...files(CORPUS.pathname), ...files(FIXTURES.pathname)].filter(
+  (f) => /\.(json|ya?ml)$/.test(f) && !/manifest\.json$|kubernetes\.json$|server_info/.test(f),
+);
+const isStatsJson = (bytes: Buffer): boolean =>
+  /^\s*\{\s*"stats"\s*:/.test(
+    bytes
+      .subarray(0, 200)
+      .toString('utf8')
+      .replace(/^\uFEFF/, ''),
+  );
 const configFiles = all.filter((f) => {
   const bytes = readFileSync(f);
   const kind = detectKind(bytes.subarray(0, 65536));
@@ -93,7 +101,13 @@ describe('streamed JSON stats equal the whole-document parse', () => {
           histograms: {
             supported_quantiles: [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100],
             computed_quantiles: [
-              { name: 'cluster.httproute/a/b/rule/0.upstream_cx_length_ms', values: [{ interval: null, cumulative: 1.5 }, { interval: 2, cumulative: 3 }] },
+              {
+                name: 'cluster.httproute/a/b/rule/0.upstream_cx_length_ms',
+                values: [
+                  { interval: null, cumulative: 1.5 },
+                  { interval: 2, cumulative: 3 },
+                ],
+              },
               { name: 'http.https-8443.downstream_rq_time', values: [{ interval: 4, cumulative: null }] },
             ],
           },
@@ -101,7 +115,10 @@ describe('streamed JSON stats equal the whole-document parse', () => {
       ],
     }),
   );
-  const cases: Array<[string, Buffer]> = [['built', built], ...statsFiles.map((f): [string, Buffer] => [f.replace(/.*\/(samples|corpus|formats)\//, '$1/'), readFileSync(f)])];
+  const cases: Array<[string, Buffer]> = [
+    ['built', built],
+    ...statsFiles.map((f): [string, Buffer] => [f.replace(/.*\/(samples|corpus|formats)\//, '$1/'), readFileSync(f)]),
+  ];
   for (const [name, bytes] of cases) {
     it(name, async () => {
       const whole = new StatsBuilder('json');
@@ -117,7 +134,11 @@ describe('streamed JSON stats equal the whole-document parse', () => {
   }
 
   it('reads computed_quantiles given before supported_quantiles', async () => {
-    const doc = { stats: [{ histograms: { computed_quantiles: [{ name: 'cluster.c.upstream_rq_time', values: [{ interval: 1, cumulative: 2 }] }], supported_quantiles: [50] } }] };
+    const doc = {
+      stats: [
+        { histograms: { computed_quantiles: [{ name: 'cluster.c.upstream_rq_time', values: [{ interval: 1, cumulative: 2 }] }], supported_quantiles: [50] } },
+      ],
+    };
     const bytes = Buffer.from(JSON.stringify(doc));
     const whole = new StatsBuilder('json');
     jsonStats(doc, whole);

@@ -38,7 +38,20 @@ function istioText(e: Entry): string {
 }
 
 function gatewayJson(e: Entry, pretty: boolean): string {
-  const o = { start_time: '2026-11-20T21:14:05.123Z', method: e.method, 'x-envoy-origin-path': e.path, protocol: 'HTTP/1.1', response_code: e.code, response_flags: e.flags, bytes_received: e.rx, bytes_sent: e.tx, duration: e.duration, 'user-agent': e.agent, upstream_host: e.host, route_name: e.route };
+  const o = {
+    start_time: '2026-11-20T21:14:05.123Z',
+    method: e.method,
+    'x-envoy-origin-path': e.path,
+    protocol: 'HTTP/1.1',
+    response_code: e.code,
+    response_flags: e.flags,
+    bytes_received: e.rx,
+    bytes_sent: e.tx,
+    duration: e.duration,
+    'user-agent': e.agent,
+    upstream_host: e.host,
+    route_name: e.route,
+  };
   return JSON.stringify(o, null, pretty ? 2 : undefined);
 }
 
@@ -94,7 +107,11 @@ describe('access logs: entries read back, junk skipped, never a crash', () => {
       fc.property(fc.array(line, { maxLength: 40 }), fc.array(byteDamage, { maxLength: 3 }), (lines, damages) => {
         const text = damages.reduce(damage, Buffer.from(lines.join('\n'))).toString('utf8');
         const log = modelOrInputError(SOURCE, () => parseAccessLog(text, SOURCE));
-        if (log) assert.ok(log.entries.length + log.skipped <= text.split('\n').length, `${log.entries.length} entries and ${log.skipped} skipped of ${text.split('\n').length} lines`);
+        if (log)
+          assert.ok(
+            log.entries.length + log.skipped <= text.split('\n').length,
+            `${log.entries.length} entries and ${log.skipped} skipped of ${text.split('\n').length} lines`,
+          );
       }),
       settings(300, 21),
     );
@@ -131,7 +148,9 @@ describe('build versions and durations', () => {
   it('duration readers return a finite number of milliseconds or nothing', () => {
     const text = fc.oneof(
       edgeNumberText.map((n) => `${n}s`),
-      fc.array(fc.tuple(edgeNumberText, fc.constantFrom('h', 'm', 's', 'ms', 'us', '')), { maxLength: 4 }).map((parts) => parts.map(([n, u]) => `${n}${u}`).join('')),
+      fc
+        .array(fc.tuple(edgeNumberText, fc.constantFrom('h', 'm', 's', 'ms', 'us', '')), { maxLength: 4 })
+        .map((parts) => parts.map(([n, u]) => `${n}${u}`).join('')),
       fc.string({ maxLength: 20 }),
     );
     fc.assert(

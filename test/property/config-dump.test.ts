@@ -70,22 +70,111 @@ function check(bytes: Buffer): ParsedConfig[] | undefined {
 }
 
 const KEYS = [
-  '@type', 'name', 'configs', 'bootstrap', 'node', 'id', 'metadata', 'static_clusters', 'dynamic_active_clusters', 'cluster', 'static_listeners',
-  'dynamic_listeners', 'active_state', 'warming_state', 'listener', 'static_route_configs', 'dynamic_route_configs', 'route_config',
-  'virtual_hosts', 'routes', 'route', 'domains', 'filter_chains', 'filters', 'typed_config', 'stat_prefix', 'address', 'socket_address',
-  'port_value', 'per_connection_buffer_limit_bytes', 'perConnectionBufferLimitBytes', 'circuit_breakers', 'thresholds', 'max_connections',
-  'timeout', 'idle_timeout', 'stream_idle_timeout', 'upgrade_configs', 'upgrade_type', 'enabled', 'weighted_clusters', 'clusters',
-  'transport_socket', 'common_tls_context', 'alpn_protocols', 'typed_extension_protocol_options', 'explicit_http_config',
-  'http2_protocol_options', 'common_http_protocol_options', 'max_connection_duration', 'max_stream_duration', 'socket_options', 'level',
-  'int_value', 'tcp_keepalive', 'upstream_connection_options', 'keepalive_time', 'stats_config', 'stats_matcher', 'inclusion_list',
-  'patterns', 'prefix', 'safe_regex', 'reject_all', 'deferred_stat_options', 'user_agent_build_version', 'version', 'major_number',
-  'filter_metadata', 'envoy-gateway', 'resources', 'kind', 'namespace', 'seconds', 'nanos', 'value', 'rds', 'route_config_name',
-  'http_filters', 'disabled', 'typed_per_filter_config', 'default_filter_chain', 'connect_timeout', 'load_assignment', 'xds',
+  '@type',
+  'name',
+  'configs',
+  'bootstrap',
+  'node',
+  'id',
+  'metadata',
+  'static_clusters',
+  'dynamic_active_clusters',
+  'cluster',
+  'static_listeners',
+  'dynamic_listeners',
+  'active_state',
+  'warming_state',
+  'listener',
+  'static_route_configs',
+  'dynamic_route_configs',
+  'route_config',
+  'virtual_hosts',
+  'routes',
+  'route',
+  'domains',
+  'filter_chains',
+  'filters',
+  'typed_config',
+  'stat_prefix',
+  'address',
+  'socket_address',
+  'port_value',
+  'per_connection_buffer_limit_bytes',
+  'perConnectionBufferLimitBytes',
+  'circuit_breakers',
+  'thresholds',
+  'max_connections',
+  'timeout',
+  'idle_timeout',
+  'stream_idle_timeout',
+  'upgrade_configs',
+  'upgrade_type',
+  'enabled',
+  'weighted_clusters',
+  'clusters',
+  'transport_socket',
+  'common_tls_context',
+  'alpn_protocols',
+  'typed_extension_protocol_options',
+  'explicit_http_config',
+  'http2_protocol_options',
+  'common_http_protocol_options',
+  'max_connection_duration',
+  'max_stream_duration',
+  'socket_options',
+  'level',
+  'int_value',
+  'tcp_keepalive',
+  'upstream_connection_options',
+  'keepalive_time',
+  'stats_config',
+  'stats_matcher',
+  'inclusion_list',
+  'patterns',
+  'prefix',
+  'safe_regex',
+  'reject_all',
+  'deferred_stat_options',
+  'user_agent_build_version',
+  'version',
+  'major_number',
+  'filter_metadata',
+  'envoy-gateway',
+  'resources',
+  'kind',
+  'namespace',
+  'seconds',
+  'nanos',
+  'value',
+  'rds',
+  'route_config_name',
+  'http_filters',
+  'disabled',
+  'typed_per_filter_config',
+  'default_filter_chain',
+  'connect_timeout',
+  'load_assignment',
+  'xds',
 ];
 const TYPES = [
-  'BootstrapConfigDump', 'ClustersConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'SecretsConfigDump', 'StaticCluster',
-  'DynamicCluster', 'StaticListener', 'DynamicListener', 'StaticRouteConfig', 'DynamicRouteConfig', 'Cluster', 'Listener',
-  'RouteConfiguration', 'HttpConnectionManager', 'TcpProxy', 'UpstreamTlsContext', 'DownstreamTlsContext',
+  'BootstrapConfigDump',
+  'ClustersConfigDump',
+  'ListenersConfigDump',
+  'RoutesConfigDump',
+  'SecretsConfigDump',
+  'StaticCluster',
+  'DynamicCluster',
+  'StaticListener',
+  'DynamicListener',
+  'StaticRouteConfig',
+  'DynamicRouteConfig',
+  'Cluster',
+  'Listener',
+  'RouteConfiguration',
+  'HttpConnectionManager',
+  'TcpProxy',
+  'UpstreamTlsContext',
+  'DownstreamTlsContext',
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
 ].map((t) => `type.googleapis.com/envoy.admin.v3.${t}`);
 
@@ -98,7 +187,12 @@ const madeUpDump: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.array(tie('node'), { maxLength: 4 }),
     fc.dictionary(fc.constantFrom(...KEYS), tie('node'), { maxKeys: 6 }),
   ),
-  doc: fc.record({ configs: fc.array(fc.dictionary(fc.constantFrom(...KEYS), tie('node'), { maxKeys: 6 }).map((o) => ({ '@type': TYPES[Object.keys(o).length % TYPES.length], ...o })), { maxLength: 6 }) }),
+  doc: fc.record({
+    configs: fc.array(
+      fc.dictionary(fc.constantFrom(...KEYS), tie('node'), { maxKeys: 6 }).map((o) => ({ '@type': TYPES[Object.keys(o).length % TYPES.length], ...o })),
+      { maxLength: 6 },
+    ),
+  }),
 })).doc;
 
 describe('config dumps: a model or the documented input error, never anything else', () => {
@@ -127,7 +221,14 @@ describe('config dumps: a model or the documented input error, never anything el
     assert.ok(small.length > 0, 'no config dump to start from');
     fc.assert(
       fc.property(fc.nat(small.length - 1), fc.array(mutation, { maxLength: 3 }), fc.array(byteDamage, { maxLength: 2 }), (base, mutations, damages) => {
-        const tree = JSON.parse(JSON.stringify(mutate((small[base] as { doc: unknown }).doc, mutations.filter((m) => m.op !== 'raw' && m.op !== 'nest'))));
+        const tree = JSON.parse(
+          JSON.stringify(
+            mutate(
+              (small[base] as { doc: unknown }).doc,
+              mutations.filter((m) => m.op !== 'raw' && m.op !== 'nest'),
+            ),
+          ),
+        );
         check(damages.reduce(damage, Buffer.from(toYaml(tree))));
       }),
       settings(30, 2),
@@ -138,7 +239,13 @@ describe('config dumps: a model or the documented input error, never anything el
     fc.assert(
       fc.property(madeUpDump, fc.constantFrom('json', 'yaml', 'egctl', 'xds', 'list'), hostileName, (doc, shape, pod) => {
         const wrapped =
-          shape === 'egctl' ? { [pod]: { [pod]: doc } } : shape === 'xds' ? { xds: { [pod]: doc } } : shape === 'list' ? (doc as { configs: unknown[] }).configs : doc;
+          shape === 'egctl'
+            ? { [pod]: { [pod]: doc } }
+            : shape === 'xds'
+              ? { xds: { [pod]: doc } }
+              : shape === 'list'
+                ? (doc as { configs: unknown[] }).configs
+                : doc;
         check(Buffer.from(shape === 'yaml' ? toYaml(wrapped) : JSON.stringify(wrapped)));
       }),
       settings(400, 3),
@@ -152,7 +259,11 @@ describe('config dumps: a model or the documented input error, never anything el
           fc.string({ unit: 'binary', maxLength: 300 }).map((s) => Buffer.from(s)),
           fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
           fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v))),
-          edgeNumberText.map((t) => Buffer.from(`{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.ClustersConfigDump","static_clusters":[{"cluster":{"name":"c","per_connection_buffer_limit_bytes":${t}}}]}]}`)),
+          edgeNumberText.map((t) =>
+            Buffer.from(
+              `{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.ClustersConfigDump","static_clusters":[{"cluster":{"name":"c","per_connection_buffer_limit_bytes":${t}}}]}]}`,
+            ),
+          ),
         ),
         (bytes) => {
           check(bytes);
@@ -206,15 +317,24 @@ describe('config dumps read as a stream: the model of the whole-document parse, 
       assertFiniteNumbers(configs);
     }
     // Repeated keys, a late or repeated @type and both spellings of a member are read as JSON.parse reads them.
-    assert.deepEqual(configs, modelOrInputError(SOURCE, () => parseConfigDocument(bytes, SOURCE, 'fallback')));
+    assert.deepEqual(
+      configs,
+      modelOrInputError(SOURCE, () => parseConfigDocument(bytes, SOURCE, 'fallback')),
+    );
   }
   it('real dumps, mutated and damaged, in random chunks', async () => {
     const texts = BASES.map((b) => Buffer.from(JSON.stringify(b.doc)));
     await fc.assert(
-      fc.asyncProperty(fc.nat(BASES.length - 1), fc.array(mutation, { maxLength: 4 }), fc.array(byteDamage, { maxLength: 3 }), chunkSizes, async (base, mutations, damages, sizes) => {
-        const bytes = mutations.length > 0 ? Buffer.from(serialize(mutate((BASES[base] as { doc: unknown }).doc, mutations))) : (texts[base] as Buffer);
-        await checkStreamed(damages.reduce(damage, bytes), sizes);
-      }),
+      fc.asyncProperty(
+        fc.nat(BASES.length - 1),
+        fc.array(mutation, { maxLength: 4 }),
+        fc.array(byteDamage, { maxLength: 3 }),
+        chunkSizes,
+        async (base, mutations, damages, sizes) => {
+          const bytes = mutations.length > 0 ? Buffer.from(serialize(mutate((BASES[base] as { doc: unknown }).doc, mutations))) : (texts[base] as Buffer);
+          await checkStreamed(damages.reduce(damage, bytes), sizes);
+        },
+      ),
       settings(120, 7),
     );
   });

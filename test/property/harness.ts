@@ -137,7 +137,31 @@ export const statEntityName: fc.Arbitrary<string> = hostileName
 
 /** Numbers at and past the edges: huge, tiny, negative zero, beyond 2^53, and the tokens JSON has no word for. */
 export const edgeNumberText: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('0', '-0', '1e308', '1e309', '-1e400', '9007199254740993', '123456789012345678901234567890', '4.9e-324', '0.1', '1.5e3', 'NaN', '-NaN', 'nan', 'Infinity', '-Infinity', 'inf', '+Inf', '-inf', '0x10', '1_000', '', '.', '-'),
+  fc.constantFrom(
+    '0',
+    '-0',
+    '1e308',
+    '1e309',
+    '-1e400',
+    '9007199254740993',
+    '123456789012345678901234567890',
+    '4.9e-324',
+    '0.1',
+    '1.5e3',
+    'NaN',
+    '-NaN',
+    'nan',
+    'Infinity',
+    '-Infinity',
+    'inf',
+    '+Inf',
+    '-inf',
+    '0x10',
+    '1_000',
+    '',
+    '.',
+    '-',
+  ),
   fc.double().map(String),
   fc.integer().map(String),
   fc.bigInt({ min: -(1n << 80n), max: 1n << 80n }).map(String),
@@ -167,7 +191,10 @@ export const byteDamage: fc.Arbitrary<ByteDamage> = fc.oneof(
   fc.record({
     kind: fc.constant('splice' as const),
     at: fc.double({ min: 0, max: 1, noNaN: true }),
-    text: fc.oneof(fc.constantFrom('{', '}', '[', ']', '"', ',', ':', '\\', '\n', ': ', '# TYPE x histogram\n', '- ', '&a ', '*a', '<<: *a', '!!binary '), hostileName),
+    text: fc.oneof(
+      fc.constantFrom('{', '}', '[', ']', '"', ',', ':', '\\', '\n', ': ', '# TYPE x histogram\n', '- ', '&a ', '*a', '<<: *a', '!!binary '),
+      hostileName,
+    ),
   }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), length: fc.integer({ min: 1, max: 64 }) }),
 );

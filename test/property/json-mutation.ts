@@ -43,17 +43,63 @@ export type Mutation =
 
 /** Fields the parser reads as numbers, durations or wrappers: where deep nesting is most likely to be followed. */
 const READ_FIELDS = new Set([
-  'per_connection_buffer_limit_bytes', 'perConnectionBufferLimitBytes', 'max_connections', 'maxConnections', 'max_requests', 'max_pending_requests',
-  'max_retries', 'port_value', 'portValue', 'timeout', 'idle_timeout', 'idleTimeout', 'stream_idle_timeout', 'max_connection_duration',
-  'max_stream_duration', 'keepalive_time', 'keepalive_probes', 'keepalive_interval', 'int_value', 'level', 'bind_to_port', 'allow_connect',
-  'major_number', 'minor_number', 'patch', 'enabled', 'disabled', 'request_timeout', 'connect_timeout',
+  'per_connection_buffer_limit_bytes',
+  'perConnectionBufferLimitBytes',
+  'max_connections',
+  'maxConnections',
+  'max_requests',
+  'max_pending_requests',
+  'max_retries',
+  'port_value',
+  'portValue',
+  'timeout',
+  'idle_timeout',
+  'idleTimeout',
+  'stream_idle_timeout',
+  'max_connection_duration',
+  'max_stream_duration',
+  'keepalive_time',
+  'keepalive_probes',
+  'keepalive_interval',
+  'int_value',
+  'level',
+  'bind_to_port',
+  'allow_connect',
+  'major_number',
+  'minor_number',
+  'patch',
+  'enabled',
+  'disabled',
+  'request_timeout',
+  'connect_timeout',
 ]);
 
 const value: fc.Arbitrary<unknown> = fc.oneof(
   { maxDepth: 3 },
   fc.jsonValue({ maxDepth: 2 }),
   hostileName,
-  fc.constantFrom(null, true, false, 0, -1, 2 ** 53 + 1, Number.MAX_VALUE, 1e-320, '', '-', '1s', '-5s', '1e400s', 'NaNs', '0.0000001s', '99999999999999999999s', `${'9'.repeat(400)}s`, { seconds: '1e305', nanos: 0 }, {}, []),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    2 ** 53 + 1,
+    Number.MAX_VALUE,
+    1e-320,
+    '',
+    '-',
+    '1s',
+    '-5s',
+    '1e400s',
+    'NaNs',
+    '0.0000001s',
+    '99999999999999999999s',
+    `${'9'.repeat(400)}s`,
+    { seconds: '1e305', nanos: 0 },
+    {},
+    [],
+  ),
 );
 
 /** A random mutation. */
@@ -73,7 +119,10 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({
     op: fc.constant('rename' as const),
     node: fc.nat(),
-    key: fc.oneof(hostileName, fc.constantFrom('@type', 'name', 'configs', 'cluster', 'listener', 'route_config', 'value', '__proto__', 'constructor', 'toString')),
+    key: fc.oneof(
+      hostileName,
+      fc.constantFrom('@type', 'name', 'configs', 'cluster', 'listener', 'route_config', 'value', '__proto__', 'constructor', 'toString'),
+    ),
   }),
 );
 

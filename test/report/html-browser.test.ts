@@ -33,7 +33,16 @@ before(async () => {
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1100, height: 900 },
   });
 });
@@ -75,7 +84,12 @@ describe('the HTML report in Chromium', { skip: SKIP }, () => {
     const { page, requests, close } = await open(withoutPolicy);
     try {
       const buffered = await page.$$eval('svg[data-chart="buffered-bytes"] rect.bar', (els) =>
-        els.map((e) => ({ entity: e.getAttribute('data-entity'), buffered: Number(e.getAttribute('data-buffered-bytes')), limit: Number(e.getAttribute('data-limit-bytes')), width: (e as unknown as { getBBox(): { width: number } }).getBBox().width })),
+        els.map((e) => ({
+          entity: e.getAttribute('data-entity'),
+          buffered: Number(e.getAttribute('data-buffered-bytes')),
+          limit: Number(e.getAttribute('data-limit-bytes')),
+          width: (e as unknown as { getBBox(): { width: number } }).getBBox().width,
+        })),
       );
       assert.deepEqual(
         buffered.map((b) => [b.entity, b.buffered, b.limit]),
@@ -84,10 +98,15 @@ describe('the HTML report in Chromium', { skip: SKIP }, () => {
           ['https-10443', 301877, 32768],
         ],
       );
-      assert.ok(buffered.every((b) => b.width > 0), 'every buffered bar has a width');
+      assert.ok(
+        buffered.every((b) => b.width > 0),
+        'every buffered bar has a width',
+      );
       assert.equal(await page.locator('svg[data-chart="buffered-bytes"] line.limit').count(), 2, 'one limit marker per row');
 
-      const flow = await page.$$eval('svg[data-chart="flow-control"] rect.bar', (els) => els.map((e) => [e.getAttribute('data-entity'), e.getAttribute('data-series'), Number(e.getAttribute('data-value'))]));
+      const flow = await page.$$eval('svg[data-chart="flow-control"] rect.bar', (els) =>
+        els.map((e) => [e.getAttribute('data-entity'), e.getAttribute('data-series'), Number(e.getAttribute('data-value'))]),
+      );
       assert.deepEqual(flow, [
         ['httproute/home/home-assistant-app/rule/0', 'paused', 1242],
         ['httproute/home/home-assistant-app/rule/0', 'resumed', 1221],
@@ -100,16 +119,32 @@ describe('the HTML report in Chromium', { skip: SKIP }, () => {
       const expected = upgradedSessions(log.entries).length;
       assert.ok(expected > 100, `the sample logs upgraded sessions (${expected})`);
       const bars = await page.$$eval('svg[data-chart="session-durations"] rect.bar', (els) =>
-        els.map((e) => ({ start: Number(e.getAttribute('data-bin-start-ms')), end: e.hasAttribute('data-overflow') ? Infinity : Number(e.getAttribute('data-bin-end-ms')), flag: e.getAttribute('data-flag'), count: Number(e.getAttribute('data-count')) })),
+        els.map((e) => ({
+          start: Number(e.getAttribute('data-bin-start-ms')),
+          end: e.hasAttribute('data-overflow') ? Infinity : Number(e.getAttribute('data-bin-end-ms')),
+          flag: e.getAttribute('data-flag'),
+          count: Number(e.getAttribute('data-count')),
+        })),
       );
-      assert.equal(bars.reduce((a, b) => a + b.count, 0), expected);
+      assert.equal(
+        bars.reduce((a, b) => a + b.count, 0),
+        expected,
+      );
       // The UC band of 64 sessions between 1m 23s and 1m 59s lies in the bars of 80 s to 120 s.
       const uc = bars.filter((b) => b.flag === 'UC' && b.start >= 80_000 && b.end <= 120_000).reduce((a, b) => a + b.count, 0);
       assert.equal(uc, 64);
 
-      const timer = await page.$eval('svg[data-chart="session-durations"] line.timer', (e) => ({ name: e.getAttribute('data-timer'), ms: Number(e.getAttribute('data-timer-ms')), x: Number(e.getAttribute('x1')) }));
+      const timer = await page.$eval('svg[data-chart="session-durations"] line.timer', (e) => ({
+        name: e.getAttribute('data-timer'),
+        ms: Number(e.getAttribute('data-timer-ms')),
+        x: Number(e.getAttribute('x1')),
+      }));
       assert.deepEqual([timer.name, timer.ms], ['aiohttp-heartbeat-home-assistant', 82500]);
-      const band = await page.$eval('svg[data-chart="session-durations"] rect.band[data-flag="UC"]', (e) => ({ x: Number(e.getAttribute('x')), w: Number(e.getAttribute('width')), low: Number(e.getAttribute('data-low-ms')) }));
+      const band = await page.$eval('svg[data-chart="session-durations"] rect.band[data-flag="UC"]', (e) => ({
+        x: Number(e.getAttribute('x')),
+        w: Number(e.getAttribute('width')),
+        low: Number(e.getAttribute('data-low-ms')),
+      }));
       assert.equal(band.low, 83646);
       assert.ok(timer.x < band.x + band.w && timer.x > 0, 'the timer marker sits at the start of the band it explains');
 
@@ -136,7 +171,11 @@ describe('the HTML report in Chromium', { skip: SKIP }, () => {
       assert.ok(colours > 20, `the screenshot is not blank (${colours} colours)`);
       const chart = await page.locator('svg[data-chart="session-durations"]').screenshot();
       assert.ok(chart.length > 2_000, 'the session chart renders');
-      assert.deepEqual(requests.filter((u) => !u.startsWith('data:')), [], 'no network request');
+      assert.deepEqual(
+        requests.filter((u) => !u.startsWith('data:')),
+        [],
+        'no network request',
+      );
     } finally {
       await close();
     }
@@ -156,7 +195,10 @@ describe('the HTML report in Chromium', { skip: SKIP }, () => {
         const label = await page.$eval('svg[data-chart="buffered-bytes"] text.label', (e) => e.textContent);
         assert.equal(label, `cluster ${HOSTILE_NAME}`);
         assert.ok((await page.locator('#root-cause-1').innerText()).includes(HOSTILE_NAME), 'the name reads as text');
-        assert.deepEqual(requests.filter((u) => !u.startsWith('data:')), []);
+        assert.deepEqual(
+          requests.filter((u) => !u.startsWith('data:')),
+          [],
+        );
       } finally {
         await close();
       }

@@ -18,7 +18,15 @@ describe('live changes of a fix', () => {
     },
     {
       name: 'Kubernetes: a new field and a removed one',
-      fix: { liveDiff: { object: 'BackendTrafficPolicy ns/p', changes: [{ path: '/tcpKeepalive', after: { probes: 3 } }, { path: '/requestBuffer', before: { limit: '4Mi' } }] } },
+      fix: {
+        liveDiff: {
+          object: 'BackendTrafficPolicy ns/p',
+          changes: [
+            { path: '/tcpKeepalive', after: { probes: 3 } },
+            { path: '/requestBuffer', before: { limit: '4Mi' } },
+          ],
+        },
+      },
       against: 'BackendTrafficPolicy ns/p',
       lines: ['/tcpKeepalive: (new) {"probes":3}', '/requestBuffer: {"limit":"4Mi"} (removed)'],
     },
@@ -44,6 +52,9 @@ describe('live changes of a fix', () => {
 
   it('Markdown has them as a table of field, live value and value after the fix', async () => {
     const r = await run(['analyze', SAMPLE, '-o', 'markdown', '--fail-on', 'none']);
-    assert.match(r.stdout, /Against the live listener home\/eg\/https:\n\n\| field \| live \| after the fix \|\n[^\n]+\n\| `\/per_connection_buffer_limit_bytes` \| `32768` \| `1048576` \|/);
+    assert.match(
+      r.stdout,
+      /Against the live listener home\/eg\/https:\n\n\| field \| live \| after the fix \|\n[^\n]+\n\| `\/per_connection_buffer_limit_bytes` \| `32768` \| `1048576` \|/,
+    );
   });
 });

@@ -14,7 +14,20 @@ function finding(i: number, snapshot = 'p0'): Finding {
 
 function rootCause(evidence: Finding[], snapshot = 'p0', seenOn = [snapshot]): RootCause {
   const entities = evidence.map((f) => f.entity);
-  return { id: 'circuit-breaker-saturation', severity: 'error', confidence: 'high', score: 0.9, snapshot, seenOn, entities, evidence, explains: [], checks: [], changes: [], fixes: [] };
+  return {
+    id: 'circuit-breaker-saturation',
+    severity: 'error',
+    confidence: 'high',
+    score: 0.9,
+    snapshot,
+    seenOn,
+    entities,
+    evidence,
+    explains: [],
+    checks: [],
+    changes: [],
+    fixes: [],
+  };
 }
 
 describe('which root causes a finding backs', () => {

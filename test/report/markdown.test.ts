@@ -55,7 +55,17 @@ describe('-o markdown: the reference incident', async () => {
   it('has the sections of an incident write-up, in order', () => {
     const h = headings(md);
     assert.match(h[0] ?? '', /^# Incident: Flow-control stall/);
-    const want = ['## Summary', '### Proxies', '## Symptoms', '## Root cause 1: flow-control-stall', '### Evidence', '### Ruled out', '### Fix', '### Verify', '## Root cause 2: policy-overridden'];
+    const want = [
+      '## Summary',
+      '### Proxies',
+      '## Symptoms',
+      '## Root cause 1: flow-control-stall',
+      '### Evidence',
+      '### Ruled out',
+      '### Fix',
+      '### Verify',
+      '## Root cause 2: policy-overridden',
+    ];
     let at = 0;
     for (const w of want) {
       const i = h.indexOf(w, at);
@@ -85,8 +95,14 @@ describe('-o markdown: the reference incident', async () => {
   });
 
   const evidence: Array<{ finding: string; rows: Record<string, string> }> = [
-    { finding: `#### upstream-reads-paused · cluster \`${HA}\``, rows: { '`paused`': '1,242', '`resumed`': '1,221', '`pausedNowUpperBound`': '21', '`windowSeconds`': '30s' } },
-    { finding: `#### upstream-bytes-buffered · cluster \`${HA}\``, rows: { '`bufferedBytes`': '458.9 KiB', '`limitBytes`': '32 KiB', '`activeConnections`': '68', '`fullBuffers`': '14.34' } },
+    {
+      finding: `#### upstream-reads-paused · cluster \`${HA}\``,
+      rows: { '`paused`': '1,242', '`resumed`': '1,221', '`pausedNowUpperBound`': '21', '`windowSeconds`': '30s' },
+    },
+    {
+      finding: `#### upstream-bytes-buffered · cluster \`${HA}\``,
+      rows: { '`bufferedBytes`': '458.9 KiB', '`limitBytes`': '32 KiB', '`activeConnections`': '68', '`fullBuffers`': '14.34' },
+    },
     { finding: `#### upstream-close-with-active-request · cluster \`${HA}\``, rows: { '`count`': '155', '`totalCloses`': '908', '`share`': '17%' } },
   ];
   for (const e of evidence) {
@@ -110,7 +126,10 @@ describe('-o markdown: the reference incident', async () => {
   it('rules out the competing timers and limits with their numbers', () => {
     const t = tableAfter(md, '### Ruled out');
     assert.deepEqual(t.head, ['hypothesis', 'on', 'why (numbers)']);
-    assert.deepEqual(t.rows.map((r) => r[0]), ['`stream-idle-timeout`', '`route-timeout-on-upgrade`', '`connection-max-duration`', '`circuit-breaker-saturation`', '`websocket-upgrade-disabled`']);
+    assert.deepEqual(
+      t.rows.map((r) => r[0]),
+      ['`stream-idle-timeout`', '`route-timeout-on-upgrade`', '`connection-max-duration`', '`circuit-breaker-saturation`', '`websocket-upgrade-disabled`'],
+    );
     const why = Object.fromEntries(t.rows.map((r) => [r[0], r[2]]));
     assert.match(why['`stream-idle-timeout`'] ?? '', /stream\\?_idle\\?_timeout 5m, downstream\\?_rq\\?_idle\\?_timeout 0/);
     assert.match(why['`route-timeout-on-upgrade`'] ?? '', /upstream\\?_rq\\?_timeout 0$/);
@@ -132,19 +151,29 @@ describe('-o markdown: the reference incident', async () => {
     assert.deepEqual(t.head, ['stat or setting', 'on', 'at capture', 'change in the window', 'after the fix']);
     const rows = t.rows.map((r) => [r[0], r[2], r[3], r[4]]);
     assert.deepEqual(rows[0], [`\`cluster.${HA}.upstream_flow_control_paused_reading_total\``, '1,242', '+9 in 30s', 'stops growing']);
-    assert.deepEqual(rows[1], [`\`cluster.${HA}.upstream_flow_control_paused_reading_total\``, '1,242 vs 1,221', '+9 in 30s', `equals cluster.${HA}.upstream_flow_control_resumed_reading_total`]);
+    assert.deepEqual(rows[1], [
+      `\`cluster.${HA}.upstream_flow_control_paused_reading_total\``,
+      '1,242 vs 1,221',
+      '+9 in 30s',
+      `equals cluster.${HA}.upstream_flow_control_resumed_reading_total`,
+    ]);
     assert.ok(rows.some((r) => r[0] === '`http.https-10443.downstream_flow_control_paused_reading_total`' && r[1] === '216 vs 214'));
   });
 });
 
 describe('-o markdown: every sample', () => {
-  const samples = readdirSync(`${ROOT}/samples`, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const samples = readdirSync(`${ROOT}/samples`, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
   for (const name of samples) {
     it(`${name}: one section per root cause of the JSON report, each with a verify table`, async () => {
       const target = `samples/${name}`;
       const [md, report] = await Promise.all([markdown(target), json(target)]);
       const sections = headings(md).filter((h) => h.startsWith('## Root cause '));
-      assert.deepEqual(sections, report.rootCauses.map((r, i) => `## Root cause ${i + 1}: ${r.id}`));
+      assert.deepEqual(
+        sections,
+        report.rootCauses.map((r, i) => `## Root cause ${i + 1}: ${r.id}`),
+      );
       if (report.rootCauses.length === 0) assert.match(headings(md)[0] ?? '', /no root cause found/);
       let from = 0;
       for (const s of sections) {

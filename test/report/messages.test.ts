@@ -76,7 +76,19 @@ describe('the write-ups of the incident sample', () => {
     });
   }
   it('a single stats sample: nothing reads "unknown in unknown" or an unknown timer', async () => {
-    const r = await run(['analyze', '--config-dump', `${INCIDENT}/config_dump.json`, '--stats', `${INCIDENT}/stats.txt`, '--access-log', `${INCIDENT}/access.log`, '-o', 'markdown', '--fail-on', 'none']);
+    const r = await run([
+      'analyze',
+      '--config-dump',
+      `${INCIDENT}/config_dump.json`,
+      '--stats',
+      `${INCIDENT}/stats.txt`,
+      '--access-log',
+      `${INCIDENT}/access.log`,
+      '-o',
+      'markdown',
+      '--fail-on',
+      'none',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /unknown in unknown|timer unknown|unknown WebSocket handshakes/);
     assert.doesNotMatch(r.stdout, PLURALS);

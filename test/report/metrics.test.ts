@@ -92,7 +92,17 @@ describe('label values', () => {
     });
   }
   it('drops a repeated label set, which the format forbids', () => {
-    const text = renderFamilies([{ name: 'm', help: 'h', type: 'gauge', samples: [{ labels: { a: '1' }, value: 1 }, { labels: { a: '1' }, value: 1 }] }]);
+    const text = renderFamilies([
+      {
+        name: 'm',
+        help: 'h',
+        type: 'gauge',
+        samples: [
+          { labels: { a: '1' }, value: 1 },
+          { labels: { a: '1' }, value: 1 },
+        ],
+      },
+    ]);
     assert.equal(parseExposition(text).samples.length, 1);
   });
 });
@@ -115,10 +125,21 @@ describe('--metrics-file', () => {
     assert.equal(r.stderr, '');
     const report = JSON.parse(r.stdout) as { findings: unknown[]; rootCauses: Array<{ id: string; entities: unknown[] }> };
     const { samples, families } = parseExposition(await readFile(file, 'utf8'));
-    assert.deepEqual(families, ['envoy_doctor_root_cause', 'envoy_doctor_root_cause_score', 'envoy_doctor_root_causes', 'envoy_doctor_findings', 'envoy_doctor_finding_evidence', 'envoy_doctor_proxies', 'envoy_doctor_run_timestamp_seconds']);
+    assert.deepEqual(families, [
+      'envoy_doctor_root_cause',
+      'envoy_doctor_root_cause_score',
+      'envoy_doctor_root_causes',
+      'envoy_doctor_findings',
+      'envoy_doctor_finding_evidence',
+      'envoy_doctor_proxies',
+      'envoy_doctor_run_timestamp_seconds',
+    ]);
 
     const rc = find(samples, 'envoy_doctor_root_cause', {});
-    assert.equal(rc.length, report.rootCauses.reduce((a, x) => a + x.entities.length, 0));
+    assert.equal(
+      rc.length,
+      report.rootCauses.reduce((a, x) => a + x.entities.length, 0),
+    );
     assert.deepEqual(find(samples, 'envoy_doctor_root_cause', { id: 'flow-control-stall', entity_kind: 'cluster' })[0]?.labels, {
       id: 'flow-control-stall',
       severity: 'error',
@@ -138,9 +159,15 @@ describe('--metrics-file', () => {
     );
     // Two bands of sessions on one route: counted together, their numbers told apart by index.
     const bands = find(samples, 'envoy_doctor_findings', { code: 'upgraded-sessions-end-together' });
-    assert.deepEqual(bands.map((b) => b.value), [2]);
+    assert.deepEqual(
+      bands.map((b) => b.value),
+      [2],
+    );
     const lows = find(samples, 'envoy_doctor_finding_evidence', { code: 'upgraded-sessions-end-together', key: 'lowMs' }).map((x) => [x.labels.index, x.value]);
-    assert.deepEqual(lows.sort(), [['0', 8006], ['1', 83646]]);
+    assert.deepEqual(lows.sort(), [
+      ['0', 8006],
+      ['1', 83646],
+    ]);
 
     const evidence: Array<[string, string, string, number]> = [
       ['upstream-reads-paused', HA, 'paused', 1242],
@@ -167,7 +194,10 @@ describe('--metrics-file', () => {
     const now = await stat(file);
     assert.notEqual(now.ino, before.ino, 'a new file was renamed into place');
     assert.match(await readFile(file, 'utf8'), /^# HELP envoy_doctor_root_cause /);
-    assert.deepEqual((await readdir(dir)).filter((f) => !f.endsWith('.prom')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => !f.endsWith('.prom')),
+      [],
+    );
   });
 
   it('a missing directory: one line, exit 74, the report still printed', async () => {
@@ -221,7 +251,18 @@ describe('--push', () => {
     recorded.length = 0;
     answer = 'ok';
     const file = join(dir, 'same.prom');
-    const r = await run(['analyze', INCIDENT, '--fail-on', 'none', '--metrics-file', file, '--push', `http://ops:s3cret@${base}/`, '--push-instance', 'prod-eu']);
+    const r = await run([
+      'analyze',
+      INCIDENT,
+      '--fail-on',
+      'none',
+      '--metrics-file',
+      file,
+      '--push',
+      `http://ops:s3cret@${base}/`,
+      '--push-instance',
+      'prod-eu',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(recorded.length, 1);
     const req = recorded[0] as Recorded;
@@ -257,7 +298,10 @@ describe('--push', () => {
     const r = await run(['analyze', 'samples/healthy', '--push', `http://ops:s3cret@${base}/?token=abc`]);
     assert.equal(r.code, 74);
     assert.equal(r.stderr.split('\n').length, 2, 'one line');
-    assert.match(r.stderr, /^envoy-doctor: --push http:\/\/127\.0\.0\.1:\d+\/metrics\/job\/envoy_doctor: Pushgateway answered HTTP 500: pushed metrics are invalid/);
+    assert.match(
+      r.stderr,
+      /^envoy-doctor: --push http:\/\/127\.0\.0\.1:\d+\/metrics\/job\/envoy_doctor: Pushgateway answered HTTP 500: pushed metrics are invalid/,
+    );
     assert.doesNotMatch(r.stderr, /s3cret|ops:|token/);
   });
 

@@ -31,7 +31,14 @@ const isName = (l: string) => /^\s*(- )?\S+$/.test(l);
 const prose = (text: string) => text.split('\n').filter((l) => !isYaml(l) && !isName(l));
 
 /** The numbers and names of the incident's report: each must appear whole on one line. */
-const WHOLE = ['1,242', '1,221', '458.9 KiB', 'httproute/home/home-assistant-app/rule/0', 'per_connection_buffer_limit_bytes', 'upstream_connection_options.tcp_keepalive'];
+const WHOLE = [
+  '1,242',
+  '1,221',
+  '458.9 KiB',
+  'httproute/home/home-assistant-app/rule/0',
+  'per_connection_buffer_limit_bytes',
+  'upstream_connection_options.tcp_keepalive',
+];
 
 describe('the table report fits the terminal', () => {
   for (const columns of [60, 80, 100, 200]) {
@@ -40,7 +47,11 @@ describe('the table report fits the terminal', () => {
       assert.equal(r.code, 79);
       const lines = r.stdout.split('\n');
       for (const l of prose(r.stdout)) assert.ok(l.length <= columns, `${l.length} > ${columns}: ${l}`);
-      for (const whole of WHOLE) assert.ok(lines.some((l) => l.includes(whole)), `${whole} on one line`);
+      for (const whole of WHOLE)
+        assert.ok(
+          lines.some((l) => l.includes(whole)),
+          `${whole} on one line`,
+        );
       assert.ok(lines.includes('     |       requestTimeout: 0s'), 'YAML as rendered');
       assert.doesNotMatch(r.stdout, /[│┌└]/, 'no boxes that cut cells');
     });

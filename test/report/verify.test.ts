@@ -25,14 +25,30 @@ describe('verify data', () => {
 });
 
 function rootCause(id: string, entities: RootCause['entities']): RootCause {
-  return { id, severity: 'error', confidence: 'high', score: 1, snapshot: 'proxy-0', seenOn: ['proxy-0'], entities, evidence: [], explains: [], checks: [], changes: [], fixes: [] };
+  return {
+    id,
+    severity: 'error',
+    confidence: 'high',
+    score: 1,
+    snapshot: 'proxy-0',
+    seenOn: ['proxy-0'],
+    entities,
+    evidence: [],
+    explains: [],
+    checks: [],
+    changes: [],
+    fixes: [],
+  };
 }
 
 describe('verify steps', () => {
   const snapshot = fixture({
     clusters: [{ name: 'backend', alt_stat_name: 'backend_stats', type: 'STATIC' }],
     stats: { 'cluster.backend_stats.upstream_flow_control_paused_reading_total': 100, 'cluster.backend_stats.upstream_flow_control_resumed_reading_total': 90 },
-    statsLater: { 'cluster.backend_stats.upstream_flow_control_paused_reading_total': 112, 'cluster.backend_stats.upstream_flow_control_resumed_reading_total': 95 },
+    statsLater: {
+      'cluster.backend_stats.upstream_flow_control_paused_reading_total': 112,
+      'cluster.backend_stats.upstream_flow_control_resumed_reading_total': 95,
+    },
     intervalSeconds: 30,
   });
   const steps = verifySteps(rootCause('flow-control-stall', [{ kind: 'cluster', name: 'backend' }]), snapshot);
@@ -61,6 +77,9 @@ describe('verify steps', () => {
   });
   it('settings are listed per entity of their scope', () => {
     const settings = steps.filter((s) => s.kind === 'setting');
-    assert.deepEqual(settings.map((s) => s.entity?.name), ['backend', undefined]);
+    assert.deepEqual(
+      settings.map((s) => s.entity?.name),
+      ['backend', undefined],
+    );
   });
 });

@@ -34,23 +34,29 @@ describe('config dump parser regressions', () => {
     const list = Array.from({ length: 15 }, (_, i) => `  - {name: r${i}}`).join('\n');
     const aliases = Array.from({ length: 414 }, () => '        - *vh').join('\n');
     const yaml = `defs:\n - &vh\n  name: vh\n  routes:\n${list}\nconfigs:\n- "@type": type.googleapis.com/envoy.admin.v3.RoutesConfigDump\n  static_route_configs:\n  - route_config:\n      name: rc\n      virtual_hosts:\n${aliases}\n`;
-    assert.throws(() => parseConfigDocument(Buffer.from(yaml), 'aliases.yaml', 'p'), (err: unknown) => {
-      assert.ok(err instanceof InputError);
-      assert.match(err.message, /^aliases\.yaml: YAML aliases \(\*name\) are not expanded; expected an Envoy \/config_dump/);
-      return true;
-    });
+    assert.throws(
+      () => parseConfigDocument(Buffer.from(yaml), 'aliases.yaml', 'p'),
+      (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.match(err.message, /^aliases\.yaml: YAML aliases \(\*name\) are not expanded; expected an Envoy \/config_dump/);
+        return true;
+      },
+    );
     const anchorsOnly = 'configs:\n- "@type": type.googleapis.com/envoy.admin.v3.ClustersConfigDump\n  static_clusters:\n  - cluster: &c {name: c}\n';
     assert.equal(parseConfigDocument(Buffer.from(anchorsOnly), 'anchors.yaml', 'p')[0]?.clusters.size, 1);
   });
 
   it('invalid JSON is refused on one line, even when the text around the error spans lines (a second BOM)', () => {
     const text = Buffer.from('\uFEFF\uFEFF{\n  "configs": []\n}\n');
-    assert.throws(() => parseConfigDocument(text, 'bom.json', 'p'), (err: unknown) => {
-      assert.ok(err instanceof InputError);
-      assert.match(err.message, /^bom\.json: invalid or truncated JSON \(/);
-      assert.doesNotMatch(err.message, /[\r\n]/);
-      return true;
-    });
+    assert.throws(
+      () => parseConfigDocument(text, 'bom.json', 'p'),
+      (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.match(err.message, /^bom\.json: invalid or truncated JSON \(/);
+        assert.doesNotMatch(err.message, /[\r\n]/);
+        return true;
+      },
+    );
   });
 });
 

@@ -54,7 +54,11 @@ describe('archives that try to leave their directory', () => {
     ['an absolute path', (target) => [tarEntry('bundle/', '5'), tarEntry(target, '0', 'pwned')], /outside the bundle|outside plain files/],
     ['a symbolic link', (target) => [tarEntry('bundle/', '5'), tarEntry('bundle/stats.txt', '2', '', target)], /\(link\)/],
     ['a hard link', (target) => [tarEntry('bundle/', '5'), tarEntry('bundle/stats.txt', '1', '', target)], /\(link\)/],
-    ['a symbolic link followed by a file written through it', (target) => [tarEntry('bundle/', '5'), tarEntry('bundle/out', '2', '', resolve(target, '..')), tarEntry('bundle/out/escaped.txt', '0', 'pwned')], /\(link\)|outside/],
+    [
+      'a symbolic link followed by a file written through it',
+      (target) => [tarEntry('bundle/', '5'), tarEntry('bundle/out', '2', '', resolve(target, '..')), tarEntry('bundle/out/escaped.txt', '0', 'pwned')],
+      /\(link\)|outside/,
+    ],
   ];
   for (const [name, entries, reason] of cases) {
     it(`${name} is refused with a one-line InputError, and nothing is written outside`, async () => {
@@ -92,29 +96,40 @@ describe('archives that try to leave their directory', () => {
 describe('names that become paths', () => {
   it('manifest paths are refused when absolute or climbing with `..`, in any spelling', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('..', '.', 'a', 'proxies', '', '..%2f', 'b..c'), { minLength: 1, maxLength: 6 }), fc.boolean(), (parts, absolute) => {
-        const rel = `${absolute ? '/' : ''}${parts.join('/')}`;
-        const root = resolve(tmpdir(), 'bundle-root');
-        try {
-          const path = insideBundle(root, rel, 'manifest.json');
-          assert.ok(!relative(root, path).split(sep).includes('..'), `${rel} -> ${path}`);
-          assert.ok(resolve(path) === root || resolve(path).startsWith(`${root}${sep}`), `${rel} -> ${path}`);
-        } catch (err) {
-          assert.ok(err instanceof InputError, String(err));
-        }
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('..', '.', 'a', 'proxies', '', '..%2f', 'b..c'), { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        (parts, absolute) => {
+          const rel = `${absolute ? '/' : ''}${parts.join('/')}`;
+          const root = resolve(tmpdir(), 'bundle-root');
+          try {
+            const path = insideBundle(root, rel, 'manifest.json');
+            assert.ok(!relative(root, path).split(sep).includes('..'), `${rel} -> ${path}`);
+            assert.ok(resolve(path) === root || resolve(path).startsWith(`${root}${sep}`), `${rel} -> ${path}`);
+          } catch (err) {
+            assert.ok(err instanceof InputError, String(err));
+          }
+        },
+      ),
       settings(300, 40),
     );
   });
 
   it('any proxy id or namespace is one safe path segment: no separator, never `.` or `..`, never empty', () => {
     fc.assert(
-      fc.property(fc.oneof(hostileName, fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom('..', '.', '...', '/', '\\', '../../etc', 'C:\\x', '\u0000', 'a/../..')), (name) => {
-        const s = safeSegment(name);
-        assert.ok(s.length > 0 && s.length <= 200);
-        assert.match(s, /^[A-Za-z0-9._-]+$/);
-        assert.ok(!s.startsWith('.'), s);
-      }),
+      fc.property(
+        fc.oneof(
+          hostileName,
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.constantFrom('..', '.', '...', '/', '\\', '../../etc', 'C:\\x', '\u0000', 'a/../..'),
+        ),
+        (name) => {
+          const s = safeSegment(name);
+          assert.ok(s.length > 0 && s.length <= 200);
+          assert.match(s, /^[A-Za-z0-9._-]+$/);
+          assert.ok(!s.startsWith('.'), s);
+        },
+      ),
       settings(500, 41),
     );
   });

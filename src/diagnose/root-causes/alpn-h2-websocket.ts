@@ -15,13 +15,29 @@ import { type Diagnosed, defineRootCause, explain, evidenceOf, scoring } from '.
 import { MANY_FAILED_HANDSHAKES } from '../../model/thresholds.ts';
 
 /** Explanation `h2-handshakes-fail`. */
-const H2_HANDSHAKES_FAIL = explanationType<{ h2Failures: EvidenceValue; listener: EvidenceValue; alpn: EvidenceValue; h2Rejected426: EvidenceValue; h2Rejected400: EvidenceValue; h2ConnectRefused: EvidenceValue; http2Connections: EvidenceValue }>()(
+const H2_HANDSHAKES_FAIL = explanationType<{
+  h2Failures: EvidenceValue;
+  listener: EvidenceValue;
+  alpn: EvidenceValue;
+  h2Rejected426: EvidenceValue;
+  h2Rejected400: EvidenceValue;
+  h2ConnectRefused: EvidenceValue;
+  http2Connections: EvidenceValue;
+}>()(
   'h2-handshakes-fail',
   '{h2Failures} {h2Failures|WebSocket handshake|WebSocket handshakes} came over HTTP/2 on {listener} (ALPN {alpn}) and failed: {h2Rejected426} answered 426 Upgrade Required, {h2Rejected400} answered 400 on paths that upgrade over HTTP/1.1, {h2ConnectRefused} {h2ConnectRefused|extended CONNECT|extended CONNECTs} refused ({http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections})',
 );
 
 /** Explanation `h2-connect-protocol-errors`. */
-const H2_CONNECT_PROTOCOL_ERRORS = explanationType<{ protocolErrors: EvidenceValue; connectionManagers: EvidenceValue; windowProtocolErrors?: EvidenceValue; windowSeconds?: EvidenceValue; listener: EvidenceValue; alpn: EvidenceValue; http2Connections: EvidenceValue }>()(
+const H2_CONNECT_PROTOCOL_ERRORS = explanationType<{
+  protocolErrors: EvidenceValue;
+  connectionManagers: EvidenceValue;
+  windowProtocolErrors?: EvidenceValue;
+  windowSeconds?: EvidenceValue;
+  listener: EvidenceValue;
+  alpn: EvidenceValue;
+  http2Connections: EvidenceValue;
+}>()(
   'h2-connect-protocol-errors',
   '{protocolErrors} HTTP/2 protocol {protocolErrors|error|errors} on {connectionManagers}[? ({windowProtocolErrors} in {windowSeconds})] of {listener} (ALPN {alpn}, {http2Connections} {http2Connections|HTTP/2 connection|HTTP/2 connections}): without allow_connect an extended CONNECT is a messaging error, its stream reset and its connection closed (access log: code 0, flag DPE, details http2.violation.of.messaging.rule on Envoy 1.36, http2.invalid.header.field on 1.40)',
 );
@@ -58,11 +74,16 @@ function protocolErrorsCount(f: Finding): 'window' | 'total' | undefined {
 export const rootCause = defineRootCause({
   id: 'alpn-h2-websocket',
   title: 'HTTP/2 offered first to WebSocket clients without extended CONNECT',
-  message: 'the listener offers h2 first and does not accept WebSockets over HTTP/2 (allow_connect off): clients that open the WebSocket on their HTTP/2 connection (Firefox) fail with 426 or a refused CONNECT, clients that fall back to HTTP/1.1 (Chrome, most libraries) connect',
+  message:
+    'the listener offers h2 first and does not accept WebSockets over HTTP/2 (allow_connect off): clients that open the WebSocket on their HTTP/2 connection (Firefox) fail with 426 or a refused CONNECT, clients that fall back to HTTP/1.1 (Chrome, most libraries) connect',
   uses: ['websocket-listener-prefers-h2'],
   explanations: [H2_HANDSHAKES_FAIL, H2_CONNECT_PROTOCOL_ERRORS, ALLOW_CONNECT_FORWARDS_NO_WEBSOCKET_KEY],
   verify: [
-    { scope: 'listener', setting: 'http2_protocol_options.allow_connect: true on the connection manager (or http/1.1 offered first in ALPN)', expect: 'present' },
+    {
+      scope: 'listener',
+      setting: 'http2_protocol_options.allow_connect: true on the connection manager (or http/1.1 offered first in ALPN)',
+      expect: 'present',
+    },
     { scope: 'listener', setting: 'WebSocket CONNECT requests over HTTP/2 refused or answered 426 in the access log', expect: 'absent' },
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
@@ -74,11 +95,21 @@ export const rootCause = defineRootCause({
       let score = 0;
       if (failures > 0) {
         score = 0.55 + (failures >= MANY_FAILED_HANDSHAKES ? 0.25 : 0.1) + (num(f, 'http2Connections') > 0 ? 0.05 : 0);
-        explains.push(explain(H2_HANDSHAKES_FAIL, { listener: f.entity.name, ...evidenceOf(f, ['alpn', 'h2Failures', 'h2Rejected426', 'h2Rejected400', 'h2ConnectRefused', 'http2Connections']) }));
+        explains.push(
+          explain(H2_HANDSHAKES_FAIL, {
+            listener: f.entity.name,
+            ...evidenceOf(f, ['alpn', 'h2Failures', 'h2Rejected426', 'h2Rejected400', 'h2ConnectRefused', 'http2Connections']),
+          }),
+        );
       }
       if (errors) {
         score = failures > 0 ? score + 0.05 : PROTOCOL_ERROR_SCORE[errors];
-        explains.push(explain(H2_CONNECT_PROTOCOL_ERRORS, { listener: f.entity.name, ...evidenceOf(f, ['alpn', 'connectionManagers', 'protocolErrors', 'windowProtocolErrors', 'windowSeconds', 'http2Connections']) }));
+        explains.push(
+          explain(H2_CONNECT_PROTOCOL_ERRORS, {
+            listener: f.entity.name,
+            ...evidenceOf(f, ['alpn', 'connectionManagers', 'protocolErrors', 'windowProtocolErrors', 'windowSeconds', 'http2Connections']),
+          }),
+        );
       }
       // What the fix does not do, measured: the upgrade leaves Envoy without a Sec-WebSocket-Key.
       explains.push(explain(ALLOW_CONNECT_FORWARDS_NO_WEBSOCKET_KEY, { listener: f.entity.name }));

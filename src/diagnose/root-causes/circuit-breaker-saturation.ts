@@ -79,7 +79,8 @@ function breakerChange(s: Snapshot, f: Finding): FixChange[] {
 export const rootCause = defineRootCause({
   id: 'circuit-breaker-saturation',
   title: 'Circuit breakers saturated by long-lived connections',
-  message: 'each WebSocket holds an upstream connection and a request for its whole life, so the circuit breakers (1024 connections and requests by default) cap concurrent WebSockets: further ones queue for a connection until one closes or the client gives up, and past max_pending_requests fail at once with 503 (UO)',
+  message:
+    'each WebSocket holds an upstream connection and a request for its whole life, so the circuit breakers (1024 connections and requests by default) cap concurrent WebSockets: further ones queue for a connection until one closes or the client gives up, and past max_pending_requests fail at once with 503 (UO)',
   uses: ['circuit-breaker-overflow', 'circuit-breaker-near-limit'],
   explanations: [CIRCUIT_BREAKER_OPEN_NOW, OVERFLOWS_IN_WINDOW, ACTIVE_AT_THRESHOLD, WEBSOCKETS_HOLD_CONNECTIONS],
   verify: [
@@ -103,11 +104,25 @@ export const rootCause = defineRootCause({
         score += 0.25;
         explains.push(
           openNow
-            ? explain(CIRCUIT_BREAKER_OPEN_NOW, { cxOpen: f.evidence.cxOpen ?? null, rqOpen: f.evidence.rqOpen ?? null, rqPendingOpen: f.evidence.rqPendingOpen ?? null })
-            : explain(OVERFLOWS_IN_WINDOW, { windowCxOverflow: f.evidence.windowCxOverflow ?? null, windowRqPendingOverflow: f.evidence.windowRqPendingOverflow ?? null, windowSeconds: f.evidence.windowSeconds ?? null }),
+            ? explain(CIRCUIT_BREAKER_OPEN_NOW, {
+                cxOpen: f.evidence.cxOpen ?? null,
+                rqOpen: f.evidence.rqOpen ?? null,
+                rqPendingOpen: f.evidence.rqPendingOpen ?? null,
+              })
+            : explain(OVERFLOWS_IN_WINDOW, {
+                windowCxOverflow: f.evidence.windowCxOverflow ?? null,
+                windowRqPendingOverflow: f.evidence.windowRqPendingOverflow ?? null,
+                windowSeconds: f.evidence.windowSeconds ?? null,
+              }),
         );
         if (openNow && windowOverflows > 0) {
-          explains.push(explain(OVERFLOWS_IN_WINDOW, { windowCxOverflow: f.evidence.windowCxOverflow ?? null, windowRqPendingOverflow: f.evidence.windowRqPendingOverflow ?? null, windowSeconds: f.evidence.windowSeconds ?? null }));
+          explains.push(
+            explain(OVERFLOWS_IN_WINDOW, {
+              windowCxOverflow: f.evidence.windowCxOverflow ?? null,
+              windowRqPendingOverflow: f.evidence.windowRqPendingOverflow ?? null,
+              windowSeconds: f.evidence.windowSeconds ?? null,
+            }),
+          );
         }
       }
       const cxShare = num(f, 'connectionShare') ?? 0;
@@ -123,11 +138,17 @@ export const rootCause = defineRootCause({
       const upgradesActive = num(f, 'upgradesActive');
       if (upgradesActive !== undefined && upgradesActive > 0 && typeof f.evidence.websocketRoutes === 'number') {
         score += 0.15;
-        explains.unshift(explain(WEBSOCKETS_HOLD_CONNECTIONS, { upgradesActive, activeConnections: f.evidence.activeConnections ?? null, maxConnections: f.evidence.maxConnections ?? null }));
+        explains.unshift(
+          explain(WEBSOCKETS_HOLD_CONNECTIONS, {
+            upgradesActive,
+            activeConnections: f.evidence.activeConnections ?? null,
+            maxConnections: f.evidence.maxConnections ?? null,
+          }),
+        );
       }
       out.push({
         id: 'circuit-breaker-saturation',
-        ...scoring(s, score, (confidence) => overflow && f.severity === 'error' && confidence !== 'low' ? 'error' : 'warning'),
+        ...scoring(s, score, (confidence) => (overflow && f.severity === 'error' && confidence !== 'low' ? 'error' : 'warning')),
         entities: [{ kind: 'cluster', name: f.entity.name }],
         evidence: [f],
         explains,

@@ -19,7 +19,9 @@ export const rootCause = defineRootCause({
   message: '{objects} {objects|object differs|objects differ} from {manifests} in {fields} {fields|field|fields}',
   uses: ['manifest-drift', 'manifest-not-applied'],
   explanations: [LIVE_DIFFERS_FROM_GIT],
-  verify: [{ scope: 'policy', setting: 'fields that differ from the manifests (envoy-doctor diagnose --manifests reports no manifest-drift)', expect: 'absent' }],
+  verify: [
+    { scope: 'policy', setting: 'fields that differ from the manifests (envoy-doctor diagnose --manifests reports no manifest-drift)', expect: 'absent' },
+  ],
   noFixFor: {
     'envoy-gateway': 'either side may be right: apply the manifests, or commit the live objects; the fields that differ are the evidence',
     envoy: 'Envoy Gateway manifests only',

@@ -18,13 +18,24 @@ import { checksFor } from './stream-idle-timeout.ts';
 import { type Diagnosed, defineRootCause, evidenceOf, explain, scoring } from '../root-cause.ts';
 
 /** Explanation `upgraded-sessions-end-at-max-duration`. */
-const UPGRADED_SESSIONS_END_AT_MAX_DURATION = explanationType<{ count: EvidenceValue; flag: EvidenceValue; lowMs: EvidenceValue; highMs: EvidenceValue; medianMs: EvidenceValue; timerMs: EvidenceValue }>()(
+const UPGRADED_SESSIONS_END_AT_MAX_DURATION = explanationType<{
+  count: EvidenceValue;
+  flag: EvidenceValue;
+  lowMs: EvidenceValue;
+  highMs: EvidenceValue;
+  medianMs: EvidenceValue;
+  timerMs: EvidenceValue;
+}>()(
   'upgraded-sessions-end-at-max-duration',
   '{count} {count|upgraded session|upgraded sessions} ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the configured maximum duration of {timerMs}',
 );
 
 /** Explanation `streams-reset-at-max-duration`. */
-const STREAMS_RESET_AT_MAX_DURATION = explanationType<{ rqMaxDurationReached: EvidenceValue; maxStreamDurationMs: EvidenceValue; upgradesTotal: EvidenceValue }>()(
+const STREAMS_RESET_AT_MAX_DURATION = explanationType<{
+  rqMaxDurationReached: EvidenceValue;
+  maxStreamDurationMs: EvidenceValue;
+  upgradesTotal: EvidenceValue;
+}>()(
   'streams-reset-at-max-duration',
   '{rqMaxDurationReached} {rqMaxDurationReached|stream was|streams were} reset at their maximum duration ({maxStreamDurationMs}) where WebSockets are served ({upgradesTotal} {upgradesTotal|upgrade|upgrades}): max_stream_duration ends an upgraded session however busy it is',
 );
@@ -67,11 +78,13 @@ function weigh(bands: Finding[], resets: Finding[], reached: Finding[]): { score
   if (bands.some((b) => DURATION_TIMERS.has(String(b.evidence.timer)))) score += 0.1;
   for (const f of resets) {
     evidence.push(f);
-    explains.push(explain(STREAMS_RESET_AT_MAX_DURATION, {
+    explains.push(
+      explain(STREAMS_RESET_AT_MAX_DURATION, {
         rqMaxDurationReached: num(f, 'rqMaxDurationReached') ?? null,
         maxStreamDurationMs: num(f, 'maxStreamDurationMs') ?? null,
         upgradesTotal: num(f, 'upgradesTotal') ?? null,
-      }));
+      }),
+    );
   }
   if (resets.length > 0) {
     score += 0.5;
@@ -81,7 +94,12 @@ function weigh(bands: Finding[], resets: Finding[], reached: Finding[]): { score
   for (const f of reached.filter((x) => !resets.includes(x) && (num(x, 'cxMaxDurationReached') ?? 0) > 0)) {
     evidence.push(f);
     score += 0.05;
-    explains.push(explain(CONNECTIONS_DRAINED_AT_MAX_DURATION, { cxMaxDurationReached: num(f, 'cxMaxDurationReached') ?? null, maxConnectionDurationMs: num(f, 'maxConnectionDurationMs') ?? null }));
+    explains.push(
+      explain(CONNECTIONS_DRAINED_AT_MAX_DURATION, {
+        cxMaxDurationReached: num(f, 'cxMaxDurationReached') ?? null,
+        maxConnectionDurationMs: num(f, 'maxConnectionDurationMs') ?? null,
+      }),
+    );
   }
   return { score, evidence, explains };
 }
@@ -127,27 +145,31 @@ function changesFor(s: Snapshot, entities: EntityRef[], resets: Finding[], limit
   // Lifting a limit is removing it (renderers say so where a value cannot express "none").
   return [
     ...entities
-          .filter((e) => e.kind === 'cluster' && (s.clusters.get(e.name)?.maxConnectionDurationMs ?? 0) > 0)
-          .map((e): FixChange => ({ kind: 'cluster-max-connection-duration', cluster: e.name, ms: 0 })),
-        // A cluster's max_stream_duration resets upstream streams, upgraded ones included: raised to a day.
-        ...resets
-          .filter((f) => f.entity.kind === 'cluster' && belowADay(s.clusters.get(f.entity.name)?.maxStreamDurationMs))
-          .map((f): FixChange => ({ kind: 'cluster-max-stream-duration', cluster: f.entity.name, ms: PROPOSED_MAX_STREAM_MS })),
-        // A route's own max_stream_duration: 0s lifts the limit for that route (route_components.proto MaxStreamDuration).
-        ...limitedRoutes.map((r): FixChange => ({ kind: 'route-max-stream-duration', route: r.name, ms: 0 })),
-        // A connection manager's max_stream_duration resets upgraded streams: raise it to a day on the listeners
-        // holding it (a zero would not lift it: Envoy reads any set value as a limit).
-        ...resets
-          .filter((f) => f.entity.kind === 'connection-manager' && (num(f, 'maxStreamDurationMs') ?? 0) > 0 && (num(f, 'maxStreamDurationMs') ?? 0) < PROPOSED_MAX_STREAM_MS)
-          .flatMap((f) => managers.get(f.entity.name)?.listeners ?? [])
-          .map((listener): FixChange => ({ kind: 'listener-max-stream-duration', listener, ms: PROPOSED_MAX_STREAM_MS })),
+      .filter((e) => e.kind === 'cluster' && (s.clusters.get(e.name)?.maxConnectionDurationMs ?? 0) > 0)
+      .map((e): FixChange => ({ kind: 'cluster-max-connection-duration', cluster: e.name, ms: 0 })),
+    // A cluster's max_stream_duration resets upstream streams, upgraded ones included: raised to a day.
+    ...resets
+      .filter((f) => f.entity.kind === 'cluster' && belowADay(s.clusters.get(f.entity.name)?.maxStreamDurationMs))
+      .map((f): FixChange => ({ kind: 'cluster-max-stream-duration', cluster: f.entity.name, ms: PROPOSED_MAX_STREAM_MS })),
+    // A route's own max_stream_duration: 0s lifts the limit for that route (route_components.proto MaxStreamDuration).
+    ...limitedRoutes.map((r): FixChange => ({ kind: 'route-max-stream-duration', route: r.name, ms: 0 })),
+    // A connection manager's max_stream_duration resets upgraded streams: raise it to a day on the listeners
+    // holding it (a zero would not lift it: Envoy reads any set value as a limit).
+    ...resets
+      .filter(
+        (f) =>
+          f.entity.kind === 'connection-manager' && (num(f, 'maxStreamDurationMs') ?? 0) > 0 && (num(f, 'maxStreamDurationMs') ?? 0) < PROPOSED_MAX_STREAM_MS,
+      )
+      .flatMap((f) => managers.get(f.entity.name)?.listeners ?? [])
+      .map((listener): FixChange => ({ kind: 'listener-max-stream-duration', listener, ms: PROPOSED_MAX_STREAM_MS })),
   ];
 }
 
 export const rootCause = defineRootCause({
   id: 'connection-max-duration',
   title: 'Maximum connection or stream duration ends long-lived connections',
-  message: 'a maximum stream duration (max_stream_duration) resets upgraded sessions at a fixed age however busy they are; max_connection_duration drains their connections',
+  message:
+    'a maximum stream duration (max_stream_duration) resets upgraded sessions at a fixed age however busy they are; max_connection_duration drains their connections',
   uses: ['max-duration-reached', 'upgraded-sessions-end-together'],
   explanations: [UPGRADED_SESSIONS_END_AT_MAX_DURATION, STREAMS_RESET_AT_MAX_DURATION, CONNECTIONS_DRAINED_AT_MAX_DURATION],
   verify: [
@@ -159,7 +181,9 @@ export const rootCause = defineRootCause({
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const reached = findings.filter((f) => f.code === 'max-duration-reached');
     const resets = reached.filter((f) => f.severity !== 'info');
-    const bands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && (DURATION_FLAGS.has(String(f.evidence.flag)) || DURATION_TIMERS.has(String(f.evidence.timer))));
+    const bands = findings.filter(
+      (f) => f.code === 'upgraded-sessions-end-together' && (DURATION_FLAGS.has(String(f.evidence.flag)) || DURATION_TIMERS.has(String(f.evidence.timer))),
+    );
     if (resets.length === 0 && bands.length === 0) return [];
 
     const { score, evidence, explains } = weigh(bands, resets, reached);

@@ -24,7 +24,14 @@ const PAUSES_IN_WINDOW = explanationType<{ windowPaused: EvidenceValue; windowRe
 );
 
 /** Explanation `buffers-full-at-limit`. */
-const BUFFERS_FULL_AT_LIMIT = explanationType<{ bufferedBytes: EvidenceValue; bufferedOn: EvidenceValue; fullBuffers: EvidenceValue; limitBytes: EvidenceValue; buffersPerPaused?: EvidenceValue; pausedNowUpperBound?: EvidenceValue }>()(
+const BUFFERS_FULL_AT_LIMIT = explanationType<{
+  bufferedBytes: EvidenceValue;
+  bufferedOn: EvidenceValue;
+  fullBuffers: EvidenceValue;
+  limitBytes: EvidenceValue;
+  buffersPerPaused?: EvidenceValue;
+  pausedNowUpperBound?: EvidenceValue;
+}>()(
   'buffers-full-at-limit',
   '{bufferedBytes} buffered on {bufferedOn} is {fullBuffers} {fullBuffers|full buffer|full buffers} of {limitBytes}[?, {buffersPerPaused} {buffersPerPaused|buffer|buffers} for each of the up to {pausedNowUpperBound} {pausedNowUpperBound|connection|connections} that may be paused now] (a connection stalled at the limits holds about a listener limit plus a cluster limit, one on each side)',
 );
@@ -42,7 +49,13 @@ const CLIENT_CLOSES_ACTIVE = explanationType<{ count: EvidenceValue; agent: Evid
 );
 
 /** Explanation `upstream-closes-after-missed-heartbeat`. */
-const UPSTREAM_CLOSES_AFTER_MISSED_HEARTBEAT = explanationType<{ count: EvidenceValue; lowMs: EvidenceValue; highMs: EvidenceValue; medianMs: EvidenceValue; heartbeatMs: EvidenceValue }>()(
+const UPSTREAM_CLOSES_AFTER_MISSED_HEARTBEAT = explanationType<{
+  count: EvidenceValue;
+  lowMs: EvidenceValue;
+  highMs: EvidenceValue;
+  medianMs: EvidenceValue;
+  heartbeatMs: EvidenceValue;
+}>()(
   'upstream-closes-after-missed-heartbeat',
   '{count} {count|upgraded session was|upgraded sessions were} closed by the upstream (UC) between {lowMs} and {highMs} (median {medianMs}): a backend that pings every {heartbeatMs} and closes half a heartbeat after an unanswered ping, whose ping or pong sat behind paused reads',
 );
@@ -57,7 +70,6 @@ function num(f: Finding | undefined, key: string): number | undefined {
   const v = f?.evidence[key];
   return typeof v === 'number' ? v : undefined;
 }
-
 
 /** What a cluster's paused reads are found with: its buffers, closes, limits and clients. */
 interface StallEvidence {
@@ -93,7 +105,9 @@ function stallEvidence(s: Snapshot, findings: Finding[], paused: Finding): Stall
   // Totals that did not move during a window are history, not a stall now, unless the connections are still held
   // paused: no resume in the window and the bytes waiting for their clients fill their buffers.
   const stillHeld =
-    paused.severity === 'info' && paused.evidence.windowResumed === 0 && (num(buffered, 'fullBuffers') ?? 0) >= Math.max(1, (num(paused, 'pausedNowUpperBound') ?? 0) * 0.5);
+    paused.severity === 'info' &&
+    paused.evidence.windowResumed === 0 &&
+    (num(buffered, 'fullBuffers') ?? 0) >= Math.max(1, (num(paused, 'pausedNowUpperBound') ?? 0) * 0.5);
   if (paused.severity === 'info' && !stillHeld) return undefined;
   // Agents whose sessions on this cluster end at one age: a client timer, left unexplained.
   const clientBands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'DC');
@@ -164,7 +178,11 @@ function weigh(paused: Finding, stall: StallEvidence, findings: Finding[]): { sc
   }
   // Access logs: upgraded sessions the upstream closed together, at a time a missed heartbeat explains.
   const heartbeat = findings.find(
-    (f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'UC' && typeof f.evidence.heartbeatMs === 'number' && f.evidence.cluster === stall.clusterName,
+    (f) =>
+      f.code === 'upgraded-sessions-end-together' &&
+      f.evidence.flag === 'UC' &&
+      typeof f.evidence.heartbeatMs === 'number' &&
+      f.evidence.cluster === stall.clusterName,
   );
   if (heartbeat) {
     score += 0.1;
@@ -182,7 +200,8 @@ function weigh(paused: Finding, stall: StallEvidence, findings: Finding[]): { sc
 export const rootCause = defineRootCause({
   id: 'flow-control-stall',
   title: 'Flow-control stall: slow clients pause upstream reads and long-lived streams starve',
-  message: 'a slow reader filled the {limitBytes} buffer, Envoy paused reads from the upstream, and the upstream closed connections it could no longer write to',
+  message:
+    'a slow reader filled the {limitBytes} buffer, Envoy paused reads from the upstream, and the upstream closed connections it could no longer write to',
   uses: [
     'upstream-reads-paused',
     'upstream-bytes-buffered',
@@ -192,7 +211,14 @@ export const rootCause = defineRootCause({
     'downstream-close-with-active-request',
     'upgraded-sessions-end-together',
   ],
-  explanations: [PAUSES_IN_WINDOW, BUFFERS_FULL_AT_LIMIT, UPSTREAM_CLOSES_ACTIVE, CLIENT_CLOSES_ACTIVE, UPSTREAM_CLOSES_AFTER_MISSED_HEARTBEAT, HEARTBEAT_BEHIND_PAUSED_READS],
+  explanations: [
+    PAUSES_IN_WINDOW,
+    BUFFERS_FULL_AT_LIMIT,
+    UPSTREAM_CLOSES_ACTIVE,
+    CLIENT_CLOSES_ACTIVE,
+    UPSTREAM_CLOSES_AFTER_MISSED_HEARTBEAT,
+    HEARTBEAT_BEHIND_PAUSED_READS,
+  ],
   verify: [
     { scope: 'cluster', stat: CLUSTER_STATS.flowControlPausedReading, expect: 'stops-growing' },
     { scope: 'cluster', stat: CLUSTER_STATS.flowControlPausedReading, expect: 'matches', other: CLUSTER_STATS.flowControlResumedReading },

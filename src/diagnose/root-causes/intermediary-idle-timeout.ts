@@ -27,7 +27,16 @@ const CLIENT_CLOSES = 'downstream-close-with-active-request';
 const ENVOY_CLOSES = 'envoy-close-with-active-request';
 const UPSTREAM_CLOSES = 'upstream-close-with-active-request';
 
-type Band = { count: EvidenceValue; flag: EvidenceValue; route: string; lowMs: EvidenceValue; highMs: EvidenceValue; side: EvidenceValue; envoyTimers: EvidenceValue; nearestEnvoyTimer?: EvidenceValue };
+type Band = {
+  count: EvidenceValue;
+  flag: EvidenceValue;
+  route: string;
+  lowMs: EvidenceValue;
+  highMs: EvidenceValue;
+  side: EvidenceValue;
+  envoyTimers: EvidenceValue;
+  nearestEnvoyTimer?: EvidenceValue;
+};
 
 /** Explanation: sessions end at a well-known intermediary timer. */
 const AT_KNOWN_TIMER = explanationType<Band & { timerName: EvidenceValue }>()(
@@ -44,7 +53,7 @@ const AT_UNKNOWN_TIMER = explanationType<Band>()(
 /** Explanation: every kind of client ended there, so not one client's own timer. */
 const EVERY_CLIENT = explanationType<{ agents: EvidenceValue }>()(
   'every-client-class-ends-there',
-  'clients of every class ended there ({agents}): a box they all pass through, not one client\'s own timer',
+  "clients of every class ended there ({agents}): a box they all pass through, not one client's own timer",
 );
 
 /** Explanation: an idle timer yields to a heartbeat below it, or to its own setting. */
@@ -62,7 +71,7 @@ const KEEPALIVE_UNSEEN = explanationType<{ timerName: EvidenceValue }>()(
 /** Explanation: a box that tracks TCP flows is kept by keepalive below its timer. */
 const KEEPALIVE_KEEPS_FLOW = explanationType<{ timerName: EvidenceValue; timerMs: EvidenceValue; side: EvidenceValue }>()(
   'tcp-keepalive-keeps-intermediary-flow',
-  'the {timerName} tracks TCP flows: keepalive probes more often than every {timerMs} on Envoy\'s {side} side keep its flows too (missing-tcp-keepalive proposes them where Envoy has none)',
+  "the {timerName} tracks TCP flows: keepalive probes more often than every {timerMs} on Envoy's {side} side keep its flows too (missing-tcp-keepalive proposes them where Envoy has none)",
 );
 
 /** Explanation: a lifetime ends sessions whatever flows. */
@@ -72,7 +81,8 @@ const LIFETIME = explanationType<{ timerName: EvidenceValue; timerSetting: Evide
 );
 
 /** Why no flavor renders a fix: the timer is not Envoy's. */
-const NOT_ENVOY = "the timer is the intermediary's, not Envoy's, and no Envoy field moves it: the explanations say what to set, a heartbeat below it in the application or the intermediary's own setting";
+const NOT_ENVOY =
+  "the timer is the intermediary's, not Envoy's, and no Envoy field moves it: the explanations say what to set, a heartbeat below it in the application or the intermediary's own setting";
 
 /** A heartbeat to propose below an idle timer: half of it, in whole seconds, at least one. */
 export function proposedHeartbeatMs(timerMs: number): number {
@@ -128,7 +138,10 @@ function alongside(f: Finding, findings: Finding[], cluster: string | undefined)
   const clusters = cluster !== undefined ? [cluster] : [];
   const closes =
     f.evidence.side === 'downstream'
-      ? [...findingsAbout(findings, CLIENT_CLOSES, 'connection-manager', str(f, 'connectionManagers')?.split(',') ?? []), ...findingsAbout(findings, ENVOY_CLOSES, 'cluster', clusters)]
+      ? [
+          ...findingsAbout(findings, CLIENT_CLOSES, 'connection-manager', str(f, 'connectionManagers')?.split(',') ?? []),
+          ...findingsAbout(findings, ENVOY_CLOSES, 'cluster', clusters),
+        ]
       : findingsAbout(findings, UPSTREAM_CLOSES, 'cluster', clusters);
   return [...bands, ...closes];
 }
@@ -144,7 +157,11 @@ export const rootCause = defineRootCause({
     { scope: 'connection-manager', stat: HTTP_STATS.cxDestroyRemoteActiveRq, expect: 'stops-growing' },
     { scope: 'cluster', stat: CLUSTER_STATS.cxDestroyRemoteWithActiveRq, expect: 'stops-growing' },
   ],
-  noFixFor: { envoy: NOT_ENVOY, 'envoy-gateway': `${NOT_ENVOY}; a cloud load balancer created for the Gateway's Service takes its setting as an annotation in EnvoyProxy spec.provider.kubernetes.envoyService.annotations`, istio: `${NOT_ENVOY}; a cloud load balancer created for the ingress gateway's Service takes its setting as an annotation on that Service` },
+  noFixFor: {
+    envoy: NOT_ENVOY,
+    'envoy-gateway': `${NOT_ENVOY}; a cloud load balancer created for the Gateway's Service takes its setting as an annotation in EnvoyProxy spec.provider.kubernetes.envoyService.annotations`,
+    istio: `${NOT_ENVOY}; a cloud load balancer created for the ingress gateway's Service takes its setting as an annotation on that Service`,
+  },
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     return findings
       .filter((f) => f.code === AT_INTERMEDIARY_TIMER)

@@ -18,13 +18,23 @@ const DRAIN_CLOSED_UPGRADES = explanationType<{ logDrainUpgrades: EvidenceValue;
 );
 
 /** Explanation `listener-updates-in-window`. */
-const LISTENER_UPDATES_IN_WINDOW = explanationType<{ windowUpdates: EvidenceValue; windowSeconds: EvidenceValue; upgradesActive: EvidenceValue; drainSeconds: EvidenceValue }>()(
+const LISTENER_UPDATES_IN_WINDOW = explanationType<{
+  windowUpdates: EvidenceValue;
+  windowSeconds: EvidenceValue;
+  upgradesActive: EvidenceValue;
+  drainSeconds: EvidenceValue;
+}>()(
   'listener-updates-in-window',
   '{windowUpdates} {windowUpdates|listener update|listener updates} in {windowSeconds} with {upgradesActive} {upgradesActive|upgraded connection|upgraded connections} open: each drains its listener and closes the WebSockets on it after {drainSeconds}',
 );
 
 /** Explanation `listeners-draining-now`. */
-const LISTENERS_DRAINING_NOW = explanationType<{ listenersDraining: EvidenceValue; filterChainsDraining: EvidenceValue; drainingInConfig: EvidenceValue; upgradesActive: EvidenceValue }>()(
+const LISTENERS_DRAINING_NOW = explanationType<{
+  listenersDraining: EvidenceValue;
+  filterChainsDraining: EvidenceValue;
+  drainingInConfig: EvidenceValue;
+  upgradesActive: EvidenceValue;
+}>()(
   'listeners-draining-now',
   '{listenersDraining} {listenersDraining|listener|listeners} and {filterChainsDraining} {filterChainsDraining|filter chain|filter chains} draining at capture time ({drainingInConfig} {drainingInConfig|listener|listeners} in the config dump), {upgradesActive} {upgradesActive|upgraded connection|upgraded connections} open',
 );
@@ -40,11 +50,16 @@ function num(f: Finding, key: string): number {
 export const rootCause = defineRootCause({
   id: 'listener-drain',
   title: 'Listener drains close upgraded connections',
-  message: 'listener updates drain the listener holding the WebSockets; with no next response to close after, each one is closed when the drain time ends (flag DC, filter_chain_is_being_removed or, for a replaced listener, purging_socket_that_have_not_progressed_to_connections)',
+  message:
+    'listener updates drain the listener holding the WebSockets; with no next response to close after, each one is closed when the drain time ends (flag DC, filter_chain_is_being_removed or, for a replaced listener, purging_socket_that_have_not_progressed_to_connections)',
   uses: ['listeners-drained'],
   explanations: [DRAIN_CLOSED_UPGRADES, LISTENER_UPDATES_IN_WINDOW, LISTENERS_DRAINING_NOW],
   verify: [
-    { scope: 'proxy', setting: 'drain time (--drain-time-s, or the EnvoyProxy shutdown drainTimeout) longer than the WebSockets need to reconnect elsewhere', expect: 'present' },
+    {
+      scope: 'proxy',
+      setting: 'drain time (--drain-time-s, or the EnvoyProxy shutdown drainTimeout) longer than the WebSockets need to reconnect elsewhere',
+      expect: 'present',
+    },
     { scope: 'listener', setting: 'upgraded sessions closed with filter_chain_is_being_removed in the access log', expect: 'absent' },
   ],
   noFixFor: {
@@ -80,7 +95,10 @@ export const rootCause = defineRootCause({
         explains,
         checks: [],
         // One change per proxy is enough: the drain time is the proxy's, whichever listener leads to its Gateway.
-        changes: listeners.length > 0 && num(f, 'drainSeconds') < PROPOSED_DRAIN_SECONDS ? [{ kind: 'proxy-drain-time', listener: listeners[0] as string, seconds }] : [],
+        changes:
+          listeners.length > 0 && num(f, 'drainSeconds') < PROPOSED_DRAIN_SECONDS
+            ? [{ kind: 'proxy-drain-time', listener: listeners[0] as string, seconds }]
+            : [],
       },
     ];
   },

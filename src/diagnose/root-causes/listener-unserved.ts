@@ -11,17 +11,24 @@ import type { Snapshot } from '../../model/snapshot.ts';
 import { type Diagnosed, defineRootCause, evidenceOf, explain, scoring } from '../root-cause.ts';
 
 /** Explanation `rejected-listener-not-serving`. */
-const REJECTED_LISTENER_NOT_SERVING = explanationType<{ listener: EvidenceValue; address?: EvidenceValue; lastUpdateAttempt?: EvidenceValue; details: EvidenceValue }>()(
+const REJECTED_LISTENER_NOT_SERVING = explanationType<{
+  listener: EvidenceValue;
+  address?: EvidenceValue;
+  lastUpdateAttempt?: EvidenceValue;
+  details: EvidenceValue;
+}>()(
   'rejected-listener-not-serving',
   'listener {listener}[? on {address}] was rejected[? at {lastUpdateAttempt}] ({details}) and has no active version: nothing serves its address',
 );
 
-const WHY_NO_FIX = 'the fix is the rejected configuration itself: its error text names the field to correct (for Istio, in the EnvoyFilter or resource that produced it)';
+const WHY_NO_FIX =
+  'the fix is the rejected configuration itself: its error text names the field to correct (for Istio, in the EnvoyFilter or resource that produced it)';
 
 export const rootCause = defineRootCause({
   id: 'listener-unserved',
   title: 'A rejected listener leaves its address unserved',
-  message: 'Envoy rejected the listener and no earlier version of it is active, so nothing accepts connections on its address: clients there are refused (for an Istio sidecar, every inbound request when the rejected listener is virtualInbound)',
+  message:
+    'Envoy rejected the listener and no earlier version of it is active, so nothing accepts connections on its address: clients there are refused (for an Istio sidecar, every inbound request when the rejected listener is virtualInbound)',
   uses: ['listener-rejected'],
   explanations: [REJECTED_LISTENER_NOT_SERVING],
   verify: [

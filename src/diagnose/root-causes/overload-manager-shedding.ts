@@ -27,7 +27,12 @@ const REJECTED = 'overload-connections-rejected';
 const EFFECTS = new Set([REFUSED, REDUCED, LIMIT, REJECTED]);
 
 /** Explanation `overload-refuses-upgrades`. */
-const OVERLOAD_REFUSES_UPGRADES = explanationType<{ refused: EvidenceValue; connectionManager: string; windowRefused: EvidenceValue; windowSeconds: EvidenceValue }>()(
+const OVERLOAD_REFUSES_UPGRADES = explanationType<{
+  refused: EvidenceValue;
+  connectionManager: string;
+  windowRefused: EvidenceValue;
+  windowSeconds: EvidenceValue;
+}>()(
   'overload-refuses-upgrades',
   '{refused} {refused|request|requests} on {connectionManager} refused with 503 (envoy overloaded) by stop_accepting_requests[?, {windowRefused} in {windowSeconds}]: no new WebSocket opens while the overload manager sheds load',
 );
@@ -121,7 +126,10 @@ function effectExplanation(f: Finding): Explanation {
     case REFUSED:
       return explain(OVERLOAD_REFUSES_UPGRADES, { connectionManager: f.entity.name, ...evidenceOf(f, ['refused', 'windowRefused', 'windowSeconds']) });
     case REDUCED:
-      return explain(OVERLOAD_SHORTENS_IDLE_STREAMS, { connectionManager: f.entity.name, ...evidenceOf(f, ['idleTimeouts', 'streamIdleTimeoutMs', 'reducedToMs', 'floorMs']) });
+      return explain(OVERLOAD_SHORTENS_IDLE_STREAMS, {
+        connectionManager: f.entity.name,
+        ...evidenceOf(f, ['idleTimeouts', 'streamIdleTimeoutMs', 'reducedToMs', 'floorMs']),
+      });
     case LIMIT:
       return explain(GLOBAL_LIMIT_REFUSES_CONNECTIONS, {
         listener: f.entity.name,
@@ -159,7 +167,8 @@ function changesFor(s: Snapshot, effects: Finding[], pressure: Finding[]): FixCh
   const heap = pressure.find((p) => p.evidence.monitor === 'fixed_heap');
   const used = num(heap, 'usedBytes');
   const threshold = num(heap, 'thresholdPercent');
-  if (used !== undefined && threshold !== undefined && threshold > 0) out.push({ kind: 'overload-max-heap', listener, bytes: proposedMaxHeap(used, threshold) });
+  if (used !== undefined && threshold !== undefined && threshold > 0)
+    out.push({ kind: 'overload-max-heap', listener, bytes: proposedMaxHeap(used, threshold) });
   const limits = effects.filter((f) => f.code === LIMIT);
   const current = connectionLimit(s.overloadManager);
   if (limits.length > 0 && current) {
@@ -202,7 +211,12 @@ export const rootCause = defineRootCause({
     const explains: Explanation[] = effects.map(effectExplanation);
     let score = 0.55;
     for (const p of pressure) {
-      explains.push(explain(OVERLOAD_PRESSURE_PAST_THRESHOLD, evidenceOf(p, ['monitor', 'pressurePercent', 'usedBytes', 'maxHeapBytes', 'thresholdPercent', 'actionsActive'])));
+      explains.push(
+        explain(
+          OVERLOAD_PRESSURE_PAST_THRESHOLD,
+          evidenceOf(p, ['monitor', 'pressurePercent', 'usedBytes', 'maxHeapBytes', 'thresholdPercent', 'actionsActive']),
+        ),
+      );
       const held = memoryExplanation(p);
       if (held) explains.push(held);
     }

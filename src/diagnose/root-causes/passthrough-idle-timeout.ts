@@ -14,9 +14,16 @@ import { PROPOSED_KEEPALIVE } from './missing-tcp-keepalive.ts';
 import { type Diagnosed, defineRootCause, explain, evidenceOf, HIGH_IS_ERROR, scoring } from '../root-cause.ts';
 
 /** Explanation `tunnels-closed-idle`. */
-const TUNNELS_CLOSED_IDLE = explanationType<{ idleTimeouts: EvidenceValue; statPrefix: EvidenceValue; idleTimeoutMs: EvidenceValue; windowIdleTimeouts: EvidenceValue; windowSeconds: EvidenceValue; logAtIdleTimeout: EvidenceValue }>()(
+const TUNNELS_CLOSED_IDLE = explanationType<{
+  idleTimeouts: EvidenceValue;
+  statPrefix: EvidenceValue;
+  idleTimeoutMs: EvidenceValue;
+  windowIdleTimeouts: EvidenceValue;
+  windowSeconds: EvidenceValue;
+  logAtIdleTimeout: EvidenceValue;
+}>()(
   'tunnels-closed-idle',
-  '{idleTimeouts} {idleTimeouts|tunnel|tunnels} on {statPrefix} {idleTimeouts|was|were} closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application\'s own bytes keep open a tunnel Envoy only forwards',
+  "{idleTimeouts} {idleTimeouts|tunnel|tunnels} on {statPrefix} {idleTimeouts|was|were} closed by the TCP proxy idle timeout ({idleTimeoutMs}; {windowIdleTimeouts} in {windowSeconds}, {logAtIdleTimeout} logged at that duration): only the application's own bytes keep open a tunnel Envoy only forwards",
 );
 
 /** Explanation `tunnels-without-keepalive`. */
@@ -34,7 +41,7 @@ const TUNNELS_END_AT_MIDDLEBOX_TIMER = explanationType<{ logAtMiddleboxTimer: Ev
 /** Explanation `tunnels-last-long`. */
 const TUNNELS_LAST_LONG = explanationType<{ logLongLived: EvidenceValue; longLivedShare?: EvidenceValue }>()(
   'tunnels-last-long',
-  '{logLongLived} logged {logLongLived|tunnel|tunnels} lasted a minute or more[?, and {longLivedShare} of the cluster\'s connections did]: the tunnels carry long-lived traffic with quiet stretches',
+  "{logLongLived} logged {logLongLived|tunnel|tunnels} lasted a minute or more[?, and {longLivedShare} of the cluster's connections did]: the tunnels carry long-lived traffic with quiet stretches",
 );
 
 /** The TCP proxy's own default idle timeout, the least a fix proposes. */
@@ -65,7 +72,8 @@ export function proposedIdleTimeout(currentMs: number): number {
 export const rootCause = defineRootCause({
   id: 'passthrough-idle-timeout',
   title: 'TCP tunnels end on the idle timeout',
-  message: 'quiet TCP tunnels (TLS passthrough or plain TCP routes) end on the TCP proxy idle timeout, or silently in load balancers and NAT when no TCP keepalive crosses them; Envoy cannot ping inside a stream it only forwards',
+  message:
+    'quiet TCP tunnels (TLS passthrough or plain TCP routes) end on the TCP proxy idle timeout, or silently in load balancers and NAT when no TCP keepalive crosses them; Envoy cannot ping inside a stream it only forwards',
   uses: ['tunnel-idle-timeouts'],
   explanations: [TUNNELS_CLOSED_IDLE, TUNNELS_WITHOUT_KEEPALIVE, TUNNELS_END_AT_MIDDLEBOX_TIMER, TUNNELS_LAST_LONG],
   verify: [
@@ -84,7 +92,12 @@ export const rootCause = defineRootCause({
         const statPrefix = String(f.evidence.statPrefix);
         if (idle > 0 || num(f, 'logAtIdleTimeout') > 0) {
           score = 0.55 + (num(f, 'windowIdleTimeouts') > 0 ? 0.2 : 0) + (num(f, 'logAtIdleTimeout') > 0 ? 0.15 : 0);
-          explains.push(explain(TUNNELS_CLOSED_IDLE, evidenceOf(f, ['idleTimeouts', 'statPrefix', 'idleTimeoutMs', 'windowIdleTimeouts', 'windowSeconds', 'logAtIdleTimeout'])));
+          explains.push(
+            explain(
+              TUNNELS_CLOSED_IDLE,
+              evidenceOf(f, ['idleTimeouts', 'statPrefix', 'idleTimeoutMs', 'windowIdleTimeouts', 'windowSeconds', 'logAtIdleTimeout']),
+            ),
+          );
           changes.push({ kind: 'tcp-proxy-idle-timeout', listener: f.entity.name, statPrefix, ms: proposedIdleTimeout(num(f, 'idleTimeoutMs')) });
         }
         const listenerKeepalive = f.evidence.listenerKeepalive === true;
@@ -100,7 +113,8 @@ export const rootCause = defineRootCause({
             explains.push(explain(TUNNELS_LAST_LONG, evidenceOf(f, ['logLongLived', 'longLivedShare'])));
           }
           if (!listenerKeepalive) changes.push({ kind: 'listener-tcp-keepalive', listener: f.entity.name, ...PROPOSED_KEEPALIVE });
-          if (!clusterKeepalive && typeof f.evidence.cluster === 'string') changes.push({ kind: 'cluster-tcp-keepalive', cluster: f.evidence.cluster, ...PROPOSED_KEEPALIVE });
+          if (!clusterKeepalive && typeof f.evidence.cluster === 'string')
+            changes.push({ kind: 'cluster-tcp-keepalive', cluster: f.evidence.cluster, ...PROPOSED_KEEPALIVE });
         }
         const entities: Diagnosed['entities'] = [f.entity];
         if (typeof f.evidence.cluster === 'string') entities.push({ kind: 'cluster', name: f.evidence.cluster });

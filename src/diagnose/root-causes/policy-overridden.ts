@@ -21,10 +21,10 @@ export const rootCause = defineRootCause({
   explanations: [POLICY_FIELDS_NOT_IN_EFFECT],
   verify: [
     { scope: 'policy', setting: 'status condition Overridden on the gateway-level policy for this route', expect: 'absent' },
-    { scope: 'route', setting: 'the gateway-level fields (tcpKeepalive, timeouts) in the route\'s cluster in /config_dump', expect: 'present' },
+    { scope: 'route', setting: "the gateway-level fields (tcpKeepalive, timeouts) in the route's cluster in /config_dump", expect: 'present' },
   ],
   noFixFor: {
-    envoy: 'which policy wins is an Envoy Gateway matter: the Envoy fields are in the other root causes\' fixes',
+    envoy: "which policy wins is an Envoy Gateway matter: the Envoy fields are in the other root causes' fixes",
     istio: 'Envoy Gateway policies only',
   },
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
@@ -43,7 +43,11 @@ export const rootCause = defineRootCause({
         confidence: f.evidence.markedOverridden ? 'high' : 'medium',
         score: f.evidence.markedOverridden ? 0.8 : 0.6,
         snapshot: s.id,
-        entities: [f.entity, { kind: 'policy', name: `BackendTrafficPolicy ${gwNamespace}/${gwName}` }, { kind: 'policy', name: `BackendTrafficPolicy ${winNamespace}/${winName}` }],
+        entities: [
+          f.entity,
+          { kind: 'policy', name: `BackendTrafficPolicy ${gwNamespace}/${gwName}` },
+          { kind: 'policy', name: `BackendTrafficPolicy ${winNamespace}/${winName}` },
+        ],
         evidence: [f],
         explains: [explain(POLICY_FIELDS_NOT_IN_EFFECT, { lostFields: f.evidence.lostFields ?? null, route: f.entity.name })],
         checks: [],

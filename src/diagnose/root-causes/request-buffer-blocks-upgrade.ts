@@ -25,7 +25,11 @@ export const rootCause = defineRootCause({
   uses: [BUFFERS_REQUESTS],
   explanations: [UPGRADE_WAITS_FOR_BODY],
   verify: [
-    { scope: 'route', setting: 'typed_per_filter_config envoy.filters.http.buffer with disabled: true (or no requestBuffer in the winning policy)', expect: 'present' },
+    {
+      scope: 'route',
+      setting: 'typed_per_filter_config envoy.filters.http.buffer with disabled: true (or no requestBuffer in the winning policy)',
+      expect: 'present',
+    },
     { scope: 'connection-manager', stat: HTTP_STATS.cxUpgradesTotal, expect: 'keeps-growing' },
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
@@ -40,7 +44,13 @@ export const rootCause = defineRootCause({
         snapshot: s.id,
         entities: buffered.map((f) => f.entity),
         evidence: buffered,
-        explains: buffered.map((f) => explain(UPGRADE_WAITS_FOR_BODY, { route: f.entity.name, connectionManager: f.evidence.connectionManager ?? null, enabledBy: f.evidence.enabledBy ?? null })),
+        explains: buffered.map((f) =>
+          explain(UPGRADE_WAITS_FOR_BODY, {
+            route: f.entity.name,
+            connectionManager: f.evidence.connectionManager ?? null,
+            enabledBy: f.evidence.enabledBy ?? null,
+          }),
+        ),
         checks: [],
         changes: buffered.map((f): FixChange => ({ kind: 'route-disable-request-buffer', route: f.entity.name })),
       },

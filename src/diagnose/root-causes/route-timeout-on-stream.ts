@@ -19,7 +19,13 @@ import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause
 import { checksFor } from './stream-idle-timeout.ts';
 
 /** Route timeouts on a cluster that fired after the response had started. */
-const STREAMS_CUT_AFTER_RESPONSE = explanationType<{ afterResponse: EvidenceValue; upstreamRqTimeout: EvidenceValue; cluster: EvidenceValue; route: EvidenceValue; timeoutMs: EvidenceValue }>()(
+const STREAMS_CUT_AFTER_RESPONSE = explanationType<{
+  afterResponse: EvidenceValue;
+  upstreamRqTimeout: EvidenceValue;
+  cluster: EvidenceValue;
+  route: EvidenceValue;
+  timeoutMs: EvidenceValue;
+}>()(
   'streams-cut-after-response',
   '{afterResponse} of {upstreamRqTimeout} route {upstreamRqTimeout|timeout|timeouts} on {cluster} fired after the response had started, with no 504 for them: responses on {route} still streaming at the route timeout of {timeoutMs} are reset mid-stream',
 );
@@ -31,7 +37,15 @@ const STREAM_CUTS_IN_WINDOW = explanationType<{ windowAfterResponse: EvidenceVal
 );
 
 /** Responses the access log shows cut at the route timeout. */
-const STREAMS_LOGGED_CUT = explanationType<{ responses: EvidenceValue; route: EvidenceValue; codes: EvidenceValue; lowMs: EvidenceValue; highMs: EvidenceValue; timeoutMs: EvidenceValue; contentTypes: EvidenceValue }>()(
+const STREAMS_LOGGED_CUT = explanationType<{
+  responses: EvidenceValue;
+  route: EvidenceValue;
+  codes: EvidenceValue;
+  lowMs: EvidenceValue;
+  highMs: EvidenceValue;
+  timeoutMs: EvidenceValue;
+  contentTypes: EvidenceValue;
+}>()(
   'streams-logged-cut-at-route-timeout',
   '{responses} {responses|response|responses} on {route} logged {codes} with flag UT {lowMs} to {highMs} after the request[?, at the route timeout of {timeoutMs}][? ({contentTypes})]: the client got the start of the stream, then a reset',
 );
@@ -89,7 +103,8 @@ function logScore(logged: Finding[]): number {
 export const rootCause = defineRootCause({
   id: 'route-timeout-on-stream',
   title: 'Route timeout cuts streamed responses',
-  message: 'the route timeout (default 15 s) runs until the end of the response: server-sent events, gRPC server streams and other streamed responses still open at it are reset mid-stream (flag UT)',
+  message:
+    'the route timeout (default 15 s) runs until the end of the response: server-sent events, gRPC server streams and other streamed responses still open at it are reset mid-stream (flag UT)',
   uses: [FIRED, LOGGED],
   explanations: [STREAMS_CUT_AFTER_RESPONSE, STREAM_CUTS_IN_WINDOW, STREAMS_LOGGED_CUT, DEFAULT_ROUTE_TIMEOUT, IDLE_TIMEOUT_STILL_BOUNDS],
   verify: [
@@ -115,10 +130,20 @@ export const rootCause = defineRootCause({
       );
     }
     for (const f of fired) {
-      const values = { afterResponse: f.evidence.afterResponse ?? null, upstreamRqTimeout: f.evidence.upstreamRqTimeout ?? null, cluster: f.evidence.cluster ?? null };
+      const values = {
+        afterResponse: f.evidence.afterResponse ?? null,
+        upstreamRqTimeout: f.evidence.upstreamRqTimeout ?? null,
+        cluster: f.evidence.cluster ?? null,
+      };
       explains.push(explain(STREAMS_CUT_AFTER_RESPONSE, { ...values, route: f.entity.name, timeoutMs: f.evidence.timeoutMs ?? null }));
       if ((num(f, 'windowAfterResponse') ?? 0) > 0) {
-        explains.push(explain(STREAM_CUTS_IN_WINDOW, { windowAfterResponse: f.evidence.windowAfterResponse ?? null, windowSeconds: f.evidence.windowSeconds ?? null, cluster: values.cluster }));
+        explains.push(
+          explain(STREAM_CUTS_IN_WINDOW, {
+            windowAfterResponse: f.evidence.windowAfterResponse ?? null,
+            windowSeconds: f.evidence.windowSeconds ?? null,
+            cluster: values.cluster,
+          }),
+        );
       }
     }
     const routes = [...new Set([...logged, ...fired].map((f) => f.entity.name))];
@@ -128,11 +153,19 @@ export const rootCause = defineRootCause({
       const idle = idleTimeoutOf(s, route.name);
       if (idle !== undefined && idle > 0) explains.push(explain(IDLE_TIMEOUT_STILL_BOUNDS, { route: route.name, idleTimeoutMs: idle }));
     }
-    const clusters = [...new Set([...configured.flatMap((r) => r.clusters), ...[...fired, ...logged].flatMap((f) => (typeof f.evidence.cluster === 'string' && s.clusters.has(f.evidence.cluster) ? [f.evidence.cluster] : []))])];
+    const clusters = [
+      ...new Set([
+        ...configured.flatMap((r) => r.clusters),
+        ...[...fired, ...logged].flatMap((f) => (typeof f.evidence.cluster === 'string' && s.clusters.has(f.evidence.cluster) ? [f.evidence.cluster] : [])),
+      ]),
+    ];
     const statsPart = statsScore(fired);
     const logPart = logScore(logged);
     const score = Math.max(statsPart, logPart) + (statsPart > 0 && logPart > 0 ? 0.1 : 0);
-    const entities: EntityRef[] = [...routes.map((name) => ({ kind: 'route' as const, name })), ...clusters.map((name) => ({ kind: 'cluster' as const, name }))];
+    const entities: EntityRef[] = [
+      ...routes.map((name) => ({ kind: 'route' as const, name })),
+      ...clusters.map((name) => ({ kind: 'cluster' as const, name })),
+    ];
     return [
       {
         id: 'route-timeout-on-stream',

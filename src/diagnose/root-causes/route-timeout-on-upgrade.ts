@@ -15,13 +15,23 @@ import { checksFor } from './stream-idle-timeout.ts';
 import { type Diagnosed, defineRootCause, evidenceOf, explain, scoring } from '../root-cause.ts';
 
 /** Explanation `upgraded-sessions-end-at-route-timeout`. */
-const UPGRADED_SESSIONS_END_AT_ROUTE_TIMEOUT = explanationType<{ count: EvidenceValue; lowMs: EvidenceValue; highMs: EvidenceValue; timeoutMs: EvidenceValue }>()(
+const UPGRADED_SESSIONS_END_AT_ROUTE_TIMEOUT = explanationType<{
+  count: EvidenceValue;
+  lowMs: EvidenceValue;
+  highMs: EvidenceValue;
+  timeoutMs: EvidenceValue;
+}>()(
   'upgraded-sessions-end-at-route-timeout',
   '{count} {count|upgraded session|upgraded sessions} ended with flag UT between {lowMs} and {highMs}, at the route timeout of {timeoutMs}',
 );
 
 /** Explanation `route-timeout-fails-upgrade-handshakes`. */
-const ROUTE_TIMEOUT_FAILS_UPGRADE_HANDSHAKES = explanationType<{ timeoutMs: EvidenceValue; envoyVersion: EvidenceValue; upstreamRqTimeout: EvidenceValue; cluster: EvidenceValue }>()(
+const ROUTE_TIMEOUT_FAILS_UPGRADE_HANDSHAKES = explanationType<{
+  timeoutMs: EvidenceValue;
+  envoyVersion: EvidenceValue;
+  upstreamRqTimeout: EvidenceValue;
+  cluster: EvidenceValue;
+}>()(
   'route-timeout-fails-upgrade-handshakes',
   'the route timeout ({timeoutMs}) covers the wait for the upgrade response on Envoy >= 1.36.0 (this proxy: {envoyVersion}): {upstreamRqTimeout} {upstreamRqTimeout|upstream request timeout|upstream request timeouts} on {cluster}; a backend slower than that to answer 101 fails the WebSocket with 504 (UT)',
 );
@@ -42,7 +52,8 @@ const ROUTE_TIMERS = new Set(['route-timeout', 'envoy-route-timeout']);
 export const rootCause = defineRootCause({
   id: 'route-timeout-on-upgrade',
   title: 'Route timeout applied to upgraded connections',
-  message: 'the route timeout (default 15 s) covers the wait for the upgrade response on Envoy >= 1.36.0: a backend slower than that to answer 101 fails the WebSocket with 504 (UT)',
+  message:
+    'the route timeout (default 15 s) covers the wait for the upgrade response on Envoy >= 1.36.0: a backend slower than that to answer 101 fails the WebSocket with 504 (UT)',
   uses: ['upgrade-route-timeouts-fired', 'upgraded-sessions-end-together'],
   explanations: [UPGRADED_SESSIONS_END_AT_ROUTE_TIMEOUT, ROUTE_TIMEOUT_FAILS_UPGRADE_HANDSHAKES, ROUTE_TIMEOUTS_IN_WINDOW],
   verify: [
@@ -58,7 +69,9 @@ export const rootCause = defineRootCause({
       if (f.evidence.flag !== 'UT') return false;
       const route = s.routes.find((r) => r.name === f.entity.name);
       const low = num(f, 'lowMs');
-      return route !== undefined && route.timeoutMs.value > 0 && low !== undefined && Math.abs(route.timeoutMs.value - low) <= timerTolerance(route.timeoutMs.value);
+      return (
+        route !== undefined && route.timeoutMs.value > 0 && low !== undefined && Math.abs(route.timeoutMs.value - low) <= timerTolerance(route.timeoutMs.value)
+      );
     });
     const routeNames = [...new Set([...bands.map((b) => b.entity.name), ...fired.map((f) => f.entity.name)])];
     const routes = new Map(s.routes.map((r) => [r.name, r]));
@@ -74,17 +87,24 @@ export const rootCause = defineRootCause({
       let score = 0;
       for (const band of here) {
         evidence.push(band);
-        explains.push(explain(UPGRADED_SESSIONS_END_AT_ROUTE_TIMEOUT, { ...evidenceOf(band, ['count', 'lowMs', 'highMs']), timeoutMs: route?.timeoutMs.value ?? band.evidence.timerMs ?? null }));
+        explains.push(
+          explain(UPGRADED_SESSIONS_END_AT_ROUTE_TIMEOUT, {
+            ...evidenceOf(band, ['count', 'lowMs', 'highMs']),
+            timeoutMs: route?.timeoutMs.value ?? band.evidence.timerMs ?? null,
+          }),
+        );
       }
       if (here.length > 0) score += ROUTE_TIMERS.has(String(here[0]?.evidence.timer)) ? 0.8 : 0.7;
       for (const f of own) {
         evidence.push(f);
-        explains.push(explain(ROUTE_TIMEOUT_FAILS_UPGRADE_HANDSHAKES, {
+        explains.push(
+          explain(ROUTE_TIMEOUT_FAILS_UPGRADE_HANDSHAKES, {
             envoyVersion: f.evidence.envoyVersion ?? 'unknown',
             timeoutMs: f.evidence.timeoutMs ?? null,
             upstreamRqTimeout: f.evidence.upstreamRqTimeout ?? null,
             cluster: f.evidence.cluster ?? null,
-          }));
+          }),
+        );
       }
       const first = own[0];
       if (first) {
@@ -92,7 +112,13 @@ export const rootCause = defineRootCause({
         const window = num(first, 'windowUpstreamRqTimeout');
         if (window !== undefined && window > 0) {
           score += 0.1;
-          explains.push(explain(ROUTE_TIMEOUTS_IN_WINDOW, { windowUpstreamRqTimeout: window, windowSeconds: first.evidence.windowSeconds ?? null, cluster: first.evidence.cluster ?? null }));
+          explains.push(
+            explain(ROUTE_TIMEOUTS_IN_WINDOW, {
+              windowUpstreamRqTimeout: window,
+              windowSeconds: first.evidence.windowSeconds ?? null,
+              cluster: first.evidence.cluster ?? null,
+            }),
+          );
         }
       }
       const clusters = route?.clusters ?? own.map((f) => String(f.evidence.cluster));

@@ -74,7 +74,8 @@ function explainReason(reason: string, fs: Finding[]): Explanation {
     entities: fs.length,
     families: [...new Set(fs.flatMap((f) => split(f.evidence.families)))].join(', '),
   };
-  if (reason === 'stats-matcher') values.setting = [...new Set(fs.flatMap((f) => (typeof f.evidence.setting === 'string' ? [f.evidence.setting] : [])))].join('; ');
+  if (reason === 'stats-matcher')
+    values.setting = [...new Set(fs.flatMap((f) => (typeof f.evidence.setting === 'string' ? [f.evidence.setting] : [])))].join('; ');
   if (reason === 'stat-name-differs') {
     values.unmatchedEntities = fs[0]?.evidence.unmatchedEntities ?? null;
     values.unmatchedExample = fs[0]?.evidence.unmatchedExample ?? null;
@@ -129,17 +130,29 @@ function inclusionChange(fs: Finding[]): FixChange[] {
 export const rootCause = defineRootCause({
   id: 'stats-unavailable',
   title: 'The stats a diagnosis needs are not available',
-  message: 'the proxy does not publish stats that decide whether WebSockets stall, time out or hit limits where they are served: the root causes those stats decide are unknown, not ruled out',
+  message:
+    'the proxy does not publish stats that decide whether WebSockets stall, time out or hit limits where they are served: the root causes those stats decide are unknown, not ruled out',
   uses: ['entity-stats-missing', 'needed-stats-missing', 'stats-matcher-pattern-unsupported'],
-  explanations: [STATS_REJECTED_BY_MATCHER, STATS_UNDER_ANOTHER_NAME, STATS_DEFERRED_ON_QUIET_CLUSTERS, STATS_ABSENT_UNEXPLAINED, HYPOTHESES_UNKNOWN_WITHOUT_STATS],
+  explanations: [
+    STATS_REJECTED_BY_MATCHER,
+    STATS_UNDER_ANOTHER_NAME,
+    STATS_DEFERRED_ON_QUIET_CLUSTERS,
+    STATS_ABSENT_UNEXPLAINED,
+    HYPOTHESES_UNKNOWN_WITHOUT_STATS,
+  ],
   verify: [
-    { scope: 'proxy', setting: 'the missing stats in /stats (stats_matcher or the control plane\'s telemetry settings let them through)', expect: 'present' },
+    { scope: 'proxy', setting: "the missing stats in /stats (stats_matcher or the control plane's telemetry settings let them through)", expect: 'present' },
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const missing = findings.filter((f) => ENTITY_CODES.has(f.code));
     if (missing.length === 0) return [];
     const reasons = [...new Set(missing.map((f) => String(f.evidence.reason)))].filter((r) => r in BY_REASON);
-    const explains = reasons.map((r) => explainReason(r, missing.filter((f) => f.evidence.reason === r)));
+    const explains = reasons.map((r) =>
+      explainReason(
+        r,
+        missing.filter((f) => f.evidence.reason === r),
+      ),
+    );
     const rootCauses = [...new Set(missing.flatMap((f) => split(f.evidence.rootCauses)))];
     if (rootCauses.length > 0) explains.push(explain(HYPOTHESES_UNKNOWN_WITHOUT_STATS, { rootCauses: rootCauses.join(', ') }));
     const warning = reasons.some((r) => HIDING.has(r));

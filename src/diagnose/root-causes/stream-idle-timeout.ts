@@ -25,7 +25,14 @@ const STREAM_IDLE_TIMEOUTS_IN_WINDOW = explanationType<{ windowIdleTimeouts: Evi
 );
 
 /** Explanation `upgraded-sessions-end-at-idle-timeout`. */
-const UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT = explanationType<{ count: EvidenceValue; flag: EvidenceValue; lowMs: EvidenceValue; highMs: EvidenceValue; medianMs: EvidenceValue; timerMs: EvidenceValue }>()(
+const UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT = explanationType<{
+  count: EvidenceValue;
+  flag: EvidenceValue;
+  lowMs: EvidenceValue;
+  highMs: EvidenceValue;
+  medianMs: EvidenceValue;
+  timerMs: EvidenceValue;
+}>()(
   'upgraded-sessions-end-at-idle-timeout',
   '{count} {count|upgraded session|upgraded sessions} ended with flag {flag} between {lowMs} and {highMs} (median {medianMs}), at the stream idle timeout of {timerMs}',
 );
@@ -69,14 +76,14 @@ export function checksFor(s: Snapshot, clusterNames: Iterable<string>, own: stri
 export const rootCause = defineRootCause({
   id: 'stream-idle-timeout',
   title: 'Stream idle timeout ends quiet long-lived streams',
-  message: 'WebSockets that stay quiet in both directions longer than the stream idle timeout (stream_idle_timeout, default 5 min, or the route idle_timeout) are reset by Envoy with flag SI',
+  message:
+    'WebSockets that stay quiet in both directions longer than the stream idle timeout (stream_idle_timeout, default 5 min, or the route idle_timeout) are reset by Envoy with flag SI',
   uses: ['stream-idle-timeouts-fired', 'upgraded-sessions-end-together'],
   explanations: [IDLE_TIMEOUT_ENDS_QUIET_STREAMS, STREAM_IDLE_TIMEOUTS_IN_WINDOW, UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT],
   verify: [
     { scope: 'connection-manager', stat: HTTP_STATS.rqIdleTimeout, expect: 'stops-growing' },
     { scope: 'connection-manager', setting: 'stream_idle_timeout above the longest quiet period of the WebSockets (or 0s)', expect: 'present' },
     { scope: 'route', setting: 'route idle_timeout shorter than the WebSockets stay quiet', expect: 'absent' },
-
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
@@ -96,7 +103,13 @@ export const rootCause = defineRootCause({
       if (fired && counting) {
         score += 0.5;
         evidence.push(fired);
-        explains.push(explain(IDLE_TIMEOUT_ENDS_QUIET_STREAMS, { idleTimeouts: num(fired, 'idleTimeouts') ?? null, effectiveIdleTimeoutMs: num(fired, 'effectiveIdleTimeoutMs') ?? null, upgradesTotal: num(fired, 'upgradesTotal') ?? null }));
+        explains.push(
+          explain(IDLE_TIMEOUT_ENDS_QUIET_STREAMS, {
+            idleTimeouts: num(fired, 'idleTimeouts') ?? null,
+            effectiveIdleTimeoutMs: num(fired, 'effectiveIdleTimeoutMs') ?? null,
+            upgradesTotal: num(fired, 'upgradesTotal') ?? null,
+          }),
+        );
         const window = num(fired, 'windowIdleTimeouts');
         if (window !== undefined && window > 0) {
           score += 0.1;
@@ -106,14 +119,16 @@ export const rootCause = defineRootCause({
       for (const band of here) {
         evidence.push(band);
         const effective = band.evidence.timerMs ?? num(fired, 'effectiveIdleTimeoutMs') ?? connectionManager.streamIdleTimeoutMs.value;
-        explains.push(explain(UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT, {
+        explains.push(
+          explain(UPGRADED_SESSIONS_END_AT_IDLE_TIMEOUT, {
             count: band.evidence.count ?? null,
             flag: band.evidence.flag ?? null,
             lowMs: band.evidence.lowMs ?? null,
             highMs: band.evidence.highMs ?? null,
             medianMs: band.evidence.medianMs ?? null,
             timerMs: effective,
-          }));
+          }),
+        );
       }
       if (here.length > 0) {
         score += counting ? 0.3 : 0.55;
@@ -131,7 +146,11 @@ export const rootCause = defineRootCause({
         entities,
         evidence,
         explains,
-        checks: checksFor(s, routes.flatMap((r) => r.clusters), 'stream-idle-timeout'),
+        checks: checksFor(
+          s,
+          routes.flatMap((r) => r.clusters),
+          'stream-idle-timeout',
+        ),
         // One hour outlasts application heartbeats while still ending streams whose peers vanished (with keepalive).
         changes: entities.flatMap((e): FixChange[] =>
           e.kind === 'listener'

@@ -32,7 +32,13 @@ const PROTOCOL_ERROR_502S = explanationType<{ logProtocolErrors: EvidenceValue; 
 );
 
 /** Explanation `upstream-protocol-errors`. */
-const UPSTREAM_PROTOCOL_ERRORS = explanationType<{ protocolErrors: EvidenceValue; rxResets: EvidenceValue; windowProtocolErrors?: EvidenceValue; windowRxResets?: EvidenceValue; windowSeconds?: EvidenceValue }>()(
+const UPSTREAM_PROTOCOL_ERRORS = explanationType<{
+  protocolErrors: EvidenceValue;
+  rxResets: EvidenceValue;
+  windowProtocolErrors?: EvidenceValue;
+  windowRxResets?: EvidenceValue;
+  windowSeconds?: EvidenceValue;
+}>()(
   'upstream-protocol-errors',
   '{protocolErrors} {protocolErrors|upstream protocol error|upstream protocol errors} and {rxResets} {rxResets|stream|streams} reset by the backend[? ({windowProtocolErrors} and {windowRxResets} of them in {windowSeconds})]',
 );
@@ -45,7 +51,8 @@ function num(f: Finding, key: string): number | undefined {
 export const rootCause = defineRootCause({
   id: 'upstream-http2-websocket',
   title: 'WebSocket sent to an HTTP/2 upstream',
-  message: 'the cluster speaks HTTP/2 to its backend (configured, or chosen by TLS ALPN), so upgrades leave as extended CONNECT, which a backend without RFC 8441 support resets: 502 with a protocol_error reset',
+  message:
+    'the cluster speaks HTTP/2 to its backend (configured, or chosen by TLS ALPN), so upgrades leave as extended CONNECT, which a backend without RFC 8441 support resets: 502 with a protocol_error reset',
   uses: ['websocket-cluster-speaks-http2'],
   explanations: [UPSTREAM_HTTP2_EXPLICIT, UPSTREAM_H2_BY_ALPN, PROTOCOL_ERROR_502S, UPSTREAM_PROTOCOL_ERRORS],
   verify: [
@@ -79,24 +86,28 @@ export const rootCause = defineRootCause({
       const windowResets = num(f, 'windowRxResets') ?? 0;
       if (windowErrors > 0 || errors > 0 || resets > 0) {
         score += windowErrors > 0 || windowResets > 0 ? 0.1 : 0.05;
-        explains.push(explain(UPSTREAM_PROTOCOL_ERRORS, {
+        explains.push(
+          explain(UPSTREAM_PROTOCOL_ERRORS, {
             protocolErrors: errors,
             windowProtocolErrors: f.evidence.windowProtocolErrors ?? null,
             rxResets: resets,
             windowRxResets: f.evidence.windowRxResets ?? null,
             windowSeconds: f.evidence.windowSeconds ?? null,
-          }));
+          }),
+        );
       }
       if (http2Connections !== undefined && http2Connections > 0) score += 0.1;
       const cluster = s.clusters.get(f.entity.name);
       out.push({
         id: 'upstream-http2-websocket',
-        ...scoring(s, score, (confidence) => f.severity === 'error' && confidence !== 'low' ? 'error' : f.severity === 'info' ? 'info' : 'warning'),
+        ...scoring(s, score, (confidence) => (f.severity === 'error' && confidence !== 'low' ? 'error' : f.severity === 'info' ? 'info' : 'warning')),
         entities: [{ kind: 'cluster', name: f.entity.name }],
         evidence: [f],
         explains,
         checks: cluster
-          ? longLivedStreamChecks(s, cluster, managersForCluster(s, cluster.name)).filter((c) => c.hypothesis === 'websocket-upgrade-disabled' || c.hypothesis === 'circuit-breaker-saturation')
+          ? longLivedStreamChecks(s, cluster, managersForCluster(s, cluster.name)).filter(
+              (c) => c.hypothesis === 'websocket-upgrade-disabled' || c.hypothesis === 'circuit-breaker-saturation',
+            )
           : [],
         changes: [{ kind: 'cluster-client-protocol', cluster: f.entity.name }],
       });

@@ -14,7 +14,12 @@ import { servedRoutes } from '../../model/topology.ts';
 import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
 
 /** Explanation `upgrades-refused`. */
-const UPGRADES_REFUSED = explanationType<{ refused: EvidenceValue; connectionManager: EvidenceValue; windowRefused?: EvidenceValue; windowSeconds?: EvidenceValue }>()(
+const UPGRADES_REFUSED = explanationType<{
+  refused: EvidenceValue;
+  connectionManager: EvidenceValue;
+  windowRefused?: EvidenceValue;
+  windowSeconds?: EvidenceValue;
+}>()(
   'upgrades-refused',
   '{refused} {refused|upgrade request|upgrade requests} refused on {connectionManager}[? ({windowRefused} in {windowSeconds})]: Envoy answers 403 and closes the connection',
 );
@@ -49,7 +54,8 @@ function upgradeChanges(s: Snapshot, routes: Finding[], managers: Finding[]): Fi
 export const rootCause = defineRootCause({
   id: 'websocket-upgrade-disabled',
   title: 'WebSocket upgrades not enabled on the route',
-  message: 'WebSocket handshakes reach routes that do not enable the upgrade (websocket disabled in the route upgrade_configs, or on neither the route nor the connection manager), and Envoy refuses them with 403 upgrade_failed',
+  message:
+    'WebSocket handshakes reach routes that do not enable the upgrade (websocket disabled in the route upgrade_configs, or on neither the route nor the connection manager), and Envoy refuses them with 403 upgrade_failed',
   uses: ['upgrade-on-non-websocket-route', 'upgrade-rejected-on-route'],
   explanations: [UPGRADES_REFUSED, ROUTE_UPGRADE_DISABLED, ROUTE_UPGRADE_NOT_CONFIGURED, ROUTE_UPGRADES_REFUSED],
   verify: [
@@ -67,7 +73,14 @@ export const rootCause = defineRootCause({
     if (inWindow.length > 0) score += 0.6;
     else if (managers.length > 0) score += 0.45;
     for (const m of managers) {
-      explains.push(explain(UPGRADES_REFUSED, { refused: m.evidence.refused ?? null, windowRefused: m.evidence.windowRefused ?? null, windowSeconds: m.evidence.windowSeconds ?? null, connectionManager: m.entity.name }));
+      explains.push(
+        explain(UPGRADES_REFUSED, {
+          refused: m.evidence.refused ?? null,
+          windowRefused: m.evidence.windowRefused ?? null,
+          windowSeconds: m.evidence.windowSeconds ?? null,
+          connectionManager: m.entity.name,
+        }),
+      );
     }
     if (routes.length > 0) {
       // The access log names the routes: Envoy's own 403 upgrade_failed, not a backend's answer.
@@ -83,7 +96,7 @@ export const rootCause = defineRootCause({
     return [
       {
         id: 'websocket-upgrade-disabled',
-        ...scoring(s, score, (confidence) => confidence === 'high' || inWindow.length > 0 ? 'error' : 'warning'),
+        ...scoring(s, score, (confidence) => (confidence === 'high' || inWindow.length > 0 ? 'error' : 'warning')),
         entities,
         evidence: [...routes, ...managers],
         explains,

@@ -47,7 +47,9 @@ export const fixKind: FixKind<'cluster-circuit-breakers'> = {
   envoy: (_s, c) => ({
     lands: 'resource',
     resource: {
-      circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_connections: c.maxConnections, max_pending_requests: c.maxPendingRequests, max_requests: c.maxRequests }] },
+      circuit_breakers: {
+        thresholds: [{ priority: 'DEFAULT', max_connections: c.maxConnections, max_pending_requests: c.maxPendingRequests, max_requests: c.maxRequests }],
+      },
     },
     merge: (e) => mergeThresholds(e, c),
   }),
@@ -55,5 +57,8 @@ export const fixKind: FixKind<'cluster-circuit-breakers'> = {
     lands: 'traffic-policy',
     spec: { circuitBreaker: { maxConnections: c.maxConnections, maxPendingRequests: c.maxPendingRequests, maxParallelRequests: c.maxRequests } },
   }),
-  istio: (_s, c) => ({ lands: 'traffic', connectionPool: { tcp: { maxConnections: c.maxConnections }, http: { http1MaxPendingRequests: c.maxPendingRequests, http2MaxRequests: c.maxRequests } } }),
+  istio: (_s, c) => ({
+    lands: 'traffic',
+    connectionPool: { tcp: { maxConnections: c.maxConnections }, http: { http1MaxPendingRequests: c.maxPendingRequests, http2MaxRequests: c.maxRequests } },
+  }),
 };

@@ -49,7 +49,11 @@ function mergeClientProtocol(e: LiveEdit): void {
 export const fixKind: FixKind<'cluster-client-protocol'> = {
   kind: 'cluster-client-protocol',
   target: clusterTarget,
-  envoy: () => ({ lands: 'resource', resource: httpOptionsFragment({ use_downstream_protocol_config: { http_protocol_options: {} } }), merge: mergeClientProtocol }),
+  envoy: () => ({
+    lands: 'resource',
+    resource: httpOptionsFragment({ use_downstream_protocol_config: { http_protocol_options: {} } }),
+    merge: mergeClientProtocol,
+  }),
   envoyGateway: () => ({ lands: 'traffic-policy', spec: { useClientProtocol: true } }),
   istio: () => ({ lands: 'traffic', connectionPool: { http: { useClientProtocol: true } } }),
 };

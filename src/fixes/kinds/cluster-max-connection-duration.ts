@@ -22,7 +22,9 @@ declare module '../../model/fix-change.ts' {
 function liftLimit(e: LiveEdit): void {
   const { sp, resource: cluster } = e;
   const found = e.httpProtocolOptions();
-  const places: Array<{ o: unknown; at: string }> = [{ o: sp.get(cluster, 'common_http_protocol_options'), at: pointer(sp.key(cluster, 'common_http_protocol_options')) }];
+  const places: Array<{ o: unknown; at: string }> = [
+    { o: sp.get(cluster, 'common_http_protocol_options'), at: pointer(sp.key(cluster, 'common_http_protocol_options')) },
+  ];
   if (found) {
     const at = pointer(sp.key(cluster, 'typed_extension_protocol_options'), found.key, sp.key(found.options, 'common_http_protocol_options'));
     places.push({ o: sp.get(found.options, 'common_http_protocol_options'), at });
@@ -40,7 +42,10 @@ export const fixKind: FixKind<'cluster-max-connection-duration'> = {
   target: clusterTarget,
   envoy: (s, c) => {
     if (c.ms === 0) return { lands: 'resource', merge: liftLimit };
-    const resource = httpOptionsFragment({ ...newProtocolOptionsProtocol(s, c.cluster), common_http_protocol_options: { max_connection_duration: protoDuration(c.ms) } });
+    const resource = httpOptionsFragment({
+      ...newProtocolOptionsProtocol(s, c.cluster),
+      common_http_protocol_options: { max_connection_duration: protoDuration(c.ms) },
+    });
     return { lands: 'resource', resource, merge: (e) => e.sp.set(e.commonHttpProtocolOptions(), 'max_connection_duration', protoDuration(c.ms)) };
   },
   envoyGateway: (_s, c) =>

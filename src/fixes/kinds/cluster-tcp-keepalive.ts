@@ -30,7 +30,9 @@ export const fixKind: FixKind<'cluster-tcp-keepalive'> = {
   }),
   istio: (s, c) => ({
     lands: 'traffic',
-    connectionPool: { tcp: { tcpKeepalive: { time: gatewayDuration(c.timeSeconds * 1000), interval: gatewayDuration(c.intervalSeconds * 1000), probes: c.probes } } },
+    connectionPool: {
+      tcp: { tcpKeepalive: { time: gatewayDuration(c.timeSeconds * 1000), interval: gatewayDuration(c.intervalSeconds * 1000), probes: c.probes } },
+    },
     envoyFilterPatch: clusterPatch(s, c.cluster, { upstream_connection_options: { tcp_keepalive: tcpKeepaliveFields(c) } }),
   }),
 };

@@ -54,7 +54,12 @@ export const fixKind: FixKind<'listener-max-stream-duration'> = {
     c.ms > 0
       ? { lands: 'traffic-policy', spec: { connection: { connectionLimit: { maxStreamDuration: crdDuration(c.ms) } } } }
       : { lands: 'traffic-policy', lift: { field: ['connection', 'connectionLimit', 'maxStreamDuration'], remind: 'always' } },
-  istio: (s, c) => ({ lands: 'traffic', ...(c.ms > 0 ? { envoyFilterPatch: connectionManagerPatch(s, c.listener, { common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } }) } : {}) }),
+  istio: (s, c) => ({
+    lands: 'traffic',
+    ...(c.ms > 0
+      ? { envoyFilterPatch: connectionManagerPatch(s, c.listener, { common_http_protocol_options: { max_stream_duration: protoDuration(c.ms) } }) }
+      : {}),
+  }),
   cost: (_s, c): Explanation[] => (c.ms > 0 ? [note(STILL_ENDS_STREAMS, { listener: c.listener, maxStreamMs: c.ms })] : []),
   noteTypes: [STILL_ENDS_STREAMS],
 };

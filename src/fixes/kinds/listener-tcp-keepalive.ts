@@ -79,7 +79,8 @@ export const fixKind: FixKind<'listener-tcp-keepalive'> = {
   }),
   istio: (s, c) => {
     // Envoy >= 1.37 has Listener.tcp_keepalive (when the dump names the version).
-    if (hasListenerTcpKeepalive(s.envoyVersion)) return { lands: 'traffic', envoyFilterPatch: listenerPatch(s, c.listener, { tcp_keepalive: tcpKeepaliveFields(c) }) };
+    if (hasListenerTcpKeepalive(s.envoyVersion))
+      return { lands: 'traffic', envoyFilterPatch: listenerPatch(s, c.listener, { tcp_keepalive: tcpKeepaliveFields(c) }) };
     // A MERGE of a list appends to it: the keepalive options join the listener's own socket options.
     const socketOptions = keepaliveSocketOptions(c).map(({ description: _description, ...option }) => option);
     return { lands: 'traffic', envoyFilterPatch: listenerPatch(s, c.listener, { socket_options: socketOptions }) };

@@ -45,7 +45,8 @@ const HEAP_FROM_MEMORY_LIMIT = noteType<{ memoryBytes: EvidenceValue; maxHeapByt
 function envoyNotes(s: Snapshot, bytes: number): Explanation[] {
   const notes: Explanation[] = [note(UNDER_MEMORY_LIMIT, { maxHeapBytes: bytes })];
   // The monitor counts the heap tcmalloc keeps after frees unless told to count allocated bytes.
-  if (s.envoyVersion !== undefined && (compareVersions(s.envoyVersion, USE_ALLOCATED_SINCE) ?? -1) >= 0) notes.push(note(USE_ALLOCATED, { envoyVersion: s.envoyVersion }));
+  if (s.envoyVersion !== undefined && (compareVersions(s.envoyVersion, USE_ALLOCATED_SINCE) ?? -1) >= 0)
+    notes.push(note(USE_ALLOCATED, { envoyVersion: s.envoyVersion }));
   return notes;
 }
 

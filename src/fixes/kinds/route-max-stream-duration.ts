@@ -22,5 +22,8 @@ export const fixKind: FixKind<'route-max-stream-duration'> = {
   envoy: (_s, c) => routeActionFields(c.kind, { max_stream_duration: { max_stream_duration: protoDuration(c.ms) } }),
   // 0s lets streams run.
   envoyGateway: (_s, c) => ({ lands: 'traffic-policy', spec: { timeout: { http: { maxStreamDuration: crdDuration(c.ms) } } } }),
-  istio: (s, c) => ({ lands: 'traffic', envoyFilterPatch: routePatch(s, c.route, { route: { max_stream_duration: { max_stream_duration: protoDuration(c.ms) } } }) }),
+  istio: (s, c) => ({
+    lands: 'traffic',
+    envoyFilterPatch: routePatch(s, c.route, { route: { max_stream_duration: { max_stream_duration: protoDuration(c.ms) } } }),
+  }),
 };

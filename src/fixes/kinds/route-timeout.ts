@@ -29,9 +29,15 @@ const HTTPROUTE_TIMEOUT_WINS = noteType<{ route: EvidenceValue; rule: EvidenceVa
   "rule {rule} of HTTPRoute {route} sets timeouts.request ({was}), which wins over any BackendTrafficPolicy requestTimeout: the rule's own timeout is set to {timeout} instead",
 );
 /** Without the Kubernetes objects, the HTTPRoute rule may set its own timeout: said with the patch that changes it there. */
-const HTTPROUTE_TIMEOUT_MAY_WIN = noteType<{ route: EvidenceValue; namespace: EvidenceValue; name: EvidenceValue; rule: EvidenceValue; timeout: EvidenceValue }>()(
+const HTTPROUTE_TIMEOUT_MAY_WIN = noteType<{
+  route: EvidenceValue;
+  namespace: EvidenceValue;
+  name: EvidenceValue;
+  rule: EvidenceValue;
+  timeout: EvidenceValue;
+}>()(
   'httproute-timeout-may-win',
-  "rule {rule} of HTTPRoute {route} wins over any BackendTrafficPolicy requestTimeout if it sets timeouts.request, which the proxy's configuration cannot tell (no Kubernetes objects were read): if it does, set it there instead, kubectl -n {namespace} patch httproute {name} --type json -p '[{\"op\":\"add\",\"path\":\"/spec/rules/{rule}/timeouts/request\",\"value\":\"{timeout}\"}]'",
+  'rule {rule} of HTTPRoute {route} wins over any BackendTrafficPolicy requestTimeout if it sets timeouts.request, which the proxy\'s configuration cannot tell (no Kubernetes objects were read): if it does, set it there instead, kubectl -n {namespace} patch httproute {name} --type json -p \'[{"op":"add","path":"/spec/rules/{rule}/timeouts/request","value":"{timeout}"}]\'',
 );
 /** Istio: the VirtualService's own timeout is the field to change. */
 const VIRTUALSERVICE_TIMEOUT = noteType<{ virtualService: EvidenceValue; route: EvidenceValue; timeout: EvidenceValue }>()(
@@ -66,7 +72,9 @@ export const fixKind: FixKind<'route-timeout'> = {
   istio: (s, c) => {
     const config = istioConfigOf(routeByName(s, c.route));
     const notes: Explanation[] =
-      config?.kind === 'virtual-service' ? [note(VIRTUALSERVICE_TIMEOUT, { virtualService: `${config.namespace}/${config.name}`, route: c.route, timeout: gatewayDuration(c.ms) })] : [];
+      config?.kind === 'virtual-service'
+        ? [note(VIRTUALSERVICE_TIMEOUT, { virtualService: `${config.namespace}/${config.name}`, route: c.route, timeout: gatewayDuration(c.ms) })]
+        : [];
     return { lands: 'traffic', envoyFilterPatch: routePatch(s, c.route, { route: { timeout: protoDuration(c.ms) } }), notes };
   },
   noteTypes: [HTTPROUTE_TIMEOUT_WINS, HTTPROUTE_TIMEOUT_MAY_WIN, VIRTUALSERVICE_TIMEOUT],
