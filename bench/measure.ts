@@ -21,7 +21,7 @@ import { gunzipSync } from 'node:zlib';
 import { loadAnalyzers } from '../src/analyzers/index.ts';
 import { main } from '../src/cli/main.ts';
 import { inputChunks } from '../src/collect/read-input.ts';
-import { neededStats } from '../src/diagnose/needed-stats.ts';
+import { neededStats } from '../src/diagnose/stats-to-read.ts';
 import { keptStats } from '../src/parse/kept-stats.ts';
 import { diagnose } from '../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../src/parse/assemble.ts';

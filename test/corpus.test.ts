@@ -10,7 +10,7 @@ import { diagnose } from '../src/cli/diagnosis.ts';
 import { assembleSnapshot } from '../src/parse/assemble.ts';
 import { parseConfigDocument } from '../src/parse/config-document.ts';
 import { detectKind } from '../src/parse/detect.ts';
-import { parseAccessLog } from '../src/parse/access-log.ts';
+import { parseAccessLog } from '../src/parse/access-log-formats.ts';
 import { releaseOfBuildVersion } from '../src/parse/server-info.ts';
 import { parseStats } from '../src/parse/stats.ts';
 

@@ -61,8 +61,8 @@ const UNITS_UNDER_TEST: ReadonlySet<string> = new Set<string>([
   'src/fixes/versions.ts: gatedFields',
   // Readers of one value or pattern, tested on tables of inputs; the config stream on documents split at every byte.
   'src/model/stats-config.ts: re2ToRegExp',
-  'src/parse/access-log.ts: parseResponseFlags',
-  'src/parse/access-log.ts: stripKubectlPrefixes',
+  'src/parse/access-log-formats.ts: parseResponseFlags',
+  'src/parse/access-log-formats.ts: stripKubectlPrefixes',
   'src/parse/config-stream.ts: SKIPPED_CONFIG_KEYS',
   'src/parse/config-stream.ts: parseJsonConfigChunks',
   // The read-only admin allowlist: the tests check that nothing off it can be asked for.

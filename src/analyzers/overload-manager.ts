@@ -21,7 +21,7 @@
 import { findingType } from '../model/catalogue-entry.ts';
 import { CLUSTER_STATS, HTTP_STATS, LISTENER_STATS, OVERLOAD_STATS, type OverloadStat, STAT_PREFIXES } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
-import { connectionLimit, OVERLOAD, type OverloadManager, type ScaledTimer, shortName, triggeredBy, triggerStart } from '../model/overload-manager.ts';
+import { connectionLimit, OVERLOAD, type OverloadManager, type ScaledTimer, shortName, triggeredBy, triggerStart } from '../model/overload-config.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
 import { delta, latestSample, stat } from '../model/stats-view.ts';
 import { webSocketManagers } from '../model/topology.ts';

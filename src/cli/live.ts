@@ -3,15 +3,15 @@
 
 import type { BundleManifest } from '../collect/bundle.ts';
 import { bundleSink, diagnosisSink, writeBundleManifest } from '../collect/capture.ts';
-import { readGatewayObjects } from '../collect/gateway-objects.ts';
-import { kubernetesTargets, loadKubeConfig } from '../collect/kubernetes.ts';
+import { readGatewayObjects } from '../collect/gateway-reads.ts';
+import { kubernetesTargets, loadKubeConfig } from '../collect/kubernetes-api.ts';
 import { collectAll, type LiveSink, type ProgressEvent, type TargetOutcome } from '../collect/live-collection.ts';
 import { readDocument } from '../collect/read-input.ts';
 import type { LiveTarget, ReadPlan } from '../collect/proxy-contact.ts';
 import { readManifests } from '../collect/manifests.ts';
 import { statsFilter } from '../collect/stats-filter.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
-import { neededStats } from '../diagnose/needed-stats.ts';
+import { neededStats } from '../diagnose/stats-to-read.ts';
 import { startDiagnosis } from './diagnosis.ts';
 import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
 import type { CliIO } from './io.ts';

@@ -12,7 +12,7 @@ import { RequestError } from '../model/request-error.ts';
 import { InputError } from '../parse/input-error.ts';
 import { EXIT, exitCodeFor } from '../report/outcome.ts';
 import { type CliIO, outputWidth, TOOL } from './io.ts';
-import { explain, listCatalogue } from './catalogue.ts';
+import { explain, listCatalogue } from './catalogue-commands.ts';
 import { completionScript, type Shell, SHELLS } from './completion.ts';
 import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
@@ -83,7 +83,7 @@ async function runAnalyze(bundle: string | undefined, o: AnalyzeOptions, io: Cli
     import('../collect/files.ts'),
     import('../collect/manifests.ts'),
     import('./diagnosis.ts'),
-    import('../diagnose/needed-stats.ts'),
+    import('../diagnose/stats-to-read.ts'),
   ]);
   // Of each stats sample, only the stats the diagnosis reads are kept.
   inputs.keep = neededStats();

@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { kubeFailure, kubernetesClient, loadKubeConfig } from '../collect/kubernetes.ts';
+import { kubeFailure, kubernetesClient, loadKubeConfig } from '../collect/kubernetes-api.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { type Severity, severityRank } from '../model/finding.ts';
 import type { Sink } from '../notify/deliver.ts';

@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import type { AccessLog } from '../model/access-log.ts';
 import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
-import { parseAccessLog } from '../parse/access-log.ts';
+import { parseAccessLog } from '../parse/access-log-formats.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/capture-snapshot.ts';

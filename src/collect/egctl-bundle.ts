@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, KubernetesObjects, ObjectLists } from '../model/kubernetes.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
-import { parseAccessLog } from '../parse/access-log.ts';
+import { parseAccessLog } from '../parse/access-log-formats.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/capture-snapshot.ts';
-import { CONTROLLER, controllerRelease } from './gateway-objects.ts';
+import { CONTROLLER, controllerRelease } from './gateway-reads.ts';
 import { inputChunks } from './read-input.ts';
 
 /** Where the egctl bundle's files live, below its top-level directory. */

@@ -7,7 +7,7 @@ import { basename, join, sep } from 'node:path';
 import type { KubernetesObjects } from '../model/kubernetes.ts';
 import type { NeededStats } from '../model/needed-stats.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
-import { parseAccessLog } from '../parse/access-log.ts';
+import { parseAccessLog } from '../parse/access-log-formats.ts';
 import type { ParsedConfig } from '../parse/config-dump.ts';
 import { proxyNameOfNode } from '../parse/proxy-node.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';

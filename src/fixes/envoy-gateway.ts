@@ -21,7 +21,7 @@ import { type EnvoyProxyPatch, gatewayListenerOf, objectName } from './gateway-o
 import { diffJson } from './json-diff.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
 import { type FixRenderer, groupBy, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
-import { envoyGatewayStatsMatches, type StatsChange } from './stats-inclusion.ts';
+import { envoyGatewayStatsMatches, type StatsChange } from './stats-inclusion-list.ts';
 import { type DetectedVersion, describeVersion, envoyGatewayVersion, type GatedFeature, gateFragment, minimumNote } from './versions.ts';
 
 /** EnvoyPatchPolicy is off unless the controller enables it (EnvoyGateway `extensionApis.enableEnvoyPatchPolicy`). */

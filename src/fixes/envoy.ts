@@ -15,9 +15,9 @@ import { type EnvoyChange, mergedResource } from './envoy-merge.ts';
 import { note } from './fix-kind.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
 import { FIELD_REPLACED } from './notes.ts';
-import { envoyOverloadManager, type MonitorChange } from './overload-manager.ts';
+import { envoyOverloadManager, type MonitorChange } from './overload-limits.ts';
 import { type FixRenderer, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
-import { envoyStatsInclusion, type StatsChange } from './stats-inclusion.ts';
+import { envoyStatsInclusion, type StatsChange } from './stats-inclusion-list.ts';
 
 /** A listener's merged object carries this fix's changes only: several fixes of it are merged one into another. */
 const MERGED_THIS_FIX = noteType<{ listener: EvidenceValue }>()(

@@ -18,7 +18,7 @@ import { note } from './fix-kind.ts';
 import { istioCluster, istioConfigOf, proxyKind } from './istio-envoy-filter.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
-import { istioStatsInclusion, type ProxyConfigChange, type StatsChange } from './stats-inclusion.ts';
+import { istioStatsInclusion, type ProxyConfigChange, type StatsChange } from './stats-inclusion-list.ts';
 
 /** How far the EnvoyFilter reaches: the workload, the whole mesh, or the whole namespace. */
 const WORKLOAD_SCOPED = noteType<{ selector: EvidenceValue; namespace: EvidenceValue; proxy: EvidenceValue }>()(

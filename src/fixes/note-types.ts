@@ -14,8 +14,8 @@ import * as envoyProxyObject from './envoy-proxy-object.ts';
 import * as istio from './istio.ts';
 import { KIND_NOTE_TYPES } from './kinds/index.ts';
 import * as shared from './notes.ts';
-import * as overloadManager from './overload-manager.ts';
-import * as statsInclusion from './stats-inclusion.ts';
+import * as overloadManager from './overload-limits.ts';
+import * as statsInclusion from './stats-inclusion-list.ts';
 import * as versions from './versions.ts';
 
 /** Every note type, the renderers' then the fix kinds'. */

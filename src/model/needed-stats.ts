@@ -1,5 +1,5 @@
 // The stats the diagnosis reads, as the live /stats filter and the parsers take them: one list per entity family.
-// They are derived from the analyzers' and root causes' declarations (src/diagnose/needed-stats.ts); cli hands
+// They are derived from the analyzers' and root causes' declarations (src/diagnose/stats-to-read.ts); cli hands
 // them to collect, which asks Envoy for them and keeps only them of a sample read from a file.
 
 import type { StatsRead } from './envoy-stats.ts';

@@ -4,7 +4,7 @@
 
 import type { AccessLog } from './access-log.ts';
 import type { KubernetesObjects, Manifests } from './kubernetes.ts';
-import type { OverloadManager } from './overload-manager.ts';
+import type { OverloadManager } from './overload-config.ts';
 import type { StatsConfig } from './stats-config.ts';
 
 /** Which control plane produced the configuration. */

@@ -6,7 +6,7 @@
 // of config-slot.ts; the flavor is told in proxy-flavor.ts.
 
 import type { Cluster, Flavor, Listener, ProxyNode, RejectedListener, Route } from '../model/snapshot.ts';
-import type { OverloadManager } from '../model/overload-manager.ts';
+import type { OverloadManager } from '../model/overload-config.ts';
 import type { StatsConfig } from '../model/stats-config.ts';
 import { LiveResourceKeeper } from '../model/live-resources.ts';
 import { ConfigSlot, ENTRY_ARRAY_KEYS, ENTRY_ARRAYS } from './config-slot.ts';
@@ -15,7 +15,7 @@ import { detectFlavor, flavoredBufferLimit } from './proxy-flavor.ts';
 import { envoyVersion, istioNamespace, proxyNode } from './proxy-node.ts';
 import { arr, field, isObj, obj, type Obj, str, typeName } from './proto-json.ts';
 import { gatewayListenerFromName } from './gateway-sources.ts';
-import { parseOverloadManager } from './overload-manager.ts';
+import { parseOverloadManager } from './bootstrap-overload.ts';
 import { parseStatsConfig } from './bootstrap-stats-config.ts';
 import { grpcServiceClusters } from './xds-clusters.ts';
 

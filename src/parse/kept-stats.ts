@@ -1,4 +1,4 @@
-// Which stats a sample read from a file keeps: the stats the diagnosis reads (src/diagnose/needed-stats.ts, handed in)
+// Which stats a sample read from a file keeps: the stats the diagnosis reads (src/diagnose/stats-to-read.ts, handed in)
 // and, with two samples, the counters compared for a reset between them; the rest is counted and let go.
 
 import type { NeededStats } from '../model/needed-stats.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_ALLOWLIST, AdminClient, adminUrl, BOOTSTRAP_STATS_MASK } from '../../src/collect/admin-client.ts';
 import { statsFilter } from '../../src/collect/stats-filter.ts';
-import { neededStats } from '../../src/diagnose/needed-stats.ts';
+import { neededStats } from '../../src/diagnose/stats-to-read.ts';
 import { type AdminServer, type Fault, startAdminServer } from '../helpers/admin-server.ts';
 import { run } from '../helpers/cli.ts';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { statsFilter } from '../../src/collect/stats-filter.ts';
-import { neededStats } from '../../src/diagnose/needed-stats.ts';
+import { neededStats } from '../../src/diagnose/stats-to-read.ts';
 import { loadOffline } from '../../src/collect/files.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import type { Diagnosis } from '../../src/diagnose/diagnose.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
-import { parseAccessLog, parseResponseFlags, stripKubectlPrefixes } from '../../src/parse/access-log.ts';
+import { parseAccessLog, parseResponseFlags, stripKubectlPrefixes } from '../../src/parse/access-log-formats.ts';
 import { InputError } from '../../src/parse/input-error.ts';
 
 const HA = 'httproute/home/home-assistant-app/rule/0/match/0/ha_example_com';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { neededStats } from '../../src/diagnose/needed-stats.ts';
+import { neededStats } from '../../src/diagnose/stats-to-read.ts';
 import { keptStats } from '../../src/parse/kept-stats.ts';
 import { diagnose } from '../../src/cli/diagnosis.ts';
 import { assembleSnapshot, knownEntities } from '../../src/parse/assemble.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseAccessLog } from '../../src/parse/access-log.ts';
+import { parseAccessLog } from '../../src/parse/access-log-formats.ts';
 import { parseDurationMs, protoDurationMs } from '../../src/parse/durations.ts';
 import { releaseOfBuildVersion } from '../../src/parse/server-info.ts';
 import { bounded, byteDamage, damage, edgeNumberText, hostileName, modelOrInputError, settings } from './harness.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { upgradedSessions } from '../../src/report/html-charts.ts';
-import { parseAccessLog } from '../../src/parse/access-log.ts';
+import { parseAccessLog } from '../../src/parse/access-log-formats.ts';
 import { run } from '../helpers/cli.ts';
 import { HOSTILE_NAME, hostileBundle } from '../helpers/hostile-bundle.ts';
 

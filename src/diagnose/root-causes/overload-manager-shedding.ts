@@ -14,7 +14,7 @@
 import { explanationType } from '../../model/catalogue-entry.ts';
 import { HTTP_STATS } from '../../model/envoy-stats.ts';
 import type { EntityRef, EvidenceValue, Explanation, Finding, FixChange } from '../../model/finding.ts';
-import { connectionLimit } from '../../model/overload-manager.ts';
+import { connectionLimit } from '../../model/overload-config.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { type Diagnosed, defineRootCause, evidenceOf, explain, scoring } from '../root-cause.ts';
 

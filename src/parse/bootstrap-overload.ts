@@ -4,14 +4,7 @@
 // bootstrap.proto LayeredRuntime; a static layer's nested structs name keys by their dotted path), snake_case as
 // Envoy's admin prints them or camelCase as egctl does.
 
-import {
-  OVERLOAD,
-  type OverloadAction,
-  type OverloadManager,
-  type OverloadTrigger,
-  type ResourceMonitor,
-  type ScaledTimer,
-} from '../model/overload-manager.ts';
+import { OVERLOAD, type OverloadAction, type OverloadManager, type OverloadTrigger, type ResourceMonitor, type ScaledTimer } from '../model/overload-config.ts';
 import { protoDurationMs } from './durations.ts';
 import { arr, field, isObj, num, obj, type Obj, str } from './proto-json.ts';
 

@@ -8,7 +8,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { imageRelease } from '../model/envoy-gateway-version.ts';
 import type { KubeObject, KubernetesObjects, ObjectLists } from '../model/kubernetes.ts';
-import { ENVOY_GATEWAY_NAMESPACE, kubeFailure, kubernetesClient } from './kubernetes.ts';
+import { ENVOY_GATEWAY_NAMESPACE, kubeFailure, kubernetesClient } from './kubernetes-api.ts';
 
 const GATEWAY_API = { group: 'gateway.networking.k8s.io', version: 'v1' };
 const ENVOY_GATEWAY_API = { group: 'gateway.envoyproxy.io', version: 'v1alpha1' };
