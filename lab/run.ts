@@ -7,10 +7,11 @@
 //
 //   npm run lab [-- --scenario ID[,ID]] [--envoy VERSION] [--record] [--serial]
 //
-// The Envoy versions run at once, each in a worker process of its own (--serial: one after the other).
+// The Envoy versions run at once, each in worker processes of its own (--serial: one after the other): scenarios that
+// mostly wait on a timer (`waitsApart`) in one, the others in another.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,8 +51,9 @@ const { values } = parseArgs({
     record: { type: 'boolean', default: false },
     /** One Envoy version after the other instead of both at once. */
     serial: { type: 'boolean', default: false },
-    /** Internal: run one version and write .lab/results-<version>.json for the parent run. */
+    /** Internal: run one version and write .lab/results-<version>-<part>.json for the parent run. */
     worker: { type: 'boolean', default: false },
+    part: { type: 'string', default: '0' },
   },
 });
 const wanted = values.scenario?.split(',');
@@ -197,23 +199,29 @@ async function runVersion(env: LabEnvironment, noNamespace: string | undefined):
   return out;
 }
 
-/** Runs each version in a worker process of its own, all at once; returns their results. */
+/** The scenarios of a run in parts that run at once: those that mostly wait (`waitsApart`), and the others. */
+function parts(): Scenario[][] {
+  return [scenarios.filter((s) => s.waitsApart), scenarios.filter((s) => !s.waitsApart)].filter((p) => p.length > 0);
+}
+
+/** Runs each version in worker processes of its own, one per part of the scenarios, all at once; returns their results. */
 async function runWorkers(environments: LabEnvironment[]): Promise<LabResult[]> {
-  const passOn = [...(values.scenario ? ['--scenario', values.scenario] : []), ...(values.record ? ['--record'] : [])];
+  const jobs = environments.flatMap((env) => parts().map((part, i) => ({ env, part: String(i), names: part.map(nameOf).join(',') })));
+  // A worker that dies leaves no results: an earlier run's must not stand in for them.
+  for (const job of jobs) rmSync(join(LAB_DIR, `results-${job.env.envoyVersion}-${job.part}.json`), { force: true });
   const codes = await Promise.all(
-    environments.map(
-      (env) =>
+    jobs.map(
+      (job) =>
         new Promise<number | null>((resolve) => {
-          const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--worker', '--envoy', env.envoyVersion, ...passOn], {
-            stdio: 'inherit',
-          });
+          const args = ['--worker', '--envoy', job.env.envoyVersion, '--part', job.part, '--scenario', job.names, ...(values.record ? ['--record'] : [])];
+          const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
           child.on('close', resolve);
         }),
     ),
   );
-  return environments.flatMap((env, i) => {
-    const file = join(LAB_DIR, `results-${env.envoyVersion}.json`);
-    if (!existsSync(file)) throw new Error(`the run of Envoy ${env.envoyVersion} ended (${codes[i]}) without its results`);
+  return jobs.flatMap((job, i) => {
+    const file = join(LAB_DIR, `results-${job.env.envoyVersion}-${job.part}.json`);
+    if (!existsSync(file)) throw new Error(`the run of Envoy ${job.env.envoyVersion} (${job.names}) ended (${codes[i]}) without its results`);
     return JSON.parse(readFileSync(file, 'utf8')) as LabResult[];
   });
 }
@@ -239,7 +247,7 @@ try {
 }
 
 if (values.worker) {
-  writeFileSync(join(LAB_DIR, `results-${versions[0]}.json`), JSON.stringify(results));
+  writeFileSync(join(LAB_DIR, `results-${versions[0]}-${values.part}.json`), JSON.stringify(results));
   stopAll();
   process.exit(0);
 }

@@ -25,8 +25,11 @@ export type Variant = 'failing' | 'healthy' | 'fixed';
 export interface Observation {
   failed: boolean;
   measured: Record<string, number | string | boolean | null>;
-  /** Ends what the drive left open (called after envoy-doctor has read the Envoy). */
-  release?: () => void;
+  /**
+   * Ends what the drive left open (called after envoy-doctor has read the Envoy); what it returns resolves once what
+   * the load opened has ended, where that takes a while (`--record` waits for it before it reads the access log).
+   */
+  release?: () => void | Promise<void>;
 }
 
 /** One scenario. */
@@ -59,6 +62,11 @@ export interface Scenario {
   drive(ctx: ScenarioContext, envoy: RunningEnvoy, variant: Variant): Promise<Observation>;
   /** True when the scenario drops packets (lab/netns.ts): it runs only in the lab's own network namespace. */
   dropsPackets?: boolean;
+  /**
+   * Why the scenario spends most of its time waiting on a timer rather than the CPU: it runs in a worker of its own,
+   * beside the others of its Envoy version, so the lab's wall time is not the sum of its waits.
+   */
+  waitsApart?: string;
   /** Seconds between envoy-doctor's two stats samples. */
   intervalSeconds?: number;
   /** Why the plain-Envoy fix cannot be proven by a replay, when it cannot. */

@@ -37,6 +37,7 @@ export const missingTcpKeepalive: Scenario = {
   rootCause: 'missing-tcp-keepalive',
   entities: ['cluster backend'],
   dropsPackets: true,
+  waitsApart: 'the fix is proven by waiting out the printed keepalive (60 s, then 3 probes 20 s apart)',
   failing: (ctx) => config(ctx, {}),
   healthy: (ctx) => config(ctx, QUICK_KEEPALIVE),
   async drive(ctx, envoy) {
