@@ -8,6 +8,7 @@ import { type DetectedVersion, envoyGatewayVersion } from '../model/envoy-gatewa
 import type { Cluster, Flavor, NotCollected, Snapshot, SnapshotInputs, StatsSample } from '../model/snapshot.ts';
 import type { RegisteredAnalyzer } from '../analyzers/analyzer.ts';
 import { ROOT_CAUSES } from './root-causes/index.ts';
+import { union } from './union.ts';
 
 /**
  * What reports read about one diagnosed proxy. A full `Snapshot` is one; a live run across many proxies keeps
@@ -115,21 +116,6 @@ export function rankRootCauses(a: Ranked, b: Ranked): number {
     (a.evidence && b.evidence ? compareEvidence(a.evidence, b.evidence) : 0) ||
     (a.entities && b.entities ? entityKey(a.entities).localeCompare(entityKey(b.entities)) : 0)
   );
-}
-
-/** Items of both lists without repeats (by value), first-seen order. */
-function union<T>(lists: readonly (readonly T[])[]): T[] {
-  const seen = new Set<string>();
-  const out: T[] = [];
-  for (const list of lists) {
-    for (const x of list) {
-      const key = JSON.stringify(x);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(x);
-    }
-  }
-  return out;
 }
 
 /**
@@ -325,6 +311,11 @@ function summarizeSnapshot(s: Snapshot, rootCauses: readonly RootCause[]): Snaps
   return summary;
 }
 
+/** Reads every fix of these root causes, which renders those not rendered yet (src/fixes/lazy-fix.ts). */
+function renderFixes(rootCauses: readonly RootCause[]): void {
+  for (const r of rootCauses) for (const f of r.fixes) void f.text;
+}
+
 /** How much of each snapshot a run keeps: the snapshot itself, or its summary. */
 export type Keep = 'snapshot' | 'summary';
 
@@ -345,6 +336,8 @@ export class FleetDiagnosis {
   private readonly findings: Array<{ finding: Finding; order: number }> = [];
   private readonly notCollected: Array<{ proxy: NotCollected; order: number }> = [];
   private perProxy = 0;
+  /** The root causes of the last proxy added, whose fixes may not be rendered yet. */
+  private unread: RootCause[] = [];
 
   private constructor(analyzers: RegisteredAnalyzer[], attachFixes: AttachFixes, keep: Keep) {
     this.analyzers = analyzers;
@@ -359,6 +352,9 @@ export class FleetDiagnosis {
 
   /** Diagnoses one proxy; the caller may let go of the snapshot afterwards. */
   add(snapshot: Snapshot, order: number): void {
+    // Fixes are rendered when a report reads them, and until then hold their proxy's snapshot: where only summaries
+    // are kept, the last proxy's fixes are rendered now, so at most one snapshot outlives its summary.
+    if (this.keep === 'summary') renderFixes(this.unread);
     const own = this.analyzers.flatMap((a) => a.analyze(snapshot));
     for (const finding of own) this.findings.push({ finding, order });
     const diagnosed = groupMechanisms(mergeOnListeners(ROOT_CAUSES.flatMap((rule) => rule.diagnose(snapshot, own))));
@@ -371,6 +367,8 @@ export class FleetDiagnosis {
     this.perProxy += rootCauses.length;
     this.merger.add(rootCauses, snapshot.owner, order);
     this.snapshots.push({ snapshot: this.keep === 'snapshot' ? snapshot : summarizeSnapshot(snapshot, rootCauses), order });
+
+    this.unread = rootCauses;
   }
 
   /** How many root causes the proxies had before they merged (the sum over proxies). */

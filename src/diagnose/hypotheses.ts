@@ -43,8 +43,27 @@ function prefixes(managers: PlacedConnectionManager[]): string[] {
   return [...new Set(managers.map((m) => m.connectionManager.statPrefix))];
 }
 
-/** The competing explanations for streams on `cluster` ending early. */
+/** Checks already made, by snapshot, cluster and connection-manager list: up to six root causes check one cluster. */
+const made = new WeakMap<Snapshot, WeakMap<Cluster, { managers: PlacedConnectionManager[]; checks: HypothesisCheck[] }>>();
+
+/**
+ * The competing explanations for streams on `cluster` ending early, a new list each time; the checks themselves are
+ * made once per cluster and its managers (the list `managersForCluster` keeps), and shared as they are.
+ */
 export function longLivedStreamChecks(s: Snapshot, cluster: Cluster, managers: PlacedConnectionManager[]): HypothesisCheck[] {
+  let byCluster = made.get(s);
+  if (!byCluster) {
+    byCluster = new WeakMap();
+    made.set(s, byCluster);
+  }
+  const kept = byCluster.get(cluster);
+  if (kept?.managers === managers) return [...kept.checks];
+  const checks = makeChecks(s, cluster, managers);
+  byCluster.set(cluster, { managers, checks });
+  return [...checks];
+}
+
+function makeChecks(s: Snapshot, cluster: Cluster, managers: PlacedConnectionManager[]): HypothesisCheck[] {
   const entity: EntityRef = { kind: 'cluster', name: cluster.name };
   const name = cluster.statName;
   const hcm = prefixes(managers);

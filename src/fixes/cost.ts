@@ -8,6 +8,7 @@ import { noteType } from '../model/catalogue-entry.ts';
 import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import type { EvidenceValue, Explanation } from '../model/finding.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
+import { listenerByName } from '../model/topology.ts';
 import { note } from './fix-kind.ts';
 
 /** The buffer limit raised, and the resource it is raised on. */
@@ -49,9 +50,7 @@ export function clusterConnections(s: Snapshot, cluster: string): number | undef
 
 /** Open connections through a listener: the `downstream_cx_active` of its connection managers. */
 export function listenerConnections(s: Snapshot, listener: string): number | undefined {
-  const prefixes = [
-    ...new Set(s.listeners.find((l) => l.name === listener)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? []),
-  ];
+  const prefixes = [...new Set(listenerByName(s, listener)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [])];
   return gauge(s, (x) => {
     const counts = prefixes.map((p) => x.connectionManagers.get(p)?.get(HTTP_STATS.cxActive));
     return prefixes.length > 0 && counts.every((n) => n !== undefined) ? counts.reduce<number>((a, n) => a + (n as number), 0) : undefined;

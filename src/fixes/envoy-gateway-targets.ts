@@ -100,6 +100,41 @@ function livePolicyTarget(policy: KubeObject, namespace: string, route?: SourceO
   };
 }
 
+/** The policies a BackendTrafficPolicy for a route's changes is chosen among. */
+interface RoutePolicies {
+  /** The live policy that wins for the route's rule. */
+  existing: KubeObject | undefined;
+  /** Without the Kubernetes objects, the policy the xDS names on the route. */
+  named: SourceObject | undefined;
+  /** The live Gateway-level policy a route-level one merges with or replaces. */
+  gatewayPolicy: KubeObject | undefined;
+}
+
+const routePolicyCache = new WeakMap<Snapshot, Map<string, RoutePolicies>>();
+
+/** A route's policies, found once per route and rule: a mesh's changes land on thousands of routes, several on each. */
+function policiesOfRoute(s: Snapshot, route: SourceObject): RoutePolicies {
+  let cache = routePolicyCache.get(s);
+  if (!cache) {
+    cache = new Map();
+    routePolicyCache.set(s, cache);
+  }
+  const key = `${sourceKey(route)}|${route.sectionName ?? ''}|${route.rule ?? ''}`;
+  let found = cache.get(key);
+  if (found) return found;
+  // The policy that wins for this rule: one for the rule's section, else one for the whole route. Patching it
+  // keeps everything it sets; a second one would conflict with it.
+  const ruleName = liveRule(s, route)?.name;
+  const onRoute = (s.kubernetes?.backendTrafficPolicies ?? []).filter((p) => sameNamespace(p, route.namespace));
+  const targets = (p: KubeObject, section: string | undefined) =>
+    policyTargets(p).some((t) => t.kind === route.kind && t.name === route.name && t.sectionName === section);
+  const existing = (typeof ruleName === 'string' ? onRoute.find((p) => targets(p, ruleName)) : undefined) ?? onRoute.find((p) => targets(p, undefined));
+  const named = existing || s.kubernetes ? undefined : routeLevelPolicyNamed(s, route);
+  found = { existing, named, gatewayPolicy: existing || named ? undefined : gatewayBackendPolicy(s, route) };
+  cache.set(key, found);
+  return found;
+}
+
 /** The BackendTrafficPolicy a change on a cluster or route (or naming its policy) lands in. */
 export function backendTarget(s: Snapshot, c: PolicyChange, version: DetectedVersion): PolicyTarget | undefined {
   const byName = c.piece.namedPolicy;
@@ -110,15 +145,8 @@ export function backendTarget(s: Snapshot, c: PolicyChange, version: DetectedVer
   if (c.target.kind !== 'cluster' && c.target.kind !== 'route') return undefined;
   const route = c.target.kind === 'cluster' ? routeOfCluster(s, c.target.name) : routeOfRoute(s, c.target.name);
   if (!route) return undefined;
-  // The policy that wins for this rule: one for the rule's section, else one for the whole route. Patching it
-  // keeps everything it sets; a second one would conflict with it.
-  const ruleName = liveRule(s, route)?.name;
-  const onRoute = (s.kubernetes?.backendTrafficPolicies ?? []).filter((p) => sameNamespace(p, route.namespace));
-  const targets = (p: KubeObject, section: string | undefined) =>
-    policyTargets(p).some((t) => t.kind === route.kind && t.name === route.name && t.sectionName === section);
-  const existing = (typeof ruleName === 'string' ? onRoute.find((p) => targets(p, ruleName)) : undefined) ?? onRoute.find((p) => targets(p, undefined));
+  const { existing, named, gatewayPolicy } = policiesOfRoute(s, route);
   if (existing) return livePolicyTarget(existing, existing.metadata.namespace ?? route.namespace, route);
-  const named = s.kubernetes ? undefined : routeLevelPolicyNamed(s, route);
   if (named) {
     return {
       key: `BackendTrafficPolicy|${named.namespace}|${named.name}`,
@@ -130,7 +158,6 @@ export function backendTarget(s: Snapshot, c: PolicyChange, version: DetectedVer
       named: true,
     };
   }
-  const gatewayPolicy = gatewayBackendPolicy(s, route);
   // The Gateway-level policy wins for the route and already sets the field, yet the cluster lacks it: the fix is
   // that policy as it is, with a note saying so, not a new route-level one that would hide the gap.
   if (gatewayPolicy && gatewayPolicyNotInProxy(s, c, gatewayPolicy))

@@ -10,7 +10,6 @@
 import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, FixChange, RenderedFix } from '../model/finding.ts';
-import type { KubeObject } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
 import { POLICY_MAY_BE_OVERRIDDEN, policyObject } from './envoy-gateway-policy.ts';
@@ -20,6 +19,7 @@ import { envoyProxyObjects } from './envoy-proxy-object.ts';
 import { type EnvoyProxyPatch, gatewayListenerOf, objectName } from './gateway-objects.ts';
 import { diffJson } from './json-diff.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
+import { type FixBody, lazyFix } from './lazy-fix.ts';
 import { type FixRenderer, groupBy, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
 import { envoyGatewayStatsMatches, type StatsChange } from './stats-inclusion-list.ts';
 import { type DetectedVersion, describeVersion, envoyGatewayVersion, type GatedFeature, gateFragment, minimumNote } from './versions.ts';
@@ -57,7 +57,7 @@ interface Sorted {
   stats: StatsChange[];
 }
 
-function sortByObject(s: Snapshot, changes: FixChange[]): Sorted {
+function sortByObject(s: Snapshot, changes: readonly FixChange[]): Sorted {
   const out: Sorted = { policies: [], rules: [], proxies: [], stats: [] };
   for (const change of changes) {
     const piece = pieceOf('envoyGateway', s, change);
@@ -69,32 +69,35 @@ function sortByObject(s: Snapshot, changes: FixChange[]): Sorted {
   return out;
 }
 
-/** Each live xRoute with its rules' changes, rendered whole (status dropped). */
-function httpRouteObjects(rules: Array<Landed<HttpRouteRulePiece>>): RenderedChangeSet[] {
-  const byRoute = new Map<string, { live: KubeObject; route: SourceObject; edits: Array<Landed<HttpRouteRulePiece>> }>();
+/** Each live xRoute with its rules' changes, rendered whole (status dropped) when a report reads it. */
+function httpRouteObjects(s: Snapshot, rules: Array<Landed<HttpRouteRulePiece>>): RenderedChangeSet[] {
+  const byRoute = new Map<string, { route: SourceObject; changes: FixChange[] }>();
   for (const e of rules) {
     const key = `${e.piece.route.namespace}/${e.piece.route.name}`;
-    const entry = byRoute.get(key) ?? { live: e.piece.live, route: e.piece.route, edits: [] };
-    entry.edits.push(e);
+    const entry = byRoute.get(key) ?? { route: e.piece.route, changes: [] };
+    entry.changes.push(e.change);
     byRoute.set(key, entry);
   }
-  return [...byRoute.values()].map(({ live, route, edits }) => {
-    const spec = structuredClone(live.spec ?? {});
-    const specRules = spec.rules as Array<Record<string, unknown>>;
-    for (const e of edits) deepMerge(specRules[e.piece.rule] as Record<string, unknown>, e.piece.fields);
-    const metadata: Record<string, unknown> = { name: live.metadata.name, namespace: live.metadata.namespace ?? route.namespace };
-    if (live.metadata.labels) metadata.labels = live.metadata.labels;
-    const fix: RenderedFix = {
-      flavor: 'envoy-gateway',
-      target: `${route.kind} ${route.namespace}/${route.name}`,
-      apply: 'kubectl-apply',
-      format: 'yaml',
-      text: stringify({ apiVersion: live.apiVersion, kind: live.kind, metadata, spec }, { lineWidth: 0 }),
-      notes: edits.flatMap((e) => e.piece.notes),
-      liveDiff: { object: `${route.kind} ${route.namespace}/${route.name}`, changes: diffJson(live.spec ?? {}, spec) },
-    };
-    return { fix, changes: edits.map((e) => e.change) };
+  return [...byRoute.values()].map(({ route, changes }) => {
+    const head = { flavor: 'envoy-gateway', target: `${route.kind} ${route.namespace}/${route.name}`, apply: 'kubectl-apply', format: 'yaml' } as const;
+    return { fix: lazyFix(head, httpRouteBody, s, changes, undefined), changes };
   });
+}
+
+/** A live xRoute with its rules' changes merged in, and what they change; the changes' pieces are computed again. */
+function httpRouteBody(s: Snapshot, changes: readonly FixChange[]): FixBody {
+  const edits = sortByObject(s, changes).rules;
+  const { live, route } = (edits[0] as Landed<HttpRouteRulePiece>).piece;
+  const spec = structuredClone(live.spec ?? {});
+  const specRules = spec.rules as Array<Record<string, unknown>>;
+  for (const e of edits) deepMerge(specRules[e.piece.rule] as Record<string, unknown>, e.piece.fields);
+  const metadata: Record<string, unknown> = { name: live.metadata.name, namespace: live.metadata.namespace ?? route.namespace };
+  if (live.metadata.labels) metadata.labels = live.metadata.labels;
+  return {
+    text: stringify({ apiVersion: live.apiVersion, kind: live.kind, metadata, spec }, { lineWidth: 0 }),
+    notes: edits.flatMap((e) => e.piece.notes),
+    liveDiff: { object: `${route.kind} ${route.namespace}/${route.name}`, changes: diffJson(live.spec ?? {}, spec) },
+  };
 }
 
 /** The JSON patches the release can apply (a `jsonPath` needs 1.2), with the notes on those it cannot and the release they need. */
@@ -164,6 +167,22 @@ function proxyObjects(s: Snapshot, proxies: Sorted['proxies'], stats: StatsChang
   return [...out, ...envoyProxyObjects(s, patches, version)];
 }
 
+/** A traffic policy's text and notes, and what it changes against the live policy; its changes' pieces are computed again. */
+function policyBody(s: Snapshot, changes: readonly FixChange[], { t, version }: { t: PolicyTarget; version: DetectedVersion }): FixBody {
+  const { object, notes, liveDiff } = policyObject(s, t, sortByObject(s, changes).policies, version);
+  // The policy's own streamIdleTimeout is the route's idle timeout whatever the request timeout (internal/xds/translator/route.go idleTimeout).
+  const spec = object.spec as { timeout?: { http?: { requestTimeout?: unknown; streamIdleTimeout?: unknown } } };
+  if (spec.timeout?.http?.requestTimeout === '0s' && spec.timeout.http.streamIdleTimeout === undefined) notes.push(note(ZERO_DISABLES_IDLE, {}));
+  // A policy known by name only: a JSON merge patch of the fields, which keeps the rest of the live object.
+  const { targetRefs: _targets, ...patch } = object.spec as Record<string, unknown>;
+  if (t.named) notes.unshift(note(PATCHES_NAMED_POLICY, { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' }));
+  return {
+    text: stringify(t.named ? { spec: patch } : object, { lineWidth: 0 }),
+    notes: t.named ? notes.filter((n) => n.code !== POLICY_MAY_BE_OVERRIDDEN.id) : notes,
+    ...(liveDiff ? { liveDiff } : {}),
+  };
+}
+
 /** Renders changes as Envoy Gateway objects. */
 export const envoyGatewayRenderer: FixRenderer = {
   flavor: 'envoy-gateway',
@@ -182,26 +201,17 @@ export const envoyGatewayRenderer: FixRenderer = {
     const rendered = [...targets.values()].filter(
       ({ target: t, changes: group }) => t.existing || t.kind === 'BackendTrafficPolicy' || group.some((c) => c.piece.spec !== undefined),
     );
+    // The policy objects are rendered when a report reads them (lazy-fix.ts).
     const policies = rendered.map(({ target: t, changes: group }) => {
-      const { object, notes, liveDiff } = policyObject(s, t, group, version);
-      // The policy's own streamIdleTimeout is the route's idle timeout whatever the request timeout (internal/xds/translator/route.go idleTimeout).
-      const spec = object.spec as { timeout?: { http?: { requestTimeout?: unknown; streamIdleTimeout?: unknown } } };
-      if (spec.timeout?.http?.requestTimeout === '0s' && spec.timeout.http.streamIdleTimeout === undefined) notes.push(note(ZERO_DISABLES_IDLE, {}));
-      // A policy known by name only: a JSON merge patch of the fields, which keeps the rest of the live object.
-      const { targetRefs: _targets, ...patch } = object.spec as Record<string, unknown>;
-      if (t.named)
-        notes.unshift(note(PATCHES_NAMED_POLICY, { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' }));
-      const fix: RenderedFix = {
+      const head = {
         flavor: 'envoy-gateway',
         target: `${t.kind} ${t.namespace}/${t.name}`,
         apply: t.named ? 'kubectl-patch' : 'kubectl-apply',
         format: 'yaml',
-        text: stringify(t.named ? { spec: patch } : object, { lineWidth: 0 }),
-        notes: t.named ? notes.filter((n) => n.code !== POLICY_MAY_BE_OVERRIDDEN.id) : notes,
-        ...(liveDiff ? { liveDiff } : {}),
-      };
-      return { fix, changes: group.map((c) => c.change) };
+      } as const;
+      const groupChanges = group.map((c) => c.change);
+      return { fix: lazyFix(head, policyBody, s, groupChanges, { t, version }), changes: groupChanges };
     });
-    return [...policies, ...httpRouteObjects(sorted.rules), ...proxyObjects(s, sorted.proxies, sorted.stats, version)];
+    return [...policies, ...httpRouteObjects(s, sorted.rules), ...proxyObjects(s, sorted.proxies, sorted.stats, version)];
   },
 };

@@ -9,7 +9,7 @@ import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { liveResource } from '../model/live-resources.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { routeByName } from '../model/topology.ts';
+import { listenerByName, routeByName } from '../model/topology.ts';
 import { LiveEdit, type MergeOutcome } from './envoy-live-edit.ts';
 import type { Obj } from './envoy-spelling.ts';
 import { type EnvoyResourcePiece, note } from './fix-kind.ts';
@@ -58,7 +58,7 @@ export function mergedResource(
   name: string,
   changes: readonly EnvoyChange[],
 ): { merged?: MergedEnvoyResource; notes: Explanation[] } {
-  const model = kind === 'cluster' ? s.clusters.get(name) : kind === 'listener' ? s.listeners.find((l) => l.name === name) : routeByName(s, name);
+  const model = kind === 'cluster' ? s.clusters.get(name) : kind === 'listener' ? listenerByName(s, name) : routeByName(s, name);
   const notKept = { notes: [note(LIVE_OBJECT_NOT_KEPT, { resource: `${kind} ${name}` })] };
   const live = model ? liveResource(model) : undefined;
   if (!model || !live) return notKept;

@@ -10,10 +10,12 @@ import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, Explanation, FixChange } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { listenerByName } from '../model/topology.ts';
 import { deepMerge } from './changes.ts';
 import { type EnvoyChange, mergedResource } from './envoy-merge.ts';
 import { note } from './fix-kind.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
+import { type FixBody, lazyFix } from './lazy-fix.ts';
 import { FIELD_REPLACED } from './notes.ts';
 import { envoyOverloadManager, type MonitorChange } from './overload-limits.ts';
 import { type FixRenderer, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
@@ -83,8 +85,7 @@ function fragments(s: Snapshot, changes: readonly EnvoyChange[]): { groups: Map<
     const { piece } = c;
     if (piece.resource) add(resource, resource, `${t.kind} ${t.name}`, { name: t.name, ...piece.resource }, c);
     if (piece.connectionManager) {
-      const prefixes =
-        s.listeners.find((l) => l.name === t.name)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [];
+      const prefixes = listenerByName(s, t.name)?.filterChains.flatMap((f) => (f.connectionManager ? [f.connectionManager.statPrefix] : [])) ?? [];
       const where = prefixes.length > 0 ? ` (stat_prefix ${[...new Set(prefixes)].join(', ')})` : '';
       add(`hcm|${t.name}`, resource, `listener ${t.name}: envoy.filters.network.http_connection_manager${where}`, piece.connectionManager, c);
     }
@@ -105,6 +106,33 @@ function fragments(s: Snapshot, changes: readonly EnvoyChange[]): { groups: Map<
   return { groups, byResource };
 }
 
+/** The changes that land in resources, with their plain-Envoy pieces. */
+function resourceChangesOf(s: Snapshot, changes: readonly FixChange[]): EnvoyChange[] {
+  const out: EnvoyChange[] = [];
+  for (const change of changes) {
+    const piece = pieceOf('envoy', s, change);
+    if (piece?.lands === 'resource') out.push({ change, piece });
+  }
+  return out;
+}
+
+/**
+ * A fragment's text and notes, and its live resource with the fragment's changes merged in (`merged`, when kept). Only
+ * the fragment's changes are held until it is read (lazy-fix.ts): their pieces and the fragment are computed again
+ * from them, as the same changes in the same order group into the same fragment.
+ */
+function fragmentBody(s: Snapshot, changes: readonly FixChange[], key: string): FixBody {
+  const { groups, byResource } = fragments(s, resourceChangesOf(s, changes));
+  const g = groups.get(key) as Fragment;
+  const r = byResource.get(g.resource);
+  const m = r ? mergedResource(s, r.kind, r.name, g.changes) : undefined;
+  if (key === g.resource) nullReplacedFields(g.fields, m?.notes ?? []);
+  const notes = [...(m?.notes ?? [])];
+  if (m?.merged && r?.kind === 'listener') notes.push(note(MERGED_THIS_FIX, { listener: r.name }));
+  notes.push(...uniqueNotes(g.changes.flatMap((c) => c.piece.notes ?? [])));
+  return { text: stringify(g.fields, { lineWidth: 0 }), notes, ...(m?.merged ? { merged: m.merged } : {}) };
+}
+
 /** Renders changes as plain Envoy fragments and merged live resources. */
 export const envoyRenderer: FixRenderer = {
   flavor: 'envoy',
@@ -121,28 +149,17 @@ export const envoyRenderer: FixRenderer = {
     const { groups, byResource } = fragments(s, resourceChanges);
     // Each fix carries the whole live object with its own changes merged in, so it does not depend on what other root
     // causes found (the pods of one deployment share their fixes); a listener's fixes are merged one into another.
+    // The merge and the YAML are rendered when a report reads the fix.
     const resources: RenderedChangeSet[] = [];
     for (const [key, g] of groups) {
       const r = byResource.get(g.resource);
-      const m = r ? mergedResource(s, r.kind, r.name, g.changes) : undefined;
-      // A group whose changes have no fragment and change nothing live (nothing to remove) is no fix.
-      if (key === g.resource && Object.keys(g.fields).length === 1 && (m?.merged?.diff.length ?? 0) === 0) continue;
-      if (key === g.resource) nullReplacedFields(g.fields, m?.notes ?? []);
-      const notes = [...(m?.notes ?? [])];
-      if (m?.merged && r?.kind === 'listener') notes.push(note(MERGED_THIS_FIX, { listener: r.name }));
-      notes.push(...uniqueNotes(g.changes.flatMap((c) => c.piece.notes ?? [])));
-      resources.push({
-        fix: {
-          flavor: 'envoy',
-          target: g.target,
-          apply: 'envoy-config',
-          format: 'yaml',
-          text: stringify(g.fields, { lineWidth: 0 }),
-          notes,
-          ...(m?.merged ? { merged: m.merged } : {}),
-        },
-        changes: g.changes.map((c) => c.change),
-      });
+      // A group whose changes have no fragment and change nothing live (nothing to remove) is no fix: only such a
+      // group is merged before it is read.
+      const bare = key === g.resource && Object.keys(g.fields).length === 1;
+      if (bare && (r === undefined || (mergedResource(s, r.kind, r.name, g.changes).merged?.diff.length ?? 0) === 0)) continue;
+      const head = { flavor: 'envoy', target: g.target, apply: 'envoy-config', format: 'yaml' } as const;
+      const groupChanges = g.changes.map((c) => c.change);
+      resources.push({ fix: lazyFix(head, fragmentBody, s, groupChanges, key), changes: groupChanges });
     }
     return [...resources, ...envoyStatsInclusion(s, stats), ...envoyOverloadManager(s, monitors)];
   },

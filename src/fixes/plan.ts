@@ -7,6 +7,7 @@ import { costNotes } from './kinds/index.ts';
 import { envoyRenderer } from './envoy.ts';
 import { envoyGatewayRenderer } from './envoy-gateway.ts';
 import { istioRenderer } from './istio.ts';
+import { appendNotes } from './lazy-fix.ts';
 import type { FixRenderer } from './renderer.ts';
 
 /** Renderers used for a snapshot of each flavor: its control plane's objects first, then plain Envoy fields. */
@@ -20,8 +21,8 @@ const RENDERERS: Record<Flavor, FixRenderer[]> = {
 export function attachFixes(s: Snapshot, diagnosed: Diagnosed[]): RootCause[] {
   const all = diagnosed.flatMap((d) => d.changes);
   const rendered = RENDERERS[s.flavor].flatMap((r) => r.render(s, all));
-  // What each fix costs, the same under every flavor.
-  for (const r of rendered) r.fix.notes.push(...costNotes(s, r.changes));
+  // What each fix costs, the same under every flavor (for a fix not read yet, when it is).
+  for (const r of rendered) appendNotes(r.fix, costNotes, s, r.changes);
   // Which rendered objects each change landed in, so a root cause finds its fixes without scanning them all.
   const byChange = new Map<FixChange, number[]>();
   rendered.forEach((r, i) => {

@@ -31,9 +31,16 @@ export function routeAllowsUpgrade(route: Route, cm: ConnectionManager | undefin
   return cm?.upgradeTypes.includes(upgradeType) ?? false;
 }
 
-/** Connection managers serving a route configuration. */
+const managersByRouteConfig = new WeakMap<Snapshot, Map<string | undefined, PlacedConnectionManager[]>>();
+
+/** Connection managers serving a route configuration (a new list each time), indexed once per snapshot. */
 export function managersForRouteConfig(s: Snapshot, routeConfigName: string): PlacedConnectionManager[] {
-  return connectionManagers(s).filter((p) => p.connectionManager.routeConfigName === routeConfigName);
+  let index = managersByRouteConfig.get(s);
+  if (!index) {
+    index = Map.groupBy(connectionManagers(s), (p) => p.connectionManager.routeConfigName);
+    managersByRouteConfig.set(s, index);
+  }
+  return [...(index.get(routeConfigName) ?? [])];
 }
 
 /** A route and where it is served. */
@@ -73,8 +80,12 @@ interface WebSocketCluster {
   managers: PlacedConnectionManager[];
 }
 
-/** Clusters that carry WebSocket-capable routes. */
-export function webSocketClusters(s: Snapshot): WebSocketCluster[] {
+const webSocketClusterCache = new WeakMap<Snapshot, readonly WebSocketCluster[]>();
+
+/** Clusters that carry WebSocket-capable routes, found once per snapshot (several analyzers ask). */
+export function webSocketClusters(s: Snapshot): readonly WebSocketCluster[] {
+  const cached = webSocketClusterCache.get(s);
+  if (cached) return cached;
   const byCluster = new Map<string, WebSocketCluster>();
   for (const served of servedRoutes(s)) {
     if (!served.websocket) continue;
@@ -90,7 +101,9 @@ export function webSocketClusters(s: Snapshot): WebSocketCluster[] {
       for (const m of served.managers) if (!entry.managers.includes(m)) entry.managers.push(m);
     }
   }
-  return [...byCluster.values()];
+  const found = [...byCluster.values()];
+  webSocketClusterCache.set(s, found);
+  return found;
 }
 
 /** A listener serving WebSocket-capable routes, with those routes and its connection managers. */
@@ -100,8 +113,12 @@ interface WebSocketListener {
   managers: PlacedConnectionManager[];
 }
 
-/** Listeners whose connection managers serve at least one WebSocket-capable route. */
-export function webSocketListeners(s: Snapshot): WebSocketListener[] {
+const webSocketListenerCache = new WeakMap<Snapshot, readonly WebSocketListener[]>();
+
+/** Listeners whose connection managers serve at least one WebSocket-capable route, found once per snapshot. */
+export function webSocketListeners(s: Snapshot): readonly WebSocketListener[] {
+  const cached = webSocketListenerCache.get(s);
+  if (cached) return cached;
   const byListener = new Map<Listener, WebSocketListener>();
   for (const served of servedRoutes(s)) {
     if (!served.websocket) continue;
@@ -115,7 +132,9 @@ export function webSocketListeners(s: Snapshot): WebSocketListener[] {
       if (!entry.managers.includes(m)) entry.managers.push(m);
     }
   }
-  return [...byListener.values()];
+  const found = [...byListener.values()];
+  webSocketListenerCache.set(s, found);
+  return found;
 }
 
 /** Upgrades counted on the connection managers (`downstream_cx_upgrades_total`); undefined when no stats say. */
@@ -167,6 +186,19 @@ export function routeByName(s: Snapshot, name: string): Route | undefined {
   if (!index) {
     index = new Map(s.routes.map((r) => [r.name, r]));
     routeIndexes.set(s, index);
+  }
+  return index.get(name);
+}
+
+const listenerIndexes = new WeakMap<Snapshot, Map<string, Listener>>();
+
+/** A snapshot's listener of a name (the first, as `listeners.find` gives it), indexed once per snapshot. */
+export function listenerByName(s: Snapshot, name: string): Listener | undefined {
+  let index = listenerIndexes.get(s);
+  if (!index) {
+    index = new Map();
+    for (const l of s.listeners) if (!index.has(l.name)) index.set(l.name, l);
+    listenerIndexes.set(s, index);
   }
   return index.get(name);
 }

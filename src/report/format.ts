@@ -68,16 +68,47 @@ const CODE_NAMES: Record<string, string> = {
   'client-connections': 'client connections',
 };
 
+/** The unit an evidence key names by its suffix, found once per key: a mesh's report formats hundreds of thousands of values. */
+type Unit = 'bytes' | 'ms' | 'seconds' | 'share' | 'count';
+const UNITS = new Map<string, Unit>();
+
+function unitOf(key: string): Unit {
+  let unit = UNITS.get(key);
+  if (unit === undefined) {
+    unit = /Bytes$/.test(key) ? 'bytes' : /Ms$/.test(key) ? 'ms' : /Seconds$/.test(key) ? 'seconds' : /^share|Share/.test(key) ? 'share' : 'count';
+    UNITS.set(key, unit);
+  }
+  return unit;
+}
+
+/** An integer with thousands separators, as `toLocaleString('en-US')` writes it (`1,234,567`). */
+function formatCount(n: number): string {
+  // Digits are grouped by hand where String() gives them all; Intl for the rest (-0, 1e21 and above).
+  if (!Number.isSafeInteger(n) || Object.is(n, -0)) return n.toLocaleString('en-US');
+  const digits = String(n < 0 ? -n : n);
+  if (digits.length <= 3) return n < 0 ? `-${digits}` : digits;
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
+}
+
 /** One evidence value, formatted by the unit its key names. */
 export function formatValue(key: string, value: EvidenceValue): string {
   if (value === null) return 'unknown';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'string') return CODE_NAMES[value] ?? value;
-  if (/Bytes$/.test(key)) return formatBytes(value);
-  if (/Ms$/.test(key)) return formatMs(value);
-  if (/Seconds$/.test(key)) return formatMs(value * 1000);
-  if (/^share|Share/.test(key)) return formatShare(value);
-  return Number.isInteger(value) ? value.toLocaleString('en-US') : String(Math.round(value * 100) / 100);
+  switch (unitOf(key)) {
+    case 'bytes':
+      return formatBytes(value);
+    case 'ms':
+      return formatMs(value);
+    case 'seconds':
+      return formatMs(value * 1000);
+    case 'share':
+      return formatShare(value);
+    default:
+      return Number.isInteger(value) ? formatCount(value) : String(Math.round(value * 100) / 100);
+  }
 }
 
 /** An optional section of a template, `[?...]`: left out when a value it names is unknown. */

@@ -196,30 +196,47 @@ function section(r: RootCause, index: number, d: Diagnosis, printed: Map<string,
 }
 
 /**
- * A finding's identity for matching it with root causes' evidence, which holds copies of findings. Code and entity are
- * not enough: an analyzer may emit several findings of one code on one entity (two bands of upgraded sessions on a
- * route), and one of them can back a root cause while the other backs none.
+ * A finding's identity for matching it with root causes' evidence, which holds copies of findings: its code and entity,
+ * then its evidence. Code and entity are not enough: an analyzer may emit several findings of one code on one entity
+ * (two bands of upgraded sessions on a route), and one of them can back a root cause while the other backs none.
  */
-function findingKey(f: Finding): string {
-  return `${f.code}|${f.entity.kind}|${f.entity.name}|${JSON.stringify(f.evidence)}`;
+function entityKey(f: Finding): string {
+  return `${f.code}|${f.entity.kind}|${f.entity.name}`;
 }
 
 /**
  * Which root causes each finding backs, indexed once: the numbers (1-based, in report order) of the root causes that
- * hold the same finding of the same proxy as evidence. One pass over the evidence, so a mesh's thousands of findings
- * are matched in linear time.
+ * hold the same finding of the same proxy as evidence. One pass over the evidence, by code and entity, so a mesh's
+ * thousands of findings are matched in linear time; the evidence is compared (as JSON, each finding's written once)
+ * only between findings of one code and entity that are not the same object.
  */
 export function backingIndex(rootCauses: RootCause[]): (f: Finding) => number[] {
-  const byKey = new Map<string, Array<{ index: number; rootCause: RootCause }>>();
+  const byEntity = new Map<string, Array<{ finding: Finding; index: number; rootCause: RootCause }>>();
   rootCauses.forEach((r, i) => {
-    for (const key of new Set(r.evidence.map(findingKey))) {
-      const list = byKey.get(key);
-      if (list) list.push({ index: i + 1, rootCause: r });
-      else byKey.set(key, [{ index: i + 1, rootCause: r }]);
+    for (const finding of r.evidence) {
+      const key = entityKey(finding);
+      const list = byEntity.get(key);
+      if (list) list.push({ finding, index: i + 1, rootCause: r });
+      else byEntity.set(key, [{ finding, index: i + 1, rootCause: r }]);
     }
   });
-  return (f) =>
-    (byKey.get(findingKey(f)) ?? []).filter(({ rootCause: r }) => r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot)).map(({ index }) => index);
+  const written = new WeakMap<Finding, string>();
+  const evidenceText = (f: Finding): string => {
+    let text = written.get(f);
+    if (text === undefined) {
+      text = JSON.stringify(f.evidence);
+      written.set(f, text);
+    }
+    return text;
+  };
+  return (f) => {
+    const out: number[] = [];
+    for (const { finding, index, rootCause: r } of byEntity.get(entityKey(f)) ?? []) {
+      if (out[out.length - 1] === index || !(r.snapshot === f.snapshot || r.seenOn.includes(f.snapshot))) continue;
+      if (finding === f || evidenceText(finding) === evidenceText(f)) out.push(index);
+    }
+    return out;
+  };
 }
 
 /** The `backs` cell of a findings table: `root cause 1`, `root causes 1, 3`, or `no root cause`. */

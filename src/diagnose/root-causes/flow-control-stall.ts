@@ -88,8 +88,26 @@ interface StallEvidence {
   clientCloses: Finding[];
 }
 
+/** The findings every stall looks through, picked out of all findings once. */
+interface Around {
+  /** Agents' sessions that ended together, closed by the client (DC). */
+  clientBands: Finding[];
+  /** Agents' closes with a request active. */
+  agentCloses: Finding[];
+  /** Sessions the upstream closed together (UC) at a time a missed heartbeat explains. */
+  heartbeats: Finding[];
+}
+
+function around(findings: Finding[]): Around {
+  return {
+    clientBands: findings.filter((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'DC'),
+    agentCloses: findings.filter((f) => f.code === 'downstream-close-with-active-request' && f.entity.kind === 'user-agent'),
+    heartbeats: findings.filter((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'UC' && typeof f.evidence.heartbeatMs === 'number'),
+  };
+}
+
 /** The evidence around one cluster's paused reads, or undefined when they are history rather than a stall now. */
-function stallEvidence(s: Snapshot, findings: Finding[], paused: Finding): StallEvidence | undefined {
+function stallEvidence(s: Snapshot, findings: Finding[], { clientBands, agentCloses }: Around, paused: Finding): StallEvidence | undefined {
   const cluster = s.clusters.get(paused.entity.name);
   const clusterName = cluster?.name ?? paused.entity.name;
   const about = (code: string): Finding | undefined => findingsAbout(findings, code, 'cluster', [clusterName])[0];
@@ -110,9 +128,7 @@ function stallEvidence(s: Snapshot, findings: Finding[], paused: Finding): Stall
     (num(buffered, 'fullBuffers') ?? 0) >= Math.max(1, (num(paused, 'pausedNowUpperBound') ?? 0) * 0.5);
   if (paused.severity === 'info' && !stillHeld) return undefined;
   // Agents whose sessions on this cluster end at one age: a client timer, left unexplained.
-  const clientBands = findings.filter((f) => f.code === 'upgraded-sessions-end-together' && f.evidence.flag === 'DC');
   const timedAgents = new Set(clientBands.filter((f) => f.evidence.cluster === clusterName).map((f) => String(f.evidence.agent)));
-  const agentCloses = findings.filter((f) => f.code === 'downstream-close-with-active-request' && f.entity.kind === 'user-agent');
   return {
     cluster,
     clusterName,
@@ -133,7 +149,7 @@ function stallEvidence(s: Snapshot, findings: Finding[], paused: Finding): Stall
 }
 
 /** The score, the findings it rests on and what it explains, from the evidence around one cluster's paused reads. */
-function weigh(paused: Finding, stall: StallEvidence, findings: Finding[]): { score: number; evidence: Finding[]; explains: Explanation[] } {
+function weigh(paused: Finding, stall: StallEvidence, { heartbeats }: Around): { score: number; evidence: Finding[]; explains: Explanation[] } {
   const { buffered, upstreamCloses, lowLimit, clientCloses } = stall;
   const upper = num(paused, 'pausedNowUpperBound') ?? 0;
   const explains: Explanation[] = [];
@@ -177,13 +193,7 @@ function weigh(paused: Finding, stall: StallEvidence, findings: Finding[]): { sc
     for (const c of clientCloses.filter((f) => f.entity.kind === 'user-agent')) explains.push(explain(CLIENT_CLOSES_ACTIVE, evidenceOf(c, ['agent', 'count'])));
   }
   // Access logs: upgraded sessions the upstream closed together, at a time a missed heartbeat explains.
-  const heartbeat = findings.find(
-    (f) =>
-      f.code === 'upgraded-sessions-end-together' &&
-      f.evidence.flag === 'UC' &&
-      typeof f.evidence.heartbeatMs === 'number' &&
-      f.evidence.cluster === stall.clusterName,
-  );
+  const heartbeat = heartbeats.find((f) => f.evidence.cluster === stall.clusterName);
   if (heartbeat) {
     score += 0.1;
     evidence.push(heartbeat);
@@ -230,10 +240,12 @@ export const rootCause = defineRootCause({
   ],
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
+    // Picked out once, not per stall: a mesh can stall hundreds of clusters among tens of thousands of findings.
+    const shared = around(findings);
     for (const paused of findings.filter((f) => f.code === 'upstream-reads-paused')) {
-      const stall = stallEvidence(s, findings, paused);
+      const stall = stallEvidence(s, findings, shared, paused);
       if (!stall) continue;
-      const { score, evidence, explains } = weigh(paused, stall, findings);
+      const { score, evidence, explains } = weigh(paused, stall, shared);
       const entities: EntityRef[] = [{ kind: 'cluster', name: stall.clusterName }];
       // Only the listeners' limits: the lab measured that the cluster's does not move the pause (docs/lab.md), it
       // only adds what a paused connection holds.

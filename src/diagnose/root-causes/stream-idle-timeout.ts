@@ -88,10 +88,14 @@ export const rootCause = defineRootCause({
   diagnose(s: Snapshot, findings: Finding[]): Diagnosed[] {
     const out: Diagnosed[] = [];
     const bands = findings.filter(isIdleBand);
+    // Looked up by connection manager, indexed once: a mesh has thousands of managers and tens of thousands of findings.
+    const reduced = new Set(findings.filter((f) => f.code === 'overload-idle-timeouts-reduced').map((f) => f.entity.name));
+    const firedOn = new Map<string, Finding>();
+    for (const f of findings) if (f.code === 'stream-idle-timeouts-fired' && !firedOn.has(f.entity.name)) firedOn.set(f.entity.name, f);
     for (const [prefix, { routes, listeners, connectionManager }] of webSocketManagers(s)) {
       // Idle timeouts the overload manager shortened (reduce_timeouts) are overload-manager-shedding's: not this timer's.
-      if (findings.some((f) => f.code === 'overload-idle-timeouts-reduced' && f.entity.name === prefix)) continue;
-      const fired = findings.find((f) => f.code === 'stream-idle-timeouts-fired' && f.entity.name === prefix);
+      if (reduced.has(prefix)) continue;
+      const fired = firedOn.get(prefix);
       const routeNames = new Set(routes.map((r) => r.name));
       const here = bands.filter((b) => routeNames.has(b.entity.name));
       const counting = fired !== undefined && fired.severity !== 'info';
