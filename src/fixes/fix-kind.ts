@@ -4,7 +4,7 @@
 // objects, gate them on versions and attach notes. The pieces are fields of plain Envoy resources
 // (api/envoy/config/{cluster,listener,route}/v3), of Envoy Gateway objects (gateway.envoyproxy.io/v1alpha1
 // BackendTrafficPolicy, ClientTrafficPolicy, EnvoyPatchPolicy, EnvoyProxy; gateway.networking.k8s.io HTTPRoute) and
-// of Istio objects (networking.istio.io DestinationRule, EnvoyFilter).
+// of Istio objects (networking.istio.io DestinationRule, VirtualService, EnvoyFilter).
 
 import type { NoteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, Explanation } from '../model/finding.ts';
@@ -150,6 +150,24 @@ interface IstioTrafficPiece {
   notes?: Explanation[];
 }
 
+/**
+ * Istio: fields of the VirtualService http route an Envoy route was generated from (istio-virtual-service.ts finds
+ * it), set in the live VirtualService or through a JSON patch of its `spec.http[<index>]`.
+ */
+export interface VirtualServiceHttpPiece {
+  lands: 'virtual-service-http';
+  http: VirtualServiceHttp;
+  /** Fields of the http route: a string is set, null removes the field. */
+  fields: Record<string, string | null>;
+  notes: Explanation[];
+}
+
+/** The VirtualService http route an Envoy route came from: read from the live object, or its first route's, guarded by a JSON patch test. */
+export type VirtualServiceHttp = { namespace: string; name: string; index: number } & (
+  | { found: 'live'; live: KubeObject }
+  | { found: 'first-route'; route: string; virtualHost: string; guard: { field: 'name' | 'timeout'; value: string } }
+);
+
 /** Istio: fields of the workload's ProxyConfig (the pod annotation `proxy.istio.io/config`, stats-inclusion.ts). */
 interface ProxyConfigPiece {
   lands: 'proxy-config';
@@ -158,7 +176,7 @@ interface ProxyConfigPiece {
 }
 
 /** An Istio piece. */
-export type IstioPiece = IstioTrafficPiece | StatsInclusionPiece | ProxyConfigPiece;
+export type IstioPiece = IstioTrafficPiece | VirtualServiceHttpPiece | StatsInclusionPiece | ProxyConfigPiece;
 
 /** The target of a change on a cluster. */
 export const clusterTarget = (c: { cluster: string }): ChangeTarget => ({ kind: 'cluster', name: c.cluster });

@@ -100,6 +100,17 @@ export function tcpProxyPatch(s: Snapshot, listener: string, typed: Obj): Obj {
   return networkFilterPatch(s, listener, TCP_PROXY, typed);
 }
 
+/**
+ * True when the dump's entry of a route has no name (envoy-doctor names it by its place, `<virtual host>/routes/<i>`;
+ * Istio leaves the routes of an unnamed VirtualService http route unnamed): an HTTP_ROUTE patch, which selects a
+ * route by name or action only, cannot reach it.
+ */
+export function unnamedRoute(s: Snapshot, name: string): boolean {
+  const r = routeByName(s, name);
+  const raw = r ? liveResource(r) : undefined;
+  return raw !== undefined && !(typeof raw.name === 'string' && raw.name !== '');
+}
+
 /** An EnvoyFilter patch merging fields into a route entry. */
 export function routePatch(s: Snapshot, name: string, value: Obj): Obj {
   const kind = proxyKind(s);

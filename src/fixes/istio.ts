@@ -5,8 +5,9 @@
 // - `workloadSelector` from the workload's pod labels in the node metadata (`LABELS`); without them the filter is
 //   left in the proxy's namespace and says how far it reaches (in the root namespace, istio-system, every proxy);
 // - `context` from what the proxy is (gateway or sidecar, inbound or outbound);
-// - a route generated from a VirtualService (route metadata `istio.config`) gets its timeout there, and a cluster
-//   a DestinationRule already configures (cluster metadata `istio.config`) is patched in that DestinationRule.
+// - a route generated from a VirtualService (route metadata `istio.config`) gets its timeout in the http route it
+//   came from (istio-virtual-service.ts: a merge patch of the live VirtualService, else a guarded JSON patch), and a
+//   cluster a DestinationRule already configures (cluster metadata `istio.config`) is patched in that DestinationRule.
 // Cluster names: `outbound|<port>|<subset>|<host>`, `inbound|<port>||`.
 
 import { stringify } from 'yaml';
@@ -15,7 +16,8 @@ import type { EvidenceValue, Explanation, FixChange } from '../model/finding.ts'
 import type { Snapshot } from '../model/snapshot.ts';
 import { deepMerge } from './changes.ts';
 import { note } from './fix-kind.ts';
-import { istioCluster, istioConfigOf, proxyKind } from './istio-envoy-filter.ts';
+import { istioCluster, istioConfigOf, proxyKind, unnamedRoute } from './istio-envoy-filter.ts';
+import { type VirtualServiceEdit, virtualServiceFixes } from './istio-virtual-service.ts';
 import { changeTarget, pieceOf } from './kinds/index.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 import { istioStatsInclusion, type ProxyConfigChange, type StatsChange } from './stats-inclusion-list.ts';
@@ -33,6 +35,11 @@ const ADD_WORKLOAD_SELECTOR = noteType<{ namespace: EvidenceValue }>()(
   'envoyfilter-add-workload-selector',
   "without a workloadSelector this EnvoyFilter applies to every proxy in {namespace}: add the workload's labels to narrow it",
 );
+/** A route patch that cannot reach its route: Envoy's entry has no name to match. */
+const UNNAMED_ROUTE = noteType<{ route: EvidenceValue }>()(
+  'envoyfilter-route-unnamed',
+  'route {route} has no name in the dump (envoy-doctor names it by its place), and an EnvoyFilter selects a route by name or action only: its HTTP_ROUTE patch here matches nothing; change the object Istio builds the route from (the VirtualService http route) instead',
+);
 /** A DestinationRule for the host: the live one patched, or a new one. */
 const PATCH_DESTINATION_RULE = noteType<{ destinationRule: EvidenceValue; host: EvidenceValue; port: EvidenceValue }>()(
   'istio-patch-destination-rule',
@@ -44,7 +51,7 @@ const ONE_DESTINATION_RULE_PER_HOST = noteType<{ host: EvidenceValue }>()(
 );
 
 /** The note types declared here. */
-export const NOTE_TYPES = [WORKLOAD_SCOPED, MESH_WIDE, ADD_WORKLOAD_SELECTOR, PATCH_DESTINATION_RULE, ONE_DESTINATION_RULE_PER_HOST];
+export const NOTE_TYPES = [WORKLOAD_SCOPED, MESH_WIDE, ADD_WORKLOAD_SELECTOR, UNNAMED_ROUTE, PATCH_DESTINATION_RULE, ONE_DESTINATION_RULE_PER_HOST];
 
 function hostNamespace(host: string, fallback: string): string {
   const parts = host.split('.');
@@ -133,10 +140,12 @@ export const istioRenderer: FixRenderer = {
     const notes: Explanation[] = [];
     const stats: StatsChange[] = [];
     const proxyConfigs: ProxyConfigChange[] = [];
+    const virtualServices: VirtualServiceEdit[] = [];
     for (const c of changes) {
       const piece = pieceOf('istio', s, c);
       if (piece?.lands === 'stats-inclusion') stats.push({ change: c, prefixes: piece.prefixes });
       if (piece?.lands === 'proxy-config') proxyConfigs.push({ change: c, proxyConfig: piece.proxyConfig, notes: piece.notes });
+      if (piece?.lands === 'virtual-service-http') virtualServices.push({ change: c, piece });
       if (piece?.lands !== 'traffic') continue;
       const t = changeTarget(c);
       const ic = t.kind === 'cluster' ? istioCluster(t.name) : undefined;
@@ -161,8 +170,10 @@ export const istioRenderer: FixRenderer = {
       if (!piece.envoyFilterPatch) continue;
       patches.push({ patch: piece.envoyFilterPatch, change: c });
       notes.push(...(piece.notes ?? []));
+      if (t.kind === 'route' && unnamedRoute(s, t.name)) notes.push(note(UNNAMED_ROUTE, { route: t.name }));
     }
     const out = [...rules.values()].map(destinationRule);
+    out.push(...virtualServiceFixes(virtualServices));
     if (patches.length > 0) out.push(envoyFilter(s, patches, notes));
     out.push(...istioStatsInclusion(s, stats, proxyConfigs));
     return out;

@@ -12,6 +12,7 @@ import * as envoyGatewayPolicy from './envoy-gateway-policy.ts';
 import * as envoyMerge from './envoy-merge.ts';
 import * as envoyProxyObject from './envoy-proxy-object.ts';
 import * as istio from './istio.ts';
+import * as istioVirtualService from './istio-virtual-service.ts';
 import { KIND_NOTE_TYPES } from './kinds/index.ts';
 import * as shared from './notes.ts';
 import * as overloadManager from './overload-limits.ts';
@@ -31,5 +32,6 @@ export const NOTE_TYPES: readonly NoteType<object>[] = [
   ...envoyProxyObject.NOTE_TYPES,
   ...versions.NOTE_TYPES,
   ...istio.NOTE_TYPES,
+  ...istioVirtualService.NOTE_TYPES,
   ...KIND_NOTE_TYPES,
 ];

@@ -63,9 +63,10 @@ export interface RenderedFix {
   target: string;
   /**
    * `kubectl-apply` for complete Kubernetes objects; `kubectl-patch` for a strategic-merge patch of an existing object
-   * (the target names it); `envoy-config` for fields to merge into Envoy's config.
+   * (a JSON merge patch for custom resources; the target names it); `kubectl-json-patch` for a JSON patch (RFC 6902
+   * operations) of the existing object the target names; `envoy-config` for fields to merge into Envoy's config.
    */
-  apply: 'kubectl-apply' | 'kubectl-patch' | 'envoy-config';
+  apply: 'kubectl-apply' | 'kubectl-patch' | 'kubectl-json-patch' | 'envoy-config';
   format: 'yaml';
   text: string;
   /** Coded remarks about the fix (e.g. which policy it must not conflict with). */

@@ -40,6 +40,11 @@ export interface KubernetesObjects extends ObjectLists {
   envoyGatewayController?: string;
   /** Reads that were refused or failed: `list backendtrafficpolicies.gateway.envoyproxy.io in home: forbidden`. */
   unavailable: string[];
+  /**
+   * Istio VirtualServices (networking.istio.io), when a `kubernetes.json` holds them: a route's Istio fix changes the
+   * http route it came from in the live object. Absent when they were not read.
+   */
+  virtualServices?: KubeObject[];
 }
 
 /** A policy's target reference (`targetRef` or `targetRefs[]`). */

@@ -197,13 +197,15 @@ const BUILT_IN_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet', 'Servi
 /** The command that applies a rendered fix, or undefined for fields merged into Envoy's own configuration. */
 export function applyCommand(fix: Pick<RenderedFix, 'apply' | 'target'>): string | undefined {
   if (fix.apply === 'kubectl-apply') return 'kubectl apply -f -';
-  if (fix.apply === 'kubectl-patch') {
+  if (fix.apply === 'kubectl-patch' || fix.apply === 'kubectl-json-patch') {
+    const json = fix.apply === 'kubectl-json-patch';
     const m = /^(\S+) ([^/]+)\/(.+)$/.exec(fix.target);
-    if (!m) return 'kubectl patch --patch-file FILE';
+    if (!m) return `kubectl patch${json ? ' --type json' : ''} --patch-file FILE`;
     const kind = m[1] as string;
     // Custom resources (DestinationRule, the Envoy Gateway policies) take no strategic merge patch: kubectl needs a
-    // JSON merge patch for them.
-    const type = BUILT_IN_KINDS.has(kind) ? '' : ' --type merge';
+    // JSON merge patch for them. A JSON patch (operations on JSON pointers, a list index among them) says so; kubectl
+    // reads it from YAML as well.
+    const type = json ? ' --type json' : BUILT_IN_KINDS.has(kind) ? '' : ' --type merge';
     return `kubectl -n ${m[2]} patch ${kind.toLowerCase()} ${m[3]}${type} --patch-file FILE`;
   }
   return undefined;
