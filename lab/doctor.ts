@@ -34,18 +34,23 @@ export function diagnoseLive(admin: string, intervalSeconds: number, accessLog?:
   return cli(['diagnose', '--admin', admin, '--interval', `${intervalSeconds}s`, ...withLog(accessLog)]);
 }
 
+/** `envoy-doctor collect --admin URL` into the bundle directory `bundle`, two stats samples `intervalSeconds` apart. */
+export async function collectBundle(admin: string, intervalSeconds: number, bundle: string, accessLog?: string): Promise<void> {
+  const r = await run(
+    process.execPath,
+    [CLI, 'collect', '--admin', admin, '--interval', `${intervalSeconds}s`, ...withLog(accessLog), '--bundle', bundle],
+    120_000,
+    { cwd: ROOT },
+  );
+  if (r.code !== 0) throw new Error(`envoy-doctor collect exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+}
+
 /** `envoy-doctor collect --admin URL` into a bundle, then `envoy-doctor analyze` of that bundle. */
 export async function collectAndAnalyze(admin: string, intervalSeconds: number, accessLog?: string): Promise<Report> {
   const dir = mkdtempSync(join(tmpdir(), 'envoy-doctor-lab-bundle-'));
   const bundle = join(dir, 'bundle');
   try {
-    const r = await run(
-      process.execPath,
-      [CLI, 'collect', '--admin', admin, '--interval', `${intervalSeconds}s`, ...withLog(accessLog), '--bundle', bundle],
-      120_000,
-      { cwd: ROOT },
-    );
-    if (r.code !== 0) throw new Error(`envoy-doctor collect exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+    await collectBundle(admin, intervalSeconds, bundle, accessLog);
     return await cli(['analyze', bundle]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { applyFixes } from './apply-fix.ts';
 import { startBackend } from './backend.ts';
@@ -23,7 +22,7 @@ import { type Bootstrap, type RunningEnvoy, startEnvoy, validate } from './envoy
 import { stopAll } from './processes.ts';
 import { ensureEgctl } from './envoy-gateway.ts';
 import { isolated, isolationUnavailable, rerunIsolated } from './netns.ts';
-import { envoyAccessLog, recordCaptures } from './record.ts';
+import { envoyAccessLog, recordRun } from './record.ts';
 import type { Scenario, ScenarioContext, Variant } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { ENVOY_VERSIONS, ensureEnvironment, LAB_DIR, type LabEnvironment } from './setup.ts';
@@ -87,9 +86,9 @@ async function runOnce(s: Scenario, ctx: ScenarioContext, env: LabEnvironment, b
     mkdirSync(join(LAB_DIR, 'reports'), { recursive: true });
     writeFileSync(join(LAB_DIR, 'reports', `${nameOf(s)}-${ctx.envoyVersion}-${variant}.json`), JSON.stringify(live, null, 1));
     const bundle = variant === 'failing' ? await collectAndAnalyze(envoy.admin, interval, accessLog) : undefined;
-    observation.release?.();
-    // Captured once the load has stopped and closes have settled, so the three formats read the same values.
-    if (record && variant === 'failing') await sleep(1500).then(() => recordCaptures(envoy.admin, nameOf(s), envoy.process.stdout()));
+    const release = () => observation.release?.();
+    if (record) await recordRun(nameOf(s), variant, envoy, interval, release);
+    else release();
     return { observation, live, bundle };
   } finally {
     await envoy.stop();
@@ -119,8 +118,10 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
   const { measured, answers } = result;
   const ctx: ScenarioContext = { backend, envoyVersion: env.envoyVersion, egctl: egctl.egctl };
   try {
+    // --record keeps the failing and healthy runs on the newest Envoy (lab/record.ts).
+    const record = values.record && env.envoyVersion === ENVOY_VERSIONS[ENVOY_VERSIONS.length - 1];
     const failing = await s.failing(ctx);
-    const f = await runOnce(s, ctx, env, failing, 'failing', values.record && env.envoyVersion === ENVOY_VERSIONS[ENVOY_VERSIONS.length - 1]);
+    const f = await runOnce(s, ctx, env, failing, 'failing', record);
     measured.failing = f.observation.measured;
     result.reproduced = f.observation.failed;
     const live = namedFirst(s, f.live);
@@ -129,7 +130,7 @@ async function runScenario(s: Scenario, env: LabEnvironment): Promise<LabResult>
     measured.namedBundle = bundle.first;
     result.namedFirst = live.ok && bundle.ok;
 
-    const h = await runOnce(s, ctx, env, await s.healthy(ctx), 'healthy');
+    const h = await runOnce(s, ctx, env, await s.healthy(ctx), 'healthy', record);
     measured.healthy = h.observation.measured;
     measured.healthyNamed = h.live.rootCauses.map((r) => r.id).join(', ') || 'none';
     result.healthyClean = !h.observation.failed && h.live.rootCauses.length === 0;

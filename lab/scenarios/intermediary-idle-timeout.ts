@@ -129,11 +129,12 @@ async function drive(ctx: ScenarioContext, envoy: RunningEnvoy, variant: Variant
   const idleCloses = proxy.ended().filter((e) => e.by === 'idle');
   const stat = (name: string) => statValue(envoy.admin, name);
   return {
-    // New sessions stop; the open ones are left to the intermediary's timer, so the log that is recorded holds only
-    // sessions it closed (or, with a heartbeat, none), then the rest are ended.
-    release: () => {
+    // New sessions stop; the open ones are left to the intermediary's timer, so its closes come first in the log
+    // (with a heartbeat, none), then the rest are cut at once.
+    release: async () => {
       sessions.pause();
-      void proxy.close(IDLE_MS + 1000).then(() => sessions.stop());
+      await proxy.close(IDLE_MS + 1000);
+      await sessions.stop();
     },
     failed: closed.length > 0 && idleCloses.length > 0,
     measured: {
