@@ -110,18 +110,13 @@ interface RoutePolicies {
   gatewayPolicy: KubeObject | undefined;
 }
 
-const routePolicyCache = new WeakMap<Snapshot, Map<string, RoutePolicies>>();
+const routePolicyCache = new WeakMap<Snapshot, Map<string, Omit<RoutePolicies, 'existing'>>>();
 
-/** A route's policies, found once per route and rule: a mesh's changes land on thousands of routes, several on each. */
+/**
+ * A route's policies: the one that wins for its rule, else the one the xDS names on it and the Gateway-level one,
+ * those two found once per route (a mesh's changes land on thousands of routes, several on each rule).
+ */
 function policiesOfRoute(s: Snapshot, route: SourceObject): RoutePolicies {
-  let cache = routePolicyCache.get(s);
-  if (!cache) {
-    cache = new Map();
-    routePolicyCache.set(s, cache);
-  }
-  const key = `${sourceKey(route)}|${route.sectionName ?? ''}|${route.rule ?? ''}`;
-  let found = cache.get(key);
-  if (found) return found;
   // The policy that wins for this rule: one for the rule's section, else one for the whole route. Patching it
   // keeps everything it sets; a second one would conflict with it.
   const ruleName = liveRule(s, route)?.name;
@@ -129,10 +124,20 @@ function policiesOfRoute(s: Snapshot, route: SourceObject): RoutePolicies {
   const targets = (p: KubeObject, section: string | undefined) =>
     policyTargets(p).some((t) => t.kind === route.kind && t.name === route.name && t.sectionName === section);
   const existing = (typeof ruleName === 'string' ? onRoute.find((p) => targets(p, ruleName)) : undefined) ?? onRoute.find((p) => targets(p, undefined));
-  const named = existing || s.kubernetes ? undefined : routeLevelPolicyNamed(s, route);
-  found = { existing, named, gatewayPolicy: existing || named ? undefined : gatewayBackendPolicy(s, route) };
-  cache.set(key, found);
-  return found;
+  if (existing) return { existing, named: undefined, gatewayPolicy: undefined };
+  let cache = routePolicyCache.get(s);
+  if (!cache) {
+    cache = new Map();
+    routePolicyCache.set(s, cache);
+  }
+  const key = sourceKey(route);
+  let found = cache.get(key);
+  if (!found) {
+    const named = s.kubernetes ? undefined : routeLevelPolicyNamed(s, route);
+    found = { named, gatewayPolicy: named ? undefined : gatewayBackendPolicy(s, route) };
+    cache.set(key, found);
+  }
+  return { existing: undefined, ...found };
 }
 
 /** The BackendTrafficPolicy a change on a cluster or route (or naming its policy) lands in. */
