@@ -10,6 +10,7 @@ import type { EntityRef } from '../model/finding.ts';
 import { applyCommand, asSentence } from './format.ts';
 import { bufferedChart, pausesChart, sessionsChart } from './html-charts.ts';
 import { esc } from './html-escape.ts';
+import { liveChanges } from './live-changes.ts';
 import { backsText, type CheckRow, expectationText, incident, type ReportContext, type RootCauseSection, verifyNowText, verifyWindowText } from './incident.ts';
 
 function table(head: string[], rows: string[][], cls = ''): string {
@@ -72,6 +73,18 @@ function rootCauseHtml(s: RootCauseSection): string {
       const command = applyCommand(f.fix);
       out.push(`<p>${command ? `Apply with <code>${esc(command)}</code>:` : 'Merge into the Envoy configuration:'}</p>`);
       out.push(`<pre class="fix" data-flavor="${esc(f.fix.flavor)}"><code>${esc(f.fix.text.trimEnd())}</code></pre>`);
+      const live = liveChanges(f.fix);
+      if (live) {
+        out.push(`<p>Against the live ${esc(live.against)}:</p>`);
+        const cell = (v: string | undefined, none: string) => (v === undefined ? esc(none) : code(v));
+        out.push(
+          table(
+            ['field', 'live', 'after the fix'],
+            live.changes.map((c) => [code(c.path), cell(c.before, '(none)'), cell(c.after, '(removed)')]),
+            'live-changes',
+          ),
+        );
+      }
       if (f.notes.length > 0) out.push(`<ul class="notes">${f.notes.map((note) => `<li>Note: ${esc(note)}</li>`).join('')}</ul>`);
     }
   }

@@ -207,6 +207,22 @@ describe('the HTML report in Chromium', { skip: SKIP }, () => {
     }
   });
 
+  it('shows what a fix changes against the live object, beside the object to apply', async () => {
+    const { page, close } = await open(await report([INCIDENT]));
+    try {
+      const rows = await page.$$eval('table.live-changes', (tables) =>
+        tables.map((t) => [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))),
+      );
+      assert.ok(
+        rows.some((t) => t.some((r) => r[0] === '/per_connection_buffer_limit_bytes' && r[1] === '32768' && r[2] === '1048576')),
+        JSON.stringify(rows),
+      );
+      assert.ok(rows.every((t) => t.length > 0));
+    } finally {
+      await close();
+    }
+  });
+
   it('a healthy proxy gives a page without charts of problems', async () => {
     const { page, close } = await open(await report(['samples/healthy']));
     try {
