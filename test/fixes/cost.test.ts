@@ -3,15 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Diagnosed } from '../../src/diagnose/root-cause.ts';
-import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange } from '../../src/model/finding.ts';
+import { fixesFor } from '../helpers/root-cause.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, routeConfig } from '../helpers/snapshot.ts';
 
 const C = 'httproute/home/app/rule/0';
 const L = 'home/eg/https';
 
-function fixesFor(changes: FixChange[], stats?: Record<string, number>, statsLater?: Record<string, number>) {
+/** The fixes of these changes on an Envoy Gateway proxy with these cluster stats. */
+function gatewayFixes(changes: FixChange[], stats?: Record<string, number>, statsLater?: Record<string, number>) {
   const s = fixture({
     bootstrap: { node: { cluster: 'home/eg' } },
     clusters: [gatewayCluster(C)],
@@ -20,19 +20,7 @@ function fixesFor(changes: FixChange[], stats?: Record<string, number>, statsLat
     ...(stats ? { stats } : {}),
     ...(statsLater ? { statsLater, intervalSeconds: 30 } : {}),
   });
-  const d: Diagnosed = {
-    id: 'x',
-    severity: 'error',
-    confidence: 'high',
-    score: 1,
-    snapshot: 'p',
-    entities: [],
-    evidence: [],
-    explains: [],
-    checks: [],
-    changes,
-  };
-  return attachFixes(s, [d])[0]?.fixes ?? [];
+  return fixesFor(s, changes);
 }
 
 describe('fix cost', () => {
@@ -41,7 +29,7 @@ describe('fix cost', () => {
     { kind: 'listener-buffer-limit', listener: L, bytes: 1_048_576 },
   ];
   it('a buffer raise costs the limit times the open connections, per side, from the later sample', () => {
-    const fixes = fixesFor(
+    const fixes = gatewayFixes(
       changes,
       { ...clusterStats(C, { upstream_cx_active: 60 }), 'http.https-10443.downstream_cx_active': 100 },
       { ...clusterStats(C, { upstream_cx_active: 68 }), 'http.https-10443.downstream_cx_active': 120 },
@@ -58,7 +46,7 @@ describe('fix cost', () => {
     assert.deepEqual(policy?.notes.find((n) => n.code === 'buffer-raise-cost')?.values.worstCaseBytes, 71_303_168);
   });
   it('without stats the cost is per connection, and says so', () => {
-    const fixes = fixesFor(changes);
+    const fixes = gatewayFixes(changes);
     const fix = fixes.find((f) => f.flavor === 'envoy' && f.target === `cluster ${C}`);
     assert.deepEqual(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.values, { resource: `cluster ${C}`, limitBytes: 1_048_576 });
     assert.equal(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.code, 'buffer-raise-cost-unknown');
@@ -66,24 +54,13 @@ describe('fix cost', () => {
   it("the pods of a deployment share one fix: the cost per connection, not one pod's count", () => {
     const s = fixture({ clusters: [gatewayCluster(C)], stats: clusterStats(C, { upstream_cx_active: 68 }) });
     s.owner = 'deployment shop/web';
-    const d: Diagnosed = {
-      id: 'x',
-      severity: 'error',
-      confidence: 'high',
-      score: 1,
-      snapshot: 'p',
-      entities: [],
-      evidence: [],
-      explains: [],
-      checks: [],
-      changes: [changes[0] as FixChange],
-    };
-    const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy');
+    const fixes = fixesFor(s, [changes[0] as FixChange]);
+    const fix = fixes.find((f) => f.flavor === 'envoy');
     assert.deepEqual(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.values, { resource: `cluster ${C}`, limitBytes: 1_048_576 });
     assert.equal(fix?.notes.find((n) => n.code.startsWith('buffer-raise-cost'))?.code, 'buffer-raise-cost-per-pod');
   });
   it('a raised max_stream_duration says it still ends streams at that age', () => {
-    const fixes = fixesFor([{ kind: 'listener-max-stream-duration', listener: L, ms: 86_400_000 }]);
+    const fixes = gatewayFixes([{ kind: 'listener-max-stream-duration', listener: L, ms: 86_400_000 }]);
     const codes = fixes.flatMap((f) => f.notes.filter((n) => n.code === 'max-stream-duration-still-ends-streams').map((n) => n.values.maxStreamMs));
     assert.ok(codes.length >= 2, 'on the Envoy Gateway and the plain Envoy fix');
     assert.ok(codes.every((ms) => ms === 86_400_000));

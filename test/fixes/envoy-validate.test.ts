@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import type { Diagnosed } from '../../src/diagnose/root-cause.ts';
 import { deepMerge } from '../../src/fixes/changes.ts';
-import { attachFixes } from '../../src/fixes/plan.ts';
 import type { FixChange, MergedEnvoyResource } from '../../src/model/finding.ts';
 import { ROOT } from '../helpers/cli.ts';
+import { fixesFor } from '../helpers/root-cause.ts';
 import { fixture } from '../helpers/snapshot.ts';
 
 type Obj = Record<string, unknown>;
@@ -189,20 +188,9 @@ function merged(version: string, spelling: (o: Obj) => unknown = (o) => o): Map<
     clusters: [spelling(liveCluster()) as Obj],
     listeners: [spelling(liveListener()) as Obj, spelling(liveTunnel()) as Obj],
   });
-  const d: Diagnosed = {
-    id: 'x',
-    severity: 'error',
-    confidence: 'high',
-    score: 1,
-    snapshot: 'p',
-    entities: [],
-    evidence: [],
-    explains: [],
-    checks: [],
-    changes: CHANGES,
-  };
+  const fixes = fixesFor(s, CHANGES);
   const out = new Map<string, MergedEnvoyResource & { text: string }>();
-  for (const f of attachFixes(s, [d])[0]?.fixes ?? []) if (f.merged) out.set(f.target, { ...f.merged, text: f.text });
+  for (const f of fixes) if (f.merged) out.set(f.target, { ...f.merged, text: f.text });
   return out;
 }
 
@@ -277,19 +265,8 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
       const live = { ...bootstrap(liveCluster(), [liveListener()]), stats_config: { stats_matcher: { reject_all: true }, use_all_default_tags: true } };
       assert.equal(validate(bin, live), undefined);
       const s = fixture({ bootstrap: live, clusters: [liveCluster()], listeners: [liveListener()] });
-      const d: Diagnosed = {
-        id: 'x',
-        severity: 'warning',
-        confidence: 'high',
-        score: 1,
-        snapshot: 'p',
-        entities: [],
-        evidence: [],
-        explains: [],
-        checks: [],
-        changes: [{ kind: 'stats-inclusion', prefixes: ['cluster.backend.', 'http.ingress_http.'] }],
-      };
-      const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy');
+      const fixes = fixesFor(s, [{ kind: 'stats-inclusion', prefixes: ['cluster.backend.', 'http.ingress_http.'] }]);
+      const fix = fixes.find((f) => f.flavor === 'envoy');
       assert.equal(fix?.merged?.kind, 'bootstrap');
       assert.equal(validate(bin, fix?.merged?.object as Obj), undefined);
       // The fragment merged by hand beside reject_all is what Envoy rejects.
@@ -316,19 +293,8 @@ describe('plain-Envoy fixes merged into the live objects validate in a real Envo
         { kind: 'overload-max-heap', listener: 'ingress', bytes: 40 * 1_048_576 },
         { kind: 'overload-connection-limit', listener: 'ingress', connections: 100_000 },
       ];
-      const d: Diagnosed = {
-        id: 'x',
-        severity: 'error',
-        confidence: 'high',
-        score: 1,
-        snapshot: 'p',
-        entities: [],
-        evidence: [],
-        explains: [],
-        checks: [],
-        changes,
-      };
-      const fix = attachFixes(s, [d])[0]?.fixes.find((f) => f.flavor === 'envoy' && f.target === 'bootstrap overload_manager');
+      const fixes = fixesFor(s, changes);
+      const fix = fixes.find((f) => f.flavor === 'envoy' && f.target === 'bootstrap overload_manager');
       // The merged overload manager: the heap monitor's maximum raised, the connections monitor added, the action kept.
       const merged = fix?.merged?.object as { resource_monitors: Obj[]; actions: Obj[] };
       assert.deepEqual(

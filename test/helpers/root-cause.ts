@@ -4,8 +4,20 @@
 
 import assert from 'node:assert/strict';
 import type { RootCauseModule } from '../../src/diagnose/root-cause.ts';
+import { attachFixes } from '../../src/fixes/plan.ts';
 import type { AccessLogEntry } from '../../src/model/access-log.ts';
-import type { Confidence, Diagnosed, EntityRef, EvidenceValue, Explanation, Finding, FixChange, HypothesisCheck, Severity } from '../../src/model/finding.ts';
+import type {
+  Confidence,
+  Diagnosed,
+  EntityRef,
+  EvidenceValue,
+  Explanation,
+  Finding,
+  FixChange,
+  HypothesisCheck,
+  RenderedFix,
+  Severity,
+} from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { type FixtureSpec, fixture } from './snapshot.ts';
 
@@ -122,4 +134,21 @@ export function expectNamed(got: Diagnosed[], id: string, want: ExpectedRootCaus
   const [rc, ...rest] = got;
   assert.equal(rest.length, 0);
   expectRootCause(rc, id, want);
+}
+
+/** The fixes rendered for a snapshot when one root cause asks for these changes. */
+export function fixesFor(s: Snapshot, changes: FixChange[]): RenderedFix[] {
+  const d: Diagnosed = {
+    id: 'x',
+    severity: 'error',
+    confidence: 'high',
+    score: 1,
+    snapshot: 'p',
+    entities: [],
+    evidence: [],
+    explains: [],
+    checks: [],
+    changes,
+  };
+  return attachFixes(s, [d])[0]?.fixes ?? [];
 }
