@@ -12,7 +12,7 @@ import { findingType } from '../model/catalogue-entry.ts';
 import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Cluster, Snapshot } from '../model/snapshot.ts';
-import { delta, latestSample, stat, statKey } from '../model/stats-view.ts';
+import { delta, latestSample, stat, statKey, windowSeconds } from '../model/stats-view.ts';
 import { clusterNameOfStat, managersForCluster, webSocketClusters } from '../model/topology.ts';
 import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 
@@ -151,7 +151,7 @@ export function analyze(s: Snapshot): Finding[] {
             rqPendingOverflow,
             windowCxOverflow: windowCx,
             windowRqPendingOverflow: windowRq,
-            windowSeconds: windowOverflows !== undefined ? s.intervalSeconds : undefined,
+            windowSeconds: windowSeconds(s, windowOverflows),
             ...common,
           },
         ),

@@ -11,7 +11,7 @@ import { findingType, type FindingType } from '../model/catalogue-entry.ts';
 import { CLUSTER_STATS, type ClusterStat, HTTP_STATS, type HttpStat } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { delta, latestSample, stat, type StatScope } from '../model/stats-view.ts';
+import { delta, latestSample, stat, type StatScope, windowSeconds } from '../model/stats-view.ts';
 import { clusterNameOfStat, isControlPlaneCluster } from '../model/topology.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
 
@@ -136,7 +136,7 @@ export function analyze(s: Snapshot): Finding[] {
             activeConnections: active,
             windowPaused,
             windowResumed,
-            windowSeconds: windowPaused !== undefined ? s.intervalSeconds : undefined,
+            windowSeconds: windowSeconds(s, windowPaused),
           },
         ),
       );

@@ -12,7 +12,7 @@ import { findingType } from '../model/catalogue-entry.ts';
 import { HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { ConnectionManager, Route, Snapshot } from '../model/snapshot.ts';
-import { delta, stat } from '../model/stats-view.ts';
+import { delta, stat, windowSeconds } from '../model/stats-view.ts';
 import { webSocketManagers } from '../model/topology.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
 
@@ -73,7 +73,7 @@ export function analyze(s: Snapshot): Finding[] {
         {
           idleTimeouts: fired,
           windowIdleTimeouts: window,
-          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+          windowSeconds: windowSeconds(s, window),
           streamIdleTimeoutMs: cm.streamIdleTimeoutMs.value,
           streamIdleTimeoutSource: cm.streamIdleTimeoutMs.source,
           routeIdleTimeoutMs: overrides.length > 0 ? Math.min(...overrides) : undefined,

@@ -16,7 +16,7 @@ import { findingType } from '../model/catalogue-entry.ts';
 import { HTTP_STATS, SERVER_STATS, type ServerStat } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
-import { latestSample, stat } from '../model/stats-view.ts';
+import { latestSample, stat, windowSeconds } from '../model/stats-view.ts';
 import { connectionManagers, webSocketListeners } from '../model/topology.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
 
@@ -134,7 +134,7 @@ export function analyze(s: Snapshot): Finding[] {
         listenerRemoved: totals[SERVER_STATS.listenerRemoved],
         inPlaceUpdated,
         windowUpdates,
-        windowSeconds: windowUpdates !== undefined ? s.intervalSeconds : undefined,
+        windowSeconds: windowSeconds(s, windowUpdates),
         listenersDraining,
         filterChainsDraining,
         drainingInConfig,

@@ -23,7 +23,7 @@ import { CLUSTER_STATS, HTTP_STATS, LISTENER_STATS, OVERLOAD_STATS, type Overloa
 import type { Finding, Severity } from '../model/finding.ts';
 import { connectionLimit, OVERLOAD, type OverloadManager, type ScaledTimer, shortName, triggeredBy, triggerStart } from '../model/overload-config.ts';
 import type { Snapshot, StatsSample } from '../model/snapshot.ts';
-import { delta, latestSample, stat } from '../model/stats-view.ts';
+import { delta, latestSample, stat, windowSeconds } from '../model/stats-view.ts';
 import { webSocketManagers } from '../model/topology.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
 
@@ -253,7 +253,7 @@ function refusedFindings(s: Snapshot, om: OverloadManager | undefined): Finding[
         {
           refused,
           windowRefused: window,
-          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+          windowSeconds: windowSeconds(s, window),
           upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
           scalePercent: scaleOf(s, OVERLOAD.stopAcceptingRequests),
           ...(om ? triggerOf(s, om, OVERLOAD.stopAcceptingRequests) : {}),
@@ -292,7 +292,7 @@ function reducedFindings(s: Snapshot, om: OverloadManager): Finding[] {
         {
           idleTimeouts,
           windowIdleTimeouts: window,
-          windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+          windowSeconds: windowSeconds(s, window),
           scalePercent: scale,
           streamIdleTimeoutMs: configured,
           floorMs: floor,
@@ -335,7 +335,7 @@ function listenerFindings(s: Snapshot, om: OverloadManager | undefined): Finding
           {
             overflow,
             windowOverflow: window,
-            windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+            windowSeconds: windowSeconds(s, window),
             limit: limit?.limit,
             limitSource: limit?.source,
             connectionsActive: listenerConnections(s),
@@ -356,7 +356,7 @@ function listenerFindings(s: Snapshot, om: OverloadManager | undefined): Finding
           {
             rejected,
             windowRejected: window,
-            windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+            windowSeconds: windowSeconds(s, window),
             by: rejecters.length > 0 ? rejecters.map(shortName).join(', ') : 'the overload manager',
           },
         ),

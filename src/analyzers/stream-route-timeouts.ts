@@ -16,6 +16,7 @@
 //   text/event-stream over HTTP/1.1 and application/grpc over HTTP/2 on Envoy 1.36.2 and 1.40.0).
 // Upgrades are not in it: since 1.36.0 the timer is disarmed on 101 (src/analyzers/upgrade-route-timeouts.ts).
 
+import { windowSeconds } from '../model/stats-view.ts';
 import type { AccessLogEntry } from '../model/access-log.ts';
 import { findingType } from '../model/catalogue-entry.ts';
 import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
@@ -105,7 +106,7 @@ function fromStats(s: Snapshot): Finding[] {
             upstreamRq504: split.answered504,
             afterResponse: split.afterResponse,
             windowAfterResponse: split.windowAfterResponse,
-            windowSeconds: split.windowAfterResponse !== undefined ? s.intervalSeconds : undefined,
+            windowSeconds: windowSeconds(s, split.windowAfterResponse),
             upgradesTotal: upgradesOn(s, managers),
           },
         ),

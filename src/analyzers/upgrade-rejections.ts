@@ -12,7 +12,7 @@ import { findingType } from '../model/catalogue-entry.ts';
 import { HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Route, Snapshot } from '../model/snapshot.ts';
-import { delta, latestSample, stat } from '../model/stats-view.ts';
+import { delta, latestSample, stat, windowSeconds } from '../model/stats-view.ts';
 import { type PlacedConnectionManager, routeAllowsUpgrade, servedRoutes } from '../model/topology.ts';
 import { defineAnalyzer, finding, ratio } from './analyzer.ts';
 
@@ -113,7 +113,7 @@ export function analyze(s: Snapshot): Finding[] {
         {
           refused,
           windowRefused,
-          windowSeconds: windowRefused !== undefined ? s.intervalSeconds : undefined,
+          windowSeconds: windowSeconds(s, windowRefused),
           upgradesTotal: stat(s, 'http', prefix, HTTP_STATS.cxUpgradesTotal),
           routesDisabled: routes.length > 0 ? settings.filter((x) => x === 'disabled').length : undefined,
           routesNotConfigured: routes.length > 0 ? settings.filter((x) => x === 'not-configured').length : undefined,

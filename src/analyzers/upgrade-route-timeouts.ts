@@ -15,7 +15,7 @@ import { CLUSTER_STATS, HTTP_STATS } from '../model/envoy-stats.ts';
 import { compareVersions } from '../model/envoy-version.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot, Sourced } from '../model/snapshot.ts';
-import { delta, stat } from '../model/stats-view.ts';
+import { delta, stat, windowSeconds } from '../model/stats-view.ts';
 import { routeTimeoutSplit } from '../model/route-timeouts.ts';
 import { servedRoutes, upgradesOn } from '../model/topology.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
@@ -102,7 +102,7 @@ export function analyze(s: Snapshot): Finding[] {
             timeoutSource: route.timeoutMs.source,
             upstreamRqTimeout: timeouts,
             windowUpstreamRqTimeout: window,
-            windowSeconds: window !== undefined ? s.intervalSeconds : undefined,
+            windowSeconds: windowSeconds(s, window),
             downstreamRqTimeout: downstream,
             envoyVersion: s.envoyVersion ?? null,
             appliesTo: applies,

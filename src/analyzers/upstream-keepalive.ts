@@ -21,7 +21,7 @@ import { findingType } from '../model/catalogue-entry.ts';
 import { CLUSTER_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Histogram, Snapshot } from '../model/snapshot.ts';
-import { delta, latestSample, stat } from '../model/stats-view.ts';
+import { delta, latestSample, stat, windowSeconds } from '../model/stats-view.ts';
 import { clusterNameOfStat, isControlPlaneCluster, isTcpOnlyCluster } from '../model/topology.ts';
 import { histogramKey } from '../parse/stats-builder.ts';
 import { defineAnalyzer, finding, ratio } from './analyzer.ts';
@@ -143,7 +143,7 @@ export function analyze(s: Snapshot): Finding[] {
         {
           resets,
           windowResets,
-          windowSeconds: windowResets !== undefined ? s.intervalSeconds : undefined,
+          windowSeconds: windowSeconds(s, windowResets),
           backendIdleCloses,
           envoyIdleCloses,
           idleTimeoutMs: cluster?.idleTimeoutMs ?? ENVOY_UPSTREAM_IDLE_TIMEOUT_MS,

@@ -21,7 +21,7 @@ import { findingType } from '../model/catalogue-entry.ts';
 import { HTTP_STATS } from '../model/envoy-stats.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { delta, stat } from '../model/stats-view.ts';
+import { delta, stat, windowSeconds } from '../model/stats-view.ts';
 import { MANY_FAILED_HANDSHAKES } from '../model/thresholds.ts';
 import { upgradesOn, webSocketListeners } from '../model/topology.ts';
 import { defineAnalyzer, finding } from './analyzer.ts';
@@ -129,7 +129,7 @@ export function analyze(s: Snapshot): Finding[] {
           h2ConnectRefused: connectRefused,
           protocolErrors,
           windowProtocolErrors,
-          windowSeconds: windowProtocolErrors !== undefined ? s.intervalSeconds : undefined,
+          windowSeconds: windowSeconds(s, windowProtocolErrors),
         },
       ),
     );

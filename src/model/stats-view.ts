@@ -50,6 +50,11 @@ export function delta(s: Snapshot, scope: StatScope, entity: string, name: strin
   return after - before;
 }
 
+/** The seconds between the two samples, when a change over them was measured (`window` is that change). */
+export function windowSeconds(s: Snapshot, window: number | undefined): number | undefined {
+  return window !== undefined ? s.intervalSeconds : undefined;
+}
+
 /** A per-user-agent connection manager stat's latest value. */
 export function userAgentStat(s: Snapshot, prefix: string, agent: string, name: string): number | undefined {
   const v = latestSample(s)?.userAgents.get(prefix)?.get(agent)?.get(name);
