@@ -3,7 +3,7 @@
 // no fix and why, and how it is diagnosed from one snapshot's findings. The catalogue, the rule list, the verify
 // steps and the stats those read are derived from the modules (src/diagnose/root-causes/index.ts).
 
-import type { CatalogueEntry, ExplanationType } from '../model/catalogue-entry.ts';
+import { type CatalogueEntry, coded, type ExplanationType } from '../model/catalogue-entry.ts';
 import type { ClusterStat, HttpStat } from '../model/envoy-stats.ts';
 import type { Confidence, Diagnosed, EntityRef, EvidenceValue, Explanation, Finding, RootCause, Severity } from '../model/finding.ts';
 import type { Flavor, Snapshot } from '../model/snapshot.ts';
@@ -66,9 +66,7 @@ export function rootCauseEntry(m: Pick<RootCauseModule, 'id' | 'title' | 'messag
 }
 
 /** An explanation of a declared type, its values checked against the type (unknown values are null). */
-export function explain<V extends object>(type: ExplanationType<V>, values: { [K in keyof V]: V[K] | null }): Explanation {
-  return { code: type.id, values: values as Record<string, EvidenceValue> };
-}
+export const explain: <V extends object>(type: ExplanationType<V>, values: { [K in keyof V]: V[K] | null }) => Explanation = coded;
 
 /** Confidence from a 0..1 score. */
 function confidenceOf(score: number): RootCause['confidence'] {

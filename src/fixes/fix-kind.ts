@@ -6,8 +6,8 @@
 // BackendTrafficPolicy, ClientTrafficPolicy, EnvoyPatchPolicy, EnvoyProxy; gateway.networking.k8s.io HTTPRoute) and
 // of Istio objects (networking.istio.io DestinationRule, VirtualService, EnvoyFilter).
 
-import type { NoteType } from '../model/catalogue-entry.ts';
-import type { EvidenceValue, Explanation } from '../model/finding.ts';
+import { coded, type NoteType } from '../model/catalogue-entry.ts';
+import type { Explanation } from '../model/finding.ts';
 import type { FixChangeKind, FixChangeOf } from '../model/fix-change.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
@@ -46,9 +46,7 @@ export interface FixKind<K extends FixChangeKind = FixChangeKind> {
 }
 
 /** A note of a declared type, its values checked against the type (a key in a `[?...]` section may be left out). */
-export function note<V extends object>(type: NoteType<V>, values: NoInfer<V>): Explanation {
-  return { code: type.id, values: values as Record<string, EvidenceValue> };
-}
+export const note: <V extends object>(type: NoteType<V>, values: { [K in keyof V]: V[K] | null }) => Explanation = coded;
 
 /** Every flavor: stat-name prefixes added to the proxy's stats inclusion list, one object for all of them (stats-inclusion.ts). */
 export interface StatsInclusionPiece {

@@ -3,7 +3,7 @@
 // behind it is a type error, not a blank in a report. Templates: `{key}` is a value, `{key|one|many}` the words that
 // agree with it, `[?...]` a section left out when a value it names was not measured (src/report/format.ts).
 
-import type { EvidenceValue } from './finding.ts';
+import type { EvidenceValue, Explanation } from './finding.ts';
 
 /** A catalogue entry's kind. */
 type EntryKind = 'finding' | 'root-cause' | 'explanation' | 'note';
@@ -75,4 +75,9 @@ export function explanationType<V extends object>() {
 /** Declares a note type: `noteType<Values>()(id, message)`. */
 export function noteType<V extends object>() {
   return <const M extends string>(id: string, message: CheckedTemplate<M, V>): NoteType<V> => ({ id, kind: 'note', status: 'active', title: id, message });
+}
+
+/** A coded statement of a declared type (an explanation or a note), its values checked against the type (unknown: null). */
+export function coded<V extends object>(type: TypedCode<V>, values: { [K in keyof V]: V[K] | null }): Explanation {
+  return { code: type.id, values: values as Record<string, EvidenceValue> };
 }
