@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { V8_FLAGS } from '../src/cli/v8-flags.ts';
+import { V8_FLAGS, V8_START_FLAGS } from '../src/cli/v8-flags.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
@@ -187,7 +187,7 @@ async function startServers(n: number): Promise<{ pods: FleetPod[]; child: Child
 function runOnce(pods: FleetPod[], label: string, flags: string[]): FleetResult {
   const spec = join(OUT_DIR, `fleet-${label}.json`);
   writeFileSync(spec, JSON.stringify(pods));
-  const child = spawnSync(process.execPath, ['--expose-gc', ...V8_FLAGS, ...flags, fileURLToPath(import.meta.url), 'run', spec], {
+  const child = spawnSync(process.execPath, ['--expose-gc', ...V8_FLAGS, ...V8_START_FLAGS, ...flags, fileURLToPath(import.meta.url), 'run', spec], {
     encoding: 'utf8',
     maxBuffer: 16 * MIB,
   });

@@ -5,7 +5,7 @@
 // one string). `--no-giant` leaves the giant mesh out. Also writes bench/out/results.{json,md}.
 
 import { spawnSync } from 'node:child_process';
-import { V8_FLAGS } from '../src/cli/v8-flags.ts';
+import { V8_FLAGS, V8_START_FLAGS } from '../src/cli/v8-flags.ts';
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
@@ -113,7 +113,10 @@ function casesFor(inputs: BenchInputs, gz: GzipInputs, scale: ScaleInputs[], gia
 
 /** Runs one case in a fresh Node process and returns what it printed. */
 function runChild(c: Case): MeasureResult {
-  const child = spawnSync(process.execPath, ['--expose-gc', ...V8_FLAGS, MEASURE, c.measure, ...c.files], { encoding: 'utf8', maxBuffer: 16 * MIB });
+  const child = spawnSync(process.execPath, ['--expose-gc', ...V8_FLAGS, ...V8_START_FLAGS, MEASURE, c.measure, ...c.files], {
+    encoding: 'utf8',
+    maxBuffer: 16 * MIB,
+  });
   if (child.status !== 0) {
     throw new Error(`${c.key}: measure.ts exited with ${child.status ?? child.signal}\n${child.stderr}`);
   }

@@ -3,6 +3,7 @@
 // so `--version`, `list` and `explain` start without the parsers, analyzers, reports and HTTP clients.
 
 import { stat } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { OfflineInputs } from '../collect/files.ts';
 import { makeTempDir, removeTempDir } from '../collect/temp-dirs.ts';
@@ -17,13 +18,15 @@ import { completionScript, type Shell, SHELLS } from './completion.ts';
 import { notifyAfterReport, withNotifyOptions } from './notify.ts';
 import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, withReportOptions } from './options.ts';
 import { UsageError } from './usage-error.ts';
+import { V8_REPORT_FLAGS } from './v8-flags.ts';
 
-export { removeTempDirsOnSignals } from '../collect/temp-dirs.ts';
+export { removeTempDirsOnSignals, stopWhenOutputCloses } from '../collect/temp-dirs.ts';
 
 /** Prints the report, then writes and pushes the metrics if asked; 74 when that failed. */
 async function report(d: Diagnosis, o: ReportOptions & { forceExitZero?: boolean }, io: CliIO): Promise<number> {
   const policy = { failOn: o.failOn };
   const ctx = { now: new Date(), tool: TOOL };
+  for (const flag of V8_REPORT_FLAGS) setFlagsFromString(flag);
   if (o.output === 'json') {
     // Written in pieces of about 1 MiB: a mesh's report is never held as one string.
     let batch: string[] = [];

@@ -35,14 +35,19 @@ interface Pending {
 
 const HEAD_KEYS: ReadonlySet<PropertyKey> = new Set(['flavor', 'target', 'apply', 'format']);
 
+/** A pending fix rendered from what it holds. */
+function rendered(p: Pending): RenderedFix {
+  const s = p.s as Snapshot;
+  const body = (p.render as RenderBody<unknown>)(s, p.changes, p.extra);
+  if (p.more) body.notes.push(...p.more(s, p.changes));
+  // The key order of an eager literal: head fields, then text, notes, merged, liveDiff.
+  return { ...p.head, ...body };
+}
+
 /** The fix behind a proxy, rendered on first use; what it was rendered from is let go (the snapshot with it). */
 function whole(p: Pending): RenderedFix {
   if (p.fix === undefined) {
-    const s = p.s as Snapshot;
-    const body = (p.render as RenderBody<unknown>)(s, p.changes, p.extra);
-    if (p.more) body.notes.push(...p.more(s, p.changes));
-    // The key order of an eager literal: head fields, then text, notes, merged, liveDiff.
-    p.fix = { ...p.head, ...body };
+    p.fix = rendered(p);
     p.render = undefined;
     p.s = undefined;
     p.extra = undefined;
@@ -87,4 +92,13 @@ export function appendNotes(fix: RenderedFix, more: MoreNotes, s: Snapshot, chan
   // The usual case holds no closure: the notes come from the fix's own snapshot and changes.
   if (before === undefined && s === pending.s && changes === pending.changes) pending.more = more;
   else pending.more = (ps, pc) => [...(before ? before(ps, pc) : []), ...more(s, changes)];
+}
+
+/**
+ * The fix as a report that writes it once reads it: rendered and not kept when it was not read yet, so a report of
+ * every fix (`-o json`) holds one rendered fix at a time. A later read renders it again, the same.
+ */
+export function fixReadOnce(fix: RenderedFix): RenderedFix {
+  const pending = PENDING.get(fix);
+  return pending === undefined || pending.fix !== undefined ? fix : rendered(pending);
 }

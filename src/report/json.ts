@@ -3,6 +3,7 @@
 
 import { entry } from './catalogue.ts';
 import { type Diagnosis, envoyGatewayOf, type SnapshotSummary } from '../diagnose/diagnose.ts';
+import { fixReadOnce } from '../fixes/lazy-fix.ts';
 import type { Finding } from '../model/finding.ts';
 import { exitCodeFor, type ExitPolicy } from './outcome.ts';
 
@@ -13,6 +14,22 @@ const JSON_SCHEMA_VERSION = 1;
 function envoyGatewayJson(s: SnapshotSummary): { version: string | null; atLeast: string | null; source: string } | null {
   const v = envoyGatewayOf(s);
   return v ? { version: v.version ?? null, atLeast: v.atLeast ?? null, source: v.source } : null;
+}
+
+/**
+ * A list of the report written as `items.map(map)`: the pieces map each item as they write it and let it go, so a
+ * mesh's report never holds its 70,000 findings or fix objects rendered at once; `JSON.stringify` maps them all.
+ */
+class MappedList<T> {
+  readonly items: readonly T[];
+  readonly map: (item: T) => unknown;
+  constructor(items: readonly T[], map: (item: T) => unknown) {
+    this.items = items;
+    this.map = map;
+  }
+  toJSON(): unknown[] {
+    return this.items.map((item) => this.map(item));
+  }
 }
 
 function findingJson(f: Finding) {
@@ -44,7 +61,7 @@ export function jsonReport(d: Diagnosis, tool: { name: string; version: string }
       counts: { clusters: s.clusters.size, listeners: s.listeners.length, routes: s.routes.length, stats: s.statsLater?.count ?? s.stats?.count ?? 0 },
     })),
     notCollected: d.notCollected.map((n) => ({ id: n.id, namespace: n.namespace ?? null, reason: n.reason })),
-    findings: d.findings.map(findingJson),
+    findings: new MappedList(d.findings, findingJson),
     rootCauses: d.rootCauses.map((r) => ({
       id: r.id,
       title: entry(r.id).title,
@@ -54,12 +71,22 @@ export function jsonReport(d: Diagnosis, tool: { name: string; version: string }
       snapshot: r.snapshot,
       seenOn: r.seenOn,
       entities: r.entities,
-      evidence: r.evidence.map(findingJson),
+      evidence: new MappedList(r.evidence, findingJson),
       explains: r.explains,
-      ruledOut: r.checks.filter((c) => c.verdict === 'ruled-out').map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence })),
-      alsoPossible: r.checks.filter((c) => c.verdict === 'possible').map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence })),
-      unknown: r.checks.filter((c) => c.verdict === 'unknown').map((c) => ({ hypothesis: c.hypothesis, entity: c.entity, missing: c.missing ?? [] })),
-      fixes: r.fixes,
+      ruledOut: new MappedList(
+        r.checks.filter((c) => c.verdict === 'ruled-out'),
+        (c) => ({ hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence }),
+      ),
+      alsoPossible: new MappedList(
+        r.checks.filter((c) => c.verdict === 'possible'),
+        (c) => ({ hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence }),
+      ),
+      unknown: new MappedList(
+        r.checks.filter((c) => c.verdict === 'unknown'),
+        (c) => ({ hypothesis: c.hypothesis, entity: c.entity, missing: c.missing ?? [] }),
+      ),
+      // A fix not read yet is rendered as it is written and not kept.
+      fixes: new MappedList(r.fixes, fixReadOnce),
       docs: entry(r.id).docs ?? null,
     })),
     summary: {
@@ -94,22 +121,14 @@ export function* renderJsonChunks(d: Diagnosis, tool: { name: string; version: s
 
 /** `JSON.stringify(value, null, 2)` at nesting `depth`, in pieces down to `levels` levels of objects and arrays. */
 function* pieces(value: unknown, depth: number, levels: number): Generator<string> {
+  if (value instanceof MappedList && levels > 0) return yield* listPieces(value.items, value.map, depth, levels);
   if (levels === 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     // JSON.stringify escapes newlines inside strings: every newline is layout, moved in by the depth.
     yield (JSON.stringify(value, null, 2) ?? 'null').replace(/\n/g, `\n${'  '.repeat(depth)}`);
     return;
   }
   const pad = '  '.repeat(depth);
-  if (Array.isArray(value)) {
-    if (value.length === 0) return yield '[]';
-    yield '[';
-    for (const [i, item] of value.entries()) {
-      yield `\n${pad}  `;
-      yield* pieces(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, depth + 1, levels - 1);
-      if (i < value.length - 1) yield ',';
-    }
-    return yield `\n${pad}]`;
-  }
+  if (Array.isArray(value)) return yield* listPieces(value, (item) => item, depth, levels);
   const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
   if (entries.length === 0) return yield '{}';
   yield '{';
@@ -119,4 +138,18 @@ function* pieces(value: unknown, depth: number, levels: number): Generator<strin
     if (i < entries.length - 1) yield ',';
   }
   yield `\n${pad}}`;
+}
+
+/** An array's pieces, each item mapped as it is written (`undefined`, functions and symbols as `null`, as JSON does). */
+function* listPieces<T>(items: readonly T[], map: (item: T) => unknown, depth: number, levels: number): Generator<string> {
+  if (items.length === 0) return yield '[]';
+  const pad = '  '.repeat(depth);
+  yield '[';
+  for (const [i, raw] of items.entries()) {
+    yield `\n${pad}  `;
+    const item = map(raw);
+    yield* pieces(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, depth + 1, levels - 1);
+    if (i < items.length - 1) yield ',';
+  }
+  yield `\n${pad}]`;
 }

@@ -123,7 +123,7 @@ describe('the table summarises long lists; the JSON report keeps them', () => {
       const d = await diagnose([mesh(n)]);
       const text = renderTable(d, TABLE);
       lines.push(text.split('\n').length);
-      const report = jsonReport(d, { name: 'envoy-doctor', version: '0.0.0-test' }, { failOn: 'error' }) as {
+      const report = JSON.parse(JSON.stringify(jsonReport(d, { name: 'envoy-doctor', version: '0.0.0-test' }, { failOn: 'error' }))) as {
         rootCauses: Array<{ id: string; entities: unknown[]; evidence: unknown[]; fixes: unknown[] }>;
       };
       const stall = report.rootCauses.find((r) => r.id === 'flow-control-stall');
