@@ -29,17 +29,14 @@ async function report(d: Diagnosis, o: ReportOptions & { forceExitZero?: boolean
   for (const flag of V8_REPORT_FLAGS) setFlagsFromString(flag);
   if (o.output === 'json') {
     // Written in pieces of about 1 MiB: a mesh's report is never held as one string.
-    let batch: string[] = [];
-    let length = 0;
-    for (const chunk of (await import('../report/json.ts')).renderJsonChunks(d, TOOL, policy)) {
-      batch.push(chunk);
-      length += chunk.length;
-      if (length < 1 << 20) continue;
-      io.stdout(batch.join(''));
-      batch = [];
-      length = 0;
-    }
-    if (batch.length > 0) io.stdout(batch.join(''));
+    let batch = '';
+    (await import('../report/json.ts')).writeJsonReport(d, TOOL, policy, (piece) => {
+      batch += piece;
+      if (batch.length < 1 << 20) return;
+      io.stdout(batch);
+      batch = '';
+    });
+    if (batch.length > 0) io.stdout(batch);
   } else if (o.output === 'markdown') io.stdout((await import('../report/markdown.ts')).renderMarkdown(d, ctx));
   else if (o.output === 'html') io.stdout((await import('../report/html.ts')).renderHtml(d, ctx));
   else {

@@ -2,7 +2,8 @@
 // the symptoms, and per root cause its evidence as rows of numbers, what was ruled out and why, the fix, and how
 // to verify it. The markdown and HTML reports render this; they never compute anything of their own.
 
-import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
+import { type Diagnosis, envoyGatewayOf, type SnapshotSummary } from '../diagnose/diagnose.ts';
+import { describeVersion } from '../model/envoy-gateway-version.ts';
 import { entry } from './catalogue.ts';
 import type { EntityRef, EvidenceValue, Finding, RenderedFix, RootCause, Severity } from '../model/finding.ts';
 import {
@@ -32,6 +33,13 @@ export interface ReportContext {
 
 /** How each flavor is named in reports. */
 export const FLAVOR_NAMES = { 'envoy-gateway': 'Envoy Gateway', istio: 'Istio', envoy: 'plain Envoy' } as const;
+
+/** The flavor, and for Envoy Gateway the release its controller runs and where that was read: `Envoy Gateway 1.8.1 (controller …)`. */
+export function flavorLabel(s: SnapshotSummary): string {
+  const v = envoyGatewayOf(s);
+  if (!v) return FLAVOR_NAMES[s.flavor];
+  return v.source === 'unknown' ? `${FLAVOR_NAMES[s.flavor]} (release unknown)` : `${FLAVOR_NAMES[s.flavor]} ${describeVersion(v)} (${v.source})`;
+}
 
 /** When a snapshot's stats were captured: the later sample's time, else the only one's; undefined when unknown. */
 export function capturedAt(s: Pick<SnapshotSummary, 'stats' | 'statsLater'>): Date | undefined {
@@ -284,7 +292,7 @@ export function incident(d: Diagnosis, ctx: ReportContext): Incident {
     summary,
     proxies: d.snapshots.map((s) => ({
       proxy: proxyName(s),
-      flavor: FLAVOR_NAMES[s.flavor],
+      flavor: flavorLabel(s),
       envoy: s.envoyVersion ?? 'unknown',
       captured: capturedText(s, ctx.now),
       stats: statsText(s),

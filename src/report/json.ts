@@ -104,52 +104,78 @@ function count(findings: Finding[], severity: Finding['severity']): number {
 
 /** Renders the JSON report as text. */
 export function renderJson(d: Diagnosis, tool: { name: string; version: string }, policy: ExitPolicy): string {
-  return [...renderJsonChunks(d, tool, policy)].join('');
+  let text = '';
+  writeJsonReport(d, tool, policy, (piece) => {
+    text += piece;
+  });
+  return text;
 }
 
 /**
- * The JSON report's text in pieces: the same bytes as `JSON.stringify(report, null, 2)` and a newline, down to each
- * finding, each root cause's fix objects, findings and entities, each stringified on its own. A mesh's report is
+ * Writes the JSON report's text in pieces: the same bytes as `JSON.stringify(report, null, 2)` and a newline, down to
+ * each finding, each root cause's fix objects, findings and entities, each stringified on its own. A mesh's report is
  * hundreds of MB of text, most of it in the fixes of a few grouped root causes: as one string it doubles the
  * command's memory, and it can outgrow the longest string V8 holds.
  */
-export function* renderJsonChunks(d: Diagnosis, tool: { name: string; version: string }, policy: ExitPolicy): Generator<string> {
+export function writeJsonReport(d: Diagnosis, tool: { name: string; version: string }, policy: ExitPolicy, write: (piece: string) => void): void {
   // Levels: the report, its arrays, their elements (a root cause), their arrays (its fixes); below, whole values.
-  yield* pieces(jsonReport(d, tool, policy), 0, 4);
-  yield '\n';
+  writeValue(jsonReport(d, tool, policy), 0, 4, write);
+  write('\n');
 }
 
-/** `JSON.stringify(value, null, 2)` at nesting `depth`, in pieces down to `levels` levels of objects and arrays. */
-function* pieces(value: unknown, depth: number, levels: number): Generator<string> {
-  if (value instanceof MappedList && levels > 0) return yield* listPieces(value.items, value.map, depth, levels);
-  if (levels === 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    // JSON.stringify escapes newlines inside strings: every newline is layout, moved in by the depth.
-    yield (JSON.stringify(value, null, 2) ?? 'null').replace(/\n/g, `\n${'  '.repeat(depth)}`);
+/** `JSON.stringify(value, null, 2)` at nesting `depth`, written in pieces down to `levels` levels of objects and arrays. */
+function writeValue(value: unknown, depth: number, levels: number, write: (piece: string) => void): void {
+  if (value instanceof MappedList && levels > 0) writeList(value.items, value.map, depth, levels, write);
+  else if (levels === 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    write(stringifiedAt(value, depth));
+  else if (Array.isArray(value)) writeList(value, (item) => item, depth, levels, write);
+  else writeObject(value, depth, levels, write);
+}
+
+/** An object's pieces: its members in order, those JSON leaves out (undefined, functions, symbols) left out. */
+function writeObject(value: object, depth: number, levels: number, write: (piece: string) => void): void {
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
+  if (entries.length === 0) {
+    write('{}');
     return;
   }
   const pad = '  '.repeat(depth);
-  if (Array.isArray(value)) return yield* listPieces(value, (item) => item, depth, levels);
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
-  if (entries.length === 0) return yield '{}';
-  yield '{';
+  write('{');
   for (const [i, [key, v]] of entries.entries()) {
-    yield `\n${pad}  ${JSON.stringify(key)}: `;
-    yield* pieces(v, depth + 1, levels - 1);
-    if (i < entries.length - 1) yield ',';
+    write(`${i === 0 ? '' : ','}\n${pad}  ${JSON.stringify(key)}: `);
+    writeValue(v, depth + 1, levels - 1, write);
   }
-  yield `\n${pad}}`;
+  write(`\n${pad}}`);
 }
 
 /** An array's pieces, each item mapped as it is written (`undefined`, functions and symbols as `null`, as JSON does). */
-function* listPieces<T>(items: readonly T[], map: (item: T) => unknown, depth: number, levels: number): Generator<string> {
-  if (items.length === 0) return yield '[]';
-  const pad = '  '.repeat(depth);
-  yield '[';
-  for (const [i, raw] of items.entries()) {
-    yield `\n${pad}  `;
-    const item = map(raw);
-    yield* pieces(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, depth + 1, levels - 1);
-    if (i < items.length - 1) yield ',';
+function writeList<T>(items: readonly T[], map: (item: T) => unknown, depth: number, levels: number, write: (piece: string) => void): void {
+  if (items.length === 0) {
+    write('[]');
+    return;
   }
-  yield `\n${pad}]`;
+  const pad = '  '.repeat(depth);
+  write('[');
+  for (const [i, raw] of items.entries()) {
+    write(i === 0 ? `\n${pad}  ` : `,\n${pad}  `);
+    const item = map(raw);
+    writeValue(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, depth + 1, levels - 1, write);
+  }
+  write(`\n${pad}]`);
+}
+
+/**
+ * `JSON.stringify(value, null, 2)` with its lines after the first moved in by `depth` levels, as it reads inside the
+ * whole report: the value is stringified inside `depth` arrays and cut out of them, which costs no pass over its text
+ * (the arrays' own lines are `[`, then each level's indentation, and the closing ones mirror them).
+ */
+function stringifiedAt(value: unknown, depth: number): string {
+  if (depth === 0) return JSON.stringify(value, null, 2) ?? 'null';
+  let wrapped: unknown = value;
+  for (let i = 0; i < depth; i++) wrapped = [wrapped];
+  const text = JSON.stringify(wrapped, null, 2);
+  // Opening: "[\n" and the next level's indentation, per level; closing: "\n", the level's indentation and "]".
+  const open = depth * 2 + depth * (depth + 1);
+  const close = depth * 2 + depth * (depth - 1);
+  return text.slice(open, text.length - close);
 }

@@ -3,13 +3,12 @@
 // findings that back no root cause only with `all`. Prose is wrapped to the terminal's width at spaces only, so a
 // number or a name is never cut; fix YAML is never wrapped. Colour only when the caller says the terminal wants it.
 
-import { type Diagnosis, envoyGatewayOf, type SnapshotSummary } from '../diagnose/diagnose.ts';
-import { describeVersion } from '../model/envoy-gateway-version.ts';
+import type { Diagnosis, SnapshotSummary } from '../diagnose/diagnose.ts';
 import { entry } from './catalogue.ts';
 import { changeLine, liveChanges } from './live-changes.ts';
 import type { Finding, RootCause, Severity } from '../model/finding.ts';
 import { applyCommand, fillMessage, formatAgo, formatEntity, formatEvidence, formatMs, formatProxyList, formatUtc } from './format.ts';
-import { backingIndex, capturedAt, FLAVOR_NAMES, notAssessedFindings } from './incident.ts';
+import { backingIndex, capturedAt, FLAVOR_NAMES, flavorLabel, notAssessedFindings } from './incident.ts';
 import { docsUrl } from './links.ts';
 import { type ExitPolicy, exitSummary, NOTHING_DIAGNOSED, nothingDiagnosed } from './outcome.ts';
 
@@ -76,13 +75,6 @@ function wrap(text: string, width: number, first: string, rest: string = first):
 /** A `- ` bullet at three spaces, its continuation lines at five. */
 function bullet(text: string, width: number): string {
   return wrap(text, width, '   - ', '     ');
-}
-
-/** The flavor, and for Envoy Gateway the release its controller runs and where that was read: `Envoy Gateway 1.8.1 (controller …)`. */
-function flavorLabel(s: SnapshotSummary): string {
-  const v = envoyGatewayOf(s);
-  if (!v) return FLAVOR_NAMES[s.flavor];
-  return v.source === 'unknown' ? `${FLAVOR_NAMES[s.flavor]} (release unknown)` : `${FLAVOR_NAMES[s.flavor]} ${describeVersion(v)} (${v.source})`;
 }
 
 function snapshotLines(s: SnapshotSummary, now: Date | undefined, width: number): string[] {

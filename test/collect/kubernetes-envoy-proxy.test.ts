@@ -241,6 +241,13 @@ describe('collect keeps the GatewayClasses and the controller release in the bun
       const { object: a, codes: ac } = proxyFix(later);
       const { object: b, codes: bc } = proxyFix(live);
       assert.deepEqual([a, ac], [b, bc]);
+      // The Markdown and HTML reports name the release where they name the proxy, as the table does.
+      const release = `Envoy Gateway 1.8.1 (${CONTROLLER})`;
+      for (const format of ['table', 'markdown', 'html']) {
+        // The table wraps at 80 columns: compared with its lines joined.
+        const text = (await run(['analyze', out, '--fail-on', 'none', '-o', format])).stdout.replace(/\s+/g, ' ');
+        assert.ok(text.includes(release), `${format} names ${release}`);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -9,7 +9,7 @@ import { diagnose } from '../../src/cli/diagnosis.ts';
 import { groupMechanisms, MAX_APART } from '../../src/diagnose/diagnose.ts';
 import type { Diagnosed } from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
-import { jsonReport, renderJson, renderJsonChunks } from '../../src/report/json.ts';
+import { jsonReport, renderJson, writeJsonReport } from '../../src/report/json.ts';
 import { MAX_FIXES_PER_FLAVOR, MAX_LISTED, renderTable } from '../../src/report/table.ts';
 import { clusterStats, fixture, gatewayCluster, gatewayListener, routeConfig } from '../helpers/snapshot.ts';
 import { ROOT } from '../helpers/cli.ts';
@@ -158,8 +158,10 @@ describe('the table summarises long lists; the JSON report keeps them', () => {
     for (const d of [await diagnose([mesh(12)]), await diagnose([mesh(0, 1)]), { snapshots: [], findings: [], rootCauses: [], notCollected: [] }]) {
       const whole = `${JSON.stringify(jsonReport(d, tool, { failOn: 'error' }), null, 2)}\n`;
       assert.equal(renderJson(d, tool, { failOn: 'error' }), whole);
-      const pieces = [...renderJsonChunks(d, tool, { failOn: 'error' })];
+      const pieces: string[] = [];
+      writeJsonReport(d, tool, { failOn: 'error' }, (piece) => pieces.push(piece));
       assert.ok(pieces.length >= d.findings.length + d.rootCauses.length);
+      assert.equal(pieces.join(''), whole);
     }
   });
 
