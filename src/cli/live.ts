@@ -4,6 +4,7 @@
 import type { BundleManifest } from '../collect/bundle.ts';
 import { bundleSink, diagnosisSink, writeBundleManifest } from '../collect/capture.ts';
 import { readGatewayObjects } from '../collect/gateway-reads.ts';
+import { readVirtualServices } from '../collect/istio-reads.ts';
 import { kubernetesTargets, loadKubeConfig } from '../collect/kubernetes-api.ts';
 import { collectAll, type LiveSink, type ProgressEvent, type TargetOutcome } from '../collect/live-collection.ts';
 import { readDocument } from '../collect/read-input.ts';
@@ -13,15 +14,17 @@ import { statsFilter } from '../collect/stats-filter.ts';
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { neededStats } from '../diagnose/stats-to-read.ts';
 import { startDiagnosis } from './diagnosis.ts';
-import type { KubernetesObjects, Manifests } from '../model/kubernetes.ts';
+import { type KubernetesObjects, type Manifests, noKubernetesObjects } from '../model/kubernetes.ts';
 import type { CliIO } from './io.ts';
 import type { LiveCliOptions } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
-/** Whom a live run reads, and what it read before the proxies: the Envoy Gateway objects. */
+/** Whom a live run reads, and what it read before the proxies: the Envoy Gateway objects, Istio's VirtualServices. */
 interface LivePlan {
   targets: LiveTarget[];
   kubernetes?: KubernetesObjects;
+  /** The Envoy Gateway objects were read (`--manifests` compares them). */
+  gatewayObjects?: boolean;
   source: Record<string, string | string[] | number | boolean>;
 }
 
@@ -87,8 +90,15 @@ async function planLive(targets: string[], o: LiveCliOptions): Promise<LivePlan>
   if (o.selector) source.selector = o.selector;
   if (targets.length > 0) source.targets = targets;
   // Read before the proxies, so each proxy is diagnosed with them as soon as it is collected.
-  if (o.objects && gatewayNamespaces.size > 0) return { targets: live, kubernetes: await readGatewayObjects(kc, [...gatewayNamespaces]), source };
-  return { targets: live, source };
+  if (!o.objects) return { targets: live, source };
+  const istioNamespaces = [...new Set(live.filter((t) => t.istio && t.namespace !== undefined).map((t) => t.namespace as string))];
+  const gateway = gatewayNamespaces.size > 0 ? await readGatewayObjects(kc, [...gatewayNamespaces]) : undefined;
+  const istio = istioNamespaces.length > 0 ? await readVirtualServices(kc, istioNamespaces) : undefined;
+  if (!gateway && !istio) return { targets: live, source };
+  const kubernetes = gateway ?? noKubernetesObjects();
+  if (istio?.virtualServices) kubernetes.virtualServices = istio.virtualServices;
+  kubernetes.unavailable.push(...(istio?.unavailable ?? []));
+  return { targets: live, kubernetes, gatewayObjects: gateway !== undefined, source };
 }
 
 /** Collects the planned proxies into `sink`, with progress on a terminal. */
@@ -107,7 +117,7 @@ export async function diagnoseLive(targets: string[], o: LiveCliOptions & { mani
   const plan = await planLive(targets, o);
   let manifests: Manifests | undefined;
   if (o.manifests !== undefined) {
-    if (!plan.kubernetes)
+    if (!plan.gatewayObjects)
       throw new UsageError(
         '--manifests compares the live Envoy Gateway objects, and none were read: diagnose through Kubernetes, or analyze a bundle that holds them',
       );

@@ -138,5 +138,5 @@ export function withLiveOptions(cmd: Command): Command {
     .addOption(new Option('--since <duration>', "how far back to read the proxies' access logs").argParser(durationArg).default(3_600_000, '1h'))
     .option('--no-logs', "do not read the proxies' logs")
     .option('--access-log <file>', "with one --admin: that proxy's access log (Envoy's text format, Istio's, or Envoy Gateway's JSON), read as its logs")
-    .option('--no-objects', 'do not read the Envoy Gateway objects');
+    .option('--no-objects', "do not read the Envoy Gateway objects or Istio's VirtualServices");
 }

@@ -7,7 +7,7 @@ import type { NeededStats } from '../model/needed-stats.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject, KubernetesObjects, ObjectLists } from '../model/kubernetes.ts';
+import { type KubeObject, type KubernetesObjects, noKubernetesObjects, type ObjectLists } from '../model/kubernetes.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log-formats.ts';
 import { parseConfigDumpChunks } from '../parse/config-stream.ts';
@@ -66,7 +66,7 @@ async function readYamlList(path: string): Promise<KubeObject[]> {
 }
 
 async function objectsOf(root: string): Promise<KubernetesObjects> {
-  const k: KubernetesObjects = { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [] };
+  const k = noKubernetesObjects();
   for (const [key, dir] of OBJECT_LISTS) {
     for (const file of await entries(join(root, RESOURCES, dir))) {
       if (file.endsWith('.yaml')) k[key].push(...(await readYamlList(join(root, RESOURCES, dir, file))));

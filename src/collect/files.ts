@@ -4,7 +4,7 @@
 
 import { readdir, readFile, stat as statPath } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
-import type { KubernetesObjects } from '../model/kubernetes.ts';
+import { type KubernetesObjects, noKubernetesObjects } from '../model/kubernetes.ts';
 import type { NeededStats } from '../model/needed-stats.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
 import { parseAccessLog } from '../parse/access-log-formats.ts';
@@ -132,7 +132,7 @@ async function loadProxy(
     const objects = await readJson<Partial<KubernetesObjects>>(inputs.kubernetes, 'Kubernetes objects as envoy-doctor collect saves them (docs/bundle.md)');
     if (objects)
       kubernetes = {
-        objects: { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [], ...objects },
+        objects: { ...noKubernetesObjects(), ...objects },
         source: inputs.kubernetes,
       };
   }

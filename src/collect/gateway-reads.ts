@@ -7,7 +7,7 @@
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import { imageRelease } from '../model/envoy-gateway-version.ts';
-import type { KubeObject, KubernetesObjects, ObjectLists } from '../model/kubernetes.ts';
+import { type KubeObject, type KubernetesObjects, noKubernetesObjects, type ObjectLists } from '../model/kubernetes.ts';
 import { ENVOY_GATEWAY_NAMESPACE, kubeFailure, kubernetesClient } from './kubernetes-api.ts';
 
 const GATEWAY_API = { group: 'gateway.networking.k8s.io', version: 'v1' };
@@ -62,7 +62,7 @@ async function readController(
 export async function readGatewayObjects(kc: KubeConfig, namespaces: string[]): Promise<KubernetesObjects> {
   const { CustomObjectsApi } = await kubernetesClient();
   const api = kc.makeApiClient(CustomObjectsApi);
-  const out: KubernetesObjects = { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [] };
+  const out = noKubernetesObjects();
   const add = (key: (typeof OBJECT_KINDS)[number]['key'], items: KubeObject[] | undefined) => {
     if (key === 'gatewayClasses') out.gatewayClasses = [...(out.gatewayClasses ?? []), ...(items ?? [])];
     else out[key].push(...(items ?? []));

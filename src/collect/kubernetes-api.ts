@@ -1,6 +1,6 @@
 // Reaching Envoy in Kubernetes through @kubernetes/client-node: find the proxy pods, port-forward to their admin
 // port (Envoy Gateway binds admin to 127.0.0.1:19000, so a forward is the only way in; Istio sidecars serve it on
-// 15000) and read their logs. The Envoy Gateway objects that configure them are read in gateway-objects.ts.
+// 15000) and read their logs. The Envoy Gateway objects that configure them are read in gateway-reads.ts, the VirtualServices of Istio proxies in istio-reads.ts.
 // Labels: envoyproxy/gateway internal/infrastructure/kubernetes/proxy (app.kubernetes.io/name=envoy,
 // app.kubernetes.io/component=proxy, app.kubernetes.io/managed-by=envoy-gateway, gateway.envoyproxy.io/owning-gateway-*).
 
@@ -141,6 +141,9 @@ function ownerOf(pod: V1Pod): string | undefined {
   return other ? `${other.kind.toLowerCase()} ${pod.metadata?.namespace}/${other.name}` : undefined;
 }
 
+/** The container Istio injects into a sidecar's pod, and runs in its gateways. */
+const ISTIO_CONTAINER = 'istio-proxy';
+
 /** Recognises Envoy Gateway proxies and Istio sidecars; `adminPort` makes any pod a candidate. */
 function envoyContainerOf(pod: V1Pod, adminPort?: number): EnvoyContainer | undefined {
   const labels = pod.metadata?.labels ?? {};
@@ -151,7 +154,7 @@ function envoyContainerOf(pod: V1Pod, adminPort?: number): EnvoyContainer | unde
     const envoy = containers.find((c) => c.name === 'envoy') ?? containers[0];
     if (envoy) return withOwner({ container: envoy.name, port: adminPort ?? ENVOY_GATEWAY_ADMIN_PORT });
   }
-  const sidecar = containers.find((c) => c.name === 'istio-proxy');
+  const sidecar = containers.find((c) => c.name === ISTIO_CONTAINER);
   if (sidecar) return withOwner({ container: sidecar.name, port: adminPort ?? ISTIO_ADMIN_PORT });
   if (adminPort !== undefined) {
     const envoy = containers.find((c) => /envoy/.test(c.image ?? '') || c.name === 'envoy') ?? containers[0];
@@ -331,6 +334,7 @@ export async function kubernetesTargets(kc: KubeConfig, opts: KubeOptions): Prom
       open: () => openPortForward(kc, ns, name, envoy.port),
     };
     if (envoy.owner) target.owner = envoy.owner;
+    if (envoy.container === ISTIO_CONTAINER) target.istio = true;
     if (phase !== 'Running') target.skip = `pod is ${phase}, not Running`;
     else if (ready === false) target.skip = `container ${envoy.container} is not ready`;
     if (opts.logsSinceSeconds > 0) {

@@ -20,6 +20,8 @@ export interface LiveTarget {
   id: string;
   namespace?: string;
   owner?: string;
+  /** An Istio proxy (its container is istio-proxy): the VirtualServices its routes come from are read with it. */
+  istio?: boolean;
   /** Where its admin interface is, as a person reads it. */
   admin: string;
   /** Set when the target cannot be collected at all (a pod that is not Running). */

@@ -27,6 +27,11 @@ export interface ObjectLists {
   envoyProxies: KubeObject[];
 }
 
+/** Objects with every list empty and nothing refused: what a reader starts from. */
+export function noKubernetesObjects(): KubernetesObjects {
+  return { gateways: [], httpRoutes: [], backendTrafficPolicies: [], clientTrafficPolicies: [], envoyProxies: [], unavailable: [] };
+}
+
 /** The objects read for one gateway, and what could not be read. */
 export interface KubernetesObjects extends ObjectLists {
   /**
@@ -41,8 +46,8 @@ export interface KubernetesObjects extends ObjectLists {
   /** Reads that were refused or failed: `list backendtrafficpolicies.gateway.envoyproxy.io in home: forbidden`. */
   unavailable: string[];
   /**
-   * Istio VirtualServices (networking.istio.io), when a `kubernetes.json` holds them: a route's Istio fix changes the
-   * http route it came from in the live object. Absent when they were not read.
+   * Istio VirtualServices (networking.istio.io), read in live runs of Istio proxies or from a `kubernetes.json`: a
+   * route's Istio fix changes the http route it came from in the live object. Absent when they were not read.
    */
   virtualServices?: KubeObject[];
 }

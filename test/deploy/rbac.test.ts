@@ -13,7 +13,7 @@ import { afterEach, describe, it } from 'node:test';
 import { type AdminServer, startAdminServer } from '../helpers/admin-server.ts';
 import { ROOT, run } from '../helpers/cli.ts';
 import { type KubeApi, type RecordedRequest, startKubeApi } from '../helpers/kube-api.ts';
-import { EG_LABELS, envoyGatewayCustomObjects, type FakeCluster, type KubeObject, makeDeployment } from '../helpers/kube-cluster.ts';
+import { EG_LABELS, envoyGatewayCustomObjects, type FakeCluster, type KubeObject, makeDeployment, makePod } from '../helpers/kube-cluster.ts';
 import { cronJobPod, objectOf, type RbacRule } from './render.ts';
 
 const INCIDENT = 'samples/home-assistant-websocket-drops';
@@ -126,21 +126,27 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-/** Envoy Gateway proxies with their logs and objects, and the namespace the CronJob keeps its state in. */
+/** Envoy Gateway proxies with their logs and objects, an Istio sidecar, and the namespace the CronJob keeps its state in. */
 async function cluster(): Promise<Setup> {
   const objects = JSON.parse(readFileSync(join(ROOT, INCIDENT, 'kubernetes.json'), 'utf8')) as Record<string, KubeObject[]>;
   const accessLog = readFileSync(join(ROOT, INCIDENT, 'access.log'), 'utf8');
   const { deployment, replicaSet, pods } = makeDeployment({ name: 'envoy-home-eg-5f7d9c', namespace: PROXIES, matchLabels: EG_LABELS, replicas: 2 });
   const admins = await Promise.all(pods.map(() => startAdminServer({ dir: INCIDENT })));
   const portOf = new Map(pods.map((p, i) => [p.metadata.name, admins[i]?.port as number]));
+  // A healthy Istio sidecar: its VirtualServices are read too.
+  const sidecar = makePod({ name: 'web-0', namespace: 'shop', containers: [{ name: 'web' }, { name: 'istio-proxy', ports: [15090] }] });
+  const sidecarAdmin = await startAdminServer({ dir: 'samples/healthy' });
+  admins.push(sidecarAdmin);
+  const customObjects = envoyGatewayCustomObjects(objects);
+  customObjects.set('networking.istio.io/v1/virtualservices', []);
   const fake: FakeCluster = {
-    pods,
+    pods: [...pods, sidecar],
     deployments: [deployment],
     replicaSets: [replicaSet],
     logs: new Map(pods.map((p) => [`${PROXIES}/${p.metadata.name}/envoy`, accessLog])),
-    customObjects: envoyGatewayCustomObjects(objects),
+    customObjects,
     coreObjects: new Map([['configmaps', []]]),
-    forwardTargets: (_ns, pod, port) => (port === 19000 ? portOf.get(pod) : undefined),
+    forwardTargets: (ns, pod, port) => (port === 19000 ? portOf.get(pod) : ns === 'shop' && port === 15000 ? sidecarAdmin.port : undefined),
     now: () => new Date('2026-11-20T21:15:00Z'),
   };
   const setup = { api: await startKubeApi(fake), admins };
@@ -168,7 +174,7 @@ async function slackSink(): Promise<{ url: string; posts: string[] }> {
 describe('deploy/ RBAC', () => {
   const args = cronJobPod().container.args as string[];
 
-  it('the ClusterRole grants exactly what diagnose -A reads: pods, their logs, port-forwards, Envoy Gateway objects', async () => {
+  it('the ClusterRole grants exactly what diagnose -A reads: pods, their logs, port-forwards, Envoy Gateway objects, Istio VirtualServices', async () => {
     assert.ok(args.includes('-A'), 'the CronJob diagnoses every namespace');
     const setup = await cluster();
     const r = await run(['diagnose', '-A', '--kubeconfig', setup.api.kubeconfigPath, '--interval', '200ms', '-o', 'json']);
