@@ -7,7 +7,6 @@
 // - per Gateway, an EnvoyPatchPolicy of JSON patches for what no policy can express, and the EnvoyProxy that
 //   configures its proxies (envoy-proxy-object.ts), which also holds the stats inclusion list (stats-inclusion.ts).
 
-import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, FixChange, RenderedFix } from '../model/finding.ts';
 import type { Snapshot, SourceObject } from '../model/snapshot.ts';
@@ -23,6 +22,7 @@ import { type FixBody, lazyFix } from './lazy-fix.ts';
 import { type FixRenderer, groupBy, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
 import { envoyGatewayStatsMatches, type StatsChange } from './stats-inclusion-list.ts';
 import { type DetectedVersion, describeVersion, envoyGatewayVersion, type GatedFeature, gateFragment, minimumNote } from './versions.ts';
+import { yamlText } from './yaml-text.ts';
 
 /** EnvoyPatchPolicy is off unless the controller enables it (EnvoyGateway `extensionApis.enableEnvoyPatchPolicy`). */
 const PATCH_POLICY_ENABLE = noteType<Record<never, never>>()(
@@ -94,7 +94,7 @@ function httpRouteBody(s: Snapshot, changes: readonly FixChange[]): FixBody {
   const metadata: Record<string, unknown> = { name: live.metadata.name, namespace: live.metadata.namespace ?? route.namespace };
   if (live.metadata.labels) metadata.labels = live.metadata.labels;
   return {
-    text: stringify({ apiVersion: live.apiVersion, kind: live.kind, metadata, spec }, { lineWidth: 0 }),
+    text: yamlText({ apiVersion: live.apiVersion, kind: live.kind, metadata, spec }),
     notes: edits.flatMap((e) => e.piece.notes),
     liveDiff: { object: `${route.kind} ${route.namespace}/${route.name}`, changes: diffJson(live.spec ?? {}, spec) },
   };
@@ -135,7 +135,7 @@ function envoyPatchPolicy(gateway: SourceObject, purpose: string, all: Array<Lan
     target: `EnvoyPatchPolicy ${gateway.namespace}/${name}`,
     apply: 'kubectl-apply',
     format: 'yaml',
-    text: stringify(policy, { lineWidth: 0 }),
+    text: yamlText(policy),
     notes,
   };
   return [{ fix, changes: all.map((p) => p.change) }];
@@ -177,7 +177,7 @@ function policyBody(s: Snapshot, changes: readonly FixChange[], { t, version }: 
   const { targetRefs: _targets, ...patch } = object.spec as Record<string, unknown>;
   if (t.named) notes.unshift(note(PATCHES_NAMED_POLICY, { policy: `${t.namespace}/${t.name}`, route: t.route ? `${t.route.namespace}/${t.route.name}` : '' }));
   return {
-    text: stringify(t.named ? { spec: patch } : object, { lineWidth: 0 }),
+    text: yamlText(t.named ? { spec: patch } : object),
     notes: t.named ? notes.filter((n) => n.code !== POLICY_MAY_BE_OVERRIDDEN.id) : notes,
     ...(liveDiff ? { liveDiff } : {}),
   };

@@ -7,7 +7,6 @@
 //   and otherwise carries every field of it.
 // Fields the detected release lacks are left out (versions.ts); applying any EnvoyProxy change rolls the proxy pods.
 
-import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, Explanation, LiveDiff, RenderedFix } from '../model/finding.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
@@ -19,6 +18,7 @@ import { type EnvoyProxyPatch, objectName } from './gateway-objects.ts';
 import { diffJson } from './json-diff.ts';
 import type { RenderedChangeSet } from './renderer.ts';
 import { describeVersion, type DetectedVersion, ENVOY_GATEWAY_SINCE, type GatedFeature, gateFragment, minimumNote, supports } from './versions.ts';
+import { yamlText } from './yaml-text.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -200,7 +200,7 @@ function envoyProxyObject(s: Snapshot, group: EnvoyProxyPatch[], version: Detect
     target,
     apply: basis.byName ? 'kubectl-patch' : 'kubectl-apply',
     format: 'yaml',
-    text: stringify(basis.byName ? { spec } : object, { lineWidth: 0 }),
+    text: yamlText(basis.byName ? { spec } : object),
     notes,
     ...(liveDiff ? { liveDiff } : {}),
   };

@@ -6,7 +6,6 @@
 // (envoy-merge.ts), which replaces the live one as it is. The stats inclusion list is the bootstrap's
 // (stats-inclusion.ts).
 
-import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, Explanation, FixChange } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -20,6 +19,7 @@ import { FIELD_REPLACED } from './notes.ts';
 import { envoyOverloadManager, type MonitorChange } from './overload-limits.ts';
 import { type FixRenderer, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
 import { envoyStatsInclusion, type StatsChange } from './stats-inclusion-list.ts';
+import { yamlText } from './yaml-text.ts';
 
 /** A listener's merged object carries this fix's changes only: several fixes of it are merged one into another. */
 const MERGED_THIS_FIX = noteType<{ listener: EvidenceValue }>()(
@@ -130,7 +130,7 @@ function fragmentBody(s: Snapshot, changes: readonly FixChange[], key: string): 
   const notes = [...(m?.notes ?? [])];
   if (m?.merged && r?.kind === 'listener') notes.push(note(MERGED_THIS_FIX, { listener: r.name }));
   notes.push(...uniqueNotes(g.changes.flatMap((c) => c.piece.notes ?? [])));
-  return { text: stringify(g.fields, { lineWidth: 0 }), notes, ...(m?.merged ? { merged: m.merged } : {}) };
+  return { text: yamlText(g.fields), notes, ...(m?.merged ? { merged: m.merged } : {}) };
 }
 
 /** Renders changes as plain Envoy fragments and merged live resources. */

@@ -12,7 +12,6 @@
 // carrying its whole http list with only the fix's fields changed; without it, a JSON patch of `/spec/http/<index>`,
 // guarded by a `test` operation so that kubectl refuses it when the index is not the route's.
 
-import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, FixChange } from '../model/finding.ts';
 import type { KubeObject } from '../model/kubernetes.ts';
@@ -26,6 +25,7 @@ import { note } from './fix-kind.ts';
 import { istioConfigOf } from './istio-envoy-filter.ts';
 import { diffJson } from './json-diff.ts';
 import { groupBy, type RenderedChangeSet, uniqueNotes } from './renderer.ts';
+import { yamlText } from './yaml-text.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -115,7 +115,7 @@ export interface VirtualServiceEdit {
 }
 
 function yamlOf(o: unknown): string {
-  return stringify(o, { lineWidth: 0 });
+  return yamlText(o);
 }
 
 /** The live VirtualService with the edits' fields set in its http routes: a merge patch carrying the whole http list. */

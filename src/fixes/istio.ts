@@ -10,7 +10,6 @@
 //   cluster a DestinationRule already configures (cluster metadata `istio.config`) is patched in that DestinationRule.
 // Cluster names: `outbound|<port>|<subset>|<host>`, `inbound|<port>||`.
 
-import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, Explanation, FixChange } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -21,6 +20,7 @@ import { type VirtualServiceEdit, virtualServiceFixes } from './istio-virtual-se
 import { changeTarget, pieceOf } from './kinds/index.ts';
 import type { FixRenderer, RenderedChangeSet } from './renderer.ts';
 import { istioStatsInclusion, type ProxyConfigChange, type StatsChange } from './stats-inclusion-list.ts';
+import { yamlText } from './yaml-text.ts';
 
 /** How far the EnvoyFilter reaches: the workload, the whole mesh, or the whole namespace. */
 const WORKLOAD_SCOPED = noteType<{ selector: EvidenceValue; namespace: EvidenceValue; proxy: EvidenceValue }>()(
@@ -59,7 +59,7 @@ function hostNamespace(host: string, fallback: string): string {
 }
 
 function yamlOf(o: unknown): string {
-  return stringify(o, { lineWidth: 0 });
+  return yamlText(o);
 }
 
 /** Pod labels that name a workload, in order of preference. */

@@ -7,7 +7,6 @@
 // - Istio: the workload's ProxyConfig, the pod annotation `proxy.istio.io/config` (istio/api mesh/v1alpha1/
 //   proxy.proto), patched into its pod template beside the stats inclusion list (stats-inclusion.ts).
 
-import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { liveResource } from '../model/live-resources.ts';
@@ -17,6 +16,7 @@ import { note, type OverloadMonitorPiece } from './fix-kind.ts';
 import { diffJson } from './json-diff.ts';
 import { LIVE_OBJECT_NOT_KEPT } from './notes.ts';
 import type { RenderedChangeSet } from './renderer.ts';
+import { yamlText } from './yaml-text.ts';
 
 /** The bootstrap is read at start: said beside every overload-manager fix. */
 const NEEDS_RESTART = noteType<Record<never, never>>()(
@@ -77,7 +77,7 @@ export function envoyOverloadManager(s: Snapshot, all: readonly MonitorChange[])
         apply: 'envoy-config',
         format: 'yaml',
         // The list replaces the live one as a whole: every monitor in effect is in it.
-        text: stringify({ overload_manager: { resource_monitors: monitors } }, { lineWidth: 0 }),
+        text: yamlText({ overload_manager: { resource_monitors: monitors } }),
         notes,
         ...(merged ? { merged } : {}),
       },

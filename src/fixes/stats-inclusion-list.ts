@@ -9,7 +9,6 @@
 //   (istio/api mesh/v1alpha1/proxy.proto ProxyStatsMatcher), which Istio adds to its default inclusion list
 //   (istio tools/packaging/common/envoy_bootstrap.json), patched into the workload's pod template.
 
-import { stringify } from 'yaml';
 import { noteType } from '../model/catalogue-entry.ts';
 import type { EvidenceValue, Explanation, FixChange, MergedEnvoyResource } from '../model/finding.ts';
 import { liveResource } from '../model/live-resources.ts';
@@ -23,6 +22,7 @@ import { note } from './fix-kind.ts';
 import { type EnvoyProxyPatch, gatewayOf, liveEnvoyProxy } from './gateway-objects.ts';
 import { FIELD_REPLACED, LIVE_OBJECT_NOT_KEPT } from './notes.ts';
 import type { RenderedChangeSet } from './renderer.ts';
+import { yamlText } from './yaml-text.ts';
 
 /** The list replaces the one in effect: said with how many patterns of it are kept. */
 const REPLACES_LIST = noteType<{ kept: EvidenceValue }>()(
@@ -141,7 +141,7 @@ export function envoyStatsInclusion(s: Snapshot, all: readonly StatsChange[]): R
         target: 'bootstrap stats_config',
         apply: 'envoy-config',
         format: 'yaml',
-        text: stringify(fragment, { lineWidth: 0 }),
+        text: yamlText(fragment),
         notes,
         ...(merged ? { merged } : {}),
       },
@@ -177,7 +177,7 @@ export function istioStatsInclusion(s: Snapshot, all: readonly StatsChange[], ot
   const kind = WORKLOAD_KINDS[w.kind] ?? 'Deployment';
   const fields: Obj = prefixes.length > 0 ? { proxyStatsMatcher: { inclusionPrefixes: prefixes } } : {};
   for (const o of others) deepMerge(fields, o.proxyConfig);
-  const proxyConfig = stringify(fields, { lineWidth: 0 });
+  const proxyConfig = yamlText(fields);
   const object = {
     apiVersion: 'apps/v1',
     kind,
@@ -191,7 +191,7 @@ export function istioStatsInclusion(s: Snapshot, all: readonly StatsChange[], ot
         target: `${kind} ${w.namespace}/${w.name}`,
         apply: 'kubectl-patch',
         format: 'yaml',
-        text: stringify(object, { lineWidth: 0 }),
+        text: yamlText(object),
         notes: [note(ANNOTATION_ROLLS_PODS, { workload: `${w.namespace}/${w.name}` }), ...others.flatMap((o) => o.notes)],
       },
       changes: [...changes, ...others.map((o) => o.change)],
