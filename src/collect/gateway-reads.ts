@@ -7,7 +7,8 @@
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import { imageRelease } from '../model/envoy-gateway-version.ts';
-import { type KubeObject, type KubernetesObjects, noKubernetesObjects, type ObjectLists } from '../model/kubernetes.ts';
+import { type KubernetesObjects, noKubernetesObjects, type ObjectLists } from '../model/kubernetes.ts';
+import { type CustomKind, listCustomObjects } from './custom-object-lists.ts';
 import { ENVOY_GATEWAY_NAMESPACE, kubeFailure, kubernetesClient } from './kubernetes-api.ts';
 
 const GATEWAY_API = { group: 'gateway.networking.k8s.io', version: 'v1' };
@@ -16,14 +17,14 @@ const ENVOY_GATEWAY_API = { group: 'gateway.envoyproxy.io', version: 'v1alpha1' 
 /** The Envoy Gateway controller's Deployment and container, as the gateway-helm chart names them. */
 export const CONTROLLER = { namespace: ENVOY_GATEWAY_NAMESPACE, name: 'envoy-gateway', container: 'envoy-gateway' };
 
-/** The kinds read for Envoy Gateway, with where they go in the model; a cluster-scoped kind is only listed cluster-wide. */
-const OBJECT_KINDS: Array<{ key: keyof ObjectLists | 'gatewayClasses'; api: { group: string; version: string }; plural: string; clusterScoped?: boolean }> = [
-  { key: 'gateways', api: GATEWAY_API, plural: 'gateways' },
-  { key: 'httpRoutes', api: GATEWAY_API, plural: 'httproutes' },
-  { key: 'gatewayClasses', api: GATEWAY_API, plural: 'gatewayclasses', clusterScoped: true },
-  { key: 'backendTrafficPolicies', api: ENVOY_GATEWAY_API, plural: 'backendtrafficpolicies' },
-  { key: 'clientTrafficPolicies', api: ENVOY_GATEWAY_API, plural: 'clienttrafficpolicies' },
-  { key: 'envoyProxies', api: ENVOY_GATEWAY_API, plural: 'envoyproxies' },
+/** The kinds read for Envoy Gateway, with where they go in the model. */
+const OBJECT_KINDS: Array<CustomKind & { key: keyof ObjectLists | 'gatewayClasses' }> = [
+  { key: 'gateways', ...GATEWAY_API, plural: 'gateways' },
+  { key: 'httpRoutes', ...GATEWAY_API, plural: 'httproutes' },
+  { key: 'gatewayClasses', ...GATEWAY_API, plural: 'gatewayclasses', clusterScoped: true },
+  { key: 'backendTrafficPolicies', ...ENVOY_GATEWAY_API, plural: 'backendtrafficpolicies' },
+  { key: 'clientTrafficPolicies', ...ENVOY_GATEWAY_API, plural: 'clienttrafficpolicies' },
+  { key: 'envoyProxies', ...ENVOY_GATEWAY_API, plural: 'envoyproxies' },
 ];
 
 /** The controller's release and where it was read, from its Deployment (the API's or a bundle's); none for an image without a release tag. */
@@ -60,34 +61,13 @@ async function readController(
  * controller's release. Refused reads are recorded, never fatal.
  */
 export async function readGatewayObjects(kc: KubeConfig, namespaces: string[]): Promise<KubernetesObjects> {
-  const { CustomObjectsApi } = await kubernetesClient();
-  const api = kc.makeApiClient(CustomObjectsApi);
   const out = noKubernetesObjects();
-  const add = (key: (typeof OBJECT_KINDS)[number]['key'], items: KubeObject[] | undefined) => {
-    if (key === 'gatewayClasses') out.gatewayClasses = [...(out.gatewayClasses ?? []), ...(items ?? [])];
-    else out[key].push(...(items ?? []));
-  };
   for (const kind of OBJECT_KINDS) {
-    const resource = `${kind.plural}.${kind.api.group}`;
-    try {
-      const list = (await api.listClusterCustomObject({ ...kind.api, plural: kind.plural })) as { items?: KubeObject[] };
-      add(kind.key, list.items);
-      continue;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 403 || kind.clusterScoped) {
-        out.unavailable.push(kubeFailure(err, 'list', resource).message);
-        continue;
-      }
-    }
-    out.unavailable.push(`forbidden: list ${resource} cluster-wide; read only in ${namespaces.join(', ')}`);
-    for (const namespace of namespaces) {
-      try {
-        const list = (await api.listNamespacedCustomObject({ ...kind.api, namespace, plural: kind.plural })) as { items?: KubeObject[] };
-        add(kind.key, list.items);
-      } catch (err) {
-        out.unavailable.push(kubeFailure(err, 'list', resource, namespace).message);
-      }
-    }
+    const listed = await listCustomObjects(kc, kind, namespaces);
+    // GatewayClasses not listed stay absent: nothing is known of them.
+    if (kind.key !== 'gatewayClasses') out[kind.key].push(...listed.items);
+    else if (listed.failed === undefined) out.gatewayClasses = listed.items;
+    out.unavailable.push(...listed.unavailable);
   }
   const controller = await readController(kc);
   if (controller && 'unavailable' in controller) out.unavailable.push(controller.unavailable);

@@ -5,44 +5,17 @@
 // v1beta1 is read where v1 is not served.
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { KubeObject, KubernetesObjects } from '../model/kubernetes.ts';
-import { kubeFailure, kubernetesClient } from './kubernetes-api.ts';
-
-const GROUP = 'networking.istio.io';
-const PLURAL = 'virtualservices';
-const RESOURCE = `${PLURAL}.${GROUP}`;
-/** The versions tried, newest first: a 404 means this one is not served; from the last, that the CRD is not installed. */
-const VERSIONS = ['v1', 'v1beta1'] as const;
-
-/** What was read: the VirtualServices (absent when they could not be listed at all) and the reads that failed. */
-type IstioObjects = Pick<KubernetesObjects, 'virtualServices' | 'unavailable'>;
+import type { KubernetesObjects } from '../model/kubernetes.ts';
+import { listCustomObjects } from './custom-object-lists.ts';
 
 /**
  * Reads the VirtualServices: cluster-wide when allowed (a VirtualService may serve hosts of other namespaces), else
- * in the given namespaces, those of the proxies. Refused reads are recorded, never fatal.
+ * in the given namespaces, those of the proxies; v1beta1 where v1 is not served (404). Refused reads are recorded,
+ * never fatal; `virtualServices` is absent when they could not be listed at all.
  */
-export async function readVirtualServices(kc: KubeConfig, namespaces: string[]): Promise<IstioObjects> {
-  const { CustomObjectsApi } = await kubernetesClient();
-  const api = kc.makeApiClient(CustomObjectsApi);
-  for (const version of VERSIONS) {
-    try {
-      const list = (await api.listClusterCustomObject({ group: GROUP, version, plural: PLURAL })) as { items?: KubeObject[] };
-      return { virtualServices: list.items ?? [], unavailable: [] };
-    } catch (err) {
-      const code = (err as { code?: number }).code;
-      if (code === 404 && version !== VERSIONS[VERSIONS.length - 1]) continue;
-      if (code !== 403) return { unavailable: [kubeFailure(err, 'list', RESOURCE).message] };
-    }
-    const out: IstioObjects = { virtualServices: [], unavailable: [`forbidden: list ${RESOURCE} cluster-wide; read only in ${namespaces.join(', ')}`] };
-    for (const namespace of namespaces) {
-      try {
-        const list = (await api.listNamespacedCustomObject({ group: GROUP, version, namespace, plural: PLURAL })) as { items?: KubeObject[] };
-        out.virtualServices?.push(...(list.items ?? []));
-      } catch (err) {
-        out.unavailable.push(kubeFailure(err, 'list', RESOURCE, namespace).message);
-      }
-    }
-    return out;
-  }
-  return { unavailable: [] };
+export async function readVirtualServices(kc: KubeConfig, namespaces: string[]): Promise<Pick<KubernetesObjects, 'virtualServices' | 'unavailable'>> {
+  const list = (version: string) => listCustomObjects(kc, { group: 'networking.istio.io', version, plural: 'virtualservices' }, namespaces);
+  let listed = await list('v1');
+  if (listed.failed === 404) listed = await list('v1beta1');
+  return listed.failed === undefined ? { virtualServices: listed.items, unavailable: listed.unavailable } : { unavailable: listed.unavailable };
 }

@@ -1,6 +1,7 @@
 // Reaching Envoy in Kubernetes through @kubernetes/client-node: find the proxy pods, port-forward to their admin
 // port (Envoy Gateway binds admin to 127.0.0.1:19000, so a forward is the only way in; Istio sidecars serve it on
-// 15000) and read their logs. The Envoy Gateway objects that configure them are read in gateway-reads.ts, the VirtualServices of Istio proxies in istio-reads.ts.
+// 15000) and read their logs. The Envoy Gateway objects that configure them are read in gateway-reads.ts, the
+// VirtualServices of Istio proxies in istio-reads.ts.
 // Labels: envoyproxy/gateway internal/infrastructure/kubernetes/proxy (app.kubernetes.io/name=envoy,
 // app.kubernetes.io/component=proxy, app.kubernetes.io/managed-by=envoy-gateway, gateway.envoyproxy.io/owning-gateway-*).
 
