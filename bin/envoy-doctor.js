@@ -11,12 +11,10 @@ if (major < 22 || (major === 22 && minor < 19)) {
 // start after the first skips compiling them; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 (await import('node:module')).enableCompileCache?.();
 const { setFlagsFromString } = await import('node:v8');
-const { V8_FLAGS, restartNodeOptions } = await import('../dist/cli/v8-flags.js');
-// analyze and diagnose restart once with the V8 settings Node.js takes only at start (V8_START_FLAGS), where
-// process.execve exists (not on Windows): the same process, its arguments and environment, NODE_OPTIONS extended.
-const nodeOptions = restartNodeOptions(process.argv.slice(2), process.execArgv, process.env.NODE_OPTIONS);
-if (nodeOptions !== undefined && typeof process.execve === 'function')
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, NODE_OPTIONS: nodeOptions });
+const { V8_FLAGS, restartWithStartFlags } = await import('../dist/cli/v8-flags.js');
+// analyze and diagnose restart once with the V8 settings Node.js takes only at start (V8_START_FLAGS): the same
+// process, Node's flags, this script and its arguments, NODE_OPTIONS extended.
+restartWithStartFlags(process.argv.slice(2), [...process.execArgv, ...process.argv.slice(1)]);
 for (const flag of V8_FLAGS) setFlagsFromString(flag);
 const { runAsProcess } = await import('../dist/cli/process.js');
 process.exitCode = await runAsProcess();

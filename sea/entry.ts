@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { getAsset, isSea } from 'node:sea';
-import { restartNodeOptions, V8_FLAGS } from '../src/cli/v8-flags.ts';
+import { restartWithStartFlags, V8_FLAGS } from '../src/cli/v8-flags.ts';
 import { SEA_ROOT } from './root.ts';
 
 /** The asset key of a path under SEA_ROOT (`docs/findings/x.md`), or undefined for any other path. */
@@ -51,9 +51,7 @@ if (isSea()) {
 
 // As bin/envoy-doctor.js: analyze and diagnose restart once with the start flags, and the V8 flags are set before the
 // command's modules load. Node.js puts the executable's path at argv[1] of a single-file executable, as the script's.
-const nodeOptions = restartNodeOptions(process.argv.slice(2), process.execArgv, process.env.NODE_OPTIONS);
-if (nodeOptions !== undefined && typeof process.execve === 'function')
-  process.execve(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...process.env, NODE_OPTIONS: nodeOptions });
+restartWithStartFlags(process.argv.slice(2), process.argv.slice(2));
 for (const flag of V8_FLAGS) setFlagsFromString(flag);
 import('../src/cli/process.ts')
   .then(({ runAsProcess }) => runAsProcess())

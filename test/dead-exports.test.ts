@@ -66,6 +66,9 @@ const UNITS_UNDER_TEST: ReadonlySet<string> = new Set<string>([
   'src/parse/access-log-formats.ts: stripKubectlPrefixes',
   'src/parse/config-stream.ts: SKIPPED_CONFIG_KEYS',
   'src/parse/config-stream.ts: parseJsonConfigChunks',
+  // How the command restarts with V8's start flags: a table of arguments and NODE_OPTIONS (the restart itself runs
+  // in a real process too).
+  'src/cli/v8-flags.ts: restartNodeOptions',
   // The read-only admin allowlist: the tests check that nothing off it can be asked for.
   'src/collect/admin-client.ts: ADMIN_ALLOWLIST',
   'src/collect/admin-client.ts: adminUrl',

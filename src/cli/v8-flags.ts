@@ -43,3 +43,14 @@ export function restartNodeOptions(args: readonly string[], execArgv: readonly s
   if (missing.length === 0) return undefined;
   return [nodeOptions?.trim(), ...missing].filter(Boolean).join(' ');
 }
+
+/**
+ * Replaces this process with the same command started with the start flags, when it is one that restarts and they
+ * are missing (`args`: the command's arguments; `argv`: what follows the executable in the new process). Returns
+ * when it does not restart, and where process.execve does not exist (Windows): the command then runs without them.
+ */
+export function restartWithStartFlags(args: readonly string[], argv: readonly string[]): void {
+  const nodeOptions = restartNodeOptions(args, process.execArgv, process.env.NODE_OPTIONS);
+  if (nodeOptions !== undefined && typeof process.execve === 'function')
+    process.execve(process.execPath, [process.execPath, ...argv], { ...process.env, NODE_OPTIONS: nodeOptions });
+}
