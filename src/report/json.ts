@@ -4,7 +4,7 @@
 import { entry } from './catalogue.ts';
 import { type Diagnosis, envoyGatewayOf, type SnapshotSummary } from '../diagnose/diagnose.ts';
 import { fixReadOnce } from '../fixes/lazy-fix.ts';
-import type { Finding } from '../model/finding.ts';
+import type { Finding, HypothesisCheck, RootCause } from '../model/finding.ts';
 import { exitCodeFor, type ExitPolicy } from './outcome.ts';
 
 /** The JSON report's schema version. */
@@ -30,6 +30,16 @@ class MappedList<T> {
   toJSON(): unknown[] {
     return this.items.map((item) => this.map(item));
   }
+}
+
+/** A root cause's checks of one verdict. */
+function withVerdict(r: RootCause, verdict: HypothesisCheck['verdict']): HypothesisCheck[] {
+  return r.checks.filter((c) => c.verdict === verdict);
+}
+
+/** A check ruled out or still possible, with the numbers that decided it. */
+function checkWithEvidence(c: HypothesisCheck) {
+  return { hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence };
 }
 
 function findingJson(f: Finding) {
@@ -73,18 +83,9 @@ export function jsonReport(d: Diagnosis, tool: { name: string; version: string }
       entities: r.entities,
       evidence: new MappedList(r.evidence, findingJson),
       explains: r.explains,
-      ruledOut: new MappedList(
-        r.checks.filter((c) => c.verdict === 'ruled-out'),
-        (c) => ({ hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence }),
-      ),
-      alsoPossible: new MappedList(
-        r.checks.filter((c) => c.verdict === 'possible'),
-        (c) => ({ hypothesis: c.hypothesis, entity: c.entity, evidence: c.evidence }),
-      ),
-      unknown: new MappedList(
-        r.checks.filter((c) => c.verdict === 'unknown'),
-        (c) => ({ hypothesis: c.hypothesis, entity: c.entity, missing: c.missing ?? [] }),
-      ),
+      ruledOut: new MappedList(withVerdict(r, 'ruled-out'), checkWithEvidence),
+      alsoPossible: new MappedList(withVerdict(r, 'possible'), checkWithEvidence),
+      unknown: new MappedList(withVerdict(r, 'unknown'), (c) => ({ hypothesis: c.hypothesis, entity: c.entity, missing: c.missing ?? [] })),
       // A fix not read yet is rendered as it is written and not kept.
       fixes: new MappedList(r.fixes, fixReadOnce),
       docs: entry(r.id).docs ?? null,
