@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers/upstream-keepalive.ts';
 import { rootCause as rule } from '../../src/diagnose/root-causes/upstream-keepalive-race.ts';
 import { histogramKey } from '../../src/parse/stats-builder.ts';
+import type { Severity } from '../../src/model/finding.ts';
 import { httpCluster } from '../helpers/http-cluster.ts';
+import { expectNamed } from '../helpers/root-cause.ts';
 import { clusterStats, fixture } from '../helpers/snapshot.ts';
 
 const C = 'backend';
@@ -33,7 +35,7 @@ function diagnose(opts: { idleTimeout?: string; before: number; after?: number; 
 }
 
 describe('upstream-keepalive-race rule', () => {
-  const cases: Array<{ name: string; opts: Parameters<typeof diagnose>[0]; severity?: string; score?: number; ms?: number; explains?: string[] }> = [
+  const cases: Array<{ name: string; opts: Parameters<typeof diagnose>[0]; severity?: Severity; score?: number; ms?: number; explains?: string[] }> = [
     {
       name: 'the lab: resets in the window, no idle timeout set, shortest connection 261 ms: error, 0.8 of it rounded down',
       opts: { before: 15, after: 16, shortestMs: 261 },
@@ -55,18 +57,13 @@ describe('upstream-keepalive-race rule', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const [rc, ...rest] = diagnose(c.opts);
-      assert.equal(rest.length, 0);
-      assert.equal(rc?.id, 'upstream-keepalive-race');
-      assert.deepEqual(rc?.entities, [{ kind: 'cluster', name: C }]);
-      if (c.severity) assert.equal(rc?.severity, c.severity);
-      if (c.score !== undefined) assert.equal(rc?.score, c.score);
-      if (c.ms !== undefined) assert.deepEqual(rc?.changes, [{ kind: 'cluster-idle-timeout', cluster: C, ms: c.ms }]);
-      if (c.explains)
-        assert.deepEqual(
-          rc?.explains.map((e) => e.code),
-          c.explains,
-        );
+      expectNamed(diagnose(c.opts), 'upstream-keepalive-race', {
+        entities: [{ kind: 'cluster', name: C }],
+        ...(c.severity ? { severity: c.severity } : {}),
+        ...(c.score !== undefined ? { score: c.score } : {}),
+        ...(c.ms !== undefined ? { changes: [{ kind: 'cluster-idle-timeout', cluster: C, ms: c.ms }] } : {}),
+        ...(c.explains ? { explains: c.explains } : {}),
+      });
     });
   }
   it('fewer than three resets and none in the window: not named', () => {

@@ -59,6 +59,8 @@ export interface ExpectedRootCause {
   confidence?: Confidence;
   score?: number;
   entities?: EntityRef[];
+  /** Every entity as `kind name`, in order. */
+  entityNames?: string[];
   firstEntity?: EntityRef;
   /** The codes of what it explains, in order. */
   explains?: string[];
@@ -109,6 +111,11 @@ export function expectRootCause(rc: Diagnosed | undefined, id: string, want: Exp
   if (want.confidence) assert.equal(rc?.confidence, want.confidence);
   if (want.score !== undefined) assert.equal(rc?.score, want.score);
   if (want.entities) assert.deepEqual(rc?.entities, want.entities);
+  if (want.entityNames)
+    assert.deepEqual(
+      rc?.entities.map((e) => `${e.kind} ${e.name}`),
+      want.entityNames,
+    );
   if (want.firstEntity) assert.deepEqual(rc?.entities[0], want.firstEntity);
   if (want.explains) assert.deepEqual(explainCodes(rc), want.explains);
   if (want.explanations) assert.deepEqual(rc?.explains, want.explanations);
