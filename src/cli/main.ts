@@ -20,7 +20,7 @@ import { durationArg, type LiveCliOptions, type ReportOptions, withLiveOptions, 
 import { UsageError } from './usage-error.ts';
 import { V8_REPORT_FLAGS } from './v8-flags.ts';
 
-export { removeTempDirsOnSignals, stopWhenOutputCloses } from '../collect/temp-dirs.ts';
+export { removeTempDirsOnSignals } from '../collect/temp-dirs.ts';
 
 /** Prints the report, then writes and pushes the metrics if asked; 74 when that failed. */
 async function report(d: Diagnosis, o: ReportOptions & { forceExitZero?: boolean }, io: CliIO): Promise<number> {

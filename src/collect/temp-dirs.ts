@@ -25,7 +25,7 @@ export async function removeTempDir(dir: string): Promise<void> {
 }
 
 /** Removes every temporary directory still there, at once (a stopping process has no time to wait). */
-function removeTempDirsNow(): void {
+export function removeTempDirsNow(): void {
   for (const dir of open) rmSync(dir, { recursive: true, force: true });
   open.clear();
 }
@@ -41,24 +41,4 @@ export function removeTempDirsOnSignals(proc: Pick<NodeJS.Process, 'once' | 'exi
       proc.exit(code);
     });
   }
-}
-
-/** Exit code of a process whose reader went away, as shells report one stopped by SIGPIPE: 128 + 13. */
-const OUTPUT_CLOSED = 141;
-
-/**
- * When standard output's reader goes away (`| head`, a pager quit early), stop as a process stopped by SIGPIPE
- * would, quietly, removing the temporary directories first; any other failure to write the report is one line and
- * exit 74.
- */
-export function stopWhenOutputCloses(
-  stream: Pick<NodeJS.WriteStream, 'on'> = process.stdout,
-  proc: Pick<NodeJS.Process, 'exit'> & { stderr: Pick<NodeJS.WriteStream, 'write'> } = process,
-): void {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    removeTempDirsNow();
-    if (error.code === 'EPIPE') proc.exit(OUTPUT_CLOSED);
-    proc.stderr.write(`envoy-doctor: standard output: cannot write the report (${error.code ?? error.message})\n`);
-    proc.exit(74);
-  });
 }
