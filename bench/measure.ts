@@ -6,7 +6,7 @@
 //   floor-lines <file>        readFileSync(file) split into lines: the least any line-oriented stats reader can do
 //   floor-scan <file>         the file read as a stream (gunzipped when gzip) and scanned by the JSON scanner, keeping
 //                             nothing: the floor for files too large for one string, where JSON.parse cannot run
-//   parse-config <dump>       parseConfigDumpChunks(inputChunks(dump)), as `analyze --config-dump` does
+//   parse-config <dump>       parseConfigDumpChunks(inputChunks(dump)), readable again as a file, as `analyze --config-dump` does
 //   parse-config-whole <dump> parseConfigDocument(readFileSync(dump)): the whole-document path (YAML, small inputs)
 //   end-to-end <dump> <stats> config parse + knownEntities + parseStats + assembleSnapshot + diagnose
 //   analyze <file>            `envoy-doctor analyze --config-dump|--stats <file> -o json` in this process, as the
@@ -110,7 +110,7 @@ function countConfig(check: Record<string, number>, config: { clusters: Map<stri
 async function endToEnd({ need, first, second, phase, check }: CaseContext): Promise<undefined> {
   const dump = need(first);
   const statsPath = need(second);
-  const [config] = await parseConfigDumpChunks(inputChunks(dump), dump, 'bench');
+  const [config] = await parseConfigDumpChunks(inputChunks(dump), dump, 'bench', { reread: () => inputChunks(dump) });
   if (!config) throw new Error(`${dump}: no proxy in the config dump`);
   phase('config');
   const known = knownEntities(config);
@@ -200,7 +200,7 @@ const CASE_WORK: Record<MeasureCase, CaseRun> = {
     return undefined;
   },
   'parse-config': async ({ need, first, check }) => {
-    const [config] = await parseConfigDumpChunks(inputChunks(need(first)), need(first), 'bench');
+    const [config] = await parseConfigDumpChunks(inputChunks(need(first)), need(first), 'bench', { reread: () => inputChunks(need(first)) });
     countConfig(check, config);
     return undefined;
   },

@@ -14,7 +14,7 @@ import { parseConfigDumpChunks } from '../parse/config-stream.ts';
 import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/capture-snapshot.ts';
 import { CONTROLLER, controllerRelease } from './gateway-reads.ts';
-import { inputChunks } from './read-input.ts';
+import { inputChunks, rereadChunks } from './read-input.ts';
 
 /** Where the egctl bundle's files live, below its top-level directory. */
 const CONFIG_DUMPS = 'config-dumps';
@@ -122,7 +122,8 @@ export async function loadEgctlBundle(
     for (const file of (await entries(nsDir)).filter((f) => f.endsWith('.json')).sort()) {
       const pod = file.slice(0, -'.json'.length);
       const dumpPath = join(nsDir, file);
-      const [config] = await parseConfigDumpChunks(inputChunks(dumpPath), dumpPath, pod);
+      const reread = await rereadChunks(dumpPath);
+      const [config] = await parseConfigDumpChunks(inputChunks(dumpPath), dumpPath, pod, reread === undefined ? {} : { reread });
       const capture: ProxyCapture = { id: pod, namespace, configSource: dumpPath, ...(keep ? { keep } : {}) };
       if (config) capture.config = { ...config, id: pod, namespace };
       const owner = ownerOf(pods.get(pod));

@@ -16,7 +16,7 @@ import { InputError } from '../parse/input-error.ts';
 import { type ProxyCapture, snapshotFromCapture } from '../parse/capture-snapshot.ts';
 import { BUNDLE_KIND, type BundleManifest, extractBundleArchive, insideBundle, type ProxyManifest } from './bundle.ts';
 import { egctlRoot, loadEgctlBundle } from './egctl-bundle.ts';
-import { inputChunks, inputName, readDocument } from './read-input.ts';
+import { inputChunks, inputName, readDocument, rereadChunks } from './read-input.ts';
 
 /** What the user pointed `analyze` at. */
 export interface OfflineInputs {
@@ -147,7 +147,11 @@ async function loadProxy(
     const source = inputName(inputs.configDump);
     // Streamed: memory follows the model, not the file, and gzip is decompressed on the way.
     const totalBytes = await fileSize(inputs.configDump);
-    configs = await parseConfigDumpChunks(inputChunks(inputs.configDump), source, fallbackId, totalBytes !== undefined ? { totalBytes } : {});
+    const reread = await rereadChunks(inputs.configDump);
+    configs = await parseConfigDumpChunks(inputChunks(inputs.configDump), source, fallbackId, {
+      ...(totalBytes !== undefined && { totalBytes }),
+      ...(reread !== undefined && { reread }),
+    });
     // A dump given as a file is named after its node rather than the file (`config_dump.json`).
     if (manifest?.id === undefined && inputs.bundle === undefined) {
       configs = configs.map((c) => (c.id === fallbackId && c.nodeId !== undefined ? { ...c, id: proxyNameOfNode(c.nodeId) } : c));

@@ -35,6 +35,16 @@ export function inputChunks(path: string, limits: ReadLimits = {}): AsyncGenerat
   return maybeGunzip(rawChunks(path), inputName(path), { maxBytes: limits.maxGunzipBytes ?? MAX_GUNZIP_BYTES, expectGzip: path.endsWith('.gz') });
 }
 
+/** Streams a regular file's bytes again from its start, as inputChunks does; undefined for stdin, pipes and devices. */
+export async function rereadChunks(path: string, limits: ReadLimits = {}): Promise<(() => AsyncGenerator<Buffer>) | undefined> {
+  if (path === '-') return undefined;
+  try {
+    return (await stat(path)).isFile() ? () => inputChunks(path, limits) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Streams an input's bytes as stored. */
 async function* rawChunks(path: string): AsyncGenerator<Buffer> {
   if (path === '-') {

@@ -44,6 +44,12 @@ interface ConfigStreamOptions {
   maxValueBytes?: number;
   /** The input's size when known (a file): YAML over the limit is refused before it is read. */
   totalBytes?: number;
+  /**
+   * Reads the input again from its start (a file). When given, EDS and secrets laid out on lines of their own are
+   * skipped to their closing line without walking their bytes, and a document that then fails to scan is read again
+   * without skipping so (json-layout.ts): the result, or the error, is the full scan's.
+   */
+  reread?: () => AsyncIterable<Buffer>;
 }
 
 type Container = Record<string, unknown> | unknown[];
@@ -146,6 +152,11 @@ class ConfigDumpBuilder implements JsonStreamHandler {
     return true;
   }
 
+  /** The elements of an entry array read as they arrive are all emitted (`decide` past an entry's members). */
+  emitsEveryElement(): boolean {
+    return this.stack.at(-1) === READ_AS_ARRIVING;
+  }
+
   value(path: readonly PathPart[], value: unknown): void {
     const arriving = this.arriving;
     if (arriving !== undefined && this.stack.at(-1) === READ_AS_ARRIVING) {
@@ -187,8 +198,16 @@ export async function parseJsonConfigChunks(
   fallbackId: string,
   options: ConfigStreamOptions = {},
 ): Promise<ParsedConfig[]> {
-  const builder = new ConfigDumpBuilder();
-  await scanJsonChunks(chunks, source, builder, { expected: EXPECTED, maxValueBytes: options.maxValueBytes ?? MAX_VALUE_BYTES });
+  const maxValueBytes = options.maxValueBytes ?? MAX_VALUE_BYTES;
+  let builder = new ConfigDumpBuilder();
+  const skipByLayout = options.reread === undefined ? undefined : { skipped: 0 };
+  try {
+    await scanJsonChunks(chunks, source, builder, { expected: EXPECTED, maxValueBytes, ...(skipByLayout && { skipByLayout }) });
+  } catch (err) {
+    if (!(err instanceof InputError) || options.reread === undefined || skipByLayout?.skipped === 0) throw err;
+    builder = new ConfigDumpBuilder();
+    await scanJsonChunks(options.reread(), source, builder, { expected: EXPECTED, maxValueBytes });
+  }
   return splitDocument(builder.root, source, fallbackId).map((raw) => {
     const reader = builder.readers.get(raw.configs);
     return reader === undefined ? parseConfigDump(raw, source) : reader.finish(raw, source);

@@ -25,6 +25,11 @@ export interface JsonStreamHandler {
   value(path: readonly PathPart[], value: unknown): void;
   /** A descended container closes. */
   leave?(path: readonly PathPart[]): void;
+  /**
+   * True when every element of the descended array at `path` is emitted, whatever its kind: the scanner may then read
+   * a run of its elements from their bytes with one JSON.parse, without walking them (json-element-run.ts).
+   */
+  emitsEveryElement?(path: readonly PathPart[]): boolean;
 }
 
 /** Options of a scan (JsonStreamScanner in json-stream.ts). */
@@ -35,6 +40,12 @@ export interface JsonStreamOptions {
   maxValueBytes?: number;
   /** Bytes of the input before the first chunk written (a scan that takes over part way), for error messages. */
   startOffset?: number;
+  /**
+   * When given, an object or array the handler skips, laid out on lines of its own, is skipped to its closing line
+   * without walking its bytes (json-layout.ts), and counted here. A document laid out otherwise may then fail to scan
+   * although it is valid JSON; only a reader that can read its input again asks for this.
+   */
+  skipByLayout?: { skipped: number };
 }
 
 /** Default and largest value one JSON.parse is asked to read (V8 strings stop at about 512 MiB). */

@@ -4,39 +4,34 @@
 // keeping its bytes. Values handed over are JSON.parse'd on their own (consecutive array elements in batches of
 // about 1 MiB), so the parse work is about one JSON.parse of the kept part, and memory follows what is kept.
 // Bytes are decoded only as whole values, so UTF-8 sequences and escapes split across chunks are safe.
-// What a handler sees is in json-stream-handler.ts; where a value ends, in json-value-extent.ts; how values handed over
-// are parsed, in json-value-batch.ts.
+// Handlers: json-stream-handler.ts; states: json-scan-states.ts; a value's end: json-value-extent.ts, its bytes:
+// json-value-reader.ts; parsing: json-value-batch.ts; arrays and skips read by line layout: json-layout.ts.
 
+import { withoutByteOrderMark } from './byte-order-mark.ts';
 import { InputError } from './input-error.ts';
 import { type JsonStreamHandler, type JsonStreamOptions, MAX_VALUE_BYTES, type PathPart, pathText, type ValueKind } from './json-stream-handler.ts';
+import { ClosingLineSearch, closingLine, elementCloseMark, elementRun } from './json-layout.ts';
 import { decode, ValueBatch } from './json-value-batch.ts';
-import { ARR, isSpace, OBJ, ValueExtent } from './json-value-extent.ts';
-
-// Structural states.
-const ROOT_VALUE = 0;
-const ROOT_DONE = 1;
-const O_KEY_OR_END = 2;
-const O_KEY = 3;
-const O_COLON = 4;
-const O_VALUE = 5;
-const O_COMMA_OR_END = 6;
-const A_VALUE_OR_END = 7;
-const A_VALUE = 8;
-const A_COMMA_OR_END = 9;
-// Modes.
-const STRUCT = 0;
-const KEY = 1;
-const VALUE = 2;
-
-interface Frame {
-  kind: typeof OBJ | typeof ARR;
-  /** The current member's key, or the current element's index. */
-  slot: PathPart;
-  /** Next element index (arrays). */
-  next: number;
-  /** Waiting for the first key before deciding (peeked objects). */
-  peek: boolean;
-}
+import {
+  A_COMMA_OR_END,
+  A_VALUE,
+  A_VALUE_OR_END,
+  type Frame,
+  KEY,
+  O_COLON,
+  O_COMMA_OR_END,
+  O_KEY,
+  O_KEY_OR_END,
+  O_VALUE,
+  openContainerPath,
+  ROOT_DONE,
+  ROOT_VALUE,
+  SKIP_LINES,
+  STRUCT,
+  VALUE,
+} from './json-scan-states.ts';
+import { ARR, isSpace, OBJ } from './json-value-extent.ts';
+import { ValueReader } from './json-value-reader.ts';
 
 /** Feeds chunks with {@link JsonStreamScanner.write}, then calls {@link JsonStreamScanner.end}. */
 class JsonStreamScanner {
@@ -51,19 +46,16 @@ class JsonStreamScanner {
   private offset = 0;
   /** Bytes of the input before the first chunk (JsonStreamOptions.startOffset). */
   private readonly startOffset: number;
-  private started = false;
-  private head: Buffer | undefined;
+  /** Skipped containers are skipped to their closing line, and counted (JsonStreamOptions.skipByLayout). */
+  private readonly skipByLayout: { skipped: number } | undefined;
+  /** The closing line of the value being skipped by layout. */
+  private skipSearch: ClosingLineSearch | undefined;
 
   // KEY mode.
   private keyParts: Buffer[] = [];
 
-  // VALUE mode.
-  private capture = false;
-  /** Where the value (or key) being read ends. */
-  private readonly extent = new ValueExtent();
-  private valuePath: PathPart[] = [];
-  private valueParts: Buffer[] = [];
-  private valueBytes = 0;
+  /** The value being read (VALUE mode), or the key's string (KEY mode). */
+  private readonly value: ValueReader;
 
   // A peeked object's bytes so far (from its `{`), and where they start in the current chunk.
   private peekParts: Buffer[] = [];
@@ -72,13 +64,22 @@ class JsonStreamScanner {
   /** The values handed over, parsed in batches. */
   private readonly values: ValueBatch;
 
-  constructor(source: string, handler: JsonStreamHandler, options: JsonStreamOptions) {
+  /** `offset`: the bytes of a byte-order mark removed before the first chunk. */
+  constructor(source: string, handler: JsonStreamHandler, options: JsonStreamOptions, offset: number) {
     this.source = source;
+    this.offset = offset;
     this.handler = handler;
     this.expected = options.expected;
     this.maxValueBytes = options.maxValueBytes ?? MAX_VALUE_BYTES;
     this.startOffset = options.startOffset ?? 0;
+    this.skipByLayout = options.skipByLayout;
     this.values = new ValueBatch(handler, (problem) => this.fail(problem));
+    this.value = new ValueReader(
+      this.values,
+      this.maxValueBytes,
+      (problem) => this.fail(problem),
+      (at, what, c) => this.syntax(at, what, c),
+    );
   }
 
   private fail(problem: string): InputError {
@@ -95,25 +96,7 @@ class JsonStreamScanner {
   }
 
   /** Scans one chunk. */
-  write(chunk: Buffer): void {
-    if (!this.started) {
-      // A byte-order mark is three bytes, which may arrive split.
-      const data = this.head ? Buffer.concat([this.head, chunk]) : chunk;
-      if (data.length < 3 && data.every((b, i) => b === [0xef, 0xbb, 0xbf][i])) {
-        this.head = data;
-        return;
-      }
-      this.head = undefined;
-      this.started = true;
-      const bom = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf;
-      if (bom) this.offset = 3;
-      this.scan(bom ? data.subarray(3) : data);
-      return;
-    }
-    this.scan(chunk);
-  }
-
-  private scan(buf: Buffer): void {
+  write(buf: Buffer): void {
     const n = buf.length;
     let i = 0;
     if (this.peekStart === -2) this.peekStart = 0;
@@ -124,6 +107,10 @@ class JsonStreamScanner {
       }
       if (this.mode === KEY) {
         i = this.scanKey(buf, i);
+        continue;
+      }
+      if (this.mode === SKIP_LINES) {
+        i = this.skipLines(buf, i);
         continue;
       }
       const c = buf[i] as number;
@@ -156,7 +143,7 @@ class JsonStreamScanner {
           if (c !== 0x22) throw this.syntax(i, this.state === O_KEY ? 'a key' : "a key or '}'", c);
           this.mode = KEY;
           this.keyParts = [];
-          this.extent.escaped = false;
+          this.value.extent.escaped = false;
           i++;
           break;
         case O_COLON:
@@ -195,7 +182,13 @@ class JsonStreamScanner {
 
   private startValue(buf: Buffer, i: number, c: number): number {
     const top = this.frames.at(-1);
-    if (top?.kind === ARR) top.slot = top.next++;
+    if (top?.kind === ARR) {
+      if (c === 0x7b && top.closeMark !== null) {
+        const end = this.readElementRun(buf, i, top);
+        if (end >= 0) return end;
+      }
+      top.slot = top.next++;
+    }
     const kind: ValueKind = c === 0x7b ? 'object' : c === 0x5b ? 'array' : 'scalar';
     const path = this.path();
     let decision = this.handler.decide(path, kind);
@@ -225,21 +218,62 @@ class JsonStreamScanner {
         this.peekParts = [];
         this.peekStart = i;
       }
-      this.frames.push({ kind: kind === 'object' ? OBJ : ARR, slot: '', next: 0, peek: decision === 'peek' });
+      const everyElement = kind === 'array' && this.handler.emitsEveryElement?.(path) === true;
+      this.frames.push({ kind: kind === 'object' ? OBJ : ARR, slot: '', next: 0, peek: decision === 'peek', closeMark: everyElement ? undefined : null });
       this.state = kind === 'object' ? O_KEY_OR_END : A_VALUE_OR_END;
       return i + 1;
+    }
+    if (decision === 'skip' && kind !== 'scalar' && this.skipByLayout !== undefined) {
+      const mark = closingLine(buf, i);
+      if (mark !== null) {
+        this.skipByLayout.skipped++;
+        this.value.path = path;
+        this.skipSearch = new ClosingLineSearch(mark);
+        return this.skipLines(buf, i + 1);
+      }
     }
     this.beginValue(path, decision === 'emit', [], 0, false);
     return i;
   }
 
+  /**
+   * Reads the run of elements of array `top` from `start` (an object's `{`) with one JSON.parse and hands them over:
+   * the index just past the run, or -1 to scan the element instead (json-layout.ts).
+   */
+  private readElementRun(buf: Buffer, start: number, top: Frame): number {
+    const mark = top.closeMark ?? (top.closeMark = elementCloseMark(buf, start));
+    if (mark == null) return -1;
+    const run = elementRun(buf, start, mark, this.maxValueBytes);
+    if (run === undefined) return -1;
+    // Not laid out as the first element was: the scanner reads this array on its own from here.
+    if (run === null) {
+      top.closeMark = null;
+      return -1;
+    }
+    const { end, elements } = run;
+    this.values.flush();
+    for (const element of elements) {
+      top.slot = top.next++;
+      this.handler.value(this.path(), element);
+    }
+    this.state = A_COMMA_OR_END;
+    return end;
+  }
+
+  /** Skips bytes from `from` up to the skipped value's closing line, which may lie in a later chunk; returns where scanning goes on. */
+  private skipLines(buf: Buffer, from: number): number {
+    this.mode = SKIP_LINES;
+    const end = (this.skipSearch as ClosingLineSearch).next(buf, from);
+    if (end < 0) return buf.length;
+    this.skipSearch = undefined;
+    this.mode = STRUCT;
+    this.afterValue();
+    return end;
+  }
+
   private beginValue(path: PathPart[], capture: boolean, parts: Buffer[], bytes: number, insideObject: boolean): void {
     this.mode = VALUE;
-    this.capture = capture;
-    this.valuePath = path;
-    this.valueParts = parts;
-    this.valueBytes = bytes;
-    this.extent.begin(insideObject);
+    this.value.begin(path, capture, parts, bytes, insideObject);
   }
 
   private close(kind: typeof OBJ | typeof ARR, c: number, at: number): void {
@@ -270,7 +304,7 @@ class JsonStreamScanner {
   }
 
   private scanKey(buf: Buffer, i: number): number {
-    const end = this.extent.stringEnd(buf, i);
+    const end = this.value.extent.stringEnd(buf, i);
     if (end < 0) {
       this.keyParts.push(buf.subarray(i));
       if (this.keyParts.reduce((n, p) => n + p.length, 0) > this.maxValueBytes)
@@ -321,41 +355,19 @@ class JsonStreamScanner {
     return end + 1;
   }
 
-  /** Throws for a closing bracket inside a value that matches no open one. */
-  private readonly bracketMismatch = (at: number, c: number): never => {
-    throw this.syntax(at, `a matching bracket in ${pathText(this.valuePath)}`, c);
-  };
-
   /** Scans (and keeps, when emitting) the bytes of one value; returns where it stopped. */
   private scanValue(buf: Buffer, start: number): number {
-    const done = this.extent.scan(buf, start, this.valueBytes === 0, this.bracketMismatch);
-    const end = done < 0 ? buf.length : done;
-    if (this.capture && end > start) {
-      this.valueParts.push(buf.subarray(start, end));
-      this.valueBytes += end - start;
-      if (this.valueBytes > this.maxValueBytes) {
-        throw this.fail(`${pathText(this.valuePath)} is larger than ${(this.maxValueBytes / 1048576).toFixed(0)} MiB, more than one value can be read in`);
-      }
-    }
-    if (done >= 0) {
-      this.mode = STRUCT;
-      if (this.capture) this.values.emit(this.valuePath, this.valueParts, this.valueBytes);
-      this.valueParts = [];
-      this.valueBytes = 0;
-      this.afterValue();
-    }
+    const end = this.value.scan(buf, start);
+    if (end < 0) return buf.length;
+    this.mode = STRUCT;
+    this.afterValue();
     return end;
   }
 
   /** Ends the input: throws an InputError naming where a truncated document stops. */
   end(): void {
-    // Input that stopped inside a byte-order mark is empty.
-    if (!this.started && this.head) throw this.fail('is empty');
-    if (this.mode === VALUE && this.extent.literal) {
-      // A literal at the very end of the input ends there.
+    if (this.mode === VALUE && this.value.endOfInput()) {
       this.mode = STRUCT;
-      this.extent.literal = false;
-      if (this.capture) this.values.emit(this.valuePath, this.valueParts, this.valueBytes);
       this.afterValue();
     }
     if (this.state === ROOT_DONE && this.mode === STRUCT) {
@@ -364,23 +376,10 @@ class JsonStreamScanner {
     }
     if (this.offset === 0 || (this.state === ROOT_VALUE && this.mode === STRUCT)) throw this.fail('is empty');
     let where: string;
-    if (this.mode === VALUE) where = `${pathText(this.valuePath)}${this.extent.inString ? ' (in a string)' : ''}`;
+    if (this.mode === VALUE) where = `${pathText(this.value.path)}${this.value.extent.inString ? ' (in a string)' : ''}`;
+    else if (this.mode === SKIP_LINES) where = pathText(this.value.path);
     else if (this.mode === KEY) where = `a key in ${pathText(this.path().slice(0, -1))}`;
-    else {
-      const path = this.path();
-      const top = this.frames.at(-1);
-      if (
-        top &&
-        (this.state === O_KEY_OR_END ||
-          this.state === A_VALUE_OR_END ||
-          this.state === O_KEY ||
-          this.state === A_VALUE ||
-          this.state === O_COMMA_OR_END ||
-          this.state === A_COMMA_OR_END)
-      )
-        path.pop();
-      where = pathText(path);
-    }
+    else where = pathText(openContainerPath(this.path(), this.state));
     throw this.fail(`truncated JSON: ends inside ${where} after ${this.startOffset + this.offset} bytes`);
   }
 }
@@ -393,8 +392,9 @@ export async function scanJsonChunks(
   options: JsonStreamOptions | (() => JsonStreamOptions),
 ): Promise<void> {
   let scanner: JsonStreamScanner | undefined;
+  let mark = 0;
   // Options given as a function are read when the first chunk arrives.
-  const scannerFor = (): JsonStreamScanner => (scanner ??= new JsonStreamScanner(source, handler, typeof options === 'function' ? options() : options));
-  for await (const chunk of chunks) scannerFor().write(chunk);
+  const scannerFor = (): JsonStreamScanner => (scanner ??= new JsonStreamScanner(source, handler, typeof options === 'function' ? options() : options, mark));
+  for await (const chunk of withoutByteOrderMark(chunks, () => (mark = 3))) scannerFor().write(chunk);
   scannerFor().end();
 }

@@ -6,7 +6,7 @@ import type { InputError } from './input-error.ts';
 import { type JsonStreamHandler, type PathPart, pathText } from './json-stream-handler.ts';
 
 /** Consecutive emitted array elements are parsed together up to about this many bytes. */
-const BATCH_BYTES = 1 << 20;
+export const BATCH_BYTES = 1 << 20;
 
 /** One emitted array element waiting for its batch to be parsed. */
 interface Pending {

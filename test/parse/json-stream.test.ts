@@ -250,6 +250,132 @@ describe('skipped parts are never decoded', () => {
   });
 });
 
+describe('reading by line layout', () => {
+  // DUMP laid out as Envoy's admin prints it: one member per line, one space deeper per level.
+  const PRETTY = Buffer.from(JSON.stringify(JSON.parse(DUMP_TEXT.replace(/^\uFEFF/, '')), null, 1));
+  const whole = parseConfigDocument(PRETTY, 'dump.json', 'dump');
+  const reread = () => fixedChunks(PRETTY, 1 << 20);
+  const skipRule = (path: readonly PathPart[], kind: ValueKind): Decision => {
+    if (path.length <= 2) return kind === 'scalar' ? 'emit' : 'descend';
+    if (path.length === 3) return SKIPPED_CONFIG_KEYS.has(path[2] as string) ? 'skip' : kind === 'array' ? 'descend' : 'emit';
+    return 'emit';
+  };
+
+  it('skips EDS and secrets to their closing line, wherever the input is cut', async () => {
+    const expected = expectedDocument(PRETTY);
+    let cuts = 0;
+    let bothSkipped = 0;
+    for (let cut = 0; cut <= PRETTY.length; cut += 3) {
+      const rebuild = new Rebuild(skipRule);
+      const skipByLayout = { skipped: 0 };
+      await scanJsonChunks(chunksOf(PRETTY, [cut]), 'dump.json', rebuild, { expected: 'x', skipByLayout });
+      assert.deepEqual(rebuild.root, expected, `cut at ${cut}`);
+      // Two skipped arrays hold something; a cut in the key line of one leaves that one to the scanner.
+      assert.ok(skipByLayout.skipped >= 1, `cut at ${cut}: ${skipByLayout.skipped} skipped by layout`);
+      cuts++;
+      if (skipByLayout.skipped === 2) bothSkipped++;
+    }
+    assert.ok(bothSkipped > cuts * 0.9, `${bothSkipped} of ${cuts}`);
+    for (const size of [1, 2, 5, 64]) {
+      const rebuild = new Rebuild(skipRule);
+      const skipByLayout = { skipped: 0 };
+      await scanJsonChunks(fixedChunks(PRETTY, size), 'dump.json', rebuild, { expected: 'x', skipByLayout });
+      assert.deepEqual(rebuild.root, expected, `chunks of ${size}`);
+    }
+  });
+
+  it('reads the model of the whole-document parse, in chunks of any size', async () => {
+    for (const size of [1, 3, 64, 4096, 1 << 20]) {
+      assert.deepEqual(await parseConfigDumpChunks(fixedChunks(PRETTY, size), 'dump.json', 'dump', { reread }), whole, `chunks of ${size}`);
+    }
+  });
+
+  it('a skip that ends early fails to scan, and the reader then reads the document again in full', async () => {
+    // A line inside the skipped endpoints at the indentation of their key: laid out by no printer, but valid JSON.
+    const text = PRETTY.toString('utf8').replace('"lb_endpoints": [', '"lb_endpoints": [\n   ],\n   "x": [');
+    const odd = Buffer.from(text);
+    const oddWhole = parseConfigDocument(odd, 'odd.json', 'dump');
+    assert.deepEqual(oddWhole, whole);
+    await assert.rejects(
+      scanJsonChunks(fixedChunks(odd, 4096), 'odd.json', new Rebuild(skipRule), { expected: 'x', skipByLayout: { skipped: 0 } }),
+      inputError('odd.json', /invalid JSON/),
+    );
+    let rereads = 0;
+    const again = () => {
+      rereads++;
+      return fixedChunks(odd, 4096);
+    };
+    assert.deepEqual(await parseConfigDumpChunks(fixedChunks(odd, 4096), 'odd.json', 'dump', { reread: again }), whole);
+    assert.equal(rereads, 1);
+    // Without a way to read it again (stdin, a pipe), nothing is skipped by layout.
+    assert.deepEqual(await parseConfigDumpChunks(fixedChunks(odd, 4096), 'odd.json', 'dump'), whole);
+  });
+
+  it("a document that is not valid JSON gives the full scan's error", async () => {
+    const bad = Buffer.from(PRETTY.toString('utf8').replace('"name": "brackets"', '"name": brackets'));
+    let rereads = 0;
+    await assert.rejects(
+      parseConfigDumpChunks(fixedChunks(bad, 4096), 'bad.json', 'dump', {
+        reread: () => {
+          rereads++;
+          return fixedChunks(bad, 4096);
+        },
+      }),
+      inputError('bad.json', /invalid JSON in configs\[1\]\.dynamic_active_clusters\[1\]/),
+    );
+    assert.equal(rereads, 0, 'nothing was skipped by layout before the error, so there is nothing to read again');
+  });
+
+  it('reads runs of elements with one JSON.parse, and an array laid out otherwise through the scanner', async () => {
+    const clusters = Array.from({ length: 400 }, (_, i) => ({ cluster: { name: `c${i}`, description: '}\n }'.repeat(i % 3), x: [{ y: i }] } }));
+    const doc = { configs: [{ '@type': `${T}.ClustersConfigDump`, dynamic_active_clusters: clusters }] };
+    const pretty = JSON.stringify(doc, null, 1);
+    // The 200th element's inner object closes at the indentation of the elements: a run cut there does not parse.
+    const odd = pretty.replace(/("name": "c200",[\s\S]*?)\n {5}\}/, '$1\n    }');
+    assert.notEqual(odd, pretty);
+    const read = async (text: string) => {
+      const bytes = Buffer.from(text);
+      const runs: string[] = [];
+      const scanned: string[] = [];
+      let failed = 0;
+      const parse = JSON.parse;
+      JSON.parse = ((t: string, r?: (this: unknown, key: string, value: unknown) => unknown) => {
+        // A run keeps the layout between its elements; the scanner's batches join elements with a bare comma.
+        (t.includes('},\n') ? runs : scanned).push(t);
+        try {
+          return parse(t, r);
+        } catch (err) {
+          failed++;
+          throw err;
+        }
+      }) as typeof JSON.parse;
+      let streamed: Awaited<ReturnType<typeof parseConfigDumpChunks>>;
+      try {
+        streamed = await parseConfigDumpChunks(fixedChunks(bytes, 8192), 'runs.json', 'x');
+      } finally {
+        JSON.parse = parse;
+      }
+      assert.deepEqual(streamed, parseConfigDocument(bytes, 'runs.json', 'x'));
+      assert.deepEqual(
+        [...(streamed[0]?.clusters.keys() ?? [])],
+        clusters.map((c) => c.cluster.name),
+      );
+      return { runs, scanned, failed };
+    };
+    const asPrinted = await read(pretty);
+    assert.equal(asPrinted.failed, 0);
+    assert.ok(asPrinted.runs.length >= 4, `${asPrinted.runs.length} runs`);
+    assert.ok(asPrinted.runs.some((t) => t.includes('"c399"')));
+    const laidOtherwise = await read(odd);
+    assert.equal(laidOtherwise.failed, 1, 'the run cut inside the 200th element');
+    assert.ok(
+      laidOtherwise.scanned.some((t) => t.includes('"c399"')),
+      'the scanner reads the array from there',
+    );
+    assert.ok(!laidOtherwise.runs.some((t) => t.includes('"c399"')));
+  });
+});
+
 describe('malformed and truncated input', () => {
   it('every strict prefix of the dump is a one-line InputError naming the file', async () => {
     const end = DUMP.lastIndexOf('}'.charCodeAt(0));
