@@ -16,7 +16,6 @@ import { compareVersions } from '../model/envoy-version.ts';
 import { liveResource } from '../model/live-resources.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { isObj, type Obj, pointer, Spelling } from './envoy-spelling.ts';
-import type { EnvoyResourcePiece } from './fix-kind.ts';
 
 /** The type URL key of a cluster's HTTP protocol options. */
 export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -208,32 +207,4 @@ export class LiveEdit {
     }
     return out;
   }
-}
-
-/** A piece setting fields on the resource itself. */
-export function resourceFields(fields: Obj): EnvoyResourcePiece {
-  return { lands: 'resource', resource: fields, merge: (e) => e.setFields(e.resource, fields) };
-}
-
-/** A piece setting fields of a route entry's RouteAction (a route without one skips the change). */
-export function routeActionFields(kind: string, fields: Obj): EnvoyResourcePiece {
-  return {
-    lands: 'resource',
-    resource: { route: fields },
-    merge: (e) => {
-      const action = e.routeAction(kind);
-      if (action) e.setFields(action, fields);
-    },
-  };
-}
-
-/** A piece setting fields on every HTTP connection manager of a listener. */
-export function connectionManagerFields(fields: Obj): EnvoyResourcePiece {
-  return {
-    lands: 'resource',
-    connectionManager: fields,
-    merge: (e) => {
-      for (const { config } of e.connectionManagers()) e.setFields(config, fields);
-    },
-  };
 }

@@ -3,7 +3,7 @@
 // (internal/gatewayapi/clustersettings.go); Istio has no DestinationRule field for it: an EnvoyFilter CLUSTER MERGE.
 
 import { bufferRaiseCost, clusterConnections } from '../cost.ts';
-import { resourceFields } from '../envoy-live-edit.ts';
+import { resourceFields } from '../envoy-resource-pieces.ts';
 import { clusterTarget, type FixKind } from '../fix-kind.ts';
 import { clusterPatch } from '../istio-envoy-filter.ts';
 import { quantity, quantityBytes } from '../quantity.ts';

@@ -3,7 +3,8 @@
 // Gateway BackendTrafficPolicy `tcpKeepalive`; Istio DestinationRule `connectionPool.tcp.tcpKeepalive` for an
 // outbound cluster (networking/v1alpha3/destination_rule.proto), else an EnvoyFilter CLUSTER MERGE.
 
-import { type Keepalive, resourceFields, tcpKeepaliveFields } from '../envoy-live-edit.ts';
+import { type Keepalive, tcpKeepaliveFields } from '../envoy-live-edit.ts';
+import { resourceFields } from '../envoy-resource-pieces.ts';
 import { clusterTarget, type FixKind } from '../fix-kind.ts';
 import { clusterPatch } from '../istio-envoy-filter.ts';
 import { crdDuration, gatewayDuration } from '../quantity.ts';

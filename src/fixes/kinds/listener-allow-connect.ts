@@ -6,7 +6,7 @@
 
 import { noteType } from '../../model/catalogue-entry.ts';
 import type { EvidenceValue } from '../../model/finding.ts';
-import { connectionManagerFields } from '../envoy-live-edit.ts';
+import { connectionManagerFields } from '../envoy-resource-pieces.ts';
 import { type FixKind, listenerTarget, note } from '../fix-kind.ts';
 import { gatewayListenerOf } from '../gateway-objects.ts';
 import { connectionManagerPatch } from '../istio-envoy-filter.ts';

@@ -4,7 +4,7 @@
 
 import { noteType } from '../../model/catalogue-entry.ts';
 import { bufferRaiseCost, listenerConnections } from '../cost.ts';
-import { resourceFields } from '../envoy-live-edit.ts';
+import { resourceFields } from '../envoy-resource-pieces.ts';
 import { type FixKind, listenerTarget, note } from '../fix-kind.ts';
 import { listenerPatch } from '../istio-envoy-filter.ts';
 import { quantity } from '../quantity.ts';

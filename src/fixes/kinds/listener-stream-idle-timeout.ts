@@ -4,7 +4,7 @@
 // NETWORK_FILTER MERGE of the connection manager.
 
 import { protoDuration } from '../changes.ts';
-import { connectionManagerFields } from '../envoy-live-edit.ts';
+import { connectionManagerFields } from '../envoy-resource-pieces.ts';
 import { type FixKind, listenerTarget } from '../fix-kind.ts';
 import { connectionManagerPatch } from '../istio-envoy-filter.ts';
 import { crdDuration } from '../quantity.ts';

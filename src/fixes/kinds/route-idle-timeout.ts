@@ -3,7 +3,7 @@
 // `timeout.http.streamIdleTimeout` (from 1.8, versions.ts); Istio: an EnvoyFilter HTTP_ROUTE MERGE.
 
 import { protoDuration } from '../changes.ts';
-import { routeActionFields } from '../envoy-live-edit.ts';
+import { routeActionFields } from '../envoy-resource-pieces.ts';
 import { type FixKind, routeTarget } from '../fix-kind.ts';
 import { routePatch } from '../istio-envoy-filter.ts';
 import { crdDuration } from '../quantity.ts';

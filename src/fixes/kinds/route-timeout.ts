@@ -12,7 +12,7 @@ import type { EvidenceValue, Explanation } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { routeByName } from '../../model/topology.ts';
 import { protoDuration } from '../changes.ts';
-import { routeActionFields } from '../envoy-live-edit.ts';
+import { routeActionFields } from '../envoy-resource-pieces.ts';
 import { liveRoute, liveRule, routeOfRoute } from '../envoy-gateway-routes.ts';
 import type { EnvoyGatewayPiece, FixKind, IstioPiece } from '../fix-kind.ts';
 import { note, routeTarget } from '../fix-kind.ts';
