@@ -254,7 +254,6 @@ describe('reading by line layout', () => {
   // DUMP laid out as Envoy's admin prints it: one member per line, one space deeper per level.
   const PRETTY = Buffer.from(JSON.stringify(JSON.parse(DUMP_TEXT.replace(/^\uFEFF/, '')), null, 1));
   const whole = parseConfigDocument(PRETTY, 'dump.json', 'dump');
-  const reread = () => fixedChunks(PRETTY, 1 << 20);
   const skipRule = (path: readonly PathPart[], kind: ValueKind): Decision => {
     if (path.length <= 2) return kind === 'scalar' ? 'emit' : 'descend';
     if (path.length === 3) return SKIPPED_CONFIG_KEYS.has(path[2] as string) ? 'skip' : kind === 'array' ? 'descend' : 'emit';
@@ -284,9 +283,27 @@ describe('reading by line layout', () => {
     }
   });
 
-  it('reads the model of the whole-document parse, in chunks of any size', async () => {
-    for (const size of [1, 3, 64, 4096, 1 << 20]) {
-      assert.deepEqual(await parseConfigDumpChunks(fixedChunks(PRETTY, size), 'dump.json', 'dump', { reread }), whole, `chunks of ${size}`);
+  it('reads the model of the whole-document parse, in chunks of any size, indented by spaces or tabs, LF or CRLF', async () => {
+    const doc = JSON.parse(DUMP_TEXT.replace(/^\uFEFF/, '')) as unknown;
+    const layouts = {
+      'one space': PRETTY,
+      tabs: Buffer.from(JSON.stringify(doc, null, '\t')),
+      'two spaces, CRLF': Buffer.from(JSON.stringify(doc, null, 2).replaceAll('\n', '\r\n')),
+    };
+    for (const [name, bytes] of Object.entries(layouts)) {
+      for (const size of [1, 3, 64, 4096, 1 << 20]) {
+        let rereads = 0;
+        const again = () => {
+          rereads++;
+          return fixedChunks(bytes, size);
+        };
+        const skipped = await parseConfigDumpChunks(fixedChunks(bytes, size), 'dump.json', 'dump', { reread: again });
+        assert.deepEqual(skipped, whole, `${name}, chunks of ${size}`);
+        assert.equal(rereads, 0, `${name}, chunks of ${size}: every skip found its closing line`);
+      }
+      const skipByLayout = { skipped: 0 };
+      await scanJsonChunks(fixedChunks(bytes, 1 << 20), 'dump.json', new Rebuild(skipRule), { expected: 'x', skipByLayout });
+      assert.equal(skipByLayout.skipped, 2, `${name}: the secrets and the endpoints skipped by layout`);
     }
   });
 
