@@ -75,23 +75,49 @@ function confidenceOf(score: number): RootCause['confidence'] {
   return 'low';
 }
 
-const indexes = new WeakMap<Finding[], Map<string, Finding[]>>();
+/** Findings by code, entity kind and entity name. */
+type FindingIndex = Map<string, Map<Finding['entity']['kind'], Map<string, Finding[]>>>;
+
+const indexes = new WeakMap<Finding[], FindingIndex>();
 
 /** Findings with a code about entities of a kind, looked up through an index built once per findings list. */
 export function findingsAbout(findings: Finding[], code: string, kind: Finding['entity']['kind'], names: Iterable<string>): Finding[] {
   let index = indexes.get(findings);
   if (!index) {
+    // Nested maps rather than one joined key: names keep the hash V8 cached in them, and no key string is built.
     index = new Map();
     for (const f of findings) {
-      const key = `${f.code}|${f.entity.kind}|${f.entity.name}`;
-      const list = index.get(key);
+      let byKind = index.get(f.code);
+      if (!byKind) index.set(f.code, (byKind = new Map()));
+      let byName = byKind.get(f.entity.kind);
+      if (!byName) byKind.set(f.entity.kind, (byName = new Map()));
+      const list = byName.get(f.entity.name);
       if (list) list.push(f);
-      else index.set(key, [f]);
+      else byName.set(f.entity.name, [f]);
     }
     indexes.set(findings, index);
   }
+  const byName = index.get(code)?.get(kind);
   const out: Finding[] = [];
-  for (const name of names) out.push(...(index.get(`${code}|${kind}|${name}`) ?? []));
+  if (!byName) return out;
+  for (const name of names) {
+    const list = byName.get(name);
+    if (list) out.push(...list);
+  }
+  return out;
+}
+
+/** The entities of a list without repeats (the same kind and name), each at its first place. */
+export function distinctEntities(refs: Iterable<EntityRef>): EntityRef[] {
+  const seen = new Map<EntityRef['kind'], Set<string>>();
+  const out: EntityRef[] = [];
+  for (const e of refs) {
+    let names = seen.get(e.kind);
+    if (!names) seen.set(e.kind, (names = new Set()));
+    if (names.has(e.name)) continue;
+    names.add(e.name);
+    out.push(e);
+  }
   return out;
 }
 

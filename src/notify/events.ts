@@ -5,7 +5,7 @@
 
 import { type EntityRef, type RootCause, type Severity, severityRank } from '../model/finding.ts';
 import type { NotCollected, Snapshot } from '../model/snapshot.ts';
-import { entityKeys, fingerprint, scopeOf, scopeOfSnapshot } from './fingerprint.ts';
+import { fingerprint, scopeOf, scopeOfSnapshot, sortedEntities } from './fingerprint.ts';
 
 /** The kinds of event a sink receives. */
 export type EventKind = 'opened' | 'changed' | 'reminder' | 'resolved';
@@ -72,7 +72,7 @@ export function subjectsOf(d: Pick<DiagnosisView, 'snapshots' | 'rootCauses'>): 
       existing.rootCauses.push(r);
       if (severityRank(r.severity) > severityRank(existing.severity)) existing.severity = r.severity;
     } else {
-      const entities = entityKeys(r.entities).map((k) => r.entities.find((e) => `${e.kind}:${e.name}` === k) as EntityRef);
+      const entities = sortedEntities(r.entities);
       byFingerprint.set(fp, { fingerprint: fp, id: r.id, severity: r.severity, scope, entities, rootCauses: [r] });
     }
   }

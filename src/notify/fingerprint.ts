@@ -16,8 +16,18 @@ interface FingerprintInput {
 }
 
 /** Entities as sorted `kind:name` strings, duplicates removed. */
-export function entityKeys(entities: EntityRef[]): string[] {
+function entityKeys(entities: EntityRef[]): string[] {
   return [...new Set(entities.map((e) => `${e.kind}:${e.name}`))].sort();
+}
+
+/** Entities without repeats (the first of each `kind:name` kept), in the order of their entityKeys. */
+export function sortedEntities(entities: EntityRef[]): EntityRef[] {
+  const byKey = new Map<string, EntityRef>();
+  for (const e of entities) {
+    const key = `${e.kind}:${e.name}`;
+    if (!byKey.has(key)) byKey.set(key, e);
+  }
+  return [...byKey.keys()].sort().map((key) => byKey.get(key) as EntityRef);
 }
 
 /** The stable fingerprint: 16 hex digits of a SHA-256 over id, scope and sorted entities. */

@@ -70,6 +70,16 @@ describe('subjectsOf', () => {
     assert.equal(subjects[0]?.severity, 'error');
     assert.equal(subjects[0]?.rootCauses.length, 2);
   });
+
+  it("names a subject's entities once each, sorted by kind and name, at mesh scale too", () => {
+    const route = { kind: 'route', name: CLUSTER.name } as const;
+    const [small] = subjectsOf({ snapshots: GW, rootCauses: [rootCause('stats-unavailable', 'info', [LISTENER, CLUSTER, route, CLUSTER], 'envoy-eg-abc-1')] });
+    assert.deepEqual(small?.entities, [CLUSTER, LISTENER, route]);
+    // A grouped root cause of a 20,000-cluster mesh, every cluster named twice, in reverse order.
+    const clusters = Array.from({ length: 20_000 }, (_, i) => ({ kind: 'cluster' as const, name: `httproute/shop/r${String(i).padStart(5, '0')}/rule/0` }));
+    const [large] = subjectsOf({ snapshots: GW, rootCauses: [rootCause('stats-unavailable', 'info', [...clusters, ...clusters].reverse(), 'envoy-eg-abc-1')] });
+    assert.deepEqual(large?.entities, clusters);
+  });
 });
 
 describe('eventsFor', () => {

@@ -13,10 +13,10 @@
 
 import { explanationType } from '../../model/catalogue-entry.ts';
 import { HTTP_STATS } from '../../model/envoy-stats.ts';
-import type { EntityRef, EvidenceValue, Explanation, Finding, FixChange } from '../../model/finding.ts';
+import type { EvidenceValue, Explanation, Finding, FixChange } from '../../model/finding.ts';
 import { connectionLimit } from '../../model/overload-config.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type Diagnosed, defineRootCause, evidenceOf, explain, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, distinctEntities, evidenceOf, explain, scoring } from '../root-cause.ts';
 
 const PRESSURE = 'overload-pressure-high';
 const REFUSED = 'overload-requests-refused';
@@ -225,8 +225,7 @@ export const rootCause = defineRootCause({
     // Long-lived streams are what it sheds: idle WebSockets reset, or upgrades refused.
     if (effects.some((f) => f.code === REDUCED || (f.code === REFUSED && (num(f, 'upgradesTotal') ?? 0) > 0))) score += 0.1;
     if (new Set(effects.map((f) => f.code)).size > 1) score += 0.1;
-    const entities: EntityRef[] = [];
-    for (const f of effects) if (!entities.some((e) => e.kind === f.entity.kind && e.name === f.entity.name)) entities.push(f.entity);
+    const entities = distinctEntities(effects.map((f) => f.entity));
     return [
       {
         id: 'overload-manager-shedding',

@@ -9,12 +9,12 @@
 
 import { STAT_FAMILIES } from '../../analyzers/index.ts';
 import { type ExplanationType, explanationType, type Values } from '../../model/catalogue-entry.ts';
-import type { EntityRef, Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
+import type { Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { stat, statKey } from '../../model/stats-view.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, distinctEntities, explain, scoring } from '../root-cause.ts';
 
 /** Explanation `stats-rejected-by-matcher`. */
 const STATS_REJECTED_BY_MATCHER = explanationType<Values>()(
@@ -157,8 +157,7 @@ export const rootCause = defineRootCause({
     if (rootCauses.length > 0) explains.push(explain(HYPOTHESES_UNKNOWN_WITHOUT_STATS, { rootCauses: rootCauses.join(', ') }));
     const warning = reasons.some((r) => HIDING.has(r));
     const score = Math.max(...reasons.map((r) => (BY_REASON[r] as { score: number }).score));
-    const entities: EntityRef[] = [];
-    for (const f of missing) if (!entities.some((e) => e.kind === f.entity.kind && e.name === f.entity.name)) entities.push(f.entity);
+    const entities = distinctEntities(missing.map((f) => f.entity));
     return [
       {
         id: 'stats-unavailable',

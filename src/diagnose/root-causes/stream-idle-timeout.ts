@@ -143,7 +143,12 @@ export const rootCause = defineRootCause({
       for (const route of routes) {
         if (route.idleTimeoutMs !== undefined && route.idleTimeoutMs > 0) entities.push({ kind: 'route', name: route.name });
       }
-      for (const b of here) if (!entities.some((e) => e.kind === 'route' && e.name === b.entity.name)) entities.push({ kind: 'route', name: b.entity.name });
+      const routesNamed = new Set(entities.flatMap((e) => (e.kind === 'route' ? [e.name] : [])));
+      for (const b of here) {
+        if (routesNamed.has(b.entity.name)) continue;
+        routesNamed.add(b.entity.name);
+        entities.push({ kind: 'route', name: b.entity.name });
+      }
       out.push({
         id: 'stream-idle-timeout',
         ...scoring(s, score),
