@@ -30,6 +30,14 @@ const DEFAULT_DELIVERY: DeliveryOptions = {
   now: () => Date.now(),
 };
 
+/** A body already written as JSON text, posted as it is. */
+export class JsonText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 /** How a delivery ended. */
 type DeliveryResult = { ok: true; attempts: number } | { ok: false; attempts: number; reason: string };
 
@@ -84,7 +92,7 @@ export class Deliverer {
    * worth reporting (Slack's `invalid_payload`); by default bodies are not reported.
    */
   async post(url: string, body: unknown, describeBody: (text: string) => string | undefined = () => undefined): Promise<DeliveryResult> {
-    const payload = JSON.stringify(body);
+    const payload = body instanceof JsonText ? body.text : JSON.stringify(body);
     let reason = '';
     for (let attempt = 0; ; attempt++) {
       let retryAfter: number | undefined;

@@ -4,7 +4,7 @@
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { entry } from '../report/catalogue.ts';
 import type { EntityRef, Severity } from '../model/finding.ts';
-import type { Sink } from './deliver.ts';
+import { JsonText, type Sink } from './deliver.ts';
 import type { EventKind, NotifyEvent } from './events.ts';
 
 /** The `notification` object of a webhook body. */
@@ -31,12 +31,11 @@ interface WebhookFields {
   concerns: unknown[];
 }
 
-/** The body for one event: `report` (the run's JSON report object) with `event`, `notification` and `concerns`. */
-function webhookBody(e: NotifyEvent, d: Pick<Diagnosis, 'rootCauses'>, report: unknown, now: Date): Record<string, unknown> & WebhookFields {
+/** The fields a webhook body adds to the report, for one event. */
+function webhookFields(e: NotifyEvent, d: Pick<Diagnosis, 'rootCauses'>, report: unknown, now: Date): WebhookFields {
   const all = ((report as { rootCauses?: unknown[] }).rootCauses ?? []) as unknown[];
   const concerns = e.rootCauses.map((r) => all[d.rootCauses.indexOf(r)]).filter((x) => x !== undefined);
   return {
-    ...(report as Record<string, unknown>),
     event: e.kind,
     notification: {
       fingerprint: e.fingerprint,
@@ -55,7 +54,25 @@ function webhookBody(e: NotifyEvent, d: Pick<Diagnosis, 'rootCauses'>, report: u
   };
 }
 
-/** A generic webhook as a sink. */
+/**
+ * A generic webhook as a sink. Each body is `report` (the run's JSON report object) with `event`, `notification` and
+ * `concerns` after its own members: the report is written as JSON once, for the first event, and each body is that
+ * text with the event's fields joined on, the bytes JSON.stringify gives the whole object. A mesh's report is hundreds
+ * of MB with its fixes, rendered as they are written (lazy-fix.ts).
+ */
 export function webhookSink(url: string, d: Pick<Diagnosis, 'rootCauses'>, report: unknown, now: Date): Sink<NotifyEvent> {
-  return { name: 'webhook', label: 'the webhook at <host redacted>', url, payload: (e) => webhookBody(e, d, report, now) };
+  let head: string | undefined;
+  return {
+    name: 'webhook',
+    label: 'the webhook at <host redacted>',
+    url,
+    payload: (e) => {
+      const fields = webhookFields(e, d, report, now);
+      if (head === undefined) {
+        const text = JSON.stringify(report);
+        head = text === '{}' ? '{' : `${text.slice(0, -1)},`;
+      }
+      return new JsonText(`${head}${JSON.stringify(fields).slice(1)}`);
+    },
+  };
 }

@@ -11,6 +11,7 @@ import { eventsFor } from '../../src/notify/events.ts';
 import { codeSection, docsReference, SECTION_LIMIT, slackMessage } from '../../src/notify/slack.ts';
 import { docsBase, REPOSITORY_URL } from '../../src/report/links.ts';
 import { applyChanges, emptyState, FileStateStore, parseState, parseStateSpec } from '../../src/notify/state.ts';
+import { ROOT } from '../helpers/cli.ts';
 import { startSinkServer } from '../helpers/sink-server.ts';
 
 describe('Retry-After and backoff', () => {
@@ -222,5 +223,47 @@ describe('Slack message for a root cause seen on a fleet', () => {
     const text = JSON.stringify(m.blocks);
     assert.match(text, /200 proxies envoy-home-eg-000, envoy-home-eg-001, [^"]* and \d+ more/);
     assert.ok(!text.includes('envoy-home-eg-199'), 'not every proxy is listed');
+  });
+});
+
+describe('webhook bodies', () => {
+  it("are the run's JSON report with the event's fields after its members, the report written once for every event", async () => {
+    const { loadOffline } = await import('../../src/collect/files.ts');
+    const { diagnose } = await import('../../src/cli/diagnosis.ts');
+    const { jsonReport } = await import('../../src/report/json.ts');
+    const { webhookSink } = await import('../../src/notify/webhook.ts');
+    const { JsonText } = await import('../../src/notify/deliver.ts');
+    const { snapshots } = await loadOffline({ bundle: join(ROOT, 'samples/home-assistant-websocket-drops') });
+    const d = await diagnose(snapshots);
+    const report = jsonReport(d, { name: 'envoy-doctor', version: '0.0.0' }, { failOn: 'error' });
+    const now = new Date('2026-01-01T00:00:00Z');
+    const events = eventsFor({}, d, now, 0);
+    assert.ok(events.length >= 2, `${events.length} events`);
+    let writes = 0;
+    // The report's members (for the concerns) and a count of how often it is written as JSON.
+    const counted = {
+      ...(report as Record<string, unknown>),
+      toJSON() {
+        writes++;
+        return report;
+      },
+    };
+    const sink = webhookSink('http://127.0.0.1:1/hook', d, counted, now);
+    for (const e of events) {
+      const body = sink.payload(e);
+      assert.ok(body instanceof JsonText);
+      const expected = JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
+      const parsed = JSON.parse(body.text) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(parsed), [...Object.keys(expected), 'event', 'notification', 'concerns']);
+      assert.equal(parsed.event, e.kind);
+      assert.equal((parsed.notification as { fingerprint: string }).fingerprint, e.fingerprint);
+      assert.deepEqual(
+        (parsed.concerns as Array<{ id: string }>).map((c) => c.id),
+        e.rootCauses.map((r) => r.id),
+      );
+      const { event: _e, notification: _n, concerns: _c, ...rest } = parsed;
+      assert.deepEqual(rest, expected);
+    }
+    assert.equal(writes, 1);
   });
 });
