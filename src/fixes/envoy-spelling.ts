@@ -12,7 +12,17 @@ export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'objec
 export const asNumber = (v: unknown): number | undefined =>
   typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined;
 
-const camel = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+/** lowerCamelCase names already spelled: the fields fixes read and write are few, and spelled again for every object. */
+const CAMEL = new Map<string, string>();
+
+const camel = (snake: string): string => {
+  let spelled = CAMEL.get(snake);
+  if (spelled === undefined) {
+    spelled = snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+    if (CAMEL.size < 4096) CAMEL.set(snake, spelled);
+  }
+  return spelled;
+};
 
 /** A JSON pointer (RFC 6901) from its parts. */
 export function pointer(...parts: Array<string | number>): string {

@@ -69,20 +69,33 @@ export function supports(v: DetectedVersion, feature: GatedFeature): 'yes' | 'no
   return 'unknown';
 }
 
-/** Whether a path is set in a JSON value, through any element of the arrays on the way. */
-function present(value: unknown, path: readonly string[]): boolean {
-  if (path.length === 0) return value !== undefined;
-  if (Array.isArray(value)) return value.some((v) => present(v, path));
+/** Whether a path (from part `at`) is set in a JSON value, through any element of the arrays on the way. */
+function present(value: unknown, path: readonly string[], at = 0): boolean {
+  if (at === path.length) return value !== undefined;
+  if (Array.isArray(value)) return value.some((v) => present(v, path, at));
   if (value === null || typeof value !== 'object') return false;
-  return present((value as Record<string, unknown>)[path[0] as string], path.slice(1));
+  return present((value as Record<string, unknown>)[path[at] as string], path, at + 1);
 }
+
+/** The gated fields of each kind's spec (`BackendTrafficPolicy.spec.httpUpgrade`), with their paths in the spec. */
+const GATED_FIELDS: ReadonlyMap<string, ReadonlyArray<{ feature: GatedFeature; path: string[] }>> = (() => {
+  const byKind = new Map<string, Array<{ feature: GatedFeature; path: string[] }>>();
+  for (const feature of Object.keys(ENVOY_GATEWAY_SINCE) as GatedFeature[]) {
+    const spec = feature.indexOf('.spec.');
+    if (spec <= 0 || feature.includes(' ')) continue;
+    const kind = feature.slice(0, spec);
+    const fields = byKind.get(kind) ?? [];
+    fields.push({ feature, path: feature.slice(spec + '.spec.'.length).split('.') });
+    byKind.set(kind, fields);
+  }
+  return byKind;
+})();
 
 /** The gated fields a fragment of a `kind`'s spec sets (`{ timeout: { http: { streamIdleTimeout } } }`). */
 export function gatedFields(kind: string, spec: Record<string, unknown> | undefined): GatedFeature[] {
-  const prefix = `${kind}.spec.`;
-  return (Object.keys(ENVOY_GATEWAY_SINCE) as GatedFeature[]).filter(
-    (f) => f.startsWith(prefix) && !f.includes(' ') && present(spec, f.slice(prefix.length).split('.')),
-  );
+  const out: GatedFeature[] = [];
+  for (const { feature, path } of GATED_FIELDS.get(kind) ?? []) if (present(spec, path)) out.push(feature);
+  return out;
 }
 
 /**
