@@ -30,11 +30,11 @@ const DEFAULT_DELIVERY: DeliveryOptions = {
   now: () => Date.now(),
 };
 
-/** A body already written as JSON text, posted as it is. */
-export class JsonText {
-  readonly text: string;
-  constructor(text: string) {
-    this.text = text;
+/** A body already written as JSON, as UTF-8 bytes, posted as they are. */
+export class JsonBytes {
+  readonly bytes: Buffer;
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
   }
 }
 
@@ -92,7 +92,7 @@ export class Deliverer {
    * worth reporting (Slack's `invalid_payload`); by default bodies are not reported.
    */
   async post(url: string, body: unknown, describeBody: (text: string) => string | undefined = () => undefined): Promise<DeliveryResult> {
-    const payload = body instanceof JsonText ? body.text : JSON.stringify(body);
+    const payload = body instanceof JsonBytes ? body.bytes : JSON.stringify(body);
     let reason = '';
     for (let attempt = 0; ; attempt++) {
       let retryAfter: number | undefined;
@@ -113,7 +113,7 @@ export class Deliverer {
     }
   }
 
-  private async once(url: string, payload: string): Promise<{ status: number; text: string; retryAfter: string | string[] | undefined }> {
+  private async once(url: string, payload: string | Buffer): Promise<{ status: number; text: string; retryAfter: string | string[] | undefined }> {
     const res = await request(url, {
       method: 'POST',
       dispatcher: this.agent as Dispatcher,

@@ -4,7 +4,7 @@
 import type { Diagnosis } from '../diagnose/diagnose.ts';
 import { entry } from '../report/catalogue.ts';
 import type { EntityRef, Severity } from '../model/finding.ts';
-import { JsonText, type Sink } from './deliver.ts';
+import { JsonBytes, type Sink } from './deliver.ts';
 import type { EventKind, NotifyEvent } from './events.ts';
 
 /** The `notification` object of a webhook body. */
@@ -56,12 +56,13 @@ function webhookFields(e: NotifyEvent, d: Pick<Diagnosis, 'rootCauses'>, report:
 
 /**
  * A generic webhook as a sink. Each body is `report` (the run's JSON report object) with `event`, `notification` and
- * `concerns` after its own members: the report is written as JSON once, for the first event, and each body is that
- * text with the event's fields joined on, the bytes JSON.stringify gives the whole object. A mesh's report is hundreds
+ * `concerns` after its own members: the report is written as JSON once, for the first event, and each body is those
+ * bytes with the event's fields joined on, the bytes JSON.stringify gives the whole object. A mesh's report is hundreds
  * of MB with its fixes, rendered as they are written (lazy-fix.ts).
  */
 export function webhookSink(url: string, d: Pick<Diagnosis, 'rootCauses'>, report: unknown, now: Date): Sink<NotifyEvent> {
-  let head: string | undefined;
+  // The report's bytes up to its closing brace, with the comma the event's fields follow; held outside V8's heap.
+  let head: Buffer | undefined;
   return {
     name: 'webhook',
     label: 'the webhook at <host redacted>',
@@ -70,9 +71,9 @@ export function webhookSink(url: string, d: Pick<Diagnosis, 'rootCauses'>, repor
       const fields = webhookFields(e, d, report, now);
       if (head === undefined) {
         const text = JSON.stringify(report);
-        head = text === '{}' ? '{' : `${text.slice(0, -1)},`;
+        head = Buffer.from(text === '{}' ? '{' : `${text.slice(0, -1)},`);
       }
-      return new JsonText(`${head}${JSON.stringify(fields).slice(1)}`);
+      return new JsonBytes(Buffer.concat([head, Buffer.from(JSON.stringify(fields).slice(1))]));
     },
   };
 }

@@ -232,7 +232,7 @@ describe('webhook bodies', () => {
     const { diagnose } = await import('../../src/cli/diagnosis.ts');
     const { jsonReport } = await import('../../src/report/json.ts');
     const { webhookSink } = await import('../../src/notify/webhook.ts');
-    const { JsonText } = await import('../../src/notify/deliver.ts');
+    const { JsonBytes } = await import('../../src/notify/deliver.ts');
     const { snapshots } = await loadOffline({ bundle: join(ROOT, 'samples/home-assistant-websocket-drops') });
     const d = await diagnose(snapshots);
     const report = jsonReport(d, { name: 'envoy-doctor', version: '0.0.0' }, { failOn: 'error' });
@@ -251,9 +251,9 @@ describe('webhook bodies', () => {
     const sink = webhookSink('http://127.0.0.1:1/hook', d, counted, now);
     for (const e of events) {
       const body = sink.payload(e);
-      assert.ok(body instanceof JsonText);
+      assert.ok(body instanceof JsonBytes);
       const expected = JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
-      const parsed = JSON.parse(body.text) as Record<string, unknown>;
+      const parsed = JSON.parse(body.bytes.toString('utf8')) as Record<string, unknown>;
       assert.deepEqual(Object.keys(parsed), [...Object.keys(expected), 'event', 'notification', 'concerns']);
       assert.equal(parsed.event, e.kind);
       assert.equal((parsed.notification as { fingerprint: string }).fingerprint, e.fingerprint);
