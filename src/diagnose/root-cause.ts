@@ -107,20 +107,6 @@ export function findingsAbout(findings: Finding[], code: string, kind: Finding['
   return out;
 }
 
-/** The entities of a list without repeats (the same kind and name), each at its first place. */
-export function distinctEntities(refs: Iterable<EntityRef>): EntityRef[] {
-  const seen = new Map<EntityRef['kind'], Set<string>>();
-  const out: EntityRef[] = [];
-  for (const e of refs) {
-    let names = seen.get(e.kind);
-    if (!names) seen.set(e.kind, (names = new Set()));
-    if (names.has(e.name)) continue;
-    names.add(e.name);
-    out.push(e);
-  }
-  return out;
-}
-
 /** A buffer limit to propose: at least 1 MiB, else twice the current one. */
 export function proposedBufferLimit(current: number): number {
   return current < 1_048_576 ? 1_048_576 : current * 2;

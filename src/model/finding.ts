@@ -120,3 +120,17 @@ export interface RootCause {
   changes: FixChange[];
   fixes: RenderedFix[];
 }
+
+/** The entities of a list without repeats (the same kind and name), each at its first place. */
+export function distinctEntities(refs: Iterable<EntityRef>): EntityRef[] {
+  const seen = new Map<EntityRef['kind'], Set<string>>();
+  const out: EntityRef[] = [];
+  for (const e of refs) {
+    let names = seen.get(e.kind);
+    if (!names) seen.set(e.kind, (names = new Set()));
+    if (names.has(e.name)) continue;
+    names.add(e.name);
+    out.push(e);
+  }
+  return out;
+}

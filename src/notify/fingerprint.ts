@@ -3,7 +3,7 @@
 // and never pod names, which change with every rollout.
 
 import { createHash } from 'node:crypto';
-import type { EntityRef, RootCause } from '../model/finding.ts';
+import { distinctEntities, type EntityRef, type RootCause } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 
 /** What a fingerprint is computed from. */
@@ -15,24 +15,20 @@ interface FingerprintInput {
   entities: EntityRef[];
 }
 
-/** Entities as sorted `kind:name` strings, duplicates removed. */
-function entityKeys(entities: EntityRef[]): string[] {
-  return [...new Set(entities.map((e) => `${e.kind}:${e.name}`))].sort();
-}
+/** An entity's `kind:name`, what fingerprints and sorted entity lists go by. */
+const entityKey = (e: EntityRef): string => `${e.kind}:${e.name}`;
 
-/** Entities without repeats (the first of each `kind:name` kept), in the order of their entityKeys. */
+/** Entities without repeats (the first of each kept), sorted by `kind:name`. */
 export function sortedEntities(entities: EntityRef[]): EntityRef[] {
-  const byKey = new Map<string, EntityRef>();
-  for (const e of entities) {
-    const key = `${e.kind}:${e.name}`;
-    if (!byKey.has(key)) byKey.set(key, e);
-  }
-  return [...byKey.keys()].sort().map((key) => byKey.get(key) as EntityRef);
+  return distinctEntities(entities)
+    .map((e) => ({ key: entityKey(e), e }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ e }) => e);
 }
 
 /** The stable fingerprint: 16 hex digits of a SHA-256 over id, scope and sorted entities. */
 export function fingerprint(input: FingerprintInput): string {
-  const text = JSON.stringify([input.id, input.scope, entityKeys(input.entities)]);
+  const text = JSON.stringify([input.id, input.scope, sortedEntities(input.entities).map(entityKey)]);
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 

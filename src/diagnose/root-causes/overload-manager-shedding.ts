@@ -13,10 +13,10 @@
 
 import { explanationType } from '../../model/catalogue-entry.ts';
 import { HTTP_STATS } from '../../model/envoy-stats.ts';
-import type { EvidenceValue, Explanation, Finding, FixChange } from '../../model/finding.ts';
+import { distinctEntities, type EvidenceValue, type Explanation, type Finding, type FixChange } from '../../model/finding.ts';
 import { connectionLimit } from '../../model/overload-config.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type Diagnosed, defineRootCause, distinctEntities, evidenceOf, explain, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, evidenceOf, explain, scoring } from '../root-cause.ts';
 
 const PRESSURE = 'overload-pressure-high';
 const REFUSED = 'overload-requests-refused';

@@ -9,12 +9,12 @@
 
 import { STAT_FAMILIES } from '../../analyzers/index.ts';
 import { type ExplanationType, explanationType, type Values } from '../../model/catalogue-entry.ts';
-import type { Explanation, Finding, FixChange, HypothesisCheck } from '../../model/finding.ts';
+import { distinctEntities, type Explanation, type Finding, type FixChange, type HypothesisCheck } from '../../model/finding.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { stat, statKey } from '../../model/stats-view.ts';
 import { managersForCluster } from '../../model/topology.ts';
 import { longLivedStreamChecks } from '../hypotheses.ts';
-import { type Diagnosed, defineRootCause, distinctEntities, explain, scoring } from '../root-cause.ts';
+import { type Diagnosed, defineRootCause, explain, scoring } from '../root-cause.ts';
 
 /** Explanation `stats-rejected-by-matcher`. */
 const STATS_REJECTED_BY_MATCHER = explanationType<Values>()(
